@@ -1,0 +1,398 @@
+//! The detector: feeds each event to the analyses and collects their findings.
+
+use crate::clock::VectorClock;
+use crate::error::EventError;
+use crate::event::{Event, EventKind, ObjectClass, ObjectId, ThreadId};
+use crate::finding::Finding;
+use crate::identity::Identities;
+use crate::lock_order::{LockOrderGraph, Suppressions};
+use crate::locks::Contexts;
+use crate::state::{ObjectState, ThreadState};
+
+/// What the detector analyses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DetectorConfig {
+    /// Build the lock-order graph and report potential deadlocks.
+    pub lock_order: bool,
+    /// Which cycles the lock-order analysis suppresses.
+    pub suppressions: Suppressions,
+    /// Check tracked cells for data races.
+    pub races: bool,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            lock_order: true,
+            suppressions: Suppressions::default(),
+            races: true,
+        }
+    }
+}
+
+/// Counters, for benchmarks and the CLI.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Executions begun.
+    pub executions: u64,
+    /// Events observed.
+    pub events: u64,
+    /// Distinct `A → B` edges in the lock-order graph.
+    pub lock_order_edges: usize,
+}
+
+/// Events in, findings out. One `Detector` serves one check: call
+/// [`begin_execution`](Detector::begin_execution) before each execution, then
+/// [`observe`](Detector::observe) each of its events in order. Realized deadlocks, races and
+/// panics are per execution; the lock-order graph accumulates over all of them.
+///
+/// # Examples
+///
+/// ```
+/// use interleave_detector::{Detector, Kind, TraceBuilder};
+///
+/// let mut trace = TraceBuilder::new();
+/// let main = trace.main();
+/// let a = trace.mutex(main);
+/// let b = trace.mutex(main);
+/// let t1 = trace.spawn(main);
+/// let t2 = trace.spawn(main);
+/// trace.lock(t1, a).lock(t1, b).unlock(t1, b).unlock(t1, a);
+/// trace.lock(t2, b).lock(t2, a).unlock(t2, a).unlock(t2, b);
+///
+/// let mut detector = Detector::default();
+/// detector.begin_execution(1);
+/// for event in &trace.events() {
+///     detector.observe(event).unwrap();
+/// }
+/// // Nothing deadlocked, yet the cycle a → b → a is reported.
+/// let findings = detector.take_findings();
+/// assert_eq!(findings.len(), 1);
+/// assert_eq!(findings[0].kind(), Kind::PotentialDeadlock);
+/// ```
+#[derive(Debug)]
+pub struct Detector {
+    pub(crate) config: DetectorConfig,
+    pub(crate) identities: Identities,
+    pub(crate) lock_order: LockOrderGraph,
+    pub(crate) contexts: Contexts,
+    pub(crate) threads: Vec<ThreadState>,
+    pub(crate) objects: Vec<Option<ObjectState>>,
+    pub(crate) execution: u64,
+    pub(crate) findings: Vec<Finding>,
+    /// Fingerprints of races already reported in this check.
+    pub(crate) reported_races: Vec<String>,
+    /// A realized deadlock was reported in this execution.
+    pub(crate) deadlock_reported: bool,
+    pub(crate) stats: Stats,
+}
+
+impl Default for Detector {
+    fn default() -> Self {
+        Detector::new(DetectorConfig::default())
+    }
+}
+
+impl Detector {
+    /// A detector for one check.
+    pub fn new(config: DetectorConfig) -> Self {
+        Detector {
+            config,
+            identities: Identities::new(),
+            lock_order: LockOrderGraph::new(config.suppressions),
+            contexts: Contexts::default(),
+            threads: Vec::new(),
+            objects: Vec::new(),
+            execution: 0,
+            findings: Vec::new(),
+            reported_races: Vec::new(),
+            deadlock_reported: false,
+            stats: Stats::default(),
+        }
+    }
+
+    /// Starts execution number `execution` (1-based): forgets the previous execution's threads
+    /// and objects, keeps what the check has learnt (identities, lock-order graph).
+    pub fn begin_execution(&mut self, execution: u64) {
+        self.execution = execution;
+        self.stats.executions += 1;
+        self.identities.begin_execution();
+        self.threads.clear();
+        self.objects.clear();
+        self.deadlock_reported = false;
+        let mut clock = VectorClock::new();
+        clock.tick(0);
+        let mut fork_join = VectorClock::new();
+        fork_join.tick(0);
+        let mut main = ThreadState::new(0, clock, fork_join);
+        main.root_context = self.contexts.root(0, &main.fork_join);
+        self.threads.push(main);
+    }
+
+    /// Findings made so far and not yet taken.
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// Takes the findings made so far.
+    pub fn take_findings(&mut self) -> Vec<Finding> {
+        std::mem::take(&mut self.findings)
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            lock_order_edges: self.lock_order.edge_count(),
+            ..self.stats
+        }
+    }
+
+    /// The lock-order graph's edges so far, as (from, to, witnesses) with objects described by
+    /// their stable identity, in the order they were first seen.
+    pub fn lock_order_edges(&self) -> Vec<(crate::ObjectInfo, crate::ObjectInfo, usize)> {
+        self.lock_order
+            .edges()
+            .map(|(a, b, n)| {
+                (
+                    self.identities.object(a).clone(),
+                    self.identities.object(b).clone(),
+                    n,
+                )
+            })
+            .collect()
+    }
+
+    /// Analyses one event of the current execution.
+    ///
+    /// # Errors
+    ///
+    /// An event that contradicts the ones before it (an unknown thread or object, a lock
+    /// released by a thread that does not hold it, …) is rejected with an [`EventError`]; the
+    /// detector's state is unchanged by it and it can go on.
+    pub fn observe(&mut self, event: &Event) -> Result<(), EventError> {
+        if self.threads.is_empty() {
+            self.begin_execution(1);
+        }
+        let t = event.thread;
+        self.live_thread(event.step, t)?;
+        self.stats.events += 1;
+        match &event.kind {
+            EventKind::Spawn { child, name } => self.spawn(event, *child, name.as_deref())?,
+            EventKind::Exit => self.exit(event),
+            EventKind::JoinRequest { child } => self.join_request(event, *child)?,
+            EventKind::Joined { child } => self.joined(event, *child)?,
+            EventKind::Park => self.park(event),
+            EventKind::Unparked => self.unparked(t),
+            EventKind::Unpark { target } => self.unpark(event, *target)?,
+            EventKind::Create {
+                object,
+                class,
+                name,
+            } => self.create(event, *object, *class, name.as_deref())?,
+            EventKind::LockRequest {
+                lock,
+                mode,
+                attempt,
+            } => self.lock_request(event, *lock, *mode, *attempt)?,
+            EventKind::LockAcquired { lock, mode } => self.lock_acquired(event, *lock, *mode)?,
+            EventKind::LockFailed { lock } => self.lock_failed(event, *lock)?,
+            EventKind::LockReleased { lock } => self.lock_released(event, *lock)?,
+            EventKind::CondvarWait {
+                condvar,
+                lock,
+                timed,
+            } => self.condvar_wait(event, *condvar, *lock, *timed)?,
+            EventKind::CondvarWoken { condvar, timed_out } => {
+                self.condvar_woken(event, *condvar, *timed_out)?
+            }
+            EventKind::CondvarNotify { condvar, .. } => self.condvar_notify(event, *condvar)?,
+            EventKind::SendRequest { channel } => self.send_request(event, *channel)?,
+            EventKind::Sent { channel, ok } => self.sent(event, *channel, *ok)?,
+            EventKind::RecvRequest { channel, bounded } => {
+                self.recv_request(event, *channel, *bounded)?
+            }
+            EventKind::Received { channel, ok } => self.received(event, *channel, *ok)?,
+            EventKind::BarrierWait {
+                barrier,
+                generation,
+            } => self.barrier_wait(event, *barrier, *generation)?,
+            EventKind::BarrierLeave {
+                barrier,
+                generation,
+            } => self.barrier_leave(event, *barrier, *generation)?,
+            EventKind::OnceComplete { once } => self.once_complete(event, *once)?,
+            EventKind::OnceObserved { once } => self.once_observed(event, *once)?,
+            EventKind::Atomic {
+                object,
+                op,
+                ordering,
+            } => self.atomic(event, *object, *op, *ordering)?,
+            EventKind::Fence { ordering } => self.fence(t, *ordering),
+            EventKind::CellRead { cell } => self.cell_access(event, *cell, false)?,
+            EventKind::CellWrite { cell } => self.cell_access(event, *cell, true)?,
+            EventKind::TimerArm { timer, .. } | EventKind::TimerFire { timer } => {
+                self.object(event.step, *timer, ObjectClass::Timer)?;
+            }
+            EventKind::ClockAdvance { .. } => {}
+            EventKind::Stuck => self.stuck(event),
+            EventKind::StepLimit { max_steps } => self.step_limit(event, *max_steps),
+            EventKind::Panic { message } => self.panic(event, message),
+        }
+        let thread = &mut self.threads[t.index()];
+        thread.events += 1;
+        thread.last_site.clone_from(&event.site);
+        thread.last_step = event.step;
+        Ok(())
+    }
+
+    fn live_thread(&self, step: u64, thread: ThreadId) -> Result<(), EventError> {
+        match self.threads.get(thread.index()) {
+            None => Err(EventError::UnknownThread { step, thread }),
+            Some(state) if !state.alive => Err(EventError::ThreadExited { step, thread }),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The state of an object of class `class` (a lock accepts both lock classes).
+    pub(crate) fn object(
+        &self,
+        step: u64,
+        object: ObjectId,
+        class: ObjectClass,
+    ) -> Result<&ObjectState, EventError> {
+        let state = self
+            .objects
+            .get(object.index())
+            .and_then(Option::as_ref)
+            .ok_or(EventError::UnknownObject { step, object })?;
+        let fits = state.class == class
+            || (class == ObjectClass::Mutex && state.class == ObjectClass::RwLock);
+        if !fits {
+            let expected = if class == ObjectClass::Mutex {
+                "lock"
+            } else {
+                class.name()
+            };
+            return Err(EventError::WrongClass {
+                step,
+                object,
+                expected,
+                found: state.class,
+            });
+        }
+        Ok(state)
+    }
+
+    fn create(
+        &mut self,
+        event: &Event,
+        object: ObjectId,
+        class: ObjectClass,
+        name: Option<&str>,
+    ) -> Result<(), EventError> {
+        if matches!(self.objects.get(object.index()), Some(Some(_))) {
+            return Err(EventError::DuplicateObject {
+                step: event.step,
+                object,
+            });
+        }
+        let creator = self.threads[event.thread.index()].stable;
+        let stable = self.identities.create(creator, class, &event.site, name);
+        if self.objects.len() <= object.index() {
+            self.objects.resize_with(object.index() + 1, || None);
+        }
+        self.objects[object.index()] = Some(ObjectState::new(stable, class));
+        Ok(())
+    }
+
+    fn spawn(
+        &mut self,
+        event: &Event,
+        child: ThreadId,
+        name: Option<&str>,
+    ) -> Result<(), EventError> {
+        if child.index() != self.threads.len() {
+            return Err(EventError::DuplicateThread {
+                step: event.step,
+                thread: child,
+            });
+        }
+        let p = event.thread.index();
+        let parent_stable = self.threads[p].stable;
+        let stable = self.identities.spawn(parent_stable, &event.site, name);
+        self.lock_order
+            .set_threads_seen(self.identities.thread_count());
+        let parent = &mut self.threads[p];
+        let mut clock = parent.clock.clone();
+        clock.tick(child.index());
+        parent.clock.tick(p);
+        let mut fork_join = parent.fork_join.clone();
+        fork_join.tick(stable as usize);
+        parent.fork_join.tick(parent_stable as usize);
+        let parent_fork_join = parent.fork_join.clone();
+        let mut state = ThreadState::new(stable, clock, fork_join);
+        state.root_context = self.contexts.root(stable, &state.fork_join);
+        self.threads.push(state);
+        self.rebase_contexts(p, &parent_fork_join);
+        Ok(())
+    }
+
+    fn exit(&mut self, event: &Event) {
+        let thread = &mut self.threads[event.thread.index()];
+        thread.alive = false;
+        thread.pending = None;
+    }
+
+    fn join_request(&mut self, event: &Event, child: ThreadId) -> Result<(), EventError> {
+        if child.index() >= self.threads.len() {
+            return Err(EventError::UnknownThread {
+                step: event.step,
+                thread: child,
+            });
+        }
+        self.set_pending(event, crate::state::PendingOp::Join { child });
+        if self.threads[child.index()].alive {
+            self.check_wait_cycle(event);
+        }
+        Ok(())
+    }
+
+    fn joined(&mut self, event: &Event, child: ThreadId) -> Result<(), EventError> {
+        let Some(child_state) = self.threads.get(child.index()) else {
+            return Err(EventError::UnknownThread {
+                step: event.step,
+                thread: child,
+            });
+        };
+        let (clock, fork_join) = (child_state.clock.clone(), child_state.fork_join.clone());
+        let t = event.thread.index();
+        let thread = &mut self.threads[t];
+        thread.pending = None;
+        thread.clock.join(&clock);
+        thread.fork_join.join(&fork_join);
+        let joined = thread.fork_join.clone();
+        self.rebase_contexts(t, &joined);
+        Ok(())
+    }
+
+    /// A thread's fork/join clock changed: its lock contexts get a new root.
+    fn rebase_contexts(&mut self, t: usize, fork_join: &VectorClock) {
+        let stable = self.threads[t].stable;
+        let root = self.contexts.root(stable, fork_join);
+        let thread = &mut self.threads[t];
+        thread.root_context = root;
+        let mut context = root;
+        for held in &mut thread.held {
+            context = self.contexts.child(context, held.stable, held.mode);
+            held.context = context;
+        }
+    }
+
+    pub(crate) fn set_pending(&mut self, event: &Event, op: crate::state::PendingOp) {
+        self.threads[event.thread.index()].pending = Some(crate::state::Pending {
+            op,
+            site: event.site.clone(),
+            step: event.step,
+        });
+    }
+}

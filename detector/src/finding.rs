@@ -1,0 +1,273 @@
+//! Findings: what the detector reports, as data.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::LockMode;
+use crate::identity::{ObjectInfo, ThreadInfo};
+use crate::site::Site;
+
+/// The kind of a [`Finding`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// Threads are blocked forever: all of them, or a cycle of them waiting on each other, or
+    /// one thread re-locking a lock it holds.
+    Deadlock,
+    /// A lock-order cycle: some schedule can deadlock, even if none has yet.
+    PotentialDeadlock,
+    /// Two accesses to a tracked cell, at least one a write, not ordered by happens-before.
+    DataRace,
+    /// A timed wait or declared deadline that was not honoured in virtual time.
+    MissedTimeout,
+    /// The execution ran past its step bound: threads kept running without finishing.
+    Livelock,
+    /// A thread of the scenario panicked.
+    Panic,
+}
+
+impl Kind {
+    /// The lowercase name used in reports (`potential deadlock`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Deadlock => "deadlock",
+            Kind::PotentialDeadlock => "potential deadlock",
+            Kind::DataRace => "data race",
+            Kind::MissedTimeout => "missed timeout",
+            Kind::Livelock => "livelock",
+            Kind::Panic => "panic",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The steps of one execution that a finding spans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRange {
+    /// The execution (1-based) in which the finding was made.
+    pub execution: u64,
+    /// The first step involved.
+    pub first: u64,
+    /// The last step involved (the step at which the finding was made).
+    pub last: u64,
+}
+
+/// One problem found, with everything needed to understand it.
+///
+/// `threads` and `objects` hold what the finding involves; the indices in [`Detail`] point into
+/// them, so a finding stands on its own (in an artifact, in JSON, in a report).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// What kind of problem.
+    pub kind: Kind,
+    /// One line saying what happened.
+    pub headline: String,
+    /// The threads involved.
+    pub threads: Vec<ThreadInfo>,
+    /// The objects involved.
+    pub objects: Vec<ObjectInfo>,
+    /// Every source location the finding mentions, sorted, without repeats.
+    pub sites: Vec<Site>,
+    /// Where in which execution.
+    pub steps: StepRange,
+    /// Identifies the problem across runs, seeds and edits elsewhere in the code: built from
+    /// object identities, files, columns and the relative order of the sites involved, never
+    /// from ids or absolute line numbers.
+    pub fingerprint: String,
+    /// The kind-specific facts.
+    pub detail: Detail,
+}
+
+impl Finding {
+    /// The kind of problem.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+}
+
+/// The kind-specific part of a [`Finding`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Detail {
+    /// A lock-order cycle (potential deadlock). `edges[i]` goes from `edges[i].held` to
+    /// `edges[i].requested`, which is `edges[i + 1].held`.
+    LockCycle {
+        /// The edges of the cycle, each with the thread and sites that witnessed it.
+        edges: Vec<CycleEdge>,
+    },
+    /// A thread requested a lock it already holds, in a mode that can never be granted.
+    SelfDeadlock {
+        /// The thread (index into `threads`).
+        thread: usize,
+        /// The lock (index into `objects`).
+        lock: usize,
+        /// How it holds the lock.
+        held_mode: LockMode,
+        /// Where it acquired it.
+        held_at: Site,
+        /// How it requested it again.
+        requested_mode: LockMode,
+        /// Where it requested it again.
+        requested_at: Site,
+    },
+    /// Threads blocked forever.
+    Deadlock {
+        /// What each blocked thread waits for.
+        waits: Vec<Wait>,
+        /// `true` when only a cycle of threads is stuck while others can still run.
+        partial: bool,
+        /// Threads (indices into `threads`) still able to run, for a partial deadlock.
+        running: Vec<usize>,
+    },
+    /// Two unordered accesses to one cell.
+    DataRace {
+        /// The cell (index into `objects`).
+        cell: usize,
+        /// The earlier access.
+        first: Access,
+        /// The later access, at which the race was detected.
+        second: Access,
+    },
+    /// Threads that kept running until the step bound.
+    Livelock {
+        /// The step bound.
+        max_steps: u64,
+        /// Each thread that still ran, with where it last was.
+        running: Vec<Running>,
+    },
+    /// A panic in the scenario.
+    Panic {
+        /// The thread (index into `threads`).
+        thread: usize,
+        /// The panic message.
+        message: String,
+        /// Where it panicked.
+        site: Site,
+    },
+}
+
+/// One edge of a lock-order cycle: a thread held `held` when it requested `requested`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CycleEdge {
+    /// The lock held (index into `objects`).
+    pub held: usize,
+    /// How it was held.
+    pub held_mode: LockMode,
+    /// Where it was acquired.
+    pub held_at: Site,
+    /// The lock requested (index into `objects`).
+    pub requested: usize,
+    /// How it was requested.
+    pub requested_mode: LockMode,
+    /// Where it was requested.
+    pub requested_at: Site,
+    /// The thread (index into `threads`).
+    pub thread: usize,
+    /// The execution in which this edge was first seen.
+    pub execution: u64,
+    /// The step of that request.
+    pub step: u64,
+}
+
+/// What a blocked thread waits for, in a deadlock report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wait {
+    /// The blocked thread (index into `threads`).
+    pub thread: usize,
+    /// What it waits for.
+    pub target: WaitTarget,
+    /// Where it started waiting.
+    pub site: Site,
+    /// The step at which it started waiting.
+    pub since_step: u64,
+    /// Locks it holds meanwhile, with where it acquired them.
+    pub holding: Vec<Hold>,
+    /// Who holds what it waits for (for a lock), with where they acquired it.
+    pub held_by: Vec<Hold>,
+    /// An extra fact, for example a notification that came before anyone waited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A lock held by a thread.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// The holder (index into `threads`).
+    pub thread: usize,
+    /// The lock (index into `objects`).
+    pub lock: usize,
+    /// How it is held.
+    pub mode: LockMode,
+    /// Where it was acquired.
+    pub acquired_at: Site,
+}
+
+/// What a thread waits for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "on", rename_all = "snake_case")]
+pub enum WaitTarget {
+    /// A lock (index into `objects`).
+    Lock {
+        /// The lock.
+        lock: usize,
+        /// The mode requested.
+        mode: LockMode,
+    },
+    /// Another thread to finish (index into `threads`).
+    Join {
+        /// The thread joined.
+        thread: usize,
+    },
+    /// A notification on a condvar.
+    Condvar {
+        /// The condvar.
+        condvar: usize,
+    },
+    /// A message on a channel.
+    Recv {
+        /// The channel.
+        channel: usize,
+    },
+    /// Room on a full (or rendezvous) channel.
+    Send {
+        /// The channel.
+        channel: usize,
+    },
+    /// The other parties of a barrier.
+    Barrier {
+        /// The barrier.
+        barrier: usize,
+    },
+    /// An `unpark`.
+    Park,
+}
+
+/// One access to a tracked cell.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Access {
+    /// The thread (index into `threads`).
+    pub thread: usize,
+    /// Whether it wrote.
+    pub write: bool,
+    /// Where.
+    pub site: Site,
+    /// At which step.
+    pub step: u64,
+}
+
+/// A thread that was still running when an execution hit its step bound.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Running {
+    /// The thread (index into `threads`).
+    pub thread: usize,
+    /// How many events it produced in the execution.
+    pub events: u64,
+    /// Where it last was.
+    pub last_site: Site,
+}

@@ -1,0 +1,308 @@
+//! Building findings, and their fingerprints.
+//!
+//! A fingerprint names a problem, not a run: the same bug found with another seed, in another
+//! execution, or after lines were added above it, has the same fingerprint. So it is built from
+//! what stays put: the kind, object classes and user names, file names, columns, and the
+//! *relative* order of the finding's own sites within each file. Thread and object ids,
+//! step numbers and absolute line numbers are left out.
+
+use std::fmt::Write as _;
+
+use crate::event::LockMode;
+use crate::finding::{Detail, Finding, Kind, StepRange, WaitTarget};
+use crate::identity::{Identities, ObjectInfo, ThreadInfo};
+use crate::site::Site;
+
+/// Collects the threads, objects and sites a finding refers to, by index.
+#[derive(Debug, Default)]
+pub(crate) struct FindingBuilder {
+    threads: Vec<ThreadInfo>,
+    objects: Vec<ObjectInfo>,
+}
+
+impl FindingBuilder {
+    pub(crate) fn new() -> Self {
+        FindingBuilder::default()
+    }
+
+    /// The index of stable thread `id` in the finding's `threads`.
+    pub(crate) fn thread(&mut self, identities: &Identities, id: u32) -> usize {
+        if let Some(index) = self.threads.iter().position(|t| t.id == id) {
+            return index;
+        }
+        self.threads.push(identities.thread(id).clone());
+        self.threads.len() - 1
+    }
+
+    /// The index of stable object `id` in the finding's `objects`.
+    pub(crate) fn object(&mut self, identities: &Identities, id: u32) -> usize {
+        if let Some(index) = self.objects.iter().position(|o| o.id == id) {
+            return index;
+        }
+        self.objects.push(identities.object(id).clone());
+        self.objects.len() - 1
+    }
+
+    pub(crate) fn finish(
+        self,
+        kind: Kind,
+        headline: String,
+        steps: StepRange,
+        detail: Detail,
+    ) -> Finding {
+        let mut finding = Finding {
+            kind,
+            headline,
+            threads: self.threads,
+            objects: self.objects,
+            sites: Vec::new(),
+            steps,
+            fingerprint: String::new(),
+            detail,
+        };
+        finding.sites = collect_sites(&finding);
+        finding.fingerprint = fingerprint(&finding);
+        finding
+    }
+}
+
+fn collect_sites(finding: &Finding) -> Vec<Site> {
+    let mut sites: Vec<Site> = finding
+        .objects
+        .iter()
+        .map(|o| o.created_at.clone())
+        .collect();
+    match &finding.detail {
+        Detail::LockCycle { edges } => {
+            for edge in edges {
+                sites.push(edge.held_at.clone());
+                sites.push(edge.requested_at.clone());
+            }
+        }
+        Detail::SelfDeadlock {
+            held_at,
+            requested_at,
+            ..
+        } => {
+            sites.push(held_at.clone());
+            sites.push(requested_at.clone());
+        }
+        Detail::Deadlock { waits, .. } => {
+            for wait in waits {
+                sites.push(wait.site.clone());
+                let holds = wait.holding.iter().chain(&wait.held_by);
+                sites.extend(holds.map(|h| h.acquired_at.clone()));
+            }
+        }
+        Detail::DataRace { first, second, .. } => {
+            sites.push(first.site.clone());
+            sites.push(second.site.clone());
+        }
+        Detail::Livelock { running, .. } => {
+            sites.extend(running.iter().map(|r| r.last_site.clone()));
+        }
+        Detail::Panic { site, .. } => sites.push(site.clone()),
+    }
+    sites.sort();
+    sites.dedup();
+    sites
+}
+
+/// Renders sites as `file:c<column>:r<rank within the file among the finding's sites>`.
+struct SiteTokens<'a> {
+    sites: &'a [Site],
+}
+
+impl SiteTokens<'_> {
+    fn token(&self, site: &Site) -> String {
+        let rank = self
+            .sites
+            .iter()
+            .filter(|s| s.file == site.file && (s.line, s.column) < (site.line, site.column))
+            .count();
+        format!("{}:c{}:r{}", site.file, site.column, rank)
+    }
+}
+
+fn object_token(object: &ObjectInfo, sites: &SiteTokens<'_>) -> String {
+    match &object.name {
+        Some(name) => format!("{}:{name}", object.class.name()),
+        None => format!(
+            "{}@{}#{}",
+            object.class.name(),
+            sites.token(&object.created_at),
+            object.ordinal
+        ),
+    }
+}
+
+fn mode(mode: LockMode) -> &'static str {
+    match mode {
+        LockMode::Exclusive => "x",
+        LockMode::Shared => "s",
+    }
+}
+
+fn fingerprint(finding: &Finding) -> String {
+    let sites = SiteTokens {
+        sites: &finding.sites,
+    };
+    let object = |index: usize| object_token(&finding.objects[index], &sites);
+    let mut parts: Vec<String> = vec![finding.kind.name().to_owned()];
+    match &finding.detail {
+        Detail::LockCycle { edges } => {
+            let tokens: Vec<String> = edges
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{}|{}|{}|{}|{}",
+                        object(e.held),
+                        mode(e.held_mode),
+                        sites.token(&e.held_at),
+                        mode(e.requested_mode),
+                        sites.token(&e.requested_at)
+                    )
+                })
+                .collect();
+            // The cycle has no natural start: take its smallest rotation.
+            let best = (0..tokens.len())
+                .map(|start| {
+                    let mut rotated = tokens[start..].to_vec();
+                    rotated.extend_from_slice(&tokens[..start]);
+                    rotated
+                })
+                .min()
+                .unwrap_or_default();
+            parts.extend(best);
+        }
+        Detail::SelfDeadlock {
+            lock,
+            held_mode,
+            held_at,
+            requested_mode,
+            requested_at,
+            ..
+        } => parts.push(format!(
+            "{}|{}|{}|{}|{}",
+            object(*lock),
+            mode(*held_mode),
+            sites.token(held_at),
+            mode(*requested_mode),
+            sites.token(requested_at)
+        )),
+        Detail::Deadlock { waits, .. } => {
+            let mut tokens: Vec<String> = waits
+                .iter()
+                .map(|w| {
+                    let target = match &w.target {
+                        WaitTarget::Lock { lock, mode: m } => {
+                            format!("lock {} {}", object(*lock), mode(*m))
+                        }
+                        WaitTarget::Join { .. } => "join".to_owned(),
+                        WaitTarget::Condvar { condvar } => format!("condvar {}", object(*condvar)),
+                        WaitTarget::Recv { channel } => format!("recv {}", object(*channel)),
+                        WaitTarget::Send { channel } => format!("send {}", object(*channel)),
+                        WaitTarget::Barrier { barrier } => format!("barrier {}", object(*barrier)),
+                        WaitTarget::Park => "park".to_owned(),
+                    };
+                    let mut holders: Vec<String> = w
+                        .held_by
+                        .iter()
+                        .map(|h| sites.token(&h.acquired_at))
+                        .collect();
+                    holders.sort();
+                    format!("{target}|{}|{}", sites.token(&w.site), holders.join(","))
+                })
+                .collect();
+            tokens.sort();
+            parts.extend(tokens);
+        }
+        Detail::DataRace {
+            cell,
+            first,
+            second,
+        } => {
+            parts.push(object(*cell));
+            let mut accesses = [first, second].map(|a| {
+                format!(
+                    "{}{}",
+                    if a.write { "w" } else { "r" },
+                    sites.token(&a.site)
+                )
+            });
+            accesses.sort();
+            parts.extend(accesses);
+        }
+        Detail::Livelock { running, .. } => {
+            let mut tokens: Vec<String> =
+                running.iter().map(|r| sites.token(&r.last_site)).collect();
+            tokens.sort();
+            parts.extend(tokens);
+        }
+        Detail::Panic { message, site, .. } => {
+            parts.push(sites.token(site));
+            parts.push(message.clone());
+        }
+    }
+    let mut hash = Fnv1a::new();
+    for part in &parts {
+        hash.write(part.as_bytes());
+        hash.write(&[0xff]);
+    }
+    let mut hex = String::with_capacity(16);
+    write!(hex, "{:016x}", hash.0).expect("writing to a String cannot fail");
+    hex
+}
+
+/// FNV-1a, 64 bit: fixed by its definition, so fingerprints are the same on every platform
+/// and toolchain (std's `DefaultHasher` promises neither).
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    fn new() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_matches_its_reference_values() {
+        let mut empty = Fnv1a::new();
+        empty.write(b"");
+        assert_eq!(empty.0, 0xcbf2_9ce4_8422_2325);
+        let mut a = Fnv1a::new();
+        a.write(b"a");
+        assert_eq!(a.0, 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn site_tokens_use_columns_and_ranks_not_lines() {
+        let sites = [
+            Site::new("a.rs", 10, 5),
+            Site::new("a.rs", 20, 9),
+            Site::new("b.rs", 3, 1),
+        ];
+        let tokens = SiteTokens { sites: &sites };
+        assert_eq!(tokens.token(&sites[1]), "a.rs:c9:r1");
+        assert_eq!(tokens.token(&sites[2]), "b.rs:c1:r0");
+        // The same sites moved down by 7 lines give the same tokens.
+        let moved = sites.clone().map(|mut s| {
+            s.line += 7;
+            s
+        });
+        let moved_tokens = SiteTokens { sites: &moved };
+        for (site, moved_site) in sites.iter().zip(&moved) {
+            assert_eq!(tokens.token(site), moved_tokens.token(moved_site));
+        }
+    }
+}

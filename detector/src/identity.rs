@@ -1,0 +1,244 @@
+//! Stable identities of threads and objects across the executions of one check.
+//!
+//! Every execution creates its locks and threads anew, with execution-local ids. To accumulate
+//! a lock-order graph over many executions the detector needs to know that "the mutex created at
+//! `lib.rs:10:13` by the first thread spawned at `lib.rs:20:5`" is the same object each time:
+//!
+//! - a thread is identified by its spawn path: its parent's identity, the spawn site, and the
+//!   ordinal of that spawn among the parent's spawns at that site;
+//! - an object by its creating thread's identity, its class, its creation site and the ordinal
+//!   of that creation among the creating thread's creations at that site (a lock created in a
+//!   loop is one identity per iteration).
+//!
+//! Ids, addresses and spawn order across threads do not enter, so identities are the same in
+//! every execution that runs the same code, whatever the schedule.
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::event::ObjectClass;
+use crate::site::Site;
+
+/// A thread as it appears in findings: stable across the executions of a check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadInfo {
+    /// Dense stable index: 0 is the main thread, then in order of first appearance.
+    pub id: u32,
+    /// The name in reports: the user's name, `main`, or `t<id>`.
+    pub name: String,
+    /// Where it was spawned (`None` for the main thread).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spawned_at: Option<Site>,
+}
+
+/// An object as it appears in findings: stable across the executions of a check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectInfo {
+    /// Dense stable index, in order of first appearance.
+    pub id: u32,
+    /// What it is.
+    pub class: ObjectClass,
+    /// The user's name for it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Where it was created.
+    pub created_at: Site,
+    /// Which thread created it (its report name).
+    pub created_by: String,
+    /// How many objects the same thread had created at the same site before this one.
+    pub ordinal: u32,
+}
+
+impl ObjectInfo {
+    /// The short label used in reports: the user's name, or `class@file:line` (with `#n` for the
+    /// n-th object created at that site by the same thread, counting from 0).
+    pub fn label(&self) -> String {
+        if let Some(name) = &self.name {
+            return name.clone();
+        }
+        let mut label = format!(
+            "{}@{}:{}",
+            self.class.name(),
+            self.created_at.file_name(),
+            self.created_at.line
+        );
+        if self.ordinal > 0 {
+            label.push_str(&format!("#{}", self.ordinal));
+        }
+        label
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct ThreadKey {
+    parent: u32,
+    site: u32,
+    ordinal: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct ObjectKey {
+    thread: u32,
+    class: ObjectClass,
+    site: u32,
+    ordinal: u32,
+}
+
+/// Interns stable identities for a whole check, and counts creation ordinals per execution.
+#[derive(Debug, Default)]
+pub(crate) struct Identities {
+    sites: FxHashMap<Site, u32>,
+    threads: Vec<ThreadInfo>,
+    thread_keys: FxHashMap<ThreadKey, u32>,
+    objects: Vec<ObjectInfo>,
+    object_keys: FxHashMap<ObjectKey, u32>,
+    // Per execution: how many spawns/creations a (thread, site) pair has made so far.
+    spawn_ordinals: FxHashMap<(u32, u32), u32>,
+    create_ordinals: FxHashMap<(u32, u32), u32>,
+}
+
+const ROOT: u32 = u32::MAX;
+
+impl Identities {
+    pub(crate) fn new() -> Self {
+        let mut identities = Identities::default();
+        identities.threads.push(ThreadInfo {
+            id: 0,
+            name: "main".to_owned(),
+            spawned_at: None,
+        });
+        identities.thread_keys.insert(
+            ThreadKey {
+                parent: ROOT,
+                site: ROOT,
+                ordinal: 0,
+            },
+            0,
+        );
+        identities
+    }
+
+    /// Forgets the per-execution ordinal counters; identities themselves stay.
+    pub(crate) fn begin_execution(&mut self) {
+        self.spawn_ordinals.clear();
+        self.create_ordinals.clear();
+    }
+
+    fn site(&mut self, site: &Site) -> u32 {
+        if let Some(&id) = self.sites.get(site) {
+            return id;
+        }
+        let id = self.sites.len() as u32;
+        self.sites.insert(site.clone(), id);
+        id
+    }
+
+    /// The stable identity of the thread that `parent` spawns at `site`.
+    pub(crate) fn spawn(&mut self, parent: u32, site: &Site, name: Option<&str>) -> u32 {
+        let site_id = self.site(site);
+        let ordinal = self.spawn_ordinals.entry((parent, site_id)).or_insert(0);
+        let key = ThreadKey {
+            parent,
+            site: site_id,
+            ordinal: *ordinal,
+        };
+        *ordinal += 1;
+        if let Some(&id) = self.thread_keys.get(&key) {
+            return id;
+        }
+        let id = self.threads.len() as u32;
+        self.threads.push(ThreadInfo {
+            id,
+            name: name.map_or_else(|| format!("t{id}"), str::to_owned),
+            spawned_at: Some(site.clone()),
+        });
+        self.thread_keys.insert(key, id);
+        id
+    }
+
+    /// The stable identity of the object that `thread` creates at `site`.
+    pub(crate) fn create(
+        &mut self,
+        thread: u32,
+        class: ObjectClass,
+        site: &Site,
+        name: Option<&str>,
+    ) -> u32 {
+        let site_id = self.site(site);
+        let ordinal = self.create_ordinals.entry((thread, site_id)).or_insert(0);
+        let key = ObjectKey {
+            thread,
+            class,
+            site: site_id,
+            ordinal: *ordinal,
+        };
+        *ordinal += 1;
+        if let Some(&id) = self.object_keys.get(&key) {
+            return id;
+        }
+        let id = self.objects.len() as u32;
+        self.objects.push(ObjectInfo {
+            id,
+            class,
+            name: name.map(str::to_owned),
+            created_at: site.clone(),
+            created_by: self.threads[thread as usize].name.clone(),
+            ordinal: key.ordinal,
+        });
+        self.object_keys.insert(key, id);
+        id
+    }
+
+    pub(crate) fn thread(&self, id: u32) -> &ThreadInfo {
+        &self.threads[id as usize]
+    }
+
+    pub(crate) fn object(&self, id: u32) -> &ObjectInfo {
+        &self.objects[id as usize]
+    }
+
+    pub(crate) fn thread_count(&self) -> usize {
+        self.threads.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_code_gets_the_same_identities_in_every_execution() {
+        let mut ids = Identities::new();
+        let spawn_site = Site::new("t.rs", 5, 1);
+        let lock_site = Site::new("t.rs", 2, 1);
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            ids.begin_execution();
+            let a = ids.spawn(0, &spawn_site, None);
+            let b = ids.spawn(0, &spawn_site, None);
+            let m1 = ids.create(a, ObjectClass::Mutex, &lock_site, None);
+            let m2 = ids.create(a, ObjectClass::Mutex, &lock_site, None);
+            let m3 = ids.create(b, ObjectClass::Mutex, &lock_site, None);
+            seen.push([a, b, m1, m2, m3]);
+        }
+        assert_eq!(seen[0], [1, 2, 0, 1, 2]);
+        assert_eq!(seen[0], seen[1]);
+        assert_eq!(ids.object(1).label(), "mutex@t.rs:2#1");
+        assert_eq!(ids.object(2).created_by, "t2");
+    }
+
+    #[test]
+    fn user_names_are_shown() {
+        let mut ids = Identities::new();
+        let t = ids.spawn(0, &Site::new("t.rs", 1, 1), Some("worker"));
+        let m = ids.create(
+            t,
+            ObjectClass::RwLock,
+            &Site::new("t.rs", 2, 1),
+            Some("config"),
+        );
+        assert_eq!(ids.thread(t).name, "worker");
+        assert_eq!(ids.object(m).label(), "config");
+        assert_eq!(ids.object(m).created_by, "worker");
+    }
+}

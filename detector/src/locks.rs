@@ -1,0 +1,285 @@
+//! Lock events: the lock-order graph's input, self-deadlocks, and the lock clocks.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::clock::VectorClock;
+use crate::detector::Detector;
+use crate::error::EventError;
+use crate::event::{Attempt, Event, LockMode, ObjectClass, ObjectId};
+use crate::finding::{Detail, Kind, StepRange};
+use crate::fingerprint::FindingBuilder;
+use crate::lock_order::{Cycle, Witness};
+use crate::state::{Held, PendingOp};
+
+/// Interned lock contexts: a thread (with its fork/join clock) and the stack of locks it holds.
+///
+/// A repeated request from a known context for a known lock is one hash lookup; only a new
+/// context builds witnesses and searches the graph.
+#[derive(Debug, Default)]
+pub(crate) struct Contexts {
+    roots: FxHashMap<(u32, VectorClock), u32>,
+    children: FxHashMap<(u32, u32, LockMode), u32>,
+    /// (context, requested lock, mode) already recorded in the lock-order graph.
+    requests: FxHashSet<(u32, u32, LockMode)>,
+    next: u32,
+}
+
+impl Contexts {
+    pub(crate) fn root(&mut self, thread: u32, fork_join: &VectorClock) -> u32 {
+        if let Some(&id) = self.roots.get(&(thread, fork_join.clone())) {
+            return id;
+        }
+        let id = self.fresh();
+        self.roots.insert((thread, fork_join.clone()), id);
+        id
+    }
+
+    pub(crate) fn child(&mut self, parent: u32, lock: u32, mode: LockMode) -> u32 {
+        if let Some(&id) = self.children.get(&(parent, lock, mode)) {
+            return id;
+        }
+        let id = self.fresh();
+        self.children.insert((parent, lock, mode), id);
+        id
+    }
+
+    fn fresh(&mut self) -> u32 {
+        self.next += 1;
+        self.next
+    }
+}
+
+impl Detector {
+    pub(crate) fn lock_request(
+        &mut self,
+        event: &Event,
+        lock: ObjectId,
+        mode: LockMode,
+        attempt: Attempt,
+    ) -> Result<(), EventError> {
+        let state = self.object(event.step, lock, ObjectClass::Mutex)?;
+        let (stable, class) = (state.stable, state.class);
+        if class == ObjectClass::Mutex && mode == LockMode::Shared {
+            return Err(EventError::WrongClass {
+                step: event.step,
+                object: lock,
+                expected: "rwlock",
+                found: class,
+            });
+        }
+        let t = event.thread.index();
+        self.set_pending(
+            event,
+            PendingOp::Lock {
+                lock,
+                mode,
+                attempt,
+            },
+        );
+        if attempt != Attempt::Blocking {
+            // A try never waits and a timed request gives up: neither can deadlock, so
+            // neither adds lock-order edges (as lockdep treats trylock).
+            return Ok(());
+        }
+        if let Some(held) = self.threads[t].holds(lock).cloned() {
+            if held.mode.conflicts_with(mode) {
+                self.self_deadlock(event, &held, mode);
+                return Ok(());
+            }
+        }
+        if self.config.lock_order {
+            if class == ObjectClass::RwLock && mode == LockMode::Exclusive {
+                let cycles = self.lock_order.note_writer(stable, self.threads[t].stable);
+                self.report_cycles(cycles);
+            }
+            let context = self.threads[t].context();
+            if !self.threads[t].held.is_empty()
+                && self.contexts.requests.insert((context, stable, mode))
+            {
+                self.record_edges(event, stable, mode);
+            }
+        }
+        let contended = self.objects[lock.index()]
+            .as_ref()
+            .is_some_and(|o| o.holders.iter().any(|&(_, m)| m.conflicts_with(mode)));
+        if contended || mode == LockMode::Shared {
+            self.check_wait_cycle(event);
+        }
+        Ok(())
+    }
+
+    /// A new context requests `requested`: one witness per held lock.
+    fn record_edges(&mut self, event: &Event, requested: u32, mode: LockMode) {
+        let thread = &self.threads[event.thread.index()];
+        let holding: Vec<(u32, LockMode)> =
+            thread.held.iter().map(|h| (h.stable, h.mode)).collect();
+        let witnesses: Vec<(u32, Witness)> = thread
+            .held
+            .iter()
+            .map(|held| {
+                let witness = Witness {
+                    thread: thread.stable,
+                    held_mode: held.mode,
+                    held_at: held.site.clone(),
+                    requested_mode: mode,
+                    requested_at: event.site.clone(),
+                    holding: holding.clone(),
+                    fork_join: thread.fork_join.clone(),
+                    execution: self.execution,
+                    step: event.step,
+                };
+                (held.stable, witness)
+            })
+            .collect();
+        for (held, witness) in witnesses {
+            let cycles = self.lock_order.add(held, requested, witness);
+            self.report_cycles(cycles);
+        }
+    }
+
+    fn report_cycles(&mut self, cycles: Vec<Cycle>) {
+        for cycle in cycles {
+            let finding = self.cycle_finding(&cycle);
+            self.findings.push(finding);
+        }
+    }
+
+    fn cycle_finding(&self, cycle: &Cycle) -> crate::Finding {
+        let mut builder = FindingBuilder::new();
+        let n = cycle.locks.len();
+        let edges: Vec<crate::CycleEdge> = (0..n)
+            .map(|i| {
+                let w = &cycle.witnesses[i];
+                crate::CycleEdge {
+                    held: builder.object(&self.identities, cycle.locks[i]),
+                    held_mode: w.held_mode,
+                    held_at: w.held_at.clone(),
+                    requested: builder.object(&self.identities, cycle.locks[(i + 1) % n]),
+                    requested_mode: w.requested_mode,
+                    requested_at: w.requested_at.clone(),
+                    thread: builder.thread(&self.identities, w.thread),
+                    execution: w.execution,
+                    step: w.step,
+                }
+            })
+            .collect();
+        let here = edges.iter().filter(|e| e.execution == self.execution);
+        let first = here.clone().map(|e| e.step).min().unwrap_or(0);
+        let last = here.map(|e| e.step).max().unwrap_or(0);
+        let headline = if n == 1 {
+            "potential deadlock: a thread re-acquires a read lock it holds while another thread may wait to write it".to_owned()
+        } else {
+            format!("potential deadlock: lock-order cycle between {n} threads")
+        };
+        builder.finish(
+            Kind::PotentialDeadlock,
+            headline,
+            StepRange {
+                execution: self.execution,
+                first,
+                last,
+            },
+            Detail::LockCycle { edges },
+        )
+    }
+
+    fn self_deadlock(&mut self, event: &Event, held: &Held, requested_mode: LockMode) {
+        let t = &self.threads[event.thread.index()];
+        let mut builder = FindingBuilder::new();
+        let thread = builder.thread(&self.identities, t.stable);
+        let lock = builder.object(&self.identities, held.stable);
+        let what = match (held.mode, requested_mode) {
+            (LockMode::Exclusive, LockMode::Exclusive) => "locks a lock it already holds",
+            (LockMode::Shared, _) => "requests write access to a lock it holds for reading",
+            (LockMode::Exclusive, LockMode::Shared) => {
+                "requests read access to a lock it holds for writing"
+            }
+        };
+        let finding = builder.finish(
+            Kind::Deadlock,
+            format!(
+                "deadlock: thread `{}` {what}",
+                self.identities.thread(t.stable).name
+            ),
+            StepRange {
+                execution: self.execution,
+                first: event.step,
+                last: event.step,
+            },
+            Detail::SelfDeadlock {
+                thread,
+                lock,
+                held_mode: held.mode,
+                held_at: held.site.clone(),
+                requested_mode,
+                requested_at: event.site.clone(),
+            },
+        );
+        self.deadlock_reported = true;
+        self.findings.push(finding);
+    }
+
+    pub(crate) fn lock_acquired(
+        &mut self,
+        event: &Event,
+        lock: ObjectId,
+        mode: LockMode,
+    ) -> Result<(), EventError> {
+        let stable = self.object(event.step, lock, ObjectClass::Mutex)?.stable;
+        let t = event.thread.index();
+        let object = self.objects[lock.index()].as_mut().expect("checked above");
+        object.holders.push((event.thread, mode));
+        let thread = &mut self.threads[t];
+        thread.pending = None;
+        thread.clock.join(&object.sync);
+        let context = self.contexts.child(thread.context(), stable, mode);
+        thread.held.push(Held {
+            lock,
+            stable,
+            mode,
+            site: event.site.clone(),
+            context,
+        });
+        Ok(())
+    }
+
+    pub(crate) fn lock_failed(&mut self, event: &Event, lock: ObjectId) -> Result<(), EventError> {
+        self.object(event.step, lock, ObjectClass::Mutex)?;
+        self.threads[event.thread.index()].pending = None;
+        Ok(())
+    }
+
+    pub(crate) fn lock_released(
+        &mut self,
+        event: &Event,
+        lock: ObjectId,
+    ) -> Result<(), EventError> {
+        self.object(event.step, lock, ObjectClass::Mutex)?;
+        let t = event.thread.index();
+        let Some(position) = self.threads[t].held.iter().rposition(|h| h.lock == lock) else {
+            return Err(EventError::NotHeld {
+                step: event.step,
+                thread: event.thread,
+                lock,
+            });
+        };
+        let object = self.objects[lock.index()].as_mut().expect("checked above");
+        if let Some(i) = object.holders.iter().position(|&(h, _)| h == event.thread) {
+            object.holders.swap_remove(i);
+        }
+        let thread = &mut self.threads[t];
+        object.sync.join(&thread.clock);
+        thread.clock.tick(t);
+        thread.held.remove(position);
+        // Locks taken after the released one now sit on a shorter stack.
+        let mut context = match position {
+            0 => thread.root_context,
+            _ => thread.held[position - 1].context,
+        };
+        for held in &mut thread.held[position..] {
+            context = self.contexts.child(context, held.stable, held.mode);
+            held.context = context;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,204 @@
+//! The text report of a finding, in the style of ThreadSanitizer and lockdep: a headline, the
+//! cycle or the waits, every edge or wait with its sites and thread, then the objects.
+
+use std::fmt::{self, Write as _};
+
+use crate::event::{LockMode, ObjectClass};
+use crate::finding::{Detail, Finding, Hold, WaitTarget};
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&render(self))
+    }
+}
+
+/// Renders a finding as its multi-line text report (what `Display` prints).
+pub fn render(finding: &Finding) -> String {
+    let mut out = String::new();
+    let o = &mut out;
+    let thread = |i: usize| format!("`{}`", finding.threads[i].name);
+    let object = |i: usize| finding.objects[i].label();
+    // Modes only matter for RwLocks; a mutex is always exclusive.
+    let moded = |i: usize, mode: LockMode| {
+        let label = object(i);
+        match (finding.objects[i].class, mode) {
+            (ObjectClass::RwLock, LockMode::Shared) => format!("{label} (read)"),
+            (ObjectClass::RwLock, LockMode::Exclusive) => format!("{label} (write)"),
+            _ => label,
+        }
+    };
+    let _ = writeln!(o, "{}", finding.headline);
+    let _ = writeln!(o);
+    match &finding.detail {
+        Detail::LockCycle { edges } => {
+            let mut cycle: Vec<String> = edges.iter().map(|e| object(e.held)).collect();
+            if let Some(first) = edges.first() {
+                cycle.push(object(first.held));
+            }
+            let _ = writeln!(o, "  cycle: {}", cycle.join(" → "));
+            let _ = writeln!(o);
+            for e in edges {
+                let _ = writeln!(
+                    o,
+                    "  {} holds {}, acquired at {}",
+                    thread(e.thread),
+                    moded(e.held, e.held_mode),
+                    e.held_at
+                );
+                let _ = writeln!(
+                    o,
+                    "      and requests {} at {}  (execution {}, step {})",
+                    moded(e.requested, e.requested_mode),
+                    e.requested_at,
+                    e.execution,
+                    e.step
+                );
+            }
+            let _ = writeln!(o);
+            let _ = writeln!(
+                o,
+                "  No schedule has to deadlock for this report: each edge was seen on its own. \
+                 If the threads above each take their first lock, none can get its second."
+            );
+        }
+        Detail::SelfDeadlock {
+            thread: t,
+            lock,
+            held_mode,
+            held_at,
+            requested_mode,
+            requested_at,
+        } => {
+            let _ = writeln!(
+                o,
+                "  {} holds {}, acquired at {held_at}",
+                thread(*t),
+                moded(*lock, *held_mode)
+            );
+            let _ = writeln!(
+                o,
+                "      and requests {} at {requested_at}: it waits for itself forever",
+                moded(*lock, *requested_mode)
+            );
+        }
+        Detail::Deadlock { waits, running, .. } => {
+            for w in waits {
+                let what = match &w.target {
+                    WaitTarget::Lock { lock, mode } => moded(*lock, *mode),
+                    WaitTarget::Join { thread: j } => format!("{} to finish", thread(*j)),
+                    WaitTarget::Condvar { condvar } => {
+                        format!("a notification on {}", object(*condvar))
+                    }
+                    WaitTarget::Recv { channel } => format!("a message on {}", object(*channel)),
+                    WaitTarget::Send { channel } => format!("room on {}", object(*channel)),
+                    WaitTarget::Barrier { barrier } => {
+                        format!("the other parties of {}", object(*barrier))
+                    }
+                    WaitTarget::Park => "an unpark".to_owned(),
+                };
+                let _ = writeln!(
+                    o,
+                    "  {} waits for {what}, since {} (step {})",
+                    thread(w.thread),
+                    w.site,
+                    w.since_step
+                );
+                for h in &w.held_by {
+                    let _ = writeln!(
+                        o,
+                        "      held by {}, acquired at {}",
+                        thread(h.thread),
+                        h.acquired_at
+                    );
+                }
+                let holding: Vec<String> = w
+                    .holding
+                    .iter()
+                    .map(|h: &Hold| {
+                        format!("{} (acquired at {})", moded(h.lock, h.mode), h.acquired_at)
+                    })
+                    .collect();
+                if !holding.is_empty() {
+                    let _ = writeln!(o, "      while holding {}", holding.join(", "));
+                }
+                if let Some(note) = &w.note {
+                    let _ = writeln!(o, "      note: {note}");
+                }
+            }
+            if !running.is_empty() {
+                let names: Vec<String> = running.iter().map(|&r| thread(r)).collect();
+                let _ = writeln!(o, "  still running: {}", names.join(", "));
+            }
+        }
+        Detail::DataRace {
+            cell,
+            first,
+            second,
+        } => {
+            let access = |write: bool| if write { "write" } else { "read" };
+            let _ = writeln!(
+                o,
+                "  {} by {} at {}  (step {})",
+                access(first.write),
+                thread(first.thread),
+                first.site,
+                first.step
+            );
+            let _ = writeln!(
+                o,
+                "  {} by {} at {}  (step {})",
+                access(second.write),
+                thread(second.thread),
+                second.site,
+                second.step
+            );
+            let _ = writeln!(
+                o,
+                "  No lock, channel, join or Release/Acquire pair orders these accesses to {}.",
+                object(*cell)
+            );
+        }
+        Detail::Livelock { running, .. } => {
+            for r in running {
+                let _ = writeln!(
+                    o,
+                    "  {} ran {} events, last at {}",
+                    thread(r.thread),
+                    r.events,
+                    r.last_site
+                );
+            }
+        }
+        Detail::Panic { site, .. } => {
+            let _ = writeln!(o, "  at {site}");
+        }
+    }
+    if !finding.objects.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "  objects:");
+        let width = finding
+            .objects
+            .iter()
+            .map(|ob| ob.label().chars().count())
+            .max()
+            .unwrap_or(0);
+        for ob in &finding.objects {
+            let _ = writeln!(
+                o,
+                "    {:width$}  {} created at {} by `{}`",
+                ob.label(),
+                ob.class.name(),
+                ob.created_at,
+                ob.created_by
+            );
+        }
+    }
+    let _ = writeln!(o);
+    let steps = &finding.steps;
+    let _ = writeln!(
+        o,
+        "  execution {}, steps {}..={}; fingerprint {}",
+        steps.execution, steps.first, steps.last, finding.fingerprint
+    );
+    out
+}

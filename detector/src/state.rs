@@ -1,0 +1,139 @@
+//! The detector's picture of one execution: threads, objects, who holds and waits for what.
+
+use std::collections::VecDeque;
+
+use crate::clock::VectorClock;
+use crate::event::{Attempt, LockMode, ObjectClass, ObjectId, ThreadId};
+use crate::race::CellState;
+use crate::site::Site;
+
+#[derive(Debug)]
+pub(crate) struct ThreadState {
+    /// Stable identity (see `identity`).
+    pub(crate) stable: u32,
+    pub(crate) alive: bool,
+    /// Happens-before clock for race detection, indexed by execution-local thread id.
+    pub(crate) clock: VectorClock,
+    /// Spawn/join-only clock for lock-order suppression, indexed by stable thread id.
+    pub(crate) fork_join: VectorClock,
+    /// Interned (thread, fork/join clock): the root of this thread's lock contexts.
+    pub(crate) root_context: u32,
+    /// Locks held, in acquisition order.
+    pub(crate) held: Vec<Held>,
+    /// The blocking operation announced and not completed yet.
+    pub(crate) pending: Option<Pending>,
+    /// Clock at the last release fence (published by later relaxed stores).
+    pub(crate) release_fence: Option<VectorClock>,
+    /// Clocks observed by relaxed loads (acquired by a later acquire fence).
+    pub(crate) fence_acquirable: VectorClock,
+    /// Clocks of `unpark` calls aimed at this thread.
+    pub(crate) park_token: VectorClock,
+    pub(crate) events: u64,
+    pub(crate) last_site: Site,
+    pub(crate) last_step: u64,
+}
+
+impl ThreadState {
+    pub(crate) fn new(stable: u32, clock: VectorClock, fork_join: VectorClock) -> Self {
+        ThreadState {
+            stable,
+            alive: true,
+            clock,
+            fork_join,
+            root_context: 0,
+            held: Vec::new(),
+            pending: None,
+            release_fence: None,
+            fence_acquirable: VectorClock::new(),
+            park_token: VectorClock::new(),
+            events: 0,
+            last_site: Site::unknown(),
+            last_step: 0,
+        }
+    }
+
+    /// The context id under which the next lock request is made.
+    pub(crate) fn context(&self) -> u32 {
+        self.held.last().map_or(self.root_context, |h| h.context)
+    }
+
+    pub(crate) fn holds(&self, lock: ObjectId) -> Option<&Held> {
+        self.held.iter().find(|h| h.lock == lock)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Held {
+    pub(crate) lock: ObjectId,
+    pub(crate) stable: u32,
+    pub(crate) mode: LockMode,
+    pub(crate) site: Site,
+    /// The context after acquiring this lock (the thread's held stack up to here).
+    pub(crate) context: u32,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Pending {
+    pub(crate) op: PendingOp,
+    pub(crate) site: Site,
+    pub(crate) step: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PendingOp {
+    Lock {
+        lock: ObjectId,
+        mode: LockMode,
+        attempt: Attempt,
+    },
+    Join {
+        child: ThreadId,
+    },
+    Condvar {
+        condvar: ObjectId,
+        timed: bool,
+    },
+    Recv {
+        channel: ObjectId,
+        bounded: bool,
+    },
+    Send {
+        channel: ObjectId,
+    },
+    Barrier {
+        barrier: ObjectId,
+    },
+    Park,
+}
+
+#[derive(Debug)]
+pub(crate) struct ObjectState {
+    pub(crate) stable: u32,
+    pub(crate) class: ObjectClass,
+    /// Release clock: what an acquirer of this object learns.
+    pub(crate) sync: VectorClock,
+    /// Current holders of a lock.
+    pub(crate) holders: Vec<(ThreadId, LockMode)>,
+    /// Per-message clocks of a channel, oldest first.
+    pub(crate) messages: VecDeque<VectorClock>,
+    /// Arrival clocks of a barrier per generation.
+    pub(crate) generations: Vec<(u64, VectorClock)>,
+    /// A condvar notification that found no waiter.
+    pub(crate) unheard_notify: Option<Site>,
+    pub(crate) cell: Option<Box<CellState>>,
+}
+
+impl ObjectState {
+    pub(crate) fn new(stable: u32, class: ObjectClass) -> Self {
+        ObjectState {
+            stable,
+            class,
+            sync: VectorClock::new(),
+            holders: Vec::new(),
+            messages: VecDeque::new(),
+            generations: Vec::new(),
+            unheard_notify: None,
+            cell: None,
+        }
+    }
+}

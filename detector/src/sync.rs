@@ -1,0 +1,279 @@
+//! Happens-before through condvars, channels, barriers, once, park/unpark and atomics.
+//!
+//! Each synchronisation object keeps a release clock: a releasing operation joins the
+//! thread's clock into it (then the thread ticks, so its later accesses are new epochs), an
+//! acquiring operation joins it into the thread's clock. Relaxed atomics synchronise nothing;
+//! fences follow the C++ fence rules.
+
+use crate::detector::Detector;
+use crate::error::EventError;
+use crate::event::{AtomicOp, Event, MemoryOrdering, ObjectClass, ObjectId, ThreadId};
+use crate::state::PendingOp;
+
+impl Detector {
+    fn release_into(&mut self, t: ThreadId, object: ObjectId) {
+        let thread = &mut self.threads[t.index()];
+        let state = self.objects[object.index()]
+            .as_mut()
+            .expect("checked by caller");
+        state.sync.join(&thread.clock);
+        thread.clock.tick(t.index());
+    }
+
+    fn acquire_from(&mut self, t: ThreadId, object: ObjectId) {
+        let state = self.objects[object.index()]
+            .as_ref()
+            .expect("checked by caller");
+        self.threads[t.index()].clock.join(&state.sync);
+    }
+
+    pub(crate) fn condvar_wait(
+        &mut self,
+        event: &Event,
+        condvar: ObjectId,
+        lock: ObjectId,
+        timed: bool,
+    ) -> Result<(), EventError> {
+        self.object(event.step, condvar, ObjectClass::Condvar)?;
+        self.object(event.step, lock, ObjectClass::Mutex)?;
+        self.set_pending(event, PendingOp::Condvar { condvar, timed });
+        Ok(())
+    }
+
+    pub(crate) fn condvar_woken(
+        &mut self,
+        event: &Event,
+        condvar: ObjectId,
+        timed_out: bool,
+    ) -> Result<(), EventError> {
+        self.object(event.step, condvar, ObjectClass::Condvar)?;
+        self.threads[event.thread.index()].pending = None;
+        if !timed_out {
+            self.acquire_from(event.thread, condvar);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn condvar_notify(
+        &mut self,
+        event: &Event,
+        condvar: ObjectId,
+    ) -> Result<(), EventError> {
+        self.object(event.step, condvar, ObjectClass::Condvar)?;
+        let anyone_waiting = self.threads.iter().any(|t| {
+            t.alive
+                && matches!(t.pending.as_ref().map(|p| p.op), Some(PendingOp::Condvar { condvar: c, .. }) if c == condvar)
+        });
+        let state = self.objects[condvar.index()]
+            .as_mut()
+            .expect("checked above");
+        state.unheard_notify = (!anyone_waiting).then(|| event.site.clone());
+        self.release_into(event.thread, condvar);
+        Ok(())
+    }
+
+    pub(crate) fn send_request(
+        &mut self,
+        event: &Event,
+        channel: ObjectId,
+    ) -> Result<(), EventError> {
+        self.object(event.step, channel, ObjectClass::Channel)?;
+        self.set_pending(event, PendingOp::Send { channel });
+        Ok(())
+    }
+
+    pub(crate) fn sent(
+        &mut self,
+        event: &Event,
+        channel: ObjectId,
+        ok: bool,
+    ) -> Result<(), EventError> {
+        self.object(event.step, channel, ObjectClass::Channel)?;
+        let t = event.thread.index();
+        let thread = &mut self.threads[t];
+        thread.pending = None;
+        if ok {
+            let state = self.objects[channel.index()]
+                .as_mut()
+                .expect("checked above");
+            state.messages.push_back(thread.clock.clone());
+            thread.clock.tick(t);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn recv_request(
+        &mut self,
+        event: &Event,
+        channel: ObjectId,
+        bounded: bool,
+    ) -> Result<(), EventError> {
+        self.object(event.step, channel, ObjectClass::Channel)?;
+        self.set_pending(event, PendingOp::Recv { channel, bounded });
+        Ok(())
+    }
+
+    pub(crate) fn received(
+        &mut self,
+        event: &Event,
+        channel: ObjectId,
+        ok: bool,
+    ) -> Result<(), EventError> {
+        self.object(event.step, channel, ObjectClass::Channel)?;
+        let thread = &mut self.threads[event.thread.index()];
+        thread.pending = None;
+        if ok {
+            let state = self.objects[channel.index()]
+                .as_mut()
+                .expect("checked above");
+            if let Some(clock) = state.messages.pop_front() {
+                thread.clock.join(&clock);
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn barrier_wait(
+        &mut self,
+        event: &Event,
+        barrier: ObjectId,
+        generation: u64,
+    ) -> Result<(), EventError> {
+        self.object(event.step, barrier, ObjectClass::Barrier)?;
+        self.set_pending(event, PendingOp::Barrier { barrier });
+        let t = event.thread.index();
+        let thread = &mut self.threads[t];
+        let state = self.objects[barrier.index()]
+            .as_mut()
+            .expect("checked above");
+        // Only the last two generations can still be left from.
+        state.generations.retain(|&(g, _)| g + 1 >= generation);
+        match state.generations.iter_mut().find(|(g, _)| *g == generation) {
+            Some((_, clock)) => clock.join(&thread.clock),
+            None => state.generations.push((generation, thread.clock.clone())),
+        }
+        thread.clock.tick(t);
+        Ok(())
+    }
+
+    pub(crate) fn barrier_leave(
+        &mut self,
+        event: &Event,
+        barrier: ObjectId,
+        generation: u64,
+    ) -> Result<(), EventError> {
+        self.object(event.step, barrier, ObjectClass::Barrier)?;
+        let thread = &mut self.threads[event.thread.index()];
+        thread.pending = None;
+        let state = self.objects[barrier.index()]
+            .as_ref()
+            .expect("checked above");
+        if let Some((_, clock)) = state.generations.iter().find(|(g, _)| *g == generation) {
+            thread.clock.join(clock);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn once_complete(
+        &mut self,
+        event: &Event,
+        once: ObjectId,
+    ) -> Result<(), EventError> {
+        self.object(event.step, once, ObjectClass::Once)?;
+        self.release_into(event.thread, once);
+        Ok(())
+    }
+
+    pub(crate) fn once_observed(
+        &mut self,
+        event: &Event,
+        once: ObjectId,
+    ) -> Result<(), EventError> {
+        self.object(event.step, once, ObjectClass::Once)?;
+        self.acquire_from(event.thread, once);
+        Ok(())
+    }
+
+    pub(crate) fn park(&mut self, event: &Event) {
+        self.set_pending(event, PendingOp::Park);
+    }
+
+    pub(crate) fn unparked(&mut self, t: ThreadId) {
+        let thread = &mut self.threads[t.index()];
+        thread.pending = None;
+        let token = std::mem::take(&mut thread.park_token);
+        thread.clock.join(&token);
+        thread.park_token = token;
+    }
+
+    pub(crate) fn unpark(&mut self, event: &Event, target: ThreadId) -> Result<(), EventError> {
+        if target.index() >= self.threads.len() {
+            return Err(EventError::UnknownThread {
+                step: event.step,
+                thread: target,
+            });
+        }
+        let t = event.thread.index();
+        let clock = self.threads[t].clock.clone();
+        self.threads[target.index()].park_token.join(&clock);
+        self.threads[t].clock.tick(t);
+        Ok(())
+    }
+
+    /// Release/acquire through atomics, with release sequences and fences.
+    ///
+    /// The object's clock is what a later acquiring load of the current value learns: a
+    /// releasing store sets it to the thread's clock; a relaxed store sets it to the clock of the
+    /// thread's last release fence (or nothing); a read-modify-write continues the release
+    /// sequence and so adds to it instead of replacing it.
+    pub(crate) fn atomic(
+        &mut self,
+        event: &Event,
+        object: ObjectId,
+        op: AtomicOp,
+        ordering: MemoryOrdering,
+    ) -> Result<(), EventError> {
+        self.object(event.step, object, ObjectClass::Atomic)?;
+        let t = event.thread.index();
+        let thread = &mut self.threads[t];
+        let state = self.objects[object.index()]
+            .as_mut()
+            .expect("checked above");
+        if op != AtomicOp::Store {
+            if ordering.acquires() {
+                thread.clock.join(&state.sync);
+            } else {
+                thread.fence_acquirable.join(&state.sync);
+            }
+        }
+        if op != AtomicOp::Load {
+            let published = if ordering.releases() {
+                Some(&thread.clock)
+            } else {
+                thread.release_fence.as_ref()
+            };
+            if op == AtomicOp::Store {
+                state.sync.clear();
+            }
+            if let Some(clock) = published {
+                state.sync.join(clock);
+            }
+            if ordering.releases() {
+                thread.clock.tick(t);
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn fence(&mut self, t: ThreadId, ordering: MemoryOrdering) {
+        let thread = &mut self.threads[t.index()];
+        if ordering.acquires() {
+            let acquirable = std::mem::take(&mut thread.fence_acquirable);
+            thread.clock.join(&acquirable);
+        }
+        if ordering.releases() {
+            thread.release_fence = Some(thread.clock.clone());
+            thread.clock.tick(t.index());
+        }
+    }
+}

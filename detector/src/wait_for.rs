@@ -1,0 +1,298 @@
+//! Realized deadlocks (wait-for), livelocks and panics: what ends an execution badly.
+//!
+//! A thread waiting for a lock is blocked by the holders whose mode conflicts with its request
+//! and, for a read request, by queued writers (a writer-preferring RwLock lets no new reader in
+//! while a writer waits). A thread joining another is blocked by it. If these "blocked by"
+//! edges close a cycle among untimed waits, no thread in it can ever proceed: a deadlock, found
+//! the moment the last request of the cycle is announced, even while other threads still run
+//! (a *partial* deadlock, which shuttle would only see once everything else had finished).
+
+use crate::detector::Detector;
+use crate::event::{Attempt, Event, LockMode};
+use crate::finding::{Detail, Hold, Kind, Running, StepRange, Wait, WaitTarget};
+use crate::fingerprint::FindingBuilder;
+use crate::state::PendingOp;
+
+impl Detector {
+    /// The threads that `t`'s pending wait definitely depends on. Waits that can end on their
+    /// own (timed, try) or that no particular thread ends (condvar, channel, …) have none.
+    fn blockers(&self, t: usize) -> Vec<usize> {
+        let Some(pending) = &self.threads[t].pending else {
+            return Vec::new();
+        };
+        match pending.op {
+            PendingOp::Lock {
+                lock,
+                mode,
+                attempt: Attempt::Blocking,
+            } => {
+                let Some(object) = self.objects[lock.index()].as_ref() else {
+                    return Vec::new();
+                };
+                let mut blockers: Vec<usize> = object
+                    .holders
+                    .iter()
+                    .filter(|&&(h, m)| h.index() != t && m.conflicts_with(mode))
+                    .map(|&(h, _)| h.index())
+                    .collect();
+                if mode == LockMode::Shared {
+                    let queued_writers = self.threads.iter().enumerate().filter(|(w, thread)| {
+                        *w != t
+                            && thread.alive
+                            && matches!(thread.pending.as_ref().map(|p| p.op), Some(PendingOp::Lock { lock: l, mode: LockMode::Exclusive, attempt: Attempt::Blocking }) if l == lock)
+                    });
+                    blockers.extend(queued_writers.map(|(w, _)| w));
+                }
+                blockers
+            }
+            PendingOp::Join { child } if self.threads[child.index()].alive => vec![child.index()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// After `event` announced a wait: does it close a cycle of definite waits?
+    pub(crate) fn check_wait_cycle(&mut self, event: &Event) {
+        if self.deadlock_reported {
+            return;
+        }
+        let start = event.thread.index();
+        let mut path = vec![start];
+        let mut visited = vec![false; self.threads.len()];
+        if let Some(cycle) = self.find_cycle(start, &mut path, &mut visited) {
+            let finding = self.deadlock_finding(event, &cycle, true);
+            self.deadlock_reported = true;
+            self.findings.push(finding);
+        }
+    }
+
+    fn find_cycle(
+        &self,
+        start: usize,
+        path: &mut Vec<usize>,
+        visited: &mut [bool],
+    ) -> Option<Vec<usize>> {
+        let current = *path.last().expect("path starts non-empty");
+        visited[current] = true;
+        for next in self.blockers(current) {
+            if next == start {
+                return Some(path.clone());
+            }
+            if !visited[next] {
+                path.push(next);
+                if let Some(cycle) = self.find_cycle(start, path, visited) {
+                    return Some(cycle);
+                }
+                path.pop();
+            }
+        }
+        None
+    }
+
+    /// A deadlock finding for the waits of `threads` (a cycle, or every blocked thread).
+    fn deadlock_finding(&self, event: &Event, threads: &[usize], cycle: bool) -> crate::Finding {
+        let mut builder = FindingBuilder::new();
+        let mut waits = Vec::new();
+        let mut first = event.step;
+        for &t in threads {
+            let state = &self.threads[t];
+            let Some(pending) = &state.pending else {
+                continue;
+            };
+            first = first.min(pending.step);
+            let thread = builder.thread(&self.identities, state.stable);
+            let mut note = None;
+            let mut held_by = Vec::new();
+            let target = match pending.op {
+                PendingOp::Lock { lock, mode, .. } => {
+                    let object = self.objects[lock.index()]
+                        .as_ref()
+                        .expect("pending on a known lock");
+                    for &(holder, held_mode) in &object.holders {
+                        let holder_state = &self.threads[holder.index()];
+                        if let Some(held) = holder_state.holds(lock) {
+                            held_by.push(Hold {
+                                thread: builder.thread(&self.identities, holder_state.stable),
+                                lock: builder.object(&self.identities, object.stable),
+                                mode: held_mode,
+                                acquired_at: held.site.clone(),
+                            });
+                        }
+                    }
+                    if held_by.is_empty() && mode == LockMode::Shared {
+                        note = Some("a queued writer is ahead of this read request".to_owned());
+                    }
+                    WaitTarget::Lock {
+                        lock: builder.object(&self.identities, object.stable),
+                        mode,
+                    }
+                }
+                PendingOp::Join { child } => WaitTarget::Join {
+                    thread: builder.thread(&self.identities, self.threads[child.index()].stable),
+                },
+                PendingOp::Condvar { condvar, .. } => {
+                    let object = self.objects[condvar.index()]
+                        .as_ref()
+                        .expect("known condvar");
+                    if let Some(site) = &object.unheard_notify {
+                        note = Some(format!("notified at {site} before anyone waited"));
+                    }
+                    WaitTarget::Condvar {
+                        condvar: builder.object(&self.identities, object.stable),
+                    }
+                }
+                PendingOp::Recv { channel, .. } => WaitTarget::Recv {
+                    channel: builder.object(&self.identities, self.stable_object(channel)),
+                },
+                PendingOp::Send { channel } => WaitTarget::Send {
+                    channel: builder.object(&self.identities, self.stable_object(channel)),
+                },
+                PendingOp::Barrier { barrier } => WaitTarget::Barrier {
+                    barrier: builder.object(&self.identities, self.stable_object(barrier)),
+                },
+                PendingOp::Park => WaitTarget::Park,
+            };
+            let holding = state
+                .held
+                .iter()
+                .map(|h| Hold {
+                    thread,
+                    lock: builder.object(&self.identities, h.stable),
+                    mode: h.mode,
+                    acquired_at: h.site.clone(),
+                })
+                .collect();
+            waits.push(Wait {
+                thread,
+                target,
+                site: pending.site.clone(),
+                since_step: pending.step,
+                holding,
+                held_by,
+                note,
+            });
+        }
+        let running: Vec<usize> = if cycle {
+            self.threads
+                .iter()
+                .enumerate()
+                .filter(|(t, s)| s.alive && !threads.contains(t))
+                .map(|(_, s)| s.stable)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|stable| builder.thread(&self.identities, stable))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let partial = !running.is_empty();
+        let headline = match (cycle, partial, threads.len()) {
+            (true, _, 1) => "deadlock: a thread waits for itself".to_owned(),
+            (true, false, n) => format!("deadlock: {n} threads wait for each other"),
+            (true, true, n) => {
+                format!("deadlock: {n} threads wait for each other while other threads still run")
+            }
+            (false, _, 1) => "deadlock: the only live thread is blocked".to_owned(),
+            (false, _, n) => format!("deadlock: all {n} live threads are blocked"),
+        };
+        builder.finish(
+            Kind::Deadlock,
+            headline,
+            StepRange {
+                execution: self.execution,
+                first,
+                last: event.step,
+            },
+            Detail::Deadlock {
+                waits,
+                partial,
+                running,
+            },
+        )
+    }
+
+    fn stable_object(&self, object: crate::ObjectId) -> u32 {
+        self.objects[object.index()]
+            .as_ref()
+            .expect("pending on a known object")
+            .stable
+    }
+
+    /// The engine found no runnable thread.
+    pub(crate) fn stuck(&mut self, event: &Event) {
+        if self.deadlock_reported {
+            return;
+        }
+        let blocked: Vec<usize> = self
+            .threads
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.alive && t.pending.is_some())
+            .map(|(i, _)| i)
+            .collect();
+        let finding = self.deadlock_finding(event, &blocked, false);
+        self.deadlock_reported = true;
+        self.findings.push(finding);
+    }
+
+    /// The execution hit its step bound: the threads that kept running are livelocked.
+    pub(crate) fn step_limit(&mut self, event: &Event, max_steps: u64) {
+        let window = (max_steps / 10).max(1);
+        let recent = event.step.saturating_sub(window);
+        let mut builder = FindingBuilder::new();
+        let running: Vec<Running> = self
+            .threads
+            .iter()
+            .filter(|t| t.alive && t.last_step >= recent)
+            .map(|t| Running {
+                thread: builder.thread(&self.identities, t.stable),
+                events: t.events,
+                last_site: t.last_site.clone(),
+            })
+            .collect();
+        let names: Vec<String> = self
+            .threads
+            .iter()
+            .filter(|t| t.alive && t.last_step >= recent)
+            .map(|t| format!("`{}`", self.identities.thread(t.stable).name))
+            .collect();
+        let finding = builder.finish(
+            Kind::Livelock,
+            format!(
+                "livelock: {} kept running for {max_steps} steps without finishing",
+                names.join(", ")
+            ),
+            StepRange {
+                execution: self.execution,
+                first: recent,
+                last: event.step,
+            },
+            Detail::Livelock { max_steps, running },
+        );
+        self.findings.push(finding);
+    }
+
+    /// A thread of the scenario panicked.
+    pub(crate) fn panic(&mut self, event: &Event, message: &str) {
+        let mut builder = FindingBuilder::new();
+        let stable = self.threads[event.thread.index()].stable;
+        let thread = builder.thread(&self.identities, stable);
+        let finding = builder.finish(
+            Kind::Panic,
+            format!(
+                "panic in thread `{}`: {message}",
+                self.identities.thread(stable).name
+            ),
+            StepRange {
+                execution: self.execution,
+                first: event.step,
+                last: event.step,
+            },
+            Detail::Panic {
+                thread,
+                message: message.to_owned(),
+                site: event.site.clone(),
+            },
+        );
+        self.findings.push(finding);
+    }
+}
