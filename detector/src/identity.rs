@@ -50,17 +50,18 @@ pub struct ObjectInfo {
 }
 
 impl ObjectInfo {
-    /// The short label used in reports: the user's name, or `class@file:line` (with `#n` for the
-    /// n-th object created at that site by the same thread, counting from 0).
+    /// The short label used in reports: the user's name, or `class@file:line:column` (with `#n`
+    /// for the n-th object created at that site by the same thread, counting from 0).
     pub fn label(&self) -> String {
         if let Some(name) = &self.name {
             return name.clone();
         }
         let mut label = format!(
-            "{}@{}:{}",
+            "{}@{}:{}:{}",
             self.class.name(),
             self.created_at.file_name(),
-            self.created_at.line
+            self.created_at.line,
+            self.created_at.column
         );
         if self.ordinal > 0 {
             label.push_str(&format!("#{}", self.ordinal));
@@ -223,7 +224,7 @@ mod tests {
         }
         assert_eq!(seen[0], [1, 2, 0, 1, 2]);
         assert_eq!(seen[0], seen[1]);
-        assert_eq!(ids.object(1).label(), "mutex@t.rs:2#1");
+        assert_eq!(ids.object(1).label(), "mutex@t.rs:2:1#1");
         assert_eq!(ids.object(2).created_by, "t2");
     }
 

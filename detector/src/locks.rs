@@ -147,7 +147,12 @@ impl Detector {
     fn cycle_finding(&self, cycle: &Cycle) -> crate::Finding {
         let mut builder = FindingBuilder::new();
         let n = cycle.locks.len();
-        let edges: Vec<crate::CycleEdge> = (0..n)
+        // Read chronologically: start with the edge that was seen first.
+        let start = (0..n)
+            .min_by_key(|&i| (cycle.witnesses[i].execution, cycle.witnesses[i].step))
+            .unwrap_or(0);
+        let edges: Vec<crate::CycleEdge> = (start..start + n)
+            .map(|i| i % n)
             .map(|i| {
                 let w = &cycle.witnesses[i];
                 crate::CycleEdge {

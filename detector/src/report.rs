@@ -55,11 +55,21 @@ pub fn render(finding: &Finding) -> String {
                 );
             }
             let _ = writeln!(o);
-            let _ = writeln!(
-                o,
-                "  No schedule has to deadlock for this report: each edge was seen on its own. \
-                 If the threads above each take their first lock, none can get its second."
-            );
+            if let [only] = edges.as_slice() {
+                let _ = writeln!(
+                    o,
+                    "  If another thread queues to write {lock} while {t} holds it for reading, the \
+                     second read waits behind the writer, and the writer waits for the first read.",
+                    lock = object(only.held),
+                    t = thread(only.thread)
+                );
+            } else {
+                let _ = writeln!(
+                    o,
+                    "  No execution had to deadlock for this report: each edge was seen on its own. \
+                     If each thread above holds its first lock at once, none gets its second."
+                );
+            }
         }
         Detail::SelfDeadlock {
             thread: t,

@@ -234,25 +234,25 @@ impl Detector {
         self.findings.push(finding);
     }
 
-    /// The execution hit its step bound: the threads that kept running are livelocked.
+    /// The execution hit its step bound: the threads that were still able to run (alive and
+    /// not waiting) are the ones that kept it going.
     pub(crate) fn step_limit(&mut self, event: &Event, max_steps: u64) {
-        let window = (max_steps / 10).max(1);
-        let recent = event.step.saturating_sub(window);
         let mut builder = FindingBuilder::new();
-        let running: Vec<Running> = self
+        let spinning: Vec<&crate::state::ThreadState> = self
             .threads
             .iter()
-            .filter(|t| t.alive && t.last_step >= recent)
+            .filter(|t| t.alive && t.pending.is_none())
+            .collect();
+        let running: Vec<Running> = spinning
+            .iter()
             .map(|t| Running {
                 thread: builder.thread(&self.identities, t.stable),
                 events: t.events,
                 last_site: t.last_site.clone(),
             })
             .collect();
-        let names: Vec<String> = self
-            .threads
+        let names: Vec<String> = spinning
             .iter()
-            .filter(|t| t.alive && t.last_step >= recent)
             .map(|t| format!("`{}`", self.identities.thread(t.stable).name))
             .collect();
         let finding = builder.finish(
@@ -263,7 +263,7 @@ impl Detector {
             ),
             StepRange {
                 execution: self.execution,
-                first: recent,
+                first: 1,
                 last: event.step,
             },
             Detail::Livelock { max_steps, running },

@@ -63,7 +63,11 @@ fn more_executions_add_no_unreachable_cycles_beyond_the_serial_one() {
     for seed in 0..100 {
         let program = lockprog::generate(seed);
         let serial = lockprog::serial_schedule(&program);
-        let alone = feed::detect(&program, std::slice::from_ref(&serial), DetectorConfig::default());
+        let alone = feed::detect(
+            &program,
+            std::slice::from_ref(&serial),
+            DetectorConfig::default(),
+        );
         let mut runs = vec![serial];
         runs.extend((0..5).filter_map(|s| lockprog::random_schedule(&program, seed * 31 + s)));
         let together = feed::detect(&program, &runs, DetectorConfig::default());
