@@ -66,30 +66,26 @@ impl Suppressions {
     };
 }
 
-/// One context in which an edge was taken.
-#[derive(Clone, Debug)]
-pub(crate) struct Witness {
+/// Who requested, holding what, at which spawn/join time: what rules 1–3 compare.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Context {
+    /// Stable thread id.
     pub(crate) thread: u32,
-    pub(crate) held_mode: LockMode,
-    pub(crate) held_at: Site,
-    pub(crate) requested_mode: LockMode,
-    pub(crate) requested_at: Site,
     /// Every lock the thread held at the request, with its mode (stable ids).
     pub(crate) holding: Vec<(u32, LockMode)>,
     /// The thread's spawn/join clock at the request, indexed by stable thread id.
     pub(crate) fork_join: VectorClock,
-    pub(crate) execution: u64,
-    pub(crate) step: u64,
 }
 
-impl Witness {
+impl Context {
     /// Whether this request happens before `other` through spawn and join alone.
-    fn happens_before(&self, other: &Witness) -> bool {
+    fn happens_before(&self, other: &Context) -> bool {
         let t = self.thread as usize;
         self.fork_join.get(t) <= other.fork_join.get(t)
     }
 
-    fn conflicts_with(&self, other: &Witness) -> bool {
+    /// Whether both hold a common lock in conflicting modes.
+    fn conflicts_with(&self, other: &Context) -> bool {
         self.holding.iter().any(|&(lock, mode)| {
             other
                 .holding
@@ -97,6 +93,18 @@ impl Witness {
                 .any(|&(l, m)| l == lock && mode.conflicts_with(m))
         })
     }
+}
+
+/// One context in which an edge was taken, with where and when.
+#[derive(Clone, Debug)]
+pub(crate) struct Witness {
+    pub(crate) context: Context,
+    pub(crate) held_mode: LockMode,
+    pub(crate) held_at: Site,
+    pub(crate) requested_mode: LockMode,
+    pub(crate) requested_at: Site,
+    pub(crate) execution: u64,
+    pub(crate) step: u64,
 }
 
 #[derive(Debug)]
@@ -118,8 +126,8 @@ pub(crate) struct Cycle {
 pub(crate) struct LockOrderGraph {
     graph: DiGraphMap<u32, usize, rustc_hash::FxBuildHasher>,
     edges: Vec<Edge>,
-    /// Threads that made a blocking exclusive request, per RwLock (rule 4).
-    writers: FxHashMap<u32, Vec<u32>>,
+    /// The contexts of blocking exclusive requests, per RwLock (rule 4).
+    writers: FxHashMap<u32, Vec<Context>>,
     /// Normalised lock sequences already reported.
     reported: BTreeSet<Vec<u32>>,
     /// Cycles that only rule 4 suppressed: a new writer may make them reportable.
@@ -160,14 +168,14 @@ impl LockOrderGraph {
         self.threads_seen = threads.max(1);
     }
 
-    /// Notes that `thread` makes a blocking exclusive request of RwLock `lock`; returns cycles
-    /// that this writer makes reportable.
-    pub(crate) fn note_writer(&mut self, lock: u32, thread: u32) -> Vec<Cycle> {
+    /// Notes a blocking exclusive request of RwLock `lock` from `context`; returns cycles that
+    /// this writer makes reportable.
+    pub(crate) fn note_writer(&mut self, lock: u32, context: Context) -> Vec<Cycle> {
         let writers = self.writers.entry(lock).or_default();
-        if writers.contains(&thread) {
+        if writers.contains(&context) {
             return Vec::new();
         }
-        writers.push(thread);
+        writers.push(context);
         let candidates: Vec<Vec<u32>> = self
             .waiting_for_writer
             .iter()
@@ -299,7 +307,7 @@ impl LockOrderGraph {
         for &candidate in &candidates[i] {
             if chosen
                 .iter()
-                .all(|&other| self.compatible(candidate, other))
+                .all(|&other| self.compatible(&candidate.context, &other.context))
             {
                 chosen.push(candidate);
                 let result = self.search(locks, candidates, chosen, blocked_by_read_rule);
@@ -312,8 +320,8 @@ impl LockOrderGraph {
         None
     }
 
-    /// Rules 1–3 for a pair of witnesses.
-    fn compatible(&self, a: &Witness, b: &Witness) -> bool {
+    /// Rules 1–3: could these two requests be pending at the same moment?
+    fn compatible(&self, a: &Context, b: &Context) -> bool {
         if self.rules.single_thread && a.thread == b.thread {
             return false;
         }
@@ -326,7 +334,9 @@ impl LockOrderGraph {
         true
     }
 
-    /// Rule 4: every shared→shared junction gets its own writer thread from outside the cycle.
+    /// Rule 4: every shared→shared junction gets its own queued writer, a request from outside
+    /// the cycle that could be pending at the same moment as the cycle's requests (rules 1–3
+    /// against every chosen witness and every other chosen writer).
     fn writers_available(&self, locks: &[u32], chosen: &[&Witness]) -> bool {
         if !self.rules.read_read {
             return true;
@@ -342,41 +352,44 @@ impl LockOrderGraph {
         if junctions.is_empty() {
             return true;
         }
-        let in_cycle: Vec<u32> = chosen.iter().map(|w| w.thread).collect();
-        let options: Vec<Vec<u32>> = junctions
+        let in_cycle: Vec<u32> = chosen.iter().map(|w| w.context.thread).collect();
+        let options: Vec<Vec<&Context>> = junctions
             .iter()
             .map(|lock| {
                 self.writers
                     .get(lock)
                     .map(|ws| {
                         ws.iter()
-                            .copied()
-                            .filter(|t| !in_cycle.contains(t))
+                            .filter(|w| !in_cycle.contains(&w.thread))
+                            .filter(|w| chosen.iter().all(|c| self.compatible(w, &c.context)))
                             .collect()
                     })
                     .unwrap_or_default()
             })
             .collect();
-        assign_distinct(&options, &mut Vec::new())
+        self.assign_writers(&options, &mut Vec::new())
     }
-}
 
-/// Whether each slot can get a distinct value from its options (tiny bipartite matching).
-fn assign_distinct(options: &[Vec<u32>], taken: &mut Vec<u32>) -> bool {
-    let Some((first, rest)) = options.split_first() else {
-        return true;
-    };
-    for &value in first {
-        if !taken.contains(&value) {
-            taken.push(value);
-            let ok = assign_distinct(rest, taken);
-            taken.pop();
-            if ok {
-                return true;
+    /// Whether each junction can get its own writer, all pairwise compatible (a tiny search).
+    fn assign_writers<'c>(&self, options: &[Vec<&'c Context>], taken: &mut Vec<&'c Context>) -> bool {
+        let Some((first, rest)) = options.split_first() else {
+            return true;
+        };
+        for &writer in first {
+            let fits = taken
+                .iter()
+                .all(|t| writer.thread != t.thread && self.compatible(writer, t));
+            if fits {
+                taken.push(writer);
+                let ok = self.assign_writers(rest, taken);
+                taken.pop();
+                if ok {
+                    return true;
+                }
             }
         }
+        false
     }
-    false
 }
 
 /// The rotation of a cycle's lock sequence that starts at its smallest lock.
@@ -391,25 +404,35 @@ pub(crate) fn normalise(locks: &[u32]) -> Vec<u32> {
 mod tests {
     use super::*;
 
-    fn witness(thread: u32, holding: &[(u32, LockMode)], fork_join: &[u32]) -> Witness {
+    fn context(thread: u32, holding: &[(u32, LockMode)], fork_join: &[u32]) -> Context {
         let mut clock = VectorClock::new();
         for (t, &v) in fork_join.iter().enumerate() {
             clock.set(t, v);
         }
         // A live thread's own entry starts at 1.
         clock.set(thread as usize, clock.get(thread as usize).max(1));
+        Context {
+            thread,
+            holding: holding.to_vec(),
+            fork_join: clock,
+        }
+    }
+
+    fn witness(thread: u32, holding: &[(u32, LockMode)], fork_join: &[u32]) -> Witness {
         let held_mode = holding.last().map_or(LockMode::Exclusive, |&(_, m)| m);
         Witness {
-            thread,
+            context: context(thread, holding, fork_join),
             held_mode,
             held_at: Site::new("t.rs", 1, 1),
             requested_mode: LockMode::Exclusive,
             requested_at: Site::new("t.rs", 2, 1),
-            holding: holding.to_vec(),
-            fork_join: clock,
             execution: 1,
             step: 0,
         }
+    }
+
+    fn writer(thread: u32) -> Context {
+        context(thread, &[], &[])
     }
 
     const X: LockMode = LockMode::Exclusive;
@@ -470,7 +493,7 @@ mod tests {
     #[test]
     fn read_read_needs_an_outside_writer() {
         let shared = |thread, lock| {
-            let mut w = witness(thread, &[(lock, S)], &[1, 0, 0, 0, 1]);
+            let mut w = witness(thread, &[(lock, S)], &[]);
             w.requested_mode = S;
             w
         };
@@ -478,11 +501,31 @@ mod tests {
         g.add(0, 1, shared(1, 0));
         assert!(g.add(1, 0, shared(2, 1)).is_empty());
         // A writer of lock 1 that is itself one of the cycle's threads does not help.
-        assert!(g.note_writer(1, 2).is_empty());
-        assert!(g.note_writer(1, 3).is_empty(), "lock 0 still has no writer");
-        let cycles = g.note_writer(0, 4);
+        assert!(g.note_writer(1, writer(2)).is_empty());
+        assert!(g.note_writer(1, writer(3)).is_empty(), "lock 0 still has no writer");
+        let cycles = g.note_writer(0, writer(4));
         assert_eq!(cycles.len(), 1);
         assert_eq!(cycles[0].locks, vec![0, 1]);
+    }
+
+    #[test]
+    fn a_writer_that_cannot_wait_at_the_same_time_does_not_count() {
+        let shared = |thread, lock| {
+            let mut w = witness(thread, &[(9, S), (lock, S)], &[]);
+            w.requested_mode = S;
+            w
+        };
+        let mut g = graph();
+        g.add(0, 1, shared(1, 0));
+        assert!(g.add(1, 0, shared(2, 1)).is_empty());
+        // Writers holding the gate 9 exclusively while the readers hold it shared: rule 2.
+        assert!(g.note_writer(0, context(3, &[(9, X)], &[])).is_empty());
+        assert!(g.note_writer(1, context(4, &[(9, X)], &[])).is_empty());
+        // Writers that ran before the readers were spawned (main, at its time 1): rule 3.
+        assert!(g.note_writer(0, context(0, &[], &[1])).is_empty());
+        // Concurrent writers holding nothing make the cycle real.
+        assert!(g.note_writer(0, writer(5)).is_empty());
+        assert_eq!(g.note_writer(1, writer(6)).len(), 1);
     }
 
     #[test]
@@ -493,11 +536,11 @@ mod tests {
             w.requested_mode = S;
             w
         };
-        g.note_writer(0, 7);
-        g.note_writer(1, 7);
+        g.note_writer(0, writer(7));
+        g.note_writer(1, writer(7));
         g.add(0, 1, shared(1, 0));
         assert!(g.add(1, 0, shared(2, 1)).is_empty());
-        assert_eq!(g.note_writer(1, 8).len(), 1);
+        assert_eq!(g.note_writer(1, writer(8)).len(), 1);
     }
 
     #[test]
@@ -520,10 +563,4 @@ mod tests {
         assert!(g.add(7, 5, witness(3, &[(7, X)], &[])).is_empty());
     }
 
-    #[test]
-    fn assign_distinct_is_a_matching() {
-        assert!(assign_distinct(&[vec![1, 2], vec![1]], &mut Vec::new()));
-        assert!(!assign_distinct(&[vec![1], vec![1]], &mut Vec::new()));
-        assert!(!assign_distinct(&[vec![]], &mut Vec::new()));
-    }
 }

@@ -8,7 +8,7 @@ use crate::error::EventError;
 use crate::event::{Attempt, Event, LockMode, ObjectClass, ObjectId};
 use crate::finding::{Detail, Kind, StepRange};
 use crate::fingerprint::FindingBuilder;
-use crate::lock_order::{Cycle, Witness};
+use crate::lock_order::{Context, Cycle, Witness};
 use crate::state::{Held, PendingOp};
 
 /// Interned lock contexts: a thread (with its fork/join clock) and the stack of locks it holds.
@@ -21,6 +21,8 @@ pub(crate) struct Contexts {
     children: FxHashMap<(u32, u32, LockMode), u32>,
     /// (context, requested lock, mode) already recorded in the lock-order graph.
     requests: FxHashSet<(u32, u32, LockMode)>,
+    /// (context, RwLock) exclusive requests already noted as writers.
+    pub(crate) writers: FxHashSet<(u32, u32)>,
     next: u32,
 }
 
@@ -88,11 +90,20 @@ impl Detector {
             }
         }
         if self.config.lock_order {
-            if class == ObjectClass::RwLock && mode == LockMode::Exclusive {
-                let cycles = self.lock_order.note_writer(stable, self.threads[t].stable);
+            let context = self.threads[t].context();
+            if class == ObjectClass::RwLock
+                && mode == LockMode::Exclusive
+                && self.contexts.writers.insert((context, stable))
+            {
+                let thread = &self.threads[t];
+                let writer = Context {
+                    thread: thread.stable,
+                    holding: thread.held.iter().map(|h| (h.stable, h.mode)).collect(),
+                    fork_join: thread.fork_join.clone(),
+                };
+                let cycles = self.lock_order.note_writer(stable, writer);
                 self.report_cycles(cycles);
             }
-            let context = self.threads[t].context();
             if !self.threads[t].held.is_empty()
                 && self.contexts.requests.insert((context, stable, mode))
             {
@@ -118,13 +129,15 @@ impl Detector {
             .iter()
             .map(|held| {
                 let witness = Witness {
-                    thread: thread.stable,
+                    context: Context {
+                        thread: thread.stable,
+                        holding: holding.clone(),
+                        fork_join: thread.fork_join.clone(),
+                    },
                     held_mode: held.mode,
                     held_at: held.site.clone(),
                     requested_mode: mode,
                     requested_at: event.site.clone(),
-                    holding: holding.clone(),
-                    fork_join: thread.fork_join.clone(),
                     execution: self.execution,
                     step: event.step,
                 };
@@ -162,7 +175,7 @@ impl Detector {
                     requested: builder.object(&self.identities, cycle.locks[(i + 1) % n]),
                     requested_mode: w.requested_mode,
                     requested_at: w.requested_at.clone(),
-                    thread: builder.thread(&self.identities, w.thread),
+                    thread: builder.thread(&self.identities, w.context.thread),
                     execution: w.execution,
                     step: w.step,
                 }
