@@ -2,6 +2,8 @@
 //!
 //! See `docs/cli.md` for every subcommand and the exit codes.
 
+#![forbid(unsafe_code)]
+
 mod analyze;
 mod app;
 mod exit;

@@ -71,6 +71,7 @@
 //! the repository explains each analysis, why each suppression is sound, and the limits.
 
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+#![forbid(unsafe_code)]
 
 mod clock;
 mod detector;

@@ -1,21 +1,122 @@
 //! interleave: deterministic concurrency testing and deadlock detection for Rust.
 //!
-//! This is the crate users add as a dev-dependency. It runs a scenario (a closure that spawns
-//! threads and uses locks, condvars, channels and atomics through interleave's std-compatible
-//! primitives) under many schedules, feeds every operation to the detector, and turns each
-//! finding into a report and a replayable artifact.
-//!
-//! **Status:** the harness itself (`check`, `Config`, the instrumented `sync` and `thread`
-//! modules, replay) is being built on the `shuttle-engine` next; `docs/guide.md` will describe
-//! it. Today this crate re-exports the detector's vocabulary, which the harness's API uses:
-//! [`Kind`] and [`Finding`].
+//! Write a **scenario** — a closure that spawns threads and uses locks, condvars, channels and
+//! atomics through interleave's std-compatible types — and hand it to [`check`]. interleave
+//! runs it many times, each **execution** under a schedule its **strategy** chooses, and its
+//! detector watches every operation: realized deadlocks, lock-order cycles that *could*
+//! deadlock, data races, livelocks and panics. A problem fails the test with a report naming
+//! threads, locks and source lines, and an artifact that replays the failing schedule exactly.
 //!
 //! ```
-//! use interleave::Kind;
+//! use interleave::sync::{Arc, Mutex};
+//! use interleave::thread;
 //!
-//! assert_eq!(Kind::PotentialDeadlock.name(), "potential deadlock");
+//! // Two threads increment a counter under a mutex: clean under every schedule tried.
+//! interleave::check(|| {
+//!     let counter = Arc::new(Mutex::new(0));
+//!     let handles: Vec<_> = (0..2)
+//!         .map(|_| {
+//!             let counter = Arc::clone(&counter);
+//!             thread::spawn(move || *counter.lock().unwrap() += 1)
+//!         })
+//!         .collect();
+//!     for handle in handles {
+//!         handle.join().unwrap();
+//!     }
+//!     assert_eq!(*counter.lock().unwrap(), 2);
+//! });
 //! ```
+//!
+//! Take two locks in opposite orders and the check fails — from the first execution that takes
+//! both orders, even though that execution did not deadlock:
+//!
+//! ```should_panic
+//! use interleave::sync::{Arc, Mutex};
+//! use interleave::thread;
+//!
+//! interleave::Config::pct(100, 3).name("ab_ba").write_artifact(false).check(|| {
+//!     let a = Arc::new(Mutex::new(()));
+//!     let b = Arc::new(Mutex::new(()));
+//!     let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));
+//!     let t = thread::spawn(move || {
+//!         let _b = b2.lock().unwrap();
+//!         let _a = a2.lock().unwrap();
+//!     });
+//!     {
+//!         let _a = a.lock().unwrap();
+//!         let _b = b.lock().unwrap();
+//!     }
+//!     t.join().unwrap();
+//! });
+//! ```
+//!
+//! The panic message is the report:
+//!
+//! ```text
+//! interleave: `ab_ba` found 1 problem in execution 1 of 1 (pct:3, seed …)
+//!
+//! potential deadlock: lock-order cycle between 2 threads
+//!
+//!   cycle: mutex@lib.rs:38:13 → mutex@lib.rs:39:13 → mutex@lib.rs:38:13
+//!
+//!   `t1` holds mutex@lib.rs:39:13, acquired at src/lib.rs:42:18
+//!       and requests mutex@lib.rs:38:13 at src/lib.rs:43:18  (execution 1, step 9)
+//!   `main` holds mutex@lib.rs:38:13, acquired at src/lib.rs:46:18
+//!       and requests mutex@lib.rs:39:13 at src/lib.rs:47:18  (execution 1, step 14)
+//!   …
+//! ```
+//!
+//! `docs/guide.md` in the repository covers strategies, reading reports, replaying artifacts
+//! and swapping std's types for interleave's under `cfg(test)`.
 
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+mod artifact;
+pub mod cell;
+mod check;
+mod config;
+mod error;
+mod report;
+mod rt;
+mod schedule;
+pub mod sync;
+pub mod thread;
+
+pub use artifact::{Artifact, Rerun, ARTIFACT_FORMAT_VERSION};
+pub use config::{Config, Strategy};
+pub use error::Error;
 pub use interleave_detector::{Finding, Kind};
+pub use report::Report;
+pub use schedule::{Decision, ParseScheduleError, Schedule};
+
+/// Explores `f` with the default [`Config`] (PCT depth 3, 1,000 executions, a seed derived
+/// from the test's name) and panics with the report if anything is found.
+///
+/// # Panics
+///
+/// On a finding, with the text report and the command that replays it.
+#[track_caller]
+pub fn check<F>(f: F)
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    Config::default().check(f);
+}
+
+/// Runs exactly the schedule recorded in the artifact at `path` against `f`, once, and returns
+/// what that execution found.
+///
+/// # Errors
+///
+/// The artifact cannot be read or is not one, or its schedule no longer fits `f`
+/// (`schedule diverged at step N: …`).
+pub fn replay<F>(path: impl AsRef<std::path::Path>, f: F) -> Result<Report, Error>
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    check::replay_artifact(
+        &Config::default(),
+        path.as_ref(),
+        std::sync::Arc::new(f),
+    )
+}

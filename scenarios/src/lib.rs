@@ -25,6 +25,7 @@
 //! ```
 
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+#![forbid(unsafe_code)]
 
 mod catalog;
 mod scenario;

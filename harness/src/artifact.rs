@@ -1,0 +1,161 @@
+//! Artifacts: one JSON file per failure, holding everything needed to replay and explain it.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use interleave_detector::{Event, Finding};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// The version of the artifact format this build writes and reads.
+pub const ARTIFACT_FORMAT_VERSION: u32 = 1;
+
+/// The engine recorded in artifacts.
+pub(crate) const ENGINE: &str = "shuttle-engine 0.1.7";
+
+/// How to run the failing check again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rerun {
+    /// A test: `cargo test -p <package> <test> -- --exact`.
+    Test {
+        /// The package, when cargo ran the test.
+        package: Option<String>,
+        /// The test's path, as libtest names it.
+        test: String,
+    },
+    /// A scenario of the interleave catalog.
+    Scenario {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// One failure, as written to disk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// [`ARTIFACT_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The check's name.
+    pub check: String,
+    /// How to run it again.
+    pub rerun: Rerun,
+    /// The engine that ran it.
+    pub engine: String,
+    /// The strategy (`pct:3`, `random`, `exhaustive`).
+    pub strategy: String,
+    /// The seed.
+    pub seed: u64,
+    /// The step bound of each execution.
+    pub max_steps: u64,
+    /// The failing execution (1-based).
+    pub execution: u64,
+    /// Its schedule, in text form.
+    pub schedule: String,
+    /// The findings.
+    pub findings: Vec<Finding>,
+    /// The events of the failing execution.
+    pub trace: Vec<Event>,
+}
+
+#[derive(Deserialize)]
+struct VersionProbe {
+    format_version: u32,
+}
+
+impl Artifact {
+    /// Reads an artifact file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ArtifactRead`] if the file cannot be read, [`Error::ArtifactFormat`] if it is
+    /// not an artifact of this format version.
+    pub fn read(path: &Path) -> Result<Artifact, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ArtifactRead {
+            path: path.to_owned(),
+            source,
+        })?;
+        let format = |reason: String| Error::ArtifactFormat {
+            path: path.to_owned(),
+            reason,
+        };
+        let probe: VersionProbe =
+            serde_json::from_str(&text).map_err(|e| format(format!("not an artifact: {e}")))?;
+        if probe.format_version != ARTIFACT_FORMAT_VERSION {
+            return Err(format(format!(
+                "format_version {} is not supported (this build reads {ARTIFACT_FORMAT_VERSION})",
+                probe.format_version
+            )));
+        }
+        serde_json::from_str(&text).map_err(|e| format(format!("not an artifact: {e}")))
+    }
+
+    /// Writes the artifact under `dir` as `<check>-<fingerprint>.json`, atomically (a temporary
+    /// file renamed into place), and returns its path.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ArtifactWrite`] if the directory or file cannot be written.
+    pub fn write(&self, dir: &Path) -> Result<PathBuf, Error> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let fingerprint = self
+            .findings
+            .last()
+            .map_or("clean", |f| f.fingerprint.as_str());
+        let name = format!("{}-{fingerprint}.json", file_safe(&self.check));
+        let path = dir.join(name);
+        let error = |source| Error::ArtifactWrite {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(error)?;
+        let temporary = dir.join(format!(
+            ".{}.{}.{}.tmp",
+            file_safe(&self.check),
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mut text = serde_json::to_string_pretty(self).expect("artifacts serialise");
+        text.push('\n');
+        std::fs::write(&temporary, text).map_err(error)?;
+        std::fs::rename(&temporary, &path).map_err(|e| {
+            let _ = std::fs::remove_file(&temporary);
+            error(e)
+        })?;
+        Ok(path)
+    }
+}
+
+/// A check name as a file name: path separators and other punctuation become `_`.
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .collect()
+}
+
+/// Where artifacts go: `INTERLEAVE_ARTIFACT_DIR`, else `<target>/interleave`, where `<target>`
+/// is `CARGO_TARGET_DIR` or the `target` directory the test binary was built in.
+pub(crate) fn default_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir).join("interleave");
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        // target/<profile>/deps/<test binary>
+        if let Some(target) = exe.ancestors().find(|a| a.file_name().is_some_and(|n| n == "target")) {
+            return target.join("interleave");
+        }
+    }
+    PathBuf::from("target").join("interleave")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_names_become_file_names() {
+        assert_eq!(file_safe("tests::bank::ab_ba"), "tests__bank__ab_ba");
+        assert_eq!(file_safe("lock-order/ab-ba"), "lock-order_ab-ba");
+    }
+}

@@ -1,0 +1,1 @@
+//! Race-checked cells (being written).

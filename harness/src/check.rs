@@ -1,0 +1,310 @@
+//! The check loop: one check, many executions, stopping at the first failing one.
+
+use std::cell::RefCell;
+use std::hash::{BuildHasher, Hasher};
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use interleave_detector::{Detector, EventKind, Site};
+use shuttle_engine::runtime::execution::Execution;
+use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
+use shuttle_engine::scheduler::{Schedule as EngineSchedule, Scheduler};
+use shuttle_engine::{FailurePersistence, MaxSteps};
+
+use crate::artifact::{self, Artifact, Rerun, ARTIFACT_FORMAT_VERSION};
+use crate::config::{Config, Seed, Strategy};
+use crate::error::Error;
+use crate::report::Report;
+use crate::rt::{self, Context, Stop};
+use crate::schedule::dfs::DfsStrategy;
+use crate::schedule::pct::PctStrategy;
+use crate::schedule::random::RandomStrategy;
+use crate::schedule::replay::ReplayStrategy;
+use crate::schedule::{InterleaveScheduler, Schedule};
+
+/// Numbers executions across the whole process, so that an object created in one execution
+/// is never mistaken for one of another.
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// The engine's configuration: interleave bounds steps and reports failures itself.
+pub(crate) fn engine_config() -> shuttle_engine::Config {
+    let mut config = shuttle_engine::Config::new();
+    config.failure_persistence = FailurePersistence::None;
+    config.max_steps = MaxSteps::None;
+    config.silence_warnings = true;
+    config.stack_size = rt::STACK_SIZE;
+    config
+}
+
+/// The check's name: the configured one, else the test's (libtest names each test's thread
+/// after the test), else `main`.
+fn check_name(config: &Config) -> String {
+    config.name.clone().unwrap_or_else(|| {
+        std::thread::current()
+            .name()
+            .unwrap_or("main")
+            .to_owned()
+    })
+}
+
+/// FNV-1a of the name: a seed that is the same on every machine and toolchain.
+fn seed_from_name(name: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+fn random_seed() -> u64 {
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+}
+
+pub(crate) fn run<F>(mut config: Config, f: F) -> Result<Report, Error>
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    let replay = config.apply_env()?;
+    let f: Arc<dyn Fn() + Send + Sync> = Arc::new(f);
+    match replay {
+        Some(path) => replay_artifact(&config, &path, f),
+        None => explore(config, f),
+    }
+}
+
+/// Runs the artifact at `path` against `f`: the same schedule, one execution.
+pub(crate) fn replay_artifact(
+    config: &Config,
+    path: &Path,
+    f: Arc<dyn Fn() + Send + Sync>,
+) -> Result<Report, Error> {
+    let artifact = Artifact::read(path)?;
+    let schedule = Schedule::decode(&artifact.schedule).map_err(|e| Error::ArtifactFormat {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let plan = Plan {
+        name: artifact.check.clone(),
+        strategy_name: artifact.strategy.clone(),
+        seed: artifact.seed,
+        executions: 1,
+        max_steps: artifact.max_steps as usize,
+        first_execution: artifact.execution,
+        detector: config.detector,
+        artifact_dir: None,
+        rerun: artifact.rerun.clone(),
+    };
+    let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedule)), f)
+        .map_err(|message| Error::Diverged {
+            path: path.to_owned(),
+            message,
+        })?;
+    report.artifact = Some(path.to_owned());
+    report.replay_command = None;
+    Ok(report)
+}
+
+fn explore(config: Config, f: Arc<dyn Fn() + Send + Sync>) -> Result<Report, Error> {
+    let name = check_name(&config);
+    let seed = match config.seed {
+        Seed::FromName => seed_from_name(&name),
+        Seed::Fixed(seed) => seed,
+        Seed::Random => random_seed(),
+    };
+    let strategy: Box<dyn crate::schedule::Strategy> = match config.strategy {
+        Strategy::Random => Box::new(RandomStrategy::new(seed)),
+        Strategy::Pct { depth } => Box::new(PctStrategy::new(seed, depth)),
+        Strategy::Exhaustive => Box::new(DfsStrategy::new()),
+    };
+    let plan = Plan {
+        rerun: Rerun::Test {
+            package: std::env::var("CARGO_PKG_NAME").ok(),
+            test: name.clone(),
+        },
+        name,
+        strategy_name: config.strategy.name(),
+        seed,
+        executions: config.executions,
+        max_steps: config.max_steps as usize,
+        first_execution: 1,
+        detector: config.detector,
+        artifact_dir: config
+            .write_artifact
+            .then(|| config.artifact_dir.clone().unwrap_or_else(artifact::default_dir)),
+    };
+    run_plan(&plan, strategy, f).map_err(|message| Error::Diverged {
+        path: PathBuf::new(),
+        message,
+    })
+}
+
+/// Everything a run needs besides the strategy and the scenario.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) name: String,
+    pub(crate) strategy_name: String,
+    pub(crate) seed: u64,
+    pub(crate) executions: u64,
+    pub(crate) max_steps: usize,
+    /// The number of the first execution (a replay keeps the recorded one).
+    pub(crate) first_execution: u64,
+    pub(crate) detector: interleave_detector::DetectorConfig,
+    pub(crate) artifact_dir: Option<PathBuf>,
+    pub(crate) rerun: Rerun,
+}
+
+/// The failing execution, as the loop saw it.
+struct Failure {
+    execution: u64,
+    schedule: Schedule,
+    trace: Vec<interleave_detector::Event>,
+}
+
+/// Runs executions until the strategy is done, the bound is reached, or one fails. A diverged
+/// replay is an `Err` with its message.
+pub(crate) fn run_plan(
+    plan: &Plan,
+    strategy: Box<dyn crate::schedule::Strategy>,
+    f: Arc<dyn Fn() + Send + Sync>,
+) -> Result<Report, String> {
+    rt::install_panic_hook();
+    let scheduler = Rc::new(RefCell::new(InterleaveScheduler::new(strategy, plan.max_steps)));
+    let engine_scheduler: Rc<RefCell<dyn Scheduler>> = scheduler.clone();
+    let config = engine_config();
+    let mut detector = Detector::new(plan.detector);
+    let mut findings = Vec::new();
+    let mut executions = 0;
+    let mut failure = None;
+    let mut events = Vec::new();
+
+    let outcome: Result<(), String> = CONTINUATION_POOL.set(&ContinuationPool::new(), || {
+        while executions < plan.executions {
+            if !scheduler.borrow_mut().strategy.next_execution() {
+                break;
+            }
+            let execution = plan.first_execution + executions;
+            executions += 1;
+            scheduler.borrow_mut().recorded.clear();
+            detector.begin_execution(execution);
+            let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
+            Context::install(detector, execution, generation, std::mem::take(&mut events));
+            let body = Arc::clone(&f);
+            let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                Execution::new(Rc::clone(&engine_scheduler), EngineSchedule::new(0)).run(
+                    &config,
+                    move || {
+                        rt::run_thread(|| body());
+                    },
+                    Location::caller(),
+                );
+            }));
+            if let Err(payload) = result {
+                // The engine failed the execution by itself: a gap in interleave's handling,
+                // reported as an internal error rather than lost.
+                let message = rt::payload_message(payload.as_ref());
+                rt::with(|c| {
+                    c.emit(
+                        EventKind::Panic {
+                            message: format!("interleave internal error: the engine failed the execution: {message}"),
+                        },
+                        Site::unknown(),
+                    );
+                });
+            }
+            let outcome = Context::uninstall();
+            detector = outcome.detector;
+            let decisions = scheduler.borrow().recorded.len();
+            if let Some(Stop::Diverged(message)) = outcome.stop {
+                return Err(message);
+            }
+            scheduler.borrow_mut().strategy.end_execution(decisions)?;
+            let failed = !outcome.findings.is_empty();
+            findings.extend(outcome.findings);
+            if failed {
+                failure = Some(Failure {
+                    execution,
+                    schedule: Schedule {
+                        decisions: scheduler.borrow().recorded.clone(),
+                    },
+                    trace: outcome.events,
+                });
+                break;
+            }
+            events = outcome.events;
+            events.clear();
+        }
+        Ok(())
+    });
+    outcome?;
+
+    let mut report = Report {
+        name: plan.name.clone(),
+        findings,
+        executions,
+        failing_execution: failure.as_ref().map(|f| f.execution),
+        artifact: None,
+        strategy: plan.strategy_name.clone(),
+        seed: plan.seed,
+        schedule: failure.as_ref().map(|f| f.schedule.encode()),
+        replay_command: None,
+    };
+    if let (Some(failure), Some(dir)) = (failure, &plan.artifact_dir) {
+        let artifact = Artifact {
+            format_version: ARTIFACT_FORMAT_VERSION,
+            check: plan.name.clone(),
+            rerun: plan.rerun.clone(),
+            engine: artifact::ENGINE.to_owned(),
+            strategy: plan.strategy_name.clone(),
+            seed: plan.seed,
+            max_steps: plan.max_steps as u64,
+            execution: failure.execution,
+            schedule: failure.schedule.encode(),
+            findings: report.findings.clone(),
+            trace: failure.trace,
+        };
+        match artifact.write(dir) {
+            Ok(path) => {
+                report.replay_command = Some(replay_command(&plan.rerun, &path));
+                report.artifact = Some(path);
+            }
+            Err(error) => {
+                // The findings still stand; say why there is no artifact.
+                report.replay_command = Some(format!("(no artifact: {error})"));
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn replay_command(rerun: &Rerun, path: &Path) -> String {
+    let path = path.display();
+    match rerun {
+        Rerun::Test {
+            package: Some(package),
+            test,
+        } => format!("INTERLEAVE_REPLAY={path} cargo test -p {package} {test} -- --exact"),
+        Rerun::Test {
+            package: None,
+            test,
+        } => format!("INTERLEAVE_REPLAY={path} cargo test {test} -- --exact"),
+        Rerun::Scenario { .. } => format!("interleave replay {path}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_from_names_are_fixed_values() {
+        // FNV-1a reference values: the seed must not change between releases.
+        assert_eq!(seed_from_name(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(seed_from_name("a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}

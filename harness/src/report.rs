@@ -1,0 +1,74 @@
+//! What a check found.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use interleave_detector::Finding;
+
+/// The result of [`Config::explore`](crate::Config::explore) (and what
+/// [`check`](crate::check) panics with when it is not clean).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Report {
+    /// The check's name (the test's name by default).
+    pub name: String,
+    /// Every finding: potential deadlocks seen along the way, then those of the failing
+    /// execution. Each has a [`kind()`](Finding::kind).
+    pub findings: Vec<Finding>,
+    /// How many executions ran.
+    pub executions: u64,
+    /// The execution that failed (1-based), if one did.
+    pub failing_execution: Option<u64>,
+    /// The artifact written for the failing execution.
+    pub artifact: Option<PathBuf>,
+    /// The strategy, as `INTERLEAVE_STRATEGY` names it (`pct:3`, `random`, `exhaustive`).
+    pub strategy: String,
+    /// The seed the strategy ran from.
+    pub seed: u64,
+    /// The failing execution's schedule, in its text form.
+    pub schedule: Option<String>,
+    /// The command that replays the failure.
+    pub replay_command: Option<String>,
+}
+
+impl Report {
+    /// No findings.
+    pub fn is_clean(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.findings.is_empty() {
+            return writeln!(
+                f,
+                "interleave: `{}` is clean after {} executions ({}, seed {})",
+                self.name, self.executions, self.strategy, self.seed
+            );
+        }
+        writeln!(
+            f,
+            "interleave: `{}` found {} problem{} in execution {} of {} ({}, seed {})",
+            self.name,
+            self.findings.len(),
+            if self.findings.len() == 1 { "" } else { "s" },
+            self.failing_execution.unwrap_or(self.executions),
+            self.executions,
+            self.strategy,
+            self.seed
+        )?;
+        for finding in &self.findings {
+            writeln!(f)?;
+            write!(f, "{finding}")?;
+        }
+        if let Some(path) = &self.artifact {
+            writeln!(f)?;
+            writeln!(f, "artifact: {}", path.display())?;
+        }
+        if let Some(command) = &self.replay_command {
+            writeln!(f, "replay: {command}")?;
+        }
+        Ok(())
+    }
+}

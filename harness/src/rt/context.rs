@@ -1,0 +1,186 @@
+//! The execution context: a thread-local that exists while an execution runs on this OS thread.
+//!
+//! The engine runs every thread of a scenario as a coroutine on the OS thread that called
+//! `check`, so one thread-local per OS thread is one context per running check: parallel tests
+//! never see each other's context.
+
+use std::cell::RefCell;
+
+use interleave_detector::{Detector, Event, EventKind, Finding, Kind, Site, ThreadId};
+
+/// Why an execution ends early.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// A finding that ends the execution (anything but a potential deadlock).
+    Finding,
+    /// A replayed schedule does not fit the program.
+    Diverged(String),
+}
+
+/// One thread of the scenario, as the runtime tracks it.
+#[derive(Debug)]
+pub(crate) struct ThreadSlot {
+    /// The engine's task id (an index).
+    pub(crate) task: usize,
+    pub(crate) name: Option<String>,
+    pub(crate) blocked: bool,
+    pub(crate) finished: bool,
+    /// Threads waiting in `join` for this one.
+    pub(crate) joiners: Vec<ThreadId>,
+    /// `unpark` was called and not yet consumed by `park`.
+    pub(crate) park_token: bool,
+    /// Blocked in `park` (so `unpark` wakes it).
+    pub(crate) parked: bool,
+}
+
+/// Everything the runtime knows about the running execution.
+#[derive(Debug)]
+pub(crate) struct Context {
+    pub(crate) detector: Detector,
+    pub(crate) execution: u64,
+    /// A process-unique number for this execution: objects created in another one are stale.
+    pub(crate) generation: u64,
+    pub(crate) step: u64,
+    pub(crate) current: ThreadId,
+    pub(crate) threads: Vec<ThreadSlot>,
+    /// Engine task index → thread.
+    pub(crate) task_thread: Vec<Option<ThreadId>>,
+    pub(crate) next_object: u32,
+    pub(crate) events: Vec<Event>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) stop: Option<Stop>,
+    /// Set by the panic hook: the message and location of a panic in the scenario.
+    pub(crate) last_panic: Option<(String, Site)>,
+    /// Scheduling decisions so far (the engine's task indices).
+    pub(crate) decisions: usize,
+}
+
+/// What an execution left behind.
+#[derive(Debug)]
+pub(crate) struct ExecutionOutcome {
+    pub(crate) detector: Detector,
+    pub(crate) events: Vec<Event>,
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) stop: Option<Stop>,
+}
+
+thread_local! {
+    static CONTEXT: RefCell<Option<Context>> = const { RefCell::new(None) };
+}
+
+impl Context {
+    pub(crate) fn install(detector: Detector, execution: u64, generation: u64, events: Vec<Event>) {
+        let main = ThreadSlot {
+            task: 0,
+            name: None,
+            blocked: false,
+            finished: false,
+            joiners: Vec::new(),
+            park_token: false,
+            parked: false,
+        };
+        let context = Context {
+            detector,
+            execution,
+            generation,
+            step: 0,
+            current: ThreadId::MAIN,
+            threads: vec![main],
+            task_thread: vec![Some(ThreadId::MAIN)],
+            next_object: 0,
+            events,
+            findings: Vec::new(),
+            stop: None,
+            last_panic: None,
+            decisions: 0,
+        };
+        CONTEXT.with(|c| *c.borrow_mut() = Some(context));
+    }
+
+    pub(crate) fn uninstall() -> ExecutionOutcome {
+        let context = CONTEXT
+            .with(|c| c.borrow_mut().take())
+            .expect("an execution context is installed");
+        ExecutionOutcome {
+            detector: context.detector,
+            events: context.events,
+            findings: context.findings,
+            stop: context.stop,
+        }
+    }
+
+    /// Records an event of the current thread and lets the detector analyse it.
+    pub(crate) fn emit(&mut self, kind: EventKind, site: Site) {
+        self.step += 1;
+        let event = Event {
+            step: self.step,
+            thread: self.current,
+            site,
+            kind,
+        };
+        if let Err(error) = self.detector.observe(&event) {
+            // The runtime produced events that contradict each other: a bug of interleave's,
+            // reported as such rather than as the user's.
+            panic!("interleave internal error: {error}");
+        }
+        if !self.detector.findings().is_empty() {
+            for finding in self.detector.take_findings() {
+                if finding.kind != Kind::PotentialDeadlock {
+                    self.stop.get_or_insert(Stop::Finding);
+                }
+                self.findings.push(finding);
+            }
+        }
+        self.events.push(event);
+    }
+
+    pub(crate) fn thread(&self, thread: ThreadId) -> &ThreadSlot {
+        &self.threads[thread.0 as usize]
+    }
+
+    pub(crate) fn thread_mut(&mut self, thread: ThreadId) -> &mut ThreadSlot {
+        &mut self.threads[thread.0 as usize]
+    }
+
+    /// Whether some thread other than the current one can still run.
+    pub(crate) fn others_runnable(&self) -> bool {
+        self.threads
+            .iter()
+            .enumerate()
+            .any(|(i, t)| i != self.current.0 as usize && !t.finished && !t.blocked)
+    }
+
+    /// Whether some thread other than the current one has not finished.
+    pub(crate) fn others_alive(&self) -> bool {
+        self.threads
+            .iter()
+            .enumerate()
+            .any(|(i, t)| i != self.current.0 as usize && !t.finished)
+    }
+
+    /// A fresh object id of this execution.
+    pub(crate) fn next_object(&mut self) -> interleave_detector::ObjectId {
+        let id = interleave_detector::ObjectId(self.next_object);
+        self.next_object += 1;
+        id
+    }
+}
+
+/// Runs `f` on the context, if an execution runs on this OS thread (and the context is not
+/// already borrowed: a panic hook or destructor during the runtime's own work).
+pub(crate) fn with<T>(f: impl FnOnce(&mut Context) -> T) -> Option<T> {
+    CONTEXT.with(|c| match c.try_borrow_mut() {
+        Ok(mut guard) => guard.as_mut().map(f),
+        Err(_) => None,
+    })
+}
+
+/// Whether an execution runs on this OS thread.
+pub(crate) fn in_execution() -> bool {
+    CONTEXT.with(|c| c.try_borrow().map(|g| g.is_some()).unwrap_or(true))
+}
+
+/// Records an event of the current thread, if inside an execution.
+pub(crate) fn emit(kind: EventKind, site: Site) {
+    with(|c| c.emit(kind, site));
+}

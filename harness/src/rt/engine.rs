@@ -1,0 +1,180 @@
+//! Glue to shuttle-engine: scheduling points, blocking and waking, spawning and exiting threads.
+//!
+//! Every thread of a scenario is one engine task. The runtime keeps its own view of which
+//! threads are blocked or finished (all blocking goes through [`block_current`]), so it can see
+//! a deadlock coming *before* it blocks the last runnable thread: it then reports it and stops
+//! the execution, instead of letting the engine detect it and print its own failure report.
+
+use std::cell::RefCell;
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::rc::Rc;
+
+use interleave_detector::{EventKind, Site, ThreadId};
+use shuttle_engine::runtime::execution::{Execution, ExecutionState};
+use shuttle_engine::runtime::task::TaskId;
+use shuttle_engine::scheduler::{Schedule, Scheduler, Task};
+
+use super::context::{with, ThreadSlot};
+
+/// Stack size of each scenario thread (the engine's default, 60 KiB, is small for test code).
+pub(crate) const STACK_SIZE: usize = 0x4_0000;
+
+/// A scheduling point: the strategy may switch to another thread here.
+pub(crate) fn switch() {
+    shuttle_engine::runtime::thread::switch();
+}
+
+/// A scheduling point after which the strategy should prefer another thread.
+pub(crate) fn yield_now() {
+    ExecutionState::request_yield();
+    switch();
+}
+
+/// The thread the runtime is running now.
+pub(crate) fn current_thread() -> ThreadId {
+    with(|c| c.current).unwrap_or(ThreadId::MAIN)
+}
+
+/// Blocks the current thread until another thread calls [`unblock`] for it.
+///
+/// If no other thread could ever run again, this is a deadlock: it is reported (`stuck`) and
+/// the execution stops here instead of blocking. `site` is where the thread waits.
+pub(crate) fn block_current(site: &Site) {
+    let stopping = with(|c| {
+        if c.stop.is_some() {
+            return true;
+        }
+        if !c.others_runnable() {
+            c.emit(EventKind::Stuck, site.clone());
+            c.stop.get_or_insert(super::Stop::Finding);
+            return true;
+        }
+        let current = c.current;
+        c.thread_mut(current).blocked = true;
+        false
+    })
+    .unwrap_or(true);
+    if !stopping {
+        ExecutionState::with(|s| s.current_mut().block(false));
+    }
+    // With a stop pending, the scheduler ends the execution at this switch.
+    switch();
+}
+
+/// Makes a blocked thread runnable again.
+pub(crate) fn unblock(thread: ThreadId) {
+    let task = with(|c| {
+        let slot = c.thread_mut(thread);
+        if !slot.blocked || slot.finished {
+            return None;
+        }
+        slot.blocked = false;
+        Some(slot.task)
+    })
+    .flatten();
+    if let Some(task) = task {
+        ExecutionState::with(|s| s.get_mut(TaskId::from(task)).unblock());
+    }
+}
+
+/// Spawns `body` as a new thread of the scenario; returns its id.
+#[track_caller]
+pub(crate) fn spawn(body: Box<dyn FnOnce() + 'static>, name: Option<String>, site: Site) -> ThreadId {
+    let caller = Location::caller();
+    let task = ExecutionState::spawn_thread(body, STACK_SIZE, name.clone(), None, caller);
+    let task = usize::from(task);
+    with(|c| {
+        let child = ThreadId(c.threads.len() as u32);
+        c.threads.push(ThreadSlot {
+            task,
+            name: name.clone(),
+            blocked: false,
+            finished: false,
+            joiners: Vec::new(),
+            park_token: false,
+            parked: false,
+        });
+        if c.task_thread.len() <= task {
+            c.task_thread.resize(task + 1, None);
+        }
+        c.task_thread[task] = Some(child);
+        c.emit(EventKind::Spawn { child, name }, site);
+        child
+    })
+    .expect("spawn inside an execution")
+}
+
+/// The body of every scenario thread (the main closure included): runs `f`, turns a panic into
+/// a finding, then exits the thread.
+pub(crate) fn run_thread<T>(f: impl FnOnce() -> T) -> Option<T> {
+    match panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(value) => {
+            exit_current();
+            Some(value)
+        }
+        Err(payload) => {
+            with(|c| {
+                let (message, site) = c.last_panic.take().unwrap_or_else(|| {
+                    (super::payload_message(payload.as_ref()), Site::unknown())
+                });
+                c.emit(EventKind::Panic { message }, site);
+                c.stop.get_or_insert(super::Stop::Finding);
+            });
+            // The scheduler ends the execution at this switch.
+            switch();
+            None
+        }
+    }
+}
+
+/// The current thread finishes: joiners wake; if every other thread is blocked for good, that
+/// is a deadlock.
+pub(crate) fn exit_current() {
+    let joiners = with(|c| {
+        let current = c.current;
+        let slot = c.thread_mut(current);
+        slot.finished = true;
+        std::mem::take(&mut slot.joiners)
+    })
+    .unwrap_or_default();
+    for joiner in joiners {
+        unblock(joiner);
+    }
+    with(|c| {
+        if c.stop.is_none() && c.others_alive() && !c.others_runnable() {
+            // The thread is still alive for the detector until its exit event.
+            c.emit(EventKind::Stuck, Site::unknown());
+            c.stop = Some(super::Stop::Finding);
+        }
+        c.emit(EventKind::Exit, Site::unknown());
+    });
+}
+
+/// Runs one trivial execution, so that the engine initialises its once-per-process state (its
+/// panic hook) at a moment interleave chooses.
+pub(crate) fn run_empty_execution() {
+    #[derive(Debug)]
+    struct Once;
+    impl Scheduler for Once {
+        fn new_execution(&mut self) -> Option<Schedule> {
+            Some(Schedule::new(0))
+        }
+        fn next_task(
+            &mut self,
+            runnable: &[&Task],
+            _current: Option<TaskId>,
+            _yielding: bool,
+        ) -> Option<TaskId> {
+            runnable.first().map(|t| t.id())
+        }
+        fn next_u64(&mut self) -> u64 {
+            0
+        }
+    }
+    let scheduler: Rc<RefCell<dyn Scheduler>> = Rc::new(RefCell::new(Once));
+    let config = super::super::check::engine_config();
+    shuttle_engine::runtime::thread::continuation::CONTINUATION_POOL.set(
+        &shuttle_engine::runtime::thread::continuation::ContinuationPool::new(),
+        || Execution::new(scheduler, Schedule::new(0)).run(&config, || {}, Location::caller()),
+    );
+}

@@ -1,0 +1,12 @@
+//! The runtime: the per-execution context that instrumented primitives report to, and the glue
+//! to the engine's coroutines (scheduling points, blocking, spawning).
+
+mod context;
+mod engine;
+mod hook;
+
+pub(crate) use context::{emit, in_execution, with, Context, Stop};
+pub(crate) use engine::{
+    block_current, current_thread, run_thread, spawn, switch, unblock, yield_now, STACK_SIZE,
+};
+pub(crate) use hook::{install_panic_hook, payload_message};

@@ -1,0 +1,97 @@
+//! The engine's `Scheduler`, implemented by asking a strategy and recording every decision.
+
+use interleave_detector::{EventKind, Site};
+use shuttle_engine::runtime::task::TaskId;
+use shuttle_engine::scheduler::{Schedule as EngineSchedule, Scheduler, Task};
+
+use super::{Decision, Strategy};
+use crate::rt::{self, Stop};
+
+/// Asks the strategy at every scheduling point, records the decision, tells the runtime which
+/// thread runs, and ends the execution when the runtime asks to stop or the step bound is hit.
+#[derive(Debug)]
+pub(crate) struct InterleaveScheduler {
+    pub(crate) strategy: Box<dyn Strategy>,
+    pub(crate) max_steps: usize,
+    /// The decisions of the current execution.
+    pub(crate) recorded: Vec<Decision>,
+    runnable: Vec<u32>,
+}
+
+impl InterleaveScheduler {
+    pub(crate) fn new(strategy: Box<dyn Strategy>, max_steps: usize) -> Self {
+        InterleaveScheduler {
+            strategy,
+            max_steps,
+            recorded: Vec::new(),
+            runnable: Vec::new(),
+        }
+    }
+}
+
+impl Scheduler for InterleaveScheduler {
+    fn new_execution(&mut self) -> Option<EngineSchedule> {
+        // The check loop starts each execution itself; the engine's own schedule is unused.
+        Some(EngineSchedule::new(0))
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        let stopping = rt::with(|c| c.stop.is_some()).unwrap_or(true);
+        if stopping {
+            return None;
+        }
+        if self.recorded.len() >= self.max_steps {
+            let max_steps = self.max_steps as u64;
+            rt::with(|c| {
+                // The livelock is reported by a thread that is still alive.
+                if c.thread(c.current).finished {
+                    if let Some(alive) = c.threads.iter().position(|t| !t.finished) {
+                        c.current = interleave_detector::ThreadId(alive as u32);
+                    }
+                }
+                c.emit(EventKind::StepLimit { max_steps }, Site::unknown());
+                c.stop = Some(Stop::Finding);
+            });
+            return None;
+        }
+        self.runnable.clear();
+        self.runnable
+            .extend(runnable.iter().map(|t| usize::from(t.id()) as u32));
+        let current = current.map(|t| usize::from(t) as u32);
+        match self.strategy.choose(&self.runnable, current, is_yielding) {
+            Ok(index) => {
+                let task = self.runnable[index];
+                self.recorded.push(Decision::Run(task));
+                rt::with(|c| {
+                    if let Some(Some(thread)) = c.task_thread.get(task as usize) {
+                        c.current = *thread;
+                    }
+                    c.decisions += 1;
+                });
+                Some(TaskId::from(task as usize))
+            }
+            Err(divergence) => {
+                rt::with(|c| c.stop = Some(Stop::Diverged(divergence)));
+                None
+            }
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        match self.strategy.random() {
+            Ok(value) => {
+                self.recorded.push(Decision::Random(value));
+                value
+            }
+            Err(divergence) => {
+                rt::with(|c| c.stop = Some(Stop::Diverged(divergence)));
+                0
+            }
+        }
+    }
+}

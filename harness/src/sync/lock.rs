@@ -1,0 +1,184 @@
+//! The lock protocol shared by `Mutex`, `RwLock` and `Condvar`'s reacquisition.
+//!
+//! Exclusive requests wait for no holder; shared requests wait for no exclusive holder and no
+//! queued writer (writer-preferring, as std's futex RwLock on Linux and as the detector's
+//! read/write rule assume). Every release wakes every waiter and the strategy decides who gets
+//! the lock next, so each possible winner is explored.
+
+use std::sync::Mutex as StdMutex;
+
+use interleave_detector::{Attempt, EventKind, LockMode, ObjectClass, ObjectId, Site, ThreadId};
+
+use super::object::Registration;
+use crate::rt;
+
+#[derive(Debug, Default)]
+struct LockState {
+    registration: Registration,
+    holders: Vec<(ThreadId, LockMode)>,
+    /// Threads blocked in a request, woken at every release.
+    waiters: Vec<ThreadId>,
+    /// Threads waiting for exclusive access: new readers queue behind them.
+    queued_writers: Vec<ThreadId>,
+    /// Outside an execution: held by the (only) OS thread.
+    plain: Option<LockMode>,
+    plain_readers: usize,
+}
+
+/// The synchronisation part of a lock (the data lives beside it).
+#[derive(Debug)]
+pub(crate) struct LockCore {
+    class: ObjectClass,
+    name: Option<String>,
+    state: StdMutex<LockState>,
+}
+
+impl LockCore {
+    /// A new lock, registered with the running execution as created at `site`.
+    pub(crate) fn new(class: ObjectClass, site: &Site) -> Self {
+        let core = LockCore {
+            class,
+            name: None,
+            state: StdMutex::default(),
+        };
+        core.object(site);
+        core
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, LockState> {
+        // Nothing panics while holding this internal lock, but stay usable if it ever did.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// This lock's id in the running execution (registering it on first use), or `None`
+    /// outside an execution.
+    pub(crate) fn object(&self, site: &Site) -> Option<ObjectId> {
+        let mut state = self.state();
+        let state = &mut *state;
+        let fresh = state.registration.object(self.class, self.name.as_deref(), site)?;
+        if fresh.1 {
+            state.holders.clear();
+            state.waiters.clear();
+            state.queued_writers.clear();
+        }
+        Some(fresh.0)
+    }
+
+    fn can_acquire(state: &LockState, me: ThreadId, mode: LockMode) -> bool {
+        match mode {
+            LockMode::Exclusive => state.holders.is_empty(),
+            LockMode::Shared => {
+                state.holders.iter().all(|&(_, m)| m == LockMode::Shared)
+                    && state.queued_writers.iter().all(|&w| w == me)
+            }
+        }
+    }
+
+    /// Blocks until the lock is held in `mode` (or, for a try, returns `false` if it is not
+    /// free). Announces the request before the scheduling point.
+    pub(crate) fn acquire(&self, mode: LockMode, attempt: Attempt, site: &Site) -> bool {
+        let Some(lock) = self.object(site) else {
+            return self.acquire_plain(mode, attempt);
+        };
+        rt::emit(EventKind::LockRequest { lock, mode, attempt }, site.clone());
+        rt::switch();
+        loop {
+            let me = rt::current_thread();
+            let acquired = {
+                let mut state = self.state();
+                if Self::can_acquire(&state, me, mode) {
+                    state.holders.push((me, mode));
+                    state.queued_writers.retain(|&w| w != me);
+                    true
+                } else {
+                    if attempt == Attempt::Blocking {
+                        if !state.waiters.contains(&me) {
+                            state.waiters.push(me);
+                        }
+                        if mode == LockMode::Exclusive && !state.queued_writers.contains(&me) {
+                            state.queued_writers.push(me);
+                        }
+                    }
+                    false
+                }
+            };
+            if acquired {
+                rt::emit(EventKind::LockAcquired { lock, mode }, site.clone());
+                return true;
+            }
+            if attempt != Attempt::Blocking {
+                rt::emit(EventKind::LockFailed { lock }, site.clone());
+                return false;
+            }
+            rt::block_current(site);
+        }
+    }
+
+    /// Releases the caller's hold and wakes every waiter, then a scheduling point.
+    pub(crate) fn release(&self, site: &Site) {
+        self.release_quietly(site);
+        // No scheduling point while unwinding: a panic is being reported.
+        if !std::thread::panicking() {
+            rt::switch();
+        }
+    }
+
+    /// Releases the caller's hold and wakes every waiter, with no scheduling point after it
+    /// (`Condvar::wait` releases and starts waiting in one step, as std's does).
+    pub(crate) fn release_quietly(&self, site: &Site) {
+        let waiters = {
+            let mut state = self.state();
+            if state.registration.current().is_none() {
+                drop(state);
+                self.release_plain();
+                return;
+            }
+            let me = rt::current_thread();
+            if let Some(i) = state.holders.iter().position(|&(h, _)| h == me) {
+                state.holders.swap_remove(i);
+            }
+            std::mem::take(&mut state.waiters)
+        };
+        let lock = self.object(site);
+        if let Some(lock) = lock {
+            rt::emit(EventKind::LockReleased { lock }, site.clone());
+        }
+        for waiter in waiters {
+            rt::unblock(waiter);
+        }
+    }
+
+    /// Outside an execution: a lock for one OS thread, which never waits.
+    fn acquire_plain(&self, mode: LockMode, attempt: Attempt) -> bool {
+        let mut state = self.state();
+        let free = match (state.plain, mode) {
+            (None, _) => true,
+            (Some(LockMode::Shared), LockMode::Shared) => true,
+            _ => false,
+        };
+        if free {
+            state.plain = Some(mode);
+            if mode == LockMode::Shared {
+                state.plain_readers += 1;
+            }
+            return true;
+        }
+        if attempt == Attempt::Blocking {
+            panic!(
+                "interleave: a {} used outside an interleave execution would block forever (it is already locked)",
+                self.class.name()
+            );
+        }
+        false
+    }
+
+    fn release_plain(&self) {
+        let mut state = self.state();
+        if state.plain == Some(LockMode::Shared) && state.plain_readers > 1 {
+            state.plain_readers -= 1;
+        } else {
+            state.plain = None;
+            state.plain_readers = 0;
+        }
+    }
+}

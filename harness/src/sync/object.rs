@@ -1,0 +1,52 @@
+//! Registering objects with the running execution.
+
+use interleave_detector::{EventKind, ObjectClass, ObjectId, Site};
+
+use crate::rt;
+
+/// Which execution an object belongs to, and its id there.
+///
+/// An object is registered (a `Create` event) when it is made inside an execution. One made
+/// outside, or in an earlier execution, is registered again at its first use in the running
+/// execution, with that use as its creation site, and its state starts afresh.
+#[derive(Debug, Default)]
+pub(crate) struct Registration {
+    generation: u64,
+    object: Option<ObjectId>,
+}
+
+impl Registration {
+    /// The object's id in the running execution, registering it if needed; the flag says it
+    /// was (re)registered just now. `None` outside an execution.
+    pub(crate) fn object(
+        &mut self,
+        class: ObjectClass,
+        name: Option<&str>,
+        site: &Site,
+    ) -> Option<(ObjectId, bool)> {
+        rt::with(|c| {
+            if self.generation == c.generation {
+                if let Some(object) = self.object {
+                    return (object, false);
+                }
+            }
+            let object = c.next_object();
+            c.emit(
+                EventKind::Create {
+                    object,
+                    class,
+                    name: name.map(str::to_owned),
+                },
+                site.clone(),
+            );
+            self.generation = c.generation;
+            self.object = Some(object);
+            (object, true)
+        })
+    }
+
+    /// The id if registered in the running execution, without registering.
+    pub(crate) fn current(&self) -> Option<ObjectId> {
+        rt::with(|c| (self.generation == c.generation).then_some(self.object).flatten()).flatten()
+    }
+}

@@ -1,0 +1,1 @@
+//! Channels, atomics and race-checked cells through the harness.

@@ -1,0 +1,1 @@
+//! Condvars, RwLocks, barriers and once through the harness.
