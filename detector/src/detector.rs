@@ -80,8 +80,8 @@ pub struct Detector {
     pub(crate) objects: Vec<Option<ObjectState>>,
     pub(crate) execution: u64,
     pub(crate) findings: Vec<Finding>,
-    /// Fingerprints of races already reported in this check.
-    pub(crate) reported_races: Vec<String>,
+    /// Races already reported in this check: (cell, earlier site, later site).
+    pub(crate) reported_races: std::collections::BTreeSet<(u32, crate::Site, crate::Site)>,
     /// A realized deadlock was reported in this execution.
     pub(crate) deadlock_reported: bool,
     pub(crate) stats: Stats,
@@ -105,7 +105,7 @@ impl Detector {
             objects: Vec::new(),
             execution: 0,
             findings: Vec::new(),
-            reported_races: Vec::new(),
+            reported_races: std::collections::BTreeSet::new(),
             deadlock_reported: false,
             stats: Stats::default(),
         }

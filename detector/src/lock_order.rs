@@ -371,7 +371,11 @@ impl LockOrderGraph {
     }
 
     /// Whether each junction can get its own writer, all pairwise compatible (a tiny search).
-    fn assign_writers<'c>(&self, options: &[Vec<&'c Context>], taken: &mut Vec<&'c Context>) -> bool {
+    fn assign_writers<'c>(
+        &self,
+        options: &[Vec<&'c Context>],
+        taken: &mut Vec<&'c Context>,
+    ) -> bool {
         let Some((first, rest)) = options.split_first() else {
             return true;
         };
@@ -502,7 +506,10 @@ mod tests {
         assert!(g.add(1, 0, shared(2, 1)).is_empty());
         // A writer of lock 1 that is itself one of the cycle's threads does not help.
         assert!(g.note_writer(1, writer(2)).is_empty());
-        assert!(g.note_writer(1, writer(3)).is_empty(), "lock 0 still has no writer");
+        assert!(
+            g.note_writer(1, writer(3)).is_empty(),
+            "lock 0 still has no writer"
+        );
         let cycles = g.note_writer(0, writer(4));
         assert_eq!(cycles.len(), 1);
         assert_eq!(cycles[0].locks, vec![0, 1]);
@@ -562,5 +569,4 @@ mod tests {
         g.add(6, 7, witness(2, &[(6, X)], &[]));
         assert!(g.add(7, 5, witness(3, &[(7, X)], &[])).is_empty());
     }
-
 }

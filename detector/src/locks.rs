@@ -17,7 +17,9 @@ use crate::state::{Held, PendingOp};
 /// context builds witnesses and searches the graph.
 #[derive(Debug, Default)]
 pub(crate) struct Contexts {
-    roots: FxHashMap<(u32, VectorClock), u32>,
+    /// Per thread, its (fork/join clock, context) roots: a short list, searched without
+    /// cloning the clock.
+    roots: FxHashMap<u32, Vec<(VectorClock, u32)>>,
     children: FxHashMap<(u32, u32, LockMode), u32>,
     /// (context, requested lock, mode) already recorded in the lock-order graph.
     requests: FxHashSet<(u32, u32, LockMode)>,
@@ -28,11 +30,16 @@ pub(crate) struct Contexts {
 
 impl Contexts {
     pub(crate) fn root(&mut self, thread: u32, fork_join: &VectorClock) -> u32 {
-        if let Some(&id) = self.roots.get(&(thread, fork_join.clone())) {
-            return id;
+        if let Some(roots) = self.roots.get(&thread) {
+            if let Some(&(_, id)) = roots.iter().find(|(clock, _)| clock == fork_join) {
+                return id;
+            }
         }
         let id = self.fresh();
-        self.roots.insert((thread, fork_join.clone()), id);
+        self.roots
+            .entry(thread)
+            .or_default()
+            .push((fork_join.clone(), id));
         id
     }
 
@@ -250,6 +257,9 @@ impl Detector {
         let thread = &mut self.threads[t];
         thread.pending = None;
         thread.clock.join(&object.sync);
+        if mode == LockMode::Exclusive {
+            thread.clock.join(&object.read_sync);
+        }
         let context = self.contexts.child(thread.context(), stable, mode);
         thread.held.push(Held {
             lock,
@@ -286,7 +296,11 @@ impl Detector {
             object.holders.swap_remove(i);
         }
         let thread = &mut self.threads[t];
-        object.sync.join(&thread.clock);
+        if thread.held[position].mode == LockMode::Shared {
+            object.read_sync.join(&thread.clock);
+        } else {
+            object.sync.join(&thread.clock);
+        }
         thread.clock.tick(t);
         thread.held.remove(position);
         // Locks taken after the released one now sit on a shorter stack.

@@ -112,6 +112,9 @@ pub(crate) struct ObjectState {
     pub(crate) class: ObjectClass,
     /// Release clock: what an acquirer of this object learns.
     pub(crate) sync: VectorClock,
+    /// For an RwLock: what its readers published at release. Only a writer learns it: readers
+    /// do not order each other.
+    pub(crate) read_sync: VectorClock,
     /// Current holders of a lock.
     pub(crate) holders: Vec<(ThreadId, LockMode)>,
     /// Per-message clocks of a channel, oldest first.
@@ -129,6 +132,7 @@ impl ObjectState {
             stable,
             class,
             sync: VectorClock::new(),
+            read_sync: VectorClock::new(),
             holders: Vec::new(),
             messages: VecDeque::new(),
             generations: Vec::new(),

@@ -56,6 +56,11 @@ impl Detector {
             return;
         }
         let start = event.thread.index();
+        // Common case first: no blocker is itself waiting, so there is no cycle.
+        let blockers = self.blockers(start);
+        if blockers.iter().all(|&b| self.threads[b].pending.is_none()) {
+            return;
+        }
         let mut path = vec![start];
         let mut visited = vec![false; self.threads.len()];
         if let Some(cycle) = self.find_cycle(start, &mut path, &mut visited) {
@@ -234,14 +239,30 @@ impl Detector {
         self.findings.push(finding);
     }
 
-    /// The execution hit its step bound: the threads that were still able to run (alive and
-    /// not waiting) are the ones that kept it going.
+    /// The execution hit its step bound. The threads that kept it going are those alive, busy
+    /// in the last quarter of the execution, and not waiting for something only another thread
+    /// can give (a join, a condvar, a message, a barrier, an unpark): a thread between a lock
+    /// request and its acquisition is spinning through that lock as far as anyone can tell.
     pub(crate) fn step_limit(&mut self, event: &Event, max_steps: u64) {
         let mut builder = FindingBuilder::new();
+        let recent = event.step.saturating_sub((event.step / 4).max(20)).max(1);
         let spinning: Vec<&crate::state::ThreadState> = self
             .threads
             .iter()
-            .filter(|t| t.alive && t.pending.is_none())
+            .filter(|t| {
+                let waiting = matches!(
+                    t.pending.as_ref().map(|p| p.op),
+                    Some(
+                        PendingOp::Join { .. }
+                            | PendingOp::Condvar { .. }
+                            | PendingOp::Recv { .. }
+                            | PendingOp::Send { .. }
+                            | PendingOp::Barrier { .. }
+                            | PendingOp::Park
+                    )
+                );
+                t.alive && !waiting && t.last_step >= recent
+            })
             .collect();
         let running: Vec<Running> = spinning
             .iter()
@@ -263,7 +284,7 @@ impl Detector {
             ),
             StepRange {
                 execution: self.execution,
-                first: 1,
+                first: recent,
                 last: event.step,
             },
             Detail::Livelock { max_steps, running },

@@ -324,3 +324,53 @@ fn fingerprints_survive_new_seeds_and_lines_added_above() {
     other.lock(t2, y).lock(t2, x).unlock(t2, x).unlock(t2, y);
     assert_ne!(only(analyse(other)).fingerprint, original.fingerprint);
 }
+
+#[test]
+fn races_of_the_same_shape_on_two_cells_are_both_reported() {
+    let mut t = TraceBuilder::new();
+    let main = t.main();
+    let (a, b) = (
+        t.object(main, ObjectClass::Cell),
+        t.object(main, ObjectClass::Cell),
+    );
+    let (t1, t2) = (t.spawn(main), t.spawn(main));
+    t.cell_write(t1, a);
+    t.cell_write(t2, a);
+    t.cell_write(t1, b);
+    t.cell_write(t2, b);
+    let findings = analyse(t);
+    let cells: Vec<u32> = findings
+        .iter()
+        .map(|f| {
+            let Detail::DataRace { cell, .. } = f.detail else {
+                panic!("not a race: {f}")
+            };
+            f.objects[cell].id
+        })
+        .collect();
+    assert_eq!(cells, [0, 1]);
+}
+
+#[test]
+fn read_locks_do_not_order_readers_but_order_the_next_writer() {
+    // Two threads write a cell while holding the same RwLock for reading: a race.
+    let mut t = TraceBuilder::new();
+    let main = t.main();
+    let lock = t.rwlock(main);
+    let cell = t.object(main, ObjectClass::Cell);
+    let (t1, t2, t3) = (t.spawn(main), t.spawn(main), t.spawn(main));
+    t.read(t1, lock).cell_write(t1, cell).unlock(t1, lock);
+    t.read(t2, lock).cell_write(t2, cell).unlock(t2, lock);
+    // A writer after both readers is ordered after both: no race with either.
+    t.lock(t3, lock).cell_write(t3, cell).unlock(t3, lock);
+    let findings = analyse(t);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let Detail::DataRace { first, second, .. } = &findings[0].detail else {
+        panic!("not a race")
+    };
+    let names = |a: &interleave_detector::Access| findings[0].threads[a.thread].name.clone();
+    assert_eq!(
+        (names(first).as_str(), names(second).as_str()),
+        ("t1", "t2")
+    );
+}
