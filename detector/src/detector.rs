@@ -10,7 +10,7 @@ use crate::locks::Contexts;
 use crate::state::{ObjectState, ThreadState};
 
 /// What the detector analyses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DetectorConfig {
     /// Build the lock-order graph and report potential deadlocks.
     pub lock_order: bool,

@@ -33,7 +33,7 @@ use crate::site::Site;
 
 /// Which suppression rules are on. All are on by default; turning one off shows what it
 /// removes (the precision benchmark does that).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Suppressions {
     /// Rule 1: the edges of a cycle must come from distinct threads.
     pub single_thread: bool,

@@ -49,6 +49,8 @@ pub struct Artifact {
     pub seed: u64,
     /// The step bound of each execution.
     pub max_steps: u64,
+    /// Which analyses ran (a replay runs the same).
+    pub detector: interleave_detector::DetectorConfig,
     /// The failing execution (1-based).
     pub execution: u64,
     /// Its schedule, in text form.
@@ -130,7 +132,13 @@ impl Artifact {
 /// A check name as a file name: path separators and other punctuation become `_`.
 fn file_safe(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -142,7 +150,10 @@ pub(crate) fn default_dir() -> PathBuf {
     }
     if let Ok(exe) = std::env::current_exe() {
         // target/<profile>/deps/<test binary>
-        if let Some(target) = exe.ancestors().find(|a| a.file_name().is_some_and(|n| n == "target")) {
+        if let Some(target) = exe
+            .ancestors()
+            .find(|a| a.file_name().is_some_and(|n| n == "target"))
+        {
             return target.join("interleave");
         }
     }

@@ -42,12 +42,10 @@ pub(crate) fn engine_config() -> shuttle_engine::Config {
 /// The check's name: the configured one, else the test's (libtest names each test's thread
 /// after the test), else `main`.
 fn check_name(config: &Config) -> String {
-    config.name.clone().unwrap_or_else(|| {
-        std::thread::current()
-            .name()
-            .unwrap_or("main")
-            .to_owned()
-    })
+    config
+        .name
+        .clone()
+        .unwrap_or_else(|| std::thread::current().name().unwrap_or("main").to_owned())
 }
 
 /// FNV-1a of the name: a seed that is the same on every machine and toolchain.
@@ -73,14 +71,14 @@ where
     let replay = config.apply_env()?;
     let f: Arc<dyn Fn() + Send + Sync> = Arc::new(f);
     match replay {
-        Some(path) => replay_artifact(&config, &path, f),
+        Some(path) => replay_artifact(&path, f),
         None => explore(config, f),
     }
 }
 
-/// Runs the artifact at `path` against `f`: the same schedule, one execution.
+/// Runs the artifact at `path` against `f`: the same schedule, step bound and analyses, one
+/// execution.
 pub(crate) fn replay_artifact(
-    config: &Config,
     path: &Path,
     f: Arc<dyn Fn() + Send + Sync>,
 ) -> Result<Report, Error> {
@@ -96,14 +94,16 @@ pub(crate) fn replay_artifact(
         executions: 1,
         max_steps: artifact.max_steps as usize,
         first_execution: artifact.execution,
-        detector: config.detector,
+        detector: artifact.detector,
         artifact_dir: None,
         rerun: artifact.rerun.clone(),
     };
-    let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedule)), f)
-        .map_err(|message| Error::Diverged {
-            path: path.to_owned(),
-            message,
+    let mut report =
+        run_plan(&plan, Box::new(ReplayStrategy::new(schedule)), f).map_err(|message| {
+            Error::Diverged {
+                path: path.to_owned(),
+                message,
+            }
         })?;
     report.artifact = Some(path.to_owned());
     report.replay_command = None;
@@ -134,9 +134,12 @@ fn explore(config: Config, f: Arc<dyn Fn() + Send + Sync>) -> Result<Report, Err
         max_steps: config.max_steps as usize,
         first_execution: 1,
         detector: config.detector,
-        artifact_dir: config
-            .write_artifact
-            .then(|| config.artifact_dir.clone().unwrap_or_else(artifact::default_dir)),
+        artifact_dir: config.write_artifact.then(|| {
+            config
+                .artifact_dir
+                .clone()
+                .unwrap_or_else(artifact::default_dir)
+        }),
     };
     run_plan(&plan, strategy, f).map_err(|message| Error::Diverged {
         path: PathBuf::new(),
@@ -174,7 +177,10 @@ pub(crate) fn run_plan(
     f: Arc<dyn Fn() + Send + Sync>,
 ) -> Result<Report, String> {
     rt::install_panic_hook();
-    let scheduler = Rc::new(RefCell::new(InterleaveScheduler::new(strategy, plan.max_steps)));
+    let scheduler = Rc::new(RefCell::new(InterleaveScheduler::new(
+        strategy,
+        plan.max_steps,
+    )));
     let engine_scheduler: Rc<RefCell<dyn Scheduler>> = scheduler.clone();
     let config = engine_config();
     let mut detector = Detector::new(plan.detector);
@@ -263,6 +269,7 @@ pub(crate) fn run_plan(
             strategy: plan.strategy_name.clone(),
             seed: plan.seed,
             max_steps: plan.max_steps as u64,
+            detector: plan.detector,
             execution: failure.execution,
             schedule: failure.schedule.encode(),
             findings: report.findings.clone(),

@@ -114,9 +114,5 @@ pub fn replay<F>(path: impl AsRef<std::path::Path>, f: F) -> Result<Report, Erro
 where
     F: Fn() + Send + Sync + 'static,
 {
-    check::replay_artifact(
-        &Config::default(),
-        path.as_ref(),
-        std::sync::Arc::new(f),
-    )
+    check::replay_artifact(path.as_ref(), std::sync::Arc::new(f))
 }

@@ -1,0 +1,100 @@
+//! Executions per second: interleave (random strategy, every detector on) against raw shuttle's
+//! `check_random`, on the same program, in one run: 2 threads × 10 lock/unlock of one shared
+//! mutex.
+//!
+//! `cargo bench -p interleave --bench vs_shuttle` (set `VS_SHUTTLE_EXECUTIONS` to change the
+//! number of executions per measurement; default 20,000).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+const LOCKS_PER_THREAD: usize = 10;
+
+fn interleave_program() {
+    use interleave::sync::{Arc, Mutex};
+    let counter = Arc::new(Mutex::new(0u64));
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let counter = Arc::clone(&counter);
+            interleave::thread::spawn(move || {
+                for _ in 0..LOCKS_PER_THREAD {
+                    *counter.lock().unwrap() += 1;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    assert_eq!(*counter.lock().unwrap(), 2 * LOCKS_PER_THREAD as u64);
+}
+
+fn shuttle_program() {
+    use shuttle::sync::{Arc, Mutex};
+    let counter = Arc::new(Mutex::new(0u64));
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let counter = Arc::clone(&counter);
+            shuttle::thread::spawn(move || {
+                for _ in 0..LOCKS_PER_THREAD {
+                    *counter.lock().unwrap() += 1;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    assert_eq!(*counter.lock().unwrap(), 2 * LOCKS_PER_THREAD as u64);
+}
+
+fn time(f: impl FnOnce()) -> Duration {
+    let start = Instant::now();
+    f();
+    start.elapsed()
+}
+
+fn main() {
+    let executions: u64 = match std::env::var("VS_SHUTTLE_EXECUTIONS") {
+        Err(_) => 20_000,
+        Ok(text) => match text.parse() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("error: VS_SHUTTLE_EXECUTIONS={text:?} is not a positive number");
+                std::process::exit(2);
+            }
+        },
+    };
+    // Raw shuttle seeds from the OS unless told otherwise; fix it so runs are comparable.
+    std::env::set_var("SHUTTLE_RANDOM_SEED", "7");
+    let rounds = 5;
+    let mut shuttle_rates = Vec::new();
+    let mut interleave_rates = Vec::new();
+    for _ in 0..rounds {
+        let shuttle = time(|| shuttle::check_random(shuttle_program, executions as usize));
+        let interleave = time(|| {
+            let report = interleave::Config::random(executions)
+                .seed(7)
+                .name("vs_shuttle")
+                .write_artifact(false)
+                .explore(interleave_program);
+            assert!(report.is_clean(), "{report}");
+            black_box(report);
+        });
+        shuttle_rates.push(executions as f64 / shuttle.as_secs_f64());
+        interleave_rates.push(executions as f64 / interleave.as_secs_f64());
+    }
+    let median = |rates: &mut Vec<f64>| {
+        rates.sort_by(f64::total_cmp);
+        rates[rates.len() / 2]
+    };
+    let (s, i) = (median(&mut shuttle_rates), median(&mut interleave_rates));
+    println!("program: 2 threads x {LOCKS_PER_THREAD} lock/unlock of one Mutex; {executions} executions per measurement, median of {rounds}");
+    println!();
+    println!("| engine | executions/s |");
+    println!("|---|---:|");
+    println!("| raw shuttle `check_random` | {s:.0} |");
+    println!("| interleave random, all detectors | {i:.0} |");
+    println!();
+    println!("ratio interleave / shuttle: {:.2}", i / s);
+}

@@ -1,0 +1,49 @@
+//! Running a test of this binary in a child process: for environment variables (which are
+//! process-wide) and for what a failing check prints.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// What a child process did.
+#[derive(Debug)]
+pub(crate) struct Child {
+    pub(crate) success: bool,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// Runs the ignored test `name` of this binary alone, with `env` set.
+pub(crate) fn run(name: &str, env: &[(&str, &str)]) -> Child {
+    let mut command = Command::new(std::env::current_exe().expect("test binary path"));
+    command.args([
+        name,
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    for variable in [
+        "INTERLEAVE_SEED",
+        "INTERLEAVE_ITERATIONS",
+        "INTERLEAVE_STRATEGY",
+        "INTERLEAVE_REPLAY",
+        "INTERLEAVE_ARTIFACT_DIR",
+    ] {
+        command.env_remove(variable);
+    }
+    command.envs(env.iter().copied());
+    let output = command.output().expect("the test binary runs");
+    Child {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A fresh, empty directory under the system's temporary directory.
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("interleave-e2e-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create a temporary directory");
+    dir
+}
