@@ -220,6 +220,8 @@ impl Detector {
                 barrier,
                 generation,
             } => self.barrier_leave(event, *barrier, *generation)?,
+            EventKind::OnceBegin { once } => self.once_begin(event, *once)?,
+            EventKind::OnceWait { once } => self.once_wait(event, *once)?,
             EventKind::OnceComplete { once } => self.once_complete(event, *once)?,
             EventKind::OnceObserved { once } => self.once_observed(event, *once)?,
             EventKind::Atomic {

@@ -311,6 +311,16 @@ pub enum EventKind {
         /// The generation it left.
         generation: u64,
     },
+    /// The thread starts running a `Once` initialiser.
+    OnceBegin {
+        /// The once.
+        once: ObjectId,
+    },
+    /// The thread waits for another thread's running initialiser (announced before it blocks).
+    OnceWait {
+        /// The once.
+        once: ObjectId,
+    },
     /// A `Once` initialiser finished.
     OnceComplete {
         /// The once.

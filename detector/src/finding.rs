@@ -244,6 +244,11 @@ pub enum WaitTarget {
         /// The barrier.
         barrier: usize,
     },
+    /// Another thread's running `Once` initialiser.
+    Once {
+        /// The once.
+        once: usize,
+    },
     /// An `unpark`.
     Park,
 }

@@ -203,6 +203,7 @@ fn fingerprint(finding: &Finding) -> String {
                         WaitTarget::Recv { channel } => format!("recv {}", object(*channel)),
                         WaitTarget::Send { channel } => format!("send {}", object(*channel)),
                         WaitTarget::Barrier { barrier } => format!("barrier {}", object(*barrier)),
+                        WaitTarget::Once { once } => format!("once {}", object(*once)),
                         WaitTarget::Park => "park".to_owned(),
                     };
                     let mut holders: Vec<String> = w

@@ -104,6 +104,7 @@ pub fn render(finding: &Finding) -> String {
                     WaitTarget::Barrier { barrier } => {
                         format!("the other parties of {}", object(*barrier))
                     }
+                    WaitTarget::Once { once } => format!("the initialiser of {}", object(*once)),
                     WaitTarget::Park => "an unpark".to_owned(),
                 };
                 let _ = writeln!(

@@ -103,6 +103,9 @@ pub(crate) enum PendingOp {
     Barrier {
         barrier: ObjectId,
     },
+    Once {
+        once: ObjectId,
+    },
     Park,
 }
 
@@ -123,6 +126,8 @@ pub(crate) struct ObjectState {
     pub(crate) generations: Vec<(u64, VectorClock)>,
     /// A condvar notification that found no waiter.
     pub(crate) unheard_notify: Option<Site>,
+    /// The thread running a `Once`'s initialiser.
+    pub(crate) runner: Option<ThreadId>,
     pub(crate) cell: Option<Box<CellState>>,
 }
 
@@ -137,6 +142,7 @@ impl ObjectState {
             messages: VecDeque::new(),
             generations: Vec::new(),
             unheard_notify: None,
+            runner: None,
             cell: None,
         }
     }

@@ -174,12 +174,33 @@ impl Detector {
         Ok(())
     }
 
+    pub(crate) fn once_begin(&mut self, event: &Event, once: ObjectId) -> Result<(), EventError> {
+        self.object(event.step, once, ObjectClass::Once)?;
+        self.threads[event.thread.index()].pending = None;
+        let state = self.objects[once.index()].as_mut().expect("checked above");
+        state.runner = Some(event.thread);
+        // A poisoned once run again learns what the failed run did.
+        self.acquire_from(event.thread, once);
+        Ok(())
+    }
+
+    pub(crate) fn once_wait(&mut self, event: &Event, once: ObjectId) -> Result<(), EventError> {
+        self.object(event.step, once, ObjectClass::Once)?;
+        self.set_pending(event, PendingOp::Once { once });
+        self.check_wait_cycle(event);
+        Ok(())
+    }
+
     pub(crate) fn once_complete(
         &mut self,
         event: &Event,
         once: ObjectId,
     ) -> Result<(), EventError> {
         self.object(event.step, once, ObjectClass::Once)?;
+        self.objects[once.index()]
+            .as_mut()
+            .expect("checked above")
+            .runner = None;
         self.release_into(event.thread, once);
         Ok(())
     }
@@ -190,6 +211,7 @@ impl Detector {
         once: ObjectId,
     ) -> Result<(), EventError> {
         self.object(event.step, once, ObjectClass::Once)?;
+        self.threads[event.thread.index()].pending = None;
         self.acquire_from(event.thread, once);
         Ok(())
     }

@@ -46,6 +46,12 @@ impl Detector {
                 blockers
             }
             PendingOp::Join { child } if self.threads[child.index()].alive => vec![child.index()],
+            PendingOp::Once { once } => self.objects[once.index()]
+                .as_ref()
+                .and_then(|o| o.runner)
+                .filter(|r| r.index() != t && self.threads[r.index()].alive)
+                .map(|r| vec![r.index()])
+                .unwrap_or_default(),
             _ => Vec::new(),
         }
     }
@@ -154,6 +160,19 @@ impl Detector {
                 PendingOp::Barrier { barrier } => WaitTarget::Barrier {
                     barrier: builder.object(&self.identities, self.stable_object(barrier)),
                 },
+                PendingOp::Once { once } => {
+                    let object = self.objects[once.index()].as_ref().expect("known once");
+                    if let Some(runner) = object.runner {
+                        let runner = &self.threads[runner.index()];
+                        note = Some(format!(
+                            "its initialiser is running in `{}`",
+                            self.identities.thread(runner.stable).name
+                        ));
+                    }
+                    WaitTarget::Once {
+                        once: builder.object(&self.identities, object.stable),
+                    }
+                }
                 PendingOp::Park => WaitTarget::Park,
             };
             let holding = state
@@ -258,6 +277,7 @@ impl Detector {
                             | PendingOp::Recv { .. }
                             | PendingOp::Send { .. }
                             | PendingOp::Barrier { .. }
+                            | PendingOp::Once { .. }
                             | PendingOp::Park
                     )
                 );

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use interleave_detector::{Detector, EventKind, Site};
+use interleave_detector::Detector;
 use shuttle_engine::runtime::execution::Execution;
 use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
 use shuttle_engine::scheduler::{Schedule as EngineSchedule, Scheduler};
@@ -98,13 +98,8 @@ pub(crate) fn replay_artifact(
         artifact_dir: None,
         rerun: artifact.rerun.clone(),
     };
-    let mut report =
-        run_plan(&plan, Box::new(ReplayStrategy::new(schedule)), f).map_err(|message| {
-            Error::Diverged {
-                path: path.to_owned(),
-                message,
-            }
-        })?;
+    let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedule)), f)
+        .map_err(|e| e.into_error(path))?;
     report.artifact = Some(path.to_owned());
     report.replay_command = None;
     Ok(report)
@@ -123,9 +118,14 @@ fn explore(config: Config, f: Arc<dyn Fn() + Send + Sync>) -> Result<Report, Err
         Strategy::Exhaustive => Box::new(DfsStrategy::new()),
     };
     let plan = Plan {
-        rerun: Rerun::Test {
-            package: std::env::var("CARGO_PKG_NAME").ok(),
-            test: name.clone(),
+        rerun: match &config.scenario {
+            Some(scenario) => Rerun::Scenario {
+                name: scenario.clone(),
+            },
+            None => Rerun::Test {
+                package: std::env::var("CARGO_PKG_NAME").ok(),
+                test: name.clone(),
+            },
         },
         name,
         strategy_name: config.strategy.name(),
@@ -141,10 +141,7 @@ fn explore(config: Config, f: Arc<dyn Fn() + Send + Sync>) -> Result<Report, Err
                 .unwrap_or_else(artifact::default_dir)
         }),
     };
-    run_plan(&plan, strategy, f).map_err(|message| Error::Diverged {
-        path: PathBuf::new(),
-        message,
-    })
+    run_plan(&plan, strategy, f).map_err(|e| e.into_error(Path::new("")))
 }
 
 /// Everything a run needs besides the strategy and the scenario.
@@ -169,13 +166,33 @@ struct Failure {
     trace: Vec<interleave_detector::Event>,
 }
 
-/// Runs executions until the strategy is done, the bound is reached, or one fails. A diverged
-/// replay is an `Err` with its message.
+/// Why a run could not give a report.
+#[derive(Debug)]
+pub(crate) enum PlanError {
+    /// A replayed schedule stopped fitting the program.
+    Diverged(String),
+    /// interleave went wrong.
+    Internal(String),
+}
+
+impl PlanError {
+    fn into_error(self, path: &Path) -> Error {
+        match self {
+            PlanError::Diverged(message) => Error::Diverged {
+                path: path.to_owned(),
+                message,
+            },
+            PlanError::Internal(message) => Error::Internal { message },
+        }
+    }
+}
+
+/// Runs executions until the strategy is done, the bound is reached, or one fails.
 pub(crate) fn run_plan(
     plan: &Plan,
     strategy: Box<dyn crate::schedule::Strategy>,
     f: Arc<dyn Fn() + Send + Sync>,
-) -> Result<Report, String> {
+) -> Result<Report, PlanError> {
     rt::install_panic_hook();
     let scheduler = Rc::new(RefCell::new(InterleaveScheduler::new(
         strategy,
@@ -189,7 +206,7 @@ pub(crate) fn run_plan(
     let mut failure = None;
     let mut events = Vec::new();
 
-    let outcome: Result<(), String> = CONTINUATION_POOL.set(&ContinuationPool::new(), || {
+    let outcome: Result<(), PlanError> = CONTINUATION_POOL.set(&ContinuationPool::new(), || {
         while executions < plan.executions {
             if !scheduler.borrow_mut().strategy.next_execution() {
                 break;
@@ -199,7 +216,7 @@ pub(crate) fn run_plan(
             scheduler.borrow_mut().recorded.clear();
             detector.begin_execution(execution);
             let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
-            Context::install(detector, execution, generation, std::mem::take(&mut events));
+            Context::install(detector, generation, std::mem::take(&mut events));
             let body = Arc::clone(&f);
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
                 Execution::new(Rc::clone(&engine_scheduler), EngineSchedule::new(0)).run(
@@ -212,24 +229,27 @@ pub(crate) fn run_plan(
             }));
             if let Err(payload) = result {
                 // The engine failed the execution by itself: a gap in interleave's handling,
-                // reported as an internal error rather than lost.
+                // reported as an internal error rather than lost or blamed on the scenario.
                 let message = rt::payload_message(payload.as_ref());
                 rt::with(|c| {
-                    c.emit(
-                        EventKind::Panic {
-                            message: format!("interleave internal error: the engine failed the execution: {message}"),
-                        },
-                        Site::unknown(),
-                    );
+                    c.stop.get_or_insert(Stop::Internal(format!(
+                        "the engine failed the execution: {message}"
+                    )));
                 });
             }
             let outcome = Context::uninstall();
             detector = outcome.detector;
             let decisions = scheduler.borrow().recorded.len();
-            if let Some(Stop::Diverged(message)) = outcome.stop {
-                return Err(message);
+            match outcome.stop {
+                Some(Stop::Diverged(message)) => return Err(PlanError::Diverged(message)),
+                Some(Stop::Internal(message)) => return Err(PlanError::Internal(message)),
+                _ => {}
             }
-            scheduler.borrow_mut().strategy.end_execution(decisions)?;
+            scheduler
+                .borrow_mut()
+                .strategy
+                .end_execution(decisions)
+                .map_err(PlanError::Diverged)?;
             let failed = !outcome.findings.is_empty();
             findings.extend(outcome.findings);
             if failed {

@@ -96,6 +96,8 @@ pub struct Config {
     pub(crate) artifact_dir: Option<PathBuf>,
     pub(crate) detector: DetectorConfig,
     pub(crate) write_artifact: bool,
+    /// Set for a catalog scenario: artifacts say to re-run it with `interleave replay`.
+    pub(crate) scenario: Option<String>,
 }
 
 impl Default for Config {
@@ -116,6 +118,7 @@ impl Config {
             artifact_dir: None,
             detector: DetectorConfig::default(),
             write_artifact: true,
+            scenario: None,
         }
     }
 
@@ -126,7 +129,12 @@ impl Config {
 
     /// `executions` executions of probabilistic concurrency testing with bug depth `depth`.
     pub fn pct(executions: u64, depth: usize) -> Self {
-        Config::with(Strategy::Pct { depth: depth.max(1) }, executions)
+        Config::with(
+            Strategy::Pct {
+                depth: depth.max(1),
+            },
+            executions,
+        )
     }
 
     /// Every schedule, depth-first, up to 100,000 executions (change with
@@ -164,6 +172,15 @@ impl Config {
     /// Where artifacts are written (default `target/interleave/`).
     pub fn artifact_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.artifact_dir = Some(dir.into());
+        self
+    }
+
+    /// Marks the check as the catalog scenario `name`: it is named after it, and its artifacts
+    /// are replayed with `interleave replay <artifact>` rather than by re-running a test.
+    pub fn catalog_scenario(mut self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.name = Some(name.clone());
+        self.scenario = Some(name);
         self
     }
 
@@ -262,7 +279,9 @@ impl Config {
 
 /// A set, non-empty variable. An empty value counts as unset (`INTERLEAVE_SEED= cargo test`).
 fn env(variable: &str) -> Option<String> {
-    std::env::var(variable).ok().filter(|v| !v.trim().is_empty())
+    std::env::var(variable)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
 }
 
 #[cfg(test)]
@@ -278,7 +297,11 @@ mod tests {
         for bad in ["", "PCT", "pct:0", "pct:x", "loom"] {
             assert_eq!(Strategy::parse(bad), None, "{bad}");
         }
-        for s in [Strategy::Random, Strategy::Pct { depth: 2 }, Strategy::Exhaustive] {
+        for s in [
+            Strategy::Random,
+            Strategy::Pct { depth: 2 },
+            Strategy::Exhaustive,
+        ] {
             assert_eq!(Strategy::parse(&s.name()), Some(s));
         }
     }

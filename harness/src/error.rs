@@ -40,6 +40,12 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// interleave itself went wrong: please report it, with the scenario.
+    #[error("interleave internal error (please report it): {message}")]
+    Internal {
+        /// What went wrong.
+        message: String,
+    },
     /// A replayed schedule does not fit the program any more.
     #[error("replay {path}: {message}")]
     Diverged {

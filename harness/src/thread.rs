@@ -201,7 +201,9 @@ where
     let slot = Arc::clone(&result);
     let body = Box::new(move || {
         if let Some(value) = rt::run_thread(f) {
-            *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
+            *slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
         }
     });
     let id = rt::spawn(body, name.clone(), site);
@@ -350,7 +352,12 @@ impl<'scope> Scope<'scope, '_> {
     }
 
     #[track_caller]
-    fn spawn_named<F, T>(&'scope self, f: F, name: Option<String>, site: Site) -> ScopedJoinHandle<'scope, T>
+    fn spawn_named<F, T>(
+        &'scope self,
+        f: F,
+        name: Option<String>,
+        site: Site,
+    ) -> ScopedJoinHandle<'scope, T>
     where
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
@@ -359,7 +366,9 @@ impl<'scope> Scope<'scope, '_> {
         let slot = Arc::clone(&result);
         let body: Box<dyn FnOnce() + 'scope> = Box::new(move || {
             if let Some(value) = rt::run_thread(f) {
-                *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
+                *slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
             }
         });
         // SAFETY: the engine needs a `'static` body. The body only lives as long as the thread

@@ -15,6 +15,9 @@ pub(crate) enum Stop {
     Finding,
     /// A replayed schedule does not fit the program.
     Diverged(String),
+    /// interleave itself went wrong (its events contradicted each other, or the engine failed
+    /// the execution on its own): reported as interleave's bug, never as the user's.
+    Internal(String),
 }
 
 /// One thread of the scenario, as the runtime tracks it.
@@ -37,7 +40,6 @@ pub(crate) struct ThreadSlot {
 #[derive(Debug)]
 pub(crate) struct Context {
     pub(crate) detector: Detector,
-    pub(crate) execution: u64,
     /// A process-unique number for this execution: objects created in another one are stale.
     pub(crate) generation: u64,
     pub(crate) step: u64,
@@ -69,7 +71,7 @@ thread_local! {
 }
 
 impl Context {
-    pub(crate) fn install(detector: Detector, execution: u64, generation: u64, events: Vec<Event>) {
+    pub(crate) fn install(detector: Detector, generation: u64, events: Vec<Event>) {
         let main = ThreadSlot {
             task: 0,
             name: None,
@@ -81,7 +83,6 @@ impl Context {
         };
         let context = Context {
             detector,
-            execution,
             generation,
             step: 0,
             current: ThreadId::MAIN,
@@ -119,9 +120,11 @@ impl Context {
             kind,
         };
         if let Err(error) = self.detector.observe(&event) {
-            // The runtime produced events that contradict each other: a bug of interleave's,
-            // reported as such rather than as the user's.
-            panic!("interleave internal error: {error}");
+            // The runtime produced events that contradict each other: a bug of interleave's.
+            // Stop the execution and say so (a panic here, inside the context, could not even
+            // be reported).
+            self.stop = Some(Stop::Internal(error.to_string()));
+            return;
         }
         if !self.detector.findings().is_empty() {
             for finding in self.detector.take_findings() {

@@ -79,7 +79,11 @@ pub(crate) fn unblock(thread: ThreadId) {
 
 /// Spawns `body` as a new thread of the scenario; returns its id.
 #[track_caller]
-pub(crate) fn spawn(body: Box<dyn FnOnce() + 'static>, name: Option<String>, site: Site) -> ThreadId {
+pub(crate) fn spawn(
+    body: Box<dyn FnOnce() + 'static>,
+    name: Option<String>,
+    site: Site,
+) -> ThreadId {
     let caller = Location::caller();
     let task = ExecutionState::spawn_thread(body, STACK_SIZE, name.clone(), None, caller);
     let task = usize::from(task);
@@ -114,9 +118,10 @@ pub(crate) fn run_thread<T>(f: impl FnOnce() -> T) -> Option<T> {
         }
         Err(payload) => {
             with(|c| {
-                let (message, site) = c.last_panic.take().unwrap_or_else(|| {
-                    (super::payload_message(payload.as_ref()), Site::unknown())
-                });
+                let (message, site) = c
+                    .last_panic
+                    .take()
+                    .unwrap_or_else(|| (super::payload_message(payload.as_ref()), Site::unknown()));
                 c.emit(EventKind::Panic { message }, site);
                 c.stop.get_or_insert(super::Stop::Finding);
             });
@@ -140,14 +145,30 @@ pub(crate) fn exit_current() {
     for joiner in joiners {
         unblock(joiner);
     }
-    with(|c| {
+    let stuck = with(|c| {
+        let mut stuck = None;
         if c.stop.is_none() && c.others_alive() && !c.others_runnable() {
             // The thread is still alive for the detector until its exit event.
             c.emit(EventKind::Stuck, Site::unknown());
             c.stop = Some(super::Stop::Finding);
+            let current = c.current.0 as usize;
+            stuck = c
+                .threads
+                .iter()
+                .enumerate()
+                .find(|&(i, t)| i != current && !t.finished)
+                .map(|(_, t)| t.task);
         }
         c.emit(EventKind::Exit, Site::unknown());
-    });
+        stuck
+    })
+    .flatten();
+    // With every other thread blocked, the engine would find nothing to run once this one has
+    // exited and fail the execution with its own deadlock report. One blocked task made
+    // runnable (for the engine only) lets it ask the scheduler, which ends the execution.
+    if let Some(task) = stuck {
+        ExecutionState::with(|s| s.get_mut(TaskId::from(task)).unblock());
+    }
 }
 
 /// Runs one trivial execution, so that the engine initialises its once-per-process state (its

@@ -168,7 +168,13 @@ mod tests {
 
     #[test]
     fn rejects_what_it_did_not_write() {
-        for (text, token) in [("0.x2", "x2"), ("0x0", "0x0"), ("a", "a"), ("rzz", "rzz"), ("1..2", "")] {
+        for (text, token) in [
+            ("0.x2", "x2"),
+            ("0x0", "0x0"),
+            ("a", "a"),
+            ("rzz", "rzz"),
+            ("1..2", ""),
+        ] {
             let error = Schedule::decode(text).unwrap_err();
             assert_eq!(error.token, token, "{text}");
         }

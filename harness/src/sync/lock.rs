@@ -47,7 +47,9 @@ impl LockCore {
 
     fn state(&self) -> std::sync::MutexGuard<'_, LockState> {
         // Nothing panics while holding this internal lock, but stay usable if it ever did.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// This lock's id in the running execution (registering it on first use), or `None`
@@ -55,7 +57,9 @@ impl LockCore {
     pub(crate) fn object(&self, site: &Site) -> Option<ObjectId> {
         let mut state = self.state();
         let state = &mut *state;
-        let fresh = state.registration.object(self.class, self.name.as_deref(), site)?;
+        let fresh = state
+            .registration
+            .object(self.class, self.name.as_deref(), site)?;
         if fresh.1 {
             state.holders.clear();
             state.waiters.clear();
@@ -80,7 +84,14 @@ impl LockCore {
         let Some(lock) = self.object(site) else {
             return self.acquire_plain(mode, attempt);
         };
-        rt::emit(EventKind::LockRequest { lock, mode, attempt }, site.clone());
+        rt::emit(
+            EventKind::LockRequest {
+                lock,
+                mode,
+                attempt,
+            },
+            site.clone(),
+        );
         rt::switch();
         loop {
             let me = rt::current_thread();
@@ -117,8 +128,9 @@ impl LockCore {
     /// Releases the caller's hold and wakes every waiter, then a scheduling point.
     pub(crate) fn release(&self, site: &Site) {
         self.release_quietly(site);
-        // No scheduling point while unwinding: a panic is being reported.
-        if !std::thread::panicking() {
+        // No scheduling point outside an execution (there is no engine to switch), nor while
+        // unwinding (a panic is being reported).
+        if rt::in_execution() && !std::thread::panicking() {
             rt::switch();
         }
     }
@@ -151,11 +163,10 @@ impl LockCore {
     /// Outside an execution: a lock for one OS thread, which never waits.
     fn acquire_plain(&self, mode: LockMode, attempt: Attempt) -> bool {
         let mut state = self.state();
-        let free = match (state.plain, mode) {
-            (None, _) => true,
-            (Some(LockMode::Shared), LockMode::Shared) => true,
-            _ => false,
-        };
+        let free = matches!(
+            (state.plain, mode),
+            (None, _) | (Some(LockMode::Shared), LockMode::Shared)
+        );
         if free {
             state.plain = Some(mode);
             if mode == LockMode::Shared {

@@ -4,12 +4,20 @@
 //! reference counting needs no exploring.
 
 pub mod atomic;
+mod barrier;
+mod condvar;
 mod lock;
 pub mod mpsc;
 mod mutex;
 mod object;
+mod once;
+mod rwlock;
 
+pub use barrier::{Barrier, BarrierWaitResult};
+pub use condvar::Condvar;
 pub use mutex::{Mutex, MutexGuard};
+pub use once::{Once, OnceLock, OnceState};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use std::sync::{Arc, LockResult, PoisonError, TryLockError, TryLockResult, Weak};
 
 pub(crate) use lock::LockCore;

@@ -70,7 +70,8 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let site = Site::caller();
-        self.core.acquire(LockMode::Exclusive, Attempt::Blocking, &site);
+        self.core
+            .acquire(LockMode::Exclusive, Attempt::Blocking, &site);
         self.guard(site)
     }
 
@@ -145,13 +146,6 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
     }
 }
 
-impl<T: ?Sized> MutexGuard<'_, T> {
-    /// The mutex behind the guard (for `Condvar`).
-    pub(crate) fn mutex_core(&self) -> &LockCore {
-        &self.mutex.core
-    }
-}
-
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// Gives up the data borrow and hands back the mutex, still held, for `Condvar::wait`
     /// (which releases it with its own site).
@@ -183,7 +177,9 @@ impl<T: ?Sized> Deref for MutexGuard<'_, T> {
 
 impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        self.data.as_deref_mut().expect("a live guard holds the data")
+        self.data
+            .as_deref_mut()
+            .expect("a live guard holds the data")
     }
 }
 

@@ -47,6 +47,11 @@ impl Registration {
 
     /// The id if registered in the running execution, without registering.
     pub(crate) fn current(&self) -> Option<ObjectId> {
-        rt::with(|c| (self.generation == c.generation).then_some(self.object).flatten()).flatten()
+        rt::with(|c| {
+            (self.generation == c.generation)
+                .then_some(self.object)
+                .flatten()
+        })
+        .flatten()
     }
 }

@@ -484,3 +484,15 @@ fn malformed_environment_variables_name_the_variable_and_the_accepted_values() {
     );
     assert!(run.success, "{run:?}");
 }
+
+#[test]
+fn a_prediction_does_not_end_the_execution_so_a_later_panic_is_reported_too() {
+    let report = Config::pct(10, 3).write_artifact(false).explore(|| {
+        ab_ba::<false>();
+        panic!("after the locks");
+    });
+    // The cycle is found first; the execution goes on and then panics: both are reported, in
+    // the same execution, and the process is still here to say so.
+    assert_eq!(kinds(&report), [Kind::PotentialDeadlock, Kind::Panic]);
+    assert_eq!(report.failing_execution, Some(1));
+}

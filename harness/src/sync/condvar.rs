@@ -1,0 +1,236 @@
+//! `Condvar`: std's API, explored and checked.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{LockResult, Mutex as StdMutex};
+
+use interleave_detector::{Attempt, EventKind, LockMode, ObjectClass, ObjectId, Site, ThreadId};
+
+use super::{MutexGuard, Registration};
+use crate::rt;
+
+/// A condition variable with std's API (`wait`, `wait_while`, `notify_one`, `notify_all`),
+/// whose waits and notifications are scheduling points reported to the detector.
+///
+/// `wait` releases the mutex and starts waiting in one step, as std guarantees: a notification
+/// can never fall between the two. A notification wakes only threads already waiting; one
+/// that finds no waiter is lost (std does not buffer them either), and if a thread then waits
+/// forever, the deadlock report says the condvar was "notified at … before anyone waited".
+///
+/// Two choices where std leaves the behaviour open: waits never wake spuriously (so a missing
+/// predicate loop shows up as the lost wakeup it risks, not as a spurious return), and
+/// [`notify_one`](Condvar::notify_one) wakes the thread that has waited longest (FIFO); the
+/// strategy still explores every order in which threads arrive at the wait.
+///
+/// # Examples
+///
+/// ```
+/// use interleave::sync::{Arc, Condvar, Mutex};
+/// use interleave::thread;
+///
+/// let report = interleave::Config::random(50).explore(|| {
+///     let pair = Arc::new((Mutex::new(false), Condvar::new()));
+///     let pair2 = Arc::clone(&pair);
+///     let t = thread::spawn(move || {
+///         let (ready, cvar) = &*pair2;
+///         *ready.lock().unwrap() = true;
+///         cvar.notify_one();
+///     });
+///     let (ready, cvar) = &*pair;
+///     let ready = cvar.wait_while(ready.lock().unwrap(), |ready| !*ready).unwrap();
+///     assert!(*ready);
+///     drop(ready);
+///     t.join().unwrap();
+/// });
+/// assert!(report.is_clean());
+/// ```
+pub struct Condvar {
+    state: StdMutex<CondvarState>,
+}
+
+#[derive(Debug, Default)]
+struct CondvarState {
+    registration: Registration,
+    /// Threads in `wait`, longest-waiting first.
+    waiters: VecDeque<Waiter>,
+}
+
+#[derive(Debug)]
+struct Waiter {
+    thread: ThreadId,
+    /// Picked by a notification; it leaves the queue when it runs again.
+    notified: bool,
+}
+
+impl Condvar {
+    /// A new condition variable (created at the caller's site).
+    #[track_caller]
+    pub fn new() -> Self {
+        let condvar = Condvar {
+            state: StdMutex::default(),
+        };
+        condvar.object(&Site::caller());
+        condvar
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, CondvarState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// This condvar's id in the running execution (registering it on first use), or `None`
+    /// outside an execution.
+    fn object(&self, site: &Site) -> Option<ObjectId> {
+        let mut state = self.state();
+        let (object, fresh) = state
+            .registration
+            .object(ObjectClass::Condvar, None, site)?;
+        if fresh {
+            state.waiters.clear();
+        }
+        Some(object)
+    }
+
+    /// Releases the guard's mutex and waits for a notification, then reacquires the mutex.
+    ///
+    /// # Errors
+    ///
+    /// Poisoned if the mutex is poisoned when it is reacquired (the guard is in the error).
+    ///
+    /// # Panics
+    ///
+    /// Outside an interleave execution (no other thread could ever notify it).
+    #[track_caller]
+    pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
+        let site = Site::caller();
+        let condvar = self.object(&site).unwrap_or_else(|| {
+            panic!("interleave: Condvar::wait outside an interleave execution would block forever")
+        });
+        let me = rt::current_thread();
+        // From here to the wait's event there is no scheduling point: releasing the mutex and
+        // joining the queue are one step, so no notification can slip in between.
+        self.state().waiters.push_back(Waiter {
+            thread: me,
+            notified: false,
+        });
+        let mutex = guard.into_mutex();
+        let lock = mutex
+            .core()
+            .object(&site)
+            .expect("a mutex held inside an execution is registered in it");
+        mutex.core().release_quietly(&site);
+        rt::emit(
+            EventKind::CondvarWait {
+                condvar,
+                lock,
+                timed: false,
+            },
+            site.clone(),
+        );
+        loop {
+            let notified = {
+                let mut state = self.state();
+                let position = state
+                    .waiters
+                    .iter()
+                    .position(|w| w.thread == me && w.notified);
+                position.map(|i| state.waiters.remove(i)).is_some()
+            };
+            if notified {
+                break;
+            }
+            rt::block_current(&site);
+        }
+        rt::emit(
+            EventKind::CondvarWoken {
+                condvar,
+                timed_out: false,
+            },
+            site.clone(),
+        );
+        mutex
+            .core()
+            .acquire(LockMode::Exclusive, Attempt::Blocking, &site);
+        mutex.reacquired(site)
+    }
+
+    /// Waits (as [`wait`](Self::wait) does) for as long as `condition` holds for the data,
+    /// checking it under the mutex first and after every wake-up.
+    ///
+    /// # Errors
+    ///
+    /// Poisoned if the mutex is poisoned when it is reacquired (the guard is in the error).
+    ///
+    /// # Panics
+    ///
+    /// Outside an interleave execution, if `condition` holds (it would wait forever).
+    #[track_caller]
+    pub fn wait_while<'a, T: ?Sized, F>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        mut condition: F,
+    ) -> LockResult<MutexGuard<'a, T>>
+    where
+        F: FnMut(&mut T) -> bool,
+    {
+        while condition(&mut *guard) {
+            guard = self.wait(guard)?;
+        }
+        Ok(guard)
+    }
+
+    /// Wakes the thread that has waited longest, if any thread waits; otherwise does nothing
+    /// (the notification is not kept for a later waiter).
+    #[track_caller]
+    pub fn notify_one(&self) {
+        self.notify(false, Site::caller());
+    }
+
+    /// Wakes every thread that waits now.
+    #[track_caller]
+    pub fn notify_all(&self) {
+        self.notify(true, Site::caller());
+    }
+
+    fn notify(&self, all: bool, site: Site) {
+        // Outside an execution no one can be waiting.
+        let Some(condvar) = self.object(&site) else {
+            return;
+        };
+        rt::switch();
+        let woken: Vec<ThreadId> = {
+            let mut state = self.state();
+            let unpicked = state.waiters.iter_mut().filter(|w| !w.notified);
+            let picked: Vec<&mut Waiter> = if all {
+                unpicked.collect()
+            } else {
+                unpicked.take(1).collect()
+            };
+            picked
+                .into_iter()
+                .map(|w| {
+                    w.notified = true;
+                    w.thread
+                })
+                .collect()
+        };
+        rt::emit(EventKind::CondvarNotify { condvar, all }, site);
+        for thread in woken {
+            rt::unblock(thread);
+        }
+    }
+}
+
+impl Default for Condvar {
+    #[track_caller]
+    fn default() -> Self {
+        Condvar::new()
+    }
+}
+
+impl fmt::Debug for Condvar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condvar").finish_non_exhaustive()
+    }
+}
