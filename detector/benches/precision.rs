@@ -185,9 +185,8 @@ struct Outcome {
 
 fn config(suppressions: Suppressions) -> DetectorConfig {
     DetectorConfig {
-        lock_order: true,
         suppressions,
-        races: true,
+        ..DetectorConfig::default()
     }
 }
 

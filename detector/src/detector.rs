@@ -18,6 +18,10 @@ pub struct DetectorConfig {
     pub suppressions: Suppressions,
     /// Check tracked cells for data races.
     pub races: bool,
+    /// A thread blocked without a timeout for longer than this much virtual time (in
+    /// nanoseconds) is a missed timeout (`Config::max_block`).
+    #[serde(default)]
+    pub max_block_ns: Option<u64>,
 }
 
 impl Default for DetectorConfig {
@@ -26,6 +30,7 @@ impl Default for DetectorConfig {
             lock_order: true,
             suppressions: Suppressions::default(),
             races: true,
+            max_block_ns: None,
         }
     }
 }
@@ -84,6 +89,8 @@ pub struct Detector {
     pub(crate) reported_races: std::collections::BTreeSet<(u32, crate::Site, crate::Site)>,
     /// A realized deadlock was reported in this execution.
     pub(crate) deadlock_reported: bool,
+    /// Virtual time of the current execution, in nanoseconds.
+    pub(crate) now_ns: u64,
     pub(crate) stats: Stats,
 }
 
@@ -107,6 +114,7 @@ impl Detector {
             findings: Vec::new(),
             reported_races: std::collections::BTreeSet::new(),
             deadlock_reported: false,
+            now_ns: 0,
             stats: Stats::default(),
         }
     }
@@ -120,6 +128,7 @@ impl Detector {
         self.threads.clear();
         self.objects.clear();
         self.deadlock_reported = false;
+        self.now_ns = 0;
         let mut clock = VectorClock::new();
         clock.tick(0);
         let mut fork_join = VectorClock::new();
@@ -176,12 +185,18 @@ impl Detector {
         let t = event.thread;
         self.live_thread(event.step, t)?;
         self.stats.events += 1;
+        if !matches!(event.kind, EventKind::Block) {
+            let thread = &mut self.threads[t.index()];
+            if thread.blocked_since.take().is_some() {
+                thread.max_block_reported = false;
+            }
+        }
         match &event.kind {
             EventKind::Spawn { child, name } => self.spawn(event, *child, name.as_deref())?,
             EventKind::Exit => self.exit(event),
             EventKind::JoinRequest { child } => self.join_request(event, *child)?,
             EventKind::Joined { child } => self.joined(event, *child)?,
-            EventKind::Park => self.park(event),
+            EventKind::Park { timed } => self.park(event, *timed),
             EventKind::Unparked => self.unparked(t),
             EventKind::Unpark { target } => self.unpark(event, *target)?,
             EventKind::Create {
@@ -232,10 +247,32 @@ impl Detector {
             EventKind::Fence { ordering } => self.fence(t, *ordering),
             EventKind::CellRead { cell } => self.cell_access(event, *cell, false)?,
             EventKind::CellWrite { cell } => self.cell_access(event, *cell, true)?,
-            EventKind::TimerArm { timer, .. } | EventKind::TimerFire { timer } => {
+            EventKind::TimerArm { timer, deadline_ns } => {
                 self.object(event.step, *timer, ObjectClass::Timer)?;
+                self.threads[t.index()].timer = Some(crate::state::ArmedTimer {
+                    object: *timer,
+                    deadline_ns: *deadline_ns,
+                    armed_ns: self.now_ns,
+                    site: event.site.clone(),
+                    step: event.step,
+                });
             }
-            EventKind::ClockAdvance { .. } => {}
+            EventKind::TimerFire { timer } | EventKind::TimerCancel { timer } => {
+                self.object(event.step, *timer, ObjectClass::Timer)?;
+                for thread in &mut self.threads {
+                    if thread
+                        .timer
+                        .as_ref()
+                        .is_some_and(|armed| armed.object == *timer)
+                    {
+                        thread.timer = None;
+                    }
+                }
+            }
+            EventKind::ClockAdvance { now_ns } => self.clock_advance(event, *now_ns),
+            EventKind::Block => self.block(event),
+            EventKind::DeadlineEnter { deadline_ns } => self.deadline_enter(event, *deadline_ns),
+            EventKind::DeadlineExit => self.deadline_exit(event),
             EventKind::Stuck => self.stuck(event),
             EventKind::StepLimit { max_steps } => self.step_limit(event, *max_steps),
             EventKind::Panic { message } => self.panic(event, message),
@@ -395,6 +432,7 @@ impl Detector {
             op,
             site: event.site.clone(),
             step: event.step,
+            since_ns: self.now_ns,
         });
     }
 }

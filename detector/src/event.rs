@@ -194,7 +194,11 @@ pub enum EventKind {
         child: ThreadId,
     },
     /// `thread::park` is about to wait.
-    Park,
+    Park {
+        /// Whether it is `park_timeout` (which a timer can end).
+        #[serde(default)]
+        timed: bool,
+    },
     /// `thread::park` returned.
     Unparked,
     /// `Thread::unpark` on `target`.
@@ -366,11 +370,27 @@ pub enum EventKind {
         /// Its deadline, in nanoseconds since the execution started.
         deadline_ns: u64,
     },
+    /// A timer was disarmed before it fired (its wait ended another way).
+    TimerCancel {
+        /// The timer.
+        timer: ObjectId,
+    },
     /// A timer fired.
     TimerFire {
         /// The timer.
         timer: ObjectId,
     },
+    /// The thread stops running until another thread (or a timer) wakes it. Any later event
+    /// of the thread means it runs again.
+    Block,
+    /// The thread enters a block that must finish before `deadline_ns` of virtual time
+    /// (`time::deadline`, or `Config::deadline` for the whole execution).
+    DeadlineEnter {
+        /// The deadline, in nanoseconds since the execution started.
+        deadline_ns: u64,
+    },
+    /// The thread leaves its innermost deadline block.
+    DeadlineExit,
     /// Virtual time moved forward.
     ClockAdvance {
         /// The new virtual time, in nanoseconds since the execution started.

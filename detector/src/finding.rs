@@ -141,6 +141,17 @@ pub enum Detail {
         /// Each thread that still ran, with where it last was.
         running: Vec<Running>,
     },
+    /// A timed wait or declared deadline that was not honoured in virtual time.
+    MissedTimeout {
+        /// The thread whose timeout was missed (index into `threads`).
+        thread: usize,
+        /// What was missed.
+        cause: TimeoutCause,
+        /// Virtual time when it was found, in nanoseconds.
+        now_ns: u64,
+        /// Where the threads involved are: what each waits for, since when, who holds it.
+        waits: Vec<Wait>,
+    },
     /// A panic in the scenario.
     Panic {
         /// The thread (index into `threads`).
@@ -149,6 +160,39 @@ pub enum Detail {
         message: String,
         /// Where it panicked.
         site: Site,
+    },
+}
+
+/// What a missed timeout missed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cause", rename_all = "snake_case")]
+pub enum TimeoutCause {
+    /// A timed condvar wait timed out but cannot return: it cannot get its mutex back.
+    CannotReturn {
+        /// The condvar (index into `objects`).
+        condvar: usize,
+        /// Where the timed wait is.
+        site: Site,
+        /// Virtual time when the wait began.
+        waited_since_ns: u64,
+        /// Virtual time when it timed out.
+        timed_out_at_ns: u64,
+    },
+    /// A declared deadline passed before its block finished.
+    Deadline {
+        /// The deadline.
+        deadline_ns: u64,
+        /// Virtual time when the block was entered.
+        entered_ns: u64,
+        /// Where the deadline was declared.
+        site: Site,
+    },
+    /// A thread waited without a timeout for longer than the configured bound.
+    BlockedTooLong {
+        /// Virtual time when it blocked.
+        since_ns: u64,
+        /// The bound (`Config::max_block`).
+        max_block_ns: u64,
     },
 }
 
@@ -186,6 +230,9 @@ pub struct Wait {
     pub site: Site,
     /// The step at which it started waiting.
     pub since_step: u64,
+    /// The virtual time at which it started waiting, in nanoseconds.
+    #[serde(default)]
+    pub since_ns: u64,
     /// Locks it holds meanwhile, with where it acquired them.
     pub holding: Vec<Hold>,
     /// Who holds what it waits for (for a lock), with where they acquired it.
@@ -243,6 +290,11 @@ pub enum WaitTarget {
     Barrier {
         /// The barrier.
         barrier: usize,
+    },
+    /// Its own timer: it sleeps (or waits only for time to pass) until `until_ns`.
+    Timer {
+        /// When the timer fires, in virtual nanoseconds.
+        until_ns: u64,
     },
     /// Another thread's running `Once` initialiser.
     Once {

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::event::LockMode;
-use crate::finding::{Detail, Finding, Kind, StepRange, WaitTarget};
+use crate::finding::{Detail, Finding, Kind, StepRange, TimeoutCause, WaitTarget};
 use crate::identity::{Identities, ObjectInfo, ThreadInfo};
 use crate::site::Site;
 
@@ -87,11 +87,20 @@ fn collect_sites(finding: &Finding) -> Vec<Site> {
             sites.push(held_at.clone());
             sites.push(requested_at.clone());
         }
-        Detail::Deadlock { waits, .. } => {
+        Detail::Deadlock { waits, .. } | Detail::MissedTimeout { waits, .. } => {
             for wait in waits {
                 sites.push(wait.site.clone());
                 let holds = wait.holding.iter().chain(&wait.held_by);
                 sites.extend(holds.map(|h| h.acquired_at.clone()));
+            }
+            if let Detail::MissedTimeout { cause, .. } = &finding.detail {
+                match cause {
+                    TimeoutCause::CannotReturn { site, .. }
+                    | TimeoutCause::Deadline { site, .. } => {
+                        sites.push(site.clone());
+                    }
+                    TimeoutCause::BlockedTooLong { .. } => {}
+                }
             }
         }
         Detail::DataRace { first, second, .. } => {
@@ -190,33 +199,26 @@ fn fingerprint(finding: &Finding) -> String {
             mode(*requested_mode),
             sites.token(requested_at)
         )),
-        Detail::Deadlock { waits, .. } => {
-            let mut tokens: Vec<String> = waits
-                .iter()
-                .map(|w| {
-                    let target = match &w.target {
-                        WaitTarget::Lock { lock, mode: m } => {
-                            format!("lock {} {}", object(*lock), mode(*m))
-                        }
-                        WaitTarget::Join { .. } => "join".to_owned(),
-                        WaitTarget::Condvar { condvar } => format!("condvar {}", object(*condvar)),
-                        WaitTarget::Recv { channel } => format!("recv {}", object(*channel)),
-                        WaitTarget::Send { channel } => format!("send {}", object(*channel)),
-                        WaitTarget::Barrier { barrier } => format!("barrier {}", object(*barrier)),
-                        WaitTarget::Once { once } => format!("once {}", object(*once)),
-                        WaitTarget::Park => "park".to_owned(),
-                    };
-                    let mut holders: Vec<String> = w
-                        .held_by
-                        .iter()
-                        .map(|h| sites.token(&h.acquired_at))
-                        .collect();
-                    holders.sort();
-                    format!("{target}|{}|{}", sites.token(&w.site), holders.join(","))
-                })
-                .collect();
-            tokens.sort();
-            parts.extend(tokens);
+        Detail::Deadlock { waits, .. } => parts.extend(wait_tokens(finding, &sites, waits)),
+        Detail::MissedTimeout { cause, waits, .. } => {
+            parts.push(match cause {
+                TimeoutCause::CannotReturn { condvar, site, .. } => {
+                    format!("cannot return|{}|{}", object(*condvar), sites.token(site))
+                }
+                TimeoutCause::Deadline {
+                    deadline_ns,
+                    entered_ns,
+                    site,
+                } => format!(
+                    "deadline|{}|{}",
+                    deadline_ns.saturating_sub(*entered_ns),
+                    sites.token(site)
+                ),
+                TimeoutCause::BlockedTooLong { max_block_ns, .. } => {
+                    format!("blocked too long|{max_block_ns}")
+                }
+            });
+            parts.extend(wait_tokens(finding, &sites, waits));
         }
         Detail::DataRace {
             cell,
@@ -253,6 +255,43 @@ fn fingerprint(finding: &Finding) -> String {
     let mut hex = String::with_capacity(16);
     write!(hex, "{:016x}", hash.0).expect("writing to a String cannot fail");
     hex
+}
+
+/// The waits of a deadlock or missed timeout as sorted tokens: what each waits for, where, and
+/// where its holders took it.
+fn wait_tokens(
+    finding: &Finding,
+    sites: &SiteTokens<'_>,
+    waits: &[crate::finding::Wait],
+) -> Vec<String> {
+    let object = |index: usize| object_token(&finding.objects[index], sites);
+    let mut tokens: Vec<String> = waits
+        .iter()
+        .map(|w| {
+            let target = match &w.target {
+                WaitTarget::Lock { lock, mode: m } => {
+                    format!("lock {} {}", object(*lock), mode(*m))
+                }
+                WaitTarget::Join { .. } => "join".to_owned(),
+                WaitTarget::Condvar { condvar } => format!("condvar {}", object(*condvar)),
+                WaitTarget::Recv { channel } => format!("recv {}", object(*channel)),
+                WaitTarget::Send { channel } => format!("send {}", object(*channel)),
+                WaitTarget::Barrier { barrier } => format!("barrier {}", object(*barrier)),
+                WaitTarget::Once { once } => format!("once {}", object(*once)),
+                WaitTarget::Timer { .. } => "timer".to_owned(),
+                WaitTarget::Park => "park".to_owned(),
+            };
+            let mut holders: Vec<String> = w
+                .held_by
+                .iter()
+                .map(|h| sites.token(&h.acquired_at))
+                .collect();
+            holders.sort();
+            format!("{target}|{}|{}", sites.token(&w.site), holders.join(","))
+        })
+        .collect();
+    tokens.sort();
+    tokens
 }
 
 /// FNV-1a, 64 bit: fixed by its definition, so fingerprints are the same on every platform

@@ -87,6 +87,7 @@ mod report;
 mod site;
 mod state;
 mod sync;
+mod timing;
 mod trace;
 mod wait_for;
 
@@ -97,7 +98,8 @@ pub use event::{
     AtomicOp, Attempt, Event, EventKind, LockMode, MemoryOrdering, ObjectClass, ObjectId, ThreadId,
 };
 pub use finding::{
-    Access, CycleEdge, Detail, Finding, Hold, Kind, Running, StepRange, Wait, WaitTarget,
+    Access, CycleEdge, Detail, Finding, Hold, Kind, Running, StepRange, TimeoutCause, Wait,
+    WaitTarget,
 };
 pub use identity::{ObjectInfo, ThreadInfo};
 pub use lock_order::Suppressions;

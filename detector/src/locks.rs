@@ -256,6 +256,7 @@ impl Detector {
         object.holders.push((event.thread, mode));
         let thread = &mut self.threads[t];
         thread.pending = None;
+        thread.timed_out = None;
         thread.clock.join(&object.sync);
         if mode == LockMode::Exclusive {
             thread.clock.join(&object.read_sync);

@@ -4,7 +4,8 @@
 use std::fmt::{self, Write as _};
 
 use crate::event::{LockMode, ObjectClass};
-use crate::finding::{Detail, Finding, Hold, WaitTarget};
+use crate::finding::{Detail, Finding, Hold, TimeoutCause, WaitTarget};
+use crate::timing::format_ns;
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -92,54 +93,65 @@ pub fn render(finding: &Finding) -> String {
             );
         }
         Detail::Deadlock { waits, running, .. } => {
-            for w in waits {
-                let what = match &w.target {
-                    WaitTarget::Lock { lock, mode } => moded(*lock, *mode),
-                    WaitTarget::Join { thread: j } => format!("{} to finish", thread(*j)),
-                    WaitTarget::Condvar { condvar } => {
-                        format!("a notification on {}", object(*condvar))
-                    }
-                    WaitTarget::Recv { channel } => format!("a message on {}", object(*channel)),
-                    WaitTarget::Send { channel } => format!("room on {}", object(*channel)),
-                    WaitTarget::Barrier { barrier } => {
-                        format!("the other parties of {}", object(*barrier))
-                    }
-                    WaitTarget::Once { once } => format!("the initialiser of {}", object(*once)),
-                    WaitTarget::Park => "an unpark".to_owned(),
-                };
-                let _ = writeln!(
-                    o,
-                    "  {} waits for {what}, since {} (step {})",
-                    thread(w.thread),
-                    w.site,
-                    w.since_step
-                );
-                for h in &w.held_by {
-                    let _ = writeln!(
-                        o,
-                        "      held by {}, acquired at {}",
-                        thread(h.thread),
-                        h.acquired_at
-                    );
-                }
-                let holding: Vec<String> = w
-                    .holding
-                    .iter()
-                    .map(|h: &Hold| {
-                        format!("{} (acquired at {})", moded(h.lock, h.mode), h.acquired_at)
-                    })
-                    .collect();
-                if !holding.is_empty() {
-                    let _ = writeln!(o, "      while holding {}", holding.join(", "));
-                }
-                if let Some(note) = &w.note {
-                    let _ = writeln!(o, "      note: {note}");
-                }
-            }
+            write_waits(o, finding, waits, false);
             if !running.is_empty() {
                 let names: Vec<String> = running.iter().map(|&r| thread(r)).collect();
                 let _ = writeln!(o, "  still running: {}", names.join(", "));
             }
+        }
+        Detail::MissedTimeout {
+            cause,
+            now_ns,
+            waits,
+            ..
+        } => {
+            match cause {
+                TimeoutCause::CannotReturn {
+                    condvar,
+                    site,
+                    waited_since_ns,
+                    timed_out_at_ns,
+                } => {
+                    let _ = writeln!(
+                        o,
+                        "  the timed wait on {} at {site} began at {} and timed out at {}",
+                        object(*condvar),
+                        format_ns(*waited_since_ns),
+                        format_ns(*timed_out_at_ns)
+                    );
+                    let _ = writeln!(
+                        o,
+                        "  to return it must get its mutex back, and whoever holds it never lets go:"
+                    );
+                }
+                TimeoutCause::Deadline {
+                    deadline_ns,
+                    entered_ns,
+                    site,
+                } => {
+                    let _ = writeln!(
+                        o,
+                        "  the block declared at {site} was entered at {} with a deadline of {}; it is now {}",
+                        format_ns(*entered_ns),
+                        format_ns(*deadline_ns),
+                        format_ns(*now_ns)
+                    );
+                    let _ = writeln!(o, "  where the threads are:");
+                }
+                TimeoutCause::BlockedTooLong {
+                    since_ns,
+                    max_block_ns,
+                } => {
+                    let _ = writeln!(
+                        o,
+                        "  blocked since {}, now {}: longer than max_block ({})",
+                        format_ns(*since_ns),
+                        format_ns(*now_ns),
+                        format_ns(*max_block_ns)
+                    );
+                }
+            }
+            write_waits(o, finding, waits, true);
         }
         Detail::DataRace {
             cell,
@@ -212,4 +224,74 @@ pub fn render(finding: &Finding) -> String {
         steps.execution, steps.first, steps.last, finding.fingerprint
     );
     out
+}
+
+/// The waits of a deadlock or missed timeout: who waits for what, since where, who holds it.
+fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait], show_time: bool) {
+    let thread = |i: usize| format!("`{}`", finding.threads[i].name);
+    let object = |i: usize| finding.objects[i].label();
+    let moded = |i: usize, mode: LockMode| moded_label(finding, i, mode);
+    for w in waits {
+        let what = match &w.target {
+            WaitTarget::Lock { lock, mode } => moded(*lock, *mode),
+            WaitTarget::Join { thread: j } => format!("{} to finish", thread(*j)),
+            WaitTarget::Condvar { condvar } => {
+                format!("a notification on {}", object(*condvar))
+            }
+            WaitTarget::Recv { channel } => format!("a message on {}", object(*channel)),
+            WaitTarget::Send { channel } => format!("room on {}", object(*channel)),
+            WaitTarget::Barrier { barrier } => {
+                format!("the other parties of {}", object(*barrier))
+            }
+            WaitTarget::Once { once } => format!("the initialiser of {}", object(*once)),
+            WaitTarget::Timer { until_ns } => format!("its timer, due at {}", format_ns(*until_ns)),
+            WaitTarget::Park => "an unpark".to_owned(),
+        };
+        if show_time {
+            let _ = writeln!(
+                o,
+                "  {} waits for {what}, since {} (step {}, {})",
+                thread(w.thread),
+                w.site,
+                w.since_step,
+                format_ns(w.since_ns)
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                "  {} waits for {what}, since {} (step {})",
+                thread(w.thread),
+                w.site,
+                w.since_step
+            );
+        }
+        for h in &w.held_by {
+            let _ = writeln!(
+                o,
+                "      held by {}, acquired at {}",
+                thread(h.thread),
+                h.acquired_at
+            );
+        }
+        let holding: Vec<String> = w
+            .holding
+            .iter()
+            .map(|h: &Hold| format!("{} (acquired at {})", moded(h.lock, h.mode), h.acquired_at))
+            .collect();
+        if !holding.is_empty() {
+            let _ = writeln!(o, "      while holding {}", holding.join(", "));
+        }
+        if let Some(note) = &w.note {
+            let _ = writeln!(o, "      note: {note}");
+        }
+    }
+}
+
+fn moded_label(finding: &Finding, i: usize, mode: LockMode) -> String {
+    let label = finding.objects[i].label();
+    match (finding.objects[i].class, mode) {
+        (ObjectClass::RwLock, LockMode::Shared) => format!("{label} (read)"),
+        (ObjectClass::RwLock, LockMode::Exclusive) => format!("{label} (write)"),
+        _ => label,
+    }
 }

@@ -31,6 +31,45 @@ pub(crate) struct ThreadState {
     pub(crate) events: u64,
     pub(crate) last_site: Site,
     pub(crate) last_step: u64,
+    /// Virtual time at which the thread blocked (cleared by its next event).
+    pub(crate) blocked_since: Option<u64>,
+    /// A condvar wait that timed out and has not yet got its mutex back.
+    pub(crate) timed_out: Option<TimedOut>,
+    /// Deadline blocks the thread is in, innermost last.
+    pub(crate) deadlines: Vec<Deadline>,
+    /// `max_block` was already reported for this thread's current wait.
+    pub(crate) max_block_reported: bool,
+    /// The thread's armed timer.
+    pub(crate) timer: Option<ArmedTimer>,
+}
+
+/// A timer a thread armed and that has neither fired nor been cancelled.
+#[derive(Clone, Debug)]
+pub(crate) struct ArmedTimer {
+    pub(crate) object: ObjectId,
+    pub(crate) deadline_ns: u64,
+    pub(crate) armed_ns: u64,
+    pub(crate) site: Site,
+    pub(crate) step: u64,
+}
+
+/// A timed wait that timed out.
+#[derive(Clone, Debug)]
+pub(crate) struct TimedOut {
+    pub(crate) condvar: ObjectId,
+    pub(crate) waited_since_ns: u64,
+    pub(crate) at_ns: u64,
+    pub(crate) site: Site,
+}
+
+/// A declared deadline.
+#[derive(Clone, Debug)]
+pub(crate) struct Deadline {
+    pub(crate) deadline_ns: u64,
+    pub(crate) entered_ns: u64,
+    pub(crate) site: Site,
+    pub(crate) step: u64,
+    pub(crate) reported: bool,
 }
 
 impl ThreadState {
@@ -49,6 +88,11 @@ impl ThreadState {
             events: 0,
             last_site: Site::unknown(),
             last_step: 0,
+            blocked_since: None,
+            timed_out: None,
+            deadlines: Vec::new(),
+            max_block_reported: false,
+            timer: None,
         }
     }
 
@@ -77,6 +121,8 @@ pub(crate) struct Pending {
     pub(crate) op: PendingOp,
     pub(crate) site: Site,
     pub(crate) step: u64,
+    /// Virtual time when the wait began.
+    pub(crate) since_ns: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,7 +152,9 @@ pub(crate) enum PendingOp {
     Once {
         once: ObjectId,
     },
-    Park,
+    Park {
+        timed: bool,
+    },
 }
 
 #[derive(Debug)]

@@ -47,8 +47,18 @@ impl Detector {
         timed_out: bool,
     ) -> Result<(), EventError> {
         self.object(event.step, condvar, ObjectClass::Condvar)?;
-        self.threads[event.thread.index()].pending = None;
-        if !timed_out {
+        let now = self.now_ns;
+        let thread = &mut self.threads[event.thread.index()];
+        let waited_since_ns = thread.pending.take().map_or(now, |p| p.since_ns);
+        if timed_out {
+            // Until it has its mutex back, the wait has not returned.
+            thread.timed_out = Some(crate::state::TimedOut {
+                condvar,
+                waited_since_ns,
+                at_ns: now,
+                site: event.site.clone(),
+            });
+        } else {
             self.acquire_from(event.thread, condvar);
         }
         Ok(())
@@ -216,8 +226,8 @@ impl Detector {
         Ok(())
     }
 
-    pub(crate) fn park(&mut self, event: &Event) {
-        self.set_pending(event, PendingOp::Park);
+    pub(crate) fn park(&mut self, event: &Event, timed: bool) {
+        self.set_pending(event, PendingOp::Park { timed });
     }
 
     pub(crate) fn unparked(&mut self, t: ThreadId) {

@@ -70,6 +70,9 @@ impl Detector {
         let mut path = vec![start];
         let mut visited = vec![false; self.threads.len()];
         if let Some(cycle) = self.find_cycle(start, &mut path, &mut visited) {
+            if self.report_cannot_return(event, &cycle) {
+                return;
+            }
             let finding = self.deadlock_finding(event, &cycle, true);
             self.deadlock_reported = true;
             self.findings.push(finding);
@@ -102,14 +105,41 @@ impl Detector {
     /// A deadlock finding for the waits of `threads` (a cycle, or every blocked thread).
     fn deadlock_finding(&self, event: &Event, threads: &[usize], cycle: bool) -> crate::Finding {
         let mut builder = FindingBuilder::new();
-        let mut waits = Vec::new();
         let mut first = event.step;
+        let waits = self.describe_waits(&mut builder, threads, &mut first);
+        self.finish_deadlock(event, builder, waits, first, threads, cycle)
+    }
+
+    /// What each of `threads` waits for (threads with no pending wait are skipped); lowers
+    /// `first` to the earliest step a wait began.
+    pub(crate) fn describe_waits(
+        &self,
+        builder: &mut FindingBuilder,
+        threads: &[usize],
+        first: &mut u64,
+    ) -> Vec<Wait> {
+        let mut waits = Vec::new();
         for &t in threads {
             let state = &self.threads[t];
             let Some(pending) = &state.pending else {
+                // No pending operation, but an armed timer: the thread sleeps.
+                if let Some(timer) = &state.timer {
+                    waits.push(Wait {
+                        thread: builder.thread(&self.identities, state.stable),
+                        target: WaitTarget::Timer {
+                            until_ns: timer.deadline_ns,
+                        },
+                        site: timer.site.clone(),
+                        since_step: timer.step,
+                        since_ns: timer.armed_ns,
+                        holding: self.holds_of(builder, t),
+                        held_by: Vec::new(),
+                        note: None,
+                    });
+                }
                 continue;
             };
-            first = first.min(pending.step);
+            *first = (*first).min(pending.step);
             let thread = builder.thread(&self.identities, state.stable);
             let mut note = None;
             let mut held_by = Vec::new();
@@ -173,7 +203,7 @@ impl Detector {
                         once: builder.object(&self.identities, object.stable),
                     }
                 }
-                PendingOp::Park => WaitTarget::Park,
+                PendingOp::Park { .. } => WaitTarget::Park,
             };
             let holding = state
                 .held
@@ -190,11 +220,24 @@ impl Detector {
                 target,
                 site: pending.site.clone(),
                 since_step: pending.step,
+                since_ns: pending.since_ns,
                 holding,
                 held_by,
                 note,
             });
         }
+        waits
+    }
+
+    fn finish_deadlock(
+        &self,
+        event: &Event,
+        mut builder: FindingBuilder,
+        waits: Vec<Wait>,
+        first: u64,
+        threads: &[usize],
+        cycle: bool,
+    ) -> crate::Finding {
         let running: Vec<usize> = if cycle {
             self.threads
                 .iter()
@@ -234,6 +277,48 @@ impl Detector {
         )
     }
 
+    /// What thread `t` waits for, in a few words (`mutex@lib.rs:3:9`, `a message on …`).
+    pub(crate) fn pending_description(&self, t: usize) -> String {
+        let label =
+            |object: crate::ObjectId| self.identities.object(self.stable_object(object)).label();
+        match self.threads[t].pending.as_ref().map(|p| p.op) {
+            Some(PendingOp::Lock { lock, .. }) => label(lock),
+            Some(PendingOp::Join { child }) => format!(
+                "`{}` to finish",
+                self.identities
+                    .thread(self.threads[child.index()].stable)
+                    .name
+            ),
+            Some(PendingOp::Condvar { condvar, .. }) => {
+                format!("a notification on {}", label(condvar))
+            }
+            Some(PendingOp::Recv { channel, .. }) => format!("a message on {}", label(channel)),
+            Some(PendingOp::Send { channel }) => format!("room on {}", label(channel)),
+            Some(PendingOp::Barrier { barrier }) => {
+                format!("the other parties of {}", label(barrier))
+            }
+            Some(PendingOp::Once { once }) => format!("the initialiser of {}", label(once)),
+            Some(PendingOp::Park { .. }) => "an unpark".to_owned(),
+            None => "nothing".to_owned(),
+        }
+    }
+
+    /// The locks thread `t` holds, as `Hold`s of a finding.
+    fn holds_of(&self, builder: &mut FindingBuilder, t: usize) -> Vec<Hold> {
+        let state = &self.threads[t];
+        let thread = builder.thread(&self.identities, state.stable);
+        state
+            .held
+            .iter()
+            .map(|h| Hold {
+                thread,
+                lock: builder.object(&self.identities, h.stable),
+                mode: h.mode,
+                acquired_at: h.site.clone(),
+            })
+            .collect()
+    }
+
     fn stable_object(&self, object: crate::ObjectId) -> u32 {
         self.objects[object.index()]
             .as_ref()
@@ -253,6 +338,9 @@ impl Detector {
             .filter(|(_, t)| t.alive && t.pending.is_some())
             .map(|(i, _)| i)
             .collect();
+        if self.report_cannot_return(event, &blocked) {
+            return;
+        }
         let finding = self.deadlock_finding(event, &blocked, false);
         self.deadlock_reported = true;
         self.findings.push(finding);
@@ -278,7 +366,7 @@ impl Detector {
                             | PendingOp::Send { .. }
                             | PendingOp::Barrier { .. }
                             | PendingOp::Once { .. }
-                            | PendingOp::Park
+                            | PendingOp::Park { .. }
                     )
                 );
                 t.alive && !waiting && t.last_step >= recent

@@ -51,6 +51,10 @@ pub struct Artifact {
     pub max_steps: u64,
     /// Which analyses ran (a replay runs the same).
     pub detector: interleave_detector::DetectorConfig,
+    /// The deadline of each whole execution in virtual nanoseconds, and where it was declared
+    /// (`Config::deadline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<(u64, interleave_detector::Site)>,
     /// The failing execution (1-based).
     pub execution: u64,
     /// Its schedule, in text form.

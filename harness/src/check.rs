@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use interleave_detector::Detector;
+use interleave_detector::{Detector, EventKind};
 use shuttle_engine::runtime::execution::Execution;
 use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
 use shuttle_engine::scheduler::{Schedule as EngineSchedule, Scheduler};
@@ -97,6 +97,7 @@ pub(crate) fn replay_artifact(
         detector: artifact.detector,
         artifact_dir: None,
         rerun: artifact.rerun.clone(),
+        deadline: artifact.deadline.clone(),
     };
     let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedule)), f)
         .map_err(|e| e.into_error(path))?;
@@ -113,8 +114,8 @@ fn explore(config: Config, f: Arc<dyn Fn() + Send + Sync>) -> Result<Report, Err
         Seed::Random => random_seed(),
     };
     let strategy: Box<dyn crate::schedule::Strategy> = match config.strategy {
-        Strategy::Random => Box::new(RandomStrategy::new(seed)),
-        Strategy::Pct { depth } => Box::new(PctStrategy::new(seed, depth)),
+        Strategy::Random => Box::new(RandomStrategy::new(seed, config.early_timers)),
+        Strategy::Pct { depth } => Box::new(PctStrategy::new(seed, depth, config.early_timers)),
         Strategy::Exhaustive => Box::new(DfsStrategy::new()),
     };
     let plan = Plan {
@@ -134,6 +135,10 @@ fn explore(config: Config, f: Arc<dyn Fn() + Send + Sync>) -> Result<Report, Err
         max_steps: config.max_steps as usize,
         first_execution: 1,
         detector: config.detector,
+        deadline: config
+            .deadline
+            .clone()
+            .map(|(d, site)| (rt::deadline_after(0, d), site)),
         artifact_dir: config.write_artifact.then(|| {
             config
                 .artifact_dir
@@ -157,6 +162,8 @@ pub(crate) struct Plan {
     pub(crate) detector: interleave_detector::DetectorConfig,
     pub(crate) artifact_dir: Option<PathBuf>,
     pub(crate) rerun: Rerun,
+    /// A deadline for each whole execution (virtual nanoseconds), and where it was declared.
+    pub(crate) deadline: Option<(u64, interleave_detector::Site)>,
 }
 
 /// The failing execution, as the loop saw it.
@@ -217,12 +224,19 @@ pub(crate) fn run_plan(
             detector.begin_execution(execution);
             let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
             Context::install(detector, generation, std::mem::take(&mut events));
+            rt::with(|c| c.scheduler = Some(Rc::clone(&scheduler)));
             let body = Arc::clone(&f);
+            let deadline = plan.deadline.clone();
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
                 Execution::new(Rc::clone(&engine_scheduler), EngineSchedule::new(0)).run(
                     &config,
                     move || {
-                        rt::run_thread(|| body());
+                        rt::run_thread(|| {
+                            if let Some((deadline_ns, site)) = deadline {
+                                rt::emit(EventKind::DeadlineEnter { deadline_ns }, site);
+                            }
+                            body();
+                        });
                     },
                     Location::caller(),
                 );
@@ -290,6 +304,7 @@ pub(crate) fn run_plan(
             seed: plan.seed,
             max_steps: plan.max_steps as u64,
             detector: plan.detector,
+            deadline: plan.deadline.clone(),
             execution: failure.execution,
             schedule: failure.schedule.encode(),
             findings: report.findings.clone(),

@@ -98,6 +98,10 @@ pub struct Config {
     pub(crate) write_artifact: bool,
     /// Set for a catalog scenario: artifacts say to re-run it with `interleave replay`.
     pub(crate) scenario: Option<String>,
+    /// Chance that random and PCT fire the next timer early at a scheduling point.
+    pub(crate) early_timers: f64,
+    /// A deadline for the whole execution, and where it was declared.
+    pub(crate) deadline: Option<(std::time::Duration, interleave_detector::Site)>,
 }
 
 impl Default for Config {
@@ -119,6 +123,8 @@ impl Config {
             detector: DetectorConfig::default(),
             write_artifact: true,
             scenario: None,
+            early_timers: 0.05,
+            deadline: None,
         }
     }
 
@@ -181,6 +187,31 @@ impl Config {
         let name = name.into();
         self.name = Some(name.clone());
         self.scenario = Some(name);
+        self
+    }
+
+    /// The chance (0 to 1, default 0.05) that the random and PCT strategies fire the next timer
+    /// early at a scheduling point where one is armed, ahead of the threads that could still
+    /// run: how a timeout racing with the notification it waits for is explored. Exhaustive
+    /// exploration tries both at every such point.
+    pub fn early_timers(mut self, probability: f64) -> Self {
+        self.early_timers = probability.clamp(0.0, 1.0);
+        self
+    }
+
+    /// Every execution must finish within `deadline` of virtual time: passing it is a missed
+    /// timeout naming where each thread is.
+    #[track_caller]
+    pub fn deadline(mut self, deadline: std::time::Duration) -> Self {
+        self.deadline = Some((deadline, interleave_detector::Site::caller()));
+        self
+    }
+
+    /// A thread blocked without a timeout (on a lock, a join, a condvar, a channel…) for longer
+    /// than `bound` of virtual time is a missed timeout: a deterministic version of a lock-wait
+    /// watchdog.
+    pub fn max_block(mut self, bound: std::time::Duration) -> Self {
+        self.detector.max_block_ns = Some(crate::rt::deadline_after(0, bound));
         self
     }
 

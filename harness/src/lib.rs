@@ -81,6 +81,7 @@ mod rt;
 mod schedule;
 pub mod sync;
 pub mod thread;
+pub mod time;
 
 pub use artifact::{Artifact, Rerun, ARTIFACT_FORMAT_VERSION};
 pub use config::{Config, Strategy};

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Duration;
 
 use interleave_detector::{EventKind, Site, ThreadId as RawThreadId};
 
@@ -83,8 +84,25 @@ pub fn yield_now() {
 /// Blocks until the thread's token is available (see [`Thread::unpark`]), and consumes it.
 #[track_caller]
 pub fn park() {
-    let site = Site::caller();
-    rt::emit(EventKind::Park, site.clone());
+    park_until(None, Site::caller());
+}
+
+/// As [`park`], but returns after `timeout` of virtual time at the latest.
+#[track_caller]
+pub fn park_timeout(timeout: Duration) {
+    park_until(Some(timeout), Site::caller());
+}
+
+fn park_until(timeout: Option<Duration>, site: Site) {
+    rt::emit(
+        EventKind::Park {
+            timed: timeout.is_some(),
+        },
+        site.clone(),
+    );
+    if let Some(timeout) = timeout {
+        rt::arm_timer(timeout, &site);
+    }
     rt::switch();
     loop {
         let ready = rt::with(|c| {
@@ -98,12 +116,25 @@ pub fn park() {
             }
         })
         .unwrap_or(true);
-        if ready {
+        if ready || (timeout.is_some() && rt::take_timeout()) {
             break;
         }
         rt::block_current(&site);
     }
+    rt::with(|c| {
+        let me = c.current;
+        c.thread_mut(me).parked = false;
+    });
+    if timeout.is_some() {
+        rt::disarm_timer();
+    }
     rt::emit(EventKind::Unparked, site);
+}
+
+/// Puts the current thread to sleep for `duration` of virtual time (see [`crate::time`]).
+#[track_caller]
+pub fn sleep(duration: Duration) {
+    crate::time::sleep_at(duration, Site::caller());
 }
 
 /// An owned permission to join a thread.

@@ -34,6 +34,8 @@ pub(crate) struct ThreadSlot {
     pub(crate) park_token: bool,
     /// Blocked in `park` (so `unpark` wakes it).
     pub(crate) parked: bool,
+    /// The thread's timer fired and it has not looked yet (see `rt::take_timeout`).
+    pub(crate) timer_fired: bool,
 }
 
 /// Everything the runtime knows about the running execution.
@@ -55,6 +57,13 @@ pub(crate) struct Context {
     pub(crate) last_panic: Option<(String, Site)>,
     /// Scheduling decisions so far (the engine's task indices).
     pub(crate) decisions: usize,
+    /// Virtual time, in nanoseconds since the execution started.
+    pub(crate) now_ns: u64,
+    /// Armed timers, in arming order.
+    pub(crate) timers: Vec<super::time::Timer>,
+    /// The scheduler, for decisions taken outside the engine's scheduling (firing a timer early).
+    pub(crate) scheduler:
+        Option<std::rc::Rc<std::cell::RefCell<crate::schedule::InterleaveScheduler>>>,
 }
 
 /// What an execution left behind.
@@ -80,6 +89,7 @@ impl Context {
             joiners: Vec::new(),
             park_token: false,
             parked: false,
+            timer_fired: false,
         };
         let context = Context {
             detector,
@@ -94,6 +104,9 @@ impl Context {
             stop: None,
             last_panic: None,
             decisions: 0,
+            now_ns: 0,
+            timers: Vec::new(),
+            scheduler: None,
         };
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
     }

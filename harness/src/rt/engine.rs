@@ -19,8 +19,9 @@ use super::context::{with, ThreadSlot};
 /// Stack size of each scenario thread (the engine's default, 60 KiB, is small for test code).
 pub(crate) const STACK_SIZE: usize = 0x4_0000;
 
-/// A scheduling point: the strategy may switch to another thread here.
+/// A scheduling point: the strategy may switch to another thread here (or fire a timer early).
 pub(crate) fn switch() {
+    super::time::maybe_fire_early();
     shuttle_engine::runtime::thread::switch();
 }
 
@@ -35,30 +36,62 @@ pub(crate) fn current_thread() -> ThreadId {
     with(|c| c.current).unwrap_or(ThreadId::MAIN)
 }
 
-/// Blocks the current thread until another thread calls [`unblock`] for it.
+/// What `block_current` does once it has looked at the other threads.
+enum Blocking {
+    /// Block until woken.
+    Block,
+    /// Block, after waking the thread a timer fired for.
+    BlockAfterWaking(usize),
+    /// Do not block: the thread's own timer fired.
+    Return,
+    /// The execution is stopping.
+    Stop,
+}
+
+/// Blocks the current thread until another thread calls [`unblock`] for it, or its timer fires.
 ///
-/// If no other thread could ever run again, this is a deadlock: it is reported (`stuck`) and
+/// If no other thread can run, the next timer fires first (virtual time jumps to it); if there
+/// is no timer either, nothing could ever wake anyone: the deadlock is reported (`stuck`) and
 /// the execution stops here instead of blocking. `site` is where the thread waits.
 pub(crate) fn block_current(site: &Site) {
-    let stopping = with(|c| {
+    let action = with(|c| {
         if c.stop.is_some() {
-            return true;
+            return Blocking::Stop;
         }
-        if !c.others_runnable() {
-            c.emit(EventKind::Stuck, site.clone());
-            c.stop.get_or_insert(super::Stop::Finding);
-            return true;
+        let me = c.current;
+        while !c.others_runnable() {
+            match c.fire_next_timer(site) {
+                Some((thread, _)) if thread == me => return Blocking::Return,
+                Some((_, Some(task))) => {
+                    c.emit(EventKind::Block, site.clone());
+                    c.thread_mut(me).blocked = true;
+                    return Blocking::BlockAfterWaking(task);
+                }
+                // A timer of a thread that was not blocked: look again.
+                Some((_, None)) => {}
+                None => {
+                    c.emit(EventKind::Stuck, site.clone());
+                    c.stop.get_or_insert(super::Stop::Finding);
+                    return Blocking::Stop;
+                }
+            }
         }
-        let current = c.current;
-        c.thread_mut(current).blocked = true;
-        false
+        c.emit(EventKind::Block, site.clone());
+        c.thread_mut(me).blocked = true;
+        Blocking::Block
     })
-    .unwrap_or(true);
-    if !stopping {
-        ExecutionState::with(|s| s.current_mut().block(false));
+    .unwrap_or(Blocking::Stop);
+    match action {
+        Blocking::Return => return,
+        Blocking::Stop => {}
+        Blocking::BlockAfterWaking(task) => {
+            super::time::wake_task(Some(task));
+            ExecutionState::with(|s| s.current_mut().block(false));
+        }
+        Blocking::Block => ExecutionState::with(|s| s.current_mut().block(false)),
     }
     // With a stop pending, the scheduler ends the execution at this switch.
-    switch();
+    shuttle_engine::runtime::thread::switch();
 }
 
 /// Makes a blocked thread runnable again.
@@ -97,6 +130,7 @@ pub(crate) fn spawn(
             joiners: Vec::new(),
             park_token: false,
             parked: false,
+            timer_fired: false,
         });
         if c.task_thread.len() <= task {
             c.task_thread.resize(task + 1, None);
@@ -145,6 +179,16 @@ pub(crate) fn exit_current() {
     for joiner in joiners {
         unblock(joiner);
     }
+    let woken = with(|c| {
+        if c.stop.is_none() && c.others_alive() && !c.others_runnable() {
+            c.fire_next_timer(&Site::unknown())
+                .and_then(|(_, task)| task)
+        } else {
+            None
+        }
+    })
+    .flatten();
+    super::time::wake_task(woken);
     let stuck = with(|c| {
         let mut stuck = None;
         if c.stop.is_none() && c.others_alive() && !c.others_runnable() {

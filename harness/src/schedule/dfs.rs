@@ -1,6 +1,7 @@
 //! Exhaustive exploration: depth-first over every choice of runnable thread.
 //!
-//! Every scheduling point with more than one runnable thread is a branch; the strategy walks
+//! Every scheduling point with more than one runnable thread is a branch, and so is every
+//! scheduling point with a timer armed (fire it early, or not); the strategy walks
 //! the tree of schedules depth-first, one execution per leaf, until it has seen them all or the
 //! check's execution bound. There is no partial-order reduction yet: two schedules that differ
 //! only in the order of independent steps (two threads touching different locks) are both
@@ -45,28 +46,40 @@ impl Strategy for DfsStrategy {
         if runnable.len() == 1 {
             return Ok(0);
         }
-        let choice = if self.depth < self.path.len() {
-            let (choice, options) = self.path[self.depth];
-            if options != runnable.len() {
-                // The program is not deterministic given the schedule (it reads the clock or
-                // OS randomness, say): follow the path as far as it still fits.
-                self.path.truncate(self.depth);
-                self.path.push((0, runnable.len()));
-                0
-            } else {
-                choice
-            }
-        } else {
-            self.path.push((0, runnable.len()));
-            0
-        };
-        self.depth += 1;
-        Ok(choice)
+        Ok(self.branch(runnable.len()))
     }
 
     fn random(&mut self) -> Result<u64, String> {
         // Random values are not explored: the same one every time keeps the tree fixed.
         Ok(0)
+    }
+
+    fn fire_early(&mut self) -> Result<bool, String> {
+        // Not firing first: the natural order, then the timer racing ahead of it.
+        Ok(self.branch(2) == 1)
+    }
+}
+
+impl DfsStrategy {
+    /// The choice at the next branching point with `options` options.
+    fn branch(&mut self, options: usize) -> usize {
+        let choice = if self.depth < self.path.len() {
+            let (choice, recorded) = self.path[self.depth];
+            if recorded != options {
+                // The program is not deterministic given the schedule (it reads the clock or
+                // OS randomness, say): follow the path as far as it still fits.
+                self.path.truncate(self.depth);
+                self.path.push((0, options));
+                0
+            } else {
+                choice
+            }
+        } else {
+            self.path.push((0, options));
+            0
+        };
+        self.depth += 1;
+        choice
     }
 }
 

@@ -24,6 +24,8 @@ pub enum Decision {
     Run(u32),
     /// A random value handed to the scenario.
     Random(u64),
+    /// The next timer fired early, ahead of the threads that could still run.
+    Fire,
 }
 
 /// The decisions of one execution, in order.
@@ -35,7 +37,7 @@ pub struct Schedule {
 
 /// A schedule's text that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("parse schedule: `{token}` at position {position} is not a decision (expected `T`, `TxN` or `rHEX`)")]
+#[error("parse schedule: `{token}` at position {position} is not a decision (expected `T`, `TxN`, `rHEX` or `f`)")]
 pub struct ParseScheduleError {
     /// The bad token.
     pub token: String,
@@ -45,9 +47,9 @@ pub struct ParseScheduleError {
 
 impl Schedule {
     /// The compact text form: decisions separated by `.`, a run of the same thread `T` repeated
-    /// `N` times written `TxN`, a random value `r` followed by its hex digits. For example
-    /// `0x3.1.0x2.r1f` is thread 0 three times, thread 1, thread 0 twice, then the random value
-    /// 0x1f.
+    /// `N` times written `TxN`, a random value `r` followed by its hex digits, a timer fired
+    /// early `f`. For example `0x3.1.f.0x2.r1f` is thread 0 three times, thread 1, a timer
+    /// fired early, thread 0 twice, then the random value 0x1f.
     pub fn encode(&self) -> String {
         let mut out = String::new();
         let mut i = 0;
@@ -72,6 +74,10 @@ impl Schedule {
                     out.push_str(&format!("r{value:x}"));
                     i += 1;
                 }
+                Decision::Fire => {
+                    out.push('f');
+                    i += 1;
+                }
             }
         }
         out
@@ -92,6 +98,10 @@ impl Schedule {
                 token: token.to_owned(),
                 position,
             };
+            if token == "f" {
+                decisions.push(Decision::Fire);
+                continue;
+            }
             if let Some(hex) = token.strip_prefix('r') {
                 let value = u64::from_str_radix(hex, 16).map_err(|_| error())?;
                 decisions.push(Decision::Random(value));
@@ -138,6 +148,14 @@ pub(crate) trait Strategy: fmt::Debug {
     /// A random value for the scenario.
     fn random(&mut self) -> Result<u64, String>;
 
+    /// At a scheduling point with a timer armed: fire the next timer now, ahead of the
+    /// threads that could still run?
+    ///
+    /// # Errors
+    ///
+    /// Never for exploring strategies; a replay says how it diverged.
+    fn fire_early(&mut self) -> Result<bool, String>;
+
     /// Called when an execution ends, with the number of decisions it made (replay checks it
     /// consumed its whole schedule).
     fn end_execution(&mut self, _decisions: usize) -> Result<(), String> {
@@ -158,11 +176,12 @@ mod tests {
                 Decision::Run(0),
                 Decision::Run(12),
                 Decision::Random(0x1f),
+                Decision::Fire,
                 Decision::Run(0),
             ],
         };
-        assert_eq!(schedule.encode(), "0x3.12.r1f.0");
-        assert_eq!(Schedule::decode("0x3.12.r1f.0").unwrap(), schedule);
+        assert_eq!(schedule.encode(), "0x3.12.r1f.f.0");
+        assert_eq!(Schedule::decode("0x3.12.r1f.f.0").unwrap(), schedule);
         assert_eq!(Schedule::decode("").unwrap(), Schedule::default());
     }
 

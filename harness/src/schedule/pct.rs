@@ -24,10 +24,12 @@ pub(crate) struct PctStrategy {
     steps: usize,
     max_steps_seen: usize,
     executions: u64,
+    /// Chance of firing the next timer early at a scheduling point where one is armed.
+    early_timers: f64,
 }
 
 impl PctStrategy {
-    pub(crate) fn new(seed: u64, depth: usize) -> Self {
+    pub(crate) fn new(seed: u64, depth: usize, early_timers: f64) -> Self {
         PctStrategy {
             depth: depth.max(1),
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -37,6 +39,7 @@ impl PctStrategy {
             steps: 0,
             max_steps_seen: 0,
             executions: 0,
+            early_timers,
         }
     }
 
@@ -101,5 +104,9 @@ impl Strategy for PctStrategy {
 
     fn random(&mut self) -> Result<u64, String> {
         Ok(self.rng.next_u64())
+    }
+
+    fn fire_early(&mut self) -> Result<bool, String> {
+        Ok(self.rng.random_bool(self.early_timers))
     }
 }

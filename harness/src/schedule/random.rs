@@ -9,12 +9,15 @@ use super::Strategy;
 #[derive(Debug)]
 pub(crate) struct RandomStrategy {
     rng: ChaCha8Rng,
+    /// Chance of firing the next timer early at a scheduling point where one is armed.
+    early_timers: f64,
 }
 
 impl RandomStrategy {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64, early_timers: f64) -> Self {
         RandomStrategy {
             rng: ChaCha8Rng::seed_from_u64(seed),
+            early_timers,
         }
     }
 }
@@ -34,5 +37,9 @@ impl Strategy for RandomStrategy {
 
     fn random(&mut self) -> Result<u64, String> {
         Ok(self.rng.next_u64())
+    }
+
+    fn fire_early(&mut self) -> Result<bool, String> {
+        Ok(self.rng.random_bool(self.early_timers))
     }
 }

@@ -48,6 +48,9 @@ impl Strategy for ReplayStrategy {
             Some(Decision::Random(_)) => Err(format!(
                 "schedule diverged at step {step}: the schedule has a random value there, but the program reached a scheduling point"
             )),
+            Some(Decision::Fire) => Err(format!(
+                "schedule diverged at step {step}: the schedule fires a timer there, but the program has none armed"
+            )),
             None => Err(format!(
                 "schedule diverged at step {step}: the schedule has ended, but threads [{}] can still run",
                 threads(runnable)
@@ -62,10 +65,22 @@ impl Strategy for ReplayStrategy {
             Some(Decision::Run(task)) => Err(format!(
                 "schedule diverged at step {step}: the program asked for a random value, but the schedule runs thread {task} there"
             )),
+            Some(Decision::Fire) => Err(format!(
+                "schedule diverged at step {step}: the program asked for a random value, but the schedule fires a timer there"
+            )),
             None => Err(format!(
                 "schedule diverged at step {step}: the program asked for a random value after the schedule ended"
             )),
         }
+    }
+
+    fn fire_early(&mut self) -> Result<bool, String> {
+        // A timer fired early exactly where the schedule says so, and nowhere else.
+        if self.schedule.decisions.get(self.position) == Some(&Decision::Fire) {
+            self.position += 1;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     fn end_execution(&mut self, decisions: usize) -> Result<(), String> {

@@ -29,6 +29,23 @@ impl InterleaveScheduler {
     }
 }
 
+impl InterleaveScheduler {
+    /// Asks the strategy whether to fire the next timer early; records a yes.
+    pub(crate) fn fire_early(&mut self) -> bool {
+        match self.strategy.fire_early() {
+            Ok(true) => {
+                self.recorded.push(Decision::Fire);
+                true
+            }
+            Ok(false) => false,
+            Err(divergence) => {
+                rt::with(|c| c.stop = Some(Stop::Diverged(divergence)));
+                false
+            }
+        }
+    }
+}
+
 impl Scheduler for InterleaveScheduler {
     fn new_execution(&mut self) -> Option<EngineSchedule> {
         // The check loop starts each execution itself; the engine's own schedule is unused.

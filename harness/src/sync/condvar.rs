@@ -2,7 +2,8 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{LockResult, Mutex as StdMutex};
+use std::sync::{LockResult, Mutex as StdMutex, OnceLock, PoisonError, WaitTimeoutResult};
+use std::time::Duration;
 
 use interleave_detector::{Attempt, EventKind, LockMode, ObjectClass, ObjectId, Site, ThreadId};
 
@@ -103,7 +104,85 @@ impl Condvar {
     /// Outside an interleave execution (no other thread could ever notify it).
     #[track_caller]
     pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
+        self.wait_for(guard, None, Site::caller()).0
+    }
+
+    /// Waits for a notification or for `timeout` of virtual time, whichever comes first, then
+    /// reacquires the mutex. The result says whether the wait timed out.
+    ///
+    /// # Errors
+    ///
+    /// Poisoned if the mutex is poisoned when it is reacquired (the guard and the result are in
+    /// the error).
+    ///
+    /// # Panics
+    ///
+    /// Outside an interleave execution, where nothing could notify it.
+    #[track_caller]
+    pub fn wait_timeout<'a, T: ?Sized>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        timeout: Duration,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+        let (guard, timed_out) = self.wait_for(guard, Some(timeout), Site::caller());
+        let result = wait_timeout_result(timed_out);
+        match guard {
+            Ok(guard) => Ok((guard, result)),
+            Err(poison) => Err(PoisonError::new((poison.into_inner(), result))),
+        }
+    }
+
+    /// Waits while `condition` holds for the data, for at most `timeout` of virtual time in
+    /// all; the result says whether it gave up with the condition still holding.
+    ///
+    /// # Errors
+    ///
+    /// Poisoned if the mutex is poisoned when it is reacquired.
+    ///
+    /// # Panics
+    ///
+    /// Outside an interleave execution, if it has to wait.
+    #[track_caller]
+    pub fn wait_timeout_while<'a, T: ?Sized, F>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        timeout: Duration,
+        mut condition: F,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)>
+    where
+        F: FnMut(&mut T) -> bool,
+    {
         let site = Site::caller();
+        let deadline = crate::time::Instant::now() + timeout;
+        loop {
+            if !condition(&mut *guard) {
+                return Ok((guard, wait_timeout_result(false)));
+            }
+            let left = deadline.saturating_duration_since(crate::time::Instant::now());
+            if left.is_zero() {
+                return Ok((guard, wait_timeout_result(true)));
+            }
+            match self.wait_for(guard, Some(left), site.clone()).0 {
+                Ok(g) => guard = g,
+                Err(poison) => {
+                    let timed_out = crate::time::Instant::now() >= deadline;
+                    return Err(PoisonError::new((
+                        poison.into_inner(),
+                        wait_timeout_result(timed_out),
+                    )));
+                }
+            }
+        }
+    }
+
+    /// The wait itself: release the mutex and join the queue in one step, block until notified
+    /// (or until the timer fires), reacquire. Returns the guard and whether it timed out.
+    fn wait_for<'a, T: ?Sized>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        timeout: Option<Duration>,
+        site: Site,
+    ) -> (LockResult<MutexGuard<'a, T>>, bool) {
         let condvar = self.object(&site).unwrap_or_else(|| {
             panic!("interleave: Condvar::wait outside an interleave execution would block forever")
         });
@@ -124,11 +203,14 @@ impl Condvar {
             EventKind::CondvarWait {
                 condvar,
                 lock,
-                timed: false,
+                timed: timeout.is_some(),
             },
             site.clone(),
         );
-        loop {
+        if let Some(timeout) = timeout {
+            rt::arm_timer(timeout, &site);
+        }
+        let timed_out = loop {
             let notified = {
                 let mut state = self.state();
                 let position = state
@@ -138,21 +220,23 @@ impl Condvar {
                 position.map(|i| state.waiters.remove(i)).is_some()
             };
             if notified {
-                break;
+                break false;
+            }
+            if timeout.is_some() && rt::take_timeout() {
+                // Leave the queue: a later notification is for someone else.
+                self.state().waiters.retain(|w| w.thread != me);
+                break true;
             }
             rt::block_current(&site);
+        };
+        if timeout.is_some() {
+            rt::disarm_timer();
         }
-        rt::emit(
-            EventKind::CondvarWoken {
-                condvar,
-                timed_out: false,
-            },
-            site.clone(),
-        );
+        rt::emit(EventKind::CondvarWoken { condvar, timed_out }, site.clone());
         mutex
             .core()
             .acquire(LockMode::Exclusive, Attempt::Blocking, &site);
-        mutex.reacquired(site)
+        (mutex.reacquired(site), timed_out)
     }
 
     /// Waits (as [`wait`](Self::wait) does) for as long as `condition` holds for the data,
@@ -233,4 +317,23 @@ impl fmt::Debug for Condvar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Condvar").finish_non_exhaustive()
     }
+}
+
+/// std's `WaitTimeoutResult` has no public constructor: get each value once from a real std
+/// condvar that waits for zero time (timed out) or not at all (not timed out).
+fn wait_timeout_result(timed_out: bool) -> WaitTimeoutResult {
+    static RESULTS: OnceLock<[WaitTimeoutResult; 2]> = OnceLock::new();
+    let results = RESULTS.get_or_init(|| {
+        let make = |timed_out: bool| {
+            let mutex = std::sync::Mutex::new(());
+            let condvar = std::sync::Condvar::new();
+            let guard = mutex.lock().unwrap_or_else(PoisonError::into_inner);
+            let (_guard, result) = condvar
+                .wait_timeout_while(guard, Duration::ZERO, |_| timed_out)
+                .unwrap_or_else(PoisonError::into_inner);
+            result
+        };
+        [make(false), make(true)]
+    });
+    results[usize::from(timed_out)]
 }

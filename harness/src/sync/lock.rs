@@ -6,6 +6,7 @@
 //! the lock next, so each possible winner is explored.
 
 use std::sync::Mutex as StdMutex;
+use std::time::Duration;
 
 use interleave_detector::{Attempt, EventKind, LockMode, ObjectClass, ObjectId, Site, ThreadId};
 
@@ -81,6 +82,22 @@ impl LockCore {
     /// Blocks until the lock is held in `mode` (or, for a try, returns `false` if it is not
     /// free). Announces the request before the scheduling point.
     pub(crate) fn acquire(&self, mode: LockMode, attempt: Attempt, site: &Site) -> bool {
+        self.acquire_inner(mode, attempt, None, site)
+    }
+
+    /// Blocks until the lock is held in `mode` or `timeout` of virtual time has passed
+    /// (parking_lot's `try_lock_for`); returns whether it got the lock.
+    pub(crate) fn acquire_within(&self, mode: LockMode, timeout: Duration, site: &Site) -> bool {
+        self.acquire_inner(mode, Attempt::Timed, Some(timeout), site)
+    }
+
+    fn acquire_inner(
+        &self,
+        mode: LockMode,
+        attempt: Attempt,
+        timeout: Option<Duration>,
+        site: &Site,
+    ) -> bool {
         let Some(lock) = self.object(site) else {
             return self.acquire_plain(mode, attempt);
         };
@@ -92,7 +109,11 @@ impl LockCore {
             },
             site.clone(),
         );
+        if let Some(timeout) = timeout {
+            rt::arm_timer(timeout, site);
+        }
         rt::switch();
+        let waits = attempt != Attempt::Try;
         loop {
             let me = rt::current_thread();
             let acquired = {
@@ -100,9 +121,10 @@ impl LockCore {
                 if Self::can_acquire(&state, me, mode) {
                     state.holders.push((me, mode));
                     state.queued_writers.retain(|&w| w != me);
+                    state.waiters.retain(|&w| w != me);
                     true
                 } else {
-                    if attempt == Attempt::Blocking {
+                    if waits {
                         if !state.waiters.contains(&me) {
                             state.waiters.push(me);
                         }
@@ -114,14 +136,39 @@ impl LockCore {
                 }
             };
             if acquired {
+                if timeout.is_some() {
+                    rt::disarm_timer();
+                }
                 rt::emit(EventKind::LockAcquired { lock, mode }, site.clone());
                 return true;
             }
-            if attempt != Attempt::Blocking {
+            if !waits || (timeout.is_some() && rt::take_timeout()) {
+                if waits {
+                    self.give_up(me);
+                }
                 rt::emit(EventKind::LockFailed { lock }, site.clone());
                 return false;
             }
             rt::block_current(site);
+        }
+    }
+
+    /// A timed request gave up: it leaves the queues, and readers that queued behind it as a
+    /// writer may now get in.
+    fn give_up(&self, me: ThreadId) {
+        let waiters = {
+            let mut state = self.state();
+            state.waiters.retain(|&w| w != me);
+            let was_writer = state.queued_writers.contains(&me);
+            state.queued_writers.retain(|&w| w != me);
+            if was_writer {
+                std::mem::take(&mut state.waiters)
+            } else {
+                Vec::new()
+            }
+        };
+        for waiter in waiters {
+            rt::unblock(waiter);
         }
     }
 

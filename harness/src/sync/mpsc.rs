@@ -34,7 +34,7 @@ use std::sync::Arc;
 
 use interleave_detector::Site;
 
-pub use std::sync::mpsc::{RecvError, SendError, TryRecvError, TrySendError};
+pub use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
 
 use channel::Channel;
 
@@ -264,6 +264,18 @@ impl<T> Receiver<T> {
     #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
         self.channel.recv(Site::caller())
+    }
+
+    /// Receives the oldest message, waiting at most `timeout` of virtual time.
+    ///
+    /// # Errors
+    ///
+    /// `Timeout` if no message came in time (the timer fired: when no thread could run, or
+    /// earlier if the strategy fired it early); `Disconnected` once the channel is empty and
+    /// every sender has been dropped.
+    #[track_caller]
+    pub fn recv_timeout(&self, timeout: std::time::Duration) -> Result<T, RecvTimeoutError> {
+        self.channel.recv_timeout(timeout, Site::caller())
     }
 
     /// Receives the oldest message if there is one right now; on a rendezvous channel, takes

@@ -89,6 +89,40 @@ impl<T: ?Sized> Mutex<T> {
         self.guard(site).map_err(TryLockError::Poisoned)
     }
 
+    /// Acquires the mutex, waiting at most `timeout` of virtual time (parking_lot's name for
+    /// a timed lock). A poisoned mutex is acquired all the same, as parking_lot has no
+    /// poisoning; use [`is_poisoned`](Self::is_poisoned) to tell.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use interleave::sync::{Arc, Mutex};
+    /// use interleave::time::Duration;
+    ///
+    /// interleave::check(|| {
+    ///     let m = Arc::new(Mutex::new(0));
+    ///     let held = m.lock().unwrap();
+    ///     let m2 = Arc::clone(&m);
+    ///     let t = interleave::thread::spawn(move || m2.try_lock_for(Duration::from_millis(5)).is_none());
+    ///     assert!(t.join().unwrap(), "gave up after 5ms: main held the mutex throughout");
+    ///     drop(held);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn try_lock_for(&self, timeout: std::time::Duration) -> Option<MutexGuard<'_, T>> {
+        let site = Site::caller();
+        if !self
+            .core
+            .acquire_within(LockMode::Exclusive, timeout, &site)
+        {
+            return None;
+        }
+        Some(
+            self.guard(site)
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
     fn guard(&self, site: Site) -> LockResult<MutexGuard<'_, T>> {
         let (data, poisoned) = match self.data.lock() {
             Ok(data) => (data, false),

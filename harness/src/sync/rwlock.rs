@@ -111,6 +111,37 @@ impl<T: ?Sized> RwLock<T> {
         self.read_guard(site).map_err(TryLockError::Poisoned)
     }
 
+    /// Acquires shared access, waiting at most `timeout` of virtual time (parking_lot's name).
+    /// A poisoned lock is acquired all the same, as parking_lot has no poisoning.
+    #[track_caller]
+    pub fn try_read_for(&self, timeout: std::time::Duration) -> Option<RwLockReadGuard<'_, T>> {
+        let site = Site::caller();
+        if !self.core.acquire_within(LockMode::Shared, timeout, &site) {
+            return None;
+        }
+        Some(
+            self.read_guard(site)
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Acquires exclusive access, waiting at most `timeout` of virtual time (parking_lot's
+    /// name). A poisoned lock is acquired all the same.
+    #[track_caller]
+    pub fn try_write_for(&self, timeout: std::time::Duration) -> Option<RwLockWriteGuard<'_, T>> {
+        let site = Site::caller();
+        if !self
+            .core
+            .acquire_within(LockMode::Exclusive, timeout, &site)
+        {
+            return None;
+        }
+        Some(
+            self.write_guard(site)
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
     /// Acquires exclusive access, blocking until no one else holds the lock.
     ///
     /// # Errors

@@ -5,3 +5,4 @@ mod channels_atomics_cells;
 mod check;
 mod child;
 mod condvar_rwlock_barrier_once;
+mod time;

@@ -3,8 +3,9 @@
 //! message entering it, one `Received { ok: true }` per message leaving it, oldest first).
 
 use std::collections::VecDeque;
-use std::sync::mpsc::{RecvError, SendError, TryRecvError, TrySendError};
+use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
 use std::sync::{Mutex as StdMutex, MutexGuard as StdMutexGuard, PoisonError};
+use std::time::Duration;
 
 use interleave_detector::{EventKind, ObjectClass, ObjectId, Site, ThreadId};
 
@@ -359,6 +360,69 @@ impl<T> Channel<T> {
                     return Err(RecvError);
                 }
                 RecvStep::Empty => unreachable!("a blocking receive waits"),
+                RecvStep::Wait => rt::block_current(&site),
+            }
+        }
+    }
+
+    /// `recv`, giving up after `timeout` of virtual time.
+    pub(super) fn recv_timeout(
+        &self,
+        timeout: Duration,
+        site: Site,
+    ) -> Result<T, RecvTimeoutError> {
+        let Some(channel) = self.object(&site) else {
+            // Outside an execution nobody else can send: wait as std would, then time out.
+            return match self.try_recv_plain() {
+                Ok(message) => Ok(message),
+                Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {
+                    std::thread::sleep(timeout);
+                    Err(RecvTimeoutError::Timeout)
+                }
+            };
+        };
+        rt::emit(
+            EventKind::RecvRequest {
+                channel,
+                bounded: true,
+            },
+            site.clone(),
+        );
+        rt::arm_timer(timeout, &site);
+        rt::switch();
+        let me = rt::current_thread();
+        let mut idle = false;
+        loop {
+            let step = self.recv_step(&mut self.lock(), me, &mut idle, true);
+            match step {
+                RecvStep::Got(message, wake) => {
+                    rt::disarm_timer();
+                    rt::emit(EventKind::Received { channel, ok: true }, site);
+                    wake.into_iter().for_each(rt::unblock);
+                    return Ok(message);
+                }
+                RecvStep::Took(offer) => {
+                    rt::disarm_timer();
+                    return Ok(Self::take_offer(channel, offer, site));
+                }
+                RecvStep::Disconnected => {
+                    rt::disarm_timer();
+                    rt::emit(EventKind::Received { channel, ok: false }, site);
+                    return Err(RecvTimeoutError::Disconnected);
+                }
+                RecvStep::Empty => unreachable!("a timed receive waits"),
+                RecvStep::Wait if rt::take_timeout() => {
+                    // No longer a receiver a rendezvous sender could hand its message to.
+                    let mut state = self.lock();
+                    if std::mem::replace(&mut idle, false) {
+                        state.idle_receivers -= 1;
+                    }
+                    state.waiting_receivers.retain(|&r| r != me);
+                    drop(state);
+                    rt::emit(EventKind::Received { channel, ok: false }, site);
+                    return Err(RecvTimeoutError::Timeout);
+                }
                 RecvStep::Wait => rt::block_current(&site),
             }
         }

@@ -1,0 +1,157 @@
+//! Virtual time: timers of timed waits, and when they fire.
+//!
+//! Time advances only by firing timers. A timer fires **naturally** when no thread can run:
+//! the earliest one (ties in arming order), with time jumping to its deadline, as tokio's
+//! paused clock does. A strategy may also fire the earliest timer **early**, at any scheduling
+//! point where one is armed, as a recorded decision: that is how a timeout racing with the
+//! notification it waits for is explored. Replays reproduce both kinds.
+
+use std::time::Duration;
+
+use interleave_detector::{EventKind, ObjectClass, ObjectId, Site, ThreadId};
+use shuttle_engine::runtime::execution::ExecutionState;
+use shuttle_engine::runtime::task::TaskId;
+
+use super::context::{with, Context};
+
+/// A timed wait's timer.
+#[derive(Debug)]
+pub(crate) struct Timer {
+    pub(crate) thread: ThreadId,
+    pub(crate) deadline_ns: u64,
+    pub(crate) object: ObjectId,
+}
+
+/// `now + duration` in nanoseconds, saturating (a wait of `Duration::MAX` never times out in
+/// practice, and must not overflow).
+pub(crate) fn deadline_after(now_ns: u64, duration: Duration) -> u64 {
+    now_ns.saturating_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX))
+}
+
+impl Context {
+    /// Arms a timer for the current thread, `duration` from now.
+    pub(crate) fn arm_timer(&mut self, duration: Duration, site: &Site) {
+        let deadline_ns = deadline_after(self.now_ns, duration);
+        let object = self.next_object();
+        self.emit(
+            EventKind::Create {
+                object,
+                class: ObjectClass::Timer,
+                name: None,
+            },
+            site.clone(),
+        );
+        self.emit(
+            EventKind::TimerArm {
+                timer: object,
+                deadline_ns,
+            },
+            site.clone(),
+        );
+        let thread = self.current;
+        self.thread_mut(thread).timer_fired = false;
+        self.timers.push(Timer {
+            thread,
+            deadline_ns,
+            object,
+        });
+    }
+
+    /// The index of the timer that fires next: earliest deadline, then earliest armed.
+    fn next_timer(&self) -> Option<usize> {
+        (0..self.timers.len()).min_by_key(|&i| self.timers[i].deadline_ns)
+    }
+
+    /// Fires the next timer: time jumps to its deadline, its thread is told and becomes
+    /// runnable. Returns that thread and, if it was blocked, its engine task to wake.
+    pub(crate) fn fire_next_timer(&mut self, site: &Site) -> Option<(ThreadId, Option<usize>)> {
+        let index = self.next_timer()?;
+        let timer = self.timers.remove(index);
+        if timer.deadline_ns > self.now_ns {
+            self.now_ns = timer.deadline_ns;
+            self.emit(
+                EventKind::ClockAdvance {
+                    now_ns: self.now_ns,
+                },
+                site.clone(),
+            );
+        }
+        self.emit(
+            EventKind::TimerFire {
+                timer: timer.object,
+            },
+            site.clone(),
+        );
+        let slot = self.thread_mut(timer.thread);
+        slot.timer_fired = true;
+        let task = std::mem::replace(&mut slot.blocked, false).then_some(slot.task);
+        Some((timer.thread, task))
+    }
+}
+
+/// Arms a timer for the current thread (inside an execution).
+pub(crate) fn arm_timer(duration: Duration, site: &Site) {
+    with(|c| c.arm_timer(duration, site));
+}
+
+/// Removes the current thread's timer: its wait ended another way.
+pub(crate) fn disarm_timer() {
+    with(|c| {
+        let current = c.current;
+        let cancelled: Vec<ObjectId> = c
+            .timers
+            .iter()
+            .filter(|t| t.thread == current)
+            .map(|t| t.object)
+            .collect();
+        c.timers.retain(|t| t.thread != current);
+        c.thread_mut(current).timer_fired = false;
+        for timer in cancelled {
+            c.emit(EventKind::TimerCancel { timer }, Site::unknown());
+        }
+    });
+}
+
+/// Whether the current thread's timer has fired (and forgets it).
+pub(crate) fn take_timeout() -> bool {
+    with(|c| {
+        let current = c.current;
+        std::mem::replace(&mut c.thread_mut(current).timer_fired, false)
+    })
+    .unwrap_or(false)
+}
+
+/// The current virtual time (0 outside an execution).
+pub(crate) fn now_ns() -> u64 {
+    with(|c| c.now_ns).unwrap_or(0)
+}
+
+/// Wakes an engine task made runnable by a timer.
+pub(crate) fn wake_task(task: Option<usize>) {
+    if let Some(task) = task {
+        ExecutionState::with(|s| s.get_mut(TaskId::from(task)).unblock());
+    }
+}
+
+/// At a scheduling point: asks the strategy whether to fire the next timer now, ahead of the
+/// threads that could still run. The decision is recorded in the schedule.
+pub(crate) fn maybe_fire_early() {
+    let scheduler = with(|c| {
+        if c.stop.is_some() || c.timers.is_empty() {
+            None
+        } else {
+            c.scheduler.clone()
+        }
+    })
+    .flatten();
+    let Some(scheduler) = scheduler else {
+        return;
+    };
+    let fire = scheduler.borrow_mut().fire_early();
+    if fire {
+        let woken = with(|c| c.fire_next_timer(&Site::unknown())).flatten();
+        if let Some((_, task)) = woken {
+            wake_task(task);
+        }
+    }
+}
