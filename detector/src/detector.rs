@@ -269,7 +269,7 @@ impl Detector {
                     }
                 }
             }
-            EventKind::ClockAdvance { now_ns } => self.clock_advance(event, *now_ns),
+            EventKind::ClockAdvance { now_ns, early } => self.clock_advance(event, *now_ns, *early),
             EventKind::Block => self.block(event),
             EventKind::DeadlineEnter { deadline_ns } => self.deadline_enter(event, *deadline_ns),
             EventKind::DeadlineExit => self.deadline_exit(event),

@@ -395,6 +395,10 @@ pub enum EventKind {
     ClockAdvance {
         /// The new virtual time, in nanoseconds since the execution started.
         now_ns: u64,
+        /// A strategy fired a timer early (time moved while threads could still run: a
+        /// modelled scheduling delay, not time the program waited for).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        early: bool,
     },
 
     // --- how the execution ended ---

@@ -4,7 +4,10 @@
 //! Time advances only when the harness fires a timer (`clock_advance`), so every check here is
 //! made at an advance: a deadline is missed when time passes it with its block unfinished, and
 //! a wait is too long when time passes its start plus the bound while the thread is still
-//! blocked. A timed condvar wait whose timer fired but whose mutex is held by a thread that is
+//! blocked. Only time the program waited for counts: an advance caused by a timer fired early
+//! models a scheduling delay (threads could have run and did not), so the deadlines and waits it
+//! spans are excused rather than reported — otherwise any deadline could be "missed" by a slow
+//! enough scheduler. A timed condvar wait whose timer fired but whose mutex is held by a thread that is
 //! stuck for good is found where deadlocks are (a stuck execution or a wait-for cycle), and
 //! reported as the missed timeout it is.
 
@@ -51,9 +54,20 @@ impl Detector {
         self.threads[event.thread.index()].deadlines.pop();
     }
 
-    pub(crate) fn clock_advance(&mut self, event: &Event, now_ns: u64) {
+    pub(crate) fn clock_advance(&mut self, event: &Event, now_ns: u64, early: bool) {
         self.now_ns = self.now_ns.max(now_ns);
         let now = self.now_ns;
+        if early {
+            for thread in &mut self.threads {
+                for deadline in &mut thread.deadlines {
+                    deadline.reported = true;
+                }
+                if thread.blocked_since.is_some() {
+                    thread.max_block_reported = true;
+                }
+            }
+            return;
+        }
         // Declared deadlines that time has passed.
         let mut missed = Vec::new();
         for (t, thread) in self.threads.iter_mut().enumerate() {

@@ -60,7 +60,7 @@ pub(crate) fn block_current(site: &Site) {
         }
         let me = c.current;
         while !c.others_runnable() {
-            match c.fire_next_timer(site) {
+            match c.fire_next_timer(site, false) {
                 Some((thread, _)) if thread == me => return Blocking::Return,
                 Some((_, Some(task))) => {
                     c.emit(EventKind::Block, site.clone());
@@ -181,7 +181,7 @@ pub(crate) fn exit_current() {
     }
     let woken = with(|c| {
         if c.stop.is_none() && c.others_alive() && !c.others_runnable() {
-            c.fire_next_timer(&Site::unknown())
+            c.fire_next_timer(&Site::unknown(), false)
                 .and_then(|(_, task)| task)
         } else {
             None

@@ -64,7 +64,11 @@ impl Context {
 
     /// Fires the next timer: time jumps to its deadline, its thread is told and becomes
     /// runnable. Returns that thread and, if it was blocked, its engine task to wake.
-    pub(crate) fn fire_next_timer(&mut self, site: &Site) -> Option<(ThreadId, Option<usize>)> {
+    pub(crate) fn fire_next_timer(
+        &mut self,
+        site: &Site,
+        early: bool,
+    ) -> Option<(ThreadId, Option<usize>)> {
         let index = self.next_timer()?;
         let timer = self.timers.remove(index);
         if timer.deadline_ns > self.now_ns {
@@ -72,6 +76,7 @@ impl Context {
             self.emit(
                 EventKind::ClockAdvance {
                     now_ns: self.now_ns,
+                    early,
                 },
                 site.clone(),
             );
@@ -149,7 +154,7 @@ pub(crate) fn maybe_fire_early() {
     };
     let fire = scheduler.borrow_mut().fire_early();
     if fire {
-        let woken = with(|c| c.fire_next_timer(&Site::unknown())).flatten();
+        let woken = with(|c| c.fire_next_timer(&Site::unknown(), true)).flatten();
         if let Some((_, task)) = woken {
             wake_task(task);
         }

@@ -438,3 +438,33 @@ fn request_response_fixed_is_clean_over_its_whole_tree() {
     assert!(fixed.is_clean(), "{fixed}");
     assert_eq!(fixed.executions, 70_098);
 }
+
+#[test]
+fn a_deadline_passed_only_by_a_timer_fired_early_is_not_a_miss() {
+    // Main stays runnable inside its 30ms block while another thread sleeps 100ms. Firing that
+    // timer early models main being descheduled for 100ms: the scheduler's delay, not the
+    // program's. Every execution fires early here, and none is a finding.
+    let report = Config::random(200)
+        .early_timers(1.0)
+        .write_artifact(false)
+        .explore(|| {
+            let sleeper = thread::spawn(|| sleep(ms(100)));
+            deadline(ms(30), || {
+                for _ in 0..3 {
+                    thread::yield_now();
+                }
+            });
+            sleeper.join().unwrap();
+        });
+    assert!(report.is_clean(), "{report}");
+    // The same block *waiting* for the sleeper does miss its deadline: time passes while the
+    // program waits.
+    let waiting = Config::random(10)
+        .early_timers(0.0)
+        .write_artifact(false)
+        .explore(|| {
+            let sleeper = thread::spawn(|| sleep(ms(100)));
+            deadline(ms(30), || sleeper.join().unwrap());
+        });
+    assert_eq!(kinds(&waiting), [Kind::MissedTimeout]);
+}
