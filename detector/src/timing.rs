@@ -82,7 +82,7 @@ impl Detector {
             }
         }
         for (t, deadline) in missed {
-            let cause = |_: &mut FindingBuilder| TimeoutCause::Deadline {
+            let cause = |_: &mut FindingBuilder, _: &_| TimeoutCause::Deadline {
                 deadline_ns: deadline.deadline_ns,
                 entered_ns: deadline.entered_ns,
                 site: deadline.site.clone(),
@@ -94,7 +94,7 @@ impl Detector {
                 deadline.site,
                 format_ns(now)
             );
-            self.missed_timeout(event, t, deadline.step, headline, cause);
+            self.missed_timeout(event, t, deadline.step, headline, cause, None);
         }
         // Waits without a timeout that have lasted too long.
         let Some(max_block_ns) = self.config.max_block_ns else {
@@ -130,11 +130,11 @@ impl Detector {
                 format_ns(now - since),
                 format_ns(max_block_ns)
             );
-            let cause = |_: &mut FindingBuilder| TimeoutCause::BlockedTooLong {
+            let cause = |_: &mut FindingBuilder, _: &_| TimeoutCause::BlockedTooLong {
                 since_ns: since,
                 max_block_ns,
             };
-            self.missed_timeout(event, t, step, headline, cause);
+            self.missed_timeout(event, t, step, headline, cause, None);
         }
     }
 
@@ -149,16 +149,20 @@ impl Detector {
         t: usize,
         first: u64,
         headline: String,
-        cause: impl FnOnce(&mut FindingBuilder) -> TimeoutCause,
+        cause: impl FnOnce(&mut FindingBuilder, &crate::identity::Identities) -> TimeoutCause,
+        others: Option<&[usize]>,
     ) {
         let mut builder = FindingBuilder::new();
         let thread = builder.thread(&self.identities, self.threads[t].stable);
-        let cause = cause(&mut builder);
+        let cause = cause(&mut builder, &self.identities);
         let mut involved: Vec<usize> = vec![t];
-        involved.extend((0..self.threads.len()).filter(|&o| {
-            let other = &self.threads[o];
-            o != t && other.alive && (other.pending.is_some() || other.timer.is_some())
-        }));
+        match others {
+            Some(others) => involved.extend(others.iter().copied().filter(|&o| o != t)),
+            None => involved.extend((0..self.threads.len()).filter(|&o| {
+                let other = &self.threads[o];
+                o != t && other.alive && (other.pending.is_some() || other.timer.is_some())
+            })),
+        }
         let mut first = first;
         let waits = self.describe_waits(&mut builder, &involved, &mut first);
         let finding = builder.finish(
@@ -206,37 +210,14 @@ impl Detector {
             .pending
             .as_ref()
             .map_or(event.step, |p| p.step);
-        let identities = &self.identities;
-        let cause = |builder: &mut FindingBuilder| TimeoutCause::CannotReturn {
+        let cause = |builder: &mut FindingBuilder, identities: &_| TimeoutCause::CannotReturn {
             condvar: builder.object(identities, condvar_stable),
             site: timed_out.site.clone(),
             waited_since_ns: timed_out.waited_since_ns,
             timed_out_at_ns: timed_out.at_ns,
         };
-        let mut builder = FindingBuilder::new();
-        let thread = builder.thread(&self.identities, self.threads[t].stable);
-        let cause = cause(&mut builder);
-        let mut involved = vec![t];
-        involved.extend(threads.iter().copied().filter(|&o| o != t));
-        let mut first = first;
-        let waits = self.describe_waits(&mut builder, &involved, &mut first);
-        let finding = builder.finish(
-            Kind::MissedTimeout,
-            headline,
-            StepRange {
-                execution: self.execution,
-                first,
-                last: event.step,
-            },
-            Detail::MissedTimeout {
-                thread,
-                cause,
-                now_ns: self.now_ns,
-                waits,
-            },
-        );
+        self.missed_timeout(event, t, first, headline, cause, Some(threads));
         self.deadlock_reported = true;
-        self.findings.push(finding);
         true
     }
 }

@@ -205,16 +205,7 @@ impl Detector {
                 }
                 PendingOp::Park { .. } => WaitTarget::Park,
             };
-            let holding = state
-                .held
-                .iter()
-                .map(|h| Hold {
-                    thread,
-                    lock: builder.object(&self.identities, h.stable),
-                    mode: h.mode,
-                    acquired_at: h.site.clone(),
-                })
-                .collect();
+            let holding = self.holds_of(builder, t);
             waits.push(Wait {
                 thread,
                 target,

@@ -79,18 +79,24 @@ thread_local! {
     static CONTEXT: RefCell<Option<Context>> = const { RefCell::new(None) };
 }
 
-impl Context {
-    pub(crate) fn install(detector: Detector, generation: u64, events: Vec<Event>) {
-        let main = ThreadSlot {
-            task: 0,
-            name: None,
+impl ThreadSlot {
+    pub(crate) fn new(task: usize, name: Option<String>) -> Self {
+        ThreadSlot {
+            task,
+            name,
             blocked: false,
             finished: false,
             joiners: Vec::new(),
             park_token: false,
             parked: false,
             timer_fired: false,
-        };
+        }
+    }
+}
+
+impl Context {
+    pub(crate) fn install(detector: Detector, generation: u64, events: Vec<Event>) {
+        let main = ThreadSlot::new(0, None);
         let context = Context {
             detector,
             generation,

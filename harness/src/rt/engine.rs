@@ -122,16 +122,7 @@ pub(crate) fn spawn(
     let task = usize::from(task);
     with(|c| {
         let child = ThreadId(c.threads.len() as u32);
-        c.threads.push(ThreadSlot {
-            task,
-            name: name.clone(),
-            blocked: false,
-            finished: false,
-            joiners: Vec::new(),
-            park_token: false,
-            parked: false,
-            timer_fired: false,
-        });
+        c.threads.push(ThreadSlot::new(task, name.clone()));
         if c.task_thread.len() <= task {
             c.task_thread.resize(task + 1, None);
         }
