@@ -1,5 +1,6 @@
-//! `interleave analyze`: findings of a trace file.
+//! `interleave analyze`: the findings of a detector trace file, offline.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use interleave_detector::{DetectorConfig, Trace};
@@ -9,7 +10,7 @@ use crate::exit::{CliError, FINDINGS, OK};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The trace file (JSON, as `interleave trace` prints).
+    /// The trace file: JSON with a `format_version` and the events of each execution.
     path: PathBuf,
     /// Print the findings as JSON.
     #[arg(long)]
@@ -29,24 +30,25 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
     let findings = trace
         .analyze(DetectorConfig::default())
         .map_err(|source| CliError::Trace { path, source })?;
+    let mut out = String::new();
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&findings).expect("findings serialise")
-        );
+        out = serde_json::to_string_pretty(&findings).expect("findings serialise");
+        out.push('\n');
     } else if findings.is_empty() {
         let events: usize = trace.executions.iter().map(|e| e.events.len()).sum();
-        println!(
+        let _ = writeln!(
+            out,
             "clean: {} executions, {events} events, no findings",
             trace.executions.len()
         );
     } else {
         for (i, finding) in findings.iter().enumerate() {
             if i > 0 {
-                println!();
+                out.push('\n');
             }
-            print!("{finding}");
+            let _ = write!(out, "{finding}");
         }
     }
+    crate::output::print(&out)?;
     Ok(if findings.is_empty() { OK } else { FINDINGS })
 }

@@ -1,10 +1,12 @@
 //! Exit codes and the errors that lead to them.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Clean, or (for `run`) every scenario behaved as the catalog expects.
+/// Clean; for `run`, every scenario behaved as the catalog expects.
 pub(crate) const OK: u8 = 0;
-/// Findings, or (for `run`) a scenario did not behave as expected.
+/// Findings; for `run`, a scenario did not behave as expected; for `replay`, the failure
+/// reproduced.
 pub(crate) const FINDINGS: u8 = 1;
 /// A usage or input error.
 pub(crate) const INPUT: u8 = 2;
@@ -16,8 +18,13 @@ pub(crate) enum CliError {
     UnknownScenario(String),
     #[error("no category named `{0}` (one of: {1})")]
     UnknownCategory(String, String),
-    #[error("name scenarios to run, or pass --all")]
+    #[error("name scenarios to run, or pass --all or --category")]
     NothingToRun,
+    #[error(
+        "INTERLEAVE_REPLAY is set, which would replay that artifact instead of running scenarios: \
+         unset it, or use `interleave replay <artifact>`"
+    )]
+    ReplayVariableSet,
     #[error("read {path}: {source}")]
     Read {
         path: String,
@@ -28,6 +35,45 @@ pub(crate) enum CliError {
         path: String,
         source: interleave_detector::TraceError,
     },
+    /// An artifact that cannot be read, a replay that diverged, a bad `INTERLEAVE_*` variable.
+    #[error("{0}")]
+    Harness(#[from] interleave::Error),
+    #[error(
+        "read artifact {path}: it is for the scenario `{name}`, which is not in this catalog \
+         (see `interleave list`)"
+    )]
+    ArtifactScenario { path: PathBuf, name: String },
+    #[error("read artifact {path}: its trace does not fit together: {source}")]
+    ArtifactTrace {
+        path: PathBuf,
+        source: interleave_detector::EventError,
+    },
+    #[error("run `{command}`: {source}")]
+    Cargo {
+        command: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "`{command}` did not run the test `{test}`: it failed to build, or the test was renamed \
+         or moved (see cargo's output above)"
+    )]
+    NoSuchTest { command: String, test: String },
+    #[error("write to standard output: {0}")]
+    Stdout(std::io::Error),
+}
+
+impl CliError {
+    /// Standard output was closed by its reader (`interleave list | head`): nothing to say.
+    pub(crate) fn is_closed_pipe(&self) -> bool {
+        matches!(self, CliError::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
+    pub(crate) fn artifact_trace(path: &Path, source: interleave_detector::EventError) -> Self {
+        CliError::ArtifactTrace {
+            path: path.to_owned(),
+            source,
+        }
+    }
 }
 
 pub(crate) fn code(code: u8) -> ExitCode {

@@ -1,5 +1,7 @@
 //! `interleave list`: the catalog.
 
+use std::fmt::Write as _;
+
 use interleave_scenarios::{catalog, Category, Scenario};
 use serde::Serialize;
 
@@ -8,8 +10,9 @@ use crate::exit::{CliError, OK};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Only this category (lock-order, deadlock, condvar, race).
-    #[arg(long)]
+    /// Only this category (lock-order, guard-lifetime, condvar, channel, atomicity, pool,
+    /// livelock, timeout).
+    #[arg(long, value_name = "C")]
     category: Option<String>,
     /// Print JSON instead of a table.
     #[arg(long)]
@@ -21,11 +24,13 @@ struct Row {
     name: &'static str,
     category: &'static str,
     expected: String,
+    budget: u64,
     twin: Option<&'static str>,
     description: &'static str,
+    source: &'static str,
 }
 
-/// The scenarios of `category` (all when `None`).
+/// The scenarios of `category` (all when `None`), in catalog order.
 pub(crate) fn select(category: Option<&str>) -> Result<Vec<Scenario>> {
     let Some(name) = category else {
         return Ok(catalog());
@@ -42,36 +47,61 @@ pub(crate) fn select(category: Option<&str>) -> Result<Vec<Scenario>> {
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
     let scenarios = select(args.category.as_deref())?;
-    if args.json {
-        let rows: Vec<Row> = scenarios
-            .iter()
-            .map(|s| Row {
-                name: s.name,
-                category: s.category.name(),
-                expected: s.expected.to_string(),
-                twin: s.twin,
-                description: s.description,
-            })
-            .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).expect("rows serialise")
-        );
-        return Ok(OK);
-    }
-    let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    println!(
-        "{:width$}  {:10}  {:18}  description",
+    let out = if args.json {
+        json(&scenarios)
+    } else {
+        table(&scenarios)
+    };
+    crate::output::print(&out)?;
+    Ok(OK)
+}
+
+fn json(scenarios: &[Scenario]) -> String {
+    let rows: Vec<Row> = scenarios
+        .iter()
+        .map(|s| Row {
+            name: s.name,
+            category: s.category.name(),
+            expected: s.expected.to_string(),
+            budget: s.budget,
+            twin: s.twin,
+            description: s.description,
+            source: s.source,
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&rows).expect("rows serialise");
+    out.push('\n');
+    out
+}
+
+fn table(scenarios: &[Scenario]) -> String {
+    let name = scenarios
+        .iter()
+        .map(|s| s.name.len())
+        .chain(["scenario".len()])
+        .max()
+        .unwrap_or(0);
+    let category = scenarios
+        .iter()
+        .map(|s| s.category.name().len())
+        .chain(["category".len()])
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:name$}  {:category$}  {:18}  description",
         "scenario", "category", "expected"
     );
-    for s in &scenarios {
-        println!(
-            "{:width$}  {:10}  {:18}  {}",
+    for s in scenarios {
+        let _ = writeln!(
+            out,
+            "{:name$}  {:category$}  {:18}  {}",
             s.name,
             s.category.name(),
             s.expected.to_string(),
             s.description
         );
     }
-    Ok(OK)
+    out
 }

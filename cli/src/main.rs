@@ -1,4 +1,4 @@
-//! The `interleave` command: list and run the scenario catalog, analyse trace files.
+//! The `interleave` command: run the scenario catalog; replay, explain and draw artifacts.
 //!
 //! See `docs/cli.md` for every subcommand and the exit codes.
 
@@ -7,9 +7,18 @@
 mod analyze;
 mod app;
 mod exit;
+mod explain;
+mod graph;
+mod html;
 mod list;
+mod load;
+mod lock_graph;
+mod output;
+mod progress;
+mod replay;
 mod run;
-mod trace;
+mod svg;
+mod timeline;
 
 fn main() -> std::process::ExitCode {
     app::main()

@@ -1,22 +1,55 @@
 //! `interleave run`: run scenarios and compare each outcome with the catalog's expectation.
 
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use interleave::{Config, Report};
 use interleave_scenarios::{Outcome, Scenario};
 use serde::Serialize;
 
 use crate::app::Result;
 use crate::exit::{CliError, FINDINGS, OK};
+use crate::progress::Progress;
+
+/// Executions per scenario when `--strategy` is given without `--iterations`: a bug stops at
+/// its first failing execution, so a generous bound costs a bug nothing.
+const OVERRIDE_EXECUTIONS: u64 = 1_000;
+/// The bound of `--strategy exhaustive` (the harness's own default).
+const EXHAUSTIVE_BOUND: u64 = 100_000;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Scenario names (see `interleave list`).
+    #[arg(value_name = "NAME")]
     names: Vec<String>,
     /// Run every scenario of the catalog.
     #[arg(long, conflicts_with = "names")]
     all: bool,
-    /// Only scenarios of this category (with --all).
-    #[arg(long, requires = "all")]
+    /// Run every scenario of this category.
+    #[arg(long, value_name = "C", conflicts_with = "names")]
     category: Option<String>,
-    /// Print each finding's full report after the table.
+    /// The strategy, instead of each scenario's own: `random`, `pct`, `pct:D` (PCT with bug
+    /// depth D; `pct` is depth 3) or `exhaustive`.
+    #[arg(long, value_name = "S", value_parser = parse_strategy)]
+    strategy: Option<StrategyArg>,
+    /// Executions per scenario (for exhaustive: at most), instead of each scenario's budget.
+    #[arg(
+        long,
+        value_name = "N",
+        visible_alias = "executions",
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    iterations: Option<u64>,
+    /// The strategy's seed, instead of one derived from each scenario's name.
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Where artifacts are written (default: `INTERLEAVE_ARTIFACT_DIR`, else
+    /// `target/interleave`).
+    #[arg(long, value_name = "DIR")]
+    artifact_dir: Option<PathBuf>,
+    /// Print every scenario's full report after the table (reports of unexpected outcomes are
+    /// always printed).
     #[arg(long, short)]
     verbose: bool,
     /// Print JSON instead of a table.
@@ -24,19 +57,129 @@ pub(crate) struct Args {
     json: bool,
 }
 
-#[derive(Serialize)]
-struct Row<'a> {
-    name: &'a str,
-    expected: String,
-    found: String,
-    executions: u64,
-    events: u64,
-    as_expected: bool,
-    findings: &'a [interleave_detector::Finding],
+/// `--strategy`, as `INTERLEAVE_STRATEGY` spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StrategyArg {
+    Random,
+    Pct { depth: usize },
+    Exhaustive,
+}
+
+fn parse_strategy(text: &str) -> std::result::Result<StrategyArg, String> {
+    let strategy = match text {
+        "random" => Some(StrategyArg::Random),
+        "pct" => Some(StrategyArg::Pct { depth: 3 }),
+        "exhaustive" => Some(StrategyArg::Exhaustive),
+        _ => text
+            .strip_prefix("pct:")
+            .and_then(|depth| depth.parse().ok())
+            .filter(|&depth| depth >= 1)
+            .map(|depth| StrategyArg::Pct { depth }),
+    };
+    strategy.ok_or_else(|| {
+        "expected `random`, `pct`, `pct:D` with a depth D of at least 1, or `exhaustive`".to_owned()
+    })
+}
+
+/// What one scenario gave: its outcome, or the error that stopped its check.
+struct Ran {
+    scenario: Scenario,
+    result: std::result::Result<Outcome, interleave::Error>,
+}
+
+impl Ran {
+    fn as_expected(&self) -> bool {
+        self.result.as_ref().is_ok_and(|o| o.as_expected)
+    }
+
+    fn found(&self) -> String {
+        match &self.result {
+            Ok(outcome) => outcome
+                .found(self.scenario.expected)
+                .map_or_else(|| "clean".to_owned(), |kind| kind.name().to_owned()),
+            Err(_) => "error".to_owned(),
+        }
+    }
+
+    fn report(&self) -> Option<&Report> {
+        self.result.as_ref().ok().map(|o| &o.report)
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.result
+            .as_ref()
+            .map_or(Duration::ZERO, |outcome| outcome.elapsed)
+    }
+
+    /// The artifact's path, or why there is none.
+    fn artifact(&self) -> String {
+        let Some(report) = self.report() else {
+            return "-".to_owned();
+        };
+        match (&report.artifact, &report.replay_command) {
+            (Some(path), _) => display_path(path),
+            // The harness says why it could not write the artifact in place of the command.
+            (None, Some(why)) if why.starts_with("(no artifact") => why.clone(),
+            _ => "-".to_owned(),
+        }
+    }
+}
+
+pub(crate) fn run(args: &Args) -> Result<u8> {
+    let scenarios = selected(args)?;
+    if std::env::var_os("INTERLEAVE_REPLAY").is_some_and(|v| !v.is_empty()) {
+        return Err(CliError::ReplayVariableSet);
+    }
+    // The harness lets `INTERLEAVE_*` override the code; on the command line a flag says more
+    // than the environment. Still one thread here: nothing else reads the environment.
+    let flags = [
+        ("INTERLEAVE_STRATEGY", args.strategy.is_some()),
+        ("INTERLEAVE_ITERATIONS", args.iterations.is_some()),
+        ("INTERLEAVE_SEED", args.seed.is_some()),
+        ("INTERLEAVE_ARTIFACT_DIR", args.artifact_dir.is_some()),
+    ];
+    for (variable, _) in flags.iter().filter(|(_, given)| *given) {
+        std::env::remove_var(variable);
+    }
+    let table = Table::new(&scenarios);
+    // Printed with the first row, so that an error before it leaves standard output empty.
+    let mut header = (!args.json).then(|| table.header());
+    let mut progress = Progress::new(scenarios.len(), !args.json);
+    let start = Instant::now();
+    let mut ran = Vec::with_capacity(scenarios.len());
+    for scenario in scenarios {
+        progress.start(scenario.name);
+        let result = explore(&scenario, config(args, &scenario));
+        // A bad `INTERLEAVE_*` variable would fail every scenario the same way.
+        if let Err(error @ interleave::Error::Env { .. }) = result {
+            progress.finish();
+            return Err(error.into());
+        }
+        let one = Ran { scenario, result };
+        progress.done();
+        if !args.json {
+            let row = header.take().unwrap_or_default() + &table.row(&one);
+            progress.suspend(|| crate::output::print(&row))?;
+        }
+        ran.push(one);
+    }
+    progress.finish();
+    let elapsed = start.elapsed();
+    let out = if args.json {
+        json(&ran, elapsed)
+    } else {
+        summary(&ran, elapsed, args.verbose)
+    };
+    crate::output::print(&out)?;
+    Ok(if ran.iter().all(Ran::as_expected) {
+        OK
+    } else {
+        FINDINGS
+    })
 }
 
 fn selected(args: &Args) -> Result<Vec<Scenario>> {
-    if args.all {
+    if args.all || args.category.is_some() {
         return crate::list::select(args.category.as_deref());
     }
     if args.names.is_empty() {
@@ -50,68 +193,219 @@ fn selected(args: &Args) -> Result<Vec<Scenario>> {
         .collect()
 }
 
-pub(crate) fn run(args: &Args) -> Result<u8> {
-    let scenarios = selected(args)?;
-    let outcomes: Vec<(Scenario, Outcome)> = scenarios.into_iter().map(|s| (s, s.run())).collect();
-    let found = |s: &Scenario, o: &Outcome| {
-        o.found(s.expected)
-            .map_or_else(|| "clean".to_owned(), |k| k.name().to_owned())
-    };
-    let failures = outcomes.iter().filter(|(_, o)| !o.as_expected).count();
-    if args.json {
-        let rows: Vec<Row<'_>> = outcomes
+/// The scenario's own configuration, with the command line's overrides.
+fn config(args: &Args, scenario: &Scenario) -> Config {
+    let mut config = scenario.config();
+    if let Some(strategy) = args.strategy {
+        config = match strategy {
+            StrategyArg::Random => config
+                .strategy(interleave::Strategy::Random)
+                .executions(scenario.budget.max(OVERRIDE_EXECUTIONS)),
+            StrategyArg::Pct { depth } => config
+                .strategy(interleave::Strategy::Pct { depth })
+                .executions(scenario.budget.max(OVERRIDE_EXECUTIONS)),
+            StrategyArg::Exhaustive => config
+                .strategy(interleave::Strategy::Exhaustive)
+                .executions(EXHAUSTIVE_BOUND),
+        };
+    }
+    if let Some(executions) = args.iterations {
+        config = config.executions(executions);
+    }
+    if let Some(seed) = args.seed {
+        config = config.seed(seed);
+    }
+    if let Some(dir) = &args.artifact_dir {
+        config = config.artifact_dir(dir);
+    }
+    config
+}
+
+/// Explores the scenario; a harness error is a value, not a panic.
+fn explore(scenario: &Scenario, config: Config) -> std::result::Result<Outcome, interleave::Error> {
+    scenario.try_run_with(config)
+}
+
+/// A path relative to the current directory when it is under it (`target/interleave/…`).
+pub(crate) fn display_path(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|dir| path.strip_prefix(dir).ok())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// Wall-clock time, as the table shows it.
+fn seconds(duration: Duration) -> String {
+    format!("{:.2}s", duration.as_secs_f64())
+}
+
+/// The table's layout, fixed before the first scenario runs so that rows can stream.
+struct Table {
+    name: usize,
+}
+
+impl Table {
+    fn new(scenarios: &[Scenario]) -> Table {
+        let name = scenarios
             .iter()
-            .map(|(s, o)| Row {
-                name: s.name,
-                expected: s.expected.to_string(),
-                found: found(s, o),
-                executions: o.executions,
-                events: o.events,
-                as_expected: o.as_expected,
-                findings: &o.findings,
-            })
-            .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).expect("rows serialise")
-        );
-    } else {
-        let width = outcomes
-            .iter()
-            .map(|(s, _)| s.name.len())
+            .map(|s| s.name.len())
+            .chain(["scenario".len()])
             .max()
             .unwrap_or(0);
-        println!(
-            "{:width$}  {:18}  {:18}  {:>10}  {:>6}  result",
-            "scenario", "expected", "found", "executions", "events"
+        Table { name }
+    }
+
+    fn header(&self) -> String {
+        format!(
+            "{:name$}  {:18}  {:18}  {:>10}  {:>7}  {:10}  artifact\n",
+            "scenario",
+            "expected",
+            "found",
+            "executions",
+            "time",
+            "result",
+            name = self.name
+        )
+    }
+
+    fn row(&self, ran: &Ran) -> String {
+        let row = format!(
+            "{:name$}  {:18}  {:18}  {:>10}  {:>7}  {:10}  {}",
+            ran.scenario.name,
+            ran.scenario.expected.to_string(),
+            ran.found(),
+            ran.report().map_or(0, |r| r.executions),
+            seconds(ran.elapsed()),
+            if ran.as_expected() {
+                "ok"
+            } else {
+                "UNEXPECTED"
+            },
+            ran.artifact(),
+            name = self.name
         );
-        for (s, o) in &outcomes {
-            println!(
-                "{:width$}  {:18}  {:18}  {:>10}  {:>6}  {}",
-                s.name,
-                s.expected.to_string(),
-                found(s, o),
-                o.executions,
-                o.events,
-                if o.as_expected { "ok" } else { "UNEXPECTED" }
-            );
-        }
-        println!();
-        println!(
-            "{} scenarios: {} as expected, {} unexpected",
-            outcomes.len(),
-            outcomes.len() - failures,
-            failures
-        );
-        // Reports of unexpected outcomes always; of every scenario with --verbose.
-        let show = |(_, o): &&(Scenario, Outcome)| args.verbose || !o.as_expected;
-        for (s, o) in outcomes.iter().filter(show) {
-            for finding in &o.findings {
-                println!();
-                println!("── {} ──", s.name);
-                print!("{finding}");
+        format!("{}\n", row.trim_end())
+    }
+}
+
+/// The summary line, then the reports: of unexpected outcomes always, of all with `-v`.
+fn summary(ran: &[Ran], elapsed: Duration, verbose: bool) -> String {
+    let unexpected = ran.iter().filter(|r| !r.as_expected()).count();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n{} scenario{}: {} as expected, {unexpected} unexpected ({})",
+        ran.len(),
+        if ran.len() == 1 { "" } else { "s" },
+        ran.len() - unexpected,
+        seconds(elapsed)
+    );
+    for one in ran.iter().filter(|r| verbose || !r.as_expected()) {
+        let _ = writeln!(out, "\n── {} ──", one.scenario.name);
+        match &one.result {
+            Ok(outcome) => {
+                if !outcome.as_expected {
+                    let _ = writeln!(
+                        out,
+                        "expected {}, found {}\n",
+                        one.scenario.expected,
+                        one.found()
+                    );
+                }
+                let _ = write!(out, "{}", outcome.report);
+            }
+            Err(error) => {
+                let _ = writeln!(out, "error: {error}");
             }
         }
     }
-    Ok(if failures == 0 { OK } else { FINDINGS })
+    out
+}
+
+#[derive(Serialize)]
+struct JsonRun<'a> {
+    scenarios: Vec<JsonRow<'a>>,
+    summary: JsonSummary,
+}
+
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    name: &'static str,
+    category: &'static str,
+    expected: String,
+    found: String,
+    as_expected: bool,
+    executions: u64,
+    failing_execution: Option<u64>,
+    strategy: Option<&'a str>,
+    seed: Option<u64>,
+    elapsed_ms: u128,
+    artifact: Option<String>,
+    replay: Option<&'a str>,
+    findings: &'a [interleave::Finding],
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    scenarios: usize,
+    as_expected: usize,
+    unexpected: usize,
+    elapsed_ms: u128,
+}
+
+fn json(ran: &[Ran], elapsed: Duration) -> String {
+    let scenarios: Vec<JsonRow<'_>> = ran
+        .iter()
+        .map(|one| {
+            let report = one.report();
+            JsonRow {
+                name: one.scenario.name,
+                category: one.scenario.category.name(),
+                expected: one.scenario.expected.to_string(),
+                found: one.found(),
+                as_expected: one.as_expected(),
+                executions: report.map_or(0, |r| r.executions),
+                failing_execution: report.and_then(|r| r.failing_execution),
+                strategy: report.map(|r| r.strategy.as_str()),
+                seed: report.map(|r| r.seed),
+                elapsed_ms: one.elapsed().as_millis(),
+                artifact: report.and_then(|r| r.artifact.as_deref()).map(display_path),
+                replay: report.and_then(|r| r.replay_command.as_deref()),
+                findings: report.map_or(&[], |r| &r.findings),
+                error: one.result.as_ref().err().map(ToString::to_string),
+            }
+        })
+        .collect();
+    let unexpected = ran.iter().filter(|r| !r.as_expected()).count();
+    let document = JsonRun {
+        summary: JsonSummary {
+            scenarios: ran.len(),
+            as_expected: ran.len() - unexpected,
+            unexpected,
+            elapsed_ms: elapsed.as_millis(),
+        },
+        scenarios,
+    };
+    let mut out = serde_json::to_string_pretty(&document).expect("rows serialise");
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategies_parse_as_interleave_strategy_spells_them() {
+        assert_eq!(parse_strategy("random"), Ok(StrategyArg::Random));
+        assert_eq!(parse_strategy("pct"), Ok(StrategyArg::Pct { depth: 3 }));
+        assert_eq!(parse_strategy("pct:5"), Ok(StrategyArg::Pct { depth: 5 }));
+        assert_eq!(parse_strategy("exhaustive"), Ok(StrategyArg::Exhaustive));
+        for bad in ["", "PCT", "pct:0", "pct:x", "dfs:2", "loom"] {
+            assert!(parse_strategy(bad).is_err(), "{bad}");
+        }
+    }
 }

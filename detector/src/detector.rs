@@ -44,6 +44,8 @@ pub struct Stats {
     pub events: u64,
     /// Distinct `A → B` edges in the lock-order graph.
     pub lock_order_edges: usize,
+    /// Witnesses of those edges (distinct contexts they were taken in).
+    pub lock_order_witnesses: usize,
 }
 
 /// Events in, findings out. One `Detector` serves one check: call
@@ -152,6 +154,7 @@ impl Detector {
     pub fn stats(&self) -> Stats {
         Stats {
             lock_order_edges: self.lock_order.edge_count(),
+            lock_order_witnesses: self.lock_order.witness_count(),
             ..self.stats
         }
     }

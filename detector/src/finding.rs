@@ -89,6 +89,97 @@ impl Finding {
     pub fn kind(&self) -> Kind {
         self.kind
     }
+
+    /// Checks that every thread and object index in the detail points into `threads` and
+    /// `objects` (a finding read from a file may not), so that rendering it cannot fail.
+    ///
+    /// # Errors
+    ///
+    /// The first index out of range, as a sentence.
+    pub fn validate(&self) -> Result<(), String> {
+        let (threads, objects) = (self.threads.len(), self.objects.len());
+        let thread = |i: usize| {
+            (i < threads)
+                .then_some(())
+                .ok_or_else(|| format!("thread index {i} is out of range ({threads} threads)"))
+        };
+        let object = |i: usize| {
+            (i < objects)
+                .then_some(())
+                .ok_or_else(|| format!("object index {i} is out of range ({objects} objects)"))
+        };
+        let waits = |waits: &[Wait]| -> Result<(), String> {
+            for w in waits {
+                thread(w.thread)?;
+                match w.target {
+                    WaitTarget::Lock { lock: o, .. }
+                    | WaitTarget::Condvar { condvar: o }
+                    | WaitTarget::Recv { channel: o }
+                    | WaitTarget::Send { channel: o }
+                    | WaitTarget::Barrier { barrier: o }
+                    | WaitTarget::Once { once: o } => object(o)?,
+                    WaitTarget::Join { thread: t } => thread(t)?,
+                    WaitTarget::Timer { .. } | WaitTarget::Park => {}
+                }
+                for h in w.holding.iter().chain(&w.held_by) {
+                    thread(h.thread)?;
+                    object(h.lock)?;
+                }
+            }
+            Ok(())
+        };
+        match &self.detail {
+            Detail::LockCycle { edges } => {
+                for e in edges {
+                    thread(e.thread)?;
+                    object(e.held)?;
+                    object(e.requested)?;
+                }
+            }
+            Detail::SelfDeadlock {
+                thread: t, lock, ..
+            } => {
+                thread(*t)?;
+                object(*lock)?;
+            }
+            Detail::Deadlock {
+                waits: w, running, ..
+            } => {
+                waits(w)?;
+                for &r in running {
+                    thread(r)?;
+                }
+            }
+            Detail::DataRace {
+                cell,
+                first,
+                second,
+            } => {
+                object(*cell)?;
+                thread(first.thread)?;
+                thread(second.thread)?;
+            }
+            Detail::MissedTimeout {
+                thread: t,
+                cause,
+                waits: w,
+                ..
+            } => {
+                thread(*t)?;
+                if let TimeoutCause::CannotReturn { condvar, .. } = cause {
+                    object(*condvar)?;
+                }
+                waits(w)?;
+            }
+            Detail::Livelock { running, .. } => {
+                for r in running {
+                    thread(r.thread)?;
+                }
+            }
+            Detail::Panic { thread: t, .. } => thread(*t)?,
+        }
+        Ok(())
+    }
 }
 
 /// The kind-specific part of a [`Finding`].

@@ -157,6 +157,12 @@ impl LockOrderGraph {
         self.edges.len()
     }
 
+    /// Number of witnesses over all edges: it grows exactly when an execution takes an edge in
+    /// a context not seen before.
+    pub(crate) fn witness_count(&self) -> usize {
+        self.edges.iter().map(|e| e.witnesses.len()).sum()
+    }
+
     /// The edges as (from, to, number of witnesses), in insertion order.
     pub(crate) fn edges(&self) -> impl Iterator<Item = (u32, u32, usize)> + '_ {
         self.graph

@@ -65,6 +65,9 @@ pub(crate) struct TimedOut {
 /// A declared deadline.
 #[derive(Clone, Debug)]
 pub(crate) struct Deadline {
+    /// The deadline as declared.
+    pub(crate) declared_ns: u64,
+    /// The deadline moved by the scheduling delays (early timer firings) since it was entered.
     pub(crate) deadline_ns: u64,
     pub(crate) entered_ns: u64,
     pub(crate) site: Site,

@@ -5,9 +5,9 @@
 //! made at an advance: a deadline is missed when time passes it with its block unfinished, and
 //! a wait is too long when time passes its start plus the bound while the thread is still
 //! blocked. Only time the program waited for counts: an advance caused by a timer fired early
-//! models a scheduling delay (threads could have run and did not), so the deadlines and waits it
-//! spans are excused rather than reported — otherwise any deadline could be "missed" by a slow
-//! enough scheduler. A timed condvar wait whose timer fired but whose mutex is held by a thread that is
+//! models a scheduling delay (threads could have run and did not), so it moves every deadline
+//! and wait in progress by as much — otherwise any deadline could be "missed" by a slow enough
+//! scheduler, and a deadline that spans one would stop counting at all. A timed condvar wait whose timer fired but whose mutex is held by a thread that is
 //! stuck for good is found where deadlocks are (a stuck execution or a wait-for cycle), and
 //! reported as the missed timeout it is.
 
@@ -42,6 +42,7 @@ impl Detector {
     pub(crate) fn deadline_enter(&mut self, event: &Event, deadline_ns: u64) {
         let now = self.now_ns;
         self.threads[event.thread.index()].deadlines.push(Deadline {
+            declared_ns: deadline_ns,
             deadline_ns,
             entered_ns: now,
             site: event.site.clone(),
@@ -55,15 +56,17 @@ impl Detector {
     }
 
     pub(crate) fn clock_advance(&mut self, event: &Event, now_ns: u64, early: bool) {
+        let delay = now_ns.saturating_sub(self.now_ns);
         self.now_ns = self.now_ns.max(now_ns);
         let now = self.now_ns;
         if early {
+            // A scheduling delay: it does not count against deadlines or waits in progress.
             for thread in &mut self.threads {
                 for deadline in &mut thread.deadlines {
-                    deadline.reported = true;
+                    deadline.deadline_ns = deadline.deadline_ns.saturating_add(delay);
                 }
-                if thread.blocked_since.is_some() {
-                    thread.max_block_reported = true;
+                if let Some(since) = &mut thread.blocked_since {
+                    *since = since.saturating_add(delay);
                 }
             }
             return;
@@ -83,14 +86,14 @@ impl Detector {
         }
         for (t, deadline) in missed {
             let cause = |_: &mut FindingBuilder, _: &_| TimeoutCause::Deadline {
-                deadline_ns: deadline.deadline_ns,
+                deadline_ns: deadline.declared_ns,
                 entered_ns: deadline.entered_ns,
                 site: deadline.site.clone(),
             };
             let headline = format!(
                 "missed timeout: `{}` passed its deadline of {} (declared at {}) at {}",
                 self.thread_name(t),
-                format_ns(deadline.deadline_ns),
+                format_ns(deadline.declared_ns),
                 deadline.site,
                 format_ns(now)
             );

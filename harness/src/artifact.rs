@@ -32,6 +32,15 @@ pub enum Rerun {
     },
 }
 
+/// An earlier execution a replay must run before the failing one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorExecution {
+    /// Its number in the check.
+    pub execution: u64,
+    /// Its schedule, in text form.
+    pub schedule: String,
+}
+
 /// One failure, as written to disk.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Artifact {
@@ -55,6 +64,10 @@ pub struct Artifact {
     /// (`Config::deadline`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<(u64, interleave_detector::Site)>,
+    /// Earlier executions whose lock-order edges a finding cites, with their schedules: a
+    /// replay runs them first, so that a cycle seen across executions is seen again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prior: Vec<PriorExecution>,
     /// The failing execution (1-based).
     pub execution: u64,
     /// Its schedule, in text form.
@@ -94,7 +107,14 @@ impl Artifact {
                 probe.format_version
             )));
         }
-        serde_json::from_str(&text).map_err(|e| format(format!("not an artifact: {e}")))
+        let artifact: Artifact =
+            serde_json::from_str(&text).map_err(|e| format(format!("not an artifact: {e}")))?;
+        for (i, finding) in artifact.findings.iter().enumerate() {
+            finding
+                .validate()
+                .map_err(|reason| format(format!("finding {i}: {reason}")))?;
+        }
+        Ok(artifact)
     }
 
     /// Writes the artifact under `dir` as `<check>-<fingerprint>.json`, atomically (a temporary

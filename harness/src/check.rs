@@ -76,30 +76,40 @@ where
     }
 }
 
-/// Runs the artifact at `path` against `f`: the same schedule, step bound and analyses, one
-/// execution.
+/// Runs the artifact at `path` against `f`: the earlier executions its findings cite, then the
+/// failing one, each with its recorded schedule, step bound and analyses.
 pub(crate) fn replay_artifact(
     path: &Path,
     f: Arc<dyn Fn() + Send + Sync>,
 ) -> Result<Report, Error> {
     let artifact = Artifact::read(path)?;
-    let schedule = Schedule::decode(&artifact.schedule).map_err(|e| Error::ArtifactFormat {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
+    let decode = |text: &str| {
+        Schedule::decode(text).map_err(|e| Error::ArtifactFormat {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+    };
+    let mut schedules = Vec::new();
+    let mut numbers = Vec::new();
+    for prior in &artifact.prior {
+        schedules.push(decode(&prior.schedule)?);
+        numbers.push(prior.execution);
+    }
+    schedules.push(decode(&artifact.schedule)?);
+    numbers.push(artifact.execution);
     let plan = Plan {
         name: artifact.check.clone(),
         strategy_name: artifact.strategy.clone(),
         seed: artifact.seed,
-        executions: 1,
+        executions: numbers.len() as u64,
         max_steps: artifact.max_steps as usize,
-        first_execution: artifact.execution,
+        numbers: Some(numbers),
         detector: artifact.detector,
         artifact_dir: None,
         rerun: artifact.rerun.clone(),
         deadline: artifact.deadline.clone(),
     };
-    let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedule)), f)
+    let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedules)), f)
         .map_err(|e| e.into_error(path))?;
     report.artifact = Some(path.to_owned());
     report.replay_command = None;
@@ -133,7 +143,7 @@ fn explore(config: Config, f: Arc<dyn Fn() + Send + Sync>) -> Result<Report, Err
         seed,
         executions: config.executions,
         max_steps: config.max_steps as usize,
-        first_execution: 1,
+        numbers: None,
         detector: config.detector,
         deadline: config
             .deadline
@@ -157,8 +167,9 @@ pub(crate) struct Plan {
     pub(crate) seed: u64,
     pub(crate) executions: u64,
     pub(crate) max_steps: usize,
-    /// The number of the first execution (a replay keeps the recorded one).
-    pub(crate) first_execution: u64,
+    /// The numbers of the executions, when they are not 1, 2, 3… (a replay keeps the recorded
+    /// ones).
+    pub(crate) numbers: Option<Vec<u64>>,
     pub(crate) detector: interleave_detector::DetectorConfig,
     pub(crate) artifact_dir: Option<PathBuf>,
     pub(crate) rerun: Rerun,
@@ -212,13 +223,21 @@ pub(crate) fn run_plan(
     let mut executions = 0;
     let mut failure = None;
     let mut events = Vec::new();
+    // Schedules of the executions that added lock-order witnesses: a cycle found later may
+    // cite them, and its replay must run them again.
+    let mut witnesses_seen = 0;
+    let mut witness_executions: Vec<(u64, Schedule)> = Vec::new();
 
     let outcome: Result<(), PlanError> = CONTINUATION_POOL.set(&ContinuationPool::new(), || {
         while executions < plan.executions {
             if !scheduler.borrow_mut().strategy.next_execution() {
                 break;
             }
-            let execution = plan.first_execution + executions;
+            let execution = plan
+                .numbers
+                .as_ref()
+                .and_then(|n| n.get(executions as usize).copied())
+                .unwrap_or(executions + 1);
             executions += 1;
             scheduler.borrow_mut().recorded.clear();
             detector.begin_execution(execution);
@@ -264,6 +283,16 @@ pub(crate) fn run_plan(
                 .strategy
                 .end_execution(decisions)
                 .map_err(PlanError::Diverged)?;
+            let witnesses = detector.stats().lock_order_witnesses;
+            if witnesses > witnesses_seen {
+                witnesses_seen = witnesses;
+                witness_executions.push((
+                    execution,
+                    Schedule {
+                        decisions: scheduler.borrow().recorded.clone(),
+                    },
+                ));
+            }
             let failed = !outcome.findings.is_empty();
             findings.extend(outcome.findings);
             if failed {
@@ -295,7 +324,27 @@ pub(crate) fn run_plan(
         replay_command: None,
     };
     if let (Some(failure), Some(dir)) = (failure, &plan.artifact_dir) {
+        let cited: std::collections::BTreeSet<u64> = report
+            .findings
+            .iter()
+            .filter_map(|f| match &f.detail {
+                interleave_detector::Detail::LockCycle { edges } => Some(edges),
+                _ => None,
+            })
+            .flatten()
+            .map(|e| e.execution)
+            .filter(|&e| e != failure.execution)
+            .collect();
+        let prior = witness_executions
+            .iter()
+            .filter(|(execution, _)| cited.contains(execution))
+            .map(|(execution, schedule)| crate::artifact::PriorExecution {
+                execution: *execution,
+                schedule: schedule.encode(),
+            })
+            .collect();
         let artifact = Artifact {
+            prior,
             format_version: ARTIFACT_FORMAT_VERSION,
             check: plan.name.clone(),
             rerun: plan.rerun.clone(),

@@ -100,6 +100,8 @@ pub struct Config {
     pub(crate) scenario: Option<String>,
     /// Chance that random and PCT fire the next timer early at a scheduling point.
     pub(crate) early_timers: f64,
+    /// Whether `INTERLEAVE_*` variables override this configuration.
+    pub(crate) env_overrides: bool,
     /// A deadline for the whole execution, and where it was declared.
     pub(crate) deadline: Option<(std::time::Duration, interleave_detector::Site)>,
 }
@@ -124,6 +126,7 @@ impl Config {
             write_artifact: true,
             scenario: None,
             early_timers: 0.05,
+            env_overrides: true,
             deadline: None,
         }
     }
@@ -148,6 +151,24 @@ impl Config {
     /// `docs/guide.md` for what that costs.
     pub fn exhaustive() -> Self {
         Config::with(Strategy::Exhaustive, 100_000)
+    }
+
+    /// Another strategy, keeping everything else (executions, seed, bounds, analyses).
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = match strategy {
+            Strategy::Pct { depth } => Strategy::Pct {
+                depth: depth.max(1),
+            },
+            other => other,
+        };
+        self
+    }
+
+    /// Whether `INTERLEAVE_*` environment variables override this configuration (default
+    /// yes). A tool that takes its own flags, like the `interleave` CLI, turns them off.
+    pub fn env_overrides(mut self, on: bool) -> Self {
+        self.env_overrides = on;
+        self
     }
 
     /// The seed of the strategy's randomness.
@@ -273,6 +294,9 @@ impl Config {
 
     /// Applies the `INTERLEAVE_*` overrides; returns the replay artifact path if one is set.
     pub(crate) fn apply_env(&mut self) -> Result<Option<PathBuf>, Error> {
+        if !self.env_overrides {
+            return Ok(None);
+        }
         if let Some(value) = env("INTERLEAVE_SEED") {
             self.seed = match value.as_str() {
                 "random" => Seed::Random,

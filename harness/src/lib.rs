@@ -83,7 +83,7 @@ pub mod sync;
 pub mod thread;
 pub mod time;
 
-pub use artifact::{Artifact, Rerun, ARTIFACT_FORMAT_VERSION};
+pub use artifact::{Artifact, PriorExecution, Rerun, ARTIFACT_FORMAT_VERSION};
 pub use config::{Config, Strategy};
 pub use error::Error;
 pub use interleave_detector::{Finding, Kind};

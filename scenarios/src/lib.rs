@@ -1,31 +1,24 @@
 //! The interleave scenario catalog: classic concurrency bugs, each with a fixed twin that must
-//! stay clean, and the expected outcome of each.
+//! stay clean, and the outcome each must give.
 //!
 //! The catalog is three things at once: the README's main job (`interleave run --all` shows
 //! every kind of bug interleave finds), the project's own regression suite (every expectation
-//! is asserted), and the programs the benchmarks compare.
-//!
-//! **Today each scenario is a recorded trace**: the events one execution of the bug produces,
-//! as the harness's instrumented primitives report them (written with
-//! [`TraceBuilder`](interleave_detector::TraceBuilder)). Running a scenario analyses its trace
-//! with the detector. When the harness lands, scenario bodies become closures explored under
-//! many schedules; names, categories and expectations stay.
+//! is asserted), and the programs the benchmarks compare with raw shuttle and loom.
 //!
 //! # Examples
 //!
 //! ```
-//! use interleave_scenarios::{catalog, Expected};
-//! use interleave_detector::Kind;
+//! use interleave::Kind;
+//! use interleave_scenarios::Expected;
 //!
 //! let scenario = interleave_scenarios::find("lock-order/ab-ba").unwrap();
 //! assert_eq!(scenario.expected, Expected::Finds(Kind::PotentialDeadlock));
-//! let outcome = scenario.run();
+//! let outcome = scenario.run_with(scenario.config().write_artifact(false));
 //! assert!(outcome.as_expected);
-//! assert!(catalog().iter().all(|s| s.run().as_expected));
+//! assert_eq!(outcome.report.failing_execution, Some(1));
 //! ```
 
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
-#![forbid(unsafe_code)]
 
 mod catalog;
 mod scenario;

@@ -1,38 +1,56 @@
 //! What a scenario is and what running it gives.
 
 use std::fmt;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
-use interleave_detector::{DetectorConfig, Finding, Kind, Trace, TraceError};
+use interleave::{Config, Kind, Report};
 
 /// The family of bugs a scenario belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Category {
-    /// Lock-order cycles that some schedule can deadlock.
+    /// Lock-order cycles: AB-BA, N-way, hold-and-wait, read-write-read.
     LockOrder,
-    /// Deadlocks that happened in the recorded execution.
-    Deadlock,
-    /// Condition-variable misuse.
+    /// Rust guard lifetimes: a guard kept alive by a `match`/`if let` scrutinee, and the like.
+    GuardLifetime,
+    /// Condition-variable misuse: lost wakeups, `if` for `while`, wrong predicate, notify_one.
     Condvar,
-    /// Data races: unsynchronised or wrongly ordered accesses.
-    Race,
+    /// Channels: rendezvous with no partner, full channels, joins on blocked receivers.
+    Channel,
+    /// Atomicity and ordering: check-then-act, lost updates, Relaxed publication, teardown.
+    Atomicity,
+    /// Thread pools and work queues: FIFO and LIFO, shutdown and sentinels.
+    Pool,
+    /// Threads that keep running without progress.
+    Livelock,
+    /// Timeouts in virtual time.
+    Timeout,
 }
 
 impl Category {
     /// Every category, in catalog order.
-    pub const ALL: [Category; 4] = [
+    pub const ALL: [Category; 8] = [
         Category::LockOrder,
-        Category::Deadlock,
+        Category::GuardLifetime,
         Category::Condvar,
-        Category::Race,
+        Category::Channel,
+        Category::Atomicity,
+        Category::Pool,
+        Category::Livelock,
+        Category::Timeout,
     ];
 
     /// The category's name, as the CLI takes it (`lock-order`).
     pub fn name(self) -> &'static str {
         match self {
             Category::LockOrder => "lock-order",
-            Category::Deadlock => "deadlock",
+            Category::GuardLifetime => "guard-lifetime",
             Category::Condvar => "condvar",
-            Category::Race => "race",
+            Category::Channel => "channel",
+            Category::Atomicity => "atomicity",
+            Category::Pool => "pool",
+            Category::Livelock => "livelock",
+            Category::Timeout => "timeout",
         }
     }
 }
@@ -46,9 +64,9 @@ impl fmt::Display for Category {
 /// What running a scenario must give.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expected {
-    /// No finding at all.
+    /// No finding at all, over the scenario's whole budget.
     Clean,
-    /// At least one finding of this kind.
+    /// A finding of this kind within the scenario's budget.
     Finds(Kind),
 }
 
@@ -61,7 +79,8 @@ impl fmt::Display for Expected {
     }
 }
 
-/// One catalog entry.
+/// One catalog entry: a program written with interleave's primitives, and what exploring it
+/// must give.
 #[derive(Clone, Copy)]
 pub struct Scenario {
     /// Stable name, `category/pattern` (`lock-order/ab-ba`).
@@ -70,11 +89,17 @@ pub struct Scenario {
     pub category: Category,
     /// One line saying what it does.
     pub description: &'static str,
-    /// What running it must give.
+    /// The pattern, and the study, benchmark or real bug it comes from.
+    pub source: &'static str,
+    /// What exploring it must give.
     pub expected: Expected,
-    /// The fixed twin of a bug (or the bug of a fix).
+    /// A bug is found within this many executions under the default strategy (PCT depth 3,
+    /// seeded by the scenario's name); a fixed twin stays clean over this many (at least 1,000).
+    pub budget: u64,
+    /// The fixed twin of a bug, or the bug a twin fixes.
     pub twin: Option<&'static str>,
-    pub(crate) trace: fn() -> Trace,
+    /// The scenario itself.
+    pub body: fn(),
 }
 
 impl fmt::Debug for Scenario {
@@ -83,6 +108,7 @@ impl fmt::Debug for Scenario {
             .field("name", &self.name)
             .field("category", &self.category)
             .field("expected", &self.expected)
+            .field("budget", &self.budget)
             .finish_non_exhaustive()
     }
 }
@@ -90,53 +116,80 @@ impl fmt::Debug for Scenario {
 /// What running a scenario gave.
 #[derive(Clone, Debug)]
 pub struct Outcome {
-    /// Every finding, in the order they were made.
-    pub findings: Vec<Finding>,
-    /// Executions analysed.
-    pub executions: u64,
-    /// Events analysed.
-    pub events: u64,
-    /// Whether the findings match the expectation.
+    /// The check's report.
+    pub report: Report,
+    /// Whether it matches the expectation.
     pub as_expected: bool,
+    /// Wall-clock time of the check (for display only: never part of an artifact).
+    pub elapsed: Duration,
 }
 
 impl Outcome {
-    /// The kind that best sums up the outcome: the expected kind if it was found, else the
-    /// first finding's kind; `None` when clean.
+    /// The kind that sums up the outcome: the expected kind if it was found, else the first
+    /// finding's kind; `None` when clean.
     pub fn found(&self, expected: Expected) -> Option<Kind> {
+        let kinds = || self.report.findings.iter().map(|f| f.kind());
         if let Expected::Finds(kind) = expected {
-            if self.findings.iter().any(|f| f.kind == kind) {
+            if kinds().any(|k| k == kind) {
                 return Some(kind);
             }
         }
-        self.findings.first().map(|f| f.kind)
+        kinds().next()
     }
 }
 
 impl Scenario {
-    /// The recorded events of the scenario.
-    pub fn trace(&self) -> Trace {
-        (self.trace)()
+    /// The default configuration for this scenario: PCT depth 3 over its budget, named after
+    /// it (so its seed is derived from its name), artifacts marked for `interleave replay`.
+    pub fn config(&self) -> Config {
+        Config::default()
+            .executions(self.budget)
+            .catalog_scenario(self.name)
     }
 
-    /// Analyses the scenario's trace with the default detector.
+    /// Explores the scenario with [`config`](Self::config).
     pub fn run(&self) -> Outcome {
-        self.try_run()
-            .unwrap_or_else(|e| panic!("catalog scenario {} has a malformed trace: {e}", self.name))
+        self.run_with(self.config())
     }
 
-    fn try_run(&self) -> Result<Outcome, TraceError> {
-        let trace = self.trace();
-        let findings = trace.analyze(DetectorConfig::default())?;
+    /// Explores the scenario with another configuration (the CLI's `--strategy`, `--seed`, …).
+    ///
+    /// # Panics
+    ///
+    /// If the harness cannot explore at all (an invalid `INTERLEAVE_*` variable, say); see
+    /// [`try_run_with`](Self::try_run_with).
+    pub fn run_with(&self, config: Config) -> Outcome {
+        self.try_run_with(config)
+            .unwrap_or_else(|error| panic!("interleave: {error}"))
+    }
+
+    /// Explores the scenario with another configuration.
+    ///
+    /// # Errors
+    ///
+    /// What keeps the harness from exploring: an invalid `INTERLEAVE_*` variable, an internal
+    /// error.
+    pub fn try_run_with(&self, config: Config) -> Result<Outcome, interleave::Error> {
+        let start = Instant::now();
+        let report = config.try_explore(self.body)?;
+        let elapsed = start.elapsed();
         let as_expected = match self.expected {
-            Expected::Clean => findings.is_empty(),
-            Expected::Finds(kind) => findings.iter().any(|f| f.kind == kind),
+            Expected::Clean => report.is_clean(),
+            Expected::Finds(kind) => report.findings.iter().any(|f| f.kind() == kind),
         };
         Ok(Outcome {
-            executions: trace.executions.len() as u64,
-            events: trace.executions.iter().map(|e| e.events.len() as u64).sum(),
-            findings,
+            report,
             as_expected,
+            elapsed,
         })
+    }
+
+    /// Replays an artifact of this scenario.
+    ///
+    /// # Errors
+    ///
+    /// The artifact cannot be read, or its schedule no longer fits the scenario.
+    pub fn replay(&self, artifact: &Path) -> Result<Report, interleave::Error> {
+        interleave::replay(artifact, self.body)
     }
 }

@@ -60,7 +60,7 @@ pub(crate) fn block_current(site: &Site) {
         }
         let me = c.current;
         while !c.others_runnable() {
-            match c.fire_next_timer(site, false) {
+            match c.fire_next_timer(false) {
                 Some((thread, _)) if thread == me => return Blocking::Return,
                 Some((_, Some(task))) => {
                     c.emit(EventKind::Block, site.clone());
@@ -172,8 +172,7 @@ pub(crate) fn exit_current() {
     }
     let woken = with(|c| {
         if c.stop.is_none() && c.others_alive() && !c.others_runnable() {
-            c.fire_next_timer(&Site::unknown(), false)
-                .and_then(|(_, task)| task)
+            c.fire_next_timer(false).and_then(|(_, task)| task)
         } else {
             None
         }

@@ -20,6 +20,8 @@ pub(crate) struct Timer {
     pub(crate) thread: ThreadId,
     pub(crate) deadline_ns: u64,
     pub(crate) object: ObjectId,
+    /// Where the timed wait is: the fire is reported there, as the owner's event.
+    pub(crate) site: Site,
 }
 
 /// `now + duration` in nanoseconds, saturating (a wait of `Duration::MAX` never times out in
@@ -54,6 +56,7 @@ impl Context {
             thread,
             deadline_ns,
             object,
+            site: site.clone(),
         });
     }
 
@@ -64,13 +67,11 @@ impl Context {
 
     /// Fires the next timer: time jumps to its deadline, its thread is told and becomes
     /// runnable. Returns that thread and, if it was blocked, its engine task to wake.
-    pub(crate) fn fire_next_timer(
-        &mut self,
-        site: &Site,
-        early: bool,
-    ) -> Option<(ThreadId, Option<usize>)> {
+    pub(crate) fn fire_next_timer(&mut self, early: bool) -> Option<(ThreadId, Option<usize>)> {
         let index = self.next_timer()?;
         let timer = self.timers.remove(index);
+        // The advance and the fire are the timer owner's events, at its wait.
+        let running = std::mem::replace(&mut self.current, timer.thread);
         if timer.deadline_ns > self.now_ns {
             self.now_ns = timer.deadline_ns;
             self.emit(
@@ -78,15 +79,16 @@ impl Context {
                     now_ns: self.now_ns,
                     early,
                 },
-                site.clone(),
+                timer.site.clone(),
             );
         }
         self.emit(
             EventKind::TimerFire {
                 timer: timer.object,
             },
-            site.clone(),
+            timer.site,
         );
+        self.current = running;
         let slot = self.thread_mut(timer.thread);
         slot.timer_fired = true;
         let task = std::mem::replace(&mut slot.blocked, false).then_some(slot.task);
@@ -154,7 +156,7 @@ pub(crate) fn maybe_fire_early() {
     };
     let fire = scheduler.borrow_mut().fire_early();
     if fire {
-        let woken = with(|c| c.fire_next_timer(&Site::unknown(), true)).flatten();
+        let woken = with(|c| c.fire_next_timer(true)).flatten();
         if let Some((_, task)) = woken {
             wake_task(task);
         }

@@ -4,17 +4,19 @@ use super::{Decision, Schedule, Strategy};
 
 #[derive(Debug)]
 pub(crate) struct ReplayStrategy {
+    /// The schedules of the executions to replay, in order; the current one first.
+    pending: std::collections::VecDeque<Schedule>,
     schedule: Schedule,
     position: usize,
-    done: bool,
 }
 
 impl ReplayStrategy {
-    pub(crate) fn new(schedule: Schedule) -> Self {
+    /// Replays `schedules`, one execution each, in order.
+    pub(crate) fn new(schedules: Vec<Schedule>) -> Self {
         ReplayStrategy {
-            schedule,
+            pending: schedules.into(),
+            schedule: Schedule::default(),
             position: 0,
-            done: false,
         }
     }
 
@@ -32,8 +34,14 @@ fn threads(runnable: &[u32]) -> String {
 
 impl Strategy for ReplayStrategy {
     fn next_execution(&mut self) -> bool {
-        // One execution: the recorded one.
-        !std::mem::replace(&mut self.done, true)
+        match self.pending.pop_front() {
+            Some(schedule) => {
+                self.schedule = schedule;
+                self.position = 0;
+                true
+            }
+            None => false,
+        }
     }
 
     fn choose(&mut self, runnable: &[u32], _: Option<u32>, _: bool) -> Result<usize, String> {

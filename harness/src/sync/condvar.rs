@@ -186,6 +186,9 @@ impl Condvar {
         let condvar = self.object(&site).unwrap_or_else(|| {
             panic!("interleave: Condvar::wait outside an interleave execution would block forever")
         });
+        // The wait is an operation like any other: another thread may act just before it (a
+        // notification right after a check made outside the mutex is the classic lost wakeup).
+        rt::switch();
         let me = rt::current_thread();
         // From here to the wait's event there is no scheduling point: releasing the mutex and
         // joining the queue are one step, so no notification can slip in between.

@@ -1,173 +1,318 @@
 //! Lock-order cycles: schedules that *can* deadlock, predicted from executions that did not.
+//!
+//! Each bug here is reported as a potential deadlock by the first execution that takes every
+//! edge of the cycle, whatever the interleaving; the realized deadlock needs a precise one.
 
-use interleave_detector::{Kind, ObjectClass, Trace, TraceBuilder};
+use std::collections::HashMap;
 
+use interleave::sync::{Arc, Mutex, RwLock};
+use interleave::Kind;
+
+use super::spawn;
 use crate::scenario::{Category, Expected, Scenario};
 
 pub(super) fn scenarios() -> Vec<Scenario> {
-    let bug = Expected::Finds(Kind::PotentialDeadlock);
     vec![
         Scenario {
             name: "lock-order/ab-ba",
             category: Category::LockOrder,
-            description: "two threads take two mutexes in opposite orders, one after the other",
-            expected: bug,
+            description: "two threads take two mutexes in opposite orders",
+            source: "the classic AB-BA deadlock (SCTBench `deadlock01`; GoKer's most common blocking bug shape)",
+            expected: Expected::Finds(Kind::PotentialDeadlock),
+            budget: 1,
             twin: Some("lock-order/ab-ba-fixed"),
-            trace: ab_ba::<false>,
+            body: ab_ba::<false>,
         },
         Scenario {
             name: "lock-order/ab-ba-fixed",
             category: Category::LockOrder,
             description: "both threads take the two mutexes in the same order",
+            source: "the fix: one global lock order",
             expected: Expected::Clean,
+            budget: 1_000,
             twin: Some("lock-order/ab-ba"),
-            trace: ab_ba::<true>,
-        },
-        Scenario {
-            name: "lock-order/ab-ba-gated",
-            category: Category::LockOrder,
-            description: "opposite orders, but always under a common gate mutex: cannot deadlock",
-            expected: Expected::Clean,
-            twin: None,
-            trace: ab_ba_gated,
-        },
-        Scenario {
-            name: "lock-order/ab-ba-before-spawn",
-            category: Category::LockOrder,
-            description:
-                "main takes a→b before spawning the thread that takes b→a: ordered by spawn",
-            expected: Expected::Clean,
-            twin: None,
-            trace: ab_ba_before_spawn,
+            body: ab_ba::<true>,
         },
         Scenario {
             name: "lock-order/dining-philosophers",
             category: Category::LockOrder,
-            description: "three philosophers each take their left fork, then their right",
-            expected: bug,
-            twin: Some("lock-order/dining-philosophers-ordered"),
-            trace: philosophers::<false>,
+            description: "five philosophers each take their left fork, then their right: a 5-way cycle",
+            source: "Dijkstra's dining philosophers (SCTBench `CS.din_phil*`): an N-way lock-order cycle",
+            expected: Expected::Finds(Kind::PotentialDeadlock),
+            budget: 1,
+            twin: Some("lock-order/dining-philosophers-fixed"),
+            body: dining_philosophers::<false>,
         },
         Scenario {
-            name: "lock-order/dining-philosophers-ordered",
+            name: "lock-order/dining-philosophers-fixed",
             category: Category::LockOrder,
-            description: "the last philosopher takes the lower-numbered fork first",
+            description: "every philosopher takes the lower-numbered fork first",
+            source: "the fix: Dijkstra's resource hierarchy (one global fork order)",
             expected: Expected::Clean,
+            budget: 1_000,
             twin: Some("lock-order/dining-philosophers"),
-            trace: philosophers::<true>,
+            body: dining_philosophers::<true>,
         },
         Scenario {
-            name: "lock-order/rwlock-readers-and-writers",
+            name: "lock-order/hold-and-wait-helper",
             category: Category::LockOrder,
-            description: "readers take two RwLocks in opposite orders while writers queue on both",
-            expected: bug,
-            twin: Some("lock-order/rwlock-readers-only"),
-            trace: rwlocks::<true>,
+            description: "a sale logs through a helper while holding the stock lock; an audit reads the stock through a helper while holding the log",
+            source: "hold-and-wait where the second lock hides in a callee, the usual shape of GoKer's AB-BA bugs and of the conflicting-lock deadlocks of Qin et al., PLDI 2020",
+            expected: Expected::Finds(Kind::PotentialDeadlock),
+            budget: 1,
+            twin: Some("lock-order/hold-and-wait-helper-fixed"),
+            body: hold_and_wait_helper::<false>,
         },
         Scenario {
-            name: "lock-order/rwlock-readers-only",
+            name: "lock-order/hold-and-wait-helper-fixed",
             category: Category::LockOrder,
-            description: "the same read orders with no writer: readers never block each other",
+            description: "the audit takes the stock lock, then the log, as the sale does",
+            source: "the fix: one lock order, including the locks taken inside helpers",
             expected: Expected::Clean,
-            twin: Some("lock-order/rwlock-readers-and-writers"),
-            trace: rwlocks::<false>,
+            budget: 1_000,
+            twin: Some("lock-order/hold-and-wait-helper"),
+            body: hold_and_wait_helper::<true>,
+        },
+        Scenario {
+            name: "lock-order/read-write-read",
+            category: Category::LockOrder,
+            description: "a router read-locks the route table twice while an admin thread can queue a write",
+            source: "GoKer's RWR deadlock (e.g. kubernetes#58107): a recursive read lock blocks behind a queued writer, which waits for the first read",
+            expected: Expected::Finds(Kind::PotentialDeadlock),
+            budget: 15,
+            twin: Some("lock-order/read-write-read-fixed"),
+            body: read_write_read::<false>,
+        },
+        Scenario {
+            name: "lock-order/read-write-read-fixed",
+            category: Category::LockOrder,
+            description: "the router passes the guard it holds to the helper instead of locking again",
+            source: "the fix: take the read lock once per operation",
+            expected: Expected::Clean,
+            budget: 1_000,
+            twin: Some("lock-order/read-write-read"),
+            body: read_write_read::<true>,
+        },
+        Scenario {
+            name: "lock-order/transfer-by-argument",
+            category: Category::LockOrder,
+            description: "transfer(from, to) locks `from` then `to`; two opposite transfers run at once",
+            source: "the dynamic lock-order deadlock (Goetz et al., Java Concurrency in Practice §10.1.2): the order comes from the arguments",
+            expected: Expected::Finds(Kind::PotentialDeadlock),
+            budget: 1,
+            twin: Some("lock-order/transfer-by-argument-fixed"),
+            body: transfer_by_argument::<false>,
+        },
+        Scenario {
+            name: "lock-order/transfer-by-argument-fixed",
+            category: Category::LockOrder,
+            description: "transfer locks the account with the lower id first, whatever the direction",
+            source: "the fix: order the locks by a stable key (account id)",
+            expected: Expected::Clean,
+            budget: 1_000,
+            twin: Some("lock-order/transfer-by-argument"),
+            body: transfer_by_argument::<true>,
         },
     ]
 }
 
-fn ab_ba<const FIXED: bool>() -> Trace {
-    let mut t = TraceBuilder::new();
-    let main = t.main();
-    let accounts = t.named(main, ObjectClass::Mutex, "accounts");
-    let ledger = t.named(main, ObjectClass::Mutex, "ledger");
-    let transfer = t.spawn_named(main, "transfer");
-    let audit = t.spawn_named(main, "audit");
-    t.lock(transfer, accounts).lock(transfer, ledger);
-    t.unlock(transfer, ledger)
-        .unlock(transfer, accounts)
-        .exit(transfer);
-    if FIXED {
-        t.lock(audit, accounts).lock(audit, ledger);
-        t.unlock(audit, ledger).unlock(audit, accounts).exit(audit);
-    } else {
-        t.lock(audit, ledger).lock(audit, accounts);
-        t.unlock(audit, accounts).unlock(audit, ledger).exit(audit);
-    }
-    t.join(main, transfer).join(main, audit);
-    t.into_trace()
-}
-
-fn ab_ba_gated() -> Trace {
-    let mut t = TraceBuilder::new();
-    let main = t.main();
-    let gate = t.named(main, ObjectClass::Mutex, "gate");
-    let a = t.named(main, ObjectClass::Mutex, "a");
-    let b = t.named(main, ObjectClass::Mutex, "b");
-    let t1 = t.spawn(main);
-    let t2 = t.spawn(main);
-    t.lock(t1, gate).lock(t1, a).lock(t1, b);
-    t.unlock(t1, b).unlock(t1, a).unlock(t1, gate).exit(t1);
-    t.lock(t2, gate).lock(t2, b).lock(t2, a);
-    t.unlock(t2, a).unlock(t2, b).unlock(t2, gate).exit(t2);
-    t.join(main, t1).join(main, t2);
-    t.into_trace()
-}
-
-fn ab_ba_before_spawn() -> Trace {
-    let mut t = TraceBuilder::new();
-    let main = t.main();
-    let a = t.named(main, ObjectClass::Mutex, "a");
-    let b = t.named(main, ObjectClass::Mutex, "b");
-    t.lock(main, a)
-        .lock(main, b)
-        .unlock(main, b)
-        .unlock(main, a);
-    let worker = t.spawn(main);
-    t.lock(worker, b).lock(worker, a);
-    t.unlock(worker, a).unlock(worker, b).exit(worker);
-    t.join(main, worker);
-    t.into_trace()
-}
-
-fn philosophers<const ORDERED: bool>() -> Trace {
-    let mut t = TraceBuilder::new();
-    let main = t.main();
-    let forks = [
-        t.named(main, ObjectClass::Mutex, "fork0"),
-        t.named(main, ObjectClass::Mutex, "fork1"),
-        t.named(main, ObjectClass::Mutex, "fork2"),
-    ];
-    let philosophers = [t.spawn(main), t.spawn(main), t.spawn(main)];
-    for (i, &p) in philosophers.iter().enumerate() {
-        let (mut first, mut second) = (i, (i + 1) % 3);
-        if ORDERED && first > second {
-            std::mem::swap(&mut first, &mut second);
+/// AB-BA (SCTBench `deadlock01`; the most common blocking-bug shape in GoKer): `transfer` takes
+/// accounts then ledger, `audit` takes ledger then accounts. Reported as a potential deadlock by the
+/// first execution, deadlocked or not. `FIXED`: both take accounts first.
+fn ab_ba<const FIXED: bool>() {
+    let accounts = Arc::new(Mutex::new(100));
+    let ledger = Arc::new(Mutex::new(Vec::<i32>::new()));
+    let (a, l) = (Arc::clone(&accounts), Arc::clone(&ledger));
+    let transfer = spawn("transfer", move || {
+        let mut balance = a.lock().unwrap();
+        *balance -= 10;
+        l.lock().unwrap().push(-10);
+    });
+    let audit = spawn("audit", move || {
+        if FIXED {
+            let balance = accounts.lock().unwrap();
+            let entries = ledger.lock().unwrap();
+            assert_eq!(*balance - entries.iter().sum::<i32>(), 100);
+        } else {
+            let entries = ledger.lock().unwrap();
+            let balance = accounts.lock().unwrap();
+            assert_eq!(*balance - entries.iter().sum::<i32>(), 100);
         }
-        t.lock(p, forks[first]).lock(p, forks[second]);
-        t.unlock(p, forks[second]).unlock(p, forks[first]).exit(p);
-    }
-    for p in philosophers {
-        t.join(main, p);
-    }
-    t.into_trace()
+    });
+    transfer.join().unwrap();
+    audit.join().unwrap();
 }
 
-fn rwlocks<const WRITERS: bool>() -> Trace {
-    let mut t = TraceBuilder::new();
-    let main = t.main();
-    let config = t.named(main, ObjectClass::RwLock, "config");
-    let routes = t.named(main, ObjectClass::RwLock, "routes");
-    let r1 = t.spawn(main);
-    let r2 = t.spawn(main);
-    t.read(r1, config).read(r1, routes);
-    t.unlock(r1, routes).unlock(r1, config).exit(r1);
-    t.read(r2, routes).read(r2, config);
-    t.unlock(r2, config).unlock(r2, routes).exit(r2);
-    if WRITERS {
-        let w1 = t.spawn_named(main, "reload-config");
-        let w2 = t.spawn_named(main, "reload-routes");
-        t.lock(w1, config).unlock(w1, config).exit(w1);
-        t.lock(w2, routes).unlock(w2, routes).exit(w2);
+const PHILOSOPHERS: usize = 5;
+
+/// Dining philosophers (Dijkstra; SCTBench `CS.din_phil*`), an N-way lock-order cycle:
+/// philosopher `i` needs forks `i` and `i + 1 (mod 5)` and takes the left one first. The cycle has
+/// five edges from five threads; the realized deadlock needs all five to hold their left fork at
+/// once. `FIXED`: Dijkstra's resource hierarchy, the lower-numbered fork first.
+fn dining_philosophers<const FIXED: bool>() {
+    let forks: Arc<Vec<Mutex<u32>>> = Arc::new((0..PHILOSOPHERS).map(|_| Mutex::new(0)).collect());
+    let philosophers: Vec<_> = (0..PHILOSOPHERS)
+        .map(|i| {
+            let forks = Arc::clone(&forks);
+            spawn(&format!("philosopher-{i}"), move || {
+                let (left, right) = (i, (i + 1) % PHILOSOPHERS);
+                let (first, second) = if FIXED {
+                    (left.min(right), left.max(right))
+                } else {
+                    (left, right)
+                };
+                let mut first = forks[first].lock().unwrap();
+                let mut second = forks[second].lock().unwrap();
+                *first += 1;
+                *second += 1;
+            })
+        })
+        .collect();
+    for philosopher in philosophers {
+        philosopher.join().unwrap();
     }
-    t.into_trace()
+    let meals: u32 = forks.iter().map(|fork| *fork.lock().unwrap()).sum();
+    assert_eq!(meals, 2 * PHILOSOPHERS as u32, "every meal uses two forks");
+}
+
+/// A shop's stock and its audit log, each behind its own lock.
+struct Inventory {
+    stock: Mutex<u32>,
+    log: Mutex<Vec<String>>,
+}
+
+impl Inventory {
+    fn record(&self, entry: String) {
+        self.log.lock().unwrap().push(entry);
+    }
+
+    fn stock_level(&self) -> u32 {
+        *self.stock.lock().unwrap()
+    }
+
+    /// Sells one item and logs it, holding `stock` so that the log never lags the stock.
+    fn sell(&self) {
+        let mut stock = self.stock.lock().unwrap();
+        *stock -= 1;
+        self.record(format!("sold 1, {} left", *stock));
+    }
+
+    /// Checks the log against the stock. The bug holds the log while reading the stock through
+    /// a helper: the opposite order to `sell`.
+    fn audit<const FIXED: bool>(&self) {
+        let (level, entries) = if FIXED {
+            let stock = self.stock.lock().unwrap();
+            let log = self.log.lock().unwrap();
+            (*stock, log.len())
+        } else {
+            let log = self.log.lock().unwrap();
+            (self.stock_level(), log.len())
+        };
+        assert_eq!(level as usize + entries, 3, "stock and log disagree");
+    }
+}
+
+/// Hold-and-wait through a helper (the conflicting-lock deadlocks of Qin et al., PLDI 2020;
+/// GoKer's AB-BA bugs mostly look like this): `sell` logs through `record` while holding `stock`,
+/// `audit` reads the stock through `stock_level` while holding `log`. Neither function names
+/// both locks. `FIXED`: the audit takes stock, then log, like the sale.
+fn hold_and_wait_helper<const FIXED: bool>() {
+    let shop = Arc::new(Inventory {
+        stock: Mutex::new(3),
+        log: Mutex::new(Vec::new()),
+    });
+    let s = Arc::clone(&shop);
+    let checkout = spawn("checkout", move || s.sell());
+    let s = Arc::clone(&shop);
+    let auditor = spawn("auditor", move || s.audit::<FIXED>());
+    checkout.join().unwrap();
+    auditor.join().unwrap();
+    assert_eq!(shop.stock_level(), 2);
+}
+
+/// A router's table, read-locked per request; an admin thread adds routes.
+struct Router {
+    routes: RwLock<HashMap<&'static str, u16>>,
+}
+
+impl Router {
+    /// The backend for `path`, else the default one. The bug looks the default up with a
+    /// second read lock while the first is still held.
+    fn backend<const FIXED: bool>(&self, path: &str) -> u16 {
+        let routes = self.routes.read().unwrap();
+        match routes.get(path) {
+            Some(&port) => port,
+            None if FIXED => Self::default_in(&routes),
+            None => self.default_backend(),
+        }
+    }
+
+    fn default_backend(&self) -> u16 {
+        Self::default_in(&self.routes.read().unwrap())
+    }
+
+    fn default_in(routes: &HashMap<&'static str, u16>) -> u16 {
+        routes.get("/").copied().unwrap_or(80)
+    }
+}
+
+/// Read-write-read (GoKer's RWR deadlocks, e.g. kubernetes#58107): on a miss the router's
+/// request re-reads the route table through `default_backend` while its first read guard lives. If
+/// the admin's write queues in between, the second read waits behind the writer (interleave's
+/// `RwLock` is writer-preferring, as std's on Linux), which waits for the first read. Reported as a
+/// potential deadlock once an execution takes the recursive read and some execution writes.
+/// `FIXED`: the default is looked up in the guard already held.
+fn read_write_read<const FIXED: bool>() {
+    let router = Arc::new(Router {
+        routes: RwLock::new(HashMap::from([("/", 8080)])),
+    });
+    let r = Arc::clone(&router);
+    let request = spawn("request", move || r.backend::<FIXED>("/api"));
+    let r = Arc::clone(&router);
+    let admin = spawn("admin", move || {
+        r.routes.write().unwrap().insert("/api", 9090);
+    });
+    let port = request.join().unwrap();
+    admin.join().unwrap();
+    assert!(port == 8080 || port == 9090, "routed to {port}");
+}
+
+/// A bank account; `id` is the stable key the fix orders locks by.
+struct Account {
+    id: u32,
+    balance: Mutex<i64>,
+}
+
+fn transfer<const FIXED: bool>(from: &Account, to: &Account, amount: i64) {
+    let (mut debit, mut credit) = if FIXED && from.id > to.id {
+        let credit = to.balance.lock().unwrap();
+        (from.balance.lock().unwrap(), credit)
+    } else {
+        let debit = from.balance.lock().unwrap();
+        (debit, to.balance.lock().unwrap())
+    };
+    *debit -= amount;
+    *credit += amount;
+}
+
+/// Dynamic lock order (Goetz et al., *Java Concurrency in Practice* §10.1.2): `transfer(from, to)`
+/// locks `from` then `to`, so the order comes from the arguments and two opposite transfers form
+/// an AB-BA cycle. `FIXED`: lock by account id.
+fn transfer_by_argument<const FIXED: bool>() {
+    let alice = Arc::new(Account {
+        id: 1,
+        balance: Mutex::new(100),
+    });
+    let bob = Arc::new(Account {
+        id: 2,
+        balance: Mutex::new(50),
+    });
+    let (a, b) = (Arc::clone(&alice), Arc::clone(&bob));
+    let pay_bob = spawn("alice-pays-bob", move || transfer::<FIXED>(&a, &b, 30));
+    let (a, b) = (Arc::clone(&alice), Arc::clone(&bob));
+    let refund = spawn("bob-refunds-alice", move || transfer::<FIXED>(&b, &a, 10));
+    pay_bob.join().unwrap();
+    refund.join().unwrap();
+    let total = *alice.balance.lock().unwrap() + *bob.balance.lock().unwrap();
+    assert_eq!(total, 150, "money was created or destroyed");
 }

@@ -1,9 +1,17 @@
-//! The catalog's entries, one file per category.
+//! The catalog's entries, one file per category. Each bug is followed by its fixed twin; most
+//! pairs share one body with a `FIXED` const parameter, so the twin differs from the bug only
+//! where the fix is.
 
+mod atomicity;
+mod channel;
 mod condvar;
-mod deadlock;
+mod guard_lifetime;
+mod livelock;
 mod lock_order;
-mod race;
+mod pool;
+mod timeout;
+
+use interleave::thread::{Builder, JoinHandle};
 
 use crate::scenario::Scenario;
 
@@ -11,8 +19,25 @@ use crate::scenario::Scenario;
 pub fn catalog() -> Vec<Scenario> {
     let mut all = Vec::new();
     all.extend(lock_order::scenarios());
-    all.extend(deadlock::scenarios());
+    all.extend(guard_lifetime::scenarios());
     all.extend(condvar::scenarios());
-    all.extend(race::scenarios());
+    all.extend(channel::scenarios());
+    all.extend(atomicity::scenarios());
+    all.extend(pool::scenarios());
+    all.extend(livelock::scenarios());
+    all.extend(timeout::scenarios());
     all
+}
+
+/// Spawns a named thread (the name is what reports show), as `thread::Builder` does.
+#[track_caller]
+fn spawn<T, F>(name: &str, f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    Builder::new()
+        .name(name.to_owned())
+        .spawn(f)
+        .expect("interleave never fails to spawn")
 }

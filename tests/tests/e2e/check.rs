@@ -496,3 +496,69 @@ fn a_prediction_does_not_end_the_execution_so_a_later_panic_is_reported_too() {
     assert_eq!(kinds(&report), [Kind::PotentialDeadlock, Kind::Panic]);
     assert_eq!(report.failing_execution, Some(1));
 }
+
+/// Which order each thread takes two locks in depends on a race with main's store, so the two
+/// edges of the cycle are usually seen in different executions.
+fn orders_depend_on_a_race() {
+    use interleave::sync::atomic::{AtomicUsize, Ordering};
+    let x = Arc::new(AtomicUsize::new(0));
+    let (a, b) = (Arc::new(Mutex::new(())), Arc::new(Mutex::new(())));
+    let spawn = |first: &Arc<Mutex<()>>, second: &Arc<Mutex<()>>, when: usize| {
+        let (x, first, second) = (Arc::clone(&x), Arc::clone(first), Arc::clone(second));
+        thread::spawn(move || {
+            if x.load(Ordering::SeqCst) == when {
+                let _first = first.lock().unwrap();
+                let _second = second.lock().unwrap();
+            }
+        })
+    };
+    let t2 = spawn(&a, &b, 1);
+    let t3 = spawn(&b, &a, 0);
+    x.store(1, Ordering::SeqCst);
+    t2.join().unwrap();
+    t3.join().unwrap();
+}
+
+#[test]
+fn a_cycle_seen_across_executions_replays_with_the_executions_it_cites() {
+    let dir = child::temp_dir("prior");
+    let mut checked = 0;
+    for seed in 0..20 {
+        let report = Config::random(200)
+            .seed(seed)
+            .artifact_dir(&dir)
+            .explore(orders_depend_on_a_race);
+        // The cycle first; the same execution may also deadlock for real.
+        assert_eq!(kinds(&report)[0], Kind::PotentialDeadlock, "seed {seed}");
+        let path = report.artifact.clone().unwrap();
+        let artifact = interleave::Artifact::read(&path).unwrap();
+        let Detail::LockCycle { edges } = &report.findings[0].detail else {
+            panic!("{report}")
+        };
+        let mut cited: Vec<u64> = edges.iter().map(|e| e.execution).collect();
+        cited.sort_unstable();
+        cited.dedup();
+        let prior: Vec<u64> = artifact.prior.iter().map(|p| p.execution).collect();
+        let earlier: Vec<u64> = cited
+            .into_iter()
+            .filter(|&e| e != artifact.execution)
+            .collect();
+        assert_eq!(
+            prior, earlier,
+            "seed {seed}: the artifact carries the cited executions"
+        );
+        let replayed = interleave::replay(&path, orders_depend_on_a_race).unwrap();
+        assert_eq!(
+            replayed.findings[0].fingerprint, report.findings[0].fingerprint,
+            "seed {seed}"
+        );
+        assert_eq!(replayed.executions, 1 + prior.len() as u64);
+        if !prior.is_empty() {
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 5,
+        "only {checked} seeds had a cycle spanning executions"
+    );
+}

@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary, one module per area.
 
 mod catalog;
+mod catalog_long;
 mod channels_atomics_cells;
 mod check;
 mod child;

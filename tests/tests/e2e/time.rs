@@ -336,41 +336,18 @@ fn a_wait_longer_than_max_block_is_a_missed_timeout() {
     assert!(fixed.is_clean(), "{fixed}");
 }
 
-/// A client sends two requests, each waiting 100ms for its response; the server answers each
-/// request with its id. If the first response comes after its timeout, the buggy client takes
-/// it as the answer to the second request (`FIXED`: responses carry the request id, and stale
-/// ones are dropped).
+/// The catalog's request/response race (`timeout/late-response`): a client sends two requests,
+/// each waiting 100ms for its answer; a response that comes after its timeout is taken as the
+/// answer to the next request. The fixed twin drops stale responses by id.
 fn request_response<const FIXED: bool>() {
-    let (request_tx, request_rx) = mpsc::channel::<u32>();
-    let (response_tx, response_rx) = mpsc::channel::<u32>();
-    let server = thread::Builder::new()
-        .name("server".into())
-        .spawn(move || {
-            for id in request_rx {
-                if response_tx.send(id).is_err() {
-                    break;
-                }
-            }
-        })
-        .unwrap();
-    for id in 1..=2 {
-        request_tx.send(id).unwrap();
-        let answer = loop {
-            match response_rx.recv_timeout(ms(100)) {
-                Ok(answer) if FIXED && answer != id => continue,
-                Ok(answer) => break Some(answer),
-                Err(_) => break None,
-            }
-        };
-        if let Some(answer) = answer {
-            assert_eq!(
-                answer, id,
-                "the answer to request {id} is for request {answer}"
-            );
-        }
-    }
-    drop(request_tx);
-    server.join().unwrap();
+    let name = if FIXED {
+        "timeout/late-response-fixed"
+    } else {
+        "timeout/late-response"
+    };
+    (interleave_scenarios::find(name)
+        .expect("in the catalog")
+        .body)();
 }
 
 #[test]

@@ -1,0 +1,361 @@
+//! The failing execution as a per-thread timeline: one lane per thread, one row per step, the
+//! locks each thread holds, virtual time where it advanced, and the steps the findings point at.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use interleave_detector::{Detail, Event, EventKind, Finding};
+use serde::Serialize;
+
+use walk::Walk;
+
+mod walk;
+
+/// A thread of the execution.
+#[derive(Debug, Serialize)]
+pub(crate) struct Lane {
+    /// Its execution-local id (0 is main).
+    pub(crate) thread: u32,
+    pub(crate) name: String,
+}
+
+/// An object of the execution, with the short alias the timeline uses for it.
+#[derive(Debug, Serialize)]
+pub(crate) struct Object {
+    /// The user's name, else `A`, `B`, … in creation order.
+    pub(crate) alias: String,
+    /// The detector's label (`mutex@lib.rs:10:13`, or the user's name).
+    pub(crate) label: String,
+    pub(crate) class: &'static str,
+    pub(crate) created_at: String,
+    pub(crate) created_by: String,
+    /// Its slot among the locks ever held (for the held-lock bars), if it was ever held.
+    #[serde(skip)]
+    pub(crate) slot: Option<usize>,
+}
+
+/// One step: one event of one thread.
+#[derive(Debug, Serialize)]
+pub(crate) struct Row {
+    pub(crate) step: u64,
+    pub(crate) thread: u32,
+    /// Index into [`Timeline::lanes`].
+    #[serde(skip)]
+    pub(crate) lane: usize,
+    pub(crate) site: String,
+    /// What happened, with objects and threads by alias and name.
+    pub(crate) text: String,
+    /// Aliases of the locks the thread holds after this event.
+    pub(crate) held: Vec<String>,
+    /// Slots of those locks.
+    #[serde(skip)]
+    pub(crate) held_slots: Vec<usize>,
+    /// A request or a wait: the text shows what the thread holds meanwhile.
+    #[serde(skip)]
+    pub(crate) waits: bool,
+    /// Virtual time after this event, in nanoseconds.
+    pub(crate) now_ns: u64,
+    /// Virtual time moved (or a timer fired) at this step.
+    pub(crate) time_advanced: bool,
+    /// What the findings say about this step (`cycle edge 1: A → B`).
+    pub(crate) marks: Vec<String>,
+    /// The event itself, as the artifact holds it.
+    pub(crate) event: EventKind,
+}
+
+/// How the lock graph draws a lock.
+#[derive(Debug, Default)]
+pub(crate) struct NodeStyle {
+    /// Shown before the label (`A · mutex@lib.rs:10:13`).
+    pub(crate) alias: Option<String>,
+    pub(crate) fill: Option<&'static str>,
+}
+
+/// The failing execution of an artifact, laid out by thread.
+#[derive(Debug, Serialize)]
+pub(crate) struct Timeline {
+    pub(crate) execution: u64,
+    pub(crate) lanes: Vec<Lane>,
+    pub(crate) objects: Vec<Object>,
+    pub(crate) rows: Vec<Row>,
+    /// The trace has virtual-time events: show a time column.
+    pub(crate) has_time: bool,
+    /// How many locks were ever held (slots of the held-lock bars).
+    #[serde(skip)]
+    pub(crate) lock_slots: usize,
+}
+
+impl Timeline {
+    /// Walks `trace` (the events of execution `execution`), keeping each thread's held locks.
+    /// Events that contradict the ones before them are shown as they are, never refused: the
+    /// timeline is for looking at whatever the artifact holds.
+    pub(crate) fn new(trace: &[Event], execution: u64, findings: &[Finding]) -> Timeline {
+        let mut walk = Walk::default();
+        for event in trace {
+            walk.event(event);
+        }
+        let mut timeline = Timeline {
+            execution,
+            lanes: walk.lanes,
+            objects: walk.objects,
+            rows: walk.rows,
+            has_time: walk.has_time,
+            lock_slots: walk.lock_slots,
+        };
+        let mut marks = marks(findings, execution, &|label| {
+            timeline.alias_of(label).to_owned()
+        });
+        for row in &mut timeline.rows {
+            row.marks = marks.remove(&row.step).unwrap_or_default();
+        }
+        timeline
+    }
+
+    /// The alias of the object whose detector label is `label`, or the label itself.
+    pub(crate) fn alias_of<'a>(&'a self, label: &'a str) -> &'a str {
+        self.objects
+            .iter()
+            .find(|o| o.label == label)
+            .map_or(label, |o| o.alias.as_str())
+    }
+
+    /// How the lock graph draws the lock labelled `label`: its alias, and its colour if a
+    /// thread of the execution held it.
+    pub(crate) fn node_style(&self, label: &str) -> NodeStyle {
+        let object = self.objects.iter().find(|o| o.label == label);
+        NodeStyle {
+            alias: object
+                .filter(|o| o.alias != o.label)
+                .map(|o| o.alias.clone()),
+            fill: object.and_then(|o| o.slot).map(colour),
+        }
+    }
+
+    /// The timeline as a text table: `step`, `time` (when virtual time is used), one column
+    /// per thread, then the findings' marks.
+    pub(crate) fn text(&self) -> String {
+        let step_width = self
+            .rows
+            .iter()
+            .map(|r| r.step.to_string().len())
+            .chain(["step".len()])
+            .max()
+            .unwrap_or(4);
+        let time_width = self
+            .rows
+            .iter()
+            .filter(|r| r.time_advanced)
+            .map(|r| virtual_time(r.now_ns).chars().count())
+            .chain(["time".len()])
+            .max()
+            .unwrap_or(4);
+        let cells: Vec<String> = self.rows.iter().map(Row::cell).collect();
+        let mut widths: Vec<usize> = self.lanes.iter().map(|l| l.name.chars().count()).collect();
+        for (row, cell) in self.rows.iter().zip(&cells) {
+            widths[row.lane] = widths[row.lane].max(cell.chars().count());
+        }
+        let mut out = String::new();
+        let mut line = format!("{:>step_width$}", "step");
+        if self.has_time {
+            let _ = write!(line, "  {:time_width$}", "time");
+        }
+        for (lane, width) in self.lanes.iter().zip(&widths) {
+            let _ = write!(line, "  {:width$}", lane.name);
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+        for (row, cell) in self.rows.iter().zip(&cells) {
+            let mut line = format!("{:>step_width$}", row.step);
+            if self.has_time {
+                let time = if row.time_advanced {
+                    virtual_time(row.now_ns)
+                } else {
+                    String::new()
+                };
+                let _ = write!(line, "  {time:time_width$}");
+            }
+            for (lane, width) in widths.iter().enumerate() {
+                let text = if lane == row.lane { cell.as_str() } else { "" };
+                let _ = write!(line, "  {text:width$}");
+            }
+            if !row.marks.is_empty() {
+                let _ = write!(line, "  ◀ {}", row.marks.join("; "));
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+        out
+    }
+}
+
+impl Row {
+    /// The text of this row's cell: the event, and the locks held while it waits.
+    pub(crate) fn cell(&self) -> String {
+        if self.waits && !self.held.is_empty() {
+            format!("{}  [{}]", self.text, self.held.join(", "))
+        } else {
+            self.text.clone()
+        }
+    }
+}
+
+/// Lock colours, by the order locks were first taken (red is kept for cycles).
+const PALETTE: [&str; 10] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+    "#7f7f7f", "#aec7e8",
+];
+
+/// The colour of the lock in held-lock slot `slot`.
+pub(crate) fn colour(slot: usize) -> &'static str {
+    PALETTE[slot % PALETTE.len()]
+}
+
+/// Virtual time as the timeline shows it: `t=0`, `t=500ns`, `t=1.5µs`, `t=10ms`, `t=2s`.
+pub(crate) fn virtual_time(ns: u64) -> String {
+    let (unit, scale) = match ns {
+        0 => return "t=0".to_owned(),
+        1..=999 => ("ns", 1.0),
+        1_000..=999_999 => ("µs", 1e3),
+        1_000_000..=999_999_999 => ("ms", 1e6),
+        _ => ("s", 1e9),
+    };
+    let value = format!("{:.3}", ns as f64 / scale);
+    let value = value.trim_end_matches('0').trim_end_matches('.');
+    format!("t={value}{unit}")
+}
+
+/// What the findings point at in execution `execution`, by step.
+fn marks(
+    findings: &[Finding],
+    execution: u64,
+    alias: &dyn Fn(&str) -> String,
+) -> BTreeMap<u64, Vec<String>> {
+    let mut marks: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    let cycles = findings
+        .iter()
+        .filter(|f| matches!(f.detail, Detail::LockCycle { .. }))
+        .count();
+    let mut cycle = 0;
+    for finding in findings {
+        let here = finding.steps.execution == execution;
+        let mut mark = |step: u64, text: String| marks.entry(step).or_default().push(text);
+        match &finding.detail {
+            Detail::LockCycle { edges, .. } => {
+                cycle += 1;
+                for (i, edge) in edges
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.execution == execution)
+                {
+                    let name = if cycles == 1 {
+                        format!("cycle edge {}", i + 1)
+                    } else {
+                        format!("cycle {cycle} edge {}", i + 1)
+                    };
+                    let from = alias(&finding.objects[edge.held].label());
+                    let to = alias(&finding.objects[edge.requested].label());
+                    mark(edge.step, format!("{name}: {from} → {to}"));
+                }
+            }
+            Detail::DataRace { first, second, .. } if here => {
+                mark(first.step, "data race: first access".to_owned());
+                mark(second.step, "data race: second access".to_owned());
+            }
+            _ if here => {
+                // Deadlocks, missed timeouts and whatever comes next: the waits they list, by
+                // their serialised form, else the step the finding was made at.
+                let detail = serde_json::to_value(&finding.detail).unwrap_or_default();
+                let waits: Vec<u64> = detail["waits"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|w| w["since_step"].as_u64())
+                    .collect();
+                let kind = finding.kind.name();
+                for &step in &waits {
+                    mark(step, format!("{kind}: waits for good"));
+                }
+                if !waits.contains(&finding.steps.last) {
+                    mark(finding.steps.last, kind.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    marks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_time_is_short() {
+        assert_eq!(virtual_time(0), "t=0");
+        assert_eq!(virtual_time(500), "t=500ns");
+        assert_eq!(virtual_time(1_500), "t=1.5µs");
+        assert_eq!(virtual_time(10_000_000), "t=10ms");
+        assert_eq!(virtual_time(2_000_000_000), "t=2s");
+        assert_eq!(virtual_time(1_234_567), "t=1.235ms");
+    }
+
+    /// Events as the artifact stores them, by their JSON (robust to fields the vocabulary
+    /// gains with defaults).
+    fn events(json: &str) -> Vec<Event> {
+        let kinds: Vec<(u32, serde_json::Value)> = serde_json::from_str(json).unwrap();
+        kinds
+            .into_iter()
+            .enumerate()
+            .map(|(i, (thread, kind))| {
+                serde_json::from_value(serde_json::json!({
+                    "step": i + 1, "thread": thread, "site": "a.rs:1:1", "kind": kind,
+                }))
+                .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_timeline_shows_lanes_held_locks_and_virtual_time() {
+        let trace = events(
+            r#"[
+            [0, {"event": "create", "object": 0, "class": "mutex", "name": "state"}],
+            [0, {"event": "create", "object": 1, "class": "rw_lock"}],
+            [0, {"event": "spawn", "child": 1, "name": "worker"}],
+            [1, {"event": "lock_request", "lock": 0, "mode": "exclusive", "attempt": "blocking"}],
+            [1, {"event": "lock_acquired", "lock": 0, "mode": "exclusive"}],
+            [1, {"event": "lock_request", "lock": 1, "mode": "shared", "attempt": "try"}],
+            [1, {"event": "lock_acquired", "lock": 1, "mode": "shared"}],
+            [0, {"event": "create", "object": 2, "class": "timer"}],
+            [0, {"event": "timer_arm", "timer": 2, "deadline_ns": 10000000}],
+            [0, {"event": "join_request", "child": 1}],
+            [1, {"event": "clock_advance", "now_ns": 10000000, "early": true}],
+            [1, {"event": "timer_fire", "timer": 2}],
+            [1, {"event": "barrier_wait", "barrier": 1, "generation": 0}],
+            [1, {"event": "lock_released", "lock": 1}],
+            [1, {"event": "lock_released", "lock": 0}],
+            [1, {"event": "exit"}]
+        ]"#,
+        );
+        let timeline = Timeline::new(&trace, 1, &[]);
+        assert_eq!(timeline.lock_slots, 2);
+        assert_eq!(timeline.rows[6].held, ["state", "A"]);
+        insta::assert_snapshot!(timeline.text(), @r"
+        step  time    main              worker
+           1          new mutex state
+           2          new rwlock A
+           3          spawn worker
+           4                            lock state
+           5                            locked state
+           6                            try_read-lock A  [state]
+           7                            read-locked A
+           8          new timer B
+           9          arm B for t=10ms
+          10          join worker
+          11  t=10ms                    clock → t=10ms (early)
+          12  t=10ms                    B fires
+          13                            barrier wait A (generation 0)  [state, A]
+          14                            unlock A
+          15                            unlock state
+          16                            exit
+        ");
+    }
+}

@@ -1,0 +1,218 @@
+//! `replay`, `explain`, `graph` and `analyze` on the artifact `run` wrote for `lock-order/ab-ba`.
+
+use std::collections::BTreeSet;
+
+use interleave::{Artifact, Rerun};
+use interleave_detector::Detail;
+
+use crate::{ab_ba, html_check, interleave, interleave_with, scratch_file};
+
+/// The artifact, edited by `edit`, written to `name`.
+pub(crate) fn edited(name: &str, edit: impl FnOnce(&mut Artifact)) -> String {
+    let mut artifact = Artifact::read(&ab_ba().artifact).unwrap();
+    edit(&mut artifact);
+    let text = serde_json::to_string_pretty(&artifact).unwrap();
+    scratch_file(name, &text).to_str().unwrap().to_owned()
+}
+
+/// Every lock-order cycle edge of the artifact, as (held, requested) labels.
+fn cycle_edges(artifact: &Artifact) -> Vec<(String, String)> {
+    let mut edges = Vec::new();
+    for finding in &artifact.findings {
+        if let Detail::LockCycle { edges: cycle, .. } = &finding.detail {
+            for edge in cycle {
+                edges.push((
+                    finding.objects[edge.held].label(),
+                    finding.objects[edge.requested].label(),
+                ));
+            }
+        }
+    }
+    edges
+}
+
+#[test]
+fn replay_reproduces_the_finding() {
+    let ab_ba = ab_ba();
+    let out = interleave(&["replay", ab_ba.path()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    insta::assert_snapshot!(ab_ba.redact(&out.stdout));
+}
+
+#[test]
+fn replaying_the_bug_on_its_fixed_twin_is_clean() {
+    // The twins have the same threads and scheduling points, so the bug's schedule fits the
+    // fix: replaying it shows that the fix holds on exactly the failing interleaving.
+    let path = edited("on-the-twin.json", |a| {
+        a.rerun = Rerun::Scenario {
+            name: "lock-order/ab-ba-fixed".to_owned(),
+        };
+    });
+    let out = interleave(&["replay", &path]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!(ab_ba().redact(&out.stdout), @r"
+    interleave: `lock-order/ab-ba` is clean after 1 executions (pct:3, seed 8162305193698385755)
+
+    not reproduced: the replay is clean; the artifact recorded potential deadlock
+    ");
+}
+
+#[test]
+fn explain_as_text() {
+    let ab_ba = ab_ba();
+    let out = interleave(&["explain", ab_ba.path()]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    insta::assert_snapshot!(ab_ba.redact(&out.stdout));
+}
+
+#[test]
+fn explain_as_json() {
+    let ab_ba = ab_ba();
+    let out = interleave(&["explain", "--format", "json", ab_ba.path()]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let artifact = Artifact::read(&ab_ba.artifact).unwrap();
+    let rows = document["timeline"]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), artifact.trace.len());
+    let edges = document["cycles"][0]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 2);
+    for edge in edges {
+        let step = edge["step"].as_u64().unwrap();
+        let row = rows.iter().find(|r| r["step"] == step).unwrap();
+        assert!(row["marks"][0].as_str().unwrap().starts_with("cycle edge"));
+        assert_eq!(row["held"].as_array().unwrap().len(), 1, "{row}");
+    }
+    insta::assert_snapshot!(ab_ba.redact(&out.stdout));
+}
+
+#[test]
+fn explain_as_html_is_one_well_formed_page_to_look_at() {
+    let ab_ba = ab_ba();
+    let out = interleave(&["explain", "--format", "html", ab_ba.path()]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    let html = &out.stdout;
+    let elements = html_check::check(html).unwrap_or_else(|e| panic!("{e}\n{html}"));
+    assert_eq!(elements[0], "html");
+    // Self-contained: no script, nothing fetched.
+    for outside in ["<script", "src=", "href=", "@import", "url(http"] {
+        assert!(!html.contains(outside), "{outside}");
+    }
+    assert_eq!(html.matches("http").count(), 1, "only the SVG namespace");
+    // One lane per thread of the trace.
+    let artifact = Artifact::read(&ab_ba.artifact).unwrap();
+    let threads: BTreeSet<u32> = artifact.trace.iter().map(|e| e.thread.0).collect();
+    assert_eq!(html.matches("<th class=\"lane\"").count(), threads.len());
+    for thread in &threads {
+        assert!(html.contains(&format!("<th class=\"lane\" data-thread=\"{thread}\">")));
+    }
+    assert_eq!(
+        html.matches("<td class=\"lane\">").count(),
+        threads.len() * artifact.trace.len()
+    );
+    // Every edge of the cycle, highlighted, in the SVG graph; the findings on top.
+    let edges = cycle_edges(&artifact);
+    assert_eq!(edges.len(), 2);
+    for (from, to) in &edges {
+        let edge = format!("<g class=\"edge cycle\" data-from=\"{from}\" data-to=\"{to}\">");
+        assert!(html.contains(&edge), "{edge}");
+    }
+    let findings = html.find("id=\"findings\"").unwrap();
+    assert!(findings < html.find("<svg").unwrap());
+    assert!(findings < html.find("id=\"timeline\"").unwrap());
+    assert!(html.contains(&artifact.findings[0].headline));
+}
+
+#[test]
+fn graph_as_dot_and_svg() {
+    let ab_ba = ab_ba();
+    let dot = interleave(&["graph", ab_ba.path()]);
+    assert_eq!((dot.code, dot.stderr.as_str()), (0, ""));
+    insta::assert_snapshot!("graph_dot", ab_ba.redact(&dot.stdout));
+    let svg = interleave(&["graph", "--format", "svg", ab_ba.path()]);
+    assert_eq!((svg.code, svg.stderr.as_str()), (0, ""));
+    let elements = html_check::check(&svg.stdout).unwrap();
+    assert_eq!(elements[0], "svg");
+    let artifact = Artifact::read(&ab_ba.artifact).unwrap();
+    for (from, to) in cycle_edges(&artifact) {
+        let edge = format!("<g class=\"edge cycle\" data-from=\"{from}\" data-to=\"{to}\">");
+        assert!(svg.stdout.contains(&edge), "{edge}");
+    }
+    insta::assert_snapshot!("graph_svg", ab_ba.redact(&svg.stdout));
+}
+
+#[cfg(unix)]
+#[test]
+fn replay_of_a_test_artifact_reruns_the_test_through_cargo() {
+    use std::os::unix::fs::PermissionsExt;
+
+    // A stand-in for cargo that shows what it was asked and answers as libtest would.
+    let cargo = scratch_file(
+        "fake-cargo",
+        "#!/bin/sh\necho \"cargo $*\"\necho \"INTERLEAVE_REPLAY=$INTERLEAVE_REPLAY\"\n\
+         echo 'running 1 test'\n[ -n \"$FAKE_RESULT\" ] && echo \"test bank::tests::transfer ... $FAKE_RESULT\"\n\
+         exit \"$FAKE_STATUS\"\n",
+    );
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = edited("test-artifact.json", |a| {
+        a.rerun = Rerun::Test {
+            package: Some("bank".to_owned()),
+            test: "bank::tests::transfer".to_owned(),
+        };
+    });
+    let cargo = cargo.to_str().unwrap();
+    let mut seen = Vec::new();
+    for (result, status, code) in [("FAILED", "101", 1), ("ok", "0", 0), ("", "101", 2)] {
+        let out = interleave_with(
+            &["replay", &path],
+            &[
+                ("CARGO", cargo),
+                ("FAKE_RESULT", result),
+                ("FAKE_STATUS", status),
+            ],
+        );
+        assert_eq!(out.code, code, "{result}: {}{}", out.stdout, out.stderr);
+        seen.push(format!(
+            "── {result:?}, exit {status} → {code}\n{}{}",
+            out.stdout, out.stderr
+        ));
+    }
+    insta::assert_snapshot!(ab_ba().redact(&seen.concat()));
+}
+
+#[test]
+fn analyze_a_trace_file() {
+    let artifact = Artifact::read(&ab_ba().artifact).unwrap();
+    let trace = |events: &[interleave_detector::Event]| {
+        let trace = interleave_detector::Trace {
+            format_version: interleave_detector::TRACE_FORMAT_VERSION,
+            executions: vec![interleave_detector::ExecutionTrace {
+                execution: 1,
+                events: events.to_vec(),
+            }],
+        };
+        trace.to_json()
+    };
+    let bug = scratch_file("ab-ba-trace.json", &trace(&artifact.trace));
+    let out = interleave(&["analyze", bug.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.stdout, format!("{}", artifact.findings[0]));
+    // The events before `audit` is spawned: one lock order only.
+    let cut = artifact
+        .trace
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e.kind, interleave_detector::EventKind::Spawn { .. }))
+        .nth(1)
+        .map(|(i, _)| i)
+        .unwrap();
+    let clean = scratch_file("transfer-trace.json", &trace(&artifact.trace[..cut]));
+    let out = interleave(&["analyze", clean.to_str().unwrap()]);
+    assert_eq!(
+        (out.code, out.stdout),
+        (
+            0,
+            format!("clean: 1 executions, {cut} events, no findings\n")
+        )
+    );
+}

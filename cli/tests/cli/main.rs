@@ -1,0 +1,134 @@
+//! The real `interleave` binary: outputs as snapshots (paths, timings, catalog source positions
+//! and fingerprints redacted), exit codes, and bad input.
+//!
+//! Snapshots use `lock-order/ab-ba` and its twin only, so that they do not change as the
+//! catalog grows; `list` and `run --all` are checked by structure.
+
+mod artifacts;
+mod bad_input;
+mod html_check;
+mod list;
+mod redact;
+mod run;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// What one invocation gave.
+#[derive(Debug)]
+pub(crate) struct Output {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// Runs `interleave args…` with no `INTERLEAVE_*` variable from the environment.
+pub(crate) fn interleave(args: &[&str]) -> Output {
+    interleave_with(args, &[])
+}
+
+/// Runs `interleave args…` with these environment variables.
+pub(crate) fn interleave_with(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_interleave"));
+    command.args(args);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("INTERLEAVE_") {
+            command.env_remove(name);
+        }
+    }
+    command.envs(env.iter().copied());
+    let output = command.output().expect("the binary runs");
+    Output {
+        code: output.status.code().expect("exited normally"),
+        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// This test process's scratch directory (under cargo's `target/tmp`).
+pub(crate) fn scratch() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        // Those of earlier runs (an hour old: not a run going on beside this one).
+        for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age.as_secs() > 3600));
+            if old
+                && entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("interleave-cli-")
+            {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        let dir = root.join(format!("interleave-cli-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch directory");
+        dir
+    })
+}
+
+/// Writes `contents` to `name` in the scratch directory.
+pub(crate) fn scratch_file(name: &str, contents: &str) -> PathBuf {
+    let path = scratch().join(name);
+    std::fs::write(&path, contents).expect("scratch file");
+    path
+}
+
+/// `interleave run -v lock-order/ab-ba lock-order/ab-ba-fixed`, once per test process, and the
+/// artifact it wrote.
+pub(crate) struct AbBa {
+    pub(crate) run: Output,
+    pub(crate) artifact: PathBuf,
+    pub(crate) fingerprint: String,
+}
+
+pub(crate) fn ab_ba() -> &'static AbBa {
+    static RUN: OnceLock<AbBa> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let dir = scratch().join("artifacts");
+        let run = interleave(&[
+            "run",
+            "-v",
+            "lock-order/ab-ba",
+            "lock-order/ab-ba-fixed",
+            "--artifact-dir",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        let artifacts: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("the run wrote artifacts")
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        assert_eq!(
+            artifacts.len(),
+            1,
+            "only the bug has an artifact: {artifacts:?}"
+        );
+        let artifact = artifacts.into_iter().next().unwrap();
+        let fingerprint = interleave::Artifact::read(&artifact).unwrap().findings[0]
+            .fingerprint
+            .clone();
+        AbBa {
+            run,
+            artifact,
+            fingerprint,
+        }
+    })
+}
+
+impl AbBa {
+    pub(crate) fn path(&self) -> &str {
+        self.artifact.to_str().unwrap()
+    }
+
+    /// Redacts what changes between runs and catalog edits.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        redact::redact(text, &[(&self.fingerprint, "[fingerprint]")])
+    }
+}

@@ -1,0 +1,216 @@
+//! `interleave run`.
+
+use interleave_scenarios::catalog;
+
+use crate::list::columns;
+use crate::{ab_ba, interleave, interleave_with, scratch};
+
+#[test]
+fn run_of_the_ab_ba_bug_and_its_twin() {
+    let ab_ba = ab_ba();
+    // Piped: no progress bar, nothing on stderr.
+    assert_eq!(ab_ba.run.stderr, "");
+    insta::assert_snapshot!(ab_ba.redact(&ab_ba.run.stdout));
+}
+
+/// Whether `text` is a wall-clock time as the table shows it (`0.13s`).
+fn is_time(text: &str) -> bool {
+    text.strip_suffix('s')
+        .and_then(|t| t.split_once('.'))
+        .is_some_and(|(s, cs)| {
+            !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && cs.len() == 2
+        })
+}
+
+#[test]
+fn run_all_behaves_as_the_catalog_expects() {
+    let dir = scratch().join("all");
+    let out = interleave(&["run", "--all", "--artifact-dir", dir.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stderr, "");
+    let mut lines = out.stdout.lines();
+    assert_eq!(
+        columns(lines.next().unwrap()),
+        [
+            "scenario",
+            "expected",
+            "found",
+            "executions",
+            "time",
+            "result",
+            "artifact"
+        ]
+    );
+    let rows: Vec<Vec<&str>> = lines
+        .by_ref()
+        .take_while(|l| !l.is_empty())
+        .map(columns)
+        .collect();
+    let scenarios = catalog();
+    assert_eq!(rows.len(), scenarios.len());
+    for (row, scenario) in rows.iter().zip(&scenarios) {
+        let [name, expected, found, executions, time, result, artifact] = row[..] else {
+            panic!("7 columns: {row:?}");
+        };
+        assert_eq!(name, scenario.name);
+        assert_eq!(expected, scenario.expected.to_string());
+        assert_eq!(found, expected, "{name}");
+        assert!(
+            executions.parse::<u64>().unwrap() >= 1,
+            "{name}: {executions}"
+        );
+        assert!(is_time(time), "{name}: {time}");
+        assert_eq!(result, "ok", "{name}");
+        assert_eq!(artifact == "-", expected == "clean", "{name}: {artifact}");
+    }
+    let n = scenarios.len();
+    let summary = lines.next().unwrap();
+    let prefix = format!("{n} scenarios: {n} as expected, 0 unexpected (");
+    assert!(summary.starts_with(&prefix), "{summary}");
+    assert_eq!(lines.next(), None, "no reports without -v");
+}
+
+#[test]
+fn run_json_and_overrides() {
+    let dir = scratch().join("json");
+    let out = interleave(&[
+        "run",
+        "--category",
+        "lock-order",
+        "--json",
+        "--artifact-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let rows = document["scenarios"].as_array().unwrap();
+    let summary = &document["summary"];
+    assert_eq!(summary["scenarios"], rows.len());
+    assert_eq!(summary["unexpected"], 0);
+    assert!(rows.iter().all(|r| r["as_expected"] == true));
+    let bug = rows
+        .iter()
+        .find(|r| r["name"] == "lock-order/ab-ba")
+        .unwrap();
+    assert_eq!(bug["found"], "potential deadlock");
+    assert_eq!(bug["failing_execution"], 1);
+    assert_eq!(bug["strategy"], "pct:3");
+    assert_eq!(bug["findings"][0]["kind"], "potential_deadlock");
+    let artifact = bug["artifact"].as_str().unwrap();
+    assert!(artifact.starts_with(dir.to_str().unwrap()), "{artifact}");
+    assert_eq!(bug["replay"], format!("interleave replay {artifact}"));
+    let twin = rows
+        .iter()
+        .find(|r| r["name"] == "lock-order/ab-ba-fixed")
+        .unwrap();
+    assert_eq!(
+        (&twin["found"], &twin["artifact"]),
+        (&"clean".into(), &serde_json::Value::Null)
+    );
+
+    // The flags override each scenario's strategy, budget and seed.
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", "--json", "--artifact-dir", dir.to_str().unwrap()];
+        all.extend(args);
+        let out = interleave(&all);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        document["scenarios"][0].clone()
+    };
+    let row = run(&[
+        "lock-order/ab-ba-fixed",
+        "--strategy",
+        "random",
+        "--iterations",
+        "7",
+        "--seed",
+        "3",
+    ]);
+    assert_eq!(
+        (&row["strategy"], &row["seed"], &row["executions"]),
+        (&"random".into(), &3.into(), &7.into())
+    );
+    let row = run(&[
+        "lock-order/ab-ba-fixed",
+        "--strategy",
+        "pct:2",
+        "--executions",
+        "5",
+    ]);
+    assert_eq!(
+        (&row["strategy"], &row["executions"]),
+        (&"pct:2".into(), &5.into())
+    );
+    let row = run(&[
+        "lock-order/ab-ba-fixed",
+        "--strategy",
+        "exhaustive",
+        "--iterations",
+        "20",
+    ]);
+    assert_eq!(
+        (&row["strategy"], &row["executions"]),
+        (&"exhaustive".into(), &20.into())
+    );
+    let row = run(&["lock-order/ab-ba", "--seed", "11"]);
+    assert_eq!(
+        (&row["strategy"], &row["seed"]),
+        (&"pct:3".into(), &11.into())
+    );
+
+    // `INTERLEAVE_*` variables apply as in any check, but a flag beats them.
+    let seed = |args: &[&str]| {
+        let mut all = vec!["run", "--json", "--artifact-dir", dir.to_str().unwrap()];
+        all.extend(args);
+        let out = interleave_with(&all, &[("INTERLEAVE_SEED", "5")]);
+        let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        document["scenarios"][0]["seed"].as_u64().unwrap()
+    };
+    assert_eq!(seed(&["lock-order/ab-ba"]), 5);
+    assert_eq!(seed(&["lock-order/ab-ba", "--seed", "11"]), 11);
+}
+
+#[test]
+fn bad_run_arguments_and_environment_exit_two() {
+    let mut lines = Vec::new();
+    for (args, env) in [
+        (&["run"][..], &[][..]),
+        (&["run", "no/such-scenario"], &[]),
+        (&["run", "--category", "nope"], &[]),
+        (&["list", "--category", "nope"], &[]),
+        (&["run", "lock-order/ab-ba"], &[("INTERLEAVE_SEED", "abc")]),
+        (
+            &["run", "lock-order/ab-ba"],
+            &[("INTERLEAVE_REPLAY", "x.json")],
+        ),
+    ] {
+        let out = interleave_with(args, env);
+        assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{args:?}");
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
+        let env: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
+        lines.push(format!(
+            "{}{}: {}",
+            env.concat(),
+            args.join(" "),
+            out.stderr
+        ));
+    }
+    // clap's own usage errors: exit 2, starting with `error:`.
+    for args in [
+        &["run", "--strategy", "bogus", "lock-order/ab-ba"][..],
+        &["run", "--iterations", "0", "lock-order/ab-ba"],
+        &["run", "--all", "lock-order/ab-ba"],
+        &["explain", "--format", "pdf", "x.json"],
+        &["graph", "--format", "png", "x.json"],
+        &["frobnicate"],
+    ] {
+        let out = interleave(args);
+        assert_eq!(out.code, 2, "{args:?}");
+        assert!(
+            out.stderr.starts_with("error: "),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    insta::assert_snapshot!(lines.concat());
+}
