@@ -250,3 +250,32 @@ fn outside_an_execution_panics_on_wait_and_ignores_notify() {
     assert!(matches!(mutex.try_lock(), Err(TryLockError::Poisoned(_))));
     assert_eq!(format!("{cvar:?}"), "Condvar { .. }");
 }
+
+#[test]
+fn a_notification_between_a_check_outside_the_mutex_and_the_wait_is_lost() {
+    use interleave::sync::atomic::{AtomicBool, Ordering};
+    use interleave::sync::{Arc, Condvar, Mutex};
+    // The flag is set and notified without the lock and checked under it just before `wait`:
+    // the notification can fall between the check and the wait, since the wait is a scheduling
+    // point of its own.
+    let report = Config::exhaustive().write_artifact(false).explore(|| {
+        let ready = Arc::new(AtomicBool::new(false));
+        let pair = Arc::new((Mutex::new(()), Condvar::new()));
+        let (flag, shared) = (Arc::clone(&ready), Arc::clone(&pair));
+        let notifier = interleave::thread::spawn(move || {
+            flag.store(true, Ordering::SeqCst);
+            shared.1.notify_one();
+        });
+        let guard = pair.0.lock().unwrap();
+        if !ready.load(Ordering::SeqCst) {
+            drop(pair.1.wait(guard).unwrap());
+        }
+        notifier.join().unwrap();
+    });
+    assert_eq!(
+        report.findings.iter().map(|f| f.kind()).collect::<Vec<_>>(),
+        [Kind::Deadlock],
+        "{report}"
+    );
+    assert!(report.findings[0].to_string().contains("before anyone waited"));
+}
