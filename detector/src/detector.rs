@@ -44,7 +44,8 @@ pub struct Stats {
     pub events: u64,
     /// Distinct `A → B` edges in the lock-order graph.
     pub lock_order_edges: usize,
-    /// Witnesses of those edges (distinct contexts they were taken in).
+    /// Witnesses of those edges (distinct contexts they were taken in) and writer contexts of
+    /// RwLocks: what a cycle found later can depend on.
     pub lock_order_witnesses: usize,
 }
 

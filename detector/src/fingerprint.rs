@@ -124,12 +124,33 @@ struct SiteTokens<'a> {
 
 impl SiteTokens<'_> {
     fn token(&self, site: &Site) -> String {
+        let file = stable_file(&site.file);
         let rank = self
             .sites
             .iter()
-            .filter(|s| s.file == site.file && (s.line, s.column) < (site.line, site.column))
+            .filter(|s| {
+                stable_file(&s.file) == file && (s.line, s.column) < (site.line, site.column)
+            })
             .count();
-        format!("{}:c{}:r{}", site.file, site.column, rank)
+        format!("{file}:c{}:r{rank}", site.column)
+    }
+}
+
+/// A site's file as the same on every machine: workspace paths are relative already, but a
+/// dependency's (in the cargo registry) or the standard library's (`/rustc/<hash>/…`) is
+/// absolute. Those keep the crate directory on: `foo-1.2.3/src/lib.rs`, `std/src/sync/…`.
+fn stable_file(file: &str) -> &str {
+    let absolute = file.starts_with('/') || file.contains(":\\");
+    if !absolute {
+        return file;
+    }
+    let src = file.rfind("/src/").or_else(|| file.rfind("\\src\\"));
+    match src {
+        Some(at) => {
+            let crate_start = file[..at].rfind(['/', '\\']).map_or(0, |i| i + 1);
+            &file[crate_start..]
+        }
+        None => file,
     }
 }
 
@@ -314,6 +335,20 @@ impl Fnv1a {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absolute_paths_keep_only_the_crate_directory_on() {
+        assert_eq!(stable_file("src/lib.rs"), "src/lib.rs");
+        assert_eq!(
+            stable_file("/root/.cargo/registry/src/index.crates.io-1949/foo-1.2.3/src/a/b.rs"),
+            "foo-1.2.3/src/a/b.rs"
+        );
+        assert_eq!(
+            stable_file("/rustc/59807616e1fa/library/std/src/sync/mutex.rs"),
+            "std/src/sync/mutex.rs"
+        );
+        assert_eq!(stable_file("/tmp/no-src-dir/x.rs"), "/tmp/no-src-dir/x.rs");
+    }
 
     #[test]
     fn fnv1a_matches_its_reference_values() {

@@ -157,10 +157,11 @@ impl LockOrderGraph {
         self.edges.len()
     }
 
-    /// Number of witnesses over all edges: it grows exactly when an execution takes an edge in
-    /// a context not seen before.
+    /// Number of witnesses over all edges, and of writer contexts of RwLocks: it grows exactly
+    /// when an execution adds something a later cycle may cite.
     pub(crate) fn witness_count(&self) -> usize {
-        self.edges.iter().map(|e| e.witnesses.len()).sum()
+        self.edges.iter().map(|e| e.witnesses.len()).sum::<usize>()
+            + self.writers.values().map(Vec::len).sum::<usize>()
     }
 
     /// The edges as (from, to, number of witnesses), in insertion order.

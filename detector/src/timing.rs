@@ -73,10 +73,9 @@ impl Detector {
         }
         // Declared deadlines that time has passed.
         let mut missed = Vec::new();
+        // Deadlines of threads that have exited still count: `Config::deadline` is entered by
+        // main and covers the threads that outlive it.
         for (t, thread) in self.threads.iter_mut().enumerate() {
-            if !thread.alive {
-                continue;
-            }
             for deadline in &mut thread.deadlines {
                 if !deadline.reported && now > deadline.deadline_ns {
                     deadline.reported = true;

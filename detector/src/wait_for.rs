@@ -337,10 +337,10 @@ impl Detector {
         self.findings.push(finding);
     }
 
-    /// The execution hit its step bound. The threads that kept it going are those alive, busy
-    /// in the last quarter of the execution, and not waiting for something only another thread
-    /// can give (a join, a condvar, a message, a barrier, an unpark): a thread between a lock
-    /// request and its acquisition is spinning through that lock as far as anyone can tell.
+    /// The execution hit its step bound. The threads that kept it going are those alive, not
+    /// blocked, and not waiting for something only another thread can give (a join, a condvar,
+    /// a message, a barrier, an unpark): a thread between a lock request and its acquisition is
+    /// spinning through that lock as far as anyone can tell.
     pub(crate) fn step_limit(&mut self, event: &Event, max_steps: u64) {
         let mut builder = FindingBuilder::new();
         let recent = event.step.saturating_sub((event.step / 4).max(20)).max(1);
@@ -360,7 +360,7 @@ impl Detector {
                             | PendingOp::Park { .. }
                     )
                 );
-                t.alive && !waiting && t.last_step >= recent
+                t.alive && !waiting && t.blocked_since.is_none()
             })
             .collect();
         let running: Vec<Running> = spinning

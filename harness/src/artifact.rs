@@ -64,8 +64,8 @@ pub struct Artifact {
     /// (`Config::deadline`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<(u64, interleave_detector::Site)>,
-    /// Earlier executions whose lock-order edges a finding cites, with their schedules: a
-    /// replay runs them first, so that a cycle seen across executions is seen again.
+    /// Earlier executions that added to the lock-order graph, with their schedules: a replay
+    /// runs them first, so that a cycle seen across executions is seen again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prior: Vec<PriorExecution>,
     /// The failing execution (1-based).

@@ -240,6 +240,7 @@ pub(crate) fn run_plan(
                 .unwrap_or(executions + 1);
             executions += 1;
             scheduler.borrow_mut().recorded.clear();
+            scheduler.borrow_mut().contested = 0;
             detector.begin_execution(execution);
             let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
             Context::install(detector, generation, std::mem::take(&mut events));
@@ -250,12 +251,15 @@ pub(crate) fn run_plan(
                 Execution::new(Rc::clone(&engine_scheduler), EngineSchedule::new(0)).run(
                     &config,
                     move || {
-                        rt::run_thread(|| {
-                            if let Some((deadline_ns, site)) = deadline {
-                                rt::emit(EventKind::DeadlineEnter { deadline_ns }, site);
-                            }
-                            body();
-                        });
+                        rt::run_thread(
+                            || {
+                                if let Some((deadline_ns, site)) = deadline {
+                                    rt::emit(EventKind::DeadlineEnter { deadline_ns }, site);
+                                }
+                                body();
+                            },
+                            drop,
+                        );
                     },
                     Location::caller(),
                 );
@@ -324,20 +328,11 @@ pub(crate) fn run_plan(
         replay_command: None,
     };
     if let (Some(failure), Some(dir)) = (failure, &plan.artifact_dir) {
-        let cited: std::collections::BTreeSet<u64> = report
-            .findings
-            .iter()
-            .filter_map(|f| match &f.detail {
-                interleave_detector::Detail::LockCycle { edges } => Some(edges),
-                _ => None,
-            })
-            .flatten()
-            .map(|e| e.execution)
-            .filter(|&e| e != failure.execution)
-            .collect();
+        // Every earlier execution that added to the lock-order graph (an edge's context, or an
+        // RwLock's writer): a cycle of the failing execution may rest on any of them.
         let prior = witness_executions
             .iter()
-            .filter(|(execution, _)| cited.contains(execution))
+            .filter(|(execution, _)| *execution != failure.execution)
             .map(|(execution, schedule)| crate::artifact::PriorExecution {
                 execution: *execution,
                 schedule: schedule.encode(),

@@ -183,8 +183,9 @@ impl Config {
         self
     }
 
-    /// The step bound of one execution: past it the execution is a livelock finding. Default
-    /// 20,000 scheduling decisions.
+    /// The step bound of one execution: past it the execution is a livelock finding. It counts
+    /// scheduling decisions with more than one runnable thread (default 20,000); ten times as
+    /// many decisions in all also ends the execution, so a lone thread spinning forever does too.
     pub fn max_steps(mut self, max_steps: u64) -> Self {
         self.max_steps = max_steps.max(1);
         self

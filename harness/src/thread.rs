@@ -174,8 +174,10 @@ impl<T> JoinHandle<T> {
         &self.thread
     }
 
-    /// Whether the thread has finished.
+    /// Whether the thread has finished. A scheduling point (the strategy prefers another
+    /// thread), so a loop polling it lets the thread it waits for run.
     pub fn is_finished(&self) -> bool {
+        rt::yield_now();
         rt::with(|c| c.thread(self.thread.id).finished).unwrap_or(true)
     }
 }
@@ -230,17 +232,23 @@ where
     );
     let result = Arc::new(StdMutex::new(None));
     let slot = Arc::clone(&result);
-    let body = Box::new(move || {
-        if let Some(value) = rt::run_thread(f) {
-            *slot
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
-        }
-    });
+    let body = Box::new(move || rt::run_thread(f, move |value| keep(&slot, value)));
     let id = rt::spawn(body, name.clone(), site);
     JoinHandle {
         thread: Thread { id, name },
         result,
+    }
+}
+
+/// Hands a finished thread's value to its `JoinHandle`, or drops it at once if the handle is
+/// gone (as std does, before the thread ends).
+fn keep<T>(slot: &Arc<StdMutex<Option<T>>>, value: T) {
+    if Arc::strong_count(slot) > 1 {
+        *slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
+    } else {
+        drop(value);
     }
 }
 
@@ -355,7 +363,8 @@ where
         _scope: PhantomData,
         _env: PhantomData,
     };
-    let result = f(&scope);
+    // As std: whatever the body does, every thread is joined before the borrowed data can go.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&scope)));
     let threads = std::mem::take(
         &mut *scope
             .threads
@@ -368,7 +377,7 @@ where
             join_thread(thread, &site);
         }
     }
-    result
+    result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
 }
 
 impl<'scope> Scope<'scope, '_> {
@@ -395,13 +404,8 @@ impl<'scope> Scope<'scope, '_> {
     {
         let result: Arc<StdMutex<Option<T>>> = Arc::new(StdMutex::new(None));
         let slot = Arc::clone(&result);
-        let body: Box<dyn FnOnce() + 'scope> = Box::new(move || {
-            if let Some(value) = rt::run_thread(f) {
-                *slot
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
-            }
-        });
+        let body: Box<dyn FnOnce() + 'scope> =
+            Box::new(move || rt::run_thread(f, move |value| keep(&slot, value)));
         // SAFETY: the engine needs a `'static` body. The body only lives as long as the thread
         // runs, and `scope` joins every thread spawned in it before it returns, so nothing the
         // body borrows ends before the body does. If the execution stops early (a finding), the

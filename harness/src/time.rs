@@ -35,8 +35,13 @@ pub struct Instant {
 }
 
 impl Instant {
-    /// The current virtual time (the start of time outside an execution).
+    /// The current virtual time (the start of time outside an execution). Inside one it is a
+    /// scheduling point where the strategy prefers another thread: busy-waiting on the clock
+    /// never advances it (only a timer does), and a loop that polls it must let others run.
     pub fn now() -> Instant {
+        if rt::in_execution() {
+            rt::yield_now();
+        }
         Instant { ns: rt::now_ns() }
     }
 

@@ -131,6 +131,11 @@ impl Context {
 
     /// Records an event of the current thread and lets the detector analyse it.
     pub(crate) fn emit(&mut self, kind: EventKind, site: Site) {
+        // Once the execution is stopping, what threads still do (destructors run while it is
+        // torn down) is not part of it.
+        if self.stop.is_some() {
+            return;
+        }
         self.step += 1;
         let event = Event {
             step: self.step,
@@ -142,7 +147,7 @@ impl Context {
             // The runtime produced events that contradict each other: a bug of interleave's.
             // Stop the execution and say so (a panic here, inside the context, could not even
             // be reported).
-            self.stop = Some(Stop::Internal(error.to_string()));
+            self.stop.get_or_insert(Stop::Internal(error.to_string()));
             return;
         }
         if !self.detector.findings().is_empty() {

@@ -83,6 +83,11 @@ pub(crate) fn block_current(site: &Site) {
     .unwrap_or(Blocking::Stop);
     match action {
         Blocking::Return => return,
+        // While the engine tears a stopped execution down, a destructor that waits must really
+        // block (the engine then leaves it): switching would return at once and spin.
+        Blocking::Stop if ExecutionState::should_stop() => {
+            ExecutionState::with(|s| s.current_mut().block(false));
+        }
         Blocking::Stop => {}
         Blocking::BlockAfterWaking(task) => {
             super::time::wake_task(Some(task));
@@ -135,11 +140,13 @@ pub(crate) fn spawn(
 
 /// The body of every scenario thread (the main closure included): runs `f`, turns a panic into
 /// a finding, then exits the thread.
-pub(crate) fn run_thread<T>(f: impl FnOnce() -> T) -> Option<T> {
+pub(crate) fn run_thread<T>(f: impl FnOnce() -> T, keep: impl FnOnce(T)) {
     match panic::catch_unwind(AssertUnwindSafe(f)) {
         Ok(value) => {
+            // Stored for a joiner, or dropped, while the thread is still alive: dropping it may
+            // be an operation of its own (the last `Sender` of a channel, say).
+            keep(value);
             exit_current();
-            Some(value)
         }
         Err(payload) => {
             with(|c| {
@@ -152,7 +159,6 @@ pub(crate) fn run_thread<T>(f: impl FnOnce() -> T) -> Option<T> {
             });
             // The scheduler ends the execution at this switch.
             switch();
-            None
         }
     }
 }
@@ -181,10 +187,12 @@ pub(crate) fn exit_current() {
     super::time::wake_task(woken);
     let stuck = with(|c| {
         let mut stuck = None;
-        if c.stop.is_none() && c.others_alive() && !c.others_runnable() {
-            // The thread is still alive for the detector until its exit event.
-            c.emit(EventKind::Stuck, Site::unknown());
-            c.stop = Some(super::Stop::Finding);
+        if c.others_alive() && !c.others_runnable() {
+            if c.stop.is_none() {
+                // The thread is still alive for the detector until its exit event.
+                c.emit(EventKind::Stuck, Site::unknown());
+                c.stop = Some(super::Stop::Finding);
+            }
             let current = c.current.0 as usize;
             stuck = c
                 .threads

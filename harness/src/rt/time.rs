@@ -61,7 +61,7 @@ impl Context {
     }
 
     /// The index of the timer that fires next: earliest deadline, then earliest armed.
-    fn next_timer(&self) -> Option<usize> {
+    pub(crate) fn next_timer(&self) -> Option<usize> {
         (0..self.timers.len()).min_by_key(|&i| self.timers[i].deadline_ns)
     }
 
@@ -144,10 +144,21 @@ pub(crate) fn wake_task(task: Option<usize>) {
 /// threads that could still run. The decision is recorded in the schedule.
 pub(crate) fn maybe_fire_early() {
     let scheduler = with(|c| {
-        if c.stop.is_some() || c.timers.is_empty() {
-            None
-        } else {
+        if c.stop.is_some() {
+            return None;
+        }
+        // "Early" means ahead of a thread that could still run: one other than the timer's
+        // owner (the current thread included). With no such thread, the timer fires
+        // naturally when its owner blocks, and there is nothing to decide.
+        let owner = c.next_timer().map(|i| c.timers[i].thread)?;
+        let someone_else_runs = c.threads.iter().enumerate().any(|(i, t)| {
+            let thread = ThreadId(i as u32);
+            thread != owner && !t.finished && (!t.blocked || thread == c.current)
+        });
+        if someone_else_runs {
             c.scheduler.clone()
+        } else {
+            None
         }
     })
     .flatten();

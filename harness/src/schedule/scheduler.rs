@@ -15,6 +15,9 @@ pub(crate) struct InterleaveScheduler {
     pub(crate) max_steps: usize,
     /// The decisions of the current execution.
     pub(crate) recorded: Vec<Decision>,
+    /// Decisions with more than one runnable thread in the current execution: what the step
+    /// bound counts (a single thread running a long loop is not livelocked).
+    pub(crate) contested: usize,
     runnable: Vec<u32>,
 }
 
@@ -24,6 +27,7 @@ impl InterleaveScheduler {
             strategy,
             max_steps,
             recorded: Vec::new(),
+            contested: 0,
             runnable: Vec::new(),
         }
     }
@@ -62,7 +66,11 @@ impl Scheduler for InterleaveScheduler {
         if stopping {
             return None;
         }
-        if self.recorded.len() >= self.max_steps {
+        // The bound counts contested steps; ten times as many steps in all is a hard cap, so
+        // that even a lone thread spinning through scheduling points ends.
+        if self.contested >= self.max_steps
+            || self.recorded.len() >= self.max_steps.saturating_mul(10)
+        {
             let max_steps = self.max_steps as u64;
             rt::with(|c| {
                 // The livelock is reported by a thread that is still alive.
@@ -75,6 +83,9 @@ impl Scheduler for InterleaveScheduler {
                 c.stop = Some(Stop::Finding);
             });
             return None;
+        }
+        if runnable.len() > 1 {
+            self.contested += 1;
         }
         self.runnable.clear();
         self.runnable

@@ -124,9 +124,12 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     fn guard(&self, site: Site) -> LockResult<MutexGuard<'_, T>> {
-        let (data, poisoned) = match self.data.lock() {
+        let (data, poisoned) = match self.data.try_lock() {
             Ok(data) => (data, false),
-            Err(poison) => (poison.into_inner(), true),
+            Err(std::sync::TryLockError::Poisoned(poison)) => (poison.into_inner(), true),
+            Err(std::sync::TryLockError::WouldBlock) => panic!(
+                "interleave: this lock is still held by an execution that was stopped while holding it (a lock shared between executions, in a static say); create locks inside the scenario"
+            ),
         };
         let guard = MutexGuard {
             mutex: self,

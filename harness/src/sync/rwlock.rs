@@ -174,9 +174,12 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     fn read_guard(&self, site: Site) -> LockResult<RwLockReadGuard<'_, T>> {
-        let (data, poisoned) = match self.data.read() {
+        let (data, poisoned) = match self.data.try_read() {
             Ok(data) => (data, false),
-            Err(poison) => (poison.into_inner(), true),
+            Err(std::sync::TryLockError::Poisoned(poison)) => (poison.into_inner(), true),
+            Err(std::sync::TryLockError::WouldBlock) => panic!(
+                "interleave: this lock is still held by an execution that was stopped while holding it (a lock shared between executions, in a static say); create locks inside the scenario"
+            ),
         };
         let guard = RwLockReadGuard {
             lock: self,
@@ -191,9 +194,12 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     fn write_guard(&self, site: Site) -> LockResult<RwLockWriteGuard<'_, T>> {
-        let (data, poisoned) = match self.data.write() {
+        let (data, poisoned) = match self.data.try_write() {
             Ok(data) => (data, false),
-            Err(poison) => (poison.into_inner(), true),
+            Err(std::sync::TryLockError::Poisoned(poison)) => (poison.into_inner(), true),
+            Err(std::sync::TryLockError::WouldBlock) => panic!(
+                "interleave: this lock is still held by an execution that was stopped while holding it (a lock shared between executions, in a static say); create locks inside the scenario"
+            ),
         };
         let guard = RwLockWriteGuard {
             lock: self,

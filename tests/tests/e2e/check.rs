@@ -520,7 +520,7 @@ fn orders_depend_on_a_race() {
 }
 
 #[test]
-fn a_cycle_seen_across_executions_replays_with_the_executions_it_cites() {
+fn a_cycle_seen_across_executions_replays_with_the_executions_before_it() {
     let dir = child::temp_dir("prior");
     let mut checked = 0;
     for seed in 0..20 {
@@ -543,10 +543,11 @@ fn a_cycle_seen_across_executions_replays_with_the_executions_it_cites() {
             .into_iter()
             .filter(|&e| e != artifact.execution)
             .collect();
-        assert_eq!(
-            prior, earlier,
-            "seed {seed}: the artifact carries the cited executions"
+        assert!(
+            earlier.iter().all(|e| prior.contains(e)),
+            "seed {seed}: the artifact carries the cited executions {earlier:?} (prior: {prior:?})"
         );
+        assert!(prior.iter().all(|&e| e < artifact.execution), "seed {seed}");
         let replayed = interleave::replay(&path, orders_depend_on_a_race).unwrap();
         assert_eq!(
             replayed.findings[0].fingerprint, report.findings[0].fingerprint,

@@ -6,4 +6,5 @@ mod channels_atomics_cells;
 mod check;
 mod child;
 mod condvar_rwlock_barrier_once;
+mod robustness;
 mod time;

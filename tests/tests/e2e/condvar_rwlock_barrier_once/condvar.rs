@@ -277,5 +277,7 @@ fn a_notification_between_a_check_outside_the_mutex_and_the_wait_is_lost() {
         [Kind::Deadlock],
         "{report}"
     );
-    assert!(report.findings[0].to_string().contains("before anyone waited"));
+    assert!(report.findings[0]
+        .to_string()
+        .contains("before anyone waited"));
 }
