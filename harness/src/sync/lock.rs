@@ -240,3 +240,12 @@ impl LockCore {
         }
     }
 }
+
+/// The data of a lock is still borrowed by a guard that a stopped execution abandoned (the
+/// engine leaks a stopped execution's stacks): only a lock shared between executions, kept in a
+/// static, can get here. A clear panic (a finding) rather than waiting forever.
+pub(crate) fn held_by_stopped_execution() -> ! {
+    panic!(
+        "interleave: this lock is still held by an execution that was stopped while holding it (a lock shared between executions, in a static say); create locks inside the scenario"
+    )
+}

@@ -177,9 +177,7 @@ impl<T: ?Sized> RwLock<T> {
         let (data, poisoned) = match self.data.try_read() {
             Ok(data) => (data, false),
             Err(std::sync::TryLockError::Poisoned(poison)) => (poison.into_inner(), true),
-            Err(std::sync::TryLockError::WouldBlock) => panic!(
-                "interleave: this lock is still held by an execution that was stopped while holding it (a lock shared between executions, in a static say); create locks inside the scenario"
-            ),
+            Err(std::sync::TryLockError::WouldBlock) => super::lock::held_by_stopped_execution(),
         };
         let guard = RwLockReadGuard {
             lock: self,
@@ -197,9 +195,7 @@ impl<T: ?Sized> RwLock<T> {
         let (data, poisoned) = match self.data.try_write() {
             Ok(data) => (data, false),
             Err(std::sync::TryLockError::Poisoned(poison)) => (poison.into_inner(), true),
-            Err(std::sync::TryLockError::WouldBlock) => panic!(
-                "interleave: this lock is still held by an execution that was stopped while holding it (a lock shared between executions, in a static say); create locks inside the scenario"
-            ),
+            Err(std::sync::TryLockError::WouldBlock) => super::lock::held_by_stopped_execution(),
         };
         let guard = RwLockWriteGuard {
             lock: self,
