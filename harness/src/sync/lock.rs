@@ -241,11 +241,23 @@ impl LockCore {
     }
 }
 
-/// The data of a lock is still borrowed by a guard that a stopped execution abandoned (the
-/// engine leaks a stopped execution's stacks): only a lock shared between executions, kept in a
-/// static, can get here. A clear panic (a finding) rather than waiting forever.
-pub(crate) fn held_by_stopped_execution() -> ! {
-    panic!(
-        "interleave: this lock is still held by an execution that was stopped while holding it (a lock shared between executions, in a static say); create locks inside the scenario"
-    )
+/// Wraps the std guard of a lock's data (taken once interleave's protocol has granted the lock,
+/// so it is never contended) in interleave's guard, poisoned as std's would be.
+///
+/// The std lock can only still be held by a guard that a stopped execution abandoned (the engine
+/// leaks a stopped execution's stacks): a lock shared between executions, kept in a static. That
+/// is a clear panic (a finding) rather than waiting forever.
+pub(crate) fn data_guard<G, W>(
+    data: std::sync::TryLockResult<G>,
+    wrap: impl FnOnce(G) -> W,
+) -> std::sync::LockResult<W> {
+    match data {
+        Ok(data) => Ok(wrap(data)),
+        Err(std::sync::TryLockError::Poisoned(poison)) => {
+            Err(std::sync::PoisonError::new(wrap(poison.into_inner())))
+        }
+        Err(std::sync::TryLockError::WouldBlock) => panic!(
+            "interleave: this lock is still held by an execution that was stopped while holding it (a lock shared between executions, in a static say); create locks inside the scenario"
+        ),
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use interleave_detector::{Attempt, LockMode, ObjectClass, Site};
 
@@ -124,21 +124,11 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     fn guard(&self, site: Site) -> LockResult<MutexGuard<'_, T>> {
-        let (data, poisoned) = match self.data.try_lock() {
-            Ok(data) => (data, false),
-            Err(std::sync::TryLockError::Poisoned(poison)) => (poison.into_inner(), true),
-            Err(std::sync::TryLockError::WouldBlock) => super::lock::held_by_stopped_execution(),
-        };
-        let guard = MutexGuard {
+        super::lock::data_guard(self.data.try_lock(), |data| MutexGuard {
             mutex: self,
             data: Some(data),
             site,
-        };
-        if poisoned {
-            Err(PoisonError::new(guard))
-        } else {
-            Ok(guard)
-        }
+        })
     }
 
     /// Whether a thread panicked while holding the mutex.

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use interleave_detector::{Attempt, LockMode, ObjectClass, Site};
 
@@ -174,39 +174,19 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     fn read_guard(&self, site: Site) -> LockResult<RwLockReadGuard<'_, T>> {
-        let (data, poisoned) = match self.data.try_read() {
-            Ok(data) => (data, false),
-            Err(std::sync::TryLockError::Poisoned(poison)) => (poison.into_inner(), true),
-            Err(std::sync::TryLockError::WouldBlock) => super::lock::held_by_stopped_execution(),
-        };
-        let guard = RwLockReadGuard {
+        super::lock::data_guard(self.data.try_read(), |data| RwLockReadGuard {
             lock: self,
             data: Some(data),
             site,
-        };
-        if poisoned {
-            Err(PoisonError::new(guard))
-        } else {
-            Ok(guard)
-        }
+        })
     }
 
     fn write_guard(&self, site: Site) -> LockResult<RwLockWriteGuard<'_, T>> {
-        let (data, poisoned) = match self.data.try_write() {
-            Ok(data) => (data, false),
-            Err(std::sync::TryLockError::Poisoned(poison)) => (poison.into_inner(), true),
-            Err(std::sync::TryLockError::WouldBlock) => super::lock::held_by_stopped_execution(),
-        };
-        let guard = RwLockWriteGuard {
+        super::lock::data_guard(self.data.try_write(), |data| RwLockWriteGuard {
             lock: self,
             data: Some(data),
             site,
-        };
-        if poisoned {
-            Err(PoisonError::new(guard))
-        } else {
-            Ok(guard)
-        }
+        })
     }
 
     /// Whether a thread panicked while holding the lock for writing.
