@@ -129,7 +129,8 @@ impl Artifact {
             .findings
             .last()
             .map_or("clean", |f| f.fingerprint.as_str());
-        let name = format!("{}-{fingerprint}.json", file_safe(&self.check));
+        let stem = file_stem(&self.check);
+        let name = format!("{stem}-{fingerprint}.json");
         let path = dir.join(name);
         let error = |source| Error::ArtifactWrite {
             path: path.clone(),
@@ -137,8 +138,7 @@ impl Artifact {
         };
         std::fs::create_dir_all(dir).map_err(error)?;
         let temporary = dir.join(format!(
-            ".{}.{}.{}.tmp",
-            file_safe(&self.check),
+            ".{stem}.{}.{}.tmp",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
@@ -151,6 +151,24 @@ impl Artifact {
         })?;
         Ok(path)
     }
+}
+
+/// The longest check name kept whole in a file name: with the fingerprint and the temporary
+/// file's suffixes it stays well under the 255 bytes file systems allow.
+const MAX_STEM: usize = 100;
+
+/// A check name as the start of a file name: [`file_safe`], and a name longer than
+/// [`MAX_STEM`] cut, with a hash of the whole name so that two long names stay apart.
+fn file_stem(check: &str) -> String {
+    let safe = file_safe(check);
+    if safe.len() <= MAX_STEM {
+        return safe;
+    }
+    // FNV-1a: the same on every machine.
+    let hash = check.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{}-{hash:016x}", &safe[..MAX_STEM - 17])
 }
 
 /// A check name as a file name: path separators and other punctuation become `_`.
@@ -192,5 +210,19 @@ mod tests {
     fn check_names_become_file_names() {
         assert_eq!(file_safe("tests::bank::ab_ba"), "tests__bank__ab_ba");
         assert_eq!(file_safe("lock-order/ab-ba"), "lock-order_ab-ba");
+    }
+
+    #[test]
+    fn long_check_names_are_cut_with_a_hash_of_the_whole_name() {
+        let short = "a".repeat(MAX_STEM);
+        assert_eq!(file_stem(&short), short);
+        let long = "a".repeat(300);
+        let other = format!("{}b", "a".repeat(299));
+        let (stem, other_stem) = (file_stem(&long), file_stem(&other));
+        assert_eq!(stem.len(), MAX_STEM);
+        assert_eq!(&stem[..MAX_STEM - 17], &long[..MAX_STEM - 17]);
+        assert_ne!(stem, other_stem);
+        // Multi-byte characters become `_` before the cut, so it never splits one.
+        assert_eq!(file_stem(&"é".repeat(300)).len(), MAX_STEM);
     }
 }

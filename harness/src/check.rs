@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use interleave_detector::{Detector, EventKind};
+use interleave_detector::{Detector, EventKind, Site};
 use shuttle_engine::runtime::execution::Execution;
 use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
 use shuttle_engine::scheduler::{Schedule as EngineSchedule, Scheduler};
@@ -35,7 +35,7 @@ pub(crate) fn engine_config() -> shuttle_engine::Config {
     config.failure_persistence = FailurePersistence::None;
     config.max_steps = MaxSteps::None;
     config.silence_warnings = true;
-    config.stack_size = rt::STACK_SIZE;
+    config.stack_size = rt::stack_size();
     config
 }
 
@@ -64,25 +64,70 @@ fn random_seed() -> u64 {
         .finish()
 }
 
-pub(crate) fn run<F>(mut config: Config, f: F) -> Result<Report, Error>
+pub(crate) fn run<F>(mut config: Config, f: F, caller: Site) -> Result<Report, Error>
 where
     F: Fn() + Send + Sync + 'static,
 {
+    refuse_nested(caller)?;
     let replay = config.apply_env()?;
     let f: Arc<dyn Fn() + Send + Sync> = Arc::new(f);
+    let (watchdog, stack_size) = (config.watchdog, config.stack_size);
     match replay {
-        Some(path) => replay_artifact(&path, f),
-        None => explore(config, f),
+        Some(path) => {
+            let artifact = Artifact::read(&path)?;
+            let name = artifact.check.clone();
+            rt::watched(&name, watchdog, stack_size, move || {
+                replay_artifact(&path, artifact, f)
+            })
+        }
+        None => {
+            let name = check_name(&config);
+            rt::watched(&name.clone(), watchdog, stack_size, move || {
+                explore(config, name, f)
+            })
+        }
     }
 }
 
-/// Runs the artifact at `path` against `f`: the earlier executions its findings cite, then the
-/// failing one, each with its recorded schedule, step bound and analyses.
-pub(crate) fn replay_artifact(
+/// `interleave::replay`: the artifact at `path` against `f`, watched as a check is.
+pub(crate) fn replay<F>(path: &Path, f: F, caller: Site) -> Result<Report, Error>
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    refuse_nested(caller)?;
+    // The watchdog and stack size may come from the environment; the rest is the artifact's.
+    let mut config = Config::default();
+    config.apply_env()?;
+    let artifact = Artifact::read(path)?;
+    let f: Arc<dyn Fn() + Send + Sync> = Arc::new(f);
+    let path = path.to_owned();
+    rt::watched(
+        &artifact.check.clone(),
+        config.watchdog,
+        config.stack_size,
+        move || replay_artifact(&path, artifact, f),
+    )
+}
+
+/// A check started inside a scenario: the inner call fails, and so does the check running it,
+/// with an error naming the misuse (never a finding of the outer check's).
+fn refuse_nested(caller: Site) -> Result<(), Error> {
+    if !rt::in_execution() {
+        return Ok(());
+    }
+    rt::with(|c| {
+        c.stop.get_or_insert(Stop::Nested(caller.clone()));
+    });
+    Err(Error::Nested { site: caller })
+}
+
+/// Runs the artifact read from `path` against `f`: the earlier executions its findings cite,
+/// then the failing one, each with its recorded schedule, step bound and analyses.
+fn replay_artifact(
     path: &Path,
+    artifact: Artifact,
     f: Arc<dyn Fn() + Send + Sync>,
 ) -> Result<Report, Error> {
-    let artifact = Artifact::read(path)?;
     let decode = |text: &str| {
         Schedule::decode(text).map_err(|e| Error::ArtifactFormat {
             path: path.to_owned(),
@@ -116,8 +161,7 @@ pub(crate) fn replay_artifact(
     Ok(report)
 }
 
-fn explore(config: Config, f: Arc<dyn Fn() + Send + Sync>) -> Result<Report, Error> {
-    let name = check_name(&config);
+fn explore(config: Config, name: String, f: Arc<dyn Fn() + Send + Sync>) -> Result<Report, Error> {
     let seed = match config.seed {
         Seed::FromName => seed_from_name(&name),
         Seed::Fixed(seed) => seed,
@@ -191,6 +235,8 @@ pub(crate) enum PlanError {
     Diverged(String),
     /// interleave went wrong.
     Internal(String),
+    /// A check was started inside the scenario, at this site.
+    Nested(Site),
 }
 
 impl PlanError {
@@ -201,6 +247,7 @@ impl PlanError {
                 message,
             },
             PlanError::Internal(message) => Error::Internal { message },
+            PlanError::Nested(site) => Error::Nested { site },
         }
     }
 }
@@ -242,6 +289,7 @@ pub(crate) fn run_plan(
             scheduler.borrow_mut().recorded.clear();
             scheduler.borrow_mut().contested = 0;
             detector.begin_execution(execution);
+            rt::begin_execution(execution);
             let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
             Context::install(detector, generation, std::mem::take(&mut events));
             rt::with(|c| c.scheduler = Some(Rc::clone(&scheduler)));
@@ -280,6 +328,7 @@ pub(crate) fn run_plan(
             match outcome.stop {
                 Some(Stop::Diverged(message)) => return Err(PlanError::Diverged(message)),
                 Some(Stop::Internal(message)) => return Err(PlanError::Internal(message)),
+                Some(Stop::Nested(site)) => return Err(PlanError::Nested(site)),
                 _ => {}
             }
             scheduler

@@ -69,6 +69,8 @@ pub(crate) enum Seed {
 /// | `INTERLEAVE_STRATEGY` | `random`, `pct`, `pct:D`, `exhaustive` |
 /// | `INTERLEAVE_REPLAY` | an artifact path: replay it instead of exploring |
 /// | `INTERLEAVE_ARTIFACT_DIR` | where artifacts are written |
+/// | `INTERLEAVE_WATCHDOG` | seconds without a scheduling point before giving up (`10`), or `off` |
+/// | `INTERLEAVE_STACK_SIZE` | bytes of stack for each scenario thread |
 ///
 /// # Examples
 ///
@@ -104,6 +106,13 @@ pub struct Config {
     pub(crate) env_overrides: bool,
     /// A deadline for the whole execution, and where it was declared.
     pub(crate) deadline: Option<(std::time::Duration, interleave_detector::Site)>,
+    /// The first builder call given a value that means nothing (`early_timers(NaN)`,
+    /// `random(0)`): the check reports it as [`Error::Config`] instead of exploring.
+    pub(crate) invalid: Option<String>,
+    /// How long a check may go without reaching a scheduling point (`None`: forever).
+    pub(crate) watchdog: Option<std::time::Duration>,
+    /// The stack size of each scenario thread.
+    pub(crate) stack_size: usize,
 }
 
 impl Default for Config {
@@ -128,6 +137,44 @@ impl Config {
             early_timers: 0.05,
             env_overrides: true,
             deadline: None,
+            invalid: None,
+            watchdog: Some(crate::rt::DEFAULT_WATCHDOG),
+            stack_size: crate::rt::DEFAULT_STACK_SIZE,
+        }
+        .require_executions(executions)
+    }
+
+    /// Remembers the first invalid setting; the check reports it before exploring.
+    fn reject(mut self, setting: String, expected: &str) -> Self {
+        self.invalid
+            .get_or_insert_with(|| format!("{setting}: expected {expected}"));
+        self
+    }
+
+    fn require_executions(self, executions: u64) -> Self {
+        if executions == 0 {
+            return self.reject(
+                format!("{executions} executions"),
+                "a number of executions, at least 1",
+            );
+        }
+        self
+    }
+
+    fn require_depth(self, depth: usize) -> Self {
+        if depth == 0 {
+            return self.reject("PCT depth 0".to_owned(), "a depth of at least 1");
+        }
+        self
+    }
+
+    /// The configuration's first invalid setting, as an error.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        match &self.invalid {
+            Some(reason) => Err(Error::Config {
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -138,12 +185,7 @@ impl Config {
 
     /// `executions` executions of probabilistic concurrency testing with bug depth `depth`.
     pub fn pct(executions: u64, depth: usize) -> Self {
-        Config::with(
-            Strategy::Pct {
-                depth: depth.max(1),
-            },
-            executions,
-        )
+        Config::with(Strategy::Pct { depth }, executions).require_depth(depth)
     }
 
     /// Every schedule, depth-first, up to 100,000 executions (change with
@@ -180,14 +222,17 @@ impl Config {
     /// How many executions (for exhaustive: at most).
     pub fn executions(mut self, executions: u64) -> Self {
         self.executions = executions;
-        self
+        self.require_executions(executions)
     }
 
     /// The step bound of one execution: past it the execution is a livelock finding. It counts
     /// scheduling decisions with more than one runnable thread (default 20,000); ten times as
     /// many decisions in all also ends the execution, so a lone thread spinning forever does too.
     pub fn max_steps(mut self, max_steps: u64) -> Self {
-        self.max_steps = max_steps.max(1);
+        self.max_steps = max_steps;
+        if max_steps == 0 {
+            return self.reject("max_steps(0)".to_owned(), "a step bound of at least 1");
+        }
         self
     }
 
@@ -217,7 +262,14 @@ impl Config {
     /// run: how a timeout racing with the notification it waits for is explored. Exhaustive
     /// exploration tries both at every such point.
     pub fn early_timers(mut self, probability: f64) -> Self {
-        self.early_timers = probability.clamp(0.0, 1.0);
+        if !(0.0..=1.0).contains(&probability) {
+            // NaN is not in the range either.
+            return self.reject(
+                format!("early_timers({probability})"),
+                "a probability from 0 to 1",
+            );
+        }
+        self.early_timers = probability;
         self
     }
 
@@ -234,6 +286,36 @@ impl Config {
     /// watchdog.
     pub fn max_block(mut self, bound: std::time::Duration) -> Self {
         self.detector.max_block_ns = Some(crate::rt::deadline_after(0, bound));
+        self
+    }
+
+    /// How long (wall-clock) a check may go without reaching a scheduling point before it gives
+    /// up with [`Error::Stalled`] (default 10 s; `None`: never). A scenario thread blocked or
+    /// spinning outside interleave's control (a std lock, real I/O, a `loop` with no interleave
+    /// call, another runtime) would otherwise hang the test. The thread running the check is
+    /// left behind, stuck where it is. Only this decides whether to give up: nothing about the
+    /// executions, their findings or artifacts depends on time.
+    pub fn watchdog(mut self, limit: Option<std::time::Duration>) -> Self {
+        if limit.is_some_and(|limit| limit.is_zero()) {
+            return self.reject("watchdog(0 s)".to_owned(), "a positive limit, or `None`");
+        }
+        self.watchdog = limit;
+        self
+    }
+
+    /// The stack of each scenario thread, in bytes (default 2 MiB, std's default for spawned
+    /// threads; reserved, and only backed by memory where it is used). A thread spawned with
+    /// [`thread::Builder::stack_size`](crate::thread::Builder::stack_size) gets the larger of
+    /// the two. A thread that overflows its stack ends the process (as in std), after a message
+    /// naming the check and the thread.
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        if bytes < MIN_STACK_SIZE {
+            return self.reject(
+                format!("stack_size({bytes})"),
+                "at least 65536 bytes (64 KiB)",
+            );
+        }
+        self.stack_size = bytes;
         self
     }
 
@@ -260,7 +342,7 @@ impl Config {
     where
         F: Fn() + Send + Sync + 'static,
     {
-        match crate::check::run(self, f) {
+        match crate::check::run(self, f, interleave_detector::Site::caller()) {
             Ok(report) if report.is_clean() => {}
             Ok(report) => panic!("{report}"),
             Err(error) => panic!("interleave: {error}"),
@@ -273,6 +355,7 @@ impl Config {
     ///
     /// On an invalid `INTERLEAVE_*` variable or a replay that cannot run, with the error (use
     /// [`try_explore`](Config::try_explore) to get it as a value).
+    #[track_caller]
     pub fn explore<F>(self, f: F) -> Report
     where
         F: Fn() + Send + Sync + 'static,
@@ -286,19 +369,21 @@ impl Config {
     /// # Errors
     ///
     /// An invalid `INTERLEAVE_*` variable, an unreadable artifact or a diverged replay.
+    #[track_caller]
     pub fn try_explore<F>(self, f: F) -> Result<Report, Error>
     where
         F: Fn() + Send + Sync + 'static,
     {
-        crate::check::run(self, f)
+        crate::check::run(self, f, interleave_detector::Site::caller())
     }
 
     /// Applies the `INTERLEAVE_*` overrides; returns the replay artifact path if one is set.
     pub(crate) fn apply_env(&mut self) -> Result<Option<PathBuf>, Error> {
+        self.validate()?;
         if !self.env_overrides {
             return Ok(None);
         }
-        if let Some(value) = env("INTERLEAVE_SEED") {
+        if let Some(value) = env("INTERLEAVE_SEED")? {
             self.seed = match value.as_str() {
                 "random" => Seed::Random,
                 number => Seed::Fixed(number.parse().map_err(|_| Error::Env {
@@ -308,7 +393,7 @@ impl Config {
                 })?),
             };
         }
-        if let Some(value) = env("INTERLEAVE_ITERATIONS") {
+        if let Some(value) = env("INTERLEAVE_ITERATIONS")? {
             self.executions = value
                 .parse()
                 .ok()
@@ -319,25 +404,54 @@ impl Config {
                     expected: "a number of executions, at least 1",
                 })?;
         }
-        if let Some(value) = env("INTERLEAVE_STRATEGY") {
+        if let Some(value) = env("INTERLEAVE_STRATEGY")? {
             self.strategy = Strategy::parse(&value).ok_or(Error::Env {
                 variable: "INTERLEAVE_STRATEGY",
                 value: value.clone(),
                 expected: "`random`, `pct`, `pct:D` with a depth D of at least 1, or `exhaustive`",
             })?;
         }
-        if let Some(value) = env("INTERLEAVE_ARTIFACT_DIR") {
+        if let Some(value) = env("INTERLEAVE_WATCHDOG")? {
+            self.watchdog = crate::rt::parse_watchdog(&value).ok_or(Error::Env {
+                variable: "INTERLEAVE_WATCHDOG",
+                value: value.clone(),
+                expected: "a number of seconds (`10`, `2.5`), or `off`",
+            })?;
+        }
+        if let Some(value) = env("INTERLEAVE_STACK_SIZE")? {
+            self.stack_size = value
+                .parse()
+                .ok()
+                .filter(|&n: &usize| n >= MIN_STACK_SIZE)
+                .ok_or(Error::Env {
+                    variable: "INTERLEAVE_STACK_SIZE",
+                    value: value.clone(),
+                    expected: "a number of bytes, at least 65536",
+                })?;
+        }
+        if let Some(value) = env("INTERLEAVE_ARTIFACT_DIR")? {
             self.artifact_dir = Some(PathBuf::from(value));
         }
-        Ok(env("INTERLEAVE_REPLAY").map(PathBuf::from))
+        Ok(env("INTERLEAVE_REPLAY")?.map(PathBuf::from))
     }
 }
 
-/// A set, non-empty variable. An empty value counts as unset (`INTERLEAVE_SEED= cargo test`).
-fn env(variable: &str) -> Option<String> {
-    std::env::var(variable)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
+/// The smallest stack a scenario thread may be given: the runtime's own frames need some.
+const MIN_STACK_SIZE: usize = 64 << 10;
+
+/// A set, non-empty variable. An empty value counts as unset (`INTERLEAVE_SEED= cargo test`);
+/// one that is not UTF-8 is an error naming it, never silently unset.
+fn env(variable: &'static str) -> Result<Option<String>, Error> {
+    match std::env::var(variable) {
+        Ok(value) if value.trim().is_empty() => Ok(None),
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(value)) => Err(Error::Env {
+            variable,
+            value: value.to_string_lossy().into_owned(),
+            expected: "a UTF-8 value",
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,13 @@ pub enum Error {
         /// What it accepts.
         expected: &'static str,
     },
+    /// A `Config` builder was given a value that means nothing (`early_timers(NaN)`,
+    /// `random(0)`): the user's mistake, reported before anything runs.
+    #[error("configure the check: {reason}")]
+    Config {
+        /// The setting and what it accepts.
+        reason: String,
+    },
     /// The artifact file cannot be read.
     #[error("read artifact {path}: {source}")]
     ArtifactRead {
@@ -45,6 +52,39 @@ pub enum Error {
     Internal {
         /// What went wrong.
         message: String,
+    },
+    /// The check went `limit` of wall-clock time without reaching a scheduling point: one of its
+    /// threads is blocked or spinning outside interleave's control. The thread running the check
+    /// is left behind (nothing can stop it); it stops at its next scheduling point, if any.
+    #[error(
+        "check `{check}` reached no scheduling point for {limit:?}: thread `{thread}` of \
+         execution {execution} ran last, {last_seen} (step {step}); {cause} Raise the limit with \
+         `Config::watchdog` or INTERLEAVE_WATCHDOG=<seconds> (`off` turns it off)"
+    )]
+    Stalled {
+        /// The check.
+        check: String,
+        /// The watchdog's limit.
+        limit: std::time::Duration,
+        /// The thread that was running.
+        thread: String,
+        /// The execution.
+        execution: u64,
+        /// Its last step.
+        step: u64,
+        /// Where it was last seen (`last seen at file:line:column`).
+        last_seen: String,
+        /// The likely cause.
+        cause: &'static str,
+    },
+    /// `check`, `explore` or `replay` was called inside a running check's scenario.
+    #[error(
+        "run a check inside the scenario of another check: `check`, `explore` and `replay` \
+         cannot run inside an execution (called at {site}); call them from the test itself"
+    )]
+    Nested {
+        /// Where the inner check was called.
+        site: interleave_detector::Site,
     },
     /// A replayed schedule does not fit the program any more.
     #[error("replay {path}: {message}")]

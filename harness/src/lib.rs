@@ -111,9 +111,10 @@ where
 ///
 /// The artifact cannot be read or is not one, or its schedule no longer fits `f`
 /// (`schedule diverged at step N: …`).
+#[track_caller]
 pub fn replay<F>(path: impl AsRef<std::path::Path>, f: F) -> Result<Report, Error>
 where
     F: Fn() + Send + Sync + 'static,
 {
-    check::replay_artifact(path.as_ref(), std::sync::Arc::new(f))
+    check::replay(path.as_ref(), f, interleave_detector::Site::caller())
 }

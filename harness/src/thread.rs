@@ -217,11 +217,16 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    spawn_boxed(f, None, Site::caller())
+    spawn_boxed(f, None, Site::caller(), None)
 }
 
 #[track_caller]
-fn spawn_boxed<F, T>(f: F, name: Option<String>, site: Site) -> JoinHandle<T>
+fn spawn_boxed<F, T>(
+    f: F,
+    name: Option<String>,
+    site: Site,
+    stack_size: Option<usize>,
+) -> JoinHandle<T>
 where
     F: FnOnce() -> T + 'static,
     T: 'static,
@@ -233,7 +238,7 @@ where
     let result = Arc::new(StdMutex::new(None));
     let slot = Arc::clone(&result);
     let body = Box::new(move || rt::run_thread(f, move |value| keep(&slot, value)));
-    let id = rt::spawn(body, name.clone(), site);
+    let id = rt::spawn(body, name.clone(), site, stack_size);
     JoinHandle {
         thread: Thread { id, name },
         result,
@@ -256,6 +261,7 @@ fn keep<T>(slot: &Arc<StdMutex<Option<T>>>, value: T) {
 #[derive(Debug, Default)]
 pub struct Builder {
     name: Option<String>,
+    stack_size: Option<usize>,
 }
 
 impl Builder {
@@ -270,8 +276,10 @@ impl Builder {
         self
     }
 
-    /// Accepted for std compatibility; every scenario thread gets the same generous stack.
-    pub fn stack_size(self, _size: usize) -> Self {
+    /// The thread's stack: at least `size` bytes (every scenario thread gets at least the
+    /// check's [`Config::stack_size`](crate::Config::stack_size), 2 MiB by default).
+    pub fn stack_size(mut self, size: usize) -> Self {
+        self.stack_size = Some(size);
         self
     }
 
@@ -286,7 +294,7 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        Ok(spawn_boxed(f, self.name, Site::caller()))
+        Ok(spawn_boxed(f, self.name, Site::caller(), self.stack_size))
     }
 
     /// Spawns a scoped thread.
@@ -304,7 +312,7 @@ impl Builder {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
-        Ok(scope.spawn_named(f, self.name, Site::caller()))
+        Ok(scope.spawn_named(f, self.name, Site::caller(), self.stack_size))
     }
 }
 
@@ -388,7 +396,7 @@ impl<'scope> Scope<'scope, '_> {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
-        self.spawn_named(f, None, Site::caller())
+        self.spawn_named(f, None, Site::caller(), None)
     }
 
     #[track_caller]
@@ -397,6 +405,7 @@ impl<'scope> Scope<'scope, '_> {
         f: F,
         name: Option<String>,
         site: Site,
+        stack_size: Option<usize>,
     ) -> ScopedJoinHandle<'scope, T>
     where
         F: FnOnce() -> T + Send + 'scope,
@@ -420,7 +429,7 @@ impl<'scope> Scope<'scope, '_> {
             rt::in_execution(),
             "interleave::thread::scope is only available inside an interleave execution"
         );
-        let id = rt::spawn(body, name.clone(), site);
+        let id = rt::spawn(body, name.clone(), site, stack_size);
         self.threads
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

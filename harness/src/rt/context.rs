@@ -18,6 +18,8 @@ pub(crate) enum Stop {
     /// interleave itself went wrong (its events contradicted each other, or the engine failed
     /// the execution on its own): reported as interleave's bug, never as the user's.
     Internal(String),
+    /// A check was started inside the scenario, at this site: the user's misuse.
+    Nested(Site),
 }
 
 /// One thread of the scenario, as the runtime tracks it.

@@ -12,17 +12,51 @@ use std::rc::Rc;
 use interleave_detector::{EventKind, Site, ThreadId};
 use shuttle_engine::runtime::execution::{Execution, ExecutionState};
 use shuttle_engine::runtime::task::TaskId;
+use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
 use shuttle_engine::scheduler::{Schedule, Scheduler, Task};
 
 use super::context::{with, ThreadSlot};
 
-/// Stack size of each scenario thread (the engine's default, 60 KiB, is small for test code).
-pub(crate) const STACK_SIZE: usize = 0x4_0000;
+/// The default stack size of a scenario thread: std's for spawned threads. It is reserved,
+/// not committed: pages are only backed by memory once touched.
+pub(crate) const DEFAULT_STACK_SIZE: usize = 2 << 20;
+
+thread_local! {
+    /// The stack size of the scenario threads of the check running on this OS thread.
+    static STACK_SIZE: std::cell::Cell<usize> = const { std::cell::Cell::new(DEFAULT_STACK_SIZE) };
+}
+
+/// Sets the stack size of the scenario threads of the checks on this OS thread.
+pub(crate) fn set_stack_size(size: usize) {
+    STACK_SIZE.with(|s| s.set(size));
+}
+
+/// The stack size of the scenario threads of the check on this OS thread.
+pub(crate) fn stack_size() -> usize {
+    STACK_SIZE.with(std::cell::Cell::get)
+}
 
 /// A scheduling point: the strategy may switch to another thread here (or fire a timer early).
 pub(crate) fn switch() {
+    note_progress();
     super::time::maybe_fire_early();
     shuttle_engine::runtime::thread::switch();
+}
+
+/// Tells the watchdog that the check still reaches scheduling points, and where; stops the
+/// execution if the watchdog has given up on it.
+fn note_progress() {
+    let abandoned = with(|c| {
+        let site = c.events.last().map(|e| &e.site);
+        super::watchdog::tick(c.current, c.step, site)
+    });
+    if abandoned == Some(true) {
+        with(|c| {
+            c.stop.get_or_insert(super::Stop::Internal(
+                "the watchdog gave up on this check".to_owned(),
+            ));
+        });
+    }
 }
 
 /// A scheduling point after which the strategy should prefer another thread.
@@ -96,6 +130,7 @@ pub(crate) fn block_current(site: &Site) {
         Blocking::Block => ExecutionState::with(|s| s.current_mut().block(false)),
     }
     // With a stop pending, the scheduler ends the execution at this switch.
+    note_progress();
     shuttle_engine::runtime::thread::switch();
 }
 
@@ -115,18 +150,31 @@ pub(crate) fn unblock(thread: ThreadId) {
     }
 }
 
-/// Spawns `body` as a new thread of the scenario; returns its id.
+/// Spawns `body` as a new thread of the scenario, with a stack of at least `stack_size` bytes
+/// (the check's size if larger); returns its id.
 #[track_caller]
 pub(crate) fn spawn(
     body: Box<dyn FnOnce() + 'static>,
     name: Option<String>,
     site: Site,
+    requested: Option<usize>,
 ) -> ThreadId {
     let caller = Location::caller();
-    let task = ExecutionState::spawn_thread(body, STACK_SIZE, name.clone(), None, caller);
+    let check_size = stack_size();
+    let size = requested.map_or(check_size, |s| s.max(check_size));
+    let spawn = || ExecutionState::spawn_thread(body, size, name.clone(), None, caller);
+    let task = if size > check_size {
+        // The engine's pool hands out whatever stack it has, whatever the size asked for: a
+        // larger stack comes from a pool of its own (not reused; the thread asked for it).
+        CONTINUATION_POOL.set(&ContinuationPool::new(), spawn)
+    } else {
+        spawn()
+    };
     let task = usize::from(task);
     with(|c| {
         let child = ThreadId(c.threads.len() as u32);
+        super::overflow::spawned(child.0, size, name.as_deref());
+        super::watchdog::spawned(name.as_deref());
         c.threads.push(ThreadSlot::new(task, name.clone()));
         if c.task_thread.len() <= task {
             c.task_thread.resize(task + 1, None);
@@ -141,6 +189,8 @@ pub(crate) fn spawn(
 /// The body of every scenario thread (the main closure included): runs `f`, turns a panic into
 /// a finding, then exits the thread.
 pub(crate) fn run_thread<T>(f: impl FnOnce() -> T, keep: impl FnOnce(T)) {
+    let top = 0u8;
+    super::overflow::started(current_thread().0, std::ptr::from_ref(&top) as usize);
     match panic::catch_unwind(AssertUnwindSafe(f)) {
         Ok(value) => {
             // Stored for a joiner, or dropped, while the thread is still alive: dropping it may

@@ -1,36 +1,136 @@
 //! One panic hook for the process: panics inside a check are recorded for the report and print
 //! nothing; every other panic goes to the hook that was there before.
+//!
+//! Another test may replace the process's hook at any time (`panic::set_hook` is global). Where
+//! panics happened would then be lost, and with it the sites and fingerprints of panic findings,
+//! so every check starts by making sure interleave's hook is the one installed, and wraps
+//! whatever replaced it if not. (A hook replaced *while* a check runs still loses that check's
+//! panic sites: std has no way to look at the hook without taking it out, and taking it out at
+//! every execution would open that gap for every other check running at the time.)
 
+use std::io::Write as _;
 use std::panic::{self, PanicHookInfo};
-use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, Once, PoisonError};
 
 use interleave_detector::Site;
 
-/// Installs interleave's panic hook (once per process). The engine installs its own hook the
-/// first time it runs an execution and prints through it; interleave replaces that hook with
-/// its own, which keeps the hook that was installed before the engine's for other panics.
-pub(crate) fn install_panic_hook() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let original = panic::take_hook();
-        // Let the engine install (and so spend) its once-per-process hook now, around a
-        // placeholder, so that it is never installed later on top of ours.
-        panic::set_hook(Box::new(|_| {}));
-        super::engine::run_empty_execution();
-        let _engine_hook = panic::take_hook();
-        panic::set_hook(Box::new(move |info: &PanicHookInfo<'_>| {
-            let recorded = super::with(|context| {
-                context.last_panic = Some((message(info), location(info)));
-            });
-            if recorded.is_none() && !super::in_execution() {
-                original(info);
-            }
-        }));
-    });
+type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+/// The address of interleave's installed hook (0: none is installed). Compared with the hook
+/// in place, never dereferenced.
+static OURS: AtomicUsize = AtomicUsize::new(0);
+
+/// Cleared when interleave's hook is dropped (replaced without being kept), so that another
+/// hook allocated at the same address is not mistaken for it.
+#[derive(Debug)]
+struct Installed;
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        OURS.store(0, Ordering::Relaxed);
+    }
 }
 
-fn message(info: &PanicHookInfo<'_>) -> String {
-    payload_message(info.payload())
+fn address(hook: &Hook) -> usize {
+    std::ptr::from_ref(&**hook).cast::<()>() as usize
+}
+
+/// Makes sure interleave's panic hook is the process's. The first call also lets the engine
+/// install (and so spend) its once-per-process hook, around a placeholder, so that it is never
+/// installed later on top of ours.
+pub(crate) fn install_panic_hook() {
+    static ENGINE: Once = Once::new();
+    // One caller at a time: two checks starting together must not wrap each other.
+    static SWAP: Mutex<()> = Mutex::new(());
+    ENGINE.call_once(|| {
+        let original = panic::take_hook();
+        panic::set_hook(Box::new(|_| {}));
+        super::engine::run_empty_execution();
+        drop(panic::take_hook());
+        panic::set_hook(original);
+    });
+    if std::thread::panicking() {
+        // std refuses to touch the hook from a panicking thread (a check in a destructor).
+        return;
+    }
+    let _swap = SWAP.lock().unwrap_or_else(PoisonError::into_inner);
+    let current = panic::take_hook();
+    let ours = OURS.load(Ordering::Relaxed);
+    if ours != 0 && address(&current) == ours {
+        panic::set_hook(current);
+        return;
+    }
+    let hook = wrap(current);
+    OURS.store(address(&hook), Ordering::Relaxed);
+    panic::set_hook(hook);
+}
+
+/// interleave's hook, in front of `previous`.
+fn wrap(previous: Hook) -> Hook {
+    let installed = Installed;
+    Box::new(move |info: &PanicHookInfo<'_>| {
+        let _ = &installed;
+        let site = location(info);
+        let message = payload_message(info.payload());
+        let recorded = super::with(|context| {
+            if ABORTING.contains(&message.as_str()) {
+                aborting(context, &message);
+            }
+            let earlier = context.last_panic.replace((message.clone(), site.clone()));
+            EARLIER.with(|e| *e.borrow_mut() = earlier);
+        });
+        if recorded.is_none() && !super::in_execution() {
+            previous(info);
+        }
+    })
+}
+
+/// The messages of the panics Rust raises just before it aborts the process: a panic that
+/// escaped a destructor while the thread was unwinding from another one, or unwinding out of a
+/// function that cannot unwind.
+const ABORTING: [&str; 2] = [
+    "panic in a destructor during cleanup",
+    "panic in a function that cannot unwind",
+];
+
+thread_local! {
+    /// The panic recorded before the last one: the first of a double panic.
+    static EARLIER: std::cell::RefCell<Option<(String, Site)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Rust is about to abort the process (see [`ABORTING`]). interleave's hook keeps panics inside
+/// checks quiet, so say now what std would have printed: both panics and the thread. Written
+/// straight to the process's standard error, since a test's captured output is lost with it.
+fn aborting(context: &super::Context, why: &str) {
+    let thread = context.current;
+    let name = context
+        .thread(thread)
+        .name
+        .clone()
+        .unwrap_or_else(|| match thread.0 {
+            0 => "main".to_owned(),
+            n => format!("t{n}"),
+        });
+    let check = std::thread::current()
+        .name()
+        .unwrap_or("<unnamed>")
+        .to_owned();
+    let describe = |panic: Option<&(String, Site)>| {
+        panic.map_or_else(
+            || "(not recorded)".to_owned(),
+            |(message, site)| format!("at {site}: {message}"),
+        )
+    };
+    let first = EARLIER.with(|e| describe(e.borrow().as_ref()));
+    let then = describe(context.last_panic.as_ref());
+    let _ = writeln!(
+        std::io::stderr(),
+        "\ninterleave: thread `{name}` of check `{check}` panicked while unwinding from another \
+         panic ({why}); Rust aborts the process for that.\n  first panic {first}\n  then, \
+         while unwinding, {then}"
+    );
 }
 
 fn location(info: &PanicHookInfo<'_>) -> Site {

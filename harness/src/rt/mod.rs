@@ -4,11 +4,28 @@
 mod context;
 mod engine;
 mod hook;
+mod overflow;
 mod time;
+mod watchdog;
 
 pub(crate) use context::{emit, in_execution, with, Context, Stop};
 pub(crate) use engine::{
-    block_current, current_thread, run_thread, spawn, switch, unblock, yield_now, STACK_SIZE,
+    block_current, current_thread, run_thread, set_stack_size, spawn, stack_size, switch, unblock,
+    yield_now, DEFAULT_STACK_SIZE,
 };
 pub(crate) use hook::{install_panic_hook, payload_message};
 pub(crate) use time::{arm_timer, deadline_after, disarm_timer, now_ns, take_timeout};
+pub(crate) use watchdog::{
+    parse_limit as parse_watchdog, watched, DEFAULT_LIMIT as DEFAULT_WATCHDOG,
+};
+
+/// A new execution begins on this OS thread: the watchdog and the overflow handler follow it.
+pub(crate) fn begin_execution(execution: u64) {
+    watchdog::begin_execution(execution);
+    overflow::begin_execution(stack_size());
+}
+
+/// The check `name` runs on this OS thread from now on.
+pub(crate) fn begin_check(name: &str) {
+    overflow::set_check(name);
+}

@@ -1,0 +1,280 @@
+//! The watchdog: a check runs on a worker OS thread of its own while the caller's thread
+//! watches its progress, so that a scenario stuck outside interleave's control (a std lock held
+//! across a scheduling point, a `loop {}` with no interleave call, a spin on a std atomic,
+//! another runtime's blocking) ends in a clear error instead of hanging the test process.
+//!
+//! Every scheduling point ticks a counter and notes which thread is there and the site of its
+//! last interleave call. Wall-clock time is read only here, to decide when to give up; nothing
+//! of it is recorded, so schedules, findings and artifacts stay deterministic.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use interleave_detector::{Site, ThreadId};
+
+use crate::error::Error;
+
+/// The default time a check may go without reaching a scheduling point.
+pub(crate) const DEFAULT_LIMIT: Duration = Duration::from_secs(10);
+
+/// What the worker running a check publishes for the thread that watches it.
+#[derive(Debug, Default)]
+pub(crate) struct Progress {
+    /// Scheduling points reached so far.
+    ticks: AtomicU64,
+    /// Set by the watcher once it has given up: the worker stops at its next scheduling point.
+    abandoned: AtomicBool,
+    execution: AtomicU64,
+    step: AtomicU64,
+    thread: AtomicU32,
+    line: AtomicU32,
+    column: AtomicU32,
+    /// The address of the last site's file name, to tell when `file` must be written again
+    /// (compared, never dereferenced).
+    file_key: AtomicUsize,
+    file: Mutex<String>,
+    /// Display names of the running execution's threads, by index.
+    names: Mutex<Vec<String>>,
+    /// The worker's OS thread id (Linux), to tell a spinning worker from a sleeping one.
+    os_thread: Mutex<Option<String>>,
+}
+
+thread_local! {
+    /// The progress of the check running on this OS thread, if it is watched.
+    static WATCHED: RefCell<Option<Arc<Progress>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the progress of the check on this thread, if any.
+fn with_progress(f: impl FnOnce(&Progress)) {
+    WATCHED.with(|w| {
+        if let Ok(watched) = w.try_borrow() {
+            if let Some(progress) = watched.as_ref() {
+                f(progress);
+            }
+        }
+    });
+}
+
+/// A scheduling point was reached by `thread`, whose last interleave call was at `site`.
+/// Returns `true` if the watcher has given up on this check (the execution should stop).
+pub(crate) fn tick(thread: ThreadId, step: u64, site: Option<&Site>) -> bool {
+    let mut abandoned = false;
+    with_progress(|p| {
+        p.ticks.fetch_add(1, Ordering::Relaxed);
+        p.thread.store(thread.0, Ordering::Relaxed);
+        p.step.store(step, Ordering::Relaxed);
+        if let Some(site) = site {
+            p.line.store(site.line, Ordering::Relaxed);
+            p.column.store(site.column, Ordering::Relaxed);
+            let key = site.file.as_ptr() as usize ^ site.file.len();
+            if p.file_key.swap(key, Ordering::Relaxed) != key {
+                let mut file = p.file.lock().unwrap_or_else(PoisonError::into_inner);
+                file.clear();
+                file.push_str(&site.file);
+            }
+        }
+        abandoned = p.abandoned.load(Ordering::Relaxed);
+    });
+    abandoned
+}
+
+/// A new execution starts.
+pub(crate) fn begin_execution(execution: u64) {
+    with_progress(|p| {
+        p.ticks.fetch_add(1, Ordering::Relaxed);
+        p.execution.store(execution, Ordering::Relaxed);
+        p.step.store(0, Ordering::Relaxed);
+        p.thread.store(0, Ordering::Relaxed);
+        let mut names = p.names.lock().unwrap_or_else(PoisonError::into_inner);
+        names.clear();
+        names.push("main".to_owned());
+    });
+}
+
+/// A thread was spawned (threads are numbered in spawning order).
+pub(crate) fn spawned(name: Option<&str>) {
+    with_progress(|p| {
+        let mut names = p.names.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = names.len();
+        names.push(name.map_or_else(|| format!("t{index}"), str::to_owned));
+    });
+}
+
+/// Runs `job` on a worker OS thread named `name` and waits for it, giving up with
+/// [`Error::Stalled`] once no scheduling point was reached for `limit` (never, with `None`).
+pub(crate) fn watched<T: Send + 'static>(
+    name: &str,
+    limit: Option<Duration>,
+    stack_size: usize,
+    job: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    let progress = Arc::new(Progress::default());
+    let (sender, receiver) = mpsc::channel();
+    let published = Arc::clone(&progress);
+    let check = name.to_owned();
+    let worker = std::thread::Builder::new()
+        // The worker's own stack runs interleave's loop and the detector; scenario threads
+        // have stacks of their own (`stack_size`), but a scenario's teardown may run here.
+        .stack_size(stack_size.max(2 << 20))
+        .name(name.to_owned())
+        .spawn(move || {
+            super::begin_check(&check);
+            super::set_stack_size(stack_size);
+            *published
+                .os_thread
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = os_thread_id();
+            WATCHED.with(|w| *w.borrow_mut() = Some(published));
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+                .unwrap_or_else(|payload| {
+                    Err(Error::Internal {
+                        message: super::payload_message(payload.as_ref()),
+                    })
+                });
+            WATCHED.with(|w| w.borrow_mut().take());
+            // The watcher may have given up and gone.
+            let _ = sender.send(result);
+        })
+        .map_err(|e| Error::Internal {
+            message: format!("start the thread that runs the check: {e}"),
+        })?;
+    let mut seen = progress.ticks.load(Ordering::Relaxed);
+    let mut since = Instant::now();
+    loop {
+        let wait = limit.map_or(Duration::from_secs(3600), |limit| {
+            limit
+                .saturating_sub(since.elapsed())
+                .clamp(Duration::from_millis(1), Duration::from_millis(250))
+        });
+        match receiver.recv_timeout(wait) {
+            Ok(result) => {
+                let _ = worker.join();
+                return result;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(Error::Internal {
+                    message: "the thread that ran the check ended without a result".to_owned(),
+                })
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        let now = progress.ticks.load(Ordering::Relaxed);
+        if now != seen {
+            seen = now;
+            since = Instant::now();
+            continue;
+        }
+        if let Some(limit) = limit {
+            if since.elapsed() >= limit {
+                progress.abandoned.store(true, Ordering::Relaxed);
+                // The worker is left behind: nothing can stop a thread stuck outside
+                // interleave. It stops at its next scheduling point, if it ever reaches one.
+                drop(worker);
+                return Err(progress.stalled(name, limit));
+            }
+        }
+    }
+}
+
+impl Progress {
+    fn stalled(&self, check: &str, limit: Duration) -> Error {
+        let thread = self.thread.load(Ordering::Relaxed) as usize;
+        let thread = self
+            .names
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(thread)
+            .cloned()
+            .unwrap_or_else(|| format!("t{thread}"));
+        let file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        let last_seen = if file.is_empty() {
+            "before its first interleave call".to_owned()
+        } else {
+            format!(
+                "last seen at {}:{}:{}",
+                file,
+                self.line.load(Ordering::Relaxed),
+                self.column.load(Ordering::Relaxed)
+            )
+        };
+        let state = self
+            .os_thread
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_deref()
+            .and_then(os_thread_state);
+        let cause = match state {
+            Some('R') => {
+                "it is running without reaching interleave: a loop with no interleave call, or a \
+                 spin on a std atomic?"
+            }
+            Some('S' | 'D') => {
+                "it is blocked outside interleave: a std lock, real I/O, or another runtime \
+                 (tokio) inside the check?"
+            }
+            _ => {
+                "it is blocked or spinning outside interleave: a std lock, real I/O, a loop with \
+                 no interleave call, or another runtime (tokio) inside the check?"
+            }
+        };
+        Error::Stalled {
+            check: check.to_owned(),
+            limit,
+            thread,
+            execution: self.execution.load(Ordering::Relaxed),
+            step: self.step.load(Ordering::Relaxed),
+            last_seen,
+            cause,
+        }
+    }
+}
+
+/// This OS thread's id, on Linux (`/proc/thread-self/stat` begins with it).
+fn os_thread_id() -> Option<String> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    stat.split_whitespace().next().map(str::to_owned)
+}
+
+/// The scheduler state letter of this process's thread `id` (`R` running, `S` sleeping…).
+fn os_thread_state(id: &str) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{id}/stat")).ok()?;
+    // `pid (comm) state …`: the name may hold spaces and parentheses, the state follows the last `)`.
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// The watchdog limit from `INTERLEAVE_WATCHDOG`: seconds (`10`, `2.5`), or `off`.
+pub(crate) fn parse_limit(text: &str) -> Option<Option<Duration>> {
+    match text.trim() {
+        "off" | "0" => Some(None),
+        seconds => {
+            let seconds: f64 = seconds.parse().ok()?;
+            (seconds.is_finite() && seconds > 0.0 && seconds <= 1e9)
+                .then(|| Some(Duration::from_secs_f64(seconds)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_parse_as_documented() {
+        assert_eq!(parse_limit("10"), Some(Some(Duration::from_secs(10))));
+        assert_eq!(parse_limit("2.5"), Some(Some(Duration::from_millis(2500))));
+        assert_eq!(parse_limit("off"), Some(None));
+        assert_eq!(parse_limit("0"), Some(None));
+        for bad in ["", "-1", "NaN", "inf", "10s", "1e10"] {
+            assert_eq!(parse_limit(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_thread_state_is_read_after_the_last_parenthesis() {
+        let Some(id) = os_thread_id() else { return };
+        // The test thread reads its own state: it is running.
+        assert_eq!(os_thread_state(&id), Some('R'));
+    }
+}
