@@ -160,6 +160,7 @@ impl Context {
                 self.findings.push(finding);
             }
         }
+        super::watchdog::tick(self.current, self.step, Some(&event.site));
         self.events.push(event);
     }
 

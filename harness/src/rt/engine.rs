@@ -38,18 +38,29 @@ pub(crate) fn stack_size() -> usize {
 
 /// A scheduling point: the strategy may switch to another thread here (or fire a timer early).
 pub(crate) fn switch() {
-    note_progress();
+    let site = own_last_site();
     super::time::maybe_fire_early();
     shuttle_engine::runtime::thread::switch();
+    note_progress(site.as_ref());
 }
 
-/// Tells the watchdog that the check still reaches scheduling points, and where; stops the
+/// The site of the current thread's last event (the interleave call it is in), if it made the
+/// last event.
+fn own_last_site() -> Option<Site> {
+    with(|c| {
+        c.events
+            .last()
+            .filter(|e| e.thread == c.current)
+            .map(|e| e.site.clone())
+    })
+    .flatten()
+}
+
+/// Tells the watchdog that the check still reaches scheduling points: the thread that runs
+/// now, and the interleave call it returns from (`None`: it is just starting). Stops the
 /// execution if the watchdog has given up on it.
-fn note_progress() {
-    let abandoned = with(|c| {
-        let site = c.events.last().map(|e| &e.site);
-        super::watchdog::tick(c.current, c.step, site)
-    });
+fn note_progress(site: Option<&Site>) {
+    let abandoned = with(|c| super::watchdog::tick(c.current, c.step, site));
     if abandoned == Some(true) {
         with(|c| {
             c.stop.get_or_insert(super::Stop::Internal(
@@ -88,6 +99,7 @@ enum Blocking {
 /// is no timer either, nothing could ever wake anyone: the deadlock is reported (`stuck`) and
 /// the execution stops here instead of blocking. `site` is where the thread waits.
 pub(crate) fn block_current(site: &Site) {
+    let waits_at = own_last_site();
     let action = with(|c| {
         if c.stop.is_some() {
             return Blocking::Stop;
@@ -130,8 +142,8 @@ pub(crate) fn block_current(site: &Site) {
         Blocking::Block => ExecutionState::with(|s| s.current_mut().block(false)),
     }
     // With a stop pending, the scheduler ends the execution at this switch.
-    note_progress();
     shuttle_engine::runtime::thread::switch();
+    note_progress(waits_at.as_ref());
 }
 
 /// Makes a blocked thread runnable again.
@@ -191,6 +203,7 @@ pub(crate) fn spawn(
 pub(crate) fn run_thread<T>(f: impl FnOnce() -> T, keep: impl FnOnce(T)) {
     let top = 0u8;
     super::overflow::started(current_thread().0, std::ptr::from_ref(&top) as usize);
+    note_progress(None);
     match panic::catch_unwind(AssertUnwindSafe(f)) {
         Ok(value) => {
             // Stored for a joiner, or dropped, while the thread is still alive: dropping it may

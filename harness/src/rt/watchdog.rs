@@ -57,7 +57,8 @@ fn with_progress(f: impl FnOnce(&Progress)) {
     });
 }
 
-/// A scheduling point was reached by `thread`, whose last interleave call was at `site`.
+/// `thread` runs on from a scheduling point, in its interleave call at `site` (`None`: it
+/// starts).
 /// Returns `true` if the watcher has given up on this check (the execution should stop).
 pub(crate) fn tick(thread: ThreadId, step: u64, site: Option<&Site>) -> bool {
     let mut abandoned = false;
@@ -65,15 +66,14 @@ pub(crate) fn tick(thread: ThreadId, step: u64, site: Option<&Site>) -> bool {
         p.ticks.fetch_add(1, Ordering::Relaxed);
         p.thread.store(thread.0, Ordering::Relaxed);
         p.step.store(step, Ordering::Relaxed);
-        if let Some(site) = site {
-            p.line.store(site.line, Ordering::Relaxed);
-            p.column.store(site.column, Ordering::Relaxed);
-            let key = site.file.as_ptr() as usize ^ site.file.len();
-            if p.file_key.swap(key, Ordering::Relaxed) != key {
-                let mut file = p.file.lock().unwrap_or_else(PoisonError::into_inner);
-                file.clear();
-                file.push_str(&site.file);
-            }
+        let (file, line, column) = site.map_or(("", 0, 0), |s| (&*s.file, s.line, s.column));
+        p.line.store(line, Ordering::Relaxed);
+        p.column.store(column, Ordering::Relaxed);
+        let key = file.as_ptr() as usize ^ file.len();
+        if p.file_key.swap(key, Ordering::Relaxed) != key {
+            let mut stored = p.file.lock().unwrap_or_else(PoisonError::into_inner);
+            stored.clear();
+            stored.push_str(file);
         }
         abandoned = p.abandoned.load(Ordering::Relaxed);
     });

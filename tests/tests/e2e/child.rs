@@ -1,19 +1,30 @@
 //! Running a test of this binary in a child process: for environment variables (which are
 //! process-wide) and for what a failing check prints.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, ExitStatus};
+
+/// Set in a child's environment: tests that crash or spin on purpose do so only there, never
+/// when someone runs every ignored test (`cargo test -- --ignored`).
+pub(crate) const CHILD: &str = "INTERLEAVE_E2E_CHILD";
+
+/// Whether this process is a child started by [`run`].
+pub(crate) fn in_child() -> bool {
+    std::env::var_os(CHILD).is_some()
+}
 
 /// What a child process did.
 #[derive(Debug)]
 pub(crate) struct Child {
+    pub(crate) status: ExitStatus,
     pub(crate) success: bool,
     pub(crate) stdout: String,
     pub(crate) stderr: String,
 }
 
 /// Runs the ignored test `name` of this binary alone, with `env` set.
-pub(crate) fn run(name: &str, env: &[(&str, &str)]) -> Child {
+pub(crate) fn run<V: AsRef<OsStr>>(name: &str, env: &[(&str, V)]) -> Child {
     let mut command = Command::new(std::env::current_exe().expect("test binary path"));
     command.args([
         name,
@@ -28,12 +39,16 @@ pub(crate) fn run(name: &str, env: &[(&str, &str)]) -> Child {
         "INTERLEAVE_STRATEGY",
         "INTERLEAVE_REPLAY",
         "INTERLEAVE_ARTIFACT_DIR",
+        "INTERLEAVE_WATCHDOG",
+        "INTERLEAVE_STACK_SIZE",
     ] {
         command.env_remove(variable);
     }
-    command.envs(env.iter().copied());
+    command.env(CHILD, "1");
+    command.envs(env.iter().map(|(k, v)| (k, v.as_ref())));
     let output = command.output().expect("the test binary runs");
     Child {
+        status: output.status,
         success: output.status.success(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),

@@ -6,5 +6,6 @@ mod channels_atomics_cells;
 mod check;
 mod child;
 mod condvar_rwlock_barrier_once;
+mod limits;
 mod robustness;
 mod time;
