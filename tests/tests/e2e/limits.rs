@@ -19,6 +19,32 @@ fn recurse(depth: usize) -> usize {
     recurse(depth - 1) + usize::from(std::hint::black_box(frame)[1])
 }
 
+/// Fails unless `docs/guide.md` shows `text` as it is, up to `line:column` numbers and steps:
+/// the guide's examples are real output.
+fn assert_documented(text: &str) {
+    fn redact(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c.is_ascii_digit() && (out.ends_with(':') || out.ends_with("(step ")) {
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+                out.push('N');
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/guide.md"))
+        .expect("docs/guide.md");
+    assert!(
+        redact(&guide).contains(&redact(text)),
+        "docs/guide.md does not show this output:\n{text}"
+    );
+}
+
 fn config() -> Config {
     Config::random(3).seed(1).write_artifact(false)
 }
@@ -88,6 +114,9 @@ fn a_stack_overflow_names_the_check_and_the_thread_before_the_process_ends() {
              the process ends now."
         );
         assert!(run.stderr.contains(&expected), "{run:?}");
+        if env.is_none() {
+            assert_documented(&expected);
+        }
     }
 }
 
@@ -130,6 +159,33 @@ fn a_std_lock_taken_by_two_scenario_threads_is_a_stall_not_a_hang() {
 }
 
 #[test]
+fn a_tokio_runtime_blocking_inside_a_check_is_a_stall_not_a_hang() {
+    // tokio's `block_on` parks the OS thread that every scenario thread shares, so the sender
+    // never runs. Before: the test hung forever.
+    let result = config()
+        .name("tokio_inside")
+        .watchdog(Some(Duration::from_millis(500)))
+        .try_explore(|| {
+            let (sender, receiver) = tokio::sync::oneshot::channel();
+            let t = thread::spawn(move || sender.send(1).unwrap());
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            assert_eq!(runtime.block_on(receiver), Ok(1));
+            t.join().unwrap();
+        });
+    let Err(Error::Stalled { thread, cause, .. }) = result else {
+        panic!("expected a stall, got {result:?}");
+    };
+    assert_eq!(thread, "main");
+    assert!(
+        cause.starts_with("it is blocked outside interleave"),
+        "{cause}"
+    );
+    assert!(cause.contains("another runtime (tokio)"), "{cause}");
+}
+
+#[test]
 #[ignore = "run by other tests in a child process"]
 fn child_spin_outside_interleave() {
     if !child::in_child() {
@@ -160,6 +216,7 @@ fn a_spin_on_a_std_atomic_is_a_stall_naming_the_thread_and_its_last_call() {
         .lines()
         .find(|l| l.contains("reached no scheduling point"))
         .unwrap_or_else(|| panic!("{output}"));
+    assert_documented(line);
     // The spawn was main's last interleave call.
     let expected_start = "interleave: check `spin` reached no scheduling point for 500ms: thread `main` of execution 1 ran last, last seen at tests/tests/e2e/limits.rs:";
     assert!(line.starts_with(expected_start), "{line}");
@@ -196,6 +253,7 @@ fn a_check_inside_a_scenario_is_an_error_naming_the_misuse() {
         ),
         "{message}"
     );
+    assert_documented(&format!("interleave: {message}"));
     // The inner call got the same error, as a value.
     assert_eq!(inner.lock().unwrap().clone(), Some(Err(message)));
 
@@ -400,6 +458,7 @@ fn a_panic_while_unwinding_shows_both_panics_and_the_thread_before_rust_aborts()
         "{}",
         report[2]
     );
+    assert_documented(&report.join("\n"));
 }
 
 // ---------------------------------------------------------------------------------------------
