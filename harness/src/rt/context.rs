@@ -38,6 +38,9 @@ pub(crate) struct ThreadSlot {
     pub(crate) parked: bool,
     /// The thread's timer fired and it has not looked yet (see `rt::take_timeout`).
     pub(crate) timer_fired: bool,
+    /// The site of its last event: the interleave call it is in while others run (for the
+    /// watchdog's report).
+    pub(crate) last_site: Option<Site>,
 }
 
 /// Everything the runtime knows about the running execution.
@@ -66,6 +69,8 @@ pub(crate) struct Context {
     /// The scheduler, for decisions taken outside the engine's scheduling (firing a timer early).
     pub(crate) scheduler:
         Option<std::rc::Rc<std::cell::RefCell<crate::schedule::InterleaveScheduler>>>,
+    /// Where the watchdog watching this check reads its progress.
+    pub(crate) progress: Option<std::sync::Arc<super::watchdog::Progress>>,
 }
 
 /// What an execution left behind.
@@ -92,6 +97,7 @@ impl ThreadSlot {
             park_token: false,
             parked: false,
             timer_fired: false,
+            last_site: None,
         }
     }
 }
@@ -115,6 +121,7 @@ impl Context {
             now_ns: 0,
             timers: Vec::new(),
             scheduler: None,
+            progress: super::watchdog::progress(),
         };
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
     }
@@ -160,7 +167,11 @@ impl Context {
                 self.findings.push(finding);
             }
         }
-        super::watchdog::tick(self.current, self.step, Some(&event.site));
+        if let Some(progress) = &self.progress {
+            progress.record(self.current, self.step, Some(&event.site));
+        }
+        let current = self.current;
+        self.thread_mut(current).last_site = Some(event.site.clone());
         self.events.push(event);
     }
 

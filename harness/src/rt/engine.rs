@@ -38,29 +38,25 @@ pub(crate) fn stack_size() -> usize {
 
 /// A scheduling point: the strategy may switch to another thread here (or fire a timer early).
 pub(crate) fn switch() {
-    let site = own_last_site();
     super::time::maybe_fire_early();
     shuttle_engine::runtime::thread::switch();
-    note_progress(site.as_ref());
+    note_progress(false);
 }
 
-/// The site of the current thread's last event (the interleave call it is in), if it made the
-/// last event.
-fn own_last_site() -> Option<Site> {
-    with(|c| {
-        c.events
-            .last()
-            .filter(|e| e.thread == c.current)
-            .map(|e| e.site.clone())
-    })
-    .flatten()
-}
-
-/// Tells the watchdog that the check still reaches scheduling points: the thread that runs
-/// now, and the interleave call it returns from (`None`: it is just starting). Stops the
-/// execution if the watchdog has given up on it.
-fn note_progress(site: Option<&Site>) {
-    let abandoned = with(|c| super::watchdog::tick(c.current, c.step, site));
+/// Tells the watchdog which thread runs on from a scheduling point, and the interleave call it
+/// is in (none if it is `starting`). Stops the execution if the watchdog has given up on it.
+fn note_progress(starting: bool) {
+    let abandoned = with(|c| {
+        let Some(progress) = &c.progress else {
+            return false;
+        };
+        let site = if starting {
+            None
+        } else {
+            c.thread(c.current).last_site.as_ref()
+        };
+        progress.record(c.current, c.step, site)
+    });
     if abandoned == Some(true) {
         with(|c| {
             c.stop.get_or_insert(super::Stop::Internal(
@@ -99,7 +95,6 @@ enum Blocking {
 /// is no timer either, nothing could ever wake anyone: the deadlock is reported (`stuck`) and
 /// the execution stops here instead of blocking. `site` is where the thread waits.
 pub(crate) fn block_current(site: &Site) {
-    let waits_at = own_last_site();
     let action = with(|c| {
         if c.stop.is_some() {
             return Blocking::Stop;
@@ -143,7 +138,7 @@ pub(crate) fn block_current(site: &Site) {
     }
     // With a stop pending, the scheduler ends the execution at this switch.
     shuttle_engine::runtime::thread::switch();
-    note_progress(waits_at.as_ref());
+    note_progress(false);
 }
 
 /// Makes a blocked thread runnable again.
@@ -203,7 +198,7 @@ pub(crate) fn spawn(
 pub(crate) fn run_thread<T>(f: impl FnOnce() -> T, keep: impl FnOnce(T)) {
     let top = 0u8;
     super::overflow::started(current_thread().0, std::ptr::from_ref(&top) as usize);
-    note_progress(None);
+    note_progress(true);
     match panic::catch_unwind(AssertUnwindSafe(f)) {
         Ok(value) => {
             // Stored for a joiner, or dropped, while the thread is still alive: dropping it may

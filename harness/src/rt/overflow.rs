@@ -11,7 +11,7 @@
 //!
 //! Linux only; elsewhere an overflow ends the process as it did.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 /// One scenario thread's stack.
 #[derive(Debug)]
@@ -32,12 +32,21 @@ struct Stacks {
 }
 
 thread_local! {
-    static STACKS: RefCell<Stacks> = RefCell::new(Stacks::default());
+    static STACKS: RefCell<Stacks> = const {
+        RefCell::new(Stacks {
+            check: String::new(),
+            stacks: Vec::new(),
+        })
+    };
+    /// Whether this OS thread runs checks. The signal handler looks at nothing else on other
+    /// threads: a first use of `STACKS` there could register its destructor, which allocates.
+    static RUNS_CHECKS: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The check whose executions run on this OS thread from now on.
 pub(crate) fn set_check(name: &str) {
     imp::install();
+    RUNS_CHECKS.with(|r| r.set(true));
     STACKS.with(|s| {
         let mut s = s.borrow_mut();
         s.check.clear();
@@ -94,6 +103,9 @@ const SLACK: usize = 256 << 10;
 /// Writes the overflow message for a fault at `address` if it is in the guard region of one
 /// of this OS thread's scenario stacks. `write` must be async-signal-safe.
 fn report(address: usize, write: &mut dyn FnMut(&[u8])) -> bool {
+    if !RUNS_CHECKS.with(Cell::get) {
+        return false;
+    }
     STACKS.with(|s| {
         let Ok(s) = s.try_borrow() else { return false };
         let Some(stack) = s.stacks.iter().find(|stack| {
@@ -255,6 +267,8 @@ mod tests {
 
     #[test]
     fn a_fault_just_below_a_stack_is_its_overflow_and_elsewhere_is_not() {
+        assert!(!report(0x1000_0000 - 0x10_0000 - 8, &mut |_| {}));
+        RUNS_CHECKS.with(|r| r.set(true));
         STACKS.with(|s| {
             *s.borrow_mut() = Stacks {
                 check: "deep".to_owned(),
@@ -279,5 +293,6 @@ mod tests {
         assert!(!report(0x10, &mut |_| {}));
         assert!(!report(0x2000_0000, &mut |_| {}));
         STACKS.with(|s| *s.borrow_mut() = Stacks::default());
+        RUNS_CHECKS.with(|r| r.set(false));
     }
 }

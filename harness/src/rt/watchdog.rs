@@ -29,14 +29,14 @@ pub(crate) struct Progress {
     execution: AtomicU64,
     step: AtomicU64,
     thread: AtomicU32,
-    line: AtomicU32,
-    column: AtomicU32,
+    /// Line (high half) and column of the last site.
+    position: AtomicU64,
     /// The address of the last site's file name, to tell when `file` must be written again
     /// (compared, never dereferenced).
     file_key: AtomicUsize,
     file: Mutex<String>,
-    /// Display names of the running execution's threads, by index.
-    names: Mutex<Vec<String>>,
+    /// Names of the running execution's threads, by index (`None`: `main` or `tN`).
+    names: Mutex<Vec<Option<String>>>,
     /// The worker's OS thread id (Linux), to tell a spinning worker from a sleeping one.
     os_thread: Mutex<Option<String>>,
 }
@@ -57,39 +57,52 @@ fn with_progress(f: impl FnOnce(&Progress)) {
     });
 }
 
-/// `thread` runs on from a scheduling point, in its interleave call at `site` (`None`: it
-/// starts).
-/// Returns `true` if the watcher has given up on this check (the execution should stop).
-pub(crate) fn tick(thread: ThreadId, step: u64, site: Option<&Site>) -> bool {
-    let mut abandoned = false;
-    with_progress(|p| {
-        p.ticks.fetch_add(1, Ordering::Relaxed);
-        p.thread.store(thread.0, Ordering::Relaxed);
-        p.step.store(step, Ordering::Relaxed);
+/// The progress of the check running on this OS thread, if it is watched.
+pub(crate) fn progress() -> Option<Arc<Progress>> {
+    WATCHED.with(|w| w.try_borrow().ok().and_then(|w| w.clone()))
+}
+
+impl Progress {
+    /// `thread` runs, in its interleave call at `site` (`None`: it is just starting), at
+    /// `step`. Returns `true` if the watcher has given up on this check (the execution should
+    /// stop).
+    #[inline]
+    pub(crate) fn record(&self, thread: ThreadId, step: u64, site: Option<&Site>) -> bool {
+        // Only the worker writes: no read-modify-write instruction needed on this hot path.
+        self.ticks
+            .store(self.ticks.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        self.thread.store(thread.0, Ordering::Relaxed);
+        self.step.store(step, Ordering::Relaxed);
         let (file, line, column) = site.map_or(("", 0, 0), |s| (&*s.file, s.line, s.column));
-        p.line.store(line, Ordering::Relaxed);
-        p.column.store(column, Ordering::Relaxed);
+        self.position
+            .store(u64::from(line) << 32 | u64::from(column), Ordering::Relaxed);
         let key = file.as_ptr() as usize ^ file.len();
-        if p.file_key.swap(key, Ordering::Relaxed) != key {
-            let mut stored = p.file.lock().unwrap_or_else(PoisonError::into_inner);
-            stored.clear();
-            stored.push_str(file);
+        if self.file_key.load(Ordering::Relaxed) != key {
+            self.new_file(key, file);
         }
-        abandoned = p.abandoned.load(Ordering::Relaxed);
-    });
-    abandoned
+        self.abandoned.load(Ordering::Relaxed)
+    }
+
+    #[cold]
+    fn new_file(&self, key: usize, file: &str) {
+        self.file_key.store(key, Ordering::Relaxed);
+        let mut stored = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        stored.clear();
+        stored.push_str(file);
+    }
 }
 
 /// A new execution starts.
 pub(crate) fn begin_execution(execution: u64) {
     with_progress(|p| {
-        p.ticks.fetch_add(1, Ordering::Relaxed);
+        p.ticks
+            .store(p.ticks.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         p.execution.store(execution, Ordering::Relaxed);
         p.step.store(0, Ordering::Relaxed);
         p.thread.store(0, Ordering::Relaxed);
         let mut names = p.names.lock().unwrap_or_else(PoisonError::into_inner);
         names.clear();
-        names.push("main".to_owned());
+        names.push(None);
     });
 }
 
@@ -97,8 +110,7 @@ pub(crate) fn begin_execution(execution: u64) {
 pub(crate) fn spawned(name: Option<&str>) {
     with_progress(|p| {
         let mut names = p.names.lock().unwrap_or_else(PoisonError::into_inner);
-        let index = names.len();
-        names.push(name.map_or_else(|| format!("t{index}"), str::to_owned));
+        names.push(name.map(str::to_owned));
     });
 }
 
@@ -181,23 +193,24 @@ pub(crate) fn watched<T: Send + 'static>(
 impl Progress {
     fn stalled(&self, check: &str, limit: Duration) -> Error {
         let thread = self.thread.load(Ordering::Relaxed) as usize;
-        let thread = self
+        let named = self
             .names
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(thread)
             .cloned()
-            .unwrap_or_else(|| format!("t{thread}"));
+            .flatten();
+        let thread = match (named, thread) {
+            (Some(name), _) => name,
+            (None, 0) => "main".to_owned(),
+            (None, n) => format!("t{n}"),
+        };
         let file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
         let last_seen = if file.is_empty() {
             "before its first interleave call".to_owned()
         } else {
-            format!(
-                "last seen at {}:{}:{}",
-                file,
-                self.line.load(Ordering::Relaxed),
-                self.column.load(Ordering::Relaxed)
-            )
+            let position = self.position.load(Ordering::Relaxed);
+            format!("last seen at {file}:{}:{}", position >> 32, position as u32)
         };
         let state = self
             .os_thread
