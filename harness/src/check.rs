@@ -239,8 +239,7 @@ pub(crate) fn run_plan(
                 .and_then(|n| n.get(executions as usize).copied())
                 .unwrap_or(executions + 1);
             executions += 1;
-            scheduler.borrow_mut().recorded.clear();
-            scheduler.borrow_mut().contested = 0;
+            scheduler.borrow_mut().begin_execution();
             detector.begin_execution(execution);
             let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
             Context::install(detector, generation, std::mem::take(&mut events));

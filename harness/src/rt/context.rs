@@ -36,6 +36,8 @@ pub(crate) struct ThreadSlot {
     pub(crate) parked: bool,
     /// The thread's timer fired and it has not looked yet (see `rt::take_timeout`).
     pub(crate) timer_fired: bool,
+    /// The atomics it touched last, for the spin rule.
+    pub(crate) observed: super::progress::Observed,
 }
 
 /// Everything the runtime knows about the running execution.
@@ -64,6 +66,10 @@ pub(crate) struct Context {
     /// The scheduler, for decisions taken outside the engine's scheduling (firing a timer early).
     pub(crate) scheduler:
         Option<std::rc::Rc<std::cell::RefCell<crate::schedule::InterleaveScheduler>>>,
+    /// Progress so far (see `rt::progress`): the step bound counts decisions since it changed.
+    pub(crate) progress: u64,
+    /// Per object id: how many writes changed the atomic's value (the spin rule's versions).
+    pub(crate) atomic_versions: Vec<u32>,
 }
 
 /// What an execution left behind.
@@ -90,6 +96,7 @@ impl ThreadSlot {
             park_token: false,
             parked: false,
             timer_fired: false,
+            observed: super::progress::Observed::default(),
         }
     }
 }
@@ -113,6 +120,8 @@ impl Context {
             now_ns: 0,
             timers: Vec::new(),
             scheduler: None,
+            progress: 0,
+            atomic_versions: Vec::new(),
         };
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
     }
@@ -137,6 +146,9 @@ impl Context {
             return;
         }
         self.step += 1;
+        if super::progress::is_progress(&kind) {
+            self.progress += 1;
+        }
         let event = Event {
             step: self.step,
             thread: self.current,

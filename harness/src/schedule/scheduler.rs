@@ -15,9 +15,12 @@ pub(crate) struct InterleaveScheduler {
     pub(crate) max_steps: usize,
     /// The decisions of the current execution.
     pub(crate) recorded: Vec<Decision>,
-    /// Decisions with more than one runnable thread in the current execution: what the step
-    /// bound counts (a single thread running a long loop is not livelocked).
-    pub(crate) contested: usize,
+    /// Decisions with more than one runnable thread since the last progress (see
+    /// `rt::progress`): what the step bound counts (a single thread running a long loop is not
+    /// livelocked, nor are threads that keep getting somewhere).
+    contested: usize,
+    /// The runtime's progress count when `contested` was last reset.
+    progress: u64,
     runnable: Vec<u32>,
 }
 
@@ -28,8 +31,16 @@ impl InterleaveScheduler {
             max_steps,
             recorded: Vec::new(),
             contested: 0,
+            progress: 0,
             runnable: Vec::new(),
         }
+    }
+
+    /// Forgets the previous execution.
+    pub(crate) fn begin_execution(&mut self) {
+        self.recorded.clear();
+        self.contested = 0;
+        self.progress = 0;
     }
 }
 
@@ -62,12 +73,17 @@ impl Scheduler for InterleaveScheduler {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        let stopping = rt::with(|c| c.stop.is_some()).unwrap_or(true);
+        let (stopping, progress) =
+            rt::with(|c| (c.stop.is_some(), c.progress)).unwrap_or((true, 0));
         if stopping {
             return None;
         }
-        // The bound counts contested steps; ten times as many steps in all is a hard cap, so
-        // that even a lone thread spinning through scheduling points ends.
+        if progress != self.progress {
+            self.progress = progress;
+            self.contested = 0;
+        }
+        // The bound counts contested steps without progress; ten times as many steps in all is
+        // a hard cap, so that even a lone thread spinning through scheduling points ends.
         if self.contested >= self.max_steps
             || self.recorded.len() >= self.max_steps.saturating_mul(10)
         {

@@ -7,4 +7,5 @@ mod check;
 mod child;
 mod condvar_rwlock_barrier_once;
 mod robustness;
+mod spin;
 mod time;
