@@ -15,6 +15,9 @@ pub(crate) enum Stop {
     Finding,
     /// A replayed schedule does not fit the program.
     Diverged(String),
+    /// An exploring strategy saw the program take another path under a schedule prefix it had
+    /// run before.
+    Nondeterministic(String),
     /// interleave itself went wrong (its events contradicted each other, or the engine failed
     /// the execution on its own): reported as interleave's bug, never as the user's.
     Internal(String),
@@ -70,6 +73,8 @@ pub(crate) struct Context {
     pub(crate) progress: u64,
     /// Per object id: how many writes changed the atomic's value (the spin rule's versions).
     pub(crate) atomic_versions: Vec<u32>,
+    /// The digest of `events`, which a replay compares with the recorded path.
+    pub(crate) path: crate::schedule::digest::PathDigest,
 }
 
 /// What an execution left behind.
@@ -79,6 +84,8 @@ pub(crate) struct ExecutionOutcome {
     pub(crate) events: Vec<Event>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) stop: Option<Stop>,
+    /// The digest of `events`.
+    pub(crate) digest: u64,
 }
 
 thread_local! {
@@ -122,6 +129,7 @@ impl Context {
             scheduler: None,
             progress: 0,
             atomic_versions: Vec::new(),
+            path: crate::schedule::digest::PathDigest::default(),
         };
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
     }
@@ -135,6 +143,7 @@ impl Context {
             events: context.events,
             findings: context.findings,
             stop: context.stop,
+            digest: context.path.value(),
         }
     }
 
@@ -170,6 +179,7 @@ impl Context {
                 self.findings.push(finding);
             }
         }
+        self.path.add(&event);
         self.events.push(event);
     }
 
