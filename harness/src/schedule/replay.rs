@@ -89,10 +89,11 @@ fn threads(runnable: &[u32]) -> String {
     names.join(", ")
 }
 
-/// What a divergence of the path says after what differs.
-const NOT_DETERMINISTIC: &str = "is the scenario deterministic given its schedule? A HashMap's \
-     iteration order, OS randomness, the real clock or state kept from an earlier execution \
-     make it take another path";
+/// What a divergence of the path says after what differs: the program changed (a fix makes it
+/// take another path, as it should), or it is not deterministic given its schedule.
+const NOT_DETERMINISTIC: &str = "if the program has not changed since it was recorded, it is \
+     not deterministic given its schedule: a HashMap's iteration order, OS randomness, the real \
+     clock or state kept from an earlier execution make it take another path";
 
 /// Where a replayed path first differs from a recorded trace, if it does: the replayed events
 /// must be a prefix of the recorded ones (all of them at the end of the execution).
@@ -281,7 +282,7 @@ mod tests {
                 "schedule diverged at step 2: the program took another path than when it was recorded \
                  (event 2 was thread 0 {\"event\":\"lock_released\",\"lock\":2} at src/lib.rs:10:5, \
                  but is thread 0 {\"event\":\"lock_released\",\"lock\":3} at src/lib.rs:10:5 now); \
-                 is the scenario deterministic"
+                 if the program has not changed since it was recorded, it is not deterministic"
             ),
             "{error}"
         );

@@ -56,8 +56,8 @@ fn a_scenario_that_takes_another_path_on_every_other_call_replays_as_divergence(
          was recorded (event 4 was thread 0 {\"event\":\"lock_request\",\"lock\":0,\
          \"mode\":\"exclusive\",\"attempt\":\"blocking\"} at tests/tests/e2e/determinism.rs:33:12, \
          but is thread 0 {\"event\":\"lock_request\",\"lock\":1,\"mode\":\"exclusive\",\
-         \"attempt\":\"blocking\"} at tests/tests/e2e/determinism.rs:33:12 now); is the scenario \
-         deterministic given its schedule?";
+         \"attempt\":\"blocking\"} at tests/tests/e2e/determinism.rs:33:12 now); if the program \
+         has not changed since it was recorded, it is not deterministic given its schedule";
     assert!(message.contains(expected), "{message}");
     // The next call takes the recorded path again: a clean replay of the same finding.
     let replayed = interleave::replay(&artifact, scenario).unwrap();

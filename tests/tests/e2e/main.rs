@@ -7,6 +7,7 @@ mod check;
 mod child;
 mod condvar_rwlock_barrier_once;
 mod determinism;
+mod fingerprints;
 mod robustness;
 mod spin;
 mod time;
