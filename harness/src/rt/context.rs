@@ -69,8 +69,9 @@ pub(crate) struct Context {
     /// The scheduler, for decisions taken outside the engine's scheduling (firing a timer early).
     pub(crate) scheduler:
         Option<std::rc::Rc<std::cell::RefCell<crate::schedule::InterleaveScheduler>>>,
-    /// Progress so far (see `rt::progress`): the step bound counts decisions since it changed.
-    pub(crate) progress: u64,
+    /// How many times the execution made progress (see `rt::progress`): the step bound counts
+    /// decisions since it last changed.
+    pub(crate) progressed: u64,
     /// Per object id: how many writes changed the atomic's value (the spin rule's versions).
     pub(crate) atomic_versions: Vec<u32>,
     /// The digest of `events`, which a replay compares with the recorded path.
@@ -127,7 +128,7 @@ impl Context {
             now_ns: 0,
             timers: Vec::new(),
             scheduler: None,
-            progress: 0,
+            progressed: 0,
             atomic_versions: Vec::new(),
             path: crate::schedule::digest::PathDigest::default(),
         };
@@ -156,7 +157,7 @@ impl Context {
         }
         self.step += 1;
         if super::progress::is_progress(&kind) {
-            self.progress += 1;
+            self.progressed += 1;
         }
         let event = Event {
             step: self.step,

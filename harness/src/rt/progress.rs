@@ -77,7 +77,7 @@ impl Context {
         let version = &mut self.atomic_versions[index];
         if changed {
             *version = version.wrapping_add(1);
-            self.progress += 1;
+            self.progressed += 1;
         }
         let version = *version;
         let current = self.current;

@@ -111,7 +111,7 @@ impl Scheduler for InterleaveScheduler {
         is_yielding: bool,
     ) -> Option<TaskId> {
         let (stopping, progress) =
-            rt::with(|c| (c.stop.is_some(), c.progress)).unwrap_or((true, 0));
+            rt::with(|c| (c.stop.is_some(), c.progressed)).unwrap_or((true, 0));
         if stopping {
             return None;
         }
