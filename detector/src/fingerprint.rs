@@ -1,10 +1,15 @@
 //! Building findings, and their fingerprints.
 //!
 //! A fingerprint names a problem, not a run: the same bug found with another seed, in another
-//! execution, or after lines were added above it, has the same fingerprint. So it is built from
-//! what stays put: the kind, object classes and user names, file names, columns, and the
-//! *relative* order of the finding's own sites within each file. Thread and object ids,
-//! step numbers and absolute line numbers are left out.
+//! execution, or after lines were added above or below it, has the same fingerprint. So it is
+//! built from what stays put: the kind, object classes and user names, file names, columns, the
+//! *relative* order of the finding's own sites within each file, and how many lines each of its
+//! operation sites (where locks were taken, cells accessed, threads waited: every site but the
+//! objects' creation sites) lies below the first of them in the same file. The line distances
+//! tell apart two findings of the same shape at different places (two writes racing with one
+//! read); creation sites carry none, so that an edit between where an object is made and where
+//! the bug is leaves the fingerprint alone. Thread and object ids, step numbers and absolute
+//! line numbers are left out.
 
 use std::fmt::Write as _;
 
@@ -66,12 +71,22 @@ impl FindingBuilder {
     }
 }
 
+/// Every site the finding mentions, sorted.
 fn collect_sites(finding: &Finding) -> Vec<Site> {
     let mut sites: Vec<Site> = finding
         .objects
         .iter()
         .map(|o| o.created_at.clone())
         .collect();
+    sites.extend(operation_sites(finding));
+    sites.sort();
+    sites.dedup();
+    sites
+}
+
+/// The sites of the finding's operations: all but its objects' creation sites.
+fn operation_sites(finding: &Finding) -> Vec<Site> {
+    let mut sites = Vec::new();
     match &finding.detail {
         Detail::LockCycle { edges } => {
             for edge in edges {
@@ -112,17 +127,32 @@ fn collect_sites(finding: &Finding) -> Vec<Site> {
         }
         Detail::Panic { site, .. } => sites.push(site.clone()),
     }
-    sites.sort();
-    sites.dedup();
     sites
 }
 
-/// Renders sites as `file:c<column>:r<rank within the file among the finding's sites>`.
+/// Renders sites as `file:c<column>:r<rank within the file among the finding's sites>`, and
+/// an operation site with `:+<lines below the finding's first operation site in the file>`.
 struct SiteTokens<'a> {
     sites: &'a [Site],
+    /// Per file, the first line of the finding's operation sites.
+    first_lines: Vec<(&'a str, u32)>,
 }
 
-impl SiteTokens<'_> {
+impl<'a> SiteTokens<'a> {
+    /// Tokens for `sites`, of which `operations` are the operation sites.
+    fn new(sites: &'a [Site], operations: &'a [Site]) -> Self {
+        let mut first_lines: Vec<(&str, u32)> = Vec::new();
+        for site in operations {
+            let file = stable_file(&site.file);
+            match first_lines.iter_mut().find(|(f, _)| *f == file) {
+                Some((_, line)) => *line = (*line).min(site.line),
+                None => first_lines.push((file, site.line)),
+            }
+        }
+        SiteTokens { sites, first_lines }
+    }
+
+    /// The token of an object's creation site.
     fn token(&self, site: &Site) -> String {
         let file = stable_file(&site.file);
         let rank = self
@@ -133,6 +163,17 @@ impl SiteTokens<'_> {
             })
             .count();
         format!("{file}:c{}:r{rank}", site.column)
+    }
+
+    /// The token of an operation site.
+    fn operation(&self, site: &Site) -> String {
+        let file = stable_file(&site.file);
+        let first = self
+            .first_lines
+            .iter()
+            .find(|(f, _)| *f == file)
+            .map_or(site.line, |&(_, line)| line);
+        format!("{}:+{}", self.token(site), site.line.saturating_sub(first))
     }
 }
 
@@ -174,9 +215,8 @@ fn mode(mode: LockMode) -> &'static str {
 }
 
 fn fingerprint(finding: &Finding) -> String {
-    let sites = SiteTokens {
-        sites: &finding.sites,
-    };
+    let operations = operation_sites(finding);
+    let sites = SiteTokens::new(&finding.sites, &operations);
     let object = |index: usize| object_token(&finding.objects[index], &sites);
     let mut parts: Vec<String> = vec![finding.kind.name().to_owned()];
     match &finding.detail {
@@ -188,9 +228,9 @@ fn fingerprint(finding: &Finding) -> String {
                         "{}|{}|{}|{}|{}",
                         object(e.held),
                         mode(e.held_mode),
-                        sites.token(&e.held_at),
+                        sites.operation(&e.held_at),
                         mode(e.requested_mode),
-                        sites.token(&e.requested_at)
+                        sites.operation(&e.requested_at)
                     )
                 })
                 .collect();
@@ -216,15 +256,19 @@ fn fingerprint(finding: &Finding) -> String {
             "{}|{}|{}|{}|{}",
             object(*lock),
             mode(*held_mode),
-            sites.token(held_at),
+            sites.operation(held_at),
             mode(*requested_mode),
-            sites.token(requested_at)
+            sites.operation(requested_at)
         )),
         Detail::Deadlock { waits, .. } => parts.extend(wait_tokens(finding, &sites, waits)),
         Detail::MissedTimeout { cause, waits, .. } => {
             parts.push(match cause {
                 TimeoutCause::CannotReturn { condvar, site, .. } => {
-                    format!("cannot return|{}|{}", object(*condvar), sites.token(site))
+                    format!(
+                        "cannot return|{}|{}",
+                        object(*condvar),
+                        sites.operation(site)
+                    )
                 }
                 TimeoutCause::Deadline {
                     deadline_ns,
@@ -233,7 +277,7 @@ fn fingerprint(finding: &Finding) -> String {
                 } => format!(
                     "deadline|{}|{}",
                     deadline_ns.saturating_sub(*entered_ns),
-                    sites.token(site)
+                    sites.operation(site)
                 ),
                 TimeoutCause::BlockedTooLong { max_block_ns, .. } => {
                     format!("blocked too long|{max_block_ns}")
@@ -251,20 +295,22 @@ fn fingerprint(finding: &Finding) -> String {
                 format!(
                     "{}{}",
                     if a.write { "w" } else { "r" },
-                    sites.token(&a.site)
+                    sites.operation(&a.site)
                 )
             });
             accesses.sort();
             parts.extend(accesses);
         }
         Detail::Livelock { running, .. } => {
-            let mut tokens: Vec<String> =
-                running.iter().map(|r| sites.token(&r.last_site)).collect();
+            let mut tokens: Vec<String> = running
+                .iter()
+                .map(|r| sites.operation(&r.last_site))
+                .collect();
             tokens.sort();
             parts.extend(tokens);
         }
         Detail::Panic { message, site, .. } => {
-            parts.push(sites.token(site));
+            parts.push(sites.operation(site));
             parts.push(message.clone());
         }
     }
@@ -305,10 +351,14 @@ fn wait_tokens(
             let mut holders: Vec<String> = w
                 .held_by
                 .iter()
-                .map(|h| sites.token(&h.acquired_at))
+                .map(|h| sites.operation(&h.acquired_at))
                 .collect();
             holders.sort();
-            format!("{target}|{}|{}", sites.token(&w.site), holders.join(","))
+            format!(
+                "{target}|{}|{}",
+                sites.operation(&w.site),
+                holders.join(",")
+            )
         })
         .collect();
     tokens.sort();
@@ -367,17 +417,52 @@ mod tests {
             Site::new("a.rs", 20, 9),
             Site::new("b.rs", 3, 1),
         ];
-        let tokens = SiteTokens { sites: &sites };
+        let tokens = SiteTokens::new(&sites, &sites);
         assert_eq!(tokens.token(&sites[1]), "a.rs:c9:r1");
         assert_eq!(tokens.token(&sites[2]), "b.rs:c1:r0");
+        assert_eq!(tokens.operation(&sites[1]), "a.rs:c9:r1:+10");
+        assert_eq!(tokens.operation(&sites[2]), "b.rs:c1:r0:+0");
         // The same sites moved down by 7 lines give the same tokens.
         let moved = sites.clone().map(|mut s| {
             s.line += 7;
             s
         });
-        let moved_tokens = SiteTokens { sites: &moved };
+        let moved_tokens = SiteTokens::new(&moved, &moved);
         for (site, moved_site) in sites.iter().zip(&moved) {
             assert_eq!(tokens.token(site), moved_tokens.token(moved_site));
+            assert_eq!(tokens.operation(site), moved_tokens.operation(moved_site));
         }
+    }
+
+    #[test]
+    fn operation_sites_of_the_same_shape_at_other_lines_differ_creation_sites_do_not_count() {
+        // A cell created at line 3, written at line 10 or 12, read at line 20.
+        let created = Site::new("a.rs", 3, 16);
+        let read = Site::new("a.rs", 20, 9);
+        let tokens_of = |write_line: u32| {
+            let write = Site::new("a.rs", write_line, 9);
+            let operations = [write.clone(), read.clone()];
+            let sites = [created.clone(), write.clone(), read.clone()];
+            let tokens = SiteTokens::new(&sites, &operations);
+            [
+                tokens.token(&created),
+                tokens.operation(&write),
+                tokens.operation(&read),
+            ]
+        };
+        assert_eq!(
+            tokens_of(10),
+            ["a.rs:c16:r0", "a.rs:c9:r1:+0", "a.rs:c9:r2:+10"]
+        );
+        assert_eq!(
+            tokens_of(12),
+            ["a.rs:c16:r0", "a.rs:c9:r1:+0", "a.rs:c9:r2:+8"]
+        );
+        // The cell made 100 lines further up: the same tokens.
+        let (created, write) = (Site::new("a.rs", 1, 16), Site::new("a.rs", 110, 9));
+        let sites = [created, write.clone()];
+        let operations = [write.clone()];
+        let far = SiteTokens::new(&sites, &operations);
+        assert_eq!(far.operation(&write), "a.rs:c9:r1:+0");
     }
 }

@@ -39,6 +39,10 @@ pub struct PriorExecution {
     pub execution: u64,
     /// Its schedule, in text form.
     pub schedule: String,
+    /// The path it took: at each decision, then at its end, the top 16 bits of the digest of
+    /// its events so far, as 4 hex digits (a replay checks it takes the same path).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub digests: String,
 }
 
 /// One failure, as written to disk.

@@ -22,8 +22,8 @@ use crate::rt::{self, Context, Stop};
 use crate::schedule::dfs::DfsStrategy;
 use crate::schedule::pct::PctStrategy;
 use crate::schedule::random::RandomStrategy;
-use crate::schedule::replay::ReplayStrategy;
-use crate::schedule::{InterleaveScheduler, Schedule};
+use crate::schedule::replay::{Recorded, RecordedPath, ReplayStrategy};
+use crate::schedule::{digest, InterleaveScheduler, PathSoFar, Schedule};
 
 /// Numbers executions across the whole process, so that an object created in one execution
 /// is never mistaken for one of another.
@@ -137,10 +137,21 @@ fn replay_artifact(
     let mut schedules = Vec::new();
     let mut numbers = Vec::new();
     for prior in &artifact.prior {
-        schedules.push(decode(&prior.schedule)?);
+        let path =
+            RecordedPath::digests(&prior.digests).map_err(|reason| Error::ArtifactFormat {
+                path: path.to_owned(),
+                reason: format!("prior execution {}: {reason}", prior.execution),
+            })?;
+        schedules.push(Recorded {
+            schedule: decode(&prior.schedule)?,
+            path,
+        });
         numbers.push(prior.execution);
     }
-    schedules.push(decode(&artifact.schedule)?);
+    schedules.push(Recorded {
+        schedule: decode(&artifact.schedule)?,
+        path: RecordedPath::trace(artifact.trace.clone()),
+    });
     numbers.push(artifact.execution);
     let plan = Plan {
         name: artifact.check.clone(),
@@ -233,6 +244,8 @@ struct Failure {
 pub(crate) enum PlanError {
     /// A replayed schedule stopped fitting the program.
     Diverged(String),
+    /// The program took another path under a schedule prefix explored before.
+    Nondeterministic(String),
     /// interleave went wrong.
     Internal(String),
     /// A check was started inside the scenario, at this site.
@@ -246,6 +259,7 @@ impl PlanError {
                 path: path.to_owned(),
                 message,
             },
+            PlanError::Nondeterministic(message) => Error::Nondeterministic { message },
             PlanError::Internal(message) => Error::Internal { message },
             PlanError::Nested(site) => Error::Nested { site },
         }
@@ -273,7 +287,7 @@ pub(crate) fn run_plan(
     // Schedules of the executions that added lock-order witnesses: a cycle found later may
     // cite them, and its replay must run them again.
     let mut witnesses_seen = 0;
-    let mut witness_executions: Vec<(u64, Schedule)> = Vec::new();
+    let mut witness_executions: Vec<(u64, Schedule, String)> = Vec::new();
 
     let outcome: Result<(), PlanError> = CONTINUATION_POOL.set(&ContinuationPool::new(), || {
         while executions < plan.executions {
@@ -286,8 +300,7 @@ pub(crate) fn run_plan(
                 .and_then(|n| n.get(executions as usize).copied())
                 .unwrap_or(executions + 1);
             executions += 1;
-            scheduler.borrow_mut().recorded.clear();
-            scheduler.borrow_mut().contested = 0;
+            scheduler.borrow_mut().begin_execution();
             detector.begin_execution(execution);
             rt::begin_execution(execution);
             let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
@@ -327,6 +340,9 @@ pub(crate) fn run_plan(
             let decisions = scheduler.borrow().recorded.len();
             match outcome.stop {
                 Some(Stop::Diverged(message)) => return Err(PlanError::Diverged(message)),
+                Some(Stop::Nondeterministic(message)) => {
+                    return Err(PlanError::Nondeterministic(message))
+                }
                 Some(Stop::Internal(message)) => return Err(PlanError::Internal(message)),
                 Some(Stop::Nested(site)) => return Err(PlanError::Nested(site)),
                 _ => {}
@@ -334,16 +350,26 @@ pub(crate) fn run_plan(
             scheduler
                 .borrow_mut()
                 .strategy
-                .end_execution(decisions)
+                .end_execution(
+                    decisions,
+                    &PathSoFar {
+                        digest: outcome.digest,
+                        events: &outcome.events,
+                    },
+                )
                 .map_err(PlanError::Diverged)?;
             let witnesses = detector.stats().lock_order_witnesses;
             if witnesses > witnesses_seen {
                 witnesses_seen = witnesses;
+                let scheduler = scheduler.borrow();
+                let mut digests = scheduler.digests.clone();
+                digests.push(digest::short(outcome.digest));
                 witness_executions.push((
                     execution,
                     Schedule {
-                        decisions: scheduler.borrow().recorded.clone(),
+                        decisions: scheduler.recorded.clone(),
                     },
+                    digest::encode(&digests),
                 ));
             }
             let failed = !outcome.findings.is_empty();
@@ -381,11 +407,14 @@ pub(crate) fn run_plan(
         // RwLock's writer): a cycle of the failing execution may rest on any of them.
         let prior = witness_executions
             .iter()
-            .filter(|(execution, _)| *execution != failure.execution)
-            .map(|(execution, schedule)| crate::artifact::PriorExecution {
-                execution: *execution,
-                schedule: schedule.encode(),
-            })
+            .filter(|(execution, ..)| *execution != failure.execution)
+            .map(
+                |(execution, schedule, digests)| crate::artifact::PriorExecution {
+                    execution: *execution,
+                    schedule: schedule.encode(),
+                    digests: digests.clone(),
+                },
+            )
             .collect();
         let artifact = Artifact {
             prior,

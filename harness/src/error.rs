@@ -47,6 +47,13 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// Exhaustive exploration re-ran a schedule prefix and the scenario took another path: it
+    /// is not deterministic given its schedule, so its tree of schedules cannot be walked.
+    #[error("explore: {message}")]
+    Nondeterministic {
+        /// `schedule diverged at step N: …`
+        message: String,
+    },
     /// interleave itself went wrong: please report it, with the scenario.
     #[error("interleave internal error (please report it): {message}")]
     Internal {

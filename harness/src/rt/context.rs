@@ -15,6 +15,9 @@ pub(crate) enum Stop {
     Finding,
     /// A replayed schedule does not fit the program.
     Diverged(String),
+    /// An exploring strategy saw the program take another path under a schedule prefix it had
+    /// run before.
+    Nondeterministic(String),
     /// interleave itself went wrong (its events contradicted each other, or the engine failed
     /// the execution on its own): reported as interleave's bug, never as the user's.
     Internal(String),
@@ -41,6 +44,8 @@ pub(crate) struct ThreadSlot {
     /// The site of its last event: the interleave call it is in while others run (for the
     /// watchdog's report).
     pub(crate) last_site: Option<Site>,
+    /// The atomics it touched last, for the spin rule.
+    pub(crate) observed: super::progress::Observed,
 }
 
 /// Everything the runtime knows about the running execution.
@@ -71,6 +76,13 @@ pub(crate) struct Context {
         Option<std::rc::Rc<std::cell::RefCell<crate::schedule::InterleaveScheduler>>>,
     /// Where the watchdog watching this check reads its progress.
     pub(crate) progress: Option<std::sync::Arc<super::watchdog::Progress>>,
+    /// How many times the execution made progress (see `rt::progress`): the step bound counts
+    /// decisions since it last changed.
+    pub(crate) progressed: u64,
+    /// Per object id: how many writes changed the atomic's value (the spin rule's versions).
+    pub(crate) atomic_versions: Vec<u32>,
+    /// The digest of `events`, which a replay compares with the recorded path.
+    pub(crate) path: crate::schedule::digest::PathDigest,
 }
 
 /// What an execution left behind.
@@ -80,6 +92,8 @@ pub(crate) struct ExecutionOutcome {
     pub(crate) events: Vec<Event>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) stop: Option<Stop>,
+    /// The digest of `events`.
+    pub(crate) digest: u64,
 }
 
 thread_local! {
@@ -98,6 +112,7 @@ impl ThreadSlot {
             parked: false,
             timer_fired: false,
             last_site: None,
+            observed: super::progress::Observed::default(),
         }
     }
 }
@@ -122,6 +137,9 @@ impl Context {
             timers: Vec::new(),
             scheduler: None,
             progress: super::watchdog::progress(),
+            progressed: 0,
+            atomic_versions: Vec::new(),
+            path: crate::schedule::digest::PathDigest::default(),
         };
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
     }
@@ -135,6 +153,7 @@ impl Context {
             events: context.events,
             findings: context.findings,
             stop: context.stop,
+            digest: context.path.value(),
         }
     }
 
@@ -146,6 +165,9 @@ impl Context {
             return;
         }
         self.step += 1;
+        if super::progress::is_progress(&kind) {
+            self.progressed += 1;
+        }
         let event = Event {
             step: self.step,
             thread: self.current,
@@ -172,6 +194,7 @@ impl Context {
         }
         let current = self.current;
         self.thread_mut(current).last_site = Some(event.site.clone());
+        self.path.add(&event);
         self.events.push(event);
     }
 

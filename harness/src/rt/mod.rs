@@ -5,6 +5,7 @@ mod context;
 mod engine;
 mod hook;
 mod overflow;
+mod progress;
 mod time;
 mod watchdog;
 
@@ -14,6 +15,7 @@ pub(crate) use engine::{
     yield_now, DEFAULT_STACK_SIZE,
 };
 pub(crate) use hook::{install_panic_hook, payload_message};
+pub(crate) use progress::atomic_accessed;
 pub(crate) use time::{arm_timer, deadline_after, disarm_timer, now_ns, take_timeout};
 pub(crate) use watchdog::{
     parse_limit as parse_watchdog, watched, DEFAULT_LIMIT as DEFAULT_WATCHDOG,

@@ -8,6 +8,7 @@
 //! with a bug depth, [`dfs`] enumerates every schedule, [`replay`] follows a recorded one.
 
 pub(crate) mod dfs;
+pub(crate) mod digest;
 pub(crate) mod pct;
 pub(crate) mod random;
 pub(crate) mod replay;
@@ -15,7 +16,10 @@ mod scheduler;
 
 use std::fmt;
 
+pub(crate) use digest::PathSoFar;
 pub(crate) use scheduler::InterleaveScheduler;
+
+use crate::rt::Stop;
 
 /// One decision of a schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,10 +160,28 @@ pub(crate) trait Strategy: fmt::Debug {
     /// Never for exploring strategies; a replay says how it diverged.
     fn fire_early(&mut self) -> Result<bool, String>;
 
-    /// Called when an execution ends, with the number of decisions it made (replay checks it
-    /// consumed its whole schedule).
-    fn end_execution(&mut self, _decisions: usize) -> Result<(), String> {
+    /// Before decision `decision` (0-based): the path the program took so far. A replay
+    /// compares it with the recorded one, exhaustive exploration with the first run of the
+    /// same prefix.
+    ///
+    /// # Errors
+    ///
+    /// The program took another path: where, and what differs.
+    fn check_path(&mut self, _decision: usize, _path: &PathSoFar<'_>) -> Result<(), String> {
         Ok(())
+    }
+
+    /// Called when an execution ends, with the number of decisions it made and its whole path
+    /// (replay checks it consumed its whole schedule and took the recorded path).
+    fn end_execution(&mut self, _decisions: usize, _path: &PathSoFar<'_>) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// How a divergence this strategy reports ends the check: an exploring strategy found a
+    /// scenario that is not deterministic given its schedule; a replay overrides this (its
+    /// schedule no longer fits the program).
+    fn divergence(&self, message: String) -> Stop {
+        Stop::Nondeterministic(message)
     }
 }
 

@@ -1,27 +1,84 @@
 //! Replay: follow a recorded schedule exactly, and say where it stops fitting the program.
+//!
+//! Besides the decisions, a replay checks the program's path: before every decision, the
+//! digest of the events so far must be the recorded one (see [`digest`]). For the failing
+//! execution the artifact holds every event, so a divergence names the first event that
+//! differs; for earlier executions it holds 16 bits of the digest per decision.
 
-use super::{Decision, Schedule, Strategy};
+use interleave_detector::Event;
+
+use super::{digest, Decision, PathSoFar, Schedule, Strategy};
+use crate::rt::Stop;
+
+/// What a replay knows of the path a recorded execution took.
+#[derive(Debug)]
+pub(crate) enum RecordedPath {
+    /// Nothing (an artifact written before paths were recorded).
+    Unknown,
+    /// The short digest at each decision, then at the end.
+    Digests(Vec<u16>),
+    /// Every event, and the digest of each prefix.
+    Trace {
+        events: Vec<Event>,
+        prefixes: Vec<u64>,
+    },
+}
+
+impl RecordedPath {
+    /// The path of a failing execution, from its trace (`Unknown` if the trace is empty).
+    pub(crate) fn trace(events: Vec<Event>) -> Self {
+        if events.is_empty() {
+            return RecordedPath::Unknown;
+        }
+        RecordedPath::Trace {
+            prefixes: digest::prefixes(&events),
+            events,
+        }
+    }
+
+    /// The path of an earlier execution, from its digests' text (`Unknown` if empty).
+    ///
+    /// # Errors
+    ///
+    /// The text is not digests.
+    pub(crate) fn digests(text: &str) -> Result<Self, String> {
+        if text.is_empty() {
+            return Ok(RecordedPath::Unknown);
+        }
+        digest::decode(text).map(RecordedPath::Digests)
+    }
+}
+
+/// One execution to replay.
+#[derive(Debug)]
+pub(crate) struct Recorded {
+    pub(crate) schedule: Schedule,
+    pub(crate) path: RecordedPath,
+}
 
 #[derive(Debug)]
 pub(crate) struct ReplayStrategy {
-    /// The schedules of the executions to replay, in order; the current one first.
-    pending: std::collections::VecDeque<Schedule>,
-    schedule: Schedule,
+    /// The executions still to replay, in order.
+    pending: std::collections::VecDeque<Recorded>,
+    current: Recorded,
     position: usize,
 }
 
 impl ReplayStrategy {
-    /// Replays `schedules`, one execution each, in order.
-    pub(crate) fn new(schedules: Vec<Schedule>) -> Self {
+    /// Replays `executions`, in order.
+    pub(crate) fn new(executions: Vec<Recorded>) -> Self {
         ReplayStrategy {
-            pending: schedules.into(),
-            schedule: Schedule::default(),
+            pending: executions.into(),
+            current: Recorded {
+                schedule: Schedule::default(),
+                path: RecordedPath::Unknown,
+            },
             position: 0,
         }
     }
 
     fn next(&mut self) -> Option<Decision> {
-        let decision = self.schedule.decisions.get(self.position).copied();
+        let decision = self.current.schedule.decisions.get(self.position).copied();
         self.position += 1;
         decision
     }
@@ -32,16 +89,87 @@ fn threads(runnable: &[u32]) -> String {
     names.join(", ")
 }
 
+/// What a divergence of the path says after what differs: the program changed (a fix makes it
+/// take another path, as it should), or it is not deterministic given its schedule.
+const NOT_DETERMINISTIC: &str = "if the program has not changed since it was recorded, it is \
+     not deterministic given its schedule: a HashMap's iteration order, OS randomness, the real \
+     clock or state kept from an earlier execution make it take another path";
+
+/// Where a replayed path first differs from a recorded trace, if it does: the replayed events
+/// must be a prefix of the recorded ones (all of them at the end of the execution).
+fn compare_events(recorded: &[Event], replayed: &[Event], at_end: bool) -> Option<String> {
+    let first = recorded
+        .iter()
+        .zip(replayed)
+        .position(|(a, b)| !digest::same_step(a, b));
+    match first {
+        Some(i) => Some(format!(
+            "event {} was {}, but is {} now",
+            i + 1,
+            digest::describe(&recorded[i]),
+            digest::describe(&replayed[i])
+        )),
+        None if replayed.len() > recorded.len() => Some(format!(
+            "the recorded execution ended after event {}, but the replayed one goes on with {}",
+            recorded.len(),
+            digest::describe(&replayed[recorded.len()])
+        )),
+        None if at_end && replayed.len() < recorded.len() => Some(format!(
+            "the replayed execution ended after event {}, but the recorded one went on with {}",
+            replayed.len(),
+            digest::describe(&recorded[replayed.len()])
+        )),
+        None => None,
+    }
+}
+
+impl ReplayStrategy {
+    /// Compares the path so far with the recorded one; `step` is the 1-based decision the
+    /// replay is at.
+    fn compare(&self, step: usize, path: &PathSoFar<'_>, at_end: bool) -> Result<(), String> {
+        let what = match &self.current.path {
+            RecordedPath::Unknown => return Ok(()),
+            RecordedPath::Digests(digests) => {
+                let Some(&recorded) = digests.get(step - 1) else {
+                    return Ok(());
+                };
+                if recorded == digest::short(path.digest) {
+                    return Ok(());
+                }
+                "its events before this step differ".to_owned()
+            }
+            RecordedPath::Trace { events, prefixes } => {
+                let n = path.events.len();
+                let fits = prefixes.get(n) == Some(&path.digest);
+                if fits && (!at_end || n == events.len()) {
+                    return Ok(());
+                }
+                match compare_events(events, path.events, at_end) {
+                    Some(what) => what,
+                    None => return Ok(()),
+                }
+            }
+        };
+        Err(format!(
+            "schedule diverged at step {step}: the program took another path than when it was recorded ({what}); {NOT_DETERMINISTIC}"
+        ))
+    }
+}
+
 impl Strategy for ReplayStrategy {
     fn next_execution(&mut self) -> bool {
         match self.pending.pop_front() {
-            Some(schedule) => {
-                self.schedule = schedule;
+            Some(recorded) => {
+                self.current = recorded;
                 self.position = 0;
                 true
             }
             None => false,
         }
+    }
+
+    fn check_path(&mut self, decision: usize, path: &PathSoFar<'_>) -> Result<(), String> {
+        self.compare(decision + 1, path, false)
     }
 
     fn choose(&mut self, runnable: &[u32], _: Option<u32>, _: bool) -> Result<usize, String> {
@@ -84,21 +212,103 @@ impl Strategy for ReplayStrategy {
 
     fn fire_early(&mut self) -> Result<bool, String> {
         // A timer fired early exactly where the schedule says so, and nowhere else.
-        if self.schedule.decisions.get(self.position) == Some(&Decision::Fire) {
+        if self.current.schedule.decisions.get(self.position) == Some(&Decision::Fire) {
             self.position += 1;
             return Ok(true);
         }
         Ok(false)
     }
 
-    fn end_execution(&mut self, decisions: usize) -> Result<(), String> {
-        if decisions < self.schedule.decisions.len() {
+    fn end_execution(&mut self, decisions: usize, path: &PathSoFar<'_>) -> Result<(), String> {
+        let recorded = self.current.schedule.decisions.len();
+        if decisions < recorded {
             return Err(format!(
                 "schedule diverged at step {}: the execution ended, but the schedule has {} more decisions",
                 decisions + 1,
-                self.schedule.decisions.len() - decisions
+                recorded - decisions
             ));
         }
-        Ok(())
+        self.compare(decisions + 1, path, true)
+    }
+
+    fn divergence(&self, message: String) -> Stop {
+        Stop::Diverged(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use interleave_detector::{EventKind, ObjectId, Site, ThreadId};
+
+    use super::*;
+
+    fn release(lock: u32) -> Event {
+        Event {
+            step: 1,
+            thread: ThreadId(0),
+            site: Site::new("src/lib.rs", 10, 5),
+            kind: EventKind::LockReleased {
+                lock: ObjectId(lock),
+            },
+        }
+    }
+
+    fn path(events: &[Event]) -> PathSoFar<'_> {
+        PathSoFar {
+            digest: *digest::prefixes(events).last().unwrap(),
+            events,
+        }
+    }
+
+    fn replay(path: RecordedPath) -> ReplayStrategy {
+        let schedule = Schedule::decode("0x2").unwrap();
+        let mut replay = ReplayStrategy::new(vec![Recorded { schedule, path }]);
+        assert!(replay.next_execution());
+        replay
+    }
+
+    #[test]
+    fn a_trace_names_the_first_event_that_differs() {
+        let recorded = vec![release(1), release(2)];
+        let mut strategy = replay(RecordedPath::trace(recorded.clone()));
+        strategy.check_path(0, &path(&recorded[..1])).unwrap();
+        strategy.check_path(1, &path(&recorded)).unwrap();
+        strategy.end_execution(2, &path(&recorded)).unwrap();
+
+        let other = [release(1), release(3)];
+        let error = strategy.check_path(1, &path(&other)).unwrap_err();
+        assert!(
+            error.starts_with(
+                "schedule diverged at step 2: the program took another path than when it was recorded \
+                 (event 2 was thread 0 {\"event\":\"lock_released\",\"lock\":2} at src/lib.rs:10:5, \
+                 but is thread 0 {\"event\":\"lock_released\",\"lock\":3} at src/lib.rs:10:5 now); \
+                 if the program has not changed since it was recorded, it is not deterministic"
+            ),
+            "{error}"
+        );
+        let error = strategy
+            .end_execution(2, &path(&recorded[..1]))
+            .unwrap_err();
+        assert!(error.contains("(the replayed execution ended after event 1, but the recorded one went on with thread 0"), "{error}");
+        let longer = [release(1), release(2), release(4)];
+        let error = strategy.check_path(1, &path(&longer)).unwrap_err();
+        assert!(error.contains("(the recorded execution ended after event 2, but the replayed one goes on with thread 0"), "{error}");
+    }
+
+    #[test]
+    fn digests_catch_the_first_decision_whose_path_differs() {
+        let recorded = [release(1), release(2)];
+        let digests = [0, 1, 2].map(|n| digest::short(digest::prefixes(&recorded)[n]));
+        let text = digest::encode(&digests);
+        let mut strategy = replay(RecordedPath::digests(&text).unwrap());
+        strategy.check_path(0, &path(&recorded[..0])).unwrap();
+        strategy.check_path(1, &path(&recorded[..1])).unwrap();
+        let error = strategy.check_path(1, &path(&[release(7)])).unwrap_err();
+        assert!(
+            error.starts_with("schedule diverged at step 2: the program took another path than when it was recorded (its events before this step differ)"),
+            "{error}"
+        );
+        strategy.end_execution(2, &path(&recorded)).unwrap();
+        assert!(strategy.end_execution(2, &path(&recorded[..1])).is_err());
     }
 }

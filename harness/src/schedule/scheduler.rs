@@ -4,7 +4,7 @@ use interleave_detector::{EventKind, Site};
 use shuttle_engine::runtime::task::TaskId;
 use shuttle_engine::scheduler::{Schedule as EngineSchedule, Scheduler, Task};
 
-use super::{Decision, Strategy};
+use super::{digest, Decision, PathSoFar, Strategy};
 use crate::rt::{self, Stop};
 
 /// Asks the strategy at every scheduling point, records the decision, tells the runtime which
@@ -15,9 +15,14 @@ pub(crate) struct InterleaveScheduler {
     pub(crate) max_steps: usize,
     /// The decisions of the current execution.
     pub(crate) recorded: Vec<Decision>,
-    /// Decisions with more than one runnable thread in the current execution: what the step
-    /// bound counts (a single thread running a long loop is not livelocked).
-    pub(crate) contested: usize,
+    /// The short path digest at each decision of `recorded` (see [`digest`]).
+    pub(crate) digests: Vec<u16>,
+    /// Decisions with more than one runnable thread since the last progress (see
+    /// `rt::progress`): what the step bound counts (a single thread running a long loop is not
+    /// livelocked, nor are threads that keep getting somewhere).
+    contested: usize,
+    /// The runtime's progress count when `contested` was last reset.
+    progress: u64,
     runnable: Vec<u32>,
 }
 
@@ -27,23 +32,66 @@ impl InterleaveScheduler {
             strategy,
             max_steps,
             recorded: Vec::new(),
+            digests: Vec::new(),
             contested: 0,
+            progress: 0,
             runnable: Vec::new(),
         }
     }
-}
 
-impl InterleaveScheduler {
+    /// Forgets the previous execution.
+    pub(crate) fn begin_execution(&mut self) {
+        self.recorded.clear();
+        self.digests.clear();
+        self.contested = 0;
+        self.progress = 0;
+    }
+
+    /// Before a decision: lets the strategy check the path so far, and returns its digest (to
+    /// record with the decision), or `None` when the execution stops here.
+    fn check_path(&mut self) -> Option<u64> {
+        let decision = self.recorded.len();
+        let strategy = &mut self.strategy;
+        rt::with(|c| {
+            let digest = c.path.value();
+            let path = PathSoFar {
+                digest,
+                events: &c.events,
+            };
+            match strategy.check_path(decision, &path) {
+                Ok(()) => Some(digest),
+                Err(message) => {
+                    c.stop = Some(strategy.divergence(message));
+                    None
+                }
+            }
+        })
+        .flatten()
+    }
+
+    fn record(&mut self, decision: Decision, digest: u64) {
+        self.recorded.push(decision);
+        self.digests.push(digest::short(digest));
+    }
+
+    fn diverged(&self, message: String) {
+        let stop = self.strategy.divergence(message);
+        rt::with(|c| c.stop = Some(stop));
+    }
+
     /// Asks the strategy whether to fire the next timer early; records a yes.
     pub(crate) fn fire_early(&mut self) -> bool {
+        let Some(digest) = self.check_path() else {
+            return false;
+        };
         match self.strategy.fire_early() {
             Ok(true) => {
-                self.recorded.push(Decision::Fire);
+                self.record(Decision::Fire, digest);
                 true
             }
             Ok(false) => false,
             Err(divergence) => {
-                rt::with(|c| c.stop = Some(Stop::Diverged(divergence)));
+                self.diverged(divergence);
                 false
             }
         }
@@ -62,12 +110,17 @@ impl Scheduler for InterleaveScheduler {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        let stopping = rt::with(|c| c.stop.is_some()).unwrap_or(true);
+        let (stopping, progress) =
+            rt::with(|c| (c.stop.is_some(), c.progressed)).unwrap_or((true, 0));
         if stopping {
             return None;
         }
-        // The bound counts contested steps; ten times as many steps in all is a hard cap, so
-        // that even a lone thread spinning through scheduling points ends.
+        if progress != self.progress {
+            self.progress = progress;
+            self.contested = 0;
+        }
+        // The bound counts contested steps without progress; ten times as many steps in all is
+        // a hard cap, so that even a lone thread spinning through scheduling points ends.
         if self.contested >= self.max_steps
             || self.recorded.len() >= self.max_steps.saturating_mul(10)
         {
@@ -84,6 +137,7 @@ impl Scheduler for InterleaveScheduler {
             });
             return None;
         }
+        let digest = self.check_path()?;
         if runnable.len() > 1 {
             self.contested += 1;
         }
@@ -94,7 +148,7 @@ impl Scheduler for InterleaveScheduler {
         match self.strategy.choose(&self.runnable, current, is_yielding) {
             Ok(index) => {
                 let task = self.runnable[index];
-                self.recorded.push(Decision::Run(task));
+                self.record(Decision::Run(task), digest);
                 rt::with(|c| {
                     if let Some(Some(thread)) = c.task_thread.get(task as usize) {
                         c.current = *thread;
@@ -104,20 +158,23 @@ impl Scheduler for InterleaveScheduler {
                 Some(TaskId::from(task as usize))
             }
             Err(divergence) => {
-                rt::with(|c| c.stop = Some(Stop::Diverged(divergence)));
+                self.diverged(divergence);
                 None
             }
         }
     }
 
     fn next_u64(&mut self) -> u64 {
+        let Some(digest) = self.check_path() else {
+            return 0;
+        };
         match self.strategy.random() {
             Ok(value) => {
-                self.recorded.push(Decision::Random(value));
+                self.record(Decision::Random(value), digest);
                 value
             }
             Err(divergence) => {
-                rt::with(|c| c.stop = Some(Stop::Diverged(divergence)));
+                self.diverged(divergence);
                 0
             }
         }

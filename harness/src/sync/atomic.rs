@@ -11,6 +11,11 @@
 //! The values themselves are sequentially consistent whatever the ordering: interleave
 //! explores interleavings, not the weaker behaviours of the hardware (a Relaxed load always
 //! reads the latest store). Outside an execution the types behave like std's.
+//!
+//! An access that observes the value its thread saw at its previous access to the same atomic,
+//! and does not change it, is a re-read: the thread is spinning, and its next scheduling point
+//! counts as a yield (the spin rule, `rt::progress`), so spin loops on these atomics let the
+//! thread they wait for run.
 
 use std::fmt;
 use std::sync::atomic as std_atomic;
@@ -42,6 +47,46 @@ fn schedule() {
     }
 }
 
+/// The value of a std atomic, read without an event (only the running thread can touch it).
+trait Peek {
+    type Value: PartialEq;
+    fn peek(&self) -> Self::Value;
+}
+
+macro_rules! peek {
+    ($($name:ident: $value:ty),* $(,)?) => {
+        $(
+            impl Peek for std_atomic::$name {
+                type Value = $value;
+                fn peek(&self) -> $value {
+                    self.load(Ordering::Relaxed)
+                }
+            }
+        )*
+    };
+}
+
+peek!(
+    AtomicBool: bool,
+    AtomicI8: i8,
+    AtomicI16: i16,
+    AtomicI32: i32,
+    AtomicI64: i64,
+    AtomicIsize: isize,
+    AtomicU8: u8,
+    AtomicU16: u16,
+    AtomicU32: u32,
+    AtomicU64: u64,
+    AtomicUsize: usize,
+);
+
+impl<T> Peek for std_atomic::AtomicPtr<T> {
+    type Value = *mut T;
+    fn peek(&self) -> *mut T {
+        self.load(Ordering::Relaxed)
+    }
+}
+
 /// The synchronisation part of an atomic: its registration with the running execution.
 #[derive(Debug, Default)]
 struct AtomicObject {
@@ -66,16 +111,24 @@ impl AtomicObject {
             .map(|(id, _)| id)
     }
 
-    /// Runs `op` as one atomic operation: a scheduling point, then the operation and its event
-    /// together. `op` performs the operation and returns its result with what the detector
-    /// should see (a failed compare-exchange is a load); a std operation that panics on its
-    /// ordering does so before any event.
-    fn run<R>(&self, site: Site, op: impl FnOnce() -> (R, AtomicOp, Ordering)) -> R {
+    /// Runs `op` on `inner` as one atomic operation: a scheduling point, then the operation
+    /// and its event together. `op` performs the operation and returns its result with what the
+    /// detector should see (a failed compare-exchange is a load); a std operation that panics
+    /// on its ordering does so before any event. Whether the value changed feeds the spin rule
+    /// and the step bound's progress (`rt::progress`).
+    fn run<A: Peek, R>(
+        &self,
+        inner: &A,
+        site: Site,
+        op: impl FnOnce() -> (R, AtomicOp, Ordering),
+    ) -> R {
         let Some(object) = self.id(&site) else {
             return op().0;
         };
         schedule();
+        let before = inner.peek();
         let (result, kind, ordering) = op();
+        let changed = inner.peek() != before;
         rt::emit(
             EventKind::Atomic {
                 object,
@@ -84,6 +137,7 @@ impl AtomicObject {
             },
             site,
         );
+        rt::atomic_accessed(object, changed);
         result
     }
 }
@@ -165,7 +219,7 @@ macro_rules! atomic_common {
             /// With `Release` or `AcqRel`, as std's.
             #[track_caller]
             pub fn load(&self, order: Ordering) -> $value {
-                self.object.run(Site::caller(), || {
+                self.object.run(&self.inner, Site::caller(), || {
                     (self.inner.load(order), AtomicOp::Load, order)
                 })
             }
@@ -177,7 +231,7 @@ macro_rules! atomic_common {
             /// With `Acquire` or `AcqRel`, as std's.
             #[track_caller]
             pub fn store(&self, value: $value, order: Ordering) {
-                self.object.run(Site::caller(), || {
+                self.object.run(&self.inner, Site::caller(), || {
                     self.inner.store(value, order);
                     ((), AtomicOp::Store, order)
                 })
@@ -186,7 +240,7 @@ macro_rules! atomic_common {
             /// Stores `value` and returns the previous value.
             #[track_caller]
             pub fn swap(&self, value: $value, order: Ordering) -> $value {
-                self.object.run(Site::caller(), || {
+                self.object.run(&self.inner, Site::caller(), || {
                     (self.inner.swap(value, order), AtomicOp::Rmw, order)
                 })
             }
@@ -243,7 +297,7 @@ macro_rules! atomic_common {
                 failure: Ordering,
                 site: Site,
             ) -> Result<$value, $value> {
-                self.object.run(site, || {
+                self.object.run(&self.inner, site, || {
                     let result = self.inner.compare_exchange(current, new, success, failure);
                     match result {
                         Ok(_) => (result, AtomicOp::Rmw, success),
@@ -274,7 +328,7 @@ macro_rules! atomic_common {
                 F: FnMut($value) -> Option<$value>,
             {
                 let site = Site::caller();
-                let mut previous = self.object.run(site.clone(), || {
+                let mut previous = self.object.run(&self.inner, site.clone(), || {
                     (self.inner.load(fetch_order), AtomicOp::Load, fetch_order)
                 });
                 while let Some(next) = f(previous) {
@@ -321,7 +375,7 @@ macro_rules! atomic_rmw {
                 $(#[$doc])*
                 #[track_caller]
                 pub fn $method(&self, value: $value, order: Ordering) -> $value {
-                    self.object.run(Site::caller(), || {
+                    self.object.run(&self.inner, Site::caller(), || {
                         (self.inner.$method(value, order), AtomicOp::Rmw, order)
                     })
                 }
@@ -467,7 +521,7 @@ impl AtomicBool {
     /// Negates the value; returns the previous value.
     #[track_caller]
     pub fn fetch_not(&self, order: Ordering) -> bool {
-        self.object.run(Site::caller(), || {
+        self.object.run(&self.inner, Site::caller(), || {
             (self.inner.fetch_not(order), AtomicOp::Rmw, order)
         })
     }
@@ -547,7 +601,7 @@ impl<T> AtomicPtr<T> {
     /// With `Release` or `AcqRel`, as std's.
     #[track_caller]
     pub fn load(&self, order: Ordering) -> *mut T {
-        self.object.run(Site::caller(), || {
+        self.object.run(&self.inner, Site::caller(), || {
             (self.inner.load(order), AtomicOp::Load, order)
         })
     }
@@ -559,7 +613,7 @@ impl<T> AtomicPtr<T> {
     /// With `Acquire` or `AcqRel`, as std's.
     #[track_caller]
     pub fn store(&self, value: *mut T, order: Ordering) {
-        self.object.run(Site::caller(), || {
+        self.object.run(&self.inner, Site::caller(), || {
             self.inner.store(value, order);
             ((), AtomicOp::Store, order)
         })
@@ -568,7 +622,7 @@ impl<T> AtomicPtr<T> {
     /// Stores `value` and returns the previous pointer.
     #[track_caller]
     pub fn swap(&self, value: *mut T, order: Ordering) -> *mut T {
-        self.object.run(Site::caller(), || {
+        self.object.run(&self.inner, Site::caller(), || {
             (self.inner.swap(value, order), AtomicOp::Rmw, order)
         })
     }
@@ -623,7 +677,7 @@ impl<T> AtomicPtr<T> {
         failure: Ordering,
         site: Site,
     ) -> Result<*mut T, *mut T> {
-        self.object.run(site, || {
+        self.object.run(&self.inner, site, || {
             let result = self.inner.compare_exchange(current, new, success, failure);
             match result {
                 Ok(_) => (result, AtomicOp::Rmw, success),
@@ -653,7 +707,7 @@ impl<T> AtomicPtr<T> {
         F: FnMut(*mut T) -> Option<*mut T>,
     {
         let site = Site::caller();
-        let mut previous = self.object.run(site.clone(), || {
+        let mut previous = self.object.run(&self.inner, site.clone(), || {
             (self.inner.load(fetch_order), AtomicOp::Load, fetch_order)
         });
         while let Some(next) = f(previous) {

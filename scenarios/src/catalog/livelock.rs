@@ -1,6 +1,6 @@
 //! Livelock: threads that keep running and never get anywhere. interleave bounds every
-//! execution (20,000 scheduling decisions by default) and reports the threads that were still
-//! busy at the bound. Its PCT strategy demotes a thread that yields, which runs two yielding
+//! execution (20,000 contested scheduling decisions without progress by default) and reports
+//! the threads that were still busy at the bound: taking locks and yielding are not progress. Its PCT strategy demotes a thread that yields, which runs two yielding
 //! threads in strict alternation: exactly the lockstep that keeps a symmetric retry protocol
 //! from ever breaking the tie.
 
