@@ -226,8 +226,10 @@ impl Config {
     }
 
     /// The step bound of one execution: past it the execution is a livelock finding. It counts
-    /// scheduling decisions with more than one runnable thread (default 20,000); ten times as
-    /// many decisions in all also ends the execution, so a lone thread spinning forever does too.
+    /// scheduling decisions with more than one runnable thread made since the execution last
+    /// made progress (default 20,000; `docs/guide.md` says what counts as progress), so a long
+    /// but finite correct run is not a livelock. Ten times as many decisions in all also ends
+    /// the execution, so a lone thread spinning forever does too.
     pub fn max_steps(mut self, max_steps: u64) -> Self {
         self.max_steps = max_steps;
         if max_steps == 0 {
