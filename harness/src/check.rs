@@ -289,9 +289,15 @@ pub(crate) fn run_plan(
     let mut witnesses_seen = 0;
     let mut witness_executions: Vec<(u64, Schedule, String)> = Vec::new();
 
+    // The strategy has no schedule left (exhaustive search ran out of branches).
+    let mut exhausted = false;
     let outcome: Result<(), PlanError> = CONTINUATION_POOL.set(&ContinuationPool::new(), || {
         while executions < plan.executions {
+            if scheduler.borrow().coverage.complete() {
+                break;
+            }
             if !scheduler.borrow_mut().strategy.next_execution() {
+                exhausted = true;
                 break;
             }
             let execution = plan
@@ -384,12 +390,18 @@ pub(crate) fn run_plan(
                 });
                 break;
             }
+            scheduler.borrow_mut().coverage.end_execution();
             events = outcome.events;
             events.clear();
         }
         Ok(())
     });
     outcome?;
+    // A replay runs what it was given; otherwise a check without findings is complete when no
+    // schedule is left, whichever strategy chose them.
+    let complete = failure.is_none()
+        && plan.numbers.is_none()
+        && (exhausted || scheduler.borrow().coverage.complete());
 
     let mut report = Report {
         name: plan.name.clone(),
@@ -401,6 +413,7 @@ pub(crate) fn run_plan(
         seed: plan.seed,
         schedule: failure.as_ref().map(|f| f.schedule.encode()),
         replay_command: None,
+        complete,
     };
     if let (Some(failure), Some(dir)) = (failure, &plan.artifact_dir) {
         // Every earlier execution that added to the lock-order graph (an edge's context, or an

@@ -192,7 +192,7 @@ impl Config {
     /// [`executions`](Config::executions)). No partial-order reduction yet: see
     /// `docs/guide.md` for what that costs.
     pub fn exhaustive() -> Self {
-        Config::with(Strategy::Exhaustive, 100_000)
+        Config::with(Strategy::Exhaustive, EXHAUSTIVE_BUDGET)
     }
 
     /// Another strategy, keeping everything else (executions, seed, bounds, analyses).
@@ -395,6 +395,7 @@ impl Config {
                 })?),
             };
         }
+        let iterations_set = env("INTERLEAVE_ITERATIONS")?.is_some();
         if let Some(value) = env("INTERLEAVE_ITERATIONS")? {
             self.executions = value
                 .parse()
@@ -407,11 +408,19 @@ impl Config {
                 })?;
         }
         if let Some(value) = env("INTERLEAVE_STRATEGY")? {
-            self.strategy = Strategy::parse(&value).ok_or(Error::Env {
+            let strategy = Strategy::parse(&value).ok_or(Error::Env {
                 variable: "INTERLEAVE_STRATEGY",
                 value: value.clone(),
                 expected: "`random`, `pct`, `pct:D` with a depth D of at least 1, or `exhaustive`",
             })?;
+            // A sampling budget (`check`'s 1,000) would cut an exhaustive search short.
+            if strategy == Strategy::Exhaustive
+                && self.strategy != Strategy::Exhaustive
+                && !iterations_set
+            {
+                self.executions = EXHAUSTIVE_BUDGET;
+            }
+            self.strategy = strategy;
         }
         if let Some(value) = env("INTERLEAVE_WATCHDOG")? {
             self.watchdog = crate::rt::parse_watchdog(&value).ok_or(Error::Env {
@@ -437,6 +446,9 @@ impl Config {
         Ok(env("INTERLEAVE_REPLAY")?.map(PathBuf::from))
     }
 }
+
+/// The execution bound of exhaustive exploration, unless set.
+const EXHAUSTIVE_BUDGET: u64 = 100_000;
 
 /// The smallest stack a scenario thread may be given: the runtime's own frames need some.
 const MIN_STACK_SIZE: usize = 64 << 10;

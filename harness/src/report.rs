@@ -29,6 +29,10 @@ pub struct Report {
     pub schedule: Option<String>,
     /// The command that replays the failure.
     pub replay_command: Option<String>,
+    /// No findings, and every schedule of the scenario was explored: the executions ran out of
+    /// schedules before the budget ran out (any strategy stops then). `false` for a sample, a
+    /// check with findings, and a replay.
+    pub complete: bool,
 }
 
 impl Report {
@@ -41,9 +45,14 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.findings.is_empty() {
+            let coverage = if self.complete {
+                "every schedule explored"
+            } else {
+                "a bounded sample of the schedules"
+            };
             return writeln!(
                 f,
-                "interleave: `{}` is clean after {} executions ({}, seed {})",
+                "interleave: `{}` is clean after {} executions, {coverage} ({}, seed {})",
                 self.name, self.executions, self.strategy, self.seed
             );
         }

@@ -7,6 +7,7 @@
 //! A strategy decides: [`random`] picks uniformly, [`pct`] is probabilistic concurrency testing
 //! with a bug depth, [`dfs`] enumerates every schedule, [`replay`] follows a recorded one.
 
+pub(crate) mod coverage;
 pub(crate) mod dfs;
 pub(crate) mod digest;
 pub(crate) mod pct;
@@ -159,6 +160,12 @@ pub(crate) trait Strategy: fmt::Debug {
     ///
     /// Never for exploring strategies; a replay says how it diverged.
     fn fire_early(&mut self) -> Result<bool, String>;
+
+    /// Whether [`fire_early`](Self::fire_early) can ever say yes: if not, firing early is not
+    /// a branch of the schedules this strategy explores.
+    fn fires_early(&self) -> bool {
+        true
+    }
 
     /// Before decision `decision` (0-based): the path the program took so far. A replay
     /// compares it with the recorded one, exhaustive exploration with the first run of the

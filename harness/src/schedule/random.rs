@@ -39,6 +39,10 @@ impl Strategy for RandomStrategy {
         Ok(self.rng.next_u64())
     }
 
+    fn fires_early(&self) -> bool {
+        self.early_timers > 0.0
+    }
+
     fn fire_early(&mut self) -> Result<bool, String> {
         Ok(self.rng.random_bool(self.early_timers))
     }

@@ -4,6 +4,7 @@ use interleave_detector::{EventKind, Site};
 use shuttle_engine::runtime::task::TaskId;
 use shuttle_engine::scheduler::{Schedule as EngineSchedule, Scheduler, Task};
 
+use super::coverage::Coverage;
 use super::{digest, Decision, PathSoFar, Strategy};
 use crate::rt::{self, Stop};
 
@@ -24,6 +25,8 @@ pub(crate) struct InterleaveScheduler {
     /// The runtime's progress count when `contested` was last reset.
     progress: u64,
     runnable: Vec<u32>,
+    /// The branching points of every execution so far: whether any schedule is left.
+    pub(crate) coverage: Coverage,
 }
 
 impl InterleaveScheduler {
@@ -36,6 +39,7 @@ impl InterleaveScheduler {
             contested: 0,
             progress: 0,
             runnable: Vec::new(),
+            coverage: Coverage::default(),
         }
     }
 
@@ -45,6 +49,7 @@ impl InterleaveScheduler {
         self.digests.clear();
         self.contested = 0;
         self.progress = 0;
+        self.coverage.begin_execution();
     }
 
     /// Before a decision: lets the strategy check the path so far, and returns its digest (to
@@ -84,12 +89,17 @@ impl InterleaveScheduler {
         let Some(digest) = self.check_path() else {
             return false;
         };
+        let branches = if self.strategy.fires_early() { 2 } else { 1 };
         match self.strategy.fire_early() {
             Ok(true) => {
+                self.coverage.branch(branches, 1);
                 self.record(Decision::Fire, digest);
                 true
             }
-            Ok(false) => false,
+            Ok(false) => {
+                self.coverage.branch(branches, 0);
+                false
+            }
             Err(divergence) => {
                 self.diverged(divergence);
                 false
@@ -147,6 +157,7 @@ impl Scheduler for InterleaveScheduler {
         let current = current.map(|t| usize::from(t) as u32);
         match self.strategy.choose(&self.runnable, current, is_yielding) {
             Ok(index) => {
+                self.coverage.branch(self.runnable.len(), index);
                 let task = self.runnable[index];
                 self.record(Decision::Run(task), digest);
                 rt::with(|c| {
@@ -168,6 +179,7 @@ impl Scheduler for InterleaveScheduler {
         let Some(digest) = self.check_path() else {
             return 0;
         };
+        self.coverage.random();
         match self.strategy.random() {
             Ok(value) => {
                 self.record(Decision::Random(value), digest);

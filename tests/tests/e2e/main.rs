@@ -6,6 +6,7 @@ mod channels_atomics_cells;
 mod check;
 mod child;
 mod condvar_rwlock_barrier_once;
+mod coverage;
 mod determinism;
 mod fingerprints;
 mod limits;

@@ -53,10 +53,15 @@ fn atomics_made_outside_an_execution_work_like_std_and_in_every_execution() {
     assert_eq!(hits.fetch_add(1, Ordering::Relaxed), 0);
     let h = Arc::clone(&hits);
     let report = random(10).explore(move || {
+        let h2 = Arc::clone(&h);
+        let t = interleave::thread::spawn(move || h2.fetch_add(1, Ordering::Relaxed));
         h.fetch_add(1, Ordering::Relaxed);
+        t.join().unwrap();
     });
     assert!(report.is_clean(), "{report}");
-    assert_eq!(hits.load(Ordering::Relaxed), 11);
+    // Two increments per execution, on top of the one made outside.
+    assert_eq!(report.executions, 8);
+    assert_eq!(hits.load(Ordering::Relaxed), 1 + 2 * 8);
 }
 
 /// A value published through a flag: the writer fills the slot then sets the flag with
@@ -97,7 +102,8 @@ fn publishing_through_a_relaxed_flag_is_a_data_race() {
 fn publishing_through_a_release_acquire_flag_is_clean() {
     let report = random(1000).explore(publication(Ordering::Release, Ordering::Acquire));
     assert!(report.is_clean(), "{report}");
-    assert_eq!(report.executions, 1000);
+    assert!(report.complete);
+    assert_eq!(report.executions, 33);
 }
 
 /// Two threads add one to a counter: with `load` then `store` (`atomic: false`), or with
@@ -140,5 +146,7 @@ fn load_then_store_loses_an_update() {
 fn fetch_add_loses_no_update() {
     let report = random(1000).explore(two_increments(true));
     assert!(report.is_clean(), "{report}");
-    assert_eq!(report.executions, 1000);
+    // Random sampling stopped once it had seen every schedule (seed 1: after 20 executions).
+    assert!(report.complete);
+    assert_eq!(report.executions, 20);
 }

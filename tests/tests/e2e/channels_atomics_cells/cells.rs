@@ -42,7 +42,8 @@ fn two_threads_writing_a_cell_without_a_lock_race() {
 fn two_threads_writing_a_cell_under_a_mutex_are_clean() {
     let report = random(1000).explore(two_writers(true));
     assert!(report.is_clean(), "{report}");
-    assert_eq!(report.executions, 1000);
+    assert!(report.complete);
+    assert_eq!(report.executions, 550);
 }
 
 #[test]

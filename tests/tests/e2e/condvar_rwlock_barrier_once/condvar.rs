@@ -89,7 +89,8 @@ fn predicate_loop_under_the_mutex_is_clean() {
         .write_artifact(false)
         .explore(predicate_loop);
     assert!(report.is_clean(), "{report}");
-    assert_eq!(report.executions, 1000);
+    assert!(report.complete);
+    assert_eq!(report.executions, 180);
 }
 
 /// Two threads wait for one flag; main sets it and notifies one of them, or all.

@@ -1,0 +1,179 @@
+//! Coverage: the tree of branching points the executions of a check have taken, so that any
+//! strategy stops once it has seen every schedule, and a result can say whether it is complete.
+//!
+//! A branching point is a scheduling point where the strategy had a choice: more than one
+//! runnable thread, or a timer that could fire early. The program is deterministic given its
+//! schedule (divergence is checked), so the same prefix of choices always leads to the same next
+//! branching point with the same options: the choices of all executions form a tree, and once
+//! every option of every node has been followed to the end, no schedule is left. Random values
+//! handed to the scenario have too many options to enumerate: an execution that draws one makes
+//! the tree uncountable.
+//!
+//! The tree is kept while it is small ([`MAX_NODES`]); a larger one is not tracked, and the check
+//! runs its whole budget, as a sample.
+
+/// The most nodes tracked; past it, coverage gives up (the result says "bounded").
+const MAX_NODES: usize = 1 << 20;
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    /// How many options its branching point has; `None` until an execution reaches it (and
+    /// for ever, if executions end there).
+    options: Option<u32>,
+    /// (choice, child node), in the order first taken.
+    children: Vec<(u32, usize)>,
+    complete: bool,
+}
+
+/// The branching points of the executions so far.
+#[derive(Debug, Default)]
+pub(crate) struct Coverage {
+    /// The root is node 0, once an execution has begun.
+    nodes: Vec<Node>,
+    /// The nodes the running execution has passed, the current one last.
+    path: Vec<usize>,
+    /// Tracking gave up: too many nodes, a random value was drawn, or the tree did not fit.
+    uncountable: bool,
+}
+
+impl Coverage {
+    /// A new execution starts at the root.
+    pub(crate) fn begin_execution(&mut self) {
+        if self.nodes.is_empty() {
+            self.nodes.push(Node::default());
+        }
+        self.path.clear();
+        self.path.push(0);
+    }
+
+    /// The running execution chose `choice` of `options` at a branching point.
+    pub(crate) fn branch(&mut self, options: usize, choice: usize) {
+        if self.uncountable || options < 2 {
+            return;
+        }
+        if self.nodes.len() >= MAX_NODES {
+            self.give_up();
+            return;
+        }
+        let (options, choice) = (options as u32, choice as u32);
+        let Some(&at) = self.path.last() else {
+            return;
+        };
+        match self.nodes[at].options {
+            None => self.nodes[at].options = Some(options),
+            Some(known) if known == options => {}
+            Some(_) => {
+                self.give_up();
+                return;
+            }
+        }
+        let existing = self.nodes[at]
+            .children
+            .iter()
+            .find(|&&(c, _)| c == choice)
+            .map(|&(_, child)| child);
+        let child = existing.unwrap_or_else(|| {
+            self.nodes.push(Node::default());
+            let child = self.nodes.len() - 1;
+            self.nodes[at].children.push((choice, child));
+            child
+        });
+        self.path.push(child);
+    }
+
+    /// The running execution asked for a random value: too many options to enumerate.
+    pub(crate) fn random(&mut self) {
+        self.give_up();
+    }
+
+    /// The running execution ended (in full: an execution stopped by a finding ends the check
+    /// anyway). Marks what it completed.
+    pub(crate) fn end_execution(&mut self) {
+        if self.uncountable {
+            return;
+        }
+        let Some(&leaf) = self.path.last() else {
+            return;
+        };
+        if self.nodes[leaf].options.is_some() {
+            // It ended where another execution branched: not the same program.
+            self.give_up();
+            return;
+        }
+        self.nodes[leaf].complete = true;
+        for &node in self.path.iter().rev().skip(1) {
+            let Node {
+                options, children, ..
+            } = &self.nodes[node];
+            let complete = options.is_some_and(|n| children.len() == n as usize)
+                && children
+                    .iter()
+                    .all(|&(_, child)| self.nodes[child].complete);
+            if !complete {
+                break;
+            }
+            self.nodes[node].complete = true;
+        }
+    }
+
+    /// Every schedule has been explored.
+    pub(crate) fn complete(&self) -> bool {
+        !self.uncountable && self.nodes.first().is_some_and(|root| root.complete)
+    }
+
+    fn give_up(&mut self) {
+        self.uncountable = true;
+        self.nodes = Vec::new();
+        self.path = Vec::new();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs executions with the given branching points: `(options, choice)` each.
+    fn run(coverage: &mut Coverage, branches: &[(usize, usize)]) -> bool {
+        coverage.begin_execution();
+        for &(options, choice) in branches {
+            coverage.branch(options, choice);
+        }
+        coverage.end_execution();
+        coverage.complete()
+    }
+
+    #[test]
+    fn an_execution_without_a_branching_point_is_the_whole_tree() {
+        let mut coverage = Coverage::default();
+        assert!(run(&mut coverage, &[(1, 0), (1, 0)]));
+    }
+
+    #[test]
+    fn the_tree_is_complete_once_every_option_of_every_node_is_taken() {
+        // Two options at the root; under option 0 two more; under option 1 none.
+        let mut coverage = Coverage::default();
+        assert!(!run(&mut coverage, &[(2, 0), (2, 1)]));
+        assert!(
+            !run(&mut coverage, &[(2, 0), (2, 1)]),
+            "the same schedule again"
+        );
+        assert!(!run(&mut coverage, &[(2, 1)]));
+        assert!(run(&mut coverage, &[(2, 0), (2, 0)]));
+    }
+
+    #[test]
+    fn random_values_and_trees_that_do_not_fit_are_never_complete() {
+        let mut coverage = Coverage::default();
+        coverage.begin_execution();
+        coverage.random();
+        coverage.end_execution();
+        assert!(!coverage.complete());
+        assert!(!run(&mut coverage, &[]));
+
+        let mut coverage = Coverage::default();
+        assert!(!run(&mut coverage, &[(2, 0)]));
+        // The root had two options; now three: not the same program.
+        assert!(!run(&mut coverage, &[(3, 1)]));
+        assert!(!run(&mut coverage, &[(2, 1)]));
+    }
+}

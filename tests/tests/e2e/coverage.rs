@@ -1,0 +1,136 @@
+//! A check stops when no schedule is left, under every strategy, and says whether it explored
+//! them all or a bounded sample.
+
+use interleave::sync::{Arc, Mutex};
+use interleave::{thread, Config};
+
+use crate::child;
+
+/// `threads` threads, each adding 1 `times` times under one mutex; main joins them.
+fn increments(threads: usize, times: usize) -> impl Fn() + Send + Sync + 'static {
+    move || {
+        let m = Arc::new(Mutex::new(0));
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let m = Arc::clone(&m);
+                thread::spawn(move || {
+                    for _ in 0..times {
+                        *m.lock().unwrap() += 1;
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        assert_eq!(*m.lock().unwrap(), threads * times);
+    }
+}
+
+#[test]
+fn a_scenario_with_no_choice_runs_once_under_every_strategy() {
+    // Before: PCT re-ran a single-threaded scenario 1,000 times.
+    for config in [
+        Config::default(),
+        Config::random(1_000),
+        Config::exhaustive(),
+    ] {
+        let report = config.write_artifact(false).explore(increments(0, 0));
+        assert!(report.is_clean(), "{report}");
+        assert_eq!((report.executions, report.complete), (1, true), "{report}");
+    }
+    let report = Config::default().write_artifact(false).explore(|| {
+        let m = Mutex::new(0);
+        for _ in 0..100 {
+            *m.lock().unwrap() += 1;
+        }
+    });
+    assert_eq!((report.executions, report.complete), (1, true), "{report}");
+}
+
+/// The schedules of `increments(1, 1)` that naive DFS enumerates.
+const LEAVES: u64 = 4;
+
+#[test]
+fn sampling_stops_once_it_has_seen_every_schedule() {
+    // One thread and main, one increment each: the tree is small, and random sampling covers
+    // it long before its budget (seed 7: its leaves in 18 executions).
+    let leaves = Config::exhaustive()
+        .write_artifact(false)
+        .explore(increments(1, 1));
+    assert_eq!((leaves.executions, leaves.complete), (LEAVES, true));
+    let report = Config::random(1_000)
+        .seed(7)
+        .write_artifact(false)
+        .explore(increments(1, 1));
+    assert_eq!((report.executions, report.complete), (18, true), "{report}");
+    assert!(
+        report.to_string().contains("every schedule explored"),
+        "{report}"
+    );
+    // PCT only ever takes the branches its priorities allow, so it cannot claim to have seen
+    // every schedule of a scenario that has a choice: it runs its budget.
+    let report = Config::pct(200, 3)
+        .seed(7)
+        .write_artifact(false)
+        .explore(increments(1, 1));
+    assert_eq!(
+        (report.executions, report.complete),
+        (200, false),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_budget_smaller_than_the_tree_is_a_bounded_sample_and_says_so() {
+    let report = Config::exhaustive()
+        .executions(50)
+        .write_artifact(false)
+        .explore(increments(2, 2));
+    assert_eq!((report.executions, report.complete), (50, false));
+    assert_eq!(
+        report.to_string(),
+        format!(
+            "interleave: `{}` is clean after 50 executions, a bounded sample of the schedules \
+             (exhaustive, seed {})\n",
+            report.name, report.seed
+        )
+    );
+}
+
+#[test]
+#[ignore = "run by other tests in a child process"]
+fn child_default_check_of_increments() {
+    if !child::in_child() {
+        return;
+    }
+    let report = Config::default()
+        .write_artifact(false)
+        .explore(increments(2, 1));
+    println!(
+        "executions {} complete {}",
+        report.executions, report.complete
+    );
+}
+
+#[test]
+fn interleave_strategy_exhaustive_gets_the_exhaustive_budget() {
+    let run = child::run(
+        "coverage::child_default_check_of_increments",
+        &[("INTERLEAVE_STRATEGY", "exhaustive")],
+    );
+    assert!(run.success, "{run:?}");
+    // Not cut at check's 1,000: the whole tree.
+    assert!(run.stdout.contains("complete true"), "{run:?}");
+    let run = child::run(
+        "coverage::child_default_check_of_increments",
+        &[
+            ("INTERLEAVE_STRATEGY", "exhaustive"),
+            ("INTERLEAVE_ITERATIONS", "10"),
+        ],
+    );
+    assert!(
+        run.stdout.contains("executions 10 complete false"),
+        "{run:?}"
+    );
+}
