@@ -57,6 +57,26 @@ pub enum EventError {
         /// What the object is.
         found: ObjectClass,
     },
+    /// An event whose step is not after the step of the event before it.
+    #[error(
+        "event at step {step}: steps must increase, and the event before it is at step {previous}"
+    )]
+    StepOrder {
+        /// The step of the event.
+        step: u64,
+        /// The step of the event before it.
+        previous: u64,
+    },
+    /// A create with an object id at or beyond the number of objects the events create.
+    #[error("event at step {step}: object {} is out of range: the events create {objects} objects", .object.0)]
+    ObjectOutOfRange {
+        /// The step of the event.
+        step: u64,
+        /// The object named.
+        object: ObjectId,
+        /// How many objects the events create.
+        objects: usize,
+    },
     /// A release or acquisition that does not match the lock's state.
     #[error("event at step {step}: thread {} releases lock {} that it does not hold", .thread.0, .lock.0)]
     NotHeld {
