@@ -1,5 +1,8 @@
 //! Artifacts: one JSON file per failure, holding everything needed to replay and explain it.
 
+mod validate;
+
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -10,6 +13,10 @@ use crate::error::Error;
 
 /// The version of the artifact format this build writes and reads.
 pub const ARTIFACT_FORMAT_VERSION: u32 = 1;
+
+/// The largest artifact file read, in bytes (256 MiB; a real artifact holds one execution's
+/// events and is kilobytes to a few megabytes).
+pub const MAX_ARTIFACT_BYTES: u64 = 256 << 20;
 
 /// The engine recorded in artifacts.
 pub(crate) const ENGINE: &str = "shuttle-engine 0.1.7";
@@ -84,21 +91,30 @@ struct VersionProbe {
 }
 
 impl Artifact {
-    /// Reads an artifact file.
+    /// Reads an artifact file and checks that it fits together: only a regular file of at most
+    /// [`MAX_ARTIFACT_BYTES`]; its `rerun` names a cargo package and a test path (never
+    /// anything a command line would read as a flag); every schedule parses, with at most
+    /// [`MAX_DECISIONS`](crate::MAX_DECISIONS) decisions in all; each finding's kind agrees
+    /// with its detail and its indices and steps point at what the artifact holds; the trace's
+    /// steps increase and its events fit together as the detector sees them.
     ///
     /// # Errors
     ///
     /// [`Error::ArtifactRead`] if the file cannot be read, [`Error::ArtifactFormat`] if it is
-    /// not an artifact of this format version.
+    /// not a regular file, is too large, or is not a consistent artifact of this format
+    /// version.
     pub fn read(path: &Path) -> Result<Artifact, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ArtifactRead {
-            path: path.to_owned(),
-            source,
-        })?;
         let format = |reason: String| Error::ArtifactFormat {
             path: path.to_owned(),
             reason,
         };
+        let text = read_text(path, MAX_ARTIFACT_BYTES).map_err(|error| match error {
+            ReadError::Io(source) => Error::ArtifactRead {
+                path: path.to_owned(),
+                source,
+            },
+            ReadError::Refused(reason) => format(reason),
+        })?;
         let probe: VersionProbe =
             serde_json::from_str(&text).map_err(|e| format(format!("not an artifact: {e}")))?;
         if probe.format_version != ARTIFACT_FORMAT_VERSION {
@@ -109,11 +125,7 @@ impl Artifact {
         }
         let artifact: Artifact =
             serde_json::from_str(&text).map_err(|e| format(format!("not an artifact: {e}")))?;
-        for (i, finding) in artifact.findings.iter().enumerate() {
-            finding
-                .validate()
-                .map_err(|reason| format(format!("finding {i}: {reason}")))?;
-        }
+        validate::artifact(&artifact).map_err(format)?;
         Ok(artifact)
     }
 
@@ -150,6 +162,69 @@ impl Artifact {
             error(e)
         })?;
         Ok(path)
+    }
+}
+
+/// Why a file was not read.
+enum ReadError {
+    Io(std::io::Error),
+    /// Not a regular file, or too large: a sentence.
+    Refused(String),
+}
+
+/// Reads a regular file of at most `limit` bytes as text. Anything else (a FIFO, a device, a
+/// directory) is refused before it is opened, so that reading it cannot block or run forever.
+fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
+    let metadata = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if !metadata.is_file() {
+        return Err(ReadError::Refused(format!(
+            "it is {}, not a regular file",
+            file_kind(&metadata.file_type())
+        )));
+    }
+    let too_large = |size: u64| {
+        ReadError::Refused(format!(
+            "it is {size} bytes, more than the {} MiB an artifact may have",
+            limit >> 20
+        ))
+    };
+    if metadata.len() > limit {
+        return Err(too_large(metadata.len()));
+    }
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let mut text = String::new();
+    // The file may have grown since: read one byte more than the limit to know.
+    file.take(limit + 1)
+        .read_to_string(&mut text)
+        .map_err(ReadError::Io)?;
+    if text.len() as u64 > limit {
+        return Err(too_large(text.len() as u64));
+    }
+    Ok(text)
+}
+
+/// `a directory`, `a FIFO`, … for a file that is not a regular one.
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
     }
 }
 
