@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use interleave_detector::{DetectorConfig, Trace};
+use interleave_detector::DetectorConfig;
 
 use crate::app::Result;
 use crate::exit::{CliError, FINDINGS, OK};
@@ -19,21 +19,13 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
     let path = args.path.display().to_string();
-    let text = std::fs::read_to_string(&args.path).map_err(|source| CliError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let trace = Trace::from_json(&text).map_err(|source| CliError::Trace {
-        path: path.clone(),
-        source,
-    })?;
+    let trace = crate::load::trace(&args.path)?;
     let findings = trace
         .analyze(DetectorConfig::default())
         .map_err(|source| CliError::Trace { path, source })?;
     let mut out = String::new();
     if args.json {
-        out = serde_json::to_string_pretty(&findings).expect("findings serialise");
-        out.push('\n');
+        out = crate::output::json(&findings);
     } else if findings.is_empty() {
         let events: usize = trace.executions.iter().map(|e| e.events.len()).sum();
         let _ = writeln!(

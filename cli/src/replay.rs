@@ -82,7 +82,7 @@ fn verdict(recorded: &[Finding], report: &Report) -> String {
 }
 
 /// Re-runs a test with `INTERLEAVE_REPLAY` set: exit 1 if it fails (the failure reproduced),
-/// 0 if it passes.
+/// 0 if it passes. Nothing of the artifact but its package and test reaches the command line.
 fn cargo_test(path: &Path, package: Option<&str>, test: &str) -> Result<u8> {
     // cargo runs tests in their package's directory: the path must not be relative.
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
@@ -92,13 +92,15 @@ fn cargo_test(path: &Path, package: Option<&str>, test: &str) -> Result<u8> {
     if let Some(package) = package {
         command.args(["-p", package]);
     }
+    // `Artifact::read` took only a package name and a test path; after `--` the test name goes
+    // to libtest, never to cargo, whatever it is.
     command
-        .args([test, "--", "--exact"])
+        .args(["--", test, "--exact"])
         .env("INTERLEAVE_REPLAY", &absolute)
         .stdin(Stdio::null())
         .stdout(Stdio::piped());
     let shown = format!(
-        "INTERLEAVE_REPLAY={} cargo test{} {test} -- --exact",
+        "INTERLEAVE_REPLAY={} cargo test{} -- {test} --exact",
         absolute.display(),
         package.map_or_else(String::new, |p| format!(" -p {p}"))
     );
@@ -115,7 +117,7 @@ fn cargo_test(path: &Path, package: Option<&str>, test: &str) -> Result<u8> {
     let streamed = BufReader::new(stdout).lines().try_for_each(|line| {
         let line = line.map_err(error)?;
         ran |= line.starts_with(&ran_line);
-        crate::output::print(&format!("{line}\n"))
+        crate::output::print_verbatim(&format!("{line}\n"))
     });
     if let Err(e) = streamed {
         let _ = child.kill();
