@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use interleave::{Artifact, Finding, Report, Rerun};
+use interleave_detector::printable_line;
 
 use crate::app::Result;
 use crate::exit::{CliError, FINDINGS, OK};
@@ -45,7 +46,10 @@ fn scenario(path: &Path, artifact: &Artifact, name: &str) -> Result<u8> {
 /// Whether the replay found what the artifact recorded, by fingerprint.
 fn verdict(recorded: &[Finding], report: &Report) -> String {
     let prints = |findings: &[Finding]| -> BTreeSet<String> {
-        findings.iter().map(|f| f.fingerprint.clone()).collect()
+        findings
+            .iter()
+            .map(|f| printable_line(&f.fingerprint).into_owned())
+            .collect()
     };
     let (before, now) = (prints(recorded), prints(&report.findings));
     let kinds = |findings: &[Finding]| {

@@ -107,4 +107,4 @@ pub use lock_order::Suppressions;
 pub use report::{printable_line, printable_text, render};
 pub use site::{ParseSiteError, Site};
 pub use trace::{ExecutionTrace, Trace, TraceBuilder, TRACE_FORMAT_VERSION};
-pub use validate::validate_events;
+pub use validate::{validate_events, MAX_TRACE_HELD_LOCKS, MAX_TRACE_THREADS};

@@ -384,8 +384,14 @@ mod tests {
         let mut findings = trace.into_trace().analyze(Default::default()).unwrap();
         findings[0].objects[0].created_at.file = "a\u{202e}.rs".into();
         let report = render(&findings[0]);
-        assert!(report.contains("`evil\\u{1b}[2J\\r\\nthread` holds"), "{report}");
+        assert!(
+            report.contains("`evil\\u{1b}[2J\\r\\nthread` holds"),
+            "{report}"
+        );
         assert!(report.contains("a\\u{202e}.rs"), "{report}");
-        assert!(!report.chars().any(|c| c.is_control() && c != '\n'), "{report}");
+        assert!(
+            !report.chars().any(|c| c.is_control() && c != '\n'),
+            "{report}"
+        );
     }
 }
