@@ -1,7 +1,7 @@
 //! `interleave analyze`: the findings of a detector trace file, offline.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use interleave_detector::DetectorConfig;
 
@@ -18,13 +18,22 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
-    let path = args.path.display().to_string();
-    let trace = crate::load::trace(&args.path)?;
+    let (out, code) = render(&args.path, args.json)?;
+    crate::output::print(&out)?;
+    Ok(code)
+}
+
+/// What `analyze` prints for the trace file at `path`, and its exit code.
+pub(crate) fn render(path: &Path, json: bool) -> Result<(String, u8)> {
+    let trace = crate::load::trace(path)?;
     let findings = trace
         .analyze(DetectorConfig::default())
-        .map_err(|source| CliError::Trace { path, source })?;
+        .map_err(|source| CliError::Trace {
+            path: path.display().to_string(),
+            source,
+        })?;
     let mut out = String::new();
-    if args.json {
+    if json {
         out = crate::output::json(&findings);
     } else if findings.is_empty() {
         let events: usize = trace.executions.iter().map(|e| e.events.len()).sum();
@@ -41,6 +50,5 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
             let _ = write!(out, "{finding}");
         }
     }
-    crate::output::print(&out)?;
-    Ok(if findings.is_empty() { OK } else { FINDINGS })
+    Ok((out, if findings.is_empty() { OK } else { FINDINGS }))
 }

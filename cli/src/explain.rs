@@ -24,7 +24,7 @@ pub(crate) struct Args {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     Text,
     Json,
     Html,
@@ -151,14 +151,18 @@ impl<'a> Explanation<'a> {
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
-    let explanation = Explanation::new(&args.artifact)?;
-    let out = match args.format {
+    crate::output::print(&render(&args.artifact, args.format)?)?;
+    Ok(OK)
+}
+
+/// What `explain` prints for the artifact at `path`.
+pub(crate) fn render(path: &Path, format: Format) -> Result<String> {
+    let explanation = Explanation::new(path)?;
+    Ok(match format {
         Format::Text => text(&explanation),
         Format::Json => json(&explanation),
         Format::Html => crate::html::page(&explanation),
-    };
-    crate::output::print(&out)?;
-    Ok(OK)
+    })
 }
 
 fn text(e: &Explanation<'_>) -> String {
@@ -212,7 +216,8 @@ fn text(e: &Explanation<'_>) -> String {
             .iter()
             .map(|o| o.alias.chars().count())
             .max()
-            .unwrap_or(1);
+            .unwrap_or(1)
+            .min(crate::timeline::MAX_COLUMN_WIDTH);
         for object in &e.timeline.objects {
             let label = if object.label == object.alias {
                 object.class.to_owned()

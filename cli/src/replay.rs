@@ -32,6 +32,17 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
 /// Replays a catalog scenario in this process and prints the report: exit 1 if the replay
 /// found something (the failure reproduced), 0 if it is clean.
 fn scenario(path: &Path, artifact: &Artifact, name: &str) -> Result<u8> {
+    let (out, code) = replay_scenario(path, artifact, name)?;
+    crate::output::print(&out)?;
+    Ok(code)
+}
+
+/// The report of a catalog scenario's replay, then the verdict; and the exit code.
+pub(crate) fn replay_scenario(
+    path: &Path,
+    artifact: &Artifact,
+    name: &str,
+) -> Result<(String, u8)> {
     let scenario = interleave_scenarios::find(name).ok_or_else(|| CliError::ArtifactScenario {
         path: path.to_owned(),
         name: name.to_owned(),
@@ -39,8 +50,7 @@ fn scenario(path: &Path, artifact: &Artifact, name: &str) -> Result<u8> {
     let report = scenario.replay(path)?;
     let mut out = report.to_string();
     let _ = writeln!(out, "\n{}", verdict(&artifact.findings, &report));
-    crate::output::print(&out)?;
-    Ok(if report.is_clean() { OK } else { FINDINGS })
+    Ok((out, if report.is_clean() { OK } else { FINDINGS }))
 }
 
 /// Whether the replay found what the artifact recorded, by fingerprint.

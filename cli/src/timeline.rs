@@ -178,6 +178,9 @@ impl Timeline {
             let column = if self.has_lanes() { row.lane } else { 1 };
             widths[column] = widths[column].max(cell.chars().count());
         }
+        for width in &mut widths {
+            *width = (*width).min(MAX_COLUMN_WIDTH);
+        }
         let mut out = String::new();
         let mut line = format!("{:>step_width$}", "step");
         if self.has_time {
@@ -230,6 +233,10 @@ impl Row {
         }
     }
 }
+
+/// The widest a column of the timeline gets: a longer cell (a long panic message) runs past it
+/// rather than widening every row.
+pub(crate) const MAX_COLUMN_WIDTH: usize = 100;
 
 /// The most threads the timeline shows as columns side by side.
 pub(crate) const MAX_LANES: usize = 16;

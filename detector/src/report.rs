@@ -270,7 +270,9 @@ pub fn render(finding: &Finding) -> String {
             .iter()
             .map(|ob| printable_line(&ob.label()).chars().count())
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            // A longer label runs past the column rather than widening every line.
+            .min(100);
         for ob in &finding.objects {
             let _ = writeln!(
                 o,

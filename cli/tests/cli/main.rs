@@ -6,8 +6,10 @@
 
 mod artifacts;
 mod bad_input;
+mod fuzz;
 mod html_check;
 mod list;
+mod mutate;
 mod redact;
 mod robustness;
 mod run;
