@@ -632,3 +632,32 @@ fn run_takes_seed_random_as_interleave_seed_does() {
     // Fresh each time: two equal 64-bit seeds in a row would be a bug, not bad luck.
     assert_ne!(seed(&["--seed", "random"]), seed(&["--seed", "random"]));
 }
+
+#[test]
+fn names_of_100_000_characters_run_past_their_column() {
+    let long = "n".repeat(100_000);
+    let path = edited("long-names.json", |a| {
+        for event in &mut a.trace {
+            match &mut event.kind {
+                EventKind::Spawn {
+                    name: Some(name), ..
+                } => *name = long.clone(),
+                EventKind::Create { name, .. } => *name = Some(long.clone()),
+                _ => {}
+            }
+        }
+        for object in &mut a.findings[0].objects {
+            object.name = Some(long.clone());
+        }
+    });
+    for command in ["explain", "graph"] {
+        let out = bounded("long names", &[command, &path], &[], TIMEOUT);
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{command}");
+        assert!(out.stdout.contains(&long), "{command}");
+    }
+    // The findings' report, on its own.
+    let artifact = Artifact::read(Path::new(&path)).unwrap();
+    let report = artifact.findings[0].to_string();
+    // The cycle `A → B → A`, both locks of both edges, and the objects table.
+    assert_eq!(report.matches(&long).count(), 3 + 4 + 2);
+}
