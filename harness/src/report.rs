@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use interleave_detector::{printable_line, Finding};
+use interleave_detector::Finding;
 
 /// The result of [`Config::explore`](crate::Config::explore) (and what
 /// [`check`](crate::check) panics with when it is not clean).
@@ -40,22 +40,22 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // A replayed artifact's name and strategy are the file's: printed escaped.
-        let (name, strategy) = (printable_line(&self.name), printable_line(&self.strategy));
         if self.findings.is_empty() {
             return writeln!(
                 f,
-                "interleave: `{name}` is clean after {} executions ({strategy}, seed {})",
-                self.executions, self.seed
+                "interleave: `{}` is clean after {} executions ({}, seed {})",
+                self.name, self.executions, self.strategy, self.seed
             );
         }
         writeln!(
             f,
-            "interleave: `{name}` found {} problem{} in execution {} of {} ({strategy}, seed {})",
+            "interleave: `{}` found {} problem{} in execution {} of {} ({}, seed {})",
+            self.name,
             self.findings.len(),
             if self.findings.len() == 1 { "" } else { "s" },
             self.failing_execution.unwrap_or(self.executions),
             self.executions,
+            self.strategy,
             self.seed
         )?;
         for finding in &self.findings {

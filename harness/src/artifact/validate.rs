@@ -2,13 +2,24 @@
 //! on, checked once when it is read, so that none of them can be led to run a command of the
 //! file's choosing, to allocate without bound, or to render something that does not exist.
 
-use interleave_detector::{Detail, Detector};
+use interleave_detector::{printable_line, Detail, Detector};
 
 use super::{Artifact, Rerun};
 use crate::schedule::Schedule;
 
 /// Checks `artifact`; the first problem as a sentence.
 pub(super) fn artifact(artifact: &Artifact) -> Result<(), String> {
+    // Reports print these as they are: the harness writes names and identifiers here, never
+    // control characters.
+    for (field, value) in [
+        ("check", &artifact.check),
+        ("strategy", &artifact.strategy),
+        ("engine", &artifact.engine),
+    ] {
+        if printable_line(value) != value.as_str() {
+            return Err(format!("{field} {value:?} has control characters"));
+        }
+    }
     rerun(&artifact.rerun)?;
     schedules(artifact)?;
     findings(artifact)?;
