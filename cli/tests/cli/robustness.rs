@@ -75,6 +75,12 @@ fn event(step: u64, thread: u32, kind: EventKind) -> Event {
     }
 }
 
+/// An earlier execution with this schedule (and whatever else the format gives it by default).
+fn prior(execution: u64, schedule: &str) -> PriorExecution {
+    serde_json::from_value(serde_json::json!({"execution": execution, "schedule": schedule}))
+        .unwrap()
+}
+
 /// A stand-in for cargo that records that it ran.
 fn fake_cargo(ran: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
@@ -167,12 +173,7 @@ fn schedules_are_bounded_before_anything_is_allocated() {
     let runs = ["0x16777216"; 4].join(".");
     let one = edited("huge-schedule.json", |a| a.schedule = runs.clone());
     let priors = edited("huge-priors.json", |a| {
-        a.prior = (0..20)
-            .map(|execution| PriorExecution {
-                execution,
-                schedule: "0x9000000".to_owned(),
-            })
-            .collect();
+        a.prior = (0..20).map(|n| prior(n, "0x9000000")).collect();
     });
     let lines = refused_by_all("one schedule", &one) + &refused_by_all("prior schedules", &priors);
     insta::assert_snapshot!(ab_ba().redact(&lines));
@@ -429,10 +430,7 @@ fn inconsistent_artifacts_are_refused_by_every_subcommand() {
             edges[0].requested = edges[0].held;
         }),
         ("a prior schedule that does not parse", &|a| {
-            a.prior = vec![PriorExecution {
-                execution: 1,
-                schedule: "0x2.-1".to_owned(),
-            }];
+            a.prior = vec![prior(1, "0x2.-1")];
         }),
         ("a lock released twice", &|a| {
             let release = a
