@@ -1,9 +1,9 @@
 //! `interleave analyze`: the findings of a detector trace file, offline.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use interleave_detector::{DetectorConfig, Trace};
+use interleave_detector::DetectorConfig;
 
 use crate::app::Result;
 use crate::exit::{CliError, FINDINGS, OK};
@@ -18,22 +18,23 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
-    let path = args.path.display().to_string();
-    let text = std::fs::read_to_string(&args.path).map_err(|source| CliError::Read {
-        path: path.clone(),
-        source,
-    })?;
-    let trace = Trace::from_json(&text).map_err(|source| CliError::Trace {
-        path: path.clone(),
-        source,
-    })?;
+    let (out, code) = render(&args.path, args.json)?;
+    crate::output::print(&out)?;
+    Ok(code)
+}
+
+/// What `analyze` prints for the trace file at `path`, and its exit code.
+pub(crate) fn render(path: &Path, json: bool) -> Result<(String, u8)> {
+    let trace = crate::load::trace(path)?;
     let findings = trace
         .analyze(DetectorConfig::default())
-        .map_err(|source| CliError::Trace { path, source })?;
+        .map_err(|source| CliError::Trace {
+            path: path.display().to_string(),
+            source,
+        })?;
     let mut out = String::new();
-    if args.json {
-        out = serde_json::to_string_pretty(&findings).expect("findings serialise");
-        out.push('\n');
+    if json {
+        out = crate::output::json(&findings);
     } else if findings.is_empty() {
         let events: usize = trace.executions.iter().map(|e| e.events.len()).sum();
         let _ = writeln!(
@@ -49,6 +50,5 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
             let _ = write!(out, "{finding}");
         }
     }
-    crate::output::print(&out)?;
-    Ok(if findings.is_empty() { OK } else { FINDINGS })
+    Ok((out, if findings.is_empty() { OK } else { FINDINGS }))
 }

@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{CommandFactory as _, Parser, Subcommand};
+use interleave_detector::printable_line;
 
 use crate::exit::{self, CliError};
 
@@ -52,9 +54,15 @@ pub(crate) fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {l}"))
             .unwrap_or_default();
-        eprintln!("error: interleave internal error (please report it): {message}{at}");
+        eprintln!(
+            "error: interleave internal error (please report it): {}{at}",
+            printable_line(&message)
+        );
     }));
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage(&error),
+    };
     let result = match cli.command {
         Command::List(args) => crate::list::run(&args),
         Command::Run(args) => crate::run::run(&args),
@@ -67,10 +75,57 @@ pub(crate) fn main() -> ExitCode {
         Ok(code) => exit::code(code),
         Err(error) if error.is_closed_pipe() => exit::code(exit::INPUT),
         Err(error) => {
-            eprintln!("error: {error}");
+            eprintln!("error: {}", printable_line(&error.to_string()));
             exit::code(exit::INPUT)
         }
     }
+}
+
+/// `--help` and `--version` print as clap prints them; anything else is a usage error, on one
+/// line as every error is: clap's message without its usage block and tips, and where to look.
+fn usage(error: &clap::Error) -> ExitCode {
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = error.print();
+        return exit::code(exit::OK);
+    }
+    let command = Cli::command();
+    // The subcommand the arguments name, for the `--help` to read.
+    let subcommand = std::env::args_os()
+        .skip(1)
+        .filter_map(|arg| arg.into_string().ok())
+        .find(|arg| !arg.starts_with('-'))
+        .filter(|arg| command.find_subcommand(arg).is_some())
+        .map_or_else(String::new, |name| format!(" {name}"));
+    let message = if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let names: Vec<&str> = command
+            .get_subcommands()
+            .map(clap::Command::get_name)
+            .filter(|&name| name != "help")
+            .collect();
+        format!("name a subcommand: {}", names.join(", "))
+    } else {
+        // clap's message is its first paragraph: `error: …` and, for some errors, indented
+        // lines that complete it (the missing arguments, the possible values).
+        let rendered = error.render().to_string();
+        let paragraph: Vec<&str> = rendered
+            .lines()
+            .take_while(|line| !line.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        let message = paragraph.join(" ");
+        message
+            .strip_prefix("error: ")
+            .unwrap_or(&message)
+            .to_owned()
+    };
+    eprintln!(
+        "error: {} (see `interleave{subcommand} --help`)",
+        printable_line(&message)
+    );
+    exit::code(exit::INPUT)
 }
 
 pub(crate) type Result<T> = std::result::Result<T, CliError>;

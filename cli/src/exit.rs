@@ -30,6 +30,8 @@ pub(crate) enum CliError {
         path: String,
         source: std::io::Error,
     },
+    #[error("read {path}: {reason}")]
+    NotReadable { path: String, reason: String },
     #[error("{path}: {source}")]
     Trace {
         path: String,
@@ -47,6 +49,11 @@ pub(crate) enum CliError {
     ArtifactTrace {
         path: PathBuf,
         source: interleave_detector::EventError,
+    },
+    #[error("write artifacts to {path}: {source}")]
+    ArtifactDir {
+        path: PathBuf,
+        source: std::io::Error,
     },
     #[error("run `{command}`: {source}")]
     Cargo {

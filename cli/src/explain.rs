@@ -24,7 +24,7 @@ pub(crate) struct Args {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     Text,
     Json,
     Html,
@@ -67,6 +67,12 @@ impl Cycle {
     }
 }
 
+/// `text` on one line, control characters escaped (`\u{1b}`): names, sites and fields read from
+/// the artifact.
+fn line(text: &str) -> String {
+    interleave_detector::printable_line(text).into_owned()
+}
+
 /// Everything `explain` shows, whatever the format.
 #[derive(Debug)]
 pub(crate) struct Explanation<'a> {
@@ -100,11 +106,11 @@ impl<'a> Explanation<'a> {
                             to_alias: timeline.alias_of(&to).to_owned(),
                             from,
                             to,
-                            thread: finding.threads[e.thread].name.clone(),
+                            thread: line(&finding.threads[e.thread].name),
                             held_mode: e.held_mode,
-                            held_at: e.held_at.to_string(),
+                            held_at: line(&e.held_at.to_string()),
                             requested_mode: e.requested_mode,
-                            requested_at: e.requested_at.to_string(),
+                            requested_at: line(&e.requested_at.to_string()),
                             execution: e.execution,
                             step: e.step,
                             in_trace: e.execution == artifact.execution,
@@ -125,7 +131,10 @@ impl<'a> Explanation<'a> {
 
     /// How to replay the artifact.
     pub(crate) fn replay_command(&self) -> String {
-        format!("interleave replay {}", self.path.display())
+        format!(
+            "interleave replay {}",
+            line(&self.path.display().to_string())
+        )
     }
 
     /// What kind of check wrote it: `catalog scenario`, `test in package p`.
@@ -135,36 +144,40 @@ impl<'a> Explanation<'a> {
             Rerun::Test {
                 package: Some(package),
                 ..
-            } => format!("test of package {package}"),
+            } => format!("test of package {}", line(package)),
             Rerun::Test { package: None, .. } => "test".to_owned(),
         }
     }
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
-    let explanation = Explanation::new(&args.artifact)?;
-    let out = match args.format {
+    crate::output::print(&render(&args.artifact, args.format)?)?;
+    Ok(OK)
+}
+
+/// What `explain` prints for the artifact at `path`.
+pub(crate) fn render(path: &Path, format: Format) -> Result<String> {
+    let explanation = Explanation::new(path)?;
+    Ok(match format {
         Format::Text => text(&explanation),
         Format::Json => json(&explanation),
         Format::Html => crate::html::page(&explanation),
-    };
-    crate::output::print(&out)?;
-    Ok(OK)
+    })
 }
 
 fn text(e: &Explanation<'_>) -> String {
     let a = &e.artifact;
     let mut out = String::new();
-    let _ = writeln!(out, "artifact  {}", e.path.display());
-    let _ = writeln!(out, "check     {} ({})", a.check, e.origin());
+    let _ = writeln!(out, "artifact  {}", line(&e.path.display().to_string()));
+    let _ = writeln!(out, "check     {} ({})", line(&a.check), e.origin());
     let _ = writeln!(out, "replay    {}", e.replay_command());
-    let _ = writeln!(out, "strategy  {}, seed {}", a.strategy, a.seed);
+    let _ = writeln!(out, "strategy  {}, seed {}", line(&a.strategy), a.seed);
     let _ = writeln!(
         out,
         "failing   execution {}, {} steps, schedule {}",
         a.execution,
         a.trace.len(),
-        a.schedule
+        line(&a.schedule)
     );
     let _ = writeln!(out, "\n── findings ──");
     for finding in &a.findings {
@@ -203,12 +216,13 @@ fn text(e: &Explanation<'_>) -> String {
             .iter()
             .map(|o| o.alias.chars().count())
             .max()
-            .unwrap_or(1);
+            .unwrap_or(1)
+            .min(crate::timeline::MAX_COLUMN_WIDTH);
         for object in &e.timeline.objects {
             let label = if object.label == object.alias {
                 object.class.to_owned()
             } else {
-                object.label.clone()
+                line(&object.label)
             };
             let _ = writeln!(
                 out,
@@ -254,7 +268,5 @@ fn json(e: &Explanation<'_>) -> String {
         lock_graph: &e.graph,
         timeline: &e.timeline,
     };
-    let mut out = serde_json::to_string_pretty(&document).expect("explanations serialise");
-    out.push('\n');
-    out
+    crate::output::json(&document)
 }

@@ -1,7 +1,7 @@
 //! `interleave graph`: an artifact's lock-order graph, the cycle highlighted, as Graphviz DOT
 //! (plain text) or as SVG drawn by interleave itself.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::app::Result;
 use crate::exit::{CliError, OK};
@@ -18,16 +18,21 @@ pub(crate) struct Args {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     Dot,
     Svg,
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
-    let artifact = crate::load::artifact(&args.artifact)?;
-    let graph =
-        LockGraph::new(&artifact).map_err(|e| CliError::artifact_trace(&args.artifact, e))?;
-    let out = match args.format {
+    crate::output::print(&render(&args.artifact, args.format)?)?;
+    Ok(OK)
+}
+
+/// What `graph` prints for the artifact at `path`.
+pub(crate) fn render(path: &Path, format: Format) -> Result<String> {
+    let artifact = crate::load::artifact(path)?;
+    let graph = LockGraph::new(&artifact).map_err(|e| CliError::artifact_trace(path, e))?;
+    Ok(match format {
         Format::Dot => graph.dot(&artifact.check),
         Format::Svg => {
             // The locks with the names and colours `explain` gives them.
@@ -35,7 +40,5 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
             let style = |label: &str| timeline.node_style(label);
             crate::svg::lock_graph(&graph, &style)
         }
-    };
-    crate::output::print(&out)?;
-    Ok(OK)
+    })
 }

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use crate::explain::Explanation;
 use crate::svg::{escape, CYCLE};
-use crate::timeline::{colour, virtual_time, Timeline};
+use crate::timeline::{colour, virtual_time, Row, Timeline};
 
 const STYLE: &str = "\
 :root { --cycle: CYCLE; }
@@ -217,13 +217,17 @@ fn timeline(out: &mut String, timeline: &Timeline) {
     if timeline.has_time {
         out.push_str("<th>time</th>");
     }
-    for lane in &timeline.lanes {
-        let _ = write!(
-            out,
-            "<th class=\"lane\" data-thread=\"{}\">{}</th>",
-            lane.thread,
-            escape(&lane.name)
-        );
+    if timeline.has_lanes() {
+        for lane in &timeline.lanes {
+            let _ = write!(
+                out,
+                "<th class=\"lane\" data-thread=\"{}\">{}</th>",
+                lane.thread,
+                escape(&lane.name)
+            );
+        }
+    } else {
+        out.push_str("<th>thread</th><th class=\"lane\">event</th>");
     }
     out.push_str("<th>findings</th></tr></thead>\n<tbody>\n");
     // The slots of the locks each lane holds, as the walk goes.
@@ -244,32 +248,14 @@ fn timeline(out: &mut String, timeline: &Timeline) {
             };
             let _ = write!(out, "<td class=\"time\">{time}</td>");
         }
-        for (lane, slots) in held.iter().enumerate() {
-            out.push_str("<td class=\"lane\">");
-            for &slot in slots {
-                let _ = write!(
-                    out,
-                    "<span class=\"hold\" style=\"left:{}px;background:{}\"></span>",
-                    4 + 6 * slot,
-                    colour(slot)
-                );
+        if timeline.has_lanes() {
+            for (lane, slots) in held.iter().enumerate() {
+                lane_cell(out, slots, (lane == row.lane).then_some(row));
             }
-            if lane == row.lane {
-                let _ = write!(
-                    out,
-                    "<span class=\"event\" title=\"{}\">{}</span>",
-                    escape(&row.site),
-                    escape(&row.text)
-                );
-                if row.waits && !row.held.is_empty() {
-                    let _ = write!(
-                        out,
-                        " <span class=\"held\">[{}]</span>",
-                        escape(&row.held.join(", "))
-                    );
-                }
-            }
-            out.push_str("</td>");
+        } else {
+            let name = &timeline.lanes[row.lane].name;
+            let _ = write!(out, "<td>{}</td>", escape(name));
+            lane_cell(out, &held[row.lane], Some(row));
         }
         let _ = writeln!(
             out,
@@ -278,4 +264,33 @@ fn timeline(out: &mut String, timeline: &Timeline) {
         );
     }
     out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// One thread's cell of a row: the locks it holds as bars, and the row's event if it is its.
+fn lane_cell(out: &mut String, slots: &[usize], row: Option<&Row>) {
+    out.push_str("<td class=\"lane\">");
+    for &slot in slots {
+        let _ = write!(
+            out,
+            "<span class=\"hold\" style=\"left:{}px;background:{}\"></span>",
+            4 + 6 * slot,
+            colour(slot)
+        );
+    }
+    if let Some(row) = row {
+        let _ = write!(
+            out,
+            "<span class=\"event\" title=\"{}\">{}</span>",
+            escape(&row.site),
+            escape(&row.text)
+        );
+        if row.waits && !row.held.is_empty() {
+            let _ = write!(
+                out,
+                " <span class=\"held\">[{}]</span>",
+                escape(&row.held.join(", "))
+            );
+        }
+    }
+    out.push_str("</td>");
 }

@@ -69,9 +69,7 @@ fn json(scenarios: &[Scenario]) -> String {
             source: s.source,
         })
         .collect();
-    let mut out = serde_json::to_string_pretty(&rows).expect("rows serialise");
-    out.push('\n');
-    out
+    crate::output::json(&rows)
 }
 
 fn table(scenarios: &[Scenario]) -> String {

@@ -3,10 +3,11 @@
 //! from earlier executions, which the trace does not hold). Rendered as DOT here, as SVG in
 //! `svg.rs`.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use interleave::Artifact;
-use interleave_detector::{Detail, Detector, EventError, ObjectInfo};
+use interleave_detector::{printable_line, Detail, Detector, EventError, ObjectInfo};
 use serde::Serialize;
 
 /// A lock.
@@ -49,6 +50,11 @@ pub(crate) struct Witness {
 pub(crate) struct LockGraph {
     pub(crate) nodes: Vec<Node>,
     pub(crate) edges: Vec<Edge>,
+    /// Where each label and each (from, to) pair is in `nodes` and `edges`.
+    #[serde(skip)]
+    node_of: HashMap<String, usize>,
+    #[serde(skip)]
+    edge_of: HashMap<(usize, usize), usize>,
 }
 
 impl LockGraph {
@@ -82,9 +88,9 @@ impl LockGraph {
                 let edge = graph.edge(from, to);
                 edge.cycles.push(number);
                 edge.witness.get_or_insert_with(|| Witness {
-                    thread: finding.threads[cycle_edge.thread].name.clone(),
-                    held_at: cycle_edge.held_at.to_string(),
-                    requested_at: cycle_edge.requested_at.to_string(),
+                    thread: printable_line(&finding.threads[cycle_edge.thread].name).into_owned(),
+                    held_at: printable_line(&cycle_edge.held_at.to_string()).into_owned(),
+                    requested_at: printable_line(&cycle_edge.requested_at.to_string()).into_owned(),
                     execution: cycle_edge.execution,
                     step: cycle_edge.step,
                 });
@@ -95,32 +101,30 @@ impl LockGraph {
 
     fn node(&mut self, object: &ObjectInfo) -> usize {
         let label = object.label();
-        if let Some(at) = self.nodes.iter().position(|n| n.label == label) {
+        if let Some(&at) = self.node_of.get(&label) {
             return at;
         }
+        self.node_of.insert(label.clone(), self.nodes.len());
         self.nodes.push(Node {
             label,
             class: object.class.name(),
-            created_at: object.created_at.to_string(),
+            created_at: printable_line(&object.created_at.to_string()).into_owned(),
             in_cycle: false,
         });
         self.nodes.len() - 1
     }
 
     fn edge(&mut self, from: usize, to: usize) -> &mut Edge {
-        let at = match self.edges.iter().position(|e| e.from == from && e.to == to) {
-            Some(at) => at,
-            None => {
-                self.edges.push(Edge {
-                    from,
-                    to,
-                    witnesses: 0,
-                    cycles: Vec::new(),
-                    witness: None,
-                });
-                self.edges.len() - 1
-            }
-        };
+        let at = *self.edge_of.entry((from, to)).or_insert_with(|| {
+            self.edges.push(Edge {
+                from,
+                to,
+                witnesses: 0,
+                cycles: Vec::new(),
+                witness: None,
+            });
+            self.edges.len() - 1
+        });
         &mut self.edges[at]
     }
 
@@ -179,8 +183,9 @@ impl Witness {
     }
 }
 
-/// A DOT string literal.
+/// A DOT string literal, on one line: control characters as Rust escapes (`\u{1b}`, `\n`).
 fn quote(text: &str) -> String {
+    let text = printable_line(text);
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
@@ -191,5 +196,6 @@ mod tests {
     #[test]
     fn dot_strings_are_escaped() {
         assert_eq!(quote(r#"a "b" \c"#), r#""a \"b\" \\c""#);
+        assert_eq!(quote("a\nb\u{1b}[2J"), r#""a\\nb\\u{1b}[2J""#);
     }
 }

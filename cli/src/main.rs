@@ -8,6 +8,8 @@ mod analyze;
 mod app;
 mod exit;
 mod explain;
+#[cfg(test)]
+mod fuzz;
 mod graph;
 mod html;
 mod list;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use interleave::{Artifact, Finding, Report, Rerun};
+use interleave_detector::printable_line;
 
 use crate::app::Result;
 use crate::exit::{CliError, FINDINGS, OK};
@@ -31,6 +32,17 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
 /// Replays a catalog scenario in this process and prints the report: exit 1 if the replay
 /// found something (the failure reproduced), 0 if it is clean.
 fn scenario(path: &Path, artifact: &Artifact, name: &str) -> Result<u8> {
+    let (out, code) = replay_scenario(path, artifact, name)?;
+    crate::output::print(&out)?;
+    Ok(code)
+}
+
+/// The report of a catalog scenario's replay, then the verdict; and the exit code.
+pub(crate) fn replay_scenario(
+    path: &Path,
+    artifact: &Artifact,
+    name: &str,
+) -> Result<(String, u8)> {
     let scenario = interleave_scenarios::find(name).ok_or_else(|| CliError::ArtifactScenario {
         path: path.to_owned(),
         name: name.to_owned(),
@@ -38,14 +50,16 @@ fn scenario(path: &Path, artifact: &Artifact, name: &str) -> Result<u8> {
     let report = scenario.replay(path)?;
     let mut out = report.to_string();
     let _ = writeln!(out, "\n{}", verdict(&artifact.findings, &report));
-    crate::output::print(&out)?;
-    Ok(if report.is_clean() { OK } else { FINDINGS })
+    Ok((out, if report.is_clean() { OK } else { FINDINGS }))
 }
 
 /// Whether the replay found what the artifact recorded, by fingerprint.
 fn verdict(recorded: &[Finding], report: &Report) -> String {
     let prints = |findings: &[Finding]| -> BTreeSet<String> {
-        findings.iter().map(|f| f.fingerprint.clone()).collect()
+        findings
+            .iter()
+            .map(|f| printable_line(&f.fingerprint).into_owned())
+            .collect()
     };
     let (before, now) = (prints(recorded), prints(&report.findings));
     let kinds = |findings: &[Finding]| {
@@ -82,7 +96,7 @@ fn verdict(recorded: &[Finding], report: &Report) -> String {
 }
 
 /// Re-runs a test with `INTERLEAVE_REPLAY` set: exit 1 if it fails (the failure reproduced),
-/// 0 if it passes.
+/// 0 if it passes. Nothing of the artifact but its package and test reaches the command line.
 fn cargo_test(path: &Path, package: Option<&str>, test: &str) -> Result<u8> {
     // cargo runs tests in their package's directory: the path must not be relative.
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
@@ -92,13 +106,15 @@ fn cargo_test(path: &Path, package: Option<&str>, test: &str) -> Result<u8> {
     if let Some(package) = package {
         command.args(["-p", package]);
     }
+    // `Artifact::read` took only a package name and a test path; after `--` the test name goes
+    // to libtest, never to cargo, whatever it is.
     command
-        .args([test, "--", "--exact"])
+        .args(["--", test, "--exact"])
         .env("INTERLEAVE_REPLAY", &absolute)
         .stdin(Stdio::null())
         .stdout(Stdio::piped());
     let shown = format!(
-        "INTERLEAVE_REPLAY={} cargo test{} {test} -- --exact",
+        "INTERLEAVE_REPLAY={} cargo test{} -- {test} --exact",
         absolute.display(),
         package.map_or_else(String::new, |p| format!(" -p {p}"))
     );
@@ -115,7 +131,7 @@ fn cargo_test(path: &Path, package: Option<&str>, test: &str) -> Result<u8> {
     let streamed = BufReader::new(stdout).lines().try_for_each(|line| {
         let line = line.map_err(error)?;
         ran |= line.starts_with(&ran_line);
-        crate::output::print(&format!("{line}\n"))
+        crate::output::print_verbatim(&format!("{line}\n"))
     });
     if let Err(e) = streamed {
         let _ = child.kill();

@@ -41,9 +41,10 @@ pub(crate) struct Args {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     iterations: Option<u64>,
-    /// The strategy's seed, instead of one derived from each scenario's name.
-    #[arg(long, value_name = "S")]
-    seed: Option<u64>,
+    /// The strategy's seed, instead of one derived from each scenario's name: a number, or
+    /// `random` for a fresh one each scenario (the report says which).
+    #[arg(long, value_name = "S", value_parser = parse_seed)]
+    seed: Option<SeedArg>,
     /// Where artifacts are written (default: `INTERLEAVE_ARTIFACT_DIR`, else
     /// `target/interleave`).
     #[arg(long, value_name = "DIR")]
@@ -79,6 +80,22 @@ fn parse_strategy(text: &str) -> std::result::Result<StrategyArg, String> {
     strategy.ok_or_else(|| {
         "expected `random`, `pct`, `pct:D` with a depth D of at least 1, or `exhaustive`".to_owned()
     })
+}
+
+/// `--seed`, as `INTERLEAVE_SEED` spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SeedArg {
+    Fixed(u64),
+    Random,
+}
+
+fn parse_seed(text: &str) -> std::result::Result<SeedArg, String> {
+    match text {
+        "random" => Ok(SeedArg::Random),
+        number => number.parse().map(SeedArg::Fixed).map_err(|_| {
+            "expected a number from 0 to 18446744073709551615, or `random`".to_owned()
+        }),
+    }
 }
 
 /// What one scenario gave: its outcome, or the error that stopped its check.
@@ -140,6 +157,9 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
     ];
     for (variable, _) in flags.iter().filter(|(_, given)| *given) {
         std::env::remove_var(variable);
+    }
+    if let Some(dir) = artifact_dir(args) {
+        writable(&dir)?;
     }
     let table = Table::new(&scenarios);
     // Printed with the first row, so that an error before it leaves standard output empty.
@@ -212,13 +232,37 @@ fn config(args: &Args, scenario: &Scenario) -> Config {
     if let Some(executions) = args.iterations {
         config = config.executions(executions);
     }
-    if let Some(seed) = args.seed {
-        config = config.seed(seed);
+    match args.seed {
+        Some(SeedArg::Fixed(seed)) => config = config.seed(seed),
+        Some(SeedArg::Random) => config = config.random_seed(),
+        None => {}
     }
     if let Some(dir) = &args.artifact_dir {
         config = config.artifact_dir(dir);
     }
     config
+}
+
+/// The artifact directory the user asked for, by flag or by `INTERLEAVE_ARTIFACT_DIR`.
+fn artifact_dir(args: &Args) -> Option<PathBuf> {
+    args.artifact_dir.clone().or_else(|| {
+        std::env::var_os("INTERLEAVE_ARTIFACT_DIR")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
+/// Creates `dir` and writes a file in it, so that a directory artifacts cannot go to is an
+/// error before anything runs, not a run whose findings have no artifact.
+fn writable(dir: &Path) -> Result<()> {
+    let probe = dir.join(format!(".interleave-probe-{}", std::process::id()));
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b""))
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|source| CliError::ArtifactDir {
+            path: dir.to_owned(),
+            source,
+        })
 }
 
 /// Explores the scenario; a harness error is a value, not a panic.
@@ -389,14 +433,21 @@ fn json(ran: &[Ran], elapsed: Duration) -> String {
         },
         scenarios,
     };
-    let mut out = serde_json::to_string_pretty(&document).expect("rows serialise");
-    out.push('\n');
-    out
+    crate::output::json(&document)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seeds_parse_as_interleave_seed_spells_them() {
+        assert_eq!(parse_seed("7"), Ok(SeedArg::Fixed(7)));
+        assert_eq!(parse_seed("random"), Ok(SeedArg::Random));
+        for bad in ["", "-1", "Random", "0x10", "18446744073709551616"] {
+            assert!(parse_seed(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn strategies_parse_as_interleave_strategy_spells_them() {

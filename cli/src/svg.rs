@@ -18,8 +18,11 @@ const MARGIN: f64 = 48.0;
 /// Room above the boxes for a loop `L → L`.
 const LOOP_ROOM: f64 = 40.0;
 
-/// Escapes text for HTML and SVG, in content and in quoted attributes.
+/// Escapes text for HTML and SVG, in content and in quoted attributes; control characters
+/// (but newlines and tabs) become Rust escapes (`\u{1b}`), which XML cannot hold even as
+/// character references.
 pub(crate) fn escape(text: &str) -> String {
+    let text = interleave_detector::printable_text(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -1,7 +1,7 @@
 //! The failing execution as a per-thread timeline: one lane per thread, one row per step, the
 //! locks each thread holds, virtual time where it advanced, and the steps the findings point at.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use interleave_detector::{Detail, Event, EventKind, Finding};
@@ -83,6 +83,9 @@ pub(crate) struct Timeline {
     /// How many locks were ever held (slots of the held-lock bars).
     #[serde(skip)]
     pub(crate) lock_slots: usize,
+    /// The first object with each detector label.
+    #[serde(skip)]
+    by_label: HashMap<String, usize>,
 }
 
 impl Timeline {
@@ -94,6 +97,11 @@ impl Timeline {
         for event in trace {
             walk.event(event);
         }
+        walk.finish();
+        let mut by_label = HashMap::new();
+        for (i, object) in walk.objects.iter().enumerate() {
+            by_label.entry(object.label.clone()).or_insert(i);
+        }
         let mut timeline = Timeline {
             execution,
             lanes: walk.lanes,
@@ -101,6 +109,7 @@ impl Timeline {
             rows: walk.rows,
             has_time: walk.has_time,
             lock_slots: walk.lock_slots,
+            by_label,
         };
         let mut marks = marks(findings, execution, &|label| {
             timeline.alias_of(label).to_owned()
@@ -113,16 +122,17 @@ impl Timeline {
 
     /// The alias of the object whose detector label is `label`, or the label itself.
     pub(crate) fn alias_of<'a>(&'a self, label: &'a str) -> &'a str {
-        self.objects
-            .iter()
-            .find(|o| o.label == label)
-            .map_or(label, |o| o.alias.as_str())
+        self.object(label).map_or(label, |o| o.alias.as_str())
+    }
+
+    fn object(&self, label: &str) -> Option<&Object> {
+        self.by_label.get(label).map(|&i| &self.objects[i])
     }
 
     /// How the lock graph draws the lock labelled `label`: its alias, and its colour if a
     /// thread of the execution held it.
     pub(crate) fn node_style(&self, label: &str) -> NodeStyle {
-        let object = self.objects.iter().find(|o| o.label == label);
+        let object = self.object(label);
         NodeStyle {
             alias: object
                 .filter(|o| o.alias != o.label)
@@ -131,8 +141,15 @@ impl Timeline {
         }
     }
 
+    /// Whether the timeline has a column per thread: up to [`MAX_LANES`] threads. With more, a
+    /// `thread` column names each step's thread instead (a table of thousands of columns
+    /// could be read by no one, and would grow as threads times steps).
+    pub(crate) fn has_lanes(&self) -> bool {
+        self.lanes.len() <= MAX_LANES
+    }
+
     /// The timeline as a text table: `step`, `time` (when virtual time is used), one column
-    /// per thread, then the findings' marks.
+    /// per thread (or a `thread` column), then the findings' marks.
     pub(crate) fn text(&self) -> String {
         let step_width = self
             .rows
@@ -150,17 +167,31 @@ impl Timeline {
             .max()
             .unwrap_or(4);
         let cells: Vec<String> = self.rows.iter().map(Row::cell).collect();
-        let mut widths: Vec<usize> = self.lanes.iter().map(|l| l.name.chars().count()).collect();
+        // One column per lane, or the `thread` column and one column for every event.
+        let mut widths: Vec<usize> = if self.has_lanes() {
+            self.lanes.iter().map(|l| l.name.chars().count()).collect()
+        } else {
+            let names = self.lanes.iter().map(|l| l.name.chars().count());
+            vec![names.chain(["thread".len()]).max().unwrap_or(6), 0]
+        };
         for (row, cell) in self.rows.iter().zip(&cells) {
-            widths[row.lane] = widths[row.lane].max(cell.chars().count());
+            let column = if self.has_lanes() { row.lane } else { 1 };
+            widths[column] = widths[column].max(cell.chars().count());
+        }
+        for width in &mut widths {
+            *width = (*width).min(MAX_COLUMN_WIDTH);
         }
         let mut out = String::new();
         let mut line = format!("{:>step_width$}", "step");
         if self.has_time {
             let _ = write!(line, "  {:time_width$}", "time");
         }
-        for (lane, width) in self.lanes.iter().zip(&widths) {
-            let _ = write!(line, "  {:width$}", lane.name);
+        if self.has_lanes() {
+            for (lane, width) in self.lanes.iter().zip(&widths) {
+                let _ = write!(line, "  {:width$}", lane.name);
+            }
+        } else {
+            let _ = write!(line, "  {:width$}  event", "thread", width = widths[0]);
         }
         let _ = writeln!(out, "{}", line.trim_end());
         for (row, cell) in self.rows.iter().zip(&cells) {
@@ -173,9 +204,15 @@ impl Timeline {
                 };
                 let _ = write!(line, "  {time:time_width$}");
             }
-            for (lane, width) in widths.iter().enumerate() {
-                let text = if lane == row.lane { cell.as_str() } else { "" };
-                let _ = write!(line, "  {text:width$}");
+            if self.has_lanes() {
+                for (lane, width) in widths.iter().enumerate() {
+                    let text = if lane == row.lane { cell.as_str() } else { "" };
+                    let _ = write!(line, "  {text:width$}");
+                }
+            } else {
+                let (name, name_width) = (&self.lanes[row.lane].name, widths[0]);
+                let event_width = widths[1];
+                let _ = write!(line, "  {name:name_width$}  {cell:event_width$}");
             }
             if !row.marks.is_empty() {
                 let _ = write!(line, "  ◀ {}", row.marks.join("; "));
@@ -196,6 +233,13 @@ impl Row {
         }
     }
 }
+
+/// The widest a column of the timeline gets: a longer cell (a long panic message) runs past it
+/// rather than widening every row.
+pub(crate) const MAX_COLUMN_WIDTH: usize = 100;
+
+/// The most threads the timeline shows as columns side by side.
+pub(crate) const MAX_LANES: usize = 16;
 
 /// Lock colours, by the order locks were first taken (red is kept for cycles).
 const PALETTE: [&str; 10] = [

@@ -354,10 +354,17 @@ impl Detector {
         child: ThreadId,
         name: Option<&str>,
     ) -> Result<(), EventError> {
-        if child.index() != self.threads.len() {
+        if child.index() < self.threads.len() {
             return Err(EventError::DuplicateThread {
                 step: event.step,
                 thread: child,
+            });
+        }
+        if child.index() > self.threads.len() {
+            return Err(EventError::SpawnOrder {
+                step: event.step,
+                thread: child,
+                next: ThreadId(self.threads.len() as u32),
             });
         }
         let p = event.thread.index();

@@ -29,6 +29,16 @@ pub enum EventError {
         /// The thread named.
         thread: ThreadId,
     },
+    /// A spawn skipped thread ids: threads are numbered 1, 2, 3, … in spawn order.
+    #[error("event at step {step}: thread {} is spawned before thread {}", .thread.0, .next.0)]
+    SpawnOrder {
+        /// The step of the event.
+        step: u64,
+        /// The thread named.
+        thread: ThreadId,
+        /// The next thread id.
+        next: ThreadId,
+    },
     /// The object id was never created in this execution.
     #[error("event at step {step}: object {} was never created", .object.0)]
     UnknownObject {
@@ -56,6 +66,46 @@ pub enum EventError {
         expected: &'static str,
         /// What the object is.
         found: ObjectClass,
+    },
+    /// An event whose step is not after the step of the event before it.
+    #[error(
+        "event at step {step}: steps must increase, and the event before it is at step {previous}"
+    )]
+    StepOrder {
+        /// The step of the event.
+        step: u64,
+        /// The step of the event before it.
+        previous: u64,
+    },
+    /// A create with an object id at or beyond the number of objects the events create.
+    #[error("event at step {step}: object {} is out of range: the events create {objects} objects", .object.0)]
+    ObjectOutOfRange {
+        /// The step of the event.
+        step: u64,
+        /// The object named.
+        object: ObjectId,
+        /// How many objects the events create.
+        objects: usize,
+    },
+    /// A spawn past [`MAX_TRACE_THREADS`](crate::MAX_TRACE_THREADS), in a trace read from a
+    /// file.
+    #[error("event at step {step}: the trace spawns more than {limit} threads")]
+    TooManyThreads {
+        /// The step of the event.
+        step: u64,
+        /// The limit.
+        limit: usize,
+    },
+    /// An acquisition past [`MAX_TRACE_HELD_LOCKS`](crate::MAX_TRACE_HELD_LOCKS), in a trace
+    /// read from a file.
+    #[error("event at step {step}: thread {} holds more than {limit} locks at once", .thread.0)]
+    TooManyHeld {
+        /// The step of the event.
+        step: u64,
+        /// The thread.
+        thread: ThreadId,
+        /// The limit.
+        limit: usize,
     },
     /// A release or acquisition that does not match the lock's state.
     #[error("event at step {step}: thread {} releases lock {} that it does not hold", .thread.0, .lock.0)]

@@ -90,13 +90,44 @@ impl Finding {
         self.kind
     }
 
-    /// Checks that every thread and object index in the detail points into `threads` and
-    /// `objects` (a finding read from a file may not), so that rendering it cannot fail.
+    /// Checks what a finding read from a file may get wrong: that its kind agrees with its
+    /// detail, that its step range is in order, that a lock-order cycle is one, and that every
+    /// thread and object index in the detail points into `threads` and `objects`, so that
+    /// rendering it cannot fail.
     ///
     /// # Errors
     ///
-    /// The first index out of range, as a sentence.
+    /// The first inconsistency, as a sentence.
     pub fn validate(&self) -> Result<(), String> {
+        if self.detail.kind() != self.kind {
+            return Err(format!(
+                "its kind is {} but its detail is a {}",
+                self.kind.name(),
+                self.detail.kind().name()
+            ));
+        }
+        if self.steps.first > self.steps.last {
+            return Err(format!(
+                "its steps {}..={} are out of order",
+                self.steps.first, self.steps.last
+            ));
+        }
+        if let Detail::LockCycle { edges } = &self.detail {
+            if edges.is_empty() {
+                return Err("its lock-order cycle has no edges".to_owned());
+            }
+            for (i, edge) in edges.iter().enumerate() {
+                let next = &edges[(i + 1) % edges.len()];
+                if edge.requested != next.held {
+                    return Err(format!(
+                        "its lock-order cycle is broken: edge {i} requests object {}, edge {} holds object {}",
+                        edge.requested,
+                        (i + 1) % edges.len(),
+                        next.held
+                    ));
+                }
+            }
+        }
         let (threads, objects) = (self.threads.len(), self.objects.len());
         let thread = |i: usize| {
             (i < threads)
@@ -252,6 +283,20 @@ pub enum Detail {
         /// Where it panicked.
         site: Site,
     },
+}
+
+impl Detail {
+    /// The kind of finding this detail belongs to.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Detail::LockCycle { .. } => Kind::PotentialDeadlock,
+            Detail::SelfDeadlock { .. } | Detail::Deadlock { .. } => Kind::Deadlock,
+            Detail::DataRace { .. } => Kind::DataRace,
+            Detail::Livelock { .. } => Kind::Livelock,
+            Detail::MissedTimeout { .. } => Kind::MissedTimeout,
+            Detail::Panic { .. } => Kind::Panic,
+        }
+    }
 }
 
 /// What a missed timeout missed.
@@ -418,4 +463,58 @@ pub struct Running {
     pub events: u64,
     /// Where it last was.
     pub last_site: Site,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::TraceBuilder;
+
+    /// The AB-BA cycle of two threads.
+    fn cycle() -> Finding {
+        let mut trace = TraceBuilder::new();
+        let main = trace.main();
+        let (a, b) = (trace.mutex(main), trace.mutex(main));
+        let (t1, t2) = (trace.spawn(main), trace.spawn(main));
+        trace.lock(t1, a).lock(t1, b).unlock(t1, b).unlock(t1, a);
+        trace.lock(t2, b).lock(t2, a).unlock(t2, a).unlock(t2, b);
+        let mut findings = trace.into_trace().analyze(Default::default()).unwrap();
+        assert_eq!(findings.len(), 1);
+        findings.remove(0)
+    }
+
+    #[test]
+    fn a_finding_read_from_a_file_must_fit_together() {
+        assert_eq!(cycle().validate(), Ok(()));
+        let mut kind = cycle();
+        kind.kind = Kind::DataRace;
+        assert_eq!(
+            kind.validate().unwrap_err(),
+            "its kind is data race but its detail is a potential deadlock"
+        );
+        let mut steps = cycle();
+        steps.steps.first = steps.steps.last + 1;
+        assert!(steps.validate().unwrap_err().contains("out of order"));
+        let mut broken = cycle();
+        let Detail::LockCycle { edges } = &mut broken.detail else {
+            unreachable!()
+        };
+        edges[0].requested = edges[0].held;
+        assert_eq!(
+            broken.validate().unwrap_err(),
+            "its lock-order cycle is broken: edge 0 requests object 0, edge 1 holds object 1"
+        );
+        let mut empty = cycle();
+        empty.detail = Detail::LockCycle { edges: Vec::new() };
+        assert_eq!(
+            empty.validate().unwrap_err(),
+            "its lock-order cycle has no edges"
+        );
+        let mut index = cycle();
+        index.threads.truncate(1);
+        assert_eq!(
+            index.validate().unwrap_err(),
+            "thread index 1 is out of range (1 threads)"
+        );
+    }
 }

@@ -89,6 +89,7 @@ mod state;
 mod sync;
 mod timing;
 mod trace;
+mod validate;
 mod wait_for;
 
 pub use clock::{Epoch, VectorClock};
@@ -103,6 +104,7 @@ pub use finding::{
 };
 pub use identity::{ObjectInfo, ThreadInfo};
 pub use lock_order::Suppressions;
-pub use report::render;
+pub use report::{printable_line, printable_text, render};
 pub use site::{ParseSiteError, Site};
 pub use trace::{ExecutionTrace, Trace, TraceBuilder, TRACE_FORMAT_VERSION};
+pub use validate::{validate_events, MAX_TRACE_HELD_LOCKS, MAX_TRACE_THREADS};

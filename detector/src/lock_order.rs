@@ -71,8 +71,10 @@ impl Suppressions {
 pub(crate) struct Context {
     /// Stable thread id.
     pub(crate) thread: u32,
-    /// Every lock the thread held at the request, with its mode (stable ids).
-    pub(crate) holding: Vec<(u32, LockMode)>,
+    /// Every lock the thread held at the request, with its mode (stable ids). Shared by the
+    /// witnesses of one request: a thread holding `d` locks adds `d` edges with this context,
+    /// and copies would cost `d²` for each request.
+    pub(crate) holding: std::sync::Arc<[(u32, LockMode)]>,
     /// The thread's spawn/join clock at the request, indexed by stable thread id.
     pub(crate) fork_join: VectorClock,
 }
@@ -424,7 +426,7 @@ mod tests {
         clock.set(thread as usize, clock.get(thread as usize).max(1));
         Context {
             thread,
-            holding: holding.to_vec(),
+            holding: holding.into(),
             fork_join: clock,
         }
     }

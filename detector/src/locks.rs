@@ -129,7 +129,7 @@ impl Detector {
     /// A new context requests `requested`: one witness per held lock.
     fn record_edges(&mut self, event: &Event, requested: u32, mode: LockMode) {
         let thread = &self.threads[event.thread.index()];
-        let holding: Vec<(u32, LockMode)> =
+        let holding: std::sync::Arc<[(u32, LockMode)]> =
             thread.held.iter().map(|h| (h.stable, h.mode)).collect();
         let witnesses: Vec<(u32, Witness)> = thread
             .held

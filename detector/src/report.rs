@@ -1,11 +1,73 @@
 //! The text report of a finding, in the style of ThreadSanitizer and lockdep: a headline, the
 //! cycle or the waits, every edge or wait with its sites and thread, then the objects.
 
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use crate::event::{LockMode, ObjectClass};
 use crate::finding::{Detail, Finding, Hold, TimeoutCause, WaitTarget};
+use crate::site::Site;
 use crate::timing::format_ns;
+
+/// `text` made safe to print on one line of a terminal: control characters (newlines and tabs
+/// too) and the Unicode controls that reorder text are written as Rust escapes (`\u{1b}`,
+/// `\n`), so that a name read from a file cannot move the cursor, clear the screen or start a
+/// line of its own.
+///
+/// # Examples
+///
+/// ```
+/// use interleave_detector::printable_line;
+///
+/// assert_eq!(printable_line("worker"), "worker");
+/// assert_eq!(printable_line("\x1b[2Jok\r\n"), "\\u{1b}[2Jok\\r\\n");
+/// ```
+pub fn printable_line(text: &str) -> Cow<'_, str> {
+    escape(text, is_unprintable)
+}
+
+/// [`printable_line`] that keeps newlines and tabs: for a report or a message of several lines.
+///
+/// # Examples
+///
+/// ```
+/// use interleave_detector::printable_text;
+///
+/// assert_eq!(printable_text("a\n\tb\x1b[0m"), "a\n\tb\\u{1b}[0m");
+/// ```
+pub fn printable_text(text: &str) -> Cow<'_, str> {
+    escape(text, |c| c != '\n' && c != '\t' && is_unprintable(c))
+}
+
+/// Control characters, and the bidirectional formatting characters that reorder what a
+/// terminal shows ("Trojan Source").
+fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn escape(text: &str, escaped: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if !text.chars().any(&escaped) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !escaped(c) {
+            out.push(c);
+        } else if c.is_control() {
+            // `\n`, `\r`, `\t`, `\0`, else `\u{1b}`.
+            out.extend(c.escape_debug());
+        } else {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A site, printable on one line.
+fn at(site: &Site) -> String {
+    printable_line(&site.to_string()).into_owned()
+}
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -17,8 +79,8 @@ impl fmt::Display for Finding {
 pub fn render(finding: &Finding) -> String {
     let mut out = String::new();
     let o = &mut out;
-    let thread = |i: usize| format!("`{}`", finding.threads[i].name);
-    let object = |i: usize| finding.objects[i].label();
+    let thread = |i: usize| format!("`{}`", printable_line(&finding.threads[i].name));
+    let object = |i: usize| printable_line(&finding.objects[i].label()).into_owned();
     // Modes only matter for RwLocks; a mutex is always exclusive.
     let moded = |i: usize, mode: LockMode| {
         let label = object(i);
@@ -44,13 +106,13 @@ pub fn render(finding: &Finding) -> String {
                     "  {} holds {}, acquired at {}",
                     thread(e.thread),
                     moded(e.held, e.held_mode),
-                    e.held_at
+                    at(&e.held_at)
                 );
                 let _ = writeln!(
                     o,
                     "      and requests {} at {}  (execution {}, step {})",
                     moded(e.requested, e.requested_mode),
-                    e.requested_at,
+                    at(&e.requested_at),
                     e.execution,
                     e.step
                 );
@@ -82,14 +144,16 @@ pub fn render(finding: &Finding) -> String {
         } => {
             let _ = writeln!(
                 o,
-                "  {} holds {}, acquired at {held_at}",
+                "  {} holds {}, acquired at {}",
                 thread(*t),
-                moded(*lock, *held_mode)
+                moded(*lock, *held_mode),
+                at(held_at)
             );
             let _ = writeln!(
                 o,
-                "      and requests {} at {requested_at}: it waits for itself forever",
-                moded(*lock, *requested_mode)
+                "      and requests {} at {}: it waits for itself forever",
+                moded(*lock, *requested_mode),
+                at(requested_at)
             );
         }
         Detail::Deadlock { waits, running, .. } => {
@@ -114,8 +178,9 @@ pub fn render(finding: &Finding) -> String {
                 } => {
                     let _ = writeln!(
                         o,
-                        "  the timed wait on {} at {site} began at {} and timed out at {}",
+                        "  the timed wait on {} at {} began at {} and timed out at {}",
                         object(*condvar),
+                        at(site),
                         format_ns(*waited_since_ns),
                         format_ns(*timed_out_at_ns)
                     );
@@ -131,7 +196,8 @@ pub fn render(finding: &Finding) -> String {
                 } => {
                     let _ = writeln!(
                         o,
-                        "  the block declared at {site} was entered at {} with a deadline of {}; it is now {}",
+                        "  the block declared at {} was entered at {} with a deadline of {}; it is now {}",
+                        at(site),
                         format_ns(*entered_ns),
                         format_ns(*deadline_ns),
                         format_ns(*now_ns)
@@ -164,7 +230,7 @@ pub fn render(finding: &Finding) -> String {
                 "  {} by {} at {}  (step {})",
                 access(first.write),
                 thread(first.thread),
-                first.site,
+                at(&first.site),
                 first.step
             );
             let _ = writeln!(
@@ -172,7 +238,7 @@ pub fn render(finding: &Finding) -> String {
                 "  {} by {} at {}  (step {})",
                 access(second.write),
                 thread(second.thread),
-                second.site,
+                at(&second.site),
                 second.step
             );
             let _ = writeln!(
@@ -188,12 +254,12 @@ pub fn render(finding: &Finding) -> String {
                     "  {} ran {} events, last at {}",
                     thread(r.thread),
                     r.events,
-                    r.last_site
+                    at(&r.last_site)
                 );
             }
         }
         Detail::Panic { site, .. } => {
-            let _ = writeln!(o, "  at {site}");
+            let _ = writeln!(o, "  at {}", at(site));
         }
     }
     if !finding.objects.is_empty() {
@@ -202,17 +268,19 @@ pub fn render(finding: &Finding) -> String {
         let width = finding
             .objects
             .iter()
-            .map(|ob| ob.label().chars().count())
+            .map(|ob| printable_line(&ob.label()).chars().count())
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            // A longer label runs past the column rather than widening every line.
+            .min(100);
         for ob in &finding.objects {
             let _ = writeln!(
                 o,
                 "    {:width$}  {} created at {} by `{}`",
-                ob.label(),
+                printable_line(&ob.label()),
                 ob.class.name(),
-                ob.created_at,
-                ob.created_by
+                at(&ob.created_at),
+                printable_line(&ob.created_by)
             );
         }
     }
@@ -223,13 +291,14 @@ pub fn render(finding: &Finding) -> String {
         "  execution {}, steps {}..={}; fingerprint {}",
         steps.execution, steps.first, steps.last, finding.fingerprint
     );
-    out
+    // The headline, notes and fingerprint come from the finding as well.
+    printable_text(&out).into_owned()
 }
 
 /// The waits of a deadlock or missed timeout: who waits for what, since where, who holds it.
 fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait], show_time: bool) {
-    let thread = |i: usize| format!("`{}`", finding.threads[i].name);
-    let object = |i: usize| finding.objects[i].label();
+    let thread = |i: usize| format!("`{}`", printable_line(&finding.threads[i].name));
+    let object = |i: usize| printable_line(&finding.objects[i].label()).into_owned();
     let moded = |i: usize, mode: LockMode| moded_label(finding, i, mode);
     for w in waits {
         let what = match &w.target {
@@ -252,7 +321,7 @@ fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait]
                 o,
                 "  {} waits for {what}, since {} (step {}, {})",
                 thread(w.thread),
-                w.site,
+                at(&w.site),
                 w.since_step,
                 format_ns(w.since_ns)
             );
@@ -261,7 +330,7 @@ fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait]
                 o,
                 "  {} waits for {what}, since {} (step {})",
                 thread(w.thread),
-                w.site,
+                at(&w.site),
                 w.since_step
             );
         }
@@ -270,13 +339,19 @@ fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait]
                 o,
                 "      held by {}, acquired at {}",
                 thread(h.thread),
-                h.acquired_at
+                at(&h.acquired_at)
             );
         }
         let holding: Vec<String> = w
             .holding
             .iter()
-            .map(|h: &Hold| format!("{} (acquired at {})", moded(h.lock, h.mode), h.acquired_at))
+            .map(|h: &Hold| {
+                format!(
+                    "{} (acquired at {})",
+                    moded(h.lock, h.mode),
+                    at(&h.acquired_at)
+                )
+            })
             .collect();
         if !holding.is_empty() {
             let _ = writeln!(o, "      while holding {}", holding.join(", "));
@@ -288,10 +363,37 @@ fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait]
 }
 
 fn moded_label(finding: &Finding, i: usize, mode: LockMode) -> String {
-    let label = finding.objects[i].label();
+    let label = printable_line(&finding.objects[i].label()).into_owned();
     match (finding.objects[i].class, mode) {
         (ObjectClass::RwLock, LockMode::Shared) => format!("{label} (read)"),
         (ObjectClass::RwLock, LockMode::Exclusive) => format!("{label} (write)"),
         _ => label,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::TraceBuilder;
+
+    #[test]
+    fn names_and_sites_from_a_file_print_escaped() {
+        let mut trace = TraceBuilder::new();
+        let main = trace.main();
+        let m = trace.mutex(main);
+        let t = trace.spawn_named(main, "evil\u{1b}[2J\r\nthread");
+        trace.lock(t, m).lock(t, m);
+        let mut findings = trace.into_trace().analyze(Default::default()).unwrap();
+        findings[0].objects[0].created_at.file = "a\u{202e}.rs".into();
+        let report = render(&findings[0]);
+        assert!(
+            report.contains("`evil\\u{1b}[2J\\r\\nthread` holds"),
+            "{report}"
+        );
+        assert!(report.contains("a\\u{202e}.rs"), "{report}");
+        assert!(
+            !report.chars().any(|c| c.is_control() && c != '\n'),
+            "{report}"
+        );
     }
 }

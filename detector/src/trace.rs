@@ -43,7 +43,10 @@ impl Trace {
     /// # Errors
     ///
     /// [`TraceError::Parse`] for text that is not a trace, [`TraceError::UnsupportedVersion`]
-    /// for another format version.
+    /// for another format version, [`TraceError::Event`] for events out of step order or
+    /// creating an object beyond what the execution creates (see [`validate_events`]).
+    ///
+    /// [`validate_events`]: crate::validate_events
     pub fn from_json(text: &str) -> Result<Trace, TraceError> {
         let probe: VersionProbe = serde_json::from_str(text)?;
         if probe.format_version != TRACE_FORMAT_VERSION {
@@ -52,7 +55,16 @@ impl Trace {
                 supported: TRACE_FORMAT_VERSION,
             });
         }
-        Ok(serde_json::from_str(text)?)
+        let trace: Trace = serde_json::from_str(text)?;
+        for execution in &trace.executions {
+            crate::validate::validate_events(&execution.events).map_err(|source| {
+                TraceError::Event {
+                    execution: execution.execution,
+                    source,
+                }
+            })?;
+        }
+        Ok(trace)
     }
 
     /// The trace as pretty-printed JSON.

@@ -1,5 +1,8 @@
 //! Artifacts: one JSON file per failure, holding everything needed to replay and explain it.
 
+mod file;
+mod validate;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -10,6 +13,10 @@ use crate::error::Error;
 
 /// The version of the artifact format this build writes and reads.
 pub const ARTIFACT_FORMAT_VERSION: u32 = 1;
+
+/// The largest artifact file read, in bytes (256 MiB; a real artifact holds one execution's
+/// events and is kilobytes to a few megabytes).
+pub const MAX_ARTIFACT_BYTES: u64 = 256 << 20;
 
 /// The engine recorded in artifacts.
 pub(crate) const ENGINE: &str = "shuttle-engine 0.1.7";
@@ -88,21 +95,30 @@ struct VersionProbe {
 }
 
 impl Artifact {
-    /// Reads an artifact file.
+    /// Reads an artifact file and checks that it fits together: only a regular file of at most
+    /// [`MAX_ARTIFACT_BYTES`]; its `rerun` names a cargo package and a test path (never
+    /// anything a command line would read as a flag); every schedule parses, with at most
+    /// [`MAX_DECISIONS`](crate::MAX_DECISIONS) decisions in all; each finding's kind agrees
+    /// with its detail and its indices and steps point at what the artifact holds; the trace's
+    /// steps increase and its events fit together as the detector sees them.
     ///
     /// # Errors
     ///
     /// [`Error::ArtifactRead`] if the file cannot be read, [`Error::ArtifactFormat`] if it is
-    /// not an artifact of this format version.
+    /// not a regular file, is too large, or is not a consistent artifact of this format
+    /// version.
     pub fn read(path: &Path) -> Result<Artifact, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ArtifactRead {
-            path: path.to_owned(),
-            source,
-        })?;
         let format = |reason: String| Error::ArtifactFormat {
             path: path.to_owned(),
             reason,
         };
+        let text = file::read_text(path, MAX_ARTIFACT_BYTES).map_err(|error| match error {
+            file::ReadError::Io(source) => Error::ArtifactRead {
+                path: path.to_owned(),
+                source,
+            },
+            file::ReadError::Refused(reason) => format(reason),
+        })?;
         let probe: VersionProbe =
             serde_json::from_str(&text).map_err(|e| format(format!("not an artifact: {e}")))?;
         if probe.format_version != ARTIFACT_FORMAT_VERSION {
@@ -113,11 +129,7 @@ impl Artifact {
         }
         let artifact: Artifact =
             serde_json::from_str(&text).map_err(|e| format(format!("not an artifact: {e}")))?;
-        for (i, finding) in artifact.findings.iter().enumerate() {
-            finding
-                .validate()
-                .map_err(|reason| format(format!("finding {i}: {reason}")))?;
-        }
+        validate::artifact(&artifact).map_err(format)?;
         Ok(artifact)
     }
 

@@ -445,6 +445,13 @@ impl Config {
         }
         Ok(env("INTERLEAVE_REPLAY")?.map(PathBuf::from))
     }
+
+    /// A fresh seed from the OS, as `INTERLEAVE_SEED=random` gives: each check explores other
+    /// schedules, and its report says which seed it used, to replay or pin it.
+    pub fn random_seed(mut self) -> Self {
+        self.seed = Seed::Random;
+        self
+    }
 }
 
 /// The execution bound of exhaustive exploration, unless set.

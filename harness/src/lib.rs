@@ -83,12 +83,12 @@ pub mod sync;
 pub mod thread;
 pub mod time;
 
-pub use artifact::{Artifact, PriorExecution, Rerun, ARTIFACT_FORMAT_VERSION};
+pub use artifact::{Artifact, PriorExecution, Rerun, ARTIFACT_FORMAT_VERSION, MAX_ARTIFACT_BYTES};
 pub use config::{Config, Strategy};
 pub use error::Error;
 pub use interleave_detector::{Finding, Kind};
 pub use report::Report;
-pub use schedule::{Decision, ParseScheduleError, Schedule};
+pub use schedule::{Decision, ParseScheduleError, Schedule, MAX_DECISIONS};
 
 /// Explores `f` with the default [`Config`] (PCT depth 3, 1,000 executions, a seed derived
 /// from the test's name) and panics with the report if anything is found.

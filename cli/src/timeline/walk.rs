@@ -1,23 +1,31 @@
 //! The walk over a trace that builds the timeline: lanes as threads appear, objects and their
 //! aliases as they are created, each thread's held locks, virtual time, and each event's text.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use interleave_detector::{
-    Attempt, Event, EventKind, LockMode, ObjectClass, ObjectId, ObjectInfo, ThreadId,
+    printable_line, Attempt, Event, EventKind, LockMode, ObjectClass, ObjectId, ObjectInfo,
+    ThreadId,
 };
 use serde::Serialize;
 
 use super::{virtual_time, Lane, Object, Row};
 
-/// The state of the walk over the trace.
+/// The state of the walk over the trace. Every step costs time in proportion to the event, not
+/// to the threads or objects seen so far: a trace of 100,000 objects is explained in seconds.
 #[derive(Default)]
 pub(super) struct Walk {
+    /// In order of first appearance ([`finish`](Self::finish) sorts them by thread id).
     pub(super) lanes: Vec<Lane>,
     pub(super) lane_of: HashMap<ThreadId, usize>,
     pub(super) objects: Vec<Object>,
     pub(super) object_of: HashMap<ObjectId, usize>,
+    /// Every alias given so far, and how many unnamed objects got one.
+    aliases: HashSet<String>,
+    unnamed: usize,
+    /// The letters given last: the next unnamed object's are after them.
+    letters_after: usize,
     /// Objects created per (thread, site) so far: the detector's ordinal, for labels.
     pub(super) ordinals: HashMap<(ThreadId, String), u32>,
     /// Per lane: (object index, mode) of the locks held, in acquisition order.
@@ -34,28 +42,41 @@ impl Walk {
             return lane;
         }
         let name = match (thread, name) {
-            (_, Some(name)) => name.to_owned(),
+            (_, Some(name)) => printable_line(name).into_owned(),
             (ThreadId::MAIN, None) => "main".to_owned(),
             (ThreadId(id), None) => format!("t{id}"),
         };
-        // Lanes stay in thread-id order whatever order threads first appear in.
-        let at = self.lanes.partition_point(|l| l.thread < thread.0);
-        self.lanes.insert(
-            at,
-            Lane {
-                thread: thread.0,
-                name,
-            },
-        );
-        self.held.insert(at, Vec::new());
-        for lane in self.lane_of.values_mut().filter(|l| **l >= at) {
-            *lane += 1;
+        self.lanes.push(Lane {
+            thread: thread.0,
+            name,
+        });
+        self.held.push(Vec::new());
+        self.lane_of.insert(thread, self.lanes.len() - 1);
+        self.lanes.len() - 1
+    }
+
+    /// Puts the lanes in thread-id order, whatever order threads first appeared in.
+    pub(super) fn finish(&mut self) {
+        let mut order: Vec<usize> = (0..self.lanes.len()).collect();
+        order.sort_by_key(|&lane| self.lanes[lane].thread);
+        let mut position = vec![0; order.len()];
+        for (at, &lane) in order.iter().enumerate() {
+            position[lane] = at;
         }
-        for row in self.rows.iter_mut().filter(|r| r.lane >= at) {
-            row.lane += 1;
+        let mut lanes: Vec<Option<Lane>> = std::mem::take(&mut self.lanes)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.lanes = order
+            .iter()
+            .filter_map(|&lane| lanes[lane].take())
+            .collect();
+        for row in &mut self.rows {
+            row.lane = position[row.lane];
         }
-        self.lane_of.insert(thread, at);
-        at
+        for lane in self.lane_of.values_mut() {
+            *lane = position[*lane];
+        }
     }
 
     fn create(&mut self, event: &Event, object: ObjectId, class: ObjectClass, name: Option<&str>) {
@@ -73,20 +94,27 @@ impl Walk {
             ordinal: *ordinal,
         };
         *ordinal += 1;
-        let unnamed = self.objects.iter().filter(|o| o.alias != o.label).count();
         let alias = match name {
-            Some(name) => name.to_owned(),
-            None => (unnamed..)
-                .map(letters)
-                .find(|a| !self.objects.iter().any(|o| &o.alias == a))
-                .expect("an unused alias"),
+            Some(name) => printable_line(name).into_owned(),
+            None => {
+                // `A`, `B`, … in creation order, skipping a name the program gave.
+                let from = self.unnamed.max(self.letters_after);
+                let (n, alias) = (from..)
+                    .map(|n| (n, letters(n)))
+                    .find(|(_, a)| !self.aliases.contains(a))
+                    .expect("an unused alias");
+                self.unnamed += 1;
+                self.letters_after = n + 1;
+                alias
+            }
         };
+        self.aliases.insert(alias.clone());
         self.object_of.insert(object, self.objects.len());
         self.objects.push(Object {
             alias,
             label: info.label(),
             class: class.name(),
-            created_at: event.site.to_string(),
+            created_at: printable_line(&event.site.to_string()).into_owned(),
             created_by: info.created_by,
             slot: None,
         });
@@ -263,8 +291,8 @@ impl Walk {
             step: event.step,
             thread: event.thread.0,
             lane,
-            site: event.site.to_string(),
-            text,
+            site: printable_line(&event.site.to_string()).into_owned(),
+            text: printable_line(&text).into_owned(),
             held: held
                 .iter()
                 .map(|&(o, _)| self.objects[o].alias.clone())

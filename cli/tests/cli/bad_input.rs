@@ -82,7 +82,7 @@ fn bad_artifacts_are_one_line_and_exit_two() {
             "schedule that does not parse",
             edited("bad-schedule.json", |a| a.schedule = "0x2.zz".to_owned()),
             true,
-            false,
+            true,
         ),
         (
             "finding pointing past its threads",
@@ -98,7 +98,7 @@ fn bad_artifacts_are_one_line_and_exit_two() {
                 a.trace[3].thread = ThreadId(9);
                 assert!(!matches!(a.trace[3].kind, EventKind::Spawn { .. }));
             }),
-            false,
+            true,
             true,
         ),
     ];

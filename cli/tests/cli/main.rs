@@ -6,14 +6,18 @@
 
 mod artifacts;
 mod bad_input;
+mod fuzz;
 mod html_check;
 mod list;
+mod mutate;
 mod redact;
+mod robustness;
 mod run;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// What one invocation gave.
 #[derive(Debug)]
@@ -43,6 +47,87 @@ pub(crate) fn interleave_with(args: &[&str], env: &[(&str, &str)]) -> Output {
         code: output.status.code().expect("exited normally"),
         stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
         stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// The address space a [`bounded`] run may use: 1 GiB (a replay of a catalog scenario needs
+/// less than 200 MiB).
+pub(crate) const MEMORY_KIB: u64 = 1 << 20;
+
+/// Runs `interleave args…` as [`interleave_with`] does, under `ulimit -v` [`MEMORY_KIB`] (an
+/// allocation past it aborts the process) and a wall-clock `timeout`: panics, naming `what`,
+/// unless the process exits by itself within both, with 0, 1 or 2.
+#[cfg(unix)]
+pub(crate) fn bounded(
+    what: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> Output {
+    use std::io::Read as _;
+    use std::os::unix::process::ExitStatusExt as _;
+
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -v {MEMORY_KIB} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_interleave"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, _) in std::env::vars() {
+        if name.starts_with("INTERLEAVE_") {
+            command.env_remove(name);
+        }
+    }
+    command.envs(env.iter().copied());
+    let mut child = command.spawn().expect("sh runs");
+    // Read both pipes as the process writes, so that a large output cannot block it.
+    let mut pipes = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let stdout = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = pipes.0.read_to_end(&mut text);
+        text
+    });
+    let stderr = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = pipes.1.read_to_end(&mut text);
+        text
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{what}: `interleave {}` still ran after {timeout:?}",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = String::from_utf8(stdout.join().unwrap()).expect("utf-8 stdout");
+    let stderr = String::from_utf8(stderr.join().unwrap()).expect("utf-8 stderr");
+    let Some(code) = status.code() else {
+        panic!(
+            "{what}: `interleave {}` was killed by signal {:?}\n{stderr}",
+            args.join(" "),
+            status.signal()
+        );
+    };
+    assert!(
+        code <= 2,
+        "{what}: `interleave {}` exited with {code}\n{stderr}",
+        args.join(" ")
+    );
+    Output {
+        code,
+        stdout,
+        stderr,
     }
 }
 

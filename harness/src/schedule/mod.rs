@@ -40,14 +40,64 @@ pub struct Schedule {
     pub decisions: Vec<Decision>,
 }
 
+/// The most decisions a schedule may hold, and all the schedules of one artifact together:
+/// fifty times the decisions of an execution at the default step bound (20,000 contested
+/// steps, ten times as many decisions in all). A schedule text longer than that is refused
+/// before anything is allocated for it.
+pub const MAX_DECISIONS: usize = 10_000_000;
+
 /// A schedule's text that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("parse schedule: `{token}` at position {position} is not a decision (expected `T`, `TxN`, `rHEX` or `f`)")]
-pub struct ParseScheduleError {
-    /// The bad token.
-    pub token: String,
-    /// Its 0-based position among the tokens.
-    pub position: usize,
+pub enum ParseScheduleError {
+    /// A token that is not a decision.
+    #[error("parse schedule: `{token}` at position {position} is not a decision (expected `T`, `TxN`, `rHEX` or `f`)")]
+    Token {
+        /// The bad token.
+        token: String,
+        /// Its 0-based position among the tokens.
+        position: usize,
+    },
+    /// More decisions than [`MAX_DECISIONS`].
+    #[error("parse schedule: `{token}` at position {position} takes it past {limit} decisions")]
+    TooLong {
+        /// The token that went past the limit.
+        token: String,
+        /// Its 0-based position among the tokens.
+        position: usize,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// One token of a schedule's text.
+enum Token {
+    Run { thread: u32, count: usize },
+    Random(u64),
+    Fire,
+}
+
+impl Token {
+    fn parse(token: &str) -> Option<Token> {
+        if token == "f" {
+            return Some(Token::Fire);
+        }
+        if let Some(hex) = token.strip_prefix('r') {
+            return u64::from_str_radix(hex, 16).ok().map(Token::Random);
+        }
+        let (thread, count) = match token.split_once('x') {
+            Some((t, n)) => (t, n.parse::<usize>().ok()?),
+            None => (token, 1),
+        };
+        let thread = thread.parse().ok()?;
+        (count > 0).then_some(Token::Run { thread, count })
+    }
+
+    fn decisions(&self) -> usize {
+        match self {
+            Token::Run { count, .. } => *count,
+            Token::Random(_) | Token::Fire => 1,
+        }
+    }
 }
 
 impl Schedule {
@@ -92,37 +142,51 @@ impl Schedule {
     ///
     /// # Errors
     ///
-    /// [`ParseScheduleError`] naming the first token that is not a decision.
+    /// [`ParseScheduleError`] naming the first token that is not a decision, or the one that
+    /// takes the schedule past [`MAX_DECISIONS`].
     pub fn decode(text: &str) -> Result<Schedule, ParseScheduleError> {
-        let mut decisions = Vec::new();
-        if text.trim().is_empty() {
-            return Ok(Schedule { decisions });
-        }
-        for (position, token) in text.trim().split('.').enumerate() {
-            let error = || ParseScheduleError {
-                token: token.to_owned(),
-                position,
-            };
-            if token == "f" {
-                decisions.push(Decision::Fire);
-                continue;
+        let mut decisions = Vec::with_capacity(Schedule::count(text, 0)?);
+        for token in Schedule::tokens(text) {
+            match Token::parse(token).expect("counted") {
+                Token::Run { thread, count } => {
+                    decisions.extend(std::iter::repeat_n(Decision::Run(thread), count));
+                }
+                Token::Random(value) => decisions.push(Decision::Random(value)),
+                Token::Fire => decisions.push(Decision::Fire),
             }
-            if let Some(hex) = token.strip_prefix('r') {
-                let value = u64::from_str_radix(hex, 16).map_err(|_| error())?;
-                decisions.push(Decision::Random(value));
-                continue;
-            }
-            let (thread, count) = match token.split_once('x') {
-                Some((t, n)) => (t, n.parse::<usize>().map_err(|_| error())?),
-                None => (token, 1),
-            };
-            let thread: u32 = thread.parse().map_err(|_| error())?;
-            if count == 0 || count > 1 << 24 {
-                return Err(error());
-            }
-            decisions.extend(std::iter::repeat_n(Decision::Run(thread), count));
         }
         Ok(Schedule { decisions })
+    }
+
+    /// How many decisions `text` holds, checking that it parses and that with `before`
+    /// decisions of other schedules it holds at most [`MAX_DECISIONS`], without allocating.
+    pub(crate) fn count(text: &str, before: usize) -> Result<usize, ParseScheduleError> {
+        let mut total = 0usize;
+        for (position, token) in Schedule::tokens(text).enumerate() {
+            let Some(parsed) = Token::parse(token) else {
+                return Err(ParseScheduleError::Token {
+                    token: token.to_owned(),
+                    position,
+                });
+            };
+            total = total.saturating_add(parsed.decisions());
+            if before.saturating_add(total) > MAX_DECISIONS {
+                return Err(ParseScheduleError::TooLong {
+                    token: token.to_owned(),
+                    position,
+                    limit: MAX_DECISIONS,
+                });
+            }
+        }
+        Ok(total)
+    }
+
+    fn tokens(text: &str) -> impl Iterator<Item = &str> {
+        let text = text.trim();
+        (!text.is_empty())
+            .then(|| text.split('.'))
+            .into_iter()
+            .flatten()
     }
 }
 
@@ -224,7 +288,40 @@ mod tests {
             ("1..2", ""),
         ] {
             let error = Schedule::decode(text).unwrap_err();
-            assert_eq!(error.token, token, "{text}");
+            let ParseScheduleError::Token { token: bad, .. } = error else {
+                panic!("{text}: {error}");
+            };
+            assert_eq!(bad, token, "{text}");
         }
+    }
+
+    #[test]
+    fn refuses_more_decisions_than_the_limit_before_allocating() {
+        let error = Schedule::decode("0x16777216").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "parse schedule: `0x16777216` at position 0 takes it past 10000000 decisions"
+        );
+        // Many tokens, each within the limit, add up.
+        let text = ["0x6000000"; 2].join(".");
+        let error = Schedule::decode(&text).unwrap_err();
+        assert_eq!(
+            error,
+            ParseScheduleError::TooLong {
+                token: "0x6000000".to_owned(),
+                position: 1,
+                limit: MAX_DECISIONS
+            }
+        );
+        let limit = format!("0x{MAX_DECISIONS}");
+        assert_eq!(
+            Schedule::decode(&limit).unwrap().decisions.len(),
+            MAX_DECISIONS
+        );
+        let huge = format!("0x{}", usize::MAX);
+        assert!(matches!(
+            Schedule::decode(&huge),
+            Err(ParseScheduleError::TooLong { .. })
+        ));
     }
 }

@@ -1,0 +1,164 @@
+//! The consistency of an artifact read from a file: what `replay`, `explain` and `graph` rely
+//! on, checked once when it is read, so that none of them can be led to run a command of the
+//! file's choosing, to allocate without bound, or to render something that does not exist.
+
+use interleave_detector::{printable_line, Detail, Detector};
+
+use super::{Artifact, Rerun};
+use crate::schedule::Schedule;
+
+/// Checks `artifact`; the first problem as a sentence.
+pub(super) fn artifact(artifact: &Artifact) -> Result<(), String> {
+    // Reports print these as they are: the harness writes names and identifiers here, never
+    // control characters.
+    for (field, value) in [
+        ("check", &artifact.check),
+        ("strategy", &artifact.strategy),
+        ("engine", &artifact.engine),
+    ] {
+        if printable_line(value) != value.as_str() {
+            return Err(format!("{field} {value:?} has control characters"));
+        }
+    }
+    rerun(&artifact.rerun)?;
+    schedules(artifact)?;
+    findings(artifact)?;
+    trace(artifact)
+}
+
+/// `rerun` becomes a command line (`cargo test -p <package> -- <test> --exact`): only a
+/// package name and a test path, nothing cargo or a shell could read as anything else.
+fn rerun(rerun: &Rerun) -> Result<(), String> {
+    match rerun {
+        Rerun::Test { package, test } => {
+            if let Some(package) = package.as_deref().filter(|p| !is_package(p)) {
+                return Err(format!(
+                    "rerun.package {package:?} is not a cargo package name (letters, digits, `-` \
+                     and `_`, not starting with `-`)"
+                ));
+            }
+            if !is_test_path(test) {
+                return Err(format!(
+                    "rerun.test {test:?} is not a test path (Rust identifiers joined by `::`)"
+                ));
+            }
+        }
+        Rerun::Scenario { name } => {
+            let printable = name.chars().all(|c| c.is_ascii_graphic());
+            if name.is_empty() || name.starts_with('-') || !printable {
+                return Err(format!(
+                    "rerun.scenario {name:?} is not a scenario name (printable ASCII, not \
+                     starting with `-`)"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A cargo package name: ASCII letters, digits, `-` and `_`, not starting with `-`.
+fn is_package(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// A test's path as libtest names it: Rust identifiers (raw ones too) joined by `::`.
+fn is_test_path(path: &str) -> bool {
+    path.split("::").all(|segment| {
+        let ident = segment.strip_prefix("r#").unwrap_or(segment);
+        let mut chars = ident.chars();
+        chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+            && chars.all(|c| c == '_' || c.is_alphanumeric())
+    })
+}
+
+/// Every schedule parses, and all of them together hold at most `MAX_DECISIONS` decisions.
+fn schedules(artifact: &Artifact) -> Result<(), String> {
+    let mut decisions = 0;
+    for prior in &artifact.prior {
+        decisions += Schedule::count(&prior.schedule, decisions)
+            .map_err(|e| format!("prior execution {}: {e}", prior.execution))?;
+    }
+    Schedule::count(&artifact.schedule, decisions).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Each finding is consistent, and those of the failing execution point at steps of its trace.
+fn findings(artifact: &Artifact) -> Result<(), String> {
+    let last_step = artifact.trace.last().map_or(0, |e| e.step);
+    for (i, finding) in artifact.findings.iter().enumerate() {
+        finding
+            .validate()
+            .map_err(|reason| format!("finding {i}: {reason}"))?;
+        if finding.steps.execution != artifact.execution {
+            continue;
+        }
+        let mut steps = vec![finding.steps.last];
+        if let Detail::LockCycle { edges } = &finding.detail {
+            steps.extend(
+                edges
+                    .iter()
+                    .filter(|e| e.execution == artifact.execution)
+                    .map(|e| e.step),
+            );
+        }
+        if let Some(step) = steps.into_iter().find(|&s| s > last_step) {
+            return Err(format!(
+                "finding {i}: it points at step {step}, after the last step of the trace \
+                 ({last_step})"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The trace's steps increase, its ids stay within what it creates, and its events fit together
+/// as the detector sees them.
+fn trace(artifact: &Artifact) -> Result<(), String> {
+    let error =
+        |e: interleave_detector::EventError| format!("its trace does not fit together: {e}");
+    interleave_detector::validate_events(&artifact.trace).map_err(error)?;
+    let mut detector = Detector::new(artifact.detector);
+    detector.begin_execution(artifact.execution);
+    for event in &artifact.trace {
+        detector.observe(event).map_err(error)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packages_and_test_paths_are_names_only() {
+        for good in ["bank", "interleave-cli", "my_crate2", "_x"] {
+            assert!(is_package(good), "{good}");
+        }
+        for bad in ["", "-p", "--config=x", "a b", "a;b", "a/b", "é"] {
+            assert!(!is_package(bad), "{bad}");
+        }
+        for good in ["main", "tests::ab_ba", "a::b::c_1", "r#try::x", "é::ü"] {
+            assert!(is_test_path(good), "{good}");
+        }
+        for bad in [
+            "",
+            "--config=target.x86_64-unknown-linux-gnu.runner='touch /tmp/pwned'",
+            "-x",
+            "a b",
+            "a::",
+            "::a",
+            "a:::b",
+            "a;b",
+            "$(id)",
+            "a\nb",
+            "1a",
+            "a-b",
+        ] {
+            assert!(!is_test_path(bad), "{bad:?}");
+        }
+    }
+}
