@@ -3,6 +3,8 @@
 mod file;
 mod validate;
 
+pub(crate) use validate::is_test_path;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -82,8 +82,9 @@ where
         }
         None => {
             let name = check_name(&config);
+            let test = test_path(&name);
             rt::watched(&name.clone(), watchdog, stack_size, move || {
-                explore(config, name, f)
+                explore(config, name, test, f)
             })
         }
     }
@@ -172,7 +173,40 @@ fn replay_artifact(
     Ok(report)
 }
 
-fn explore(config: Config, name: String, f: Arc<dyn Fn() + Send + Sync>) -> Result<Report, Error> {
+/// The test that runs a check, as `cargo test` selects it: libtest names each test's thread
+/// after the test; failing that, the check's own name; failing that (neither is a test path),
+/// the check's name with everything else made `_`, which at least never becomes a flag.
+fn test_path(check: &str) -> String {
+    let thread = std::thread::current();
+    if let Some(test) = thread.name().filter(|t| artifact::is_test_path(t)) {
+        return test.to_owned();
+    }
+    if artifact::is_test_path(check) {
+        return check.to_owned();
+    }
+    let safe: String = check
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == ':' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if artifact::is_test_path(&safe) {
+        safe
+    } else {
+        "main".to_owned()
+    }
+}
+
+fn explore(
+    config: Config,
+    name: String,
+    test: String,
+    f: Arc<dyn Fn() + Send + Sync>,
+) -> Result<Report, Error> {
     let seed = match config.seed {
         Seed::FromName => seed_from_name(&name),
         Seed::Fixed(seed) => seed,
@@ -190,7 +224,7 @@ fn explore(config: Config, name: String, f: Arc<dyn Fn() + Send + Sync>) -> Resu
             },
             None => Rerun::Test {
                 package: std::env::var("CARGO_PKG_NAME").ok(),
-                test: name.clone(),
+                test,
             },
         },
         name,

@@ -41,21 +41,27 @@ fn replay_reproduces_the_finding() {
 }
 
 #[test]
-fn replaying_the_bug_on_its_fixed_twin_is_clean() {
-    // The twins have the same threads and scheduling points, so the bug's schedule fits the
-    // fix: replaying it shows that the fix holds on exactly the failing interleaving.
+fn replaying_the_bug_on_its_fixed_twin_diverges_where_the_fix_changed_the_path() {
+    // The fix takes the locks in the other order: the bug's schedule still fits the threads,
+    // but the program does something else at the step where the fix differs. Replay says so
+    // (exit 2) rather than calling the bug "not reproduced" on a program that did not run
+    // that interleaving.
     let path = edited("on-the-twin.json", |a| {
         a.rerun = Rerun::Scenario {
             name: "lock-order/ab-ba-fixed".to_owned(),
         };
     });
     let out = interleave(&["replay", &path]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    insta::assert_snapshot!(ab_ba().redact(&out.stdout), @r"
-    interleave: `lock-order/ab-ba` is clean after 1 executions (pct:3, seed 8162305193698385755)
-
-    not reproduced: the replay is clean; the artifact recorded potential deadlock
-    ");
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    assert!(
+        lines[0].contains("schedule diverged at step")
+            && lines[0].contains("the program took another path than when it was recorded"),
+        "{}",
+        lines[0]
+    );
 }
 
 #[test]

@@ -66,7 +66,7 @@ fn is_package(name: &str) -> bool {
 }
 
 /// A test's path as libtest names it: Rust identifiers (raw ones too) joined by `::`.
-fn is_test_path(path: &str) -> bool {
+pub(crate) fn is_test_path(path: &str) -> bool {
     path.split("::").all(|segment| {
         let ident = segment.strip_prefix("r#").unwrap_or(segment);
         let mut chars = ident.chars();
@@ -79,8 +79,23 @@ fn is_test_path(path: &str) -> bool {
 fn schedules(artifact: &Artifact) -> Result<(), String> {
     let mut decisions = 0;
     for prior in &artifact.prior {
-        decisions += Schedule::count(&prior.schedule, decisions)
+        let count = Schedule::count(&prior.schedule, decisions)
             .map_err(|e| format!("prior execution {}: {e}", prior.execution))?;
+        decisions += count;
+        // One short path digest per decision, and one for the end (4 hex digits each).
+        if !prior.digests.is_empty() {
+            if prior.digests.len() != 4 * (count + 1) {
+                return Err(format!(
+                    "prior execution {}: its digests are {} characters long, but its {count} \
+                     decisions need {}",
+                    prior.execution,
+                    prior.digests.len(),
+                    4 * (count + 1)
+                ));
+            }
+            crate::schedule::digest::decode(&prior.digests)
+                .map_err(|e| format!("prior execution {}: {e}", prior.execution))?;
+        }
     }
     Schedule::count(&artifact.schedule, decisions).map_err(|e| e.to_string())?;
     Ok(())

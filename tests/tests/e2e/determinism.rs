@@ -235,10 +235,21 @@ fn earlier_executions_are_checked_against_their_recorded_digests() {
         ),
         "{message}"
     );
+    // Checked when the artifact is read, before anything runs.
     let message = forge("12345".to_owned());
     assert!(
         message.ends_with(&format!(
-            "prior execution {}: digests `12345` are not groups of 4 hex digits",
+            "prior execution {}: its digests are 5 characters long, but its {decisions} \
+             decisions need {}",
+            prior.execution,
+            4 * (decisions + 1)
+        )),
+        "{message}"
+    );
+    let message = forge("x".repeat(4 * (decisions + 1)));
+    assert!(
+        message.contains(&format!(
+            "prior execution {}: digests `xxxx",
             prior.execution
         )),
         "{message}"
