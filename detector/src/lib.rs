@@ -77,6 +77,7 @@ mod clock;
 mod detector;
 mod error;
 mod event;
+mod file;
 mod finding;
 mod fingerprint;
 mod identity;
@@ -98,6 +99,7 @@ pub use error::{EventError, TraceError};
 pub use event::{
     AtomicOp, Attempt, Event, EventKind, LockMode, MemoryOrdering, ObjectClass, ObjectId, ThreadId,
 };
+pub use file::{read_text, ReadError};
 pub use finding::{
     Access, CycleEdge, Detail, Finding, Hold, Kind, Running, StepRange, TimeoutCause, Wait,
     WaitTarget,

@@ -1,6 +1,5 @@
 //! Artifacts: one JSON file per failure, holding everything needed to replay and explain it.
 
-mod file;
 mod validate;
 
 pub(crate) use validate::is_test_path;
@@ -114,13 +113,14 @@ impl Artifact {
             path: path.to_owned(),
             reason,
         };
-        let text = file::read_text(path, MAX_ARTIFACT_BYTES).map_err(|error| match error {
-            file::ReadError::Io(source) => Error::ArtifactRead {
-                path: path.to_owned(),
-                source,
-            },
-            file::ReadError::Refused(reason) => format(reason),
-        })?;
+        let text = interleave_detector::read_text(path, MAX_ARTIFACT_BYTES, "an artifact")
+            .map_err(|error| match error {
+                interleave_detector::ReadError::Io(source) => Error::ArtifactRead {
+                    path: path.to_owned(),
+                    source,
+                },
+                interleave_detector::ReadError::Refused(reason) => format(reason),
+            })?;
         let probe: VersionProbe =
             serde_json::from_str(&text).map_err(|e| format(format!("not an artifact: {e}")))?;
         if probe.format_version != ARTIFACT_FORMAT_VERSION {

@@ -1,18 +1,27 @@
-//! Reading an artifact file: only a regular file, and no more of it than the size cap.
+//! Reading the files the tools take (traces, and the harness's artifacts): only a regular file,
+//! and no more of it than a size cap.
 
 use std::io::Read as _;
 use std::path::Path;
 
 /// Why a file was not read.
-pub(super) enum ReadError {
+#[derive(Debug)]
+pub enum ReadError {
+    /// It could not be opened or read.
     Io(std::io::Error),
-    /// Not a regular file, or too large: a sentence.
+    /// It is not a regular file, or too large: a sentence saying which.
     Refused(String),
 }
 
-/// Reads a regular file of at most `limit` bytes as text. Anything else (a FIFO, a device, a
-/// directory) is refused before it is opened, so that reading it cannot block or run forever.
-pub(super) fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
+/// Reads a regular file of at most `limit` bytes as text; `what` names it in the refusal (`an
+/// artifact`, `a trace`). Anything else (a FIFO, a device, a directory) is refused before it is
+/// opened, so that reading it cannot block or run forever.
+///
+/// # Errors
+///
+/// [`ReadError::Io`] if it cannot be read, [`ReadError::Refused`] if it is not a regular file
+/// or is larger than `limit`.
+pub fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, ReadError> {
     let metadata = std::fs::metadata(path).map_err(ReadError::Io)?;
     if !metadata.is_file() {
         return Err(ReadError::Refused(format!(
@@ -22,7 +31,7 @@ pub(super) fn read_text(path: &Path, limit: u64) -> Result<String, ReadError> {
     }
     let too_large = |size: u64| {
         ReadError::Refused(format!(
-            "it is {size} bytes, more than the {} MiB an artifact may have",
+            "it is {size} bytes, more than the {} MiB {what} may have",
             limit >> 20
         ))
     };
