@@ -2,7 +2,7 @@
 //! `check_random`, on the same program, in one run: 2 threads × 10 lock/unlock of one shared
 //! mutex.
 //!
-//! `cargo bench -p interleave --bench vs_shuttle` (set `VS_SHUTTLE_EXECUTIONS` to change the
+//! `cargo bench -p interleave-check --bench vs_shuttle` (set `VS_SHUTTLE_EXECUTIONS` to change the
 //! number of executions per measurement; default 20,000).
 
 use std::hint::black_box;
