@@ -177,7 +177,7 @@ fn text(e: &Explanation<'_>) -> String {
         "failing   execution {}, {} steps, schedule {}",
         a.execution,
         a.trace.len(),
-        line(&a.schedule)
+        line(&crate::timeline::fold::schedule(&a.schedule))
     );
     let _ = writeln!(out, "\n── findings ──");
     for finding in &a.findings {

@@ -82,7 +82,7 @@ pub(crate) fn page(e: &Explanation<'_>) -> String {
                 "{} ({} steps), schedule <code>{}</code>",
                 a.execution,
                 a.trace.len(),
-                escape(&a.schedule)
+                escape(&crate::timeline::fold::schedule(&a.schedule))
             ),
         ),
     ];
@@ -232,7 +232,35 @@ fn timeline(out: &mut String, timeline: &Timeline) {
     out.push_str("<th>findings</th></tr></thead>\n<tbody>\n");
     // The slots of the locks each lane holds, as the walk goes.
     let mut held: Vec<Vec<usize>> = vec![Vec::new(); timeline.lanes.len()];
-    for row in &timeline.rows {
+    let columns = 2
+        + usize::from(timeline.has_time)
+        + if timeline.has_lanes() {
+            timeline.lanes.len()
+        } else {
+            2
+        };
+    for fold in timeline.folds() {
+        let row = match fold {
+            crate::timeline::fold::Fold::Item(i) => &timeline.rows[i],
+            crate::timeline::fold::Fold::Repeat {
+                period,
+                more,
+                from,
+                to,
+            } => {
+                // The held locks stay those of the block's last copy.
+                for row in &timeline.rows[from..to] {
+                    held[row.lane].clone_from(&row.held_slots);
+                }
+                let _ = writeln!(
+                    out,
+                    "<tr class=\"fold\"><td class=\"step\">⋮</td><td colspan=\"{}\">{}</td></tr>",
+                    columns - 1,
+                    escape(&timeline.fold_line(period, more, from, to))
+                );
+                continue;
+            }
+        };
         held[row.lane].clone_from(&row.held_slots);
         let marked = if row.marks.is_empty() {
             ""
@@ -263,7 +291,18 @@ fn timeline(out: &mut String, timeline: &Timeline) {
             escape(&row.marks.join("; "))
         );
     }
-    out.push_str("</tbody>\n</table>\n</section>\n");
+    out.push_str(
+        "</tbody>\n</table>\n<h3>Where each thread ended up</h3>\n<ul class=\"endings\">\n",
+    );
+    for (name, ending) in timeline.endings() {
+        let _ = writeln!(
+            out,
+            "<li><b>{}</b>: {}</li>",
+            escape(&name),
+            escape(&ending)
+        );
+    }
+    out.push_str("</ul>\n</section>\n");
 }
 
 /// One thread's cell of a row: the locks it holds as bars, and the row's event if it is its.

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use walk::Walk;
 
+pub(crate) mod fold;
 mod walk;
 
 /// A thread of the execution.
@@ -148,8 +149,74 @@ impl Timeline {
         self.lanes.len() <= MAX_LANES
     }
 
+    /// The rows to show: a block of steps that repeats (a spin, a livelock) once, then how
+    /// many more times it ran. Steps the findings point at, and steps where virtual time moved,
+    /// are always shown.
+    pub(crate) fn folds(&self) -> Vec<fold::Fold> {
+        let keys: Vec<u64> = self
+            .rows
+            .iter()
+            .map(|r| fold::key(&(r.lane, &r.text, &r.held)))
+            .collect();
+        fold::fold(&keys, |i| {
+            !self.rows[i].marks.is_empty() || self.rows[i].time_advanced
+        })
+    }
+
+    /// The line that stands for a folded block.
+    pub(crate) fn fold_line(&self, period: usize, more: usize, from: usize, to: usize) -> String {
+        let steps = if period == 1 { "step" } else { "steps" };
+        format!(
+            "× {} more: the {period} {steps} above, again and again (steps {}–{})",
+            thousands(more as u64),
+            thousands(self.rows[from].step),
+            thousands(self.rows[to - 1].step)
+        )
+    }
+
+    /// Where each thread ended up: its last event, and where it was (the last event with a
+    /// source site: the end of an execution, a step limit, has none of its own).
+    pub(crate) fn endings(&self) -> Vec<(String, String)> {
+        let mut last: Vec<Option<&Row>> = vec![None; self.lanes.len()];
+        let mut last_sited: Vec<Option<&Row>> = vec![None; self.lanes.len()];
+        for row in &self.rows {
+            last[row.lane] = Some(row);
+            if !row.site.starts_with("<unknown>") {
+                last_sited[row.lane] = Some(row);
+            }
+        }
+        self.lanes
+            .iter()
+            .zip(last.into_iter().zip(last_sited))
+            .map(|(lane, (row, sited))| {
+                let ending = match (row, sited) {
+                    (None, _) => "no event".to_owned(),
+                    (Some(row), _) if matches!(row.event, EventKind::Exit) => {
+                        format!("finished (step {})", thousands(row.step))
+                    }
+                    (Some(row), Some(sited)) if sited.step != row.step => format!(
+                        "{} (step {}), last in {} at {} (step {})",
+                        row.cell(),
+                        thousands(row.step),
+                        sited.cell(),
+                        sited.site,
+                        thousands(sited.step)
+                    ),
+                    (Some(row), _) => format!(
+                        "{} at {} (step {})",
+                        row.cell(),
+                        row.site,
+                        thousands(row.step)
+                    ),
+                };
+                (lane.name.clone(), ending)
+            })
+            .collect()
+    }
+
     /// The timeline as a text table: `step`, `time` (when virtual time is used), one column
-    /// per thread (or a `thread` column), then the findings' marks.
+    /// per thread (or a `thread` column), then the findings' marks; repeated blocks folded,
+    /// and where each thread ended up.
     pub(crate) fn text(&self) -> String {
         let step_width = self
             .rows
@@ -194,7 +261,25 @@ impl Timeline {
             let _ = write!(line, "  {:width$}  event", "thread", width = widths[0]);
         }
         let _ = writeln!(out, "{}", line.trim_end());
-        for (row, cell) in self.rows.iter().zip(&cells) {
+        for fold in self.folds() {
+            let i = match fold {
+                fold::Fold::Item(i) => i,
+                fold::Fold::Repeat {
+                    period,
+                    more,
+                    from,
+                    to,
+                } => {
+                    let _ = writeln!(
+                        out,
+                        "{:>step_width$}  {}",
+                        "⋮",
+                        self.fold_line(period, more, from, to)
+                    );
+                    continue;
+                }
+            };
+            let (row, cell) = (&self.rows[i], &cells[i]);
             let mut line = format!("{:>step_width$}", row.step);
             if self.has_time {
                 let time = if row.time_advanced {
@@ -218,6 +303,17 @@ impl Timeline {
                 let _ = write!(line, "  ◀ {}", row.marks.join("; "));
             }
             let _ = writeln!(out, "{}", line.trim_end());
+        }
+        let endings = self.endings();
+        let width = endings
+            .iter()
+            .map(|(name, _)| name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(MAX_COLUMN_WIDTH);
+        let _ = writeln!(out, "\nwhere each thread ended up:");
+        for (name, ending) in endings {
+            let _ = writeln!(out, "  {name:width$}  {ending}");
         }
         out
     }
@@ -250,6 +346,19 @@ const PALETTE: [&str; 10] = [
 /// The colour of the lock in held-lock slot `slot`.
 pub(crate) fn colour(slot: usize) -> &'static str {
     PALETTE[slot % PALETTE.len()]
+}
+
+/// `25719` as `25,719`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Virtual time as the timeline shows it: `t=0`, `t=500ns`, `t=1.5µs`, `t=10ms`, `t=2s`.
@@ -400,6 +509,10 @@ mod tests {
           14                            unlock A
           15                            unlock state
           16                            exit
+
+        where each thread ended up:
+          main    join worker at a.rs:1:1 (step 10)
+          worker  finished (step 16)
         ");
     }
 }

@@ -222,3 +222,49 @@ fn analyze_a_trace_file() {
         )
     );
 }
+
+#[test]
+fn a_livelock_timeline_folds_what_repeats_and_says_where_each_thread_ended_up() {
+    // Before: 25,742 lines of text and a 5.9 MB page, almost all of it the same 18 steps.
+    let dir = crate::scratch().join("livelock");
+    let dir = dir.to_str().unwrap();
+    let run = interleave(&["run", "livelock/dueling-proposers", "--artifact-dir", dir]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let artifact = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("the livelock's artifact");
+    let artifact = artifact.to_str().unwrap();
+    let text = interleave(&["explain", artifact]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(text.stdout.lines().count() < 100, "{}", text.stdout);
+    assert!(
+        text.stdout.contains(
+            "failing   execution 1, 25719 steps, schedule 0x4.1x3.2x3.(1x7.2x7)×1428.1\n"
+        ),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains(
+            "    ⋮  × 1,427 more: the 18 steps above, again and again (steps 29–25,714)\n"
+        ),
+        "{}",
+        text.stdout
+    );
+    let endings: Vec<&str> = text
+        .stdout
+        .lines()
+        .skip_while(|l| *l != "where each thread ended up:")
+        .collect();
+    let endings = endings.join("\n");
+    assert!(
+        endings.contains("  proposer-1  step limit (20000) reached (step 25,719), last in lock A at scenarios/src/catalog/livelock.rs:"),
+        "{endings}"
+    );
+    let html = interleave(&["explain", "--format", "html", artifact]);
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    assert!(html.stdout.len() < 200_000, "{} bytes", html.stdout.len());
+    crate::html_check::check(&html.stdout).expect("well-formed HTML");
+}

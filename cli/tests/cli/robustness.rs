@@ -367,8 +367,8 @@ fn past_16_threads_the_timeline_names_each_step_s_thread() {
             TIMEOUT,
         );
         assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{format}");
-        // Its spawn, and its one step.
-        assert_eq!(out.stdout.matches("t4095").count(), 2, "{format}");
+        // Its spawn, its one step, and where it ended up.
+        assert_eq!(out.stdout.matches("t4095").count(), 3, "{format}");
     }
 }
 
