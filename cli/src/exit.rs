@@ -16,6 +16,8 @@ pub(crate) const INPUT: u8 = 2;
 pub(crate) enum CliError {
     #[error("no scenario named `{0}` (see `interleave list`)")]
     UnknownScenario(String),
+    #[error("no scenario named `{0}`: did you mean `{1}`? (see `interleave list`)")]
+    UnknownScenarioLike(String, String),
     #[error("no category named `{0}` (one of: {1})")]
     UnknownCategory(String, String),
     #[error("name scenarios to run, or pass --all or --category")]

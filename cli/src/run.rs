@@ -207,10 +207,33 @@ fn selected(args: &Args) -> Result<Vec<Scenario>> {
     }
     args.names
         .iter()
-        .map(|name| {
-            interleave_scenarios::find(name).ok_or_else(|| CliError::UnknownScenario(name.clone()))
-        })
+        .map(|name| interleave_scenarios::find(name).ok_or_else(|| unknown_scenario(name)))
         .collect()
+}
+
+/// A name that is no scenario's, with the closest one if it is close enough to be a typo.
+fn unknown_scenario(name: &str) -> CliError {
+    let catalog = interleave_scenarios::catalog();
+    // `ab-ba` for `lock-order/ab-ba`: the name without its category.
+    let in_a_category = catalog
+        .iter()
+        .find(|s| {
+            s.name
+                .rsplit_once('/')
+                .is_some_and(|(_, short)| short == name)
+        })
+        .map(|s| (1.0, s.name));
+    let closest = in_a_category.or_else(|| {
+        catalog
+            .iter()
+            .map(|s| (strsim::jaro_winkler(name, s.name), s.name))
+            .filter(|&(score, _)| score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+    });
+    match closest {
+        Some((_, like)) => CliError::UnknownScenarioLike(name.to_owned(), like.to_owned()),
+        None => CliError::UnknownScenario(name.to_owned()),
+    }
 }
 
 /// The scenario's own configuration, with the command line's overrides.

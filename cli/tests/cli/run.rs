@@ -176,6 +176,8 @@ fn bad_run_arguments_and_environment_exit_two() {
     for (args, env) in [
         (&["run"][..], &[][..]),
         (&["run", "no/such-scenario"], &[]),
+        (&["run", "lock-order/ab_ba"], &[]),
+        (&["run", "ab-ba"], &[]),
         (&["run", "--category", "nope"], &[]),
         (&["list", "--category", "nope"], &[]),
         (&["run", "lock-order/ab-ba"], &[("INTERLEAVE_SEED", "abc")]),
