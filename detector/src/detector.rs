@@ -279,7 +279,9 @@ impl Detector {
             EventKind::DeadlineExit => self.deadline_exit(event),
             EventKind::Stuck => self.stuck(event),
             EventKind::StepLimit { max_steps } => self.step_limit(event, *max_steps),
-            EventKind::Panic { message } => self.panic(event, message),
+            EventKind::Panic { message, backtrace } => {
+                self.panic(event, message, backtrace.as_deref());
+            }
         }
         let thread = &mut self.threads[t.index()];
         thread.events += 1;

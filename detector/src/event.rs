@@ -413,5 +413,9 @@ pub enum EventKind {
     Panic {
         /// The panic message.
         message: String,
+        /// The panicking thread's backtrace, when the process asked for backtraces
+        /// (`RUST_BACKTRACE`): frames of the scenario only. Not part of any fingerprint.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backtrace: Option<String>,
     },
 }

@@ -282,6 +282,10 @@ pub enum Detail {
         message: String,
         /// Where it panicked.
         site: Site,
+        /// The thread's backtrace, when backtraces were asked for (`RUST_BACKTRACE`). Not part
+        /// of the fingerprint.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        backtrace: Option<String>,
     },
 }
 

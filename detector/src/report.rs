@@ -258,8 +258,16 @@ pub fn render(finding: &Finding) -> String {
                 );
             }
         }
-        Detail::Panic { site, .. } => {
+        Detail::Panic {
+            site, backtrace, ..
+        } => {
             let _ = writeln!(o, "  at {}", at(site));
+            if let Some(backtrace) = backtrace {
+                let _ = writeln!(o, "\n  backtrace of the panicking thread:");
+                for line in backtrace.lines() {
+                    let _ = writeln!(o, "    {}", printable_line(line));
+                }
+            }
         }
     }
     if !finding.objects.is_empty() {

@@ -392,7 +392,7 @@ impl Detector {
     }
 
     /// A thread of the scenario panicked.
-    pub(crate) fn panic(&mut self, event: &Event, message: &str) {
+    pub(crate) fn panic(&mut self, event: &Event, message: &str, backtrace: Option<&str>) {
         let mut builder = FindingBuilder::new();
         let stable = self.threads[event.thread.index()].stable;
         let thread = builder.thread(&self.identities, stable);
@@ -411,6 +411,7 @@ impl Detector {
                 thread,
                 message: message.to_owned(),
                 site: event.site.clone(),
+                backtrace: backtrace.map(str::to_owned),
             },
         );
         self.findings.push(finding);

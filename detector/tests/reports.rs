@@ -284,11 +284,44 @@ fn panic_names_the_thread_and_site() {
         worker,
         EventKind::Panic {
             message: "assertion `left == right` failed\n  left: 1\n right: 2".to_owned(),
+            backtrace: None,
         },
     );
     let finding = only(analyse(t));
     assert_eq!(finding.kind, Kind::Panic);
     insta::assert_snapshot!(finding.to_string());
+}
+
+#[test]
+fn a_panic_s_backtrace_is_shown_and_left_out_of_the_fingerprint() {
+    let panic = |backtrace: Option<&str>| {
+        let mut t = TraceBuilder::new();
+        let main = t.main();
+        t.event(
+            main,
+            EventKind::Panic {
+                message: "overdrawn".to_owned(),
+                backtrace: backtrace.map(str::to_owned),
+            },
+        );
+        only(analyse(t))
+    };
+    let with = panic(Some("  0: bank::withdraw\n         at src/lib.rs:10:9\n"));
+    assert_eq!(with.fingerprint, panic(None).fingerprint);
+    let report = with.to_string();
+    let shown: Vec<&str> = report
+        .lines()
+        .skip_while(|l| !l.contains("backtrace"))
+        .take(3)
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "  backtrace of the panicking thread:",
+            "      0: bank::withdraw",
+            "             at src/lib.rs:10:9"
+        ]
+    );
 }
 
 #[test]

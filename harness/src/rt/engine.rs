@@ -212,7 +212,8 @@ pub(crate) fn run_thread<T>(f: impl FnOnce() -> T, keep: impl FnOnce(T)) {
                     .last_panic
                     .take()
                     .unwrap_or_else(|| (super::payload_message(payload.as_ref()), Site::unknown()));
-                c.emit(EventKind::Panic { message }, site);
+                let backtrace = super::hook::take_backtrace();
+                c.emit(EventKind::Panic { message, backtrace }, site);
                 c.stop.get_or_insert(super::Stop::Finding);
             });
             // The scheduler ends the execution at this switch.

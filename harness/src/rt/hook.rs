@@ -79,6 +79,7 @@ fn wrap(previous: Hook) -> Hook {
             }
             let earlier = context.last_panic.replace((message.clone(), site.clone()));
             EARLIER.with(|e| *e.borrow_mut() = earlier);
+            BACKTRACE.with(|b| *b.borrow_mut() = capture_backtrace());
         });
         if recorded.is_none() && !super::in_execution() {
             previous(info);
@@ -95,6 +96,8 @@ const ABORTING: [&str; 2] = [
 ];
 
 thread_local! {
+    /// The backtrace of the last panic recorded, when backtraces are asked for.
+    static BACKTRACE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
     /// The panic recorded before the last one: the first of a double panic.
     static EARLIER: std::cell::RefCell<Option<(String, Site)>> =
         const { std::cell::RefCell::new(None) };
@@ -133,6 +136,67 @@ fn aborting(context: &super::Context, why: &str) {
     );
 }
 
+/// The backtrace of the last panic recorded on this OS thread, if one was captured.
+pub(crate) fn take_backtrace() -> Option<String> {
+    BACKTRACE.with(|b| b.borrow_mut().take())
+}
+
+/// The panicking scenario thread's backtrace, if the process asks for backtraces
+/// (`RUST_BACKTRACE`, as std's hook does): only the scenario's frames, between the panic
+/// machinery and interleave's runtime.
+fn capture_backtrace() -> Option<String> {
+    let backtrace = std::backtrace::Backtrace::capture();
+    (backtrace.status() == std::backtrace::BacktraceStatus::Captured)
+        .then(|| scenario_frames(&backtrace.to_string()))
+}
+
+/// The frames of a backtrace's text (`   3: name` lines, each followed by its `at` lines)
+/// after the panic machinery and before interleave's runtime, renumbered from 0.
+fn scenario_frames(text: &str) -> String {
+    let mut frames: Vec<(String, Vec<&str>)> = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        match trimmed.split_once(": ") {
+            Some((number, name)) if number.bytes().all(|b| b.is_ascii_digit()) => {
+                frames.push((name.to_owned(), Vec::new()));
+            }
+            _ => {
+                if let Some(frame) = frames.last_mut() {
+                    frame.1.push(trimmed);
+                }
+            }
+        }
+    }
+    // The runtime's `catch_unwind` around the thread's body is below the scenario's frames;
+    // above them are capturing the backtrace, this hook, and the panic's entry into std.
+    let cut = frames
+        .iter()
+        .position(|(name, _)| name.contains("catch_unwind") || name.contains("AssertUnwindSafe"))
+        .unwrap_or(frames.len());
+    let entry = |name: &str| {
+        name.contains("core::panicking::")
+            || name.contains("begin_unwind")
+            || name.contains("std::panicking::begin_panic")
+            || name.contains("std::panic::panic_any")
+    };
+    let start = frames[..cut]
+        .iter()
+        .rposition(|(name, _)| entry(name))
+        .map_or(0, |i| i + 1);
+    let end = frames[start..cut]
+        .iter()
+        .position(|(name, _)| name.starts_with("interleave::rt::"))
+        .map_or(cut, |i| start + i);
+    let mut out = String::new();
+    for (i, (name, at)) in frames[start..end].iter().enumerate() {
+        out.push_str(&format!("{i:>3}: {name}\n"));
+        for line in at {
+            out.push_str(&format!("         {line}\n"));
+        }
+    }
+    out
+}
+
 fn location(info: &PanicHookInfo<'_>) -> Site {
     info.location().map_or_else(Site::unknown, |l| Site {
         file: std::borrow::Cow::Owned(l.file().to_owned()),
@@ -149,5 +213,31 @@ pub(crate) fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "Box<dyn Any>".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backtrace_keeps_the_scenario_s_frames_only() {
+        let text = "   0: std::backtrace_rs::backtrace::trace
+             at /rustc/library/std/src/backtrace.rs:1:1
+   1: interleave::rt::hook::capture_backtrace
+   2: std::panicking::panic_with_hook
+   3: core::panicking::panic_fmt
+             at /rustc/library/core/src/panicking.rs:80:14
+   4: bank::withdraw
+             at src/lib.rs:10:9
+   5: bank::tests::two::{{closure}}
+             at src/lib.rs:30:13
+   6: std::panicking::catch_unwind
+   7: interleave::rt::engine::run_thread
+";
+        assert_eq!(
+            scenario_frames(text),
+            "  0: bank::withdraw\n         at src/lib.rs:10:9\n  1: bank::tests::two::{{closure}}\n         at src/lib.rs:30:13\n"
+        );
     }
 }

@@ -149,6 +149,7 @@ fn a_panic_names_its_thread_and_its_twin_is_clean() {
         thread,
         message,
         site,
+        ..
     } = &bug.findings[0].detail
     else {
         panic!("{bug}")

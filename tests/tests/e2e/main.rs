@@ -10,6 +10,7 @@ mod coverage;
 mod determinism;
 mod fingerprints;
 mod limits;
+mod reports;
 mod robustness;
 mod spin;
 mod time;
