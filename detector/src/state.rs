@@ -177,6 +177,11 @@ pub(crate) struct ObjectState {
     pub(crate) generations: Vec<(u64, VectorClock)>,
     /// A condvar notification that found no waiter.
     pub(crate) unheard_notify: Option<Site>,
+    /// The last notification of a condvar that woke a waiter: where, at which step, and the
+    /// thread it woke (stable id).
+    pub(crate) last_woke: Option<(Site, u64, u32)>,
+    /// The site and step of the last notification of a condvar.
+    pub(crate) last_notify: Option<(Site, u64)>,
     /// The thread running a `Once`'s initialiser.
     pub(crate) runner: Option<ThreadId>,
     pub(crate) cell: Option<Box<CellState>>,
@@ -193,6 +198,8 @@ impl ObjectState {
             messages: VecDeque::new(),
             generations: Vec::new(),
             unheard_notify: None,
+            last_woke: None,
+            last_notify: None,
             runner: None,
             cell: None,
         }

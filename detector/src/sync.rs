@@ -48,6 +48,15 @@ impl Detector {
     ) -> Result<(), EventError> {
         self.object(event.step, condvar, ObjectClass::Condvar)?;
         let now = self.now_ns;
+        if !timed_out {
+            let woken = self.threads[event.thread.index()].stable;
+            let state = self.objects[condvar.index()]
+                .as_mut()
+                .expect("checked above");
+            if let Some((site, step)) = state.last_notify.clone() {
+                state.last_woke = Some((site, step, woken));
+            }
+        }
         let thread = &mut self.threads[event.thread.index()];
         let waited_since_ns = thread.pending.take().map_or(now, |p| p.since_ns);
         if timed_out {
@@ -78,6 +87,7 @@ impl Detector {
             .as_mut()
             .expect("checked above");
         state.unheard_notify = (!anyone_waiting).then(|| event.site.clone());
+        state.last_notify = Some((event.site.clone(), event.step));
         self.release_into(event.thread, condvar);
         Ok(())
     }

@@ -176,6 +176,23 @@ impl Detector {
                         .expect("known condvar");
                     if let Some(site) = &object.unheard_notify {
                         note = Some(format!("notified at {site} before anyone waited"));
+                    } else if let Some((site, step, woken)) = &object.last_woke {
+                        // The last notification went to another thread.
+                        let me = self.threads[t].stable;
+                        if *woken != me {
+                            let (woken, me) = (
+                                &self.identities.thread(*woken).name,
+                                &self.identities.thread(me).name,
+                            );
+                            note = Some(if *step < pending.step {
+                                format!("notified at {site}, which woke `{woken}`, before `{me}` waited")
+                            } else {
+                                format!(
+                                    "notified at {site}, which woke `{woken}`; `{me}` was waiting \
+                                     too, and no notification came for it"
+                                )
+                            });
+                        }
                     }
                     WaitTarget::Condvar {
                         condvar: builder.object(&self.identities, object.stable),
