@@ -246,6 +246,10 @@ pub enum Detail {
         partial: bool,
         /// Threads (indices into `threads`) still able to run, for a partial deadlock.
         running: Vec<usize>,
+        /// The lock-order cycle this deadlock realized, when it was reported as a potential
+        /// deadlock first (see [`merge_realized`](crate::merge_realized)).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        predicted: Option<Predicted>,
     },
     /// Two unordered accesses to one cell.
     DataRace {
@@ -357,6 +361,18 @@ pub struct CycleEdge {
     pub execution: u64,
     /// The step of that request.
     pub step: u64,
+}
+
+/// A lock-order cycle that was reported as a potential deadlock before the execution deadlocked
+/// on it: its evidence, carried by the realized deadlock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Predicted {
+    /// The potential deadlock's fingerprint.
+    pub fingerprint: String,
+    /// The cycle, by object labels (`mutex@a.rs:3:9 → mutex@a.rs:4:9 → mutex@a.rs:3:9`).
+    pub cycle: String,
+    /// Each edge: who held what, where, and requested what, where, in which execution and step.
+    pub edges: Vec<String>,
 }
 
 /// What a blocked thread waits for, in a deadlock report.

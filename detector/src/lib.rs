@@ -84,6 +84,7 @@ mod identity;
 mod lock_order;
 mod locks;
 mod race;
+mod realized;
 mod report;
 mod site;
 mod state;
@@ -101,11 +102,12 @@ pub use event::{
 };
 pub use file::{read_text, ReadError};
 pub use finding::{
-    Access, CycleEdge, Detail, Finding, Hold, Kind, Running, StepRange, TimeoutCause, Wait,
-    WaitTarget,
+    Access, CycleEdge, Detail, Finding, Hold, Kind, Predicted, Running, StepRange, TimeoutCause,
+    Wait, WaitTarget,
 };
 pub use identity::{ObjectInfo, ThreadInfo};
 pub use lock_order::Suppressions;
+pub use realized::merge_realized;
 pub use report::{printable_line, printable_text, render};
 pub use site::{ParseSiteError, Site};
 pub use trace::{ExecutionTrace, Trace, TraceBuilder, TRACE_FORMAT_VERSION};

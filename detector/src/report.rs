@@ -156,11 +156,28 @@ pub fn render(finding: &Finding) -> String {
                 at(requested_at)
             );
         }
-        Detail::Deadlock { waits, running, .. } => {
+        Detail::Deadlock {
+            waits,
+            running,
+            predicted,
+            ..
+        } => {
             write_waits(o, finding, waits, false);
             if !running.is_empty() {
                 let names: Vec<String> = running.iter().map(|&r| thread(r)).collect();
                 let _ = writeln!(o, "  still running: {}", names.join(", "));
+            }
+            if let Some(predicted) = predicted {
+                let _ = writeln!(
+                    o,
+                    "\n  predicted before it happened, as the lock-order cycle {} (potential \
+                     deadlock {}):",
+                    printable_line(&predicted.cycle),
+                    predicted.fingerprint
+                );
+                for edge in &predicted.edges {
+                    let _ = writeln!(o, "    {}", printable_line(edge));
+                }
             }
         }
         Detail::MissedTimeout {

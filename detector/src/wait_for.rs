@@ -281,6 +281,7 @@ impl Detector {
                 waits,
                 partial,
                 running,
+                predicted: None,
             },
         )
     }

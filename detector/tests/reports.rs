@@ -137,6 +137,7 @@ fn deadlock_partial_cycle_while_another_thread_runs() {
         partial,
         running,
         waits,
+        ..
     } = &finding.detail
     else {
         panic!("not a deadlock")
@@ -405,5 +406,58 @@ fn read_locks_do_not_order_readers_but_order_the_next_writer() {
     assert_eq!(
         (names(first).as_str(), names(second).as_str()),
         ("t1", "t2")
+    );
+}
+
+#[test]
+fn a_cycle_predicted_and_realized_is_one_finding_with_the_prediction() {
+    let mut t = TraceBuilder::new();
+    let main = t.main();
+    let a = t.named(main, ObjectClass::Mutex, "a");
+    let b = t.named(main, ObjectClass::Mutex, "b");
+    let t1 = t.spawn(main);
+    let t2 = t.spawn(main);
+    t.lock(t1, a).lock(t2, b);
+    t.request(t1, b, LockMode::Exclusive);
+    t.request(t2, a, LockMode::Exclusive);
+    let mut findings = analyse(t);
+    let potential = findings[0].fingerprint.clone();
+    let deadlock = findings[1].fingerprint.clone();
+    interleave_detector::merge_realized(&mut findings);
+    let [finding] = &findings[..] else {
+        panic!("{findings:?}")
+    };
+    // The deadlock keeps its own fingerprint and names the cycle's.
+    assert_eq!(finding.fingerprint, deadlock);
+    let Detail::Deadlock {
+        predicted: Some(predicted),
+        ..
+    } = &finding.detail
+    else {
+        panic!("{finding}")
+    };
+    assert_eq!(predicted.fingerprint, potential);
+    assert_eq!(predicted.cycle, "a → b → a");
+    let report = finding.to_string();
+    let section: Vec<&str> = report
+        .lines()
+        .skip_while(|l| !l.contains("predicted before it happened"))
+        .take(3)
+        .collect();
+    assert_eq!(
+        section[0],
+        format!(
+            "  predicted before it happened, as the lock-order cycle a → b → a (potential deadlock {potential}):"
+        )
+    );
+    assert!(
+        section[1].starts_with("    `t1` held a (acquired at detector/tests/reports.rs:")
+            && section[1].ends_with("(execution 1, step 9)"),
+        "{report}"
+    );
+    assert!(
+        section[2].starts_with("    `t2` held b (acquired at detector/tests/reports.rs:")
+            && section[2].ends_with("(execution 1, step 10)"),
+        "{report}"
     );
 }

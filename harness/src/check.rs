@@ -431,6 +431,9 @@ pub(crate) fn run_plan(
         Ok(())
     });
     outcome?;
+    // One inversion, one finding: a cycle predicted and then realized in this execution is the
+    // deadlock, with the prediction's evidence.
+    interleave_detector::merge_realized(&mut findings);
     // A replay runs what it was given; otherwise a check without findings is complete when no
     // schedule is left, whichever strategy chose them.
     let complete = failure.is_none()

@@ -529,7 +529,11 @@ fn a_cycle_seen_across_executions_replays_with_the_executions_before_it() {
             .seed(seed)
             .artifact_dir(&dir)
             .explore(orders_depend_on_a_race);
-        // The cycle first; the same execution may also deadlock for real.
+        // The cycle; if the same execution also deadlocked on it, the deadlock carries it
+        // instead (one inversion, one finding), and the cited executions are not structured.
+        if kinds(&report) == [Kind::Deadlock] {
+            continue;
+        }
         assert_eq!(kinds(&report)[0], Kind::PotentialDeadlock, "seed {seed}");
         let path = report.artifact.clone().unwrap();
         let artifact = interleave::Artifact::read(&path).unwrap();

@@ -1,0 +1,93 @@
+//! One inversion, one finding: a lock-order cycle is reported as a potential deadlock when its
+//! last edge is requested, and if the execution then deadlocks on those very locks, the same
+//! inversion would be reported twice. [`merge_realized`] keeps the deadlock, with the cycle's
+//! evidence.
+
+use std::collections::BTreeSet;
+
+use crate::{Detail, Finding, Kind, Predicted, WaitTarget};
+
+/// Folds each potential deadlock whose locks are exactly those a deadlock among `findings`
+/// waits for into that deadlock (as its [`Predicted`]), and removes it.
+pub fn merge_realized(findings: &mut Vec<Finding>) {
+    let mut merged = vec![false; findings.len()];
+    for d in 0..findings.len() {
+        let Detail::Deadlock { waits, .. } = &findings[d].detail else {
+            continue;
+        };
+        let locks: BTreeSet<u32> = waits
+            .iter()
+            .filter_map(|w| match w.target {
+                WaitTarget::Lock { lock, .. } => Some(findings[d].objects[lock].id),
+                _ => None,
+            })
+            .collect();
+        if locks.len() < 2 || locks.len() != waits.len() {
+            continue;
+        }
+        let Some(p) = (0..findings.len()).find(|&p| {
+            !merged[p]
+                && findings[p].kind == Kind::PotentialDeadlock
+                && cycle_locks(&findings[p]).is_some_and(|cycle| cycle == locks)
+        }) else {
+            continue;
+        };
+        let predicted = predicted(&findings[p]);
+        if let Detail::Deadlock {
+            predicted: slot, ..
+        } = &mut findings[d].detail
+        {
+            *slot = Some(predicted);
+            merged[p] = true;
+        }
+    }
+    let mut index = 0;
+    findings.retain(|_| {
+        index += 1;
+        !merged[index - 1]
+    });
+}
+
+/// The stable ids of the locks of a lock-order cycle.
+fn cycle_locks(finding: &Finding) -> Option<BTreeSet<u32>> {
+    let Detail::LockCycle { edges } = &finding.detail else {
+        return None;
+    };
+    Some(
+        edges
+            .iter()
+            .flat_map(|e| [e.held, e.requested])
+            .map(|o| finding.objects[o].id)
+            .collect(),
+    )
+}
+
+fn predicted(finding: &Finding) -> Predicted {
+    let Detail::LockCycle { edges } = &finding.detail else {
+        unreachable!("a potential deadlock is a lock cycle");
+    };
+    let label = |o: usize| finding.objects[o].label();
+    let mut cycle: Vec<String> = edges.iter().map(|e| label(e.held)).collect();
+    if let Some(first) = edges.first() {
+        cycle.push(label(first.held));
+    }
+    Predicted {
+        fingerprint: finding.fingerprint.clone(),
+        cycle: cycle.join(" → "),
+        edges: edges
+            .iter()
+            .map(|e| {
+                format!(
+                    "`{}` held {} (acquired at {}) and requested {} at {}  (execution {}, step {})",
+                    finding.threads[e.thread].name,
+                    label(e.held),
+                    e.held_at,
+                    label(e.requested),
+                    e.requested_at,
+                    e.execution,
+                    e.step
+                )
+            })
+            .collect(),
+    }
+}
