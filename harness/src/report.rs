@@ -56,16 +56,24 @@ impl fmt::Display for Report {
                 self.name, self.executions, self.strategy, self.seed
             );
         }
+        // The first line names the problems too: it is all that a test summary (cargo's,
+        // nextest's JUnit message) shows of a failure.
+        let headlines: Vec<&str> = self
+            .findings
+            .iter()
+            .map(|finding| finding.headline.lines().next().unwrap_or_default())
+            .collect();
         writeln!(
             f,
-            "interleave: `{}` found {} problem{} in execution {} of {} ({}, seed {})",
+            "interleave: `{}` found {} problem{} in execution {} of {} ({}, seed {}): {}",
             self.name,
             self.findings.len(),
             if self.findings.len() == 1 { "" } else { "s" },
             self.failing_execution.unwrap_or(self.executions),
             self.executions,
             self.strategy,
-            self.seed
+            self.seed,
+            headlines.join("; ")
         )?;
         for finding in &self.findings {
             writeln!(f)?;
