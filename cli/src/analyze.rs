@@ -3,14 +3,15 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use interleave_detector::DetectorConfig;
+use interleave_detector::{DetectorConfig, ExecutionTrace, Trace, TRACE_FORMAT_VERSION};
 
 use crate::app::Result;
 use crate::exit::{CliError, FINDINGS, OK};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The trace file: JSON with a `format_version` and the events of each execution.
+    /// The trace file (JSON with a `format_version` and the events of each execution), or an
+    /// artifact, whose failing execution's events are analysed again.
     path: PathBuf,
     /// Print the findings as JSON.
     #[arg(long)]
@@ -25,13 +26,25 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
 
 /// What `analyze` prints for the trace file at `path`, and its exit code.
 pub(crate) fn render(path: &Path, json: bool) -> Result<(String, u8)> {
-    let trace = crate::load::trace(path)?;
-    let findings = trace
-        .analyze(DetectorConfig::default())
-        .map_err(|source| CliError::Trace {
-            path: path.display().to_string(),
-            source,
-        })?;
+    let (trace, config) = match crate::load::artifact_or_trace(path)? {
+        crate::load::Input::Trace(trace) => (trace, DetectorConfig::default()),
+        // The failing execution's events, with the analyses the check ran (the executions
+        // before it, which a cycle may rest on, are not in the artifact: replay runs them).
+        crate::load::Input::Artifact(artifact) => (
+            Trace {
+                format_version: TRACE_FORMAT_VERSION,
+                executions: vec![ExecutionTrace {
+                    execution: artifact.execution,
+                    events: artifact.trace,
+                }],
+            },
+            artifact.detector,
+        ),
+    };
+    let findings = trace.analyze(config).map_err(|source| CliError::Trace {
+        path: path.display().to_string(),
+        source,
+    })?;
     let mut out = String::new();
     if json {
         out = crate::output::json(&findings);

@@ -19,14 +19,31 @@ pub(crate) fn artifact(path: &Path) -> Result<Artifact> {
     Ok(Artifact::read(path)?)
 }
 
-/// Reads and checks the trace file at `path`.
-pub(crate) fn trace(path: &Path) -> Result<Trace> {
-    let shown = path.display().to_string();
+/// What a file given to `analyze` turned out to be.
+#[derive(Debug)]
+pub(crate) enum Input {
+    Artifact(Box<Artifact>),
+    Trace(Trace),
+}
+
+/// Reads the file at `path` as an artifact if it is one (it has a `check`), else as a trace
+/// file.
+pub(crate) fn artifact_or_trace(path: &Path) -> Result<Input> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        check: Option<serde::de::IgnoredAny>,
+    }
     let text = text(path, MAX_TRACE_BYTES)?;
-    Trace::from_json(&text).map_err(|source| CliError::Trace {
-        path: shown,
-        source,
-    })
+    let is_artifact = serde_json::from_str::<Probe>(&text).is_ok_and(|p| p.check.is_some());
+    if is_artifact {
+        return Ok(Input::Artifact(Box::new(artifact(path)?)));
+    }
+    Trace::from_json(&text)
+        .map(Input::Trace)
+        .map_err(|source| CliError::Trace {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 /// A regular file of at most `limit` bytes, as text (see `interleave_detector::read_text`).

@@ -203,6 +203,10 @@ fn analyze_a_trace_file() {
     let out = interleave(&["analyze", bug.to_str().unwrap()]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(out.stdout, format!("{}", artifact.findings[0]));
+    // The artifact itself: its failing execution's events, analysed again.
+    let out = interleave(&["analyze", ab_ba().path()]);
+    assert_eq!((out.code, out.stderr.as_str()), (1, ""));
+    assert_eq!(out.stdout, format!("{}", artifact.findings[0]));
     // The events before `audit` is spawned: one lock order only.
     let cut = artifact
         .trace
