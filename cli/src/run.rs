@@ -158,9 +158,8 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
     for (variable, _) in flags.iter().filter(|(_, given)| *given) {
         std::env::remove_var(variable);
     }
-    if let Some(dir) = artifact_dir(args) {
-        writable(&dir)?;
-    }
+    let dir = artifact_dir(args).unwrap_or_else(default_artifact_dir);
+    writable(&dir)?;
     let table = Table::new(&scenarios);
     // Printed with the first row, so that an error before it leaves standard output empty.
     let mut header = (!args.json).then(|| table.header());
@@ -169,7 +168,7 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
     let mut ran = Vec::with_capacity(scenarios.len());
     for scenario in scenarios {
         progress.start(scenario.name);
-        let result = explore(&scenario, config(args, &scenario));
+        let result = explore(&scenario, config(args, &scenario).artifact_dir(&dir));
         // A bad `INTERLEAVE_*` variable would fail every scenario the same way.
         if let Err(error @ interleave::Error::Env { .. }) = result {
             progress.finish();
@@ -273,6 +272,46 @@ fn artifact_dir(args: &Args) -> Option<PathBuf> {
             .filter(|dir| !dir.is_empty())
             .map(PathBuf::from)
     })
+}
+
+/// Where artifacts go when neither the flag nor the variable says: the `interleave` directory of
+/// the target directory cargo would use from here — `CARGO_TARGET_DIR`, else `target/` at the
+/// root of the workspace the current directory is in — and, outside any cargo project, the
+/// user's cache directory (never a `target/` made wherever the command is run).
+fn default_artifact_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("interleave");
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    if let Some(root) = workspace_root(&cwd) {
+        return root.join("target").join("interleave");
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
+    match cache {
+        Some(cache) => cache.join("interleave").join("artifacts"),
+        None => std::env::temp_dir().join("interleave-artifacts"),
+    }
+}
+
+/// The root of the cargo workspace `dir` is in, as cargo finds it: the outermost ancestor whose
+/// `Cargo.toml` has a `[workspace]` table, else the nearest one with a `Cargo.toml`.
+fn workspace_root(dir: &Path) -> Option<PathBuf> {
+    let mut nearest = None;
+    let mut workspace = None;
+    for ancestor in dir.ancestors() {
+        let manifest = ancestor.join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        nearest.get_or_insert_with(|| ancestor.to_owned());
+        if text.lines().any(|l| l.trim() == "[workspace]") {
+            workspace = Some(ancestor.to_owned());
+        }
+    }
+    workspace.or(nearest)
 }
 
 /// Creates `dir` and writes a file in it, so that a directory artifacts cannot go to is an
@@ -462,6 +501,23 @@ fn json(ran: &[Ran], elapsed: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_workspace_root_is_the_outermost_workspace_else_the_nearest_package() {
+        let root = std::env::temp_dir().join(format!("interleave-ws-{}", std::process::id()));
+        let member = root.join("crates").join("member");
+        let src = member.join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(member.join("Cargo.toml"), "[package]\nname = \"m\"\n").unwrap();
+        assert_eq!(workspace_root(&src), Some(member.clone()));
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/*\"]\n",
+        )
+        .unwrap();
+        assert_eq!(workspace_root(&src), Some(root.clone()));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn seeds_parse_as_interleave_seed_spells_them() {
