@@ -21,6 +21,9 @@ use crate::exit::{self, CliError};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour the output: `auto` on a terminal unless NO_COLOR is set, `always`, `never`.
+    #[arg(long, global = true, value_enum, default_value_t = crate::color::Choice::Auto)]
+    color: crate::color::Choice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +66,7 @@ pub(crate) fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage(&error),
     };
+    crate::color::init(cli.color);
     let result = match cli.command {
         Command::List(args) => crate::list::run(&args),
         Command::Run(args) => crate::run::run(&args),
@@ -75,7 +79,8 @@ pub(crate) fn main() -> ExitCode {
         Ok(code) => exit::code(code),
         Err(error) if error.is_closed_pipe() => exit::code(exit::INPUT),
         Err(error) => {
-            eprintln!("error: {}", printable_line(&error.to_string()));
+            let line = format!("error: {}", printable_line(&error.to_string()));
+            eprintln!("{}", crate::color::error(&line));
             exit::code(exit::INPUT)
         }
     }

@@ -6,6 +6,7 @@
 
 mod analyze;
 mod app;
+mod color;
 mod exit;
 mod explain;
 #[cfg(test)]

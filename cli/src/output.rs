@@ -14,7 +14,7 @@ use crate::exit::CliError;
 
 /// Writes `text`, control characters escaped, to standard output and flushes it.
 pub(crate) fn print(text: &str) -> Result<()> {
-    print_verbatim(&printable_text(text))
+    print_verbatim(&crate::color::stdout(&printable_text(text)))
 }
 
 /// Writes `text` as it is: the output of a command the user runs (`cargo test`).

@@ -216,3 +216,23 @@ fn bad_run_arguments_and_environment_exit_two() {
     }
     insta::assert_snapshot!(lines.concat());
 }
+
+#[test]
+fn colour_only_when_asked_for_or_on_a_terminal() {
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all = vec!["run", "lock-order/ab-ba"];
+        all.extend_from_slice(args);
+        interleave_with(&all, env).stdout
+    };
+    // Piped (as here): no escape codes unless `--color always`.
+    assert!(!run(&[], &[]).contains('\u{1b}'));
+    assert!(!run(&["--color", "never"], &[]).contains('\u{1b}'));
+    let coloured = run(&["--color", "always"], &[]);
+    assert!(
+        coloured.contains("  \u{1b}[32mok\u{1b}[0m  "),
+        "{coloured:?}"
+    );
+    // NO_COLOR turns `auto` off, not an explicit `always`.
+    assert!(!run(&["--color", "auto"], &[("NO_COLOR", "1")]).contains('\u{1b}'));
+    assert!(run(&["--color", "always"], &[("NO_COLOR", "1")]).contains('\u{1b}'));
+}
