@@ -13,13 +13,23 @@ pub(crate) struct Args {
     /// The trace file (JSON with a `format_version` and the events of each execution), or an
     /// artifact, whose failing execution's events are analysed again.
     path: PathBuf,
-    /// Print the findings as JSON.
-    #[arg(long)]
+    /// `text` (the reports) or `json`.
+    #[arg(long, value_enum, default_value_t = crate::output::TextOrJson::Text)]
+    format: crate::output::TextOrJson,
+    /// The same as `--format json`.
+    #[arg(long, hide = true)]
     json: bool,
 }
 
+impl Args {
+    /// `--format json`, or `--json`.
+    fn json(&self) -> bool {
+        self.json || self.format == crate::output::TextOrJson::Json
+    }
+}
+
 pub(crate) fn run(args: &Args) -> Result<u8> {
-    let (out, code) = render(&args.path, args.json)?;
+    let (out, code) = render(&args.path, args.json())?;
     crate::output::print(&out)?;
     Ok(code)
 }

@@ -24,6 +24,9 @@ struct Cli {
     /// Colour the output: `auto` on a terminal unless NO_COLOR is set, `always`, `never`.
     #[arg(long, global = true, value_enum, default_value_t = crate::color::Choice::Auto)]
     color: crate::color::Choice,
+    /// Write what would go to standard output to FILE instead (created, or emptied first).
+    #[arg(long, short = 'o', global = true, value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,7 +69,13 @@ pub(crate) fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage(&error),
     };
-    crate::color::init(cli.color);
+    if let Some(path) = &cli.output {
+        if let Err(error) = crate::output::to_file(path) {
+            eprintln!("error: {}", printable_line(&error.to_string()));
+            return exit::code(exit::INPUT);
+        }
+    }
+    crate::color::init(cli.color, cli.output.is_some());
     let result = match cli.command {
         Command::List(args) => crate::list::run(&args),
         Command::Run(args) => crate::run::run(&args),

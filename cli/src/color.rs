@@ -19,15 +19,16 @@ pub(crate) enum Choice {
 static STDOUT: AtomicBool = AtomicBool::new(false);
 static STDERR: AtomicBool = AtomicBool::new(false);
 
-/// Decides, once, whether standard output and standard error are coloured.
-pub(crate) fn init(choice: Choice) {
+/// Decides, once, whether standard output (or the `-o` file, `to_file`) and standard error are
+/// coloured.
+pub(crate) fn init(choice: Choice, to_file: bool) {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let (out, err) = match choice {
         Choice::Always => (true, true),
         Choice::Never => (false, false),
         Choice::Auto if no_color => (false, false),
         Choice::Auto => (
-            std::io::stdout().is_terminal(),
+            !to_file && std::io::stdout().is_terminal(),
             std::io::stderr().is_terminal(),
         ),
     };

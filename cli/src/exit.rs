@@ -67,6 +67,11 @@ pub(crate) enum CliError {
          or moved (see cargo's output above)"
     )]
     NoSuchTest { command: String, test: String },
+    #[error("write output to {path}: {source}")]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("write to standard output: {0}")]
     Stdout(std::io::Error),
 }

@@ -14,9 +14,19 @@ pub(crate) struct Args {
     /// livelock, timeout).
     #[arg(long, value_name = "C")]
     category: Option<String>,
-    /// Print JSON instead of a table.
-    #[arg(long)]
+    /// `text` (a table) or `json`.
+    #[arg(long, value_enum, default_value_t = crate::output::TextOrJson::Text)]
+    format: crate::output::TextOrJson,
+    /// The same as `--format json`.
+    #[arg(long, hide = true)]
     json: bool,
+}
+
+impl Args {
+    /// `--format json`, or `--json`.
+    fn json(&self) -> bool {
+        self.json || self.format == crate::output::TextOrJson::Json
+    }
 }
 
 #[derive(Serialize)]
@@ -47,7 +57,7 @@ pub(crate) fn select(category: Option<&str>) -> Result<Vec<Scenario>> {
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
     let scenarios = select(args.category.as_deref())?;
-    let out = if args.json {
+    let out = if args.json() {
         json(&scenarios)
     } else {
         table(&scenarios)

@@ -12,6 +12,15 @@ use serde::Serialize;
 use crate::app::Result;
 use crate::exit::CliError;
 
+/// `--format` of the subcommands that print a table or a report: `text` for a person, `json`
+/// for a program.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum TextOrJson {
+    #[default]
+    Text,
+    Json,
+}
+
 /// Writes `text`, control characters escaped, to standard output and flushes it.
 pub(crate) fn print(text: &str) -> Result<()> {
     print_verbatim(&crate::color::stdout(&printable_text(text)))
@@ -19,11 +28,34 @@ pub(crate) fn print(text: &str) -> Result<()> {
 
 /// Writes `text` as it is: the output of a command the user runs (`cargo test`).
 pub(crate) fn print_verbatim(text: &str) -> Result<()> {
+    if let Some(file) = FILE.get() {
+        let mut file = file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        return file
+            .write_all(text.as_bytes())
+            .and_then(|()| file.flush())
+            .map_err(CliError::Stdout);
+    }
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
         .map_err(CliError::Stdout)
+}
+
+/// `-o FILE`: what goes to standard output goes there instead.
+static FILE: std::sync::OnceLock<std::sync::Mutex<std::fs::File>> = std::sync::OnceLock::new();
+
+/// Sends standard output to the file at `path`, created or emptied now (so that a path that
+/// cannot be written is an error before anything runs).
+pub(crate) fn to_file(path: &std::path::Path) -> Result<()> {
+    let file = std::fs::File::create(path).map_err(|source| CliError::Output {
+        path: path.to_owned(),
+        source,
+    })?;
+    let _ = FILE.set(std::sync::Mutex::new(file));
+    Ok(())
 }
 
 /// `value` as pretty JSON and a newline. serde_json escapes the C0 control characters in

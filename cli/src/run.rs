@@ -53,9 +53,19 @@ pub(crate) struct Args {
     /// always printed).
     #[arg(long, short)]
     verbose: bool,
-    /// Print JSON instead of a table.
-    #[arg(long)]
+    /// `text` (a table) or `json`.
+    #[arg(long, value_enum, default_value_t = crate::output::TextOrJson::Text)]
+    format: crate::output::TextOrJson,
+    /// The same as `--format json`.
+    #[arg(long, hide = true)]
     json: bool,
+}
+
+impl Args {
+    /// `--format json`, or `--json`.
+    fn json(&self) -> bool {
+        self.json || self.format == crate::output::TextOrJson::Json
+    }
 }
 
 /// `--strategy`, as `INTERLEAVE_STRATEGY` spells it.
@@ -162,8 +172,8 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
     writable(&dir)?;
     let table = Table::new(&scenarios);
     // Printed with the first row, so that an error before it leaves standard output empty.
-    let mut header = (!args.json).then(|| table.header());
-    let mut progress = Progress::new(scenarios.len(), !args.json);
+    let mut header = (!args.json()).then(|| table.header());
+    let mut progress = Progress::new(scenarios.len(), !args.json());
     let start = Instant::now();
     let mut ran = Vec::with_capacity(scenarios.len());
     for scenario in scenarios {
@@ -176,7 +186,7 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
         }
         let one = Ran { scenario, result };
         progress.done();
-        if !args.json {
+        if !args.json() {
             let row = header.take().unwrap_or_default() + &table.row(&one);
             progress.suspend(|| crate::output::print(&row))?;
         }
@@ -184,7 +194,7 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
     }
     progress.finish();
     let elapsed = start.elapsed();
-    let out = if args.json {
+    let out = if args.json() {
         json(&ran, elapsed)
     } else {
         summary(&ran, elapsed, args.verbose)

@@ -272,3 +272,42 @@ fn a_livelock_timeline_folds_what_repeats_and_says_where_each_thread_ended_up() 
     assert!(html.stdout.len() < 200_000, "{} bytes", html.stdout.len());
     crate::html_check::check(&html.stdout).expect("well-formed HTML");
 }
+
+#[test]
+fn one_format_flag_and_an_output_file_everywhere() {
+    let ab_ba = ab_ba();
+    // `--format json` where `--json` was, and the old flag still works.
+    for args in [
+        &["list", "--format", "json"][..],
+        &["analyze", "--format", "json", ab_ba.path()],
+    ] {
+        let out = interleave(args);
+        serde_json::from_str::<serde_json::Value>(&out.stdout).expect("JSON");
+        let mut old: Vec<&str> = args
+            .iter()
+            .copied()
+            .filter(|a| *a != "--format" && *a != "json")
+            .collect();
+        old.push("--json");
+        assert_eq!(interleave(&old).stdout, out.stdout, "{old:?}");
+    }
+    // `-o FILE`: the same bytes, in the file; nothing on standard output.
+    let file = crate::scratch().join("explained.txt");
+    let out = interleave(&["explain", ab_ba.path(), "-o", file.to_str().unwrap()]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (0, "", "")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        interleave(&["explain", ab_ba.path()]).stdout
+    );
+    let out = interleave(&["list", "-o", "/nonexistent/dir/list.txt"]);
+    assert_eq!(
+        (out.code, out.stderr.as_str()),
+        (
+            2,
+            "error: write output to /nonexistent/dir/list.txt: No such file or directory (os error 2)\n"
+        )
+    );
+}
