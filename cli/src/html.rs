@@ -267,7 +267,11 @@ fn timeline(out: &mut String, timeline: &Timeline) {
         } else {
             " class=\"marked\""
         };
-        let _ = write!(out, "<tr{marked}><td class=\"step\">{}</td>", row.step);
+        let _ = write!(
+            out,
+            "<tr id=\"step-{}\"{marked}><td class=\"step\">{}</td>",
+            row.step, row.step
+        );
         if timeline.has_time {
             let time = if row.time_advanced {
                 virtual_time(row.now_ns)
@@ -323,6 +327,21 @@ fn lane_cell(out: &mut String, slots: &[usize], row: Option<&Row>) {
             escape(&row.site),
             escape(&row.text)
         );
+        // A notification and the wake-ups it caused, linked both ways.
+        if let Some(step) = row.notified_at {
+            let _ = write!(
+                out,
+                " <a class=\"link\" href=\"#step-{step}\">(notified at step {step})</a>"
+            );
+        }
+        for (i, (thread, step)) in row.woke.iter().enumerate() {
+            let lead = if i == 0 { " → woke " } else { ", " };
+            let _ = write!(
+                out,
+                "{lead}<a class=\"link\" href=\"#step-{step}\">{} at step {step}</a>",
+                escape(thread)
+            );
+        }
         if row.waits && !row.held.is_empty() {
             let _ = write!(
                 out,

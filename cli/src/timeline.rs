@@ -60,6 +60,10 @@ pub(crate) struct Row {
     pub(crate) time_advanced: bool,
     /// What the findings say about this step (`cycle edge 1: A → B`).
     pub(crate) marks: Vec<String>,
+    /// A notification: the threads it woke, and the steps at which they woke.
+    pub(crate) woke: Vec<(String, u64)>,
+    /// A wake-up by a notification: the notification's step.
+    pub(crate) notified_at: Option<u64>,
     /// The event itself, as the artifact holds it.
     pub(crate) event: EventKind,
 }
@@ -322,11 +326,22 @@ impl Timeline {
 impl Row {
     /// The text of this row's cell: the event, and the locks held while it waits.
     pub(crate) fn cell(&self) -> String {
-        if self.waits && !self.held.is_empty() {
-            format!("{}  [{}]", self.text, self.held.join(", "))
-        } else {
-            self.text.clone()
+        let mut cell = self.text.clone();
+        if let Some(step) = self.notified_at {
+            let _ = write!(cell, " (notified at step {step})");
         }
+        if !self.woke.is_empty() {
+            let woke: Vec<String> = self
+                .woke
+                .iter()
+                .map(|(thread, step)| format!("{thread} at step {step}"))
+                .collect();
+            let _ = write!(cell, " → woke {}", woke.join(", "));
+        }
+        if self.waits && !self.held.is_empty() {
+            let _ = write!(cell, "  [{}]", self.held.join(", "));
+        }
+        cell
     }
 }
 

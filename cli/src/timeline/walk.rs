@@ -34,6 +34,8 @@ pub(super) struct Walk {
     pub(super) now_ns: u64,
     pub(super) has_time: bool,
     pub(super) lock_slots: usize,
+    /// Per condvar: the row of its last notification, for linking it to the thread it woke.
+    last_notify: HashMap<ObjectId, usize>,
 }
 
 impl Walk {
@@ -144,6 +146,7 @@ impl Walk {
         let lane = self.lane(event.thread, None);
         let mut time_advanced = false;
         let mut waits = false;
+        let mut notified_at = None;
         let text = match &event.kind {
             EventKind::Spawn { child, name, .. } => {
                 self.lane(*child, name.as_deref());
@@ -209,10 +212,17 @@ impl Walk {
                 if *timed_out {
                     format!("timed out on {}", self.alias(*condvar))
                 } else {
+                    // The notification that woke it: linked both ways.
+                    if let Some(&notify) = self.last_notify.get(condvar) {
+                        notified_at = Some(self.rows[notify].step);
+                        let woken = self.thread_name(event.thread);
+                        self.rows[notify].woke.push((woken, event.step));
+                    }
                     format!("woken by {}", self.alias(*condvar))
                 }
             }
             EventKind::CondvarNotify { condvar, all, .. } => {
+                self.last_notify.insert(*condvar, self.rows.len());
                 let verb = if *all { "notify_all" } else { "notify_one" };
                 format!("{verb} {}", self.alias(*condvar))
             }
@@ -305,6 +315,8 @@ impl Walk {
             now_ns: self.now_ns,
             time_advanced,
             marks: Vec::new(),
+            woke: Vec::new(),
+            notified_at,
             event: event.kind.clone(),
         };
         self.rows.push(row);

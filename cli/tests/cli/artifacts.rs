@@ -311,3 +311,35 @@ fn one_format_flag_and_an_output_file_everywhere() {
         )
     );
 }
+
+#[test]
+fn a_notification_is_linked_to_the_thread_it_woke() {
+    let dir = crate::scratch().join("notify");
+    let dir = dir.to_str().unwrap();
+    let run = interleave(&["run", "condvar/notify-one-not-all", "--artifact-dir", dir]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let artifact = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .expect("the artifact");
+    let artifact = artifact.to_str().unwrap();
+    let text = interleave(&["explain", artifact]).stdout;
+    // `main`'s one notification went to `worker-0`; `worker-1` waits for good.
+    assert!(
+        text.contains("  notify_one B → woke worker-0 at step 20\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  woken by B (notified at step 18)\n"),
+        "{text}"
+    );
+    let html = interleave(&["explain", "--format", "html", artifact]).stdout;
+    assert!(
+        html.contains(r##" → woke <a class="link" href="#step-20">worker-0 at step 20</a>"##),
+        "{html}"
+    );
+    assert!(html.contains(r#"<tr id="step-20""#));
+    assert!(html.contains(r##"<a class="link" href="#step-18">(notified at step 18)</a>"##));
+    crate::html_check::check(&html).expect("well-formed HTML");
+}
