@@ -76,6 +76,8 @@ pub mod cell;
 mod check;
 mod config;
 mod error;
+pub mod online;
+mod real;
 mod report;
 mod rt;
 mod schedule;

@@ -7,6 +7,8 @@ use std::sync::{LockResult, TryLockError, TryLockResult};
 use interleave_detector::{Attempt, LockMode, ObjectClass, Site};
 
 use super::lock::LockCore;
+use super::poison::{Poison, PoisonGuard};
+use crate::{real, rt};
 
 /// A mutual exclusion lock with std's API (`lock`, `try_lock`, poisoning, `into_inner`,
 /// `get_mut`), whose every acquisition is a scheduling point reported to the detector.
@@ -28,17 +30,21 @@ use super::lock::LockCore;
 /// ```
 pub struct Mutex<T: ?Sized> {
     core: LockCore,
-    // The data sits in a std mutex that interleave's protocol keeps uncontended: it gives safe
-    // access and std's poisoning for free.
-    data: std::sync::Mutex<T>,
+    poison: Poison,
+    // Inside an execution interleave's protocol keeps this lock uncontended: it gives safe
+    // access to the data. Outside one it is the lock itself, on real threads.
+    data: parking_lot::Mutex<T>,
 }
 
 /// A held [`Mutex`]; the lock is released when it is dropped.
 pub struct MutexGuard<'a, T: ?Sized> {
     mutex: &'a Mutex<T>,
-    data: Option<std::sync::MutexGuard<'a, T>>,
+    data: Option<parking_lot::MutexGuard<'a, T>>,
+    poison: PoisonGuard,
     /// Where the lock was taken (drop glue has no caller location of its own).
     site: Site,
+    /// Taken on a real thread, outside any execution.
+    real: bool,
 }
 
 impl<T> Mutex<T> {
@@ -47,7 +53,8 @@ impl<T> Mutex<T> {
     pub fn new(value: T) -> Self {
         Mutex {
             core: LockCore::new(ObjectClass::Mutex, &Site::caller()),
-            data: std::sync::Mutex::new(value),
+            poison: Poison::default(),
+            data: parking_lot::Mutex::new(value),
         }
     }
 
@@ -57,12 +64,17 @@ impl<T> Mutex<T> {
     ///
     /// Poisoned if a thread panicked while holding it (the data is in the error).
     pub fn into_inner(self) -> LockResult<T> {
-        self.data.into_inner()
+        let poison = self.poison;
+        poison.result(self.data.into_inner())
     }
 }
 
 impl<T: ?Sized> Mutex<T> {
     /// Acquires the mutex, blocking until it is free.
+    ///
+    /// Outside an execution, on real threads: a request that closes a lock-order cycle panics
+    /// with the report (see [`crate::online`]), as does one that can never be granted (the
+    /// thread holds the mutex already, or threads wait for each other in a cycle).
     ///
     /// # Errors
     ///
@@ -70,9 +82,19 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let site = Site::caller();
+        if !rt::in_execution() {
+            let data = self.core.acquire_real(
+                LockMode::Exclusive,
+                real::Wait::Blocking,
+                &site,
+                || self.data.try_lock(),
+                |timeout| self.data.try_lock_for(timeout),
+            );
+            return self.guard(data.expect("a blocking request waits"), site, true);
+        }
         self.core
             .acquire(LockMode::Exclusive, Attempt::Blocking, &site);
-        self.guard(site)
+        self.modelled_guard(site)
     }
 
     /// Acquires the mutex if it is free right now.
@@ -83,15 +105,27 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let site = Site::caller();
+        if !rt::in_execution() {
+            let data = self.core.acquire_real(
+                LockMode::Exclusive,
+                real::Wait::Try,
+                &site,
+                || self.data.try_lock(),
+                |_| None,
+            );
+            let data = data.ok_or(TryLockError::WouldBlock)?;
+            return self.guard(data, site, true).map_err(TryLockError::Poisoned);
+        }
         if !self.core.acquire(LockMode::Exclusive, Attempt::Try, &site) {
             return Err(TryLockError::WouldBlock);
         }
-        self.guard(site).map_err(TryLockError::Poisoned)
+        self.modelled_guard(site).map_err(TryLockError::Poisoned)
     }
 
-    /// Acquires the mutex, waiting at most `timeout` of virtual time (parking_lot's name for
-    /// a timed lock). A poisoned mutex is acquired all the same, as parking_lot has no
-    /// poisoning; use [`is_poisoned`](Self::is_poisoned) to tell.
+    /// Acquires the mutex, waiting at most `timeout` (parking_lot's name for a timed lock): of
+    /// virtual time inside an execution, of real time outside one. A poisoned mutex is acquired
+    /// all the same, as parking_lot has no poisoning; use [`is_poisoned`](Self::is_poisoned) to
+    /// tell.
     ///
     /// # Examples
     ///
@@ -111,6 +145,19 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock_for(&self, timeout: std::time::Duration) -> Option<MutexGuard<'_, T>> {
         let site = Site::caller();
+        if !rt::in_execution() {
+            let data = self.core.acquire_real(
+                LockMode::Exclusive,
+                real::Wait::Timed(timeout),
+                &site,
+                || self.data.try_lock(),
+                |timeout| self.data.try_lock_for(timeout),
+            )?;
+            return Some(
+                self.guard(data, site, true)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+        }
         if !self
             .core
             .acquire_within(LockMode::Exclusive, timeout, &site)
@@ -118,27 +165,42 @@ impl<T: ?Sized> Mutex<T> {
             return None;
         }
         Some(
-            self.guard(site)
+            self.modelled_guard(site)
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
     }
 
-    fn guard(&self, site: Site) -> LockResult<MutexGuard<'_, T>> {
-        super::lock::data_guard(self.data.try_lock(), |data| MutexGuard {
+    /// The guard of a lock interleave's protocol has just granted inside an execution.
+    fn modelled_guard(&self, site: Site) -> LockResult<MutexGuard<'_, T>> {
+        match self.data.try_lock() {
+            Some(data) => self.guard(data, site, false),
+            None => self.core.held_outside(),
+        }
+    }
+
+    fn guard<'a>(
+        &'a self,
+        data: parking_lot::MutexGuard<'a, T>,
+        site: Site,
+        real: bool,
+    ) -> LockResult<MutexGuard<'a, T>> {
+        self.poison.result(MutexGuard {
             mutex: self,
             data: Some(data),
+            poison: self.poison.guard(),
             site,
+            real,
         })
     }
 
     /// Whether a thread panicked while holding the mutex.
     pub fn is_poisoned(&self) -> bool {
-        self.data.is_poisoned()
+        self.poison.get()
     }
 
     /// Clears the poison flag.
     pub fn clear_poison(&self) {
-        self.data.clear_poison();
+        self.poison.clear();
     }
 
     /// The data, through a unique borrow (no locking needed).
@@ -147,9 +209,19 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// Poisoned if a thread panicked while holding it.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        self.data.get_mut()
+        let poisoned = self.poison.get();
+        let data = self.data.get_mut();
+        if poisoned {
+            Err(std::sync::PoisonError::new(data))
+        } else {
+            Ok(data)
+        }
     }
 }
+
+// As std's: a panic while holding the lock poisons it, which is how unwind safety is kept.
+impl<T: ?Sized> std::panic::UnwindSafe for Mutex<T> {}
+impl<T: ?Sized> std::panic::RefUnwindSafe for Mutex<T> {}
 
 impl<T: Default> Default for Mutex<T> {
     #[track_caller]
@@ -172,12 +244,49 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
 }
 
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// Unlocks the mutex with a fair hand-over (parking_lot's `unlock_fair`): on real threads a
+    /// thread waiting for it gets it before this thread could take it again. Inside an
+    /// execution every release already lets the strategy pick any waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use interleave::sync::{Mutex, MutexGuard};
+    ///
+    /// let m = Mutex::new(1);
+    /// let mut guard = m.lock().unwrap();
+    /// *guard += 1;
+    /// MutexGuard::unlock_fair(guard);
+    /// assert_eq!(*m.lock().unwrap(), 2);
+    /// ```
+    pub fn unlock_fair(mut this: Self) {
+        if let Some(data) = this.data.take() {
+            this.mutex.poison.done(&this.poison);
+            if this.real {
+                parking_lot::MutexGuard::unlock_fair(data);
+            }
+        }
+        // `Drop` releases interleave's hold.
+    }
+
+    /// Whether it was taken on a real thread, outside any execution.
+    pub(crate) fn is_real(&self) -> bool {
+        self.real
+    }
+
     /// Gives up the data borrow and hands back the mutex, still held, for `Condvar::wait`
     /// (which releases it with its own site).
     pub(crate) fn into_mutex(mut self) -> &'a Mutex<T> {
         self.data = None;
         let mutex = self.mutex;
         std::mem::forget(self);
+        mutex
+    }
+
+    /// Releases the mutex (a real thread's) for `Condvar::wait`, and hands it back.
+    pub(crate) fn unlock_real(self) -> &'a Mutex<T> {
+        let mutex = self.mutex;
+        drop(self);
         mutex
     }
 }
@@ -187,9 +296,21 @@ impl<'a, T: ?Sized> Mutex<T> {
         &self.core
     }
 
+    /// Locks it again on a real thread, at `site` (`Condvar::wait`'s).
+    pub(crate) fn relock_real(&'a self, site: Site) -> LockResult<MutexGuard<'a, T>> {
+        let data = self.core.acquire_real(
+            LockMode::Exclusive,
+            real::Wait::Blocking,
+            &site,
+            || self.data.try_lock(),
+            |timeout| self.data.try_lock_for(timeout),
+        );
+        self.guard(data.expect("a blocking request waits"), site, true)
+    }
+
     /// A guard for a lock the caller has just reacquired through `core()` at `site`.
     pub(crate) fn reacquired(&'a self, site: Site) -> LockResult<MutexGuard<'a, T>> {
-        self.guard(site)
+        self.modelled_guard(site)
     }
 }
 
@@ -209,10 +330,18 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        // Drop the data borrow first: it poisons the data if this thread is panicking.
-        self.data = None;
-        self.mutex.core.release(&self.site);
+        // Poison first, as std does, then unlock (`unlock_fair` may have done both).
+        if let Some(data) = self.data.take() {
+            self.mutex.poison.done(&self.poison);
+            drop(data);
+        }
+        if self.real {
+            self.mutex.core.release_real();
+        } else {
+            self.mutex.core.release(&self.site);
+        }
     }
 }
 

@@ -6,7 +6,9 @@ use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use interleave_detector::{Attempt, LockMode, ObjectClass, Site};
 
+use super::poison::{Poison, PoisonGuard};
 use super::LockCore;
+use crate::{real, rt};
 
 /// A reader-writer lock with std's API (`read`, `write`, `try_read`, `try_write`, poisoning,
 /// `into_inner`, `get_mut`), whose every acquisition is a scheduling point reported to the
@@ -37,24 +39,29 @@ use super::LockCore;
 /// ```
 pub struct RwLock<T: ?Sized> {
     core: LockCore,
-    // The protocol above never lets this std lock be contended: it gives safe access and
-    // std's poisoning (by a panicking writer only) for free.
-    data: std::sync::RwLock<T>,
+    poison: Poison,
+    // Inside an execution interleave's protocol keeps this lock uncontended: it gives safe
+    // access to the data. Outside one it is the lock itself, on real threads.
+    data: parking_lot::RwLock<T>,
 }
 
 /// Shared access to a [`RwLock`]'s data; the read lock is released when it is dropped.
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
-    data: Option<std::sync::RwLockReadGuard<'a, T>>,
+    data: Option<parking_lot::RwLockReadGuard<'a, T>>,
     /// Where the lock was taken (drop glue has no caller location of its own).
     site: Site,
+    /// Taken on a real thread, outside any execution.
+    real: bool,
 }
 
 /// Exclusive access to a [`RwLock`]'s data; the write lock is released when it is dropped.
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
-    data: Option<std::sync::RwLockWriteGuard<'a, T>>,
+    data: Option<parking_lot::RwLockWriteGuard<'a, T>>,
+    poison: PoisonGuard,
     site: Site,
+    real: bool,
 }
 
 impl<T> RwLock<T> {
@@ -63,7 +70,8 @@ impl<T> RwLock<T> {
     pub fn new(value: T) -> Self {
         RwLock {
             core: LockCore::new(ObjectClass::RwLock, &Site::caller()),
-            data: std::sync::RwLock::new(value),
+            poison: Poison::default(),
+            data: parking_lot::RwLock::new(value),
         }
     }
 
@@ -73,27 +81,30 @@ impl<T> RwLock<T> {
     ///
     /// Poisoned if a thread panicked while holding it for writing (the data is in the error).
     pub fn into_inner(self) -> LockResult<T> {
-        self.data.into_inner()
+        let poison = self.poison;
+        poison.result(self.data.into_inner())
     }
 }
 
 impl<T: ?Sized> RwLock<T> {
     /// Acquires shared access, blocking while a writer holds the lock or waits for it.
     ///
+    /// Outside an execution, on real threads: a request that closes a lock-order cycle panics
+    /// with the report (see [`crate::online`]), as does one that can never be granted.
+    ///
     /// # Errors
     ///
     /// Poisoned if a thread panicked while holding it for writing (the guard is in the error).
-    ///
-    /// # Panics
-    ///
-    /// Outside an interleave execution, if the lock is held for writing (it would block
-    /// forever).
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let site = Site::caller();
+        if !rt::in_execution() {
+            let data = self.read_real(real::Wait::Blocking, &site);
+            return self.read_guard(data.expect("a blocking request waits"), site, true);
+        }
         self.core
             .acquire(LockMode::Shared, Attempt::Blocking, &site);
-        self.read_guard(site)
+        self.modelled_read(site)
     }
 
     /// Acquires shared access if that needs no waiting right now (no writer holds the lock or
@@ -105,31 +116,55 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let site = Site::caller();
+        if !rt::in_execution() {
+            let data = self
+                .read_real(real::Wait::Try, &site)
+                .ok_or(TryLockError::WouldBlock)?;
+            return self
+                .read_guard(data, site, true)
+                .map_err(TryLockError::Poisoned);
+        }
         if !self.core.acquire(LockMode::Shared, Attempt::Try, &site) {
             return Err(TryLockError::WouldBlock);
         }
-        self.read_guard(site).map_err(TryLockError::Poisoned)
+        self.modelled_read(site).map_err(TryLockError::Poisoned)
     }
 
-    /// Acquires shared access, waiting at most `timeout` of virtual time (parking_lot's name).
-    /// A poisoned lock is acquired all the same, as parking_lot has no poisoning.
+    /// Acquires shared access, waiting at most `timeout` (parking_lot's name): of virtual time
+    /// inside an execution, of real time outside one. A poisoned lock is acquired all the same,
+    /// as parking_lot has no poisoning.
     #[track_caller]
     pub fn try_read_for(&self, timeout: std::time::Duration) -> Option<RwLockReadGuard<'_, T>> {
         let site = Site::caller();
+        if !rt::in_execution() {
+            let data = self.read_real(real::Wait::Timed(timeout), &site)?;
+            return Some(
+                self.read_guard(data, site, true)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+        }
         if !self.core.acquire_within(LockMode::Shared, timeout, &site) {
             return None;
         }
         Some(
-            self.read_guard(site)
+            self.modelled_read(site)
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
     }
 
-    /// Acquires exclusive access, waiting at most `timeout` of virtual time (parking_lot's
-    /// name). A poisoned lock is acquired all the same.
+    /// Acquires exclusive access, waiting at most `timeout` (parking_lot's name): of virtual
+    /// time inside an execution, of real time outside one. A poisoned lock is acquired all the
+    /// same.
     #[track_caller]
     pub fn try_write_for(&self, timeout: std::time::Duration) -> Option<RwLockWriteGuard<'_, T>> {
         let site = Site::caller();
+        if !rt::in_execution() {
+            let data = self.write_real(real::Wait::Timed(timeout), &site)?;
+            return Some(
+                self.write_guard(data, site, true)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+        }
         if !self
             .core
             .acquire_within(LockMode::Exclusive, timeout, &site)
@@ -137,26 +172,29 @@ impl<T: ?Sized> RwLock<T> {
             return None;
         }
         Some(
-            self.write_guard(site)
+            self.modelled_write(site)
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
     }
 
     /// Acquires exclusive access, blocking until no one else holds the lock.
     ///
+    /// Outside an execution, on real threads: a request that closes a lock-order cycle panics
+    /// with the report (see [`crate::online`]), as does one that can never be granted.
+    ///
     /// # Errors
     ///
     /// Poisoned if a thread panicked while holding it for writing (the guard is in the error).
-    ///
-    /// # Panics
-    ///
-    /// Outside an interleave execution, if the lock is held (it would block forever).
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let site = Site::caller();
+        if !rt::in_execution() {
+            let data = self.write_real(real::Wait::Blocking, &site);
+            return self.write_guard(data.expect("a blocking request waits"), site, true);
+        }
         self.core
             .acquire(LockMode::Exclusive, Attempt::Blocking, &site);
-        self.write_guard(site)
+        self.modelled_write(site)
     }
 
     /// Acquires exclusive access if no one holds the lock right now.
@@ -167,36 +205,101 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let site = Site::caller();
+        if !rt::in_execution() {
+            let data = self
+                .write_real(real::Wait::Try, &site)
+                .ok_or(TryLockError::WouldBlock)?;
+            return self
+                .write_guard(data, site, true)
+                .map_err(TryLockError::Poisoned);
+        }
         if !self.core.acquire(LockMode::Exclusive, Attempt::Try, &site) {
             return Err(TryLockError::WouldBlock);
         }
-        self.write_guard(site).map_err(TryLockError::Poisoned)
+        self.modelled_write(site).map_err(TryLockError::Poisoned)
     }
 
-    fn read_guard(&self, site: Site) -> LockResult<RwLockReadGuard<'_, T>> {
-        super::lock::data_guard(self.data.try_read(), |data| RwLockReadGuard {
+    fn read_real(
+        &self,
+        wait: real::Wait,
+        site: &Site,
+    ) -> Option<parking_lot::RwLockReadGuard<'_, T>> {
+        self.core.acquire_real(
+            LockMode::Shared,
+            wait,
+            site,
+            || self.data.try_read(),
+            |timeout| self.data.try_read_for(timeout),
+        )
+    }
+
+    fn write_real(
+        &self,
+        wait: real::Wait,
+        site: &Site,
+    ) -> Option<parking_lot::RwLockWriteGuard<'_, T>> {
+        self.core.acquire_real(
+            LockMode::Exclusive,
+            wait,
+            site,
+            || self.data.try_write(),
+            |timeout| self.data.try_write_for(timeout),
+        )
+    }
+
+    /// The guard of a read lock interleave's protocol has just granted inside an execution.
+    fn modelled_read(&self, site: Site) -> LockResult<RwLockReadGuard<'_, T>> {
+        match self.data.try_read() {
+            Some(data) => self.read_guard(data, site, false),
+            None => self.core.held_outside(),
+        }
+    }
+
+    /// The guard of a write lock interleave's protocol has just granted inside an execution.
+    fn modelled_write(&self, site: Site) -> LockResult<RwLockWriteGuard<'_, T>> {
+        match self.data.try_write() {
+            Some(data) => self.write_guard(data, site, false),
+            None => self.core.held_outside(),
+        }
+    }
+
+    fn read_guard<'a>(
+        &'a self,
+        data: parking_lot::RwLockReadGuard<'a, T>,
+        site: Site,
+        real: bool,
+    ) -> LockResult<RwLockReadGuard<'a, T>> {
+        self.poison.result(RwLockReadGuard {
             lock: self,
             data: Some(data),
             site,
+            real,
         })
     }
 
-    fn write_guard(&self, site: Site) -> LockResult<RwLockWriteGuard<'_, T>> {
-        super::lock::data_guard(self.data.try_write(), |data| RwLockWriteGuard {
+    fn write_guard<'a>(
+        &'a self,
+        data: parking_lot::RwLockWriteGuard<'a, T>,
+        site: Site,
+        real: bool,
+    ) -> LockResult<RwLockWriteGuard<'a, T>> {
+        self.poison.result(RwLockWriteGuard {
             lock: self,
             data: Some(data),
+            poison: self.poison.guard(),
             site,
+            real,
         })
     }
 
     /// Whether a thread panicked while holding the lock for writing.
     pub fn is_poisoned(&self) -> bool {
-        self.data.is_poisoned()
+        self.poison.get()
     }
 
     /// Clears the poison flag.
     pub fn clear_poison(&self) {
-        self.data.clear_poison();
+        self.poison.clear();
     }
 
     /// The data, through a unique borrow (no locking needed).
@@ -205,9 +308,19 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// Poisoned if a thread panicked while holding it for writing.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        self.data.get_mut()
+        let poisoned = self.poison.get();
+        let data = self.data.get_mut();
+        if poisoned {
+            Err(std::sync::PoisonError::new(data))
+        } else {
+            Ok(data)
+        }
     }
 }
+
+// As std's: a panic while holding the lock poisons it, which is how unwind safety is kept.
+impl<T: ?Sized> std::panic::UnwindSafe for RwLock<T> {}
+impl<T: ?Sized> std::panic::RefUnwindSafe for RwLock<T> {}
 
 impl<T: Default> Default for RwLock<T> {
     #[track_caller]
@@ -257,15 +370,24 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
         self.data = None;
-        self.lock.core.release(&self.site);
+        if self.real {
+            self.lock.core.release_real();
+        } else {
+            self.lock.core.release(&self.site);
+        }
     }
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        // Drop the data borrow first: it poisons the data if this thread is panicking.
+        // Poison first, as std does, then unlock.
+        self.lock.poison.done(&self.poison);
         self.data = None;
-        self.lock.core.release(&self.site);
+        if self.real {
+            self.lock.core.release_real();
+        } else {
+            self.lock.core.release(&self.site);
+        }
     }
 }
 

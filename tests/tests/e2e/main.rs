@@ -9,6 +9,7 @@ mod condvar_rwlock_barrier_once;
 mod determinism;
 mod fingerprints;
 mod limits;
+mod real_threads;
 mod robustness;
 mod spin;
 mod time;
