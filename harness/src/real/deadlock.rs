@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use interleave_detector::{BlockedThread, Finding, HeldLock};
+use interleave_detector::{BlockedThread, Finding};
 
-use super::{held, monitor};
+use super::held::{self, Held};
+use super::monitor;
 
 /// How long a request waits before it publishes itself: most contention ends sooner, and a
 /// deadlock lasts.
@@ -62,7 +63,7 @@ fn waits() -> MutexGuard<'static, Waits> {
 /// Waits for `request` with `wait_for` (one bounded wait on the lock at a time), for as long as
 /// it takes: a deadlock makes one of the threads in it panic with the report.
 pub(crate) fn wait<G>(
-    request: &HeldLock,
+    request: &Held,
     contended: &dyn super::Contended,
     mut wait_for: impl FnMut(Duration) -> Option<G>,
 ) -> G {
@@ -73,7 +74,7 @@ pub(crate) fn wait<G>(
     contended.before_waiting();
     let record = Published::new(BlockedThread {
         thread: held::thread_id(),
-        request: request.clone(),
+        request: request.lock(),
         holding: held::holding(),
         since,
     });

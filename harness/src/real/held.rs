@@ -3,17 +3,47 @@
 //! global lock), its identity in that graph, and where it was spawned.
 
 use std::cell::RefCell;
+use std::panic::Location;
 
 use interleave_detector::{HeldLock, LockMode, ObjectClass, Site};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use super::monitor;
 
+/// A lock a real thread holds or requests: small and `Copy`, for the held stack's hot path.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Held {
+    /// Its class in the graph.
+    pub(crate) class: u32,
+    pub(crate) mode: LockMode,
+    /// The lock object (its address).
+    pub(crate) instance: u64,
+    /// Where it was acquired (requested).
+    pub(crate) location: &'static Location<'static>,
+}
+
+impl Held {
+    /// As the detector takes it.
+    pub(crate) fn lock(&self) -> HeldLock {
+        HeldLock {
+            class: self.class,
+            instance: self.instance,
+            mode: self.mode,
+            site: site(self.location),
+        }
+    }
+}
+
+/// The site of a caller's location.
+pub(crate) fn site(location: &'static Location<'static>) -> Site {
+    Site::new(location.file(), location.line(), location.column())
+}
+
 /// One real thread's lock-order state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct RealThread {
     /// The locks it holds, oldest first.
-    held: Vec<HeldLock>,
+    held: Vec<Held>,
     /// Scratch: the classes and modes of `held` then of a request (a lookup key).
     key: Vec<(u32, LockMode)>,
     /// Keys already given to the graph: this thread, holding these, requested that.
@@ -26,12 +56,40 @@ struct RealThread {
     spawned_at: Option<Site>,
 }
 
+impl RealThread {
+    const fn new() -> Self {
+        RealThread {
+            held: Vec::new(),
+            key: Vec::new(),
+            known: FxHashSet::with_hasher(FxBuildHasher),
+            classes: FxHashMap::with_hasher(FxBuildHasher),
+            id: None,
+            spawned_at: None,
+        }
+    }
+
+    /// Whether a blocking request for `request` (of a lock of kind `class`) adds a lock order
+    /// this thread has not given the graph yet; leaves its key in `key`.
+    #[inline]
+    fn new_order(&mut self, request: &Held, class: ObjectClass) -> bool {
+        let writes_rwlock = class == ObjectClass::RwLock && request.mode == LockMode::Exclusive;
+        if self.held.is_empty() && !writes_rwlock {
+            return false;
+        }
+        self.key.clear();
+        self.key.extend(self.held.iter().map(|h| (h.class, h.mode)));
+        self.key.push((request.class, request.mode));
+        !self.known.contains(self.key.as_slice())
+    }
+}
+
 thread_local! {
-    static THREAD: RefCell<RealThread> = RefCell::default();
+    static THREAD: RefCell<RealThread> = const { RefCell::new(RealThread::new()) };
 }
 
 /// Runs `f` on this thread's state; `None` while the thread's locals are being torn down (a
 /// lock used in another thread-local's destructor: it is then not tracked).
+#[inline]
 fn with<T>(f: impl FnOnce(&mut RealThread) -> T) -> Option<T> {
     THREAD
         .try_with(|t| t.try_borrow_mut().ok().map(|mut t| f(&mut t)))
@@ -77,15 +135,35 @@ pub(crate) fn spawned_at(site: Site) {
 
 /// The thread now holds `lock`.
 #[inline]
-pub(crate) fn push(lock: HeldLock) {
+pub(crate) fn push(lock: Held) {
     with(|t| t.held.push(lock));
+}
+
+/// The thread got `lock` without waiting: a blocking request gives the graph its lock order
+/// first (as [`request`]), then the lock goes on the held stack — one thread-local access when
+/// the order is known.
+#[inline]
+pub(crate) fn acquired(lock: Held, class: ObjectClass, blocking: bool) {
+    let pushed = with(|t| {
+        if blocking && t.new_order(&lock, class) {
+            return false;
+        }
+        t.held.push(lock);
+        true
+    });
+    if pushed == Some(false) {
+        request(&lock, class);
+        push(lock);
+    }
 }
 
 /// The thread released the lock `instance` (the most recent hold of it).
 #[inline]
 pub(crate) fn release(instance: u64) {
     with(|t| {
-        if let Some(i) = t.held.iter().rposition(|h| h.instance == instance) {
+        if t.held.last().is_some_and(|h| h.instance == instance) {
+            t.held.pop();
+        } else if let Some(i) = t.held.iter().rposition(|h| h.instance == instance) {
             t.held.remove(i);
         }
     });
@@ -93,18 +171,18 @@ pub(crate) fn release(instance: u64) {
 
 /// What the thread holds now.
 pub(crate) fn holding() -> Vec<HeldLock> {
-    with(|t| t.held.clone()).unwrap_or_default()
+    with(|t| t.held.iter().map(Held::lock).collect()).unwrap_or_default()
 }
 
 /// The hold of `request`'s lock that `request` conflicts with, if the thread has one: the
 /// request would wait for the thread itself.
-pub(crate) fn conflicting_hold(request: &HeldLock) -> Option<HeldLock> {
+pub(crate) fn conflicting_hold(request: &Held) -> Option<Held> {
     with(|t| {
         t.held
             .iter()
             .rev()
             .find(|h| h.instance == request.instance && h.mode.conflicts_with(request.mode))
-            .cloned()
+            .copied()
     })
     .flatten()
 }
@@ -113,23 +191,16 @@ pub(crate) fn conflicting_hold(request: &HeldLock) -> Option<HeldLock> {
 /// gave it the same already (a lookup in a thread-local set: no global lock). The thread's
 /// request may close a cycle: reported here, as the online mode says.
 #[inline]
-pub(crate) fn request(request: &HeldLock, class: ObjectClass) {
-    let writes_rwlock = class == ObjectClass::RwLock && request.mode == LockMode::Exclusive;
+pub(crate) fn request(request: &Held, class: ObjectClass) {
     let new = with(|t| {
-        if t.held.is_empty() && !writes_rwlock {
-            return None;
-        }
-        t.key.clear();
-        t.key.extend(t.held.iter().map(|h| (h.class, h.mode)));
-        t.key.push((request.class, request.mode));
-        if t.known.contains(t.key.as_slice()) {
-            return None;
-        }
-        Some((t.key.clone().into_boxed_slice(), t.held.clone()))
+        t.new_order(request, class).then(|| {
+            let key = t.key.clone().into_boxed_slice();
+            (key, t.held.iter().map(Held::lock).collect::<Vec<_>>())
+        })
     })
     .flatten();
     if let Some((key, holding)) = new {
-        record(key, &holding, request);
+        record(key, &holding, &request.lock());
     }
 }
 

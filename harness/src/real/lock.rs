@@ -9,9 +9,10 @@
 
 use std::time::Duration;
 
-use interleave_detector::{HeldLock, ObjectClass};
+use interleave_detector::ObjectClass;
 
-use super::{deadlock, held, monitor};
+use super::held::{self, Held};
+use super::{deadlock, monitor};
 
 /// How a request may wait.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +42,7 @@ pub(crate) trait Contended {
 /// report.
 #[inline]
 pub(crate) fn acquire<G>(
-    request: HeldLock,
+    request: Held,
     class: ObjectClass,
     wait: Wait,
     contended: &dyn Contended,
@@ -49,10 +50,7 @@ pub(crate) fn acquire<G>(
     mut wait_for: impl FnMut(Duration) -> Option<G>,
 ) -> Option<G> {
     if let Some(guard) = try_now() {
-        if wait == Wait::Blocking {
-            held::request(&request, class);
-        }
-        held::push(request);
+        held::acquired(request, class, wait == Wait::Blocking);
         return Some(guard);
     }
     let guard = match wait {
@@ -63,7 +61,8 @@ pub(crate) fn acquire<G>(
         }
         Wait::Blocking => {
             if let Some(hold) = held::conflicting_hold(&request) {
-                let finding = monitor::self_deadlock(held::thread_id(), &hold, &request);
+                let finding =
+                    monitor::self_deadlock(held::thread_id(), &hold.lock(), &request.lock());
                 monitor::report_deadlock(finding);
             }
             held::request(&request, class);

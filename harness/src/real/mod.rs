@@ -11,7 +11,7 @@ mod lock;
 mod mode;
 mod monitor;
 
-pub(crate) use held::{lock_class, spawned_at, thread_key};
+pub(crate) use held::{lock_class, site, spawned_at, thread_key, Held};
 pub(crate) use lock::{acquire, release, Contended, Wait};
 pub(crate) use mode::{inherit, inherited};
 pub use mode::{mode, scoped, set_mode, Mode, ModeGuard};

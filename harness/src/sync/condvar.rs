@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::panic::Location;
 use std::sync::{LockResult, Mutex as StdMutex, OnceLock, PoisonError, WaitTimeoutResult};
 use std::time::Duration;
 
@@ -120,7 +121,7 @@ impl Condvar {
     /// Inside an execution, if a thread outside it waits on the same condvar.
     #[track_caller]
     pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
-        self.wait_for(guard, None, Site::caller()).0
+        self.wait_for(guard, None, Location::caller()).0
     }
 
     /// Waits for a notification or for `timeout` (of virtual time inside an execution, of real
@@ -140,7 +141,7 @@ impl Condvar {
         guard: MutexGuard<'a, T>,
         timeout: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-        let (guard, timed_out) = self.wait_for(guard, Some(timeout), Site::caller());
+        let (guard, timed_out) = self.wait_for(guard, Some(timeout), Location::caller());
         let result = wait_timeout_result(timed_out);
         match guard {
             Ok(guard) => Ok((guard, result)),
@@ -168,7 +169,7 @@ impl Condvar {
     where
         F: FnMut(&mut T) -> bool,
     {
-        let site = Site::caller();
+        let location = Location::caller();
         let deadline = crate::time::Instant::now() + timeout;
         loop {
             if !condition(&mut *guard) {
@@ -178,7 +179,7 @@ impl Condvar {
             if left.is_zero() {
                 return Ok((guard, wait_timeout_result(true)));
             }
-            match self.wait_for(guard, Some(left), site.clone()).0 {
+            match self.wait_for(guard, Some(left), location).0 {
                 Ok(g) => guard = g,
                 Err(poison) => {
                     let timed_out = crate::time::Instant::now() >= deadline;
@@ -197,11 +198,12 @@ impl Condvar {
         &self,
         guard: MutexGuard<'a, T>,
         timeout: Option<Duration>,
-        site: Site,
+        location: &'static Location<'static>,
     ) -> (LockResult<MutexGuard<'a, T>>, bool) {
         if guard.is_real() {
-            return self.wait_real(guard, timeout, site);
+            return self.wait_real(guard, timeout, location);
         }
+        let site = crate::real::site(location);
         let condvar = self
             .object(&site)
             .expect("a guard taken inside an execution is used inside it");
@@ -259,7 +261,7 @@ impl Condvar {
         mutex
             .core()
             .acquire(LockMode::Exclusive, Attempt::Blocking, &site);
-        (mutex.reacquired(site), timed_out)
+        (mutex.reacquired(location), timed_out)
     }
 
     /// The wait of a real thread (outside any execution): queue up, release the mutex, sleep
@@ -269,7 +271,7 @@ impl Condvar {
         &self,
         guard: MutexGuard<'a, T>,
         timeout: Option<Duration>,
-        site: Site,
+        location: &'static Location<'static>,
     ) -> (LockResult<MutexGuard<'a, T>>, bool) {
         let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
         let mut state = self.state();
@@ -312,7 +314,7 @@ impl Condvar {
             }
         };
         drop(state);
-        (mutex.relock_real(site), timed_out)
+        (mutex.relock_real(location), timed_out)
     }
 
     /// Inside an execution: a real thread waiting on this condvar could never be woken by the

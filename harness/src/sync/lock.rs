@@ -10,13 +10,12 @@
 //! (`crate::real`); this core then only names the lock's class for the online analysis and
 //! tells a thread outside the execution that an execution holds the lock.
 
+use std::panic::Location;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex as StdMutex;
 use std::time::Duration;
 
-use interleave_detector::{
-    Attempt, EventKind, HeldLock, LockMode, ObjectClass, ObjectId, Site, ThreadId,
-};
+use interleave_detector::{Attempt, EventKind, LockMode, ObjectClass, ObjectId, Site, ThreadId};
 
 use super::object::Registration;
 use crate::{real, rt};
@@ -90,15 +89,15 @@ impl LockCore {
         &self,
         mode: LockMode,
         wait: real::Wait,
-        site: &Site,
+        location: &'static Location<'static>,
         try_now: impl FnOnce() -> Option<G>,
         wait_for: impl FnMut(Duration) -> Option<G>,
     ) -> Option<G> {
-        let request = HeldLock {
+        let request = real::Held {
             class: self.real_class(),
-            instance: self.instance(),
             mode,
-            site: site.clone(),
+            instance: self.instance(),
+            location,
         };
         real::acquire(request, self.class, wait, self, try_now, wait_for)
     }

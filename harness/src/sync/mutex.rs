@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use interleave_detector::{Attempt, LockMode, ObjectClass, Site};
@@ -42,7 +43,7 @@ pub struct MutexGuard<'a, T: ?Sized> {
     data: Option<parking_lot::MutexGuard<'a, T>>,
     poison: PoisonGuard,
     /// Where the lock was taken (drop glue has no caller location of its own).
-    site: Site,
+    location: &'static Location<'static>,
     /// Taken on a real thread, outside any execution.
     real: bool,
 }
@@ -81,20 +82,21 @@ impl<T: ?Sized> Mutex<T> {
     /// Poisoned if a thread panicked while holding it (the guard is in the error).
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
         if !rt::in_execution() {
             let data = self.core.acquire_real(
                 LockMode::Exclusive,
                 real::Wait::Blocking,
-                &site,
+                location,
                 || self.data.try_lock(),
                 |timeout| self.data.try_lock_for(timeout),
             );
-            return self.guard(data.expect("a blocking request waits"), site, true);
+            return self.guard(data.expect("a blocking request waits"), location, true);
         }
+        let site = real::site(location);
         self.core
             .acquire(LockMode::Exclusive, Attempt::Blocking, &site);
-        self.modelled_guard(site)
+        self.modelled_guard(location)
     }
 
     /// Acquires the mutex if it is free right now.
@@ -104,22 +106,26 @@ impl<T: ?Sized> Mutex<T> {
     /// `WouldBlock` if it is held; `Poisoned` as for [`lock`](Self::lock).
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
         if !rt::in_execution() {
             let data = self.core.acquire_real(
                 LockMode::Exclusive,
                 real::Wait::Try,
-                &site,
+                location,
                 || self.data.try_lock(),
                 |_| None,
             );
             let data = data.ok_or(TryLockError::WouldBlock)?;
-            return self.guard(data, site, true).map_err(TryLockError::Poisoned);
+            return self
+                .guard(data, location, true)
+                .map_err(TryLockError::Poisoned);
         }
+        let site = real::site(location);
         if !self.core.acquire(LockMode::Exclusive, Attempt::Try, &site) {
             return Err(TryLockError::WouldBlock);
         }
-        self.modelled_guard(site).map_err(TryLockError::Poisoned)
+        self.modelled_guard(location)
+            .map_err(TryLockError::Poisoned)
     }
 
     /// Acquires the mutex, waiting at most `timeout` (parking_lot's name for a timed lock): of
@@ -144,20 +150,21 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[track_caller]
     pub fn try_lock_for(&self, timeout: std::time::Duration) -> Option<MutexGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
         if !rt::in_execution() {
             let data = self.core.acquire_real(
                 LockMode::Exclusive,
                 real::Wait::Timed(timeout),
-                &site,
+                location,
                 || self.data.try_lock(),
                 |timeout| self.data.try_lock_for(timeout),
             )?;
             return Some(
-                self.guard(data, site, true)
+                self.guard(data, location, true)
                     .unwrap_or_else(std::sync::PoisonError::into_inner),
             );
         }
+        let site = real::site(location);
         if !self
             .core
             .acquire_within(LockMode::Exclusive, timeout, &site)
@@ -165,15 +172,18 @@ impl<T: ?Sized> Mutex<T> {
             return None;
         }
         Some(
-            self.modelled_guard(site)
+            self.modelled_guard(location)
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
     }
 
     /// The guard of a lock interleave's protocol has just granted inside an execution.
-    fn modelled_guard(&self, site: Site) -> LockResult<MutexGuard<'_, T>> {
+    fn modelled_guard(
+        &self,
+        location: &'static Location<'static>,
+    ) -> LockResult<MutexGuard<'_, T>> {
         match self.data.try_lock() {
-            Some(data) => self.guard(data, site, false),
+            Some(data) => self.guard(data, location, false),
             None => self.core.held_outside(),
         }
     }
@@ -181,14 +191,14 @@ impl<T: ?Sized> Mutex<T> {
     fn guard<'a>(
         &'a self,
         data: parking_lot::MutexGuard<'a, T>,
-        site: Site,
+        location: &'static Location<'static>,
         real: bool,
     ) -> LockResult<MutexGuard<'a, T>> {
         self.poison.result(MutexGuard {
             mutex: self,
             data: Some(data),
             poison: self.poison.guard(),
-            site,
+            location,
             real,
         })
     }
@@ -296,21 +306,27 @@ impl<'a, T: ?Sized> Mutex<T> {
         &self.core
     }
 
-    /// Locks it again on a real thread, at `site` (`Condvar::wait`'s).
-    pub(crate) fn relock_real(&'a self, site: Site) -> LockResult<MutexGuard<'a, T>> {
+    /// Locks it again on a real thread, at `location` (`Condvar::wait`'s).
+    pub(crate) fn relock_real(
+        &'a self,
+        location: &'static Location<'static>,
+    ) -> LockResult<MutexGuard<'a, T>> {
         let data = self.core.acquire_real(
             LockMode::Exclusive,
             real::Wait::Blocking,
-            &site,
+            location,
             || self.data.try_lock(),
             |timeout| self.data.try_lock_for(timeout),
         );
-        self.guard(data.expect("a blocking request waits"), site, true)
+        self.guard(data.expect("a blocking request waits"), location, true)
     }
 
-    /// A guard for a lock the caller has just reacquired through `core()` at `site`.
-    pub(crate) fn reacquired(&'a self, site: Site) -> LockResult<MutexGuard<'a, T>> {
-        self.modelled_guard(site)
+    /// A guard for a lock the caller has just reacquired through `core()` at `location`.
+    pub(crate) fn reacquired(
+        &'a self,
+        location: &'static Location<'static>,
+    ) -> LockResult<MutexGuard<'a, T>> {
+        self.modelled_guard(location)
     }
 }
 
@@ -340,7 +356,7 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
         if self.real {
             self.mutex.core.release_real();
         } else {
-            self.mutex.core.release(&self.site);
+            self.mutex.core.release(&real::site(self.location));
         }
     }
 }

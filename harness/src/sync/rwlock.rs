@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use interleave_detector::{Attempt, LockMode, ObjectClass, Site};
@@ -50,7 +51,7 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
     data: Option<parking_lot::RwLockReadGuard<'a, T>>,
     /// Where the lock was taken (drop glue has no caller location of its own).
-    site: Site,
+    location: &'static Location<'static>,
     /// Taken on a real thread, outside any execution.
     real: bool,
 }
@@ -60,7 +61,7 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
     data: Option<parking_lot::RwLockWriteGuard<'a, T>>,
     poison: PoisonGuard,
-    site: Site,
+    location: &'static Location<'static>,
     real: bool,
 }
 
@@ -97,14 +98,15 @@ impl<T: ?Sized> RwLock<T> {
     /// Poisoned if a thread panicked while holding it for writing (the guard is in the error).
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
         if !rt::in_execution() {
-            let data = self.read_real(real::Wait::Blocking, &site);
-            return self.read_guard(data.expect("a blocking request waits"), site, true);
+            let data = self.read_real(real::Wait::Blocking, location);
+            return self.read_guard(data.expect("a blocking request waits"), location, true);
         }
+        let site = real::site(location);
         self.core
             .acquire(LockMode::Shared, Attempt::Blocking, &site);
-        self.modelled_read(site)
+        self.modelled_read(location)
     }
 
     /// Acquires shared access if that needs no waiting right now (no writer holds the lock or
@@ -115,19 +117,20 @@ impl<T: ?Sized> RwLock<T> {
     /// `WouldBlock` if it cannot; `Poisoned` as for [`read`](Self::read).
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
         if !rt::in_execution() {
             let data = self
-                .read_real(real::Wait::Try, &site)
+                .read_real(real::Wait::Try, location)
                 .ok_or(TryLockError::WouldBlock)?;
             return self
-                .read_guard(data, site, true)
+                .read_guard(data, location, true)
                 .map_err(TryLockError::Poisoned);
         }
+        let site = real::site(location);
         if !self.core.acquire(LockMode::Shared, Attempt::Try, &site) {
             return Err(TryLockError::WouldBlock);
         }
-        self.modelled_read(site).map_err(TryLockError::Poisoned)
+        self.modelled_read(location).map_err(TryLockError::Poisoned)
     }
 
     /// Acquires shared access, waiting at most `timeout` (parking_lot's name): of virtual time
@@ -135,19 +138,20 @@ impl<T: ?Sized> RwLock<T> {
     /// as parking_lot has no poisoning.
     #[track_caller]
     pub fn try_read_for(&self, timeout: std::time::Duration) -> Option<RwLockReadGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
         if !rt::in_execution() {
-            let data = self.read_real(real::Wait::Timed(timeout), &site)?;
+            let data = self.read_real(real::Wait::Timed(timeout), location)?;
             return Some(
-                self.read_guard(data, site, true)
+                self.read_guard(data, location, true)
                     .unwrap_or_else(std::sync::PoisonError::into_inner),
             );
         }
+        let site = real::site(location);
         if !self.core.acquire_within(LockMode::Shared, timeout, &site) {
             return None;
         }
         Some(
-            self.modelled_read(site)
+            self.modelled_read(location)
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
     }
@@ -157,14 +161,15 @@ impl<T: ?Sized> RwLock<T> {
     /// same.
     #[track_caller]
     pub fn try_write_for(&self, timeout: std::time::Duration) -> Option<RwLockWriteGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
         if !rt::in_execution() {
-            let data = self.write_real(real::Wait::Timed(timeout), &site)?;
+            let data = self.write_real(real::Wait::Timed(timeout), location)?;
             return Some(
-                self.write_guard(data, site, true)
+                self.write_guard(data, location, true)
                     .unwrap_or_else(std::sync::PoisonError::into_inner),
             );
         }
+        let site = real::site(location);
         if !self
             .core
             .acquire_within(LockMode::Exclusive, timeout, &site)
@@ -172,7 +177,7 @@ impl<T: ?Sized> RwLock<T> {
             return None;
         }
         Some(
-            self.modelled_write(site)
+            self.modelled_write(location)
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
     }
@@ -187,14 +192,15 @@ impl<T: ?Sized> RwLock<T> {
     /// Poisoned if a thread panicked while holding it for writing (the guard is in the error).
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
         if !rt::in_execution() {
-            let data = self.write_real(real::Wait::Blocking, &site);
-            return self.write_guard(data.expect("a blocking request waits"), site, true);
+            let data = self.write_real(real::Wait::Blocking, location);
+            return self.write_guard(data.expect("a blocking request waits"), location, true);
         }
+        let site = real::site(location);
         self.core
             .acquire(LockMode::Exclusive, Attempt::Blocking, &site);
-        self.modelled_write(site)
+        self.modelled_write(location)
     }
 
     /// Acquires exclusive access if no one holds the lock right now.
@@ -204,30 +210,32 @@ impl<T: ?Sized> RwLock<T> {
     /// `WouldBlock` if it is held; `Poisoned` as for [`write`](Self::write).
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
         if !rt::in_execution() {
             let data = self
-                .write_real(real::Wait::Try, &site)
+                .write_real(real::Wait::Try, location)
                 .ok_or(TryLockError::WouldBlock)?;
             return self
-                .write_guard(data, site, true)
+                .write_guard(data, location, true)
                 .map_err(TryLockError::Poisoned);
         }
+        let site = real::site(location);
         if !self.core.acquire(LockMode::Exclusive, Attempt::Try, &site) {
             return Err(TryLockError::WouldBlock);
         }
-        self.modelled_write(site).map_err(TryLockError::Poisoned)
+        self.modelled_write(location)
+            .map_err(TryLockError::Poisoned)
     }
 
     fn read_real(
         &self,
         wait: real::Wait,
-        site: &Site,
+        location: &'static Location<'static>,
     ) -> Option<parking_lot::RwLockReadGuard<'_, T>> {
         self.core.acquire_real(
             LockMode::Shared,
             wait,
-            site,
+            location,
             || self.data.try_read(),
             |timeout| self.data.try_read_for(timeout),
         )
@@ -236,29 +244,35 @@ impl<T: ?Sized> RwLock<T> {
     fn write_real(
         &self,
         wait: real::Wait,
-        site: &Site,
+        location: &'static Location<'static>,
     ) -> Option<parking_lot::RwLockWriteGuard<'_, T>> {
         self.core.acquire_real(
             LockMode::Exclusive,
             wait,
-            site,
+            location,
             || self.data.try_write(),
             |timeout| self.data.try_write_for(timeout),
         )
     }
 
     /// The guard of a read lock interleave's protocol has just granted inside an execution.
-    fn modelled_read(&self, site: Site) -> LockResult<RwLockReadGuard<'_, T>> {
+    fn modelled_read(
+        &self,
+        location: &'static Location<'static>,
+    ) -> LockResult<RwLockReadGuard<'_, T>> {
         match self.data.try_read() {
-            Some(data) => self.read_guard(data, site, false),
+            Some(data) => self.read_guard(data, location, false),
             None => self.core.held_outside(),
         }
     }
 
     /// The guard of a write lock interleave's protocol has just granted inside an execution.
-    fn modelled_write(&self, site: Site) -> LockResult<RwLockWriteGuard<'_, T>> {
+    fn modelled_write(
+        &self,
+        location: &'static Location<'static>,
+    ) -> LockResult<RwLockWriteGuard<'_, T>> {
         match self.data.try_write() {
-            Some(data) => self.write_guard(data, site, false),
+            Some(data) => self.write_guard(data, location, false),
             None => self.core.held_outside(),
         }
     }
@@ -266,13 +280,13 @@ impl<T: ?Sized> RwLock<T> {
     fn read_guard<'a>(
         &'a self,
         data: parking_lot::RwLockReadGuard<'a, T>,
-        site: Site,
+        location: &'static Location<'static>,
         real: bool,
     ) -> LockResult<RwLockReadGuard<'a, T>> {
         self.poison.result(RwLockReadGuard {
             lock: self,
             data: Some(data),
-            site,
+            location,
             real,
         })
     }
@@ -280,14 +294,14 @@ impl<T: ?Sized> RwLock<T> {
     fn write_guard<'a>(
         &'a self,
         data: parking_lot::RwLockWriteGuard<'a, T>,
-        site: Site,
+        location: &'static Location<'static>,
         real: bool,
     ) -> LockResult<RwLockWriteGuard<'a, T>> {
         self.poison.result(RwLockWriteGuard {
             lock: self,
             data: Some(data),
             poison: self.poison.guard(),
-            site,
+            location,
             real,
         })
     }
@@ -373,7 +387,7 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
         if self.real {
             self.lock.core.release_real();
         } else {
-            self.lock.core.release(&self.site);
+            self.lock.core.release(&real::site(self.location));
         }
     }
 }
@@ -386,7 +400,7 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
         if self.real {
             self.lock.core.release_real();
         } else {
-            self.lock.core.release(&self.site);
+            self.lock.core.release(&real::site(self.location));
         }
     }
 }
