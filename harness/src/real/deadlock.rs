@@ -53,7 +53,7 @@ static WAITS: Mutex<Waits> = Mutex::new(Waits {
     seen: 0,
 });
 static WAKE: Condvar = Condvar::new();
-/// Orders the waits (the `since` of each): any increasing number does.
+/// Orders the published waits (the `since` of each): any increasing number does.
 static SEQUENCE: AtomicU64 = AtomicU64::new(1);
 
 fn waits() -> MutexGuard<'static, Waits> {
@@ -67,11 +67,11 @@ pub(crate) fn wait<G>(
     contended: &dyn super::Contended,
     mut wait_for: impl FnMut(Duration) -> Option<G>,
 ) -> G {
-    let since = SEQUENCE.fetch_add(1, Ordering::Relaxed);
     if let Some(guard) = wait_for(FIRST_WAIT) {
         return guard;
     }
     contended.before_waiting();
+    let since = SEQUENCE.fetch_add(1, Ordering::Relaxed);
     let record = Published::new(BlockedThread {
         thread: held::thread_id(),
         request: request.lock(),

@@ -34,14 +34,16 @@ struct LockState {
 
 /// The synchronisation part of a lock (the data lives beside it).
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct LockCore {
+    /// Its class on real threads, plus one, once known (0: not yet). First: far from the data
+    /// lock that follows the core (see `Mutex`).
+    real_class: AtomicU32,
     class: ObjectClass,
     name: Option<String>,
     state: StdMutex<LockState>,
     /// Where it was created: its class on real threads.
     created: Site,
-    /// Its class on real threads, plus one, once known (0: not yet).
-    real_class: AtomicU32,
 }
 
 impl LockCore {

@@ -29,9 +29,12 @@ use crate::{real, rt};
 ///     assert_eq!(*m.lock().unwrap(), 2);
 /// });
 /// ```
+// `repr(C)`, data last: the flags read on every acquisition stay off the cache line of the
+// lock's state, which contending threads keep taking from each other.
+#[repr(C)]
 pub struct Mutex<T: ?Sized> {
-    core: LockCore,
     poison: Poison,
+    core: LockCore,
     // Inside an execution interleave's protocol keeps this lock uncontended: it gives safe
     // access to the data. Outside one it is the lock itself, on real threads.
     data: parking_lot::Mutex<T>,
