@@ -21,8 +21,8 @@ pub struct BlockedThread {
     pub request: HeldLock,
     /// The locks it holds meanwhile.
     pub holding: Vec<HeldLock>,
-    /// When it started waiting, from
-    /// [`OnlineLockOrder::next_sequence`](super::OnlineLockOrder::next_sequence).
+    /// Orders the waits: a number that grows with every wait published (from
+    /// [`OnlineLockOrder::next_sequence`](super::OnlineLockOrder::next_sequence), say).
     pub since: u64,
 }
 
