@@ -143,6 +143,12 @@ impl<T> Channel<T> {
             let (channel, fresh) = state
                 .registration
                 .object(ObjectClass::Channel, None, site)?;
+            if state.real_waiting > 0 {
+                drop(state);
+                panic!(
+                    "interleave: a thread outside this execution waits on this channel; an object cannot be shared between a check and real threads: create it inside the scenario"
+                );
+            }
             if fresh {
                 state.waiting_senders.clear();
                 state.waiting_receivers.clear();

@@ -101,3 +101,31 @@ fn a_check_notifying_a_condvar_a_real_thread_waits_on_is_a_clear_panic_finding()
         "{message}"
     );
 }
+
+#[test]
+fn a_check_sending_on_a_channel_a_real_thread_waits_on_is_a_clear_panic_finding() {
+    let (tx, rx) = interleave::sync::mpsc::channel::<u8>();
+    let started = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let s2 = std::sync::Arc::clone(&started);
+    let real = std::thread::spawn(move || {
+        s2.wait();
+        rx.recv_timeout(Duration::from_secs(1))
+    });
+    // Until the receiver waits, the check would simply deliver: give it far more than the few
+    // instructions from the barrier to its wait.
+    started.wait();
+    std::thread::sleep(Duration::from_millis(100));
+    let tx = std::sync::Mutex::new(tx);
+    let report = Config::random(1)
+        .write_artifact(false)
+        .explore(move || drop(tx.lock().unwrap().send(1)));
+    let finding = report.findings.first().expect("a finding");
+    let Detail::Panic { message, .. } = &finding.detail else {
+        panic!("{finding}")
+    };
+    assert!(
+        message.contains("a thread outside this execution waits on this channel"),
+        "{message}"
+    );
+    assert!(real.join().unwrap().is_err(), "the real receiver timed out");
+}
