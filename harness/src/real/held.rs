@@ -2,8 +2,9 @@
 //! orders it has already reported to the process-wide graph (so a repeated nesting takes no
 //! global lock), its identity in that graph, and where it was spawned.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::Location;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use interleave_detector::{HeldLock, LockMode, ObjectClass, Site};
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
@@ -218,8 +219,6 @@ fn record(key: Box<[(u32, LockMode)]>, holding: &[HeldLock], request: &HeldLock)
 /// A number for this OS thread that no thread of an execution has (they count from 0): what a
 /// channel's queues note of a real thread.
 pub(crate) fn thread_key() -> interleave_detector::ThreadId {
-    use std::cell::Cell;
-    use std::sync::atomic::{AtomicU32, Ordering};
     static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
     thread_local! {
         static KEY: Cell<u32> = const { Cell::new(0) };

@@ -4,7 +4,6 @@
 //! queued writer (writer-preferring, as std's futex RwLock on Linux and as the detector's
 //! read/write rule assume). Every release wakes every waiter and the strategy decides who gets
 //! the lock next, so each possible winner is explored.
-
 //!
 //! Outside an execution the lock is the parking_lot lock that holds the data, on real threads
 //! (`crate::real`); this core then only names the lock's class for the online analysis and

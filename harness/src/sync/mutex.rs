@@ -14,6 +14,9 @@ use crate::{real, rt};
 /// A mutual exclusion lock with std's API (`lock`, `try_lock`, poisoning, `into_inner`,
 /// `get_mut`), whose every acquisition is a scheduling point reported to the detector.
 ///
+/// Outside an execution it is a lock of real threads (parking_lot's, with std's poisoning),
+/// watched by the [online](crate::online) lock-order analysis.
+///
 /// # Examples
 ///
 /// ```
@@ -76,13 +79,15 @@ impl<T> Mutex<T> {
 impl<T: ?Sized> Mutex<T> {
     /// Acquires the mutex, blocking until it is free.
     ///
-    /// Outside an execution, on real threads: a request that closes a lock-order cycle panics
-    /// with the report (see [`crate::online`]), as does one that can never be granted (the
-    /// thread holds the mutex already, or threads wait for each other in a cycle).
-    ///
     /// # Errors
     ///
     /// Poisoned if a thread panicked while holding it (the guard is in the error).
+    ///
+    /// # Panics
+    ///
+    /// Outside an execution, on real threads: if the request closes a lock-order cycle (in the
+    /// default online mode, see [`crate::online`]), or can never be granted (the thread holds
+    /// the mutex already, or threads wait for each other in a cycle), with the report.
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let location = Location::caller();

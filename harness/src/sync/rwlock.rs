@@ -21,6 +21,10 @@ use crate::{real, rt};
 /// read lock it already holds can deadlock against a queued writer, and the detector reports
 /// that as a potential deadlock as soon as another thread is seen writing the lock.
 ///
+/// Outside an execution it is a lock of real threads (parking_lot's, which queues readers
+/// behind a waiting writer too, with std's poisoning), watched by the [online](crate::online)
+/// lock-order analysis.
+///
 /// # Examples
 ///
 /// ```
@@ -93,12 +97,16 @@ impl<T> RwLock<T> {
 impl<T: ?Sized> RwLock<T> {
     /// Acquires shared access, blocking while a writer holds the lock or waits for it.
     ///
-    /// Outside an execution, on real threads: a request that closes a lock-order cycle panics
-    /// with the report (see [`crate::online`]), as does one that can never be granted.
-    ///
     /// # Errors
     ///
     /// Poisoned if a thread panicked while holding it for writing (the guard is in the error).
+    ///
+    /// # Panics
+    ///
+    /// Outside an execution, on real threads: if the request closes a lock-order cycle (in the
+    /// default online mode, see [`crate::online`]), or can never be granted (the thread holds
+    /// the lock in a conflicting mode, or threads wait for each other in a cycle), with the
+    /// report.
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let location = Location::caller();
@@ -187,12 +195,16 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Acquires exclusive access, blocking until no one else holds the lock.
     ///
-    /// Outside an execution, on real threads: a request that closes a lock-order cycle panics
-    /// with the report (see [`crate::online`]), as does one that can never be granted.
-    ///
     /// # Errors
     ///
     /// Poisoned if a thread panicked while holding it for writing (the guard is in the error).
+    ///
+    /// # Panics
+    ///
+    /// Outside an execution, on real threads: if the request closes a lock-order cycle (in the
+    /// default online mode, see [`crate::online`]), or can never be granted (the thread holds
+    /// the lock in a conflicting mode, or threads wait for each other in a cycle), with the
+    /// report.
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let location = Location::caller();
