@@ -225,6 +225,12 @@ impl Once {
                         "interleave: the initialiser of a Once (or OnceLock) calls it again; std deadlocks or panics here"
                     );
                 }
+                Status::Running(Runner::Modelled(_)) if once.is_none() => {
+                    drop(inner);
+                    panic!(
+                        "interleave: the initialiser of this Once (or OnceLock) runs inside an interleave execution (or was left running by one that stopped), and a thread outside any execution waits for it; an object cannot be shared between a check and real threads: create it inside the scenario"
+                    );
+                }
                 Status::Running(_) if once.is_none() => {
                     // A real thread waits for the initialiser, as std's `Once` does.
                     inner.real_waiters += 1;

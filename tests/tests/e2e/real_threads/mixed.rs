@@ -116,9 +116,9 @@ fn a_check_sending_on_a_channel_a_real_thread_waits_on_is_a_clear_panic_finding(
     started.wait();
     std::thread::sleep(Duration::from_millis(100));
     let tx = std::sync::Mutex::new(tx);
-    let report = Config::random(1)
-        .write_artifact(false)
-        .explore(move || drop(tx.lock().unwrap().send(1)));
+    let report = Config::random(1).write_artifact(false).explore(move || {
+        let _ = tx.lock().unwrap().send(1);
+    });
     let finding = report.findings.first().expect("a finding");
     let Detail::Panic { message, .. } = &finding.detail else {
         panic!("{finding}")
