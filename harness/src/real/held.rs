@@ -231,3 +231,45 @@ pub(crate) fn thread_key() -> interleave_detector::ThreadId {
     });
     interleave_detector::ThreadId(key.unwrap_or(u32::MAX))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock(class: u32, mode: LockMode) -> Held {
+        Held {
+            class,
+            mode,
+            instance: u64::from(class) + 100,
+            location: Location::caller(),
+        }
+    }
+
+    #[test]
+    fn an_order_the_thread_gave_the_graph_once_is_found_in_its_own_set() {
+        let mut t = RealThread::new();
+        let (a, b) = (lock(1, LockMode::Exclusive), lock(2, LockMode::Exclusive));
+        assert!(
+            !t.new_order(&a, ObjectClass::Mutex),
+            "nothing held: no order"
+        );
+        t.held.push(a);
+        assert!(t.new_order(&b, ObjectClass::Mutex));
+        assert_eq!(t.key, [(1, LockMode::Exclusive), (2, LockMode::Exclusive)]);
+        let key = t.key.clone().into_boxed_slice();
+        t.known.insert(key);
+        assert!(
+            !t.new_order(&b, ObjectClass::Mutex),
+            "known: no global lock"
+        );
+        assert!(
+            t.new_order(&lock(2, LockMode::Shared), ObjectClass::RwLock),
+            "another mode is another order"
+        );
+        t.held.clear();
+        assert!(
+            t.new_order(&lock(3, LockMode::Exclusive), ObjectClass::RwLock),
+            "a write of an rwlock is news with nothing held: a writer for the read/read rule"
+        );
+    }
+}
