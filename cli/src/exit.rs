@@ -67,6 +67,12 @@ pub(crate) enum CliError {
          or moved (see cargo's output above)"
     )]
     NoSuchTest { command: String, test: String },
+    #[error(
+        "replay {path}: it was recorded on real threads (online lock-order detection), which \
+         have no schedule to replay; `interleave explain` shows it, and running the tests again \
+         reports it again"
+    )]
+    RealThreads { path: PathBuf },
     #[error("write output to {path}: {source}")]
     Output {
         path: PathBuf,

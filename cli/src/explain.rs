@@ -113,7 +113,7 @@ impl<'a> Explanation<'a> {
                             requested_at: line(&e.requested_at.to_string()),
                             execution: e.execution,
                             step: e.step,
-                            in_trace: e.execution == artifact.execution,
+                            in_trace: e.execution == artifact.execution && e.execution != 0,
                         }
                     })
                     .collect();
@@ -131,10 +131,20 @@ impl<'a> Explanation<'a> {
 
     /// How to replay the artifact.
     pub(crate) fn replay_command(&self) -> String {
+        if self.on_real_threads() {
+            return "none: recorded on real threads, which have no schedule (run the tests again)"
+                .to_owned();
+        }
         format!(
             "interleave replay {}",
             line(&self.path.display().to_string())
         )
+    }
+
+    /// Recorded by online lock-order detection on real threads (execution 0): no schedule, no
+    /// trace, no timeline.
+    pub(crate) fn on_real_threads(&self) -> bool {
+        self.artifact.execution == 0
     }
 
     /// What kind of check wrote it: `catalog scenario`, `test in package p`.
@@ -172,13 +182,20 @@ fn text(e: &Explanation<'_>) -> String {
     let _ = writeln!(out, "check     {} ({})", line(&a.check), e.origin());
     let _ = writeln!(out, "replay    {}", e.replay_command());
     let _ = writeln!(out, "strategy  {}, seed {}", line(&a.strategy), a.seed);
-    let _ = writeln!(
-        out,
-        "failing   execution {}, {} steps, schedule {}",
-        a.execution,
-        a.trace.len(),
-        line(&crate::timeline::fold::schedule(&a.schedule))
-    );
+    if e.on_real_threads() {
+        let _ = writeln!(
+            out,
+            "failing   on real threads (online lock-order detection): no schedule"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "failing   execution {}, {} steps, schedule {}",
+            a.execution,
+            a.trace.len(),
+            line(&crate::timeline::fold::schedule(&a.schedule))
+        );
+    }
     let _ = writeln!(out, "\n── findings ──");
     for finding in &a.findings {
         let _ = write!(out, "\n{finding}");
@@ -198,6 +215,8 @@ fn text(e: &Explanation<'_>) -> String {
             );
             let where_ = if edge.in_trace {
                 format!("step {} below", edge.step)
+            } else if edge.execution == 0 {
+                "on real threads".to_owned()
             } else {
                 format!("execution {}, step {}", edge.execution, edge.step)
             };
@@ -230,6 +249,9 @@ fn text(e: &Explanation<'_>) -> String {
                 object.alias, object.created_by, object.created_at
             );
         }
+    }
+    if e.on_real_threads() {
+        return out;
     }
     let _ = writeln!(out, "\n── timeline: execution {} ──\n", a.execution);
     out.push_str(&e.timeline.text());

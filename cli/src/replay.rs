@@ -23,6 +23,11 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
     let artifact = crate::load::artifact(&args.artifact)?;
+    if artifact.execution == 0 {
+        return Err(CliError::RealThreads {
+            path: args.artifact.clone(),
+        });
+    }
     match &artifact.rerun {
         Rerun::Scenario { name } => scenario(&args.artifact, &artifact, name),
         Rerun::Test { package, test } => cargo_test(&args.artifact, package.as_deref(), test),

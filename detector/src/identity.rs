@@ -190,6 +190,45 @@ impl Identities {
         id
     }
 
+    /// A thread of a program on real threads (online analysis): a fresh identity per call, as
+    /// every OS thread is a thread of its own.
+    pub(crate) fn real_thread(&mut self, name: &str, spawned_at: Option<&Site>) -> u32 {
+        let id = self.threads.len() as u32;
+        self.threads.push(ThreadInfo {
+            id,
+            name: name.to_owned(),
+            spawned_at: spawned_at.cloned(),
+        });
+        id
+    }
+
+    /// The class of the locks created at `site` (online analysis, as lockdep's lock classes):
+    /// one identity per class and creation site, whoever creates them and however often.
+    /// `created_by` names the thread that created the first.
+    pub(crate) fn lock_class(&mut self, class: ObjectClass, site: &Site, created_by: &str) -> u32 {
+        let site_id = self.site(site);
+        let key = ObjectKey {
+            thread: ROOT,
+            class,
+            site: site_id,
+            ordinal: 0,
+        };
+        if let Some(&id) = self.object_keys.get(&key) {
+            return id;
+        }
+        let id = self.objects.len() as u32;
+        self.objects.push(ObjectInfo {
+            id,
+            class,
+            name: None,
+            created_at: site.clone(),
+            created_by: created_by.to_owned(),
+            ordinal: 0,
+        });
+        self.object_keys.insert(key, id);
+        id
+    }
+
     pub(crate) fn thread(&self, id: u32) -> &ThreadInfo {
         &self.threads[id as usize]
     }

@@ -12,7 +12,10 @@
 //! - **data races** on tracked cells, with FastTrack's epoch-optimised vector clocks and
 //!   happens-before from locks, condvars, channels, barriers, once, spawn/join and
 //!   Release/Acquire atomics;
-//! - **livelocks** and **panics** reported by the harness.
+//! - **livelocks** and **panics** reported by the harness;
+//! - the same **lock-order** analysis **online**, for a program on real threads
+//!   ([`OnlineLockOrder`]: locks grouped in classes by creation site, as lockdep does), and the
+//!   **realized deadlocks** among its threads blocked in lock requests.
 //!
 //! It depends on no execution engine, so a trace file can be analysed offline.
 //!
@@ -83,6 +86,7 @@ mod fingerprint;
 mod identity;
 mod lock_order;
 mod locks;
+mod online;
 mod race;
 mod realized;
 mod report;
@@ -107,6 +111,7 @@ pub use finding::{
 };
 pub use identity::{ObjectInfo, ThreadInfo};
 pub use lock_order::Suppressions;
+pub use online::{BlockedThread, HeldLock, OnlineLockOrder};
 pub use realized::merge_realized;
 pub use report::{printable_line, printable_text, render};
 pub use site::{ParseSiteError, Site};

@@ -206,6 +206,13 @@ impl LockOrderGraph {
     /// that edge); returns the cycles through this new witness that are reportable and were not
     /// reported before.
     pub(crate) fn add(&mut self, held: u32, requested: u32, witness: Witness) -> Vec<Cycle> {
+        let fixed = self.insert(held, requested, witness);
+        self.cycles_with(held, requested, fixed)
+    }
+
+    /// Records the witness without looking for cycles (the caller knows the edge closes none);
+    /// returns (edge index, witness index).
+    pub(crate) fn insert(&mut self, held: u32, requested: u32, witness: Witness) -> (usize, usize) {
         let index = match self.graph.edge_weight(held, requested) {
             Some(&index) => index,
             None => {
@@ -218,8 +225,17 @@ impl LockOrderGraph {
             }
         };
         self.edges[index].witnesses.push(witness);
-        let fixed = (index, self.edges[index].witnesses.len() - 1);
+        (index, self.edges[index].witnesses.len() - 1)
+    }
 
+    /// The reportable cycles, not reported before, through the witness `fixed` of the edge
+    /// `held → requested`.
+    pub(crate) fn cycles_with(
+        &mut self,
+        held: u32,
+        requested: u32,
+        fixed: (usize, usize),
+    ) -> Vec<Cycle> {
         let mut found = Vec::new();
         for locks in self.cycles_through(held, requested) {
             let key = normalise(&locks);

@@ -6,9 +6,11 @@ use crate::clock::VectorClock;
 use crate::detector::Detector;
 use crate::error::EventError;
 use crate::event::{Attempt, Event, LockMode, ObjectClass, ObjectId};
-use crate::finding::{Detail, Kind, StepRange};
+use crate::finding::{CycleEdge, Detail, Finding, Kind, StepRange};
 use crate::fingerprint::FindingBuilder;
+use crate::identity::Identities;
 use crate::lock_order::{Context, Cycle, Witness};
+use crate::site::Site;
 use crate::state::{Held, PendingOp};
 
 /// Interned lock contexts: a thread (with its fork/join clock) and the stack of locks it holds.
@@ -159,85 +161,22 @@ impl Detector {
 
     fn report_cycles(&mut self, cycles: Vec<Cycle>) {
         for cycle in cycles {
-            let finding = self.cycle_finding(&cycle);
+            let finding = cycle_finding(&self.identities, &cycle, self.execution);
             self.findings.push(finding);
         }
     }
 
-    fn cycle_finding(&self, cycle: &Cycle) -> crate::Finding {
-        let mut builder = FindingBuilder::new();
-        let n = cycle.locks.len();
-        // Read chronologically: start with the edge that was seen first.
-        let start = (0..n)
-            .min_by_key(|&i| (cycle.witnesses[i].execution, cycle.witnesses[i].step))
-            .unwrap_or(0);
-        let edges: Vec<crate::CycleEdge> = (start..start + n)
-            .map(|i| i % n)
-            .map(|i| {
-                let w = &cycle.witnesses[i];
-                crate::CycleEdge {
-                    held: builder.object(&self.identities, cycle.locks[i]),
-                    held_mode: w.held_mode,
-                    held_at: w.held_at.clone(),
-                    requested: builder.object(&self.identities, cycle.locks[(i + 1) % n]),
-                    requested_mode: w.requested_mode,
-                    requested_at: w.requested_at.clone(),
-                    thread: builder.thread(&self.identities, w.context.thread),
-                    execution: w.execution,
-                    step: w.step,
-                }
-            })
-            .collect();
-        let here = edges.iter().filter(|e| e.execution == self.execution);
-        let first = here.clone().map(|e| e.step).min().unwrap_or(0);
-        let last = here.map(|e| e.step).max().unwrap_or(0);
-        let headline = if n == 1 {
-            "potential deadlock: a thread re-acquires a read lock it holds while another thread may wait to write it".to_owned()
-        } else {
-            format!("potential deadlock: lock-order cycle between {n} threads")
-        };
-        builder.finish(
-            Kind::PotentialDeadlock,
-            headline,
-            StepRange {
-                execution: self.execution,
-                first,
-                last,
-            },
-            Detail::LockCycle { edges },
-        )
-    }
-
     fn self_deadlock(&mut self, event: &Event, held: &Held, requested_mode: LockMode) {
         let t = &self.threads[event.thread.index()];
-        let mut builder = FindingBuilder::new();
-        let thread = builder.thread(&self.identities, t.stable);
-        let lock = builder.object(&self.identities, held.stable);
-        let what = match (held.mode, requested_mode) {
-            (LockMode::Exclusive, LockMode::Exclusive) => "locks a lock it already holds",
-            (LockMode::Shared, _) => "requests write access to a lock it holds for reading",
-            (LockMode::Exclusive, LockMode::Shared) => {
-                "requests read access to a lock it holds for writing"
-            }
-        };
-        let finding = builder.finish(
-            Kind::Deadlock,
-            format!(
-                "deadlock: thread `{}` {what}",
-                self.identities.thread(t.stable).name
-            ),
+        let finding = self_deadlock_finding(
+            &self.identities,
+            t.stable,
+            (held.stable, held.mode, &held.site),
+            (requested_mode, &event.site),
             StepRange {
                 execution: self.execution,
                 first: event.step,
                 last: event.step,
-            },
-            Detail::SelfDeadlock {
-                thread,
-                lock,
-                held_mode: held.mode,
-                held_at: held.site.clone(),
-                requested_mode,
-                requested_at: event.site.clone(),
             },
         );
         self.deadlock_reported = true;
@@ -315,4 +254,88 @@ impl Detector {
         }
         Ok(())
     }
+}
+
+/// The potential-deadlock finding of a cycle, found in `execution` (0: on real threads).
+pub(crate) fn cycle_finding(identities: &Identities, cycle: &Cycle, execution: u64) -> Finding {
+    let mut builder = FindingBuilder::new();
+    let n = cycle.locks.len();
+    // Read chronologically: start with the edge that was seen first.
+    let start = (0..n)
+        .min_by_key(|&i| (cycle.witnesses[i].execution, cycle.witnesses[i].step))
+        .unwrap_or(0);
+    let edges: Vec<CycleEdge> = (start..start + n)
+        .map(|i| i % n)
+        .map(|i| {
+            let w = &cycle.witnesses[i];
+            CycleEdge {
+                held: builder.object(identities, cycle.locks[i]),
+                held_mode: w.held_mode,
+                held_at: w.held_at.clone(),
+                requested: builder.object(identities, cycle.locks[(i + 1) % n]),
+                requested_mode: w.requested_mode,
+                requested_at: w.requested_at.clone(),
+                thread: builder.thread(identities, w.context.thread),
+                execution: w.execution,
+                step: w.step,
+            }
+        })
+        .collect();
+    let here = edges.iter().filter(|e| e.execution == execution);
+    let first = here.clone().map(|e| e.step).min().unwrap_or(0);
+    let last = here.map(|e| e.step).max().unwrap_or(0);
+    let headline = if n == 1 {
+        "potential deadlock: a thread re-acquires a read lock it holds while another thread may wait to write it".to_owned()
+    } else {
+        format!("potential deadlock: lock-order cycle between {n} threads")
+    };
+    builder.finish(
+        Kind::PotentialDeadlock,
+        headline,
+        StepRange {
+            execution,
+            first,
+            last,
+        },
+        Detail::LockCycle { edges },
+    )
+}
+
+/// The deadlock finding of a thread (stable id) that requests, in `requested` (mode and site),
+/// a lock it holds as `held` (stable id, mode, where it acquired it), in a conflicting mode.
+pub(crate) fn self_deadlock_finding(
+    identities: &Identities,
+    thread: u32,
+    held: (u32, LockMode, &Site),
+    requested: (LockMode, &Site),
+    steps: StepRange,
+) -> Finding {
+    let (held_lock, held_mode, held_at) = held;
+    let (requested_mode, requested_at) = requested;
+    let mut builder = FindingBuilder::new();
+    let thread_index = builder.thread(identities, thread);
+    let lock = builder.object(identities, held_lock);
+    let what = match (held_mode, requested_mode) {
+        (LockMode::Exclusive, LockMode::Exclusive) => "locks a lock it already holds",
+        (LockMode::Shared, _) => "requests write access to a lock it holds for reading",
+        (LockMode::Exclusive, LockMode::Shared) => {
+            "requests read access to a lock it holds for writing"
+        }
+    };
+    builder.finish(
+        Kind::Deadlock,
+        format!(
+            "deadlock: thread `{}` {what}",
+            identities.thread(thread).name
+        ),
+        steps,
+        Detail::SelfDeadlock {
+            thread: thread_index,
+            lock,
+            held_mode,
+            held_at: held_at.clone(),
+            requested_mode,
+            requested_at: requested_at.clone(),
+        },
+    )
 }

@@ -108,13 +108,16 @@ pub fn render(finding: &Finding) -> String {
                     moded(e.held, e.held_mode),
                     at(&e.held_at)
                 );
+                let when = if e.execution == 0 {
+                    "on real threads".to_owned()
+                } else {
+                    format!("execution {}, step {}", e.execution, e.step)
+                };
                 let _ = writeln!(
                     o,
-                    "      and requests {} at {}  (execution {}, step {})",
+                    "      and requests {} at {}  ({when})",
                     moded(e.requested, e.requested_mode),
                     at(&e.requested_at),
-                    e.execution,
-                    e.step
                 );
             }
             let _ = writeln!(o);
@@ -311,11 +314,15 @@ pub fn render(finding: &Finding) -> String {
     }
     let _ = writeln!(o);
     let steps = &finding.steps;
-    let _ = writeln!(
-        o,
-        "  execution {}, steps {}..={}; fingerprint {}",
-        steps.execution, steps.first, steps.last, finding.fingerprint
-    );
+    if steps.execution == 0 {
+        let _ = writeln!(o, "  on real threads; fingerprint {}", finding.fingerprint);
+    } else {
+        let _ = writeln!(
+            o,
+            "  execution {}, steps {}..={}; fingerprint {}",
+            steps.execution, steps.first, steps.last, finding.fingerprint
+        );
+    }
     // The headline, notes and fingerprint come from the finding as well.
     printable_text(&out).into_owned()
 }
@@ -349,6 +356,13 @@ fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait]
                 at(&w.site),
                 w.since_step,
                 format_ns(w.since_ns)
+            );
+        } else if finding.steps.execution == 0 {
+            let _ = writeln!(
+                o,
+                "  {} waits for {what}, since {}",
+                thread(w.thread),
+                w.site
             );
         } else {
             let _ = writeln!(

@@ -123,6 +123,10 @@ impl<T: ?Sized> UnsafeCell<T> {
     }
 
     fn access(&self, write: bool, site: Site) {
+        // Outside an execution, std's cell and nothing else.
+        if !rt::in_execution() {
+            return;
+        }
         let Some(cell) = self.object(&site) else {
             return;
         };

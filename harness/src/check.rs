@@ -129,6 +129,14 @@ fn replay_artifact(
     artifact: Artifact,
     f: Arc<dyn Fn() + Send + Sync>,
 ) -> Result<Report, Error> {
+    if artifact.execution == 0 {
+        return Err(Error::ArtifactFormat {
+            path: path.to_owned(),
+            reason: "it was recorded on real threads (online lock-order detection), which have \
+                     no schedule to replay: run the tests again to see it"
+                .to_owned(),
+        });
+    }
     let decode = |text: &str| {
         Schedule::decode(text).map_err(|e| Error::ArtifactFormat {
             path: path.to_owned(),

@@ -462,7 +462,7 @@ const MIN_STACK_SIZE: usize = 64 << 10;
 
 /// A set, non-empty variable. An empty value counts as unset (`INTERLEAVE_SEED= cargo test`);
 /// one that is not UTF-8 is an error naming it, never silently unset.
-fn env(variable: &'static str) -> Result<Option<String>, Error> {
+pub(crate) fn env(variable: &'static str) -> Result<Option<String>, Error> {
     match std::env::var(variable) {
         Ok(value) if value.trim().is_empty() => Ok(None),
         Ok(value) => Ok(Some(value)),

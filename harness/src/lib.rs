@@ -66,8 +66,37 @@
 //!   …
 //! ```
 //!
+//! # Outside a check: real threads
+//!
+//! The same types work outside any check — in an ordinary `#[test]` of a crate that swaps std's
+//! types for interleave's, or in a program built that way — on real OS threads, with std's
+//! behaviour (locks on parking_lot, timeouts in real time). The mode is told at run time, by a
+//! thread-local: one test binary runs checks and ordinary tests side by side. There, the
+//! [`online`] lock-order analysis watches every nested lock request, process-wide, and reports
+//! an inversion from a run that never deadlocked; threads that do deadlock are reported instead
+//! of hanging:
+//!
+//! ```
+//! use interleave::sync::{Arc, Mutex};
+//! use interleave::thread;
+//!
+//! // No check: two real threads, std's semantics.
+//! let counter = Arc::new(Mutex::new(0));
+//! let handles: Vec<_> = (0..2)
+//!     .map(|_| {
+//!         let counter = Arc::clone(&counter);
+//!         thread::spawn(move || *counter.lock().unwrap() += 1)
+//!     })
+//!     .collect();
+//! for handle in handles {
+//!     handle.join().unwrap();
+//! }
+//! assert_eq!(*counter.lock().unwrap(), 2);
+//! ```
+//!
 //! `docs/guide.md` in the repository covers strategies, reading reports, replaying artifacts
-//! and swapping std's types for interleave's under `cfg(test)`.
+//! and swapping std's types for interleave's: the `cfg(test)` and the feature-gated facade, and
+//! what happens outside a check.
 
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
@@ -76,6 +105,8 @@ pub mod cell;
 mod check;
 mod config;
 mod error;
+pub mod online;
+mod real;
 mod report;
 mod rt;
 mod schedule;

@@ -1,49 +1,114 @@
 //! Threads of a scenario: std's `thread` API on the engine's coroutines.
 
 use std::fmt;
-use std::marker::PhantomData;
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use interleave_detector::{EventKind, Site, ThreadId as RawThreadId};
 
-use crate::rt;
+use crate::{real, rt};
 
-/// Identifies a thread of the running execution (0 is the scenario's main thread).
+mod scope;
+
+pub use scope::{scope, Scope, ScopedJoinHandle};
+
+/// Identifies a thread: of the running execution (0 is the scenario's main thread), or, outside
+/// any execution, a real thread of the process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ThreadId(u32);
+pub struct ThreadId {
+    index: u32,
+    real: bool,
+}
 
 impl ThreadId {
-    /// The number: 0 for the scenario's main thread, then in spawn order.
+    /// The number: inside an execution 0 for the scenario's main thread, then in spawn order;
+    /// for a real thread, its number in the process, in the order interleave first asked.
     pub fn as_u32(self) -> u32 {
-        self.0
+        self.index
+    }
+
+    fn modelled(id: RawThreadId) -> Self {
+        ThreadId {
+            index: id.0,
+            real: false,
+        }
+    }
+
+    /// The number of a real thread, by std's id.
+    fn real(id: std::thread::ThreadId) -> Self {
+        static NUMBERS: std::sync::LazyLock<
+            StdMutex<std::collections::HashMap<std::thread::ThreadId, u32>>,
+        > = std::sync::LazyLock::new(Default::default);
+        let mut numbers = NUMBERS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let next = numbers.len() as u32;
+        ThreadId {
+            index: *numbers.entry(id).or_insert(next),
+            real: true,
+        }
     }
 }
 
 /// A handle to a thread: its id and name, and `unpark`.
 #[derive(Clone, Debug)]
 pub struct Thread {
-    id: RawThreadId,
-    name: Option<String>,
+    inner: ThreadInner,
+}
+
+#[derive(Clone, Debug)]
+enum ThreadInner {
+    /// A thread of the running execution.
+    Modelled {
+        id: RawThreadId,
+        name: Option<String>,
+    },
+    /// A real thread (outside any execution).
+    Real(std::thread::Thread),
 }
 
 impl Thread {
-    /// Its id.
-    pub fn id(&self) -> ThreadId {
-        ThreadId(self.id.0)
+    fn modelled(id: RawThreadId, name: Option<String>) -> Self {
+        Thread {
+            inner: ThreadInner::Modelled { id, name },
+        }
     }
 
-    /// Its name, if it was spawned with one (`"main"` for the scenario's main thread).
+    fn real(thread: std::thread::Thread) -> Self {
+        Thread {
+            inner: ThreadInner::Real(thread),
+        }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> ThreadId {
+        match &self.inner {
+            ThreadInner::Modelled { id, .. } => ThreadId::modelled(*id),
+            ThreadInner::Real(thread) => ThreadId::real(thread.id()),
+        }
+    }
+
+    /// Its name, if it was spawned with one (`"main"` for the scenario's main thread, and for
+    /// the process's main thread).
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        match &self.inner {
+            ThreadInner::Modelled { name, .. } => name.as_deref(),
+            ThreadInner::Real(thread) => thread.name(),
+        }
     }
 
     /// Makes the thread's token available: a blocked `park` returns, or the next one does
     /// not block.
     #[track_caller]
     pub fn unpark(&self) {
+        let target = match &self.inner {
+            ThreadInner::Real(thread) => {
+                thread.unpark();
+                return;
+            }
+            ThreadInner::Modelled { id, .. } => *id,
+        };
         let site = Site::caller();
-        let target = self.id;
         let wake = rt::with(|c| {
             c.emit(EventKind::Unpark { target }, site.clone());
             let slot = c.thread_mut(target);
@@ -58,11 +123,8 @@ impl Thread {
     }
 }
 
-/// The thread that calls it.
-///
-/// # Panics
-///
-/// Outside an interleave execution.
+/// The thread that calls it: a thread of the running execution, or outside any execution the
+/// real thread.
 pub fn current() -> Thread {
     rt::with(|c| {
         let id = c.current;
@@ -71,25 +133,39 @@ pub fn current() -> Thread {
         } else {
             c.thread(id).name.clone()
         };
-        Thread { id, name }
+        Thread::modelled(id, name)
     })
-    .expect("interleave::thread::current() is only available inside an interleave execution")
+    .unwrap_or_else(|| Thread::real(std::thread::current()))
 }
 
-/// A scheduling point where the strategy prefers to run another thread.
+/// A scheduling point where the strategy prefers to run another thread (outside an execution,
+/// std's `yield_now`).
 pub fn yield_now() {
-    rt::yield_now();
+    if rt::in_execution() {
+        rt::yield_now();
+    } else {
+        std::thread::yield_now();
+    }
 }
 
 /// Blocks until the thread's token is available (see [`Thread::unpark`]), and consumes it.
 #[track_caller]
 pub fn park() {
+    if !rt::in_execution() {
+        std::thread::park();
+        return;
+    }
     park_until(None, Site::caller());
 }
 
-/// As [`park`], but returns after `timeout` of virtual time at the latest.
+/// As [`park`], but returns after `timeout` at the latest (of virtual time inside an
+/// execution, of real time outside one).
 #[track_caller]
 pub fn park_timeout(timeout: Duration) {
+    if !rt::in_execution() {
+        std::thread::park_timeout(timeout);
+        return;
+    }
     park_until(Some(timeout), Site::caller());
 }
 
@@ -140,7 +216,14 @@ pub fn sleep(duration: Duration) {
 /// An owned permission to join a thread.
 pub struct JoinHandle<T> {
     thread: Thread,
-    result: Arc<StdMutex<Option<T>>>,
+    inner: JoinInner<T>,
+}
+
+enum JoinInner<T> {
+    /// Where the thread of the execution leaves its value.
+    Modelled(Arc<StdMutex<Option<T>>>),
+    /// A real thread.
+    Real(std::thread::JoinHandle<T>),
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
@@ -156,13 +239,20 @@ impl<T> JoinHandle<T> {
     ///
     /// # Errors
     ///
-    /// Never, in practice: a panicking thread is a finding that ends the execution before
-    /// anyone can join it. The `Result` keeps std's signature.
+    /// A real thread that panicked gives its panic, as std's. Inside an execution never, in
+    /// practice: a panicking thread is a finding that ends the execution before anyone can join
+    /// it.
     #[track_caller]
     pub fn join(self) -> std::thread::Result<T> {
-        join_thread(self.thread.id, &Site::caller());
-        let value = self
-            .result
+        let result = match self.inner {
+            JoinInner::Real(handle) => return handle.join(),
+            JoinInner::Modelled(result) => result,
+        };
+        let ThreadInner::Modelled { id, .. } = self.thread.inner else {
+            unreachable!("a modelled handle has a modelled thread")
+        };
+        join_thread(id, &Site::caller());
+        let value = result
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
@@ -174,11 +264,19 @@ impl<T> JoinHandle<T> {
         &self.thread
     }
 
-    /// Whether the thread has finished. A scheduling point (the strategy prefers another
-    /// thread), so a loop polling it lets the thread it waits for run.
+    /// Whether the thread has finished. Inside an execution a scheduling point (the strategy
+    /// prefers another thread), so a loop polling it lets the thread it waits for run.
     pub fn is_finished(&self) -> bool {
-        rt::yield_now();
-        rt::with(|c| c.thread(self.thread.id).finished).unwrap_or(true)
+        match (&self.inner, &self.thread.inner) {
+            (JoinInner::Real(handle), _) => handle.is_finished(),
+            (JoinInner::Modelled(_), ThreadInner::Modelled { id, .. }) => {
+                rt::yield_now();
+                rt::with(|c| c.thread(*id).finished).unwrap_or(true)
+            }
+            (JoinInner::Modelled(_), ThreadInner::Real(_)) => {
+                unreachable!("a modelled handle has a modelled thread")
+            }
+        }
     }
 }
 
@@ -206,42 +304,70 @@ fn join_thread(child: RawThreadId, site: &Site) {
     rt::emit(EventKind::Joined { child }, site.clone());
 }
 
-/// Spawns a thread of the scenario.
+/// Spawns a thread: of the scenario inside an execution, a real OS thread outside one (as
+/// std's, with interleave's online detection following it).
 ///
 /// # Panics
 ///
-/// Outside an interleave execution.
+/// If the OS cannot create a thread, as std's.
 #[track_caller]
 pub fn spawn<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    spawn_boxed(f, None, Site::caller(), None)
+    spawn_boxed(f, None, Site::caller(), None).expect("failed to spawn thread")
 }
 
-#[track_caller]
 fn spawn_boxed<F, T>(
     f: F,
     name: Option<String>,
     site: Site,
     stack_size: Option<usize>,
-) -> JoinHandle<T>
+) -> std::io::Result<JoinHandle<T>>
 where
-    F: FnOnce() -> T + 'static,
-    T: 'static,
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
 {
-    assert!(
-        rt::in_execution(),
-        "interleave::thread::spawn is only available inside an interleave execution"
-    );
+    if !rt::in_execution() {
+        let handle = real_builder(name, stack_size).spawn(real_body(f, site))?;
+        return Ok(JoinHandle {
+            thread: Thread::real(handle.thread().clone()),
+            inner: JoinInner::Real(handle),
+        });
+    }
     let result = Arc::new(StdMutex::new(None));
     let slot = Arc::clone(&result);
     let body = Box::new(move || rt::run_thread(f, move |value| keep(&slot, value)));
     let id = rt::spawn(body, name.clone(), site, stack_size);
-    JoinHandle {
-        thread: Thread { id, name },
-        result,
+    Ok(JoinHandle {
+        thread: Thread::modelled(id, name),
+        inner: JoinInner::Modelled(result),
+    })
+}
+
+/// std's builder for a real thread.
+fn real_builder(name: Option<String>, stack_size: Option<usize>) -> std::thread::Builder {
+    let mut builder = std::thread::Builder::new();
+    if let Some(name) = name {
+        builder = builder.name(name);
+    }
+    if let Some(size) = stack_size {
+        builder = builder.stack_size(size);
+    }
+    builder
+}
+
+/// A real thread's body: it knows where it was spawned, and inherits its parent's online mode.
+fn real_body<F, T>(f: F, site: Site) -> impl FnOnce() -> T + Send
+where
+    F: FnOnce() -> T + Send,
+{
+    let mode = real::inherited();
+    move || {
+        real::spawned_at(site);
+        real::inherit(mode);
+        f()
     }
 }
 
@@ -287,21 +413,23 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// Never; the `Result` keeps std's signature.
+    /// Outside an execution, if the OS cannot create the thread (std's error). Never inside
+    /// one.
     #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> std::io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        Ok(spawn_boxed(f, self.name, Site::caller(), self.stack_size))
+        spawn_boxed(f, self.name, Site::caller(), self.stack_size)
     }
 
     /// Spawns a scoped thread.
     ///
     /// # Errors
     ///
-    /// Never; the `Result` keeps std's signature.
+    /// Outside an execution, if the OS cannot create the thread (std's error). Never inside
+    /// one.
     #[track_caller]
     pub fn spawn_scoped<'scope, 'env, F, T>(
         self,
@@ -312,142 +440,6 @@ impl Builder {
         F: FnOnce() -> T + Send + 'scope,
         T: Send + 'scope,
     {
-        Ok(scope.spawn_named(f, self.name, Site::caller(), self.stack_size))
+        scope.spawn_named(f, self.name, Site::caller(), self.stack_size)
     }
-}
-
-/// A scope for spawning threads that borrow from the caller: std's `thread::scope`.
-pub struct Scope<'scope, 'env: 'scope> {
-    threads: StdMutex<Vec<RawThreadId>>,
-    _scope: PhantomData<&'scope mut &'scope ()>,
-    _env: PhantomData<&'env mut &'env ()>,
-}
-
-impl fmt::Debug for Scope<'_, '_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Scope").finish_non_exhaustive()
-    }
-}
-
-/// An owned permission to join a scoped thread.
-pub struct ScopedJoinHandle<'scope, T> {
-    inner: JoinHandle<T>,
-    _scope: PhantomData<&'scope ()>,
-}
-
-impl<T> fmt::Debug for ScopedJoinHandle<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScopedJoinHandle").finish_non_exhaustive()
-    }
-}
-
-impl<T> ScopedJoinHandle<'_, T> {
-    /// Waits for the thread to finish and returns what it returned.
-    ///
-    /// # Errors
-    ///
-    /// Never, in practice (see [`JoinHandle::join`]).
-    #[track_caller]
-    pub fn join(self) -> std::thread::Result<T> {
-        self.inner.join()
-    }
-
-    /// The thread's handle.
-    pub fn thread(&self) -> &Thread {
-        self.inner.thread()
-    }
-}
-
-/// Runs `f` with a scope whose threads may borrow from the caller; returns once every thread
-/// spawned in it has finished.
-#[track_caller]
-pub fn scope<'env, F, T>(f: F) -> T
-where
-    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
-{
-    let site = Site::caller();
-    let scope = Scope {
-        threads: StdMutex::new(Vec::new()),
-        _scope: PhantomData,
-        _env: PhantomData,
-    };
-    // As std: whatever the body does, every thread is joined before the borrowed data can go.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&scope)));
-    let threads = std::mem::take(
-        &mut *scope
-            .threads
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
-    for thread in threads {
-        let finished = rt::with(|c| c.thread(thread).finished).unwrap_or(true);
-        if !finished {
-            join_thread(thread, &site);
-        }
-    }
-    result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
-}
-
-impl<'scope> Scope<'scope, '_> {
-    /// Spawns a thread that may borrow from outside the scope.
-    #[track_caller]
-    pub fn spawn<F, T>(&'scope self, f: F) -> ScopedJoinHandle<'scope, T>
-    where
-        F: FnOnce() -> T + Send + 'scope,
-        T: Send + 'scope,
-    {
-        self.spawn_named(f, None, Site::caller(), None)
-    }
-
-    #[track_caller]
-    fn spawn_named<F, T>(
-        &'scope self,
-        f: F,
-        name: Option<String>,
-        site: Site,
-        stack_size: Option<usize>,
-    ) -> ScopedJoinHandle<'scope, T>
-    where
-        F: FnOnce() -> T + Send + 'scope,
-        T: Send + 'scope,
-    {
-        let result: Arc<StdMutex<Option<T>>> = Arc::new(StdMutex::new(None));
-        let slot = Arc::clone(&result);
-        let body: Box<dyn FnOnce() + 'scope> =
-            Box::new(move || rt::run_thread(f, move |value| keep(&slot, value)));
-        // SAFETY: the engine needs a `'static` body. The body only lives as long as the thread
-        // runs, and `scope` joins every thread spawned in it before it returns, so nothing the
-        // body borrows ends before the body does. If the execution stops early (a finding), the
-        // engine never resumes the thread again and leaks its stack without running it, and the
-        // stack frames of `scope`'s caller are leaked with their own coroutine, so the
-        // borrowed data is never freed while reachable.
-        #[allow(unsafe_code)]
-        let body: Box<dyn FnOnce() + 'static> = unsafe {
-            std::mem::transmute::<Box<dyn FnOnce() + 'scope>, Box<dyn FnOnce() + 'static>>(body)
-        };
-        assert!(
-            rt::in_execution(),
-            "interleave::thread::scope is only available inside an interleave execution"
-        );
-        let id = rt::spawn(body, name.clone(), site, stack_size);
-        self.threads
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(id);
-        // The result slot outlives `'scope` only as an `Arc`; `T` is not touched after the
-        // handle is dropped.
-        let inner = JoinHandle {
-            thread: Thread { id, name },
-            result: unscoped(result),
-        };
-        ScopedJoinHandle {
-            inner,
-            _scope: PhantomData,
-        }
-    }
-}
-
-/// `JoinHandle` wants `T: 'static`-free storage; `Arc<StdMutex<Option<T>>>` already is.
-fn unscoped<T>(result: Arc<StdMutex<Option<T>>>) -> Arc<StdMutex<Option<T>>> {
-    result
 }

@@ -17,6 +17,10 @@
 //! });
 //! ```
 //!
+//! Outside an execution (an ordinary test, a program built with the facade) time is real:
+//! `Instant::now` reads the OS's monotonic clock, `sleep` sleeps, and the timed waits time out
+//! in real time.
+//!
 //! `docs/time.md` describes the semantics and the missed-timeout findings.
 
 use std::fmt;
@@ -28,20 +32,22 @@ use interleave_detector::{EventKind, Site};
 
 use crate::rt;
 
-/// A point in the execution's virtual time, like `std::time::Instant`.
+/// A point in the execution's virtual time, like `std::time::Instant` (outside an execution, a
+/// point in real time).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant {
     ns: u64,
 }
 
 impl Instant {
-    /// The current virtual time (the start of time outside an execution). Inside one it is a
+    /// The current virtual time, or outside an execution the real time. Inside one it is a
     /// scheduling point where the strategy prefers another thread: busy-waiting on the clock
     /// never advances it (only a timer does), and a loop that polls it must let others run.
     pub fn now() -> Instant {
-        if rt::in_execution() {
-            rt::yield_now();
+        if !rt::in_execution() {
+            return Instant { ns: real_now_ns() };
         }
+        rt::yield_now();
         Instant { ns: rt::now_ns() }
     }
 
@@ -77,10 +83,18 @@ impl Instant {
         self.ns.checked_sub(ns).map(|ns| Instant { ns })
     }
 
-    /// Nanoseconds since the execution started.
+    /// Nanoseconds since the execution started (outside an execution: since interleave first
+    /// read the real clock in this process).
     pub fn as_nanos_since_start(&self) -> u64 {
         self.ns
     }
+}
+
+/// Real time, in nanoseconds since interleave first read the clock in this process.
+fn real_now_ns() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(std::time::Instant::now);
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl fmt::Debug for Instant {

@@ -343,3 +343,49 @@ fn a_notification_is_linked_to_the_thread_it_woke() {
     assert!(html.contains(r##"<a class="link" href="#step-18">(notified at step 18)</a>"##));
     crate::html_check::check(&html).expect("well-formed HTML");
 }
+
+#[test]
+fn an_artifact_from_real_threads_is_explained_and_not_replayed() {
+    // What online lock-order detection writes: execution 0, no schedule, no trace.
+    let path = edited("real-threads.json", |a| {
+        a.engine = "real-threads".to_owned();
+        a.execution = 0;
+        a.schedule.clear();
+        a.trace.clear();
+        a.prior.clear();
+        a.rerun = Rerun::Test {
+            package: Some("bank".to_owned()),
+            test: "tests::transfer".to_owned(),
+        };
+        for finding in &mut a.findings {
+            finding.steps.execution = 0;
+            if let interleave_detector::Detail::LockCycle { edges } = &mut finding.detail {
+                for edge in edges {
+                    edge.execution = 0;
+                }
+            }
+        }
+    });
+    let out = interleave(&["explain", &path]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    assert!(
+        out.stdout.contains(
+            "replay    none: recorded on real threads, which have no schedule (run the tests again)\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out
+        .stdout
+        .contains("failing   on real threads (online lock-order detection): no schedule\n"));
+    assert!(out.stdout.contains("(on real threads)\n"), "{}", out.stdout);
+    assert!(!out.stdout.contains("── timeline"), "{}", out.stdout);
+    let out = interleave(&["replay", &path]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.starts_with("error: replay ")
+            && out.stderr.contains("it was recorded on real threads"),
+        "{}",
+        out.stderr
+    );
+}

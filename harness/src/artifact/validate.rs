@@ -103,6 +103,23 @@ fn schedules(artifact: &Artifact) -> Result<(), String> {
 
 /// Each finding is consistent, and those of the failing execution point at steps of its trace.
 fn findings(artifact: &Artifact) -> Result<(), String> {
+    // Execution 0 is real threads (online detection): no schedule, no trace, and steps that
+    // count the online analysis' requests rather than events.
+    if artifact.execution == 0 {
+        if !artifact.trace.is_empty() || !artifact.schedule.is_empty() || !artifact.prior.is_empty()
+        {
+            return Err(
+                "execution 0 is real threads, which have no trace, schedule or prior executions"
+                    .to_owned(),
+            );
+        }
+        for (i, finding) in artifact.findings.iter().enumerate() {
+            finding
+                .validate()
+                .map_err(|reason| format!("finding {i}: {reason}"))?;
+        }
+        return Ok(());
+    }
     let last_step = artifact.trace.last().map_or(0, |e| e.step);
     for (i, finding) in artifact.findings.iter().enumerate() {
         finding

@@ -4,7 +4,7 @@
 //! `check`, so one thread-local per OS thread is one context per running check: parallel tests
 //! never see each other's context.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use interleave_detector::{Detector, Event, EventKind, Finding, Kind, Site, ThreadId};
 
@@ -98,6 +98,9 @@ pub(crate) struct ExecutionOutcome {
 
 thread_local! {
     static CONTEXT: RefCell<Option<Context>> = const { RefCell::new(None) };
+    /// Whether `CONTEXT` holds one: what every primitive asks first, as cheap as a thread-local
+    /// gets (no destructor, no lazy initialisation).
+    static ACTIVE: Cell<bool> = const { Cell::new(false) };
 }
 
 impl ThreadSlot {
@@ -142,12 +145,14 @@ impl Context {
             path: crate::schedule::digest::PathDigest::default(),
         };
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
+        ACTIVE.with(|a| a.set(true));
     }
 
     pub(crate) fn uninstall() -> ExecutionOutcome {
         let context = CONTEXT
             .with(|c| c.borrow_mut().take())
             .expect("an execution context is installed");
+        ACTIVE.with(|a| a.set(false));
         ExecutionOutcome {
             detector: context.detector,
             events: context.events,
@@ -240,8 +245,9 @@ pub(crate) fn with<T>(f: impl FnOnce(&mut Context) -> T) -> Option<T> {
 }
 
 /// Whether an execution runs on this OS thread.
+#[inline]
 pub(crate) fn in_execution() -> bool {
-    CONTEXT.with(|c| c.try_borrow().map(|g| g.is_some()).unwrap_or(true))
+    ACTIVE.with(Cell::get)
 }
 
 /// Records an event of the current thread, if inside an execution.

@@ -34,6 +34,8 @@ use crate::rt;
 pub struct Barrier {
     parties: usize,
     state: StdMutex<BarrierState>,
+    /// Outside an execution: std's barrier, for real threads.
+    real: std::sync::Barrier,
 }
 
 #[derive(Debug, Default)]
@@ -65,6 +67,7 @@ impl Barrier {
         let barrier = Barrier {
             parties: n,
             state: StdMutex::default(),
+            real: std::sync::Barrier::new(n),
         };
         barrier.object(&Site::caller());
         barrier
@@ -89,21 +92,15 @@ impl Barrier {
     }
 
     /// Arrives at the barrier and blocks until all `n` threads of this generation have.
-    ///
-    /// # Panics
-    ///
-    /// Outside an interleave execution, for a barrier of more than one thread (it would block
-    /// forever).
+    /// Outside an execution it is std's barrier, for real threads: the leader is the last to
+    /// arrive there too.
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
         let site = Site::caller();
         let Some(barrier) = self.object(&site) else {
-            assert!(
-                self.parties <= 1,
-                "interleave: Barrier::wait outside an interleave execution would block forever (it waits for {} threads)",
-                self.parties
-            );
-            return BarrierWaitResult { is_leader: true };
+            return BarrierWaitResult {
+                is_leader: self.real.wait().is_leader(),
+            };
         };
         rt::switch();
         let me = rt::current_thread();

@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::panic::Location;
 use std::sync::{LockResult, Mutex as StdMutex, OnceLock, PoisonError, WaitTimeoutResult};
 use std::time::Duration;
 
@@ -22,6 +23,9 @@ use crate::rt;
 /// predicate loop shows up as the lost wakeup it risks, not as a spurious return), and
 /// [`notify_one`](Condvar::notify_one) wakes the thread that has waited longest (FIFO); the
 /// strategy still explores every order in which threads arrive at the wait.
+///
+/// Outside an execution it works on real threads with the same two choices (no spurious
+/// wake-ups, FIFO `notify_one`), and its timed waits time out in real time.
 ///
 /// # Examples
 ///
@@ -47,6 +51,8 @@ use crate::rt;
 /// ```
 pub struct Condvar {
     state: StdMutex<CondvarState>,
+    /// Wakes the real threads waiting (outside an execution).
+    real: std::sync::Condvar,
 }
 
 #[derive(Debug, Default)]
@@ -54,6 +60,16 @@ struct CondvarState {
     registration: Registration,
     /// Threads in `wait`, longest-waiting first.
     waiters: VecDeque<Waiter>,
+    /// Real threads in `wait` (outside any execution), longest-waiting first, by ticket.
+    real_waiters: VecDeque<RealWaiter>,
+    next_ticket: u64,
+}
+
+#[derive(Debug)]
+struct RealWaiter {
+    ticket: u64,
+    /// Picked by a notification; it leaves the queue when it wakes.
+    notified: bool,
 }
 
 #[derive(Debug)]
@@ -69,6 +85,7 @@ impl Condvar {
     pub fn new() -> Self {
         let condvar = Condvar {
             state: StdMutex::default(),
+            real: std::sync::Condvar::new(),
         };
         condvar.object(&Site::caller());
         condvar
@@ -101,14 +118,14 @@ impl Condvar {
     ///
     /// # Panics
     ///
-    /// Outside an interleave execution (no other thread could ever notify it).
+    /// Inside an execution, if a thread outside it waits on the same condvar.
     #[track_caller]
     pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
-        self.wait_for(guard, None, Site::caller()).0
+        self.wait_for(guard, None, Location::caller()).0
     }
 
-    /// Waits for a notification or for `timeout` of virtual time, whichever comes first, then
-    /// reacquires the mutex. The result says whether the wait timed out.
+    /// Waits for a notification or for `timeout` (of virtual time inside an execution, of real
+    /// time outside one), whichever comes first, then reacquires the mutex. The result says whether the wait timed out.
     ///
     /// # Errors
     ///
@@ -117,14 +134,14 @@ impl Condvar {
     ///
     /// # Panics
     ///
-    /// Outside an interleave execution, where nothing could notify it.
+    /// Inside an execution, if a thread outside it waits on the same condvar.
     #[track_caller]
     pub fn wait_timeout<'a, T: ?Sized>(
         &self,
         guard: MutexGuard<'a, T>,
         timeout: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-        let (guard, timed_out) = self.wait_for(guard, Some(timeout), Site::caller());
+        let (guard, timed_out) = self.wait_for(guard, Some(timeout), Location::caller());
         let result = wait_timeout_result(timed_out);
         match guard {
             Ok(guard) => Ok((guard, result)),
@@ -132,8 +149,8 @@ impl Condvar {
         }
     }
 
-    /// Waits while `condition` holds for the data, for at most `timeout` of virtual time in
-    /// all; the result says whether it gave up with the condition still holding.
+    /// Waits while `condition` holds for the data, for at most `timeout` in all (virtual time
+    /// inside an execution, real time outside); the result says whether it gave up with the condition still holding.
     ///
     /// # Errors
     ///
@@ -141,7 +158,7 @@ impl Condvar {
     ///
     /// # Panics
     ///
-    /// Outside an interleave execution, if it has to wait.
+    /// Inside an execution, if a thread outside it waits on the same condvar.
     #[track_caller]
     pub fn wait_timeout_while<'a, T: ?Sized, F>(
         &self,
@@ -152,7 +169,7 @@ impl Condvar {
     where
         F: FnMut(&mut T) -> bool,
     {
-        let site = Site::caller();
+        let location = Location::caller();
         let deadline = crate::time::Instant::now() + timeout;
         loop {
             if !condition(&mut *guard) {
@@ -162,7 +179,7 @@ impl Condvar {
             if left.is_zero() {
                 return Ok((guard, wait_timeout_result(true)));
             }
-            match self.wait_for(guard, Some(left), site.clone()).0 {
+            match self.wait_for(guard, Some(left), location).0 {
                 Ok(g) => guard = g,
                 Err(poison) => {
                     let timed_out = crate::time::Instant::now() >= deadline;
@@ -181,11 +198,16 @@ impl Condvar {
         &self,
         guard: MutexGuard<'a, T>,
         timeout: Option<Duration>,
-        site: Site,
+        location: &'static Location<'static>,
     ) -> (LockResult<MutexGuard<'a, T>>, bool) {
-        let condvar = self.object(&site).unwrap_or_else(|| {
-            panic!("interleave: Condvar::wait outside an interleave execution would block forever")
-        });
+        if guard.is_real() {
+            return self.wait_real(guard, timeout, location);
+        }
+        let site = crate::real::site(location);
+        let condvar = self
+            .object(&site)
+            .expect("a guard taken inside an execution is used inside it");
+        self.refuse_real_waiters();
         // The wait is an operation like any other: another thread may act just before it (a
         // notification right after a check made outside the mutex is the classic lost wakeup).
         rt::switch();
@@ -239,7 +261,70 @@ impl Condvar {
         mutex
             .core()
             .acquire(LockMode::Exclusive, Attempt::Blocking, &site);
-        (mutex.reacquired(site), timed_out)
+        (mutex.reacquired(location), timed_out)
+    }
+
+    /// The wait of a real thread (outside any execution): queue up, release the mutex, sleep
+    /// until notified (or until `timeout` of real time has passed), lock the mutex again.
+    /// Returns the guard and whether it timed out.
+    fn wait_real<'a, T: ?Sized>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        timeout: Option<Duration>,
+        location: &'static Location<'static>,
+    ) -> (LockResult<MutexGuard<'a, T>>, bool) {
+        let deadline = timeout.and_then(|t| std::time::Instant::now().checked_add(t));
+        let mut state = self.state();
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        state.real_waiters.push_back(RealWaiter {
+            ticket,
+            notified: false,
+        });
+        // Queued under the state lock, which a notification takes: none can be missed between
+        // releasing the mutex and sleeping.
+        let mutex = guard.unlock_real();
+        let timed_out = loop {
+            let position = state.real_waiters.iter().position(|w| w.ticket == ticket);
+            let position = position.expect("a waiter leaves the queue itself");
+            if state.real_waiters[position].notified {
+                state.real_waiters.remove(position);
+                break false;
+            }
+            match (timeout, deadline) {
+                (Some(_), Some(deadline)) => {
+                    let now = std::time::Instant::now();
+                    if now >= deadline {
+                        state.real_waiters.remove(position);
+                        break true;
+                    }
+                    state = self
+                        .real
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                }
+                // No timeout, or one too long to count: wait for a notification.
+                _ => {
+                    state = self
+                        .real
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner)
+                }
+            }
+        };
+        drop(state);
+        (mutex.relock_real(location), timed_out)
+    }
+
+    /// Inside an execution: a real thread waiting on this condvar could never be woken by the
+    /// execution's threads, nor they by it.
+    fn refuse_real_waiters(&self) {
+        if !self.state().real_waiters.is_empty() {
+            panic!(
+                "interleave: a thread outside this execution waits on this condvar; an object cannot be shared between a check and real threads: create it inside the scenario"
+            );
+        }
     }
 
     /// Waits (as [`wait`](Self::wait) does) for as long as `condition` holds for the data,
@@ -251,7 +336,7 @@ impl Condvar {
     ///
     /// # Panics
     ///
-    /// Outside an interleave execution, if `condition` holds (it would wait forever).
+    /// Inside an execution, if a thread outside it waits on the same condvar.
     #[track_caller]
     pub fn wait_while<'a, T: ?Sized, F>(
         &self,
@@ -281,10 +366,11 @@ impl Condvar {
     }
 
     fn notify(&self, all: bool, site: Site) {
-        // Outside an execution no one can be waiting.
         let Some(condvar) = self.object(&site) else {
+            self.notify_real(all);
             return;
         };
+        self.refuse_real_waiters();
         rt::switch();
         let woken: Vec<ThreadId> = {
             let mut state = self.state();
@@ -305,6 +391,26 @@ impl Condvar {
         rt::emit(EventKind::CondvarNotify { condvar, all }, site);
         for thread in woken {
             rt::unblock(thread);
+        }
+    }
+}
+
+impl Condvar {
+    /// A notification outside an execution: picks the longest-waiting real thread (or all),
+    /// and wakes the sleepers, which look whether they were picked.
+    fn notify_real(&self, all: bool) {
+        let mut state = self.state();
+        let mut picked = false;
+        for waiter in state.real_waiters.iter_mut().filter(|w| !w.notified) {
+            waiter.notified = true;
+            picked = true;
+            if !all {
+                break;
+            }
+        }
+        drop(state);
+        if picked {
+            self.real.notify_all();
         }
     }
 }

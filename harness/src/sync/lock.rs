@@ -4,14 +4,20 @@
 //! queued writer (writer-preferring, as std's futex RwLock on Linux and as the detector's
 //! read/write rule assume). Every release wakes every waiter and the strategy decides who gets
 //! the lock next, so each possible winner is explored.
+//!
+//! Outside an execution the lock is the parking_lot lock that holds the data, on real threads
+//! (`crate::real`); this core then only names the lock's class for the online analysis and
+//! tells a thread outside the execution that an execution holds the lock.
 
+use std::panic::Location;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex as StdMutex;
 use std::time::Duration;
 
 use interleave_detector::{Attempt, EventKind, LockMode, ObjectClass, ObjectId, Site, ThreadId};
 
 use super::object::Registration;
-use crate::rt;
+use crate::{real, rt};
 
 #[derive(Debug, Default)]
 struct LockState {
@@ -21,17 +27,22 @@ struct LockState {
     waiters: Vec<ThreadId>,
     /// Threads waiting for exclusive access: new readers queue behind them.
     queued_writers: Vec<ThreadId>,
-    /// Outside an execution: held by the (only) OS thread.
-    plain: Option<LockMode>,
-    plain_readers: usize,
+    /// An execution was stopped while holding the lock: its guard is never dropped.
+    abandoned: bool,
 }
 
 /// The synchronisation part of a lock (the data lives beside it).
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct LockCore {
+    /// Its class on real threads, plus one, once known (0: not yet). First: far from the data
+    /// lock that follows the core (see `Mutex`).
+    real_class: AtomicU32,
     class: ObjectClass,
     name: Option<String>,
     state: StdMutex<LockState>,
+    /// Where it was created: its class on real threads.
+    created: Site,
 }
 
 impl LockCore {
@@ -41,9 +52,77 @@ impl LockCore {
             class,
             name: None,
             state: StdMutex::default(),
+            created: site.clone(),
+            real_class: AtomicU32::new(0),
         };
-        core.object(site);
+        if rt::in_execution() {
+            core.object(site);
+        } else {
+            core.real_class(); // the creating thread names the class, cheaply, now
+        }
         core
+    }
+
+    /// Its class for the online analysis.
+    #[inline]
+    fn real_class(&self) -> u32 {
+        match self.real_class.load(Ordering::Relaxed) {
+            0 => {
+                let class = real::lock_class(self.class, &self.created);
+                self.real_class.store(class + 1, Ordering::Relaxed);
+                class
+            }
+            known => known - 1,
+        }
+    }
+
+    /// The lock object's identity for the online analysis: its address (it cannot move or go
+    /// while held).
+    #[inline]
+    pub(crate) fn instance(&self) -> u64 {
+        std::ptr::from_ref(self) as usize as u64
+    }
+
+    /// Acquires the lock on a real thread (outside an execution): `try_now` and `wait_for` take
+    /// the parking_lot lock (see `real::acquire`).
+    #[inline]
+    pub(crate) fn acquire_real<G>(
+        &self,
+        mode: LockMode,
+        wait: real::Wait,
+        location: &'static Location<'static>,
+        try_now: impl FnOnce() -> Option<G>,
+        wait_for: impl FnMut(Duration) -> Option<G>,
+    ) -> Option<G> {
+        let request = real::Held {
+            class: self.real_class(),
+            mode,
+            instance: self.instance(),
+            location,
+        };
+        real::acquire(request, self.class, wait, self, try_now, wait_for)
+    }
+
+    /// A real thread released the lock (its parking_lot guard is gone).
+    #[inline]
+    pub(crate) fn release_real(&self) {
+        real::release(self.instance());
+    }
+
+    /// The data lock is taken, though interleave's protocol granted the lock: by a thread
+    /// outside the execution, or by an execution stopped while holding it.
+    pub(crate) fn held_outside(&self) -> ! {
+        let abandoned = self.state().abandoned;
+        if abandoned {
+            panic!(
+                "interleave: this lock is still held by an execution that was stopped while holding it (a lock shared between executions, in a static say); create locks inside the scenario"
+            );
+        }
+        panic!(
+            "interleave: the {} created at {} is held by a thread outside this execution (an ordinary thread or test using the same object); an object cannot be shared between a check and real threads: create it inside the scenario",
+            self.class.name(),
+            self.created
+        );
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, LockState> {
@@ -62,6 +141,7 @@ impl LockCore {
             .registration
             .object(self.class, self.name.as_deref(), site)?;
         if fresh.1 {
+            state.abandoned |= !state.holders.is_empty();
             state.holders.clear();
             state.waiters.clear();
             state.queued_writers.clear();
@@ -98,9 +178,9 @@ impl LockCore {
         timeout: Option<Duration>,
         site: &Site,
     ) -> bool {
-        let Some(lock) = self.object(site) else {
-            return self.acquire_plain(mode, attempt);
-        };
+        let lock = self
+            .object(site)
+            .expect("locks are acquired through `acquire_real` outside an execution");
         rt::emit(
             EventKind::LockRequest {
                 lock,
@@ -188,8 +268,7 @@ impl LockCore {
         let waiters = {
             let mut state = self.state();
             if state.registration.current().is_none() {
-                drop(state);
-                self.release_plain();
+                // A guard of a stopped execution, dropped in its teardown: nothing to tell.
                 return;
             }
             let me = rt::current_thread();
@@ -206,58 +285,20 @@ impl LockCore {
             rt::unblock(waiter);
         }
     }
-
-    /// Outside an execution: a lock for one OS thread, which never waits.
-    fn acquire_plain(&self, mode: LockMode, attempt: Attempt) -> bool {
-        let mut state = self.state();
-        let free = matches!(
-            (state.plain, mode),
-            (None, _) | (Some(LockMode::Shared), LockMode::Shared)
-        );
-        if free {
-            state.plain = Some(mode);
-            if mode == LockMode::Shared {
-                state.plain_readers += 1;
-            }
-            return true;
-        }
-        if attempt == Attempt::Blocking {
-            panic!(
-                "interleave: a {} used outside an interleave execution would block forever (it is already locked)",
-                self.class.name()
-            );
-        }
-        false
-    }
-
-    fn release_plain(&self) {
-        let mut state = self.state();
-        if state.plain == Some(LockMode::Shared) && state.plain_readers > 1 {
-            state.plain_readers -= 1;
-        } else {
-            state.plain = None;
-            state.plain_readers = 0;
-        }
-    }
 }
 
-/// Wraps the std guard of a lock's data (taken once interleave's protocol has granted the lock,
-/// so it is never contended) in interleave's guard, poisoned as std's would be.
-///
-/// The std lock can only still be held by a guard that a stopped execution abandoned (the engine
-/// leaks a stopped execution's stacks): a lock shared between executions, kept in a static. That
-/// is a clear panic (a finding) rather than waiting forever.
-pub(crate) fn data_guard<G, W>(
-    data: std::sync::TryLockResult<G>,
-    wrap: impl FnOnce(G) -> W,
-) -> std::sync::LockResult<W> {
-    match data {
-        Ok(data) => Ok(wrap(data)),
-        Err(std::sync::TryLockError::Poisoned(poison)) => {
-            Err(std::sync::PoisonError::new(wrap(poison.into_inner())))
+impl real::Contended for LockCore {
+    /// A real thread waits for this lock: fine unless an execution holds it (it would never let
+    /// go while this thread waits, or not at all if it was stopped).
+    fn before_waiting(&self) {
+        let state = self.state();
+        if !state.holders.is_empty() || state.abandoned {
+            drop(state);
+            panic!(
+                "interleave: the {} created at {} is held inside an interleave execution, and a thread outside any execution waits for it; an object cannot be shared between a check and real threads: create it inside the scenario",
+                self.class.name(),
+                self.created
+            );
         }
-        Err(std::sync::TryLockError::WouldBlock) => panic!(
-            "interleave: this lock is still held by an execution that was stopped while holding it (a lock shared between executions, in a static say); create locks inside the scenario"
-        ),
     }
 }

@@ -11,6 +11,7 @@ pub mod mpsc;
 mod mutex;
 mod object;
 mod once;
+mod poison;
 mod rwlock;
 
 pub use barrier::{Barrier, BarrierWaitResult};

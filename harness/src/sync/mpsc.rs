@@ -17,8 +17,7 @@
 //!   other side can see the channel before and after it disconnects. Dropping the receiver
 //!   drops the messages still in the channel, as std does.
 //!
-//! Outside an execution a channel works like std's for one thread; an operation that would
-//! wait forever there panics instead.
+//! Outside an execution a channel works like std's, on real threads (timeouts in real time).
 //!
 //! For data races, the detector orders each message's send before its receive. It does not yet
 //! order the other way round: a receive before the send that a full channel made wait for it,
@@ -266,7 +265,8 @@ impl<T> Receiver<T> {
         self.channel.recv(Site::caller())
     }
 
-    /// Receives the oldest message, waiting at most `timeout` of virtual time.
+    /// Receives the oldest message, waiting at most `timeout` (of virtual time inside an
+    /// execution, of real time outside one).
     ///
     /// # Errors
     ///

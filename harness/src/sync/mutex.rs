@@ -2,14 +2,20 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use interleave_detector::{Attempt, LockMode, ObjectClass, Site};
 
 use super::lock::LockCore;
+use super::poison::{Poison, PoisonGuard};
+use crate::{real, rt};
 
 /// A mutual exclusion lock with std's API (`lock`, `try_lock`, poisoning, `into_inner`,
 /// `get_mut`), whose every acquisition is a scheduling point reported to the detector.
+///
+/// Outside an execution it is a lock of real threads (parking_lot's, with std's poisoning),
+/// watched by the [online](crate::online) lock-order analysis.
 ///
 /// # Examples
 ///
@@ -26,19 +32,26 @@ use super::lock::LockCore;
 ///     assert_eq!(*m.lock().unwrap(), 2);
 /// });
 /// ```
+// `repr(C)`, data last: the flags read on every acquisition stay off the cache line of the
+// lock's state, which contending threads keep taking from each other.
+#[repr(C)]
 pub struct Mutex<T: ?Sized> {
+    poison: Poison,
     core: LockCore,
-    // The data sits in a std mutex that interleave's protocol keeps uncontended: it gives safe
-    // access and std's poisoning for free.
-    data: std::sync::Mutex<T>,
+    // Inside an execution interleave's protocol keeps this lock uncontended: it gives safe
+    // access to the data. Outside one it is the lock itself, on real threads.
+    data: parking_lot::Mutex<T>,
 }
 
 /// A held [`Mutex`]; the lock is released when it is dropped.
 pub struct MutexGuard<'a, T: ?Sized> {
     mutex: &'a Mutex<T>,
-    data: Option<std::sync::MutexGuard<'a, T>>,
+    data: Option<parking_lot::MutexGuard<'a, T>>,
+    poison: PoisonGuard,
     /// Where the lock was taken (drop glue has no caller location of its own).
-    site: Site,
+    location: &'static Location<'static>,
+    /// Taken on a real thread, outside any execution.
+    real: bool,
 }
 
 impl<T> Mutex<T> {
@@ -47,7 +60,8 @@ impl<T> Mutex<T> {
     pub fn new(value: T) -> Self {
         Mutex {
             core: LockCore::new(ObjectClass::Mutex, &Site::caller()),
-            data: std::sync::Mutex::new(value),
+            poison: Poison::default(),
+            data: parking_lot::Mutex::new(value),
         }
     }
 
@@ -57,7 +71,8 @@ impl<T> Mutex<T> {
     ///
     /// Poisoned if a thread panicked while holding it (the data is in the error).
     pub fn into_inner(self) -> LockResult<T> {
-        self.data.into_inner()
+        let poison = self.poison;
+        poison.result(self.data.into_inner())
     }
 }
 
@@ -67,12 +82,29 @@ impl<T: ?Sized> Mutex<T> {
     /// # Errors
     ///
     /// Poisoned if a thread panicked while holding it (the guard is in the error).
+    ///
+    /// # Panics
+    ///
+    /// Outside an execution, on real threads: if the request closes a lock-order cycle (in the
+    /// default online mode, see [`crate::online`]), or can never be granted (the thread holds
+    /// the mutex already, or threads wait for each other in a cycle), with the report.
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
+        if !rt::in_execution() {
+            let data = self.core.acquire_real(
+                LockMode::Exclusive,
+                real::Wait::Blocking,
+                location,
+                || self.data.try_lock(),
+                |timeout| self.data.try_lock_for(timeout),
+            );
+            return self.guard(data.expect("a blocking request waits"), location, true);
+        }
+        let site = real::site(location);
         self.core
             .acquire(LockMode::Exclusive, Attempt::Blocking, &site);
-        self.guard(site)
+        self.modelled_guard(location)
     }
 
     /// Acquires the mutex if it is free right now.
@@ -82,16 +114,32 @@ impl<T: ?Sized> Mutex<T> {
     /// `WouldBlock` if it is held; `Poisoned` as for [`lock`](Self::lock).
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
+        if !rt::in_execution() {
+            let data = self.core.acquire_real(
+                LockMode::Exclusive,
+                real::Wait::Try,
+                location,
+                || self.data.try_lock(),
+                |_| None,
+            );
+            let data = data.ok_or(TryLockError::WouldBlock)?;
+            return self
+                .guard(data, location, true)
+                .map_err(TryLockError::Poisoned);
+        }
+        let site = real::site(location);
         if !self.core.acquire(LockMode::Exclusive, Attempt::Try, &site) {
             return Err(TryLockError::WouldBlock);
         }
-        self.guard(site).map_err(TryLockError::Poisoned)
+        self.modelled_guard(location)
+            .map_err(TryLockError::Poisoned)
     }
 
-    /// Acquires the mutex, waiting at most `timeout` of virtual time (parking_lot's name for
-    /// a timed lock). A poisoned mutex is acquired all the same, as parking_lot has no
-    /// poisoning; use [`is_poisoned`](Self::is_poisoned) to tell.
+    /// Acquires the mutex, waiting at most `timeout` (parking_lot's name for a timed lock): of
+    /// virtual time inside an execution, of real time outside one. A poisoned mutex is acquired
+    /// all the same, as parking_lot has no poisoning; use [`is_poisoned`](Self::is_poisoned) to
+    /// tell.
     ///
     /// # Examples
     ///
@@ -110,7 +158,21 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     #[track_caller]
     pub fn try_lock_for(&self, timeout: std::time::Duration) -> Option<MutexGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
+        if !rt::in_execution() {
+            let data = self.core.acquire_real(
+                LockMode::Exclusive,
+                real::Wait::Timed(timeout),
+                location,
+                || self.data.try_lock(),
+                |timeout| self.data.try_lock_for(timeout),
+            )?;
+            return Some(
+                self.guard(data, location, true)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+        }
+        let site = real::site(location);
         if !self
             .core
             .acquire_within(LockMode::Exclusive, timeout, &site)
@@ -118,27 +180,45 @@ impl<T: ?Sized> Mutex<T> {
             return None;
         }
         Some(
-            self.guard(site)
+            self.modelled_guard(location)
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
     }
 
-    fn guard(&self, site: Site) -> LockResult<MutexGuard<'_, T>> {
-        super::lock::data_guard(self.data.try_lock(), |data| MutexGuard {
+    /// The guard of a lock interleave's protocol has just granted inside an execution.
+    fn modelled_guard(
+        &self,
+        location: &'static Location<'static>,
+    ) -> LockResult<MutexGuard<'_, T>> {
+        match self.data.try_lock() {
+            Some(data) => self.guard(data, location, false),
+            None => self.core.held_outside(),
+        }
+    }
+
+    fn guard<'a>(
+        &'a self,
+        data: parking_lot::MutexGuard<'a, T>,
+        location: &'static Location<'static>,
+        real: bool,
+    ) -> LockResult<MutexGuard<'a, T>> {
+        self.poison.result(MutexGuard {
             mutex: self,
             data: Some(data),
-            site,
+            poison: self.poison.guard(),
+            location,
+            real,
         })
     }
 
     /// Whether a thread panicked while holding the mutex.
     pub fn is_poisoned(&self) -> bool {
-        self.data.is_poisoned()
+        self.poison.get()
     }
 
     /// Clears the poison flag.
     pub fn clear_poison(&self) {
-        self.data.clear_poison();
+        self.poison.clear();
     }
 
     /// The data, through a unique borrow (no locking needed).
@@ -147,9 +227,19 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// Poisoned if a thread panicked while holding it.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        self.data.get_mut()
+        let poisoned = self.poison.get();
+        let data = self.data.get_mut();
+        if poisoned {
+            Err(std::sync::PoisonError::new(data))
+        } else {
+            Ok(data)
+        }
     }
 }
+
+// As std's: a panic while holding the lock poisons it, which is how unwind safety is kept.
+impl<T: ?Sized> std::panic::UnwindSafe for Mutex<T> {}
+impl<T: ?Sized> std::panic::RefUnwindSafe for Mutex<T> {}
 
 impl<T: Default> Default for Mutex<T> {
     #[track_caller]
@@ -172,12 +262,49 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
 }
 
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// Unlocks the mutex with a fair hand-over (parking_lot's `unlock_fair`): on real threads a
+    /// thread waiting for it gets it before this thread could take it again. Inside an
+    /// execution every release already lets the strategy pick any waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use interleave::sync::{Mutex, MutexGuard};
+    ///
+    /// let m = Mutex::new(1);
+    /// let mut guard = m.lock().unwrap();
+    /// *guard += 1;
+    /// MutexGuard::unlock_fair(guard);
+    /// assert_eq!(*m.lock().unwrap(), 2);
+    /// ```
+    pub fn unlock_fair(mut this: Self) {
+        if let Some(data) = this.data.take() {
+            this.mutex.poison.done(&this.poison);
+            if this.real {
+                parking_lot::MutexGuard::unlock_fair(data);
+            }
+        }
+        // `Drop` releases interleave's hold.
+    }
+
+    /// Whether it was taken on a real thread, outside any execution.
+    pub(crate) fn is_real(&self) -> bool {
+        self.real
+    }
+
     /// Gives up the data borrow and hands back the mutex, still held, for `Condvar::wait`
     /// (which releases it with its own site).
     pub(crate) fn into_mutex(mut self) -> &'a Mutex<T> {
         self.data = None;
         let mutex = self.mutex;
         std::mem::forget(self);
+        mutex
+    }
+
+    /// Releases the mutex (a real thread's) for `Condvar::wait`, and hands it back.
+    pub(crate) fn unlock_real(self) -> &'a Mutex<T> {
+        let mutex = self.mutex;
+        drop(self);
         mutex
     }
 }
@@ -187,9 +314,27 @@ impl<'a, T: ?Sized> Mutex<T> {
         &self.core
     }
 
-    /// A guard for a lock the caller has just reacquired through `core()` at `site`.
-    pub(crate) fn reacquired(&'a self, site: Site) -> LockResult<MutexGuard<'a, T>> {
-        self.guard(site)
+    /// Locks it again on a real thread, at `location` (`Condvar::wait`'s).
+    pub(crate) fn relock_real(
+        &'a self,
+        location: &'static Location<'static>,
+    ) -> LockResult<MutexGuard<'a, T>> {
+        let data = self.core.acquire_real(
+            LockMode::Exclusive,
+            real::Wait::Blocking,
+            location,
+            || self.data.try_lock(),
+            |timeout| self.data.try_lock_for(timeout),
+        );
+        self.guard(data.expect("a blocking request waits"), location, true)
+    }
+
+    /// A guard for a lock the caller has just reacquired through `core()` at `location`.
+    pub(crate) fn reacquired(
+        &'a self,
+        location: &'static Location<'static>,
+    ) -> LockResult<MutexGuard<'a, T>> {
+        self.modelled_guard(location)
     }
 }
 
@@ -209,10 +354,18 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        // Drop the data borrow first: it poisons the data if this thread is panicking.
-        self.data = None;
-        self.mutex.core.release(&self.site);
+        // Poison first, as std does, then unlock (`unlock_fair` may have done both).
+        if let Some(data) = self.data.take() {
+            self.mutex.poison.done(&self.poison);
+            drop(data);
+        }
+        if self.real {
+            self.mutex.core.release_real();
+        } else {
+            self.mutex.core.release(&real::site(self.location));
+        }
     }
 }
 

@@ -48,6 +48,8 @@ use crate::rt;
 /// ```
 pub struct Once {
     state: StdMutex<OnceInner>,
+    /// Wakes the real threads (outside an execution) waiting for a running initialiser.
+    real: std::sync::Condvar,
 }
 
 #[derive(Debug, Default)]
@@ -56,15 +58,26 @@ struct OnceInner {
     status: Status,
     /// Threads blocked while the initialiser runs.
     waiters: Vec<ThreadId>,
+    /// Real threads blocked while the initialiser runs.
+    real_waiters: usize,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Status {
     #[default]
     Incomplete,
-    Running(ThreadId),
+    Running(Runner),
     Poisoned,
     Complete,
+}
+
+/// Who runs the initialiser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Runner {
+    /// A thread of the running execution.
+    Modelled(ThreadId),
+    /// A real thread, outside any execution.
+    Real(std::thread::ThreadId),
 }
 
 /// What [`Once::call_once_force`] tells its initialiser.
@@ -93,6 +106,7 @@ impl Once {
                 status,
                 ..OnceInner::default()
             }),
+            real: std::sync::Condvar::new(),
         };
         once.object(site);
         once
@@ -179,7 +193,10 @@ impl Once {
         if once.is_some() {
             rt::switch();
         }
-        let me = rt::current_thread();
+        let me = match once {
+            Some(_) => Runner::Modelled(rt::current_thread()),
+            None => Runner::Real(std::thread::current().id()),
+        };
         let poisoned = loop {
             let mut inner = self.inner();
             match inner.status {
@@ -202,13 +219,29 @@ impl Once {
                     drop(inner);
                     panic!("Once instance has previously been poisoned");
                 }
-                Status::Running(runner) if runner == me || once.is_none() => {
+                Status::Running(runner) if runner == me => {
                     drop(inner);
                     panic!(
                         "interleave: the initialiser of a Once (or OnceLock) calls it again; std deadlocks or panics here"
                     );
                 }
+                Status::Running(Runner::Modelled(_)) if once.is_none() => {
+                    drop(inner);
+                    panic!(
+                        "interleave: the initialiser of this Once (or OnceLock) runs inside an interleave execution (or was left running by one that stopped), and a thread outside any execution waits for it; an object cannot be shared between a check and real threads: create it inside the scenario"
+                    );
+                }
+                Status::Running(_) if once.is_none() => {
+                    // A real thread waits for the initialiser, as std's `Once` does.
+                    inner.real_waiters += 1;
+                    let mut inner = self
+                        .real
+                        .wait(inner)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    inner.real_waiters -= 1;
+                }
                 Status::Running(_) => {
+                    let me = rt::current_thread();
                     let first_wait = !inner.waiters.contains(&me);
                     if first_wait {
                         inner.waiters.push(me);
@@ -253,6 +286,9 @@ impl Drop for Completion<'_> {
             } else {
                 Status::Poisoned
             };
+            if inner.real_waiters > 0 {
+                self.once.real.notify_all();
+            }
             std::mem::take(&mut inner.waiters)
         };
         if let (true, Some(once)) = (self.succeeded, self.object) {

@@ -2,11 +2,14 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 
 use interleave_detector::{Attempt, LockMode, ObjectClass, Site};
 
+use super::poison::{Poison, PoisonGuard};
 use super::LockCore;
+use crate::{real, rt};
 
 /// A reader-writer lock with std's API (`read`, `write`, `try_read`, `try_write`, poisoning,
 /// `into_inner`, `get_mut`), whose every acquisition is a scheduling point reported to the
@@ -17,6 +20,10 @@ use super::LockCore;
 /// futex-based `RwLock` on Linux does; std leaves the policy open). So a thread that takes a
 /// read lock it already holds can deadlock against a queued writer, and the detector reports
 /// that as a potential deadlock as soon as another thread is seen writing the lock.
+///
+/// Outside an execution it is a lock of real threads (parking_lot's, which queues readers
+/// behind a waiting writer too, with std's poisoning), watched by the [online](crate::online)
+/// lock-order analysis.
 ///
 /// # Examples
 ///
@@ -35,26 +42,34 @@ use super::LockCore;
 /// });
 /// assert!(report.is_clean());
 /// ```
+// `repr(C)`, data last: the flags read on every acquisition stay off the cache line of the
+// lock's state, which contending threads keep taking from each other.
+#[repr(C)]
 pub struct RwLock<T: ?Sized> {
+    poison: Poison,
     core: LockCore,
-    // The protocol above never lets this std lock be contended: it gives safe access and
-    // std's poisoning (by a panicking writer only) for free.
-    data: std::sync::RwLock<T>,
+    // Inside an execution interleave's protocol keeps this lock uncontended: it gives safe
+    // access to the data. Outside one it is the lock itself, on real threads.
+    data: parking_lot::RwLock<T>,
 }
 
 /// Shared access to a [`RwLock`]'s data; the read lock is released when it is dropped.
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
-    data: Option<std::sync::RwLockReadGuard<'a, T>>,
+    data: Option<parking_lot::RwLockReadGuard<'a, T>>,
     /// Where the lock was taken (drop glue has no caller location of its own).
-    site: Site,
+    location: &'static Location<'static>,
+    /// Taken on a real thread, outside any execution.
+    real: bool,
 }
 
 /// Exclusive access to a [`RwLock`]'s data; the write lock is released when it is dropped.
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     lock: &'a RwLock<T>,
-    data: Option<std::sync::RwLockWriteGuard<'a, T>>,
-    site: Site,
+    data: Option<parking_lot::RwLockWriteGuard<'a, T>>,
+    poison: PoisonGuard,
+    location: &'static Location<'static>,
+    real: bool,
 }
 
 impl<T> RwLock<T> {
@@ -63,7 +78,8 @@ impl<T> RwLock<T> {
     pub fn new(value: T) -> Self {
         RwLock {
             core: LockCore::new(ObjectClass::RwLock, &Site::caller()),
-            data: std::sync::RwLock::new(value),
+            poison: Poison::default(),
+            data: parking_lot::RwLock::new(value),
         }
     }
 
@@ -73,7 +89,8 @@ impl<T> RwLock<T> {
     ///
     /// Poisoned if a thread panicked while holding it for writing (the data is in the error).
     pub fn into_inner(self) -> LockResult<T> {
-        self.data.into_inner()
+        let poison = self.poison;
+        poison.result(self.data.into_inner())
     }
 }
 
@@ -86,14 +103,21 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// # Panics
     ///
-    /// Outside an interleave execution, if the lock is held for writing (it would block
-    /// forever).
+    /// Outside an execution, on real threads: if the request closes a lock-order cycle (in the
+    /// default online mode, see [`crate::online`]), or can never be granted (the thread holds
+    /// the lock in a conflicting mode, or threads wait for each other in a cycle), with the
+    /// report.
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
+        if !rt::in_execution() {
+            let data = self.read_real(real::Wait::Blocking, location);
+            return self.read_guard(data.expect("a blocking request waits"), location, true);
+        }
+        let site = real::site(location);
         self.core
             .acquire(LockMode::Shared, Attempt::Blocking, &site);
-        self.read_guard(site)
+        self.modelled_read(location)
     }
 
     /// Acquires shared access if that needs no waiting right now (no writer holds the lock or
@@ -104,32 +128,59 @@ impl<T: ?Sized> RwLock<T> {
     /// `WouldBlock` if it cannot; `Poisoned` as for [`read`](Self::read).
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
+        if !rt::in_execution() {
+            let data = self
+                .read_real(real::Wait::Try, location)
+                .ok_or(TryLockError::WouldBlock)?;
+            return self
+                .read_guard(data, location, true)
+                .map_err(TryLockError::Poisoned);
+        }
+        let site = real::site(location);
         if !self.core.acquire(LockMode::Shared, Attempt::Try, &site) {
             return Err(TryLockError::WouldBlock);
         }
-        self.read_guard(site).map_err(TryLockError::Poisoned)
+        self.modelled_read(location).map_err(TryLockError::Poisoned)
     }
 
-    /// Acquires shared access, waiting at most `timeout` of virtual time (parking_lot's name).
-    /// A poisoned lock is acquired all the same, as parking_lot has no poisoning.
+    /// Acquires shared access, waiting at most `timeout` (parking_lot's name): of virtual time
+    /// inside an execution, of real time outside one. A poisoned lock is acquired all the same,
+    /// as parking_lot has no poisoning.
     #[track_caller]
     pub fn try_read_for(&self, timeout: std::time::Duration) -> Option<RwLockReadGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
+        if !rt::in_execution() {
+            let data = self.read_real(real::Wait::Timed(timeout), location)?;
+            return Some(
+                self.read_guard(data, location, true)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+        }
+        let site = real::site(location);
         if !self.core.acquire_within(LockMode::Shared, timeout, &site) {
             return None;
         }
         Some(
-            self.read_guard(site)
+            self.modelled_read(location)
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
     }
 
-    /// Acquires exclusive access, waiting at most `timeout` of virtual time (parking_lot's
-    /// name). A poisoned lock is acquired all the same.
+    /// Acquires exclusive access, waiting at most `timeout` (parking_lot's name): of virtual
+    /// time inside an execution, of real time outside one. A poisoned lock is acquired all the
+    /// same.
     #[track_caller]
     pub fn try_write_for(&self, timeout: std::time::Duration) -> Option<RwLockWriteGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
+        if !rt::in_execution() {
+            let data = self.write_real(real::Wait::Timed(timeout), location)?;
+            return Some(
+                self.write_guard(data, location, true)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+        }
+        let site = real::site(location);
         if !self
             .core
             .acquire_within(LockMode::Exclusive, timeout, &site)
@@ -137,7 +188,7 @@ impl<T: ?Sized> RwLock<T> {
             return None;
         }
         Some(
-            self.write_guard(site)
+            self.modelled_write(location)
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
     }
@@ -150,13 +201,21 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// # Panics
     ///
-    /// Outside an interleave execution, if the lock is held (it would block forever).
+    /// Outside an execution, on real threads: if the request closes a lock-order cycle (in the
+    /// default online mode, see [`crate::online`]), or can never be granted (the thread holds
+    /// the lock in a conflicting mode, or threads wait for each other in a cycle), with the
+    /// report.
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
+        if !rt::in_execution() {
+            let data = self.write_real(real::Wait::Blocking, location);
+            return self.write_guard(data.expect("a blocking request waits"), location, true);
+        }
+        let site = real::site(location);
         self.core
             .acquire(LockMode::Exclusive, Attempt::Blocking, &site);
-        self.write_guard(site)
+        self.modelled_write(location)
     }
 
     /// Acquires exclusive access if no one holds the lock right now.
@@ -166,37 +225,110 @@ impl<T: ?Sized> RwLock<T> {
     /// `WouldBlock` if it is held; `Poisoned` as for [`write`](Self::write).
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
-        let site = Site::caller();
+        let location = Location::caller();
+        if !rt::in_execution() {
+            let data = self
+                .write_real(real::Wait::Try, location)
+                .ok_or(TryLockError::WouldBlock)?;
+            return self
+                .write_guard(data, location, true)
+                .map_err(TryLockError::Poisoned);
+        }
+        let site = real::site(location);
         if !self.core.acquire(LockMode::Exclusive, Attempt::Try, &site) {
             return Err(TryLockError::WouldBlock);
         }
-        self.write_guard(site).map_err(TryLockError::Poisoned)
+        self.modelled_write(location)
+            .map_err(TryLockError::Poisoned)
     }
 
-    fn read_guard(&self, site: Site) -> LockResult<RwLockReadGuard<'_, T>> {
-        super::lock::data_guard(self.data.try_read(), |data| RwLockReadGuard {
+    fn read_real(
+        &self,
+        wait: real::Wait,
+        location: &'static Location<'static>,
+    ) -> Option<parking_lot::RwLockReadGuard<'_, T>> {
+        self.core.acquire_real(
+            LockMode::Shared,
+            wait,
+            location,
+            || self.data.try_read(),
+            |timeout| self.data.try_read_for(timeout),
+        )
+    }
+
+    fn write_real(
+        &self,
+        wait: real::Wait,
+        location: &'static Location<'static>,
+    ) -> Option<parking_lot::RwLockWriteGuard<'_, T>> {
+        self.core.acquire_real(
+            LockMode::Exclusive,
+            wait,
+            location,
+            || self.data.try_write(),
+            |timeout| self.data.try_write_for(timeout),
+        )
+    }
+
+    /// The guard of a read lock interleave's protocol has just granted inside an execution.
+    fn modelled_read(
+        &self,
+        location: &'static Location<'static>,
+    ) -> LockResult<RwLockReadGuard<'_, T>> {
+        match self.data.try_read() {
+            Some(data) => self.read_guard(data, location, false),
+            None => self.core.held_outside(),
+        }
+    }
+
+    /// The guard of a write lock interleave's protocol has just granted inside an execution.
+    fn modelled_write(
+        &self,
+        location: &'static Location<'static>,
+    ) -> LockResult<RwLockWriteGuard<'_, T>> {
+        match self.data.try_write() {
+            Some(data) => self.write_guard(data, location, false),
+            None => self.core.held_outside(),
+        }
+    }
+
+    fn read_guard<'a>(
+        &'a self,
+        data: parking_lot::RwLockReadGuard<'a, T>,
+        location: &'static Location<'static>,
+        real: bool,
+    ) -> LockResult<RwLockReadGuard<'a, T>> {
+        self.poison.result(RwLockReadGuard {
             lock: self,
             data: Some(data),
-            site,
+            location,
+            real,
         })
     }
 
-    fn write_guard(&self, site: Site) -> LockResult<RwLockWriteGuard<'_, T>> {
-        super::lock::data_guard(self.data.try_write(), |data| RwLockWriteGuard {
+    fn write_guard<'a>(
+        &'a self,
+        data: parking_lot::RwLockWriteGuard<'a, T>,
+        location: &'static Location<'static>,
+        real: bool,
+    ) -> LockResult<RwLockWriteGuard<'a, T>> {
+        self.poison.result(RwLockWriteGuard {
             lock: self,
             data: Some(data),
-            site,
+            poison: self.poison.guard(),
+            location,
+            real,
         })
     }
 
     /// Whether a thread panicked while holding the lock for writing.
     pub fn is_poisoned(&self) -> bool {
-        self.data.is_poisoned()
+        self.poison.get()
     }
 
     /// Clears the poison flag.
     pub fn clear_poison(&self) {
-        self.data.clear_poison();
+        self.poison.clear();
     }
 
     /// The data, through a unique borrow (no locking needed).
@@ -205,9 +337,19 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// Poisoned if a thread panicked while holding it for writing.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        self.data.get_mut()
+        let poisoned = self.poison.get();
+        let data = self.data.get_mut();
+        if poisoned {
+            Err(std::sync::PoisonError::new(data))
+        } else {
+            Ok(data)
+        }
     }
 }
+
+// As std's: a panic while holding the lock poisons it, which is how unwind safety is kept.
+impl<T: ?Sized> std::panic::UnwindSafe for RwLock<T> {}
+impl<T: ?Sized> std::panic::RefUnwindSafe for RwLock<T> {}
 
 impl<T: Default> Default for RwLock<T> {
     #[track_caller]
@@ -257,15 +399,24 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
         self.data = None;
-        self.lock.core.release(&self.site);
+        if self.real {
+            self.lock.core.release_real();
+        } else {
+            self.lock.core.release(&real::site(self.location));
+        }
     }
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        // Drop the data borrow first: it poisons the data if this thread is panicking.
+        // Poison first, as std does, then unlock.
+        self.lock.poison.done(&self.poison);
         self.data = None;
-        self.lock.core.release(&self.site);
+        if self.real {
+            self.lock.core.release_real();
+        } else {
+            self.lock.core.release(&real::site(self.location));
+        }
     }
 }
 

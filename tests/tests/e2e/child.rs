@@ -41,6 +41,7 @@ pub(crate) fn run<V: AsRef<OsStr>>(name: &str, env: &[(&str, V)]) -> Child {
         "INTERLEAVE_ARTIFACT_DIR",
         "INTERLEAVE_WATCHDOG",
         "INTERLEAVE_STACK_SIZE",
+        "INTERLEAVE_ONLINE",
     ] {
         command.env_remove(variable);
     }
@@ -61,4 +62,32 @@ pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create a temporary directory");
     dir
+}
+
+/// Runs the ignored tests of this binary whose names contain `filter`, one at a time in name
+/// order, with `env` set.
+pub(crate) fn run_filtered<V: AsRef<OsStr>>(filter: &str, env: &[(&str, V)]) -> Child {
+    let mut command = Command::new(std::env::current_exe().expect("test binary path"));
+    command.args([filter, "--ignored", "--nocapture", "--test-threads=1"]);
+    for variable in [
+        "INTERLEAVE_SEED",
+        "INTERLEAVE_ITERATIONS",
+        "INTERLEAVE_STRATEGY",
+        "INTERLEAVE_REPLAY",
+        "INTERLEAVE_ARTIFACT_DIR",
+        "INTERLEAVE_WATCHDOG",
+        "INTERLEAVE_STACK_SIZE",
+        "INTERLEAVE_ONLINE",
+    ] {
+        command.env_remove(variable);
+    }
+    command.env(CHILD, "1");
+    command.envs(env.iter().map(|(k, v)| (k, v.as_ref())));
+    let output = command.output().expect("the test binary runs");
+    Child {
+        status: output.status,
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
 }

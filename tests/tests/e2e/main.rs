@@ -10,6 +10,7 @@ mod coverage;
 mod determinism;
 mod fingerprints;
 mod limits;
+mod real_threads;
 mod reports;
 mod robustness;
 mod spin;

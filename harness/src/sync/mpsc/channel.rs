@@ -37,6 +37,8 @@ struct State<T> {
     /// Receivers in `recv` that found nothing to take: a rendezvous sender may hand each one a
     /// message without waiting.
     idle_receivers: usize,
+    /// Real threads (outside any execution) asleep on `Channel::real`.
+    real_waiting: usize,
 }
 
 /// The state shared by both ends.
@@ -44,6 +46,9 @@ pub(super) struct Channel<T> {
     /// `None`: unbounded; `Some(0)`: rendezvous.
     bound: Option<usize>,
     state: StdMutex<State<T>>,
+    /// Wakes the real threads (outside any execution) blocked in a send or a receive, which
+    /// look again: every change that may let one go on notifies it.
+    real: std::sync::Condvar,
 }
 
 /// What one attempt at sending came to.
@@ -97,10 +102,6 @@ fn emit_for(thread: ThreadId, kind: EventKind, site: Site) {
     });
 }
 
-fn would_block_forever(why: &str) -> ! {
-    panic!("interleave: a channel used outside an interleave execution would block forever (it is {why})")
-}
-
 fn add_waiter(waiters: &mut Vec<ThreadId>, me: ThreadId) {
     if !waiters.contains(&me) {
         waiters.push(me);
@@ -120,7 +121,9 @@ impl<T> Channel<T> {
                 waiting_senders: Vec::new(),
                 waiting_receivers: Vec::new(),
                 idle_receivers: 0,
+                real_waiting: 0,
             }),
+            real: std::sync::Condvar::new(),
         };
         channel.object(site);
         channel
@@ -140,6 +143,12 @@ impl<T> Channel<T> {
             let (channel, fresh) = state
                 .registration
                 .object(ObjectClass::Channel, None, site)?;
+            if state.real_waiting > 0 {
+                drop(state);
+                panic!(
+                    "interleave: a thread outside this execution waits on this channel; an object cannot be shared between a check and real threads: create it inside the scenario"
+                );
+            }
             if fresh {
                 state.waiting_senders.clear();
                 state.waiting_receivers.clear();
@@ -261,12 +270,99 @@ impl<T> Channel<T> {
         RecvStep::Wait
     }
 
+    /// Wakes the real threads waiting on the channel, if any (they look again).
+    fn wake_real(&self, state: &State<T>) {
+        if state.real_waiting > 0 {
+            self.real.notify_all();
+        }
+    }
+
+    /// Sleeps until the channel changes (or `deadline` passes: then `false`).
+    fn sleep_real<'a>(
+        &self,
+        mut state: StdMutexGuard<'a, State<T>>,
+        deadline: Option<std::time::Instant>,
+    ) -> (StdMutexGuard<'a, State<T>>, bool) {
+        state.real_waiting += 1;
+        let mut in_time = true;
+        state = match deadline {
+            None => self
+                .real
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner),
+            Some(deadline) => {
+                let now = std::time::Instant::now();
+                if now >= deadline {
+                    in_time = false;
+                    state
+                } else {
+                    self.real
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            }
+        };
+        state.real_waiting -= 1;
+        (state, in_time)
+    }
+
+    /// A send on a real thread (outside any execution), as std's.
+    fn send_real(&self, message: T) -> Result<(), SendError<T>> {
+        let me = crate::real::thread_key();
+        let site = Site::unknown();
+        let mut message = Some(message);
+        let mut state = self.lock();
+        loop {
+            match self.send_step(&mut state, &mut message, me, &site, true) {
+                SendStep::Delivered(_) => {
+                    self.wake_real(&state);
+                    return Ok(());
+                }
+                SendStep::Taken => return Ok(()),
+                SendStep::Disconnected(message) => return Err(SendError(message)),
+                SendStep::Full(_) => unreachable!("a blocking send waits"),
+                SendStep::Wait => state = self.sleep_real(state, None).0,
+            }
+        }
+    }
+
+    /// A receive on a real thread (outside any execution), giving up at `deadline`, as std's.
+    fn recv_real(&self, deadline: Option<std::time::Instant>) -> Result<T, RecvTimeoutError> {
+        let me = crate::real::thread_key();
+        let mut idle = false;
+        let mut state = self.lock();
+        loop {
+            match self.recv_step(&mut state, me, &mut idle, true) {
+                RecvStep::Got(message, _) => {
+                    self.wake_real(&state);
+                    return Ok(message);
+                }
+                RecvStep::Took(offer) => {
+                    // The rendezvous sender waits for its offer to be taken.
+                    self.wake_real(&state);
+                    return Ok(offer.message);
+                }
+                RecvStep::Disconnected => return Err(RecvTimeoutError::Disconnected),
+                RecvStep::Empty => unreachable!("a blocking receive waits"),
+                RecvStep::Wait => {
+                    let (next, in_time) = self.sleep_real(state, deadline);
+                    state = next;
+                    if !in_time {
+                        // No longer a receiver a rendezvous sender could hand its message to.
+                        if std::mem::replace(&mut idle, false) {
+                            state.idle_receivers -= 1;
+                        }
+                        return Err(RecvTimeoutError::Timeout);
+                    }
+                }
+            }
+        }
+    }
+
     pub(super) fn send(&self, message: T, site: Site) -> Result<(), SendError<T>> {
         let Some(channel) = self.object(&site) else {
-            return self.try_send_plain(message).map_err(|error| match error {
-                TrySendError::Disconnected(message) => SendError(message),
-                TrySendError::Full(_) => would_block_forever("full"),
-            });
+            return self.send_real(message);
         };
         rt::emit(EventKind::SendRequest { channel }, site.clone());
         rt::switch();
@@ -314,15 +410,19 @@ impl<T> Channel<T> {
 
     /// Outside an execution: a send that never waits.
     fn try_send_plain(&self, message: T) -> Result<(), TrySendError<T>> {
+        let mut state = self.lock();
         let step = self.send_step(
-            &mut self.lock(),
+            &mut state,
             &mut Some(message),
-            ThreadId::MAIN,
+            crate::real::thread_key(),
             &Site::unknown(),
             false,
         );
         match step {
-            SendStep::Delivered(_) => Ok(()),
+            SendStep::Delivered(_) => {
+                self.wake_real(&state);
+                Ok(())
+            }
             SendStep::Full(message) => Err(TrySendError::Full(message)),
             SendStep::Disconnected(message) => Err(TrySendError::Disconnected(message)),
             SendStep::Taken | SendStep::Wait => unreachable!("a try_send neither offers nor waits"),
@@ -331,10 +431,7 @@ impl<T> Channel<T> {
 
     pub(super) fn recv(&self, site: Site) -> Result<T, RecvError> {
         let Some(channel) = self.object(&site) else {
-            return self.try_recv_plain().map_err(|error| match error {
-                TryRecvError::Disconnected => RecvError,
-                TryRecvError::Empty => would_block_forever("empty"),
-            });
+            return self.recv_real(None).map_err(|_| RecvError);
         };
         rt::emit(
             EventKind::RecvRequest {
@@ -372,15 +469,8 @@ impl<T> Channel<T> {
         site: Site,
     ) -> Result<T, RecvTimeoutError> {
         let Some(channel) = self.object(&site) else {
-            // Outside an execution nobody else can send: wait as std would, then time out.
-            return match self.try_recv_plain() {
-                Ok(message) => Ok(message),
-                Err(TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
-                Err(TryRecvError::Empty) => {
-                    std::thread::sleep(timeout);
-                    Err(RecvTimeoutError::Timeout)
-                }
-            };
+            // A timeout too long to count waits for as long as it takes.
+            return self.recv_real(std::time::Instant::now().checked_add(timeout));
         };
         rt::emit(
             EventKind::RecvRequest {
@@ -458,10 +548,17 @@ impl<T> Channel<T> {
 
     /// Outside an execution: a receive that never waits.
     fn try_recv_plain(&self) -> Result<T, TryRecvError> {
-        let step = self.recv_step(&mut self.lock(), ThreadId::MAIN, &mut false, false);
+        let mut state = self.lock();
+        let step = self.recv_step(&mut state, crate::real::thread_key(), &mut false, false);
         match step {
-            RecvStep::Got(message, _) => Ok(message),
-            RecvStep::Took(offer) => Ok(offer.message),
+            RecvStep::Got(message, _) => {
+                self.wake_real(&state);
+                Ok(message)
+            }
+            RecvStep::Took(offer) => {
+                self.wake_real(&state);
+                Ok(offer.message)
+            }
             RecvStep::Disconnected => Err(TryRecvError::Disconnected),
             RecvStep::Empty => Err(TryRecvError::Empty),
             RecvStep::Wait => unreachable!("a try_recv does not wait"),
@@ -498,6 +595,9 @@ impl<T> Channel<T> {
         let wake = {
             let mut state = self.lock();
             state.senders -= 1;
+            if state.senders == 0 {
+                self.wake_real(&state);
+            }
             if state.senders == 0 && live {
                 std::mem::take(&mut state.waiting_receivers)
             } else {
@@ -521,6 +621,7 @@ impl<T> Channel<T> {
         let (discarded, wake) = {
             let mut state = self.lock();
             state.receiver = false;
+            self.wake_real(&state);
             let wake = if live {
                 std::mem::take(&mut state.waiting_senders)
             } else {

@@ -1,6 +1,5 @@
 //! `Barrier`: one leader per generation (the last to arrive); arrivals happen before departures.
 
-use std::panic;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use interleave::cell::UnsafeCell;
@@ -8,7 +7,7 @@ use interleave::sync::{Arc, Barrier};
 use interleave::{thread, Config, Kind};
 use interleave_detector::{EventKind, WaitTarget};
 
-use super::{artifact, message, named, only, steps, thread_names, waits, ArtifactDir};
+use super::{artifact, named, only, steps, thread_names, waits, ArtifactDir};
 
 #[test]
 fn has_exactly_one_leader_per_generation() {
@@ -133,13 +132,29 @@ fn of_zero_or_one_never_blocks() {
         }
     });
     assert!(report.is_clean(), "{report}");
-    // Outside an execution too; a larger barrier would wait forever there, and says so.
+    // Outside an execution too.
+    assert!(Barrier::new(0).wait().is_leader());
     assert!(Barrier::new(1).wait().is_leader());
-    let blocked = panic::catch_unwind(|| {
-        Barrier::new(2).wait();
-    });
-    let message = message(blocked.expect_err("a lone thread cannot fill a barrier of 2"));
-    assert!(message.contains("would block forever"), "{message}");
+}
+
+#[test]
+fn outside_an_execution_real_threads_meet_and_one_leads_each_generation() {
+    let barrier = Arc::new(Barrier::new(3));
+    let handles: Vec<_> = (0..3)
+        .map(|_| {
+            let barrier = Arc::clone(&barrier);
+            thread::spawn(move || {
+                (0..4)
+                    .map(|_| barrier.wait().is_leader())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let leads: Vec<Vec<bool>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    for generation in 0..4 {
+        let leaders = leads.iter().filter(|l| l[generation]).count();
+        assert_eq!(leaders, 1, "generation {generation}: {leads:?}");
+    }
 }
 
 #[test]

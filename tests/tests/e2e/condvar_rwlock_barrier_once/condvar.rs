@@ -237,17 +237,43 @@ fn wait_reports_a_mutex_poisoned_meanwhile() {
 }
 
 #[test]
-fn outside_an_execution_panics_on_wait_and_ignores_notify() {
+fn outside_an_execution_waits_time_out_in_real_time_and_notifications_wake() {
     let mutex = Mutex::new(());
     let cvar = Condvar::default();
     cvar.notify_one();
     cvar.notify_all();
+    // Nobody notifies: the wait times out, after the timeout.
+    let start = std::time::Instant::now();
+    let (guard, result) = cvar
+        .wait_timeout(mutex.lock().unwrap(), std::time::Duration::from_millis(30))
+        .unwrap();
+    assert!(result.timed_out());
+    assert!(start.elapsed() >= std::time::Duration::from_millis(30));
+    drop(guard);
+    // A real thread notifies: the wait returns, not timed out, with the flag set.
+    let pair = Arc::new((Mutex::new(false), Condvar::new()));
+    let p2 = Arc::clone(&pair);
+    let notifier = thread::spawn(move || {
+        *p2.0.lock().unwrap() = true;
+        p2.1.notify_one();
+    });
+    let (flag, cvar2) = &*pair;
+    let (guard, result) = cvar2
+        .wait_timeout_while(
+            flag.lock().unwrap(),
+            std::time::Duration::from_secs(60),
+            |set| !*set,
+        )
+        .unwrap();
+    assert!(*guard && !result.timed_out());
+    drop(guard);
+    notifier.join().unwrap();
+    // A panic while waiting's guard is held poisons the mutex, as std's.
     let waited = panic::catch_unwind(AssertUnwindSafe(|| {
-        drop(cvar.wait(mutex.lock().unwrap()));
+        let _guard = cvar.wait_timeout(mutex.lock().unwrap(), std::time::Duration::ZERO);
+        panic!("after the wait");
     }));
-    let message = message(waited.expect_err("waiting alone panics"));
-    assert!(message.contains("would block forever"), "{message}");
-    // The guard was released while unwinding (and, dropped by a panic, poisoned the mutex).
+    assert_eq!(message(waited.expect_err("it panicked")), "after the wait");
     assert!(matches!(mutex.try_lock(), Err(TryLockError::Poisoned(_))));
     assert_eq!(format!("{cvar:?}"), "Condvar { .. }");
 }
