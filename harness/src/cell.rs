@@ -73,6 +73,17 @@ impl<T> UnsafeCell<T> {
         UnsafeCell::new_at(value, &Site::caller())
     }
 
+    /// A new cell that reports call `name` rather than by where it was created.
+    #[track_caller]
+    pub fn named(name: &str, value: T) -> Self {
+        let cell = UnsafeCell {
+            registration: StdMutex::new(Registration::named(name)),
+            data: std::cell::UnsafeCell::new(value),
+        };
+        cell.object(&Site::caller());
+        cell
+    }
+
     fn new_at(value: T, site: &Site) -> Self {
         let cell = UnsafeCell {
             registration: StdMutex::default(),

@@ -94,8 +94,10 @@ struct AtomicObject {
 }
 
 impl AtomicObject {
-    fn new(site: &Site) -> Self {
-        let object = AtomicObject::default();
+    fn new(site: &Site, registration: Registration) -> Self {
+        let object = AtomicObject {
+            registration: StdMutex::new(registration),
+        };
         object.id(site);
         object
     }
@@ -423,9 +425,18 @@ macro_rules! atomic_int {
                 $name::new_at(value, Site::caller())
             }
 
+            /// A new atomic that reports call `name` rather than by where it was created.
+            #[track_caller]
+            pub fn named(name: &str, value: $int) -> Self {
+                $name {
+                    object: AtomicObject::new(&Site::caller(), Registration::named(name)),
+                    inner: std_atomic::$name::new(value),
+                }
+            }
+
             fn new_at(value: $int, site: Site) -> Self {
                 $name {
-                    object: AtomicObject::new(&site),
+                    object: AtomicObject::new(&site, Registration::default()),
                     inner: std_atomic::$name::new(value),
                 }
             }
@@ -515,9 +526,18 @@ impl AtomicBool {
         AtomicBool::new_at(value, Site::caller())
     }
 
+    /// A new atomic that reports call `name` rather than by where it was created.
+    #[track_caller]
+    pub fn named(name: &str, value: bool) -> Self {
+        AtomicBool {
+            object: AtomicObject::new(&Site::caller(), Registration::named(name)),
+            inner: std_atomic::AtomicBool::new(value),
+        }
+    }
+
     fn new_at(value: bool, site: Site) -> Self {
         AtomicBool {
-            object: AtomicObject::new(&site),
+            object: AtomicObject::new(&site, Registration::default()),
             inner: std_atomic::AtomicBool::new(value),
         }
     }
@@ -591,9 +611,18 @@ impl<T> AtomicPtr<T> {
         AtomicPtr::new_at(value, Site::caller())
     }
 
+    /// A new atomic that reports call `name` rather than by where it was created.
+    #[track_caller]
+    pub fn named(name: &str, value: *mut T) -> Self {
+        AtomicPtr {
+            object: AtomicObject::new(&Site::caller(), Registration::named(name)),
+            inner: std_atomic::AtomicPtr::new(value),
+        }
+    }
+
     fn new_at(value: *mut T, site: Site) -> Self {
         AtomicPtr {
-            object: AtomicObject::new(&site),
+            object: AtomicObject::new(&site, Registration::default()),
             inner: std_atomic::AtomicPtr::new(value),
         }
     }

@@ -64,12 +64,25 @@ impl Barrier {
     /// A barrier for `n` threads (created at the caller's site).
     #[track_caller]
     pub fn new(n: usize) -> Self {
+        Barrier::new_at(n, &Site::caller(), Registration::default())
+    }
+
+    /// A barrier for `n` threads that reports call `name` rather than by where it was created.
+    #[track_caller]
+    pub fn named(name: &str, n: usize) -> Self {
+        Barrier::new_at(n, &Site::caller(), Registration::named(name))
+    }
+
+    fn new_at(n: usize, site: &Site, registration: Registration) -> Self {
         let barrier = Barrier {
             parties: n,
-            state: StdMutex::default(),
+            state: StdMutex::new(BarrierState {
+                registration,
+                ..BarrierState::default()
+            }),
             real: std::sync::Barrier::new(n),
         };
-        barrier.object(&Site::caller());
+        barrier.object(site);
         barrier
     }
 

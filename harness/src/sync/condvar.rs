@@ -83,11 +83,24 @@ impl Condvar {
     /// A new condition variable (created at the caller's site).
     #[track_caller]
     pub fn new() -> Self {
+        Condvar::new_at(&Site::caller(), Registration::default())
+    }
+
+    /// A new condition variable that reports call `name` rather than by where it was created.
+    #[track_caller]
+    pub fn named(name: &str) -> Self {
+        Condvar::new_at(&Site::caller(), Registration::named(name))
+    }
+
+    fn new_at(site: &Site, registration: Registration) -> Self {
         let condvar = Condvar {
-            state: StdMutex::default(),
+            state: StdMutex::new(CondvarState {
+                registration,
+                ..CondvarState::default()
+            }),
             real: std::sync::Condvar::new(),
         };
-        condvar.object(&Site::caller());
+        condvar.object(site);
         condvar
     }
 

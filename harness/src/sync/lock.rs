@@ -48,9 +48,14 @@ pub(crate) struct LockCore {
 impl LockCore {
     /// A new lock, registered with the running execution as created at `site`.
     pub(crate) fn new(class: ObjectClass, site: &Site) -> Self {
+        LockCore::new_named(class, site, None)
+    }
+
+    /// A new lock the user named (`Mutex::named`): reports show the name.
+    pub(crate) fn new_named(class: ObjectClass, site: &Site, name: Option<String>) -> Self {
         let core = LockCore {
             class,
-            name: None,
+            name,
             state: StdMutex::default(),
             created: site.clone(),
             real_class: AtomicU32::new(0),

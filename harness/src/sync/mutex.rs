@@ -65,6 +65,30 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// A new unlocked mutex that reports call `name` (`accounts`) rather than by where it was
+    /// created (`mutex@bank.rs:12:20`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use interleave::sync::Mutex;
+    ///
+    /// let report = interleave::Config::random(1).write_artifact(false).explore(|| {
+    ///     let accounts = Mutex::named("accounts", 0);
+    ///     let _held = accounts.lock().unwrap();
+    ///     let _again = accounts.lock().unwrap();
+    /// });
+    /// assert!(report.findings[0].to_string().contains("`main` holds accounts"));
+    /// ```
+    #[track_caller]
+    pub fn named(name: impl Into<String>, value: T) -> Self {
+        Mutex {
+            core: LockCore::new_named(ObjectClass::Mutex, &Site::caller(), Some(name.into())),
+            poison: Poison::default(),
+            data: parking_lot::Mutex::new(value),
+        }
+    }
+
     /// The data, consuming the mutex.
     ///
     /// # Errors

@@ -13,9 +13,19 @@ use crate::rt;
 pub(crate) struct Registration {
     generation: u64,
     object: Option<ObjectId>,
+    /// The user's name for the object (`Mutex::named`), shown in reports instead of its site.
+    name: Option<Box<str>>,
 }
 
 impl Registration {
+    /// A registration for an object the user named.
+    pub(crate) fn named(name: &str) -> Self {
+        Registration {
+            name: Some(name.into()),
+            ..Registration::default()
+        }
+    }
+
     /// The object's id in the running execution, registering it if needed; the flag says it
     /// was (re)registered just now. `None` outside an execution.
     pub(crate) fn object(
@@ -35,7 +45,7 @@ impl Registration {
                 EventKind::Create {
                     object,
                     class,
-                    name: name.map(str::to_owned),
+                    name: name.or(self.name.as_deref()).map(str::to_owned),
                 },
                 site.clone(),
             );

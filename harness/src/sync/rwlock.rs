@@ -83,6 +83,16 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// A new unlocked lock that reports call `name` rather than by where it was created.
+    #[track_caller]
+    pub fn named(name: impl Into<String>, value: T) -> Self {
+        RwLock {
+            core: LockCore::new_named(ObjectClass::RwLock, &Site::caller(), Some(name.into())),
+            poison: Poison::default(),
+            data: parking_lot::RwLock::new(value),
+        }
+    }
+
     /// The data, consuming the lock.
     ///
     /// # Errors

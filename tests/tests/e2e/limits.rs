@@ -21,7 +21,7 @@ fn recurse(depth: usize) -> usize {
 
 /// Fails unless `docs/guide.md` shows `text` as it is, up to `line:column` numbers and steps:
 /// the guide's examples are real output.
-fn assert_documented(text: &str) {
+pub(crate) fn assert_documented(text: &str) {
     fn redact(text: &str) -> String {
         let mut out = String::new();
         let mut chars = text.chars().peekable();

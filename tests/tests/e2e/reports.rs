@@ -140,3 +140,45 @@ fn a_lost_wakeup_names_the_notification_and_the_thread_it_woke_instead() {
         .expect("a notification that woke one of two waiters");
     assert!(too.starts_with(site), "{too}");
 }
+
+/// The guide's example: a transfer and an audit take two named mutexes in opposite orders.
+fn transfer_and_audit() {
+    use interleave::sync::{Arc, Mutex};
+    let accounts = Arc::new(Mutex::named("accounts", 100));
+    let ledger = Arc::new(Mutex::named("ledger", Vec::<i32>::new()));
+    let (a, l) = (Arc::clone(&accounts), Arc::clone(&ledger));
+    let audit = thread::Builder::new()
+        .name("audit".to_owned())
+        .spawn(move || {
+            let entries = l.lock().unwrap();
+            let balance = a.lock().unwrap();
+            assert!(*balance >= entries.len() as i32);
+        })
+        .unwrap();
+    {
+        let mut balance = accounts.lock().unwrap();
+        let mut entries = ledger.lock().unwrap();
+        *balance -= 10;
+        entries.push(-10);
+    }
+    audit.join().unwrap();
+}
+
+#[test]
+fn named_objects_show_by_name_and_the_guide_s_sample_report_is_real() {
+    let report = Config::pct(100, 3)
+        .name("bank::tests::transfer")
+        .write_artifact(false)
+        .explore(transfer_and_audit);
+    let text = report.to_string();
+    assert!(
+        text.contains("  cycle: accounts → ledger → accounts\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    accounts  mutex created at tests/tests/e2e/reports.rs:"),
+        "{text}"
+    );
+    // The guide shows this report, as it is but for line numbers.
+    crate::limits::assert_documented(text.trim_end());
+}
