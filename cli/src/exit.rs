@@ -60,11 +60,46 @@ pub(crate) enum CliError {
         command: String,
         source: std::io::Error,
     },
+    #[error("run `{command}`: {reason}")]
+    CargoOutput { command: String, reason: String },
     #[error(
         "`{command}` did not run the test `{test}`: it failed to build, or the test was renamed \
          or moved (see cargo's output above)"
     )]
     NoSuchTest { command: String, test: String },
+    #[error(
+        "`{command}` ran, but no check named `{check}` {did}: the check was renamed, or the test \
+         failed before it (see the test's output above)"
+    )]
+    NoCheckRecord {
+        command: String,
+        check: String,
+        did: &'static str,
+    },
+    #[error(
+        "replay {path}: {message}; if the program changed (a fix), see whether the finding is \
+         still found with `interleave replay --recheck {path}`"
+    )]
+    ReplayDiverged { path: PathBuf, message: String },
+    #[error("{what} {path}: the check failed: {message}")]
+    CheckFailed {
+        what: &'static str,
+        path: PathBuf,
+        message: String,
+    },
+    #[error(
+        "{what} {path}: the check is clean, but the test failed otherwise (see its output above)"
+    )]
+    FailedOtherwise { what: &'static str, path: PathBuf },
+    #[error(
+        "replay {path}: the artifact's package directory `{workdir}` is not in the workspace at \
+         {root}: run `interleave replay` inside the workspace the test is in"
+    )]
+    NotInWorkspace {
+        path: PathBuf,
+        workdir: String,
+        root: PathBuf,
+    },
     #[error("write to standard output: {0}")]
     Stdout(std::io::Error),
 }

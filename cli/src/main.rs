@@ -6,6 +6,7 @@
 
 mod analyze;
 mod app;
+mod cargo;
 mod exit;
 mod explain;
 #[cfg(test)]

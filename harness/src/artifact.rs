@@ -12,6 +12,7 @@ use interleave_detector::{Event, Finding};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::rerun::TestRerun;
 
 /// The version of the artifact format this build writes and reads.
 pub const ARTIFACT_FORMAT_VERSION: u32 = 1;
@@ -27,13 +28,9 @@ pub(crate) const ENGINE: &str = "shuttle-engine 0.1.7";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rerun {
-    /// A test: `cargo test -p <package> <test> -- --exact`.
-    Test {
-        /// The package, when cargo ran the test.
-        package: Option<String>,
-        /// The test's path, as libtest names it.
-        test: String,
-    },
+    /// A test: `cargo test -p <package> <target> <features> <profile> -- <test> --exact`
+    /// ([`TestRerun::cargo_args`]).
+    Test(TestRerun),
     /// A scenario of the interleave catalog.
     Scenario {
         /// Its name.
@@ -71,6 +68,10 @@ pub struct Artifact {
     pub seed: u64,
     /// The step bound of each execution.
     pub max_steps: u64,
+    /// How many executions the check was to run at most (`0`: not recorded, an artifact of an
+    /// earlier version): `interleave replay --recheck` runs the check again with this budget.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub budget: u64,
     /// Which analyses ran (a replay runs the same).
     pub detector: interleave_detector::DetectorConfig,
     /// The deadline of each whole execution in virtual nanoseconds, and where it was declared
@@ -89,6 +90,10 @@ pub struct Artifact {
     pub findings: Vec<Finding>,
     /// The events of the failing execution.
     pub trace: Vec<Event>,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 #[derive(Deserialize)]
@@ -142,33 +147,49 @@ impl Artifact {
     ///
     /// [`Error::ArtifactWrite`] if the directory or file cannot be written.
     pub fn write(&self, dir: &Path) -> Result<PathBuf, Error> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         let fingerprint = self
             .findings
             .last()
             .map_or("clean", |f| f.fingerprint.as_str());
         let stem = file_stem(&self.check);
-        let name = format!("{stem}-{fingerprint}.json");
-        let path = dir.join(name);
-        let error = |source| Error::ArtifactWrite {
-            path: path.clone(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(error)?;
-        let temporary = dir.join(format!(
-            ".{stem}.{}.{}.tmp",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
+        let path = dir.join(format!("{stem}-{fingerprint}.json"));
         let mut text = serde_json::to_string_pretty(self).expect("artifacts serialise");
         text.push('\n');
-        std::fs::write(&temporary, text).map_err(error)?;
-        std::fs::rename(&temporary, &path).map_err(|e| {
-            let _ = std::fs::remove_file(&temporary);
-            error(e)
+        write_atomically(&path, &text).map_err(|source| Error::ArtifactWrite {
+            path: path.clone(),
+            source,
         })?;
         Ok(path)
     }
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same directory (created if
+/// need be), renamed into place, so that a reader never sees half a file and parallel writers
+/// never mix theirs.
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let temporary = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
+}
+
+/// A regular file of at most `limit` bytes, as text; why not, as a sentence.
+pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, String> {
+    file::read_text(path, limit).map_err(|error| match error {
+        file::ReadError::Io(source) => source.to_string(),
+        file::ReadError::Refused(reason) => reason,
+    })
 }
 
 /// The longest check name kept whole in a file name: with the fingerprint and the temporary
@@ -177,7 +198,7 @@ const MAX_STEM: usize = 100;
 
 /// A check name as the start of a file name: [`file_safe`], and a name longer than
 /// [`MAX_STEM`] cut, with a hash of the whole name so that two long names stay apart.
-fn file_stem(check: &str) -> String {
+pub(crate) fn file_stem(check: &str) -> String {
     let safe = file_safe(check);
     if safe.len() <= MAX_STEM {
         return safe;

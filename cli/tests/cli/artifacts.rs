@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use interleave::{Artifact, Rerun};
+use interleave::{Artifact, Rerun, TestRerun};
 use interleave_detector::Detail;
 
 use crate::{ab_ba, html_check, interleave, interleave_with, scratch_file};
@@ -161,10 +161,11 @@ fn replay_of_a_test_artifact_reruns_the_test_through_cargo() {
     );
     std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = edited("test-artifact.json", |a| {
-        a.rerun = Rerun::Test {
+        a.rerun = Rerun::Test(TestRerun {
             package: Some("bank".to_owned()),
             test: "bank::tests::transfer".to_owned(),
-        };
+            ..TestRerun::default()
+        });
     });
     let cargo = cargo.to_str().unwrap();
     let mut seen = Vec::new();

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use interleave::{Artifact, Rerun};
+use interleave::{Artifact, Rerun, TestRerun};
 
 use crate::mutate::Mutator;
 use crate::{ab_ba, bounded, html_check, scratch, scratch_file};
@@ -40,10 +40,11 @@ fn failing_cargo(log: &Path) -> PathBuf {
 fn seeds() -> Vec<String> {
     let bug = &ab_ba().artifact;
     let mut test = Artifact::read(bug).unwrap();
-    test.rerun = Rerun::Test {
+    test.rerun = Rerun::Test(TestRerun {
         package: Some("bank".to_owned()),
         test: "bank::tests::transfer".to_owned(),
-    };
+        ..TestRerun::default()
+    });
     let scenario = interleave_scenarios::find("atomicity/relaxed-publication").unwrap();
     let config = scenario
         .config()

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use interleave::{Artifact, PriorExecution, Rerun};
+use interleave::{Artifact, PriorExecution, Rerun, TestRerun};
 use interleave_detector::{
     Attempt, Detail, Event, EventKind, LockMode, ObjectClass, ObjectId, Site, ThreadId,
 };
@@ -123,10 +123,11 @@ fn a_forged_test_artifact_runs_nothing() {
     let mut lines = String::new();
     for (i, (case, package, test)) in cases.iter().enumerate() {
         let path = edited(&format!("forged-{i}.json"), |a| {
-            a.rerun = Rerun::Test {
+            a.rerun = Rerun::Test(TestRerun {
                 package: package.map(str::to_owned),
                 test: test.clone(),
-            };
+                ..TestRerun::default()
+            });
         });
         let line = refused(
             case,
@@ -154,10 +155,11 @@ fn a_forged_test_artifact_runs_nothing() {
 
     // A real test path does reach cargo, after `--`: the stand-in works.
     let path = edited("not-forged.json", |a| {
-        a.rerun = Rerun::Test {
+        a.rerun = Rerun::Test(TestRerun {
             package: Some("bank".to_owned()),
             test: "bank::tests::transfer".to_owned(),
-        };
+            ..TestRerun::default()
+        });
     });
     let out = interleave_with(&["replay", &path], &[("CARGO", cargo.to_str().unwrap())]);
     assert_eq!(out.code, 2, "{}", out.stderr);
