@@ -378,9 +378,11 @@ fn the_same_seed_writes_byte_identical_artifacts_in_two_processes() {
         assert!(!run.success, "the check must fail: {run:?}");
     }
     let files = |dir: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        // The artifacts; the ledger's records (in `ledger/`) name the directory they are in.
         let mut files: Vec<_> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
             .map(|p| {
                 (
                     p.file_name().unwrap().to_string_lossy().into_owned(),
@@ -416,8 +418,10 @@ fn a_failing_check_prints_the_report_and_the_replay_command_and_no_engine_noise(
     );
     assert!(
         output.contains("replay: INTERLEAVE_REPLAY=")
-            && output
-                .contains("cargo test -p interleave-tests check::child_failing_check -- --exact"),
+            && output.contains(
+                "cargo test -p interleave-tests --test e2e -- check::child_failing_check --exact \
+                 --include-ignored"
+            ),
         "{output}"
     );
     for noise in [
@@ -434,10 +438,9 @@ fn a_failing_check_prints_the_report_and_the_replay_command_and_no_engine_noise(
     // The printed command works: the replay fails the same way.
     let artifact = std::fs::read_dir(&dir)
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_file())
+        .unwrap();
     let replay = child::run(
         "check::child_failing_check",
         &[("INTERLEAVE_REPLAY", artifact.to_str().unwrap())],
