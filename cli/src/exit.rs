@@ -100,6 +100,20 @@ pub(crate) enum CliError {
         workdir: String,
         root: PathBuf,
     },
+    #[error(
+        "{path} was not made by `interleave ci` (it has no `.interleave-ci` file): name an empty \
+         or new directory"
+    )]
+    NotCiDir { path: PathBuf },
+    #[error("write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cargo-nextest is not installed (`cargo nextest --version` failed): install it, or use `--runner cargo`")]
+    NoNextest,
+    #[error("read ledger {path}: there are no records: run `interleave ci` first")]
+    NoRecords { path: PathBuf },
     #[error("write to standard output: {0}")]
     Stdout(std::io::Error),
 }

@@ -7,6 +7,7 @@
 mod analyze;
 mod app;
 mod cargo;
+mod ci;
 mod exit;
 mod explain;
 #[cfg(test)]
