@@ -20,7 +20,7 @@ pub(crate) use results::Results;
 
 /// The baseline `interleave ci` reads and `interleave ci baseline` writes, at the workspace's
 /// root.
-const DEFAULT_BASELINE: &str = "interleave-baseline.json";
+pub(crate) const DEFAULT_BASELINE: &str = "interleave-baseline.json";
 
 /// The file that marks a directory as one `interleave ci` made, so that it may empty it.
 const MARKER: &str = ".interleave-ci";

@@ -74,18 +74,10 @@ fn recheck_scenario(path: &Path, artifact: &Artifact, name: &str) -> Result<(Str
         .env_overrides(false)
         .write_artifact(false);
     let report = config.try_explore(scenario.body)?;
-    let found: Vec<(String, &'static str)> = report
-        .findings
-        .iter()
-        .chain(&report.accepted)
-        .map(|f| (f.fingerprint.clone(), f.kind.name()))
-        .collect();
-    let (line, code) = recheck_verdict(
-        &artifact.findings,
-        &found,
-        !report.is_clean(),
-        &Summary::of(&report),
-    );
+    let mut found = fingerprints(&report.findings);
+    found.extend(fingerprints(&report.accepted));
+    let new = fingerprints(&report.findings);
+    let (line, code) = recheck_verdict(&artifact.findings, &found, &new, &Summary::of(&report));
     Ok((format!("{report}\n{line}\n"), code))
 }
 
@@ -174,21 +166,22 @@ pub(crate) fn verdict(recorded: &[Finding], replayed: &[(String, &'static str)])
 }
 
 /// Whether a recheck found the recorded findings again (`found`: every fingerprint it saw,
-/// accepted by the baseline or not); and the exit code: 1 if it did, or if the check `failed`
-/// on another finding; 0 if not.
+/// accepted by the baseline or not; `new`: those that failed it); and the exit code: 1 if it
+/// did, or if the check failed on another finding; 0 if not.
 pub(crate) fn recheck_verdict(
     recorded: &[Finding],
     found: &[(String, &'static str)],
-    failed: bool,
+    new: &[(String, &'static str)],
     run: &Summary,
 ) -> (String, u8) {
     let recorded_prints: Vec<String> = recorded
         .iter()
         .map(|f| printable_line(&f.fingerprint).into_owned())
         .collect();
-    let still: Vec<&String> = recorded_prints
+    let still: Vec<&str> = recorded_prints
         .iter()
         .filter(|r| found.iter().any(|(f, _)| f == *r))
+        .map(String::as_str)
         .collect();
     let extent = format!(
         "{} executions, {}, {}{}",
@@ -203,27 +196,24 @@ pub(crate) fn recheck_verdict(
         }
     );
     if !still.is_empty() {
-        let list: Vec<&str> = still.iter().map(|s| s.as_str()).collect();
         return (
-            format!("still found: {} ({extent})", list.join(", ")),
+            format!("still found: {} ({extent})", still.join(", ")),
             FINDINGS,
         );
     }
-    let gone = recorded_prints.join(", ");
-    if found.is_empty() {
-        (format!("not found: {gone} did not show in {extent}"), OK)
-    } else {
-        let code = if failed { FINDINGS } else { OK };
-        let others: Vec<String> = found
-            .iter()
-            .map(|(f, k)| format!("{} ({k})", printable_line(f)))
-            .collect();
-        (
-            format!(
-                "not found: {gone} did not show in {extent}; but the check found {}",
-                others.join(", ")
-            ),
-            code,
-        )
+    let gone = format!(
+        "not found: {} did not show in {extent}",
+        recorded_prints.join(", ")
+    );
+    if new.is_empty() {
+        return (gone, OK);
     }
+    let others: Vec<String> = new
+        .iter()
+        .map(|(f, k)| format!("{} ({k})", printable_line(f)))
+        .collect();
+    (
+        format!("{gone}; but the check found {}", others.join(", ")),
+        FINDINGS,
+    )
 }

@@ -56,6 +56,13 @@ pub(super) fn run(
             command.env("INTERLEAVE_ITERATIONS", artifact.budget.to_string());
             variables.push_str(&format!(" INTERLEAVE_ITERATIONS={}", artifact.budget));
         }
+        // Accepted findings must not end the check before its budget: the workspace's
+        // baseline, as `interleave ci` reads it, unless one is given.
+        let baseline = root.join(crate::ci::DEFAULT_BASELINE);
+        if std::env::var_os("INTERLEAVE_BASELINE").is_none() && baseline.is_file() {
+            command.env("INTERLEAVE_BASELINE", &baseline);
+            variables.push_str(&format!(" INTERLEAVE_BASELINE={}", baseline.display()));
+        }
         format!("{variables} cargo {}", args.join(" "))
     } else {
         command.env("INTERLEAVE_REPLAY", &absolute);
@@ -163,8 +170,12 @@ pub(super) fn run(
             seed: record.seed,
             complete: record.complete,
         };
-        let failed = record.result == CheckResult::Findings;
-        let (line, code) = recheck_verdict(&artifact.findings, &found, failed, &summary);
+        let new: Vec<(String, &'static str)> = record
+            .findings
+            .iter()
+            .map(|f| (f.fingerprint.clone(), f.kind.name()))
+            .collect();
+        let (line, code) = recheck_verdict(&artifact.findings, &found, &new, &summary);
         eprintln!("interleave: {line}");
         if keep {
             if let Some(artifact) = &record.artifact {

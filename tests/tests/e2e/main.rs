@@ -5,6 +5,7 @@ mod catalog_long;
 mod channels_atomics_cells;
 mod check;
 mod child;
+mod ci;
 mod condvar_rwlock_barrier_once;
 mod coverage;
 mod determinism;
