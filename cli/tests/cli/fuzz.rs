@@ -12,7 +12,7 @@ use std::time::Duration;
 use interleave::{Artifact, Rerun, TestRerun};
 
 use crate::mutate::Mutator;
-use crate::{ab_ba, bounded, html_check, scratch, scratch_file};
+use crate::{ab_ba, bounded, html_check, scratch};
 
 /// Fixed: a failure names the mutant, which this seed gives again.
 const SEED: u64 = 0xb1_0a7e;
