@@ -12,7 +12,7 @@ fn kinds(report: &interleave::Report) -> Vec<Kind> {
 }
 
 /// Two threads take two mutexes in opposite orders (`FIXED`: in the same order).
-fn ab_ba<const FIXED: bool>() {
+pub(crate) fn ab_ba<const FIXED: bool>() {
     let a = Arc::new(Mutex::new(0));
     let b = Arc::new(Mutex::new(0));
     let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));

@@ -41,6 +41,7 @@ pub(crate) fn run<V: AsRef<OsStr>>(name: &str, env: &[(&str, V)]) -> Child {
         "INTERLEAVE_ARTIFACT_DIR",
         "INTERLEAVE_WATCHDOG",
         "INTERLEAVE_STACK_SIZE",
+        "INTERLEAVE_BASELINE",
     ] {
         command.env_remove(variable);
     }

@@ -10,6 +10,7 @@ mod condvar_rwlock_barrier_once;
 mod coverage;
 mod determinism;
 mod fingerprints;
+mod ledger_baseline;
 mod limits;
 mod robustness;
 mod spin;
