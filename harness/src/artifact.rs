@@ -226,19 +226,20 @@ fn file_safe(name: &str) -> String {
 /// Where artifacts go: `INTERLEAVE_ARTIFACT_DIR`, else `<target>/interleave`, where `<target>`
 /// is `CARGO_TARGET_DIR` or the `target` directory the test binary was built in.
 pub(crate) fn default_dir() -> PathBuf {
+    known_dir().unwrap_or_else(|| PathBuf::from("target").join("interleave"))
+}
+
+/// `<target>/interleave`, when the target directory is known: `None` for a program outside
+/// one (a doc test, which rustdoc builds in a temporary directory).
+pub(crate) fn known_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(dir).join("interleave");
+        return Some(PathBuf::from(dir).join("interleave"));
     }
-    if let Ok(exe) = std::env::current_exe() {
-        // target/<profile>/deps/<test binary>
-        if let Some(target) = exe
-            .ancestors()
-            .find(|a| a.file_name().is_some_and(|n| n == "target"))
-        {
-            return target.join("interleave");
-        }
-    }
-    PathBuf::from("target").join("interleave")
+    // target/<profile>/deps/<test binary>
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "target"))
+        .map(|target| target.join("interleave"))
 }
 
 #[cfg(test)]

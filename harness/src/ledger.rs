@@ -186,14 +186,15 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// A check that explores, configured by `config` (its environment applied).
+    /// A check that explores, configured by `config` (its environment applied). Its record
+    /// goes where its artifacts would, if that is known: not beside a doc test outside a target
+    /// directory (unless `INTERLEAVE_ARTIFACT_DIR` says where), nor for a check that writes no
+    /// artifact (`Config::write_artifact(false)`).
     pub(crate) fn explore(config: &Config, check: &str, rerun: &Rerun) -> Pending {
-        let dir = config.write_artifact.then(|| {
-            config
-                .artifact_dir
-                .clone()
-                .unwrap_or_else(artifact::default_dir)
-        });
+        let dir = config
+            .write_artifact
+            .then(|| config.artifact_dir.clone().or_else(artifact::known_dir))
+            .flatten();
         let seed = match config.seed {
             Seed::FromName => Some(crate::check::seed_from_name(check)),
             Seed::Fixed(seed) => Some(seed),
@@ -213,12 +214,9 @@ impl Pending {
     /// A check that replays `artifact` (`INTERLEAVE_REPLAY`): its record goes where the
     /// check's artifacts would, for `interleave replay` to read.
     pub(crate) fn replay(config: &Config, artifact: &Artifact) -> Pending {
-        let dir = config
-            .artifact_dir
-            .clone()
-            .unwrap_or_else(artifact::default_dir);
+        let dir = config.artifact_dir.clone().or_else(artifact::known_dir);
         Pending::new(
-            Some(dir),
+            dir,
             &artifact.check,
             &artifact.rerun,
             LedgerMode::Replay,

@@ -29,6 +29,7 @@ pub(crate) fn render(results: &Results) -> String {
         for failure in &results.other_failures {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             status.set_message("the test failed, and no interleave check explains it");
+            status.set_type("test failure");
             let mut case = TestCase::new(failure.as_str(), status);
             case.set_classname(OTHER_FAILURES);
             suite.add_test_case(case);

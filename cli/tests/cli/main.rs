@@ -6,6 +6,7 @@
 
 mod artifacts;
 mod bad_input;
+mod ci;
 mod fuzz;
 mod html_check;
 mod list;

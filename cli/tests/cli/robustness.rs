@@ -639,6 +639,10 @@ fn usage_errors_are_one_line_and_help_is_not() {
         &["run", "--seed", "soon", "lock-order/ab-ba"],
         &["explain", "--format", "pdf", "x.json"],
         &["list", "extra"],
+        &["ci", "--shard", "0/2"],
+        &["ci", "--runner", "mocha"],
+        &["ci", "merge"],
+        &["ci", "baseline", "--bogus"],
     ] {
         let out = interleave(args);
         assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{args:?}");
@@ -650,6 +654,8 @@ fn usage_errors_are_one_line_and_help_is_not() {
         &["--help"][..],
         &["run", "--help"],
         &["help", "replay"],
+        &["ci", "--help"],
+        &["ci", "merge", "--help"],
         &["--version"],
     ] {
         let out = interleave(args);
