@@ -226,6 +226,23 @@ mod tests {
     }
 
     #[test]
+    fn a_rerun_written_before_these_fields_reads_with_their_defaults() {
+        let old: crate::Rerun =
+            serde_json::from_str(r#"{"test": {"package": "bank", "test": "tests::ab_ba"}}"#)
+                .unwrap();
+        let expected = TestRerun {
+            ignored: None,
+            ..rerun()
+        };
+        assert_eq!(old, crate::Rerun::Test(expected.clone()));
+        // And a new one writes only what it knows, in the same shape.
+        assert_eq!(
+            serde_json::to_string(&crate::Rerun::Test(expected)).unwrap(),
+            r#"{"test":{"package":"bank","test":"tests::ab_ba"}}"#
+        );
+    }
+
+    #[test]
     fn the_directory_is_the_workdir_under_the_root() {
         let root = Path::new("/ws");
         assert_eq!(rerun().directory(root), root);
