@@ -86,8 +86,12 @@ pub struct Artifact {
     pub execution: u64,
     /// Its schedule, in text form.
     pub schedule: String,
-    /// The findings.
+    /// The findings that failed the check.
     pub findings: Vec<Finding>,
+    /// The fingerprints of the findings the check's baseline accepted before it failed: a
+    /// replay records them and goes on, as the check did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<String>,
     /// The events of the failing execution.
     pub trace: Vec<Event>,
 }

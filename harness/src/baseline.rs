@@ -2,6 +2,7 @@
 //! `INTERLEAVE_BASELINE`) records a finding it lists and explores on; only a finding it does
 //! not list fails the check.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use interleave_detector::{Finding, Kind};
@@ -137,19 +138,24 @@ impl Baseline {
             .find(|e| e.fingerprint == fingerprint && e.check == check)
     }
 
-    /// Splits `findings` of `check` into those the baseline accepts and the others.
-    pub(crate) fn partition(
-        baseline: Option<&Baseline>,
-        check: &str,
-        findings: Vec<Finding>,
-    ) -> (Vec<Finding>, Vec<Finding>) {
-        match baseline {
-            None => (Vec::new(), findings),
-            Some(baseline) => findings
-                .into_iter()
-                .partition(|f| baseline.accepts(check, &f.fingerprint).is_some()),
-        }
+    /// The fingerprints it accepts for `check`.
+    pub(crate) fn fingerprints(&self, check: &str) -> BTreeSet<String> {
+        self.accepted
+            .iter()
+            .filter(|e| e.check == check)
+            .map(|e| e.fingerprint.clone())
+            .collect()
     }
+}
+
+/// Splits `findings` into those whose fingerprint is `accepted` and the others.
+pub(crate) fn partition(
+    accepted: &BTreeSet<String>,
+    findings: Vec<Finding>,
+) -> (Vec<Finding>, Vec<Finding>) {
+    findings
+        .into_iter()
+        .partition(|f| accepted.contains(&f.fingerprint))
 }
 
 /// Adds `known` to `accepted`, each fingerprint once.

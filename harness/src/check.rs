@@ -1,6 +1,7 @@
 //! The check loop: one check, many executions, stopping at the first failing one.
 
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher};
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::path::{Path, PathBuf};
@@ -209,8 +210,9 @@ fn replay_artifact(
         detector: artifact.detector,
         artifact_dir: None,
         rerun: artifact.rerun.clone(),
-        // A replay reports every finding: the verdict compares them with the recorded ones.
-        baseline: None,
+        // The findings the check's baseline accepted: a replay records them and goes on, as the
+        // check did (an earlier execution it replays may have found one).
+        accepted: artifact.accepted.iter().cloned().collect(),
         deadline: artifact.deadline.clone(),
     };
     let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedules)), f)
@@ -267,7 +269,7 @@ fn explore(
     };
     let plan = Plan {
         rerun,
-        baseline,
+        accepted: baseline.map(|b| b.fingerprints(&name)).unwrap_or_default(),
         name,
         strategy_name: config.strategy.name(),
         seed,
@@ -305,8 +307,8 @@ pub(crate) struct Plan {
     pub(crate) rerun: Rerun,
     /// A deadline for each whole execution (virtual nanoseconds), and where it was declared.
     pub(crate) deadline: Option<(u64, interleave_detector::Site)>,
-    /// Accepted findings: recorded, and exploration goes on.
-    pub(crate) baseline: Option<Baseline>,
+    /// The fingerprints of accepted findings: recorded, and exploration goes on.
+    pub(crate) accepted: BTreeSet<String>,
 }
 
 /// The failing execution, as the loop saw it.
@@ -457,8 +459,7 @@ pub(crate) fn run_plan(
                 ));
             }
             // A finding the baseline accepts is recorded, and the check goes on.
-            let (known, new) =
-                Baseline::partition(plan.baseline.as_ref(), &plan.name, outcome.findings);
+            let (known, new) = baseline::partition(&plan.accepted, outcome.findings);
             baseline::accept(&mut accepted, known);
             let failed = !new.is_empty();
             findings.extend(new);
@@ -527,6 +528,11 @@ pub(crate) fn run_plan(
             execution: failure.execution,
             schedule: failure.schedule.encode(),
             findings: report.findings.clone(),
+            accepted: report
+                .accepted
+                .iter()
+                .map(|f| f.fingerprint.clone())
+                .collect(),
             trace: failure.trace,
         };
         match artifact.write(dir) {

@@ -22,6 +22,15 @@ pub(super) fn artifact(artifact: &Artifact) -> Result<(), String> {
         }
     }
     rerun(&artifact.rerun)?;
+    if let Some(print) = artifact
+        .accepted
+        .iter()
+        .find(|p| p.is_empty() || p.len() > 64 || !p.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        return Err(format!(
+            "accepted has {print:?}, which is not a fingerprint (1 to 64 ASCII letters and digits)"
+        ));
+    }
     schedules(artifact)?;
     findings(artifact)?;
     trace(artifact)

@@ -227,3 +227,27 @@ fn a_passing_check_prints_one_line_and_the_environment_s_baseline_applies() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_finding_after_an_accepted_one_replays_past_it() {
+    let dir = child::temp_dir("baseline-replay");
+    let name = "ab_ba_replayed";
+    let cycle = exhaustive(name).explore(ab_ba::<false>);
+    let one = baseline(&dir, name, &[&cycle.findings[0]]);
+    let deadlock = Config::exhaustive()
+        .name(name)
+        .artifact_dir(&dir)
+        .baseline(&one)
+        .explore(ab_ba::<false>);
+    let path = deadlock.artifact.clone().unwrap();
+    let artifact = interleave::Artifact::read(&path).unwrap();
+    assert_eq!(artifact.accepted, prints(&cycle.findings));
+    assert_eq!(artifact.budget, 100_000);
+    // The execution that found the cycle added to the lock-order graph: it is replayed first,
+    // finds the accepted cycle again, and the replay goes on to the deadlock.
+    assert_eq!(artifact.prior[0].execution, 1);
+    let replay = interleave::replay(&path, ab_ba::<false>).unwrap();
+    assert_eq!(prints(&replay.findings), prints(&deadlock.findings));
+    assert_eq!(prints(&replay.accepted), prints(&cycle.findings));
+    let _ = std::fs::remove_dir_all(dir);
+}
