@@ -8,10 +8,12 @@ mod baseline;
 mod junit;
 mod results;
 mod runner;
+mod text;
 
 use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
+use interleave::Baseline;
 
 use crate::app::Result;
 use crate::exit::{CliError, FINDINGS, OK};
@@ -199,8 +201,6 @@ fn report(
     crate::output::print(&text)?;
     Ok(if results.passed() { OK } else { FINDINGS })
 }
-
-use interleave::Baseline;
 
 /// The baseline file: the one given, else the default at the workspace's root.
 fn baseline_path(root: Option<&Path>, given: Option<&Path>) -> Option<PathBuf> {
