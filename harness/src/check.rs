@@ -1,4 +1,5 @@
-//! The check loop: one check, many executions, stopping at the first failing one.
+//! The check loop: one check, many executions, stopping at the first with a finding the baseline
+//! does not accept.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
