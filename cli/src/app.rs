@@ -14,9 +14,11 @@ use crate::exit::{self, CliError};
     name = "interleave",
     version,
     about,
-    after_help = "Exit codes: 0 clean (for `run`: every scenario as expected), 1 findings \
-                  (for `run`: something unexpected; for `replay`: the failure reproduced), \
-                  2 usage or input error."
+    after_help = "Exit codes: 0 clean (for `run`: every scenario as expected; for `replay`: \
+                  the finding did not reproduce; for `ci`: nothing new), 1 findings (for `run`: \
+                  something unexpected; for `replay`: the finding reproduced; for `ci`: new \
+                  findings or other failing tests), 2 usage or input error (for `replay`: also \
+                  a schedule that diverged, or a test that did not run)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,6 +46,9 @@ enum Command {
     Graph(crate::graph::Args),
     /// Analyse a detector trace file (JSON) offline and print its findings.
     Analyze(crate::analyze::Args),
+    /// The CI gate: run the workspace's tests, read every check's record, and fail only on
+    /// findings the baseline does not accept (JUnit and a JSON summary on request).
+    Ci(crate::ci::Args),
 }
 
 pub(crate) fn main() -> ExitCode {
@@ -83,6 +88,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Explain(args) => crate::explain::run(&args),
         Command::Graph(args) => crate::graph::run(&args),
         Command::Analyze(args) => crate::analyze::run(&args),
+        Command::Ci(args) => crate::ci::run(&args),
     };
     match result {
         Ok(code) => exit::code(code),

@@ -62,6 +62,8 @@ pub(crate) enum CliError {
         command: String,
         source: std::io::Error,
     },
+    #[error("run `{command}`: {reason}")]
+    CargoOutput { command: String, reason: String },
     #[error(
         "`{command}` did not run the test `{test}`: it failed to build, or the test was renamed \
          or moved (see cargo's output above)"
@@ -78,6 +80,53 @@ pub(crate) enum CliError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "`{command}` ran, but no check named `{check}` {did}: the check was renamed, or the test \
+         failed before it (see the test's output above)"
+    )]
+    NoCheckRecord {
+        command: String,
+        check: String,
+        did: &'static str,
+    },
+    #[error(
+        "replay {path}: {message}; if the program changed (a fix), see whether the finding is \
+         still found with `interleave replay --recheck {path}`"
+    )]
+    ReplayDiverged { path: PathBuf, message: String },
+    #[error("{what} {path}: the check failed: {message}")]
+    CheckFailed {
+        what: &'static str,
+        path: PathBuf,
+        message: String,
+    },
+    #[error(
+        "{what} {path}: the check is clean, but the test failed otherwise (see its output above)"
+    )]
+    FailedOtherwise { what: &'static str, path: PathBuf },
+    #[error(
+        "replay {path}: the artifact's package directory `{workdir}` is not in the workspace at \
+         {root}: run `interleave replay` inside the workspace the test is in"
+    )]
+    NotInWorkspace {
+        path: PathBuf,
+        workdir: String,
+        root: PathBuf,
+    },
+    #[error(
+        "{path} was not made by `interleave ci` (it has no `.interleave-ci` file): name an empty \
+         or new directory"
+    )]
+    NotCiDir { path: PathBuf },
+    #[error("write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cargo-nextest is not installed (`cargo nextest --version` failed): install it, or use `--runner cargo`")]
+    NoNextest,
+    #[error("read ledger {path}: there are no records: run `interleave ci` first")]
+    NoRecords { path: PathBuf },
     #[error("write to standard output: {0}")]
     Stdout(std::io::Error),
 }

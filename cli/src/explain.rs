@@ -151,11 +151,10 @@ impl<'a> Explanation<'a> {
     pub(crate) fn origin(&self) -> String {
         match &self.artifact.rerun {
             Rerun::Scenario { .. } => "catalog scenario".to_owned(),
-            Rerun::Test {
-                package: Some(package),
-                ..
-            } => format!("test of package {}", line(package)),
-            Rerun::Test { package: None, .. } => "test".to_owned(),
+            Rerun::Test(test) => match &test.package {
+                Some(package) => format!("test of package {}", line(package)),
+                None => "test".to_owned(),
+            },
         }
     }
 }

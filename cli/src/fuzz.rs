@@ -245,7 +245,7 @@ fn artifact_commands(path: &Path) -> Vec<(&'static str, u8)> {
                 Rerun::Scenario { name } => {
                     crate::replay::replay_scenario(path, &artifact, name).map(|(_, code)| code)
                 }
-                Rerun::Test { .. } => Ok(OK),
+                Rerun::Test(_) => Ok(OK),
             }
         }),
     ));

@@ -6,6 +6,8 @@
 
 mod analyze;
 mod app;
+mod cargo;
+mod ci;
 mod color;
 mod exit;
 mod explain;

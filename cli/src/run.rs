@@ -92,6 +92,15 @@ fn parse_strategy(text: &str) -> std::result::Result<StrategyArg, String> {
     })
 }
 
+/// A strategy as `INTERLEAVE_STRATEGY` and artifacts spell it.
+pub(crate) fn strategy(text: &str) -> std::result::Result<interleave::Strategy, String> {
+    Ok(match parse_strategy(text)? {
+        StrategyArg::Random => interleave::Strategy::Random,
+        StrategyArg::Pct { depth } => interleave::Strategy::Pct { depth },
+        StrategyArg::Exhaustive => interleave::Strategy::Exhaustive,
+    })
+}
+
 /// `--seed`, as `INTERLEAVE_SEED` spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum SeedArg {

@@ -11,6 +11,7 @@ use interleave_detector::{Event, Finding};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::rerun::TestRerun;
 
 /// The version of the artifact format this build writes and reads.
 pub const ARTIFACT_FORMAT_VERSION: u32 = 1;
@@ -26,13 +27,9 @@ pub(crate) const ENGINE: &str = "shuttle-engine 0.1.7";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rerun {
-    /// A test: `cargo test -p <package> <test> -- --exact`.
-    Test {
-        /// The package, when cargo ran the test.
-        package: Option<String>,
-        /// The test's path, as libtest names it.
-        test: String,
-    },
+    /// A test: `cargo test -p <package> <target> <features> <profile> -- <test> --exact`
+    /// ([`TestRerun::cargo_args`]).
+    Test(TestRerun),
     /// A scenario of the interleave catalog.
     Scenario {
         /// Its name.
@@ -70,6 +67,10 @@ pub struct Artifact {
     pub seed: u64,
     /// The step bound of each execution.
     pub max_steps: u64,
+    /// How many executions the check was to run at most (`0`: not recorded, an artifact of an
+    /// earlier version): `interleave replay --recheck` runs the check again with this budget.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub budget: u64,
     /// Which analyses ran (a replay runs the same).
     pub detector: interleave_detector::DetectorConfig,
     /// The deadline of each whole execution in virtual nanoseconds, and where it was declared
@@ -84,10 +85,18 @@ pub struct Artifact {
     pub execution: u64,
     /// Its schedule, in text form.
     pub schedule: String,
-    /// The findings.
+    /// The findings that failed the check.
     pub findings: Vec<Finding>,
+    /// The fingerprints of the findings the check's baseline accepted before it failed: a
+    /// replay records them and goes on, as the check did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<String>,
     /// The events of the failing execution.
     pub trace: Vec<Event>,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 #[derive(Deserialize)]
@@ -142,33 +151,49 @@ impl Artifact {
     ///
     /// [`Error::ArtifactWrite`] if the directory or file cannot be written.
     pub fn write(&self, dir: &Path) -> Result<PathBuf, Error> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         let fingerprint = self
             .findings
             .last()
             .map_or("clean", |f| f.fingerprint.as_str());
         let stem = file_stem(&self.check);
-        let name = format!("{stem}-{fingerprint}.json");
-        let path = dir.join(name);
-        let error = |source| Error::ArtifactWrite {
-            path: path.clone(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(error)?;
-        let temporary = dir.join(format!(
-            ".{stem}.{}.{}.tmp",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
+        let path = dir.join(format!("{stem}-{fingerprint}.json"));
         let mut text = serde_json::to_string_pretty(self).expect("artifacts serialise");
         text.push('\n');
-        std::fs::write(&temporary, text).map_err(error)?;
-        std::fs::rename(&temporary, &path).map_err(|e| {
-            let _ = std::fs::remove_file(&temporary);
-            error(e)
+        write_atomically(&path, &text).map_err(|source| Error::ArtifactWrite {
+            path: path.clone(),
+            source,
         })?;
         Ok(path)
     }
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same directory (created if
+/// need be), renamed into place, so that a reader never sees half a file and parallel writers
+/// never mix theirs.
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let temporary = dir.join(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
+}
+
+/// A regular file of at most `limit` bytes, as text; why not, as a sentence.
+pub(crate) fn read_text(path: &Path, limit: u64) -> Result<String, String> {
+    interleave_detector::read_text(path, limit, "a record").map_err(|error| match error {
+        interleave_detector::ReadError::Io(source) => source.to_string(),
+        interleave_detector::ReadError::Refused(reason) => reason,
+    })
 }
 
 /// The longest check name kept whole in a file name: with the fingerprint and the temporary
@@ -177,7 +202,7 @@ const MAX_STEM: usize = 100;
 
 /// A check name as the start of a file name: [`file_safe`], and a name longer than
 /// [`MAX_STEM`] cut, with a hash of the whole name so that two long names stay apart.
-fn file_stem(check: &str) -> String {
+pub(crate) fn file_stem(check: &str) -> String {
     let safe = file_safe(check);
     if safe.len() <= MAX_STEM {
         return safe;
@@ -205,19 +230,20 @@ fn file_safe(name: &str) -> String {
 /// Where artifacts go: `INTERLEAVE_ARTIFACT_DIR`, else `<target>/interleave`, where `<target>`
 /// is `CARGO_TARGET_DIR` or the `target` directory the test binary was built in.
 pub(crate) fn default_dir() -> PathBuf {
+    known_dir().unwrap_or_else(|| PathBuf::from("target").join("interleave"))
+}
+
+/// `<target>/interleave`, when the target directory is known: `None` for a program outside
+/// one (a doc test, which rustdoc builds in a temporary directory).
+pub(crate) fn known_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(dir).join("interleave");
+        return Some(PathBuf::from(dir).join("interleave"));
     }
-    if let Ok(exe) = std::env::current_exe() {
-        // target/<profile>/deps/<test binary>
-        if let Some(target) = exe
-            .ancestors()
-            .find(|a| a.file_name().is_some_and(|n| n == "target"))
-        {
-            return target.join("interleave");
-        }
-    }
-    PathBuf::from("target").join("interleave")
+    // target/<profile>/deps/<test binary>
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == "target"))
+        .map(|target| target.join("interleave"))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
-//! The check loop: one check, many executions, stopping at the first failing one.
+//! The check loop: one check, many executions, stopping at the first with a finding the baseline
+//! does not accept.
 
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher};
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::path::{Path, PathBuf};
@@ -15,9 +17,12 @@ use shuttle_engine::scheduler::{Schedule as EngineSchedule, Scheduler};
 use shuttle_engine::{FailurePersistence, MaxSteps};
 
 use crate::artifact::{self, Artifact, Rerun, ARTIFACT_FORMAT_VERSION};
+use crate::baseline::{self, Baseline};
 use crate::config::{Config, Seed, Strategy};
 use crate::error::Error;
+use crate::ledger;
 use crate::report::Report;
+use crate::rerun::TestRerun;
 use crate::rt::{self, Context, Stop};
 use crate::schedule::dfs::DfsStrategy;
 use crate::schedule::pct::PctStrategy;
@@ -49,7 +54,7 @@ fn check_name(config: &Config) -> String {
 }
 
 /// FNV-1a of the name: a seed that is the same on every machine and toolchain.
-fn seed_from_name(name: &str) -> u64 {
+pub(crate) fn seed_from_name(name: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in name.bytes() {
         hash ^= u64::from(byte);
@@ -75,18 +80,60 @@ where
     match replay {
         Some(path) => {
             let artifact = Artifact::read(&path)?;
+            // `INTERLEAVE_REPLAY` replays an artifact in the check that wrote it; the test's
+            // other checks (and other tests) run nothing.
+            if artifact.check != check_name(&config) {
+                return Ok(skipped(&config, check_name(&config)));
+            }
+            let pending = ledger::Pending::replay(&config, &artifact);
             let name = artifact.check.clone();
-            rt::watched(&name, watchdog, stack_size, move || {
+            let result = rt::watched(&name, watchdog, stack_size, move || {
                 replay_artifact(&path, artifact, f)
-            })
+            });
+            pending.finish(&result);
+            result
         }
         None => {
             let name = check_name(&config);
-            let test = test_path(&name);
-            rt::watched(&name.clone(), watchdog, stack_size, move || {
-                explore(config, name, test, f)
-            })
+            // On the test's own thread and process: the test's name, binary and environment.
+            let rerun = match &config.scenario {
+                Some(scenario) => Rerun::Scenario {
+                    name: scenario.clone(),
+                },
+                None => Rerun::Test(TestRerun::detect(test_path(&name))),
+            };
+            let pending = ledger::Pending::explore(&config, &name, &rerun);
+            let baseline = match config.baseline.as_deref().map(Baseline::read).transpose() {
+                Ok(baseline) => baseline,
+                Err(error) => {
+                    let result = Err(error);
+                    pending.finish(&result);
+                    return result;
+                }
+            };
+            let result = rt::watched(&name.clone(), watchdog, stack_size, move || {
+                explore(config, name, rerun, baseline, f)
+            });
+            pending.finish(&result);
+            result
         }
+    }
+}
+
+/// The report of a check that ran nothing: another check's artifact is being replayed.
+fn skipped(config: &Config, name: String) -> Report {
+    Report {
+        name,
+        findings: Vec::new(),
+        accepted: Vec::new(),
+        executions: 0,
+        failing_execution: None,
+        artifact: None,
+        strategy: config.strategy.name(),
+        seed: 0,
+        schedule: None,
+        replay_command: None,
+        complete: false,
     }
 }
 
@@ -172,6 +219,9 @@ fn replay_artifact(
         detector: artifact.detector,
         artifact_dir: None,
         rerun: artifact.rerun.clone(),
+        // The findings the check's baseline accepted: a replay records them and goes on, as the
+        // check did (an earlier execution it replays may have found one).
+        accepted: artifact.accepted.iter().cloned().collect(),
         deadline: artifact.deadline.clone(),
     };
     let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedules)), f)
@@ -212,7 +262,8 @@ fn test_path(check: &str) -> String {
 fn explore(
     config: Config,
     name: String,
-    test: String,
+    rerun: Rerun,
+    baseline: Option<Baseline>,
     f: Arc<dyn Fn() + Send + Sync>,
 ) -> Result<Report, Error> {
     let seed = match config.seed {
@@ -226,15 +277,8 @@ fn explore(
         Strategy::Exhaustive => Box::new(DfsStrategy::new()),
     };
     let plan = Plan {
-        rerun: match &config.scenario {
-            Some(scenario) => Rerun::Scenario {
-                name: scenario.clone(),
-            },
-            None => Rerun::Test {
-                package: std::env::var("CARGO_PKG_NAME").ok(),
-                test,
-            },
-        },
+        rerun,
+        accepted: baseline.map(|b| b.fingerprints(&name)).unwrap_or_default(),
         name,
         strategy_name: config.strategy.name(),
         seed,
@@ -272,6 +316,8 @@ pub(crate) struct Plan {
     pub(crate) rerun: Rerun,
     /// A deadline for each whole execution (virtual nanoseconds), and where it was declared.
     pub(crate) deadline: Option<(u64, interleave_detector::Site)>,
+    /// The fingerprints of accepted findings: recorded, and exploration goes on.
+    pub(crate) accepted: BTreeSet<String>,
 }
 
 /// The failing execution, as the loop saw it.
@@ -323,6 +369,7 @@ pub(crate) fn run_plan(
     let config = engine_config();
     let mut detector = Detector::new(plan.detector);
     let mut findings = Vec::new();
+    let mut accepted = Vec::new();
     let mut executions = 0;
     let mut failure = None;
     let mut events = Vec::new();
@@ -420,8 +467,11 @@ pub(crate) fn run_plan(
                     digest::encode(&digests),
                 ));
             }
-            let failed = !outcome.findings.is_empty();
-            findings.extend(outcome.findings);
+            // A finding the baseline accepts is recorded, and the check goes on.
+            let (known, new) = baseline::partition(&plan.accepted, outcome.findings);
+            baseline::accept(&mut accepted, known);
+            let failed = !new.is_empty();
+            findings.extend(new);
             if failed {
                 failure = Some(Failure {
                     execution,
@@ -451,6 +501,7 @@ pub(crate) fn run_plan(
     let mut report = Report {
         name: plan.name.clone(),
         findings,
+        accepted,
         executions,
         failing_execution: failure.as_ref().map(|f| f.execution),
         artifact: None,
@@ -483,11 +534,17 @@ pub(crate) fn run_plan(
             strategy: plan.strategy_name.clone(),
             seed: plan.seed,
             max_steps: plan.max_steps as u64,
+            budget: plan.executions,
             detector: plan.detector,
             deadline: plan.deadline.clone(),
             execution: failure.execution,
             schedule: failure.schedule.encode(),
             findings: report.findings.clone(),
+            accepted: report
+                .accepted
+                .iter()
+                .map(|f| f.fingerprint.clone())
+                .collect(),
             trace: failure.trace,
         };
         match artifact.write(dir) {
@@ -505,17 +562,9 @@ pub(crate) fn run_plan(
 }
 
 fn replay_command(rerun: &Rerun, path: &Path) -> String {
-    let path = path.display();
     match rerun {
-        Rerun::Test {
-            package: Some(package),
-            test,
-        } => format!("INTERLEAVE_REPLAY={path} cargo test -p {package} {test} -- --exact"),
-        Rerun::Test {
-            package: None,
-            test,
-        } => format!("INTERLEAVE_REPLAY={path} cargo test {test} -- --exact"),
-        Rerun::Scenario { .. } => format!("interleave replay {path}"),
+        Rerun::Test(test) => test.command_line(path),
+        Rerun::Scenario { .. } => format!("interleave replay {}", path.display()),
     }
 }
 

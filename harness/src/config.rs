@@ -68,7 +68,8 @@ pub(crate) enum Seed {
 /// | `INTERLEAVE_ITERATIONS` | the number of executions (for exhaustive: the bound) |
 /// | `INTERLEAVE_STRATEGY` | `random`, `pct`, `pct:D`, `exhaustive` |
 /// | `INTERLEAVE_REPLAY` | an artifact path: replay it instead of exploring |
-/// | `INTERLEAVE_ARTIFACT_DIR` | where artifacts are written |
+/// | `INTERLEAVE_ARTIFACT_DIR` | where artifacts and ledger records are written |
+/// | `INTERLEAVE_BASELINE` | a baseline file of accepted findings ([`Config::baseline`]) |
 /// | `INTERLEAVE_WATCHDOG` | seconds without a scheduling point before giving up (`10`), or `off` |
 /// | `INTERLEAVE_STACK_SIZE` | bytes of stack for each scenario thread |
 ///
@@ -113,6 +114,8 @@ pub struct Config {
     pub(crate) watchdog: Option<std::time::Duration>,
     /// The stack size of each scenario thread.
     pub(crate) stack_size: usize,
+    /// The file of accepted findings (`Config::baseline`, `INTERLEAVE_BASELINE`).
+    pub(crate) baseline: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -140,6 +143,7 @@ impl Config {
             invalid: None,
             watchdog: Some(crate::rt::DEFAULT_WATCHDOG),
             stack_size: crate::rt::DEFAULT_STACK_SIZE,
+            baseline: None,
         }
         .require_executions(executions)
     }
@@ -345,7 +349,8 @@ impl Config {
         F: Fn() + Send + Sync + 'static,
     {
         match crate::check::run(self, f, interleave_detector::Site::caller()) {
-            Ok(report) if report.is_clean() => {}
+            // One line, seen with `--nocapture`: what was explored, and how far.
+            Ok(report) if report.is_clean() => print!("{report}"),
             Ok(report) => panic!("{report}"),
             Err(error) => panic!("interleave: {error}"),
         }
@@ -443,6 +448,9 @@ impl Config {
         if let Some(value) = env("INTERLEAVE_ARTIFACT_DIR")? {
             self.artifact_dir = Some(PathBuf::from(value));
         }
+        if let Some(value) = env("INTERLEAVE_BASELINE")? {
+            self.baseline = Some(PathBuf::from(value));
+        }
         Ok(env("INTERLEAVE_REPLAY")?.map(PathBuf::from))
     }
 
@@ -450,6 +458,24 @@ impl Config {
     /// schedules, and its report says which seed it used, to replay or pin it.
     pub fn random_seed(mut self) -> Self {
         self.seed = Seed::Random;
+        self
+    }
+
+    /// A baseline of accepted findings ([`Baseline`](crate::Baseline), the file `interleave ci
+    /// baseline` writes): a finding it lists for this check (by fingerprint) is recorded in the
+    /// report's [`accepted`](Report::accepted) and exploration goes on within the budget; only
+    /// a finding it does not list fails the check. A relative path is relative to the test's
+    /// working directory (its package's directory). `INTERLEAVE_BASELINE` overrides it.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// interleave::Config::pct(1_000, 3)
+    ///     .baseline("../interleave-baseline.json")
+    ///     .check(|| { /* … */ });
+    /// ```
+    pub fn baseline(mut self, path: impl Into<PathBuf>) -> Self {
+        self.baseline = Some(path.into());
         self
     }
 }

@@ -101,4 +101,22 @@ pub enum Error {
         /// `schedule diverged at step N: …`
         message: String,
     },
+    /// The baseline file cannot be read or written, or is not a baseline.
+    #[error("{action} baseline {path}: {reason}")]
+    Baseline {
+        /// `read` or `write`.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A ledger record cannot be read.
+    #[error("read ledger {path}: {reason}")]
+    Ledger {
+        /// The file or directory.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }

@@ -101,13 +101,16 @@
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
 mod artifact;
+mod baseline;
 pub mod cell;
 mod check;
 mod config;
 mod error;
+mod ledger;
 pub mod online;
 mod real;
 mod report;
+mod rerun;
 mod rt;
 mod schedule;
 pub mod sync;
@@ -115,10 +118,13 @@ pub mod thread;
 pub mod time;
 
 pub use artifact::{Artifact, PriorExecution, Rerun, ARTIFACT_FORMAT_VERSION, MAX_ARTIFACT_BYTES};
+pub use baseline::{Baseline, BaselineEntry, BASELINE_FORMAT_VERSION};
 pub use config::{Config, Strategy};
 pub use error::Error;
 pub use interleave_detector::{Finding, Kind};
+pub use ledger::{CheckResult, LedgerFinding, LedgerMode, LedgerRecord, LEDGER_FORMAT_VERSION};
 pub use report::Report;
+pub use rerun::{Target, TargetKind, TestRerun};
 pub use schedule::{Decision, ParseScheduleError, Schedule, MAX_DECISIONS};
 
 /// Explores `f` with the default [`Config`] (PCT depth 3, 1,000 executions, a seed derived

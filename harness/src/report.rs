@@ -12,9 +12,12 @@ use interleave_detector::Finding;
 pub struct Report {
     /// The check's name (the test's name by default).
     pub name: String,
-    /// Every finding: potential deadlocks seen along the way, then those of the failing
-    /// execution. Each has a [`kind()`](Finding::kind).
+    /// Every finding the baseline does not accept: potential deadlocks seen along the way, then
+    /// those of the failing execution. Each has a [`kind()`](Finding::kind).
     pub findings: Vec<Finding>,
+    /// The findings the baseline ([`Config::baseline`](crate::Config::baseline)) accepts, each
+    /// once, in the order they were first found: recorded, and exploration went on.
+    pub accepted: Vec<Finding>,
     /// How many executions ran.
     pub executions: u64,
     /// The execution that failed (1-based), if one did.
@@ -40,6 +43,24 @@ impl Report {
     pub fn is_clean(&self) -> bool {
         self.findings.is_empty()
     }
+
+    /// `; 1 finding accepted by the baseline (eee14c4c78512d06)`, or nothing.
+    fn accepted_note(&self) -> String {
+        if self.accepted.is_empty() {
+            return String::new();
+        }
+        let prints: Vec<&str> = self
+            .accepted
+            .iter()
+            .map(|f| f.fingerprint.as_str())
+            .collect();
+        format!(
+            "; {} finding{} accepted by the baseline ({})",
+            prints.len(),
+            if prints.len() == 1 { "" } else { "s" },
+            prints.join(", ")
+        )
+    }
 }
 
 impl fmt::Display for Report {
@@ -52,8 +73,12 @@ impl fmt::Display for Report {
             };
             return writeln!(
                 f,
-                "interleave: `{}` is clean after {} executions, {coverage} ({}, seed {})",
-                self.name, self.executions, self.strategy, self.seed
+                "interleave: `{}` is clean after {} executions, {coverage} ({}, seed {}){}",
+                self.name,
+                self.executions,
+                self.strategy,
+                self.seed,
+                self.accepted_note()
             );
         }
         // The first line names the problems too: it is all that a test summary (cargo's,
@@ -75,6 +100,9 @@ impl fmt::Display for Report {
             self.seed,
             headlines.join("; ")
         )?;
+        if !self.accepted.is_empty() {
+            writeln!(f, "(and {})", &self.accepted_note()[2..])?;
+        }
         for finding in &self.findings {
             writeln!(f)?;
             write!(f, "{finding}")?;

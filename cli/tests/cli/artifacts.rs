@@ -2,10 +2,13 @@
 
 use std::collections::BTreeSet;
 
-use interleave::{Artifact, Rerun};
+use interleave::{
+    Artifact, CheckResult, LedgerFinding, LedgerMode, LedgerRecord, Rerun, Target, TargetKind,
+    TestRerun,
+};
 use interleave_detector::Detail;
 
-use crate::{ab_ba, html_check, interleave, interleave_with, scratch_file};
+use crate::{ab_ba, fake_cargo, html_check, interleave, interleave_with, scratch_file};
 
 /// The artifact, edited by `edit`, written to `name`.
 pub(crate) fn edited(name: &str, edit: impl FnOnce(&mut Artifact)) -> String {
@@ -147,43 +150,211 @@ fn graph_as_dot_and_svg() {
     insta::assert_snapshot!("graph_svg", ab_ba.redact(&svg.stdout));
 }
 
+/// The record a replayed (or rechecked) check of the AB-BA artifact leaves, written to a file.
+fn record(
+    name: &str,
+    mode: LedgerMode,
+    result: CheckResult,
+    fingerprints: &[&str],
+    step: Option<u64>,
+) -> String {
+    let artifact = Artifact::read(&ab_ba().artifact).unwrap();
+    let finding = |fingerprint: &&str| LedgerFinding {
+        fingerprint: (*fingerprint).to_owned(),
+        kind: interleave::Kind::PotentialDeadlock,
+        headline: "lock-order cycle between 2 threads".to_owned(),
+        execution: 1,
+    };
+    let record = LedgerRecord {
+        format_version: interleave::LEDGER_FORMAT_VERSION,
+        check: artifact.check.clone(),
+        rerun: artifact.rerun.clone(),
+        ordinal: 1,
+        mode,
+        result,
+        strategy: artifact.strategy.clone(),
+        seed: Some(artifact.seed),
+        budget: 1000,
+        executions: if mode == LedgerMode::Replay { 1 } else { 1000 },
+        complete: false,
+        findings: fingerprints.iter().map(finding).collect(),
+        accepted: Vec::new(),
+        artifact: None,
+        replay_command: None,
+        step,
+        message: match result {
+            CheckResult::Diverged => Some(format!(
+                "schedule diverged at step {}: the schedule runs thread 2, but the runnable \
+                 threads are [0]",
+                step.unwrap()
+            )),
+            CheckResult::Error => Some("check `x` reached no scheduling point for 10s".to_owned()),
+            _ => None,
+        },
+    };
+    let text = serde_json::to_string_pretty(&record).unwrap();
+    scratch_file(name, &text).to_str().unwrap().to_owned()
+}
+
 #[cfg(unix)]
 #[test]
-fn replay_of_a_test_artifact_reruns_the_test_through_cargo() {
-    use std::os::unix::fs::PermissionsExt;
-
-    // A stand-in for cargo that shows what it was asked and answers as libtest would.
-    let cargo = scratch_file(
-        "fake-cargo",
-        "#!/bin/sh\necho \"cargo $*\"\necho \"INTERLEAVE_REPLAY=$INTERLEAVE_REPLAY\"\n\
-         echo 'running 1 test'\n[ -n \"$FAKE_RESULT\" ] && echo \"test bank::tests::transfer ... $FAKE_RESULT\"\n\
+fn replay_of_a_test_artifact_reruns_the_test_through_cargo_and_reads_the_check_s_record() {
+    // A stand-in for cargo that shows what it was asked, answers as libtest would, and leaves
+    // the record the check would leave in the artifact directory it is given.
+    let cargo = fake_cargo(
+        "verdict-cargo",
+        "echo \"cargo $*\"\necho \"INTERLEAVE_REPLAY=$INTERLEAVE_REPLAY\"\necho 'running 1 test'\n\
+         [ -n \"$FAKE_RESULT\" ] && echo \"test bank::tests::transfer ... $FAKE_RESULT\"\n\
+         if [ -n \"$FAKE_RECORD\" ]; then mkdir -p \"$INTERLEAVE_ARTIFACT_DIR/ledger\" && \
+         cp \"$FAKE_RECORD\" \"$INTERLEAVE_ARTIFACT_DIR/ledger/r.json\"; fi\n\
          exit \"$FAKE_STATUS\"\n",
     );
-    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
     let path = edited("test-artifact.json", |a| {
-        a.rerun = Rerun::Test {
+        a.rerun = Rerun::Test(TestRerun {
             package: Some("bank".to_owned()),
+            target: Some(Target {
+                kind: TargetKind::Test,
+                name: "transfers".to_owned(),
+            }),
             test: "bank::tests::transfer".to_owned(),
-        };
+            features: vec!["audit".to_owned()],
+            ignored: Some(false),
+            workdir: Some(".".to_owned()),
+            ..TestRerun::default()
+        });
     });
+    let ab_ba = ab_ba();
+    let fingerprint = ab_ba.fingerprint.as_str();
+    let (replay, explore) = (LedgerMode::Replay, LedgerMode::Explore);
+    let cases = [
+        (
+            "reproduced",
+            &[][..],
+            "FAILED",
+            "101",
+            Some(record(
+                "r1.json",
+                replay,
+                CheckResult::Findings,
+                &[fingerprint],
+                None,
+            )),
+            1,
+        ),
+        (
+            "reproduced with differences",
+            &[],
+            "FAILED",
+            "101",
+            Some(record(
+                "r2.json",
+                replay,
+                CheckResult::Findings,
+                &["0123456789abcdef"],
+                None,
+            )),
+            1,
+        ),
+        (
+            "did not reproduce",
+            &[],
+            "ok",
+            "0",
+            Some(record("r3.json", replay, CheckResult::Clean, &[], None)),
+            0,
+        ),
+        (
+            "diverged",
+            &[],
+            "FAILED",
+            "101",
+            Some(record(
+                "r4.json",
+                replay,
+                CheckResult::Diverged,
+                &[],
+                Some(20),
+            )),
+            2,
+        ),
+        (
+            "the check failed",
+            &[],
+            "FAILED",
+            "101",
+            Some(record("r5.json", replay, CheckResult::Error, &[], None)),
+            2,
+        ),
+        (
+            "clean, but the test failed otherwise",
+            &[],
+            "FAILED",
+            "101",
+            Some(record("r6.json", replay, CheckResult::Clean, &[], None)),
+            2,
+        ),
+        // An unrelated failing test of that name (in another target): no record of the check.
+        ("no check replayed", &[], "FAILED", "101", None, 2),
+        ("the test did not run", &[], "", "101", None, 2),
+        (
+            "recheck: still found",
+            &["--recheck"],
+            "FAILED",
+            "101",
+            Some(record(
+                "r7.json",
+                explore,
+                CheckResult::Findings,
+                &[fingerprint],
+                None,
+            )),
+            1,
+        ),
+        (
+            "recheck: fixed",
+            &["--recheck"],
+            "ok",
+            "0",
+            Some(record("r8.json", explore, CheckResult::Clean, &[], None)),
+            0,
+        ),
+        (
+            "recheck: a replay's record is not a recheck's",
+            &["--recheck"],
+            "ok",
+            "0",
+            Some(record("r9.json", replay, CheckResult::Clean, &[], None)),
+            2,
+        ),
+    ];
     let cargo = cargo.to_str().unwrap();
     let mut seen = Vec::new();
-    for (result, status, code) in [("FAILED", "101", 1), ("ok", "0", 0), ("", "101", 2)] {
+    for (case, flags, result, status, record, code) in cases {
+        let mut args = vec!["replay"];
+        args.extend(flags);
+        args.push(&path);
+        let record = record.unwrap_or_default();
         let out = interleave_with(
-            &["replay", &path],
+            &args,
             &[
                 ("CARGO", cargo),
                 ("FAKE_RESULT", result),
                 ("FAKE_STATUS", status),
+                ("FAKE_RECORD", &record),
             ],
         );
-        assert_eq!(out.code, code, "{result}: {}{}", out.stdout, out.stderr);
+        assert_eq!(out.code, code, "{case}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.lines().count() <= 3,
+            "{case}: one line for the command, one for the verdict: {}",
+            out.stderr
+        );
         seen.push(format!(
-            "── {result:?}, exit {status} → {code}\n{}{}",
+            "── {case}: {result:?}, exit {status} → {code}\n{}{}",
             out.stdout, out.stderr
         ));
     }
-    insta::assert_snapshot!(ab_ba().redact(&seen.concat()));
+    insta::assert_snapshot!(ab_ba.redact(&seen.concat()));
 }
 
 #[test]
@@ -353,10 +524,11 @@ fn an_artifact_from_real_threads_is_explained_and_not_replayed() {
         a.schedule.clear();
         a.trace.clear();
         a.prior.clear();
-        a.rerun = Rerun::Test {
+        a.rerun = Rerun::Test(interleave::TestRerun {
             package: Some("bank".to_owned()),
             test: "tests::transfer".to_owned(),
-        };
+            ..interleave::TestRerun::default()
+        });
         for finding in &mut a.findings {
             finding.steps.execution = 0;
             if let interleave_detector::Detail::LockCycle { edges } = &mut finding.detail {

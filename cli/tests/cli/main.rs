@@ -6,6 +6,7 @@
 
 mod artifacts;
 mod bad_input;
+mod ci;
 mod docs;
 mod fuzz;
 mod html_check;
@@ -166,6 +167,34 @@ pub(crate) fn scratch_file(name: &str, contents: &str) -> PathBuf {
     path
 }
 
+/// A stand-in for cargo: answers `cargo locate-project` with a workspace of one `Cargo.toml`
+/// in the scratch directory, and runs `script` (a `sh` script) for anything else.
+#[cfg(unix)]
+pub(crate) fn fake_cargo(name: &str, script: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+
+    let root = fake_workspace();
+    let cargo = scratch_file(
+        name,
+        &format!(
+            "#!/bin/sh
+if [ \"$1\" = locate-project ]; then echo '{}/Cargo.toml'; exit 0; fi
+{script}",
+            root.display()
+        ),
+    );
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    cargo
+}
+
+/// The workspace [`fake_cargo`] answers with.
+pub(crate) fn fake_workspace() -> PathBuf {
+    let root = scratch().join("workspace");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("Cargo.toml"), "[workspace]\n").unwrap();
+    root
+}
+
 /// `interleave run -v lock-order/ab-ba lock-order/ab-ba-fixed`, once per test process, and the
 /// artifact it wrote.
 pub(crate) struct AbBa {
@@ -187,10 +216,14 @@ pub(crate) fn ab_ba() -> &'static AbBa {
             dir.to_str().unwrap(),
         ]);
         assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        // Artifacts, beside the `ledger/` directory of every check's record.
         let artifacts: Vec<PathBuf> = std::fs::read_dir(&dir)
             .expect("the run wrote artifacts")
             .map(|entry| entry.unwrap().path())
+            .filter(|path| path.is_file())
             .collect();
+        let records = interleave::LedgerRecord::read_dir(&dir).unwrap();
+        assert_eq!(records.len(), 2, "{records:?}");
         assert_eq!(
             artifacts.len(),
             1,

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use interleave::{Artifact, PriorExecution, Rerun};
+use interleave::{Artifact, PriorExecution, Rerun, TestRerun};
 use interleave_detector::{
     Attempt, Detail, Event, EventKind, LockMode, ObjectClass, ObjectId, Site, ThreadId,
 };
@@ -83,14 +83,10 @@ fn prior(execution: u64, schedule: &str) -> PriorExecution {
 
 /// A stand-in for cargo that records that it ran.
 fn fake_cargo(ran: &Path) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-
-    let cargo = scratch_file(
+    crate::fake_cargo(
         "recording-cargo",
-        &format!("#!/bin/sh\necho \"$*\" >> '{}'\n", ran.display()),
-    );
-    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
-    cargo
+        &format!("echo \"$*\" >> '{}'\n", ran.display()),
+    )
 }
 
 #[test]
@@ -99,34 +95,105 @@ fn a_forged_test_artifact_runs_nothing() {
     let ran = scratch().join("cargo-ran");
     let cargo = fake_cargo(&ran);
     let runner = format!("touch {}", marker.display());
+    let test = |package: Option<&str>, test: String| TestRerun {
+        package: package.map(str::to_owned),
+        test,
+        ..TestRerun::default()
+    };
+    let valid = || test(Some("bank"), "bank::tests::transfer".to_owned());
+    let target = |kind, name: &str| {
+        Some(interleave::Target {
+            kind,
+            name: name.to_owned(),
+        })
+    };
     let cases = [
         (
             "a cargo flag as the test",
-            Some("bank"),
-            format!("--config=target.x86_64-unknown-linux-gnu.runner='{runner}'"),
+            test(
+                Some("bank"),
+                format!("--config=target.x86_64-unknown-linux-gnu.runner='{runner}'"),
+            ),
         ),
         (
             "a cargo flag as the package",
-            Some("--config=build.rustc-wrapper='touch'"),
-            "bank::tests::transfer".to_owned(),
+            test(
+                Some("--config=build.rustc-wrapper='touch'"),
+                "bank::tests::transfer".to_owned(),
+            ),
         ),
-        ("a flag as the test", None, "--include-ignored".to_owned()),
+        (
+            "a flag as the test",
+            test(None, "--include-ignored".to_owned()),
+        ),
         (
             "a shell command in the test",
-            Some("bank"),
-            format!("bank::tests::transfer; {runner}"),
+            test(Some("bank"), format!("bank::tests::transfer; {runner}")),
         ),
-        ("two words", None, "transfer --exact".to_owned()),
-        ("a newline", None, "transfer\n--ignored".to_owned()),
-        ("no test", None, String::new()),
+        ("two words", test(None, "transfer --exact".to_owned())),
+        ("a newline", test(None, "transfer\n--ignored".to_owned())),
+        ("no test", test(None, String::new())),
+        (
+            "a flag as the target",
+            TestRerun {
+                target: target(interleave::TargetKind::Test, "--config=x"),
+                ..valid()
+            },
+        ),
+        (
+            "a shell command as the target",
+            TestRerun {
+                target: target(interleave::TargetKind::Bin, &format!("x;{runner}")),
+                ..valid()
+            },
+        ),
+        (
+            "a flag as a feature",
+            TestRerun {
+                features: vec!["audit".to_owned(), "--config=x".to_owned()],
+                ..valid()
+            },
+        ),
+        (
+            "two features in one",
+            TestRerun {
+                features: vec!["a,b".to_owned()],
+                ..valid()
+            },
+        ),
+        (
+            "a flag as the profile",
+            TestRerun {
+                profile: Some("--config=x".to_owned()),
+                ..valid()
+            },
+        ),
+        (
+            "an absolute working directory",
+            TestRerun {
+                workdir: Some("/etc".to_owned()),
+                ..valid()
+            },
+        ),
+        (
+            "a working directory out of the workspace",
+            TestRerun {
+                workdir: Some("crates/../../..".to_owned()),
+                ..valid()
+            },
+        ),
+        (
+            "a flag as the working directory",
+            TestRerun {
+                workdir: Some("-C".to_owned()),
+                ..valid()
+            },
+        ),
     ];
     let mut lines = String::new();
-    for (i, (case, package, test)) in cases.iter().enumerate() {
+    for (i, (case, rerun)) in cases.iter().enumerate() {
         let path = edited(&format!("forged-{i}.json"), |a| {
-            a.rerun = Rerun::Test {
-                package: package.map(str::to_owned),
-                test: test.clone(),
-            };
+            a.rerun = Rerun::Test(rerun.clone());
         });
         let line = refused(
             case,
@@ -154,16 +221,17 @@ fn a_forged_test_artifact_runs_nothing() {
 
     // A real test path does reach cargo, after `--`: the stand-in works.
     let path = edited("not-forged.json", |a| {
-        a.rerun = Rerun::Test {
+        a.rerun = Rerun::Test(TestRerun {
             package: Some("bank".to_owned()),
             test: "bank::tests::transfer".to_owned(),
-        };
+            ..TestRerun::default()
+        });
     });
     let out = interleave_with(&["replay", &path], &[("CARGO", cargo.to_str().unwrap())]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert_eq!(
         std::fs::read_to_string(&ran).unwrap(),
-        "test -p bank -- bank::tests::transfer --exact\n"
+        "test -p bank -- bank::tests::transfer --exact --include-ignored\n"
     );
 }
 
@@ -571,6 +639,10 @@ fn usage_errors_are_one_line_and_help_is_not() {
         &["run", "--seed", "soon", "lock-order/ab-ba"],
         &["explain", "--format", "pdf", "x.json"],
         &["list", "extra"],
+        &["ci", "--shard", "0/2"],
+        &["ci", "--runner", "mocha"],
+        &["ci", "merge"],
+        &["ci", "baseline", "--bogus"],
     ] {
         let out = interleave(args);
         assert_eq!((out.code, out.stdout.as_str()), (2, ""), "{args:?}");
@@ -582,6 +654,8 @@ fn usage_errors_are_one_line_and_help_is_not() {
         &["--help"][..],
         &["run", "--help"],
         &["help", "replay"],
+        &["ci", "--help"],
+        &["ci", "merge", "--help"],
         &["--version"],
     ] {
         let out = interleave(args);

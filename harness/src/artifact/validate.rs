@@ -5,6 +5,7 @@
 use interleave_detector::{printable_line, Detail, Detector};
 
 use super::{Artifact, Rerun};
+use crate::rerun::TestRerun;
 use crate::schedule::Schedule;
 
 /// Checks `artifact`; the first problem as a sentence.
@@ -21,28 +22,26 @@ pub(super) fn artifact(artifact: &Artifact) -> Result<(), String> {
         }
     }
     rerun(&artifact.rerun)?;
+    if let Some(print) = artifact
+        .accepted
+        .iter()
+        .find(|p| p.is_empty() || p.len() > 64 || !p.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        return Err(format!(
+            "accepted has {print:?}, which is not a fingerprint (1 to 64 ASCII letters and digits)"
+        ));
+    }
     schedules(artifact)?;
     findings(artifact)?;
     trace(artifact)
 }
 
-/// `rerun` becomes a command line (`cargo test -p <package> -- <test> --exact`): only a
-/// package name and a test path, nothing cargo or a shell could read as anything else.
+/// `rerun` becomes a command line (`cargo test -p <package> <target> <features> <profile> --
+/// <test> --exact`, run in `<workspace>/<workdir>`): only names and a relative path, nothing
+/// cargo or a shell could read as anything else.
 fn rerun(rerun: &Rerun) -> Result<(), String> {
     match rerun {
-        Rerun::Test { package, test } => {
-            if let Some(package) = package.as_deref().filter(|p| !is_package(p)) {
-                return Err(format!(
-                    "rerun.package {package:?} is not a cargo package name (letters, digits, `-` \
-                     and `_`, not starting with `-`)"
-                ));
-            }
-            if !is_test_path(test) {
-                return Err(format!(
-                    "rerun.test {test:?} is not a test path (Rust identifiers joined by `::`)"
-                ));
-            }
-        }
+        Rerun::Test(test) => test_rerun(test)?,
         Rerun::Scenario { name } => {
             let printable = name.chars().all(|c| c.is_ascii_graphic());
             if name.is_empty() || name.starts_with('-') || !printable {
@@ -56,6 +55,51 @@ fn rerun(rerun: &Rerun) -> Result<(), String> {
     Ok(())
 }
 
+fn test_rerun(rerun: &TestRerun) -> Result<(), String> {
+    if let Some(package) = rerun.package.as_deref().filter(|p| !is_package(p)) {
+        return Err(format!(
+            "rerun.package {package:?} is not a cargo package name (letters, digits, `-` and \
+             `_`, not starting with `-`)"
+        ));
+    }
+    if let Some(name) = rerun
+        .target
+        .as_ref()
+        .map(|t| &t.name)
+        .filter(|n| !is_package(n))
+    {
+        return Err(format!(
+            "rerun.target.name {name:?} is not a cargo target name (letters, digits, `-` and \
+             `_`, not starting with `-`)"
+        ));
+    }
+    if !is_test_path(&rerun.test) {
+        return Err(format!(
+            "rerun.test {:?} is not a test path (Rust identifiers joined by `::`)",
+            rerun.test
+        ));
+    }
+    if let Some(feature) = rerun.features.iter().find(|f| !is_feature(f)) {
+        return Err(format!(
+            "rerun.features has {feature:?}, which is not a feature name (letters, digits, `_`, \
+             `-`, `+` and `.`, starting with a letter, a digit or `_`)"
+        ));
+    }
+    if let Some(profile) = rerun.profile.as_deref().filter(|p| !is_package(p)) {
+        return Err(format!(
+            "rerun.profile {profile:?} is not a profile name (letters, digits, `-` and `_`, not \
+             starting with `-`)"
+        ));
+    }
+    if let Some(workdir) = rerun.workdir.as_deref().filter(|w| !is_workdir(w)) {
+        return Err(format!(
+            "rerun.workdir {workdir:?} is not a relative directory (`.`, or names of letters, \
+             digits, `.`, `-` and `_` joined by `/`, none of them `..` or starting with `-`)"
+        ));
+    }
+    Ok(())
+}
+
 /// A cargo package name: ASCII letters, digits, `-` and `_`, not starting with `-`.
 fn is_package(name: &str) -> bool {
     !name.is_empty()
@@ -63,6 +107,31 @@ fn is_package(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// A feature name as cargo allows it: ASCII letters, digits, `_`, `-`, `+` and `.`, starting
+/// with a letter, a digit or `_`.
+fn is_feature(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '.'))
+}
+
+/// A relative directory: `.`, or plain names joined by `/` (no `..`, no root, no flag).
+fn is_workdir(path: &str) -> bool {
+    path == "."
+        || path.split('/').all(|part| {
+            !part.is_empty()
+                && part != "."
+                && part != ".."
+                && !part.starts_with('-')
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        })
 }
 
 /// A test's path as libtest names it: Rust identifiers (raw ones too) joined by `::`.
@@ -164,6 +233,24 @@ fn trace(artifact: &Artifact) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn features_and_workdirs_are_names_only() {
+        for good in ["audit", "x.y", "serde+json", "_x", "1a", "a-b"] {
+            assert!(is_feature(good), "{good}");
+        }
+        for bad in ["", "-x", "+x", ".x", "a,b", "a b", "dep:x", "a/b", "$(id)"] {
+            assert!(!is_feature(bad), "{bad}");
+        }
+        for good in [".", "crates/bank", "a.b/c_d", "x-y"] {
+            assert!(is_workdir(good), "{good}");
+        }
+        for bad in [
+            "", "/etc", "..", "a/../b", "a//b", "./a", "a/", "-C", "a b", "a;b", "$HOME",
+        ] {
+            assert!(!is_workdir(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn packages_and_test_paths_are_names_only() {

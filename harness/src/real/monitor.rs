@@ -129,10 +129,7 @@ fn artifact(name: &str, findings: Vec<Finding>) -> Artifact {
     Artifact {
         format_version: ARTIFACT_FORMAT_VERSION,
         check: name.to_owned(),
-        rerun: Rerun::Test {
-            package: std::env::var("CARGO_PKG_NAME").ok(),
-            test: name.to_owned(),
-        },
+        rerun: Rerun::Test(crate::rerun::TestRerun::detect(name.to_owned())),
         engine: ENGINE.to_owned(),
         strategy: ENGINE.to_owned(),
         seed: 0,
@@ -144,6 +141,8 @@ fn artifact(name: &str, findings: Vec<Finding>) -> Artifact {
         schedule: String::new(),
         findings,
         trace: Vec::new(),
+        budget: 0,
+        accepted: Vec::new(),
     }
 }
 

@@ -12,7 +12,7 @@ fn kinds(report: &interleave::Report) -> Vec<Kind> {
 }
 
 /// Two threads take two mutexes in opposite orders (`FIXED`: in the same order).
-fn ab_ba<const FIXED: bool>() {
+pub(crate) fn ab_ba<const FIXED: bool>() {
     let a = Arc::new(Mutex::new(0));
     let b = Arc::new(Mutex::new(0));
     let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));
@@ -379,9 +379,11 @@ fn the_same_seed_writes_byte_identical_artifacts_in_two_processes() {
         assert!(!run.success, "the check must fail: {run:?}");
     }
     let files = |dir: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        // The artifacts; the ledger's records (in `ledger/`) name the directory they are in.
         let mut files: Vec<_> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
             .map(|p| {
                 (
                     p.file_name().unwrap().to_string_lossy().into_owned(),
@@ -417,8 +419,10 @@ fn a_failing_check_prints_the_report_and_the_replay_command_and_no_engine_noise(
     );
     assert!(
         output.contains("replay: INTERLEAVE_REPLAY=")
-            && output
-                .contains("cargo test -p interleave-tests check::child_failing_check -- --exact"),
+            && output.contains(
+                "cargo test -p interleave-tests --test e2e -- check::child_failing_check --exact \
+                 --include-ignored"
+            ),
         "{output}"
     );
     for noise in [
@@ -435,10 +439,9 @@ fn a_failing_check_prints_the_report_and_the_replay_command_and_no_engine_noise(
     // The printed command works: the replay fails the same way.
     let artifact = std::fs::read_dir(&dir)
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_file())
+        .unwrap();
     let replay = child::run(
         "check::child_failing_check",
         &[("INTERLEAVE_REPLAY", artifact.to_str().unwrap())],

@@ -42,6 +42,7 @@ pub(crate) fn run<V: AsRef<OsStr>>(name: &str, env: &[(&str, V)]) -> Child {
         "INTERLEAVE_WATCHDOG",
         "INTERLEAVE_STACK_SIZE",
         "INTERLEAVE_ONLINE",
+        "INTERLEAVE_BASELINE",
     ] {
         command.env_remove(variable);
     }

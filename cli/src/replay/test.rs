@@ -1,0 +1,214 @@
+//! A test's artifact: `cargo test` runs exactly that one test (its package, target, features
+//! and profile, in its package's directory), with `INTERLEAVE_REPLAY` set — or, for
+//! `--recheck`, with the artifact's strategy, seed and budget. The check leaves a ledger record
+//! in a scratch artifact directory; the verdict comes from that record, never from the test's
+//! output or exit status alone.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+
+use interleave::{Artifact, CheckResult, LedgerMode, LedgerRecord, TargetKind, TestRerun};
+use interleave_detector::printable_line;
+
+use super::{recheck_verdict, verdict, Summary};
+use crate::app::Result;
+use crate::exit::{CliError, FINDINGS, OK};
+
+pub(super) fn run(
+    path: &Path,
+    artifact: &Artifact,
+    rerun: &TestRerun,
+    recheck: bool,
+) -> Result<u8> {
+    // cargo runs tests in their package's directory: the path must not be relative.
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let root = crate::cargo::workspace_root()?;
+    let dir = rerun.directory(&root);
+    if !dir.join("Cargo.toml").is_file() {
+        return Err(CliError::NotInWorkspace {
+            path: path.to_owned(),
+            workdir: rerun.workdir.clone().unwrap_or_default(),
+            root,
+        });
+    }
+    let scratch = crate::cargo::scratch_dir(if recheck { "recheck" } else { "replay" })?;
+    let args = rerun.cargo_args();
+    let mut command = crate::cargo::command();
+    // Only what `Artifact::read` checked reaches the command line: names, a relative directory,
+    // and the test after `--`, for libtest.
+    command
+        .args(&args)
+        .current_dir(&dir)
+        .env("INTERLEAVE_ARTIFACT_DIR", &scratch)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    let shown = if recheck {
+        command
+            .env_remove("INTERLEAVE_REPLAY")
+            .env("INTERLEAVE_STRATEGY", &artifact.strategy)
+            .env("INTERLEAVE_SEED", artifact.seed.to_string());
+        let mut variables = format!(
+            "INTERLEAVE_STRATEGY={} INTERLEAVE_SEED={}",
+            artifact.strategy, artifact.seed
+        );
+        if artifact.budget > 0 {
+            command.env("INTERLEAVE_ITERATIONS", artifact.budget.to_string());
+            variables.push_str(&format!(" INTERLEAVE_ITERATIONS={}", artifact.budget));
+        }
+        // Accepted findings must not end the check before its budget: the workspace's
+        // baseline, as `interleave ci` reads it, unless one is given.
+        let baseline = root.join(crate::ci::DEFAULT_BASELINE);
+        if std::env::var_os("INTERLEAVE_BASELINE").is_none() && baseline.is_file() {
+            command.env("INTERLEAVE_BASELINE", &baseline);
+            variables.push_str(&format!(" INTERLEAVE_BASELINE={}", baseline.display()));
+        }
+        format!("{variables} cargo {}", args.join(" "))
+    } else {
+        command.env("INTERLEAVE_REPLAY", &absolute);
+        rerun.command_line(&absolute)
+    };
+    let in_dir = if std::env::current_dir().is_ok_and(|cwd| cwd == dir) {
+        String::new()
+    } else {
+        format!("  (in {})", dir.display())
+    };
+    eprintln!("interleave: {}{in_dir}", printable_line(&shown));
+    let error = |source| CliError::Cargo {
+        command: shown.clone(),
+        source,
+    };
+    let mut child = command.spawn().map_err(error)?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    // libtest prints `test <name> ... ok` (or `FAILED`) for each test it ran.
+    let ran_line = format!("test {} ... ", rerun.test);
+    let doc = rerun
+        .target
+        .as_ref()
+        .is_some_and(|t| t.kind == TargetKind::Doc);
+    let mut ran = false;
+    let streamed = BufReader::new(stdout).lines().try_for_each(|line| {
+        let line = line.map_err(error)?;
+        ran |= line.starts_with(&ran_line) || (doc && line.starts_with("test "));
+        crate::output::print_verbatim(&format!("{line}\n"))
+    });
+    if let Err(e) = streamed {
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = std::fs::remove_dir_all(&scratch);
+        return Err(e);
+    }
+    let status = child.wait().map_err(error)?;
+    let mode = if recheck {
+        LedgerMode::Explore
+    } else {
+        LedgerMode::Replay
+    };
+    let records = LedgerRecord::read_dir(&scratch);
+    let mut records: Vec<LedgerRecord> = records?
+        .into_iter()
+        .filter(|r| r.mode == mode && r.check == artifact.check)
+        .collect();
+    // Several checks of the artifact's name may have run (a doc test's, a loop's): the one
+    // that found something speaks first.
+    records.sort_by_key(|r| match r.result {
+        CheckResult::Findings => 0,
+        CheckResult::Clean => 1,
+        CheckResult::Diverged => 2,
+        CheckResult::Error => 3,
+    });
+    let Some(record) = records.into_iter().next() else {
+        let _ = std::fs::remove_dir_all(&scratch);
+        return Err(if ran {
+            CliError::NoCheckRecord {
+                command: shown,
+                check: artifact.check.clone(),
+                did: if recheck {
+                    "ran"
+                } else {
+                    "replayed the artifact"
+                },
+            }
+        } else {
+            CliError::NoSuchTest {
+                command: shown,
+                test: rerun.test.clone(),
+            }
+        });
+    };
+    let found: Vec<(String, &'static str)> = record
+        .findings
+        .iter()
+        .chain(&record.accepted)
+        .map(|f| (f.fingerprint.clone(), f.kind.name()))
+        .collect();
+    let keep = recheck && record.result == CheckResult::Findings;
+    if !keep {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    let what = if recheck { "recheck" } else { "replay" };
+    match record.result {
+        CheckResult::Diverged => {
+            return Err(CliError::ReplayDiverged {
+                path: path.to_owned(),
+                message: record.message.unwrap_or_default(),
+            })
+        }
+        CheckResult::Error => {
+            return Err(CliError::CheckFailed {
+                what,
+                path: path.to_owned(),
+                message: record.message.unwrap_or_default(),
+            })
+        }
+        CheckResult::Clean | CheckResult::Findings => {}
+    }
+    if recheck {
+        let summary = Summary {
+            executions: record.executions,
+            strategy: record.strategy.clone(),
+            seed: record.seed,
+            complete: record.complete,
+        };
+        let new: Vec<(String, &'static str)> = record
+            .findings
+            .iter()
+            .map(|f| (f.fingerprint.clone(), f.kind.name()))
+            .collect();
+        let (line, code) = recheck_verdict(&artifact.findings, &found, &new, &summary);
+        eprintln!("interleave: {line}");
+        if keep {
+            if let Some(artifact) = &record.artifact {
+                eprintln!(
+                    "interleave: its artifact: {}",
+                    scratch.join(artifact).display()
+                );
+            }
+        }
+        if code == OK && !status.success() {
+            return Err(CliError::FailedOtherwise {
+                what,
+                path: path.to_owned(),
+            });
+        }
+        return Ok(code);
+    }
+    // The replay accepted what the check accepted: what it found besides is what counts.
+    let replayed: Vec<(String, &'static str)> = record
+        .findings
+        .iter()
+        .map(|f| (f.fingerprint.clone(), f.kind.name()))
+        .collect();
+    let line = verdict(&artifact.findings, &replayed);
+    eprintln!("interleave: {line}");
+    if replayed.is_empty() {
+        if !status.success() {
+            return Err(CliError::FailedOtherwise {
+                what,
+                path: path.to_owned(),
+            });
+        }
+        return Ok(OK);
+    }
+    Ok(FINDINGS)
+}

@@ -1,0 +1,253 @@
+//! The CI gate's parts in the harness: the record every check leaves in the ledger, the one
+//! line a passing check prints, and the baseline — an accepted finding is recorded and the check
+//! explores on, so that a known bug hides no other.
+
+use std::path::Path;
+
+use interleave::{
+    Baseline, BaselineEntry, CheckResult, Config, Kind, LedgerMode, LedgerRecord, Report, Rerun,
+    TargetKind,
+};
+
+use crate::check::ab_ba;
+use crate::child;
+
+fn kinds(report: &Report) -> Vec<Kind> {
+    report.findings.iter().map(|f| f.kind()).collect()
+}
+
+fn prints(findings: &[interleave::Finding]) -> Vec<&str> {
+    findings.iter().map(|f| f.fingerprint.as_str()).collect()
+}
+
+/// A baseline file accepting `findings` of `check`.
+fn baseline(dir: &Path, check: &str, findings: &[&interleave::Finding]) -> std::path::PathBuf {
+    let path = dir.join(format!("baseline-{}.json", findings.len()));
+    Baseline {
+        accepted: findings
+            .iter()
+            .map(|f| BaselineEntry::new(check, f, "known"))
+            .collect(),
+        ..Baseline::default()
+    }
+    .write(&path)
+    .unwrap();
+    path
+}
+
+fn exhaustive(name: &str) -> Config {
+    Config::exhaustive().name(name).write_artifact(false)
+}
+
+#[test]
+fn an_accepted_cycle_is_recorded_and_the_check_goes_on_to_the_deadlock_it_predicts() {
+    let dir = child::temp_dir("baseline");
+    // Without a baseline, the check stops at the cycle, in the first execution.
+    let cycle = exhaustive("ab_ba").explore(ab_ba::<false>);
+    assert_eq!(kinds(&cycle), [Kind::PotentialDeadlock]);
+    assert_eq!(cycle.failing_execution, Some(1));
+    // The cycle accepted: recorded, and exploration goes on until a schedule deadlocks.
+    let one = baseline(&dir, "ab_ba", &[&cycle.findings[0]]);
+    let deadlock = exhaustive("ab_ba").baseline(&one).explore(ab_ba::<false>);
+    assert_eq!(kinds(&deadlock), [Kind::Deadlock]);
+    assert_eq!(prints(&deadlock.accepted), prints(&cycle.findings));
+    assert!(deadlock.failing_execution > Some(1), "{deadlock}");
+    assert!(deadlock.to_string().contains(&format!(
+        "(and 1 finding accepted by the baseline ({}))",
+        cycle.findings[0].fingerprint
+    )));
+    // Both accepted: every schedule explored, each finding recorded once.
+    let both = baseline(&dir, "ab_ba", &[&cycle.findings[0], &deadlock.findings[0]]);
+    let clean = exhaustive("ab_ba").baseline(&both).explore(ab_ba::<false>);
+    assert!(clean.is_clean(), "{clean}");
+    assert!(clean.complete);
+    assert_eq!(
+        prints(&clean.accepted),
+        [
+            cycle.findings[0].fingerprint.as_str(),
+            &deadlock.findings[0].fingerprint
+        ]
+    );
+    // As many executions as the same tree without the lock-order analysis, its deadlocks
+    // accepted: the accepted cycle changed nothing of what was explored.
+    let without_cycles = exhaustive("ab_ba")
+        .detector(interleave_detector::DetectorConfig {
+            lock_order: false,
+            ..interleave_detector::DetectorConfig::default()
+        })
+        .baseline(&both)
+        .explore(ab_ba::<false>);
+    assert!(without_cycles.is_clean() && without_cycles.complete);
+    assert_eq!(clean.executions, without_cycles.executions);
+    // An entry accepts the finding of its own check only.
+    let other = exhaustive("another_check")
+        .baseline(&both)
+        .explore(ab_ba::<false>);
+    assert_eq!(kinds(&other), [Kind::PotentialDeadlock]);
+    // A baseline that cannot be read is an error, not an empty baseline.
+    let error = exhaustive("ab_ba")
+        .baseline(dir.join("missing.json"))
+        .try_explore(ab_ba::<false>)
+        .unwrap_err();
+    assert!(
+        matches!(error, interleave::Error::Baseline { .. }),
+        "{error}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn every_check_leaves_one_record_named_by_its_check_and_ordinal() {
+    let dir = child::temp_dir("ledger");
+    let config = |name: &str, executions| Config::pct(executions, 3).name(name).artifact_dir(&dir);
+    let twice: Vec<Report> = (0..2)
+        .map(|_| config("ledger_twice", 20).explore(ab_ba::<true>))
+        .collect();
+    let bug = config("ledger_bug", 10).explore(ab_ba::<false>);
+    let records = LedgerRecord::read_dir(&dir).unwrap();
+    let keys: Vec<_> = records
+        .iter()
+        .map(|r| (r.check.as_str(), r.ordinal, r.mode, r.result))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("ledger_bug", 1, LedgerMode::Explore, CheckResult::Findings),
+            ("ledger_twice", 1, LedgerMode::Explore, CheckResult::Clean),
+            ("ledger_twice", 2, LedgerMode::Explore, CheckResult::Clean),
+        ]
+    );
+    let record = &records[0];
+    assert_eq!(
+        (
+            record.executions,
+            record.budget,
+            record.seed,
+            record.complete
+        ),
+        (1, 10, Some(bug.seed), false)
+    );
+    assert_eq!(
+        record
+            .findings
+            .iter()
+            .map(|f| (f.fingerprint.as_str(), f.kind, f.execution))
+            .collect::<Vec<_>>(),
+        [(
+            bug.findings[0].fingerprint.as_str(),
+            Kind::PotentialDeadlock,
+            1
+        )]
+    );
+    let artifact = bug.artifact.as_ref().unwrap();
+    assert_eq!(
+        record.artifact.as_deref(),
+        artifact.file_name().and_then(|n| n.to_str())
+    );
+    assert_eq!(record.replay_command, bug.replay_command);
+    assert_eq!(record.message.as_deref(), Some(bug.to_string().as_str()));
+    let Rerun::Test(rerun) = &record.rerun else {
+        panic!("{:?}", record.rerun)
+    };
+    assert_eq!(rerun.package.as_deref(), Some("interleave-tests"));
+    assert_eq!(
+        rerun.target.as_ref().map(|t| (t.kind, t.name.as_str())),
+        Some((TargetKind::Test, "e2e"))
+    );
+    assert_eq!(
+        rerun.test,
+        "ledger_baseline::every_check_leaves_one_record_named_by_its_check_and_ordinal"
+    );
+    assert_eq!(rerun.workdir.as_deref(), Some("tests"));
+    for (record, report) in records[1..].iter().zip(&twice) {
+        assert_eq!(
+            (record.executions, record.complete, record.findings.len()),
+            (report.executions, report.complete, 0)
+        );
+        assert_eq!(
+            (record.artifact.as_ref(), record.message.as_ref()),
+            (None, None)
+        );
+    }
+    // One file each, and nothing else in the ledger.
+    let files = std::fs::read_dir(dir.join("ledger")).unwrap().count();
+    assert_eq!(files, 3);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+#[ignore = "run by the test below, in a child process"]
+fn child_passing_check() {
+    if !child::in_child() {
+        return;
+    }
+    Config::exhaustive()
+        .write_artifact(false)
+        .check(ab_ba::<false>);
+}
+
+#[test]
+fn a_passing_check_prints_one_line_and_the_environment_s_baseline_applies() {
+    let dir = child::temp_dir("baseline-env");
+    let name = "ledger_baseline::child_passing_check";
+    let cycle = exhaustive(name)
+        .baseline(dir.join("none"))
+        .try_explore(ab_ba::<false>);
+    assert!(cycle.is_err());
+    let cycle = exhaustive(name).explore(ab_ba::<false>);
+    let one = baseline(&dir, name, &[&cycle.findings[0]]);
+    let deadlock = exhaustive(name).baseline(&one).explore(ab_ba::<false>);
+    let both = baseline(&dir, name, &[&cycle.findings[0], &deadlock.findings[0]]);
+    let run = child::run(name, &[("INTERLEAVE_BASELINE", both.to_str().unwrap())]);
+    assert!(run.success, "{}{}", run.stdout, run.stderr);
+    // libtest prints `test <name> ... ` first, on the same line.
+    let line = run
+        .stdout
+        .lines()
+        .find_map(|l| l.split_once("interleave: ").map(|(_, line)| line))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    let clean = exhaustive(name).baseline(&both).explore(ab_ba::<false>);
+    assert_eq!(
+        line,
+        format!(
+            "`{name}` is clean after {} executions, every schedule explored (exhaustive, seed \
+             {}); 2 findings accepted by the baseline ({}, {})",
+            clean.executions,
+            cycle.seed,
+            cycle.findings[0].fingerprint,
+            deadlock.findings[0].fingerprint
+        )
+    );
+    let run = child::run(name, &[("INTERLEAVE_BASELINE", one.to_str().unwrap())]);
+    assert!(!run.success);
+    let output = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        output.contains("deadlock: 2 threads wait for each other"),
+        "{output}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_finding_after_an_accepted_one_replays_past_it() {
+    let dir = child::temp_dir("baseline-replay");
+    let name = "ab_ba_replayed";
+    let cycle = exhaustive(name).explore(ab_ba::<false>);
+    let one = baseline(&dir, name, &[&cycle.findings[0]]);
+    let deadlock = Config::exhaustive()
+        .name(name)
+        .artifact_dir(&dir)
+        .baseline(&one)
+        .explore(ab_ba::<false>);
+    let path = deadlock.artifact.clone().unwrap();
+    let artifact = interleave::Artifact::read(&path).unwrap();
+    assert_eq!(artifact.accepted, prints(&cycle.findings));
+    assert_eq!(artifact.budget, 100_000);
+    // The execution that found the cycle added to the lock-order graph: it is replayed first,
+    // finds the accepted cycle again, and the replay goes on to the deadlock.
+    assert_eq!(artifact.prior[0].execution, 1);
+    let replay = interleave::replay(&path, ab_ba::<false>).unwrap();
+    assert_eq!(prints(&replay.findings), prints(&deadlock.findings));
+    assert_eq!(prints(&replay.accepted), prints(&cycle.findings));
+    let _ = std::fs::remove_dir_all(dir);
+}
