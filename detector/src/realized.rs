@@ -8,8 +8,10 @@ use std::collections::BTreeSet;
 use crate::{Detail, Finding, Kind, Predicted, WaitTarget};
 
 /// Folds each potential deadlock whose locks are exactly those a deadlock among `findings`
-/// waits for into that deadlock (as its [`Predicted`]), and removes it.
-pub fn merge_realized(findings: &mut Vec<Finding>) {
+/// waits for into that deadlock (as its [`Predicted`]), and removes it. A deadlock whose cycle
+/// was reported in an earlier execution (among `earlier`, which are left as they are) carries
+/// that prediction too.
+pub fn merge_realized(findings: &mut Vec<Finding>, earlier: &[Finding]) {
     let mut merged = vec![false; findings.len()];
     for d in 0..findings.len() {
         let Detail::Deadlock { waits, .. } = &findings[d].detail else {
@@ -25,20 +27,25 @@ pub fn merge_realized(findings: &mut Vec<Finding>) {
         if locks.len() < 2 || locks.len() != waits.len() {
             continue;
         }
-        let Some(p) = (0..findings.len()).find(|&p| {
-            !merged[p]
-                && findings[p].kind == Kind::PotentialDeadlock
-                && cycle_locks(&findings[p]).is_some_and(|cycle| cycle == locks)
-        }) else {
-            continue;
+        let realizes = |f: &Finding| {
+            f.kind == Kind::PotentialDeadlock && cycle_locks(f).is_some_and(|c| c == locks)
         };
-        let predicted = predicted(&findings[p]);
+        let here = (0..findings.len()).find(|&p| !merged[p] && realizes(&findings[p]));
+        let prediction = match here {
+            Some(p) => {
+                merged[p] = true;
+                predicted(&findings[p])
+            }
+            None => match earlier.iter().find(|f| realizes(f)) {
+                Some(finding) => predicted(finding),
+                None => continue,
+            },
+        };
         if let Detail::Deadlock {
             predicted: slot, ..
         } = &mut findings[d].detail
         {
-            *slot = Some(predicted);
-            merged[p] = true;
+            *slot = Some(prediction);
         }
     }
     let mut index = 0;

@@ -423,7 +423,7 @@ fn a_cycle_predicted_and_realized_is_one_finding_with_the_prediction() {
     let mut findings = analyse(t);
     let potential = findings[0].fingerprint.clone();
     let deadlock = findings[1].fingerprint.clone();
-    interleave_detector::merge_realized(&mut findings);
+    interleave_detector::merge_realized(&mut findings, &[]);
     let [finding] = &findings[..] else {
         panic!("{findings:?}")
     };

@@ -153,9 +153,17 @@ pub(crate) fn partition(
     accepted: &BTreeSet<String>,
     findings: Vec<Finding>,
 ) -> (Vec<Finding>, Vec<Finding>) {
-    findings
-        .into_iter()
-        .partition(|f| accepted.contains(&f.fingerprint))
+    findings.into_iter().partition(|f| {
+        accepted.contains(&f.fingerprint)
+            // The deadlock that realized an accepted lock-order cycle is that inversion.
+            || matches!(
+                &f.detail,
+                interleave_detector::Detail::Deadlock {
+                    predicted: Some(predicted),
+                    ..
+                } if accepted.contains(&predicted.fingerprint)
+            )
+    })
 }
 
 /// Adds `known` to `accepted`, each fingerprint once.

@@ -467,8 +467,12 @@ pub(crate) fn run_plan(
                     digest::encode(&digests),
                 ));
             }
+            // One inversion, one finding: a cycle predicted and then realized in this execution
+            // is the deadlock, with the prediction's evidence.
+            let mut execution_findings = outcome.findings;
+            interleave_detector::merge_realized(&mut execution_findings, &accepted);
             // A finding the baseline accepts is recorded, and the check goes on.
-            let (known, new) = baseline::partition(&plan.accepted, outcome.findings);
+            let (known, new) = baseline::partition(&plan.accepted, execution_findings);
             baseline::accept(&mut accepted, known);
             let failed = !new.is_empty();
             findings.extend(new);
@@ -489,9 +493,6 @@ pub(crate) fn run_plan(
         Ok(())
     });
     outcome?;
-    // One inversion, one finding: a cycle predicted and then realized in this execution is the
-    // deadlock, with the prediction's evidence.
-    interleave_detector::merge_realized(&mut findings);
     // A replay runs what it was given; otherwise a check without findings is complete when no
     // schedule is left, whichever strategy chose them.
     let complete = failure.is_none()
