@@ -155,8 +155,7 @@ impl Artifact {
             .findings
             .last()
             .map_or("clean", |f| f.fingerprint.as_str());
-        let stem = file_stem(&self.check);
-        let path = dir.join(format!("{stem}-{fingerprint}.json"));
+        let path = dir.join(format!("{}-{fingerprint}.json", self.file_stem()));
         let mut text = serde_json::to_string_pretty(self).expect("artifacts serialise");
         text.push('\n');
         write_atomically(&path, &text).map_err(|source| Error::ArtifactWrite {
@@ -164,6 +163,27 @@ impl Artifact {
             source,
         })?;
         Ok(path)
+    }
+}
+
+impl Artifact {
+    /// The start of its file name: the check's name, after the package and the test target
+    /// when a test wrote it (`bank.transfers.tests__ab_ba`), so that two crates sharing a target
+    /// directory never overwrite each other's artifacts.
+    fn file_stem(&self) -> String {
+        match &self.rerun {
+            Rerun::Test(TestRerun {
+                package: Some(package),
+                target,
+                ..
+            }) => {
+                let target = target
+                    .as_ref()
+                    .map_or_else(String::new, |t| format!(".{}", t.name));
+                file_stem(&format!("{package}{target}.{}", self.check))
+            }
+            _ => file_stem(&self.check),
+        }
     }
 }
 
