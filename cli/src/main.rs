@@ -8,6 +8,7 @@ mod analyze;
 mod app;
 mod cargo;
 mod ci;
+mod clean;
 mod color;
 mod exit;
 mod explain;

@@ -297,7 +297,7 @@ fn artifact_dir(args: &Args) -> Option<PathBuf> {
 /// the target directory cargo would use from here — `CARGO_TARGET_DIR`, else `target/` at the
 /// root of the workspace the current directory is in — and, outside any cargo project, the
 /// user's cache directory (never a `target/` made wherever the command is run).
-fn default_artifact_dir() -> PathBuf {
+pub(crate) fn default_artifact_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir).join("interleave");
     }

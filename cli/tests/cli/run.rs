@@ -236,3 +236,32 @@ fn colour_only_when_asked_for_or_on_a_terminal() {
     assert!(!run(&["--color", "auto"], &[("NO_COLOR", "1")]).contains('\u{1b}'));
     assert!(run(&["--color", "always"], &[("NO_COLOR", "1")]).contains('\u{1b}'));
 }
+
+#[test]
+fn clean_removes_what_interleave_wrote_and_nothing_else() {
+    let dir = scratch().join("to-clean");
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    let run = interleave(&[
+        "run",
+        "lock-order/ab-ba",
+        "lock-order/ab-ba-fixed",
+        "--artifact-dir",
+        d,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    std::fs::write(dir.join("notes.json"), "{\"mine\": true}").unwrap();
+    std::fs::write(dir.join(".lock-order_ab-ba.1.2.tmp"), "half").unwrap();
+    let dry = interleave(&["clean", "--artifact-dir", d, "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    // One artifact (the bug's), a ledger record per check, the temporary file.
+    let summary = format!("1 artifact, 2 ledger records and 1 temporary file from {d}\n");
+    assert_eq!(dry.stdout, format!("would remove {summary}"));
+    let clean = interleave(&["clean", "--artifact-dir", d]);
+    assert_eq!(clean.stdout, format!("removed {summary}"));
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["notes.json"]);
+}
