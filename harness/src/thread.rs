@@ -14,6 +14,10 @@ pub use scope::{scope, Scope, ScopedJoinHandle};
 
 /// Identifies a thread: of the running execution (0 is the scenario's main thread), or, outside
 /// any execution, a real thread of the process.
+///
+/// Not std's `ThreadId`: inside an execution every scenario thread is a coroutine on the same OS
+/// thread, so std's would be one id for all of them. Like std's, it is `Copy`, `Eq`, `Hash` and
+/// `Debug`, and `thread::current().id()` returns it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ThreadId {
     index: u32,

@@ -6,6 +6,7 @@
 pub mod atomic;
 mod barrier;
 mod condvar;
+mod lazy;
 mod lock;
 pub mod mpsc;
 mod mutex;
@@ -16,6 +17,7 @@ mod rwlock;
 
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use condvar::Condvar;
+pub use lazy::LazyLock;
 pub use mutex::{Mutex, MutexGuard};
 pub use once::{Once, OnceLock, OnceState};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};

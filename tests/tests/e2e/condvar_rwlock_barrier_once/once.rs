@@ -275,3 +275,22 @@ fn waiting_for_an_initialiser_that_waits_for_you_is_a_deadlock_naming_both() {
         "{deadlock}"
     );
 }
+
+#[test]
+fn a_lazy_lock_runs_its_initialiser_once_whichever_thread_gets_there_first() {
+    use interleave::sync::LazyLock;
+    static INITS: AtomicUsize = AtomicUsize::new(0);
+    let report = Config::exhaustive().write_artifact(false).explore(|| {
+        let lazy = Arc::new(LazyLock::new(|| {
+            INITS.fetch_add(1, Ordering::SeqCst);
+            42
+        }));
+        let l = Arc::clone(&lazy);
+        let t = thread::spawn(move || **l);
+        assert_eq!(**lazy, 42);
+        assert_eq!(t.join().unwrap(), 42);
+    });
+    assert!(report.is_clean() && report.complete, "{report}");
+    // Once per execution, in every one of them.
+    assert_eq!(INITS.load(Ordering::SeqCst) as u64, report.executions);
+}
