@@ -41,6 +41,15 @@ impl<T, F: FnOnce() -> T> LazyLock<T, F> {
         }
     }
 
+    /// [`new`](LazyLock::new), with a name reports show rather than where it was created.
+    #[track_caller]
+    pub fn named(name: &str, f: F) -> Self {
+        LazyLock {
+            cell: OnceLock::named(name),
+            init: StdMutex::new(Some(f)),
+        }
+    }
+
     /// The value, initialising it first if need be.
     ///
     /// # Panics

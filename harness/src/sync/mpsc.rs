@@ -60,7 +60,17 @@ use channel::Channel;
 /// ```
 #[track_caller]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let channel = Arc::new(Channel::new(None, &Site::caller()));
+    unbounded(&Site::caller(), None)
+}
+
+/// [`channel`], which reports call `name` rather than by where it was created.
+#[track_caller]
+pub fn named_channel<T>(name: &str) -> (Sender<T>, Receiver<T>) {
+    unbounded(&Site::caller(), Some(name))
+}
+
+fn unbounded<T>(site: &Site, name: Option<&str>) -> (Sender<T>, Receiver<T>) {
+    let channel = Arc::new(Channel::new(None, site, name));
     (
         Sender {
             channel: Arc::clone(&channel),
@@ -88,7 +98,17 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 /// ```
 #[track_caller]
 pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
-    let channel = Arc::new(Channel::new(Some(bound), &Site::caller()));
+    bounded(bound, &Site::caller(), None)
+}
+
+/// [`sync_channel`], which reports call `name` rather than by where it was created.
+#[track_caller]
+pub fn named_sync_channel<T>(name: &str, bound: usize) -> (SyncSender<T>, Receiver<T>) {
+    bounded(bound, &Site::caller(), Some(name))
+}
+
+fn bounded<T>(bound: usize, site: &Site, name: Option<&str>) -> (SyncSender<T>, Receiver<T>) {
+    let channel = Arc::new(Channel::new(Some(bound), site, name));
     (
         SyncSender {
             channel: Arc::clone(&channel),

@@ -100,10 +100,25 @@ impl Once {
         Once::with_status(Status::Incomplete, &Site::caller())
     }
 
+    /// A new, incomplete `Once` that reports call `name` rather than by where it was created.
+    #[track_caller]
+    pub fn named(name: &str) -> Self {
+        Once::with_registration(
+            Status::Incomplete,
+            &Site::caller(),
+            Registration::named(name),
+        )
+    }
+
     fn with_status(status: Status, site: &Site) -> Self {
+        Once::with_registration(status, site, Registration::default())
+    }
+
+    fn with_registration(status: Status, site: &Site, registration: Registration) -> Self {
         let once = Once {
             state: StdMutex::new(OnceInner {
                 status,
+                registration,
                 ..OnceInner::default()
             }),
             real: std::sync::Condvar::new(),
@@ -347,6 +362,15 @@ impl<T> OnceLock<T> {
     pub fn new() -> Self {
         OnceLock {
             once: Once::new(),
+            value: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// A new, empty cell that reports call `name` rather than by where it was created.
+    #[track_caller]
+    pub fn named(name: &str) -> Self {
+        OnceLock {
+            once: Once::named(name),
             value: std::sync::OnceLock::new(),
         }
     }

@@ -182,3 +182,24 @@ fn named_objects_show_by_name_and_the_guide_s_sample_report_is_real() {
     // The guide shows this report, as it is but for line numbers.
     crate::limits::assert_documented(text.trim_end());
 }
+
+#[test]
+fn channels_and_onces_show_by_name_too() {
+    use interleave::sync::{mpsc, OnceLock};
+    let report = Config::random(1).write_artifact(false).explore(|| {
+        let config = OnceLock::named("config");
+        assert_eq!(*config.get_or_init(|| 1), 1);
+        let (_requests, inbox) = mpsc::named_channel::<u32>("requests");
+        // Nobody sends: main waits for good.
+        let _ = inbox.recv();
+    });
+    let text = report.findings[0].to_string();
+    assert!(
+        text.contains("`main` waits for a message on requests"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    requests  channel created at tests/tests/e2e/reports.rs:"),
+        "{text}"
+    );
+}

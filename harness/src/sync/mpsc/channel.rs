@@ -109,11 +109,11 @@ fn add_waiter(waiters: &mut Vec<ThreadId>, me: ThreadId) {
 }
 
 impl<T> Channel<T> {
-    pub(super) fn new(bound: Option<usize>, site: &Site) -> Self {
+    pub(super) fn new(bound: Option<usize>, site: &Site, name: Option<&str>) -> Self {
         let channel = Channel {
             bound,
             state: StdMutex::new(State {
-                registration: Registration::default(),
+                registration: name.map_or_else(Registration::default, Registration::named),
                 queue: VecDeque::new(),
                 offers: VecDeque::new(),
                 senders: 1,
