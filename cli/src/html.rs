@@ -229,10 +229,10 @@ fn timeline(out: &mut String, timeline: &Timeline) {
     } else {
         out.push_str("<th>thread</th><th class=\"lane\">event</th>");
     }
-    out.push_str("<th>findings</th></tr></thead>\n<tbody>\n");
+    out.push_str("<th>site</th><th>findings</th></tr></thead>\n<tbody>\n");
     // The slots of the locks each lane holds, as the walk goes.
     let mut held: Vec<Vec<usize>> = vec![Vec::new(); timeline.lanes.len()];
-    let columns = 2
+    let columns = 3
         + usize::from(timeline.has_time)
         + if timeline.has_lanes() {
             timeline.lanes.len()
@@ -291,7 +291,8 @@ fn timeline(out: &mut String, timeline: &Timeline) {
         }
         let _ = writeln!(
             out,
-            "<td class=\"marks\">{}</td></tr>",
+            "<td class=\"site\">{}</td><td class=\"marks\">{}</td></tr>",
+            escape(&row.short_site()),
             escape(&row.marks.join("; "))
         );
     }

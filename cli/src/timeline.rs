@@ -238,6 +238,14 @@ impl Timeline {
             .max()
             .unwrap_or(4);
         let cells: Vec<String> = self.rows.iter().map(Row::cell).collect();
+        let sites: Vec<String> = self.rows.iter().map(Row::short_site).collect();
+        let site_width = sites
+            .iter()
+            .map(|s| s.chars().count())
+            .chain(["site".len()])
+            .max()
+            .unwrap_or(4)
+            .min(MAX_COLUMN_WIDTH);
         // One column per lane, or the `thread` column and one column for every event.
         let mut widths: Vec<usize> = if self.has_lanes() {
             self.lanes.iter().map(|l| l.name.chars().count()).collect()
@@ -262,8 +270,16 @@ impl Timeline {
                 let _ = write!(line, "  {:width$}", lane.name);
             }
         } else {
-            let _ = write!(line, "  {:width$}  event", "thread", width = widths[0]);
+            let _ = write!(
+                line,
+                "  {:width$}  {:event$}",
+                "thread",
+                "event",
+                width = widths[0],
+                event = widths[1]
+            );
         }
+        let _ = write!(line, "  {:site_width$}", "site");
         let _ = writeln!(out, "{}", line.trim_end());
         for fold in self.folds() {
             let i = match fold {
@@ -283,7 +299,7 @@ impl Timeline {
                     continue;
                 }
             };
-            let (row, cell) = (&self.rows[i], &cells[i]);
+            let (row, cell, site) = (&self.rows[i], &cells[i], &sites[i]);
             let mut line = format!("{:>step_width$}", row.step);
             if self.has_time {
                 let time = if row.time_advanced {
@@ -303,6 +319,7 @@ impl Timeline {
                 let event_width = widths[1];
                 let _ = write!(line, "  {name:name_width$}  {cell:event_width$}");
             }
+            let _ = write!(line, "  {site:site_width$}");
             if !row.marks.is_empty() {
                 let _ = write!(line, "  ◀ {}", row.marks.join("; "));
             }
@@ -324,6 +341,21 @@ impl Timeline {
 }
 
 impl Row {
+    /// Where the step happened, short: `lock_order.rs:127` (nothing for an event that has no
+    /// site of its own, the end of an execution say).
+    pub(crate) fn short_site(&self) -> String {
+        let Some((file_line, _column)) = self.site.rsplit_once(':') else {
+            return String::new();
+        };
+        if file_line.starts_with("<unknown>") {
+            return String::new();
+        }
+        file_line
+            .rsplit_once('/')
+            .map_or(file_line, |(_, name)| name)
+            .to_owned()
+    }
+
     /// The text of this row's cell: the event, and the locks held while it waits.
     pub(crate) fn cell(&self) -> String {
         let mut cell = self.text.clone();
@@ -507,23 +539,23 @@ mod tests {
         assert_eq!(timeline.lock_slots, 2);
         assert_eq!(timeline.rows[6].held, ["state", "A"]);
         insta::assert_snapshot!(timeline.text(), @r"
-        step  time    main              worker
-           1          new mutex state
-           2          new rwlock A
-           3          spawn worker
-           4                            lock state
-           5                            locked state
-           6                            try_read-lock A  [state]
-           7                            read-locked A
-           8          new timer B
-           9          arm B for t=10ms
-          10          join worker
-          11  t=10ms                    clock → t=10ms (early)
-          12  t=10ms                    B fires
-          13                            barrier wait A (generation 0)  [state, A]
-          14                            unlock A
-          15                            unlock state
-          16                            exit
+        step  time    main              worker                                     site
+           1          new mutex state                                              a.rs:1
+           2          new rwlock A                                                 a.rs:1
+           3          spawn worker                                                 a.rs:1
+           4                            lock state                                 a.rs:1
+           5                            locked state                               a.rs:1
+           6                            try_read-lock A  [state]                   a.rs:1
+           7                            read-locked A                              a.rs:1
+           8          new timer B                                                  a.rs:1
+           9          arm B for t=10ms                                             a.rs:1
+          10          join worker                                                  a.rs:1
+          11  t=10ms                    clock → t=10ms (early)                     a.rs:1
+          12  t=10ms                    B fires                                    a.rs:1
+          13                            barrier wait A (generation 0)  [state, A]  a.rs:1
+          14                            unlock A                                   a.rs:1
+          15                            unlock state                               a.rs:1
+          16                            exit                                       a.rs:1
 
         where each thread ended up:
           main    join worker at a.rs:1:1 (step 10)

@@ -498,11 +498,11 @@ fn a_notification_is_linked_to_the_thread_it_woke() {
     let text = interleave(&["explain", artifact]).stdout;
     // `main`'s one notification went to `worker-0`; `worker-1` waits for good.
     assert!(
-        text.contains("  notify_one B → woke worker-0 at step 20\n"),
+        text.contains("  notify_one B → woke worker-0 at step 20  "),
         "{text}"
     );
     assert!(
-        text.contains("  woken by B (notified at step 18)\n"),
+        text.contains("  woken by B (notified at step 18)  "),
         "{text}"
     );
     let html = interleave(&["explain", "--format", "html", artifact]).stdout;

@@ -415,12 +415,12 @@ fn past_16_threads_the_timeline_names_each_step_s_thread() {
     insta::assert_snapshot!(timeline, @r"
     ── timeline: execution 1 ──
 
-    step  thread  event
-       1  main    new mutex B
-       2  main    spawn t1
-       3  t1      exit
-       4  main    spawn t2
-       5  t2      exit
+    step  thread  event        site
+       1  main    new mutex B  a.rs:1
+       2  main    spawn t1     a.rs:1
+       3  t1      exit         a.rs:1
+       4  main    spawn t2     a.rs:1
+       5  t2      exit         a.rs:1
     ");
     // As many threads as a trace may have: one row per step, not one column per thread.
     let path = edited("4k-threads.json", |a| {
