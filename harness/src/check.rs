@@ -20,6 +20,7 @@ use crate::error::Error;
 use crate::report::Report;
 use crate::rt::{self, Context, Stop};
 use crate::schedule::dfs::DfsStrategy;
+use crate::schedule::dpor::DporStrategy;
 use crate::schedule::pct::PctStrategy;
 use crate::schedule::random::RandomStrategy;
 use crate::schedule::replay::{Recorded, RecordedPath, ReplayStrategy};
@@ -165,6 +166,7 @@ fn replay_artifact(
         artifact_dir: None,
         rerun: artifact.rerun.clone(),
         deadline: artifact.deadline.clone(),
+        keep_going: false,
     };
     let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedules)), f)
         .map_err(|e| e.into_error(path))?;
@@ -215,7 +217,8 @@ fn explore(
     let strategy: Box<dyn crate::schedule::Strategy> = match config.strategy {
         Strategy::Random => Box::new(RandomStrategy::new(seed, config.early_timers)),
         Strategy::Pct { depth } => Box::new(PctStrategy::new(seed, depth, config.early_timers)),
-        Strategy::Exhaustive => Box::new(DfsStrategy::new()),
+        Strategy::Exhaustive => Box::new(DporStrategy::new(config.max_preemptions)),
+        Strategy::ExhaustiveNaive => Box::new(DfsStrategy::new()),
     };
     let plan = Plan {
         rerun: match &config.scenario {
@@ -238,6 +241,7 @@ fn explore(
             .deadline
             .clone()
             .map(|(d, site)| (rt::deadline_after(0, d), site)),
+        keep_going: config.keep_going,
         artifact_dir: config.write_artifact.then(|| {
             config
                 .artifact_dir
@@ -264,6 +268,9 @@ pub(crate) struct Plan {
     pub(crate) rerun: Rerun,
     /// A deadline for each whole execution (virtual nanoseconds), and where it was declared.
     pub(crate) deadline: Option<(u64, interleave_detector::Site)>,
+    /// Explore on after a failing execution, collecting every finding (tests comparing
+    /// strategies); no artifact is written.
+    pub(crate) keep_going: bool,
 }
 
 /// The failing execution, as the loop saw it.
@@ -311,6 +318,7 @@ pub(crate) fn run_plan(
         strategy,
         plan.max_steps,
     )));
+    scheduler.borrow_mut().keep_going = plan.keep_going;
     let engine_scheduler: Rc<RefCell<dyn Scheduler>> = scheduler.clone();
     let config = engine_config();
     let mut detector = Detector::new(plan.detector);
@@ -345,7 +353,7 @@ pub(crate) fn run_plan(
             rt::begin_execution(execution);
             let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
             Context::install(detector, generation, std::mem::take(&mut events));
-            rt::with(|c| c.scheduler = Some(Rc::clone(&scheduler)));
+            InterleaveScheduler::attach(&scheduler);
             let body = Arc::clone(&f);
             let deadline = plan.deadline.clone();
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -375,6 +383,7 @@ pub(crate) fn run_plan(
                     )));
                 });
             }
+            scheduler.borrow_mut().end_execution();
             let outcome = Context::uninstall();
             detector = outcome.detector;
             let decisions = scheduler.borrow().recorded.len();
@@ -414,7 +423,7 @@ pub(crate) fn run_plan(
             }
             let failed = !outcome.findings.is_empty();
             findings.extend(outcome.findings);
-            if failed {
+            if failed && !plan.keep_going {
                 failure = Some(Failure {
                     execution,
                     schedule: Schedule {
@@ -435,6 +444,7 @@ pub(crate) fn run_plan(
     // schedule is left, whichever strategy chose them.
     let complete = failure.is_none()
         && plan.numbers.is_none()
+        && !scheduler.borrow().strategy.bounded()
         && (exhausted || scheduler.borrow().coverage.complete());
 
     let mut report = Report {

@@ -178,7 +178,7 @@ impl<T> JoinHandle<T> {
     /// thread), so a loop polling it lets the thread it waits for run.
     pub fn is_finished(&self) -> bool {
         rt::yield_now();
-        rt::with(|c| c.thread(self.thread.id).finished).unwrap_or(true)
+        rt::thread_finished(self.thread.id)
     }
 }
 
@@ -380,7 +380,7 @@ where
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
     for thread in threads {
-        let finished = rt::with(|c| c.thread(thread).finished).unwrap_or(true);
+        let finished = rt::thread_finished(thread);
         if !finished {
             join_thread(thread, &site);
         }

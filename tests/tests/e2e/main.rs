@@ -8,6 +8,7 @@ mod child;
 mod condvar_rwlock_barrier_once;
 mod coverage;
 mod determinism;
+mod dpor;
 mod fingerprints;
 mod limits;
 mod robustness;

@@ -141,6 +141,7 @@ impl<T> Channel<T> {
                 .registration
                 .object(ObjectClass::Channel, None, site)?;
             if fresh {
+                rt::channel_registered(channel, self.bound);
                 state.waiting_senders.clear();
                 state.waiting_receivers.clear();
                 state.idle_receivers = 0;
@@ -498,6 +499,9 @@ impl<T> Channel<T> {
         let wake = {
             let mut state = self.lock();
             state.senders -= 1;
+            if let (true, Some(channel)) = (live, state.registration.current()) {
+                rt::sender_dropped(channel, state.senders == 0);
+            }
             if state.senders == 0 && live {
                 std::mem::take(&mut state.waiting_receivers)
             } else {
@@ -522,6 +526,9 @@ impl<T> Channel<T> {
             let mut state = self.lock();
             state.receiver = false;
             let wake = if live {
+                if let Some(channel) = state.registration.current() {
+                    rt::receiver_dropped(channel);
+                }
                 std::mem::take(&mut state.waiting_senders)
             } else {
                 Vec::new()
