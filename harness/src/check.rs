@@ -218,7 +218,7 @@ fn explore(
         Strategy::Random => Box::new(RandomStrategy::new(seed, config.early_timers)),
         Strategy::Pct { depth } => Box::new(PctStrategy::new(seed, depth, config.early_timers)),
         Strategy::Exhaustive => Box::new(DporStrategy::new(config.max_preemptions)),
-        Strategy::ExhaustiveNaive => Box::new(DfsStrategy::new()),
+        Strategy::ExhaustiveNaive => Box::new(DfsStrategy::new(config.max_preemptions)),
     };
     let plan = Plan {
         rerun: match &config.scenario {

@@ -248,9 +248,10 @@ impl Config {
     /// Bounds exhaustive exploration to schedules with at most `preemptions` preemptions each
     /// (a thread that could go on is switched out; loom's `LOOM_MAX_PREEMPTIONS`): most bugs need
     /// few, and the number of schedules grows far more slowly with the length of the program.
-    /// The reduction stays sound within the bound (bounded partial-order reduction), and a check
-    /// whose bound left schedules out says it explored *a bounded sample*, never *every
-    /// schedule*. Other strategies ignore it.
+    /// The reduction stays sound within the bound (bounded partial-order reduction: every
+    /// schedule with at most `preemptions` preemptions is covered), and a bounded check says it
+    /// explored *a bounded sample*, never *every schedule*. `INTERLEAVE_MAX_PREEMPTIONS`
+    /// overrides it (`none` lifts it). Random and PCT ignore it.
     ///
     /// # Examples
     ///
@@ -258,7 +259,7 @@ impl Config {
     /// let report = interleave::Config::exhaustive()
     ///     .max_preemptions(2)
     ///     .explore(|| { /* … */ });
-    /// assert!(report.is_clean());
+    /// assert!(report.is_clean() && !report.complete);
     /// ```
     pub fn max_preemptions(mut self, preemptions: u32) -> Self {
         self.max_preemptions = Some(preemptions);

@@ -35,11 +35,19 @@ pub(crate) struct DfsStrategy {
     /// The path digest and decision number at the latest decision (see `check_path`).
     digest: u64,
     decision: usize,
+    /// At most this many preemptions per execution, and how many the current one has made.
+    bound: Option<u32>,
+    preemptions: u32,
+    allowed: Vec<Actor>,
 }
 
 impl DfsStrategy {
-    pub(crate) fn new() -> Self {
-        DfsStrategy::default()
+    /// `bound`: at most that many preemptions per execution.
+    pub(crate) fn new(bound: Option<u32>) -> Self {
+        DfsStrategy {
+            bound,
+            ..DfsStrategy::default()
+        }
     }
 }
 
@@ -58,6 +66,7 @@ fn point_hash(point: &Point<'_>) -> u64 {
 impl Strategy for DfsStrategy {
     fn next_execution(&mut self) -> bool {
         self.depth = 0;
+        self.preemptions = 0;
         if !self.started {
             self.started = true;
             return true;
@@ -96,15 +105,34 @@ impl Strategy for DfsStrategy {
         true
     }
 
+    fn bounded(&self) -> bool {
+        self.bound.is_some()
+    }
+
     fn decide(&mut self, point: &Point<'_>) -> Result<Actor, String> {
-        let options = point.options();
-        if options == 1 {
-            return Ok(point.actor(0));
+        // The threads in order, then the timer firing early: the natural order first; with a
+        // bound, only the choices that keep the preemptions within it.
+        self.allowed.clear();
+        for actor in (0..point.options()).map(|i| point.actor(i)) {
+            let preempts = u32::from(point.preempts(actor));
+            if self.bound.is_none_or(|b| self.preemptions + preempts <= b) {
+                self.allowed.push(actor);
+            }
         }
-        // The threads in order, then the timer firing early: the natural order first.
-        self.branch(options, point_hash(point))
-            .map(|choice| point.actor(choice))
-            .map_err(|what| self.diverged(&format!("{what}: {}", describe(point))))
+        let actor = match self.allowed.len() {
+            1 => self.allowed[0],
+            options => {
+                let over = point_hash(point) ^ options as u64;
+                let choice = self
+                    .branch(options, over)
+                    .map_err(|what| self.diverged(&format!("{what}: {}", describe(point))))?;
+                self.allowed[choice]
+            }
+        };
+        if point.preempts(actor) {
+            self.preemptions += 1;
+        }
+        Ok(actor)
     }
 }
 
@@ -171,7 +199,7 @@ mod tests {
 
     /// Drives the strategy over a fixed tree: `branching[i]` enabled threads at step `i`.
     fn leaves(branching: &[usize]) -> usize {
-        let mut dfs = DfsStrategy::new();
+        let mut dfs = DfsStrategy::new(None);
         let mut count = 0;
         while dfs.next_execution() {
             count += 1;
@@ -188,7 +216,7 @@ mod tests {
         // Two branching points, reached with digests 7 and 8; the second execution re-runs the
         // first and reaches the second another way.
         let run = |second: (u64, &[u32])| {
-            let mut dfs = DfsStrategy::new();
+            let mut dfs = DfsStrategy::new(None);
             let at = |dfs: &mut DfsStrategy, decision, digest, runnable: &[u32]| {
                 let path = PathSoFar {
                     digest,

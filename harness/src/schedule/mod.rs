@@ -331,8 +331,8 @@ pub(crate) trait Strategy: fmt::Debug {
         Err("this strategy does not explore the exhaustive model".to_owned())
     }
 
-    /// Whether a bound (the preemption bound) left out schedules that the exploration would
-    /// otherwise have run: the check is then not complete, even once the strategy is done.
+    /// Whether a bound (the preemption bound) limits the schedules explored: the check is then
+    /// a bounded sample, never complete, even once the strategy is done.
     fn bounded(&self) -> bool {
         false
     }

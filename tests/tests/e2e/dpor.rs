@@ -220,3 +220,166 @@ fn a_program_mixing_an_atomic_a_condvar_and_a_channel() {
     };
     assert_eq!(executions(Config::exhaustive(), mixed), 6);
 }
+
+/// Two threads × three critical sections, recording into `orders` which thread took each
+/// section (`"ABABBA"`, say).
+fn recorded_increments(
+    orders: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
+) -> impl Fn() + Send + Sync + 'static {
+    move || {
+        let m = Arc::new(Mutex::new(String::new()));
+        let handles: Vec<_> = ['A', 'B']
+            .into_iter()
+            .map(|name| {
+                let m = Arc::clone(&m);
+                thread::spawn(move || {
+                    for _ in 0..3 {
+                        m.lock().unwrap().push(name);
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        let order = m.lock().unwrap().clone();
+        orders.lock().unwrap().insert(order);
+    }
+}
+
+#[test]
+fn a_preemption_bound_explores_the_schedules_within_it_and_says_it_was_bounded() {
+    let explore = |bound| {
+        let orders = std::sync::Arc::default();
+        let report = Config::exhaustive()
+            .max_preemptions(bound)
+            .write_artifact(false)
+            .explore(recorded_increments(std::sync::Arc::clone(&orders)));
+        assert!(report.is_clean(), "{report}");
+        let orders = std::mem::take(&mut *orders.lock().unwrap());
+        (report, orders.into_iter().collect::<Vec<_>>())
+    };
+    // No preemption: once a thread has started it runs to its end (main's joins wait, so
+    // starting one after main is no preemption). The two orders where one thread's sections
+    // all come first, 2 executions.
+    let (zero, orders) = explore(0);
+    assert_eq!(orders, ["AAABBB", "BBBAAA"]);
+    assert_eq!((zero.executions, zero.complete), (2, false));
+    assert_eq!(
+        zero.to_string(),
+        format!(
+            "interleave: `{}` is clean after 2 executions, a bounded sample of the schedules \
+             (exhaustive, seed {})\n",
+            zero.name, zero.seed
+        )
+    );
+    // One preemption: a thread switched out after its first or second section, the other
+    // running to its end (switching back is free): X^i Y^3 X^(3-i) for i = 1, 2, and both
+    // threads as X, besides the two above. 6 of the 20 orders.
+    let (one, orders) = explore(1);
+    assert_eq!(
+        orders,
+        ["AAABBB", "AABBBA", "ABBBAA", "BAAABB", "BBAAAB", "BBBAAA"]
+    );
+    assert!(!one.complete);
+    // A bound the program never reaches leaves no order out, though the report still calls it
+    // a bounded sample. (Under a bound, sleep sets are off, as bounding requires, and backtrack
+    // points are added conservatively: orders run more than once. A bound is for programs too
+    // large to explore whole.)
+    let (enough, orders) = explore(6);
+    assert_eq!(orders.len(), 20);
+    assert!(!enough.complete, "{enough}");
+}
+
+#[test]
+fn interleave_max_preemptions_sets_the_bound() {
+    let run = crate::child::run(
+        "dpor::child_exhaustive_increments",
+        &[("INTERLEAVE_MAX_PREEMPTIONS", "0")],
+    );
+    assert!(
+        run.stdout.contains("executions 2 complete false"),
+        "{run:?}"
+    );
+    // `none` lifts the bound the code sets.
+    let run = crate::child::run(
+        "dpor::child_exhaustive_increments",
+        &[("INTERLEAVE_MAX_PREEMPTIONS", "none")],
+    );
+    assert!(
+        run.stdout.contains("executions 20 complete true"),
+        "{run:?}"
+    );
+}
+
+#[test]
+#[ignore = "run by other tests in a child process"]
+fn child_exhaustive_increments() {
+    if !crate::child::in_child() {
+        return;
+    }
+    let report = Config::exhaustive()
+        .max_preemptions(3)
+        .write_artifact(false)
+        .explore(increments(2, 3));
+    println!(
+        "executions {} complete {}",
+        report.executions, report.complete
+    );
+}
+
+#[test]
+fn a_spinning_thread_waits_for_another_threads_visible_step() {
+    use interleave::sync::atomic::AtomicBool;
+    // t spins until main sets a flag. Its first load is a first look; its second, seeing the
+    // same value with no write in between, is a re-read (the spin rule): t then waits until
+    // another thread takes a visible step, here main's store. So the store comes before t's
+    // first load, between its two, or after its second (then t's third load sees it): 3.
+    // Without the rule, every number of loads before the store would be a schedule.
+    let spin = || {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f2 = Arc::clone(&flag);
+        let t = thread::spawn(move || while !f2.load(Ordering::Acquire) {});
+        flag.store(true, Ordering::Release);
+        t.join().unwrap();
+    };
+    assert_eq!(executions(Config::exhaustive(), spin), 3);
+    // Yielding after each look: t waits after its first load already. 2.
+    let polite = || {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f2 = Arc::clone(&flag);
+        let t = thread::spawn(move || {
+            while !f2.load(Ordering::Acquire) {
+                thread::yield_now();
+            }
+        });
+        flag.store(true, Ordering::Release);
+        t.join().unwrap();
+    };
+    assert_eq!(executions(Config::exhaustive(), polite), 2);
+    // Naive DFS also tells apart whether t's start (which touches nothing) came before main's
+    // store: 3.
+    let naive = Config::exhaustive().strategy(Strategy::ExhaustiveNaive);
+    assert_eq!(executions(naive, polite), 3);
+}
+
+#[test]
+fn a_preemption_bound_finds_a_shallow_bug_in_a_large_tree() {
+    // The catalog's early termination: a crawler counts its page out before counting its
+    // links in, and main, notified in between, stops the crawl. Main has to take the lock
+    // right after the notification, ahead of the crawler that could go on: one preemption.
+    // Unbounded DPOR explores depth-first and comes to that choice late in a large tree; with
+    // the bound it is among the first.
+    let body = interleave_scenarios::find("pool/early-termination")
+        .expect("in the catalog")
+        .body;
+    let report = Config::exhaustive()
+        .max_preemptions(1)
+        .write_artifact(false)
+        .explore(body);
+    assert_eq!(
+        report.findings.iter().map(|f| f.kind()).collect::<Vec<_>>(),
+        [interleave::Kind::Panic]
+    );
+    assert_eq!(report.executions, 271);
+}

@@ -73,7 +73,7 @@ impl DporStrategy {
 impl DporStrategy {
     /// Schedules the reversal of each race of `step` (taken, or the clock's pending fire).
     fn reverse_races(&mut self, step: &clock::Prospect) {
-        for e in races::races(&self.trace, step) {
+        for e in races::races(&self.trace, step, self.tree.immediate_races()) {
             // The racer waited for that very step (a join for the exit, a receive for the
             // message, a lock for its release, a timer for its arming): they cannot swap.
             if step.previous.is_none_or(|p| p < e) && self.tree.enabled_by(e, step.actor) {
@@ -120,7 +120,7 @@ impl Strategy for DporStrategy {
     }
 
     fn bounded(&self) -> bool {
-        self.tree.cut
+        self.tree.bound.is_some()
     }
 
     fn check_path(&mut self, decision: usize, path: &PathSoFar<'_>) -> Result<(), String> {

@@ -354,9 +354,18 @@ struct Reached {
     findings: BTreeSet<(String, String)>,
 }
 
-fn explore(program: &Program, strategy: Strategy, budget: u64) -> (Reached, u64, bool) {
+fn explore(
+    program: &Program,
+    strategy: Strategy,
+    bound: Option<u32>,
+    budget: u64,
+) -> (Reached, u64, bool) {
     let states = StdArc::new(StdMutex::new(BTreeSet::new()));
-    let report = Config::exhaustive()
+    let mut config = Config::exhaustive();
+    if let Some(bound) = bound {
+        config = config.max_preemptions(bound);
+    }
+    let report = config
         .strategy(strategy)
         .executions(budget)
         .keep_going()
@@ -386,17 +395,29 @@ fn compare(seed: u64, programs: usize) -> (usize, usize, u64, u64) {
         rng: ChaCha8Rng::seed_from_u64(seed),
         extra: Extra::None,
     };
-    let (mut compared, mut skipped, mut naive_total, mut dpor_total) = (0, 0, 0, 0);
-    for index in 0..programs {
-        let program = generator.program();
+    let mut compared = 0;
+    let all = (0..programs).map(|_| generator.program());
+    let (skipped, naive, dpor) = compare_programs(all, seed, &mut compared);
+    (compared, skipped, naive, dpor)
+}
+
+/// Compares each of `programs` (from `seed`, for messages); returns (skipped, naive
+/// executions, DPOR executions) and counts the compared ones in `compared`.
+fn compare_programs(
+    programs: impl Iterator<Item = Program>,
+    seed: u64,
+    compared: &mut usize,
+) -> (usize, u64, u64) {
+    let (mut skipped, mut naive_total, mut dpor_total) = (0, 0, 0);
+    for (index, program) in programs.enumerate() {
         let (naive, naive_runs, naive_complete) =
-            explore(&program, Strategy::ExhaustiveNaive, NAIVE_BUDGET);
+            explore(&program, Strategy::ExhaustiveNaive, None, NAIVE_BUDGET);
         if !naive_complete {
             skipped += 1;
             continue;
         }
         let (dpor, dpor_runs, dpor_complete) =
-            explore(&program, Strategy::Exhaustive, NAIVE_BUDGET);
+            explore(&program, Strategy::Exhaustive, None, NAIVE_BUDGET);
         assert!(
             dpor_complete,
             "program {index} of seed {seed}: DPOR did not finish in {dpor_runs} executions where naive DFS did in {naive_runs}: {program:#?}"
@@ -406,11 +427,75 @@ fn compare(seed: u64, programs: usize) -> (usize, usize, u64, u64) {
             "program {index} of seed {seed}: DPOR ({dpor_runs} executions) and naive DFS ({naive_runs}) differ: {program:#?}"
         );
         assert!(dpor_runs <= naive_runs, "program {index} of seed {seed}");
-        compared += 1;
+        // Within a preemption bound: what naive DFS reaches with at most that many
+        // preemptions, bounded DPOR reaches too (and only what is reachable at all).
+        for bound in [0, 1] {
+            let (naive_k, _, _) = explore(
+                &program,
+                Strategy::ExhaustiveNaive,
+                Some(bound),
+                NAIVE_BUDGET,
+            );
+            let (dpor_k, dpor_k_runs, _) =
+                explore(&program, Strategy::Exhaustive, Some(bound), NAIVE_BUDGET);
+            let within = |a: &Reached, b: &Reached| {
+                a.states.is_subset(&b.states) && a.findings.is_subset(&b.findings)
+            };
+            assert!(
+                within(&naive_k, &dpor_k) && within(&dpor_k, &naive),
+                "program {index} of seed {seed}, bound {bound}: DPOR ({dpor_k_runs} executions) reached {dpor_k:?}, naive DFS {naive_k:?}, everything {naive:?}: {program:#?}"
+            );
+        }
+        *compared += 1;
         naive_total += naive_runs;
         dpor_total += dpor_runs;
     }
-    (compared, skipped, naive_total, dpor_total)
+    (skipped, naive_total, dpor_total)
+}
+
+/// Compares one program as `compare` does; `programs` panics on the first difference.
+fn compare_one(program: Program) {
+    let mut compared = 0;
+    compare_programs(std::iter::once(program), 0, &mut compared);
+    assert_eq!(compared, 1, "the naive tree fits the budget");
+}
+
+#[test]
+fn a_switch_inside_a_critical_section_is_within_a_bound_of_one() {
+    // Seed 2024, program 2675: within one preemption, main is switched out while it holds m1;
+    // t adds to a1, then waits for m1, and main goes on (free) to add to a1 between t's two
+    // additions. The race (main's addition, t's first) is after main's critical section: the
+    // switch inside it must be tried too.
+    compare_one(Program {
+        threads: vec![
+            vec![
+                Op::Lock {
+                    m: 1,
+                    add: 2,
+                    body: vec![Op::Store { a: 0, value: 0 }],
+                },
+                Op::FetchAdd { a: 1, add: 1 },
+            ],
+            vec![
+                Op::FetchAdd { a: 1, add: 2 },
+                Op::Lock {
+                    m: 1,
+                    add: 1,
+                    body: vec![Op::Lock {
+                        m: 0,
+                        add: 2,
+                        body: vec![Op::Load { a: 0 }],
+                    }],
+                },
+                Op::If {
+                    then: vec![Op::FetchAdd { a: 1, add: 2 }],
+                    otherwise: vec![],
+                },
+            ],
+        ],
+        extra: Extra::None,
+        receiver: 0,
+    });
 }
 
 #[test]

@@ -11,8 +11,10 @@ use super::clock::{Prospect, Trace, VectorClock};
 use crate::schedule::Actor;
 
 /// The steps that race with `step` (taken last, or only considered): among its direct
-/// conflicts, those of another actor that nothing else orders before it.
-pub(crate) fn races(trace: &Trace, step: &Prospect) -> Vec<usize> {
+/// conflicts, those of another actor that nothing else orders before it. With `chains: false`,
+/// only `step`'s own clock counts (Flanagan–Godefroid's rule, which bounded POR rests on): a
+/// conflict ordered before it only through another of its conflicts races too.
+pub(crate) fn races(trace: &Trace, step: &Prospect, chains: bool) -> Vec<usize> {
     let (me, base, conflicts) = (step.actor, &step.base, &step.conflicts);
     let mut races = Vec::new();
     for conflict in conflicts {
@@ -29,12 +31,13 @@ pub(crate) fn races(trace: &Trace, step: &Prospect) -> Vec<usize> {
         let in_hold = |k: usize| {
             e != conflict.step && e <= k && k <= conflict.step && trace.steps[k].actor == step.actor
         };
-        let through_another = conflicts.iter().any(|other| {
-            other.step != conflict.step
-                && other.step != e
-                && !in_hold(other.step)
-                && step.precedes(&trace.steps[other.step].clock)
-        });
+        let through_another = chains
+            && conflicts.iter().any(|other| {
+                other.step != conflict.step
+                    && other.step != e
+                    && !in_hold(other.step)
+                    && step.precedes(&trace.steps[other.step].clock)
+            });
         if !through_another {
             races.push(e);
         }
@@ -98,7 +101,7 @@ mod tests {
         let mut last = None;
         for (actor, footprint) in steps {
             let step = trace.push(*actor, footprint, &[]);
-            all.push(races(&trace, &step));
+            all.push(races(&trace, &step, true));
             last = Some(step);
         }
         (trace, all, last.expect("steps"))
@@ -145,6 +148,14 @@ mod tests {
             (B, fp(&[(1, Access::READ)])),
         ]);
         assert_eq!(races, [vec![], vec![], vec![1], vec![]]);
+        // Under Flanagan–Godefroid's rule, B's read of x races with A's write too: nothing
+        // orders it before B's own clock but the chain through y.
+        let mut trace = Trace::default();
+        trace.push(A, &fp(&[(1, Access::WRITE)]), &[]);
+        trace.push(A, &fp(&[(2, Access::WRITE)]), &[]);
+        let both = trace.push(B, &fp(&[(2, Access::READ), (1, Access::READ)]), &[]);
+        assert_eq!(super::races(&trace, &both, true), [1]);
+        assert_eq!(super::races(&trace, &both, false), [1, 0]);
     }
 
     #[test]
@@ -173,7 +184,7 @@ mod tests {
             (B, fp(&[(2, Access::WRITE)])),
         ]);
         let fire = trace.peek(Actor::Clock, &fp(&[(1, Access::WRITE)]));
-        assert_eq!(races(&trace, &fire), [0]);
+        assert_eq!(races(&trace, &fire, true), [0]);
         assert_eq!(initials(&trace, 0, &fire), [B, Actor::Clock]);
     }
 }

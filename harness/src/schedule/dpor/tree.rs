@@ -55,9 +55,7 @@ impl Node {
 #[derive(Debug)]
 pub(crate) struct Tree {
     pub(crate) nodes: Vec<Node>,
-    bound: Option<u32>,
-    /// The bound left out an actor somewhere: the exploration is not complete.
-    pub(crate) cut: bool,
+    pub(crate) bound: Option<u32>,
 }
 
 impl Tree {
@@ -65,11 +63,16 @@ impl Tree {
         Tree {
             nodes: Vec::new(),
             bound,
-            cut: false,
         }
     }
 
     fn sleep_sets(&self) -> bool {
+        self.bound.is_none()
+    }
+
+    /// Whether a race counts only when nothing else orders it (source-DPOR); bounded POR
+    /// takes every conflict its racer's clock does not order.
+    pub(crate) fn immediate_races(&self) -> bool {
         self.bound.is_none()
     }
 
@@ -199,8 +202,11 @@ impl Tree {
         node.backtrack.push(pick);
     }
 
-    /// Bounded POR: the actors at `at`, and at the latest context switch before it (where
-    /// running another actor may cost no preemption).
+    /// Bounded POR: the actors at `at`; and, since the bound may forbid them there, the racer
+    /// at every earlier node of the block of steps the same actor took up to `at` (switching
+    /// there may cost no more: the racer may then wait, as for a lock that actor holds, and
+    /// switching back is free), with every actor at the block's first node (Coons et al.'s
+    /// backtrack point at the latest context switch; loom's).
     fn add_bounded(&mut self, at: usize, racer: Actor, valid: &[Actor]) {
         let targets = if valid.contains(&racer) {
             vec![racer]
@@ -208,20 +214,21 @@ impl Tree {
             valid.to_vec()
         };
         self.add_allowed(at, &targets);
-        if at == 0 {
-            return;
+        let actor = self.nodes[at].chosen;
+        let mut start = at;
+        while start > 0 && self.nodes[start - 1].chosen == actor {
+            start -= 1;
+            if self.nodes[start].point().allows(racer) {
+                self.add_allowed(start, &[racer]);
+            }
         }
-        let switch = (1..at)
-            .rev()
-            .find(|&j| self.nodes[j].chosen != self.nodes[j - 1].chosen)
-            .unwrap_or(0);
-        let point = self.nodes[switch].point();
+        let point = self.nodes[start].point();
         let targets: Vec<Actor> = if point.allows(racer) {
             vec![racer]
         } else {
             (0..point.options()).map(|i| point.actor(i)).collect()
         };
-        self.add_allowed(switch, &targets);
+        self.add_allowed(start, &targets);
     }
 
     fn add_allowed(&mut self, at: usize, actors: &[Actor]) {
@@ -231,8 +238,6 @@ impl Tree {
             }
             if self.allowed(at, actor) {
                 self.nodes[at].backtrack.push(actor);
-            } else {
-                self.cut = true;
             }
         }
     }
@@ -328,18 +333,16 @@ mod tests {
     }
 
     #[test]
-    fn the_preemption_bound_keeps_choices_within_it_and_says_it_cut() {
+    fn the_preemption_bound_keeps_choices_within_it() {
         let mut tree = Tree::new(Some(0));
         // Thread 0 runs and may go on: running thread 1 instead would preempt it.
         tree.push(&point(&[0, 1], Some(0)), 0, vec![]);
         tree.add(0, Actor::Thread(1), &[Actor::Thread(1)]);
-        assert!(tree.cut);
         assert_eq!(tree.backtrack(), None);
         // Where the running thread cannot go on, switching is free.
         let mut tree = Tree::new(Some(0));
         tree.push(&point(&[1, 2], None), 0, vec![]);
         tree.add(0, Actor::Thread(2), &[Actor::Thread(2)]);
-        assert!(!tree.cut);
         assert_eq!(tree.backtrack(), Some(0));
     }
 }
