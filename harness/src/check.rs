@@ -25,6 +25,7 @@ use crate::report::Report;
 use crate::rerun::TestRerun;
 use crate::rt::{self, Context, Stop};
 use crate::schedule::dfs::DfsStrategy;
+use crate::schedule::dpor::DporStrategy;
 use crate::schedule::pct::PctStrategy;
 use crate::schedule::random::RandomStrategy;
 use crate::schedule::replay::{Recorded, RecordedPath, ReplayStrategy};
@@ -223,6 +224,7 @@ fn replay_artifact(
         // check did (an earlier execution it replays may have found one).
         accepted: artifact.accepted.iter().cloned().collect(),
         deadline: artifact.deadline.clone(),
+        keep_going: false,
     };
     let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedules)), f)
         .map_err(|e| e.into_error(path))?;
@@ -274,7 +276,8 @@ fn explore(
     let strategy: Box<dyn crate::schedule::Strategy> = match config.strategy {
         Strategy::Random => Box::new(RandomStrategy::new(seed, config.early_timers)),
         Strategy::Pct { depth } => Box::new(PctStrategy::new(seed, depth, config.early_timers)),
-        Strategy::Exhaustive => Box::new(DfsStrategy::new()),
+        Strategy::Exhaustive => Box::new(DporStrategy::new(config.max_preemptions)),
+        Strategy::ExhaustiveNaive => Box::new(DfsStrategy::new(config.max_preemptions)),
     };
     let plan = Plan {
         rerun,
@@ -290,6 +293,7 @@ fn explore(
             .deadline
             .clone()
             .map(|(d, site)| (rt::deadline_after(0, d), site)),
+        keep_going: config.keep_going,
         artifact_dir: config.write_artifact.then(|| {
             config
                 .artifact_dir
@@ -318,6 +322,9 @@ pub(crate) struct Plan {
     pub(crate) deadline: Option<(u64, interleave_detector::Site)>,
     /// The fingerprints of accepted findings: recorded, and exploration goes on.
     pub(crate) accepted: BTreeSet<String>,
+    /// Explore on after a failing execution, collecting every finding (tests comparing
+    /// strategies); no artifact is written.
+    pub(crate) keep_going: bool,
 }
 
 /// The failing execution, as the loop saw it.
@@ -365,6 +372,7 @@ pub(crate) fn run_plan(
         strategy,
         plan.max_steps,
     )));
+    scheduler.borrow_mut().keep_going = plan.keep_going;
     let engine_scheduler: Rc<RefCell<dyn Scheduler>> = scheduler.clone();
     let config = engine_config();
     let mut detector = Detector::new(plan.detector);
@@ -400,7 +408,7 @@ pub(crate) fn run_plan(
             rt::begin_execution(execution);
             let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
             Context::install(detector, generation, std::mem::take(&mut events));
-            rt::with(|c| c.scheduler = Some(Rc::clone(&scheduler)));
+            InterleaveScheduler::attach(&scheduler);
             let body = Arc::clone(&f);
             let deadline = plan.deadline.clone();
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -430,6 +438,7 @@ pub(crate) fn run_plan(
                     )));
                 });
             }
+            scheduler.borrow_mut().end_execution();
             let outcome = Context::uninstall();
             detector = outcome.detector;
             let decisions = scheduler.borrow().recorded.len();
@@ -476,7 +485,7 @@ pub(crate) fn run_plan(
             baseline::accept(&mut accepted, known);
             let failed = !new.is_empty();
             findings.extend(new);
-            if failed {
+            if failed && !plan.keep_going {
                 failure = Some(Failure {
                     execution,
                     schedule: Schedule {
@@ -497,6 +506,7 @@ pub(crate) fn run_plan(
     // schedule is left, whichever strategy chose them.
     let complete = failure.is_none()
         && plan.numbers.is_none()
+        && !scheduler.borrow().strategy.bounded()
         && (exhausted || scheduler.borrow().coverage.complete());
 
     let mut report = Report {

@@ -17,8 +17,14 @@ pub enum Strategy {
         /// How many ordering constraints a bug may need (3 finds most real bugs).
         depth: usize,
     },
-    /// Every schedule, depth-first, up to the execution bound.
+    /// Every schedule up to the execution bound, one per class of equivalent schedules:
+    /// dynamic partial-order reduction (source-DPOR with sleep sets), optionally with a
+    /// preemption bound ([`Config::max_preemptions`]).
     Exhaustive,
+    /// Every schedule, depth-first, without reduction: schedules that differ only in the order
+    /// of independent steps are all run. The oracle DPOR is tested against; only useful on tiny
+    /// programs.
+    ExhaustiveNaive,
 }
 
 impl Strategy {
@@ -28,14 +34,21 @@ impl Strategy {
             Strategy::Random => "random".to_owned(),
             Strategy::Pct { depth } => format!("pct:{depth}"),
             Strategy::Exhaustive => "exhaustive".to_owned(),
+            Strategy::ExhaustiveNaive => "exhaustive-naive".to_owned(),
         }
+    }
+
+    /// Whether it explores every schedule (up to its bound): DPOR or naive DFS.
+    pub(crate) fn is_exhaustive(self) -> bool {
+        matches!(self, Strategy::Exhaustive | Strategy::ExhaustiveNaive)
     }
 
     fn parse(text: &str) -> Option<Strategy> {
         match text {
             "random" => Some(Strategy::Random),
             "pct" => Some(Strategy::Pct { depth: 3 }),
-            "exhaustive" | "dfs" => Some(Strategy::Exhaustive),
+            "exhaustive" | "dpor" => Some(Strategy::Exhaustive),
+            "exhaustive-naive" | "dfs" => Some(Strategy::ExhaustiveNaive),
             _ => {
                 let depth = text.strip_prefix("pct:")?.parse().ok()?;
                 (depth >= 1).then_some(Strategy::Pct { depth })
@@ -66,7 +79,8 @@ pub(crate) enum Seed {
 /// | --- | --- |
 /// | `INTERLEAVE_SEED` | a number, or `random` |
 /// | `INTERLEAVE_ITERATIONS` | the number of executions (for exhaustive: the bound) |
-/// | `INTERLEAVE_STRATEGY` | `random`, `pct`, `pct:D`, `exhaustive` |
+/// | `INTERLEAVE_STRATEGY` | `random`, `pct`, `pct:D`, `exhaustive`, `exhaustive-naive` |
+/// | `INTERLEAVE_MAX_PREEMPTIONS` | the preemption bound of exhaustive exploration, or `none` |
 /// | `INTERLEAVE_REPLAY` | an artifact path: replay it instead of exploring |
 /// | `INTERLEAVE_ARTIFACT_DIR` | where artifacts and ledger records are written |
 /// | `INTERLEAVE_BASELINE` | a baseline file of accepted findings ([`Config::baseline`]) |
@@ -116,6 +130,10 @@ pub struct Config {
     pub(crate) stack_size: usize,
     /// The file of accepted findings (`Config::baseline`, `INTERLEAVE_BASELINE`).
     pub(crate) baseline: Option<PathBuf>,
+    /// At most this many preemptions per execution, for exhaustive exploration.
+    pub(crate) max_preemptions: Option<u32>,
+    /// Explore on after failing executions (the oracle tests compare every finding).
+    pub(crate) keep_going: bool,
 }
 
 impl Default for Config {
@@ -144,6 +162,8 @@ impl Config {
             watchdog: Some(crate::rt::DEFAULT_WATCHDOG),
             stack_size: crate::rt::DEFAULT_STACK_SIZE,
             baseline: None,
+            max_preemptions: None,
+            keep_going: false,
         }
         .require_executions(executions)
     }
@@ -192,11 +212,62 @@ impl Config {
         Config::with(Strategy::Pct { depth }, executions).require_depth(depth)
     }
 
-    /// Every schedule, depth-first, up to 100,000 executions (change with
-    /// [`executions`](Config::executions)). No partial-order reduction yet: see
-    /// `docs/guide.md` for what that costs.
+    /// Every schedule, up to 100,000 executions (change with
+    /// [`executions`](Config::executions)), with dynamic partial-order reduction: schedules
+    /// that differ only in the order of independent steps (two threads touching different
+    /// locks, or only reading the same atomic) are one class, and one execution of each class
+    /// is run. Two threads each taking one mutex three times, say, have exactly 20 classes (the
+    /// orders of the six critical sections). The report says *complete* once every class has
+    /// run. See `docs/guide.md` for what counts as a step and what it explores.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use interleave::sync::{Arc, Mutex};
+    /// use interleave::thread;
+    ///
+    /// let report = interleave::Config::exhaustive().explore(|| {
+    ///     let m = Arc::new(Mutex::new(0));
+    ///     let handles: Vec<_> = (0..2)
+    ///         .map(|_| {
+    ///             let m = Arc::clone(&m);
+    ///             thread::spawn(move || {
+    ///                 for _ in 0..3 {
+    ///                     *m.lock().unwrap() += 1;
+    ///                 }
+    ///             })
+    ///         })
+    ///         .collect();
+    ///     for handle in handles {
+    ///         handle.join().unwrap();
+    ///     }
+    /// });
+    /// assert!(report.is_clean() && report.complete);
+    /// assert_eq!(report.executions, 20);
+    /// ```
     pub fn exhaustive() -> Self {
         Config::with(Strategy::Exhaustive, EXHAUSTIVE_BUDGET)
+    }
+
+    /// Bounds exhaustive exploration to schedules with at most `preemptions` preemptions each
+    /// (a thread that could go on is switched out; loom's `LOOM_MAX_PREEMPTIONS`): most bugs need
+    /// few, and the number of schedules grows far more slowly with the length of the program.
+    /// The reduction stays sound within the bound (bounded partial-order reduction: every
+    /// schedule with at most `preemptions` preemptions is covered), and a bounded check says it
+    /// explored *a bounded sample*, never *every schedule*. `INTERLEAVE_MAX_PREEMPTIONS`
+    /// overrides it (`none` lifts it). Random and PCT ignore it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let report = interleave::Config::exhaustive()
+    ///     .max_preemptions(2)
+    ///     .explore(|| { /* … */ });
+    /// assert!(report.is_clean() && !report.complete);
+    /// ```
+    pub fn max_preemptions(mut self, preemptions: u32) -> Self {
+        self.max_preemptions = Some(preemptions);
+        self
     }
 
     /// Another strategy, keeping everything else (executions, seed, bounds, analyses).
@@ -416,16 +487,23 @@ impl Config {
             let strategy = Strategy::parse(&value).ok_or(Error::Env {
                 variable: "INTERLEAVE_STRATEGY",
                 value: value.clone(),
-                expected: "`random`, `pct`, `pct:D` with a depth D of at least 1, or `exhaustive`",
+                expected: "`random`, `pct`, `pct:D` with a depth D of at least 1, `exhaustive` or `exhaustive-naive`",
             })?;
             // A sampling budget (`check`'s 1,000) would cut an exhaustive search short.
-            if strategy == Strategy::Exhaustive
-                && self.strategy != Strategy::Exhaustive
-                && !iterations_set
-            {
+            if strategy.is_exhaustive() && !self.strategy.is_exhaustive() && !iterations_set {
                 self.executions = EXHAUSTIVE_BUDGET;
             }
             self.strategy = strategy;
+        }
+        if let Some(value) = env("INTERLEAVE_MAX_PREEMPTIONS")? {
+            self.max_preemptions = match value.trim() {
+                "none" => None,
+                number => Some(number.parse().map_err(|_| Error::Env {
+                    variable: "INTERLEAVE_MAX_PREEMPTIONS",
+                    value: value.clone(),
+                    expected: "a number of preemptions (0 or more), or `none`",
+                })?),
+            };
         }
         if let Some(value) = env("INTERLEAVE_WATCHDOG")? {
             self.watchdog = crate::rt::parse_watchdog(&value).ok_or(Error::Env {
@@ -452,6 +530,14 @@ impl Config {
             self.baseline = Some(PathBuf::from(value));
         }
         Ok(env("INTERLEAVE_REPLAY")?.map(PathBuf::from))
+    }
+
+    /// Explores on after failing executions, collecting every finding of every execution (no
+    /// artifact): what the oracle tests compare between strategies.
+    #[cfg(test)]
+    pub(crate) fn keep_going(mut self) -> Self {
+        self.keep_going = true;
+        self
     }
 
     /// A fresh seed from the OS, as `INTERLEAVE_SEED=random` gives: each check explores other
@@ -511,6 +597,10 @@ mod tests {
         assert_eq!(Strategy::parse("pct"), Some(Strategy::Pct { depth: 3 }));
         assert_eq!(Strategy::parse("pct:5"), Some(Strategy::Pct { depth: 5 }));
         assert_eq!(Strategy::parse("exhaustive"), Some(Strategy::Exhaustive));
+        assert_eq!(
+            Strategy::parse("exhaustive-naive"),
+            Some(Strategy::ExhaustiveNaive)
+        );
         for bad in ["", "PCT", "pct:0", "pct:x", "loom"] {
             assert_eq!(Strategy::parse(bad), None, "{bad}");
         }
@@ -518,6 +608,7 @@ mod tests {
             Strategy::Random,
             Strategy::Pct { depth: 2 },
             Strategy::Exhaustive,
+            Strategy::ExhaustiveNaive,
         ] {
             assert_eq!(Strategy::parse(&s.name()), Some(s));
         }

@@ -275,7 +275,7 @@ impl<T> JoinHandle<T> {
             (JoinInner::Real(handle), _) => handle.is_finished(),
             (JoinInner::Modelled(_), ThreadInner::Modelled { id, .. }) => {
                 rt::yield_now();
-                rt::with(|c| c.thread(*id).finished).unwrap_or(true)
+                rt::thread_finished(*id)
             }
             (JoinInner::Modelled(_), ThreadInner::Real(_)) => {
                 unreachable!("a modelled handle has a modelled thread")

@@ -83,6 +83,14 @@ pub(crate) struct Context {
     pub(crate) atomic_versions: Vec<u32>,
     /// The digest of `events`, which a replay compares with the recorded path.
     pub(crate) path: crate::schedule::digest::PathDigest,
+    /// What exhaustive exploration learns of each step (`None` under other strategies).
+    pub(crate) steps: Option<Box<super::model::StepLog>>,
+    /// Whether a finding ends the execution (not when a check explores on past findings: only
+    /// a stuck, panicking or step-bounded execution ends then).
+    pub(crate) findings_stop: bool,
+    /// Whether the strategy may fire a timer early at every scheduling point (a thread that
+    /// blocks or exits included), not only where a thread switches.
+    pub(crate) fire_everywhere: bool,
 }
 
 /// What an execution left behind.
@@ -143,6 +151,9 @@ impl Context {
             progressed: 0,
             atomic_versions: Vec::new(),
             path: crate::schedule::digest::PathDigest::default(),
+            steps: None,
+            findings_stop: true,
+            fire_everywhere: false,
         };
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
         ACTIVE.with(|a| a.set(true));
@@ -188,7 +199,7 @@ impl Context {
         }
         if !self.detector.findings().is_empty() {
             for finding in self.detector.take_findings() {
-                if finding.kind != Kind::PotentialDeadlock {
+                if finding.kind != Kind::PotentialDeadlock && self.findings_stop {
                     self.stop.get_or_insert(Stop::Finding);
                 }
                 self.findings.push(finding);
@@ -199,6 +210,9 @@ impl Context {
         }
         let current = self.current;
         self.thread_mut(current).last_site = Some(event.site.clone());
+        if let Some(steps) = &mut self.steps {
+            steps.observe(&event);
+        }
         self.path.add(&event);
         self.events.push(event);
     }

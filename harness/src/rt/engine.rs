@@ -69,6 +69,7 @@ fn note_progress(starting: bool) {
 /// A scheduling point after which the strategy should prefer another thread.
 pub(crate) fn yield_now() {
     ExecutionState::request_yield();
+    super::model::note_yield();
     switch();
 }
 
@@ -133,8 +134,12 @@ pub(crate) fn block_current(site: &Site) {
         Blocking::BlockAfterWaking(task) => {
             super::time::wake_task(Some(task));
             ExecutionState::with(|s| s.current_mut().block(false));
+            super::time::maybe_fire_early_elsewhere();
         }
-        Blocking::Block => ExecutionState::with(|s| s.current_mut().block(false)),
+        Blocking::Block => {
+            ExecutionState::with(|s| s.current_mut().block(false));
+            super::time::maybe_fire_early_elsewhere();
+        }
     }
     // With a stop pending, the scheduler ends the execution at this switch.
     shuttle_engine::runtime::thread::switch();
@@ -149,7 +154,11 @@ pub(crate) fn unblock(thread: ThreadId) {
             return None;
         }
         slot.blocked = false;
-        Some(slot.task)
+        let task = slot.task;
+        if let Some(steps) = c.steps.as_deref_mut() {
+            steps.woken.push(thread);
+        }
+        Some(task)
     })
     .flatten();
     if let Some(task) = task {
@@ -269,6 +278,8 @@ pub(crate) fn exit_current() {
     // runnable (for the engine only) lets it ask the scheduler, which ends the execution.
     if let Some(task) = stuck {
         ExecutionState::with(|s| s.get_mut(TaskId::from(task)).unblock());
+    } else {
+        super::time::maybe_fire_early_elsewhere();
     }
 }
 

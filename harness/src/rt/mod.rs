@@ -3,7 +3,9 @@
 
 mod context;
 mod engine;
+mod footprint;
 mod hook;
+mod model;
 mod overflow;
 mod progress;
 mod time;
@@ -14,7 +16,11 @@ pub(crate) use engine::{
     block_current, current_thread, run_thread, set_stack_size, spawn, stack_size, switch, unblock,
     yield_now, DEFAULT_STACK_SIZE,
 };
+pub(crate) use footprint::{Access, Footprint, Key};
 pub(crate) use hook::{install_panic_hook, payload_message};
+pub(crate) use model::{
+    channel_registered, note_read, receiver_dropped, sender_dropped, thread_finished,
+};
 pub(crate) use progress::atomic_accessed;
 pub(crate) use time::{arm_timer, deadline_after, disarm_timer, now_ns, take_timeout};
 pub(crate) use watchdog::{

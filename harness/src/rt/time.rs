@@ -130,7 +130,13 @@ pub(crate) fn take_timeout() -> bool {
 
 /// The current virtual time (0 outside an execution).
 pub(crate) fn now_ns() -> u64 {
-    with(|c| c.now_ns).unwrap_or(0)
+    with(|c| {
+        if let Some(steps) = c.steps.as_deref_mut() {
+            steps.footprint.read(super::Key::CLOCK);
+        }
+        c.now_ns
+    })
+    .unwrap_or(0)
 }
 
 /// Wakes an engine task made runnable by a timer.
@@ -143,33 +149,57 @@ pub(crate) fn wake_task(task: Option<usize>) {
 /// At a scheduling point: asks the strategy whether to fire the next timer now, ahead of the
 /// threads that could still run. The decision is recorded in the schedule.
 pub(crate) fn maybe_fire_early() {
-    let scheduler = with(|c| {
-        if c.stop.is_some() {
-            return None;
+    fire_early_while_asked(true);
+}
+
+/// At the scheduling point after the current thread blocked or exited: the same question, for
+/// the strategies that ask it at every scheduling point (exhaustive ones, and replay); others
+/// only ask where a thread switches, as they always have.
+pub(crate) fn maybe_fire_early_elsewhere() {
+    if with(|c| c.fire_everywhere).unwrap_or(false) {
+        fire_early_while_asked(false);
+    }
+}
+
+/// Asks, fires if told to; a strategy that asks everywhere is asked again after a fire (the
+/// next timer may fire too, before any thread runs). `current_runs`: the current thread can
+/// still run.
+fn fire_early_while_asked(current_runs: bool) {
+    loop {
+        let asked = with(|c| {
+            if c.stop.is_some() {
+                return None;
+            }
+            // "Early" means ahead of a thread that could still run: one other than the timer's
+            // owner. With no such thread, the timer fires naturally when its owner blocks, and
+            // there is nothing to decide.
+            let owner = c.next_timer().map(|i| c.timers[i].thread)?;
+            let someone_else_runs = c.threads.iter().enumerate().any(|(i, t)| {
+                let thread = ThreadId(i as u32);
+                thread != owner
+                    && !t.finished
+                    && (!t.blocked || (current_runs && thread == c.current))
+            });
+            if someone_else_runs {
+                c.scheduler.clone().map(|s| (s, c.fire_everywhere))
+            } else {
+                None
+            }
+        })
+        .flatten();
+        let Some((scheduler, again)) = asked else {
+            return;
+        };
+        let fire = scheduler.borrow_mut().fire_early();
+        if !fire {
+            return;
         }
-        // "Early" means ahead of a thread that could still run: one other than the timer's
-        // owner (the current thread included). With no such thread, the timer fires
-        // naturally when its owner blocks, and there is nothing to decide.
-        let owner = c.next_timer().map(|i| c.timers[i].thread)?;
-        let someone_else_runs = c.threads.iter().enumerate().any(|(i, t)| {
-            let thread = ThreadId(i as u32);
-            thread != owner && !t.finished && (!t.blocked || thread == c.current)
-        });
-        if someone_else_runs {
-            c.scheduler.clone()
-        } else {
-            None
-        }
-    })
-    .flatten();
-    let Some(scheduler) = scheduler else {
-        return;
-    };
-    let fire = scheduler.borrow_mut().fire_early();
-    if fire {
         let woken = with(|c| c.fire_next_timer(true)).flatten();
         if let Some((_, task)) = woken {
             wake_task(task);
+        }
+        if !again {
+            return;
         }
     }
 }

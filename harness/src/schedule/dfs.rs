@@ -1,18 +1,17 @@
-//! Exhaustive exploration: depth-first over every choice of runnable thread.
+//! Naive exhaustive exploration: depth-first over every choice at every scheduling point.
 //!
-//! Every scheduling point with more than one runnable thread is a branch, and so is every
-//! scheduling point with a timer armed (fire it early, or not); the strategy walks
-//! the tree of schedules depth-first, one execution per leaf, until it has seen them all or the
-//! check's execution bound. There is no partial-order reduction yet: two schedules that differ
-//! only in the order of independent steps (two threads touching different locks) are both
-//! explored, so the count grows with every scheduling point, not only with conflicting ones.
+//! It explores the same model as DPOR (`rt::model`: only enabled threads are offered, a thread
+//! that yielded waits for another's visible step, a timer may fire early at any scheduling
+//! point where one is armed), but every scheduling point with more than one option is a
+//! branch: two schedules that differ only in the order of independent steps are both explored.
+//! It is the oracle DPOR is tested against (`Strategy::ExhaustiveNaive`).
 //!
 //! Every execution re-runs the prefix of the one before, so the program must take the same
 //! path under the same prefix: each branching point keeps the path digest it was first reached
 //! with, and a re-run that reaches it another way stops the check with an error naming the
 //! step, instead of exploring a tree that is not there.
 
-use super::{PathSoFar, Strategy};
+use super::{Actor, Node as Point, PathSoFar, Strategy};
 
 /// One branching point of the current path.
 #[derive(Debug, Clone, Copy)]
@@ -26,9 +25,6 @@ struct Node {
     over: u64,
 }
 
-/// `Node::over` of a branch on firing a timer early.
-const FIRE: u64 = u64::MAX;
-
 #[derive(Debug, Default)]
 pub(crate) struct DfsStrategy {
     /// The branching points of the current path.
@@ -39,24 +35,38 @@ pub(crate) struct DfsStrategy {
     /// The path digest and decision number at the latest decision (see `check_path`).
     digest: u64,
     decision: usize,
+    /// At most this many preemptions per execution, and how many the current one has made.
+    bound: Option<u32>,
+    preemptions: u32,
+    allowed: Vec<Actor>,
 }
 
 impl DfsStrategy {
-    pub(crate) fn new() -> Self {
-        DfsStrategy::default()
+    /// `bound`: at most that many preemptions per execution.
+    pub(crate) fn new(bound: Option<u32>) -> Self {
+        DfsStrategy {
+            bound,
+            ..DfsStrategy::default()
+        }
     }
 }
 
-/// A hash of a runnable set.
-fn runnable_hash(runnable: &[u32]) -> u64 {
-    runnable.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &t| {
-        (hash ^ u64::from(t)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+/// A hash of who may run at a point.
+fn point_hash(point: &Point<'_>) -> u64 {
+    point
+        .enabled
+        .iter()
+        .map(|&t| u64::from(t))
+        .chain(point.clock.then_some(u64::MAX))
+        .fold(0xcbf2_9ce4_8422_2325, |hash, t| {
+            (hash ^ t).wrapping_mul(0x0000_0100_0000_01b3)
+        })
 }
 
 impl Strategy for DfsStrategy {
     fn next_execution(&mut self) -> bool {
         self.depth = 0;
+        self.preemptions = 0;
         if !self.started {
             self.started = true;
             return true;
@@ -78,14 +88,8 @@ impl Strategy for DfsStrategy {
         Ok(())
     }
 
-    fn choose(&mut self, runnable: &[u32], _: Option<u32>, _: bool) -> Result<usize, String> {
-        if runnable.len() == 1 {
-            return Ok(0);
-        }
-        self.branch(runnable.len(), runnable_hash(runnable))
-            .map_err(|what| {
-                self.diverged(&format!("{what}: threads [{}] can run now", list(runnable)))
-            })
+    fn choose(&mut self, _: &[u32], _: Option<u32>, _: bool) -> Result<usize, String> {
+        Err("internal: naive DFS decides through the exhaustive model".to_owned())
     }
 
     fn random(&mut self) -> Result<u64, String> {
@@ -94,16 +98,52 @@ impl Strategy for DfsStrategy {
     }
 
     fn fire_early(&mut self) -> Result<bool, String> {
-        // Not firing first: the natural order, then the timer racing ahead of it.
-        self.branch(2, FIRE)
-            .map(|choice| choice == 1)
-            .map_err(|what| self.diverged(&format!("{what}: a timer can fire early now")))
+        Err("internal: naive DFS decides through the exhaustive model".to_owned())
+    }
+
+    fn exhaustive(&self) -> bool {
+        true
+    }
+
+    fn bounded(&self) -> bool {
+        self.bound.is_some()
+    }
+
+    fn decide(&mut self, point: &Point<'_>) -> Result<Actor, String> {
+        // The threads in order, then the timer firing early: the natural order first; with a
+        // bound, only the choices that keep the preemptions within it.
+        self.allowed.clear();
+        for actor in (0..point.options()).map(|i| point.actor(i)) {
+            let preempts = u32::from(point.preempts(actor));
+            if self.bound.is_none_or(|b| self.preemptions + preempts <= b) {
+                self.allowed.push(actor);
+            }
+        }
+        let actor = match self.allowed.len() {
+            1 => self.allowed[0],
+            options => {
+                let over = point_hash(point) ^ options as u64;
+                let choice = self
+                    .branch(options, over)
+                    .map_err(|what| self.diverged(&format!("{what}: {}", describe(point))))?;
+                self.allowed[choice]
+            }
+        };
+        if point.preempts(actor) {
+            self.preemptions += 1;
+        }
+        Ok(actor)
     }
 }
 
-fn list(runnable: &[u32]) -> String {
-    let names: Vec<String> = runnable.iter().map(u32::to_string).collect();
-    names.join(", ")
+fn describe(point: &Point<'_>) -> String {
+    let threads: Vec<String> = point.enabled.iter().map(u32::to_string).collect();
+    let clock = if point.clock {
+        ", a timer can fire early"
+    } else {
+        ""
+    };
+    format!("threads [{}] can run now{clock}", threads.join(", "))
 }
 
 impl DfsStrategy {
@@ -146,15 +186,26 @@ impl DfsStrategy {
 mod tests {
     use super::*;
 
-    /// Drives the strategy over a fixed tree: `branching[i]` runnable threads at step `i`.
+    fn point(enabled: &[u32]) -> Point<'_> {
+        Point {
+            enabled,
+            clock: false,
+            fire: None,
+            running: None,
+            waiting: &[],
+            clock_waits: false,
+        }
+    }
+
+    /// Drives the strategy over a fixed tree: `branching[i]` enabled threads at step `i`.
     fn leaves(branching: &[usize]) -> usize {
-        let mut dfs = DfsStrategy::new();
+        let mut dfs = DfsStrategy::new(None);
         let mut count = 0;
         while dfs.next_execution() {
             count += 1;
             for &n in branching {
-                let runnable: Vec<u32> = (0..n as u32).collect();
-                dfs.choose(&runnable, None, false).unwrap();
+                let enabled: Vec<u32> = (0..n as u32).collect();
+                dfs.decide(&point(&enabled)).unwrap();
             }
         }
         count
@@ -165,14 +216,14 @@ mod tests {
         // Two branching points, reached with digests 7 and 8; the second execution re-runs the
         // first and reaches the second another way.
         let run = |second: (u64, &[u32])| {
-            let mut dfs = DfsStrategy::new();
+            let mut dfs = DfsStrategy::new(None);
             let at = |dfs: &mut DfsStrategy, decision, digest, runnable: &[u32]| {
                 let path = PathSoFar {
                     digest,
                     events: &[],
                 };
                 dfs.check_path(decision, &path).unwrap();
-                dfs.choose(runnable, None, false)
+                dfs.decide(&point(runnable))
             };
             assert!(dfs.next_execution());
             at(&mut dfs, 0, 7, &[0, 1]).unwrap();
@@ -181,7 +232,7 @@ mod tests {
             at(&mut dfs, 0, 7, &[0, 1]).unwrap();
             at(&mut dfs, 1, second.0, second.1)
         };
-        assert_eq!(run((8, &[0, 1])), Ok(1));
+        assert_eq!(run((8, &[0, 1])), Ok(Actor::Thread(1)));
         let prefix = "schedule diverged at step 2: the program took another path than the first \
                       time it ran this schedule prefix";
         assert_eq!(

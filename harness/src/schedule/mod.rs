@@ -10,6 +10,7 @@
 pub(crate) mod coverage;
 pub(crate) mod dfs;
 pub(crate) mod digest;
+pub(crate) mod dpor;
 pub(crate) mod pct;
 pub(crate) mod random;
 pub(crate) mod replay;
@@ -196,6 +197,78 @@ impl fmt::Display for Schedule {
     }
 }
 
+/// Who takes a step: a thread (its engine task index), or the clock, firing the next timer
+/// early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Actor {
+    Thread(u32),
+    Clock,
+}
+
+/// A step of the exhaustive model that just ended: who took it, what it touched, and the
+/// threads it made runnable (their next step comes after it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Step<'a> {
+    pub(crate) actor: Actor,
+    pub(crate) footprint: &'a crate::rt::Footprint,
+    pub(crate) woken: &'a [u32],
+}
+
+/// A scheduling point of the exhaustive model: who may take the next step.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Node<'a> {
+    /// The enabled threads (engine task indices, ascending, never empty unless `clock`).
+    pub(crate) enabled: &'a [u32],
+    /// Whether the clock may fire the next timer early here.
+    pub(crate) clock: bool,
+    /// What firing it would touch (when `clock`): the clock's pending step, which may never
+    /// run (the timer may be cancelled), so DPOR checks it for races where it could.
+    pub(crate) fire: Option<&'a crate::rt::Footprint>,
+    /// The thread that took the latest step (a clock step aside), if it is enabled: running
+    /// anyone else is a preemption.
+    pub(crate) running: Option<u32>,
+    /// The threads that could run but wait after a yield (any other thread's visible step lets
+    /// them go on), and whether a timer could fire early but waits for progress: what any of
+    /// several steps enables, rather than one step in particular.
+    pub(crate) waiting: &'a [u32],
+    pub(crate) clock_waits: bool,
+}
+
+impl Node<'_> {
+    /// Whether `actor` may take the next step.
+    pub(crate) fn allows(&self, actor: Actor) -> bool {
+        match actor {
+            Actor::Thread(t) => self.enabled.binary_search(&t).is_ok(),
+            Actor::Clock => self.clock,
+        }
+    }
+
+    /// How many actors may take the next step.
+    pub(crate) fn options(&self) -> usize {
+        self.enabled.len() + usize::from(self.clock)
+    }
+
+    /// The `index`th actor: the enabled threads, then the clock.
+    pub(crate) fn actor(&self, index: usize) -> Actor {
+        self.enabled
+            .get(index)
+            .map_or(Actor::Clock, |&t| Actor::Thread(t))
+    }
+
+    /// Whether `actor` waits here for any of several steps (see `waiting`).
+    pub(crate) fn waits(&self, actor: Actor) -> bool {
+        match actor {
+            Actor::Thread(t) => self.waiting.contains(&t),
+            Actor::Clock => self.clock_waits,
+        }
+    }
+
+    /// Whether running `actor` here preempts the running thread.
+    pub(crate) fn preempts(&self, actor: Actor) -> bool {
+        self.running.is_some_and(|r| actor != Actor::Thread(r))
+    }
+}
+
 /// A strategy's choice at one scheduling point.
 pub(crate) trait Strategy: fmt::Debug {
     /// Prepares the next execution; `false` when there is nothing left to explore.
@@ -229,6 +302,39 @@ pub(crate) trait Strategy: fmt::Debug {
     /// a branch of the schedules this strategy explores.
     fn fires_early(&self) -> bool {
         true
+    }
+
+    /// Whether the strategy explores the exhaustive model (`rt::model`): the scheduler offers
+    /// it only enabled threads, reports every [`step`](Self::step), and asks
+    /// [`decide`](Self::decide) instead of [`choose`](Self::choose) and
+    /// [`fire_early`](Self::fire_early).
+    fn exhaustive(&self) -> bool {
+        false
+    }
+
+    /// Whether a timer may fire early at every scheduling point (where a thread blocks or
+    /// exits too), not only where a thread switches: the exhaustive model's rule. A replay asks
+    /// there too, to follow what an exhaustive strategy recorded.
+    fn fires_everywhere(&self) -> bool {
+        self.exhaustive()
+    }
+
+    /// (Exhaustive strategies) The step in progress ended.
+    fn step(&mut self, _step: &Step<'_>) {}
+
+    /// (Exhaustive strategies) Who takes the next step at `node`.
+    ///
+    /// # Errors
+    ///
+    /// The program took another path than the first time it reached this point.
+    fn decide(&mut self, _node: &Node<'_>) -> Result<Actor, String> {
+        Err("this strategy does not explore the exhaustive model".to_owned())
+    }
+
+    /// Whether a bound (the preemption bound) limits the schedules explored: the check is then
+    /// a bounded sample, never complete, even once the strategy is done.
+    fn bounded(&self) -> bool {
+        false
     }
 
     /// Before decision `decision` (0-based): the path the program took so far. A replay

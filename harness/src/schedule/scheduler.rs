@@ -5,8 +5,8 @@ use shuttle_engine::runtime::task::TaskId;
 use shuttle_engine::scheduler::{Schedule as EngineSchedule, Scheduler, Task};
 
 use super::coverage::Coverage;
-use super::{digest, Decision, PathSoFar, Strategy};
-use crate::rt::{self, Stop};
+use super::{digest, Actor, Decision, Node, PathSoFar, Step, Strategy};
+use crate::rt::{self, Footprint, Key, Stop};
 
 /// Asks the strategy at every scheduling point, records the decision, tells the runtime which
 /// thread runs, and ends the execution when the runtime asks to stop or the step bound is hit.
@@ -27,6 +27,38 @@ pub(crate) struct InterleaveScheduler {
     runnable: Vec<u32>,
     /// The branching points of every execution so far: whether any schedule is left.
     pub(crate) coverage: Coverage,
+    /// The exhaustive model's bookkeeping (`None` under other strategies).
+    model: Option<ModelState>,
+    /// Findings do not stop executions (see `Plan::keep_going`).
+    pub(crate) keep_going: bool,
+}
+
+/// What the scheduler keeps for an exhaustive strategy: who takes the step in progress, which
+/// threads have yielded, and a choice made where a timer could fire early (for the engine's
+/// scheduling right after).
+#[derive(Debug, Default)]
+struct ModelState {
+    actor: Option<Actor>,
+    /// The latest thread to take a step (clock steps aside).
+    last_thread: Option<u32>,
+    /// Per engine task: it yielded (or re-read an atomic under the spin rule), and waits for
+    /// another thread's visible step before it is enabled again.
+    yielded: Vec<bool>,
+    planned: Option<u32>,
+    runnable: Vec<u32>,
+    enabled: Vec<u32>,
+    woken: Vec<u32>,
+    footprint: Footprint,
+    /// What firing the next timer would touch, where it may fire.
+    fire: Footprint,
+    /// The runtime's progress count when the clock last fired a timer early, until the
+    /// execution makes progress: no timer fires early again before (threads polling with
+    /// timeouts would otherwise time out for ever while the threads they wait for never run).
+    fired_at: Option<u64>,
+    /// At the current point: the threads that only wait after a yield.
+    waiting: Vec<u32>,
+    /// The runtime's progress count when the step in progress began.
+    progress_before: u64,
 }
 
 impl InterleaveScheduler {
@@ -40,7 +72,30 @@ impl InterleaveScheduler {
             progress: 0,
             runnable: Vec::new(),
             coverage: Coverage::default(),
+            model: None,
+            keep_going: false,
         }
+    }
+
+    /// Connects the running execution's context to this scheduler (the execution's first
+    /// step): exhaustive strategies get the runtime's model of the execution.
+    pub(crate) fn attach(scheduler: &std::rc::Rc<std::cell::RefCell<Self>>) {
+        let (exhaustive, everywhere, keep_going) = {
+            let s = scheduler.borrow();
+            (
+                s.strategy.exhaustive(),
+                s.strategy.fires_everywhere(),
+                s.keep_going,
+            )
+        };
+        rt::with(|c| {
+            c.scheduler = Some(std::rc::Rc::clone(scheduler));
+            c.fire_everywhere = everywhere;
+            c.findings_stop = !keep_going;
+            if exhaustive {
+                c.steps = Some(Box::default());
+            }
+        });
     }
 
     /// Forgets the previous execution.
@@ -50,6 +105,14 @@ impl InterleaveScheduler {
         self.contested = 0;
         self.progress = 0;
         self.coverage.begin_execution();
+        self.model = self.strategy.exhaustive().then(ModelState::default);
+    }
+
+    /// The execution ended (before its context goes): the last step ends too.
+    pub(crate) fn end_execution(&mut self) {
+        if self.model.is_some() {
+            self.end_step();
+        }
     }
 
     /// Before a decision: lets the strategy check the path so far, and returns its digest (to
@@ -89,6 +152,21 @@ impl InterleaveScheduler {
         let Some(digest) = self.check_path() else {
             return false;
         };
+        if self.model.is_some() {
+            return match self.decide(None, true) {
+                Some(Actor::Clock) => {
+                    self.record(Decision::Fire, digest);
+                    true
+                }
+                Some(Actor::Thread(task)) => {
+                    if let Some(model) = &mut self.model {
+                        model.planned = Some(task);
+                    }
+                    false
+                }
+                None => false,
+            };
+        }
         let branches = if self.strategy.fires_early() { 2 } else { 1 };
         match self.strategy.fire_early() {
             Ok(true) => {
@@ -105,6 +183,223 @@ impl InterleaveScheduler {
                 false
             }
         }
+    }
+}
+
+impl InterleaveScheduler {
+    /// The exhaustive model's decision at a scheduling point: ends the step in progress, works
+    /// out who is enabled (`runnable`: the engine's runnable tasks, or, where a timer may fire
+    /// early, the runtime's view of them) and asks the strategy. `None` when the execution
+    /// stops here.
+    fn decide(&mut self, runnable: Option<&[&Task]>, clock: bool) -> Option<Actor> {
+        self.end_step();
+        let mut model = self.model.take()?;
+        model.runnable.clear();
+        match runnable {
+            Some(runnable) => model
+                .runnable
+                .extend(runnable.iter().map(|t| usize::from(t.id()) as u32)),
+            None => {
+                let runnable = &mut model.runnable;
+                rt::with(|c| {
+                    runnable.extend(
+                        c.threads
+                            .iter()
+                            .filter(|t| !t.blocked && !t.finished)
+                            .map(|t| t.task as u32),
+                    );
+                });
+                runnable.sort_unstable();
+            }
+        }
+        enabled_threads(&mut model);
+        let running = model
+            .last_thread
+            .filter(|t| model.enabled.binary_search(t).is_ok());
+        let clock_waits = clock && model.fired_at.is_some();
+        let clock = clock && model.fired_at.is_none() && {
+            let fire = &mut model.fire;
+            rt::with(|c| {
+                let (Some(next), Some(steps)) = (c.next_timer(), c.steps.as_deref()) else {
+                    return false;
+                };
+                let timer = &c.timers[next];
+                *fire = steps
+                    .model
+                    .fire_footprint(timer.thread, timer.deadline_ns > c.now_ns);
+                true
+            })
+            .unwrap_or(false)
+        };
+        model.waiting.clear();
+        let ModelState {
+            runnable,
+            enabled,
+            yielded,
+            waiting,
+            ..
+        } = &mut model;
+        waiting.extend(runnable.iter().copied().filter(|&t| {
+            yielded.get(t as usize).copied().unwrap_or(false) && enabled.binary_search(&t).is_err()
+        }));
+        let node = Node {
+            enabled: &model.enabled,
+            clock,
+            fire: clock.then_some(&model.fire),
+            running,
+            waiting: &model.waiting,
+            clock_waits,
+        };
+        let options = node.options();
+        if options > 1 {
+            self.contested += 1;
+        }
+        let decided = self.strategy.decide(&node).and_then(|actor| {
+            if node.allows(actor) {
+                Ok(actor)
+            } else {
+                Err(format!(
+                    "internal: the strategy chose {actor:?}, which cannot run here"
+                ))
+            }
+        });
+        let actor = match decided {
+            Ok(actor) => actor,
+            Err(divergence) => {
+                self.model = Some(model);
+                self.diverged(divergence);
+                return None;
+            }
+        };
+        let index = match actor {
+            Actor::Thread(t) => node.enabled.binary_search(&t).unwrap_or(0),
+            Actor::Clock => node.enabled.len(),
+        };
+        self.coverage.branch(options, index);
+        model.actor = Some(actor);
+        match actor {
+            Actor::Thread(t) => model.last_thread = Some(t),
+            Actor::Clock => model.fired_at = rt::with(|c| c.progressed),
+        }
+        self.model = Some(model);
+        Some(actor)
+    }
+
+    /// Ends the step in progress: takes what it touched from the runtime, lets the threads
+    /// that yielded go on after a visible step, and reports it to the strategy.
+    fn end_step(&mut self) {
+        let Some(model) = &mut self.model else {
+            return;
+        };
+        model.woken.clear();
+        let (woken, footprint) = (&mut model.woken, &mut model.footprint);
+        let mut progress_now = model.progress_before;
+        let yielding = rt::with(|c| {
+            progress_now = c.progressed;
+            let steps = c.steps.as_deref_mut()?;
+            for thread in steps.woken.drain(..) {
+                if let Some(slot) = c.threads.get(thread.0 as usize) {
+                    woken.push(slot.task as u32);
+                }
+            }
+            std::mem::swap(footprint, &mut steps.footprint);
+            steps.footprint.clear();
+            Some(std::mem::take(&mut steps.yielding))
+        })
+        .flatten()
+        .unwrap_or(false);
+        let step_progressed = progress_now != model.progress_before;
+        model.progress_before = progress_now;
+        let Some(actor) = model.actor.take() else {
+            return;
+        };
+        // Any visible step of another thread lets the threads that yielded go on; any progress
+        // lets timers fire early again. Which step comes first after a yield (or an early fire)
+        // matters: they conflict on `YIELDS` (`PROGRESS`). Any of several steps could have done
+        // it: no happens-before edge from this one in particular.
+        let visible = !model.footprint.is_empty();
+        if visible {
+            for (task, yielded) in model.yielded.iter_mut().enumerate() {
+                if actor != Actor::Thread(task as u32) {
+                    *yielded = false;
+                }
+            }
+            model.footprint.read(Key::YIELDS);
+        }
+        if yielding {
+            model.footprint.write(Key::YIELDS);
+        }
+        if step_progressed {
+            model.fired_at = None;
+            model.footprint.read(Key::PROGRESS);
+        }
+        if actor == Actor::Clock {
+            model.footprint.write(Key::PROGRESS);
+        }
+        self.strategy.step(&Step {
+            actor,
+            footprint: &model.footprint,
+            woken: &model.woken,
+        });
+        if let (true, Actor::Thread(task)) = (yielding, actor) {
+            let task = task as usize;
+            if model.yielded.len() <= task {
+                model.yielded.resize(task + 1, false);
+            }
+            model.yielded[task] = true;
+        }
+    }
+}
+
+/// The enabled threads among the runnable ones: not disabled (their announced operation could
+/// go on) and not waiting after a yield. If that leaves none, the threads that yielded are
+/// enabled again; if still none, every runnable thread is (each will fail its attempt and
+/// wait, and the runtime sees the deadlock, or fires the timer that ends it).
+fn enabled_threads(model: &mut ModelState) {
+    let ModelState {
+        runnable,
+        enabled,
+        yielded,
+        ..
+    } = model;
+    enabled.clear();
+    let disabled: Vec<bool> = rt::with(|c| {
+        runnable
+            .iter()
+            .map(|&task| {
+                let thread = c.task_thread.get(task as usize).copied().flatten();
+                match (thread, c.steps.as_deref()) {
+                    (Some(thread), Some(steps)) => steps.model.disabled(thread),
+                    _ => false,
+                }
+            })
+            .collect()
+    })
+    .unwrap_or_else(|| vec![false; runnable.len()]);
+    let is_yielded = |task: u32| yielded.get(task as usize).copied().unwrap_or(false);
+    enabled.extend(
+        runnable
+            .iter()
+            .zip(&disabled)
+            .filter(|&(&t, &d)| !d && !is_yielded(t))
+            .map(|(&t, _)| t),
+    );
+    if enabled.is_empty() {
+        for &task in runnable.iter() {
+            if let Some(y) = yielded.get_mut(task as usize) {
+                *y = false;
+            }
+        }
+        enabled.extend(
+            runnable
+                .iter()
+                .zip(&disabled)
+                .filter(|&(_, &d)| !d)
+                .map(|(&t, _)| t),
+        );
+    }
+    if enabled.is_empty() {
+        enabled.extend_from_slice(runnable);
     }
 }
 
@@ -148,31 +443,51 @@ impl Scheduler for InterleaveScheduler {
             return None;
         }
         let digest = self.check_path()?;
-        if runnable.len() > 1 {
-            self.contested += 1;
-        }
         self.runnable.clear();
         self.runnable
             .extend(runnable.iter().map(|t| usize::from(t.id()) as u32));
-        let current = current.map(|t| usize::from(t) as u32);
-        match self.strategy.choose(&self.runnable, current, is_yielding) {
-            Ok(index) => {
-                self.coverage.branch(self.runnable.len(), index);
-                let task = self.runnable[index];
-                self.record(Decision::Run(task), digest);
+        let task = if self.model.is_some() {
+            let planned = self.model.as_mut().and_then(|m| m.planned.take());
+            let task = match planned {
+                Some(task) => task,
+                None => match self.decide(Some(runnable), false)? {
+                    Actor::Thread(task) => task,
+                    Actor::Clock => unreachable!("the clock is only offered where it can fire"),
+                },
+            };
+            if !self.runnable.contains(&task) {
                 rt::with(|c| {
-                    if let Some(Some(thread)) = c.task_thread.get(task as usize) {
-                        c.current = *thread;
-                    }
-                    c.decisions += 1;
+                    c.stop.get_or_insert(Stop::Internal(format!(
+                        "the exhaustive model chose thread {task}, which the engine cannot run"
+                    )));
                 });
-                Some(TaskId::from(task as usize))
+                return None;
             }
-            Err(divergence) => {
-                self.diverged(divergence);
-                None
+            task
+        } else {
+            if runnable.len() > 1 {
+                self.contested += 1;
             }
-        }
+            let current = current.map(|t| usize::from(t) as u32);
+            match self.strategy.choose(&self.runnable, current, is_yielding) {
+                Ok(index) => {
+                    self.coverage.branch(self.runnable.len(), index);
+                    self.runnable[index]
+                }
+                Err(divergence) => {
+                    self.diverged(divergence);
+                    return None;
+                }
+            }
+        };
+        self.record(Decision::Run(task), digest);
+        rt::with(|c| {
+            if let Some(Some(thread)) = c.task_thread.get(task as usize) {
+                c.current = *thread;
+            }
+            c.decisions += 1;
+        });
+        Some(TaskId::from(task as usize))
     }
 
     fn next_u64(&mut self) -> u64 {

@@ -188,8 +188,10 @@ impl Once {
             rt::switch();
         }
         let complete = self.inner().status == Status::Complete;
-        if let (true, Some(once)) = (complete, once) {
-            rt::emit(EventKind::OnceObserved { once }, site.clone());
+        match (complete, once) {
+            (true, Some(once)) => rt::emit(EventKind::OnceObserved { once }, site.clone()),
+            (false, Some(once)) => rt::note_read(rt::Key::object(once)),
+            _ => {}
         }
         complete
     }

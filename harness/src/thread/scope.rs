@@ -91,7 +91,7 @@ where
     let threads =
         std::mem::take(&mut *scope.threads.lock().unwrap_or_else(PoisonError::into_inner));
     for thread in threads {
-        let finished = rt::with(|c| c.thread(thread).finished).unwrap_or(true);
+        let finished = rt::thread_finished(thread);
         if !finished {
             join_thread(thread, &site);
         }

@@ -209,33 +209,37 @@ fn a_spin_loop_nobody_ends_is_a_livelock_and_its_twin_is_clean() {
 
 #[test]
 fn exhaustive_counts_of_tiny_programs() {
+    let naive = || Config::exhaustive().strategy(interleave::Strategy::ExhaustiveNaive);
     // No thread: one execution.
     assert_eq!(Config::exhaustive().explore(|| {}).executions, 1);
-    // Spawn then join: the only choice is at `join`'s scheduling point, where main and the new
-    // thread are runnable; either way the rest is forced. 2 executions.
-    let spawn_join = Config::exhaustive().explore(|| thread::spawn(|| {}).join().unwrap());
-    assert_eq!(spawn_join.executions, 2);
-    // A yield before the join adds one choice point on main's side: (main, main) and
-    // (main, thread) at the join, or the thread first: 3 executions.
-    let with_yield = Config::exhaustive().explore(|| {
+    // Spawn then join: the join waits for the thread's exit, so it is not offered before;
+    // there is never a choice. 1 execution, under naive DFS too.
+    let spawn_join = || thread::spawn(|| {}).join().unwrap();
+    assert_eq!(Config::exhaustive().explore(spawn_join).executions, 1);
+    assert_eq!(naive().explore(spawn_join).executions, 1);
+    // A yield before the join: main waits after it until another thread takes a visible step
+    // (the thread's exit), then joins. Still 1.
+    let with_yield = || {
         let t = thread::spawn(|| {});
         thread::yield_now();
         t.join().unwrap();
-    });
-    assert_eq!(with_yield.executions, 3);
-    // Main and one thread each lock and unlock a mutex once, then main joins: every
-    // interleaving of main's three scheduling points (lock request, release, join) with the
-    // thread's (start, lock request, release), less those a held lock forbids. No partial-order
-    // reduction: this is the full count.
-    let one_lock_each = Config::exhaustive().explore(|| {
+    };
+    assert_eq!(Config::exhaustive().explore(with_yield).executions, 1);
+    assert_eq!(naive().explore(with_yield).executions, 1);
+    // Main and one thread each lock and unlock a mutex once, then main joins: the two
+    // critical sections in either order, 2 executions. Naive DFS also branches at the steps
+    // that touch nothing shared (the thread's start, the requests): 10.
+    let one_lock_each = || {
         let m = Arc::new(Mutex::new(0));
         let m2 = Arc::clone(&m);
         let t = thread::spawn(move || *m2.lock().unwrap() += 1);
         *m.lock().unwrap() += 1;
         t.join().unwrap();
-    });
-    assert_eq!(one_lock_each.executions, 20);
-    assert!(one_lock_each.is_clean());
+    };
+    let report = Config::exhaustive().explore(one_lock_each);
+    assert_eq!((report.executions, report.complete), (2, true));
+    assert!(report.is_clean());
+    assert_eq!(naive().explore(one_lock_each).executions, 10);
 }
 
 #[test]
@@ -459,7 +463,8 @@ fn malformed_environment_variables_name_the_variable_and_the_accepted_values() {
     let cases = [
         ("INTERLEAVE_SEED", "abc", "read environment variable INTERLEAVE_SEED=\"abc\": expected a number from 0 to 18446744073709551615, or `random`"),
         ("INTERLEAVE_ITERATIONS", "0", "read environment variable INTERLEAVE_ITERATIONS=\"0\": expected a number of executions, at least 1"),
-        ("INTERLEAVE_STRATEGY", "loom", "read environment variable INTERLEAVE_STRATEGY=\"loom\": expected `random`, `pct`, `pct:D` with a depth D of at least 1, or `exhaustive`"),
+        ("INTERLEAVE_STRATEGY", "loom", "read environment variable INTERLEAVE_STRATEGY=\"loom\": expected `random`, `pct`, `pct:D` with a depth D of at least 1, `exhaustive` or `exhaustive-naive`"),
+        ("INTERLEAVE_MAX_PREEMPTIONS", "-1", "read environment variable INTERLEAVE_MAX_PREEMPTIONS=\"-1\": expected a number of preemptions (0 or more), or `none`"),
     ];
     for (variable, value, message) in cases {
         let run = child::run("check::child_clean_check", &[(variable, value)]);

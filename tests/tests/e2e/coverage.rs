@@ -48,17 +48,17 @@ fn a_scenario_with_no_choice_runs_once_under_every_strategy() {
     assert_eq!((report.executions, report.complete), (1, true), "{report}");
 }
 
-/// The schedules of `increments(1, 1)` that naive DFS enumerates.
-const LEAVES: u64 = 4;
-
 #[test]
 fn sampling_stops_once_it_has_seen_every_schedule() {
-    // One thread and main, one increment each: the tree is small, and random sampling covers
-    // it long before its budget (seed 7: its leaves in 18 executions).
+    // One thread incrementing once while main joins it: exhaustive exploration has a single
+    // schedule (the join waits for the exit; nothing else is shared).
     let leaves = Config::exhaustive()
         .write_artifact(false)
         .explore(increments(1, 1));
-    assert_eq!((leaves.executions, leaves.complete), (LEAVES, true));
+    assert_eq!((leaves.executions, leaves.complete), (1, true));
+    // Random sampling walks the tree of every runnable thread at every scheduling point (a
+    // join that would wait included: 4 leaves here), and covers it long before its budget
+    // (seed 7: its leaves in 18 executions).
     let report = Config::random(1_000)
         .seed(7)
         .write_artifact(false)
@@ -83,10 +83,11 @@ fn sampling_stops_once_it_has_seen_every_schedule() {
 
 #[test]
 fn a_budget_smaller_than_the_tree_is_a_bounded_sample_and_says_so() {
+    // Three threads, two increments each: 90 schedules, more than the budget.
     let report = Config::exhaustive()
         .executions(50)
         .write_artifact(false)
-        .explore(increments(2, 2));
+        .explore(increments(3, 2));
     assert_eq!((report.executions, report.complete), (50, false));
     assert_eq!(
         report.to_string(),
@@ -104,9 +105,10 @@ fn child_default_check_of_increments() {
     if !child::in_child() {
         return;
     }
+    // 20 schedules under exhaustive exploration.
     let report = Config::default()
         .write_artifact(false)
-        .explore(increments(2, 1));
+        .explore(increments(2, 3));
     println!(
         "executions {} complete {}",
         report.executions, report.complete
@@ -121,7 +123,10 @@ fn interleave_strategy_exhaustive_gets_the_exhaustive_budget() {
     );
     assert!(run.success, "{run:?}");
     // Not cut at check's 1,000: the whole tree.
-    assert!(run.stdout.contains("complete true"), "{run:?}");
+    assert!(
+        run.stdout.contains("executions 20 complete true"),
+        "{run:?}"
+    );
     let run = child::run(
         "coverage::child_default_check_of_increments",
         &[

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering as StdOrdering};
 use interleave::sync::atomic::{AtomicUsize, Ordering};
 use interleave::sync::{mpsc, Arc, Mutex};
 use interleave::time::{sleep, Duration};
-use interleave::{thread, Config, Error, Kind, Report};
+use interleave::{thread, Config, Error, Kind, Report, Strategy};
 
 use crate::child;
 
@@ -145,29 +145,38 @@ fn a_deterministic_scenario_replays_clean_with_the_same_fingerprint() {
 
 #[test]
 fn exhaustive_exploration_of_a_nondeterministic_scenario_is_an_error_naming_the_step() {
-    static CALLS: AtomicU64 = AtomicU64::new(0);
-    let error = Config::exhaustive()
-        .try_explore(|| {
-            // The first execution takes one lock, every later one another.
-            let first = CALLS.fetch_add(1, StdOrdering::SeqCst) == 0;
-            let (a, b) = (Mutex::new(0), Mutex::new(0));
-            let t = thread::spawn(|| {});
-            *if first { &a } else { &b }.lock().unwrap() += 1;
-            t.join().unwrap();
-        })
-        .unwrap_err();
-    assert!(matches!(error, Error::Nondeterministic { .. }), "{error:?}");
-    // Decisions 1 and 2 start main and follow the spawn; the lock request before decision 3
-    // names another mutex than in the first execution.
-    let message = error.to_string();
-    assert!(
-        message.starts_with(
-            "explore: schedule diverged at step 3: the program took another path than the first \
-             time it ran this schedule prefix (its events before this step differ: threads [0, 1] \
-             can run now); the scenario is not deterministic given its schedule"
-        ),
-        "{message}"
-    );
+    for strategy in [Strategy::Exhaustive, Strategy::ExhaustiveNaive] {
+        static CALLS: AtomicU64 = AtomicU64::new(0);
+        CALLS.store(0, StdOrdering::SeqCst);
+        let error = Config::exhaustive()
+            .strategy(strategy)
+            .try_explore(|| {
+                // The first execution takes one lock, every later one another; then main and
+                // the thread race for `c`, so a second execution re-runs the prefix.
+                let first = CALLS.fetch_add(1, StdOrdering::SeqCst) == 0;
+                let (a, b) = (Mutex::new(0), Mutex::new(0));
+                let c = Arc::new(Mutex::new(0));
+                let c2 = Arc::clone(&c);
+                let t = thread::spawn(move || *c2.lock().unwrap() += 1);
+                *if first { &a } else { &b }.lock().unwrap() += 1;
+                *c.lock().unwrap() += 1;
+                t.join().unwrap();
+            })
+            .unwrap_err();
+        assert!(matches!(error, Error::Nondeterministic { .. }), "{error:?}");
+        // Decisions 1 and 2 start main and follow the spawn; the lock request before decision
+        // 3 names another mutex than in the first execution.
+        let message = error.to_string();
+        assert!(
+            message.starts_with(
+                "explore: schedule diverged at step 3: the program took another path than the \
+                 first time it ran this schedule prefix (its events before this step differ: \
+                 threads [0, 1] can run now); the scenario is not deterministic given its \
+                 schedule"
+            ),
+            "{strategy:?}: {message}"
+        );
+    }
 }
 
 /// Which order each thread takes two locks in depends on a race with main's store, so the two

@@ -9,6 +9,7 @@ mod ci;
 mod condvar_rwlock_barrier_once;
 mod coverage;
 mod determinism;
+mod dpor;
 mod fingerprints;
 mod ledger_baseline;
 mod limits;

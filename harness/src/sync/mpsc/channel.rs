@@ -150,6 +150,7 @@ impl<T> Channel<T> {
                 );
             }
             if fresh {
+                rt::channel_registered(channel, self.bound);
                 state.waiting_senders.clear();
                 state.waiting_receivers.clear();
                 state.idle_receivers = 0;
@@ -598,6 +599,9 @@ impl<T> Channel<T> {
             if state.senders == 0 {
                 self.wake_real(&state);
             }
+            if let (true, Some(channel)) = (live, state.registration.current()) {
+                rt::sender_dropped(channel, state.senders == 0);
+            }
             if state.senders == 0 && live {
                 std::mem::take(&mut state.waiting_receivers)
             } else {
@@ -623,6 +627,9 @@ impl<T> Channel<T> {
             state.receiver = false;
             self.wake_real(&state);
             let wake = if live {
+                if let Some(channel) = state.registration.current() {
+                    rt::receiver_dropped(channel);
+                }
                 std::mem::take(&mut state.waiting_senders)
             } else {
                 Vec::new()

@@ -127,39 +127,40 @@ fn the_types_are_send_and_sync_where_stds_are() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn exhaustive_explores_6_schedules_of_two_threads_storing_once_each() {
-    // Scheduling points: main's spawn (only main exists: no choice), main's store, main's join
-    // request; t's store, t's exit. Main's steps: A (its store and join request), J (the join,
-    // which blocks until t has exited); t's: T (its start, up to its store), S (the store and
-    // its exit). Every interleaving of (A, J) with (T, S) is one schedule:
-    //   A J T S   A T J S   A T S J   T A J S   T A S J   T S A J
-    // 6 = C(4, 2). A join that blocked adds no choice: it resumes when t exits, and only main
-    // is left.
-    let report = exhaustive().explore(|| {
+fn exhaustive_explores_2_schedules_of_two_threads_storing_once_each() {
+    // The two stores write one atomic: their two orders are the two schedules DPOR runs.
+    // Nothing else conflicts: t's start and exit touch nothing main does, and main's join waits
+    // for t's exit (it is not offered before), so it never races with it.
+    let stores = || {
         let a = Arc::new(AtomicUsize::new(0));
         let a2 = Arc::clone(&a);
         let t = thread::spawn(move || a2.store(1, Ordering::Relaxed));
         a.store(2, Ordering::Relaxed);
         t.join().unwrap();
-    });
+    };
+    let report = exhaustive().explore(stores);
     assert!(report.is_clean(), "{report}");
-    assert_eq!(report.executions, 6);
+    assert_eq!((report.executions, report.complete), (2, true));
+    // Naive DFS branches wherever two threads can run: at main's store, main goes on (and t
+    // then runs alone: main's join waits for it), or t takes its first step (up to its
+    // store); then either store comes first. 1 + 2 = 3.
+    let naive = exhaustive()
+        .strategy(interleave::Strategy::ExhaustiveNaive)
+        .explore(stores);
+    assert!(naive.is_clean(), "{naive}");
+    assert_eq!((naive.executions, naive.complete), (3, true));
 }
 
 #[test]
-fn exhaustive_explores_30_schedules_of_two_messages() {
-    // Thread t sends 1 and 2 and drops the last sender; main receives twice, then joins.
-    // Steps of t, each ending at a scheduling point: T0 its start, T1 the first send, T2 the
-    // second send, T3 the drop of the last sender (a scheduling point: the receiver is alive)
-    // and the exit. Main's spawn offers no choice (t does not exist yet); then main has three
-    // steps: R1 (first recv), R2 (second recv), J (join), which need T1, T2 and T3 done. A
-    // schedule is an interleaving of main's steps with t's; a step of main taken before the
-    // step of t it needs blocks, and is taken again once that step has run (then main and t
-    // are both runnable again, unless t has exited). Counting by which of main's steps block:
-    //   none 5, R1 only 10, R2 only 2, J only 2, R1+R2 4, R1+J 4, R2+J 1, all three 2 = 30.
-    // (None: R1 after T1, R2 after T2, J last: (R1, R2) in the gaps after T1, after T2 and
-    // after T3, R2 not before R1 and not before T2: 5 ways.)
-    let report = exhaustive().explore(|| {
+fn exhaustive_explores_5_schedules_of_two_messages() {
+    // Thread t sends 1 (S1), sends 2 (S2) and drops the last sender (X, which closes the
+    // channel); main receives twice (R1, R2), then joins. Every step writes the channel, so
+    // each interleaving is a schedule of its own, except that a receive from an empty channel
+    // is not offered (it could only wait): R1 after S1, R2 after S2 and R1. The join waits for
+    // t's exit. The interleavings of S1 S2 X with R1 R2 under those constraints:
+    //   S1 R1 S2 R2 X   S1 R1 S2 X R2   S1 S2 R1 R2 X   S1 S2 R1 X R2   S1 S2 X R1 R2
+    // 5, under DPOR and naive DFS alike: no two steps are independent.
+    let messages = || {
         let (tx, rx) = channel();
         let t = thread::spawn(move || {
             tx.send(1).unwrap();
@@ -168,7 +169,13 @@ fn exhaustive_explores_30_schedules_of_two_messages() {
         assert_eq!(rx.recv(), Ok(1));
         assert_eq!(rx.recv(), Ok(2));
         t.join().unwrap();
-    });
-    assert!(report.is_clean(), "{report}");
-    assert_eq!(report.executions, 30);
+    };
+    for config in [
+        exhaustive(),
+        exhaustive().strategy(interleave::Strategy::ExhaustiveNaive),
+    ] {
+        let report = config.explore(messages);
+        assert!(report.is_clean(), "{report}");
+        assert_eq!((report.executions, report.complete), (5, true));
+    }
 }

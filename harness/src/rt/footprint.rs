@@ -1,0 +1,210 @@
+//! Footprints: what a step of an execution touched, for partial-order reduction.
+//!
+//! A **step** is what one thread does between two scheduling decisions: the operation it had
+//! announced (the lock it acquires, the message it receives), the code that follows, and any
+//! operation that acts without a scheduling point of its own (a release, an exit, a spawn).
+//! Its footprint lists the shared things it read or wrote. Two steps of different threads
+//! **conflict** when they touch the same thing and at least one of them writes it: only then
+//! can their order change what happens, so only then does exhaustive exploration try both.
+
+use interleave_detector::{ObjectId, ThreadId};
+
+/// Something shared that a step can touch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Key(u64);
+
+impl Key {
+    const TAG_SHIFT: u32 = 32;
+
+    /// A lock, condvar, channel, atomic, cell, once or barrier.
+    pub(crate) fn object(object: ObjectId) -> Key {
+        Key(u64::from(object.0))
+    }
+
+    /// A thread's life: its exit (written) and joins of it (read).
+    pub(crate) fn thread(thread: ThreadId) -> Key {
+        Key((1 << Self::TAG_SHIFT) | u64::from(thread.0))
+    }
+
+    /// A thread's park token: `unpark` writes it, `park` consumes it.
+    pub(crate) fn park(thread: ThreadId) -> Key {
+        Key((2 << Self::TAG_SHIFT) | u64::from(thread.0))
+    }
+
+    /// A thread's timer: armed, cancelled and fired.
+    pub(crate) fn timer(thread: ThreadId) -> Key {
+        Key((3 << Self::TAG_SHIFT) | u64::from(thread.0))
+    }
+
+    /// Virtual time: read by `Instant::now` and when a timer is armed, written when it moves.
+    pub(crate) const CLOCK: Key = Key(4 << Self::TAG_SHIFT);
+
+    /// The threads waiting after a yield: a yield writes it, every visible step of another
+    /// thread reads it (the first one after a yield lets the yielding thread go on, so the
+    /// order of the two matters).
+    pub(crate) const YIELDS: Key = Key(6 << Self::TAG_SHIFT);
+
+    /// Whether timers may fire early: a timer fired early writes it, every step that makes
+    /// progress reads it (the first one after lets timers fire early again).
+    pub(crate) const PROGRESS: Key = Key(7 << Self::TAG_SHIFT);
+
+    /// How many senders a channel has: each drop writes it (the last one closes the channel).
+    pub(crate) fn senders(channel: ObjectId) -> Key {
+        Key((5 << Self::TAG_SHIFT) | u64::from(channel.0))
+    }
+}
+
+/// How a step touched a key: read or written, and for a lock, whether it took or ended a hold.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Access(u8);
+
+impl Access {
+    pub(crate) const READ: Access = Access(0);
+    pub(crate) const WRITE: Access = Access(1);
+    /// The step took a hold of the lock (exclusive with `WRITE`, shared without).
+    pub(crate) const ACQUIRE: Access = Access(2);
+    /// The step ended a hold of the lock.
+    pub(crate) const RELEASE: Access = Access(4);
+    /// The access waited for the latest write to the key (a join for the exit, a receive for
+    /// the only message, a park for the unpark's token, a timer's fire for its arming): it
+    /// comes after that write in every execution, so the two never swap.
+    pub(crate) const WAITED: Access = Access(8);
+
+    pub(crate) fn write(self) -> bool {
+        self.0 & Access::WRITE.0 != 0
+    }
+
+    pub(crate) fn acquire(self) -> bool {
+        self.0 & Access::ACQUIRE.0 != 0
+    }
+
+    pub(crate) fn release(self) -> bool {
+        self.0 & Access::RELEASE.0 != 0
+    }
+
+    pub(crate) fn waited(self) -> bool {
+        self.0 & Access::WAITED.0 != 0
+    }
+}
+
+impl std::ops::BitOr for Access {
+    type Output = Access;
+    fn bitor(self, other: Access) -> Access {
+        Access(self.0 | other.0)
+    }
+}
+
+/// The keys a step touched, each read or written (a key both read and written is written).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Footprint {
+    /// In the order first touched; a handful per step.
+    accesses: Vec<(Key, Access)>,
+}
+
+impl Footprint {
+    /// Adds an access.
+    pub(crate) fn add(&mut self, key: Key, write: bool) {
+        self.touch(key, if write { Access::WRITE } else { Access::READ });
+    }
+
+    /// Adds an access of any kind.
+    pub(crate) fn touch(&mut self, key: Key, access: Access) {
+        match self.accesses.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, known)) => *known = *known | access,
+            None => self.accesses.push((key, access)),
+        }
+    }
+
+    /// Adds a read of `key`.
+    pub(crate) fn read(&mut self, key: Key) {
+        self.add(key, false);
+    }
+
+    /// Adds a write of `key`.
+    pub(crate) fn write(&mut self, key: Key) {
+        self.add(key, true);
+    }
+
+    /// Whether the step touched nothing shared.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.accesses.is_empty()
+    }
+
+    /// Whether the two steps conflict: a key both touch, written by at least one.
+    pub(crate) fn conflicts(&self, other: &Footprint) -> bool {
+        self.accesses.iter().any(|&(key, a)| {
+            other
+                .accesses
+                .iter()
+                .any(|&(k, b)| k == key && (a.write() || b.write()))
+        })
+    }
+
+    /// The accesses, in the order first touched.
+    pub(crate) fn accesses(&self) -> impl Iterator<Item = (Key, Access)> + '_ {
+        self.accesses.iter().copied()
+    }
+
+    /// Forgets every access, keeping the allocation.
+    pub(crate) fn clear(&mut self) {
+        self.accesses.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn footprint(accesses: &[(Key, bool)]) -> Footprint {
+        let mut footprint = Footprint::default();
+        for &(key, write) in accesses {
+            footprint.add(key, write);
+        }
+        footprint
+    }
+
+    #[test]
+    fn steps_conflict_on_a_shared_key_that_one_of_them_writes() {
+        let (a, b) = (Key::object(ObjectId(1)), Key::object(ObjectId(2)));
+        let read_a = footprint(&[(a, false)]);
+        let write_a = footprint(&[(a, true)]);
+        let write_b = footprint(&[(b, true)]);
+        assert!(!read_a.conflicts(&read_a), "two reads commute");
+        assert!(read_a.conflicts(&write_a) && write_a.conflicts(&read_a));
+        assert!(write_a.conflicts(&write_a));
+        assert!(!write_a.conflicts(&write_b), "different objects");
+        assert!(!Footprint::default().conflicts(&write_a));
+    }
+
+    #[test]
+    fn a_key_read_then_written_is_written_once() {
+        let a = Key::object(ObjectId(1));
+        let both = footprint(&[(a, false), (a, true), (a, false)]);
+        assert_eq!(both.accesses().collect::<Vec<_>>(), [(a, Access::WRITE)]);
+        let mut hold = Footprint::default();
+        hold.touch(a, Access::WRITE | Access::ACQUIRE);
+        hold.touch(a, Access::WRITE | Access::RELEASE);
+        let (_, access) = hold.accesses().next().unwrap();
+        assert!(access.write() && access.acquire() && access.release());
+    }
+
+    #[test]
+    fn keys_of_different_kinds_differ() {
+        let t = ThreadId(3);
+        let keys = [
+            Key::object(ObjectId(3)),
+            Key::thread(t),
+            Key::park(t),
+            Key::timer(t),
+            Key::CLOCK,
+            Key::senders(ObjectId(3)),
+            Key::YIELDS,
+            Key::PROGRESS,
+        ];
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+}

@@ -1,0 +1,716 @@
+//! The runtime's model of an execution, for exhaustive exploration: what each step touched
+//! (its [`Footprint`]), which threads it made runnable, and which threads are **disabled**:
+//! their announced operation could not go on now (a lock that is held, a join of a live thread,
+//! a receive from an empty channel), so running them would only be a failed attempt.
+//!
+//! It is kept from the events the primitives emit, plus a few notes from the runtime for what
+//! no event says (a channel's capacity and disconnection, a read of the virtual clock). Only
+//! exhaustive strategies turn it on: other strategies pay nothing for it.
+//!
+//! A disabled thread is one whose failed attempt would change nothing another thread can see:
+//! it would only join a wait queue and block. A failed attempt that does change something is
+//! a step like any other (an `RwLock` writer's first attempt queues it, which holds off new
+//! readers; a rendezvous send offers its message; a rendezvous receive makes room).
+
+use interleave_detector::{Attempt, Event, EventKind, LockMode, ObjectClass, ObjectId, ThreadId};
+
+use super::footprint::{Access, Footprint, Key};
+
+/// What a thread announced it will do next, before its scheduling point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pending {
+    None,
+    Lock {
+        lock: ObjectId,
+        mode: LockMode,
+        attempt: Attempt,
+    },
+    Join {
+        child: ThreadId,
+    },
+    /// A blocking receive, or (`timed`) one with a timeout.
+    Recv {
+        channel: ObjectId,
+        timed: bool,
+    },
+    Send {
+        channel: ObjectId,
+    },
+    Park {
+        timed: bool,
+    },
+}
+
+impl Pending {
+    /// What the announced operation touches: a failed attempt writes it (it joins the wait).
+    fn key(self, thread: ThreadId) -> Option<Key> {
+        match self {
+            Pending::None => None,
+            Pending::Lock { lock, .. } => Some(Key::object(lock)),
+            Pending::Join { child } => Some(Key::thread(child)),
+            Pending::Recv { channel, .. } | Pending::Send { channel } => Some(Key::object(channel)),
+            Pending::Park { .. } => Some(Key::park(thread)),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct ThreadState {
+    pending: Pending,
+    /// It blocked since announcing `pending`: its attempt failed and it waits in the queue.
+    failed: bool,
+    finished: bool,
+    park_token: bool,
+    /// `unpark`s since its token was last consumed.
+    unparks: u32,
+    /// Its timer fired since it was armed.
+    timer_fired: bool,
+    /// The condvar of its timed wait: what its timer firing ends.
+    waiting_on: Option<Key>,
+}
+
+impl Default for ThreadState {
+    fn default() -> Self {
+        ThreadState {
+            pending: Pending::None,
+            failed: false,
+            finished: false,
+            park_token: false,
+            unparks: 0,
+            timer_fired: false,
+            waiting_on: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+enum ObjectState {
+    #[default]
+    Other,
+    Lock {
+        rwlock: bool,
+        holders: Vec<(ThreadId, LockMode)>,
+    },
+    Channel {
+        /// Messages sent and not yet received.
+        messages: u64,
+        /// `None` until the channel says (`Some(None)`: unbounded; `Some(Some(0))`: rendezvous).
+        bound: Option<Option<usize>>,
+        /// A side is gone: a receive or send returns at once.
+        closed: bool,
+        /// The latest change was a send (what an empty channel's receive waits for).
+        sent_last: bool,
+    },
+}
+
+/// The model of the objects and threads of one execution.
+#[derive(Debug, Default)]
+pub(crate) struct Model {
+    threads: Vec<ThreadState>,
+    objects: Vec<ObjectState>,
+}
+
+/// What exhaustive exploration learns from the running execution between two scheduling
+/// decisions: the footprint of the step in progress, the threads it made runnable, and whether
+/// it ended by yielding; and the model, to tell which threads are disabled.
+#[derive(Debug, Default)]
+pub(crate) struct StepLog {
+    pub(crate) footprint: Footprint,
+    /// Threads the step made runnable: spawned, woken from a wait, whose timer it fired. Their
+    /// next step comes after this one.
+    pub(crate) woken: Vec<ThreadId>,
+    /// The step ended by yielding (`yield_now`, or a re-read under the spin rule).
+    pub(crate) yielding: bool,
+    pub(crate) model: Model,
+}
+
+impl StepLog {
+    /// Forgets the step in progress (the model stays).
+    #[cfg(test)]
+    fn clear_step(&mut self) {
+        self.footprint.clear();
+        self.woken.clear();
+        self.yielding = false;
+    }
+
+    /// Adds an event of the step in progress.
+    pub(crate) fn observe(&mut self, event: &Event) {
+        self.model
+            .observe(event, &mut self.footprint, &mut self.woken);
+    }
+}
+
+impl Model {
+    fn thread(&mut self, thread: ThreadId) -> &mut ThreadState {
+        let index = thread.0 as usize;
+        if self.threads.len() <= index {
+            self.threads.resize(index + 1, ThreadState::default());
+        }
+        &mut self.threads[index]
+    }
+
+    fn object(&mut self, object: ObjectId) -> &mut ObjectState {
+        let index = object.0 as usize;
+        if self.objects.len() <= index {
+            self.objects.resize(index + 1, ObjectState::Other);
+        }
+        &mut self.objects[index]
+    }
+
+    /// A channel's capacity (`None`: unbounded).
+    pub(crate) fn channel_bound(&mut self, channel: ObjectId, bound: Option<usize>) {
+        if let ObjectState::Channel { bound: known, .. } = self.object(channel) {
+            *known = Some(bound);
+        }
+    }
+
+    /// A channel lost its last sender or its receiver.
+    pub(crate) fn channel_closed(&mut self, channel: ObjectId) {
+        if let ObjectState::Channel {
+            closed, sent_last, ..
+        } = self.object(channel)
+        {
+            *closed = true;
+            *sent_last = false;
+        }
+    }
+
+    /// Updates the model with `event`, and adds what it touched to `footprint` and the threads
+    /// it made runnable to `woken`.
+    fn observe(&mut self, event: &Event, footprint: &mut Footprint, woken: &mut Vec<ThreadId>) {
+        use EventKind as K;
+        let t = event.thread;
+        match &event.kind {
+            K::Spawn { child, .. } => {
+                self.thread(*child);
+                woken.push(*child);
+            }
+            K::Exit => {
+                self.thread(t).finished = true;
+                footprint.write(Key::thread(t));
+            }
+            K::JoinRequest { child } => self.announce(t, Pending::Join { child: *child }),
+            K::Joined { child } => {
+                self.complete(t);
+                footprint.touch(Key::thread(*child), Access::READ | Access::WAITED);
+            }
+            K::Park { timed } => self.announce(t, Pending::Park { timed: *timed }),
+            K::Unparked => {
+                self.complete(t);
+                let state = self.thread(t);
+                state.park_token = false;
+                // The token of a single unpark: the park waited for it.
+                let waited = std::mem::take(&mut state.unparks) == 1 && !state.timer_fired;
+                let access = if waited {
+                    Access::WRITE | Access::WAITED
+                } else {
+                    Access::WRITE
+                };
+                footprint.touch(Key::park(t), access);
+            }
+            K::Unpark { target } => {
+                let state = self.thread(*target);
+                state.park_token = true;
+                state.unparks += 1;
+                footprint.write(Key::park(*target));
+            }
+            K::Create { object, class, .. } => {
+                *self.object(*object) = match class {
+                    ObjectClass::Mutex | ObjectClass::RwLock => ObjectState::Lock {
+                        rwlock: *class == ObjectClass::RwLock,
+                        holders: Vec::new(),
+                    },
+                    ObjectClass::Channel => ObjectState::Channel {
+                        messages: 0,
+                        bound: None,
+                        closed: false,
+                        sent_last: false,
+                    },
+                    _ => ObjectState::Other,
+                };
+            }
+            K::LockRequest {
+                lock,
+                mode,
+                attempt,
+            } => self.announce(
+                t,
+                Pending::Lock {
+                    lock: *lock,
+                    mode: *mode,
+                    attempt: *attempt,
+                },
+            ),
+            K::LockAcquired { lock, mode } => {
+                self.complete(t);
+                if let ObjectState::Lock { holders, .. } = self.object(*lock) {
+                    holders.push((t, *mode));
+                }
+                // Shared holds commute with each other; an exclusive one with everything.
+                let access = if *mode == LockMode::Exclusive {
+                    Access::WRITE
+                } else {
+                    Access::READ
+                };
+                footprint.touch(Key::object(*lock), access | Access::ACQUIRE);
+            }
+            K::LockFailed { lock } => {
+                // A timed request that gives up leaves the writers' queue: readers may get in.
+                let timed = matches!(
+                    self.thread(t).pending,
+                    Pending::Lock {
+                        attempt: Attempt::Timed,
+                        ..
+                    }
+                );
+                self.complete(t);
+                footprint.add(Key::object(*lock), timed);
+            }
+            K::LockReleased { lock } => {
+                let mut exclusive = true;
+                if let ObjectState::Lock { holders, .. } = self.object(*lock) {
+                    if let Some(i) = holders.iter().position(|&(h, _)| h == t) {
+                        exclusive = holders.swap_remove(i).1 == LockMode::Exclusive;
+                    }
+                }
+                let access = if exclusive {
+                    Access::WRITE
+                } else {
+                    Access::READ
+                };
+                footprint.touch(Key::object(*lock), access | Access::RELEASE);
+            }
+            K::CondvarWait { condvar, .. } => {
+                self.thread(t).waiting_on = Some(Key::object(*condvar));
+                footprint.write(Key::object(*condvar));
+            }
+            K::CondvarWoken { condvar, timed_out } => {
+                self.thread(t).waiting_on = None;
+                // A waiter that timed out leaves the queue (a notification can no longer pick
+                // it); one that was notified had already been picked.
+                if *timed_out {
+                    footprint.write(Key::object(*condvar));
+                }
+            }
+            K::CondvarNotify { condvar, .. } => footprint.write(Key::object(*condvar)),
+            K::SendRequest { channel } => {
+                self.announce(t, Pending::Send { channel: *channel });
+            }
+            K::Sent { channel, ok } => {
+                if self.thread(t).pending == (Pending::Send { channel: *channel }) {
+                    self.complete(t);
+                }
+                if *ok {
+                    if let ObjectState::Channel {
+                        messages,
+                        sent_last,
+                        ..
+                    } = self.object(*channel)
+                    {
+                        *messages += 1;
+                        *sent_last = true;
+                    }
+                }
+                footprint.add(Key::object(*channel), *ok);
+            }
+            K::RecvRequest { channel, bounded } => self.announce(
+                t,
+                Pending::Recv {
+                    channel: *channel,
+                    timed: *bounded,
+                },
+            ),
+            K::Received { channel, ok } => {
+                let state = self.thread(t);
+                // A timed receive that timed out leaves the idle receivers (a rendezvous sender
+                // could have handed it a message): a write; other failures only looked.
+                let timed_out = state.timer_fired
+                    && state.pending
+                        == (Pending::Recv {
+                            channel: *channel,
+                            timed: true,
+                        });
+                let announced = matches!(
+                    state.pending,
+                    Pending::Recv { channel: c, .. } if c == *channel
+                );
+                let timer_fired = state.timer_fired;
+                if announced {
+                    self.complete(t);
+                }
+                let mut access = if *ok || timed_out {
+                    Access::WRITE
+                } else {
+                    Access::READ
+                };
+                if *ok {
+                    if let ObjectState::Channel {
+                        messages,
+                        sent_last,
+                        ..
+                    } = self.object(*channel)
+                    {
+                        // A blocking receive that took the only message, which the latest
+                        // change sent: it waited for that send.
+                        if announced && !timer_fired && *messages == 1 && *sent_last {
+                            access = access | Access::WAITED;
+                        }
+                        *messages = messages.saturating_sub(1);
+                        *sent_last = false;
+                    }
+                }
+                footprint.touch(Key::object(*channel), access);
+            }
+            K::BarrierWait { barrier, .. } => footprint.write(Key::object(*barrier)),
+            K::OnceBegin { once } | K::OnceComplete { once } => {
+                footprint.write(Key::object(*once));
+            }
+            K::OnceWait { once } | K::OnceObserved { once } => footprint.read(Key::object(*once)),
+            K::Atomic { object, op, .. } => {
+                footprint.add(
+                    Key::object(*object),
+                    *op != interleave_detector::AtomicOp::Load,
+                );
+            }
+            K::CellRead { cell } => footprint.read(Key::object(*cell)),
+            K::CellWrite { cell } => footprint.write(Key::object(*cell)),
+            K::TimerArm { .. } => {
+                self.thread(t).timer_fired = false;
+                footprint.read(Key::CLOCK);
+                footprint.write(Key::timer(t));
+            }
+            K::TimerCancel { .. } => {
+                let state = self.thread(t);
+                state.timer_fired = false;
+                state.waiting_on = None;
+                footprint.write(Key::timer(t));
+            }
+            K::TimerFire { .. } => {
+                // The fire is its owner's event: it ends the owner's wait, as what the owner
+                // waits for would have.
+                let state = self.thread(t);
+                state.timer_fired = true;
+                let ends = [state.waiting_on, state.pending.key(t)];
+                footprint.touch(Key::timer(t), Access::WRITE | Access::WAITED);
+                for key in ends.into_iter().flatten() {
+                    footprint.write(key);
+                }
+                woken.push(t);
+            }
+            K::ClockAdvance { .. } => footprint.write(Key::CLOCK),
+            K::DeadlineEnter { .. } | K::DeadlineExit => footprint.read(Key::CLOCK),
+            K::Block => {
+                // A failed attempt: it joined the wait queue of what it announced.
+                let state = self.thread(t);
+                state.failed = state.pending != Pending::None;
+                if let Some(key) = state.pending.key(t) {
+                    footprint.write(key);
+                }
+            }
+            K::BarrierLeave { .. }
+            | K::Fence { .. }
+            | K::Stuck
+            | K::StepLimit { .. }
+            | K::Panic { .. } => {}
+        }
+    }
+
+    fn announce(&mut self, thread: ThreadId, pending: Pending) {
+        let state = self.thread(thread);
+        state.pending = pending;
+        state.failed = false;
+    }
+
+    fn complete(&mut self, thread: ThreadId) {
+        let state = self.thread(thread);
+        state.pending = Pending::None;
+        state.failed = false;
+    }
+
+    /// What firing `owner`'s timer would touch: what a `TimerFire` (and, if time `advances`, a
+    /// `ClockAdvance`) adds to a footprint.
+    pub(crate) fn fire_footprint(&self, owner: ThreadId, advances: bool) -> Footprint {
+        let mut footprint = Footprint::default();
+        if advances {
+            footprint.write(Key::CLOCK);
+        }
+        footprint.touch(Key::timer(owner), Access::WRITE | Access::WAITED);
+        if let Some(state) = self.threads.get(owner.0 as usize) {
+            for key in [state.waiting_on, state.pending.key(owner)]
+                .into_iter()
+                .flatten()
+            {
+                footprint.write(key);
+            }
+        }
+        footprint
+    }
+
+    /// Whether `thread`'s announced operation cannot go on now, and trying it would change
+    /// nothing: it would only wait.
+    pub(crate) fn disabled(&self, thread: ThreadId) -> bool {
+        let Some(state) = self.threads.get(thread.0 as usize) else {
+            return false;
+        };
+        let object = |id: ObjectId| self.objects.get(id.0 as usize);
+        match state.pending {
+            Pending::None => false,
+            Pending::Lock {
+                lock,
+                mode,
+                attempt,
+            } => {
+                if attempt == Attempt::Try || (attempt == Attempt::Timed && state.timer_fired) {
+                    return false;
+                }
+                let Some(ObjectState::Lock { rwlock, holders }) = object(lock) else {
+                    return false;
+                };
+                match mode {
+                    // An RwLock writer's first attempt queues it: not a wasted step.
+                    LockMode::Exclusive => !holders.is_empty() && (!rwlock || state.failed),
+                    LockMode::Shared => {
+                        let writer_holds = holders.iter().any(|&(_, m)| m == LockMode::Exclusive);
+                        writer_holds || self.writer_queued(lock, thread)
+                    }
+                }
+            }
+            Pending::Join { child } => self
+                .threads
+                .get(child.0 as usize)
+                .is_some_and(|c| !c.finished),
+            Pending::Recv { channel, timed } => {
+                if timed && state.timer_fired {
+                    return false;
+                }
+                // A rendezvous receive that waits lets a sender hand over: not filtered.
+                matches!(
+                    object(channel),
+                    Some(ObjectState::Channel {
+                        messages: 0,
+                        bound: Some(bound),
+                        closed: false,
+                        ..
+                    }) if *bound != Some(0)
+                )
+            }
+            Pending::Send { channel } => matches!(
+                object(channel),
+                Some(ObjectState::Channel {
+                    messages,
+                    bound: Some(Some(bound)),
+                    closed: false,
+                    ..
+                }) if *bound > 0 && *messages >= *bound as u64
+            ),
+            Pending::Park { timed } => !(state.park_token || timed && state.timer_fired),
+        }
+    }
+
+    /// Whether a thread other than `me` waits in the writers' queue of `lock`.
+    fn writer_queued(&self, lock: ObjectId, me: ThreadId) -> bool {
+        self.threads.iter().enumerate().any(|(i, t)| {
+            i != me.0 as usize
+                && t.failed
+                && matches!(t.pending, Pending::Lock { lock: l, mode: LockMode::Exclusive, attempt } if l == lock && attempt != Attempt::Try)
+        })
+    }
+}
+
+/// Runs `f` on the step log of the running execution, if exhaustive exploration keeps one.
+fn with_log(f: impl FnOnce(&mut StepLog)) {
+    super::with(|c| {
+        if let Some(steps) = c.steps.as_deref_mut() {
+            f(steps);
+        }
+    });
+}
+
+/// The step in progress read `key` without an event saying so (`Once::is_completed` finding it
+/// incomplete, say).
+pub(crate) fn note_read(key: Key) {
+    with_log(|log| log.footprint.read(key));
+}
+
+/// The step in progress ends by yielding: a `yield_now`, or a re-read under the spin rule.
+pub(crate) fn note_yield() {
+    with_log(|log| log.yielding = true);
+}
+
+/// A channel registered in the running execution, with its capacity (`None`: unbounded;
+/// `Some(0)`: rendezvous).
+pub(crate) fn channel_registered(channel: ObjectId, bound: Option<usize>) {
+    with_log(|log| log.model.channel_bound(channel, bound));
+}
+
+/// A channel's `Sender` (or `SyncSender`) was dropped; `last`: it was the last one, and the
+/// channel is closed (a receive now returns at once). Drops that are not the last commute (a
+/// read of the count, in effect); the last one races with each of them over which is last.
+pub(crate) fn sender_dropped(channel: ObjectId, last: bool) {
+    with_log(|log| {
+        log.footprint.add(Key::senders(channel), last);
+        if last {
+            log.model.channel_closed(channel);
+            log.footprint.write(Key::object(channel));
+        }
+    });
+}
+
+/// A channel's `Receiver` was dropped: a send now returns at once.
+pub(crate) fn receiver_dropped(channel: ObjectId) {
+    with_log(|log| {
+        log.model.channel_closed(channel);
+        log.footprint.write(Key::object(channel));
+    });
+}
+
+/// Whether `thread` has finished (a read of its life, for exhaustive exploration); `true`
+/// outside an execution.
+pub(crate) fn thread_finished(thread: ThreadId) -> bool {
+    super::with(|c| {
+        if let Some(steps) = c.steps.as_deref_mut() {
+            steps.footprint.read(Key::thread(thread));
+        }
+        c.thread(thread).finished
+    })
+    .unwrap_or(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interleave_detector::Site;
+
+    fn event(thread: u32, kind: EventKind) -> Event {
+        Event {
+            step: 0,
+            thread: ThreadId(thread),
+            site: Site::unknown(),
+            kind,
+        }
+    }
+
+    fn run(log: &mut StepLog, events: &[(u32, EventKind)]) {
+        for (thread, kind) in events {
+            log.observe(&event(*thread, kind.clone()));
+        }
+    }
+
+    const L: ObjectId = ObjectId(0);
+
+    fn create(class: ObjectClass) -> EventKind {
+        EventKind::Create {
+            object: L,
+            class,
+            name: None,
+        }
+    }
+
+    fn request(mode: LockMode) -> EventKind {
+        EventKind::LockRequest {
+            lock: L,
+            mode,
+            attempt: Attempt::Blocking,
+        }
+    }
+
+    #[test]
+    fn a_request_for_a_held_mutex_is_disabled_until_it_is_released() {
+        let mut log = StepLog::default();
+        run(
+            &mut log,
+            &[
+                (0, create(ObjectClass::Mutex)),
+                (0, request(LockMode::Exclusive)),
+                (
+                    0,
+                    EventKind::LockAcquired {
+                        lock: L,
+                        mode: LockMode::Exclusive,
+                    },
+                ),
+                (1, request(LockMode::Exclusive)),
+            ],
+        );
+        assert!(log.model.disabled(ThreadId(1)));
+        assert!(!log.model.disabled(ThreadId(0)));
+        log.clear_step();
+        run(&mut log, &[(0, EventKind::LockReleased { lock: L })]);
+        assert!(!log.model.disabled(ThreadId(1)));
+        let (key, access) = log.footprint.accesses().next().unwrap();
+        assert_eq!(key, Key::object(L));
+        assert!(access.write() && access.release());
+    }
+
+    #[test]
+    fn a_queued_rwlock_writer_holds_off_new_readers() {
+        let mut log = StepLog::default();
+        run(
+            &mut log,
+            &[
+                (0, create(ObjectClass::RwLock)),
+                (0, request(LockMode::Shared)),
+                (
+                    0,
+                    EventKind::LockAcquired {
+                        lock: L,
+                        mode: LockMode::Shared,
+                    },
+                ),
+                (1, request(LockMode::Exclusive)),
+                (2, request(LockMode::Shared)),
+            ],
+        );
+        // The writer's first attempt queues it: enabled. A reader may still join in.
+        assert!(!log.model.disabled(ThreadId(1)));
+        assert!(!log.model.disabled(ThreadId(2)));
+        run(&mut log, &[(1, EventKind::Block)]);
+        assert!(log.model.disabled(ThreadId(1)), "queued: waits");
+        assert!(log.model.disabled(ThreadId(2)), "behind a queued writer");
+    }
+
+    #[test]
+    fn joins_wait_for_the_exit_and_receives_for_a_message() {
+        let mut log = StepLog::default();
+        let c = ObjectId(0);
+        run(
+            &mut log,
+            &[
+                (
+                    0,
+                    EventKind::Spawn {
+                        child: ThreadId(1),
+                        name: None,
+                    },
+                ),
+                (0, EventKind::JoinRequest { child: ThreadId(1) }),
+                (0, create(ObjectClass::Channel)),
+                (
+                    1,
+                    EventKind::RecvRequest {
+                        channel: c,
+                        bounded: false,
+                    },
+                ),
+            ],
+        );
+        assert!(log.model.disabled(ThreadId(0)));
+        assert!(!log.model.disabled(ThreadId(1)), "capacity not known yet");
+        log.model.channel_bound(c, None);
+        assert!(log.model.disabled(ThreadId(1)));
+        run(
+            &mut log,
+            &[(
+                0,
+                EventKind::Sent {
+                    channel: c,
+                    ok: true,
+                },
+            )],
+        );
+        assert!(!log.model.disabled(ThreadId(1)));
+        run(&mut log, &[(1, EventKind::Exit)]);
+        assert!(!log.model.disabled(ThreadId(0)));
+        assert_eq!(log.woken, [ThreadId(1)], "the spawn");
+    }
+}

@@ -1,0 +1,383 @@
+//! Happens-before for DPOR: vector clocks over the actors, and the trace of the running
+//! execution, each step with its clock.
+//!
+//! A step happens before another when a chain of program order (steps of one actor), conflicts
+//! (two steps touching one key, one of them writing, in the order they ran) and wake-ups (a
+//! spawn, a notification, a timer firing, a visible step ending a yield: what made the later
+//! step's thread runnable) leads from one to the other. Steps that no chain orders could have
+//! run in the other order.
+
+use std::collections::HashMap;
+
+use crate::rt::{Access, Footprint, Key};
+use crate::schedule::Actor;
+
+/// An actor's index in vector clocks: the clock pseudo-thread, then the engine's tasks.
+pub(crate) fn slot(actor: Actor) -> usize {
+    match actor {
+        Actor::Clock => 0,
+        Actor::Thread(task) => task as usize + 1,
+    }
+}
+
+/// For each actor, how many of its steps happen before (or are) a given step.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct VectorClock(Vec<u32>);
+
+impl VectorClock {
+    pub(crate) fn get(&self, slot: usize) -> u32 {
+        self.0.get(slot).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn set(&mut self, slot: usize, value: u32) {
+        if self.0.len() <= slot {
+            self.0.resize(slot + 1, 0);
+        }
+        self.0[slot] = value;
+    }
+
+    pub(crate) fn join(&mut self, other: &VectorClock) {
+        if self.0.len() < other.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        for (mine, &theirs) in self.0.iter_mut().zip(&other.0) {
+            *mine = (*mine).max(theirs);
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// One step of the running execution.
+#[derive(Debug, Clone)]
+pub(crate) struct TraceStep {
+    pub(crate) actor: Actor,
+    /// Which steps happen before it (itself included).
+    pub(crate) clock: VectorClock,
+    /// Its number among its actor's steps, from 1.
+    pub(crate) local: u32,
+}
+
+impl TraceStep {
+    /// Whether this step happens before (or is) a step whose clock is `clock`.
+    pub(crate) fn precedes(&self, clock: &VectorClock) -> bool {
+        clock.get(slot(self.actor)) >= self.local
+    }
+}
+
+/// A step that a new step conflicts with, directly (nothing else between them on that key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Conflict {
+    pub(crate) step: usize,
+    /// The step whose order with the new one is the race: the conflicting step itself, except
+    /// that a lock's release stands for the acquisition of the hold it ended when the new step
+    /// acquires the lock (it waited for the release: only the acquisitions can swap). `None`
+    /// when the new step waited for it (`Access::WAITED`): they never swap.
+    pub(crate) race: Option<usize>,
+}
+
+/// An earlier access to a key: the step, and what it stands for in a race (see `Conflict`).
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    step: usize,
+    race: usize,
+}
+
+/// The accesses to one key that a new access can conflict with directly.
+#[derive(Debug, Default)]
+struct History {
+    last_write: Option<Entry>,
+    /// The reads since the last write, the latest of each actor.
+    reads: Vec<Entry>,
+}
+
+/// The steps of the running execution with their clocks, and what the next step of each actor
+/// must come after.
+#[derive(Debug, Default)]
+pub(crate) struct Trace {
+    pub(crate) steps: Vec<TraceStep>,
+    /// By slot: the clock of the actor's latest step (its step count in its own slot).
+    actors: Vec<VectorClock>,
+    /// By slot: the steps that made the actor runnable since its latest step.
+    wakes: Vec<VectorClock>,
+    /// By slot: the index of the actor's latest step.
+    latest: Vec<Option<usize>>,
+    /// Lookups only (never iterated): the order of a `HashMap` cannot leak into exploration.
+    history: HashMap<Key, History>,
+    /// The step where each (lock, slot) hold began.
+    holds: HashMap<(Key, usize), usize>,
+}
+
+fn slot_of<T: Default>(items: &mut Vec<T>, slot: usize) -> &mut T {
+    if items.len() <= slot {
+        items.resize_with(slot + 1, T::default);
+    }
+    &mut items[slot]
+}
+
+impl Trace {
+    /// Forgets the execution.
+    pub(crate) fn clear(&mut self) {
+        self.steps.clear();
+        self.actors.clear();
+        self.wakes.clear();
+        self.latest.clear();
+        self.history.clear();
+        self.holds.clear();
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// What the trace would say of a step `actor` took now, touching `footprint` (without
+    /// appending it): its clock before its conflicts (program order and wake-ups only), the
+    /// earlier steps it conflicts with directly (its own actor's included), and its clock.
+    pub(crate) fn peek(&self, actor: Actor, footprint: &Footprint) -> Prospect {
+        let me = slot(actor);
+        let mut base = self.actors.get(me).cloned().unwrap_or_default();
+        if let Some(wake) = self.wakes.get(me) {
+            base.join(wake);
+        }
+        let local = base.get(me) + 1;
+        let mut conflicts = Vec::new();
+        for (key, access) in footprint.accesses() {
+            let Some(history) = self.history.get(&key) else {
+                continue;
+            };
+            let direct: &[Entry] = match (&history.last_write, access.write()) {
+                (_, true) if !history.reads.is_empty() => &history.reads,
+                (Some(write), _) => std::slice::from_ref(write),
+                (None, _) => &[],
+            };
+            let waited = history.last_write.map(|w| w.step);
+            for entry in direct {
+                let race = if access.waited() && Some(entry.step) == waited {
+                    None
+                } else if access.acquire() {
+                    Some(entry.race)
+                } else {
+                    Some(entry.step)
+                };
+                let conflict = Conflict {
+                    step: entry.step,
+                    race,
+                };
+                if !conflicts.contains(&conflict) {
+                    conflicts.push(conflict);
+                }
+            }
+        }
+        let mut clock = base.clone();
+        for conflict in &conflicts {
+            clock.join(&self.steps[conflict.step].clock);
+        }
+        clock.set(me, local);
+        Prospect {
+            actor,
+            base,
+            conflicts,
+            clock,
+            local,
+            index: self.steps.len(),
+            previous: self.latest.get(me).copied().flatten(),
+        }
+    }
+
+    /// Whether a step at `index` or later touched a key of `footprint`.
+    pub(crate) fn touched_since(&self, footprint: &Footprint, index: usize) -> bool {
+        footprint.accesses().any(|(key, _)| {
+            self.history.get(&key).is_some_and(|h| {
+                h.last_write.is_some_and(|w| w.step >= index)
+                    || h.reads.iter().any(|r| r.step >= index)
+            })
+        })
+    }
+
+    /// Appends the step `actor` just took, which touched `footprint` and made `woken` runnable;
+    /// returns what [`peek`](Self::peek) says of it.
+    #[cfg(test)]
+    pub(crate) fn push(&mut self, actor: Actor, footprint: &Footprint, woken: &[u32]) -> Prospect {
+        self.push_waking(actor, footprint, woken.iter().map(|&t| Actor::Thread(t)))
+    }
+
+    /// [`push`](Self::push), with the actors it made runnable (the clock among them).
+    pub(crate) fn push_waking(
+        &mut self,
+        actor: Actor,
+        footprint: &Footprint,
+        woken: impl IntoIterator<Item = Actor>,
+    ) -> Prospect {
+        let prospect = self.peek(actor, footprint);
+        let index = prospect.index;
+        let me = slot(actor);
+        slot_of(&mut self.wakes, me).clear();
+        for (key, access) in footprint.accesses() {
+            let race = if access.release() {
+                self.holds.remove(&(key, me)).unwrap_or(index)
+            } else {
+                index
+            };
+            if access.acquire() && !access.release() {
+                self.holds.insert((key, me), index);
+            }
+            let history = self.history.entry(key).or_default();
+            record(
+                history,
+                access,
+                Entry { step: index, race },
+                &self.steps,
+                actor,
+            );
+        }
+        for woken in woken {
+            if woken != actor {
+                slot_of(&mut self.wakes, slot(woken)).join(&prospect.clock);
+            }
+        }
+        *slot_of(&mut self.actors, me) = prospect.clock.clone();
+        *slot_of(&mut self.latest, me) = Some(index);
+        self.steps.push(TraceStep {
+            actor,
+            clock: prospect.clock.clone(),
+            local: prospect.local,
+        });
+        prospect
+    }
+}
+
+/// A step, taken or only considered, as the trace sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct Prospect {
+    pub(crate) actor: Actor,
+    /// Its clock before its conflicts: program order and wake-ups only.
+    pub(crate) base: VectorClock,
+    /// The earlier steps it conflicts with directly.
+    pub(crate) conflicts: Vec<Conflict>,
+    pub(crate) clock: VectorClock,
+    pub(crate) local: u32,
+    /// Its index in the trace (where it is, or would be).
+    pub(crate) index: usize,
+    /// The index of its actor's previous step.
+    pub(crate) previous: Option<usize>,
+}
+
+/// Records an access in a key's history: a write replaces everything, a read replaces its
+/// actor's earlier read.
+fn record(history: &mut History, access: Access, entry: Entry, steps: &[TraceStep], actor: Actor) {
+    if access.write() {
+        history.last_write = Some(entry);
+        history.reads.clear();
+    } else {
+        history.reads.retain(|e| steps[e.step].actor != actor);
+        history.reads.push(entry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interleave_detector::ObjectId;
+
+    const A: Actor = Actor::Thread(0);
+    const B: Actor = Actor::Thread(1);
+
+    fn fp(accesses: &[(u32, Access)]) -> Footprint {
+        let mut footprint = Footprint::default();
+        for &(object, access) in accesses {
+            footprint.touch(Key::object(ObjectId(object)), access);
+        }
+        footprint
+    }
+
+    #[test]
+    fn conflicting_steps_are_ordered_and_independent_ones_are_not() {
+        let mut trace = Trace::default();
+        let c0 = trace.push(A, &fp(&[(1, Access::WRITE)]), &[]).conflicts;
+        let c1 = trace.push(B, &fp(&[(2, Access::WRITE)]), &[]).conflicts;
+        let third = trace.push(B, &fp(&[(1, Access::READ)]), &[]);
+        assert!(c0.is_empty() && c1.is_empty());
+        assert_eq!(
+            third.conflicts,
+            [Conflict {
+                step: 0,
+                race: Some(0)
+            }]
+        );
+        assert!(
+            !trace.steps[0].precedes(&third.base),
+            "B had not seen A's write"
+        );
+        assert!(trace.steps[0].precedes(&trace.steps[2].clock));
+        assert!(!trace.steps[0].precedes(&trace.steps[1].clock));
+        assert!(
+            trace.steps[1].precedes(&trace.steps[2].clock),
+            "program order"
+        );
+    }
+
+    #[test]
+    fn a_write_conflicts_with_the_reads_since_the_last_write_not_with_the_write() {
+        let mut trace = Trace::default();
+        let c = Actor::Thread(2);
+        trace.push(A, &fp(&[(1, Access::WRITE)]), &[]);
+        trace.push(B, &fp(&[(1, Access::READ)]), &[]);
+        trace.push(B, &fp(&[(1, Access::READ)]), &[]);
+        trace.push(c, &fp(&[(1, Access::READ)]), &[]);
+        let conflicts = trace.push(A, &fp(&[(1, Access::WRITE)]), &[]).conflicts;
+        let steps: Vec<usize> = conflicts.iter().map(|c| c.step).collect();
+        assert_eq!(steps, [2, 3], "B's latest read and C's");
+    }
+
+    #[test]
+    fn an_acquisition_races_with_the_acquisition_of_the_hold_a_release_ended() {
+        let mut trace = Trace::default();
+        let hold = Access::WRITE | Access::ACQUIRE;
+        let release = Access::WRITE | Access::RELEASE;
+        trace.push(A, &fp(&[(1, hold)]), &[]);
+        trace.push(A, &fp(&[(2, Access::WRITE)]), &[]);
+        trace.push(A, &fp(&[(1, release)]), &[]);
+        let conflicts = trace
+            .push(B, &fp(&[(1, hold | Access::RELEASE)]), &[])
+            .conflicts;
+        assert_eq!(
+            conflicts,
+            [Conflict {
+                step: 2,
+                race: Some(0)
+            }]
+        );
+        // A failed try (a read) races with the release itself.
+        let conflicts = trace.push(A, &fp(&[(1, Access::READ)]), &[]).conflicts;
+        assert_eq!(
+            conflicts,
+            [Conflict {
+                step: 3,
+                race: Some(3)
+            }]
+        );
+        // A join waited for the exit: ordered, never a race.
+        let peeked = trace.peek(B, &fp(&[(1, Access::READ | Access::WAITED)]));
+        assert_eq!(
+            peeked.conflicts,
+            [Conflict {
+                step: 3,
+                race: None
+            }]
+        );
+        assert_eq!(trace.len(), 5, "peeking appends nothing");
+    }
+
+    #[test]
+    fn a_wake_up_orders_the_woken_actors_next_step() {
+        let mut trace = Trace::default();
+        trace.push(A, &fp(&[(1, Access::WRITE)]), &[1]);
+        let base = trace.push(B, &Footprint::default(), &[]).base;
+        assert!(trace.steps[0].precedes(&base));
+        assert_eq!(trace.steps[1].local, 1);
+        let base = trace.push(Actor::Clock, &Footprint::default(), &[]).base;
+        assert!(!trace.steps[0].precedes(&base));
+    }
+}

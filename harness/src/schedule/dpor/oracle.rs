@@ -1,0 +1,517 @@
+//! The soundness oracle: on small random programs, DPOR reaches exactly the final states and
+//! the findings that naive DFS reaches, exploring every schedule of the same model.
+//!
+//! A program has 2 to 4 threads (main and the threads it spawns), each running a few operations
+//! on shared mutexes (critical sections, nested ones included, so lock-order cycles and
+//! deadlocks occur), atomics, race-checked cells, and a condvar or a channel; branches take
+//! one way or the other on the parity of the latest value the thread read. Every thread
+//! returns what it read; main joins them and records the final state: what each read, and the
+//! final values of the mutexes and atomics. Both strategies explore on past findings, and
+//! findings do not end executions (only a stuck or panicking one ends), so the whole sets are
+//! compared whatever order each strategy explores in.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc as StdArc, Mutex as StdMutex};
+
+use interleave_detector::DetectorConfig;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::cell::UnsafeCell;
+use crate::sync::atomic::{AtomicI64, Ordering};
+use crate::sync::{mpsc, Arc, Condvar, Mutex};
+use crate::{thread, Config, Strategy};
+
+/// One operation of a thread.
+#[derive(Debug, Clone)]
+enum Op {
+    /// Takes mutex `m`, reads its value, adds `add`, runs `body`, releases.
+    Lock {
+        m: usize,
+        add: i64,
+        body: Vec<Op>,
+    },
+    Load {
+        a: usize,
+    },
+    /// Stores `value` plus the latest value read.
+    Store {
+        a: usize,
+        value: i64,
+    },
+    FetchAdd {
+        a: usize,
+        add: i64,
+    },
+    CellRead {
+        c: usize,
+    },
+    CellWrite {
+        c: usize,
+    },
+    /// Sends `value` plus the latest value read.
+    Send {
+        value: i64,
+    },
+    /// Receives (the receiving thread only): the value, or -1 once every sender is gone.
+    Recv,
+    /// Sets the flag under the condvar's mutex and notifies every waiter.
+    Notify,
+    /// Waits under the condvar's mutex until the flag is set.
+    Wait,
+    /// The first branch if the latest value read is even.
+    If {
+        then: Vec<Op>,
+        otherwise: Vec<Op>,
+    },
+}
+
+/// What synchronises the threads besides mutexes and atomics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Extra {
+    None,
+    Channel,
+    Condvar,
+}
+
+#[derive(Debug, Clone)]
+struct Program {
+    /// Thread 0 is main.
+    threads: Vec<Vec<Op>>,
+    extra: Extra,
+    /// The thread that owns the channel's receiver.
+    receiver: usize,
+}
+
+/// Programs whose naive tree is larger are skipped (counted, not compared).
+const NAIVE_BUDGET: u64 = 4_000;
+
+const LOCKS: usize = 2;
+const ATOMICS: usize = 2;
+const CELLS: usize = 1;
+
+struct Generator {
+    rng: ChaCha8Rng,
+    extra: Extra,
+}
+
+impl Generator {
+    fn op(&mut self, thread: usize, receiver: usize, depth: usize, held: &mut Vec<usize>) -> Op {
+        loop {
+            let op = match self.rng.random_range(0..12) {
+                0 | 1 if depth < 2 => {
+                    let m = self.rng.random_range(0..LOCKS);
+                    if held.contains(&m) {
+                        continue;
+                    }
+                    held.push(m);
+                    let len = self.rng.random_range(0..=1);
+                    let body = (0..len)
+                        .map(|_| self.op(thread, receiver, depth + 1, held))
+                        .collect();
+                    held.pop();
+                    Op::Lock {
+                        m,
+                        add: self.rng.random_range(1..=2),
+                        body,
+                    }
+                }
+                2 | 3 => Op::Load {
+                    a: self.rng.random_range(0..ATOMICS),
+                },
+                4 => Op::Store {
+                    a: self.rng.random_range(0..ATOMICS),
+                    value: self.rng.random_range(0..=2),
+                },
+                5 => Op::FetchAdd {
+                    a: self.rng.random_range(0..ATOMICS),
+                    add: self.rng.random_range(1..=2),
+                },
+                6 => Op::CellRead {
+                    c: self.rng.random_range(0..CELLS),
+                },
+                7 => Op::CellWrite {
+                    c: self.rng.random_range(0..CELLS),
+                },
+                8 if self.extra == Extra::Channel && thread != receiver => Op::Send {
+                    value: self.rng.random_range(0..=3),
+                },
+                8 if self.extra == Extra::Channel => Op::Recv,
+                // A wait while holding a mutex would often only deadlock: waits at the top.
+                8 if self.extra == Extra::Condvar && held.is_empty() => {
+                    if self.rng.random_bool(0.5) {
+                        Op::Notify
+                    } else {
+                        Op::Wait
+                    }
+                }
+                9 if depth < 2 => {
+                    let mut branch = |g: &mut Generator| {
+                        let len = g.rng.random_range(0..=1);
+                        (0..len)
+                            .map(|_| g.op(thread, receiver, depth + 1, held))
+                            .collect()
+                    };
+                    let then = branch(self);
+                    let otherwise = branch(self);
+                    Op::If { then, otherwise }
+                }
+                _ => continue,
+            };
+            return op;
+        }
+    }
+
+    fn program(&mut self) -> Program {
+        self.extra = match self.rng.random_range(0..3) {
+            0 => Extra::None,
+            1 => Extra::Channel,
+            _ => Extra::Condvar,
+        };
+        // Naive DFS branches at every step, shared or not: four threads are affordable only
+        // with one operation each, main only spawning and joining.
+        let threads = match self.rng.random_range(0..10) {
+            0..=4 => 2,
+            5..=8 => 3,
+            _ => 4,
+        };
+        let receiver = self.rng.random_range(0..threads);
+        let threads = (0..threads)
+            .map(|t| {
+                let len = match threads {
+                    2 => self.rng.random_range(1..=3),
+                    3 => self.rng.random_range(1..=2),
+                    _ => usize::from(t > 0),
+                };
+                (0..len)
+                    .map(|_| self.op(t, receiver, 0, &mut Vec::new()))
+                    .collect()
+            })
+            .collect();
+        Program {
+            threads,
+            extra: self.extra,
+            receiver,
+        }
+    }
+}
+
+/// The objects the threads share, made anew in every execution.
+struct Shared {
+    locks: Vec<Mutex<i64>>,
+    atomics: Vec<AtomicI64>,
+    cells: Cells,
+    /// A flag and the condvar that signals it, when the program has one.
+    condvar: Option<(Mutex<bool>, Condvar)>,
+}
+
+/// Tracked cells, shared between threads as users share them: only their accesses matter here
+/// (whether the program orders them is what the race detector judges).
+struct Cells(Vec<UnsafeCell<i64>>);
+
+// SAFETY: an execution runs one thread at a time on one OS thread, and the oracle never
+// dereferences a cell's pointer: no access to a value can overlap another.
+#[expect(
+    unsafe_code,
+    reason = "a tracked cell shared between threads, as users share them"
+)]
+unsafe impl Sync for Cells {}
+
+/// A thread's ends of the channel.
+struct Ends {
+    tx: Option<mpsc::Sender<i64>>,
+    rx: Option<mpsc::Receiver<i64>>,
+}
+
+fn run(ops: &[Op], shared: &Shared, ends: &Ends, read: &mut Vec<i64>) {
+    let latest = |read: &Vec<i64>| read.last().copied().unwrap_or(0);
+    for op in ops {
+        match op {
+            Op::Lock { m, add, body } => {
+                let mut guard = shared.locks[*m].lock().unwrap();
+                read.push(*guard);
+                *guard += add;
+                run(body, shared, ends, read);
+                drop(guard);
+            }
+            Op::Load { a } => read.push(shared.atomics[*a].load(Ordering::SeqCst)),
+            Op::Store { a, value } => {
+                shared.atomics[*a].store(value + latest(read), Ordering::SeqCst);
+            }
+            Op::FetchAdd { a, add } => {
+                read.push(shared.atomics[*a].fetch_add(*add, Ordering::SeqCst));
+            }
+            Op::CellRead { c } => shared.cells.0[*c].with(|_| ()),
+            Op::CellWrite { c } => shared.cells.0[*c].with_mut(|_| ()),
+            Op::Send { value } => {
+                if let Some(tx) = &ends.tx {
+                    // The receiver may be gone: a failed send is a value read too.
+                    read.push(i64::from(tx.send(value + latest(read)).is_ok()));
+                }
+            }
+            Op::Recv => {
+                if let Some(rx) = &ends.rx {
+                    read.push(rx.recv().unwrap_or(-1));
+                }
+            }
+            Op::Notify => {
+                if let Some((flag, cv)) = &shared.condvar {
+                    *flag.lock().unwrap() = true;
+                    cv.notify_all();
+                }
+            }
+            Op::Wait => {
+                if let Some((flag, cv)) = &shared.condvar {
+                    let mut set = flag.lock().unwrap();
+                    while !*set {
+                        set = cv.wait(set).unwrap();
+                    }
+                }
+            }
+            Op::If { then, otherwise } => {
+                let branch = if latest(read) % 2 == 0 {
+                    then
+                } else {
+                    otherwise
+                };
+                run(branch, shared, ends, read);
+            }
+        }
+    }
+}
+
+/// The scenario of a program, recording each final state in `states`.
+fn scenario(
+    program: Program,
+    states: StdArc<StdMutex<BTreeSet<Vec<i64>>>>,
+) -> impl Fn() + Send + Sync + 'static {
+    move || {
+        let shared = Arc::new(Shared {
+            locks: (0..LOCKS).map(|_| Mutex::new(0)).collect(),
+            atomics: (0..ATOMICS).map(|_| AtomicI64::new(0)).collect(),
+            cells: Cells((0..CELLS).map(|_| UnsafeCell::new(0)).collect()),
+            condvar: (program.extra == Extra::Condvar).then(|| (Mutex::new(false), Condvar::new())),
+        });
+        let channel = program.extra == Extra::Channel;
+        let (mut tx, mut rx) = match channel {
+            true => {
+                let (tx, rx) = mpsc::channel::<i64>();
+                (Some(tx), Some(rx))
+            }
+            false => (None, None),
+        };
+        let ends = |t: usize, tx: &Option<mpsc::Sender<i64>>, rx: &mut Option<_>| Ends {
+            tx: tx.clone(),
+            rx: if t == program.receiver {
+                rx.take()
+            } else {
+                None
+            },
+        };
+        let handles: Vec<_> = (1..program.threads.len())
+            .map(|t| {
+                let ops = program.threads[t].clone();
+                let shared = Arc::clone(&shared);
+                let ends = ends(t, &tx, &mut rx);
+                thread::spawn(move || {
+                    let mut read = Vec::new();
+                    run(&ops, &shared, &ends, &mut read);
+                    read
+                })
+            })
+            .collect();
+        let main_ends = ends(0, &tx, &mut rx);
+        // Main's own sender (if it sends) is its end's clone: the original goes now, so the
+        // channel closes once every sending thread is done.
+        tx.take();
+        drop(rx);
+        let mut state = Vec::new();
+        run(&program.threads[0], &shared, &main_ends, &mut state);
+        drop(main_ends);
+        for handle in handles {
+            state.push(i64::MIN);
+            state.extend(handle.join().unwrap());
+        }
+        state.push(i64::MIN);
+        for lock in &shared.locks {
+            state.push(*lock.lock().unwrap());
+        }
+        for atomic in &shared.atomics {
+            state.push(atomic.load(Ordering::SeqCst));
+        }
+        states
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(state);
+    }
+}
+
+/// What a strategy reached: final states, findings (kind and fingerprint), executions, and
+/// whether it explored the whole tree.
+#[derive(Debug, PartialEq, Eq)]
+struct Reached {
+    states: BTreeSet<Vec<i64>>,
+    findings: BTreeSet<(String, String)>,
+}
+
+fn explore(
+    program: &Program,
+    strategy: Strategy,
+    bound: Option<u32>,
+    budget: u64,
+) -> (Reached, u64, bool) {
+    let states = StdArc::new(StdMutex::new(BTreeSet::new()));
+    let mut config = Config::exhaustive();
+    if let Some(bound) = bound {
+        config = config.max_preemptions(bound);
+    }
+    let report = config
+        .strategy(strategy)
+        .executions(budget)
+        .keep_going()
+        .write_artifact(false)
+        .env_overrides(false)
+        .watchdog(None)
+        .detector(DetectorConfig::default())
+        .name("oracle")
+        .explore(scenario(program.clone(), StdArc::clone(&states)));
+    let findings = report
+        .findings
+        .iter()
+        .map(|f| (format!("{:?}", f.kind()), f.fingerprint.clone()))
+        .collect();
+    let states = std::mem::take(&mut *states.lock().unwrap());
+    (
+        Reached { states, findings },
+        report.executions,
+        report.complete,
+    )
+}
+
+/// Compares DPOR with naive DFS on `programs` random programs from `seed`; returns (compared,
+/// skipped for a naive tree over the budget, naive executions, DPOR executions).
+fn compare(seed: u64, programs: usize) -> (usize, usize, u64, u64) {
+    let mut generator = Generator {
+        rng: ChaCha8Rng::seed_from_u64(seed),
+        extra: Extra::None,
+    };
+    let mut compared = 0;
+    let all = (0..programs).map(|_| generator.program());
+    let (skipped, naive, dpor) = compare_programs(all, seed, &mut compared);
+    (compared, skipped, naive, dpor)
+}
+
+/// Compares each of `programs` (from `seed`, for messages); returns (skipped, naive
+/// executions, DPOR executions) and counts the compared ones in `compared`.
+fn compare_programs(
+    programs: impl Iterator<Item = Program>,
+    seed: u64,
+    compared: &mut usize,
+) -> (usize, u64, u64) {
+    let (mut skipped, mut naive_total, mut dpor_total) = (0, 0, 0);
+    for (index, program) in programs.enumerate() {
+        let (naive, naive_runs, naive_complete) =
+            explore(&program, Strategy::ExhaustiveNaive, None, NAIVE_BUDGET);
+        if !naive_complete {
+            skipped += 1;
+            continue;
+        }
+        let (dpor, dpor_runs, dpor_complete) =
+            explore(&program, Strategy::Exhaustive, None, NAIVE_BUDGET);
+        assert!(
+            dpor_complete,
+            "program {index} of seed {seed}: DPOR did not finish in {dpor_runs} executions where naive DFS did in {naive_runs}: {program:#?}"
+        );
+        assert_eq!(
+            dpor, naive,
+            "program {index} of seed {seed}: DPOR ({dpor_runs} executions) and naive DFS ({naive_runs}) differ: {program:#?}"
+        );
+        assert!(dpor_runs <= naive_runs, "program {index} of seed {seed}");
+        // Within a preemption bound: what naive DFS reaches with at most that many
+        // preemptions, bounded DPOR reaches too (and only what is reachable at all).
+        for bound in [0, 1] {
+            let (naive_k, _, _) = explore(
+                &program,
+                Strategy::ExhaustiveNaive,
+                Some(bound),
+                NAIVE_BUDGET,
+            );
+            let (dpor_k, dpor_k_runs, _) =
+                explore(&program, Strategy::Exhaustive, Some(bound), NAIVE_BUDGET);
+            let within = |a: &Reached, b: &Reached| {
+                a.states.is_subset(&b.states) && a.findings.is_subset(&b.findings)
+            };
+            assert!(
+                within(&naive_k, &dpor_k) && within(&dpor_k, &naive),
+                "program {index} of seed {seed}, bound {bound}: DPOR ({dpor_k_runs} executions) reached {dpor_k:?}, naive DFS {naive_k:?}, everything {naive:?}: {program:#?}"
+            );
+        }
+        *compared += 1;
+        naive_total += naive_runs;
+        dpor_total += dpor_runs;
+    }
+    (skipped, naive_total, dpor_total)
+}
+
+/// Compares one program as `compare` does; `programs` panics on the first difference.
+fn compare_one(program: Program) {
+    let mut compared = 0;
+    compare_programs(std::iter::once(program), 0, &mut compared);
+    assert_eq!(compared, 1, "the naive tree fits the budget");
+}
+
+#[test]
+fn a_switch_inside_a_critical_section_is_within_a_bound_of_one() {
+    // Seed 2024, program 2675: within one preemption, main is switched out while it holds m1;
+    // t adds to a1, then waits for m1, and main goes on (free) to add to a1 between t's two
+    // additions. The race (main's addition, t's first) is after main's critical section: the
+    // switch inside it must be tried too.
+    compare_one(Program {
+        threads: vec![
+            vec![
+                Op::Lock {
+                    m: 1,
+                    add: 2,
+                    body: vec![Op::Store { a: 0, value: 0 }],
+                },
+                Op::FetchAdd { a: 1, add: 1 },
+            ],
+            vec![
+                Op::FetchAdd { a: 1, add: 2 },
+                Op::Lock {
+                    m: 1,
+                    add: 1,
+                    body: vec![Op::Lock {
+                        m: 0,
+                        add: 2,
+                        body: vec![Op::Load { a: 0 }],
+                    }],
+                },
+                Op::If {
+                    then: vec![Op::FetchAdd { a: 1, add: 2 }],
+                    otherwise: vec![],
+                },
+            ],
+        ],
+        extra: Extra::None,
+        receiver: 0,
+    });
+}
+
+#[test]
+fn dpor_reaches_what_naive_dfs_reaches_on_random_programs() {
+    let (compared, skipped, naive, dpor) = compare(11, 360);
+    println!(
+        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
+    );
+    assert!(compared >= 300, "{compared} compared, {skipped} skipped");
+}
+
+#[test]
+#[ignore = "3,000 more programs (a few minutes in debug); run with --ignored"]
+fn dpor_reaches_what_naive_dfs_reaches_on_many_random_programs() {
+    let (compared, skipped, naive, dpor) = compare(2024, 3_000);
+    println!(
+        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
+    );
+}

@@ -1,0 +1,348 @@
+//! The exploration tree: a node per step of the execution being explored, each with who may
+//! take the step, who took it, who is still to take it there (the backtrack set: a source set)
+//! and who is asleep there (sleep sets: explored from an earlier node, and independent of
+//! every step since, so exploring it again would only repeat an execution).
+//!
+//! With a preemption bound, a node only takes an actor whose choice keeps the preemptions
+//! along the path within the bound; a race also adds its actor at the latest context switch
+//! before the race (bounded partial-order reduction, Coons et al., OOPSLA 2013, as loom does),
+//! and sleep sets are off (they are not sound with a bound).
+
+use crate::rt::Footprint;
+use crate::schedule::{Actor, Node as Point};
+
+/// A scheduling point of the current path.
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    /// Who may take the step here (see [`Point`]).
+    pub(crate) enabled: Vec<u32>,
+    pub(crate) clock: bool,
+    pub(crate) running: Option<u32>,
+    pub(crate) waiting: Vec<u32>,
+    pub(crate) clock_waits: bool,
+    /// The path digest when the node was first reached: a re-run must reach it the same way.
+    pub(crate) digest: u64,
+    /// Who takes the step here in the current execution.
+    pub(crate) chosen: Actor,
+    /// Every actor to explore here, explored or not.
+    backtrack: Vec<Actor>,
+    /// The actors explored here, in order.
+    explored: Vec<Actor>,
+    /// The explored actors whose step completed, with what it touched.
+    done: Vec<(Actor, Footprint)>,
+    sleep: Vec<(Actor, Footprint)>,
+    /// Preemptions along the path before this node.
+    preemptions: u32,
+}
+
+impl Node {
+    pub(crate) fn point(&self) -> Point<'_> {
+        Point {
+            enabled: &self.enabled,
+            clock: self.clock,
+            fire: None,
+            running: self.running,
+            waiting: &self.waiting,
+            clock_waits: self.clock_waits,
+        }
+    }
+
+    fn asleep(&self, actor: Actor) -> bool {
+        self.sleep.iter().any(|(a, _)| *a == actor)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Tree {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) bound: Option<u32>,
+}
+
+impl Tree {
+    pub(crate) fn new(bound: Option<u32>) -> Self {
+        Tree {
+            nodes: Vec::new(),
+            bound,
+        }
+    }
+
+    fn sleep_sets(&self) -> bool {
+        self.bound.is_none()
+    }
+
+    /// Whether a race counts only when nothing else orders it (source-DPOR); bounded POR
+    /// takes every conflict its racer's clock does not order.
+    pub(crate) fn immediate_races(&self) -> bool {
+        self.bound.is_none()
+    }
+
+    /// Whether the bound lets node `at` take `actor`.
+    fn allowed(&self, at: usize, actor: Actor) -> bool {
+        let node = &self.nodes[at];
+        self.bound
+            .is_none_or(|bound| node.preemptions + u32::from(node.point().preempts(actor)) <= bound)
+    }
+
+    /// A point reached for the first time, with `sleep` asleep there: appends its node and
+    /// picks who runs (the running thread if it may, else the lowest enabled thread, else the
+    /// clock). `None` if every actor that may run is asleep: the execution only repeats
+    /// explored ones from here.
+    pub(crate) fn push(
+        &mut self,
+        point: &Point<'_>,
+        digest: u64,
+        sleep: Vec<(Actor, Footprint)>,
+    ) -> Option<Actor> {
+        let preemptions = self.nodes.last().map_or(0, |parent| {
+            parent.preemptions + u32::from(parent.point().preempts(parent.chosen))
+        });
+        let mut node = Node {
+            enabled: point.enabled.to_vec(),
+            clock: point.clock,
+            running: point.running,
+            waiting: point.waiting.to_vec(),
+            clock_waits: point.clock_waits,
+            digest,
+            chosen: Actor::Clock,
+            backtrack: Vec::new(),
+            explored: Vec::new(),
+            done: Vec::new(),
+            sleep: if self.sleep_sets() { sleep } else { Vec::new() },
+            preemptions,
+        };
+        let candidates = point
+            .running
+            .map(Actor::Thread)
+            .into_iter()
+            .chain(point.enabled.iter().map(|&t| Actor::Thread(t)))
+            .chain(point.clock.then_some(Actor::Clock));
+        let mut chosen = None;
+        for actor in candidates {
+            let free = self
+                .bound
+                .is_none_or(|bound| preemptions + u32::from(point.preempts(actor)) <= bound);
+            if !node.asleep(actor) && free {
+                chosen = Some(actor);
+                break;
+            }
+        }
+        if let Some(actor) = chosen {
+            node.chosen = actor;
+            node.backtrack.push(actor);
+            node.explored.push(actor);
+        }
+        self.nodes.push(node);
+        chosen
+    }
+
+    /// The step at node `at` completed, having touched `footprint`: records it, and returns
+    /// the sleep set of the node after it (what slept here or was explored here before, and is
+    /// independent of this step).
+    pub(crate) fn done(&mut self, at: usize, footprint: &Footprint) -> Vec<(Actor, Footprint)> {
+        let sleep_sets = self.sleep_sets();
+        let node = &mut self.nodes[at];
+        let actor = node.chosen;
+        let sleep = if sleep_sets {
+            node.sleep
+                .iter()
+                .chain(&node.done)
+                .filter(|(a, f)| *a != actor && !f.conflicts(footprint))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        node.done.push((actor, footprint.clone()));
+        sleep
+    }
+
+    /// Whether the step at node `at` made `actor` enabled: it could not run before that step
+    /// (and was not waiting for just any step, as after a yield), and could after.
+    pub(crate) fn enabled_by(&self, at: usize, actor: Actor) -> bool {
+        let before = self.nodes[at].point();
+        !before.allows(actor)
+            && !before.waits(actor)
+            && self
+                .nodes
+                .get(at + 1)
+                .is_some_and(|next| next.point().allows(actor))
+    }
+
+    /// A race whose reversal starts at node `at`, with the step of `racer`: `initials` are the
+    /// actors that can start it (source-DPOR adds one of them, unless one is already to be
+    /// explored or asleep there).
+    pub(crate) fn add(&mut self, at: usize, racer: Actor, initials: &[Actor]) {
+        let point = self.nodes[at].point();
+        let valid: Vec<Actor> = initials
+            .iter()
+            .copied()
+            .filter(|&a| point.allows(a))
+            .collect();
+        // None can run there: the racer waited for that step (a join, a receive, a lock), so
+        // the two cannot swap.
+        if valid.is_empty() {
+            return;
+        }
+        if self.bound.is_some() {
+            self.add_bounded(at, racer, &valid);
+            return;
+        }
+        let node = &mut self.nodes[at];
+        if valid
+            .iter()
+            .any(|&a| node.backtrack.contains(&a) || node.asleep(a))
+        {
+            return;
+        }
+        let pick = if valid.contains(&racer) {
+            racer
+        } else {
+            valid[0]
+        };
+        node.backtrack.push(pick);
+    }
+
+    /// Bounded POR: the actors at `at`; and, since the bound may forbid them there, the racer
+    /// at every earlier node of the block of steps the same actor took up to `at` (switching
+    /// there may cost no more: the racer may then wait, as for a lock that actor holds, and
+    /// switching back is free), with every actor at the block's first node (Coons et al.'s
+    /// backtrack point at the latest context switch; loom's).
+    fn add_bounded(&mut self, at: usize, racer: Actor, valid: &[Actor]) {
+        let targets = if valid.contains(&racer) {
+            vec![racer]
+        } else {
+            valid.to_vec()
+        };
+        self.add_allowed(at, &targets);
+        let actor = self.nodes[at].chosen;
+        let mut start = at;
+        while start > 0 && self.nodes[start - 1].chosen == actor {
+            start -= 1;
+            if self.nodes[start].point().allows(racer) {
+                self.add_allowed(start, &[racer]);
+            }
+        }
+        let point = self.nodes[start].point();
+        let targets: Vec<Actor> = if point.allows(racer) {
+            vec![racer]
+        } else {
+            (0..point.options()).map(|i| point.actor(i)).collect()
+        };
+        self.add_allowed(start, &targets);
+    }
+
+    fn add_allowed(&mut self, at: usize, actors: &[Actor]) {
+        for &actor in actors {
+            if self.nodes[at].backtrack.contains(&actor) {
+                continue;
+            }
+            if self.allowed(at, actor) {
+                self.nodes[at].backtrack.push(actor);
+            }
+        }
+    }
+
+    /// Moves to the next execution: the deepest node with an actor still to explore takes it,
+    /// and the nodes below it go. Returns that node's index, or `None` when nothing is left.
+    pub(crate) fn backtrack(&mut self) -> Option<usize> {
+        while let Some(node) = self.nodes.last_mut() {
+            let next = node
+                .backtrack
+                .iter()
+                .copied()
+                .filter(|a| !node.explored.contains(a) && !node.asleep(*a))
+                .min();
+            if let Some(actor) = next {
+                node.chosen = actor;
+                node.explored.push(actor);
+                return Some(self.nodes.len() - 1);
+            }
+            self.nodes.pop();
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rt::{Access, Key};
+    use interleave_detector::ObjectId;
+
+    fn point(enabled: &[u32], running: Option<u32>) -> Point<'_> {
+        Point {
+            enabled,
+            clock: false,
+            fire: None,
+            running,
+            waiting: &[],
+            clock_waits: false,
+        }
+    }
+
+    fn write(object: u32) -> Footprint {
+        let mut footprint = Footprint::default();
+        footprint.touch(Key::object(ObjectId(object)), Access::WRITE);
+        footprint
+    }
+
+    #[test]
+    fn a_new_node_runs_the_running_thread_then_the_lowest_awake_one() {
+        let mut tree = Tree::new(None);
+        assert_eq!(
+            tree.push(&point(&[0, 1, 2], Some(2)), 0, vec![]),
+            Some(Actor::Thread(2))
+        );
+        let sleep = vec![(Actor::Thread(0), write(1))];
+        assert_eq!(
+            tree.push(&point(&[0, 1], None), 0, sleep.clone()),
+            Some(Actor::Thread(1))
+        );
+        assert_eq!(tree.push(&point(&[0], None), 0, sleep), None, "all asleep");
+    }
+
+    #[test]
+    fn explored_actors_sleep_below_until_a_conflicting_step() {
+        let mut tree = Tree::new(None);
+        tree.push(&point(&[0, 1], None), 0, vec![]);
+        tree.add(0, Actor::Thread(1), &[Actor::Thread(1)]);
+        assert!(tree.done(0, &write(1)).is_empty());
+        assert_eq!(tree.backtrack(), Some(0));
+        assert_eq!(tree.nodes[0].chosen, Actor::Thread(1));
+        // Thread 1's step touches object 2: thread 0 (which wrote 1) sleeps below.
+        let sleep = tree.done(0, &write(2));
+        assert_eq!(sleep, [(Actor::Thread(0), write(1))]);
+        // A step writing 1 wakes it.
+        tree.push(&point(&[0, 1], Some(1)), 0, sleep);
+        assert!(tree.done(1, &write(1)).is_empty());
+        assert_eq!(tree.backtrack(), None);
+    }
+
+    #[test]
+    fn a_race_adds_one_initial_unless_one_is_already_there() {
+        let mut tree = Tree::new(None);
+        tree.push(&point(&[0, 1, 2], Some(0)), 0, vec![]);
+        tree.add(0, Actor::Thread(2), &[Actor::Thread(1), Actor::Thread(2)]);
+        tree.add(0, Actor::Thread(1), &[Actor::Thread(1), Actor::Thread(2)]);
+        // A racer that could not run there adds nothing.
+        tree.add(0, Actor::Thread(3), &[Actor::Thread(3)]);
+        assert_eq!(
+            tree.nodes[0].backtrack,
+            [Actor::Thread(0), Actor::Thread(2)]
+        );
+    }
+
+    #[test]
+    fn the_preemption_bound_keeps_choices_within_it() {
+        let mut tree = Tree::new(Some(0));
+        // Thread 0 runs and may go on: running thread 1 instead would preempt it.
+        tree.push(&point(&[0, 1], Some(0)), 0, vec![]);
+        tree.add(0, Actor::Thread(1), &[Actor::Thread(1)]);
+        assert_eq!(tree.backtrack(), None);
+        // Where the running thread cannot go on, switching is free.
+        let mut tree = Tree::new(Some(0));
+        tree.push(&point(&[1, 2], None), 0, vec![]);
+        tree.add(0, Actor::Thread(2), &[Actor::Thread(2)]);
+        assert_eq!(tree.backtrack(), Some(0));
+    }
+}

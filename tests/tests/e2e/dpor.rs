@@ -1,0 +1,385 @@
+//! Exhaustive exploration with partial-order reduction: exact execution counts, each with its
+//! derivation. A schedule is one per Mazurkiewicz trace: steps that touch different things (or
+//! only read the same thing) commute, so only the order of conflicting steps tells schedules
+//! apart; a step that cannot go on (a lock that is held, a join of a live thread, a receive
+//! from an empty channel) is not offered, so failed attempts are no schedules of their own.
+
+use interleave::sync::atomic::{AtomicUsize, Ordering};
+use interleave::sync::mpsc::channel;
+use interleave::sync::{Arc, Condvar, Mutex};
+use interleave::{thread, Config, Strategy};
+
+/// `threads` threads, each adding 1 `times` times under one mutex; main joins them.
+fn increments(threads: usize, times: usize) -> impl Fn() + Send + Sync + 'static {
+    move || {
+        let m = Arc::new(Mutex::new(0));
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let m = Arc::clone(&m);
+                thread::spawn(move || {
+                    for _ in 0..times {
+                        *m.lock().unwrap() += 1;
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        assert_eq!(*m.lock().unwrap(), threads * times);
+    }
+}
+
+/// The executions of a clean check that explored every schedule.
+fn executions(config: Config, f: impl Fn() + Send + Sync + 'static) -> u64 {
+    let report = config.write_artifact(false).explore(f);
+    assert!(report.is_clean(), "{report}");
+    assert!(report.complete, "{report}");
+    assert_eq!(
+        report.to_string(),
+        format!(
+            "interleave: `{}` is clean after {} executions, every schedule explored ({}, seed {})\n",
+            report.name, report.executions, report.strategy, report.seed
+        )
+    );
+    report.executions
+}
+
+#[test]
+fn lock_programs_run_one_execution_per_order_of_their_critical_sections() {
+    // Every critical section writes the one mutex, so any two of different threads conflict;
+    // nothing else does (a thread's start and its lock requests touch nothing shared, and
+    // main's joins wait for the exits). A schedule is an order of the critical sections that
+    // keeps each thread's own in program order: (t·n)! / (n!)^t for t threads of n each.
+    for (threads, times, orders) in [
+        (2, 1, 2),     // 2! / 1!·1!
+        (2, 2, 6),     // 4! / 2!·2!
+        (2, 3, 20),    // 6! / 3!·3!: the issue's program (naive DFS ran 282,042)
+        (3, 2, 90),    // 6! / 2!·2!·2!
+        (3, 3, 1_680), // 9! / (3!)^3
+    ] {
+        assert_eq!(
+            executions(Config::exhaustive(), increments(threads, times)),
+            orders,
+            "{threads} threads × {times}"
+        );
+    }
+}
+
+#[test]
+fn atomics_run_one_execution_per_order_of_conflicting_accesses() {
+    // Store buffering: t stores x then loads y; main stores y then loads x. The store and the
+    // load of each variable conflict; program order forbids both loads coming first (t's
+    // store precedes its load, main's likewise, so one of the loads follows the other thread's
+    // store). (r1, r2) ∈ {(0, 1), (1, 0), (1, 1)}: 3.
+    let store_buffering = || {
+        let (x, y) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (x2, y2) = (Arc::clone(&x), Arc::clone(&y));
+        let t = thread::spawn(move || {
+            x2.store(1, Ordering::SeqCst);
+            y2.load(Ordering::SeqCst)
+        });
+        y.store(1, Ordering::SeqCst);
+        let r2 = x.load(Ordering::SeqCst);
+        let r1 = t.join().unwrap();
+        assert!(r1 == 1 || r2 == 1, "sequentially consistent");
+    };
+    assert_eq!(executions(Config::exhaustive(), store_buffering), 3);
+    // Naive DFS also orders the steps that touch nothing shared: 10.
+    let naive = Config::exhaustive().strategy(Strategy::ExhaustiveNaive);
+    assert_eq!(executions(naive, store_buffering), 10);
+
+    // Two threads × two `fetch_add`s on one atomic: the orders of four read-modify-writes,
+    // two per thread in program order: 4! / 2!·2! = 6.
+    let adds = || {
+        let a = Arc::new(AtomicUsize::new(0));
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let a = Arc::clone(&a);
+                thread::spawn(move || {
+                    a.fetch_add(1, Ordering::SeqCst);
+                    a.fetch_add(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        assert_eq!(a.load(Ordering::SeqCst), 4);
+    };
+    assert_eq!(executions(Config::exhaustive(), adds), 6);
+}
+
+#[test]
+fn a_condvar_handshake_runs_two_executions() {
+    // t sets the flag under the mutex, then notifies; main takes the mutex and waits while the
+    // flag is unset. Either t's critical section comes first (main finds the flag set and
+    // never waits, and the notification, which touches only the condvar, finds no one), or
+    // main's does (main waits, releasing the mutex; t's critical section and its notification
+    // follow, and main wakes). 2.
+    let handshake = || {
+        let pair = Arc::new((Mutex::new(false), Condvar::new()));
+        let p2 = Arc::clone(&pair);
+        let t = thread::spawn(move || {
+            *p2.0.lock().unwrap() = true;
+            p2.1.notify_one();
+        });
+        let (ready, cv) = &*pair;
+        let mut guard = ready.lock().unwrap();
+        while !*guard {
+            guard = cv.wait(guard).unwrap();
+        }
+        drop(guard);
+        t.join().unwrap();
+    };
+    assert_eq!(executions(Config::exhaustive(), handshake), 2);
+}
+
+#[test]
+fn channel_programs_run_one_execution_per_order_of_sends_receives_and_closes() {
+    // Two producers send one message each and drop their sender; main drops its own first,
+    // then receives twice. Every send, receive and the close (the last drop) writes the
+    // channel. For each order of the sends (F, then G: 2), the close comes after G (the first
+    // sender's drop is in its send's step, so the second sender is the last), the first
+    // receive after F, the second after G and the first: the orders of G, R1, R2, X under
+    // those constraints are G R1 R2 X, G R1 X R2, G X R1 R2, R1 G R2 X, R1 G X R2: 5. 2 × 5 = 10.
+    let producers = || {
+        let (tx, rx) = channel();
+        let handles: Vec<_> = (0..2)
+            .map(|i| {
+                let tx = tx.clone();
+                thread::spawn(move || tx.send(i).unwrap())
+            })
+            .collect();
+        drop(tx);
+        let (a, b) = (rx.recv().unwrap(), rx.recv().unwrap());
+        assert_eq!(a + b, 1);
+        for handle in handles {
+            handle.join().unwrap();
+        }
+    };
+    assert_eq!(executions(Config::exhaustive(), producers), 10);
+
+    // A 3-stage pipeline: a source sends 1 and 2 into a stage, which forwards ten times each
+    // to main; each sender closes its channel when done. On each channel, 2 sends, a close,
+    // and 3 receives (the last one sees the close), each receive after what it takes: the
+    // orders are those of S1 S2 X with R1 R2 (R3 last): 5, as in the two-messages program.
+    // The two channels share only the stage, whose own order (R1 T1 R2 T2 R3 X2) never
+    // contradicts either: 5 × 5 = 25.
+    let pipeline = || {
+        let (tx1, rx1) = channel::<u32>();
+        let (tx2, rx2) = channel::<u32>();
+        let stage = thread::spawn(move || {
+            for m in rx1 {
+                tx2.send(m * 10).unwrap();
+            }
+        });
+        let source = thread::spawn(move || {
+            for m in 1..=2 {
+                tx1.send(m).unwrap();
+            }
+        });
+        let got: Vec<u32> = rx2.iter().collect();
+        assert_eq!(got, [10, 20]);
+        source.join().unwrap();
+        stage.join().unwrap();
+    };
+    assert_eq!(executions(Config::exhaustive(), pipeline), 25);
+}
+
+#[test]
+fn a_program_mixing_an_atomic_a_condvar_and_a_channel() {
+    // t adds to an atomic, sends on a channel, sets a flag under a mutex and notifies, then
+    // drops its sender (the last: it closes the channel); main adds to the atomic, receives,
+    // then waits for the flag. The two `fetch_add`s conflict: 2 orders. The receive waits for
+    // the send (never reversed), but it and the close both write the channel. Main's flag
+    // check and t's critical section: if main's comes first, main waits, and t's section, its
+    // notification and the close follow main's receive (1); if t's comes first, main never
+    // waits, and its receive comes before or after t's close (2). 2 × (1 + 2) = 6.
+    let mixed = || {
+        let a = Arc::new(AtomicUsize::new(0));
+        let pair = Arc::new((Mutex::new(false), Condvar::new()));
+        let (tx, rx) = channel();
+        let (a2, p2) = (Arc::clone(&a), Arc::clone(&pair));
+        let t = thread::spawn(move || {
+            a2.fetch_add(1, Ordering::SeqCst);
+            tx.send(()).unwrap();
+            *p2.0.lock().unwrap() = true;
+            p2.1.notify_all();
+        });
+        a.fetch_add(1, Ordering::SeqCst);
+        rx.recv().unwrap();
+        let (ready, cv) = &*pair;
+        let mut guard = ready.lock().unwrap();
+        while !*guard {
+            guard = cv.wait(guard).unwrap();
+        }
+        drop(guard);
+        t.join().unwrap();
+        assert_eq!(a.load(Ordering::SeqCst), 2);
+    };
+    assert_eq!(executions(Config::exhaustive(), mixed), 6);
+}
+
+/// Two threads × three critical sections, recording into `orders` which thread took each
+/// section (`"ABABBA"`, say).
+fn recorded_increments(
+    orders: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
+) -> impl Fn() + Send + Sync + 'static {
+    move || {
+        let m = Arc::new(Mutex::new(String::new()));
+        let handles: Vec<_> = ['A', 'B']
+            .into_iter()
+            .map(|name| {
+                let m = Arc::clone(&m);
+                thread::spawn(move || {
+                    for _ in 0..3 {
+                        m.lock().unwrap().push(name);
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        let order = m.lock().unwrap().clone();
+        orders.lock().unwrap().insert(order);
+    }
+}
+
+#[test]
+fn a_preemption_bound_explores_the_schedules_within_it_and_says_it_was_bounded() {
+    let explore = |bound| {
+        let orders = std::sync::Arc::default();
+        let report = Config::exhaustive()
+            .max_preemptions(bound)
+            .write_artifact(false)
+            .explore(recorded_increments(std::sync::Arc::clone(&orders)));
+        assert!(report.is_clean(), "{report}");
+        let orders = std::mem::take(&mut *orders.lock().unwrap());
+        (report, orders.into_iter().collect::<Vec<_>>())
+    };
+    // No preemption: once a thread has started it runs to its end (main's joins wait, so
+    // starting one after main is no preemption). The two orders where one thread's sections
+    // all come first, 2 executions.
+    let (zero, orders) = explore(0);
+    assert_eq!(orders, ["AAABBB", "BBBAAA"]);
+    assert_eq!((zero.executions, zero.complete), (2, false));
+    assert_eq!(
+        zero.to_string(),
+        format!(
+            "interleave: `{}` is clean after 2 executions, a bounded sample of the schedules \
+             (exhaustive, seed {})\n",
+            zero.name, zero.seed
+        )
+    );
+    // One preemption: a thread switched out after its first or second section, the other
+    // running to its end (switching back is free): X^i Y^3 X^(3-i) for i = 1, 2, and both
+    // threads as X, besides the two above. 6 of the 20 orders.
+    let (one, orders) = explore(1);
+    assert_eq!(
+        orders,
+        ["AAABBB", "AABBBA", "ABBBAA", "BAAABB", "BBAAAB", "BBBAAA"]
+    );
+    assert!(!one.complete);
+    // A bound the program never reaches leaves no order out, though the report still calls it
+    // a bounded sample. (Under a bound, sleep sets are off, as bounding requires, and backtrack
+    // points are added conservatively: orders run more than once. A bound is for programs too
+    // large to explore whole.)
+    let (enough, orders) = explore(6);
+    assert_eq!(orders.len(), 20);
+    assert!(!enough.complete, "{enough}");
+}
+
+#[test]
+fn interleave_max_preemptions_sets_the_bound() {
+    let run = crate::child::run(
+        "dpor::child_exhaustive_increments",
+        &[("INTERLEAVE_MAX_PREEMPTIONS", "0")],
+    );
+    assert!(
+        run.stdout.contains("executions 2 complete false"),
+        "{run:?}"
+    );
+    // `none` lifts the bound the code sets.
+    let run = crate::child::run(
+        "dpor::child_exhaustive_increments",
+        &[("INTERLEAVE_MAX_PREEMPTIONS", "none")],
+    );
+    assert!(
+        run.stdout.contains("executions 20 complete true"),
+        "{run:?}"
+    );
+}
+
+#[test]
+#[ignore = "run by other tests in a child process"]
+fn child_exhaustive_increments() {
+    if !crate::child::in_child() {
+        return;
+    }
+    let report = Config::exhaustive()
+        .max_preemptions(3)
+        .write_artifact(false)
+        .explore(increments(2, 3));
+    println!(
+        "executions {} complete {}",
+        report.executions, report.complete
+    );
+}
+
+#[test]
+fn a_spinning_thread_waits_for_another_threads_visible_step() {
+    use interleave::sync::atomic::AtomicBool;
+    // t spins until main sets a flag. Its first load is a first look; its second, seeing the
+    // same value with no write in between, is a re-read (the spin rule): t then waits until
+    // another thread takes a visible step, here main's store. So the store comes before t's
+    // first load, between its two, or after its second (then t's third load sees it): 3.
+    // Without the rule, every number of loads before the store would be a schedule.
+    let spin = || {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f2 = Arc::clone(&flag);
+        let t = thread::spawn(move || while !f2.load(Ordering::Acquire) {});
+        flag.store(true, Ordering::Release);
+        t.join().unwrap();
+    };
+    assert_eq!(executions(Config::exhaustive(), spin), 3);
+    // Yielding after each look: t waits after its first load already. 2.
+    let polite = || {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f2 = Arc::clone(&flag);
+        let t = thread::spawn(move || {
+            while !f2.load(Ordering::Acquire) {
+                thread::yield_now();
+            }
+        });
+        flag.store(true, Ordering::Release);
+        t.join().unwrap();
+    };
+    assert_eq!(executions(Config::exhaustive(), polite), 2);
+    // Naive DFS also tells apart whether t's start (which touches nothing) came before main's
+    // store: 3.
+    let naive = Config::exhaustive().strategy(Strategy::ExhaustiveNaive);
+    assert_eq!(executions(naive, polite), 3);
+}
+
+#[test]
+fn a_preemption_bound_finds_a_shallow_bug_in_a_large_tree() {
+    // The catalog's early termination: a crawler counts its page out before counting its
+    // links in, and main, notified in between, stops the crawl. Main has to take the lock
+    // right after the notification, ahead of the crawler that could go on: one preemption.
+    // Unbounded DPOR explores depth-first and comes to that choice late in a large tree; with
+    // the bound it is among the first.
+    let body = interleave_scenarios::find("pool/early-termination")
+        .expect("in the catalog")
+        .body;
+    let report = Config::exhaustive()
+        .max_preemptions(1)
+        .write_artifact(false)
+        .explore(body);
+    assert_eq!(
+        report.findings.iter().map(|f| f.kind()).collect::<Vec<_>>(),
+        [interleave::Kind::Panic]
+    );
+    assert_eq!(report.executions, 271);
+}
