@@ -121,6 +121,9 @@ pub(crate) struct StepLog {
     pub(crate) woken: Vec<ThreadId>,
     /// The step ended by yielding (`yield_now`, or a re-read under the spin rule).
     pub(crate) yielding: bool,
+    /// What each timer that fired naturally during the step touched (no thread could run):
+    /// the clock's step, taken inside this one.
+    pub(crate) natural_fires: Vec<Footprint>,
     pub(crate) model: Model,
 }
 
@@ -131,6 +134,7 @@ impl StepLog {
         self.footprint.clear();
         self.woken.clear();
         self.yielding = false;
+        self.natural_fires.clear();
     }
 
     /// Adds an event of the step in progress.
@@ -311,7 +315,12 @@ impl Model {
                         *sent_last = true;
                     }
                 }
-                footprint.add(Key::object(*channel), *ok);
+                // A message into the queue; either way the send saw whether the receiver was
+                // there.
+                if *ok {
+                    footprint.write(Key::object(*channel));
+                }
+                footprint.read(Key::receiver(*channel));
             }
             K::RecvRequest { channel, bounded } => self.announce(
                 t,
@@ -334,6 +343,11 @@ impl Model {
                     state.pending,
                     Pending::Recv { channel: c, .. } if c == *channel
                 );
+                let blocking = state.pending
+                    == (Pending::Recv {
+                        channel: *channel,
+                        timed: false,
+                    });
                 let timer_fired = state.timer_fired;
                 if announced {
                     self.complete(t);
@@ -343,6 +357,16 @@ impl Model {
                 } else {
                     Access::READ
                 };
+                // Finding no message, it saw whether every sender was gone. A blocking receive
+                // that returns so waited for the last sender to go: it never comes first.
+                if !*ok {
+                    let waited = if blocking {
+                        Access::WAITED
+                    } else {
+                        Access::READ
+                    };
+                    footprint.touch(Key::senders(*channel), Access::READ | waited);
+                }
                 if *ok {
                     if let ObjectState::Channel {
                         messages,
@@ -377,12 +401,14 @@ impl Model {
             K::TimerArm { .. } => {
                 self.thread(t).timer_fired = false;
                 footprint.read(Key::CLOCK);
+                footprint.write(Key::TIMERS);
                 footprint.write(Key::timer(t));
             }
             K::TimerCancel { .. } => {
                 let state = self.thread(t);
                 state.timer_fired = false;
                 state.waiting_on = None;
+                footprint.write(Key::TIMERS);
                 footprint.write(Key::timer(t));
             }
             K::TimerFire { .. } => {
@@ -391,6 +417,7 @@ impl Model {
                 let state = self.thread(t);
                 state.timer_fired = true;
                 let ends = [state.waiting_on, state.pending.key(t)];
+                footprint.write(Key::TIMERS);
                 footprint.touch(Key::timer(t), Access::WRITE | Access::WAITED);
                 for key in ends.into_iter().flatten() {
                     footprint.write(key);
@@ -434,6 +461,7 @@ impl Model {
         if advances {
             footprint.write(Key::CLOCK);
         }
+        footprint.write(Key::TIMERS);
         footprint.touch(Key::timer(owner), Access::WRITE | Access::WAITED);
         if let Some(state) = self.threads.get(owner.0 as usize) {
             for key in [state.waiting_on, state.pending.key(owner)]
@@ -551,7 +579,6 @@ pub(crate) fn sender_dropped(channel: ObjectId, last: bool) {
         log.footprint.add(Key::senders(channel), last);
         if last {
             log.model.channel_closed(channel);
-            log.footprint.write(Key::object(channel));
         }
     });
 }
@@ -560,7 +587,7 @@ pub(crate) fn sender_dropped(channel: ObjectId, last: bool) {
 pub(crate) fn receiver_dropped(channel: ObjectId) {
     with_log(|log| {
         log.model.channel_closed(channel);
-        log.footprint.write(Key::object(channel));
+        log.footprint.write(Key::receiver(channel));
     });
 }
 
