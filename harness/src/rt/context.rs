@@ -84,7 +84,7 @@ pub(crate) struct Context {
     /// The digest of `events`, which a replay compares with the recorded path.
     pub(crate) path: crate::schedule::digest::PathDigest,
     /// What exhaustive exploration learns of each step (`None` under other strategies).
-    pub(crate) steps: Option<Box<super::model::StepLog>>,
+    pub(crate) steps: Option<Box<super::steps::StepLog>>,
     /// Whether a finding ends the execution (not when a check explores on past findings: only
     /// a stuck, panicking or step-bounded execution ends then).
     pub(crate) findings_stop: bool,

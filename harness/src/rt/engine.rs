@@ -69,7 +69,7 @@ fn note_progress(starting: bool) {
 /// A scheduling point after which the strategy should prefer another thread.
 pub(crate) fn yield_now() {
     ExecutionState::request_yield();
-    super::model::note_yield();
+    super::steps::note_yield();
     switch();
 }
 

@@ -48,9 +48,19 @@ impl Key {
     /// progress reads it (the first one after lets timers fire early again).
     pub(crate) const PROGRESS: Key = Key(7 << Self::TAG_SHIFT);
 
-    /// How many senders a channel has: each drop writes it (the last one closes the channel).
+    /// The armed timers: arming, cancelling and firing one change which fires next (equal
+    /// deadlines fire in arming order).
+    pub(crate) const TIMERS: Key = Key(8 << Self::TAG_SHIFT);
+
+    /// How many senders a channel has: each drop writes it (the last one closes the channel),
+    /// a receive that finds no message reads it.
     pub(crate) fn senders(channel: ObjectId) -> Key {
         Key((5 << Self::TAG_SHIFT) | u64::from(channel.0))
+    }
+
+    /// Whether a channel's receiver is alive: its drop writes it, every send reads it.
+    pub(crate) fn receiver(channel: ObjectId) -> Key {
+        Key((9 << Self::TAG_SHIFT) | u64::from(channel.0))
     }
 }
 
@@ -198,8 +208,10 @@ mod tests {
             Key::timer(t),
             Key::CLOCK,
             Key::senders(ObjectId(3)),
+            Key::receiver(ObjectId(3)),
             Key::YIELDS,
             Key::PROGRESS,
+            Key::TIMERS,
         ];
         for (i, a) in keys.iter().enumerate() {
             for b in &keys[i + 1..] {

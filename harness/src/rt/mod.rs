@@ -8,6 +8,7 @@ mod hook;
 mod model;
 mod overflow;
 mod progress;
+mod steps;
 mod time;
 mod watchdog;
 
@@ -18,10 +19,10 @@ pub(crate) use engine::{
 };
 pub(crate) use footprint::{Access, Footprint, Key};
 pub(crate) use hook::{install_panic_hook, payload_message};
-pub(crate) use model::{
+pub(crate) use progress::atomic_accessed;
+pub(crate) use steps::{
     channel_registered, note_read, receiver_dropped, sender_dropped, thread_finished,
 };
-pub(crate) use progress::atomic_accessed;
 pub(crate) use time::{arm_timer, deadline_after, disarm_timer, now_ns, take_timeout};
 pub(crate) use watchdog::{
     parse_limit as parse_watchdog, watched, DEFAULT_LIMIT as DEFAULT_WATCHDOG,

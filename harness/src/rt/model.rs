@@ -4,8 +4,9 @@
 //! a receive from an empty channel), so running them would only be a failed attempt.
 //!
 //! It is kept from the events the primitives emit, plus a few notes from the runtime for what
-//! no event says (a channel's capacity and disconnection, a read of the virtual clock). Only
-//! exhaustive strategies turn it on: other strategies pay nothing for it.
+//! no event says (a channel's capacity and disconnection, a read of the virtual clock), through
+//! the step log (`rt::steps`). Only exhaustive strategies turn it on: other strategies pay
+//! nothing for it.
 //!
 //! A disabled thread is one whose failed attempt would change nothing another thread can see:
 //! it would only join a wait queue and block. A failed attempt that does change something is
@@ -110,36 +111,6 @@ pub(crate) struct Model {
     objects: Vec<ObjectState>,
 }
 
-/// What exhaustive exploration learns from the running execution between two scheduling
-/// decisions: the footprint of the step in progress, the threads it made runnable, and whether
-/// it ended by yielding; and the model, to tell which threads are disabled.
-#[derive(Debug, Default)]
-pub(crate) struct StepLog {
-    pub(crate) footprint: Footprint,
-    /// Threads the step made runnable: spawned, woken from a wait, whose timer it fired. Their
-    /// next step comes after this one.
-    pub(crate) woken: Vec<ThreadId>,
-    /// The step ended by yielding (`yield_now`, or a re-read under the spin rule).
-    pub(crate) yielding: bool,
-    pub(crate) model: Model,
-}
-
-impl StepLog {
-    /// Forgets the step in progress (the model stays).
-    #[cfg(test)]
-    fn clear_step(&mut self) {
-        self.footprint.clear();
-        self.woken.clear();
-        self.yielding = false;
-    }
-
-    /// Adds an event of the step in progress.
-    pub(crate) fn observe(&mut self, event: &Event) {
-        self.model
-            .observe(event, &mut self.footprint, &mut self.woken);
-    }
-}
-
 impl Model {
     fn thread(&mut self, thread: ThreadId) -> &mut ThreadState {
         let index = thread.0 as usize;
@@ -177,7 +148,12 @@ impl Model {
 
     /// Updates the model with `event`, and adds what it touched to `footprint` and the threads
     /// it made runnable to `woken`.
-    fn observe(&mut self, event: &Event, footprint: &mut Footprint, woken: &mut Vec<ThreadId>) {
+    pub(crate) fn observe(
+        &mut self,
+        event: &Event,
+        footprint: &mut Footprint,
+        woken: &mut Vec<ThreadId>,
+    ) {
         use EventKind as K;
         let t = event.thread;
         match &event.kind {
@@ -311,7 +287,12 @@ impl Model {
                         *sent_last = true;
                     }
                 }
-                footprint.add(Key::object(*channel), *ok);
+                // A message into the queue; either way the send saw whether the receiver was
+                // there.
+                if *ok {
+                    footprint.write(Key::object(*channel));
+                }
+                footprint.read(Key::receiver(*channel));
             }
             K::RecvRequest { channel, bounded } => self.announce(
                 t,
@@ -334,6 +315,11 @@ impl Model {
                     state.pending,
                     Pending::Recv { channel: c, .. } if c == *channel
                 );
+                let blocking = state.pending
+                    == (Pending::Recv {
+                        channel: *channel,
+                        timed: false,
+                    });
                 let timer_fired = state.timer_fired;
                 if announced {
                     self.complete(t);
@@ -343,6 +329,16 @@ impl Model {
                 } else {
                     Access::READ
                 };
+                // Finding no message, it saw whether every sender was gone. A blocking receive
+                // that returns so waited for the last sender to go: it never comes first.
+                if !*ok {
+                    let waited = if blocking {
+                        Access::WAITED
+                    } else {
+                        Access::READ
+                    };
+                    footprint.touch(Key::senders(*channel), Access::READ | waited);
+                }
                 if *ok {
                     if let ObjectState::Channel {
                         messages,
@@ -377,12 +373,14 @@ impl Model {
             K::TimerArm { .. } => {
                 self.thread(t).timer_fired = false;
                 footprint.read(Key::CLOCK);
+                footprint.write(Key::TIMERS);
                 footprint.write(Key::timer(t));
             }
             K::TimerCancel { .. } => {
                 let state = self.thread(t);
                 state.timer_fired = false;
                 state.waiting_on = None;
+                footprint.write(Key::TIMERS);
                 footprint.write(Key::timer(t));
             }
             K::TimerFire { .. } => {
@@ -391,6 +389,7 @@ impl Model {
                 let state = self.thread(t);
                 state.timer_fired = true;
                 let ends = [state.waiting_on, state.pending.key(t)];
+                footprint.write(Key::TIMERS);
                 footprint.touch(Key::timer(t), Access::WRITE | Access::WAITED);
                 for key in ends.into_iter().flatten() {
                     footprint.write(key);
@@ -434,6 +433,7 @@ impl Model {
         if advances {
             footprint.write(Key::CLOCK);
         }
+        footprint.write(Key::TIMERS);
         footprint.touch(Key::timer(owner), Access::WRITE | Access::WAITED);
         if let Some(state) = self.threads.get(owner.0 as usize) {
             for key in [state.waiting_on, state.pending.key(owner)]
@@ -517,68 +517,10 @@ impl Model {
     }
 }
 
-/// Runs `f` on the step log of the running execution, if exhaustive exploration keeps one.
-fn with_log(f: impl FnOnce(&mut StepLog)) {
-    super::with(|c| {
-        if let Some(steps) = c.steps.as_deref_mut() {
-            f(steps);
-        }
-    });
-}
-
-/// The step in progress read `key` without an event saying so (`Once::is_completed` finding it
-/// incomplete, say).
-pub(crate) fn note_read(key: Key) {
-    with_log(|log| log.footprint.read(key));
-}
-
-/// The step in progress ends by yielding: a `yield_now`, or a re-read under the spin rule.
-pub(crate) fn note_yield() {
-    with_log(|log| log.yielding = true);
-}
-
-/// A channel registered in the running execution, with its capacity (`None`: unbounded;
-/// `Some(0)`: rendezvous).
-pub(crate) fn channel_registered(channel: ObjectId, bound: Option<usize>) {
-    with_log(|log| log.model.channel_bound(channel, bound));
-}
-
-/// A channel's `Sender` (or `SyncSender`) was dropped; `last`: it was the last one, and the
-/// channel is closed (a receive now returns at once). Drops that are not the last commute (a
-/// read of the count, in effect); the last one races with each of them over which is last.
-pub(crate) fn sender_dropped(channel: ObjectId, last: bool) {
-    with_log(|log| {
-        log.footprint.add(Key::senders(channel), last);
-        if last {
-            log.model.channel_closed(channel);
-            log.footprint.write(Key::object(channel));
-        }
-    });
-}
-
-/// A channel's `Receiver` was dropped: a send now returns at once.
-pub(crate) fn receiver_dropped(channel: ObjectId) {
-    with_log(|log| {
-        log.model.channel_closed(channel);
-        log.footprint.write(Key::object(channel));
-    });
-}
-
-/// Whether `thread` has finished (a read of its life, for exhaustive exploration); `true`
-/// outside an execution.
-pub(crate) fn thread_finished(thread: ThreadId) -> bool {
-    super::with(|c| {
-        if let Some(steps) = c.steps.as_deref_mut() {
-            steps.footprint.read(Key::thread(thread));
-        }
-        c.thread(thread).finished
-    })
-    .unwrap_or(true)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rt::steps::StepLog;
     use interleave_detector::Site;
 
     fn event(thread: u32, kind: EventKind) -> Event {

@@ -91,7 +91,7 @@ impl Context {
 pub(crate) fn atomic_accessed(object: ObjectId, changed: bool) {
     if with(|c| c.atomic_accessed(object, changed)).unwrap_or(false) {
         ExecutionState::request_yield();
-        super::model::note_yield();
+        super::steps::note_yield();
     }
 }
 

@@ -70,6 +70,11 @@ impl Context {
     pub(crate) fn fire_next_timer(&mut self, early: bool) -> Option<(ThreadId, Option<usize>)> {
         let index = self.next_timer()?;
         let timer = self.timers.remove(index);
+        if let (false, Some(steps)) = (early, self.steps.as_deref_mut()) {
+            let advances = timer.deadline_ns > self.now_ns;
+            let fire = steps.model.fire_footprint(timer.thread, advances);
+            steps.natural_fires.push(fire);
+        }
         // The advance and the fire are the timer owner's events, at its wait.
         let running = std::mem::replace(&mut self.current, timer.thread);
         if timer.deadline_ns > self.now_ns {

@@ -212,6 +212,9 @@ pub(crate) struct Step<'a> {
     pub(crate) actor: Actor,
     pub(crate) footprint: &'a crate::rt::Footprint,
     pub(crate) woken: &'a [u32],
+    /// What each timer that fired naturally inside the step touched (no thread could run
+    /// then): steps of the clock, though no one chose them.
+    pub(crate) natural_fires: &'a [crate::rt::Footprint],
 }
 
 /// A scheduling point of the exhaustive model: who may take the next step.
@@ -221,8 +224,9 @@ pub(crate) struct Node<'a> {
     pub(crate) enabled: &'a [u32],
     /// Whether the clock may fire the next timer early here.
     pub(crate) clock: bool,
-    /// What firing it would touch (when `clock`): the clock's pending step, which may never
-    /// run (the timer may be cancelled), so DPOR checks it for races where it could.
+    /// What firing the next timer would touch, whenever one is armed (whether or not it may
+    /// fire early here): the clock's pending step, which may never run early (the timer may be
+    /// cancelled, or fire naturally), so DPOR checks it for races wherever it could.
     pub(crate) fire: Option<&'a crate::rt::Footprint>,
     /// The thread that took the latest step (a clock step aside), if it is enabled: running
     /// anyone else is a preemption.

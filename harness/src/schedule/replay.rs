@@ -210,6 +210,12 @@ impl Strategy for ReplayStrategy {
         }
     }
 
+    fn fires_everywhere(&self) -> bool {
+        // Exhaustive exploration may fire a timer where a thread blocks or exits; asking there
+        // too is harmless for other schedules (their next decision there is never a fire).
+        true
+    }
+
     fn fire_early(&mut self) -> Result<bool, String> {
         // A timer fired early exactly where the schedule says so, and nowhere else.
         if self.current.schedule.decisions.get(self.position) == Some(&Decision::Fire) {

@@ -57,6 +57,10 @@ struct ModelState {
     fired_at: Option<u64>,
     /// At the current point: the threads that only wait after a yield.
     waiting: Vec<u32>,
+    /// Per runnable thread: whether its announced operation cannot go on.
+    disabled: Vec<bool>,
+    /// What the timers that fired naturally in the step that ended touched.
+    natural_fires: Vec<Footprint>,
     /// The runtime's progress count when the step in progress began.
     progress_before: u64,
 }
@@ -216,21 +220,20 @@ impl InterleaveScheduler {
         let running = model
             .last_thread
             .filter(|t| model.enabled.binary_search(t).is_ok());
-        let clock_waits = clock && model.fired_at.is_some();
-        let clock = clock && model.fired_at.is_none() && {
-            let fire = &mut model.fire;
-            rt::with(|c| {
-                let (Some(next), Some(steps)) = (c.next_timer(), c.steps.as_deref()) else {
-                    return false;
-                };
-                let timer = &c.timers[next];
-                *fire = steps
-                    .model
-                    .fire_footprint(timer.thread, timer.deadline_ns > c.now_ns);
-                true
-            })
-            .unwrap_or(false)
-        };
+        let fire = &mut model.fire;
+        let armed = rt::with(|c| {
+            let (Some(next), Some(steps)) = (c.next_timer(), c.steps.as_deref()) else {
+                return false;
+            };
+            let timer = &c.timers[next];
+            *fire = steps
+                .model
+                .fire_footprint(timer.thread, timer.deadline_ns > c.now_ns);
+            true
+        })
+        .unwrap_or(false);
+        let clock_waits = clock && armed && model.fired_at.is_some();
+        let clock = clock && armed && model.fired_at.is_none();
         model.waiting.clear();
         let ModelState {
             runnable,
@@ -245,7 +248,7 @@ impl InterleaveScheduler {
         let node = Node {
             enabled: &model.enabled,
             clock,
-            fire: clock.then_some(&model.fire),
+            fire: armed.then_some(&model.fire),
             running,
             waiting: &model.waiting,
             clock_waits,
@@ -292,7 +295,12 @@ impl InterleaveScheduler {
             return;
         };
         model.woken.clear();
-        let (woken, footprint) = (&mut model.woken, &mut model.footprint);
+        model.natural_fires.clear();
+        let (woken, footprint, natural) = (
+            &mut model.woken,
+            &mut model.footprint,
+            &mut model.natural_fires,
+        );
         let mut progress_now = model.progress_before;
         let yielding = rt::with(|c| {
             progress_now = c.progressed;
@@ -304,6 +312,8 @@ impl InterleaveScheduler {
             }
             std::mem::swap(footprint, &mut steps.footprint);
             steps.footprint.clear();
+            std::mem::swap(natural, &mut steps.natural_fires);
+            steps.natural_fires.clear();
             Some(std::mem::take(&mut steps.yielding))
         })
         .flatten()
@@ -340,6 +350,7 @@ impl InterleaveScheduler {
             actor,
             footprint: &model.footprint,
             woken: &model.woken,
+            natural_fires: &model.natural_fires,
         });
         if let (true, Actor::Thread(task)) = (yielding, actor) {
             let task = task as usize;
@@ -360,27 +371,27 @@ fn enabled_threads(model: &mut ModelState) {
         runnable,
         enabled,
         yielded,
+        disabled,
         ..
     } = model;
     enabled.clear();
-    let disabled: Vec<bool> = rt::with(|c| {
-        runnable
-            .iter()
-            .map(|&task| {
-                let thread = c.task_thread.get(task as usize).copied().flatten();
-                match (thread, c.steps.as_deref()) {
-                    (Some(thread), Some(steps)) => steps.model.disabled(thread),
-                    _ => false,
-                }
-            })
-            .collect()
+    disabled.clear();
+    let known = rt::with(|c| {
+        let steps = c.steps.as_deref()?;
+        disabled.extend(runnable.iter().map(|&task| {
+            let thread = c.task_thread.get(task as usize).copied().flatten();
+            thread.is_some_and(|thread| steps.model.disabled(thread))
+        }));
+        Some(())
     })
-    .unwrap_or_else(|| vec![false; runnable.len()]);
+    .flatten();
+    if known.is_none() {
+        disabled.resize(runnable.len(), false);
+    }
     let is_yielded = |task: u32| yielded.get(task as usize).copied().unwrap_or(false);
+    let candidates = || runnable.iter().zip(disabled.iter());
     enabled.extend(
-        runnable
-            .iter()
-            .zip(&disabled)
+        candidates()
             .filter(|&(&t, &d)| !d && !is_yielded(t))
             .map(|(&t, _)| t),
     );
@@ -390,13 +401,7 @@ fn enabled_threads(model: &mut ModelState) {
                 *y = false;
             }
         }
-        enabled.extend(
-            runnable
-                .iter()
-                .zip(&disabled)
-                .filter(|&(_, &d)| !d)
-                .map(|(&t, _)| t),
-        );
+        enabled.extend(candidates().filter(|&(_, &d)| !d).map(|(&t, _)| t));
     }
     if enabled.is_empty() {
         enabled.extend_from_slice(runnable);

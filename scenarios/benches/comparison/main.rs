@@ -8,9 +8,14 @@
 //! interleave and raw shuttle on three clean programs, side by side. Prints a markdown table
 //! and writes `target/interleave/comparison.json`.
 //!
+//! Last, the exhaustive table: executions and time to explore every schedule of small programs
+//! under interleave's DPOR, loom and shuttle's DFS (`exhaustive.rs`; `-- --exhaustive` prints it
+//! alone).
+//!
 //! ```sh
 //! cargo bench -p interleave-scenarios --bench comparison
 //! COMPARISON_SEEDS=3 COMPARISON_CAP=2000 cargo bench -p interleave-scenarios --bench comparison   # quick
+//! cargo bench -p interleave-scenarios --bench comparison -- --exhaustive                         # the exhaustive table
 //! ```
 //!
 //! Shuttle and loom run in child processes (this binary, re-executed with `--child`): their
@@ -20,6 +25,7 @@
 //! the strategies measured here.
 
 mod child;
+mod exhaustive;
 mod measure;
 mod ports;
 mod report;
@@ -53,6 +59,10 @@ fn main() {
         println!("{}", usage());
         return;
     }
+    if args.iter().any(|a| a == "--exhaustive") {
+        println!("{}", exhaustive::markdown(&exhaustive::run()));
+        return;
+    }
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => {
@@ -65,7 +75,7 @@ fn main() {
 
 fn usage() -> String {
     let mut text = String::from(
-        "usage: cargo bench -p interleave-scenarios --bench comparison\n\nenvironment:\n",
+        "usage: cargo bench -p interleave-scenarios --bench comparison [-- --exhaustive]\n\nenvironment:\n",
     );
     for (variable, meaning) in VARIABLES {
         text.push_str(&format!("  {variable:<26} {meaning}\n"));
@@ -134,6 +144,7 @@ fn run(settings: Settings) {
         seconds: start.elapsed().as_secs_f64(),
     };
     println!("{}", results.markdown());
+    println!("{}", exhaustive::markdown(&exhaustive::run()));
     let path = report::json_path();
     let written =
         std::fs::create_dir_all(path.parent().expect("a file in a directory")).and_then(|()| {

@@ -136,13 +136,12 @@ fn a_condvar_handshake_runs_two_executions() {
 }
 
 #[test]
-fn channel_programs_run_one_execution_per_order_of_sends_receives_and_closes() {
+fn channel_programs_run_one_execution_per_order_of_sends_and_receives() {
     // Two producers send one message each and drop their sender; main drops its own first,
-    // then receives twice. Every send, receive and the close (the last drop) writes the
-    // channel. For each order of the sends (F, then G: 2), the close comes after G (the first
-    // sender's drop is in its send's step, so the second sender is the last), the first
-    // receive after F, the second after G and the first: the orders of G, R1, R2, X under
-    // those constraints are G R1 R2 X, G R1 X R2, G X R1 R2, R1 G R2 X, R1 G X R2: 5. 2 × 5 = 10.
+    // then receives twice. Sends and successful receives write the channel's queue; the close
+    // (the last drop) only matters to a receive that finds no message, and none does here.
+    // For each order of the sends (F, then G: 2), the first receive comes after F, the second
+    // after G and the first: R1 between F and G, or after G. 2 × 2 = 4.
     let producers = || {
         let (tx, rx) = channel();
         let handles: Vec<_> = (0..2)
@@ -158,14 +157,14 @@ fn channel_programs_run_one_execution_per_order_of_sends_receives_and_closes() {
             handle.join().unwrap();
         }
     };
-    assert_eq!(executions(Config::exhaustive(), producers), 10);
+    assert_eq!(executions(Config::exhaustive(), producers), 4);
 
     // A 3-stage pipeline: a source sends 1 and 2 into a stage, which forwards ten times each
-    // to main; each sender closes its channel when done. On each channel, 2 sends, a close,
-    // and 3 receives (the last one sees the close), each receive after what it takes: the
-    // orders are those of S1 S2 X with R1 R2 (R3 last): 5, as in the two-messages program.
-    // The two channels share only the stage, whose own order (R1 T1 R2 T2 R3 X2) never
-    // contradicts either: 5 × 5 = 25.
+    // to main; each sender closes its channel when done. On each channel: two sends, two
+    // receives, each after what it takes (R1 after S1; R2 after S2 and R1: R1 before S2 or
+    // after it, 2 orders), and a last receive that finds the channel closed, which waited for
+    // the close. The two channels share only the stage, whose own order (R1 T1 R2 T2) never
+    // contradicts either: 2 × 2 = 4.
     let pipeline = || {
         let (tx1, rx1) = channel::<u32>();
         let (tx2, rx2) = channel::<u32>();
@@ -184,18 +183,18 @@ fn channel_programs_run_one_execution_per_order_of_sends_receives_and_closes() {
         source.join().unwrap();
         stage.join().unwrap();
     };
-    assert_eq!(executions(Config::exhaustive(), pipeline), 25);
+    assert_eq!(executions(Config::exhaustive(), pipeline), 4);
 }
 
 #[test]
 fn a_program_mixing_an_atomic_a_condvar_and_a_channel() {
-    // t adds to an atomic, sends on a channel, sets a flag under a mutex and notifies, then
-    // drops its sender (the last: it closes the channel); main adds to the atomic, receives,
-    // then waits for the flag. The two `fetch_add`s conflict: 2 orders. The receive waits for
-    // the send (never reversed), but it and the close both write the channel. Main's flag
-    // check and t's critical section: if main's comes first, main waits, and t's section, its
-    // notification and the close follow main's receive (1); if t's comes first, main never
-    // waits, and its receive comes before or after t's close (2). 2 × (1 + 2) = 6.
+    // t adds to an atomic, sends on a channel, sets a flag under a mutex and notifies; main
+    // adds to the atomic, receives, then waits for the flag. The two `fetch_add`s conflict: 2
+    // orders. The receive waits for the send (never reversed). Main's flag check and t's
+    // critical section: main's first (main waits; t's section and notification follow) or
+    // t's first (main never waits): 2, independent of the first pair. 2 × 2 = 4 classes. DPOR
+    // runs 5 executions: one of them is sleep-set blocked (source-DPOR's known redundancy,
+    // which wakeup trees would remove: it reaches an explored class again).
     let mixed = || {
         let a = Arc::new(AtomicUsize::new(0));
         let pair = Arc::new((Mutex::new(false), Condvar::new()));
@@ -218,7 +217,7 @@ fn a_program_mixing_an_atomic_a_condvar_and_a_channel() {
         t.join().unwrap();
         assert_eq!(a.load(Ordering::SeqCst), 2);
     };
-    assert_eq!(executions(Config::exhaustive(), mixed), 6);
+    assert_eq!(executions(Config::exhaustive(), mixed), 5);
 }
 
 /// Two threads × three critical sections, recording into `orders` which thread took each
@@ -382,4 +381,45 @@ fn a_preemption_bound_finds_a_shallow_bug_in_a_large_tree() {
         [interleave::Kind::Panic]
     );
     assert_eq!(report.executions, 271);
+}
+
+#[test]
+fn a_timer_fired_early_where_a_thread_blocked_replays() {
+    use interleave::time::Duration;
+    // w waits 10ms for a message; b waits on a condvar until main sets its flag; main sends,
+    // then sets the flag. The bug (w times out) needs w's timer to fire before main's send:
+    // DPOR fires it where main's send step begins, which is where b has just blocked (the
+    // schedule's `f` follows b's three steps). A replay must fire it at that same point.
+    let program = || {
+        let (tx, rx) = channel::<u32>();
+        let w = thread::spawn(move || {
+            let got = rx.recv_timeout(Duration::from_millis(10));
+            assert!(got.is_ok(), "timed out");
+        });
+        let pair = Arc::new((Mutex::new(false), Condvar::new()));
+        let p2 = Arc::clone(&pair);
+        let b = thread::spawn(move || {
+            let mut guard = p2.0.lock().unwrap();
+            while !*guard {
+                guard = p2.1.wait(guard).unwrap();
+            }
+        });
+        tx.send(1).unwrap();
+        *pair.0.lock().unwrap() = true;
+        pair.1.notify_all();
+        w.join().unwrap();
+        b.join().unwrap();
+    };
+    let dir = crate::child::temp_dir("replay-fire");
+    let report = Config::exhaustive().artifact_dir(&dir).explore(program);
+    assert_eq!(
+        report.schedule.as_deref(),
+        Some("0x3.1.2x3.f.1"),
+        "{report}"
+    );
+    let replayed = interleave::replay(report.artifact.as_ref().unwrap(), program).unwrap();
+    assert_eq!(
+        replayed.findings[0].fingerprint,
+        report.findings[0].fingerprint
+    );
 }

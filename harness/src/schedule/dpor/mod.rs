@@ -166,8 +166,9 @@ impl Strategy for DporStrategy {
         match self.tree.push(node, self.digest, sleep) {
             Some(actor) => {
                 if let (Some(fire), false) = (node.fire, actor == Actor::Clock) {
-                    // The timer may never fire in this execution (its wait may end another
-                    // way and cancel it): its races are those of firing here.
+                    // The timer may never fire early in this execution (its wait may end
+                    // another way and cancel it, or no thread be left to preempt): its races
+                    // are those of firing here.
                     let unchanged = self.fire_checked.as_ref().is_some_and(|(checked, at)| {
                         checked == fire && !self.trace.touched_since(fire, *at)
                     });
@@ -202,6 +203,12 @@ impl Strategy for DporStrategy {
             return;
         }
         self.reverse_races(&prospect);
+        // A timer that fired naturally inside the step is a step of the clock too: firing it
+        // earlier may reverse its races (with a read of the clock, say).
+        for fire in step.natural_fires {
+            let prospect = self.trace.peek(Actor::Clock, fire);
+            self.reverse_races(&prospect);
+        }
         self.next_sleep = self.tree.done(i, step.footprint);
     }
 }

@@ -4,7 +4,9 @@
 //! A program has 2 to 4 threads (main and the threads it spawns), each running a few operations
 //! on shared mutexes (critical sections, nested ones included, so lock-order cycles and
 //! deadlocks occur), atomics, race-checked cells, and a condvar or a channel; branches take
-//! one way or the other on the parity of the latest value the thread read. Every thread
+//! one way or the other on the parity of the latest value the thread read; a quarter of the
+//! programs also sleep, read the virtual clock, and receive or wait with timeouts, so timers
+//! fire early or not. Every thread
 //! returns what it read; main joins them and records the final state: what each read, and the
 //! final values of the mutexes and atomics. Both strategies explore on past findings, and
 //! findings do not end executions (only a stuck or panicking one ends), so the whole sets are
@@ -20,6 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::cell::UnsafeCell;
 use crate::sync::atomic::{AtomicI64, Ordering};
 use crate::sync::{mpsc, Arc, Condvar, Mutex};
+use crate::time::{Duration, Instant};
 use crate::{thread, Config, Strategy};
 
 /// One operation of a thread.
@@ -64,6 +67,21 @@ enum Op {
         then: Vec<Op>,
         otherwise: Vec<Op>,
     },
+    /// Sleeps `ms` milliseconds of virtual time.
+    Sleep {
+        ms: u64,
+    },
+    /// Reads the virtual clock (in milliseconds).
+    Now,
+    /// Receives within `ms` (the receiving thread only): the value, -1 once every sender is
+    /// gone, -2 on a timeout.
+    RecvTimeout {
+        ms: u64,
+    },
+    /// Waits at most `ms` for the condvar's flag: 1 if it timed out, else 0.
+    WaitTimeout {
+        ms: u64,
+    },
 }
 
 /// What synchronises the threads besides mutexes and atomics.
@@ -93,12 +111,14 @@ const CELLS: usize = 1;
 struct Generator {
     rng: ChaCha8Rng,
     extra: Extra,
+    /// Whether the program has timed operations (a quarter of them).
+    timers: bool,
 }
 
 impl Generator {
     fn op(&mut self, thread: usize, receiver: usize, depth: usize, held: &mut Vec<usize>) -> Op {
         loop {
-            let op = match self.rng.random_range(0..12) {
+            let op = match self.rng.random_range(0..14) {
                 0 | 1 if depth < 2 => {
                     let m = self.rng.random_range(0..LOCKS);
                     if held.contains(&m) {
@@ -145,6 +165,20 @@ impl Generator {
                         Op::Wait
                     }
                 }
+                10 if self.timers && held.is_empty() => match self.rng.random_range(0..2) {
+                    0 => Op::Sleep {
+                        ms: self.rng.random_range(1..=2),
+                    },
+                    _ => Op::Now,
+                },
+                11 if self.timers && held.is_empty() => {
+                    let ms = self.rng.random_range(1..=2);
+                    match self.extra {
+                        Extra::Channel if thread == receiver => Op::RecvTimeout { ms },
+                        Extra::Condvar => Op::WaitTimeout { ms },
+                        _ => Op::Sleep { ms },
+                    }
+                }
                 9 if depth < 2 => {
                     let mut branch = |g: &mut Generator| {
                         let len = g.rng.random_range(0..=1);
@@ -156,6 +190,9 @@ impl Generator {
                     let otherwise = branch(self);
                     Op::If { then, otherwise }
                 }
+                12 | 13 if self.timers && held.is_empty() => Op::Sleep {
+                    ms: self.rng.random_range(1..=2),
+                },
                 _ => continue,
             };
             return op;
@@ -163,6 +200,7 @@ impl Generator {
     }
 
     fn program(&mut self) -> Program {
+        self.timers = self.rng.random_bool(0.25);
         self.extra = match self.rng.random_range(0..3) {
             0 => Extra::None,
             1 => Extra::Channel,
@@ -203,6 +241,8 @@ struct Shared {
     cells: Cells,
     /// A flag and the condvar that signals it, when the program has one.
     condvar: Option<(Mutex<bool>, Condvar)>,
+    /// When the execution began, in virtual time.
+    start: Instant,
 }
 
 /// Tracked cells, shared between threads as users share them: only their accesses matter here
@@ -276,6 +316,29 @@ fn run(ops: &[Op], shared: &Shared, ends: &Ends, read: &mut Vec<i64>) {
                 };
                 run(branch, shared, ends, read);
             }
+            Op::Sleep { ms } => thread::sleep(Duration::from_millis(*ms)),
+            Op::Now => {
+                let now = Instant::now().duration_since(shared.start);
+                read.push(i64::try_from(now.as_millis()).unwrap_or(i64::MAX));
+            }
+            Op::RecvTimeout { ms } => {
+                if let Some(rx) = &ends.rx {
+                    read.push(match rx.recv_timeout(Duration::from_millis(*ms)) {
+                        Ok(value) => value,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => -1,
+                        Err(mpsc::RecvTimeoutError::Timeout) => -2,
+                    });
+                }
+            }
+            Op::WaitTimeout { ms } => {
+                if let Some((flag, cv)) = &shared.condvar {
+                    let guard = flag.lock().unwrap();
+                    let (_guard, result) = cv
+                        .wait_timeout_while(guard, Duration::from_millis(*ms), |set| !*set)
+                        .unwrap();
+                    read.push(i64::from(result.timed_out()));
+                }
+            }
         }
     }
 }
@@ -291,6 +354,7 @@ fn scenario(
             atomics: (0..ATOMICS).map(|_| AtomicI64::new(0)).collect(),
             cells: Cells((0..CELLS).map(|_| UnsafeCell::new(0)).collect()),
             condvar: (program.extra == Extra::Condvar).then(|| (Mutex::new(false), Condvar::new())),
+            start: Instant::now(),
         });
         let channel = program.extra == Extra::Channel;
         let (mut tx, mut rx) = match channel {
@@ -394,6 +458,7 @@ fn compare(seed: u64, programs: usize) -> (usize, usize, u64, u64) {
     let mut generator = Generator {
         rng: ChaCha8Rng::seed_from_u64(seed),
         extra: Extra::None,
+        timers: false,
     };
     let mut compared = 0;
     let all = (0..programs).map(|_| generator.program());
@@ -500,7 +565,7 @@ fn a_switch_inside_a_critical_section_is_within_a_bound_of_one() {
 
 #[test]
 fn dpor_reaches_what_naive_dfs_reaches_on_random_programs() {
-    let (compared, skipped, naive, dpor) = compare(11, 360);
+    let (compared, skipped, naive, dpor) = compare(11, 380);
     println!(
         "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
     );

@@ -57,6 +57,7 @@ fn explore(threads: &[Vec<Footprint>], bound: Option<u32>) -> Vec<Vec<u32>> {
                 actor: Actor::Thread(t),
                 footprint,
                 woken: &[],
+                natural_fires: &[],
             });
             order.push(t);
         }

@@ -1,0 +1,100 @@
+//! The step log: what exhaustive exploration learns from the running execution between two
+//! scheduling decisions (the footprint of the step in progress, the threads it made runnable,
+//! whether it ended by yielding, the timers that fired naturally in it), and the notes the
+//! runtime and the primitives add for what no event says.
+
+use interleave_detector::{Event, ObjectId, ThreadId};
+
+use super::footprint::{Footprint, Key};
+use super::model::Model;
+
+/// What exhaustive exploration learns of the step in progress, and the model, to tell which
+/// threads are disabled.
+#[derive(Debug, Default)]
+pub(crate) struct StepLog {
+    pub(crate) footprint: Footprint,
+    /// Threads the step made runnable: spawned, woken from a wait, whose timer it fired. Their
+    /// next step comes after this one.
+    pub(crate) woken: Vec<ThreadId>,
+    /// The step ended by yielding (`yield_now`, or a re-read under the spin rule).
+    pub(crate) yielding: bool,
+    /// What each timer that fired naturally during the step touched (no thread could run):
+    /// the clock's step, taken inside this one.
+    pub(crate) natural_fires: Vec<Footprint>,
+    pub(crate) model: Model,
+}
+
+impl StepLog {
+    /// Forgets the step in progress (the model stays).
+    #[cfg(test)]
+    pub(crate) fn clear_step(&mut self) {
+        self.footprint.clear();
+        self.woken.clear();
+        self.yielding = false;
+        self.natural_fires.clear();
+    }
+
+    /// Adds an event of the step in progress.
+    pub(crate) fn observe(&mut self, event: &Event) {
+        self.model
+            .observe(event, &mut self.footprint, &mut self.woken);
+    }
+}
+
+/// Runs `f` on the step log of the running execution, if exhaustive exploration keeps one.
+fn with_log(f: impl FnOnce(&mut StepLog)) {
+    super::with(|c| {
+        if let Some(steps) = c.steps.as_deref_mut() {
+            f(steps);
+        }
+    });
+}
+
+/// The step in progress read `key` without an event saying so (`Once::is_completed` finding it
+/// incomplete, say).
+pub(crate) fn note_read(key: Key) {
+    with_log(|log| log.footprint.read(key));
+}
+
+/// The step in progress ends by yielding: a `yield_now`, or a re-read under the spin rule.
+pub(crate) fn note_yield() {
+    with_log(|log| log.yielding = true);
+}
+
+/// A channel registered in the running execution, with its capacity (`None`: unbounded;
+/// `Some(0)`: rendezvous).
+pub(crate) fn channel_registered(channel: ObjectId, bound: Option<usize>) {
+    with_log(|log| log.model.channel_bound(channel, bound));
+}
+
+/// A channel's `Sender` (or `SyncSender`) was dropped; `last`: it was the last one, and the
+/// channel is closed (a receive now returns at once). Drops that are not the last commute (a
+/// read of the count, in effect); the last one races with each of them over which is last.
+pub(crate) fn sender_dropped(channel: ObjectId, last: bool) {
+    with_log(|log| {
+        log.footprint.add(Key::senders(channel), last);
+        if last {
+            log.model.channel_closed(channel);
+        }
+    });
+}
+
+/// A channel's `Receiver` was dropped: a send now returns at once.
+pub(crate) fn receiver_dropped(channel: ObjectId) {
+    with_log(|log| {
+        log.model.channel_closed(channel);
+        log.footprint.write(Key::receiver(channel));
+    });
+}
+
+/// Whether `thread` has finished (a read of its life, for exhaustive exploration); `true`
+/// outside an execution.
+pub(crate) fn thread_finished(thread: ThreadId) -> bool {
+    super::with(|c| {
+        if let Some(steps) = c.steps.as_deref_mut() {
+            steps.footprint.read(Key::thread(thread));
+        }
+        c.thread(thread).finished
+    })
+    .unwrap_or(true)
+}
