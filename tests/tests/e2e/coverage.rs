@@ -1,31 +1,11 @@
 //! A check stops when no schedule is left, under every strategy, and says whether it explored
 //! them all or a bounded sample.
 
-use interleave::sync::{Arc, Mutex};
-use interleave::{thread, Config};
+use interleave::sync::Mutex;
+use interleave::Config;
 
 use crate::child;
-
-/// `threads` threads, each adding 1 `times` times under one mutex; main joins them.
-fn increments(threads: usize, times: usize) -> impl Fn() + Send + Sync + 'static {
-    move || {
-        let m = Arc::new(Mutex::new(0));
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let m = Arc::clone(&m);
-                thread::spawn(move || {
-                    for _ in 0..times {
-                        *m.lock().unwrap() += 1;
-                    }
-                })
-            })
-            .collect();
-        for handle in handles {
-            handle.join().unwrap();
-        }
-        assert_eq!(*m.lock().unwrap(), threads * times);
-    }
-}
+use crate::dpor::increments;
 
 #[test]
 fn a_scenario_with_no_choice_runs_once_under_every_strategy() {
