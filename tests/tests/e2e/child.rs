@@ -25,26 +25,27 @@ pub(crate) struct Child {
 
 /// Runs the ignored test `name` of this binary alone, with `env` set.
 pub(crate) fn run<V: AsRef<OsStr>>(name: &str, env: &[(&str, V)]) -> Child {
+    run_with(
+        &[
+            name,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ],
+        env,
+    )
+}
+
+/// Runs this binary with `args`, in a child environment: none of the `INTERLEAVE_*` variables
+/// of this process, [`CHILD`] set, then `env`.
+fn run_with<V: AsRef<OsStr>>(args: &[&str], env: &[(&str, V)]) -> Child {
     let mut command = Command::new(std::env::current_exe().expect("test binary path"));
-    command.args([
-        name,
-        "--exact",
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ]);
-    for variable in [
-        "INTERLEAVE_SEED",
-        "INTERLEAVE_ITERATIONS",
-        "INTERLEAVE_STRATEGY",
-        "INTERLEAVE_REPLAY",
-        "INTERLEAVE_ARTIFACT_DIR",
-        "INTERLEAVE_WATCHDOG",
-        "INTERLEAVE_STACK_SIZE",
-        "INTERLEAVE_ONLINE",
-        "INTERLEAVE_BASELINE",
-    ] {
-        command.env_remove(variable);
+    command.args(args);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("INTERLEAVE_") {
+            command.env_remove(name);
+        }
     }
     command.env(CHILD, "1");
     command.envs(env.iter().map(|(k, v)| (k, v.as_ref())));
@@ -68,27 +69,8 @@ pub(crate) fn temp_dir(name: &str) -> PathBuf {
 /// Runs the ignored tests of this binary whose names contain `filter`, one at a time in name
 /// order, with `env` set.
 pub(crate) fn run_filtered<V: AsRef<OsStr>>(filter: &str, env: &[(&str, V)]) -> Child {
-    let mut command = Command::new(std::env::current_exe().expect("test binary path"));
-    command.args([filter, "--ignored", "--nocapture", "--test-threads=1"]);
-    for variable in [
-        "INTERLEAVE_SEED",
-        "INTERLEAVE_ITERATIONS",
-        "INTERLEAVE_STRATEGY",
-        "INTERLEAVE_REPLAY",
-        "INTERLEAVE_ARTIFACT_DIR",
-        "INTERLEAVE_WATCHDOG",
-        "INTERLEAVE_STACK_SIZE",
-        "INTERLEAVE_ONLINE",
-    ] {
-        command.env_remove(variable);
-    }
-    command.env(CHILD, "1");
-    command.envs(env.iter().map(|(k, v)| (k, v.as_ref())));
-    let output = command.output().expect("the test binary runs");
-    Child {
-        status: output.status,
-        success: output.status.success(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    run_with(
+        &[filter, "--ignored", "--nocapture", "--test-threads=1"],
+        env,
+    )
 }
