@@ -1,39 +1,36 @@
 //! The check loop: one check, many executions, stopping at the first with a finding the baseline
 //! does not accept.
 
-use std::cell::RefCell;
+mod collect;
+mod jobs;
+mod runner;
+
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hasher};
-use std::panic::{self, AssertUnwindSafe, Location};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use interleave_detector::{Detector, EventKind, Site};
-use shuttle_engine::runtime::execution::Execution;
+use interleave_detector::{Detector, Site};
 use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
-use shuttle_engine::scheduler::{Schedule as EngineSchedule, Scheduler};
 use shuttle_engine::{FailurePersistence, MaxSteps};
 
 use crate::artifact::{self, Artifact, Rerun, ARTIFACT_FORMAT_VERSION};
-use crate::baseline::{self, Baseline};
+use crate::baseline::Baseline;
 use crate::config::{Config, Seed, Strategy};
 use crate::error::Error;
 use crate::ledger;
 use crate::report::Report;
 use crate::rerun::TestRerun;
-use crate::rt::{self, Context, Stop};
+use crate::rt::{self, Stop};
+use crate::schedule::coverage::Coverage;
 use crate::schedule::dfs::DfsStrategy;
 use crate::schedule::dpor::DporStrategy;
 use crate::schedule::pct::PctStrategy;
 use crate::schedule::random::RandomStrategy;
 use crate::schedule::replay::{Recorded, RecordedPath, ReplayStrategy};
-use crate::schedule::{digest, InterleaveScheduler, PathSoFar, Schedule};
-
-/// Numbers executions across the whole process, so that an object created in one execution
-/// is never mistaken for one of another.
-static GENERATION: AtomicU64 = AtomicU64::new(1);
+use crate::schedule::Schedule;
+use collect::Collected;
+use runner::Runner;
 
 /// The engine's configuration: interleave bounds steps and reports failures itself.
 pub(crate) fn engine_config() -> shuttle_engine::Config {
@@ -225,8 +222,9 @@ fn replay_artifact(
         accepted: artifact.accepted.iter().cloned().collect(),
         deadline: artifact.deadline.clone(),
         keep_going: false,
+        jobs: 1,
     };
-    let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedules)), f)
+    let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedules)), None, f)
         .map_err(|e| e.into_error(path))?;
     report.artifact = Some(path.to_owned());
     report.replay_command = None;
@@ -273,11 +271,15 @@ fn explore(
         Seed::Fixed(seed) => seed,
         Seed::Random => random_seed(),
     };
-    let strategy: Box<dyn crate::schedule::Strategy> = match config.strategy {
-        Strategy::Random => Box::new(RandomStrategy::new(seed, config.early_timers)),
-        Strategy::Pct { depth } => Box::new(PctStrategy::new(seed, depth, config.early_timers)),
-        Strategy::Exhaustive => Box::new(DporStrategy::new(config.max_preemptions)),
-        Strategy::ExhaustiveNaive => Box::new(DfsStrategy::new(config.max_preemptions)),
+    let (kind, early_timers, max_preemptions) =
+        (config.strategy, config.early_timers, config.max_preemptions);
+    let make = move || -> Box<dyn crate::schedule::Strategy> {
+        match kind {
+            Strategy::Random => Box::new(RandomStrategy::new(seed, early_timers)),
+            Strategy::Pct { depth } => Box::new(PctStrategy::new(seed, depth, early_timers)),
+            Strategy::Exhaustive => Box::new(DporStrategy::new(max_preemptions)),
+            Strategy::ExhaustiveNaive => Box::new(DfsStrategy::new(max_preemptions)),
+        }
     };
     let plan = Plan {
         rerun,
@@ -294,6 +296,7 @@ fn explore(
             .clone()
             .map(|(d, site)| (rt::deadline_after(0, d), site)),
         keep_going: config.keep_going,
+        jobs: config.jobs,
         artifact_dir: config.write_artifact.then(|| {
             config
                 .artifact_dir
@@ -301,7 +304,7 @@ fn explore(
                 .unwrap_or_else(artifact::default_dir)
         }),
     };
-    run_plan(&plan, strategy, f).map_err(|e| e.into_error(Path::new("")))
+    run_plan(&plan, make(), Some(&make), f).map_err(|e| e.into_error(Path::new("")))
 }
 
 /// Everything a run needs besides the strategy and the scenario.
@@ -325,13 +328,8 @@ pub(crate) struct Plan {
     /// Explore on after a failing execution, collecting every finding (tests comparing
     /// strategies); no artifact is written.
     pub(crate) keep_going: bool,
-}
-
-/// The failing execution, as the loop saw it.
-struct Failure {
-    execution: u64,
-    schedule: Schedule,
-    trace: Vec<interleave_detector::Event>,
+    /// How many OS threads run executions of a sampling strategy.
+    pub(crate) jobs: usize,
 }
 
 /// Why a run could not give a report.
@@ -361,153 +359,88 @@ impl PlanError {
     }
 }
 
-/// Runs executions until the strategy is done, the bound is reached, or one fails.
+/// Runs executions until the strategy is done, the bound is reached, or one fails. A sampling
+/// strategy with `plan.jobs > 1` runs them on that many OS threads, each with a strategy from
+/// `more` (see [`jobs`]); otherwise they run here, one after the other, with `strategy`.
 pub(crate) fn run_plan(
     plan: &Plan,
     strategy: Box<dyn crate::schedule::Strategy>,
+    more: Option<&jobs::MakeStrategy<'_>>,
     f: Arc<dyn Fn() + Send + Sync>,
 ) -> Result<Report, PlanError> {
     rt::install_panic_hook();
-    let scheduler = Rc::new(RefCell::new(InterleaveScheduler::new(
-        strategy,
-        plan.max_steps,
-    )));
-    scheduler.borrow_mut().keep_going = plan.keep_going;
-    let engine_scheduler: Rc<RefCell<dyn Scheduler>> = scheduler.clone();
-    let config = engine_config();
-    let mut detector = Detector::new(plan.detector);
-    let mut findings = Vec::new();
-    let mut accepted = Vec::new();
-    let mut executions = 0;
-    let mut failure = None;
-    let mut events = Vec::new();
-    // Schedules of the executions that added lock-order witnesses: a cycle found later may
-    // cite them, and its replay must run them again.
-    let mut witnesses_seen = 0;
-    let mut witness_executions: Vec<(u64, Schedule, String)> = Vec::new();
+    let (collected, complete) = match more {
+        Some(make) if plan.jobs > 1 && strategy.samples() && plan.numbers.is_none() => {
+            jobs::run(plan, make, &f)?
+        }
+        _ => run_here(plan, strategy, &f)?,
+    };
+    finish(plan, collected, complete)
+}
 
+/// The executions, one after the other on this OS thread; the check's detector runs inside
+/// them. Returns what was collected and whether no schedule is left.
+fn run_here(
+    plan: &Plan,
+    strategy: Box<dyn crate::schedule::Strategy>,
+    f: &Arc<dyn Fn() + Send + Sync>,
+) -> Result<(Collected, bool), PlanError> {
+    let mut runner = Runner::new(plan, strategy, Coverage::default());
+    let mut detector = Some(Detector::new(plan.detector));
+    let mut collected = Collected::default();
     // The strategy has no schedule left (exhaustive search ran out of branches).
     let mut exhausted = false;
-    let outcome: Result<(), PlanError> = CONTINUATION_POOL.set(&ContinuationPool::new(), || {
-        while executions < plan.executions {
-            if scheduler.borrow().coverage.complete() {
-                break;
-            }
-            if !scheduler.borrow_mut().strategy.next_execution() {
-                exhausted = true;
+    CONTINUATION_POOL.set(&ContinuationPool::new(), || {
+        while collected.executions < plan.executions {
+            if runner.scheduler().coverage.complete() {
                 break;
             }
             let execution = plan
                 .numbers
                 .as_ref()
-                .and_then(|n| n.get(executions as usize).copied())
-                .unwrap_or(executions + 1);
-            executions += 1;
-            scheduler.borrow_mut().begin_execution();
-            detector.begin_execution(execution);
-            rt::begin_execution(execution);
-            let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
-            Context::install(detector, generation, std::mem::take(&mut events));
-            InterleaveScheduler::attach(&scheduler);
-            let body = Arc::clone(&f);
-            let deadline = plan.deadline.clone();
-            let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                Execution::new(Rc::clone(&engine_scheduler), EngineSchedule::new(0)).run(
-                    &config,
-                    move || {
-                        rt::run_thread(
-                            || {
-                                if let Some((deadline_ns, site)) = deadline {
-                                    rt::emit(EventKind::DeadlineEnter { deadline_ns }, site);
-                                }
-                                body();
-                            },
-                            drop,
-                        );
-                    },
-                    Location::caller(),
-                );
-            }));
-            if let Err(payload) = result {
-                // The engine failed the execution by itself: a gap in interleave's handling,
-                // reported as an internal error rather than lost or blamed on the scenario.
-                let message = rt::payload_message(payload.as_ref());
-                rt::with(|c| {
-                    c.stop.get_or_insert(Stop::Internal(format!(
-                        "the engine failed the execution: {message}"
-                    )));
-                });
-            }
-            scheduler.borrow_mut().end_execution();
-            let outcome = Context::uninstall();
-            detector = outcome.detector;
-            let decisions = scheduler.borrow().recorded.len();
-            match outcome.stop {
-                Some(Stop::Diverged(message)) => return Err(PlanError::Diverged(message)),
-                Some(Stop::Nondeterministic(message)) => {
-                    return Err(PlanError::Nondeterministic(message))
-                }
-                Some(Stop::Internal(message)) => return Err(PlanError::Internal(message)),
-                Some(Stop::Nested(site)) => return Err(PlanError::Nested(site)),
-                _ => {}
-            }
-            scheduler
-                .borrow_mut()
-                .strategy
-                .end_execution(
-                    decisions,
-                    &PathSoFar {
-                        digest: outcome.digest,
-                        events: &outcome.events,
-                    },
-                )
-                .map_err(PlanError::Diverged)?;
-            let witnesses = detector.stats().lock_order_witnesses;
-            if witnesses > witnesses_seen {
-                witnesses_seen = witnesses;
-                let scheduler = scheduler.borrow();
-                let mut digests = scheduler.digests.clone();
-                digests.push(digest::short(outcome.digest));
-                witness_executions.push((
-                    execution,
-                    Schedule {
-                        decisions: scheduler.recorded.clone(),
-                    },
-                    digest::encode(&digests),
-                ));
-            }
-            // One inversion, one finding: a cycle predicted and then realized in this execution
-            // is the deadlock, with the prediction's evidence.
-            let mut execution_findings = outcome.findings;
-            interleave_detector::merge_realized(&mut execution_findings, &accepted);
-            // A finding the baseline accepts is recorded, and the check goes on.
-            let (known, new) = baseline::partition(&plan.accepted, execution_findings);
-            baseline::accept(&mut accepted, known);
-            let failed = !new.is_empty();
-            findings.extend(new);
-            if failed && !plan.keep_going {
-                failure = Some(Failure {
-                    execution,
-                    schedule: Schedule {
-                        decisions: scheduler.borrow().recorded.clone(),
-                    },
-                    trace: outcome.events,
-                });
+                .and_then(|n| n.get(collected.executions as usize).copied())
+                .unwrap_or(collected.executions + 1);
+            let steps = collected.steps_for(collected.executions + 1);
+            let detector_now = detector.take().expect("the detector is back");
+            let Some(mut ran) = runner.run(plan, execution, steps, detector_now, f)? else {
+                exhausted = true;
+                break;
+            };
+            let findings = std::mem::take(&mut ran.outcome.findings);
+            let witnesses = ran.outcome.detector.stats().lock_order_witnesses;
+            detector = Some(std::mem::take(&mut ran.outcome.detector));
+            let (failed, events) = collected.take(plan, ran, findings, witnesses);
+            if failed {
                 break;
             }
-            scheduler.borrow_mut().coverage.end_execution();
-            events = outcome.events;
-            events.clear();
+            runner.scheduler().coverage.end_execution();
+            if let Some(events) = events {
+                runner.recycle(events);
+            }
         }
-        Ok(())
-    });
-    outcome?;
+        Ok::<(), PlanError>(())
+    })?;
+    let scheduler = runner.scheduler();
     // A replay runs what it was given; otherwise a check without findings is complete when no
     // schedule is left, whichever strategy chose them.
-    let complete = failure.is_none()
+    let complete = collected.failure.is_none()
         && plan.numbers.is_none()
-        && !scheduler.borrow().strategy.bounded()
-        && (exhausted || scheduler.borrow().coverage.complete());
+        && !scheduler.strategy.bounded()
+        && (exhausted || scheduler.coverage.complete());
+    drop(scheduler);
+    Ok((collected, complete))
+}
+
+/// The report, and the artifact of the failing execution.
+fn finish(plan: &Plan, collected: Collected, complete: bool) -> Result<Report, PlanError> {
+    let Collected {
+        findings,
+        accepted,
+        executions,
+        failure,
+        witness_executions,
+        ..
+    } = collected;
 
     let mut report = Report {
         name: plan.name.clone(),

@@ -86,6 +86,7 @@ pub(crate) enum Seed {
 /// | `INTERLEAVE_BASELINE` | a baseline file of accepted findings ([`Config::baseline`]) |
 /// | `INTERLEAVE_WATCHDOG` | seconds without a scheduling point before giving up (`10`), or `off` |
 /// | `INTERLEAVE_STACK_SIZE` | bytes of stack for each scenario thread |
+/// | `INTERLEAVE_JOBS` | how many OS threads run executions ([`Config::jobs`]) |
 ///
 /// # Examples
 ///
@@ -134,6 +135,8 @@ pub struct Config {
     pub(crate) max_preemptions: Option<u32>,
     /// Explore on after failing executions (the oracle tests compare every finding).
     pub(crate) keep_going: bool,
+    /// How many OS threads run the executions of a random or PCT check.
+    pub(crate) jobs: usize,
 }
 
 impl Default for Config {
@@ -164,6 +167,7 @@ impl Config {
             baseline: None,
             max_preemptions: None,
             keep_going: false,
+            jobs: default_jobs(),
         }
         .require_executions(executions)
     }
@@ -396,6 +400,31 @@ impl Config {
         self
     }
 
+    /// How many OS threads run executions at once (default: the number of cores, at most
+    /// [`MAX_DEFAULT_JOBS`]; `INTERLEAVE_JOBS` overrides it). Each thread runs executions with
+    /// an engine of its own.
+    ///
+    /// Nothing in the result depends on it: random and PCT derive execution *k*'s schedule
+    /// from the seed and *k* alone, the findings of the executions are collected in their
+    /// order, and the check reports the lowest-numbered failing execution, with the same
+    /// report and byte-identical artifact whatever `n` is. Exhaustive exploration runs on one
+    /// thread: DPOR's next schedule depends on every execution before it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let one = interleave::Config::random(200).seed(3).jobs(1).explore(|| {});
+    /// let two = interleave::Config::random(200).seed(3).jobs(2).explore(|| {});
+    /// assert_eq!(one.executions, two.executions);
+    /// ```
+    pub fn jobs(mut self, n: usize) -> Self {
+        if !(1..=MAX_JOBS).contains(&n) {
+            return self.reject(format!("jobs({n})"), "from 1 to 1024 threads");
+        }
+        self.jobs = n;
+        self
+    }
+
     /// Whether to write an artifact for a failure (default yes).
     pub fn write_artifact(mut self, write: bool) -> Self {
         self.write_artifact = write;
@@ -523,6 +552,17 @@ impl Config {
                     expected: "a number of bytes, at least 65536",
                 })?;
         }
+        if let Some(value) = env("INTERLEAVE_JOBS")? {
+            self.jobs = value
+                .parse()
+                .ok()
+                .filter(|&n: &usize| (1..=MAX_JOBS).contains(&n))
+                .ok_or(Error::Env {
+                    variable: "INTERLEAVE_JOBS",
+                    value: value.clone(),
+                    expected: "a number of threads from 1 to 1024",
+                })?;
+        }
         if let Some(value) = env("INTERLEAVE_ARTIFACT_DIR")? {
             self.artifact_dir = Some(PathBuf::from(value));
         }
@@ -571,6 +611,20 @@ const EXHAUSTIVE_BUDGET: u64 = 100_000;
 
 /// The smallest stack a scenario thread may be given: the runtime's own frames need some.
 const MIN_STACK_SIZE: usize = 64 << 10;
+
+/// The default of [`Config::jobs`] is the number of cores, at most this many.
+pub const MAX_DEFAULT_JOBS: usize = 8;
+
+/// The most threads `INTERLEAVE_JOBS` may ask for.
+const MAX_JOBS: usize = 1024;
+
+/// The number of cores (as std sees them: affinity and cgroup quotas count), at most
+/// [`MAX_DEFAULT_JOBS`].
+fn default_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(MAX_DEFAULT_JOBS)
+}
 
 /// A set, non-empty variable. An empty value counts as unset (`INTERLEAVE_SEED= cargo test`);
 /// one that is not UTF-8 is an error naming it, never silently unset.

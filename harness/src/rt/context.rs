@@ -88,6 +88,9 @@ pub(crate) struct Context {
     /// Whether a finding ends the execution (not when a check explores on past findings: only
     /// a stuck, panicking or step-bounded execution ends then).
     pub(crate) findings_stop: bool,
+    /// The fingerprints of the findings the check's baseline accepts: they never end an
+    /// execution (so whether one does never depends on what earlier executions reported).
+    pub(crate) accepted: std::sync::Arc<std::collections::BTreeSet<String>>,
     /// Whether the strategy may fire a timer early at every scheduling point (a thread that
     /// blocks or exits included), not only where a thread switches.
     pub(crate) fire_everywhere: bool,
@@ -153,6 +156,7 @@ impl Context {
             path: crate::schedule::digest::PathDigest::default(),
             steps: None,
             findings_stop: true,
+            accepted: std::sync::Arc::default(),
             fire_everywhere: false,
         };
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
@@ -199,7 +203,10 @@ impl Context {
         }
         if !self.detector.findings().is_empty() {
             for finding in self.detector.take_findings() {
-                if finding.kind != Kind::PotentialDeadlock && self.findings_stop {
+                if finding.kind != Kind::PotentialDeadlock
+                    && self.findings_stop
+                    && !self.accepted.contains(&finding.fingerprint)
+                {
                     self.stop.get_or_insert(Stop::Finding);
                 }
                 self.findings.push(finding);

@@ -12,7 +12,7 @@ mod steps;
 mod time;
 mod watchdog;
 
-pub(crate) use context::{emit, in_execution, with, Context, Stop};
+pub(crate) use context::{emit, in_execution, with, Context, ExecutionOutcome, Stop};
 pub(crate) use engine::{
     block_current, current_thread, run_thread, set_stack_size, spawn, stack_size, switch, unblock,
     yield_now, DEFAULT_STACK_SIZE,
@@ -25,8 +25,16 @@ pub(crate) use steps::{
 };
 pub(crate) use time::{arm_timer, deadline_after, disarm_timer, now_ns, take_timeout};
 pub(crate) use watchdog::{
-    parse_limit as parse_watchdog, watched, DEFAULT_LIMIT as DEFAULT_WATCHDOG,
+    parse_limit as parse_watchdog, progress, watched, Progress, DEFAULT_LIMIT as DEFAULT_WATCHDOG,
 };
+
+/// An OS thread joins the check `name` running on another one, as one of its threads running
+/// executions: the same watchdog, stack size and overflow report.
+pub(crate) fn join_check(name: &str, progress: Option<std::sync::Arc<Progress>>, stack: usize) {
+    begin_check(name);
+    set_stack_size(stack);
+    watchdog::adopt(progress);
+}
 
 /// A new execution begins on this OS thread: the watchdog and the overflow handler follow it.
 pub(crate) fn begin_execution(execution: u64) {

@@ -92,6 +92,12 @@ impl Progress {
     }
 }
 
+/// This OS thread runs executions of the check whose progress is `progress` (one of a parallel
+/// check's threads): its scheduling points count for the watchdog too.
+pub(crate) fn adopt(progress: Option<Arc<Progress>>) {
+    WATCHED.with(|w| *w.borrow_mut() = progress);
+}
+
 /// A new execution starts.
 pub(crate) fn begin_execution(execution: u64) {
     with_progress(|p| {

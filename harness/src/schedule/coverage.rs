@@ -34,11 +34,53 @@ pub(crate) struct Coverage {
     path: Vec<usize>,
     /// Tracking gave up: too many nodes, a random value was drawn, or the tree did not fit.
     uncountable: bool,
+    /// Set on the threads of a parallel check: only the running execution's branches are
+    /// logged, and the check's tree is built from the logs in the executions' order
+    /// ([`apply`](Self::apply)).
+    log: Option<CoverageLog>,
+}
+
+/// The branching points of one execution, as (options, choice), and whether it drew a random
+/// value.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CoverageLog {
+    branches: Vec<(u32, u32)>,
+    random: bool,
 }
 
 impl Coverage {
+    /// Coverage that only logs each execution's branches (see `log`).
+    pub(crate) fn logging() -> Self {
+        Coverage {
+            log: Some(CoverageLog::default()),
+            ..Coverage::default()
+        }
+    }
+
+    /// The running execution's log (empty unless [`logging`](Self::logging)).
+    pub(crate) fn take_log(&mut self) -> CoverageLog {
+        self.log.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Adds an execution logged elsewhere, as if it had run here (then
+    /// [`end_execution`](Self::end_execution) if it ended in full).
+    pub(crate) fn apply(&mut self, log: &CoverageLog) {
+        self.begin_execution();
+        for &(options, choice) in &log.branches {
+            self.branch(options as usize, choice as usize);
+        }
+        if log.random {
+            self.random();
+        }
+    }
+
     /// A new execution starts at the root.
     pub(crate) fn begin_execution(&mut self) {
+        if let Some(log) = &mut self.log {
+            log.branches.clear();
+            log.random = false;
+            return;
+        }
         if self.nodes.is_empty() {
             self.nodes.push(Node::default());
         }
@@ -49,6 +91,10 @@ impl Coverage {
     /// The running execution chose `choice` of `options` at a branching point.
     pub(crate) fn branch(&mut self, options: usize, choice: usize) {
         if self.uncountable || options < 2 {
+            return;
+        }
+        if let Some(log) = &mut self.log {
+            log.branches.push((options as u32, choice as u32));
             return;
         }
         if self.nodes.len() >= MAX_NODES {
@@ -83,13 +129,17 @@ impl Coverage {
 
     /// The running execution asked for a random value: too many options to enumerate.
     pub(crate) fn random(&mut self) {
+        if let Some(log) = &mut self.log {
+            log.random = true;
+            return;
+        }
         self.give_up();
     }
 
     /// The running execution ended (in full: an execution stopped by a finding ends the check
     /// anyway). Marks what it completed.
     pub(crate) fn end_execution(&mut self) {
-        if self.uncountable {
+        if self.uncountable || self.log.is_some() {
             return;
         }
         let Some(&leaf) = self.path.last() else {
@@ -159,6 +209,25 @@ mod tests {
         );
         assert!(!run(&mut coverage, &[(2, 1)]));
         assert!(run(&mut coverage, &[(2, 0), (2, 0)]));
+    }
+
+    #[test]
+    fn logged_executions_applied_in_order_build_the_same_tree() {
+        let executions: [&[(usize, usize)]; 4] =
+            [&[(2, 0), (2, 1)], &[(2, 1)], &[(2, 0), (2, 0)], &[(3, 0)]];
+        let mut direct = Coverage::default();
+        let mut applied = Coverage::default();
+        let mut logging = Coverage::logging();
+        for branches in executions {
+            let complete = run(&mut direct, branches);
+            run(&mut logging, branches);
+            assert!(!logging.complete(), "a logging coverage never completes");
+            applied.apply(&logging.take_log());
+            applied.end_execution();
+            assert_eq!(applied.complete(), complete);
+        }
+        // The last execution branches three ways where the first ones branched two ways.
+        assert!(direct.uncountable && applied.uncountable);
     }
 
     #[test]

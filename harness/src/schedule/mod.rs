@@ -197,6 +197,15 @@ impl fmt::Display for Schedule {
     }
 }
 
+/// The generator of execution `execution` of a sampling strategy seeded with `seed`: stream
+/// `execution` of ChaCha8 (2^64 independent streams, the same on every platform).
+pub(crate) fn execution_rng(seed: u64, execution: u64) -> rand_chacha::ChaCha8Rng {
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(execution);
+    rng
+}
+
 /// Who takes a step: a thread (its engine task index), or the clock, firing the next timer
 /// early.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -277,6 +286,22 @@ impl Node<'_> {
 pub(crate) trait Strategy: fmt::Debug {
     /// Prepares the next execution; `false` when there is nothing left to explore.
     fn next_execution(&mut self) -> bool;
+
+    /// Whether each execution is drawn from the seed and its own number alone (random, PCT):
+    /// executions can then run on several OS threads at once.
+    fn samples(&self) -> bool {
+        false
+    }
+
+    /// (Sampling strategies) The next execution is number `execution` (1-based); `steps` is the
+    /// most contested steps of the executions it learns from (see [`pct::learned_from`]).
+    /// Called before [`next_execution`](Self::next_execution).
+    fn seek(&mut self, _execution: u64, _steps: usize) {}
+
+    /// (Sampling strategies) The contested steps of the execution that just ended.
+    fn contested_steps(&self) -> usize {
+        0
+    }
 
     /// Picks one of `runnable` (engine task indices, ascending, never empty): returns its index
     /// in `runnable`. `current` is the thread that ran last; `yielding` says it asked to yield.

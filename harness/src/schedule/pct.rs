@@ -5,25 +5,31 @@
 //! needs `d` ordering constraints is found by one execution with probability at least
 //! `1 / (n · k^(d-1))` for `n` threads and `k` steps. A thread that yields also drops to the
 //! lowest priority, so spin loops make progress instead of starving the thread they wait for.
+//!
+//! Execution `k` draws from stream `k` of the seed's generator, and takes `k` (the number of
+//! steps) from the executions numbered up to the largest power of two below `k`
+//! ([`learned_from`]): what it does depends on its number and on those executions alone, never
+//! on which ran before it on the same OS thread, so executions can run on several at once.
 
-use rand::seq::{index::sample, SliceRandom};
-use rand::{Rng, RngCore, SeedableRng};
+use rand::seq::index::sample;
+use rand::{Rng, RngCore};
 use rand_chacha::ChaCha8Rng;
 
 use super::Strategy;
 
 #[derive(Debug)]
 pub(crate) struct PctStrategy {
+    seed: u64,
     depth: usize,
     rng: ChaCha8Rng,
     /// Priority of each task: lower runs first.
     priorities: Vec<usize>,
     next_priority: usize,
     change_points: Vec<usize>,
-    /// Steps with a real choice in this execution, and the most seen in any execution.
+    /// Steps with a real choice in this execution, and the most seen in the executions this
+    /// one learns from.
     steps: usize,
     max_steps_seen: usize,
-    executions: u64,
     /// Chance of firing the next timer early at a scheduling point where one is armed.
     early_timers: f64,
 }
@@ -31,14 +37,14 @@ pub(crate) struct PctStrategy {
 impl PctStrategy {
     pub(crate) fn new(seed: u64, depth: usize, early_timers: f64) -> Self {
         PctStrategy {
+            seed,
             depth: depth.max(1),
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            rng: super::execution_rng(seed, 1),
             priorities: Vec::new(),
             next_priority: 0,
             change_points: Vec::new(),
             steps: 0,
             max_steps_seen: 0,
-            executions: 0,
             early_timers,
         }
     }
@@ -56,14 +62,23 @@ impl PctStrategy {
     }
 }
 
+/// The executions whose lengths execution `execution` learns its number of steps from:
+/// `1..=learned_from(execution)`, the largest power of two below `execution` (none for the
+/// first). Threads running executions in parallel wait for those only at powers of two.
+pub(crate) fn learned_from(execution: u64) -> u64 {
+    if execution <= 1 {
+        0
+    } else {
+        1 << (63 - (execution - 1).leading_zeros())
+    }
+}
+
 impl Strategy for PctStrategy {
     fn next_execution(&mut self) -> bool {
-        self.executions += 1;
         self.steps = 0;
-        let mut ranks: Vec<usize> = (0..self.priorities.len()).collect();
-        ranks.shuffle(&mut self.rng);
-        self.priorities = ranks;
-        self.next_priority = self.priorities.len();
+        // Threads get their ranks as they first run (`know`).
+        self.priorities.clear();
+        self.next_priority = 0;
         let k = self.max_steps_seen.max(1);
         let points = (self.depth - 1).min(k.saturating_sub(1));
         self.change_points = if points == 0 {
@@ -75,6 +90,19 @@ impl Strategy for PctStrategy {
                 .collect()
         };
         true
+    }
+
+    fn samples(&self) -> bool {
+        true
+    }
+
+    fn seek(&mut self, execution: u64, steps: usize) {
+        self.rng = super::execution_rng(self.seed, execution);
+        self.max_steps_seen = steps;
+    }
+
+    fn contested_steps(&self) -> usize {
+        self.steps
     }
 
     fn choose(
@@ -94,7 +122,6 @@ impl Strategy for PctStrategy {
                 }
             }
             self.steps += 1;
-            self.max_steps_seen = self.max_steps_seen.max(self.steps);
         }
         let best = (0..runnable.len())
             .min_by_key(|&i| self.priorities[runnable[i] as usize])
@@ -112,5 +139,18 @@ impl Strategy for PctStrategy {
 
     fn fire_early(&mut self) -> Result<bool, String> {
         Ok(self.rng.random_bool(self.early_timers))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn executions_learn_from_the_powers_of_two_before_them() {
+        let learned: Vec<u64> = (1..=10).map(learned_from).collect();
+        assert_eq!(learned, [0, 1, 2, 2, 4, 4, 4, 4, 8, 8]);
+        assert_eq!(learned_from(1 << 40), 1 << 39);
+        assert_eq!(learned_from((1 << 40) + 1), 1 << 40);
     }
 }

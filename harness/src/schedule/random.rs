@@ -1,6 +1,9 @@
 //! The random strategy: at every scheduling point, a runnable thread chosen uniformly.
+//!
+//! Execution `k` draws from stream `k` of the seed's ChaCha8 generator, so it is the same
+//! execution whichever executions run before it, or on other threads at the same time.
 
-use rand::{Rng, RngCore, SeedableRng};
+use rand::{Rng, RngCore};
 use rand_chacha::ChaCha8Rng;
 
 use super::Strategy;
@@ -8,6 +11,7 @@ use super::Strategy;
 /// Uniformly random scheduling from one seed (ChaCha8: the same stream on every platform).
 #[derive(Debug)]
 pub(crate) struct RandomStrategy {
+    seed: u64,
     rng: ChaCha8Rng,
     /// Chance of firing the next timer early at a scheduling point where one is armed.
     early_timers: f64,
@@ -16,7 +20,8 @@ pub(crate) struct RandomStrategy {
 impl RandomStrategy {
     pub(crate) fn new(seed: u64, early_timers: f64) -> Self {
         RandomStrategy {
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            seed,
+            rng: super::execution_rng(seed, 1),
             early_timers,
         }
     }
@@ -25,6 +30,14 @@ impl RandomStrategy {
 impl Strategy for RandomStrategy {
     fn next_execution(&mut self) -> bool {
         true
+    }
+
+    fn samples(&self) -> bool {
+        true
+    }
+
+    fn seek(&mut self, execution: u64, _steps: usize) {
+        self.rng = super::execution_rng(self.seed, execution);
     }
 
     fn choose(&mut self, runnable: &[u32], _: Option<u32>, _: bool) -> Result<usize, String> {

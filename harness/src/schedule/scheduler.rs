@@ -31,6 +31,8 @@ pub(crate) struct InterleaveScheduler {
     model: Option<ModelState>,
     /// Findings do not stop executions (see `Plan::keep_going`).
     pub(crate) keep_going: bool,
+    /// The fingerprints of accepted findings, which never stop an execution.
+    pub(crate) accepted: std::sync::Arc<std::collections::BTreeSet<String>>,
 }
 
 /// What the scheduler keeps for an exhaustive strategy: who takes the step in progress, which
@@ -78,24 +80,27 @@ impl InterleaveScheduler {
             coverage: Coverage::default(),
             model: None,
             keep_going: false,
+            accepted: std::sync::Arc::default(),
         }
     }
 
     /// Connects the running execution's context to this scheduler (the execution's first
     /// step): exhaustive strategies get the runtime's model of the execution.
     pub(crate) fn attach(scheduler: &std::rc::Rc<std::cell::RefCell<Self>>) {
-        let (exhaustive, everywhere, keep_going) = {
+        let (exhaustive, everywhere, keep_going, accepted) = {
             let s = scheduler.borrow();
             (
                 s.strategy.exhaustive(),
                 s.strategy.fires_everywhere(),
                 s.keep_going,
+                std::sync::Arc::clone(&s.accepted),
             )
         };
         rt::with(|c| {
             c.scheduler = Some(std::rc::Rc::clone(scheduler));
             c.fire_everywhere = everywhere;
             c.findings_stop = !keep_going;
+            c.accepted = accepted;
             if exhaustive {
                 c.steps = Some(Box::default());
             }

@@ -1,0 +1,100 @@
+//! What a check keeps of its executions, taken in their order: findings, accepted findings, the
+//! executions that added lock-order evidence, the failing execution, and what PCT learns of the
+//! executions' lengths.
+
+use interleave_detector::{Event, Finding};
+
+use super::runner::Ran;
+use super::Plan;
+use crate::baseline;
+use crate::schedule::{digest, pct, Schedule};
+
+/// The failing execution, as the loop saw it.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) execution: u64,
+    pub(crate) schedule: Schedule,
+    pub(crate) trace: Vec<Event>,
+}
+
+/// The check's results so far.
+#[derive(Debug, Default)]
+pub(crate) struct Collected {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) accepted: Vec<Finding>,
+    /// Executions taken so far.
+    pub(crate) executions: u64,
+    pub(crate) failure: Option<Failure>,
+    /// Witnesses in the lock-order graph so far.
+    witnesses_seen: usize,
+    /// Schedules of the executions that added lock-order witnesses: a cycle found later may
+    /// cite them, and its replay must run them again. (execution, schedule, path digests)
+    pub(crate) witness_executions: Vec<(u64, Schedule, String)>,
+    /// Per execution taken: the most contested steps of it and every execution before.
+    longest: Vec<usize>,
+}
+
+impl Collected {
+    /// What PCT's execution `execution` learns of the executions before it: the most
+    /// contested steps among those numbered up to [`pct::learned_from`] (`execution` counts
+    /// from 1, in the order executions are taken).
+    pub(crate) fn steps_for(&self, execution: u64) -> usize {
+        match pct::learned_from(execution) {
+            0 => 0,
+            n => self.longest[n as usize - 1],
+        }
+    }
+
+    /// The most contested steps of any execution taken so far.
+    pub(crate) fn longest_so_far(&self) -> usize {
+        self.longest.last().copied().unwrap_or(0)
+    }
+
+    /// Takes the next execution, whose findings (in the check's detector) are `findings` and
+    /// after which the lock-order graph holds `witnesses` witnesses. Returns `true` if it
+    /// failed and the check stops there. Gives the events back unless they are the failure's
+    /// trace.
+    pub(crate) fn take(
+        &mut self,
+        plan: &Plan,
+        ran: Ran,
+        findings: Vec<Finding>,
+        witnesses: usize,
+    ) -> (bool, Option<Vec<Event>>) {
+        self.executions += 1;
+        let longest = self.longest.last().copied().unwrap_or(0).max(ran.steps);
+        self.longest.push(longest);
+        if witnesses > self.witnesses_seen {
+            self.witnesses_seen = witnesses;
+            let mut digests = ran.digests.clone();
+            digests.push(digest::short(ran.outcome.digest));
+            self.witness_executions.push((
+                ran.execution,
+                Schedule {
+                    decisions: ran.decisions.clone(),
+                },
+                digest::encode(&digests),
+            ));
+        }
+        // One inversion, one finding: a cycle predicted and then realized in this execution
+        // is the deadlock, with the prediction's evidence.
+        let mut execution_findings = findings;
+        interleave_detector::merge_realized(&mut execution_findings, &self.accepted);
+        // A finding the baseline accepts is recorded, and the check goes on.
+        let (known, new) = baseline::partition(&plan.accepted, execution_findings);
+        baseline::accept(&mut self.accepted, known);
+        let failed = !new.is_empty();
+        self.findings.extend(new);
+        if failed && !plan.keep_going {
+            self.failure = Some(Failure {
+                execution: ran.execution,
+                schedule: Schedule {
+                    decisions: ran.decisions,
+                },
+                trace: ran.outcome.events,
+            });
+            return (true, None);
+        }
+        (false, Some(ran.outcome.events))
+    }
+}

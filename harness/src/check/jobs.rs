@@ -1,0 +1,223 @@
+//! A check on several OS threads (`Config::jobs`): each runs executions with an engine of its
+//! own, and this thread takes their results in the executions' order.
+//!
+//! Only sampling strategies run here (random, PCT): execution `k` is drawn from the seed and `k`
+//! alone (PCT also learns the length of executions from those numbered up to a power of two
+//! below `k`, which the threads wait for), so it is the same execution whichever thread runs it.
+//! DPOR stays on one thread: its next schedule depends on the races of every execution before.
+//!
+//! What makes the result independent of the number of threads:
+//!
+//! - Each execution runs with a fresh detector of its own, so whether a finding ends it depends
+//!   on that execution alone (accepted findings never end one, wherever they were first seen).
+//! - The check's detector, which accumulates the lock-order graph and the stable identities
+//!   over executions, sees every execution's events here, in the executions' order, exactly as
+//!   it would inside them on one thread: the same findings, ids and witnesses.
+//! - The coverage tree is built from each execution's logged branches, in order.
+//! - The check stops at the lowest-numbered failing execution (or where the tree is complete):
+//!   executions other threads ran past it are dropped.
+
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
+
+use interleave_detector::{Detector, DetectorConfig};
+use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
+
+use super::collect::Collected;
+use super::runner::{Ran, Runner};
+use super::{Plan, PlanError};
+use crate::rt;
+use crate::schedule::coverage::Coverage;
+use crate::schedule::{pct, Strategy};
+
+/// Makes the strategy of one thread.
+pub(crate) type MakeStrategy<'a> = dyn Fn() -> Box<dyn Strategy> + Sync + 'a;
+
+/// How many executions the threads may run ahead of the oldest one not yet taken, per thread:
+/// bounds the events held waiting.
+const AHEAD_PER_THREAD: u64 = 4;
+
+/// Which executions the threads may start.
+#[derive(Debug)]
+struct Claims {
+    /// The next execution to start.
+    next: u64,
+    /// Executions taken so far (in order).
+    taken: u64,
+    /// Per execution taken: the most contested steps of it and those before.
+    longest: Vec<usize>,
+    /// No execution is started any more.
+    stopped: bool,
+}
+
+#[derive(Debug)]
+struct Shared {
+    claims: Mutex<Claims>,
+    changed: Condvar,
+    /// The last execution of the budget.
+    last: u64,
+    ahead: u64,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Claims> {
+        self.claims.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next execution to run and what PCT learns for it, once it may start; `None` once
+    /// the check needs no more.
+    fn claim(&self) -> Option<(u64, usize)> {
+        let mut claims = self.lock();
+        loop {
+            if claims.stopped || claims.next > self.last {
+                return None;
+            }
+            let execution = claims.next;
+            let learned = pct::learned_from(execution);
+            if claims.longest.len() as u64 >= learned && execution <= claims.taken + self.ahead {
+                claims.next += 1;
+                let steps = match learned {
+                    0 => 0,
+                    n => claims.longest[n as usize - 1],
+                };
+                return Some((execution, steps));
+            }
+            claims = self
+                .changed
+                .wait(claims)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn stop(&self) {
+        self.lock().stopped = true;
+        self.changed.notify_all();
+    }
+}
+
+/// What a thread hands back for one execution.
+type Result1 = Result<Option<Ran>, PlanError>;
+
+/// Runs the plan's executions on `plan.jobs` threads; returns what was collected and whether
+/// no schedule is left.
+pub(super) fn run(
+    plan: &Plan,
+    make: &MakeStrategy<'_>,
+    f: &Arc<dyn Fn() + Send + Sync>,
+) -> Result<(Collected, bool), PlanError> {
+    let threads = plan.jobs.min(plan.executions.try_into().unwrap_or(usize::MAX));
+    let shared = Shared {
+        claims: Mutex::new(Claims {
+            next: 1,
+            taken: 0,
+            longest: Vec::new(),
+            stopped: false,
+        }),
+        changed: Condvar::new(),
+        last: plan.executions,
+        ahead: AHEAD_PER_THREAD * threads as u64,
+    };
+    let (sender, receiver) = mpsc::channel::<(u64, Result1)>();
+    let progress = rt::progress();
+    let stack = rt::stack_size();
+    // The executions' own detectors decide only when an execution stops; the lock-order graph
+    // is the check's detector's alone.
+    let own = DetectorConfig {
+        lock_order: false,
+        ..plan.detector
+    };
+    std::thread::scope(|scope| {
+        for index in 0..threads {
+            let sender = sender.clone();
+            let (shared, progress) = (&shared, progress.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("{}#{index}", plan.name))
+                .stack_size(stack.max(2 << 20))
+                .spawn_scoped(scope, move || {
+                    rt::join_check(&plan.name, progress, stack);
+                    let mut runner = Runner::new(plan, make(), Coverage::logging());
+                    CONTINUATION_POOL.set(&ContinuationPool::new(), || {
+                        while let Some((execution, steps)) = shared.claim() {
+                            let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                                runner.run(plan, execution, steps, Detector::new(own), f)
+                            }))
+                            .unwrap_or_else(|payload| {
+                                Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
+                            });
+                            let failed = result.is_err();
+                            if sender.send((execution, result)).is_err() || failed {
+                                break;
+                            }
+                        }
+                    });
+                });
+            if let Err(error) = spawned {
+                shared.stop();
+                return Err(PlanError::Internal(format!(
+                    "start a thread to run executions: {error}"
+                )));
+            }
+        }
+        drop(sender);
+        let result = take_in_order(plan, &shared, &receiver);
+        shared.stop();
+        result
+    })
+}
+
+/// Takes the executions' results in their order, as they arrive, until the check is done.
+fn take_in_order(
+    plan: &Plan,
+    shared: &Shared,
+    receiver: &mpsc::Receiver<(u64, Result1)>,
+) -> Result<(Collected, bool), PlanError> {
+    let mut detector = Detector::new(plan.detector);
+    let mut coverage = Coverage::default();
+    let mut collected = Collected::default();
+    let mut waiting: BTreeMap<u64, Result1> = BTreeMap::new();
+    while collected.executions < plan.executions && !coverage.complete() {
+        let next = collected.executions + 1;
+        let Some(result) = waiting.remove(&next) else {
+            match receiver.recv() {
+                Ok((execution, result)) => {
+                    waiting.insert(execution, result);
+                    continue;
+                }
+                Err(_) => {
+                    return Err(PlanError::Internal(
+                        "the threads running executions ended early".to_owned(),
+                    ))
+                }
+            }
+        };
+        let Some(mut ran) = result? else {
+            return Err(PlanError::Internal(
+                "a sampling strategy ran out of schedules".to_owned(),
+            ));
+        };
+        // The check's detector sees the execution as it would have inside it.
+        detector.begin_execution(next);
+        for event in &ran.outcome.events {
+            detector
+                .observe(event)
+                .map_err(|error| PlanError::Internal(error.to_string()))?;
+        }
+        let findings = detector.take_findings();
+        ran.outcome.findings.clear();
+        let witnesses = detector.stats().lock_order_witnesses;
+        coverage.apply(&ran.coverage);
+        let (failed, _) = collected.take(plan, ran, findings, witnesses);
+        if failed {
+            break;
+        }
+        coverage.end_execution();
+        let mut claims = shared.lock();
+        claims.taken = collected.executions;
+        claims.longest.push(collected.longest_so_far());
+        drop(claims);
+        shared.changed.notify_all();
+    }
+    let complete = collected.failure.is_none() && coverage.complete();
+    Ok((collected, complete))
+}
