@@ -351,6 +351,16 @@ fn variables_that_are_not_utf8_or_mean_nothing_are_errors_naming_them() {
             "1024",
             "expected a number of bytes, at least 65536",
         ),
+        (
+            "INTERLEAVE_JOBS",
+            "0",
+            "expected a number of threads from 1 to 1024",
+        ),
+        (
+            "INTERLEAVE_JOBS",
+            "two",
+            "expected a number of threads from 1 to 1024",
+        ),
     ] {
         let run = child::run("limits::child_clean_check", &[(variable, value)]);
         assert!(!run.success, "{run:?}");
@@ -362,6 +372,7 @@ fn variables_that_are_not_utf8_or_mean_nothing_are_errors_naming_them() {
         &[
             ("INTERLEAVE_WATCHDOG", "off"),
             ("INTERLEAVE_STACK_SIZE", "1048576"),
+            ("INTERLEAVE_JOBS", "3"),
         ],
     );
     assert!(run.success, "{run:?}");

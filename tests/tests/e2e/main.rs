@@ -11,6 +11,7 @@ mod coverage;
 mod determinism;
 mod dpor;
 mod fingerprints;
+mod jobs;
 mod ledger_baseline;
 mod limits;
 mod real_threads;

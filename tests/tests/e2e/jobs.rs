@@ -1,0 +1,197 @@
+//! Checks on several OS threads (`Config::jobs`): the report and the artifact do not depend on
+//! how many threads ran the executions.
+
+use interleave::sync::atomic::{AtomicUsize, Ordering};
+use interleave::sync::{Arc, Mutex};
+use interleave::{thread, Config, Error, Kind, Report};
+
+use crate::child;
+
+/// Which order each thread takes two locks in depends on a race with main's store, so the two
+/// edges of the cycle are often seen in different executions: the cycle needs the lock-order
+/// evidence of earlier executions.
+fn orders_depend_on_a_race() {
+    let x = Arc::new(AtomicUsize::new(0));
+    let (a, b) = (Arc::new(Mutex::new(())), Arc::new(Mutex::new(())));
+    let spawn = |first: &Arc<Mutex<()>>, second: &Arc<Mutex<()>>, when: usize| {
+        let (x, first, second) = (Arc::clone(&x), Arc::clone(first), Arc::clone(second));
+        thread::spawn(move || {
+            if x.load(Ordering::SeqCst) == when {
+                let _first = first.lock().unwrap();
+                let _second = second.lock().unwrap();
+            }
+        })
+    };
+    let t2 = spawn(&a, &b, 1);
+    let t3 = spawn(&b, &a, 0);
+    x.store(1, Ordering::SeqCst);
+    t2.join().unwrap();
+    t3.join().unwrap();
+}
+
+/// Three threads increment a counter without holding the lock across the read and the write;
+/// the assertion fails only when all three reads come before any write, in reverse spawning
+/// order: rare enough that several executions run before one fails.
+fn rare_lost_updates() {
+    let state = Arc::new(Mutex::new((0, Vec::new())));
+    let handles: Vec<_> = (0..3)
+        .map(|i| {
+            let state = Arc::clone(&state);
+            thread::spawn(move || {
+                let read = {
+                    let mut state = state.lock().unwrap();
+                    state.1.push(i);
+                    state.0
+                };
+                thread::yield_now();
+                state.lock().unwrap().0 = read + 1;
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    let state = state.lock().unwrap();
+    assert!(
+        !(state.0 == 1 && state.1 == [2, 1, 0]),
+        "every update but one was lost"
+    );
+}
+
+/// The same two threads, taking the locks in one order: clean.
+fn consistent_order() {
+    let (a, b) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+    let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));
+    let t = thread::spawn(move || {
+        let _a = a2.lock().unwrap();
+        *b2.lock().unwrap() += 1;
+    });
+    {
+        let _a = a.lock().unwrap();
+        *b.lock().unwrap() += 1;
+    }
+    t.join().unwrap();
+}
+
+/// What must not depend on the number of threads: everything in the report but the artifact's
+/// directory, and the artifact's bytes.
+fn outcome(report: &Report) -> (String, Option<Vec<u8>>) {
+    let summary = format!(
+        "executions {} failing {:?} complete {} schedule {:?} findings {:#?} accepted {:#?}",
+        report.executions,
+        report.failing_execution,
+        report.complete,
+        report.schedule,
+        report.findings,
+        report.accepted,
+    );
+    let bytes = report
+        .artifact
+        .as_ref()
+        .map(|path| std::fs::read(path).expect("the artifact reads"));
+    (summary, bytes)
+}
+
+/// Runs `config` with 1, 2 and 3 threads; asserts they agree and returns the report of one.
+fn same_with_any_jobs(label: &str, config: Config, scenario: fn()) -> Report {
+    let mut first: Option<(Report, (String, Option<Vec<u8>>))> = None;
+    for jobs in [1, 2, 3] {
+        let dir = child::temp_dir(&format!("jobs-{label}-{jobs}"));
+        let report = config
+            .clone()
+            .name(format!("jobs_{label}"))
+            .jobs(jobs)
+            .artifact_dir(&dir)
+            .explore(scenario);
+        let seen = outcome(&report);
+        match &first {
+            None => first = Some((report, seen)),
+            Some((_, expected)) => {
+                assert_eq!(&seen.0, &expected.0, "{label}: jobs({jobs}) vs jobs(1)");
+                assert!(seen.1 == expected.1, "{label}: jobs({jobs}) wrote another artifact");
+            }
+        }
+    }
+    first.expect("three runs").0
+}
+
+fn kinds(report: &Report) -> Vec<Kind> {
+    report.findings.iter().map(|f| f.kind()).collect()
+}
+
+#[test]
+fn a_cycle_seen_across_executions_is_the_same_finding_in_the_same_execution_with_any_jobs() {
+    // The executions that find it with these seeds (whatever the number of threads).
+    for (label, config, expected) in [
+        ("cycle_random", Config::random(500).seed(11), 4),
+        ("cycle_pct", Config::pct(500, 2).seed(11), 5),
+    ] {
+        let report = same_with_any_jobs(label, config, orders_depend_on_a_race);
+        assert_eq!(kinds(&report), [Kind::PotentialDeadlock], "{label}");
+        // Its edges come from two executions: the artifact replays the earlier one too.
+        assert_eq!(report.failing_execution, Some(expected), "{label}");
+        assert_eq!(report.executions, expected, "{label}");
+        let replayed =
+            interleave::replay(report.artifact.as_ref().unwrap(), orders_depend_on_a_race)
+                .unwrap();
+        assert_eq!(
+            replayed.findings[0].fingerprint, report.findings[0].fingerprint,
+            "{label}"
+        );
+    }
+}
+
+#[test]
+fn the_lowest_numbered_failing_execution_is_reported_with_any_jobs() {
+    // The first executions that lose the updates in that order with these seeds: with two or
+    // three threads, later executions run (and may fail) at the same time, and are dropped.
+    for (label, config, expected) in [
+        ("lost_random", Config::random(2_000).seed(5), 50),
+        ("lost_pct", Config::pct(2_000, 3).seed(5), 7),
+    ] {
+        let report = same_with_any_jobs(label, config, rare_lost_updates);
+        assert_eq!(kinds(&report), [Kind::Panic], "{label}");
+        assert_eq!(report.failing_execution, Some(expected), "{label}");
+        assert_eq!(report.executions, expected, "{label}");
+    }
+}
+
+#[test]
+fn a_clean_check_runs_its_whole_budget_with_any_jobs() {
+    for (label, config) in [
+        ("clean_random", Config::random(300).seed(2)),
+        ("clean_pct", Config::pct(300, 3).seed(2)),
+    ] {
+        let report = same_with_any_jobs(label, config, consistent_order);
+        assert!(report.is_clean(), "{label}: {report}");
+        assert_eq!(report.executions, 300, "{label}");
+        assert!(!report.complete, "{label}");
+    }
+}
+
+#[test]
+fn a_small_tree_is_complete_after_the_same_executions_with_any_jobs() {
+    // Main and one thread, each taking one lock: the threads' orders at the two contested
+    // scheduling points make a tree that random sampling completes before its budget.
+    fn two_locks() {
+        let m = Arc::new(Mutex::new(0));
+        let m2 = Arc::clone(&m);
+        let t = thread::spawn(move || *m2.lock().unwrap() += 1);
+        *m.lock().unwrap() += 1;
+        t.join().unwrap();
+    }
+    let report = same_with_any_jobs("tree", Config::random(1_000).seed(9), two_locks);
+    assert!(report.is_clean() && report.complete, "{report}");
+    // How many random executions seed 9 takes to have followed every branch of the tree.
+    assert_eq!(report.executions, 114, "{report}");
+}
+
+#[test]
+fn zero_jobs_is_a_configuration_error() {
+    let error = Config::random(10).jobs(0).try_explore(|| {}).unwrap_err();
+    assert!(matches!(error, Error::Config { .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "configure the check: jobs(0): expected from 1 to 1024 threads"
+    );
+}
