@@ -106,7 +106,9 @@ pub(super) fn run(
     make: &MakeStrategy<'_>,
     f: &Arc<dyn Fn() + Send + Sync>,
 ) -> Result<(Collected, bool), PlanError> {
-    let threads = plan.jobs.min(plan.executions.try_into().unwrap_or(usize::MAX));
+    let threads = plan
+        .jobs
+        .min(plan.executions.try_into().unwrap_or(usize::MAX));
     let shared = Shared {
         claims: Mutex::new(Claims {
             next: 1,
@@ -128,11 +130,12 @@ pub(super) fn run(
         ..plan.detector
     };
     std::thread::scope(|scope| {
-        for index in 0..threads {
+        for _ in 0..threads {
             let sender = sender.clone();
             let (shared, progress) = (&shared, progress.clone());
             let spawned = std::thread::Builder::new()
-                .name(format!("{}#{index}", plan.name))
+                // The check's own name: panic and overflow messages name the check by it.
+                .name(plan.name.clone())
                 .stack_size(stack.max(2 << 20))
                 .spawn_scoped(scope, move || {
                     rt::join_check(&plan.name, progress, stack);

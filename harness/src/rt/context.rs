@@ -88,8 +88,9 @@ pub(crate) struct Context {
     /// Whether a finding ends the execution (not when a check explores on past findings: only
     /// a stuck, panicking or step-bounded execution ends then).
     pub(crate) findings_stop: bool,
-    /// The fingerprints of the findings the check's baseline accepts: they never end an
-    /// execution (so whether one does never depends on what earlier executions reported).
+    /// The fingerprints of the findings the check's baseline accepts. An accepted data race
+    /// never ends an execution: the detector reports a race once per check, so whether it
+    /// ended one would depend on the executions before (and on which ran on the same thread).
     pub(crate) accepted: std::sync::Arc<std::collections::BTreeSet<String>>,
     /// Whether the strategy may fire a timer early at every scheduling point (a thread that
     /// blocks or exits included), not only where a thread switches.
@@ -203,10 +204,9 @@ impl Context {
         }
         if !self.detector.findings().is_empty() {
             for finding in self.detector.take_findings() {
-                if finding.kind != Kind::PotentialDeadlock
-                    && self.findings_stop
-                    && !self.accepted.contains(&finding.fingerprint)
-                {
+                let accepted_race =
+                    finding.kind == Kind::DataRace && self.accepted.contains(&finding.fingerprint);
+                if finding.kind != Kind::PotentialDeadlock && self.findings_stop && !accepted_race {
                     self.stop.get_or_insert(Stop::Finding);
                 }
                 self.findings.push(finding);

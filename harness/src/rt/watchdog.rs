@@ -37,8 +37,9 @@ pub(crate) struct Progress {
     file: Mutex<String>,
     /// Names of the running execution's threads, by index (`None`: `main` or `tN`).
     names: Mutex<Vec<Option<String>>>,
-    /// The worker's OS thread id (Linux), to tell a spinning worker from a sleeping one.
-    os_thread: Mutex<Option<String>>,
+    /// The OS thread ids (Linux) of the threads running executions, to tell a spinning one
+    /// from a sleeping one.
+    os_threads: Mutex<Vec<String>>,
 }
 
 thread_local! {
@@ -95,6 +96,13 @@ impl Progress {
 /// This OS thread runs executions of the check whose progress is `progress` (one of a parallel
 /// check's threads): its scheduling points count for the watchdog too.
 pub(crate) fn adopt(progress: Option<Arc<Progress>>) {
+    if let (Some(progress), Some(id)) = (&progress, os_thread_id()) {
+        progress
+            .os_threads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(id);
+    }
     WATCHED.with(|w| *w.borrow_mut() = progress);
 }
 
@@ -140,10 +148,11 @@ pub(crate) fn watched<T: Send + 'static>(
         .spawn(move || {
             super::begin_check(&check);
             super::set_stack_size(stack_size);
-            *published
-                .os_thread
+            published
+                .os_threads
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner) = os_thread_id();
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(os_thread_id());
             WATCHED.with(|w| *w.borrow_mut() = Some(published));
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
                 .unwrap_or_else(|payload| {
@@ -218,12 +227,20 @@ impl Progress {
             let position = self.position.load(Ordering::Relaxed);
             format!("last seen at {file}:{}:{}", position >> 32, position as u32)
         };
-        let state = self
-            .os_thread
+        // On a check with several threads, the one that runs (rather than waits for the
+        // others) is the one that is stuck.
+        let states: Vec<char> = self
+            .os_threads
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .as_deref()
-            .and_then(os_thread_state);
+            .iter()
+            .filter_map(|id| os_thread_state(id))
+            .collect();
+        let state = states
+            .iter()
+            .find(|&&s| s == 'R')
+            .or_else(|| states.last())
+            .copied();
         let cause = match state {
             Some('R') => {
                 "it is running without reaching interleave: a loop with no interleave call, or a \

@@ -31,7 +31,7 @@ pub(crate) struct InterleaveScheduler {
     model: Option<ModelState>,
     /// Findings do not stop executions (see `Plan::keep_going`).
     pub(crate) keep_going: bool,
-    /// The fingerprints of accepted findings, which never stop an execution.
+    /// The fingerprints of accepted findings (an accepted race never stops an execution).
     pub(crate) accepted: std::sync::Arc<std::collections::BTreeSet<String>>,
 }
 

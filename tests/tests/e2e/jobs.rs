@@ -108,7 +108,10 @@ fn same_with_any_jobs(label: &str, config: Config, scenario: fn()) -> Report {
             None => first = Some((report, seen)),
             Some((_, expected)) => {
                 assert_eq!(&seen.0, &expected.0, "{label}: jobs({jobs}) vs jobs(1)");
-                assert!(seen.1 == expected.1, "{label}: jobs({jobs}) wrote another artifact");
+                assert!(
+                    seen.1 == expected.1,
+                    "{label}: jobs({jobs}) wrote another artifact"
+                );
             }
         }
     }
@@ -132,8 +135,7 @@ fn a_cycle_seen_across_executions_is_the_same_finding_in_the_same_execution_with
         assert_eq!(report.failing_execution, Some(expected), "{label}");
         assert_eq!(report.executions, expected, "{label}");
         let replayed =
-            interleave::replay(report.artifact.as_ref().unwrap(), orders_depend_on_a_race)
-                .unwrap();
+            interleave::replay(report.artifact.as_ref().unwrap(), orders_depend_on_a_race).unwrap();
         assert_eq!(
             replayed.findings[0].fingerprint, report.findings[0].fingerprint,
             "{label}"

@@ -172,7 +172,7 @@ fn named_objects_show_by_name_and_the_guide_s_sample_report_is_real() {
         .explore(transfer_and_audit);
     let text = report.to_string();
     assert!(
-        text.contains("  cycle: accounts → ledger → accounts\n"),
+        text.contains("  cycle: ledger → accounts → ledger\n"),
         "{text}"
     );
     assert!(
