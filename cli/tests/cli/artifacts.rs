@@ -416,14 +416,14 @@ fn a_livelock_timeline_folds_what_repeats_and_says_where_each_thread_ended_up() 
     assert!(text.stdout.lines().count() < 100, "{}", text.stdout);
     assert!(
         text.stdout.contains(
-            "failing   execution 1, 25719 steps, schedule 0x4.1x3.2x3.(1x7.2x7)×1428.1\n"
+            "failing   execution 1, 25721 steps, schedule 0x3.2x3.1x7.0.(2x7.1x7)×1427.2x7.1x4\n"
         ),
         "{}",
         text.stdout
     );
     assert!(
         text.stdout.contains(
-            "    ⋮  × 1,427 more: the 18 steps above, again and again (steps 29–25,714)\n"
+            "    ⋮  × 1,426 more: the 18 steps above, again and again (steps 38–25,705)\n"
         ),
         "{}",
         text.stdout
@@ -435,7 +435,7 @@ fn a_livelock_timeline_folds_what_repeats_and_says_where_each_thread_ended_up() 
         .collect();
     let endings = endings.join("\n");
     assert!(
-        endings.contains("  proposer-1  step limit (20000) reached (step 25,719), last in lock A at scenarios/src/catalog/livelock.rs:"),
+        endings.contains("  proposer-1  step limit (20000) reached (step 25,721), last in unlock A at scenarios/src/catalog/livelock.rs:"),
         "{endings}"
     );
     let html = interleave(&["explain", "--format", "html", artifact]);
@@ -498,7 +498,7 @@ fn a_notification_is_linked_to_the_thread_it_woke() {
     let text = interleave(&["explain", artifact]).stdout;
     // `main`'s one notification went to `worker-0`; `worker-1` waits for good.
     assert!(
-        text.contains("  notify_one B → woke worker-0 at step 20  "),
+        text.contains("  notify_one B → woke worker-0 at step 21  "),
         "{text}"
     );
     assert!(
@@ -507,10 +507,10 @@ fn a_notification_is_linked_to_the_thread_it_woke() {
     );
     let html = interleave(&["explain", "--format", "html", artifact]).stdout;
     assert!(
-        html.contains(r##" → woke <a class="link" href="#step-20">worker-0 at step 20</a>"##),
+        html.contains(r##" → woke <a class="link" href="#step-21">worker-0 at step 21</a>"##),
         "{html}"
     );
-    assert!(html.contains(r#"<tr id="step-20""#));
+    assert!(html.contains(r#"<tr id="step-21""#));
     assert!(html.contains(r##"<a class="link" href="#step-18">(notified at step 18)</a>"##));
     crate::html_check::check(&html).expect("well-formed HTML");
 }
