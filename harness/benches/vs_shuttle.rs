@@ -2,6 +2,9 @@
 //! `check_random`, on the same program, in one run: 2 threads × 10 lock/unlock of one shared
 //! mutex.
 //!
+//! A second table: the same program's random and PCT checks on one OS thread and on two
+//! (`Config::jobs`), and the speedup.
+//!
 //! `cargo bench -p interleave-check --bench vs_shuttle` (set `VS_SHUTTLE_EXECUTIONS` to change the
 //! number of executions per measurement; default 20,000).
 
@@ -54,6 +57,26 @@ fn time(f: impl FnOnce()) -> Duration {
     start.elapsed()
 }
 
+/// Explores the interleave program under `config`, which must find nothing.
+fn run(config: interleave::Config) {
+    let report = config
+        .seed(7)
+        .name("vs_shuttle")
+        .write_artifact(false)
+        .explore(interleave_program);
+    assert!(report.is_clean(), "{report}");
+    black_box(report);
+}
+
+/// The median of `rounds` measurements of `executions` executions per second under `config`.
+fn rate(rounds: usize, executions: u64, config: impl Fn() -> interleave::Config) -> f64 {
+    let mut rates: Vec<f64> = (0..rounds)
+        .map(|_| executions as f64 / time(|| run(config())).as_secs_f64())
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates[rates.len() / 2]
+}
+
 fn main() {
     let executions: u64 = match std::env::var("VS_SHUTTLE_EXECUTIONS") {
         Err(_) => 20_000,
@@ -72,15 +95,7 @@ fn main() {
     let mut interleave_rates = Vec::new();
     for _ in 0..rounds {
         let shuttle = time(|| shuttle::check_random(shuttle_program, executions as usize));
-        let interleave = time(|| {
-            let report = interleave::Config::random(executions)
-                .seed(7)
-                .name("vs_shuttle")
-                .write_artifact(false)
-                .explore(interleave_program);
-            assert!(report.is_clean(), "{report}");
-            black_box(report);
-        });
+        let interleave = time(|| run(interleave::Config::random(executions).jobs(1)));
         shuttle_rates.push(executions as f64 / shuttle.as_secs_f64());
         interleave_rates.push(executions as f64 / interleave.as_secs_f64());
     }
@@ -94,7 +109,28 @@ fn main() {
     println!("| engine | executions/s |");
     println!("|---|---:|");
     println!("| raw shuttle `check_random` | {s:.0} |");
-    println!("| interleave random, all detectors | {i:.0} |");
+    println!("| interleave random, all detectors, one thread | {i:.0} |");
     println!();
     println!("ratio interleave / shuttle: {:.2}", i / s);
+    println!();
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    println!("the same checks on one and on two OS threads (`Config::jobs`), {cores} cores:");
+    println!();
+    println!("| strategy | jobs(1) executions/s | jobs(2) executions/s | speedup |");
+    println!("|---|---:|---:|---:|");
+    for (name, strategy) in [
+        ("random", interleave::Strategy::Random),
+        ("pct:3", interleave::Strategy::Pct { depth: 3 }),
+    ] {
+        let config = |jobs| {
+            move || {
+                interleave::Config::random(executions)
+                    .strategy(strategy)
+                    .jobs(jobs)
+            }
+        };
+        let one = rate(rounds, executions, config(1));
+        let two = rate(rounds, executions, config(2));
+        println!("| {name} | {one:.0} | {two:.0} | {:.2}x |", two / one);
+    }
 }
