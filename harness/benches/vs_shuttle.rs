@@ -68,13 +68,30 @@ fn run(config: interleave::Config) {
     black_box(report);
 }
 
-/// The median of `rounds` measurements of `executions` executions per second under `config`.
-fn rate(rounds: usize, executions: u64, config: impl Fn() -> interleave::Config) -> f64 {
+/// CPU time this process has used so far, user and system (Linux: `/proc/self/stat`, in clock
+/// ticks of 10 ms), or `None` elsewhere.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// The median of `rounds` measurements of `executions` executions per second under `config`
+/// (wall clock), and the CPU time all rounds took per 1,000 executions.
+fn rate(rounds: usize, executions: u64, config: impl Fn() -> interleave::Config) -> (f64, f64) {
+    let cpu_before = cpu_time();
     let mut rates: Vec<f64> = (0..rounds)
         .map(|_| executions as f64 / time(|| run(config())).as_secs_f64())
         .collect();
+    let cpu = match (cpu_before, cpu_time()) {
+        (Some(before), Some(after)) => {
+            (after - before).as_secs_f64() * 1e6 / (executions as f64 * rounds as f64)
+        }
+        _ => f64::NAN,
+    };
     rates.sort_by(f64::total_cmp);
-    rates[rates.len() / 2]
+    (rates[rates.len() / 2], cpu)
 }
 
 fn main() {
@@ -116,8 +133,8 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     println!("the same checks on one and on two OS threads (`Config::jobs`), {cores} cores:");
     println!();
-    println!("| strategy | jobs(1) executions/s | jobs(2) executions/s | speedup |");
-    println!("|---|---:|---:|---:|");
+    println!("| strategy | jobs(1) executions/s | jobs(2) executions/s | speedup | CPU ms per 1,000 executions, jobs(1) / jobs(2) |");
+    println!("|---|---:|---:|---:|---:|");
     for (name, strategy) in [
         ("random", interleave::Strategy::Random),
         ("pct:3", interleave::Strategy::Pct { depth: 3 }),
@@ -129,8 +146,11 @@ fn main() {
                     .jobs(jobs)
             }
         };
-        let one = rate(rounds, executions, config(1));
-        let two = rate(rounds, executions, config(2));
-        println!("| {name} | {one:.0} | {two:.0} | {:.2}x |", two / one);
+        let (one, cpu_one) = rate(rounds, executions, config(1));
+        let (two, cpu_two) = rate(rounds, executions, config(2));
+        println!(
+            "| {name} | {one:.0} | {two:.0} | {:.2}x | {cpu_one:.0} / {cpu_two:.0} |",
+            two / one
+        );
     }
 }

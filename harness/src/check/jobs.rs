@@ -34,9 +34,14 @@ use crate::schedule::{pct, Strategy};
 /// Makes the strategy of one thread.
 pub(crate) type MakeStrategy<'a> = dyn Fn() -> Box<dyn Strategy> + Sync + 'a;
 
+/// How many executions' results a thread hands over at once: waking this thread for every
+/// execution would cost about as much as a small execution.
+const BATCH: usize = 8;
+
 /// How many executions the threads may run ahead of the oldest one not yet taken, per thread:
-/// bounds the events held waiting.
-const AHEAD_PER_THREAD: u64 = 4;
+/// bounds the events held waiting (at least two batches, so that no thread waits for a batch
+/// another thread has not handed over yet).
+const AHEAD_PER_THREAD: u64 = 2 * BATCH as u64;
 
 /// Which executions the threads may start.
 #[derive(Debug)]
@@ -49,6 +54,18 @@ struct Claims {
     longest: Vec<usize>,
     /// No execution is started any more.
     stopped: bool,
+    /// Threads waiting for `changed`.
+    waiting: usize,
+}
+
+/// What a thread may do next.
+enum Claim {
+    /// Run this execution, with what PCT learns for it.
+    Run(u64, usize),
+    /// Wait: earlier executions must be taken first.
+    Wait,
+    /// The check needs no more executions.
+    Done,
 }
 
 #[derive(Debug)]
@@ -65,13 +82,13 @@ impl Shared {
         self.claims.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The next execution to run and what PCT learns for it, once it may start; `None` once
-    /// the check needs no more.
-    fn claim(&self) -> Option<(u64, usize)> {
+    /// The next execution to run and what PCT learns for it, once it may start (at once
+    /// unless `block`); [`Claim::Done`] once the check needs no more.
+    fn claim(&self, block: bool) -> Claim {
         let mut claims = self.lock();
         loop {
             if claims.stopped || claims.next > self.last {
-                return None;
+                return Claim::Done;
             }
             let execution = claims.next;
             let learned = pct::learned_from(execution);
@@ -81,12 +98,17 @@ impl Shared {
                     0 => 0,
                     n => claims.longest[n as usize - 1],
                 };
-                return Some((execution, steps));
+                return Claim::Run(execution, steps);
             }
+            if !block {
+                return Claim::Wait;
+            }
+            claims.waiting += 1;
             claims = self
                 .changed
                 .wait(claims)
                 .unwrap_or_else(PoisonError::into_inner);
+            claims.waiting -= 1;
         }
     }
 
@@ -115,12 +137,13 @@ pub(super) fn run(
             taken: 0,
             longest: Vec::new(),
             stopped: false,
+            waiting: 0,
         }),
         changed: Condvar::new(),
         last: plan.executions,
         ahead: AHEAD_PER_THREAD * threads as u64,
     };
-    let (sender, receiver) = mpsc::channel::<(u64, Result1)>();
+    let (sender, receiver) = mpsc::channel::<Vec<(u64, Result1)>>();
     let progress = rt::progress();
     let stack = rt::stack_size();
     // The executions' own detectors decide only when an execution stops; the lock-order graph
@@ -140,20 +163,33 @@ pub(super) fn run(
                 .spawn_scoped(scope, move || {
                     rt::join_check(&plan.name, progress, stack);
                     let mut runner = Runner::new(plan, make(), Coverage::logging());
-                    CONTINUATION_POOL.set(&ContinuationPool::new(), || {
-                        while let Some((execution, steps)) = shared.claim() {
-                            let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                                runner.run(plan, execution, steps, Detector::new(own), f)
-                            }))
-                            .unwrap_or_else(|payload| {
-                                Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
-                            });
-                            let failed = result.is_err();
-                            if sender.send((execution, result)).is_err() || failed {
-                                break;
-                            }
+                    let mut batch = Vec::with_capacity(BATCH);
+                    let hand_over = |batch: &mut Vec<(u64, Result1)>| {
+                        batch.is_empty() || sender.send(std::mem::take(batch)).is_ok()
+                    };
+                    CONTINUATION_POOL.set(&ContinuationPool::new(), || loop {
+                        let claim = match shared.claim(false) {
+                            // Hand over what is done before waiting: it may be what others wait for.
+                            Claim::Wait if hand_over(&mut batch) => shared.claim(true),
+                            Claim::Wait => Claim::Done,
+                            claim => claim,
+                        };
+                        let Claim::Run(execution, steps) = claim else {
+                            break;
+                        };
+                        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            runner.run(plan, execution, steps, Detector::new(own), f)
+                        }))
+                        .unwrap_or_else(|payload| {
+                            Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
+                        });
+                        let failed = result.is_err();
+                        batch.push((execution, result));
+                        if failed || batch.len() >= BATCH && !hand_over(&mut batch) {
+                            break;
                         }
                     });
+                    hand_over(&mut batch);
                 });
             if let Err(error) = spawned {
                 shared.stop();
@@ -173,7 +209,7 @@ pub(super) fn run(
 fn take_in_order(
     plan: &Plan,
     shared: &Shared,
-    receiver: &mpsc::Receiver<(u64, Result1)>,
+    receiver: &mpsc::Receiver<Vec<(u64, Result1)>>,
 ) -> Result<(Collected, bool), PlanError> {
     let mut detector = Detector::new(plan.detector);
     let mut coverage = Coverage::default();
@@ -183,8 +219,8 @@ fn take_in_order(
         let next = collected.executions + 1;
         let Some(result) = waiting.remove(&next) else {
             match receiver.recv() {
-                Ok((execution, result)) => {
-                    waiting.insert(execution, result);
+                Ok(batch) => {
+                    waiting.extend(batch);
                     continue;
                 }
                 Err(_) => {
@@ -218,8 +254,11 @@ fn take_in_order(
         let mut claims = shared.lock();
         claims.taken = collected.executions;
         claims.longest.push(collected.longest_so_far());
+        let waiting = claims.waiting > 0;
         drop(claims);
-        shared.changed.notify_all();
+        if waiting {
+            shared.changed.notify_all();
+        }
     }
     let complete = collected.failure.is_none() && coverage.complete();
     Ok((collected, complete))
