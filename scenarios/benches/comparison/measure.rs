@@ -288,8 +288,10 @@ pub(crate) fn throughput(
     let mut shuttle_rates = Vec::new();
     for round in 0..rounds {
         let start = Instant::now();
+        // One thread, as shuttle: executions per second of one core.
         let report = Config::random(executions)
             .seed(round as u64)
+            .jobs(1)
             .max_steps(MAX_STEPS as u64)
             .name(scenario.name)
             .write_artifact(false)
