@@ -370,7 +370,12 @@ pub(crate) fn run_plan(
 ) -> Result<Report, PlanError> {
     rt::install_panic_hook();
     let (collected, complete) = match more {
-        Some(make) if plan.jobs > 1 && strategy.samples() && plan.numbers.is_none() => {
+        Some(make)
+            if plan.jobs > 1
+                && plan.executions > 1
+                && strategy.samples()
+                && plan.numbers.is_none() =>
+        {
             jobs::run(plan, make, &f)?
         }
         _ => run_here(plan, strategy, &f)?,
@@ -385,7 +390,12 @@ fn run_here(
     strategy: Box<dyn crate::schedule::Strategy>,
     f: &Arc<dyn Fn() + Send + Sync>,
 ) -> Result<(Collected, bool), PlanError> {
-    let mut runner = Runner::new(plan, strategy, Coverage::default());
+    let events_cap = if strategy.needs_events() {
+        usize::MAX
+    } else {
+        TRACE_CAP
+    };
+    let mut runner = Runner::new(plan, strategy, Coverage::default(), events_cap);
     let mut detector = Some(Detector::new(plan.detector));
     let mut collected = Collected::default();
     // The strategy has no schedule left (exhaustive search ran out of branches).
@@ -418,6 +428,11 @@ fn run_here(
                 runner.recycle(events);
             }
         }
+        if let Some(failure) = &mut collected.failure {
+            if let Some(digests) = failure.dropped.take() {
+                failure.trace = rebuild_trace(plan, failure, &digests, f)?;
+            }
+        }
         Ok::<(), PlanError>(())
     })?;
     let scheduler = runner.scheduler();
@@ -429,6 +444,39 @@ fn run_here(
         && (exhausted || scheduler.coverage.complete());
     drop(scheduler);
     Ok((collected, complete))
+}
+
+/// The most events an execution keeps for its trace when the strategy does not read them: an
+/// execution with more (a long loop of lock operations) keeps none, and a failing one gets its
+/// trace by replaying its schedule. Exploration then holds the decisions of an execution, not
+/// its events.
+const TRACE_CAP: usize = 1 << 16;
+
+/// The trace of `failure`, which did not keep its events: its schedule replayed, the path
+/// checked against its digests at every decision.
+fn rebuild_trace(
+    plan: &Plan,
+    failure: &collect::Failure,
+    digests: &[u16],
+    f: &Arc<dyn Fn() + Send + Sync>,
+) -> Result<Vec<interleave_detector::Event>, PlanError> {
+    let path = RecordedPath::digests(&crate::schedule::digest::encode(digests))
+        .map_err(PlanError::Internal)?;
+    let replay = ReplayStrategy::new(vec![Recorded {
+        schedule: failure.schedule.clone(),
+        path,
+    }]);
+    let mut runner = Runner::new(plan, Box::new(replay), Coverage::default(), usize::MAX);
+    let detector = Detector::new(plan.detector);
+    match runner.run(plan, failure.execution, 0, detector, f) {
+        Ok(Some(ran)) => Ok(ran.outcome.events),
+        Ok(None) => Err(PlanError::Internal(
+            "the replay that rebuilds a trace ran nothing".to_owned(),
+        )),
+        // The same schedule took another path the second time.
+        Err(PlanError::Diverged(message)) => Err(PlanError::Nondeterministic(message)),
+        Err(error) => Err(error),
+    }
 }
 
 /// The report, and the artifact of the failing execution.

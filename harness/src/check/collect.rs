@@ -15,6 +15,9 @@ pub(crate) struct Failure {
     pub(crate) execution: u64,
     pub(crate) schedule: Schedule,
     pub(crate) trace: Vec<Event>,
+    /// The execution did not keep its events (it had too many): `trace` is empty until it is
+    /// rebuilt by replaying `schedule`, checked against these path digests.
+    pub(crate) dropped: Option<Vec<u16>>,
 }
 
 /// The check's results so far.
@@ -86,12 +89,18 @@ impl Collected {
         let failed = !new.is_empty();
         self.findings.extend(new);
         if failed && !plan.keep_going {
+            let dropped = ran.outcome.events_dropped.then(|| {
+                let mut digests = ran.digests;
+                digests.push(digest::short(ran.outcome.digest));
+                digests
+            });
             self.failure = Some(Failure {
                 execution: ran.execution,
                 schedule: Schedule {
                     decisions: ran.decisions,
                 },
                 trace: ran.outcome.events,
+                dropped,
             });
             return (true, None);
         }

@@ -162,7 +162,8 @@ pub(super) fn run(
                 .stack_size(stack.max(2 << 20))
                 .spawn_scoped(scope, move || {
                     rt::join_check(&plan.name, progress, stack);
-                    let mut runner = Runner::new(plan, make(), Coverage::logging());
+                    // The check's detector needs every event.
+                    let mut runner = Runner::new(plan, make(), Coverage::logging(), usize::MAX);
                     let mut batch = Vec::with_capacity(BATCH);
                     let hand_over = |batch: &mut Vec<(u64, Result1)>| {
                         batch.is_empty() || sender.send(std::mem::take(batch)).is_ok()

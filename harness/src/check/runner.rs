@@ -45,8 +45,16 @@ pub(crate) struct Runner {
 }
 
 impl Runner {
-    pub(crate) fn new(plan: &Plan, strategy: Box<dyn Strategy>, coverage: Coverage) -> Self {
+    /// `events_cap`: at most this many events of an execution are kept (see
+    /// `Context::events_cap`).
+    pub(crate) fn new(
+        plan: &Plan,
+        strategy: Box<dyn Strategy>,
+        coverage: Coverage,
+        events_cap: usize,
+    ) -> Self {
         let mut scheduler = InterleaveScheduler::new(strategy, plan.max_steps);
+        scheduler.events_cap = events_cap;
         scheduler.keep_going = plan.keep_going;
         scheduler.accepted = Arc::new(plan.accepted.clone());
         scheduler.coverage = coverage;

@@ -92,6 +92,11 @@ pub(crate) struct Context {
     /// never ends an execution: the detector reports a race once per check, so whether it
     /// ended one would depend on the executions before (and on which ran on the same thread).
     pub(crate) accepted: std::sync::Arc<std::collections::BTreeSet<String>>,
+    /// At most this many events are kept for the trace; past it, none are (the trace of a
+    /// failing execution is rebuilt by replaying its schedule).
+    pub(crate) events_cap: usize,
+    /// The execution went past `events_cap`: `events` is empty.
+    pub(crate) events_dropped: bool,
     /// Whether the strategy may fire a timer early at every scheduling point (a thread that
     /// blocks or exits included), not only where a thread switches.
     pub(crate) fire_everywhere: bool,
@@ -106,6 +111,9 @@ pub(crate) struct ExecutionOutcome {
     pub(crate) stop: Option<Stop>,
     /// The digest of `events`.
     pub(crate) digest: u64,
+    /// The execution had more events than it kept (see `Context::events_cap`): `events` is
+    /// empty.
+    pub(crate) events_dropped: bool,
 }
 
 thread_local! {
@@ -158,6 +166,8 @@ impl Context {
             steps: None,
             findings_stop: true,
             accepted: std::sync::Arc::default(),
+            events_cap: usize::MAX,
+            events_dropped: false,
             fire_everywhere: false,
         };
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
@@ -175,6 +185,7 @@ impl Context {
             findings: context.findings,
             stop: context.stop,
             digest: context.path.value(),
+            events_dropped: context.events_dropped,
         }
     }
 
@@ -221,7 +232,12 @@ impl Context {
             steps.observe(&event);
         }
         self.path.add(&event);
-        self.events.push(event);
+        if self.events.len() < self.events_cap {
+            self.events.push(event);
+        } else if !self.events_dropped {
+            self.events_dropped = true;
+            self.events = Vec::new();
+        }
     }
 
     pub(crate) fn thread(&self, thread: ThreadId) -> &ThreadSlot {

@@ -298,6 +298,13 @@ pub(crate) trait Strategy: fmt::Debug {
     /// Called before [`next_execution`](Self::next_execution).
     fn seek(&mut self, _execution: u64, _steps: usize) {}
 
+    /// Whether the strategy reads the events of the running execution ([`PathSoFar::events`]):
+    /// a replay compares them with the recorded trace. Others only need the path's digest, and
+    /// a long execution's events are then not kept.
+    fn needs_events(&self) -> bool {
+        false
+    }
+
     /// (Sampling strategies) The contested steps of the execution that just ended.
     fn contested_steps(&self) -> usize {
         0

@@ -210,6 +210,10 @@ impl Strategy for ReplayStrategy {
         }
     }
 
+    fn needs_events(&self) -> bool {
+        true
+    }
+
     fn fires_everywhere(&self) -> bool {
         // Exhaustive exploration may fire a timer where a thread blocks or exits; asking there
         // too is harmless for other schedules (their next decision there is never a fire).

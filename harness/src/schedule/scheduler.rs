@@ -33,6 +33,8 @@ pub(crate) struct InterleaveScheduler {
     pub(crate) keep_going: bool,
     /// The fingerprints of accepted findings (an accepted race never stops an execution).
     pub(crate) accepted: std::sync::Arc<std::collections::BTreeSet<String>>,
+    /// At most this many events of an execution are kept (see `Context::events_cap`).
+    pub(crate) events_cap: usize,
 }
 
 /// What the scheduler keeps for an exhaustive strategy: who takes the step in progress, which
@@ -81,19 +83,21 @@ impl InterleaveScheduler {
             model: None,
             keep_going: false,
             accepted: std::sync::Arc::default(),
+            events_cap: usize::MAX,
         }
     }
 
     /// Connects the running execution's context to this scheduler (the execution's first
     /// step): exhaustive strategies get the runtime's model of the execution.
     pub(crate) fn attach(scheduler: &std::rc::Rc<std::cell::RefCell<Self>>) {
-        let (exhaustive, everywhere, keep_going, accepted) = {
+        let (exhaustive, everywhere, keep_going, accepted, events_cap) = {
             let s = scheduler.borrow();
             (
                 s.strategy.exhaustive(),
                 s.strategy.fires_everywhere(),
                 s.keep_going,
                 std::sync::Arc::clone(&s.accepted),
+                s.events_cap,
             )
         };
         rt::with(|c| {
@@ -101,6 +105,7 @@ impl InterleaveScheduler {
             c.fire_everywhere = everywhere;
             c.findings_stop = !keep_going;
             c.accepted = accepted;
+            c.events_cap = events_cap;
             if exhaustive {
                 c.steps = Some(Box::default());
             }

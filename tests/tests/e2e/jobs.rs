@@ -197,3 +197,34 @@ fn zero_jobs_is_a_configuration_error() {
         "configure the check: jobs(0): expected from 1 to 1024 threads"
     );
 }
+
+/// Two threads adding 40,000 times each to an atomic, then a failing assertion: 80,000 events,
+/// more than an execution keeps for its trace on one thread.
+fn long_then_fails() {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&counter);
+    let t = thread::spawn(move || {
+        for _ in 0..40_000 {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    for _ in 0..40_000 {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+    t.join().unwrap();
+    assert_eq!(counter.load(Ordering::Relaxed), 0, "fails on purpose");
+}
+
+#[test]
+fn a_long_execution_s_trace_is_rebuilt_by_replaying_it_and_is_the_same() {
+    // On one thread the failing execution kept no events (too many) and its trace comes from
+    // replaying its schedule; on two, the check's detector needed them all and they were kept.
+    // The artifacts are byte for byte the same, and replay.
+    let report = same_with_any_jobs("long", Config::random(2).seed(1), long_then_fails);
+    assert_eq!(kinds(&report), [Kind::Panic]);
+    let artifact = report.artifact.as_ref().expect("an artifact");
+    let text = std::fs::read_to_string(artifact).unwrap();
+    assert!(text.matches("\"atomic\"").count() >= 80_000, "the whole trace");
+    let replayed = interleave::replay(artifact, long_then_fails).unwrap();
+    assert_eq!(replayed.findings[0].fingerprint, report.findings[0].fingerprint);
+}
