@@ -5,6 +5,9 @@
 //! A second table: the same program's random and PCT checks on one OS thread and on two
 //! (`Config::jobs`), and the speedup.
 //!
+//! A third: the peak memory (resident set) of one execution of 2 threads × 1,000,000 lock/unlock,
+//! each tool in a child process of its own (the bench binary, run again with `--peak-memory`).
+//!
 //! `cargo bench -p interleave-check --bench vs_shuttle` (set `VS_SHUTTLE_EXECUTIONS` to change the
 //! number of executions per measurement; default 20,000).
 
@@ -94,7 +97,95 @@ fn rate(rounds: usize, executions: u64, config: impl Fn() -> interleave::Config)
     (rates[rates.len() / 2], cpu)
 }
 
+/// Lock/unlock operations per thread of the peak-memory program.
+const LONG_LOCKS: usize = 1_000_000;
+
+/// One execution of 2 threads × [`LONG_LOCKS`] lock/unlock under `tool`; prints this process's
+/// peak resident set (`VmHWM`, Linux) in KiB.
+fn peak_memory_child(tool: &str) {
+    fn program<M: Send + Sync + 'static>(
+        new: impl Fn() -> M,
+        spawn: impl Fn(Box<dyn FnOnce() + Send>) -> Box<dyn FnOnce()>,
+        lock: fn(&M),
+    ) where
+        std::sync::Arc<M>: Send,
+    {
+        let m = std::sync::Arc::new(new());
+        let m2 = std::sync::Arc::clone(&m);
+        let join = spawn(Box::new(move || {
+            for _ in 0..LONG_LOCKS {
+                lock(&m2);
+            }
+        }));
+        for _ in 0..LONG_LOCKS {
+            lock(&m);
+        }
+        join();
+    }
+    match tool {
+        "interleave" => {
+            let report = interleave::Config::random(1)
+                .seed(7)
+                .jobs(1)
+                .max_steps(100_000_000)
+                .name("vs_shuttle_memory")
+                .write_artifact(false)
+                .explore(|| {
+                    program(
+                        || interleave::sync::Mutex::new(0u64),
+                        |f| {
+                            let t = interleave::thread::spawn(f);
+                            Box::new(move || t.join().unwrap())
+                        },
+                        |m| *m.lock().unwrap() += 1,
+                    );
+                });
+            assert!(report.is_clean(), "{report}");
+        }
+        _ => {
+            let mut config = shuttle::Config::new();
+            config.max_steps = shuttle::MaxSteps::None;
+            let scheduler = shuttle::scheduler::RandomScheduler::new_from_seed(7, 1);
+            shuttle::Runner::new(scheduler, config).run(|| {
+                program(
+                    || shuttle::sync::Mutex::new(0u64),
+                    |f| {
+                        let t = shuttle::thread::spawn(f);
+                        Box::new(move || t.join().unwrap())
+                    },
+                    |m| *m.lock().unwrap() += 1,
+                );
+            });
+        }
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .map_or("?".to_owned(), |v| {
+            v.trim().trim_end_matches(" kB").to_owned()
+        });
+    println!("{peak}");
+}
+
+/// The peak memory of [`peak_memory_child`] under `tool`, in MiB, from a child process.
+fn peak_memory(tool: &str) -> Option<f64> {
+    let exe = std::env::current_exe().ok()?;
+    let out = std::process::Command::new(exe)
+        .arg(format!("--peak-memory={tool}"))
+        .output()
+        .ok()?;
+    let kib: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 fn main() {
+    if let Some(tool) =
+        std::env::args().find_map(|a| a.strip_prefix("--peak-memory=").map(str::to_owned))
+    {
+        peak_memory_child(&tool);
+        return;
+    }
     let executions: u64 = match std::env::var("VS_SHUTTLE_EXECUTIONS") {
         Err(_) => 20_000,
         Ok(text) => match text.parse() {
@@ -152,5 +243,18 @@ fn main() {
             "| {name} | {one:.0} | {two:.0} | {:.2}x | {cpu_one:.0} / {cpu_two:.0} |",
             two / one
         );
+    }
+    println!();
+    println!("one execution of 2 threads x {LONG_LOCKS} lock/unlock, peak resident set:");
+    println!();
+    println!("| engine | peak MiB |");
+    println!("|---|---:|");
+    let (i, s) = (peak_memory("interleave"), peak_memory("shuttle"));
+    let show = |m: Option<f64>| m.map_or("?".to_owned(), |m| format!("{m:.0}"));
+    println!("| raw shuttle | {} |", show(s));
+    println!("| interleave random, all detectors | {} |", show(i));
+    if let (Some(i), Some(s)) = (i, s) {
+        println!();
+        println!("ratio interleave / shuttle: {:.2}", i / s);
     }
 }

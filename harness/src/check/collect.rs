@@ -73,9 +73,7 @@ impl Collected {
             digests.push(digest::short(ran.outcome.digest));
             self.witness_executions.push((
                 ran.execution,
-                Schedule {
-                    decisions: ran.decisions.clone(),
-                },
+                ran.decisions.schedule(),
                 digest::encode(&digests),
             ));
         }
@@ -96,9 +94,7 @@ impl Collected {
             });
             self.failure = Some(Failure {
                 execution: ran.execution,
-                schedule: Schedule {
-                    decisions: ran.decisions,
-                },
+                schedule: ran.decisions.schedule(),
                 trace: ran.outcome.events,
                 dropped,
             });

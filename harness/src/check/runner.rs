@@ -14,7 +14,8 @@ use shuttle_engine::scheduler::{Schedule as EngineSchedule, Scheduler};
 use super::{engine_config, Plan, PlanError};
 use crate::rt::{self, Context, ExecutionOutcome, Stop};
 use crate::schedule::coverage::{Coverage, CoverageLog};
-use crate::schedule::{Decision, InterleaveScheduler, PathSoFar, Strategy};
+use crate::schedule::recorded::Recorded;
+use crate::schedule::{InterleaveScheduler, PathSoFar, Strategy};
 
 /// Numbers executions across the whole process, so that an object created in one execution
 /// is never mistaken for one of another.
@@ -26,7 +27,7 @@ pub(crate) struct Ran {
     pub(crate) execution: u64,
     /// The detector the execution ran with, its events, findings and why it stopped.
     pub(crate) outcome: ExecutionOutcome,
-    pub(crate) decisions: Vec<Decision>,
+    pub(crate) decisions: Recorded,
     /// The short path digest at each decision.
     pub(crate) digests: Vec<u16>,
     /// Its branching points, when the coverage only logs them (a parallel check).

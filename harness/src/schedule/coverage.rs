@@ -15,6 +15,11 @@
 /// The most nodes tracked; past it, coverage gives up (the result says "bounded").
 const MAX_NODES: usize = 1 << 20;
 
+/// The most branching points of one execution: a tree that deep has more leaves than any budget
+/// runs (at least two per point), so coverage gives up there rather than hold a long
+/// execution's every branch.
+const MAX_DEPTH: usize = 1 << 16;
+
 #[derive(Debug, Clone, Default)]
 struct Node {
     /// How many options its branching point has; `None` until an execution reaches it (and
@@ -97,7 +102,7 @@ impl Coverage {
             log.branches.push((options as u32, choice as u32));
             return;
         }
-        if self.nodes.len() >= MAX_NODES {
+        if self.nodes.len() >= MAX_NODES || self.path.len() > MAX_DEPTH {
             self.give_up();
             return;
         }

@@ -13,6 +13,7 @@ pub(crate) mod digest;
 pub(crate) mod dpor;
 pub(crate) mod pct;
 pub(crate) mod random;
+pub(crate) mod recorded;
 pub(crate) mod replay;
 mod scheduler;
 

@@ -15,7 +15,7 @@ pub(crate) struct InterleaveScheduler {
     pub(crate) strategy: Box<dyn Strategy>,
     pub(crate) max_steps: usize,
     /// The decisions of the current execution.
-    pub(crate) recorded: Vec<Decision>,
+    pub(crate) recorded: super::recorded::Recorded,
     /// The short path digest at each decision of `recorded` (see [`digest`]).
     pub(crate) digests: Vec<u16>,
     /// Decisions with more than one runnable thread since the last progress (see
@@ -74,7 +74,7 @@ impl InterleaveScheduler {
         InterleaveScheduler {
             strategy,
             max_steps,
-            recorded: Vec::new(),
+            recorded: super::recorded::Recorded::default(),
             digests: Vec::new(),
             contested: 0,
             progress: 0,

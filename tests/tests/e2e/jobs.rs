@@ -224,7 +224,13 @@ fn a_long_execution_s_trace_is_rebuilt_by_replaying_it_and_is_the_same() {
     assert_eq!(kinds(&report), [Kind::Panic]);
     let artifact = report.artifact.as_ref().expect("an artifact");
     let text = std::fs::read_to_string(artifact).unwrap();
-    assert!(text.matches("\"atomic\"").count() >= 80_000, "the whole trace");
+    assert!(
+        text.matches("\"atomic\"").count() >= 80_000,
+        "the whole trace"
+    );
     let replayed = interleave::replay(artifact, long_then_fails).unwrap();
-    assert_eq!(replayed.findings[0].fingerprint, report.findings[0].fingerprint);
+    assert_eq!(
+        replayed.findings[0].fingerprint,
+        report.findings[0].fingerprint
+    );
 }

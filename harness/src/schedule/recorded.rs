@@ -1,0 +1,85 @@
+//! The decisions of the running execution, four bytes each: what exploration keeps of an
+//! execution while it runs (its events are not kept, see `Context::events_cap`).
+
+use super::{Decision, Schedule};
+
+/// A word that stands for [`Decision::Fire`].
+const FIRE: u32 = u32::MAX;
+/// A word that stands for [`Decision::Random`]: its value is the next one of `randoms`.
+const RANDOM: u32 = u32::MAX - 1;
+
+/// Decisions in order: a thread that ran as its index, a timer fired early and a random value as
+/// reserved words (random values kept aside).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Recorded {
+    words: Vec<u32>,
+    randoms: Vec<u64>,
+}
+
+impl Recorded {
+    pub(crate) fn push(&mut self, decision: Decision) {
+        match decision {
+            Decision::Run(thread) => {
+                debug_assert!(
+                    thread < RANDOM,
+                    "thread {thread} collides with a reserved word"
+                );
+                self.words.push(thread);
+            }
+            Decision::Fire => self.words.push(FIRE),
+            Decision::Random(value) => {
+                self.words.push(RANDOM);
+                self.randoms.push(value);
+            }
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.words.clear();
+        self.randoms.clear();
+    }
+
+    /// The decisions, as a schedule.
+    pub(crate) fn schedule(&self) -> Schedule {
+        let mut randoms = self.randoms.iter();
+        let decisions = self
+            .words
+            .iter()
+            .map(|&word| match word {
+                FIRE => Decision::Fire,
+                RANDOM => Decision::Random(*randoms.next().expect("a value for each word")),
+                thread => Decision::Run(thread),
+            })
+            .collect();
+        Schedule { decisions }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_come_back_as_they_went_in() {
+        let decisions = [
+            Decision::Run(0),
+            Decision::Random(u64::MAX),
+            Decision::Fire,
+            Decision::Run(7),
+            Decision::Random(3),
+            Decision::Run(0),
+        ];
+        let mut recorded = Recorded::default();
+        for d in decisions {
+            recorded.push(d);
+        }
+        assert_eq!(recorded.len(), 6);
+        assert_eq!(recorded.schedule().decisions, decisions);
+        recorded.clear();
+        assert_eq!(recorded.schedule(), Schedule::default());
+    }
+}
