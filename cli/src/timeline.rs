@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use interleave_detector::{Detail, Event, EventKind, Finding};
+use interleave_detector::{Detail, Event, EventKind, Finding, ObjectInfo};
 use serde::Serialize;
 
 use walk::Walk;
@@ -25,8 +25,11 @@ pub(crate) struct Lane {
 pub(crate) struct Object {
     /// The user's name, else `A`, `B`, … in creation order.
     pub(crate) alias: String,
-    /// The detector's label (`mutex@lib.rs:10:13`, or the user's name).
+    /// The detector's label (`mutex@lib.rs:10`, `mutex#2@lib.rs:10`, or the user's name).
     pub(crate) label: String,
+    /// [`ObjectInfo::key`](interleave_detector::ObjectInfo::key): how findings name it.
+    #[serde(skip)]
+    pub(crate) key: String,
     pub(crate) class: &'static str,
     pub(crate) created_at: String,
     pub(crate) created_by: String,
@@ -71,7 +74,7 @@ pub(crate) struct Row {
 /// How the lock graph draws a lock.
 #[derive(Debug, Default)]
 pub(crate) struct NodeStyle {
-    /// Shown before the label (`A · mutex@lib.rs:10:13`).
+    /// Shown before the label (`A · mutex@lib.rs:10`).
     pub(crate) alias: Option<String>,
     pub(crate) fill: Option<&'static str>,
 }
@@ -105,7 +108,7 @@ impl Timeline {
         walk.finish();
         let mut by_label = HashMap::new();
         for (i, object) in walk.objects.iter().enumerate() {
-            by_label.entry(object.label.clone()).or_insert(i);
+            by_label.entry(object.key.clone()).or_insert(i);
         }
         let mut timeline = Timeline {
             execution,
@@ -116,28 +119,27 @@ impl Timeline {
             lock_slots: walk.lock_slots,
             by_label,
         };
-        let mut marks = marks(findings, execution, &|label| {
-            timeline.alias_of(label).to_owned()
-        });
+        let mut marks = marks(findings, execution, &|object| timeline.alias_of(object));
         for row in &mut timeline.rows {
             row.marks = marks.remove(&row.step).unwrap_or_default();
         }
         timeline
     }
 
-    /// The alias of the object whose detector label is `label`, or the label itself.
-    pub(crate) fn alias_of<'a>(&'a self, label: &'a str) -> &'a str {
-        self.object(label).map_or(label, |o| o.alias.as_str())
+    /// The alias of `object` (a finding's), or its label.
+    pub(crate) fn alias_of(&self, object: &ObjectInfo) -> String {
+        self.object(&object.key())
+            .map_or_else(|| object.label(), |o| o.alias.clone())
     }
 
     fn object(&self, label: &str) -> Option<&Object> {
         self.by_label.get(label).map(|&i| &self.objects[i])
     }
 
-    /// How the lock graph draws the lock labelled `label`: its alias, and its colour if a
-    /// thread of the execution held it.
-    pub(crate) fn node_style(&self, label: &str) -> NodeStyle {
-        let object = self.object(label);
+    /// How the lock graph draws the lock whose [key](ObjectInfo::key) is `key`: its alias, and
+    /// its colour if a thread of the execution held it.
+    pub(crate) fn node_style(&self, key: &str) -> NodeStyle {
+        let object = self.object(key);
         NodeStyle {
             alias: object
                 .filter(|o| o.alias != o.label)
@@ -426,7 +428,7 @@ pub(crate) fn virtual_time(ns: u64) -> String {
 fn marks(
     findings: &[Finding],
     execution: u64,
-    alias: &dyn Fn(&str) -> String,
+    alias: &dyn Fn(&ObjectInfo) -> String,
 ) -> BTreeMap<u64, Vec<String>> {
     let mut marks: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     let cycles = findings
@@ -450,8 +452,8 @@ fn marks(
                     } else {
                         format!("cycle {cycle} edge {}", i + 1)
                     };
-                    let from = alias(&finding.objects[edge.held].label());
-                    let to = alias(&finding.objects[edge.requested].label());
+                    let from = alias(&finding.objects[edge.held]);
+                    let to = alias(&finding.objects[edge.requested]);
                     mark(edge.step, format!("{name}: {from} → {to}"));
                 }
             }
