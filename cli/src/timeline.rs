@@ -10,6 +10,7 @@ use serde::Serialize;
 use walk::Walk;
 
 pub(crate) mod fold;
+mod source;
 mod walk;
 
 /// A thread of the execution.
@@ -47,6 +48,9 @@ pub(crate) struct Row {
     #[serde(skip)]
     pub(crate) lane: usize,
     pub(crate) site: String,
+    /// The function the site is in, when its source file could be read (see `source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) function: Option<String>,
     /// What happened, with objects and threads by alias and name.
     pub(crate) text: String,
     /// Aliases of the locks the thread holds after this event.
@@ -106,6 +110,12 @@ impl Timeline {
             walk.event(event);
         }
         walk.finish();
+        let mut sources = source::Sources::here();
+        for row in &mut walk.rows {
+            if let Some((file, line)) = file_and_line(&row.site) {
+                row.function = sources.function(file, line);
+            }
+        }
         let mut by_label = HashMap::new();
         for (i, object) in walk.objects.iter().enumerate() {
             by_label.entry(object.key.clone()).or_insert(i);
@@ -342,9 +352,17 @@ impl Timeline {
     }
 }
 
+/// `file` and `line` of a `file:line:column` site.
+fn file_and_line(site: &str) -> Option<(&str, u32)> {
+    let (file_line, _column) = site.rsplit_once(':')?;
+    let (file, line) = file_line.rsplit_once(':')?;
+    Some((file, line.parse().ok()?))
+}
+
 impl Row {
-    /// Where the step happened, short: `lock_order.rs:127` (nothing for an event that has no
-    /// site of its own, the end of an execution say).
+    /// Where the step happened, short, and in which function when the source says:
+    /// `lock_order.rs:127 ab_ba` (nothing for an event that has no site of its own, the end of
+    /// an execution say).
     pub(crate) fn short_site(&self) -> String {
         let Some((file_line, _column)) = self.site.rsplit_once(':') else {
             return String::new();
@@ -352,10 +370,13 @@ impl Row {
         if file_line.starts_with("<unknown>") {
             return String::new();
         }
-        file_line
+        let short = file_line
             .rsplit_once('/')
-            .map_or(file_line, |(_, name)| name)
-            .to_owned()
+            .map_or(file_line, |(_, name)| name);
+        match &self.function {
+            Some(function) => format!("{short} {function}"),
+            None => short.to_owned(),
+        }
     }
 
     /// The text of this row's cell: the event, and the locks held while it waits.

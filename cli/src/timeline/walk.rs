@@ -309,6 +309,7 @@ impl Walk {
             thread: event.thread.0,
             lane,
             site: printable_line(&event.site.to_string()).into_owned(),
+            function: None,
             text: printable_line(&text).into_owned(),
             held: held
                 .iter()
