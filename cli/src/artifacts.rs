@@ -87,7 +87,7 @@ fn what(artifact: &Artifact) -> What {
         Rerun::Test(test) => {
             let mut from = format!("test {}", test.test);
             if let Some(package) = &test.package {
-                let _ = write!(from, " (package {package})");
+                let _ = write!(from, ", package {package}");
             }
             from
         }
