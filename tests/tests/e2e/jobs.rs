@@ -75,7 +75,9 @@ fn consistent_order() {
 
 /// What must not depend on the number of threads: everything in the report but the artifact's
 /// directory, and the artifact's bytes.
-fn outcome(report: &Report) -> (String, Option<Vec<u8>>) {
+type Outcome = (String, Option<Vec<u8>>);
+
+fn outcome(report: &Report) -> Outcome {
     let summary = format!(
         "executions {} failing {:?} complete {} schedule {:?} findings {:#?} accepted {:#?}",
         report.executions,
@@ -94,7 +96,7 @@ fn outcome(report: &Report) -> (String, Option<Vec<u8>>) {
 
 /// Runs `config` with 1, 2 and 3 threads; asserts they agree and returns the report of one.
 fn same_with_any_jobs(label: &str, config: Config, scenario: fn()) -> Report {
-    let mut first: Option<(Report, (String, Option<Vec<u8>>))> = None;
+    let mut first: Option<(Report, Outcome)> = None;
     for jobs in [1, 2, 3] {
         let dir = child::temp_dir(&format!("jobs-{label}-{jobs}"));
         let report = config
