@@ -146,12 +146,6 @@ pub(super) fn run(
     let (sender, receiver) = mpsc::channel::<Vec<(u64, Result1)>>();
     let progress = rt::progress();
     let stack = rt::stack_size();
-    // The executions' own detectors decide only when an execution stops; the lock-order graph
-    // is the check's detector's alone.
-    let own = DetectorConfig {
-        lock_order: false,
-        ..plan.detector
-    };
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let sender = sender.clone();
@@ -162,8 +156,9 @@ pub(super) fn run(
                 .stack_size(stack.max(2 << 20))
                 .spawn_scoped(scope, move || {
                     rt::join_check(&plan.name, progress, stack);
-                    // The check's detector needs every event.
+                    // The check's detector needs every event, and is the only one to see them.
                     let mut runner = Runner::new(plan, make(), Coverage::logging(), usize::MAX);
+                    runner.scheduler().detect = false;
                     let mut batch = Vec::with_capacity(BATCH);
                     let hand_over = |batch: &mut Vec<(u64, Result1)>| {
                         batch.is_empty() || sender.send(std::mem::take(batch)).is_ok()
@@ -179,7 +174,7 @@ pub(super) fn run(
                             break;
                         };
                         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                            runner.run(plan, execution, steps, Detector::new(own), f)
+                            runner.run(plan, execution, steps, Detector::new(plan.detector), f)
                         }))
                         .unwrap_or_else(|payload| {
                             Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
@@ -200,7 +195,9 @@ pub(super) fn run(
             }
         }
         drop(sender);
-        let result = take_in_order(plan, &shared, &receiver);
+        let result = CONTINUATION_POOL.set(&ContinuationPool::new(), || {
+            take_in_order(plan, make, f, &shared, &receiver)
+        });
         shared.stop();
         result
     })
@@ -209,6 +206,8 @@ pub(super) fn run(
 /// Takes the executions' results in their order, as they arrive, until the check is done.
 fn take_in_order(
     plan: &Plan,
+    make: &MakeStrategy<'_>,
+    f: &Arc<dyn Fn() + Send + Sync>,
     shared: &Shared,
     receiver: &mpsc::Receiver<Vec<(u64, Result1)>>,
 ) -> Result<(Collected, bool), PlanError> {
@@ -216,6 +215,24 @@ fn take_in_order(
     let mut coverage = Coverage::default();
     let mut collected = Collected::default();
     let mut waiting: BTreeMap<u64, Result1> = BTreeMap::new();
+    // Runs here, with the detector inside, an execution a thread ran past where it should have
+    // stopped (or that failed there).
+    let mut here: Option<Runner> = None;
+    let mut again = |execution: u64, steps: usize| -> Result<Ran, PlanError> {
+        let runner =
+            here.get_or_insert_with(|| Runner::new(plan, make(), Coverage::logging(), usize::MAX));
+        // Its own detector decides where it stops, as on one thread: the lock-order graph is
+        // the check's detector's alone.
+        let own = DetectorConfig {
+            lock_order: false,
+            ..plan.detector
+        };
+        runner
+            .run(plan, execution, steps, Detector::new(own), f)?
+            .ok_or_else(|| {
+                PlanError::Internal("a sampling strategy ran out of schedules".to_owned())
+            })
+    };
     while collected.executions < plan.executions && !coverage.complete() {
         let next = collected.executions + 1;
         let Some(result) = waiting.remove(&next) else {
@@ -231,19 +248,49 @@ fn take_in_order(
                 }
             }
         };
-        let Some(mut ran) = result? else {
-            return Err(PlanError::Internal(
-                "a sampling strategy ran out of schedules".to_owned(),
-            ));
+        let steps = collected.steps_for(next);
+        let ran = match result {
+            Ok(Some(ran)) => ran,
+            // What went wrong may lie past where the execution should have stopped.
+            _ => again(next, steps)?,
         };
-        // The check's detector sees the execution as it would have inside it.
+        // The check's detector sees the execution as it would have inside it, up to the first
+        // finding that ends it.
         detector.begin_execution(next);
-        for event in &ran.outcome.events {
+        let mut findings = Vec::new();
+        let mut stopped_at = None;
+        for (index, event) in ran.outcome.events.iter().enumerate() {
             detector
                 .observe(event)
                 .map_err(|error| PlanError::Internal(error.to_string()))?;
+            let new = detector.take_findings();
+            let ends = new
+                .iter()
+                .any(|f| rt::ends_execution(f, !plan.keep_going, &plan.accepted));
+            findings.extend(new);
+            if ends {
+                stopped_at = Some(index);
+                break;
+            }
         }
-        let findings = detector.take_findings();
+        let last = ran.outcome.events.len().checked_sub(1);
+        let stopped_there = ran.outcome.stop == Some(rt::Stop::Finding);
+        let mut ran = match stopped_at {
+            // The thread ran past that finding (its detector was off): run the execution again
+            // here, stopping where one thread would have.
+            Some(index) if !(stopped_there && Some(index) == last) => {
+                let ran = again(next, steps)?;
+                if ran.outcome.events.len() != index + 1 {
+                    return Err(PlanError::Internal(format!(
+                        "execution {next} ran again stopped after {} events, not {}",
+                        ran.outcome.events.len(),
+                        index + 1
+                    )));
+                }
+                ran
+            }
+            _ => ran,
+        };
         ran.outcome.findings.clear();
         let witnesses = detector.stats().lock_order_witnesses;
         coverage.apply(&ran.coverage);

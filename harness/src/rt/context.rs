@@ -97,6 +97,10 @@ pub(crate) struct Context {
     pub(crate) events_cap: usize,
     /// The execution went past `events_cap`: `events` is empty.
     pub(crate) events_dropped: bool,
+    /// Whether the detector sees events as they happen (and its findings stop the execution).
+    /// Off on the threads of a parallel check: the check's detector reads their events after,
+    /// and has an execution that should have stopped earlier run again.
+    pub(crate) detect: bool,
     /// Whether the strategy may fire a timer early at every scheduling point (a thread that
     /// blocks or exits included), not only where a thread switches.
     pub(crate) fire_everywhere: bool,
@@ -168,6 +172,7 @@ impl Context {
             accepted: std::sync::Arc::default(),
             events_cap: usize::MAX,
             events_dropped: false,
+            detect: true,
             fire_everywhere: false,
         };
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
@@ -206,21 +211,21 @@ impl Context {
             site,
             kind,
         };
-        if let Err(error) = self.detector.observe(&event) {
-            // The runtime produced events that contradict each other: a bug of interleave's.
-            // Stop the execution and say so (a panic here, inside the context, could not even
-            // be reported).
-            self.stop.get_or_insert(Stop::Internal(error.to_string()));
-            return;
-        }
-        if !self.detector.findings().is_empty() {
-            for finding in self.detector.take_findings() {
-                let accepted_race =
-                    finding.kind == Kind::DataRace && self.accepted.contains(&finding.fingerprint);
-                if finding.kind != Kind::PotentialDeadlock && self.findings_stop && !accepted_race {
-                    self.stop.get_or_insert(Stop::Finding);
+        if self.detect {
+            if let Err(error) = self.detector.observe(&event) {
+                // The runtime produced events that contradict each other: a bug of interleave's.
+                // Stop the execution and say so (a panic here, inside the context, could not even
+                // be reported).
+                self.stop.get_or_insert(Stop::Internal(error.to_string()));
+                return;
+            }
+            if !self.detector.findings().is_empty() {
+                for finding in self.detector.take_findings() {
+                    if ends_execution(&finding, self.findings_stop, &self.accepted) {
+                        self.stop.get_or_insert(Stop::Finding);
+                    }
+                    self.findings.push(finding);
                 }
-                self.findings.push(finding);
             }
         }
         if let Some(progress) = &self.progress {
@@ -270,6 +275,17 @@ impl Context {
         self.next_object += 1;
         id
     }
+}
+
+/// Whether `finding` ends the execution it was made in: anything but a potential deadlock,
+/// unless findings do not stop executions (`findings_stop` off) or it is an accepted race.
+pub(crate) fn ends_execution(
+    finding: &Finding,
+    findings_stop: bool,
+    accepted: &std::collections::BTreeSet<String>,
+) -> bool {
+    let accepted_race = finding.kind == Kind::DataRace && accepted.contains(&finding.fingerprint);
+    finding.kind != Kind::PotentialDeadlock && findings_stop && !accepted_race
 }
 
 /// Runs `f` on the context, if an execution runs on this OS thread (and the context is not

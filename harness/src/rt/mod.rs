@@ -12,7 +12,9 @@ mod steps;
 mod time;
 mod watchdog;
 
-pub(crate) use context::{emit, in_execution, with, Context, ExecutionOutcome, Stop};
+pub(crate) use context::{
+    emit, ends_execution, in_execution, with, Context, ExecutionOutcome, Stop,
+};
 pub(crate) use engine::{
     block_current, current_thread, run_thread, set_stack_size, spawn, stack_size, switch, unblock,
     yield_now, DEFAULT_STACK_SIZE,

@@ -35,6 +35,8 @@ pub(crate) struct InterleaveScheduler {
     pub(crate) accepted: std::sync::Arc<std::collections::BTreeSet<String>>,
     /// At most this many events of an execution are kept (see `Context::events_cap`).
     pub(crate) events_cap: usize,
+    /// Whether the detector runs inside executions (see `Context::detect`).
+    pub(crate) detect: bool,
 }
 
 /// What the scheduler keeps for an exhaustive strategy: who takes the step in progress, which
@@ -84,13 +86,14 @@ impl InterleaveScheduler {
             keep_going: false,
             accepted: std::sync::Arc::default(),
             events_cap: usize::MAX,
+            detect: true,
         }
     }
 
     /// Connects the running execution's context to this scheduler (the execution's first
     /// step): exhaustive strategies get the runtime's model of the execution.
     pub(crate) fn attach(scheduler: &std::rc::Rc<std::cell::RefCell<Self>>) {
-        let (exhaustive, everywhere, keep_going, accepted, events_cap) = {
+        let (exhaustive, everywhere, keep_going, accepted, events_cap, detect) = {
             let s = scheduler.borrow();
             (
                 s.strategy.exhaustive(),
@@ -98,6 +101,7 @@ impl InterleaveScheduler {
                 s.keep_going,
                 std::sync::Arc::clone(&s.accepted),
                 s.events_cap,
+                s.detect,
             )
         };
         rt::with(|c| {
@@ -106,6 +110,7 @@ impl InterleaveScheduler {
             c.findings_stop = !keep_going;
             c.accepted = accepted;
             c.events_cap = events_cap;
+            c.detect = detect;
             if exhaustive {
                 c.steps = Some(Box::default());
             }

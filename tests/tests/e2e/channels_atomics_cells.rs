@@ -84,7 +84,7 @@ fn race(finding: &Finding) -> (ObjectClass, &'static str, [(&str, bool, &'static
 
 /// A number in a tracked cell, shared by threads that promise, with `unsafe impl Sync`, to
 /// order their accesses: interleave checks the promise.
-struct Shared(UnsafeCell<u32>);
+pub(crate) struct Shared(UnsafeCell<u32>);
 
 // SAFETY: a scenario runs one thread at a time on one OS thread, so no two accesses ever
 // overlap in fact; whether the program orders them is what the race detector judges.
@@ -97,7 +97,7 @@ unsafe impl Sync for Shared {}
 #[expect(unsafe_code, reason = "reading and writing a tracked cell")]
 impl Shared {
     #[track_caller]
-    fn new(value: u32) -> Self {
+    pub(crate) fn new(value: u32) -> Self {
         Shared(UnsafeCell::new(value))
     }
 
@@ -108,7 +108,7 @@ impl Shared {
     }
 
     #[track_caller]
-    fn set(&self, value: u32) {
+    pub(crate) fn set(&self, value: u32) {
         // SAFETY: as for `get`.
         self.0.with_mut(|p| unsafe { *p = value });
     }

@@ -236,3 +236,74 @@ fn a_long_execution_s_trace_is_rebuilt_by_replaying_it_and_is_the_same() {
         report.findings[0].fingerprint
     );
 }
+
+/// Main and a thread write a tracked cell, the thread only after a race on an atomic went its
+/// way: the data race ends the execution where it is found, on one thread as on several (where
+/// the threads' executions run on past it and the check runs it again).
+fn racy_write() {
+    use crate::channels_atomics_cells::Shared;
+    let data = Arc::new(Shared::new(0));
+    let flag = Arc::new(AtomicUsize::new(0));
+    let (d, f) = (Arc::clone(&data), Arc::clone(&flag));
+    let t = thread::spawn(move || {
+        if f.load(Ordering::SeqCst) == 0 {
+            d.set(1);
+        }
+    });
+    flag.store(1, Ordering::SeqCst);
+    data.set(2);
+    t.join().unwrap();
+}
+
+/// Two threads take two locks in opposite orders, and deadlock when both hold their first.
+fn ab_ba_deadlock() {
+    let (a, b) = (Arc::new(Mutex::new(0)), Arc::new(Mutex::new(0)));
+    let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));
+    let t = thread::spawn(move || {
+        let _b = b2.lock().unwrap();
+        *a2.lock().unwrap() += 1;
+    });
+    {
+        let _a = a.lock().unwrap();
+        *b.lock().unwrap() += 1;
+    }
+    t.join().unwrap();
+}
+
+#[test]
+fn findings_that_end_an_execution_end_it_at_the_same_event_with_any_jobs() {
+    let without_cycles = interleave_detector::DetectorConfig {
+        lock_order: false,
+        ..interleave_detector::DetectorConfig::default()
+    };
+    for (label, config, scenario, kind) in [
+        (
+            "race_random",
+            Config::random(500).seed(3),
+            racy_write as fn(),
+            Kind::DataRace,
+        ),
+        (
+            "race_pct",
+            Config::pct(500, 3).seed(3),
+            racy_write,
+            Kind::DataRace,
+        ),
+        (
+            "deadlock_random",
+            Config::random(500).seed(3).detector(without_cycles),
+            ab_ba_deadlock,
+            Kind::Deadlock,
+        ),
+        (
+            "deadlock_pct",
+            Config::pct(500, 3).seed(3).detector(without_cycles),
+            ab_ba_deadlock,
+            Kind::Deadlock,
+        ),
+    ] {
+        let report = same_with_any_jobs(label, config, scenario);
+        assert_eq!(kinds(&report), [kind], "{label}");
+        eprintln!("XX {label} {:?}", report.failing_execution);
+    }
+}
