@@ -8,11 +8,16 @@
 //!
 //! What makes the result independent of the number of threads:
 //!
-//! - Each execution runs with a fresh detector of its own, so whether a finding ends it depends
-//!   on that execution alone (accepted findings never end one, wherever they were first seen).
-//! - The check's detector, which accumulates the lock-order graph and the stable identities
-//!   over executions, sees every execution's events here, in the executions' order, exactly as
-//!   it would inside them on one thread: the same findings, ids and witnesses.
+//! - The threads run executions without a detector. The check's detector, which accumulates
+//!   the lock-order graph, the stable identities and the races reported over executions, reads
+//!   every execution's events here, in the executions' order, exactly as it would inside them on
+//!   one thread: the same findings, ids and witnesses.
+//! - A finding that ends an execution on one thread (anything but a potential deadlock or an
+//!   accepted race) did not end it on its thread: when the check's detector makes one before
+//!   the execution's last event, the execution runs again here, with a detector of its own
+//!   inside, and stops where one thread would have (its schedule, path and coverage are those
+//!   of the shorter execution). Whether a finding ends an execution depends on that execution
+//!   alone, so this is rare: failing executions, and accepted findings.
 //! - The coverage tree is built from each execution's logged branches, in order.
 //! - The check stops at the lowest-numbered failing execution (or where the tree is complete):
 //!   executions other threads ran past it are dropped.
