@@ -80,6 +80,28 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
+/// CPU time per 1,000 executions of two independent checks under `config`, each of half the
+/// executions, run at once on two OS threads, `rounds` times.
+fn side_by_side_cpu(
+    rounds: usize,
+    executions: u64,
+    config: impl Fn() -> interleave::Config + Sync,
+) -> f64 {
+    let before = cpu_time();
+    for _ in 0..rounds {
+        std::thread::scope(|s| {
+            s.spawn(|| run(config().executions(executions / 2)));
+            run(config().executions(executions / 2));
+        });
+    }
+    match (before, cpu_time()) {
+        (Some(before), Some(after)) => {
+            (after - before).as_secs_f64() * 1e6 / (executions as f64 * rounds as f64)
+        }
+        _ => f64::NAN,
+    }
+}
+
 /// The median of `rounds` measurements of `executions` executions per second under `config`
 /// (wall clock), and the CPU time all rounds took per 1,000 executions.
 fn rate(rounds: usize, executions: u64, config: impl Fn() -> interleave::Config) -> (f64, f64) {
@@ -239,8 +261,12 @@ fn main() {
         };
         let (one, cpu_one) = rate(rounds, executions, config(1));
         let (two, cpu_two) = rate(rounds, executions, config(2));
+        // The reference for the CPU column: two independent one-thread checks at once, each
+        // with half the executions (what two cores do to each other, without interleave's
+        // coordination).
+        let cpu_side_by_side = side_by_side_cpu(rounds, executions, config(1));
         println!(
-            "| {name} | {one:.0} | {two:.0} | {:.2}x | {cpu_one:.0} / {cpu_two:.0} |",
+            "| {name} | {one:.0} | {two:.0} | {:.2}x | {cpu_one:.0} / {cpu_two:.0} (two jobs(1) checks side by side: {cpu_side_by_side:.0}) |",
             two / one
         );
     }
