@@ -80,6 +80,9 @@ struct Shared {
     /// The last execution of the budget.
     last: u64,
     ahead: u64,
+    /// Event buffers the check has read, for the threads to fill again (their capacity is what
+    /// an execution needs, so an execution rarely grows one).
+    buffers: Mutex<Vec<Vec<interleave_detector::Event>>>,
 }
 
 impl Shared {
@@ -147,6 +150,7 @@ pub(super) fn run(
         changed: Condvar::new(),
         last: plan.executions,
         ahead: AHEAD_PER_THREAD * threads as u64,
+        buffers: Mutex::new(Vec::new()),
     };
     let (sender, receiver) = mpsc::channel::<Vec<(u64, Result1)>>();
     let progress = rt::progress();
@@ -178,6 +182,14 @@ pub(super) fn run(
                         let Claim::Run(execution, steps) = claim else {
                             break;
                         };
+                        let buffer = shared
+                            .buffers
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .pop();
+                        if let Some(buffer) = buffer {
+                            runner.recycle(buffer);
+                        }
                         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
                             runner.run(plan, execution, steps, Detector::new(plan.detector), f)
                         }))
@@ -299,7 +311,17 @@ fn take_in_order(
         ran.outcome.findings.clear();
         let witnesses = detector.stats().lock_order_witnesses;
         coverage.apply(&ran.coverage);
-        let (failed, _) = collected.take(plan, ran, findings, witnesses);
+        let (failed, events) = collected.take(plan, ran, findings, witnesses);
+        if let Some(mut events) = events {
+            events.clear();
+            let mut buffers = shared
+                .buffers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if buffers.len() < 2 * shared.ahead as usize {
+                buffers.push(events);
+            }
+        }
         if failed {
             break;
         }
