@@ -148,9 +148,10 @@ impl Finding {
                     | WaitTarget::Recv { channel: o }
                     | WaitTarget::Send { channel: o }
                     | WaitTarget::Barrier { barrier: o }
-                    | WaitTarget::Once { once: o } => object(o)?,
+                    | WaitTarget::Once { once: o }
+                    | WaitTarget::Async { object: o } => object(o)?,
                     WaitTarget::Join { thread: t } => thread(t)?,
-                    WaitTarget::Timer { .. } | WaitTarget::Park => {}
+                    WaitTarget::Timer { .. } | WaitTarget::Park | WaitTarget::LostWaker => {}
                 }
                 for h in w.holding.iter().chain(&w.held_by) {
                     thread(h.thread)?;
@@ -459,6 +460,14 @@ pub enum WaitTarget {
     },
     /// An `unpark`.
     Park,
+    /// A task's wake through a semaphore's permit, a notification or a worker of its runtime.
+    Async {
+        /// The semaphore, notify or runtime.
+        object: usize,
+    },
+    /// A wake that cannot come: the task's future returned `Pending` and no clone of its waker
+    /// remains.
+    LostWaker,
 }
 
 /// One access to a tracked cell.

@@ -347,6 +347,8 @@ fn wait_tokens(
                 WaitTarget::Once { once } => format!("once {}", object(*once)),
                 WaitTarget::Timer { .. } => "timer".to_owned(),
                 WaitTarget::Park => "park".to_owned(),
+                WaitTarget::Async { object: o } => format!("async {}", object(*o)),
+                WaitTarget::LostWaker => "lost waker".to_owned(),
             };
             let mut holders: Vec<String> = w
                 .held_by

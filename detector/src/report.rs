@@ -347,6 +347,8 @@ fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait]
             WaitTarget::Once { once } => format!("the initialiser of {}", object(*once)),
             WaitTarget::Timer { until_ns } => format!("its timer, due at {}", format_ns(*until_ns)),
             WaitTarget::Park => "an unpark".to_owned(),
+            WaitTarget::Async { object: o } => format!("a wake from {}", object(*o)),
+            WaitTarget::LostWaker => "a wake that cannot come (lost waker)".to_owned(),
         };
         if show_time {
             let _ = writeln!(

@@ -406,7 +406,12 @@ impl Model {
                     footprint.write(key);
                 }
             }
+            // An async primitive's state changes on both (a permit or notification taken).
+            K::AsyncWait { object } | K::AsyncReady { object } => {
+                footprint.write(Key::object(*object));
+            }
             K::BarrierLeave { .. }
+            | K::LostWaker
             | K::Fence { .. }
             | K::Stuck
             | K::StepLimit { .. }
@@ -460,7 +465,9 @@ impl Model {
                 mode,
                 attempt,
             } => {
-                if attempt == Attempt::Try || (attempt == Attempt::Timed && state.timer_fired) {
+                // A fired timer ends a timed request; an untimed one with a timer is a task's
+                // (a future racing the lock with a timeout): it may give up too.
+                if attempt == Attempt::Try || state.timer_fired {
                     return false;
                 }
                 let Some(ObjectState::Lock { rwlock, holders }) = object(lock) else {
@@ -475,12 +482,15 @@ impl Model {
                     }
                 }
             }
-            Pending::Join { child } => self
-                .threads
-                .get(child.0 as usize)
-                .is_some_and(|c| !c.finished),
-            Pending::Recv { channel, timed } => {
-                if timed && state.timer_fired {
+            Pending::Join { child } => {
+                !state.timer_fired
+                    && self
+                        .threads
+                        .get(child.0 as usize)
+                        .is_some_and(|c| !c.finished)
+            }
+            Pending::Recv { channel, .. } => {
+                if state.timer_fired {
                     return false;
                 }
                 // A rendezvous receive that waits lets a sender hand over: not filtered.
