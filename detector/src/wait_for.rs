@@ -270,7 +270,16 @@ impl Detector {
             Vec::new()
         };
         let partial = !running.is_empty();
+        let lost_waker = threads.len() == 1
+            && matches!(
+                self.threads[threads[0]].pending.as_ref().map(|p| p.op),
+                Some(PendingOp::LostWaker)
+            );
         let headline = match (cycle, partial, threads.len()) {
+            _ if lost_waker => format!(
+                "deadlock: lost waker: `{}` can never be polled again",
+                self.identities.thread(self.threads[threads[0]].stable).name
+            ),
             (true, _, 1) => "deadlock: a thread waits for itself".to_owned(),
             (true, false, n) => format!("deadlock: {n} threads wait for each other"),
             (true, true, n) => {

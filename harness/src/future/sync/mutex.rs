@@ -111,6 +111,17 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
+    /// Waits for the lock from sync code (a thread outside any runtime), as tokio's
+    /// `blocking_lock`.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`).
+    #[track_caller]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        crate::future::block_on(self.lock())
+    }
+
     /// Takes the lock if it is free and nobody waits for it.
     ///
     /// # Errors
