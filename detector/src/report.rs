@@ -347,7 +347,12 @@ fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait]
             WaitTarget::Once { once } => format!("the initialiser of {}", object(*once)),
             WaitTarget::Timer { until_ns } => format!("its timer, due at {}", format_ns(*until_ns)),
             WaitTarget::Park => "an unpark".to_owned(),
-            WaitTarget::Async { object: o } => format!("a wake from {}", object(*o)),
+            WaitTarget::Async { object: o } => match finding.objects[*o].class {
+                ObjectClass::Runtime => format!("a worker of {}", object(*o)),
+                ObjectClass::Semaphore => format!("a permit of {}", object(*o)),
+                ObjectClass::Notify => format!("a notification on {}", object(*o)),
+                _ => format!("a wake from {}", object(*o)),
+            },
             WaitTarget::LostWaker => "a wake that cannot come (lost waker)".to_owned(),
         };
         if show_time {

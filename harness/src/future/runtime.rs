@@ -87,6 +87,18 @@ pub(crate) fn set_member(thread: ThreadId, runtime: Option<Arc<RuntimeShared>>) 
     });
 }
 
+/// What taking or giving back a worker does to exhaustive exploration's view of the runtime,
+/// with `free` workers before it: with at least two free (one left after a take), it commutes
+/// with every other take and give-back (a read of the runtime); else it is a write.
+fn note_worker(object: ObjectId, free: usize) {
+    let key = rt::Key::object(object);
+    if free >= 2 {
+        rt::note_read(key);
+    } else {
+        rt::note_write(key);
+    }
+}
+
 impl RuntimeShared {
     /// A runtime with `workers` workers, registered in the running execution at `site`.
     pub(crate) fn new(workers: usize, site: &Site) -> Arc<Self> {
@@ -126,9 +138,11 @@ impl RuntimeShared {
     /// all are busy; returns `false` if `cancelled` says to stop waiting.
     pub(crate) fn acquire_worker(&self, site: &Site, cancelled: impl Fn() -> bool) -> bool {
         let me = rt::current_thread();
-        rt::note_write(rt::Key::object(self.object));
         {
             let mut state = self.state();
+            // Taking one of several free workers commutes with taking or giving back another:
+            // in either order neither waits. Taking the last one, or waiting, does not.
+            note_worker(self.object, state.free);
             if state.free > 0 && state.waiters.is_empty() {
                 state.free -= 1;
                 return true;
@@ -172,9 +186,9 @@ impl RuntimeShared {
 
     /// Gives the current thread's worker back: to the longest waiting task, if any.
     pub(crate) fn release_worker(&self) {
-        rt::note_write(rt::Key::object(self.object));
         let wake = {
             let mut state = self.state();
+            note_worker(self.object, state.free);
             match state.waiters.iter_mut().find(|(_, granted)| !granted) {
                 Some(waiter) => {
                     waiter.1 = true;

@@ -1,20 +1,18 @@
-//! Async scenarios: tasks on runtimes, the async primitives, virtual time, and the async
-//! findings, each with its fixed twin.
+//! Async scenarios: tasks on runtimes, the async primitives on the virtual clock, exhaustive
+//! exploration of tasks, cancellation at shutdown, and each async finding's report, replayed.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex as StdMutex};
 
 use interleave::future::sync::{mpsc, oneshot, Mutex, Notify, RwLock, Semaphore};
 use interleave::future::time::{interval, sleep, timeout};
 use interleave::future::{self, Runtime};
 use interleave::time::{Duration, Instant};
-use interleave::{Config, Kind, Report};
+use interleave::{Config, Kind, Report, Strategy};
+use interleave_scenarios::catalog;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-fn kinds(report: &Report) -> Vec<Kind> {
-    report.findings.iter().map(|f| f.kind()).collect()
 }
 
 fn clean(config: Config, f: impl Fn() + Send + Sync + 'static) -> Report {
@@ -24,7 +22,7 @@ fn clean(config: Config, f: impl Fn() + Send + Sync + 'static) -> Report {
 }
 
 #[test]
-fn tasks_return_their_outputs_through_join_handles() {
+fn tasks_give_their_outputs_through_join_handles() {
     clean(Config::random(200), || {
         let sum = future::block_on(async {
             let handles: Vec<_> = (0..3u32)
@@ -41,52 +39,10 @@ fn tasks_return_their_outputs_through_join_handles() {
 }
 
 #[test]
-fn async_mutex_counts_every_increment() {
+fn the_async_primitives_keep_their_contracts_under_every_schedule_tried() {
     clean(Config::pct(300, 3), || {
-        future::block_on(async {
-            let m = Arc::new(Mutex::new(0));
-            let tasks: Vec<_> = (0..2)
-                .map(|_| {
-                    let m = Arc::clone(&m);
-                    future::spawn(async move {
-                        let mut g = m.lock().await;
-                        future::yield_now().await;
-                        *g += 1;
-                    })
-                })
-                .collect();
-            for t in tasks {
-                t.await.unwrap();
-            }
-            assert_eq!(*m.lock().await, 2);
-        });
-    });
-}
-
-#[test]
-fn sleep_and_timeout_run_on_the_virtual_clock() {
-    clean(Config::random(100), || {
-        future::block_on(async {
-            let start = Instant::now();
-            sleep(ms(10)).await;
-            assert_eq!(start.elapsed(), ms(10));
-            let (_tx, rx) = oneshot::channel::<()>();
-            let r = timeout(ms(5), rx).await;
-            assert!(r.is_err());
-            assert_eq!(start.elapsed(), ms(15));
-            let mut ticks = interval(ms(3));
-            for expected in [15, 18, 21] {
-                let at = ticks.tick().await;
-                assert_eq!(at.as_nanos_since_start(), expected * 1_000_000);
-            }
-        });
-    });
-}
-
-#[test]
-fn channels_semaphore_notify_rwlock_work() {
-    clean(Config::random(200), || {
-        future::block_on(async {
+        Runtime::new(2).block_on(async {
+            // A bounded channel keeps order and ends when the sender goes.
             let (tx, mut rx) = mpsc::channel(1);
             let producer = future::spawn(async move {
                 for i in 0..3 {
@@ -99,29 +55,35 @@ fn channels_semaphore_notify_rwlock_work() {
             }
             assert_eq!(got, [0, 1, 2]);
             producer.await.unwrap();
-
-            let sem = Arc::new(Semaphore::new(1));
-            let s2 = Arc::clone(&sem);
-            let t = future::spawn(async move {
-                let _p = s2.acquire().await.unwrap();
-                future::yield_now().await;
-            });
-            {
-                let _p = sem.acquire().await.unwrap();
+            // One permit: the holders never overlap.
+            let semaphore = Arc::new(Semaphore::new(1));
+            let inside = Arc::new(Mutex::new(0));
+            let tasks: Vec<_> = (0..2)
+                .map(|_| {
+                    let (semaphore, inside) = (Arc::clone(&semaphore), Arc::clone(&inside));
+                    future::spawn(async move {
+                        let _permit = semaphore.acquire().await.unwrap();
+                        *inside.lock().await += 1;
+                        future::yield_now().await;
+                        assert_eq!(*inside.lock().await, 1);
+                        *inside.lock().await -= 1;
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
             }
-            t.await.unwrap();
-            assert_eq!(sem.available_permits(), 1);
-
+            assert_eq!(semaphore.available_permits(), 1);
+            // `notify_one` before anyone waits stores a permit.
             let notify = Arc::new(Notify::new());
-            let n2 = Arc::clone(&notify);
-            let waiter = future::spawn(async move { n2.notified().await });
+            let n = Arc::clone(&notify);
+            let waiter = future::spawn(async move { n.notified().await });
             notify.notify_one();
             waiter.await.unwrap();
-
+            // Readers share, a writer excludes.
             let lock = RwLock::new(1);
             {
-                let a = lock.read().await;
-                let b = lock.read().await;
+                let (a, b) = (lock.read().await, lock.read().await);
                 assert_eq!(*a + *b, 2);
             }
             *lock.write().await += 1;
@@ -131,80 +93,205 @@ fn channels_semaphore_notify_rwlock_work() {
 }
 
 #[test]
-fn async_ab_ba_is_a_lock_order_cycle() {
-    let report = Config::random(100).write_artifact(false).explore(|| {
+fn sleep_timeout_and_interval_run_on_the_virtual_clock() {
+    clean(Config::random(100), || {
         future::block_on(async {
-            let a = Arc::new(Mutex::new(()));
-            let b = Arc::new(Mutex::new(()));
-            let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));
-            let task = future::spawn(async move {
-                let _b = b2.lock().await;
-                let _a = a2.lock().await;
-            });
-            {
-                let _a = a.lock().await;
-                let _b = b.lock().await;
+            let start = Instant::now();
+            sleep(ms(10)).await;
+            assert_eq!(start.elapsed(), ms(10));
+            // Elapsed exactly at the deadline.
+            let (_tx, rx) = oneshot::channel::<()>();
+            assert!(timeout(ms(5), rx).await.is_err());
+            assert_eq!(start.elapsed(), ms(15));
+            // A future ready at the deadline wins: it is polled first.
+            assert!(timeout(ms(5), sleep(ms(5))).await.is_ok());
+            assert_eq!(start.elapsed(), ms(20));
+            assert!(timeout(ms(5), sleep(ms(6))).await.is_err());
+            assert_eq!(start.elapsed(), ms(25));
+            // The first tick at once, then one per period.
+            let mut ticks = interval(ms(3));
+            for due in [25, 28, 31] {
+                assert_eq!(ticks.tick().await.as_nanos_since_start(), due * 1_000_000);
             }
-            task.await.unwrap();
         });
     });
-    assert_eq!(kinds(&report), [Kind::PotentialDeadlock], "{report}");
-    println!("{}", interleave_detector::render(&report.findings[0]));
 }
 
 #[test]
-fn two_tasks_awaiting_each_other_deadlock() {
-    let report = Config::random(20).write_artifact(false).explore(|| {
-        future::block_on(async {
-            let (tx, rx) = oneshot::channel::<future::JoinHandle<()>>();
-            let a = future::spawn(async move {
-                let b: future::JoinHandle<()> = rx.await.unwrap();
-                b.await.unwrap();
+fn a_std_guard_across_an_await_deadlocks_one_worker_but_not_two() {
+    let program = |workers: usize| {
+        move || {
+            Runtime::new(workers).block_on(async {
+                let m = Arc::new(interleave::sync::Mutex::new(0));
+                let m2 = Arc::clone(&m);
+                let task = future::spawn(async move { *m2.lock().unwrap() += 1 });
+                let guard = m.lock().unwrap();
+                future::yield_now().await;
+                drop(guard);
+                task.await.unwrap();
             });
-            let b = future::spawn(async move {
-                a.await.unwrap();
-            });
-            tx.send(b).unwrap();
-            sleep(ms(1)).await;
+        }
+    };
+    // One worker: the task blocks it on the std mutex, and main is never polled again.
+    let report = Config::random(100)
+        .write_artifact(false)
+        .explore(program(1));
+    assert_eq!(report.executions, 1, "{report}");
+    assert_eq!(report.findings[0].kind(), Kind::Deadlock);
+    // Two workers: main gets the other one and releases the mutex.
+    clean(Config::random(1_000), program(2));
+}
+
+#[test]
+fn a_detached_task_is_cancelled_at_shutdown_on_its_own_stack_and_is_no_deadlock() {
+    struct Recorder(Arc<StdMutex<Vec<Option<String>>>>);
+    impl Drop for Recorder {
+        fn drop(&mut self) {
+            let name = interleave::thread::current().name().map(str::to_owned);
+            self.0.lock().unwrap().push(name);
+        }
+    }
+    let drops = Arc::new(StdMutex::new(Vec::new()));
+    let d = Arc::clone(&drops);
+    let report = clean(Config::random(50), move || {
+        let d = Arc::clone(&d);
+        future::block_on(async move {
+            let forever = Arc::new(Notify::new());
+            let f = Arc::clone(&forever);
+            let recorder = Recorder(d);
+            drop(future::spawn_named(
+                async move {
+                    let _recorder = recorder;
+                    f.notified().await;
+                },
+                "detached",
+            ));
+            future::yield_now().await;
         });
     });
-    println!("{report}");
-    for f in &report.findings {
-        println!("{}", interleave_detector::render(f));
+    let drops = drops.lock().unwrap();
+    assert_eq!(drops.len() as u64, report.executions);
+    assert!(
+        drops.iter().all(|n| n.as_deref() == Some("detached")),
+        "{drops:?}"
+    );
+}
+
+#[test]
+fn abort_cancels_a_waiting_task_and_its_handle_says_so() {
+    clean(Config::random(100), || {
+        future::block_on(async {
+            let never = Arc::new(Notify::new());
+            let n = Arc::clone(&never);
+            let task = future::spawn(async move { n.notified().await });
+            future::yield_now().await;
+            assert!(!task.is_finished());
+            task.abort();
+            let error = task.await.unwrap_err();
+            assert!(error.is_cancelled());
+        });
+    });
+}
+
+/// Exhaustive exploration's executions and the outcomes it reached, for `strategy`.
+fn outcomes(strategy: Strategy, workers: usize) -> (u64, BTreeSet<Vec<usize>>) {
+    let seen = Arc::new(StdMutex::new(BTreeSet::new()));
+    let s = Arc::clone(&seen);
+    let report = clean(Config::exhaustive().strategy(strategy), move || {
+        let s = Arc::clone(&s);
+        Runtime::new(workers).block_on(async move {
+            let order = Arc::new(Mutex::new(Vec::new()));
+            let tasks: Vec<_> = (0..2)
+                .map(|i| {
+                    let order = Arc::clone(&order);
+                    future::spawn(async move { order.lock().await.push(i) })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            s.lock().unwrap().insert(order.lock().await.clone());
+        });
+    });
+    assert!(report.complete, "{report}");
+    let seen = seen.lock().unwrap().clone();
+    (report.executions, seen)
+}
+
+#[test]
+fn exhaustive_exploration_covers_tasks_as_threads() {
+    // A task and main awaiting it: the task's end and main's first poll of its handle touch
+    // the handle's state, in either order (main finds it finished, or waits and is woken):
+    // 2 schedules, on one worker or two.
+    for workers in [1, 2] {
+        let report = clean(Config::exhaustive(), move || {
+            Runtime::new(workers).block_on(async { future::spawn(async {}).await.unwrap() });
+        });
+        assert!(report.complete);
+        assert_eq!(report.executions, 2, "{workers} workers");
+    }
+    // Two tasks pushing to one async mutex: both orders, on one worker and on three, as naive
+    // DFS finds them, in far fewer executions (pinned: 26 and 28 against 63 and 520).
+    for (workers, dpor, naive) in [(1, 26, 63), (3, 28, 520)] {
+        let (executions, reached) = outcomes(Strategy::Exhaustive, workers);
+        let (naive_executions, naive_reached) = outcomes(Strategy::ExhaustiveNaive, workers);
+        assert_eq!(reached, BTreeSet::from([vec![0, 1], vec![1, 0]]));
+        assert_eq!(reached, naive_reached);
+        assert_eq!(
+            (executions, naive_executions),
+            (dpor, naive),
+            "{workers} workers"
+        );
+    }
+}
+
+/// The catalog's scenario `name`, explored with its own configuration.
+fn explore_scenario(name: &str, config: impl FnOnce(Config) -> Config) -> Report {
+    let scenario = catalog()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no scenario {name}"));
+    config(scenario.config()).explore(scenario.body)
+}
+
+#[test]
+fn each_async_finding_has_its_report() {
+    for (name, kind) in [
+        ("async/std-guard-across-await", Kind::Deadlock),
+        ("async/ab-ba", Kind::PotentialDeadlock),
+        ("async/mixed-sync-async-cycle", Kind::PotentialDeadlock),
+        ("async/join-cycle", Kind::Deadlock),
+        ("async/lost-waker", Kind::Deadlock),
+        ("async/futurelock", Kind::Deadlock),
+        ("async/pipeline-early-stop", Kind::Deadlock),
+        ("async/notify-waiters-early", Kind::Deadlock),
+        ("async/guard-across-dependent-await", Kind::Deadlock),
+    ] {
+        let report = explore_scenario(name, |c| c.write_artifact(false));
+        assert_eq!(report.findings.len(), 1, "{report}");
+        let finding = &report.findings[0];
+        assert_eq!(finding.kind(), kind, "{name}");
+        insta::assert_snapshot!(name.replace('/', "__"), finding.to_string());
     }
 }
 
 #[test]
-fn a_std_guard_across_an_await_deadlocks_a_current_thread_runtime() {
-    let report = Config::random(100).write_artifact(false).explore(|| {
-        future::block_on(async {
-            let m = Arc::new(interleave::sync::Mutex::new(0));
-            let m2 = Arc::clone(&m);
-            let t = future::spawn(async move {
-                *m2.lock().unwrap() += 1;
-            });
-            let g = m.lock().unwrap();
-            future::yield_now().await;
-            drop(g);
-            t.await.unwrap();
-        });
-    });
-    println!("{report}");
-    for f in &report.findings {
-        println!("{}", interleave_detector::render(f));
+fn replaying_an_async_finding_reproduces_it() {
+    let dir = std::env::temp_dir().join(format!("interleave-async-replay-{}", std::process::id()));
+    for name in [
+        "async/join-cycle",
+        "async/notify-waiters-early",
+        "async/lost-waker",
+    ] {
+        let report = explore_scenario(name, |c| c.artifact_dir(&dir));
+        let artifact = report.artifact.clone().expect("an artifact");
+        let body = catalog().into_iter().find(|s| s.name == name).unwrap().body;
+        let replayed = interleave::replay(&artifact, body).unwrap();
+        assert_eq!(replayed.findings.len(), 1, "{replayed}");
+        assert_eq!(
+            replayed.findings[0].fingerprint, report.findings[0].fingerprint,
+            "{name}"
+        );
     }
-    let report = Config::random(100).write_artifact(false).explore(|| {
-        Runtime::new(2).block_on(async {
-            let m = Arc::new(interleave::sync::Mutex::new(0));
-            let m2 = Arc::clone(&m);
-            let t = future::spawn(async move {
-                *m2.lock().unwrap() += 1;
-            });
-            let g = m.lock().unwrap();
-            future::yield_now().await;
-            drop(g);
-            t.await.unwrap();
-        });
-    });
-    println!("{report}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

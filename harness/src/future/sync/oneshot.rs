@@ -237,7 +237,8 @@ impl<T> Future for Receiver<T> {
 
     #[track_caller]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let site = self.site.get_or_insert_with(Site::caller).clone();
+        let caller = Site::caller();
+        let site = self.site.get_or_insert(caller).clone();
         let channel = match self.object {
             Some(channel) => channel,
             None => {
