@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex as StdMutex};
 
 use interleave_detector::{EventKind, ObjectClass, ObjectId, Site, ThreadId};
 
-use super::task::TaskShared;
+use super::task::Cancel;
 use crate::rt;
 
 /// What a runtime shares with its tasks.
@@ -29,23 +29,7 @@ struct WorkerState {
     /// Tasks waiting for a worker, first come first served; `granted` ones have one.
     waiters: VecDeque<(ThreadId, bool)>,
     /// Every task spawned on it, for the shutdown.
-    tasks: Vec<Arc<dyn TaskControl>>,
-}
-
-/// What the runtime needs of a task at shutdown.
-pub(crate) trait TaskControl: std::fmt::Debug {
-    fn thread(&self) -> ThreadId;
-    fn cancel(&self);
-}
-
-impl<T> TaskControl for TaskShared<T> {
-    fn thread(&self) -> ThreadId {
-        self.thread
-    }
-
-    fn cancel(&self) {
-        self.cancel_task();
-    }
+    tasks: Vec<Arc<Cancel>>,
 }
 
 thread_local! {
@@ -130,7 +114,7 @@ impl RuntimeShared {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub(crate) fn add_task(&self, task: Arc<dyn TaskControl>) {
+    pub(crate) fn add_task(&self, task: Arc<Cancel>) {
         self.state().tasks.push(task);
     }
 
@@ -213,7 +197,7 @@ impl RuntimeShared {
             task.cancel();
         }
         for task in &tasks {
-            crate::thread::join_thread(task.thread(), site);
+            crate::thread::join_thread(task.thread, site);
         }
     }
 }

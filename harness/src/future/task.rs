@@ -47,13 +47,37 @@ impl Wake for TaskWaker {
     }
 }
 
-/// What a task shares with its `JoinHandle` and its runtime.
-pub(crate) struct TaskShared<T> {
+/// A task's cancellation: what its runtime keeps of it for the shutdown.
+#[derive(Debug)]
+pub(crate) struct Cancel {
     pub(crate) thread: ThreadId,
-    waker: Arc<TaskWaker>,
     cancelled: AtomicBool,
+}
+
+impl Cancel {
+    fn cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Asks the task to stop: at its next wait it drops its future.
+    pub(crate) fn cancel(&self) {
+        if !self.cancelled.swap(true, Ordering::SeqCst) {
+            rt::note_write(rt::Key::park(self.thread));
+            rt::unblock(self.thread);
+        }
+    }
+}
+
+/// What a task shares with its `JoinHandle`.
+pub(crate) struct TaskShared<T> {
+    thread: ThreadId,
+    waker: Arc<TaskWaker>,
+    cancel: Arc<Cancel>,
     state: StdMutex<JoinState<T>>,
 }
+
+/// Where a spawned task's body finds its shared state, set right after the spawn.
+type Slot<T> = Arc<StdMutex<Option<Arc<TaskShared<T>>>>>;
 
 struct JoinState<T> {
     output: Option<Result<T, JoinError>>,
@@ -75,18 +99,6 @@ impl<T> TaskShared<T> {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
-    }
-
-    /// Asks the task to stop: at its next wait it drops its future.
-    pub(crate) fn cancel_task(&self) {
-        if !self.cancelled.swap(true, Ordering::SeqCst) {
-            rt::note_write(rt::Key::park(self.thread));
-            rt::unblock(self.thread);
-        }
     }
 
     fn finish(&self, output: Result<T, JoinError>) {
@@ -359,7 +371,7 @@ where
             "interleave::future::spawn called outside a runtime, at {site}: call it inside block_on or a task"
         )
     });
-    let cell: Arc<StdMutex<Option<Arc<TaskShared<F::Output>>>>> = Arc::default();
+    let cell: Slot<F::Output> = Arc::default();
     let for_body = Arc::clone(&cell);
     let member = Arc::clone(&runtime);
     let task_site = site.clone();
@@ -370,7 +382,7 @@ where
             .take()
             .expect("the task's state is set before it runs");
         runtime::set_member(shared.thread, Some(Arc::clone(&member)));
-        let cancelled = || shared.cancelled();
+        let cancelled = || shared.cancel.cancelled();
         rt::run_thread(
             || drive(future, &member, &shared.waker, &task_site, &cancelled),
             |output| {
@@ -383,7 +395,10 @@ where
     let shared = Arc::new(TaskShared {
         thread,
         waker: new_waker(thread),
-        cancelled: AtomicBool::new(false),
+        cancel: Arc::new(Cancel {
+            thread,
+            cancelled: AtomicBool::new(false),
+        }),
         state: StdMutex::new(JoinState {
             output: None,
             finished: false,
@@ -393,7 +408,7 @@ where
     *cell
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&shared));
-    runtime.add_task(Arc::clone(&shared) as Arc<dyn runtime::TaskControl>);
+    runtime.add_task(Arc::clone(&shared.cancel));
     JoinHandle {
         shared,
         requested: false,
@@ -421,7 +436,7 @@ impl<T> JoinHandle<T> {
     /// `Err(JoinError)` (unless it had already finished).
     pub fn abort(&self) {
         rt::switch();
-        self.shared.cancel_task();
+        self.shared.cancel.cancel();
     }
 
     /// Whether the task has finished (a scheduling point).

@@ -210,7 +210,8 @@ fn outcomes(strategy: Strategy, workers: usize) -> (u64, BTreeSet<Vec<usize>>) {
             for task in tasks {
                 task.await.unwrap();
             }
-            s.lock().unwrap().insert(order.lock().await.clone());
+            let order = order.lock().await.clone();
+            s.lock().unwrap().insert(order);
         });
     });
     assert!(report.complete, "{report}");
