@@ -280,6 +280,7 @@ impl Detector {
             EventKind::AsyncWait { object } => self.async_wait(event, *object)?,
             EventKind::AsyncReady { object } => self.async_ready(event, *object)?,
             EventKind::LostWaker => self.lost_waker(event),
+            EventKind::AwaitHolding { lock } => self.await_holding(event, *lock)?,
             EventKind::Stuck => self.stuck(event),
             EventKind::StepLimit { max_steps } => self.step_limit(event, *max_steps),
             EventKind::Panic { message, backtrace } => {

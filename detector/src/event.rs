@@ -426,6 +426,12 @@ pub enum EventKind {
     /// A task's future returned `Pending` with no clone of its waker left anywhere and no
     /// timer of its own: nothing can ever poll it again.
     LostWaker,
+    /// A task's future returned `Pending` (an `.await` that waits) while the task holds the
+    /// sync lock `lock`: no other task can take it until the task is polled again.
+    AwaitHolding {
+        /// The sync lock held.
+        lock: ObjectId,
+    },
 
     // --- how the execution ended ---
     /// No thread can run: every live thread is blocked.

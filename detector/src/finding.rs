@@ -170,6 +170,9 @@ impl Finding {
             }
             Detail::SelfDeadlock {
                 thread: t, lock, ..
+            }
+            | Detail::AwaitHolding {
+                thread: t, lock, ..
             } => {
                 thread(*t)?;
                 object(*lock)?;
@@ -223,6 +226,17 @@ pub enum Detail {
     LockCycle {
         /// The edges of the cycle, each with the thread and sites that witnessed it.
         edges: Vec<CycleEdge>,
+    },
+    /// A task's future returned `Pending` while the task held a sync lock.
+    AwaitHolding {
+        /// The task (index into `threads`).
+        thread: usize,
+        /// The sync lock (index into `objects`).
+        lock: usize,
+        /// Where it acquired the lock.
+        held_at: Site,
+        /// Where the future it polls returned `Pending`.
+        awaited_at: Site,
     },
     /// A thread requested a lock it already holds, in a mode that can never be granted.
     SelfDeadlock {
@@ -298,7 +312,7 @@ impl Detail {
     /// The kind of finding this detail belongs to.
     pub fn kind(&self) -> Kind {
         match self {
-            Detail::LockCycle { .. } => Kind::PotentialDeadlock,
+            Detail::LockCycle { .. } | Detail::AwaitHolding { .. } => Kind::PotentialDeadlock,
             Detail::SelfDeadlock { .. } | Detail::Deadlock { .. } => Kind::Deadlock,
             Detail::DataRace { .. } => Kind::DataRace,
             Detail::Livelock { .. } => Kind::Livelock,

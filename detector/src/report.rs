@@ -137,6 +137,32 @@ pub fn render(finding: &Finding) -> String {
                 );
             }
         }
+        Detail::AwaitHolding {
+            thread: t,
+            lock,
+            held_at,
+            awaited_at,
+        } => {
+            let _ = writeln!(
+                o,
+                "  {} holds {}, acquired at {}",
+                thread(*t),
+                object(*lock),
+                at(held_at)
+            );
+            let _ = writeln!(
+                o,
+                "      and its future returned Pending at {}, the lock still held",
+                at(awaited_at)
+            );
+            let _ = writeln!(
+                o,
+                "\n  Until the task is polled again, anyone who locks {} blocks: on a runtime with one \
+                 worker, a task of the same runtime that does never lets it be polled (a deadlock). \
+                 Drop the guard before the .await, or use an async mutex.",
+                object(*lock)
+            );
+        }
         Detail::SelfDeadlock {
             thread: t,
             lock,

@@ -401,6 +401,45 @@ impl Detector {
         }
     }
 
+    /// A task's future returned `Pending` holding the sync lock `lock`: reported once per lock
+    /// and site (a potential deadlock; the execution goes on).
+    pub(crate) fn await_holding(
+        &mut self,
+        event: &Event,
+        lock: crate::event::ObjectId,
+    ) -> Result<(), crate::error::EventError> {
+        self.object(event.step, lock, crate::event::ObjectClass::Mutex)?;
+        let t = &self.threads[event.thread.index()];
+        let Some(held) = t.held.iter().rev().find(|h| h.lock == lock) else {
+            return Ok(());
+        };
+        let mut builder = FindingBuilder::new();
+        let thread = builder.thread(&self.identities, t.stable);
+        let object = builder.object(&self.identities, held.stable);
+        let headline = format!(
+            "await while holding a lock: `{}` waits at an .await holding {}",
+            self.identities.thread(t.stable).name,
+            self.identities.object(held.stable).label()
+        );
+        let finding = builder.finish(
+            crate::finding::Kind::PotentialDeadlock,
+            headline,
+            StepRange {
+                execution: self.execution,
+                first: event.step,
+                last: event.step,
+            },
+            Detail::AwaitHolding {
+                thread,
+                lock: object,
+                held_at: held.site.clone(),
+                awaited_at: event.site.clone(),
+            },
+        );
+        self.findings.push(finding);
+        Ok(())
+    }
+
     /// A task can never be polled again: a deadlock of that task alone, reported at once.
     pub(crate) fn lost_waker(&mut self, event: &Event) {
         self.set_pending(event, PendingOp::LostWaker);

@@ -58,7 +58,7 @@
 
 mod runtime;
 pub mod sync;
-mod task;
+pub(crate) mod task;
 pub mod time;
 
 pub use task::{

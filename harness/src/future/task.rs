@@ -135,17 +135,31 @@ impl JoinError {
     }
 }
 
+thread_local! {
+    /// Where the future being polled last returned `Pending`: the `.await` a report names.
+    static PENDING_AT: std::cell::RefCell<Option<Site>> = const { std::cell::RefCell::new(None) };
+}
+
+/// An async primitive's future returns `Pending` at `site` (its caller's `.await`).
+pub(crate) fn pending_at(site: &Site) {
+    PENDING_AT.with(|p| *p.borrow_mut() = Some(site.clone()));
+}
+
 /// Polls `future` on the current thread until it completes, between polls waiting for a wake
 /// as a task does; the current thread holds a worker of `runtime` while it polls. `None` if
 /// `cancelled` said to stop first (the future is dropped here, on this thread's stack).
+/// With `check_holds`, a `Pending` while the thread holds a sync lock is reported (once per
+/// lock).
 fn drive<F: Future>(
     future: F,
     runtime: &RuntimeShared,
     waker: &Arc<TaskWaker>,
     site: &Site,
     cancelled: &dyn Fn() -> bool,
+    check_holds: bool,
 ) -> Option<F::Output> {
     let mut future = pin!(future);
+    let mut reported = Vec::new();
     loop {
         if cancelled() || !runtime.acquire_worker(site, cancelled) {
             return None;
@@ -153,13 +167,33 @@ fn drive<F: Future>(
         rt::note_write(rt::Key::park(waker.thread));
         waker.woken.store(false, Ordering::SeqCst);
         let task_waker = Waker::from(Arc::clone(waker));
+        PENDING_AT.with(|p| p.borrow_mut().take());
         let poll = future.as_mut().poll(&mut Context::from_waker(&task_waker));
         drop(task_waker);
-        runtime.release_worker();
         if let Poll::Ready(output) = poll {
+            runtime.release_worker();
             return Some(output);
         }
+        let awaited_at = PENDING_AT
+            .with(|p| p.borrow_mut().take())
+            .unwrap_or_else(|| site.clone());
+        if check_holds {
+            report_holds(&awaited_at, &mut reported);
+        }
+        runtime.release_worker();
         wait_for_wake(waker, site, cancelled);
+    }
+}
+
+/// The sync locks the current thread holds as its future returns `Pending` at `awaited_at`,
+/// each reported the first time.
+fn report_holds(awaited_at: &Site, reported: &mut Vec<interleave_detector::ObjectId>) {
+    let held = rt::with(|c| c.thread(c.current).sync_held.clone()).unwrap_or_default();
+    for lock in held {
+        if !reported.contains(&lock) {
+            reported.push(lock);
+            rt::emit(EventKind::AwaitHolding { lock }, awaited_at.clone());
+        }
     }
 }
 
@@ -258,7 +292,10 @@ impl Runtime {
     /// runtime").
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let site = Site::caller();
+        self.block_on_at(future, Site::caller(), true)
+    }
+
+    fn block_on_at<F: Future>(&self, future: F, site: Site, check_holds: bool) -> F::Output {
         assert!(
             runtime::current().is_none(),
             "interleave::future::block_on called from inside a runtime (a task or another block_on), at {site}: cannot start a runtime from within a runtime"
@@ -266,7 +303,7 @@ impl Runtime {
         let me = rt::current_thread();
         runtime::set_member(me, Some(Arc::clone(&self.shared)));
         let waker = new_waker(me);
-        let output = drive(future, &self.shared, &waker, &site, &|| false);
+        let output = drive(future, &self.shared, &waker, &site, &|| false, check_holds);
         runtime::set_member(me, None);
         output.expect("block_on is never cancelled")
     }
@@ -303,7 +340,12 @@ impl Drop for Runtime {
 /// Outside a check, or inside a runtime.
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    let site = Site::caller();
+    block_on_checked(future, Site::caller(), true)
+}
+
+/// `block_on` for sync code waiting on one async operation (`Mutex::blocking_lock`): the sync
+/// locks the caller holds are its own business, not the future's.
+pub(crate) fn block_on_checked<F: Future>(future: F, site: Site, check_holds: bool) -> F::Output {
     assert!(
         rt::in_execution(),
         "interleave::future::block_on runs inside a check only (interleave::check, explore or replay), at {site}"
@@ -312,7 +354,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         shared: RuntimeShared::new(1, &site),
         site,
     };
-    let output = runtime.block_on(future);
+    let output = runtime.block_on_at(future, runtime.site.clone(), check_holds);
     drop(runtime);
     output
 }
@@ -384,7 +426,7 @@ where
         runtime::set_member(shared.thread, Some(Arc::clone(&member)));
         let cancelled = || shared.cancel.cancelled();
         rt::run_thread(
-            || drive(future, &member, &shared.waker, &task_site, &cancelled),
+            || drive(future, &member, &shared.waker, &task_site, &cancelled, true),
             |output| {
                 let id = shared.thread.0;
                 shared.finish(output.ok_or(JoinError { id }));
@@ -467,6 +509,9 @@ impl<T> Future for JoinHandle<T> {
                 None
             }
         };
+        if output.is_none() {
+            pending_at(&site);
+        }
         // The output is stored just before the task's thread exits, with no scheduling point
         // between: whoever sees it sees the exit too.
         match output {
@@ -491,8 +536,12 @@ impl<T> Future for JoinHandle<T> {
 ///     });
 /// });
 /// ```
+#[track_caller]
 pub fn yield_now() -> YieldNow {
-    YieldNow { yielded: false }
+    YieldNow {
+        yielded: false,
+        site: Site::caller(),
+    }
 }
 
 /// The future of [`yield_now`].
@@ -500,6 +549,7 @@ pub fn yield_now() -> YieldNow {
 #[must_use = "futures do nothing unless awaited"]
 pub struct YieldNow {
     yielded: bool,
+    site: Site,
 }
 
 impl Future for YieldNow {
@@ -510,6 +560,7 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
+        pending_at(&self.site);
         cx.waker().wake_by_ref();
         Poll::Pending
     }

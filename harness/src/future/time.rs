@@ -94,7 +94,10 @@ impl Future for Sleep {
             rt::switch();
         }
         match self.timer {
-            Some(timer) if rt::timer_armed(timer) => Poll::Pending,
+            Some(timer) if rt::timer_armed(timer) => {
+                super::task::pending_at(&self.site);
+                Poll::Pending
+            }
             Some(_) => {
                 self.timer = None;
                 self.deadline_ns = 0;
@@ -103,6 +106,7 @@ impl Future for Sleep {
             None if rt::now_ns() >= self.deadline_ns => Poll::Ready(()),
             None => {
                 self.timer = rt::arm_timer_until(self.deadline_ns, &self.site);
+                super::task::pending_at(&self.site);
                 Poll::Pending
             }
         }

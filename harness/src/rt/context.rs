@@ -46,6 +46,9 @@ pub(crate) struct ThreadSlot {
     pub(crate) idle: bool,
     /// A timer of its futures (armed with `arm_timer_until`) fired since it last looked.
     pub(crate) future_timer_fired: bool,
+    /// The sync locks (`sync::Mutex`, `RwLock`) it holds: a task that awaits holding one is
+    /// reported.
+    pub(crate) sync_held: Vec<interleave_detector::ObjectId>,
     /// The site of its last event: the interleave call it is in while others run (for the
     /// watchdog's report).
     pub(crate) last_site: Option<Site>,
@@ -142,6 +145,7 @@ impl ThreadSlot {
             timer_fired: false,
             idle: false,
             future_timer_fired: false,
+            sync_held: Vec::new(),
             last_site: None,
             observed: super::progress::Observed::default(),
         }

@@ -412,6 +412,7 @@ impl Model {
             }
             K::BarrierLeave { .. }
             | K::LostWaker
+            | K::AwaitHolding { .. }
             | K::Fence { .. }
             | K::Stuck
             | K::StepLimit { .. }

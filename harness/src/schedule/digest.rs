@@ -92,6 +92,7 @@ fn kind_words(kind: &EventKind) -> [u64; 3] {
         K::AsyncWait { object } => [40, id(*object), 0],
         K::AsyncReady { object } => [41, id(*object), 0],
         K::LostWaker => [42, 0, 0],
+        K::AwaitHolding { lock } => [43, id(*lock), 0],
     }
 }
 

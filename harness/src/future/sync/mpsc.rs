@@ -358,6 +358,7 @@ impl<T> Future for SendFuture<'_, T> {
             }
         };
         if !go {
+            crate::future::task::pending_at(&self.site);
             return Poll::Pending;
         }
         self.ticket = None;
@@ -541,6 +542,8 @@ impl<T> Future for Recv<'_, T> {
                 None if state.senders == 0 => (None, None),
                 None => {
                     state.recv_waker = Some(cx.waker().clone());
+                    drop(state);
+                    crate::future::task::pending_at(&self.site);
                     return Poll::Pending;
                 }
             }

@@ -119,7 +119,8 @@ impl<T: ?Sized> Mutex<T> {
     /// Inside a runtime (a task, or `block_on`).
     #[track_caller]
     pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
-        crate::future::block_on(self.lock())
+        let site = Site::caller();
+        crate::future::task::block_on_checked(self.lock(), site, false)
     }
 
     /// Takes the lock if it is free and nobody waits for it.
@@ -212,6 +213,7 @@ impl Future for LockRequest<'_> {
             }
             Acquire::Queued(ticket) => {
                 self.ticket = Some(ticket);
+                crate::future::task::pending_at(&self.site);
                 Poll::Pending
             }
             Acquire::Closed => unreachable!("a lock's queue is never closed"),

@@ -241,6 +241,7 @@ impl Future for Notified<'_> {
             }
         };
         if !ready {
+            crate::future::task::pending_at(&self.site);
             return Poll::Pending;
         }
         self.done = true;

@@ -262,6 +262,8 @@ impl<T> Future for Receiver<T> {
                 None if inner.sent => Err(RecvError(())),
                 None => {
                     inner.waker = Some(cx.waker().clone());
+                    drop(inner);
+                    crate::future::task::pending_at(&site);
                     return Poll::Pending;
                 }
             }

@@ -230,6 +230,7 @@ impl Future for PermitRequest<'_> {
                     rt::emit(EventKind::AsyncWait { object }, self.site.clone());
                 }
                 self.ticket = Some(ticket);
+                crate::future::task::pending_at(&self.site);
                 return Poll::Pending;
             }
         };
