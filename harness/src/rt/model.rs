@@ -466,9 +466,7 @@ impl Model {
                 mode,
                 attempt,
             } => {
-                // A fired timer ends a timed request; an untimed one with a timer is a task's
-                // (a future racing the lock with a timeout): it may give up too.
-                if attempt == Attempt::Try || state.timer_fired {
+                if attempt == Attempt::Try || (attempt == Attempt::Timed && state.timer_fired) {
                     return false;
                 }
                 let Some(ObjectState::Lock { rwlock, holders }) = object(lock) else {
@@ -483,15 +481,12 @@ impl Model {
                     }
                 }
             }
-            Pending::Join { child } => {
-                !state.timer_fired
-                    && self
-                        .threads
-                        .get(child.0 as usize)
-                        .is_some_and(|c| !c.finished)
-            }
-            Pending::Recv { channel, .. } => {
-                if state.timer_fired {
+            Pending::Join { child } => self
+                .threads
+                .get(child.0 as usize)
+                .is_some_and(|c| !c.finished),
+            Pending::Recv { channel, timed } => {
+                if timed && state.timer_fired {
                     return false;
                 }
                 // A rendezvous receive that waits lets a sender hand over: not filtered.
