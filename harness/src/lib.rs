@@ -124,6 +124,7 @@ pub use error::Error;
 pub use interleave_detector::{Finding, Kind};
 pub use ledger::{CheckResult, LedgerFinding, LedgerMode, LedgerRecord, LEDGER_FORMAT_VERSION};
 pub use report::Report;
+pub use rt::memory::MemoryModel;
 pub use rerun::{Target, TargetKind, TestRerun};
 pub use schedule::{Decision, ParseScheduleError, Schedule, MAX_DECISIONS};
 
