@@ -33,10 +33,69 @@ fn explore(program: fn() -> Vec<usize>) -> (BTreeSet<Vec<usize>>, u64) {
     (outcomes, report.executions)
 }
 
+/// Runs litmus test `name`: interleave reaches exactly the table's outcomes, in the table's
+/// number of executions.
+fn agrees(name: &str) {
+    let program = programs::PROGRAMS
+        .iter()
+        .find(|p| p.name == name)
+        .expect("a litmus test");
+    let expected = outcomes::expected(name);
+    let (reached, executions) = explore(program.run);
+    assert_eq!(reached, outcomes::set(expected.interleave), "{name}");
+    assert_eq!(executions, expected.executions, "{name}");
+    // Where loom reaches more, the table says why.
+    assert_eq!(expected.loom_only.is_empty(), expected.why.is_empty(), "{name}");
+}
+
+macro_rules! litmus {
+    ($($test:ident: $name:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $test() {
+                agrees($name);
+            }
+        )*
+    };
+}
+
+litmus!(
+    sb_relaxed: "sb_relaxed",
+    sb_seq_cst: "sb_seq_cst",
+    sb_fences: "sb_fences",
+    mp_relaxed: "mp_relaxed",
+    mp_release_acquire: "mp_release_acquire",
+    mp_fences: "mp_fences",
+    lb_relaxed_is_out_of_scope: "lb_relaxed",
+    two_plus_two_w: "2+2w",
+    iriw_acquire: "iriw_acquire",
+    iriw_seq_cst: "iriw_seq_cst",
+    corr: "corr",
+    cowr: "cowr",
+    release_sequence: "release_sequence",
+    rmw_increments: "rmw_increments",
+);
+
 #[test]
-fn print_outcomes() {
-    for p in programs::PROGRAMS {
-        let (o, n) = explore(p.run);
-        println!("{}: {:?} in {n}", p.name, o);
-    }
+fn every_program_has_its_outcomes() {
+    let programs: Vec<&str> = programs::PROGRAMS.iter().map(|p| p.name).collect();
+    let expected: Vec<&str> = outcomes::EXPECTED.iter().map(|e| e.name).collect();
+    assert_eq!(programs, expected);
+}
+
+/// Under the default (sequentially consistent) model, the weak outcomes are never reached.
+#[test]
+fn the_default_model_reaches_only_sequentially_consistent_outcomes() {
+    let seen = Arc::new(Mutex::new(BTreeSet::new()));
+    let record = Arc::clone(&seen);
+    let report = Config::exhaustive()
+        .write_artifact(false)
+        .explore(move || {
+            record.lock().unwrap().insert(programs::sb_relaxed());
+        });
+    assert!(report.is_clean());
+    assert_eq!(
+        *seen.lock().unwrap(),
+        outcomes::set(&[&[0, 1], &[1, 0], &[1, 1]])
+    );
 }
