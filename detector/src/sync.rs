@@ -5,9 +5,9 @@
 //! acquiring operation joins it into the thread's clock. Relaxed atomics synchronise nothing;
 //! fences follow the C++ fence rules.
 
+use crate::clock::VectorClock;
 use crate::detector::Detector;
 use crate::error::EventError;
-use crate::clock::VectorClock;
 use crate::event::{AtomicOp, Event, MemoryOrdering, ObjectClass, ObjectId, ThreadId};
 use crate::state::PendingOp;
 

@@ -135,6 +135,7 @@ fn skipped(config: &Config, name: String) -> Report {
         schedule: None,
         replay_command: None,
         complete: false,
+        stale_reads: Vec::new(),
     }
 }
 
@@ -528,6 +529,10 @@ pub(crate) fn run_plan(
         schedule: failure.as_ref().map(|f| f.schedule.encode()),
         replay_command: None,
         complete,
+        stale_reads: failure
+            .as_ref()
+            .map(|f| rt::memory::stale_reads(&f.trace))
+            .unwrap_or_default(),
     };
     if let (Some(failure), Some(dir)) = (failure, &plan.artifact_dir) {
         // Every earlier execution that added to the lock-order graph (an edge's context, or an

@@ -13,26 +13,34 @@ mod outcomes;
 mod programs;
 
 use std::collections::BTreeSet;
+use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
 
 /// The outcomes of the running model (the tests take turns: `EXCLUSIVE`).
 static SEEN: Mutex<BTreeSet<Vec<usize>>> = Mutex::new(BTreeSet::new());
+/// How many executions the running model ran.
+static EXECUTIONS: AtomicU64 = AtomicU64::new(0);
 static EXCLUSIVE: Mutex<()> = Mutex::new(());
 
-/// Every outcome of `program` under loom's exhaustive exploration.
-fn explore(program: fn() -> Vec<usize>) -> BTreeSet<Vec<usize>> {
-    let _turn = EXCLUSIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+/// Every outcome of `program` under loom's exhaustive exploration, and how many executions
+/// it ran.
+fn explore(program: fn() -> Vec<usize>) -> (BTreeSet<Vec<usize>>, u64) {
+    let _turn = EXCLUSIVE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     SEEN.lock().unwrap().clear();
+    EXECUTIONS.store(0, std::sync::atomic::Ordering::Relaxed);
     loom::model(move || {
+        EXECUTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let outcome = program();
         SEEN.lock().unwrap().insert(outcome);
     });
     let seen = SEEN.lock().unwrap().clone();
-    seen
+    (seen, EXECUTIONS.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 /// Runs litmus test `name` under loom: it reaches interleave's outcomes and the table's
-/// `loom_only` ones, no other.
+/// `loom_only` ones, no other, in the table's number of executions.
 fn agrees(name: &str) {
     let program = programs::PROGRAMS
         .iter()
@@ -41,7 +49,9 @@ fn agrees(name: &str) {
     let expected = outcomes::expected(name);
     let mut outcomes = outcomes::set(expected.interleave);
     outcomes.extend(outcomes::set(expected.loom_only));
-    assert_eq!(explore(program.run), outcomes, "{name}");
+    let (reached, executions) = explore(program.run);
+    assert_eq!(reached, outcomes, "{name}: {}", expected.why);
+    assert_eq!(executions, expected.executions.1, "{name}");
 }
 
 macro_rules! litmus {

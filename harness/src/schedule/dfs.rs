@@ -104,7 +104,9 @@ impl Strategy for DfsStrategy {
     fn read_from(&mut self, options: usize) -> Result<usize, String> {
         // Every store a load could read is a branch, as every thread that could run is.
         self.branch(options, READ ^ options as u64).map_err(|what| {
-            self.diverged(&format!("{what}: a load could read one of {options} stores"))
+            self.diverged(&format!(
+                "{what}: a load could read one of {options} stores"
+            ))
         })
     }
 

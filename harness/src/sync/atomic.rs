@@ -176,7 +176,6 @@ impl AtomicObject {
                 A::to_bits(after),
                 ordering,
                 kind == AtomicOp::Rmw,
-                &site,
             );
         }
         rt::emit(
@@ -194,12 +193,11 @@ impl AtomicObject {
 
     /// A load: under the weak memory model it reads the store the schedule picks among those
     /// it may read (the event says which); otherwise, as any operation, the latest.
-    fn load<A: Peek>(&self, inner: &A, site: Site, order: Ordering) -> A::Value
-    where
-        A: StdLoad,
-    {
+    fn load<A: StdLoad>(&self, inner: &A, site: Site, order: Ordering) -> A::Value {
         if !rt::in_execution() || !rt::memory::is_weak() {
-            return self.run(inner, site, || (inner.std_load(order), AtomicOp::Load, order));
+            return self.run(inner, site, || {
+                (inner.std_load(order), AtomicOp::Load, order)
+            });
         }
         let Some(object) = self.id(&site) else {
             return inner.std_load(order);
@@ -207,7 +205,7 @@ impl AtomicObject {
         schedule();
         // std's load, for its panic on a store ordering; the value is the newest.
         let newest = inner.std_load(order);
-        let (value, reads) = match rt::memory::load(object, order, A::to_bits(newest), &site) {
+        let (value, reads) = match rt::memory::load(object, order, A::to_bits(newest)) {
             Some((bits, index)) => (A::from_bits(bits), Some(index)),
             None => (newest, None),
         };

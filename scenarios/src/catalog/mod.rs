@@ -10,6 +10,7 @@ mod livelock;
 mod lock_order;
 mod pool;
 mod timeout;
+mod weak_memory;
 
 use interleave::thread::{Builder, JoinHandle};
 
@@ -26,6 +27,7 @@ pub fn catalog() -> Vec<Scenario> {
     all.extend(pool::scenarios());
     all.extend(livelock::scenarios());
     all.extend(timeout::scenarios());
+    all.extend(weak_memory::scenarios());
     all
 }
 

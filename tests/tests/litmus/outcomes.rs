@@ -6,9 +6,11 @@
 /// The outcomes of one litmus test.
 pub(crate) struct Expected {
     pub(crate) name: &'static str,
-    /// What interleave reaches, and how many executions its exhaustive exploration runs.
+    /// What interleave reaches.
     pub(crate) interleave: &'static [&'static [usize]],
-    pub(crate) executions: u64,
+    /// How many executions exhaustive exploration runs: interleave's (DPOR, every store a load
+    /// may read), loom's (its DPOR, with its own choices of store).
+    pub(crate) executions: (u64, u64),
     /// What loom reaches besides, and why.
     pub(crate) loom_only: &'static [&'static [usize]],
     pub(crate) why: &'static str,
@@ -20,14 +22,14 @@ pub(crate) const EXPECTED: &[Expected] = &[
     Expected {
         name: "sb_relaxed",
         interleave: &[&[0, 0], &[0, 1], &[1, 0], &[1, 1]],
-        executions: 8,
+        executions: (8, 30),
         loom_only: &[],
         why: "",
     },
     Expected {
         name: "sb_seq_cst",
         interleave: &[&[0, 1], &[1, 0], &[1, 1]],
-        executions: 6,
+        executions: (6, 30),
         loom_only: &[&[0, 0]],
         why: "loom 0.7 does not order SeqCst accesses (its `seq_cst` is a no-op, loom#180): \
               both loads may read 0, which C11 forbids",
@@ -35,7 +37,7 @@ pub(crate) const EXPECTED: &[Expected] = &[
     Expected {
         name: "sb_fences",
         interleave: &[&[0, 1], &[1, 0], &[1, 1]],
-        executions: 6,
+        executions: (6, 15),
         loom_only: &[],
         why: "",
     },
@@ -43,21 +45,21 @@ pub(crate) const EXPECTED: &[Expected] = &[
     Expected {
         name: "mp_relaxed",
         interleave: &[&[0, 0], &[0, 1], &[1, 0], &[1, 1]],
-        executions: 7,
+        executions: (7, 21),
         loom_only: &[],
         why: "",
     },
     Expected {
         name: "mp_release_acquire",
         interleave: &[&[0, 0], &[0, 1], &[1, 1]],
-        executions: 6,
+        executions: (6, 19),
         loom_only: &[],
         why: "",
     },
     Expected {
         name: "mp_fences",
         interleave: &[&[0, 0], &[0, 1], &[1, 1]],
-        executions: 6,
+        executions: (6, 19),
         loom_only: &[],
         why: "",
     },
@@ -65,14 +67,14 @@ pub(crate) const EXPECTED: &[Expected] = &[
     Expected {
         name: "lb_relaxed",
         interleave: &[&[0, 0], &[0, 1], &[1, 0]],
-        executions: 5,
+        executions: (5, 15),
         loom_only: &[],
         why: "",
     },
     Expected {
         name: "2+2w",
         interleave: &[&[1, 2], &[2, 1], &[2, 2]],
-        executions: 3,
+        executions: (3, 40),
         loom_only: &[&[1, 1]],
         why: "interleave's modification order is the order the stores ran in; C11 (and loom) \
               allow each thread's first store to come last",
@@ -99,7 +101,7 @@ pub(crate) const EXPECTED: &[Expected] = &[
             &[1, 1, 1, 0],
             &[1, 1, 1, 1],
         ],
-        executions: 77,
+        executions: (77, 94600),
         loom_only: &[],
         why: "",
     },
@@ -122,7 +124,7 @@ pub(crate) const EXPECTED: &[Expected] = &[
             &[1, 1, 1, 0],
             &[1, 1, 1, 1],
         ],
-        executions: 180,
+        executions: (180, 94600),
         loom_only: &[&[1, 0, 1, 0]],
         why: "loom 0.7 does not order SeqCst accesses (loom#180): the readers may disagree on \
               the order of the writes, which C11 forbids",
@@ -131,7 +133,7 @@ pub(crate) const EXPECTED: &[Expected] = &[
     Expected {
         name: "corr",
         interleave: &[&[0, 0], &[0, 1], &[0, 2], &[1, 1], &[1, 2], &[2, 2]],
-        executions: 20,
+        executions: (20, 44),
         loom_only: &[],
         why: "",
     },
@@ -139,7 +141,7 @@ pub(crate) const EXPECTED: &[Expected] = &[
     Expected {
         name: "cowr",
         interleave: &[&[1], &[2]],
-        executions: 4,
+        executions: (4, 15),
         loom_only: &[],
         why: "",
     },
@@ -147,7 +149,7 @@ pub(crate) const EXPECTED: &[Expected] = &[
     Expected {
         name: "release_sequence",
         interleave: &[&[0, 9], &[1, 9], &[2, 1]],
-        executions: 12,
+        executions: (12, 470),
         loom_only: &[],
         why: "",
     },
@@ -156,7 +158,7 @@ pub(crate) const EXPECTED: &[Expected] = &[
     Expected {
         name: "rmw_increments",
         interleave: &[&[0, 1, 2], &[1, 0, 2]],
-        executions: 2,
+        executions: (2, 4),
         loom_only: &[],
         why: "",
     },

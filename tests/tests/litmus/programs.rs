@@ -195,18 +195,60 @@ pub(crate) struct Program {
 }
 
 pub(crate) const PROGRAMS: &[Program] = &[
-    Program { name: "sb_relaxed", run: sb_relaxed },
-    Program { name: "sb_seq_cst", run: sb_seq_cst },
-    Program { name: "sb_fences", run: sb_fences },
-    Program { name: "mp_relaxed", run: mp_relaxed },
-    Program { name: "mp_release_acquire", run: mp_release_acquire },
-    Program { name: "mp_fences", run: mp_fences },
-    Program { name: "lb_relaxed", run: lb_relaxed },
-    Program { name: "2+2w", run: two_plus_two_w },
-    Program { name: "iriw_acquire", run: iriw_acquire },
-    Program { name: "iriw_seq_cst", run: iriw_seq_cst },
-    Program { name: "corr", run: corr },
-    Program { name: "cowr", run: cowr },
-    Program { name: "release_sequence", run: release_sequence },
-    Program { name: "rmw_increments", run: rmw_increments },
+    Program {
+        name: "sb_relaxed",
+        run: sb_relaxed,
+    },
+    Program {
+        name: "sb_seq_cst",
+        run: sb_seq_cst,
+    },
+    Program {
+        name: "sb_fences",
+        run: sb_fences,
+    },
+    Program {
+        name: "mp_relaxed",
+        run: mp_relaxed,
+    },
+    Program {
+        name: "mp_release_acquire",
+        run: mp_release_acquire,
+    },
+    Program {
+        name: "mp_fences",
+        run: mp_fences,
+    },
+    Program {
+        name: "lb_relaxed",
+        run: lb_relaxed,
+    },
+    Program {
+        name: "2+2w",
+        run: two_plus_two_w,
+    },
+    Program {
+        name: "iriw_acquire",
+        run: iriw_acquire,
+    },
+    Program {
+        name: "iriw_seq_cst",
+        run: iriw_seq_cst,
+    },
+    Program {
+        name: "corr",
+        run: corr,
+    },
+    Program {
+        name: "cowr",
+        run: cowr,
+    },
+    Program {
+        name: "release_sequence",
+        run: release_sequence,
+    },
+    Program {
+        name: "rmw_increments",
+        run: rmw_increments,
+    },
 ];

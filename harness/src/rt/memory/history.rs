@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 
-use interleave_detector::{Site, ThreadId, VectorClock, ATOMIC_HISTORY};
+use interleave_detector::{ThreadId, VectorClock, ATOMIC_HISTORY};
 
 /// What a thread knows: its happens-before clock (the detector's: an entry is the epoch of
 /// that thread's events it knows, its own entry aside), what the SeqCst order told it (epochs
@@ -41,8 +41,6 @@ pub(crate) struct Store {
     /// The value, as bits.
     pub(crate) bits: u64,
     pub(crate) seq_cst: bool,
-    /// Where it was stored (for the initial value: where the execution first used the atomic).
-    pub(crate) site: Site,
     /// Per thread (execution-local id): when it first saw the store.
     first_seen: Vec<Option<Seen>>,
 }
@@ -83,15 +81,14 @@ pub(crate) struct History {
 }
 
 impl History {
-    /// A history holding the value `bits` the execution found at its first use of the atomic,
-    /// at `site`: a store that every thread knows.
-    pub(crate) fn new(bits: u64, site: Site) -> Self {
+    /// A history holding the value `bits` the execution found at its first use of the atomic:
+    /// a store that every thread knows.
+    pub(crate) fn new(bits: u64) -> Self {
         History {
             stores: VecDeque::from([Store {
                 index: 0,
                 bits,
                 seq_cst: false,
-                site,
                 first_seen: Vec::new(),
             }]),
         }
@@ -108,7 +105,7 @@ impl History {
     }
 
     /// Adds a store of `bits` by `thread`, who sees it at `seen`.
-    pub(crate) fn push(&mut self, bits: u64, seq_cst: bool, site: Site, thread: ThreadId, seen: Seen) {
+    pub(crate) fn push(&mut self, bits: u64, seq_cst: bool, thread: ThreadId, seen: Seen) {
         let index = self.latest().index + 1;
         if self.stores.len() == ATOMIC_HISTORY {
             self.stores.pop_front();
@@ -117,7 +114,6 @@ impl History {
             index,
             bits,
             seq_cst,
-            site,
             first_seen: Vec::new(),
         };
         store.touch(thread, seen);
@@ -172,11 +168,7 @@ impl History {
 mod tests {
     use super::*;
 
-    fn knowledge<'a>(
-        thread: u32,
-        clock: &'a VectorClock,
-        none: &'a VectorClock,
-    ) -> Knowledge<'a> {
+    fn knowledge<'a>(thread: u32, clock: &'a VectorClock, none: &'a VectorClock) -> Knowledge<'a> {
         Knowledge {
             thread: ThreadId(thread),
             clock,
@@ -200,32 +192,37 @@ mod tests {
     #[test]
     fn a_load_reads_any_store_newer_than_what_it_knows() {
         let none = VectorClock::new();
-        let mut history = History::new(0, Site::unknown());
+        let mut history = History::new(0);
         // Thread 1 stores 1 then 2 at its epoch 1.
-        history.push(1, false, Site::unknown(), ThreadId(1), seen(1, 1));
-        history.push(2, false, Site::unknown(), ThreadId(1), seen(1, 2));
+        history.push(1, false, ThreadId(1), seen(1, 1));
+        history.push(2, false, ThreadId(1), seen(1, 2));
         // Thread 2 knows nothing of thread 1: it may read every store.
-        let k = knowledge(2, &clock(&[1, 0, 1]), &none);
+        let c1 = clock(&[1, 0, 1]);
+        let k = knowledge(2, &c1, &none);
         assert_eq!(history.readable(&k, false, None), [2, 1, 0]);
         // Thread 1 knows its own latest store (write-read coherence).
-        let k = knowledge(1, &clock(&[1, 1]), &none);
+        let c2 = clock(&[1, 1]);
+        let k = knowledge(1, &c2, &none);
         assert_eq!(history.readable(&k, false, None), [2]);
         // Thread 2 read store 1: never older again (read-read coherence).
         history.read(1, ThreadId(2), seen(1, 1));
-        let k = knowledge(2, &clock(&[1, 0, 1]), &none);
+        let c3 = clock(&[1, 0, 1]);
+        let k = knowledge(2, &c3, &none);
         assert_eq!(history.readable(&k, false, None), [2, 1]);
         // Thread 0 learned thread 1's epoch 1 (an acquire): both stores happened before.
-        let k = knowledge(0, &clock(&[1, 1]), &none);
+        let c4 = clock(&[1, 1]);
+        let k = knowledge(0, &c4, &none);
         assert_eq!(history.readable(&k, false, None), [2]);
     }
 
     #[test]
     fn a_seq_cst_load_skips_older_seq_cst_stores_and_a_spinner_moves_on() {
         let none = VectorClock::new();
-        let mut history = History::new(0, Site::unknown());
-        history.push(1, true, Site::unknown(), ThreadId(1), seen(1, 1));
-        history.push(2, true, Site::unknown(), ThreadId(1), seen(1, 2));
-        let k = knowledge(2, &clock(&[1, 0, 1]), &none);
+        let mut history = History::new(0);
+        history.push(1, true, ThreadId(1), seen(1, 1));
+        history.push(2, true, ThreadId(1), seen(1, 2));
+        let c5 = clock(&[1, 0, 1]);
+        let k = knowledge(2, &c5, &none);
         assert_eq!(history.readable(&k, true, None), [2, 0]);
         // Thread 2 read the initial value at its operation 3, then spun at operation 4.
         history.read(0, ThreadId(2), seen(1, 3));
@@ -234,9 +231,9 @@ mod tests {
 
     #[test]
     fn it_keeps_the_latest_stores() {
-        let mut history = History::new(0, Site::unknown());
+        let mut history = History::new(0);
         for v in 1..=20 {
-            history.push(v, false, Site::unknown(), ThreadId(1), seen(1, v as u32));
+            history.push(v, false, ThreadId(1), seen(1, v as u32));
         }
         assert_eq!(history.latest().index, 20);
         assert!(history.store(20 - ATOMIC_HISTORY as u64).is_none());

@@ -20,10 +20,13 @@
 //! store that the execution has not run yet), and spurious failures of `compare_exchange_weak`.
 
 mod history;
+mod stale;
+
+pub(crate) use stale::stale_reads;
 
 use std::sync::atomic::Ordering;
 
-use interleave_detector::{ObjectId, Site, ThreadId, VectorClock};
+use interleave_detector::{ObjectId, ThreadId, VectorClock};
 
 use self::history::{History, Knowledge, Seen};
 use super::context::{with, Context};
@@ -57,7 +60,9 @@ use super::Key;
 ///     });
 /// assert_eq!(report.findings[0].kind(), interleave::Kind::Panic);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum MemoryModel {
     /// Every load reads the latest store, whatever its ordering (the default).
     #[default]
@@ -87,20 +92,6 @@ impl MemoryModel {
     }
 }
 
-/// The most stale reads an execution remembers for its report.
-const MAX_STALE: usize = 16;
-
-/// A load that read an older store than the newest: what a report says of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct StaleRead {
-    pub(crate) thread: ThreadId,
-    pub(crate) object: ObjectId,
-    pub(crate) load: Site,
-    /// The store it read, and the newest one (which existed when it read).
-    pub(crate) read: Site,
-    pub(crate) newer: Site,
-}
-
 /// The weak memory model's state in one execution.
 #[derive(Debug, Default)]
 pub(crate) struct Memory {
@@ -111,8 +102,6 @@ pub(crate) struct Memory {
     /// What the SeqCst operations so far knew (epochs of other threads, operation counts).
     seq_cst_epochs: VectorClock,
     seq_cst_ops: VectorClock,
-    /// The first loads that read an older store than the newest.
-    pub(crate) stale: Vec<StaleRead>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -140,14 +129,14 @@ impl Memory {
     /// The atomic's history, holding `bits` as its newest value: started at its first use, or
     /// afresh if its value changed without a store (`get_mut`, which no other thread can
     /// race with).
-    fn history(&mut self, object: ObjectId, bits: u64, site: &Site) -> &mut History {
+    fn history(&mut self, object: ObjectId, bits: u64) -> &mut History {
         let i = object.0 as usize;
         if self.atomics.len() <= i {
             self.atomics.resize(i + 1, None);
         }
         let slot = &mut self.atomics[i];
         if slot.as_ref().is_none_or(|h| h.latest().bits != bits) {
-            *slot = Some(History::new(bits, site.clone()));
+            *slot = Some(History::new(bits));
         }
         slot.as_mut().expect("just set")
     }
@@ -201,12 +190,7 @@ fn is_seq_cst(ordering: Ordering) -> bool {
 /// `bits`: picks the store it reads (asking the schedule where it has a choice) and returns
 /// that store's value and its place in the modification order. `None` under the sequentially
 /// consistent model (the load reads `bits`).
-pub(crate) fn load(
-    object: ObjectId,
-    ordering: Ordering,
-    bits: u64,
-    site: &Site,
-) -> Option<(u64, u64)> {
+pub(crate) fn load(object: ObjectId, ordering: Ordering, bits: u64) -> Option<(u64, u64)> {
     let (readable, scheduler) = with(|c| {
         c.memory.as_ref()?;
         let thread = c.current;
@@ -219,7 +203,7 @@ pub(crate) fn load(
             memory.seq_cst(thread, &clock);
         }
         let mine = memory.thread(thread).clone();
-        let history = memory.history(object, bits, site);
+        let history = memory.history(object, bits);
         let knowledge = Knowledge {
             thread,
             clock: &clock,
@@ -254,22 +238,10 @@ pub(crate) fn load(
             }
             None => mine.last_read.push((object, index)),
         }
-        let history = memory.history(object, bits, site);
+        let history = memory.history(object, bits);
         history.read(index, thread, seen);
-        let store = history.store(index)?;
-        let read_bits = store.bits;
-        let latest = history.latest();
-        let stale = (index != latest.index).then(|| StaleRead {
-            thread,
-            object,
-            load: site.clone(),
-            read: store.site.clone(),
-            newer: latest.site.clone(),
-        });
-        if let Some(stale) = stale.filter(|_| memory.stale.len() < MAX_STALE) {
-            memory.stale.push(stale);
-        }
-        Some((read_bits, index))
+        let bits = history.store(index)?.bits;
+        Some((bits, index))
     })
     .flatten()
 }
@@ -277,14 +249,7 @@ pub(crate) fn load(
 /// Under the weak memory model, a store or read-modify-write of `object` that changed its
 /// newest value from `before` to `after`: adds the store to its history (a read-modify-write
 /// reads the newest store first). Does nothing under the sequentially consistent model.
-pub(crate) fn store(
-    object: ObjectId,
-    before: u64,
-    after: u64,
-    ordering: Ordering,
-    rmw: bool,
-    site: &Site,
-) {
+pub(crate) fn store(object: ObjectId, before: u64, after: u64, ordering: Ordering, rmw: bool) {
     with(|c| {
         c.memory.as_ref()?;
         let thread = c.current;
@@ -303,12 +268,12 @@ pub(crate) fn store(
             epoch: clock.get(thread.0 as usize),
             op: mine.ops,
         };
-        let history = memory.history(object, before, site);
+        let history = memory.history(object, before);
         if rmw {
             let latest = history.latest().index;
             history.read(latest, thread, seen);
         }
-        history.push(after, seq_cst, site.clone(), thread, seen);
+        history.push(after, seq_cst, thread, seen);
         if seq_cst {
             memory.seq_cst(thread, &clock);
         }
