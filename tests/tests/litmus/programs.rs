@@ -1,7 +1,7 @@
-//! The litmus tests, written once against `crate::rt` (interleave's facade in one test binary,
+//! The litmus tests, written once against `super::rt` (interleave's facade in one test binary,
 //! loom's in the other): each returns the values its loads read, its outcome.
 
-use crate::rt::{fence, thread, Arc, AtomicUsize, Ordering};
+use super::rt::{fence, thread, Arc, AtomicUsize, Ordering};
 use Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
 
 type Outcome = Vec<usize>;
