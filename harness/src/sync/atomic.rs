@@ -169,7 +169,10 @@ impl AtomicObject {
         let before = inner.peek();
         let (result, kind, ordering) = op();
         let after = inner.peek();
-        if kind != AtomicOp::Load {
+        if kind == AtomicOp::Load {
+            // A failed compare-exchange: it read the newest store.
+            rt::memory::read_newest(object, A::to_bits(after), ordering);
+        } else {
             rt::memory::store(
                 object,
                 A::to_bits(before),

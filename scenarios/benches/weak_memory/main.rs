@@ -14,28 +14,8 @@ use std::time::Instant;
 use interleave::{Config, MemoryModel};
 use interleave_scenarios::{catalog, Category};
 
-mod on_interleave {
-    pub(crate) mod rt {
-        pub(crate) use interleave::sync::atomic::{fence, AtomicUsize, Ordering};
-        pub(crate) use interleave::sync::Arc;
-        pub(crate) use interleave::thread;
-    }
-    #[path = "../../../../tests/tests/litmus/programs.rs"]
-    pub(crate) mod programs;
-}
-
-mod on_loom {
-    pub(crate) mod rt {
-        pub(crate) use loom::cell::UnsafeCell;
-        pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
-        pub(crate) use loom::sync::{Arc, Mutex};
-        pub(crate) use loom::thread;
-    }
-    #[path = "../../../../tests/tests/litmus/programs.rs"]
-    pub(crate) mod programs;
-    #[path = "../ports.rs"]
-    pub(crate) mod ports;
-}
+mod on_interleave;
+mod on_loom;
 
 /// One program's measurement: executions run, milliseconds, and whether it found a bug (then
 /// the executions are those until the first detection).
@@ -67,16 +47,16 @@ fn interleave(body: impl Fn() + Send + Sync + 'static) -> Measure {
     }
 }
 
-fn loom_model(body: fn()) -> Measure {
+fn loom_model(body: impl Fn() + Send + Sync + 'static) -> Measure {
     static EXECUTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     EXECUTIONS.store(0, std::sync::atomic::Ordering::Relaxed);
     let start = Instant::now();
-    let result = std::panic::catch_unwind(|| {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         loom::model(move || {
             EXECUTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             body();
         });
-    });
+    }));
     Measure {
         executions: EXECUTIONS.load(std::sync::atomic::Ordering::Relaxed),
         millis: start.elapsed().as_secs_f64() * 1000.0,
@@ -87,11 +67,18 @@ fn loom_model(body: fn()) -> Measure {
 /// The child: every program under loom, one line each (`name executions millis found`).
 fn loom_child() {
     std::panic::set_hook(Box::new(|_| {}));
-    let litmus = on_loom::programs::PROGRAMS.iter().map(|p| (p.name, p.run));
-    let ports = on_loom::ports::PORTS.iter().copied();
-    for (name, body) in litmus.chain(ports) {
-        let m = loom_model(body);
-        println!("{name} {} {} {}", m.executions, m.millis, m.found);
+    let print = |name: &str, m: Measure| println!("{name} {} {} {}", m.executions, m.millis, m.found);
+    for program in on_loom::programs::PROGRAMS {
+        let run = program.run;
+        print(
+            program.name,
+            loom_model(move || {
+                run();
+            }),
+        );
+    }
+    for &(name, body) in on_loom::ports::PORTS {
+        print(name, loom_model(body));
     }
 }
 

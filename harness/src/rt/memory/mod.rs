@@ -281,6 +281,35 @@ pub(crate) fn store(object: ObjectId, before: u64, after: u64, ordering: Orderin
     });
 }
 
+/// Under the weak memory model, a load that reads the newest store whatever the model says
+/// (a failed `compare_exchange`, as a read-modify-write would): its thread has seen that store,
+/// and never reads an older one after. Does nothing under the sequentially consistent model.
+pub(crate) fn read_newest(object: ObjectId, bits: u64, ordering: Ordering) {
+    with(|c| {
+        c.memory.as_ref()?;
+        let thread = c.current;
+        let clock = c.hb_clock();
+        let seq_cst = is_seq_cst(ordering);
+        if seq_cst {
+            c.touch_seq_cst();
+        }
+        let memory = c.memory.as_deref_mut()?;
+        if seq_cst {
+            memory.seq_cst(thread, &clock);
+        }
+        let mine = memory.thread(thread);
+        mine.ops += 1;
+        let seen = Seen {
+            epoch: clock.get(thread.0 as usize),
+            op: mine.ops,
+        };
+        let history = memory.history(object, bits);
+        let latest = history.latest().index;
+        history.read(latest, thread, seen);
+        Some(())
+    });
+}
+
 /// Under the weak memory model, a fence: a SeqCst one joins the SeqCst order (what it
 /// acquires and releases is the detector's business).
 pub(crate) fn fence(ordering: Ordering) {
