@@ -27,7 +27,11 @@ struct Measure {
 
 impl Measure {
     fn cell(&self) -> String {
-        let what = if self.found { "found in" } else { "exhausted in" };
+        let what = if self.found {
+            "found in"
+        } else {
+            "exhausted in"
+        };
         format!("{what} {} ({:.1} ms)", self.executions, self.millis)
     }
 }
@@ -67,7 +71,8 @@ fn loom_model(body: impl Fn() + Send + Sync + 'static) -> Measure {
 /// The child: every program under loom, one line each (`name executions millis found`).
 fn loom_child() {
     std::panic::set_hook(Box::new(|_| {}));
-    let print = |name: &str, m: Measure| println!("{name} {} {} {}", m.executions, m.millis, m.found);
+    let print =
+        |name: &str, m: Measure| println!("{name} {} {} {}", m.executions, m.millis, m.found);
     for program in on_loom::programs::PROGRAMS {
         let run = program.run;
         print(

@@ -7,6 +7,6 @@ pub(crate) mod rt {
     pub(crate) use loom::thread;
 }
 
+pub(crate) mod ports;
 #[path = "../../../tests/tests/litmus/programs.rs"]
 pub(crate) mod programs;
-pub(crate) mod ports;

@@ -1,4 +1,7 @@
-#![expect(unsafe_code, reason = "the ports read and write loom's cells through their pointers, as the catalog's scenarios do")]
+#![expect(
+    unsafe_code,
+    reason = "the ports read and write loom's cells through their pointers, as the catalog's scenarios do"
+)]
 
 //! The catalog's weak-memory scenarios (`weak-memory/*`), ported to `super::rt` so that loom runs
 //! them too: the same protocols, the same orderings, each bug with its twin (`FIXED`).
@@ -140,9 +143,18 @@ pub(crate) fn refcount<const FIXED: bool>() {
 /// Each port: the catalog scenario it ports, and its body.
 pub(crate) const PORTS: &[(&str, fn())] = &[
     ("weak-memory/seqlock-no-release-fence", seqlock::<false>),
-    ("weak-memory/seqlock-no-release-fence-fixed", seqlock::<true>),
-    ("weak-memory/relaxed-message-passing", message_passing::<false>),
-    ("weak-memory/relaxed-message-passing-fixed", message_passing::<true>),
+    (
+        "weak-memory/seqlock-no-release-fence-fixed",
+        seqlock::<true>,
+    ),
+    (
+        "weak-memory/relaxed-message-passing",
+        message_passing::<false>,
+    ),
+    (
+        "weak-memory/relaxed-message-passing-fixed",
+        message_passing::<true>,
+    ),
     ("weak-memory/dekker-acquire-release", dekker::<false>),
     ("weak-memory/dekker-acquire-release-fixed", dekker::<true>),
     ("weak-memory/relaxed-lazy-init", lazy_init::<false>),
