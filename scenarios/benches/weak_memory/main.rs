@@ -14,6 +14,8 @@ use std::time::Instant;
 use interleave::{Config, MemoryModel};
 use interleave_scenarios::{catalog, Category};
 
+// The litmus programs are one file, compiled once against each facade.
+#[expect(clippy::duplicate_mod, reason = "one program text, two facades")]
 mod on_interleave;
 mod on_loom;
 
