@@ -219,3 +219,31 @@ fn child_message_passing() {
         Err(error) => println!("{error}"),
     }
 }
+
+#[test]
+fn a_failed_compare_exchange_reads_the_newest_store_and_later_loads_never_go_back() {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex as StdMutex;
+    let seen = Arc::new(StdMutex::new(BTreeSet::new()));
+    let record = Arc::clone(&seen);
+    let report = weak().explore(move || {
+        let x = Arc::new(AtomicUsize::new(0));
+        let x2 = Arc::clone(&x);
+        let t = thread::spawn(move || {
+            x2.store(1, Ordering::Relaxed);
+            x2.store(2, Ordering::Relaxed);
+        });
+        let found = x
+            .compare_exchange(7, 8, Ordering::Relaxed, Ordering::Relaxed)
+            .unwrap_err();
+        let after = x.load(Ordering::Relaxed);
+        record.lock().unwrap().insert((found, after));
+        t.join().unwrap();
+    });
+    assert!(report.is_clean() && report.complete, "{report}");
+    // The failed exchange read the newest value; the load reads it or a newer one, never an
+    // older (read-read coherence), though it may read a stale value where nothing came before.
+    let expected: BTreeSet<(usize, usize)> =
+        [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)].into();
+    assert_eq!(*seen.lock().unwrap(), expected);
+}
