@@ -174,6 +174,14 @@ impl Artifact {
 }
 
 impl Artifact {
+    /// Under the weak memory model, the failing execution's loads that read an older store
+    /// than the newest, as [`Report::stale_reads`](crate::Report::stale_reads) says them.
+    pub fn stale_reads(&self) -> Vec<String> {
+        crate::rt::memory::stale_reads(&self.trace)
+    }
+}
+
+impl Artifact {
     /// The start of its file name: the check's name, after the package and the test target
     /// when a test wrote it (`bank.transfers.tests__ab_ba`), so that two crates sharing a target
     /// directory never overwrite each other's artifacts.
