@@ -55,6 +55,14 @@ fn publication(store: Ordering, load: Ordering) -> impl Fn() + Send + Sync + 'st
     }
 }
 
+/// The configuration a report's strategy names (`random`, `pct:3`), 200 executions.
+fn config_for(strategy: &str) -> Config {
+    match strategy {
+        "random" => Config::random(200),
+        _ => Config::pct(200, 3),
+    }
+}
+
 fn weak() -> Config {
     Config::exhaustive()
         .memory_model(MemoryModel::Weak)
@@ -84,6 +92,14 @@ fn the_weak_bug_is_found_by_every_strategy_and_never_under_the_default_model() {
         );
         // The failing schedule has the load's choice in it.
         let schedule = Schedule::decode(report.schedule.as_deref().unwrap()).unwrap();
+        // The same seed draws the same choices of store: the same failure.
+        let again = config_for(&report.strategy)
+            .seed(report.seed)
+            .memory_model(MemoryModel::Weak)
+            .write_artifact(false)
+            .explore(message_passing);
+        assert_eq!(again.schedule, report.schedule);
+        assert_eq!(again.failing_execution, report.failing_execution);
         assert!(
             schedule.decisions.contains(&Decision::Read(1)),
             "{schedule}"
