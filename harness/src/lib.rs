@@ -106,6 +106,7 @@ pub mod cell;
 mod check;
 mod config;
 mod error;
+pub mod future;
 mod ledger;
 pub mod online;
 mod real;

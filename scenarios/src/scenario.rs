@@ -25,6 +25,8 @@ pub enum Category {
     Livelock,
     /// Timeouts in virtual time.
     Timeout,
+    /// Async tasks, runtimes and async primitives.
+    Async,
     /// Orderings too weak for the protocol, run under the weak memory model: a seqlock, message
     /// passing, Dekker's flags, double-checked lazy init, a reference count.
     WeakMemory,
@@ -32,7 +34,7 @@ pub enum Category {
 
 impl Category {
     /// Every category, in catalog order.
-    pub const ALL: [Category; 9] = [
+    pub const ALL: [Category; 10] = [
         Category::LockOrder,
         Category::GuardLifetime,
         Category::Condvar,
@@ -41,6 +43,7 @@ impl Category {
         Category::Pool,
         Category::Livelock,
         Category::Timeout,
+        Category::Async,
         Category::WeakMemory,
     ];
 
@@ -55,6 +58,7 @@ impl Category {
             Category::Pool => "pool",
             Category::Livelock => "livelock",
             Category::Timeout => "timeout",
+            Category::Async => "async",
             Category::WeakMemory => "weak-memory",
         }
     }

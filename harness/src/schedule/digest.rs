@@ -94,6 +94,10 @@ fn kind_words(kind: &EventKind) -> [u64; 3] {
         K::Stuck => [37, 0, 0],
         K::StepLimit { max_steps } => [38, *max_steps, 0],
         K::Panic { .. } => [39, 0, 0],
+        K::AsyncWait { object } => [40, id(*object), 0],
+        K::AsyncReady { object } => [41, id(*object), 0],
+        K::LostWaker => [42, 0, 0],
+        K::AwaitHolding { lock } => [43, id(*lock), 0],
     }
 }
 

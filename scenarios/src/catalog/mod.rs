@@ -2,6 +2,7 @@
 //! pairs share one body with a `FIXED` const parameter, so the twin differs from the bug only
 //! where the fix is.
 
+mod async_tasks;
 mod atomicity;
 mod channel;
 mod condvar;
@@ -27,6 +28,7 @@ pub fn catalog() -> Vec<Scenario> {
     all.extend(pool::scenarios());
     all.extend(livelock::scenarios());
     all.extend(timeout::scenarios());
+    all.extend(async_tasks::scenarios());
     all.extend(weak_memory::scenarios());
     all
 }
