@@ -132,6 +132,7 @@ fn skipped(config: &Config, name: String) -> Report {
         schedule: None,
         replay_command: None,
         complete: false,
+        stale_reads: Vec::new(),
     }
 }
 
@@ -223,6 +224,7 @@ fn replay_artifact(
         deadline: artifact.deadline.clone(),
         keep_going: false,
         jobs: 1,
+        memory_model: artifact.memory_model,
     };
     let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedules)), None, f)
         .map_err(|e| e.into_error(path))?;
@@ -297,6 +299,7 @@ fn explore(
             .map(|(d, site)| (rt::deadline_after(0, d), site)),
         keep_going: config.keep_going,
         jobs: config.jobs,
+        memory_model: config.memory_model,
         artifact_dir: config.write_artifact.then(|| {
             config
                 .artifact_dir
@@ -330,6 +333,8 @@ pub(crate) struct Plan {
     pub(crate) keep_going: bool,
     /// How many OS threads run executions of a sampling strategy.
     pub(crate) jobs: usize,
+    /// The memory model of interleave's atomics.
+    pub(crate) memory_model: crate::MemoryModel,
 }
 
 /// Why a run could not give a report.
@@ -502,6 +507,10 @@ fn finish(plan: &Plan, collected: Collected, complete: bool) -> Result<Report, P
         schedule: failure.as_ref().map(|f| f.schedule.encode()),
         replay_command: None,
         complete,
+        stale_reads: failure
+            .as_ref()
+            .map(|f| rt::memory::stale_reads(&f.trace))
+            .unwrap_or_default(),
     };
     if let (Some(failure), Some(dir)) = (failure, &plan.artifact_dir) {
         // Every earlier execution that added to the lock-order graph (an edge's context, or an
@@ -529,6 +538,7 @@ fn finish(plan: &Plan, collected: Collected, complete: bool) -> Result<Report, P
             budget: plan.executions,
             detector: plan.detector,
             deadline: plan.deadline.clone(),
+            memory_model: plan.memory_model,
             execution: failure.execution,
             schedule: failure.schedule.encode(),
             findings: report.findings.clone(),

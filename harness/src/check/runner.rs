@@ -103,6 +103,9 @@ impl Runner {
         let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
         Context::install(detector, generation, std::mem::take(&mut self.events));
         InterleaveScheduler::attach(&self.scheduler);
+        if plan.memory_model == crate::MemoryModel::Weak {
+            rt::with(|c| c.memory = Some(Box::default()));
+        }
         let body = Arc::clone(f);
         let deadline = plan.deadline.clone();
         let engine_scheduler = Rc::clone(&self.engine_scheduler);

@@ -20,3 +20,4 @@ mod reports;
 mod robustness;
 mod spin;
 mod time;
+mod weak_memory;
