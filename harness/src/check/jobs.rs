@@ -167,7 +167,14 @@ pub(super) fn run(
                     rt::join_check(&plan.name, progress, stack);
                     // The check's detector needs every event, and is the only one to see them.
                     let mut runner = Runner::new(plan, make(), Coverage::logging(), usize::MAX);
-                    runner.scheduler().detect = false;
+                    // Weak memory reads the detector's clocks as the execution runs: there the
+                    // thread keeps a detector of its own, which decides where it stops.
+                    let weak = plan.memory_model == crate::MemoryModel::Weak;
+                    runner.scheduler().detect = weak;
+                    let own = DetectorConfig {
+                        lock_order: false,
+                        ..plan.detector
+                    };
                     let mut batch = Vec::with_capacity(BATCH);
                     let hand_over = |batch: &mut Vec<(u64, Result1)>| {
                         batch.is_empty() || sender.send(std::mem::take(batch)).is_ok()
@@ -191,7 +198,7 @@ pub(super) fn run(
                             runner.recycle(buffer);
                         }
                         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                            runner.run(plan, execution, steps, Detector::new(plan.detector), f)
+                            runner.run(plan, execution, steps, Detector::new(own), f)
                         }))
                         .unwrap_or_else(|payload| {
                             Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
