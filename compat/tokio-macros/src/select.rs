@@ -115,7 +115,9 @@ pub(crate) fn select(input: TokenStream) -> syn::Result<TokenStream> {
     let n = select.branches.len();
     let variants: Vec<Ident> = (0..n).map(|i| format_ident!("_{}", i)).collect();
     let generics: Vec<Ident> = (0..n).map(|i| format_ident!("T{}", i)).collect();
-    let futures: Vec<Ident> = (0..n).map(|i| format_ident!("__select_future_{}", i)).collect();
+    let futures: Vec<Ident> = (0..n)
+        .map(|i| format_ident!("__select_future_{}", i))
+        .collect();
     let mut pins = Vec::new();
     let mut conditions = Vec::new();
     let mut polls = Vec::new();
@@ -216,8 +218,12 @@ pub(crate) fn join(input: TokenStream, fallible: bool) -> syn::Result<TokenStrea
         .into_iter()
         .collect();
     let n = exprs.len();
-    let futures: Vec<Ident> = (0..n).map(|i| format_ident!("__join_future_{}", i)).collect();
-    let outputs: Vec<Ident> = (0..n).map(|i| format_ident!("__join_output_{}", i)).collect();
+    let futures: Vec<Ident> = (0..n)
+        .map(|i| format_ident!("__join_future_{}", i))
+        .collect();
+    let outputs: Vec<Ident> = (0..n)
+        .map(|i| format_ident!("__join_output_{}", i))
+        .collect();
     let mut polls = Vec::new();
     for (future, output) in futures.iter().zip(&outputs) {
         let store = if fallible {

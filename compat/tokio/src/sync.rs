@@ -13,9 +13,9 @@
 //! | owned guards (`lock_owned`, …), `MappedMutexGuard`, `mpsc::WeakSender` | not supported |
 
 pub use interleave::future::sync::{
-    broadcast, mpsc, oneshot, watch, AcquireError, Barrier, BarrierWaitResult, Mutex,
-    MutexGuard, Notify, OnceCell, OwnedSemaphorePermit, RwLock, RwLockReadGuard,
-    RwLockWriteGuard, Semaphore, SemaphorePermit, SetError, TryAcquireError, TryLockError,
+    broadcast, mpsc, oneshot, watch, AcquireError, Barrier, BarrierWaitResult, Mutex, MutexGuard,
+    Notify, OnceCell, OwnedSemaphorePermit, RwLock, RwLockReadGuard, RwLockWriteGuard, Semaphore,
+    SemaphorePermit, SetError, TryAcquireError, TryLockError,
 };
 
 /// The `Notify` future, as tokio's `sync::futures`.

@@ -12,8 +12,8 @@
 //! | `block_in_place`, `LocalSet`, `Id`, `Builder` | not supported |
 
 pub use interleave::future::{
-    spawn, spawn_blocking, spawn_local, yield_now, AbortHandle, AccessError, JoinError,
-    JoinHandle, JoinSet, LocalKey, TaskLocalFuture,
+    spawn, spawn_blocking, spawn_local, yield_now, AbortHandle, AccessError, JoinError, JoinHandle,
+    JoinSet, LocalKey, TaskLocalFuture,
 };
 
 /// Futures of this module, as tokio's `task::futures`.

@@ -601,7 +601,16 @@ where
         let cancelled = || worker && shared.cancel.cancelled();
         let polls_on = worker.then_some(&*member);
         rt::run_thread(
-            || drive(future, polls_on, &shared.waker, &task_site, &cancelled, worker),
+            || {
+                drive(
+                    future,
+                    polls_on,
+                    &shared.waker,
+                    &task_site,
+                    &cancelled,
+                    worker,
+                )
+            },
             |output| {
                 let id = shared.thread.0;
                 shared.finish(output.ok_or(JoinError { id }));

@@ -14,8 +14,8 @@ mod watchdog;
 
 pub(crate) use context::{emit, in_execution, with, Context, Stop};
 pub(crate) use engine::{
-    block_current, current_thread, random_u64, run_thread, set_stack_size, spawn, stack_size, switch, unblock,
-    yield_now, DEFAULT_STACK_SIZE,
+    block_current, current_thread, random_u64, run_thread, set_stack_size, spawn, stack_size,
+    switch, unblock, yield_now, DEFAULT_STACK_SIZE,
 };
 pub(crate) use footprint::{Access, Footprint, Key};
 pub(crate) use hook::{install_panic_hook, payload_message};

@@ -98,25 +98,17 @@ impl<T> OnceCell<T> {
 
     /// The value, or the output of `init` run by this caller if it is the first to get the
     /// permit while the cell is empty; an initialiser cancelled midway lets the next one try.
-    #[track_caller]
-    pub fn get_or_init<F, Fut>(&self, init: F) -> impl Future<Output = &T> + '_
+    pub async fn get_or_init<F, Fut>(&self, init: F) -> &T
     where
-        F: FnOnce() -> Fut + 'static,
+        F: FnOnce() -> Fut,
         Fut: Future<Output = T>,
-        T: 'static,
     {
-        let permit = self.init.acquire();
-        async move {
-            if let Some(value) = self.value.get() {
-                return value;
-            }
-            let _permit = permit.await.expect("the init semaphore is never closed");
-            if let Some(value) = self.value.get() {
-                return value;
-            }
-            let value = init().await;
-            let _ = self.value.set(value);
-            self.value.get().expect("just set")
+        match self
+            .get_or_try_init(|| async { Ok::<T, std::convert::Infallible>(init().await) })
+            .await
+        {
+            Ok(value) => value,
+            Err(never) => match never {},
         }
     }
 
@@ -125,29 +117,25 @@ impl<T> OnceCell<T> {
     /// # Errors
     ///
     /// The initialiser's error (the cell stays empty).
-    #[track_caller]
-    pub fn get_or_try_init<E, F, Fut>(
-        &self,
-        init: F,
-    ) -> impl Future<Output = Result<&T, E>> + '_
+    pub async fn get_or_try_init<E, F, Fut>(&self, init: F) -> Result<&T, E>
     where
-        F: FnOnce() -> Fut + 'static,
+        F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
-        T: 'static,
     {
-        let permit = self.init.acquire();
-        async move {
-            if let Some(value) = self.value.get() {
-                return Ok(value);
-            }
-            let _permit = permit.await.expect("the init semaphore is never closed");
-            if let Some(value) = self.value.get() {
-                return Ok(value);
-            }
-            let value = init().await?;
-            let _ = self.value.set(value);
-            Ok(self.value.get().expect("just set"))
+        if let Some(value) = self.get() {
+            return Ok(value);
         }
+        let _permit = self
+            .init
+            .acquire()
+            .await
+            .expect("the init semaphore is never closed");
+        if let Some(value) = self.value.get() {
+            return Ok(value);
+        }
+        let value = init().await?;
+        let _ = self.value.set(value);
+        Ok(self.value.get().expect("just set"))
     }
 
     /// Sets the value if the cell is empty and nobody is initialising it.

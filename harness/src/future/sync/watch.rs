@@ -325,8 +325,8 @@ impl<T> Receiver<T> {
         async move {
             loop {
                 let notified = self.shared.notify.notified_at(site.clone());
-            {
-                let state = self.shared.state();
+                {
+                    let state = self.shared.state();
                     if state.version != self.seen {
                         self.seen = state.version;
                         return Ok(());
@@ -355,4 +355,9 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.shared.state().receivers -= 1;
     }
+}
+
+/// Errors, as tokio's `watch::error`.
+pub mod error {
+    pub use super::{RecvError, SendError};
 }
