@@ -18,9 +18,9 @@
 //! the harness's (`interleave::future`); this crate maps tokio's names onto it.
 //!
 //! `#[tokio::test]` becomes an interleave check: each execution builds the runtime anew and
-//! runs the body on it.
+//! runs the body on it (`crate = "…"` is needed only when the facade is not named `tokio`).
 //!
-//! ```
+//! ```no_run
 //! use interleave_tokio as tokio;
 //! use std::sync::Arc;
 //!
@@ -33,7 +33,49 @@
 //!     task.await.unwrap();
 //!     assert_eq!(*count.lock().await, 2);
 //! }
-//! # two_tasks_count();
+//! ```
+//!
+//! The same by hand, as the attribute expands it:
+//!
+//! ```
+//! use interleave_tokio as tokio;
+//! use std::sync::Arc;
+//!
+//! interleave::check(|| {
+//!     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//!     rt.block_on(async {
+//!         let count = Arc::new(tokio::sync::Mutex::new(0));
+//!         let c = Arc::clone(&count);
+//!         let task = tokio::spawn(async move { *c.lock().await += 1 });
+//!         *count.lock().await += 1;
+//!         task.await.unwrap();
+//!         assert_eq!(*count.lock().await, 2);
+//!     });
+//! });
+//! ```
+//!
+//! Two tasks taking two `tokio::sync::Mutex`es in opposite orders fail the check:
+//!
+//! ```should_panic(expected = "potential deadlock: lock-order cycle between 2 threads")
+//! use interleave_tokio as tokio;
+//! use std::sync::Arc;
+//!
+//! interleave::Config::random(100).name("tokio_ab_ba").write_artifact(false).check(|| {
+//!     let rt = tokio::runtime::Builder::new_multi_thread().build().unwrap();
+//!     rt.block_on(async {
+//!         let (a, b) = (Arc::new(tokio::sync::Mutex::new(())), Arc::new(tokio::sync::Mutex::new(())));
+//!         let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));
+//!         let task = tokio::spawn(async move {
+//!             let _b = b2.lock().await;
+//!             let _a = a2.lock().await;
+//!         });
+//!         {
+//!             let _a = a.lock().await;
+//!             let _b = b.lock().await;
+//!         }
+//!         task.await.unwrap();
+//!     });
+//! });
 //! ```
 //!
 //! Outside a check nothing pretends: a runtime refuses to start, with a message saying so

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex as StdMutex};
 
 /// Expands `$body` (which defines `async fn program() -> $out`) under both tokios.
 macro_rules! program {
-    ($name:ident, $($body:tt)*) => {
+    ($name:ident; $($body:tt)*) => {
         mod $name {
             pub(crate) mod real {
                 #[allow(unused_imports)]
@@ -103,11 +103,11 @@ impl Sender for interleave_tokio::sync::oneshot::Sender<()> {
     }
 }
 
-program!(
-    mutex_fifo,
-    use std::future::{poll_fn, Future};,
-    use std::pin::pin;,
-    use std::sync::{Arc, Mutex as StdMutex};,
+program! {
+    mutex_fifo;
+    use std::future::{poll_fn, Future};
+    use std::pin::pin;
+    use std::sync::{Arc, Mutex as StdMutex};
     /// Three tasks queue on a held mutex; it is handed over in the order they queued (their
     /// first poll of `lock()`), whatever the schedule.
     pub(crate) async fn program() -> bool {
@@ -146,15 +146,15 @@ program!(
         let (queued, acquired) = (queued.lock().unwrap(), acquired.lock().unwrap());
         *queued == *acquired && acquired.len() == 3
     }
-);
+}
 
 #[test]
 fn mutex_hands_over_in_queue_order() {
     agree(mutex_fifo::real::program, mutex_fifo::model::program);
 }
 
-program!(
-    semaphore_permits,
+program! {
+    semaphore_permits;
     /// Permits counted, a queued request served before a later `try_acquire`, and closing.
     pub(crate) async fn program() -> (usize, usize, bool, usize, bool) {
         use std::sync::Arc;
@@ -180,7 +180,7 @@ program!(
         let refused = sem.acquire().await.is_err();
         (after_two, left, overtakes, closed_permits, refused)
     }
-);
+}
 
 #[test]
 fn semaphore_counts_permits_and_serves_the_queue_first() {
@@ -190,8 +190,8 @@ fn semaphore_counts_permits_and_serves_the_queue_first() {
     );
 }
 
-program!(
-    channel_closure,
+program! {
+    channel_closure;
     /// mpsc: values then `None` once every sender is gone; `try_send` on a full channel;
     /// a send after the receiver is gone gives the value back. oneshot: a dropped sender.
     pub(crate) async fn program() -> (Option<u8>, Option<u8>, bool, Option<u8>, bool, Option<u8>) {
@@ -216,7 +216,7 @@ program!(
         drop(orx);
         (first, end, full, back, dropped, otx.send(4).err())
     }
-);
+}
 
 #[test]
 fn channels_close_as_tokio_does() {
@@ -226,8 +226,8 @@ fn channels_close_as_tokio_does() {
     );
 }
 
-program!(
-    notify_permit,
+program! {
+    notify_permit;
     /// `notify_one` with nobody waiting stores a permit; `notify_waiters` stores nothing.
     pub(crate) async fn program() -> (bool, bool) {
         use tokio::time::{timeout, Duration};
@@ -242,15 +242,15 @@ program!(
             .is_err();
         (stored, not_stored)
     }
-);
+}
 
 #[test]
 fn notify_stores_one_permit_only_from_notify_one() {
     agree(notify_permit::real::program, notify_permit::model::program);
 }
 
-program!(
-    timeouts,
+program! {
+    timeouts;
     /// `timeout` results and where the clock is: late, on time (the future polled first wins
     /// at the same instant), and a timeout that drops its future.
     pub(crate) async fn program() -> (bool, u128, bool, u128, bool) {
@@ -269,15 +269,15 @@ program!(
         // The receiver was dropped with the timeout's future.
         (late, at_late, on_time, at_on_time, tx.is_closed())
     }
-);
+}
 
 #[test]
 fn timeout_results_and_virtual_time_agree() {
     agree(timeouts::real::program, timeouts::model::program);
 }
 
-program!(
-    rwlock_fairness,
+program! {
+    rwlock_fairness;
     /// A queued writer holds back later readers (`try_read` fails), then gets the lock.
     pub(crate) async fn program() -> (bool, bool, u32) {
         use std::sync::Arc;
@@ -296,7 +296,7 @@ program!(
         let write_now = lock.try_write().is_ok();
         (second_read_now, write_now, value)
     }
-);
+}
 
 #[test]
 fn rwlock_queued_writer_blocks_new_readers() {
@@ -306,8 +306,8 @@ fn rwlock_queued_writer_blocks_new_readers() {
     );
 }
 
-program!(
-    watch_latest,
+program! {
+    watch_latest;
     /// A receiver that looks after two sends sees only the second, once.
     pub(crate) async fn program() -> (u8, bool, bool) {
         let (tx, mut rx) = tokio::sync::watch::channel(0u8);
@@ -319,15 +319,15 @@ program!(
         drop(tx);
         (seen, again, rx.changed().await.is_err())
     }
-);
+}
 
 #[test]
 fn watch_keeps_only_the_latest_value() {
     agree(watch_latest::real::program, watch_latest::model::program);
 }
 
-program!(
-    broadcast_lag,
+program! {
+    broadcast_lag;
     /// A ring of 2: a receiver three behind lags by 1, then reads the two kept, then `Closed`.
     pub(crate) async fn program() -> Vec<String> {
         let (tx, mut rx) = tokio::sync::broadcast::channel(2);
@@ -348,15 +348,15 @@ program!(
             }
         }
     }
-);
+}
 
 #[test]
 fn broadcast_reports_lag_then_closes() {
     agree(broadcast_lag::real::program, broadcast_lag::model::program);
 }
 
-program!(
-    once_barrier_join_set,
+program! {
+    once_barrier_join_set;
     /// Of three racing initialisers one runs; of three at a barrier one leads; a JoinSet
     /// yields every output and an aborted task's cancellation.
     pub(crate) async fn program() -> (usize, usize, Vec<u8>, bool) {
@@ -390,7 +390,7 @@ program!(
         let cancelled = set.join_next().await.unwrap().unwrap_err().is_cancelled();
         (runs.load(Ordering::SeqCst), leaders, ids, cancelled)
     }
-);
+}
 
 #[test]
 fn once_cell_barrier_and_join_set_agree() {
@@ -406,8 +406,8 @@ fn once_cell_barrier_and_join_set_agree() {
 #[test]
 fn select_starts_at_a_recorded_random_branch_unless_biased() {
     use interleave_tokio as tokio;
-    fn biased() -> impl Future<Output = u8> {
-        async {
+    async fn biased() -> u8 {
+        {
             tokio::select! {
                 biased;
                 v = async { 1 } => v,
@@ -415,8 +415,8 @@ fn select_starts_at_a_recorded_random_branch_unless_biased() {
             }
         }
     }
-    fn fair() -> impl Future<Output = u8> {
-        async {
+    async fn fair() -> u8 {
+        {
             tokio::select! {
                 v = async { 1 } => v,
                 v = async { 2 } => v,
