@@ -147,7 +147,11 @@ impl<T: 'static> JoinSet<T> {
     #[track_caller]
     pub fn join_next(&mut self) -> impl Future<Output = Option<Result<T, JoinError>>> + '_ {
         let tasks = &mut self.tasks;
-        let recv = (!tasks.is_empty()).then(|| self.ended_rx.recv());
+        let recv = if tasks.is_empty() {
+            None
+        } else {
+            Some(self.ended_rx.recv())
+        };
         async move {
             let id = recv?.await?;
             let handle = tasks.remove(&id)?;
