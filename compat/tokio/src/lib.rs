@@ -88,9 +88,11 @@ pub mod runtime;
 pub mod sync;
 pub mod task;
 pub mod time;
+mod unmodelled;
 
 pub use interleave_tokio_macros::{main, test};
 pub use task::spawn;
+pub use unmodelled::{fs, io, net};
 
 #[doc(hidden)]
 pub mod __private;

@@ -131,3 +131,20 @@ async fn abort_handle_cancels() {
 fn runtime_outside_a_check_refuses_clearly() {
     let _ = tokio::runtime::Builder::new_current_thread().build();
 }
+
+#[test]
+fn io_inside_a_check_is_a_clear_error() {
+    let report = interleave::Config::random(1)
+        .write_artifact(false)
+        .explore(|| {
+            interleave::future::block_on(async {
+                let _ = tokio::net::TcpStream::connect("127.0.0.1:80").await;
+            });
+        });
+    assert_eq!(report.findings.len(), 1);
+    let text = report.findings[0].to_string();
+    assert!(
+        text.contains("tokio::net::TcpStream::connect is not modelled by interleave-tokio"),
+        "{text}"
+    );
+}
