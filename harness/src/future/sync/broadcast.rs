@@ -205,7 +205,7 @@ impl<T> Drop for Sender<T> {
             state.senders -= 1;
             state.senders == 0
         };
-        if last && crate::rt::in_execution() {
+        if last && crate::rt::with(|c| c.stop.is_none()).unwrap_or(false) {
             self.shared.notify.notify_waiters();
         }
     }
