@@ -12,6 +12,7 @@ mod lock_order;
 mod pool;
 mod timeout;
 mod tokio_api;
+mod weak_memory;
 
 use interleave::thread::{Builder, JoinHandle};
 
@@ -30,6 +31,7 @@ pub fn catalog() -> Vec<Scenario> {
     all.extend(timeout::scenarios());
     all.extend(async_tasks::scenarios());
     all.extend(tokio_api::scenarios());
+    all.extend(weak_memory::scenarios());
     all
 }
 
