@@ -56,11 +56,16 @@
 //! `docs/async.md` in the repository describes the model, each async finding with a report,
 //! and what is not modelled.
 
+mod join_set;
 mod runtime;
 pub mod sync;
 pub(crate) mod task;
+mod task_local;
 pub mod time;
 
+pub use join_set::JoinSet;
 pub use task::{
-    block_on, spawn, spawn_local, spawn_named, yield_now, JoinError, JoinHandle, Runtime, YieldNow,
+    block_on, select_start, spawn, spawn_blocking, spawn_local, spawn_named, yield_now,
+    AbortHandle, Handle, JoinError, JoinHandle, Runtime, TryCurrentError, YieldNow,
 };
+pub use task_local::{AccessError, LocalKey, Slots, TaskLocalFuture};

@@ -152,7 +152,7 @@ pub(crate) fn pending_at(site: &Site) {
 /// lock).
 fn drive<F: Future>(
     future: F,
-    runtime: &RuntimeShared,
+    runtime: Option<&RuntimeShared>,
     waker: &Arc<TaskWaker>,
     site: &Site,
     cancelled: &dyn Fn() -> bool,
@@ -161,7 +161,7 @@ fn drive<F: Future>(
     let mut future = pin!(future);
     let mut reported = Vec::new();
     loop {
-        if cancelled() || !runtime.acquire_worker(site, cancelled) {
+        if cancelled() || runtime.is_some_and(|r| !r.acquire_worker(site, cancelled)) {
             return None;
         }
         rt::note_write(rt::Key::park(waker.thread));
@@ -171,7 +171,9 @@ fn drive<F: Future>(
         let poll = future.as_mut().poll(&mut Context::from_waker(&task_waker));
         drop(task_waker);
         if let Poll::Ready(output) = poll {
-            runtime.release_worker();
+            if let Some(runtime) = runtime {
+                runtime.release_worker();
+            }
             return Some(output);
         }
         let awaited_at = PENDING_AT
@@ -180,7 +182,9 @@ fn drive<F: Future>(
         if check_holds {
             report_holds(&awaited_at, &mut reported);
         }
-        runtime.release_worker();
+        if let Some(runtime) = runtime {
+            runtime.release_worker();
+        }
         wait_for_wake(waker, site, cancelled);
     }
 }
@@ -296,17 +300,130 @@ impl Runtime {
     }
 
     fn block_on_at<F: Future>(&self, future: F, site: Site, check_holds: bool) -> F::Output {
-        assert!(
-            runtime::current().is_none(),
-            "interleave::future::block_on called from inside a runtime (a task or another block_on), at {site}: cannot start a runtime from within a runtime"
-        );
-        let me = rt::current_thread();
-        runtime::set_member(me, Some(Arc::clone(&self.shared)));
-        let waker = new_waker(me);
-        let output = drive(future, &self.shared, &waker, &site, &|| false, check_holds);
-        runtime::set_member(me, None);
-        output.expect("block_on is never cancelled")
+        block_on_shared(&self.shared, future, site, check_holds)
     }
+
+    /// Spawns `future` as a task of this runtime (from inside it or not).
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_on(Arc::clone(&self.shared), future, None, Site::caller(), true)
+    }
+
+    /// A handle to this runtime.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+fn block_on_shared<F: Future>(
+    shared: &Arc<RuntimeShared>,
+    future: F,
+    site: Site,
+    check_holds: bool,
+) -> F::Output {
+    assert!(
+        runtime::current().is_none(),
+        "interleave::future::block_on called from inside a runtime (a task or another block_on), at {site}: cannot start a runtime from within a runtime"
+    );
+    let me = rt::current_thread();
+    runtime::set_member(me, Some(Arc::clone(shared)));
+    let waker = new_waker(me);
+    let output = drive(future, Some(shared), &waker, &site, &|| false, check_holds);
+    runtime::set_member(me, None);
+    output.expect("block_on is never cancelled")
+}
+
+/// A handle to a runtime: tokio's `runtime::Handle`. It spawns tasks on that runtime from
+/// anywhere, and [`Handle::current`] finds the runtime of the running task.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<RuntimeShared>,
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+/// [`Handle::try_current`] outside a runtime.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("there is no reactor running, must be called from the context of a Tokio 1.x runtime")]
+pub struct TryCurrentError(());
+
+impl Handle {
+    /// The runtime of the running task (or `block_on`).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime, as tokio's does.
+    #[track_caller]
+    pub fn current() -> Handle {
+        Handle::try_current().unwrap_or_else(|e| panic!("{e}, at {}", Site::caller()))
+    }
+
+    /// The runtime of the running task, if there is one.
+    ///
+    /// # Errors
+    ///
+    /// Outside a runtime.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        runtime::current()
+            .map(|shared| Handle { shared })
+            .ok_or(TryCurrentError(()))
+    }
+
+    /// Spawns `future` as a task of this runtime.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_on(Arc::clone(&self.shared), future, None, Site::caller(), true)
+    }
+
+    /// Runs the blocking closure `f` on a thread of its own ([`spawn_blocking`]).
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        spawn_on(
+            Arc::clone(&self.shared),
+            async move { f() },
+            Some("blocking".to_owned()),
+            Site::caller(),
+            false,
+        )
+    }
+
+    /// Runs `future` to completion on the current thread, as a member of this runtime.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        block_on_shared(&self.shared, future, Site::caller(), true)
+    }
+}
+
+/// The branch a `select!` polls first, of `branches`: a random value the strategy decides and
+/// the schedule records (so a replay polls the same branch first), as tokio picks one at random.
+#[doc(hidden)]
+pub fn select_start(branches: usize) -> usize {
+    if branches <= 1 || !rt::in_execution() {
+        return 0;
+    }
+    (rt::random_u64() % branches as u64) as usize
 }
 
 impl Drop for Runtime {
@@ -373,6 +490,43 @@ where
     spawn_task(future, None, Site::caller())
 }
 
+/// Runs the blocking closure `f` on a thread of its own, as tokio's `task::spawn_blocking`
+/// does on its blocking pool: it takes no worker of the runtime (so a sync wait inside it
+/// blocks no task), and it cannot be aborted once started.
+///
+/// # Examples
+///
+/// ```
+/// use interleave::future;
+///
+/// interleave::check(|| {
+///     let sum = future::block_on(async {
+///         future::spawn_blocking(|| (1..=4).sum::<u32>()).await.unwrap()
+///     });
+///     assert_eq!(sum, 10);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a runtime.
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let site = Site::caller();
+    let runtime = current_runtime(&site);
+    spawn_on(
+        runtime,
+        async move { f() },
+        Some("blocking".to_owned()),
+        site,
+        false,
+    )
+}
+
 /// As [`spawn`], with a name that reports show for the task.
 ///
 /// # Panics
@@ -403,16 +557,36 @@ where
     spawn_task(future, None, Site::caller())
 }
 
+fn current_runtime(site: &Site) -> Arc<RuntimeShared> {
+    runtime::current().unwrap_or_else(|| {
+        panic!(
+            "interleave::future::spawn called outside a runtime, at {site}: call it inside block_on or a task"
+        )
+    })
+}
+
 fn spawn_task<F>(future: F, name: Option<String>, site: Site) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let runtime = runtime::current().unwrap_or_else(|| {
-        panic!(
-            "interleave::future::spawn called outside a runtime, at {site}: call it inside block_on or a task"
-        )
-    });
+    let runtime = current_runtime(&site);
+    spawn_on(runtime, future, name, site, true)
+}
+
+/// Spawns `future` as a task of `runtime`; with `worker`, it holds one of the runtime's
+/// workers while it polls (a blocking task does not, and is never cancelled).
+pub(crate) fn spawn_on<F>(
+    runtime: Arc<RuntimeShared>,
+    future: F,
+    name: Option<String>,
+    site: Site,
+    worker: bool,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
     let cell: Slot<F::Output> = Arc::default();
     let for_body = Arc::clone(&cell);
     let member = Arc::clone(&runtime);
@@ -424,9 +598,19 @@ where
             .take()
             .expect("the task's state is set before it runs");
         runtime::set_member(shared.thread, Some(Arc::clone(&member)));
-        let cancelled = || shared.cancel.cancelled();
+        let cancelled = || worker && shared.cancel.cancelled();
+        let polls_on = worker.then_some(&*member);
         rt::run_thread(
-            || drive(future, &member, &shared.waker, &task_site, &cancelled, true),
+            || {
+                drive(
+                    future,
+                    polls_on,
+                    &shared.waker,
+                    &task_site,
+                    &cancelled,
+                    worker,
+                )
+            },
             |output| {
                 let id = shared.thread.0;
                 shared.finish(output.ok_or(JoinError { id }));
@@ -450,7 +634,9 @@ where
     *cell
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&shared));
-    runtime.add_task(Arc::clone(&shared.cancel));
+    if worker {
+        runtime.add_task(Arc::clone(&shared.cancel));
+    }
     JoinHandle {
         shared,
         requested: false,
@@ -485,6 +671,33 @@ impl<T> JoinHandle<T> {
     pub fn is_finished(&self) -> bool {
         rt::yield_now();
         rt::thread_finished(self.shared.thread) && self.shared.state().finished
+    }
+
+    /// A handle that aborts the task without awaiting it (tokio's `AbortHandle`).
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle {
+            cancel: Arc::clone(&self.shared.cancel),
+        }
+    }
+}
+
+/// Aborts a task without owning its [`JoinHandle`]: tokio's `task::AbortHandle`.
+#[derive(Debug, Clone)]
+pub struct AbortHandle {
+    cancel: Arc<Cancel>,
+}
+
+impl AbortHandle {
+    /// Cancels the task, as [`JoinHandle::abort`] does.
+    pub fn abort(&self) {
+        rt::switch();
+        self.cancel.cancel();
+    }
+
+    /// Whether the task has finished (a scheduling point).
+    pub fn is_finished(&self) -> bool {
+        rt::yield_now();
+        rt::thread_finished(self.cancel.thread)
     }
 }
 

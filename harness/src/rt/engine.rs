@@ -81,6 +81,13 @@ pub(crate) fn yield_now() {
     switch();
 }
 
+/// A random value decided by the strategy and recorded in the schedule (0 under exhaustive
+/// exploration, which does not branch on values).
+pub(crate) fn random_u64() -> u64 {
+    deliver_deferred_wakes();
+    ExecutionState::next_u64()
+}
+
 /// The thread the runtime is running now.
 pub(crate) fn current_thread() -> ThreadId {
     with(|c| c.current).unwrap_or(ThreadId::MAIN)

@@ -11,6 +11,7 @@ mod livelock;
 mod lock_order;
 mod pool;
 mod timeout;
+mod tokio_api;
 mod weak_memory;
 
 use interleave::thread::{Builder, JoinHandle};
@@ -29,6 +30,7 @@ pub fn catalog() -> Vec<Scenario> {
     all.extend(livelock::scenarios());
     all.extend(timeout::scenarios());
     all.extend(async_tasks::scenarios());
+    all.extend(tokio_api::scenarios());
     all.extend(weak_memory::scenarios());
     all
 }

@@ -662,3 +662,8 @@ impl<T> UnboundedReceiver<T> {
         self.inner.close();
     }
 }
+
+/// Errors, as tokio's `mpsc::error`.
+pub mod error {
+    pub use super::{SendError, TryRecvError, TrySendError};
+}

@@ -115,7 +115,11 @@ impl Notify {
     /// A future that completes at a notification (or at once with the stored permit).
     #[track_caller]
     pub fn notified(&self) -> Notified<'_> {
-        let site = Site::caller();
+        self.notified_at(Site::caller())
+    }
+
+    /// [`Notify::notified`], reported at `site`.
+    pub(crate) fn notified_at(&self, site: Site) -> Notified<'_> {
         let calls = if rt::in_execution() {
             self.object(&site);
             self.state().waiters_calls
@@ -145,6 +149,15 @@ impl Notify {
         if let Some(waker) = waker {
             waker.wake();
         }
+    }
+
+    /// A scheduling point on this notify's object, for the primitives built on it (`watch`,
+    /// `broadcast`, `Barrier`): their reads and writes of shared state conflict there.
+    #[track_caller]
+    pub(crate) fn point(&self) {
+        let object = self.object(&Site::caller());
+        rt::switch();
+        touch(object);
     }
 
     /// One notification: to the front waiter, else stored.

@@ -293,3 +293,8 @@ impl<T> Drop for Receiver<T> {
         rt::receiver_dropped(channel);
     }
 }
+
+/// Errors, as tokio's `oneshot::error`.
+pub mod error {
+    pub use super::{RecvError, TryRecvError};
+}

@@ -1,0 +1,158 @@
+//! tokio's `runtime`: a runtime is the harness's executor model with a number of workers.
+//!
+//! | item | status |
+//! | --- | --- |
+//! | `Builder::new_current_thread` | modelled: one worker |
+//! | `Builder::new_multi_thread().worker_threads(n)` | modelled: `n` workers (2 by default) |
+//! | `Runtime` (`block_on`, `spawn`, `spawn_blocking`, `handle`; dropping it cancels its tasks) | modelled |
+//! | `Handle` (`current`, `try_current`, `spawn`, `spawn_blocking`, `block_on`) | modelled |
+//! | `enable_all`, `enable_time`, `enable_io`, `start_paused`, `thread_name`, … | accepted, no effect (time is virtual; io is not modelled) |
+//!
+//! A runtime starts only inside a check: outside one it refuses, with a message saying so.
+
+use std::future::Future;
+use std::io;
+
+pub use interleave::future::{Handle, JoinHandle, TryCurrentError};
+
+/// Workers of a multi-thread runtime when `worker_threads` is not given. tokio uses the
+/// number of cores; a fixed number keeps executions the same on every machine.
+pub const DEFAULT_WORKERS: usize = 2;
+
+/// Builds a runtime, as tokio's `runtime::Builder`.
+///
+/// # Examples
+///
+/// ```
+/// use interleave_tokio::runtime::Builder;
+///
+/// interleave::check(|| {
+///     let rt = Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+///     let n = rt.block_on(async { interleave_tokio::spawn(async { 2 }).await.unwrap() });
+///     assert_eq!(n, 2);
+/// });
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    workers: usize,
+}
+
+impl Builder {
+    /// A current-thread runtime: one worker.
+    pub fn new_current_thread() -> Builder {
+        Builder { workers: 1 }
+    }
+
+    /// A multi-thread runtime: [`DEFAULT_WORKERS`] workers unless `worker_threads` says.
+    pub fn new_multi_thread() -> Builder {
+        Builder {
+            workers: DEFAULT_WORKERS,
+        }
+    }
+
+    /// The number of workers.
+    ///
+    /// # Panics
+    ///
+    /// With 0, as tokio's.
+    pub fn worker_threads(&mut self, workers: usize) -> &mut Builder {
+        assert!(workers > 0, "Worker threads cannot be set to 0");
+        self.workers = workers;
+        self
+    }
+
+    /// Accepted; no effect (drivers are modelled or refused by the harness).
+    pub fn enable_all(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// Accepted; no effect (the virtual clock is always on).
+    pub fn enable_time(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// Accepted; no effect (io is not modelled).
+    pub fn enable_io(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// Accepted; no effect (virtual time is always paused).
+    pub fn start_paused(&mut self, _paused: bool) -> &mut Builder {
+        self
+    }
+
+    /// Accepted; no effect (reports name tasks by their spawn).
+    pub fn thread_name(&mut self, _name: impl Into<String>) -> &mut Builder {
+        self
+    }
+
+    /// The runtime.
+    ///
+    /// # Errors
+    ///
+    /// Never: the `Result` is tokio's signature.
+    ///
+    /// # Panics
+    ///
+    /// Outside a check.
+    #[track_caller]
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        Ok(Runtime {
+            inner: interleave::future::Runtime::new(self.workers),
+        })
+    }
+}
+
+/// A runtime of the running execution (tokio's `runtime::Runtime`). Dropping it cancels its
+/// tasks still running.
+#[derive(Debug)]
+pub struct Runtime {
+    inner: interleave::future::Runtime,
+}
+
+impl Runtime {
+    /// A multi-thread runtime with [`DEFAULT_WORKERS`] workers.
+    ///
+    /// # Errors
+    ///
+    /// Never: the `Result` is tokio's signature.
+    ///
+    /// # Panics
+    ///
+    /// Outside a check.
+    #[track_caller]
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new_multi_thread().build()
+    }
+
+    /// Runs `future` to completion on the current thread.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.inner.block_on(future)
+    }
+
+    /// Spawns `future` as a task of this runtime.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future)
+    }
+
+    /// Runs the blocking closure `f` on a thread of its own.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.handle().spawn_blocking(f)
+    }
+
+    /// A handle to this runtime.
+    pub fn handle(&self) -> Handle {
+        self.inner.handle()
+    }
+}

@@ -1,0 +1,20 @@
+//! tokio's `time`, on the execution's virtual clock: it moves only when timers fire (as
+//! tokio's paused clock), so a test of a 30-second timeout takes no wall-clock time.
+//!
+//! | item | status |
+//! | --- | --- |
+//! | `sleep`, `sleep_until`, `Sleep` | modelled |
+//! | `timeout`, `timeout_at`, `Timeout`, `error::Elapsed` (the future is polled first) | modelled |
+//! | `interval`, `Interval::tick`, `period` | modelled (`MissedTickBehavior` not supported) |
+//! | `Instant`, `Duration` | modelled (`Instant` is virtual) |
+//! | `pause`, `advance`, `resume` | not supported: time is always paused and moves by timers |
+
+pub use interleave::future::time::{
+    interval, sleep, sleep_until, timeout, timeout_at, Interval, Sleep, Timeout,
+};
+pub use interleave::time::{Duration, Instant};
+
+/// Errors, as tokio's `time::error`.
+pub mod error {
+    pub use interleave::future::time::Elapsed;
+}

@@ -1,0 +1,428 @@
+//! The same small program under real tokio (current-thread runtime, paused clock) and under
+//! interleave through the facade; the observable results must agree on every schedule where
+//! tokio's semantics fix them. `program!` expands one body twice: in `real` with the real
+//! tokio, in `model` with interleave-tokio, both named `tokio`.
+//!
+//! Real `select!`/`join!` need tokio's `macros` feature, whose `tokio-macros` is not in the
+//! offline registry cache: `select!` is checked against tokio's documented behaviour instead.
+
+use std::collections::BTreeSet;
+use std::fmt::Debug;
+use std::future::Future;
+use std::sync::{Arc, Mutex as StdMutex};
+
+/// Expands `$body` (which defines `async fn program() -> $out`) under both tokios.
+macro_rules! program {
+    ($name:ident; $($body:tt)*) => {
+        mod $name {
+            pub(crate) mod real {
+                #[allow(unused_imports)]
+                use real_tokio as tokio;
+                $($body)*
+            }
+            pub(crate) mod model {
+                #[allow(unused_imports)]
+                use interleave_tokio as tokio;
+                $($body)*
+            }
+        }
+    };
+}
+
+/// The program's output under real tokio: a current-thread runtime with the clock paused
+/// (time auto-advances to the next timer when idle, as interleave's virtual clock does).
+fn real<F: Future>(program: impl FnOnce() -> F) -> F::Output {
+    real_tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
+        .block_on(program())
+}
+
+/// Every output the program gives under interleave over `executions` random executions
+/// (current-thread runtime).
+fn model<T, F>(executions: u64, program: fn() -> F) -> BTreeSet<T>
+where
+    T: Ord + Send + Debug + 'static,
+    F: Future<Output = T> + 'static,
+{
+    let outputs = Arc::new(StdMutex::new(BTreeSet::new()));
+    let sink = Arc::clone(&outputs);
+    interleave::Config::random(executions)
+        .seed(13)
+        .write_artifact(false)
+        .check(move || {
+            let out = interleave::future::block_on(program());
+            sink.lock().unwrap().insert(out);
+        });
+    Arc::try_unwrap(outputs).unwrap().into_inner().unwrap()
+}
+
+/// Real tokio's output is the model's only one.
+fn agree<T, F, G>(real_program: impl FnOnce() -> G, model_program: fn() -> F)
+where
+    T: Ord + Send + Debug + 'static,
+    F: Future<Output = T> + 'static,
+    G: Future<Output = T>,
+{
+    let expected = real(real_program);
+    let seen = model(200, model_program);
+    assert_eq!(seen, BTreeSet::from([expected]));
+}
+
+/// Polls `request`, telling `queued` once it has been polled (so it holds its place in a
+/// queue): the schedules where tokio's fairness fixes the result.
+async fn first_poll<F: Future, S: Sender>(request: F, queued: S) -> F::Output {
+    let mut request = std::pin::pin!(request);
+    let mut queued = Some(queued);
+    std::future::poll_fn(|cx| {
+        let poll = request.as_mut().poll(cx);
+        if let Some(queued) = queued.take() {
+            queued.send_unit();
+        }
+        poll
+    })
+    .await
+}
+
+/// A oneshot sender of either tokio.
+trait Sender {
+    fn send_unit(self);
+}
+
+impl Sender for real_tokio::sync::oneshot::Sender<()> {
+    fn send_unit(self) {
+        let _ = self.send(());
+    }
+}
+
+impl Sender for interleave_tokio::sync::oneshot::Sender<()> {
+    fn send_unit(self) {
+        let _ = self.send(());
+    }
+}
+
+program! {
+    mutex_fifo;
+    use std::future::{poll_fn, Future};
+    use std::pin::pin;
+    use std::sync::{Arc, Mutex as StdMutex};
+    /// Three tasks queue on a held mutex; it is handed over in the order they queued (their
+    /// first poll of `lock()`), whatever the schedule.
+    pub(crate) async fn program() -> bool {
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        let queued = Arc::new(StdMutex::new(Vec::new()));
+        let acquired = Arc::new(StdMutex::new(Vec::new()));
+        let guard = lock.lock().await;
+        let mut tasks = Vec::new();
+        for id in 0..3 {
+            let (lock, queued, acquired) = (
+                Arc::clone(&lock),
+                Arc::clone(&queued),
+                Arc::clone(&acquired),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut request = pin!(lock.lock());
+                let mut first = true;
+                let _guard = poll_fn(|cx| {
+                    let poll = request.as_mut().poll(cx);
+                    if std::mem::take(&mut first) {
+                        queued.lock().unwrap().push(id);
+                    }
+                    poll
+                })
+                .await;
+                acquired.lock().unwrap().push(id);
+            }));
+        }
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        drop(guard);
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let (queued, acquired) = (queued.lock().unwrap(), acquired.lock().unwrap());
+        *queued == *acquired && acquired.len() == 3
+    }
+}
+
+#[test]
+fn mutex_hands_over_in_queue_order() {
+    agree(mutex_fifo::real::program, mutex_fifo::model::program);
+}
+
+program! {
+    semaphore_permits;
+    /// Permits counted, a queued request served before a later `try_acquire`, and closing.
+    pub(crate) async fn program() -> (usize, usize, bool, usize, bool) {
+        use std::sync::Arc;
+        let sem = Arc::new(tokio::sync::Semaphore::new(3));
+        let two = sem.acquire_many(2).await.unwrap();
+        let after_two = sem.available_permits();
+        let s = Arc::clone(&sem);
+        let (queued_tx, queued) = tokio::sync::oneshot::channel();
+        let waiter = tokio::spawn(async move {
+            super::super::first_poll(s.acquire_many(2), queued_tx)
+                .await
+                .unwrap()
+                .forget();
+        });
+        queued.await.unwrap();
+        // One permit is free but a request for two is queued: it comes first.
+        let overtakes = sem.try_acquire().is_ok();
+        drop(two);
+        waiter.await.unwrap();
+        let left = sem.available_permits();
+        sem.close();
+        let closed_permits = sem.available_permits();
+        let refused = sem.acquire().await.is_err();
+        (after_two, left, overtakes, closed_permits, refused)
+    }
+}
+
+#[test]
+fn semaphore_counts_permits_and_serves_the_queue_first() {
+    agree(
+        semaphore_permits::real::program,
+        semaphore_permits::model::program,
+    );
+}
+
+program! {
+    channel_closure;
+    /// mpsc: values then `None` once every sender is gone; `try_send` on a full channel;
+    /// a send after the receiver is gone gives the value back. oneshot: a dropped sender.
+    pub(crate) async fn program() -> (Option<u8>, Option<u8>, bool, Option<u8>, bool, Option<u8>) {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(1);
+        tx.send(1).await.unwrap();
+        let full = matches!(
+            tx.try_send(2),
+            Err(tokio::sync::mpsc::error::TrySendError::Full(2))
+        );
+        let tx2 = tx.clone();
+        drop(tx);
+        let first = rx.recv().await;
+        drop(tx2);
+        let end = rx.recv().await;
+        let (tx, rx) = tokio::sync::mpsc::channel::<u8>(1);
+        drop(rx);
+        let back = tx.send(3).await.err().map(|e| e.0);
+        let (otx, orx) = tokio::sync::oneshot::channel::<u8>();
+        drop(otx);
+        let dropped = orx.await.is_err();
+        let (otx, orx) = tokio::sync::oneshot::channel::<u8>();
+        drop(orx);
+        (first, end, full, back, dropped, otx.send(4).err())
+    }
+}
+
+#[test]
+fn channels_close_as_tokio_does() {
+    agree(
+        channel_closure::real::program,
+        channel_closure::model::program,
+    );
+}
+
+program! {
+    notify_permit;
+    /// `notify_one` with nobody waiting stores a permit; `notify_waiters` stores nothing.
+    pub(crate) async fn program() -> (bool, bool) {
+        use tokio::time::{timeout, Duration};
+        let notify = tokio::sync::Notify::new();
+        notify.notify_one();
+        let stored = timeout(Duration::from_millis(10), notify.notified())
+            .await
+            .is_ok();
+        notify.notify_waiters();
+        let not_stored = timeout(Duration::from_millis(10), notify.notified())
+            .await
+            .is_err();
+        (stored, not_stored)
+    }
+}
+
+#[test]
+fn notify_stores_one_permit_only_from_notify_one() {
+    agree(notify_permit::real::program, notify_permit::model::program);
+}
+
+program! {
+    timeouts;
+    /// `timeout` results and where the clock is: late, on time (the future polled first wins
+    /// at the same instant), and a timeout that drops its future.
+    pub(crate) async fn program() -> (bool, u128, bool, u128, bool) {
+        use tokio::time::{sleep, timeout, Duration, Instant};
+        let start = Instant::now();
+        let late = timeout(Duration::from_millis(5), sleep(Duration::from_millis(10)))
+            .await
+            .is_err();
+        let at_late = start.elapsed().as_millis();
+        let on_time = timeout(Duration::from_millis(10), sleep(Duration::from_millis(10)))
+            .await
+            .is_ok();
+        let at_on_time = start.elapsed().as_millis();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let _ = timeout(Duration::from_millis(1), rx).await;
+        // The receiver was dropped with the timeout's future.
+        (late, at_late, on_time, at_on_time, tx.is_closed())
+    }
+}
+
+#[test]
+fn timeout_results_and_virtual_time_agree() {
+    agree(timeouts::real::program, timeouts::model::program);
+}
+
+program! {
+    rwlock_fairness;
+    /// A queued writer holds back later readers (`try_read` fails), then gets the lock.
+    pub(crate) async fn program() -> (bool, bool, u32) {
+        use std::sync::Arc;
+        let lock = Arc::new(tokio::sync::RwLock::new(0u32));
+        let read = lock.read().await;
+        let l = Arc::clone(&lock);
+        let (queued_tx, queued) = tokio::sync::oneshot::channel();
+        let writer = tokio::spawn(async move {
+            *super::super::first_poll(l.write(), queued_tx).await += 1;
+        });
+        queued.await.unwrap();
+        let second_read_now = lock.try_read().is_ok();
+        drop(read);
+        writer.await.unwrap();
+        let value = *lock.read().await;
+        let write_now = lock.try_write().is_ok();
+        (second_read_now, write_now, value)
+    }
+}
+
+#[test]
+fn rwlock_queued_writer_blocks_new_readers() {
+    agree(
+        rwlock_fairness::real::program,
+        rwlock_fairness::model::program,
+    );
+}
+
+program! {
+    watch_latest;
+    /// A receiver that looks after two sends sees only the second, once.
+    pub(crate) async fn program() -> (u8, bool, bool) {
+        let (tx, mut rx) = tokio::sync::watch::channel(0u8);
+        tx.send(1).unwrap();
+        tx.send(2).unwrap();
+        rx.changed().await.unwrap();
+        let seen = *rx.borrow_and_update();
+        let again = rx.has_changed().unwrap();
+        drop(tx);
+        (seen, again, rx.changed().await.is_err())
+    }
+}
+
+#[test]
+fn watch_keeps_only_the_latest_value() {
+    agree(watch_latest::real::program, watch_latest::model::program);
+}
+
+program! {
+    broadcast_lag;
+    /// A ring of 2: a receiver three behind lags by 1, then reads the two kept, then `Closed`.
+    pub(crate) async fn program() -> Vec<String> {
+        let (tx, mut rx) = tokio::sync::broadcast::channel(2);
+        for i in 1..=3u8 {
+            tx.send(i).unwrap();
+        }
+        drop(tx);
+        let mut seen = Vec::new();
+        loop {
+            match rx.recv().await {
+                Ok(v) => seen.push(v.to_string()),
+                Err(e) => {
+                    seen.push(format!("{e:?}"));
+                    if matches!(e, tokio::sync::broadcast::error::RecvError::Closed) {
+                        return seen;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn broadcast_reports_lag_then_closes() {
+    agree(broadcast_lag::real::program, broadcast_lag::model::program);
+}
+
+program! {
+    once_barrier_join_set;
+    /// Of three racing initialisers one runs; of three at a barrier one leads; a JoinSet
+    /// yields every output and an aborted task's cancellation.
+    pub(crate) async fn program() -> (usize, usize, Vec<u8>, bool) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let cell = Arc::new(tokio::sync::OnceCell::new());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let barrier = Arc::new(tokio::sync::Barrier::new(3));
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..3u8 {
+            let (cell, runs, barrier) =
+                (Arc::clone(&cell), Arc::clone(&runs), Arc::clone(&barrier));
+            set.spawn(async move {
+                cell.get_or_init(|| async move {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    i
+                })
+                .await;
+                u8::from(barrier.wait().await.is_leader()) * 10 + i
+            });
+        }
+        let mut outs = Vec::new();
+        while let Some(out) = set.join_next().await {
+            outs.push(out.unwrap());
+        }
+        let leaders = outs.iter().filter(|&&o| o >= 10).count();
+        let mut ids: Vec<u8> = outs.iter().map(|o| o % 10).collect();
+        ids.sort_unstable();
+        let aborted = set.spawn(std::future::pending::<u8>());
+        aborted.abort();
+        let cancelled = set.join_next().await.unwrap().unwrap_err().is_cancelled();
+        (runs.load(Ordering::SeqCst), leaders, ids, cancelled)
+    }
+}
+
+#[test]
+fn once_cell_barrier_and_join_set_agree() {
+    agree(
+        once_barrier_join_set::real::program,
+        once_barrier_join_set::model::program,
+    );
+}
+
+/// tokio documents `select!` as starting from a random branch unless `biased;`: with both
+/// branches ready, `biased;` always takes the first, and the unbiased form takes each over
+/// the executions (the start is a recorded random decision, so the same seed picks the same).
+#[test]
+fn select_starts_at_a_recorded_random_branch_unless_biased() {
+    use interleave_tokio as tokio;
+    async fn biased() -> u8 {
+        {
+            tokio::select! {
+                biased;
+                v = async { 1 } => v,
+                v = async { 2 } => v,
+            }
+        }
+    }
+    async fn fair() -> u8 {
+        {
+            tokio::select! {
+                v = async { 1 } => v,
+                v = async { 2 } => v,
+            }
+        }
+    }
+    assert_eq!(model(50, biased), BTreeSet::from([1]));
+    assert_eq!(model(50, fair), BTreeSet::from([1, 2]));
+}
