@@ -171,7 +171,7 @@ impl Config {
             baseline: None,
             max_preemptions: None,
             keep_going: false,
-            jobs: default_jobs(),
+            jobs: 1,
             memory_model: crate::MemoryModel::SequentiallyConsistent,
         }
         .require_executions(executions)
@@ -444,9 +444,12 @@ impl Config {
         self
     }
 
-    /// How many OS threads run executions at once (default: the number of cores, at most
-    /// [`MAX_DEFAULT_JOBS`]; `INTERLEAVE_JOBS` overrides it). Each thread runs executions with
-    /// an engine of its own.
+    /// How many OS threads run executions at once (default 1; `INTERLEAVE_JOBS` overrides it).
+    /// Each thread runs executions with an engine of its own.
+    ///
+    /// It is opt-in: `cargo test` already runs one test per core, so a suite gains little; and
+    /// an interleave object made *outside* the check and captured by the scenario would be
+    /// shared by executions running at once. Use it for one long check on an idle machine.
     ///
     /// Nothing in the result depends on it: random and PCT derive execution *k*'s schedule
     /// from the seed and *k* alone, the findings of the executions are collected in their
@@ -663,19 +666,8 @@ const EXHAUSTIVE_BUDGET: u64 = 100_000;
 /// The smallest stack a scenario thread may be given: the runtime's own frames need some.
 const MIN_STACK_SIZE: usize = 64 << 10;
 
-/// The default of [`Config::jobs`] is the number of cores, at most this many.
-pub const MAX_DEFAULT_JOBS: usize = 8;
-
 /// The most threads `INTERLEAVE_JOBS` may ask for.
 const MAX_JOBS: usize = 1024;
-
-/// The number of cores (as std sees them: affinity and cgroup quotas count), at most
-/// [`MAX_DEFAULT_JOBS`].
-fn default_jobs() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(MAX_DEFAULT_JOBS)
-}
 
 /// A set, non-empty variable. An empty value counts as unset (`INTERLEAVE_SEED= cargo test`);
 /// one that is not UTF-8 is an error naming it, never silently unset.

@@ -120,7 +120,7 @@ pub mod time;
 
 pub use artifact::{Artifact, PriorExecution, Rerun, ARTIFACT_FORMAT_VERSION, MAX_ARTIFACT_BYTES};
 pub use baseline::{Baseline, BaselineEntry, BASELINE_FORMAT_VERSION};
-pub use config::{Config, Strategy, MAX_DEFAULT_JOBS};
+pub use config::{Config, Strategy};
 pub use error::Error;
 pub use interleave_detector::{Finding, Kind};
 pub use ledger::{CheckResult, LedgerFinding, LedgerMode, LedgerRecord, LEDGER_FORMAT_VERSION};
