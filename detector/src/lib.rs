@@ -102,7 +102,8 @@ pub use clock::{Epoch, VectorClock};
 pub use detector::{Detector, DetectorConfig, Stats};
 pub use error::{EventError, TraceError};
 pub use event::{
-    AtomicOp, Attempt, Event, EventKind, LockMode, MemoryOrdering, ObjectClass, ObjectId, ThreadId,
+    AtomicOp, Attempt, Event, EventKind, LockMode, MemoryError, MemoryOrdering, ObjectClass,
+    ObjectId, ThreadId,
 };
 pub use file::{read_text, ReadError};
 pub use finding::{

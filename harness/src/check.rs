@@ -276,6 +276,11 @@ fn explore(
     let strategy: Box<dyn crate::schedule::Strategy> = match config.strategy {
         Strategy::Random => Box::new(RandomStrategy::new(seed, config.early_timers)),
         Strategy::Pct { depth } => Box::new(PctStrategy::new(seed, depth, config.early_timers)),
+        Strategy::Mix { depth } => Box::new(crate::schedule::mix::MixStrategy::new(
+            seed,
+            depth,
+            config.early_timers,
+        )),
         Strategy::Exhaustive => Box::new(DporStrategy::new(config.max_preemptions)),
         Strategy::ExhaustiveNaive => Box::new(DfsStrategy::new(config.max_preemptions)),
     };
@@ -440,6 +445,7 @@ pub(crate) fn run_plan(
             }
             scheduler.borrow_mut().end_execution();
             let outcome = Context::uninstall();
+            crate::alloc::release();
             detector = outcome.detector;
             let decisions = scheduler.borrow().recorded.len();
             match outcome.stop {

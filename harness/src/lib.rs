@@ -100,6 +100,7 @@
 
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+pub mod alloc;
 mod artifact;
 mod baseline;
 pub mod cell;
@@ -107,6 +108,7 @@ mod check;
 mod config;
 mod error;
 mod ledger;
+pub mod local;
 pub mod online;
 mod real;
 mod report;

@@ -40,6 +40,8 @@ pub(crate) fn stack_size() -> usize {
 pub(crate) fn switch() {
     super::time::maybe_fire_early();
     shuttle_engine::runtime::thread::switch();
+    // Another thread may have freed the memory of the object this one is about to use.
+    crate::alloc::after_switch();
     note_progress(false);
 }
 
@@ -213,6 +215,13 @@ pub(crate) fn run_thread<T>(f: impl FnOnce() -> T, keep: impl FnOnce(T)) {
             // Stored for a joiner, or dropped, while the thread is still alive: dropping it may
             // be an operation of its own (the last `Sender` of a channel, say).
             keep(value);
+            // Its thread-locals go while it still runs; the last thread also takes the
+            // execution's lazies, then checks that no memory leaked.
+            let last = with(|c| !c.others_alive()).unwrap_or(false);
+            crate::local::thread_ending(last);
+            if last {
+                crate::alloc::check_leaks();
+            }
             exit_current();
         }
         Err(payload) => {

@@ -410,7 +410,8 @@ impl Model {
             | K::Fence { .. }
             | K::Stuck
             | K::StepLimit { .. }
-            | K::Panic { .. } => {}
+            | K::Panic { .. }
+            | K::MemoryError { .. } => {}
         }
     }
 

@@ -784,3 +784,42 @@ impl<T> fmt::Debug for AtomicPtr<T> {
         fmt::Debug::fmt(&self.inner.load(Ordering::Relaxed), f)
     }
 }
+
+/// loom's two extras on every atomic: a mutable borrow's closure, and an unsynchronised load.
+macro_rules! atomic_loom {
+    ($name:ident $(<$t:ident>)?, $value:ty) => {
+        impl$(<$t>)? $name$(<$t>)? {
+            /// Runs `f` with the value, through a unique borrow (loom's `with_mut`): no other
+            /// thread can access it, so this is neither a scheduling point nor an event.
+            pub fn with_mut<R>(&mut self, f: impl FnOnce(&mut $value) -> R) -> R {
+                f(self.inner.get_mut())
+            }
+
+            /// Loads the value as a plain, unsynchronised read (loom's `unsync_load`). interleave
+            /// explores and reports it as a `Relaxed` load.
+            ///
+            /// # Safety
+            ///
+            /// No other thread may store to the atomic concurrently (loom's contract; interleave
+            /// does not check it).
+            #[expect(unsafe_code, reason = "loom's signature: the caller promises no racing store")]
+            #[track_caller]
+            pub unsafe fn unsync_load(&self) -> $value {
+                self.load(Ordering::Relaxed)
+            }
+        }
+    };
+}
+
+atomic_loom!(AtomicBool, bool);
+atomic_loom!(AtomicI8, i8);
+atomic_loom!(AtomicI16, i16);
+atomic_loom!(AtomicI32, i32);
+atomic_loom!(AtomicI64, i64);
+atomic_loom!(AtomicIsize, isize);
+atomic_loom!(AtomicU8, u8);
+atomic_loom!(AtomicU16, u16);
+atomic_loom!(AtomicU32, u32);
+atomic_loom!(AtomicU64, u64);
+atomic_loom!(AtomicUsize, usize);
+atomic_loom!(AtomicPtr<T>, *mut T);

@@ -34,6 +34,9 @@ impl Registration {
         name: Option<&str>,
         site: &Site,
     ) -> Option<(ObjectId, bool)> {
+        // An object in memory the scenario freed: reported, and its state here stays intact
+        // (freed memory is quarantined until the execution ends).
+        crate::alloc::check_use(std::ptr::from_ref(self) as usize, site);
         rt::with(|c| {
             if self.generation == c.generation {
                 if let Some(object) = self.object {
