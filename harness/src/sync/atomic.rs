@@ -807,6 +807,50 @@ macro_rules! atomic_loom {
             pub unsafe fn unsync_load(&self) -> $value {
                 self.load(Ordering::Relaxed)
             }
+
+            /// Stores `new` if the value is `current`; returns the previous value (loom's and
+            /// std's deprecated `compare_and_swap`, a `compare_exchange` whose failure ordering is
+            /// derived from `order`).
+            #[track_caller]
+            pub fn compare_and_swap(&self, current: $value, new: $value, order: Ordering) -> $value {
+                let failure = match order {
+                    Ordering::Release | Ordering::Relaxed => Ordering::Relaxed,
+                    Ordering::AcqRel | Ordering::Acquire => Ordering::Acquire,
+                    _ => Ordering::SeqCst,
+                };
+                match self.compare_exchange(current, new, order, failure) {
+                    Ok(previous) | Err(previous) => previous,
+                }
+            }
+
+            /// loom's name for [`fetch_update`](Self::fetch_update).
+            ///
+            /// # Errors
+            ///
+            /// The value `f` declined to change (it returned `None`).
+            #[track_caller]
+            pub fn try_update(
+                &self,
+                set_order: Ordering,
+                fetch_order: Ordering,
+                f: impl FnMut($value) -> Option<$value>,
+            ) -> Result<$value, $value> {
+                self.fetch_update(set_order, fetch_order, f)
+            }
+
+            /// Replaces the value with `f` of it, retrying until no other thread changed it in
+            /// between; returns the previous value (loom's `update`).
+            #[track_caller]
+            pub fn update(
+                &self,
+                set_order: Ordering,
+                fetch_order: Ordering,
+                mut f: impl FnMut($value) -> $value,
+            ) -> $value {
+                match self.fetch_update(set_order, fetch_order, |v| Some(f(v))) {
+                    Ok(previous) | Err(previous) => previous,
+                }
+            }
         }
     };
 }
