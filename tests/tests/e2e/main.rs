@@ -13,6 +13,7 @@ mod dpor;
 mod fingerprints;
 mod ledger_baseline;
 mod limits;
+mod locals;
 mod memory;
 mod real_threads;
 mod reports;

@@ -78,6 +78,13 @@ pub fn cases() -> Vec<Case> {
         ),
         case("relaxed_publication", Fails, relaxed_publication),
         case("cell_guards_ordered", Clean, cell_guards_ordered),
+        // loom checks a guard's access where it begins (the write comes after that, through
+        // the flag) and has no scheduling point where it ends: it passes the test, though the
+        // writer can change the value before the reader reads it through the guard.
+        Case {
+            loom: Clean,
+            ..case("cell_guard_outlives_flag", Fails, cell_guard_outlives_flag)
+        },
         case("ab_ba_deadlock", Fails, ab_ba_deadlock),
         case("condvar_handoff", Clean, condvar_handoff),
         case("mpsc_handoff", Clean, mpsc_handoff),
@@ -239,6 +246,28 @@ fn cell_guards_ordered() {
                 assert_eq!(unsafe { *slot.deref() }, 1);
             }
             m.full.store(true, Ordering::Release);
+        });
+        if mailbox.full.load(Ordering::Acquire) {
+            mailbox.slot.get_mut().with(|p| unsafe { *p = 2 });
+        }
+        t.join().unwrap();
+    });
+}
+
+/// The same, but the read guard is still alive when the flag lets the writer in: the read
+/// lasts until the guard is dropped, so it overlaps the write.
+fn cell_guard_outlives_flag() {
+    model(|| {
+        let mailbox = Arc::new(Mailbox {
+            full: AtomicBool::new(false),
+            slot: UnsafeCell::new(1),
+        });
+        let m = Arc::clone(&mailbox);
+        let t = thread::spawn(move || {
+            let slot = m.slot.get();
+            m.full.store(true, Ordering::Release);
+            assert_eq!(unsafe { *slot.deref() }, 1);
+            drop(slot);
         });
         if mailbox.full.load(Ordering::Acquire) {
             mailbox.slot.get_mut().with(|p| unsafe { *p = 2 });
