@@ -31,7 +31,7 @@
 //! A lost update (a load and a store where a `fetch_add` was needed) fails the test with
 //! interleave's report:
 //!
-//! ```should_panic(expected = "panic in thread `main`: assertion `left == right` failed")
+//! ```should_panic(expected = "panic in thread")
 //! use loom::sync::atomic::{AtomicUsize, Ordering};
 //! use loom::sync::Arc;
 //! use loom::thread;
