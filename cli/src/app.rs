@@ -46,6 +46,8 @@ enum Command {
     Graph(crate::graph::Args),
     /// Analyse a detector trace file (JSON) offline and print its findings.
     Analyze(crate::analyze::Args),
+    /// The index of an artifact directory: each artifact's check, findings and replay command.
+    Artifacts(crate::artifacts::Args),
     /// Remove the artifacts, ledger records and temporary files of an artifact directory.
     Clean(crate::clean::Args),
     /// The CI gate: run the workspace's tests, read every check's record, and fail only on
@@ -90,6 +92,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Explain(args) => crate::explain::run(&args),
         Command::Graph(args) => crate::graph::run(&args),
         Command::Analyze(args) => crate::analyze::run(&args),
+        Command::Artifacts(args) => crate::artifacts::run(&args),
         Command::Clean(args) => crate::clean::run(&args),
         Command::Ci(args) => crate::ci::run(&args),
     };

@@ -17,16 +17,21 @@ pub(crate) struct Args {
     dry_run: bool,
 }
 
-pub(crate) fn run(args: &Args) -> Result<u8> {
-    let dir = args
-        .artifact_dir
-        .clone()
+/// The directory given, else `INTERLEAVE_ARTIFACT_DIR`, else the one `interleave run` writes to
+/// from here.
+pub(crate) fn artifact_dir(given: Option<&Path>) -> PathBuf {
+    given
+        .map(Path::to_path_buf)
         .or_else(|| {
             std::env::var_os("INTERLEAVE_ARTIFACT_DIR")
                 .filter(|d| !d.is_empty())
                 .map(PathBuf::from)
         })
-        .unwrap_or_else(crate::run::default_artifact_dir);
+        .unwrap_or_else(crate::run::default_artifact_dir)
+}
+
+pub(crate) fn run(args: &Args) -> Result<u8> {
+    let dir = artifact_dir(args.artifact_dir.as_deref());
     let artifacts = ours(&dir, &["check", "schedule"]);
     let records = ours(&dir.join("ledger"), &["check", "result"]);
     let leftovers = temporaries(&dir);
@@ -68,7 +73,7 @@ fn plural(n: usize) -> &'static str {
 
 /// The regular `.json` files directly in `dir` that are interleave's: JSON objects with a
 /// `format_version` and each of `fields` (any other file is the user's, and stays).
-fn ours(dir: &Path, fields: &[&str]) -> Vec<PathBuf> {
+pub(crate) fn ours(dir: &Path, fields: &[&str]) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use interleave::{Artifact, Rerun};
-use interleave_detector::{Detail, LockMode};
+use interleave_detector::{labels, Detail, LockMode};
 use serde::Serialize;
 
 use crate::app::Result;
@@ -96,16 +96,16 @@ impl<'a> Explanation<'a> {
                 let Detail::LockCycle { edges, .. } = &finding.detail else {
                     return None;
                 };
+                let labels = labels(&finding.objects);
                 let edges = edges
                     .iter()
                     .map(|e| {
-                        let from = finding.objects[e.held].label();
-                        let to = finding.objects[e.requested].label();
+                        let (from, to) = (&finding.objects[e.held], &finding.objects[e.requested]);
                         CycleEdge {
-                            from_alias: timeline.alias_of(&from).to_owned(),
-                            to_alias: timeline.alias_of(&to).to_owned(),
-                            from,
-                            to,
+                            from_alias: timeline.alias_of(from),
+                            to_alias: timeline.alias_of(to),
+                            from: labels[e.held].clone(),
+                            to: labels[e.requested].clone(),
                             thread: line(&finding.threads[e.thread].name),
                             held_mode: e.held_mode,
                             held_at: line(&e.held_at.to_string()),

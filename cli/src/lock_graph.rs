@@ -7,14 +7,18 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use interleave::Artifact;
-use interleave_detector::{printable_line, Detail, Detector, EventError, ObjectInfo};
+use interleave_detector::{labels, printable_line, Detail, Detector, EventError, ObjectInfo};
 use serde::Serialize;
 
 /// A lock.
 #[derive(Debug, Serialize)]
 pub(crate) struct Node {
-    /// The detector's label: the user's name, or `mutex@file.rs:line:column`.
+    /// The detector's label: the user's name, or `mutex@file.rs:line` (`mutex#2@file.rs:line`
+    /// when another lock of the graph was created on that line).
     pub(crate) label: String,
+    /// [`ObjectInfo::key`]: the timeline's name for it.
+    #[serde(skip)]
+    pub(crate) key: String,
     pub(crate) class: &'static str,
     pub(crate) created_at: String,
     /// On some lock-order cycle.
@@ -50,9 +54,12 @@ pub(crate) struct Witness {
 pub(crate) struct LockGraph {
     pub(crate) nodes: Vec<Node>,
     pub(crate) edges: Vec<Edge>,
-    /// Where each label and each (from, to) pair is in `nodes` and `edges`.
+    /// Where each object key and each (from, to) pair is in `nodes` and `edges`.
     #[serde(skip)]
     node_of: HashMap<String, usize>,
+    /// The object behind each node, for its label.
+    #[serde(skip)]
+    infos: Vec<ObjectInfo>,
     #[serde(skip)]
     edge_of: HashMap<(usize, usize), usize>,
 }
@@ -96,17 +103,22 @@ impl LockGraph {
                 });
             }
         }
+        for (node, label) in graph.nodes.iter_mut().zip(labels(&graph.infos)) {
+            node.label = label;
+        }
         Ok(graph)
     }
 
     fn node(&mut self, object: &ObjectInfo) -> usize {
-        let label = object.label();
-        if let Some(&at) = self.node_of.get(&label) {
+        let key = object.key();
+        if let Some(&at) = self.node_of.get(&key) {
             return at;
         }
-        self.node_of.insert(label.clone(), self.nodes.len());
+        self.node_of.insert(key.clone(), self.nodes.len());
+        self.infos.push(object.clone());
         self.nodes.push(Node {
-            label,
+            label: String::new(),
+            key,
             class: object.class.name(),
             created_at: printable_line(&object.created_at.to_string()).into_owned(),
             in_cycle: false,

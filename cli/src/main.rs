@@ -6,6 +6,7 @@
 
 mod analyze;
 mod app;
+mod artifacts;
 mod cargo;
 mod ci;
 mod clean;

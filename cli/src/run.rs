@@ -329,7 +329,7 @@ pub(crate) fn default_artifact_dir() -> PathBuf {
 
 /// The root of the cargo workspace `dir` is in, as cargo finds it: the outermost ancestor whose
 /// `Cargo.toml` has a `[workspace]` table, else the nearest one with a `Cargo.toml`.
-fn workspace_root(dir: &Path) -> Option<PathBuf> {
+pub(crate) fn workspace_root(dir: &Path) -> Option<PathBuf> {
     let mut nearest = None;
     let mut workspace = None;
     for ancestor in dir.ancestors() {

@@ -84,7 +84,7 @@ pub(crate) fn lock_graph(graph: &LockGraph, style: &dyn Fn(&str) -> NodeStyle) -
     let texts: Vec<String> = graph
         .nodes
         .iter()
-        .map(|n| match style(&n.label).alias {
+        .map(|n| match style(&n.key).alias {
             Some(alias) => format!("{alias} · {}", n.label),
             None => n.label.clone(),
         })
@@ -267,7 +267,7 @@ pub(crate) fn lock_graph(graph: &LockGraph, style: &dyn Fn(&str) -> NodeStyle) -
             p.x - widths[i] / 2.0,
             p.y - NODE_HEIGHT / 2.0,
             widths[i],
-            style(&node.label).fill.unwrap_or("#ffffff"),
+            style(&node.key).fill.unwrap_or("#ffffff"),
             p.x,
             p.y,
             escape(&texts[i])

@@ -4,12 +4,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use interleave_detector::{Detail, Event, EventKind, Finding};
+use interleave_detector::{Detail, Event, EventKind, Finding, ObjectInfo};
 use serde::Serialize;
 
 use walk::Walk;
 
 pub(crate) mod fold;
+mod source;
 mod walk;
 
 /// A thread of the execution.
@@ -25,8 +26,11 @@ pub(crate) struct Lane {
 pub(crate) struct Object {
     /// The user's name, else `A`, `B`, … in creation order.
     pub(crate) alias: String,
-    /// The detector's label (`mutex@lib.rs:10:13`, or the user's name).
+    /// The detector's label (`mutex@lib.rs:10`, `mutex#2@lib.rs:10`, or the user's name).
     pub(crate) label: String,
+    /// [`ObjectInfo::key`](interleave_detector::ObjectInfo::key): how findings name it.
+    #[serde(skip)]
+    pub(crate) key: String,
     pub(crate) class: &'static str,
     pub(crate) created_at: String,
     pub(crate) created_by: String,
@@ -44,6 +48,9 @@ pub(crate) struct Row {
     #[serde(skip)]
     pub(crate) lane: usize,
     pub(crate) site: String,
+    /// The function the site is in, when its source file could be read (see `source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) function: Option<String>,
     /// What happened, with objects and threads by alias and name.
     pub(crate) text: String,
     /// Aliases of the locks the thread holds after this event.
@@ -71,7 +78,7 @@ pub(crate) struct Row {
 /// How the lock graph draws a lock.
 #[derive(Debug, Default)]
 pub(crate) struct NodeStyle {
-    /// Shown before the label (`A · mutex@lib.rs:10:13`).
+    /// Shown before the label (`A · mutex@lib.rs:10`).
     pub(crate) alias: Option<String>,
     pub(crate) fill: Option<&'static str>,
 }
@@ -103,9 +110,15 @@ impl Timeline {
             walk.event(event);
         }
         walk.finish();
+        let mut sources = source::Sources::here();
+        for row in &mut walk.rows {
+            if let Some((file, line)) = file_and_line(&row.site) {
+                row.function = sources.function(file, line);
+            }
+        }
         let mut by_label = HashMap::new();
         for (i, object) in walk.objects.iter().enumerate() {
-            by_label.entry(object.label.clone()).or_insert(i);
+            by_label.entry(object.key.clone()).or_insert(i);
         }
         let mut timeline = Timeline {
             execution,
@@ -116,28 +129,27 @@ impl Timeline {
             lock_slots: walk.lock_slots,
             by_label,
         };
-        let mut marks = marks(findings, execution, &|label| {
-            timeline.alias_of(label).to_owned()
-        });
+        let mut marks = marks(findings, execution, &|object| timeline.alias_of(object));
         for row in &mut timeline.rows {
             row.marks = marks.remove(&row.step).unwrap_or_default();
         }
         timeline
     }
 
-    /// The alias of the object whose detector label is `label`, or the label itself.
-    pub(crate) fn alias_of<'a>(&'a self, label: &'a str) -> &'a str {
-        self.object(label).map_or(label, |o| o.alias.as_str())
+    /// The alias of `object` (a finding's), or its label.
+    pub(crate) fn alias_of(&self, object: &ObjectInfo) -> String {
+        self.object(&object.key())
+            .map_or_else(|| object.label(), |o| o.alias.clone())
     }
 
     fn object(&self, label: &str) -> Option<&Object> {
         self.by_label.get(label).map(|&i| &self.objects[i])
     }
 
-    /// How the lock graph draws the lock labelled `label`: its alias, and its colour if a
-    /// thread of the execution held it.
-    pub(crate) fn node_style(&self, label: &str) -> NodeStyle {
-        let object = self.object(label);
+    /// How the lock graph draws the lock whose [key](ObjectInfo::key) is `key`: its alias, and
+    /// its colour if a thread of the execution held it.
+    pub(crate) fn node_style(&self, key: &str) -> NodeStyle {
+        let object = self.object(key);
         NodeStyle {
             alias: object
                 .filter(|o| o.alias != o.label)
@@ -340,9 +352,17 @@ impl Timeline {
     }
 }
 
+/// `file` and `line` of a `file:line:column` site.
+fn file_and_line(site: &str) -> Option<(&str, u32)> {
+    let (file_line, _column) = site.rsplit_once(':')?;
+    let (file, line) = file_line.rsplit_once(':')?;
+    Some((file, line.parse().ok()?))
+}
+
 impl Row {
-    /// Where the step happened, short: `lock_order.rs:127` (nothing for an event that has no
-    /// site of its own, the end of an execution say).
+    /// Where the step happened, short, and in which function when the source says:
+    /// `lock_order.rs:127 ab_ba` (nothing for an event that has no site of its own, the end of
+    /// an execution say).
     pub(crate) fn short_site(&self) -> String {
         let Some((file_line, _column)) = self.site.rsplit_once(':') else {
             return String::new();
@@ -350,10 +370,13 @@ impl Row {
         if file_line.starts_with("<unknown>") {
             return String::new();
         }
-        file_line
+        let short = file_line
             .rsplit_once('/')
-            .map_or(file_line, |(_, name)| name)
-            .to_owned()
+            .map_or(file_line, |(_, name)| name);
+        match &self.function {
+            Some(function) => format!("{short} {function}"),
+            None => short.to_owned(),
+        }
     }
 
     /// The text of this row's cell: the event, and the locks held while it waits.
@@ -426,7 +449,7 @@ pub(crate) fn virtual_time(ns: u64) -> String {
 fn marks(
     findings: &[Finding],
     execution: u64,
-    alias: &dyn Fn(&str) -> String,
+    alias: &dyn Fn(&ObjectInfo) -> String,
 ) -> BTreeMap<u64, Vec<String>> {
     let mut marks: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     let cycles = findings
@@ -450,8 +473,8 @@ fn marks(
                     } else {
                         format!("cycle {cycle} edge {}", i + 1)
                     };
-                    let from = alias(&finding.objects[edge.held].label());
-                    let to = alias(&finding.objects[edge.requested].label());
+                    let from = alias(&finding.objects[edge.held]);
+                    let to = alias(&finding.objects[edge.requested]);
                     mark(edge.step, format!("{name}: {from} → {to}"));
                 }
             }

@@ -389,7 +389,7 @@ pub struct CycleEdge {
 pub struct Predicted {
     /// The potential deadlock's fingerprint.
     pub fingerprint: String,
-    /// The cycle, by object labels (`mutex@a.rs:3:9 → mutex@a.rs:4:9 → mutex@a.rs:3:9`).
+    /// The cycle, by object labels (`mutex@a.rs:3 → mutex@a.rs:4 → mutex@a.rs:3`).
     pub cycle: String,
     /// Each edge: who held what, where, and requested what, where, in which execution and step.
     pub edges: Vec<String>,

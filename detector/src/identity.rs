@@ -13,6 +13,8 @@
 //! Ids, addresses and spawn order across threads do not enter, so identities are the same in
 //! every execution that runs the same code, whatever the schedule.
 
+use std::collections::BTreeMap;
+
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -50,24 +52,81 @@ pub struct ObjectInfo {
 }
 
 impl ObjectInfo {
-    /// The short label used in reports: the user's name, or `class@file:line:column` (with `#n`
-    /// for the n-th object created at that site by the same thread, counting from 0).
+    /// The object's label when it is shown alone: the user's name, or `class@file:line`
+    /// (`mutex@cache.rs:22`). Where several objects are shown together, [`labels`] tells apart
+    /// two objects of one class created on one line.
     pub fn label(&self) -> String {
-        if let Some(name) = &self.name {
-            return name.clone();
-        }
-        let mut label = format!(
+        labels(std::slice::from_ref(self)).remove(0)
+    }
+
+    /// A key that tells this object from every other object of its check, whatever else is
+    /// shown: `class@file:line:column`, with `#n` for the n-th object created at that site by
+    /// the same thread (counting from 0). For matching objects across views, not for reading.
+    pub fn key(&self) -> String {
+        let mut key = format!(
             "{}@{}:{}:{}",
             self.class.name(),
-            self.created_at.file_name(),
+            self.created_at.file,
             self.created_at.line,
             self.created_at.column
         );
         if self.ordinal > 0 {
-            label.push_str(&format!("#{}", self.ordinal));
+            key.push_str(&format!("#{}", self.ordinal));
         }
-        label
+        if let Some(name) = &self.name {
+            key.push_str(&format!(" ({name})"));
+        }
+        key
     }
+}
+
+/// The labels of objects shown together (one finding, one graph, one timeline), in order.
+///
+/// An object the program named is shown by its name. An unnamed one is `class@file:line`
+/// (`mutex@cache.rs:22`) when no other unnamed object of its class shown with it was created on
+/// that line, and `class#k@file:line` otherwise (`mutex#1@cache.rs:22`, `mutex#2@cache.rs:22`),
+/// numbered from 1 in the order of their columns (then creating thread, then creation order), so
+/// the numbers read left to right in the source and do not depend on the schedule. Time is
+/// O(n log n) in the number of objects.
+pub fn labels(objects: &[ObjectInfo]) -> Vec<String> {
+    fn line_key(o: &ObjectInfo) -> (&'static str, &str, u32) {
+        (o.class.name(), o.created_at.file_name(), o.created_at.line)
+    }
+    let mut mates: BTreeMap<_, Vec<(u32, &str, u32, &str)>> = BTreeMap::new();
+    for o in objects.iter().filter(|o| o.name.is_none()) {
+        let mate = (
+            o.created_at.column,
+            o.created_by.as_str(),
+            o.ordinal,
+            &*o.created_at.file,
+        );
+        mates.entry(line_key(o)).or_default().push(mate);
+    }
+    for list in mates.values_mut() {
+        list.sort_unstable();
+        list.dedup();
+    }
+    objects
+        .iter()
+        .map(|o| {
+            if let Some(name) = &o.name {
+                return name.clone();
+            }
+            let (class, file, line) = line_key(o);
+            let list = &mates[&line_key(o)];
+            if list.len() == 1 {
+                return format!("{class}@{file}:{line}");
+            }
+            let mate = (
+                o.created_at.column,
+                o.created_by.as_str(),
+                o.ordinal,
+                &*o.created_at.file,
+            );
+            let k = list.binary_search(&mate).unwrap_or(0) + 1;
+            format!("{class}#{k}@{file}:{line}")
+        })
+        .collect()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -96,6 +155,8 @@ pub(crate) struct Identities {
     // Per execution: how many spawns/creations a (thread, site) pair has made so far.
     spawn_ordinals: FxHashMap<(u32, u32), u32>,
     create_ordinals: FxHashMap<(u32, u32), u32>,
+    /// Real threads: the names of named lock classes, numbered from 1.
+    class_names: FxHashMap<String, u32>,
 }
 
 const ROOT: u32 = u32::MAX;
@@ -205,13 +266,27 @@ impl Identities {
     /// The class of the locks created at `site` (online analysis, as lockdep's lock classes):
     /// one identity per class and creation site, whoever creates them and however often.
     /// `created_by` names the thread that created the first.
-    pub(crate) fn lock_class(&mut self, class: ObjectClass, site: &Site, created_by: &str) -> u32 {
+    pub(crate) fn lock_class(
+        &mut self,
+        class: ObjectClass,
+        site: &Site,
+        name: Option<&str>,
+        created_by: &str,
+    ) -> u32 {
         let site_id = self.site(site);
+        // A named class is told apart by its name: the key's `ordinal` is the name's number.
+        let ordinal = match name {
+            None => 0,
+            Some(name) => {
+                let next = self.class_names.len() as u32 + 1;
+                *self.class_names.entry(name.to_owned()).or_insert(next)
+            }
+        };
         let key = ObjectKey {
             thread: ROOT,
             class,
             site: site_id,
-            ordinal: 0,
+            ordinal,
         };
         if let Some(&id) = self.object_keys.get(&key) {
             return id;
@@ -220,7 +295,7 @@ impl Identities {
         self.objects.push(ObjectInfo {
             id,
             class,
-            name: None,
+            name: name.map(str::to_owned),
             created_at: site.clone(),
             created_by: created_by.to_owned(),
             ordinal: 0,
@@ -263,7 +338,13 @@ mod tests {
         }
         assert_eq!(seen[0], [1, 2, 0, 1, 2]);
         assert_eq!(seen[0], seen[1]);
-        assert_eq!(ids.object(1).label(), "mutex@t.rs:2:1#1");
+        assert_eq!(ids.object(1).label(), "mutex@t.rs:2");
+        assert_eq!(ids.object(1).key(), "mutex@t.rs:2:1#1");
+        let all: Vec<ObjectInfo> = (0..3).map(|o| ids.object(o).clone()).collect();
+        assert_eq!(
+            labels(&all),
+            ["mutex#1@t.rs:2", "mutex#2@t.rs:2", "mutex#3@t.rs:2"]
+        );
         assert_eq!(ids.object(2).created_by, "t2");
     }
 

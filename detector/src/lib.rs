@@ -110,7 +110,7 @@ pub use finding::{
     Access, CycleEdge, Detail, Finding, Hold, Kind, Predicted, Running, StepRange, TimeoutCause,
     Wait, WaitTarget,
 };
-pub use identity::{ObjectInfo, ThreadInfo};
+pub use identity::{labels, ObjectInfo, ThreadInfo};
 pub use lock_order::Suppressions;
 pub use online::{BlockedThread, HeldLock, OnlineLockOrder};
 pub use realized::merge_realized;

@@ -74,7 +74,7 @@ const WITNESS_THREADS: usize = 8;
 /// let findings = online.request(t2, &[lock(b, 20)], &lock(a, 21));
 /// assert_eq!(findings.len(), 1);
 /// assert_eq!(findings[0].kind(), Kind::PotentialDeadlock);
-/// assert!(findings[0].to_string().contains("`audit` holds mutex@bank.rs:4:13"));
+/// assert!(findings[0].to_string().contains("`audit` holds mutex@bank.rs:4"));
 /// ```
 #[derive(Debug)]
 pub struct OnlineLockOrder {
@@ -116,7 +116,20 @@ impl OnlineLockOrder {
     /// The class of the locks of kind `class` created at `site` (the same number for every
     /// lock created there); `created_by` names the thread that creates the first.
     pub fn lock_class(&mut self, class: ObjectClass, site: &Site, created_by: &str) -> u32 {
-        self.identities.lock_class(class, site, created_by)
+        self.identities.lock_class(class, site, None, created_by)
+    }
+
+    /// As [`lock_class`](Self::lock_class), for locks the program named (`Mutex::named`):
+    /// locks of one site with different names are different classes, and reports show the
+    /// name.
+    pub fn named_lock_class(
+        &mut self,
+        class: ObjectClass,
+        site: &Site,
+        name: Option<&str>,
+        created_by: &str,
+    ) -> u32 {
+        self.identities.lock_class(class, site, name, created_by)
     }
 
     /// A new thread, named `name` in reports (one per OS thread: every call is a new thread).

@@ -73,7 +73,8 @@ fn predicted(finding: &Finding) -> Predicted {
     let Detail::LockCycle { edges } = &finding.detail else {
         unreachable!("a potential deadlock is a lock cycle");
     };
-    let label = |o: usize| finding.objects[o].label();
+    let labels = crate::identity::labels(&finding.objects);
+    let label = |o: usize| labels[o].clone();
     let mut cycle: Vec<String> = edges.iter().map(|e| label(e.held)).collect();
     if let Some(first) = edges.first() {
         cycle.push(label(first.held));

@@ -80,7 +80,8 @@ pub fn render(finding: &Finding) -> String {
     let mut out = String::new();
     let o = &mut out;
     let thread = |i: usize| format!("`{}`", printable_line(&finding.threads[i].name));
-    let object = |i: usize| printable_line(&finding.objects[i].label()).into_owned();
+    let labels = crate::identity::labels(&finding.objects);
+    let object = |i: usize| printable_line(&labels[i]).into_owned();
     // Modes only matter for RwLocks; a mutex is always exclusive.
     let moded = |i: usize, mode: LockMode| {
         let label = object(i);
@@ -309,19 +310,18 @@ pub fn render(finding: &Finding) -> String {
     if !finding.objects.is_empty() {
         let _ = writeln!(o);
         let _ = writeln!(o, "  objects:");
-        let width = finding
-            .objects
+        let width = labels
             .iter()
-            .map(|ob| printable_line(&ob.label()).chars().count())
+            .map(|ob| printable_line(ob).chars().count())
             .max()
             .unwrap_or(0)
             // A longer label runs past the column rather than widening every line.
             .min(100);
-        for ob in &finding.objects {
+        for (ob, label) in finding.objects.iter().zip(&labels) {
             let _ = writeln!(
                 o,
                 "    {:width$}  {} created at {} by `{}`",
-                printable_line(&ob.label()),
+                printable_line(label),
                 ob.class.name(),
                 at(&ob.created_at),
                 printable_line(&ob.created_by)
@@ -346,7 +346,8 @@ pub fn render(finding: &Finding) -> String {
 /// The waits of a deadlock or missed timeout: who waits for what, since where, who holds it.
 fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait], show_time: bool) {
     let thread = |i: usize| format!("`{}`", printable_line(&finding.threads[i].name));
-    let object = |i: usize| printable_line(&finding.objects[i].label()).into_owned();
+    let labels = crate::identity::labels(&finding.objects);
+    let object = |i: usize| printable_line(&labels[i]).into_owned();
     let moded = |i: usize, mode: LockMode| moded_label(finding, i, mode);
     for w in waits {
         let what = match &w.target {
@@ -418,7 +419,7 @@ fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait]
 }
 
 fn moded_label(finding: &Finding, i: usize, mode: LockMode) -> String {
-    let label = printable_line(&finding.objects[i].label()).into_owned();
+    let label = printable_line(&crate::identity::labels(&finding.objects)[i]).into_owned();
     match (finding.objects[i].class, mode) {
         (ObjectClass::RwLock, LockMode::Shared) => format!("{label} (read)"),
         (ObjectClass::RwLock, LockMode::Exclusive) => format!("{label} (write)"),

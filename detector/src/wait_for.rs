@@ -287,7 +287,7 @@ impl Detector {
         )
     }
 
-    /// What thread `t` waits for, in a few words (`mutex@lib.rs:3:9`, `a message on …`).
+    /// What thread `t` waits for, in a few words (`mutex@lib.rs:3`, `a message on …`).
     pub(crate) fn pending_description(&self, t: usize) -> String {
         let label =
             |object: crate::ObjectId| self.identities.object(self.stable_object(object)).label();

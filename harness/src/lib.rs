@@ -57,12 +57,12 @@
 //!
 //! potential deadlock: lock-order cycle between 2 threads
 //!
-//!   cycle: mutex@lib.rs:38:13 → mutex@lib.rs:39:13 → mutex@lib.rs:38:13
+//!   cycle: mutex@lib.rs:38 → mutex@lib.rs:39 → mutex@lib.rs:38
 //!
-//!   `t1` holds mutex@lib.rs:39:13, acquired at src/lib.rs:42:18
-//!       and requests mutex@lib.rs:38:13 at src/lib.rs:43:18  (execution 1, step 9)
-//!   `main` holds mutex@lib.rs:38:13, acquired at src/lib.rs:46:18
-//!       and requests mutex@lib.rs:39:13 at src/lib.rs:47:18  (execution 1, step 14)
+//!   `t1` holds mutex@lib.rs:39, acquired at src/lib.rs:42:18
+//!       and requests mutex@lib.rs:38 at src/lib.rs:43:18  (execution 1, step 9)
+//!   `main` holds mutex@lib.rs:38, acquired at src/lib.rs:46:18
+//!       and requests mutex@lib.rs:39 at src/lib.rs:47:18  (execution 1, step 14)
 //!   …
 //! ```
 //!

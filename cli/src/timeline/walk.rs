@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use interleave_detector::{
-    printable_line, Attempt, Event, EventKind, LockMode, ObjectClass, ObjectId, ObjectInfo,
+    labels, printable_line, Attempt, Event, EventKind, LockMode, ObjectClass, ObjectId, ObjectInfo,
     ThreadId,
 };
 use serde::Serialize;
@@ -20,6 +20,8 @@ pub(super) struct Walk {
     pub(super) lanes: Vec<Lane>,
     pub(super) lane_of: HashMap<ThreadId, usize>,
     pub(super) objects: Vec<Object>,
+    /// The detector's view of each object, for labels that tell line-mates apart.
+    infos: Vec<ObjectInfo>,
     pub(super) object_of: HashMap<ObjectId, usize>,
     /// Every alias given so far, and how many unnamed objects got one.
     aliases: HashSet<String>,
@@ -59,6 +61,9 @@ impl Walk {
 
     /// Puts the lanes in thread-id order, whatever order threads first appeared in.
     pub(super) fn finish(&mut self) {
+        for (object, label) in self.objects.iter_mut().zip(labels(&self.infos)) {
+            object.label = label;
+        }
         let mut order: Vec<usize> = (0..self.lanes.len()).collect();
         order.sort_by_key(|&lane| self.lanes[lane].thread);
         let mut position = vec![0; order.len()];
@@ -112,9 +117,11 @@ impl Walk {
         };
         self.aliases.insert(alias.clone());
         self.object_of.insert(object, self.objects.len());
+        self.infos.push(info.clone());
         self.objects.push(Object {
             alias,
-            label: info.label(),
+            key: info.key(),
+            label: String::new(),
             class: class.name(),
             created_at: printable_line(&event.site.to_string()).into_owned(),
             created_by: info.created_by,
@@ -302,6 +309,7 @@ impl Walk {
             thread: event.thread.0,
             lane,
             site: printable_line(&event.site.to_string()).into_owned(),
+            function: None,
             text: printable_line(&text).into_owned(),
             held: held
                 .iter()

@@ -380,7 +380,7 @@ fn explain_of_100_000_objects_takes_time_in_proportion() {
     // 99,900 unnamed objects, with the letters of 0 to 99,900 but `B`'s.
     assert_eq!(alias(objects[99_999]), "EQTI");
     assert!(
-        objects[1].starts_with("  A     mutex@a.rs:1:1#1, created by main at a.rs:1:1"),
+        objects[1].starts_with("  A     mutex#1@a.rs:1, created by main at a.rs:1:1"),
         "{}",
         objects[1]
     );

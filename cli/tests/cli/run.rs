@@ -266,3 +266,59 @@ fn clean_removes_what_interleave_wrote_and_nothing_else() {
         .collect();
     assert_eq!(left, ["notes.json"]);
 }
+
+#[test]
+fn artifacts_indexes_the_directory_and_names_what_it_cannot_read() {
+    let dir = scratch().join("to-index");
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    let empty = interleave(&["artifacts", "--artifact-dir", d]);
+    assert_eq!(
+        (empty.code, empty.stdout.as_str()),
+        (0, format!("no artifacts in {d}\n").as_str())
+    );
+    let run = interleave(&[
+        "run",
+        "lock-order/ab-ba",
+        "condvar/if-not-while",
+        "--artifact-dir",
+        d,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // A forged file with an artifact's fields is listed as unreadable; the user's other JSON is
+    // not an artifact and is not listed.
+    std::fs::write(
+        dir.join("forged.json"),
+        r#"{"format_version": 1, "check": "x", "schedule": "zz"}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("notes.json"), "{\"mine\": true}").unwrap();
+    let index = interleave(&["artifacts", "--artifact-dir", d]);
+    assert_eq!((index.code, index.stderr.as_str()), (0, ""));
+    insta::assert_snapshot!(index.stdout.replace(d, "[dir]"));
+    // Each replay line works as printed.
+    let replay_line = index
+        .stdout
+        .lines()
+        .find(|l| l.contains("interleave replay") && l.contains("lock-order_ab-ba"))
+        .unwrap();
+    let artifact = replay_line
+        .trim()
+        .trim_start_matches("replay     interleave replay ");
+    let replay = interleave(&["replay", artifact]);
+    assert_eq!(replay.code, 1, "{}", replay.stderr);
+    let json = interleave(&["artifacts", "--artifact-dir", d, "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let checks: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["check"]
+                .as_str()
+                .or(r["unreadable"].as_str().map(|_| "?"))
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(checks, ["condvar/if-not-while", "?", "lock-order/ab-ba"]);
+}

@@ -209,7 +209,7 @@ mod tests {
         assert_eq!(finding.headline, "deadlock: 2 threads wait for each other");
         let text = finding.to_string();
         assert!(
-            text.contains("`left` waits for mutex@d.rs:2:5, since d.rs:11:9"),
+            text.contains("`left` waits for mutex@d.rs:2, since d.rs:11:9"),
             "{text}"
         );
         assert!(

@@ -49,8 +49,8 @@ struct RealThread {
     key: Vec<(u32, LockMode)>,
     /// Keys already given to the graph: this thread, holding these, requested that.
     known: FxHashSet<Box<[(u32, LockMode)]>>,
-    /// Lock classes by kind and creation site, as the graph numbers them.
-    classes: FxHashMap<(ObjectClass, Site), u32>,
+    /// Lock classes by kind, creation site and name, as the graph numbers them.
+    classes: FxHashMap<(ObjectClass, Site, Option<String>), u32>,
     /// Its number in the graph, once it has one.
     id: Option<u32>,
     /// Where `interleave::thread` spawned it.
@@ -98,14 +98,16 @@ fn with<T>(f: impl FnOnce(&mut RealThread) -> T) -> Option<T> {
         .flatten()
 }
 
-/// The class of the locks of kind `class` created at `site`.
-pub(crate) fn lock_class(class: ObjectClass, site: &Site) -> u32 {
-    let cached = with(|t| t.classes.get(&(class, site.clone())).copied()).flatten();
+/// The class of the locks of kind `class` created at `site` and named `name` (reports show the
+/// name when there is one).
+pub(crate) fn lock_class(class: ObjectClass, site: &Site, name: Option<&str>) -> u32 {
+    let key = (class, site.clone(), name.map(str::to_owned));
+    let cached = with(|t| t.classes.get(&key).copied()).flatten();
     if let Some(id) = cached {
         return id;
     }
-    let id = monitor::lock_class(class, site, &thread_name());
-    with(|t| t.classes.insert((class, site.clone()), id));
+    let id = monitor::lock_class(class, site, name, &thread_name());
+    with(|t| t.classes.insert(key, id));
     id
 }
 

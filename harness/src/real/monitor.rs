@@ -23,8 +23,13 @@ fn graph() -> MutexGuard<'static, OnlineLockOrder> {
     GRAPH.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-pub(crate) fn lock_class(class: ObjectClass, site: &Site, created_by: &str) -> u32 {
-    graph().lock_class(class, site, created_by)
+pub(crate) fn lock_class(
+    class: ObjectClass,
+    site: &Site,
+    name: Option<&str>,
+    created_by: &str,
+) -> u32 {
+    graph().named_lock_class(class, site, name, created_by)
 }
 
 pub(crate) fn thread(name: &str, spawned_at: Option<&Site>) -> u32 {

@@ -73,7 +73,7 @@ impl LockCore {
     fn real_class(&self) -> u32 {
         match self.real_class.load(Ordering::Relaxed) {
             0 => {
-                let class = real::lock_class(self.class, &self.created);
+                let class = real::lock_class(self.class, &self.created, self.name.as_deref());
                 self.real_class.store(class + 1, Ordering::Relaxed);
                 class
             }

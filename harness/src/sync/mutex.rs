@@ -66,7 +66,7 @@ impl<T> Mutex<T> {
     }
 
     /// A new unlocked mutex that reports call `name` (`accounts`) rather than by where it was
-    /// created (`mutex@bank.rs:12:20`).
+    /// created (`mutex@bank.rs:12`).
     ///
     /// # Examples
     ///

@@ -123,13 +123,24 @@ fn read_read_cycle_with_writers_is_a_potential_deadlock() {
         assert_eq!(lock.class, ObjectClass::RwLock);
         assert_eq!(lock.created_by, "main");
         assert_eq!(lock.created_at.file, file!());
-        let at = &lock.created_at;
-        assert_eq!(
-            lock.label(),
-            format!("rwlock@rwlock.rs:{}:{}", at.line, at.column)
-        );
     }
     assert_eq!(a.created_at.line, b.created_at.line);
+    // Alone, each is `rwlock@rwlock.rs:LINE`; shown together, they are numbered left to right.
+    let line = a.created_at.line;
+    assert_eq!(a.label(), format!("rwlock@rwlock.rs:{line}"));
+    let (left, right) = if a.created_at.column < b.created_at.column {
+        (0, 1)
+    } else {
+        (1, 0)
+    };
+    let labels = interleave_detector::labels(&finding.objects);
+    assert_eq!(labels[left], format!("rwlock#1@rwlock.rs:{line}"));
+    assert_eq!(labels[right], format!("rwlock#2@rwlock.rs:{line}"));
+    let text = report.to_string();
+    assert!(
+        text.contains(&labels[0]) && text.contains(&labels[1]),
+        "{text}"
+    );
     assert_ne!(a.created_at.column, b.created_at.column);
 }
 

@@ -358,3 +358,44 @@ fn interleave_online_says_what_a_finding_does() {
         "{out}"
     );
 }
+
+#[test]
+fn named_locks_are_shown_by_their_names_on_real_threads() {
+    let _warn = online::scoped(Mode::Warn);
+    let (from, to) = (
+        Arc::new(Mutex::named("online-from", 0)),
+        Arc::new(Mutex::named("online-to", 0)),
+    );
+    let (from2, to2) = (Arc::clone(&from), Arc::clone(&to));
+    thread::Builder::new()
+        .name("online-named-first".to_owned())
+        .spawn(move || {
+            let _from = from2.lock().unwrap();
+            let _to = to2.lock().unwrap();
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    thread::Builder::new()
+        .name("online-named-second".to_owned())
+        .spawn(move || {
+            let _to = to.lock().unwrap();
+            let _from = from.lock().unwrap();
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    let findings = reported_for("online-named-second");
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let names: Vec<Option<&str>> = findings[0]
+        .objects
+        .iter()
+        .map(|o| o.name.as_deref())
+        .collect();
+    assert_eq!(names, [Some("online-from"), Some("online-to")]);
+    let report = findings[0].to_string();
+    assert!(
+        report.contains("cycle: online-from → online-to → online-from"),
+        "{report}"
+    );
+}
