@@ -1,6 +1,6 @@
-//! The loom-style suite's clean cases under loom 0.7 (see the suite's `common.rs`).
+//! The loom-style suite's clean cases under loom 0.7 (see the suite's `common/mod.rs`).
 
-#[path = "../../suite/benches/common.rs"]
+#[path = "../../suite/benches/common/mod.rs"]
 mod common;
 
 use interleave_loom_oracle::{cases, Verdict, EXECUTIONS};

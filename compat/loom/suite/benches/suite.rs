@@ -1,4 +1,4 @@
-//! The loom-style suite's clean cases under interleave-loom (see `common.rs`).
+//! The loom-style suite's clean cases under interleave-loom (see `common/mod.rs`).
 
 mod common;
 
