@@ -67,9 +67,6 @@ struct Heap {
     live: BTreeMap<usize, Block>,
     /// Quarantined blocks by address.
     freed: BTreeMap<usize, Freed>,
-    /// Per thread, the object use it announced before its next scheduling point: (thread,
-    /// address, site).
-    pending: Vec<(interleave_detector::ThreadId, usize, Site)>,
     /// Live `Track`ed values: id → (size, where).
     tracks: BTreeMap<u64, (u64, Site)>,
     next_track: u64,
@@ -206,48 +203,13 @@ fn report(error: MemoryError, size: usize, freed_at: Option<Site>, site: Site) {
     );
 }
 
-/// An interleave object at `address` is about to be used at `site`, after the scheduling
-/// point that comes next: a use after free if `address` is inside a quarantined block now, or
-/// once the scheduling point is passed ([`after_switch`]: other threads may free it meanwhile).
+/// An interleave object at `address` is used at `site`: a use after free if `address` is
+/// inside a quarantined block. Objects check when they are registered or looked up, and the
+/// atomics, cells and locks check again after the scheduling point of each operation (another
+/// thread may free the block while this one waits to run).
 pub(crate) fn check_use(address: usize, site: &Site) {
-    if !TRACKING.with(Cell::get) {
+    if !TRACKING.with(Cell::get) || !QUARANTINE.with(Cell::get) {
         return;
-    }
-    if find_freed(address, site) {
-        return;
-    }
-    if let Some(thread) = rt::with(|c| c.current) {
-        HEAP.with(|h| {
-            let pending = &mut h.borrow_mut().pending;
-            pending.retain(|(t, _, _)| *t != thread);
-            pending.push((thread, address, site.clone()));
-        });
-    }
-}
-
-/// The current thread passed a scheduling point: the use it announced before it (if any) is
-/// checked again.
-pub(crate) fn after_switch() {
-    if !TRACKING.with(Cell::get) {
-        return;
-    }
-    let Some(thread) = rt::with(|c| c.current) else {
-        return;
-    };
-    let pending = HEAP.with(|h| {
-        let pending = &mut h.borrow_mut().pending;
-        let index = pending.iter().position(|(t, _, _)| *t == thread)?;
-        Some(pending.swap_remove(index))
-    });
-    if let Some((_, address, site)) = pending {
-        find_freed(address, &site);
-    }
-}
-
-/// Reports a use after free if `address` is inside a quarantined block; says whether it was.
-fn find_freed(address: usize, site: &Site) -> bool {
-    if !QUARANTINE.with(Cell::get) {
-        return false;
     }
     let hit = HEAP.with(|h| {
         let heap = h.borrow();
@@ -255,17 +217,13 @@ fn find_freed(address: usize, site: &Site) -> bool {
         (address < start + freed.layout.size().max(1))
             .then(|| (freed.layout.size(), freed.freed_at.clone()))
     });
-    match hit {
-        Some((size, freed_at)) => {
-            report(
-                MemoryError::UseAfterFree,
-                size,
-                Some(freed_at),
-                site.clone(),
-            );
-            true
-        }
-        None => false,
+    if let Some((size, freed_at)) = hit {
+        report(
+            MemoryError::UseAfterFree,
+            size,
+            Some(freed_at),
+            site.clone(),
+        );
     }
 }
 

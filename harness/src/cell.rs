@@ -169,6 +169,8 @@ impl<T: ?Sized> UnsafeCell<T> {
         // No scheduling point while unwinding: a panic is being reported.
         if !std::thread::panicking() {
             rt::switch();
+            // Another thread may have freed the memory the cell is in while this one waited.
+            crate::alloc::check_use(std::ptr::from_ref(self).cast::<u8>() as usize, &site);
         }
         let kind = if write {
             EventKind::CellWrite { cell }

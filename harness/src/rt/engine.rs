@@ -40,8 +40,6 @@ pub(crate) fn stack_size() -> usize {
 pub(crate) fn switch() {
     super::time::maybe_fire_early();
     shuttle_engine::runtime::thread::switch();
-    // Another thread may have freed the memory of the object this one is about to use.
-    crate::alloc::after_switch();
     note_progress(false);
 }
 

@@ -132,6 +132,8 @@ impl AtomicObject {
             return op().0;
         };
         schedule();
+        // Another thread may have freed the memory the atomic is in while this one waited.
+        crate::alloc::check_use(std::ptr::from_ref(self) as usize, &site);
         let before = inner.peek();
         let (result, kind, ordering) = op();
         let changed = inner.peek() != before;
