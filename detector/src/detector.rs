@@ -282,6 +282,8 @@ impl Detector {
             EventKind::Panic { message, backtrace } => {
                 self.panic(event, message, backtrace.as_deref());
             }
+            // The use that follows a free is what the harness reports.
+            EventKind::MemoryFree { .. } => {}
             EventKind::MemoryError {
                 error,
                 size,

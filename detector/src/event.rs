@@ -409,6 +409,15 @@ pub enum EventKind {
         /// The bound that was hit.
         max_steps: u64,
     },
+    /// The thread freed a block allocated through interleave's `alloc`: a write to each
+    /// interleave object seen in it (so exploration orders the free against their uses).
+    MemoryFree {
+        /// How many bytes the block holds.
+        size: u64,
+        /// The objects used in the block so far in this execution.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        objects: Vec<ObjectId>,
+    },
     /// A memory error on a block allocated through interleave's `alloc` (the event's site is
     /// the use, the second free, or, for a leak, the allocation).
     MemoryError {

@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use interleave_detector::{EventKind, MemoryError, Site};
+use interleave_detector::{EventKind, MemoryError, ObjectId, Site};
 
 pub use std::alloc::Layout;
 
@@ -67,6 +67,8 @@ struct Heap {
     live: BTreeMap<usize, Block>,
     /// Quarantined blocks by address.
     freed: BTreeMap<usize, Freed>,
+    /// The interleave objects used inside live blocks, by address.
+    objects: BTreeMap<usize, ObjectId>,
     /// Live `Track`ed values: id → (size, where).
     tracks: BTreeMap<u64, (u64, Site)>,
     next_track: u64,
@@ -164,6 +166,7 @@ pub unsafe fn dealloc(ptr: *mut u8, layout: Layout) {
     let address = ptr as usize;
     let outcome = with_heap(generation, |heap| {
         if let Some(block) = heap.live.remove(&address) {
+            let size = block.layout.size();
             heap.freed.insert(
                 address,
                 Freed {
@@ -172,24 +175,70 @@ pub unsafe fn dealloc(ptr: *mut u8, layout: Layout) {
                 },
             );
             QUARANTINE.with(|q| q.set(true));
-            Ok(())
+            let inside: Vec<usize> = heap
+                .objects
+                .range(address..address + size.max(1))
+                .map(|(&a, _)| a)
+                .collect();
+            let mut objects: Vec<ObjectId> = inside
+                .iter()
+                .filter_map(|a| heap.objects.remove(a))
+                .collect();
+            objects.sort_unstable();
+            Free::Quarantined { size, objects }
         } else if let Some(freed) = heap.freed.get(&address) {
-            Err((freed.layout.size(), freed.freed_at.clone()))
+            Free::Twice {
+                size: freed.layout.size(),
+                freed_at: freed.freed_at.clone(),
+            }
         } else {
-            Ok(())
+            Free::Unknown
         }
     });
     match outcome {
-        Ok(()) => {
-            let known = HEAP.with(|h| h.borrow().freed.contains_key(&address));
-            if !known {
-                // Not from `alloc` in this execution (std's, or an earlier one's).
-                // SAFETY: the caller's promise.
-                unsafe { std::alloc::dealloc(ptr, layout) };
-            }
+        Free::Quarantined { size, objects } => rt::emit(
+            EventKind::MemoryFree {
+                size: size as u64,
+                objects,
+            },
+            site,
+        ),
+        Free::Twice { size, freed_at } => {
+            report(MemoryError::DoubleFree, size, Some(freed_at), site);
         }
-        Err((size, freed_at)) => report(MemoryError::DoubleFree, size, Some(freed_at), site),
+        // Not from `alloc` in this execution (std's, or an earlier execution's).
+        // SAFETY: the caller's promise.
+        Free::Unknown => unsafe { std::alloc::dealloc(ptr, layout) },
     }
+}
+
+/// What `dealloc` found.
+enum Free {
+    /// A live block, now quarantined, with the objects used in it.
+    Quarantined { size: usize, objects: Vec<ObjectId> },
+    /// A block freed before.
+    Twice { size: usize, freed_at: Site },
+    /// Memory that is not a block of this execution.
+    Unknown,
+}
+
+/// Object `object`, at `address`, is used: if that is inside a live block, freeing the block
+/// writes it (for the exhaustive search, which then orders the free against its uses).
+pub(crate) fn note_object(address: usize, object: ObjectId) {
+    if !TRACKING.with(Cell::get) {
+        return;
+    }
+    HEAP.with(|h| {
+        let mut heap = h.borrow_mut();
+        let inside = heap
+            .live
+            .range(..=address)
+            .next_back()
+            .is_some_and(|(&start, block)| address < start + block.layout.size().max(1));
+        if inside {
+            heap.objects.insert(address, object);
+        }
+    });
 }
 
 fn report(error: MemoryError, size: usize, freed_at: Option<Site>, site: Site) {

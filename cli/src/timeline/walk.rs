@@ -296,6 +296,7 @@ impl Walk {
             EventKind::Panic { message, .. } => {
                 format!("panic: {}", message.lines().next().unwrap_or(""))
             }
+            EventKind::MemoryFree { size, .. } => format!("free {size} bytes"),
             EventKind::MemoryError {
                 error, freed_at, ..
             } => match freed_at {

@@ -90,6 +90,7 @@ fn kind_words(kind: &EventKind) -> [u64; 3] {
         K::StepLimit { max_steps } => [38, *max_steps, 0],
         K::Panic { .. } => [39, 0, 0],
         K::MemoryError { error, size, .. } => [40, *error as u64, *size],
+        K::MemoryFree { size, objects } => [41, *size, objects.len() as u64],
     }
 }
 

@@ -36,8 +36,9 @@ impl Registration {
     ) -> Option<(ObjectId, bool)> {
         // An object in memory the scenario freed: reported, and its state here stays intact
         // (freed memory is quarantined until the execution ends).
-        crate::alloc::check_use(std::ptr::from_ref(self) as usize, site);
-        rt::with(|c| {
+        let address = std::ptr::from_ref(self) as usize;
+        crate::alloc::check_use(address, site);
+        let registered = rt::with(|c| {
             if self.generation == c.generation {
                 if let Some(object) = self.object {
                     return (object, false);
@@ -55,7 +56,11 @@ impl Registration {
             self.generation = c.generation;
             self.object = Some(object);
             (object, true)
-        })
+        });
+        if let Some((object, _)) = registered {
+            crate::alloc::note_object(address, object);
+        }
+        registered
     }
 
     /// The id if registered in the running execution, without registering.

@@ -62,15 +62,20 @@ fn the_loom_default_finds_the_free_after_spin_and_its_artifact_replays_it() {
 }
 
 #[test]
-fn exhaustive_search_misses_the_free_after_spin_as_loom_does() {
-    // DPOR sees no conflict between the free and the sender's last write (a free touches no
-    // object the detector knows): it explores 5 classes and never the freed order. The
-    // mix is interleave-loom's default for this reason.
-    let report = Config::exhaustive()
+fn exhaustive_search_orders_the_free_against_the_late_write() {
+    // A free writes every object used in the block so far, so DPOR sees it conflict with the
+    // sender's last write (loom's reduction does not) and reverses the two: the first
+    // execution runs the write before the free, the second the free first.
+    let bug = Config::exhaustive()
         .write_artifact(false)
         .explore(scenario("atomicity/free-after-spin").body);
-    assert!(report.is_clean());
-    assert_eq!(report.executions, 5);
+    assert_eq!(bug.failing_execution, Some(2), "{bug}");
+    assert_eq!(error(&bug), (MemoryError::UseAfterFree, true));
+    let twin = Config::exhaustive()
+        .write_artifact(false)
+        .explore(scenario("atomicity/free-after-spin-fixed").body);
+    assert!(twin.is_clean() && twin.complete, "{twin}");
+    assert_eq!(twin.executions, 9);
 }
 
 #[test]
