@@ -8,37 +8,35 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use interleave::sync::Mutex;
 
-use crate::sync::Notify;
-
-/// Wakes the thread blocked in [`block_on`].
+/// Wakes the thread blocked in [`block_on`]: unparks it.
 #[derive(Debug)]
-struct NotifyWaker(Notify);
+struct ThreadWaker(interleave::thread::Thread);
 
-impl Wake for NotifyWaker {
+impl Wake for ThreadWaker {
     fn wake(self: Arc<Self>) {
-        self.0.notify();
+        self.0.unpark();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.0.notify();
+        self.0.unpark();
     }
 }
 
-/// Runs `f` to completion on the current thread: polls it, and waits for a wake between polls.
+/// Runs `f` to completion on the current thread: polls it, and parks between polls until a
+/// wake unparks it (a wake before the park is kept, as a park token).
 #[track_caller]
 pub fn block_on<F>(f: F) -> F::Output
 where
     F: Future,
 {
     let mut f = pin!(f);
-    let notify = Arc::new(NotifyWaker(Notify::new()));
-    let waker = Waker::from(Arc::clone(&notify));
+    let waker = Waker::from(Arc::new(ThreadWaker(interleave::thread::current())));
     let mut cx = Context::from_waker(&waker);
     loop {
         if let Poll::Ready(value) = f.as_mut().poll(&mut cx) {
             return value;
         }
-        notify.0.wait();
+        interleave::thread::park();
     }
 }
 
