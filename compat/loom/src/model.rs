@@ -2,7 +2,7 @@
 //!
 //! | loom | interleave |
 //! | --- | --- |
-//! | default (`model`) | [`Strategy::Mix`](interleave::Strategy::Mix) depth 3, 1,000 executions: PCT and random taking turns; stops early, saying *complete*, once every schedule has run |
+//! | default (`model`) | exhaustive search (DPOR) up to [`EXHAUSTIVE_FIRST`] executions; if it completes, [`MIX_AFTER_COMPLETE`] executions of PCT and random taking turns ([`Strategy::Mix`](interleave::Strategy::Mix)); if not, the mix for the rest of 1,000 executions ([`Builder::check`]) |
 //! | `preemption_bound` / `LOOM_MAX_PREEMPTIONS` | exhaustive search (DPOR) with that preemption bound, as loom's |
 //! | `max_permutations` / `LOOM_MAX_PERMUTATIONS` | the number of executions |
 //! | `max_threads`, `max_branches`, `max_duration`, `checkpoint_file`, `checkpoint_interval`, `expect_explicit_explore`, `location`, `log` (and their `LOOM_*` variables) | accepted, no effect (see `docs/loom.md`) |
@@ -10,6 +10,7 @@
 //! `INTERLEAVE_*` variables override the result, as for any check.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use interleave::Config;
@@ -88,7 +89,9 @@ impl Builder {
         self
     }
 
-    /// The interleave configuration this builder stands for.
+    /// The interleave configuration of one check this builder stands for: with a preemption
+    /// bound, the bounded exhaustive search; otherwise the sampling phase of
+    /// [`check`](Self::check) over the whole budget (PCT and random taking turns).
     pub fn config(&self) -> Config {
         let config = match self.preemption_bound {
             Some(bound) => {
@@ -104,6 +107,15 @@ impl Builder {
 
     /// Explores `f` and panics with interleave's report if anything is found.
     ///
+    /// Without a preemption bound, in two phases. First the exhaustive search, up to
+    /// [`EXHAUSTIVE_FIRST`] executions: a small tree is explored completely there, and a test
+    /// with no contested decision runs once. A complete search is followed by
+    /// [`MIX_AFTER_COMPLETE`] executions of PCT and random taking turns (what the search
+    /// cannot see: memory touched without interleave's objects, say). A tree too large to
+    /// finish is sampled instead, with PCT and random taking turns for the rest of the budget.
+    /// An `INTERLEAVE_STRATEGY` or `INTERLEAVE_REPLAY` variable makes it one check of
+    /// [`config`](Self::config), overridden as usual.
+    ///
     /// # Panics
     ///
     /// On a finding, with the report and the command that replays it.
@@ -112,9 +124,44 @@ impl Builder {
     where
         F: Fn() + Sync + Send + 'static,
     {
-        self.config().check(f);
+        let overridden = ["INTERLEAVE_STRATEGY", "INTERLEAVE_REPLAY"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|value| !value.is_empty()));
+        if self.preemption_bound.is_some() || overridden {
+            self.config().check(f);
+            return;
+        }
+        let budget = self
+            .max_permutations
+            .map_or(DEFAULT_EXECUTIONS, |n| n as u64);
+        let f = Arc::new(f);
+        let first = Arc::clone(&f);
+        let search = Config::exhaustive()
+            .executions(budget.clamp(1, EXHAUSTIVE_FIRST))
+            .try_explore(move || first())
+            .unwrap_or_else(|error| panic!("interleave: {error}"));
+        if !search.is_clean() {
+            panic!("{search}");
+        }
+        print!("{search}");
+        let left = budget.saturating_sub(search.executions);
+        let sample = match (search.complete, search.executions) {
+            // Not one contested decision: nothing else can happen.
+            (true, 1) => return,
+            (true, _) => MIX_AFTER_COMPLETE.min(left),
+            (false, _) => left,
+        };
+        if sample > 0 {
+            Config::mix(sample, PCT_DEPTH).check(move || f());
+        }
     }
 }
+
+/// Executions of the exhaustive search before `model` samples instead.
+pub const EXHAUSTIVE_FIRST: u64 = 100;
+
+/// Executions of PCT and random after a complete exhaustive search.
+pub const MIX_AFTER_COMPLETE: u64 = 16;
 
 impl Default for Builder {
     fn default() -> Self {

@@ -36,10 +36,10 @@ fn error(report: &Report) -> (MemoryError, bool) {
 }
 
 #[test]
-fn the_loom_default_finds_the_free_after_spin_and_its_artifact_replays_it() {
+fn the_mix_finds_the_free_after_spin_and_its_artifact_replays_it() {
     let dir = child::temp_dir("free-after-spin");
     let bug = scenario("atomicity/free-after-spin");
-    // `loom::model`'s configuration: PCT and random taking turns, 1,000 executions.
+    // `loom::model`'s sampling phase: PCT and random taking turns, 1,000 executions.
     let config = || interleave_loom::model::Builder::new().config().seed(17);
     let report = config().artifact_dir(&dir).explore(bug.body);
     assert_eq!(report.strategy, "mix:3");
@@ -59,6 +59,19 @@ fn the_loom_default_finds_the_free_after_spin_and_its_artifact_replays_it() {
     let clean = config().write_artifact(false).explore(twin.body);
     assert!(clean.is_clean(), "{clean}");
     assert_eq!(clean.executions, 1_000);
+}
+
+#[test]
+fn loom_model_finds_the_free_after_spin_in_its_exhaustive_phase() {
+    let bug = scenario("atomicity/free-after-spin").body;
+    let panic = std::panic::catch_unwind(|| interleave_loom::model(bug))
+        .expect_err("a finding fails the test");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("found 1 problem in execution 2 of 2 (exhaustive")
+            && message.contains("use after free in thread `sender`"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -33,11 +33,14 @@ fn every_case_gets_its_verdict_and_its_budget() {
             .map(|&(_, count)| count)
             .expect("a case of the suite")
     };
-    // No contested decision: one execution, and the check says it is complete.
+    // No contested decision: the exhaustive search runs it once, says it is complete, and
+    // nothing follows.
     assert_eq!(count("single_threaded"), 1);
-    // Two threads, one atomic each way: the coverage tree has few leaves, so the mix stops
-    // well before its 1,000 executions, once every schedule has run.
-    assert!(count("fetch_add_counter") < 100, "{executions:?}");
+    // Two threads, one critical section each: the exhaustive search completes after its 2
+    // classes (either order), then PCT and random take 16 executions (MIX_AFTER_COMPLETE).
+    assert_eq!(count("mutex_counter"), 2 + 16);
+    // The bug is found by the exhaustive search, in its second execution (the free first).
+    assert_eq!(count("free_after_spin"), 2);
     // A preemption bound makes the Builder run interleave's bounded DPOR, as
     // `Config::exhaustive().max_preemptions(2)` does on this program: 26 executions (the
     // bounded reduction backtracks conservatively; without the bound the same program has
