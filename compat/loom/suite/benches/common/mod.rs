@@ -6,6 +6,7 @@
 //! cargo bench -p interleave-loom-suite --bench suite
 //! cargo bench -p interleave-loom-oracle --bench suite
 //! LOOM_MAX_PREEMPTIONS=2 cargo bench -p interleave-loom-oracle --bench suite
+//! INTERLEAVE_STRATEGY=mix cargo bench -p interleave-loom-suite --bench suite   # sampling only
 //! ```
 //!
 //! Figures go to stderr (each clean check prints its one line to stdout).
@@ -20,10 +21,15 @@ const ROUNDS: usize = 5;
 pub(crate) type Case = (&'static str, fn());
 
 pub(crate) fn run(engine: &str, cases: &[Case], executions: &AtomicU64) {
-    let setting = std::env::var("LOOM_MAX_PREEMPTIONS").map_or_else(
-        |_| "default".to_owned(),
-        |v| format!("LOOM_MAX_PREEMPTIONS={v}"),
-    );
+    let setting: Vec<String> = ["LOOM_MAX_PREEMPTIONS", "INTERLEAVE_STRATEGY"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok().map(|v| format!("{name}={v}")))
+        .collect();
+    let setting = if setting.is_empty() {
+        "default".to_owned()
+    } else {
+        setting.join(" ")
+    };
     let mut per_case = vec![(Duration::MAX, 0u64); cases.len()];
     let mut best = Duration::MAX;
     for _ in 0..ROUNDS {
