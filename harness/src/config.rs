@@ -20,7 +20,7 @@ pub enum Strategy {
     /// PCT with bug depth `depth` and random scheduling, taking turns execution by execution
     /// (PCT first): PCT finds deep orderings, random the bugs where a spinning thread must
     /// keep running (PCT lets the thread it waits for run instead). `interleave-loom`'s
-    /// default.
+    /// sampling.
     Mix {
         /// PCT's bug depth.
         depth: usize,

@@ -7,9 +7,9 @@
 //! ```
 //!
 //! Every type is interleave's (or a thin shell over it), so a loom test gets interleave's
-//! exploration, detector and reports: PCT and random scheduling taking turns (a preemption bound
-//! switches to bounded exhaustive search, as loom's), lock-order cycles found before they
-//! deadlock, use after free and double free of [`alloc`] memory as findings, virtual time, no
+//! exploration, detector and reports: the exhaustive search, then PCT and random scheduling
+//! taking turns ([`model::Builder::check`]; a preemption bound makes it the bounded exhaustive
+//! search, as loom's), lock-order cycles found before they deadlock, use after free and double free of [`alloc`] memory as findings, virtual time, no
 //! thread cap, and an artifact that replays a failure exactly.
 //!
 //! ```
