@@ -277,6 +277,10 @@ impl Detector {
             EventKind::Block => self.block(event),
             EventKind::DeadlineEnter { deadline_ns } => self.deadline_enter(event, *deadline_ns),
             EventKind::DeadlineExit => self.deadline_exit(event),
+            EventKind::AsyncWait { object } => self.async_wait(event, *object)?,
+            EventKind::AsyncReady { object } => self.async_ready(event, *object)?,
+            EventKind::LostWaker => self.lost_waker(event),
+            EventKind::AwaitHolding { lock } => self.await_holding(event, *lock)?,
             EventKind::Stuck => self.stuck(event),
             EventKind::StepLimit { max_steps } => self.step_limit(event, *max_steps),
             EventKind::Panic { message, backtrace } => {

@@ -57,6 +57,12 @@ pub enum ObjectClass {
     Cell,
     /// A virtual-time timer.
     Timer,
+    /// An async `Semaphore` (`future::sync`).
+    Semaphore,
+    /// An async `Notify` (`future::sync`).
+    Notify,
+    /// An async runtime: its workers (`future::block_on`, `future::Runtime`).
+    Runtime,
 }
 
 impl ObjectClass {
@@ -72,6 +78,9 @@ impl ObjectClass {
             ObjectClass::Atomic => "atomic",
             ObjectClass::Cell => "cell",
             ObjectClass::Timer => "timer",
+            ObjectClass::Semaphore => "semaphore",
+            ObjectClass::Notify => "notify",
+            ObjectClass::Runtime => "runtime",
         }
     }
 }
@@ -399,6 +408,29 @@ pub enum EventKind {
         /// modelled scheduling delay, not time the program waited for).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         early: bool,
+    },
+
+    // --- async tasks ---
+    /// A task's future waits on `object` (a semaphore's permit, a notification, a worker of
+    /// its runtime): it returned `Pending`, or the task waits to be polled.
+    AsyncWait {
+        /// The semaphore, notify or runtime.
+        object: ObjectId,
+    },
+    /// The wait announced by `AsyncWait` ended (the permit, notification or worker is the
+    /// task's, or its future gave up waiting).
+    AsyncReady {
+        /// The semaphore, notify or runtime.
+        object: ObjectId,
+    },
+    /// A task's future returned `Pending` with no clone of its waker left anywhere and no
+    /// timer of its own: nothing can ever poll it again.
+    LostWaker,
+    /// A task's future returned `Pending` (an `.await` that waits) while the task holds the
+    /// sync lock `lock`: no other task can take it until the task is polled again.
+    AwaitHolding {
+        /// The sync lock held.
+        lock: ObjectId,
     },
 
     // --- how the execution ended ---

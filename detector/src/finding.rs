@@ -152,9 +152,10 @@ impl Finding {
                     | WaitTarget::Recv { channel: o }
                     | WaitTarget::Send { channel: o }
                     | WaitTarget::Barrier { barrier: o }
-                    | WaitTarget::Once { once: o } => object(o)?,
+                    | WaitTarget::Once { once: o }
+                    | WaitTarget::Async { object: o } => object(o)?,
                     WaitTarget::Join { thread: t } => thread(t)?,
-                    WaitTarget::Timer { .. } | WaitTarget::Park => {}
+                    WaitTarget::Timer { .. } | WaitTarget::Park | WaitTarget::LostWaker => {}
                 }
                 for h in w.holding.iter().chain(&w.held_by) {
                     thread(h.thread)?;
@@ -172,6 +173,9 @@ impl Finding {
                 }
             }
             Detail::SelfDeadlock {
+                thread: t, lock, ..
+            }
+            | Detail::AwaitHolding {
                 thread: t, lock, ..
             } => {
                 thread(*t)?;
@@ -226,6 +230,17 @@ pub enum Detail {
     LockCycle {
         /// The edges of the cycle, each with the thread and sites that witnessed it.
         edges: Vec<CycleEdge>,
+    },
+    /// A task's future returned `Pending` while the task held a sync lock.
+    AwaitHolding {
+        /// The task (index into `threads`).
+        thread: usize,
+        /// The sync lock (index into `objects`).
+        lock: usize,
+        /// Where it acquired the lock.
+        held_at: Site,
+        /// Where the future it polls returned `Pending`.
+        awaited_at: Site,
     },
     /// A thread requested a lock it already holds, in a mode that can never be granted.
     SelfDeadlock {
@@ -316,7 +331,7 @@ impl Detail {
     /// The kind of finding this detail belongs to.
     pub fn kind(&self) -> Kind {
         match self {
-            Detail::LockCycle { .. } => Kind::PotentialDeadlock,
+            Detail::LockCycle { .. } | Detail::AwaitHolding { .. } => Kind::PotentialDeadlock,
             Detail::SelfDeadlock { .. } | Detail::Deadlock { .. } => Kind::Deadlock,
             Detail::DataRace { .. } => Kind::DataRace,
             Detail::Livelock { .. } => Kind::Livelock,
@@ -479,6 +494,14 @@ pub enum WaitTarget {
     },
     /// An `unpark`.
     Park,
+    /// A task's wake through a semaphore's permit, a notification or a worker of its runtime.
+    Async {
+        /// The semaphore, notify or runtime.
+        object: usize,
+    },
+    /// A wake that cannot come: the task's future returned `Pending` and no clone of its waker
+    /// remains.
+    LostWaker,
 }
 
 /// One access to a tracked cell.

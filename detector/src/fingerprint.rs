@@ -102,6 +102,14 @@ fn operation_sites(finding: &Finding) -> Vec<Site> {
             sites.push(held_at.clone());
             sites.push(requested_at.clone());
         }
+        Detail::AwaitHolding {
+            held_at,
+            awaited_at,
+            ..
+        } => {
+            sites.push(held_at.clone());
+            sites.push(awaited_at.clone());
+        }
         Detail::Deadlock { waits, .. } | Detail::MissedTimeout { waits, .. } => {
             for wait in waits {
                 sites.push(wait.site.clone());
@@ -249,6 +257,17 @@ fn fingerprint(finding: &Finding) -> String {
                 .unwrap_or_default();
             parts.extend(best);
         }
+        Detail::AwaitHolding {
+            lock,
+            held_at,
+            awaited_at,
+            ..
+        } => parts.push(format!(
+            "await|{}|{}|{}",
+            object(*lock),
+            sites.operation(held_at),
+            sites.operation(awaited_at)
+        )),
         Detail::SelfDeadlock {
             lock,
             held_mode,
@@ -363,6 +382,8 @@ fn wait_tokens(
                 WaitTarget::Once { once } => format!("once {}", object(*once)),
                 WaitTarget::Timer { .. } => "timer".to_owned(),
                 WaitTarget::Park => "park".to_owned(),
+                WaitTarget::Async { object: o } => format!("async {}", object(*o)),
+                WaitTarget::LostWaker => "lost waker".to_owned(),
             };
             let mut holders: Vec<String> = w
                 .held_by

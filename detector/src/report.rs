@@ -138,6 +138,32 @@ pub fn render(finding: &Finding) -> String {
                 );
             }
         }
+        Detail::AwaitHolding {
+            thread: t,
+            lock,
+            held_at,
+            awaited_at,
+        } => {
+            let _ = writeln!(
+                o,
+                "  {} holds {}, acquired at {}",
+                thread(*t),
+                object(*lock),
+                at(held_at)
+            );
+            let _ = writeln!(
+                o,
+                "      and its future returned Pending at {}, the lock still held",
+                at(awaited_at)
+            );
+            let _ = writeln!(
+                o,
+                "\n  Until the task is polled again, anyone who locks {} blocks: on a runtime with one \
+                 worker, a task of the same runtime that does never lets it be polled (a deadlock). \
+                 Drop the guard before the .await, or use an async mutex.",
+                object(*lock)
+            );
+        }
         Detail::SelfDeadlock {
             thread: t,
             lock,
@@ -364,6 +390,13 @@ fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait]
             WaitTarget::Once { once } => format!("the initialiser of {}", object(*once)),
             WaitTarget::Timer { until_ns } => format!("its timer, due at {}", format_ns(*until_ns)),
             WaitTarget::Park => "an unpark".to_owned(),
+            WaitTarget::Async { object: o } => match finding.objects[*o].class {
+                ObjectClass::Runtime => format!("a worker of {}", object(*o)),
+                ObjectClass::Semaphore => format!("a permit of {}", object(*o)),
+                ObjectClass::Notify => format!("a notification on {}", object(*o)),
+                _ => format!("a wake from {}", object(*o)),
+            },
+            WaitTarget::LostWaker => "a wake that cannot come (lost waker)".to_owned(),
         };
         if show_time {
             let _ = writeln!(

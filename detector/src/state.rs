@@ -158,6 +158,12 @@ pub(crate) enum PendingOp {
     Park {
         timed: bool,
     },
+    /// A task's future waits on a semaphore, notify or runtime.
+    Async {
+        object: ObjectId,
+    },
+    /// A task whose future can never be woken.
+    LostWaker,
 }
 
 #[derive(Debug)]

@@ -222,6 +222,16 @@ impl Detector {
                     }
                 }
                 PendingOp::Park { .. } => WaitTarget::Park,
+                PendingOp::Async { object } => WaitTarget::Async {
+                    object: builder.object(&self.identities, self.stable_object(object)),
+                },
+                PendingOp::LostWaker => {
+                    note = Some(
+                        "its future returned Pending, and no clone of its waker remains: nothing can poll it again"
+                            .to_owned(),
+                    );
+                    WaitTarget::LostWaker
+                }
             };
             let holding = self.holds_of(builder, t);
             waits.push(Wait {
@@ -261,7 +271,16 @@ impl Detector {
             Vec::new()
         };
         let partial = !running.is_empty();
+        let lost_waker = threads.len() == 1
+            && matches!(
+                self.threads[threads[0]].pending.as_ref().map(|p| p.op),
+                Some(PendingOp::LostWaker)
+            );
         let headline = match (cycle, partial, threads.len()) {
+            _ if lost_waker => format!(
+                "deadlock: lost waker: `{}` can never be polled again",
+                self.identities.thread(self.threads[threads[0]].stable).name
+            ),
             (true, _, 1) => "deadlock: a thread waits for itself".to_owned(),
             (true, false, n) => format!("deadlock: {n} threads wait for each other"),
             (true, true, n) => {
@@ -309,6 +328,8 @@ impl Detector {
             }
             Some(PendingOp::Once { once }) => format!("the initialiser of {}", label(once)),
             Some(PendingOp::Park { .. }) => "an unpark".to_owned(),
+            Some(PendingOp::Async { object }) => format!("a wake from {}", label(object)),
+            Some(PendingOp::LostWaker) => "a wake that cannot come".to_owned(),
             None => "nothing".to_owned(),
         }
     }
@@ -334,6 +355,101 @@ impl Detector {
             .as_ref()
             .expect("pending on a known object")
             .stable
+    }
+
+    /// A task's future waits on a semaphore, notify or runtime.
+    pub(crate) fn async_wait(
+        &mut self,
+        event: &Event,
+        object: crate::event::ObjectId,
+    ) -> Result<(), crate::error::EventError> {
+        self.async_object(event.step, object)?;
+        self.set_pending(event, PendingOp::Async { object });
+        Ok(())
+    }
+
+    /// The wait of `async_wait` ended.
+    pub(crate) fn async_ready(
+        &mut self,
+        event: &Event,
+        object: crate::event::ObjectId,
+    ) -> Result<(), crate::error::EventError> {
+        self.async_object(event.step, object)?;
+        self.threads[event.thread.index()].pending = None;
+        Ok(())
+    }
+
+    fn async_object(
+        &self,
+        step: u64,
+        object: crate::event::ObjectId,
+    ) -> Result<(), crate::error::EventError> {
+        use crate::event::ObjectClass as C;
+        let class = self
+            .objects
+            .get(object.index())
+            .and_then(Option::as_ref)
+            .map(|o| o.class);
+        match class {
+            Some(C::Semaphore | C::Notify | C::Runtime) => Ok(()),
+            Some(found) => Err(crate::error::EventError::WrongClass {
+                step,
+                object,
+                expected: "semaphore, notify or runtime",
+                found,
+            }),
+            None => Err(crate::error::EventError::UnknownObject { step, object }),
+        }
+    }
+
+    /// A task's future returned `Pending` holding the sync lock `lock`: reported once per lock
+    /// and site (a potential deadlock; the execution goes on).
+    pub(crate) fn await_holding(
+        &mut self,
+        event: &Event,
+        lock: crate::event::ObjectId,
+    ) -> Result<(), crate::error::EventError> {
+        self.object(event.step, lock, crate::event::ObjectClass::Mutex)?;
+        let t = &self.threads[event.thread.index()];
+        let Some(held) = t.held.iter().rev().find(|h| h.lock == lock) else {
+            return Ok(());
+        };
+        let mut builder = FindingBuilder::new();
+        let thread = builder.thread(&self.identities, t.stable);
+        let object = builder.object(&self.identities, held.stable);
+        let headline = format!(
+            "await while holding a lock: `{}` waits at an .await holding {}",
+            self.identities.thread(t.stable).name,
+            self.identities.object(held.stable).label()
+        );
+        let finding = builder.finish(
+            crate::finding::Kind::PotentialDeadlock,
+            headline,
+            StepRange {
+                execution: self.execution,
+                first: event.step,
+                last: event.step,
+            },
+            Detail::AwaitHolding {
+                thread,
+                lock: object,
+                held_at: held.site.clone(),
+                awaited_at: event.site.clone(),
+            },
+        );
+        self.findings.push(finding);
+        Ok(())
+    }
+
+    /// A task can never be polled again: a deadlock of that task alone, reported at once.
+    pub(crate) fn lost_waker(&mut self, event: &Event) {
+        self.set_pending(event, PendingOp::LostWaker);
+        if self.deadlock_reported {
+            return;
+        }
+        let finding = self.deadlock_finding(event, &[event.thread.index()], true);
+        self.deadlock_reported = true;
+        self.findings.push(finding);
     }
 
     /// The engine found no runnable thread.
@@ -377,6 +493,8 @@ impl Detector {
                             | PendingOp::Barrier { .. }
                             | PendingOp::Once { .. }
                             | PendingOp::Park { .. }
+                            | PendingOp::Async { .. }
+                            | PendingOp::LostWaker
                     )
                 );
                 t.alive && !waiting && t.blocked_since.is_none()

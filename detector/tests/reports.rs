@@ -461,3 +461,57 @@ fn a_cycle_predicted_and_realized_is_one_finding_with_the_prediction() {
         "{report}"
     );
 }
+
+#[test]
+fn await_holding_a_sync_lock_names_the_lock_and_both_sites() {
+    let mut t = TraceBuilder::new();
+    let main = t.main();
+    let cache = t.named(main, ObjectClass::Mutex, "cache");
+    let task = t.spawn_named(main, "task");
+    t.lock(task, cache);
+    t.event(task, EventKind::AwaitHolding { lock: cache });
+    t.unlock(task, cache).exit(task);
+    t.join(main, task);
+    let finding = only(analyse(t));
+    assert_eq!(finding.kind, Kind::PotentialDeadlock);
+    let Detail::AwaitHolding { thread, lock, .. } = &finding.detail else {
+        panic!("not an await holding a lock: {finding:?}")
+    };
+    assert_eq!(finding.threads[*thread].name, "task");
+    assert_eq!(finding.objects[*lock].name.as_deref(), Some("cache"));
+    assert!(
+        finding
+            .headline
+            .starts_with("await while holding a lock: `task`"),
+        "{}",
+        finding.headline
+    );
+}
+
+#[test]
+fn a_lost_waker_is_a_deadlock_of_its_task_alone() {
+    let mut t = TraceBuilder::new();
+    let main = t.main();
+    let task = t.spawn_named(main, "poller");
+    t.event(task, EventKind::LostWaker);
+    let finding = only(analyse(t));
+    assert_eq!(finding.kind, Kind::Deadlock);
+    assert_eq!(
+        finding.headline,
+        "deadlock: lost waker: `poller` can never be polled again"
+    );
+    let Detail::Deadlock { waits, .. } = &finding.detail else {
+        panic!("not a deadlock: {finding:?}")
+    };
+    assert_eq!(waits.len(), 1);
+    assert_eq!(waits[0].target, interleave_detector::WaitTarget::LostWaker);
+}
+
+#[test]
+fn an_async_wait_on_a_lock_is_refused() {
+    let mut t = TraceBuilder::new();
+    let main = t.main();
+    let lock = t.named(main, ObjectClass::Mutex, "m");
+    t.event(main, EventKind::AsyncWait { object: lock });
+    assert!(t.into_trace().analyze(DetectorConfig::default()).is_err());
+}

@@ -107,6 +107,7 @@ pub mod cell;
 mod check;
 mod config;
 mod error;
+pub mod future;
 mod ledger;
 pub mod local;
 pub mod online;

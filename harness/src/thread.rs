@@ -284,7 +284,7 @@ impl<T> JoinHandle<T> {
     }
 }
 
-fn join_thread(child: RawThreadId, site: &Site) {
+pub(crate) fn join_thread(child: RawThreadId, site: &Site) {
     rt::emit(EventKind::JoinRequest { child }, site.clone());
     rt::switch();
     loop {

@@ -51,6 +51,11 @@ impl Instant {
         Instant { ns: rt::now_ns() }
     }
 
+    /// The instant `ns` nanoseconds of virtual time after the execution started.
+    pub(crate) fn from_nanos_since_start(ns: u64) -> Instant {
+        Instant { ns }
+    }
+
     /// Time since `earlier`, or zero if `earlier` is later.
     pub fn duration_since(&self, earlier: Instant) -> Duration {
         self.saturating_duration_since(earlier)

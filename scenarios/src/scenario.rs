@@ -25,11 +25,13 @@ pub enum Category {
     Livelock,
     /// Timeouts in virtual time.
     Timeout,
+    /// Async tasks, runtimes and async primitives.
+    Async,
 }
 
 impl Category {
     /// Every category, in catalog order.
-    pub const ALL: [Category; 8] = [
+    pub const ALL: [Category; 9] = [
         Category::LockOrder,
         Category::GuardLifetime,
         Category::Condvar,
@@ -38,6 +40,7 @@ impl Category {
         Category::Pool,
         Category::Livelock,
         Category::Timeout,
+        Category::Async,
     ];
 
     /// The category's name, as the CLI takes it (`lock-order`).
@@ -51,6 +54,7 @@ impl Category {
             Category::Pool => "pool",
             Category::Livelock => "livelock",
             Category::Timeout => "timeout",
+            Category::Async => "async",
         }
     }
 }

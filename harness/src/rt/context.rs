@@ -41,6 +41,14 @@ pub(crate) struct ThreadSlot {
     pub(crate) parked: bool,
     /// The thread's timer fired and it has not looked yet (see `rt::take_timeout`).
     pub(crate) timer_fired: bool,
+    /// A task waiting to be woken between two polls of its future (`future`): a timer of
+    /// its futures that fires wakes it.
+    pub(crate) idle: bool,
+    /// A timer of its futures (armed with `arm_timer_until`) fired since it last looked.
+    pub(crate) future_timer_fired: bool,
+    /// The sync locks (`sync::Mutex`, `RwLock`) it holds: a task that awaits holding one is
+    /// reported.
+    pub(crate) sync_held: Vec<interleave_detector::ObjectId>,
     /// The site of its last event: the interleave call it is in while others run (for the
     /// watchdog's report).
     pub(crate) last_site: Option<Site>,
@@ -109,6 +117,19 @@ thread_local! {
     /// Whether `CONTEXT` holds one: what every primitive asks first, as cheap as a thread-local
     /// gets (no destructor, no lazy initialisation).
     static ACTIVE: Cell<bool> = const { Cell::new(false) };
+    /// Wakes asked for while `CONTEXT` was borrowed (a waker woken by a destructor that runs
+    /// inside the runtime's own work): delivered at the next scheduling point, never lost.
+    static DEFERRED_WAKES: RefCell<Vec<ThreadId>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Defers a wake of `thread` to the next scheduling point.
+pub(crate) fn defer_wake(thread: ThreadId) {
+    DEFERRED_WAKES.with(|d| d.borrow_mut().push(thread));
+}
+
+/// The wakes deferred so far, in the order they were asked for.
+pub(crate) fn take_deferred_wakes() -> Vec<ThreadId> {
+    DEFERRED_WAKES.with(|d| std::mem::take(&mut *d.borrow_mut()))
 }
 
 impl ThreadSlot {
@@ -122,6 +143,9 @@ impl ThreadSlot {
             park_token: false,
             parked: false,
             timer_fired: false,
+            idle: false,
+            future_timer_fired: false,
+            sync_held: Vec::new(),
             last_site: None,
             observed: super::progress::Observed::default(),
         }
@@ -156,6 +180,7 @@ impl Context {
             fire_everywhere: false,
         };
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
+        DEFERRED_WAKES.with(|d| d.borrow_mut().clear());
         ACTIVE.with(|a| a.set(true));
     }
 
@@ -256,6 +281,12 @@ pub(crate) fn with<T>(f: impl FnOnce(&mut Context) -> T) -> Option<T> {
         Ok(mut guard) => guard.as_mut().map(f),
         Err(_) => None,
     })
+}
+
+/// Whether an execution runs on this OS thread and its context is borrowed right now (by the
+/// runtime's own work, further up this stack).
+pub(crate) fn borrowed() -> bool {
+    in_execution() && CONTEXT.with(|c| c.try_borrow_mut().is_err())
 }
 
 /// Whether an execution runs on this OS thread.

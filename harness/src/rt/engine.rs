@@ -36,8 +36,16 @@ pub(crate) fn stack_size() -> usize {
     STACK_SIZE.with(std::cell::Cell::get)
 }
 
+/// Delivers the wakes deferred while the context was borrowed.
+fn deliver_deferred_wakes() {
+    for thread in super::context::take_deferred_wakes() {
+        unblock(thread);
+    }
+}
+
 /// A scheduling point: the strategy may switch to another thread here (or fire a timer early).
 pub(crate) fn switch() {
+    deliver_deferred_wakes();
     super::time::maybe_fire_early();
     shuttle_engine::runtime::thread::switch();
     note_progress(false);
@@ -96,6 +104,7 @@ enum Blocking {
 /// is no timer either, nothing could ever wake anyone: the deadlock is reported (`stuck`) and
 /// the execution stops here instead of blocking. `site` is where the thread waits.
 pub(crate) fn block_current(site: &Site) {
+    deliver_deferred_wakes();
     let action = with(|c| {
         if c.stop.is_some() {
             return Blocking::Stop;
@@ -146,8 +155,13 @@ pub(crate) fn block_current(site: &Site) {
     note_progress(false);
 }
 
-/// Makes a blocked thread runnable again.
+/// Makes a blocked thread runnable again. Asked while the context is borrowed, the wake is
+/// deferred to the next scheduling point rather than lost.
 pub(crate) fn unblock(thread: ThreadId) {
+    if super::context::borrowed() {
+        super::context::defer_wake(thread);
+        return;
+    }
     let task = with(|c| {
         let slot = c.thread_mut(thread);
         if !slot.blocked || slot.finished {

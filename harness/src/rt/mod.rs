@@ -21,9 +21,12 @@ pub(crate) use footprint::{Access, Footprint, Key};
 pub(crate) use hook::{install_panic_hook, payload_message};
 pub(crate) use progress::atomic_accessed;
 pub(crate) use steps::{
-    channel_registered, note_read, receiver_dropped, sender_dropped, thread_finished,
+    channel_registered, note_read, note_write, receiver_dropped, sender_dropped, thread_finished,
 };
-pub(crate) use time::{arm_timer, deadline_after, disarm_timer, now_ns, take_timeout};
+pub(crate) use time::{
+    arm_timer, arm_timer_until, cancel_timer, deadline_after, disarm_timer, now_ns,
+    take_future_timer_fired, take_timeout, timer_armed,
+};
 pub(crate) use watchdog::{
     parse_limit as parse_watchdog, watched, DEFAULT_LIMIT as DEFAULT_WATCHDOG,
 };

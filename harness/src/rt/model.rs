@@ -411,7 +411,13 @@ impl Model {
                     footprint.write(key);
                 }
             }
+            // An async primitive's state changes on both (a permit or notification taken).
+            K::AsyncWait { object } | K::AsyncReady { object } => {
+                footprint.write(Key::object(*object));
+            }
             K::BarrierLeave { .. }
+            | K::LostWaker
+            | K::AwaitHolding { .. }
             | K::Fence { .. }
             | K::Stuck
             | K::StepLimit { .. }

@@ -56,6 +56,12 @@ pub(crate) fn note_read(key: Key) {
     with_log(|log| log.footprint.read(key));
 }
 
+/// The step in progress changed `key` without an event saying so (an async primitive's permits
+/// or waiters, a task's wake).
+pub(crate) fn note_write(key: Key) {
+    with_log(|log| log.footprint.write(key));
+}
+
 /// The step in progress ends by yielding: a `yield_now`, or a re-read under the spin rule.
 pub(crate) fn note_yield() {
     with_log(|log| log.yielding = true);

@@ -22,6 +22,10 @@ pub(crate) struct Timer {
     pub(crate) object: ObjectId,
     /// Where the timed wait is: the fire is reported there, as the owner's event.
     pub(crate) site: Site,
+    /// A future's timer (`arm_timer_until`): one of several its thread may have, known by its
+    /// object, which only `cancel_timer` removes and whose fire wakes the thread only while
+    /// it waits between polls.
+    pub(crate) of_future: bool,
 }
 
 /// `now + duration` in nanoseconds, saturating (a wait of `Duration::MAX` never times out in
@@ -34,6 +38,10 @@ impl Context {
     /// Arms a timer for the current thread, `duration` from now.
     pub(crate) fn arm_timer(&mut self, duration: Duration, site: &Site) {
         let deadline_ns = deadline_after(self.now_ns, duration);
+        self.arm(deadline_ns, site, false);
+    }
+
+    fn arm(&mut self, deadline_ns: u64, site: &Site, of_future: bool) -> ObjectId {
         let object = self.next_object();
         self.emit(
             EventKind::Create {
@@ -51,13 +59,17 @@ impl Context {
             site.clone(),
         );
         let thread = self.current;
-        self.thread_mut(thread).timer_fired = false;
+        if !of_future {
+            self.thread_mut(thread).timer_fired = false;
+        }
         self.timers.push(Timer {
             thread,
             deadline_ns,
             object,
             site: site.clone(),
+            of_future,
         });
+        object
     }
 
     /// The index of the timer that fires next: earliest deadline, then earliest armed.
@@ -95,7 +107,15 @@ impl Context {
         );
         self.current = running;
         let slot = self.thread_mut(timer.thread);
-        slot.timer_fired = true;
+        if timer.of_future {
+            // A future's timer: it wakes its task waiting between polls, and only that wait.
+            slot.future_timer_fired = true;
+            if !slot.idle {
+                return Some((timer.thread, None));
+            }
+        } else {
+            slot.timer_fired = true;
+        }
         let task = std::mem::replace(&mut slot.blocked, false).then_some(slot.task);
         Some((timer.thread, task))
     }
@@ -106,17 +126,55 @@ pub(crate) fn arm_timer(duration: Duration, site: &Site) {
     with(|c| c.arm_timer(duration, site));
 }
 
+/// Arms a timer of a future for the current thread (a task), due at `deadline_ns`; returns its
+/// object, by which [`timer_armed`] and [`cancel_timer`] know it. A thread may have any number
+/// of these beside the timer of its timed wait.
+pub(crate) fn arm_timer_until(deadline_ns: u64, site: &Site) -> Option<ObjectId> {
+    with(|c| c.arm(deadline_ns, site, true))
+}
+
+/// Whether the timer `object` is still armed (it has neither fired nor been cancelled).
+pub(crate) fn timer_armed(object: ObjectId) -> bool {
+    with(|c| {
+        if let Some(steps) = c.steps.as_deref_mut() {
+            steps.footprint.read(super::Key::TIMERS);
+        }
+        c.timers.iter().any(|t| t.object == object)
+    })
+    .unwrap_or(false)
+}
+
+/// Removes the timer `object` if it is still armed (a future dropped before its deadline).
+pub(crate) fn cancel_timer(object: ObjectId) {
+    with(|c| {
+        if let Some(i) = c.timers.iter().position(|t| t.object == object) {
+            c.timers.remove(i);
+            c.emit(EventKind::TimerCancel { timer: object }, Site::unknown());
+        }
+    });
+}
+
+/// Whether a timer of the current thread's futures fired since it last looked (and forgets it).
+pub(crate) fn take_future_timer_fired() -> bool {
+    with(|c| {
+        let current = c.current;
+        std::mem::replace(&mut c.thread_mut(current).future_timer_fired, false)
+    })
+    .unwrap_or(false)
+}
+
 /// Removes the current thread's timer: its wait ended another way.
 pub(crate) fn disarm_timer() {
     with(|c| {
         let current = c.current;
+        let mine = |t: &Timer| t.thread == current && !t.of_future;
         let cancelled: Vec<ObjectId> = c
             .timers
             .iter()
-            .filter(|t| t.thread == current)
+            .filter(|t| mine(t))
             .map(|t| t.object)
             .collect();
-        c.timers.retain(|t| t.thread != current);
+        c.timers.retain(|t| !mine(t));
         c.thread_mut(current).timer_fired = false;
         for timer in cancelled {
             c.emit(EventKind::TimerCancel { timer }, Site::unknown());

@@ -89,8 +89,12 @@ fn kind_words(kind: &EventKind) -> [u64; 3] {
         K::Stuck => [37, 0, 0],
         K::StepLimit { max_steps } => [38, *max_steps, 0],
         K::Panic { .. } => [39, 0, 0],
-        K::MemoryError { error, size, .. } => [40, *error as u64, *size],
-        K::MemoryFree { size, objects } => [41, *size, objects.len() as u64],
+        K::AsyncWait { object } => [40, id(*object), 0],
+        K::AsyncReady { object } => [41, id(*object), 0],
+        K::LostWaker => [42, 0, 0],
+        K::AwaitHolding { lock } => [43, id(*lock), 0],
+        K::MemoryError { error, size, .. } => [44, *error as u64, *size],
+        K::MemoryFree { size, objects } => [45, *size, objects.len() as u64],
     }
 }
 

@@ -227,6 +227,7 @@ impl LockCore {
                     rt::disarm_timer();
                 }
                 rt::emit(EventKind::LockAcquired { lock, mode }, site.clone());
+                rt::with(|c| c.thread_mut(me).sync_held.push(lock));
                 return true;
             }
             if !waits || (timeout.is_some() && rt::take_timeout()) {
@@ -287,6 +288,12 @@ impl LockCore {
         let lock = self.object(site);
         if let Some(lock) = lock {
             rt::emit(EventKind::LockReleased { lock }, site.clone());
+            rt::with(|c| {
+                let held = &mut c.thread_mut(c.current).sync_held;
+                if let Some(i) = held.iter().rposition(|&l| l == lock) {
+                    held.remove(i);
+                }
+            });
         }
         for waiter in waiters {
             rt::unblock(waiter);

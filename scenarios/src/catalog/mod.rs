@@ -2,6 +2,7 @@
 //! pairs share one body with a `FIXED` const parameter, so the twin differs from the bug only
 //! where the fix is.
 
+mod async_tasks;
 mod atomicity;
 mod channel;
 mod condvar;
@@ -28,6 +29,7 @@ pub fn catalog() -> Vec<Scenario> {
     all.extend(pool::scenarios());
     all.extend(livelock::scenarios());
     all.extend(timeout::scenarios());
+    all.extend(async_tasks::scenarios());
     all
 }
 

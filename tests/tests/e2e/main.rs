@@ -1,5 +1,6 @@
 //! End-to-end tests: one binary, one module per area.
 
+mod async_tasks;
 mod catalog;
 mod catalog_long;
 mod channels_atomics_cells;

@@ -1,0 +1,203 @@
+//! A runtime of the running execution: its workers, the tasks it spawned, and which runtime
+//! each thread of the execution belongs to.
+//!
+//! A worker is a token a task holds while it polls its future. `block_on` models a
+//! current-thread runtime (one worker): a task that blocks on a *sync* primitive inside `poll`
+//! keeps the worker, so every other task of that runtime waits, as on tokio's current-thread
+//! runtime. `Runtime::new(n)` gives `n` workers. Waiting for a worker is an `AsyncWait` on the
+//! runtime's object, which a deadlock report shows.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex as StdMutex};
+
+use interleave_detector::{EventKind, ObjectClass, ObjectId, Site, ThreadId};
+
+use super::task::Cancel;
+use crate::rt;
+
+/// What a runtime shares with its tasks.
+#[derive(Debug)]
+pub(crate) struct RuntimeShared {
+    pub(crate) object: ObjectId,
+    state: StdMutex<WorkerState>,
+}
+
+#[derive(Debug, Default)]
+struct WorkerState {
+    free: usize,
+    /// Tasks waiting for a worker, first come first served; `granted` ones have one.
+    waiters: VecDeque<(ThreadId, bool)>,
+    /// Every task spawned on it, for the shutdown.
+    tasks: Vec<Arc<Cancel>>,
+}
+
+thread_local! {
+    /// Per thread of the running execution (by index), the runtime it belongs to; with the
+    /// execution's generation, so a runtime of an earlier execution is never seen.
+    static MEMBERSHIP: RefCell<(u64, Vec<Option<Arc<RuntimeShared>>>)> =
+        const { RefCell::new((0, Vec::new())) };
+}
+
+fn generation() -> u64 {
+    rt::with(|c| c.generation).unwrap_or(0)
+}
+
+/// The runtime the current thread belongs to (a task, or a thread inside `block_on`).
+pub(crate) fn current() -> Option<Arc<RuntimeShared>> {
+    let (generation, me) = (generation(), rt::current_thread());
+    MEMBERSHIP.with(|m| {
+        let m = m.borrow();
+        if m.0 != generation {
+            return None;
+        }
+        m.1.get(me.0 as usize).cloned().flatten()
+    })
+}
+
+/// Makes `thread` a member of `runtime` (or of none).
+pub(crate) fn set_member(thread: ThreadId, runtime: Option<Arc<RuntimeShared>>) {
+    let generation = generation();
+    MEMBERSHIP.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.0 != generation {
+            *m = (generation, Vec::new());
+        }
+        let index = thread.0 as usize;
+        if m.1.len() <= index {
+            m.1.resize(index + 1, None);
+        }
+        m.1[index] = runtime;
+    });
+}
+
+/// What taking or giving back a worker does to exhaustive exploration's view of the runtime,
+/// with `free` workers before it: with at least two free (one left after a take), it commutes
+/// with every other take and give-back (a read of the runtime); else it is a write.
+fn note_worker(object: ObjectId, free: usize) {
+    let key = rt::Key::object(object);
+    if free >= 2 {
+        rt::note_read(key);
+    } else {
+        rt::note_write(key);
+    }
+}
+
+impl RuntimeShared {
+    /// A runtime with `workers` workers, registered in the running execution at `site`.
+    pub(crate) fn new(workers: usize, site: &Site) -> Arc<Self> {
+        let object = rt::with(|c| {
+            let object = c.next_object();
+            c.emit(
+                EventKind::Create {
+                    object,
+                    class: ObjectClass::Runtime,
+                    name: None,
+                },
+                site.clone(),
+            );
+            object
+        })
+        .expect("a runtime is created inside an execution");
+        Arc::new(RuntimeShared {
+            object,
+            state: StdMutex::new(WorkerState {
+                free: workers,
+                ..WorkerState::default()
+            }),
+        })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, WorkerState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn add_task(&self, task: Arc<Cancel>) {
+        self.state().tasks.push(task);
+    }
+
+    /// Takes a worker for the current thread, waiting for one (first come first served) if
+    /// all are busy; returns `false` if `cancelled` says to stop waiting.
+    pub(crate) fn acquire_worker(&self, site: &Site, cancelled: impl Fn() -> bool) -> bool {
+        let me = rt::current_thread();
+        {
+            let mut state = self.state();
+            // Taking one of several free workers commutes with taking or giving back another:
+            // in either order neither waits. Taking the last one, or waiting, does not.
+            note_worker(self.object, state.free);
+            if state.free > 0 && state.waiters.is_empty() {
+                state.free -= 1;
+                return true;
+            }
+            state.waiters.push_back((me, false));
+        }
+        rt::emit(
+            EventKind::AsyncWait {
+                object: self.object,
+            },
+            site.clone(),
+        );
+        loop {
+            let granted = {
+                let mut state = self.state();
+                let position = state.waiters.iter().position(|&(t, _)| t == me);
+                match position.map(|i| (i, state.waiters[i].1)) {
+                    Some((i, true)) => {
+                        state.waiters.remove(i);
+                        Some(true)
+                    }
+                    Some((i, false)) if cancelled() => {
+                        state.waiters.remove(i);
+                        Some(false)
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(granted) = granted {
+                rt::emit(
+                    EventKind::AsyncReady {
+                        object: self.object,
+                    },
+                    site.clone(),
+                );
+                return granted;
+            }
+            rt::block_current(site);
+        }
+    }
+
+    /// Gives the current thread's worker back: to the longest waiting task, if any.
+    pub(crate) fn release_worker(&self) {
+        let wake = {
+            let mut state = self.state();
+            note_worker(self.object, state.free);
+            match state.waiters.iter_mut().find(|(_, granted)| !granted) {
+                Some(waiter) => {
+                    waiter.1 = true;
+                    Some(waiter.0)
+                }
+                None => {
+                    state.free += 1;
+                    None
+                }
+            }
+        };
+        if let Some(thread) = wake {
+            rt::unblock(thread);
+        }
+    }
+
+    /// Cancels every task not finished yet, then waits for each to drop its future and end:
+    /// what dropping a tokio runtime does. `site`: where the runtime shuts down.
+    pub(crate) fn shut_down(&self, site: &Site) {
+        let tasks = std::mem::take(&mut self.state().tasks);
+        for task in &tasks {
+            task.cancel();
+        }
+        for task in &tasks {
+            crate::thread::join_thread(task.thread, site);
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The async `Mutex`, and the lock future it shares with `RwLock`.
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use interleave_detector::{Attempt, EventKind, LockMode, ObjectClass, ObjectId, Site, ThreadId};
+
+use super::queue::{emit_as, touch, Acquire, WaitQueue};
+use crate::rt;
+
+/// tokio's `Mutex`: `lock().await` gives a guard that may be held across `.await`s; waiters
+/// get the lock first come first served; no poisoning. Every request, acquisition and release
+/// is an event of the lock-order graph and the wait-for analysis, as a `sync::Mutex`'s is, so
+/// async lock-order cycles (and cycles mixing sync and async locks) are reported.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use interleave::future::{self, sync::Mutex};
+///
+/// interleave::check(|| {
+///     future::block_on(async {
+///         let count = Arc::new(Mutex::new(0));
+///         let c = Arc::clone(&count);
+///         let task = future::spawn(async move { *c.lock().await += 1 });
+///         *count.lock().await += 1;
+///         task.await.unwrap();
+///         assert_eq!(*count.lock().await, 2);
+///     });
+/// });
+/// ```
+pub struct Mutex<T: ?Sized> {
+    queue: WaitQueue,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the lock protocol (one permit) gives one guard at a time access to the data, as
+// tokio's `Mutex` does; the bounds are tokio's.
+#[expect(
+    unsafe_code,
+    reason = "the data is shared under the lock protocol, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+// SAFETY: as above: `&Mutex` only reaches the data through a guard.
+#[expect(
+    unsafe_code,
+    reason = "the data is shared under the lock protocol, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+
+impl<T: ?Sized> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mutex").finish_non_exhaustive()
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    #[track_caller]
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex (created at the caller's site).
+    #[track_caller]
+    pub fn new(value: T) -> Self {
+        Mutex::with_name(value, None, &Site::caller())
+    }
+
+    /// A new mutex that reports call `name`.
+    #[track_caller]
+    pub fn named(value: T, name: &str) -> Self {
+        Mutex::with_name(value, Some(name), &Site::caller())
+    }
+
+    fn with_name(value: T, name: Option<&str>, site: &Site) -> Self {
+        let queue = WaitQueue::new(ObjectClass::Mutex, 1, name);
+        if rt::in_execution() {
+            queue.object(site);
+        }
+        Mutex {
+            queue,
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// The data, consuming the mutex.
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Waits for the lock (a scheduling point, then first come first served).
+    #[track_caller]
+    pub fn lock(&self) -> impl Future<Output = MutexGuard<'_, T>> + '_ {
+        let request = LockRequest::new(&self.queue, 1, LockMode::Exclusive, Site::caller());
+        async move {
+            let (lock, holder) = request.await;
+            MutexGuard {
+                mutex: self,
+                lock,
+                holder,
+            }
+        }
+    }
+
+    /// Waits for the lock from sync code (a thread outside any runtime), as tokio's
+    /// `blocking_lock`.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`).
+    #[track_caller]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(self.lock(), site, false)
+    }
+
+    /// Takes the lock if it is free and nobody waits for it.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if it is held or waited for.
+    #[track_caller]
+    pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
+        let (lock, holder) = try_lock(&self.queue, 1, LockMode::Exclusive, &Site::caller())?;
+        Ok(MutexGuard {
+            mutex: self,
+            lock,
+            holder,
+        })
+    }
+
+    /// The data, through `&mut` (no lock needed).
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+}
+
+/// The lock was held (or waited for) when `try_lock` asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("operation would block")]
+pub struct TryLockError(());
+
+/// A request for `needed` permits of a lock's queue in `mode`: announced, then queued.
+pub(crate) struct LockRequest<'a> {
+    queue: &'a WaitQueue,
+    needed: usize,
+    mode: LockMode,
+    site: Site,
+    lock: Option<ObjectId>,
+    ticket: Option<u64>,
+    done: bool,
+}
+
+impl<'a> LockRequest<'a> {
+    pub(crate) fn new(queue: &'a WaitQueue, needed: usize, mode: LockMode, site: Site) -> Self {
+        LockRequest {
+            queue,
+            needed,
+            mode,
+            site,
+            lock: None,
+            ticket: None,
+            done: false,
+        }
+    }
+}
+
+impl Future for LockRequest<'_> {
+    type Output = (ObjectId, ThreadId);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let lock = match self.lock {
+            Some(lock) => lock,
+            None => {
+                rt::switch();
+                let lock = self.queue.object(&self.site);
+                rt::emit(
+                    EventKind::LockRequest {
+                        lock,
+                        mode: self.mode,
+                        attempt: Attempt::Blocking,
+                    },
+                    self.site.clone(),
+                );
+                self.lock = Some(lock);
+                lock
+            }
+        };
+        touch(lock);
+        match self
+            .queue
+            .poll_acquire(self.needed, self.ticket, cx.waker())
+        {
+            Acquire::Acquired => {
+                self.done = true;
+                rt::emit(
+                    EventKind::LockAcquired {
+                        lock,
+                        mode: self.mode,
+                    },
+                    self.site.clone(),
+                );
+                Poll::Ready((lock, rt::current_thread()))
+            }
+            Acquire::Queued(ticket) => {
+                self.ticket = Some(ticket);
+                crate::future::task::pending_at(&self.site);
+                Poll::Pending
+            }
+            Acquire::Closed => unreachable!("a lock's queue is never closed"),
+        }
+    }
+}
+
+impl Drop for LockRequest<'_> {
+    fn drop(&mut self) {
+        // Dropped while waiting (a `select!` or `timeout` gave up on it): it leaves the queue.
+        if let (Some(lock), false) = (self.lock, self.done) {
+            if let Some(ticket) = self.ticket {
+                self.queue.cancel(ticket);
+            }
+            if rt::in_execution() {
+                touch(lock);
+                rt::emit(EventKind::LockFailed { lock }, self.site.clone());
+            }
+        }
+    }
+}
+
+/// A try request: announced, then granted or refused at once.
+pub(crate) fn try_lock(
+    queue: &WaitQueue,
+    needed: usize,
+    mode: LockMode,
+    site: &Site,
+) -> Result<(ObjectId, ThreadId), TryLockError> {
+    rt::switch();
+    let lock = queue.object(site);
+    rt::emit(
+        EventKind::LockRequest {
+            lock,
+            mode,
+            attempt: Attempt::Try,
+        },
+        site.clone(),
+    );
+    touch(lock);
+    if queue.try_acquire(needed).is_ok() {
+        rt::emit(EventKind::LockAcquired { lock, mode }, site.clone());
+        Ok((lock, rt::current_thread()))
+    } else {
+        rt::emit(EventKind::LockFailed { lock }, site.clone());
+        Err(TryLockError(()))
+    }
+}
+
+/// Releases a hold taken by `holder` (on whichever task drops the guard), then a scheduling
+/// point.
+pub(crate) fn release(queue: &WaitQueue, needed: usize, lock: ObjectId, holder: ThreadId) {
+    if !rt::in_execution() {
+        return;
+    }
+    let site = Site::unknown();
+    touch(lock);
+    emit_as(holder, EventKind::LockReleased { lock }, site);
+    queue.release(needed);
+    if !std::thread::panicking() {
+        rt::switch();
+    }
+}
+
+/// A held [`Mutex`]; dropping it releases the lock.
+pub struct MutexGuard<'a, T: ?Sized> {
+    mutex: &'a Mutex<T>,
+    lock: ObjectId,
+    holder: ThreadId,
+}
+
+// SAFETY: a guard only gives access to the data it holds the lock of; as tokio's guard.
+#[expect(
+    unsafe_code,
+    reason = "a guard is shared as the data behind it is, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send + Sync> Sync for MutexGuard<'_, T> {}
+
+impl<T: ?Sized> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MutexGuard").finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        #[expect(unsafe_code, reason = "the guard holds the lock")]
+        // SAFETY: this guard holds the mutex's only permit: no other reference to the data.
+        unsafe {
+            &*self.mutex.data.get()
+        }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        #[expect(unsafe_code, reason = "the guard holds the lock")]
+        // SAFETY: this guard holds the mutex's only permit: no other reference to the data.
+        unsafe {
+            &mut *self.mutex.data.get()
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        release(&self.mutex.queue, 1, self.lock, self.holder);
+    }
+}

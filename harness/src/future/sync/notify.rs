@@ -1,0 +1,280 @@
+//! The async `Notify`: tokio's, with its stored permit.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex as StdMutex;
+use std::task::{Context, Poll, Waker};
+
+use interleave_detector::{EventKind, ObjectClass, ObjectId, Site};
+
+use super::queue::touch;
+use crate::rt;
+use crate::sync::Registration;
+
+/// tokio's `Notify`. `notify_one` wakes the longest waiting `notified()` future, or stores one
+/// permit that the next `notified().await` takes at once; `notify_waiters` wakes every
+/// `notified()` future created before it (polled or not) and stores nothing, so a task that
+/// only starts waiting after it waits forever (reported as a deadlock naming this notify).
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use interleave::future::{self, sync::Notify};
+///
+/// interleave::check(|| {
+///     future::block_on(async {
+///         let notify = Arc::new(Notify::new());
+///         let n = Arc::clone(&notify);
+///         let task = future::spawn(async move { n.notified().await });
+///         notify.notify_one(); // stored if the task does not wait yet
+///         task.await.unwrap();
+///     });
+/// });
+/// ```
+pub struct Notify {
+    state: StdMutex<NotifyState>,
+}
+
+#[derive(Debug, Default)]
+struct NotifyState {
+    registration: Registration,
+    permit: bool,
+    /// Queued `notified()` futures, longest waiting first.
+    waiters: VecDeque<(u64, Waker)>,
+    /// Queued futures that `notify_one` picked.
+    picked: Vec<u64>,
+    /// How many times `notify_waiters` was called.
+    waiters_calls: u64,
+    next_ticket: u64,
+}
+
+impl fmt::Debug for Notify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notify").finish_non_exhaustive()
+    }
+}
+
+impl Default for Notify {
+    #[track_caller]
+    fn default() -> Self {
+        Notify::new()
+    }
+}
+
+impl Notify {
+    /// A new notify with no permit (created at the caller's site).
+    #[track_caller]
+    pub fn new() -> Self {
+        Notify::with_registration(Registration::default(), &Site::caller())
+    }
+
+    /// A new notify that reports call `name`.
+    #[track_caller]
+    pub fn named(name: &str) -> Self {
+        Notify::with_registration(Registration::named(name), &Site::caller())
+    }
+
+    fn with_registration(registration: Registration, site: &Site) -> Self {
+        let notify = Notify {
+            state: StdMutex::new(NotifyState {
+                registration,
+                ..NotifyState::default()
+            }),
+        };
+        if rt::in_execution() {
+            notify.object(site);
+        }
+        notify
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, NotifyState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn object(&self, site: &Site) -> ObjectId {
+        let mut state = self.state();
+        let (object, fresh) = state
+            .registration
+            .object(ObjectClass::Notify, None, site)
+            .expect("async primitives are used inside a check");
+        if fresh {
+            let registration = std::mem::take(&mut state.registration);
+            *state = NotifyState {
+                registration,
+                ..NotifyState::default()
+            };
+        }
+        object
+    }
+
+    /// A future that completes at a notification (or at once with the stored permit).
+    #[track_caller]
+    pub fn notified(&self) -> Notified<'_> {
+        let site = Site::caller();
+        let calls = if rt::in_execution() {
+            self.object(&site);
+            self.state().waiters_calls
+        } else {
+            0
+        };
+        Notified {
+            notify: self,
+            site,
+            calls,
+            ticket: None,
+            object: None,
+            done: false,
+        }
+    }
+
+    /// Wakes the longest waiting `notified()` future, or stores a permit if none waits.
+    #[track_caller]
+    pub fn notify_one(&self) {
+        let object = self.object(&Site::caller());
+        rt::switch();
+        touch(object);
+        let waker = {
+            let mut state = self.state();
+            Self::pass_on(&mut state)
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// One notification: to the front waiter, else stored.
+    fn pass_on(state: &mut NotifyState) -> Option<Waker> {
+        match state.waiters.pop_front() {
+            Some((ticket, waker)) => {
+                state.picked.push(ticket);
+                Some(waker)
+            }
+            None => {
+                state.permit = true;
+                None
+            }
+        }
+    }
+
+    /// Wakes every `notified()` future created before this call; stores no permit.
+    #[track_caller]
+    pub fn notify_waiters(&self) {
+        let object = self.object(&Site::caller());
+        rt::switch();
+        touch(object);
+        let wakers: Vec<Waker> = {
+            let mut state = self.state();
+            state.waiters_calls += 1;
+            state.waiters.drain(..).map(|(_, waker)| waker).collect()
+        };
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+}
+
+/// The future of [`Notify::notified`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Notified<'a> {
+    notify: &'a Notify,
+    site: Site,
+    /// `notify_waiters` calls when it was created: a later one completes it.
+    calls: u64,
+    ticket: Option<u64>,
+    object: Option<ObjectId>,
+    done: bool,
+}
+
+impl fmt::Debug for Notified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notified").finish_non_exhaustive()
+    }
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let object = match self.object {
+            Some(object) => object,
+            None => {
+                rt::switch();
+                let object = self.notify.object(&self.site);
+                self.object = Some(object);
+                object
+            }
+        };
+        touch(object);
+        let ready = {
+            let mut state = self.notify.state();
+            let ticket = self.ticket;
+            if state.waiters_calls != self.calls {
+                if let Some(ticket) = ticket {
+                    state.waiters.retain(|&(t, _)| t != ticket);
+                }
+                true
+            } else if let Some(ticket) = ticket {
+                if let Some(i) = state.picked.iter().position(|&t| t == ticket) {
+                    state.picked.swap_remove(i);
+                    true
+                } else {
+                    if let Some(waiter) = state.waiters.iter_mut().find(|(t, _)| *t == ticket) {
+                        waiter.1.clone_from(cx.waker());
+                    }
+                    false
+                }
+            } else if std::mem::take(&mut state.permit) {
+                true
+            } else {
+                let ticket = state.next_ticket;
+                state.next_ticket += 1;
+                state.waiters.push_back((ticket, cx.waker().clone()));
+                drop(state);
+                self.ticket = Some(ticket);
+                rt::emit(EventKind::AsyncWait { object }, self.site.clone());
+                false
+            }
+        };
+        if !ready {
+            crate::future::task::pending_at(&self.site);
+            return Poll::Pending;
+        }
+        self.done = true;
+        if self.ticket.is_some() {
+            rt::emit(EventKind::AsyncReady { object }, self.site.clone());
+        }
+        Poll::Ready(())
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        let (Some(ticket), Some(object), false) = (self.ticket, self.object, self.done) else {
+            return;
+        };
+        // A notification picked for it goes on to the next waiter, as tokio's does.
+        let waker = {
+            let mut state = self.notify.state();
+            state.waiters.retain(|&(t, _)| t != ticket);
+            match state.picked.iter().position(|&t| t == ticket) {
+                Some(i) => {
+                    state.picked.swap_remove(i);
+                    Notify::pass_on(&mut state)
+                }
+                None => None,
+            }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        if rt::in_execution() {
+            touch(object);
+            rt::emit(EventKind::AsyncReady { object }, self.site.clone());
+        }
+    }
+}

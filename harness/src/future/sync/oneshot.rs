@@ -1,0 +1,295 @@
+//! A one-shot channel: tokio's `oneshot`.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex as StdMutex};
+use std::task::{Context, Poll, Waker};
+
+use interleave_detector::{EventKind, ObjectClass, ObjectId, Site};
+
+use crate::rt;
+use crate::sync::Registration;
+
+struct Inner<T> {
+    registration: Registration,
+    value: Option<T>,
+    /// The sender was used or dropped.
+    sent: bool,
+    /// The receiver was dropped or closed.
+    closed: bool,
+    waker: Option<Waker>,
+}
+
+type Shared<T> = Arc<StdMutex<Inner<T>>>;
+
+fn lock<T>(shared: &Shared<T>) -> std::sync::MutexGuard<'_, Inner<T>> {
+    shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn object<T>(shared: &Shared<T>, site: &Site) -> ObjectId {
+    let (object, fresh) = lock(shared)
+        .registration
+        .object(ObjectClass::Channel, None, site)
+        .expect("oneshot channels are used inside a check");
+    if fresh {
+        rt::channel_registered(object, Some(1));
+    }
+    object
+}
+
+/// A channel for one value: tokio's `oneshot::channel`.
+///
+/// # Examples
+///
+/// ```
+/// use interleave::future::{self, sync::oneshot};
+///
+/// interleave::check(|| {
+///     future::block_on(async {
+///         let (tx, rx) = oneshot::channel();
+///         future::spawn(async move { tx.send(7).unwrap() });
+///         assert_eq!(rx.await, Ok(7));
+///     });
+/// });
+/// ```
+#[track_caller]
+pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(StdMutex::new(Inner {
+        registration: Registration::default(),
+        value: None,
+        sent: false,
+        closed: false,
+        waker: None,
+    }));
+    if rt::in_execution() {
+        object(&shared, &Site::caller());
+    }
+    (
+        Sender {
+            shared: Some(Arc::clone(&shared)),
+        },
+        Receiver {
+            shared,
+            site: None,
+            object: None,
+            done: false,
+        },
+    )
+}
+
+/// The sender was dropped without sending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("channel closed")]
+pub struct RecvError(());
+
+/// Why `try_recv` received nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TryRecvError {
+    /// Not sent yet.
+    #[error("channel empty")]
+    Empty,
+    /// The sender was dropped without sending.
+    #[error("channel closed")]
+    Closed,
+}
+
+/// Sends the one value.
+pub struct Sender<T> {
+    shared: Option<Shared<T>>,
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").finish_non_exhaustive()
+    }
+}
+
+impl<T> Sender<T> {
+    /// Sends `value` (a scheduling point).
+    ///
+    /// # Errors
+    ///
+    /// The value back, if the receiver is gone.
+    #[track_caller]
+    pub fn send(mut self, value: T) -> Result<(), T> {
+        let site = Site::caller();
+        let shared = self.shared.take().expect("a sender sends once");
+        let channel = object(&shared, &site);
+        rt::switch();
+        rt::emit(EventKind::SendRequest { channel }, site.clone());
+        let (result, waker) = {
+            let mut inner = lock(&shared);
+            inner.sent = true;
+            if inner.closed {
+                (Err(value), None)
+            } else {
+                inner.value = Some(value);
+                (Ok(()), inner.waker.take())
+            }
+        };
+        rt::emit(
+            EventKind::Sent {
+                channel,
+                ok: result.is_ok(),
+            },
+            site,
+        );
+        rt::sender_dropped(channel, true);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        result
+    }
+
+    /// Whether the receiver is gone.
+    pub fn is_closed(&self) -> bool {
+        self.shared.as_ref().is_some_and(|s| lock(s).closed)
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let Some(shared) = self.shared.take() else {
+            return;
+        };
+        let waker = {
+            let mut inner = lock(&shared);
+            inner.sent = true;
+            inner.waker.take()
+        };
+        if rt::in_execution() {
+            let channel = object(&shared, &Site::unknown());
+            rt::sender_dropped(channel, true);
+        }
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+/// Receives the one value: a future of `Result<T, RecvError>`.
+pub struct Receiver<T> {
+    shared: Shared<T>,
+    site: Option<Site>,
+    object: Option<ObjectId>,
+    done: bool,
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver").finish_non_exhaustive()
+    }
+}
+
+impl<T> Unpin for Receiver<T> {}
+
+impl<T> Receiver<T> {
+    /// The value if it was sent.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] or [`TryRecvError::Closed`].
+    #[track_caller]
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let site = Site::caller();
+        let channel = object(&self.shared, &site);
+        rt::switch();
+        rt::emit(
+            EventKind::RecvRequest {
+                channel,
+                bounded: true,
+            },
+            site.clone(),
+        );
+        let result = {
+            let mut inner = lock(&self.shared);
+            match inner.value.take() {
+                Some(value) => Ok(value),
+                None if inner.sent => Err(TryRecvError::Closed),
+                None => Err(TryRecvError::Empty),
+            }
+        };
+        rt::emit(
+            EventKind::Received {
+                channel,
+                ok: result.is_ok(),
+            },
+            site,
+        );
+        result
+    }
+
+    /// Closes the channel: a later send fails.
+    pub fn close(&mut self) {
+        lock(&self.shared).closed = true;
+        if rt::in_execution() {
+            let channel = object(&self.shared, &Site::unknown());
+            rt::receiver_dropped(channel);
+        }
+    }
+}
+
+impl<T> Future for Receiver<T> {
+    type Output = Result<T, RecvError>;
+
+    #[track_caller]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let caller = Site::caller();
+        let site = self.site.get_or_insert(caller).clone();
+        let channel = match self.object {
+            Some(channel) => channel,
+            None => {
+                let channel = object(&self.shared, &site);
+                rt::switch();
+                rt::emit(
+                    EventKind::RecvRequest {
+                        channel,
+                        bounded: false,
+                    },
+                    site.clone(),
+                );
+                self.object = Some(channel);
+                channel
+            }
+        };
+        let result = {
+            let mut inner = lock(&self.shared);
+            match inner.value.take() {
+                Some(value) => Ok(value),
+                None if inner.sent => Err(RecvError(())),
+                None => {
+                    inner.waker = Some(cx.waker().clone());
+                    drop(inner);
+                    crate::future::task::pending_at(&site);
+                    return Poll::Pending;
+                }
+            }
+        };
+        self.done = true;
+        rt::emit(
+            EventKind::Received {
+                channel,
+                ok: result.is_ok(),
+            },
+            site,
+        );
+        Poll::Ready(result)
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        lock(&self.shared).closed = true;
+        if !rt::in_execution() {
+            return;
+        }
+        if let (Some(channel), false, Some(site)) = (self.object, self.done, self.site.clone()) {
+            rt::emit(EventKind::Received { channel, ok: false }, site);
+        }
+        let channel = object(&self.shared, &Site::unknown());
+        rt::receiver_dropped(channel);
+    }
+}

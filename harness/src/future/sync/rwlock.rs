@@ -1,0 +1,225 @@
+//! The async `RwLock`: tokio's, on the shared waiter queue.
+
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+
+use interleave_detector::{LockMode, ObjectClass, ObjectId, Site, ThreadId};
+
+use super::mutex::{release, try_lock, LockRequest, TryLockError};
+use super::queue::WaitQueue;
+use crate::rt;
+
+/// As many readers as tokio's `RwLock` allows at once.
+const MAX_READS: usize = (u32::MAX >> 3) as usize;
+
+/// tokio's `RwLock`: fair (first come first served, so a waiting writer holds off new
+/// readers), no poisoning; its holds are events of the lock-order graph with their modes.
+///
+/// # Examples
+///
+/// ```
+/// use interleave::future::{self, sync::RwLock};
+///
+/// interleave::check(|| {
+///     future::block_on(async {
+///         let lock = RwLock::new(1);
+///         assert_eq!(*lock.read().await, 1);
+///         *lock.write().await += 1;
+///         assert_eq!(*lock.read().await, 2);
+///     });
+/// });
+/// ```
+pub struct RwLock<T: ?Sized> {
+    queue: WaitQueue,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: readers share `&T` (hence `T: Sync`), a writer alone gets `&mut T` (hence `T: Send`):
+// tokio's bounds.
+#[expect(
+    unsafe_code,
+    reason = "the data is shared under the lock protocol, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
+// SAFETY: as above.
+#[expect(
+    unsafe_code,
+    reason = "the data is shared under the lock protocol, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
+
+impl<T: ?Sized> fmt::Debug for RwLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RwLock").finish_non_exhaustive()
+    }
+}
+
+impl<T> RwLock<T> {
+    /// A new unlocked lock (created at the caller's site).
+    #[track_caller]
+    pub fn new(value: T) -> Self {
+        RwLock::with_name(value, None, &Site::caller())
+    }
+
+    /// A new lock that reports call `name`.
+    #[track_caller]
+    pub fn named(value: T, name: &str) -> Self {
+        RwLock::with_name(value, Some(name), &Site::caller())
+    }
+
+    fn with_name(value: T, name: Option<&str>, site: &Site) -> Self {
+        let queue = WaitQueue::new(ObjectClass::RwLock, MAX_READS, name);
+        if rt::in_execution() {
+            queue.object(site);
+        }
+        RwLock {
+            queue,
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// The data, consuming the lock.
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    /// Waits for shared access.
+    #[track_caller]
+    pub fn read(&self) -> impl Future<Output = RwLockReadGuard<'_, T>> + '_ {
+        let request = LockRequest::new(&self.queue, 1, LockMode::Shared, Site::caller());
+        async move {
+            let (lock, holder) = request.await;
+            RwLockReadGuard {
+                rwlock: self,
+                lock,
+                holder,
+            }
+        }
+    }
+
+    /// Waits for exclusive access.
+    #[track_caller]
+    pub fn write(&self) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {
+        let request = LockRequest::new(&self.queue, MAX_READS, LockMode::Exclusive, Site::caller());
+        async move {
+            let (lock, holder) = request.await;
+            RwLockWriteGuard {
+                rwlock: self,
+                lock,
+                holder,
+            }
+        }
+    }
+
+    /// Shared access if available now.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if a writer holds or waits for it.
+    #[track_caller]
+    pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
+        let (lock, holder) = try_lock(&self.queue, 1, LockMode::Shared, &Site::caller())?;
+        Ok(RwLockReadGuard {
+            rwlock: self,
+            lock,
+            holder,
+        })
+    }
+
+    /// Exclusive access if available now.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if it is held or waited for.
+    #[track_caller]
+    pub fn try_write(&self) -> Result<RwLockWriteGuard<'_, T>, TryLockError> {
+        let (lock, holder) =
+            try_lock(&self.queue, MAX_READS, LockMode::Exclusive, &Site::caller())?;
+        Ok(RwLockWriteGuard {
+            rwlock: self,
+            lock,
+            holder,
+        })
+    }
+
+    /// The data, through `&mut` (no lock needed).
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+}
+
+/// Shared access to an [`RwLock`]'s data.
+pub struct RwLockReadGuard<'a, T: ?Sized> {
+    rwlock: &'a RwLock<T>,
+    lock: ObjectId,
+    holder: ThreadId,
+}
+
+/// Exclusive access to an [`RwLock`]'s data.
+pub struct RwLockWriteGuard<'a, T: ?Sized> {
+    rwlock: &'a RwLock<T>,
+    lock: ObjectId,
+    holder: ThreadId,
+}
+
+impl<T: ?Sized> fmt::Debug for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RwLockReadGuard").finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for RwLockWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RwLockWriteGuard").finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        #[expect(unsafe_code, reason = "the guard holds a read permit")]
+        // SAFETY: a read permit excludes every writer: only shared references exist.
+        unsafe {
+            &*self.rwlock.data.get()
+        }
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        #[expect(unsafe_code, reason = "the guard holds every permit")]
+        // SAFETY: this guard holds every permit: no other reference to the data.
+        unsafe {
+            &*self.rwlock.data.get()
+        }
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        #[expect(unsafe_code, reason = "the guard holds every permit")]
+        // SAFETY: this guard holds every permit: no other reference to the data.
+        unsafe {
+            &mut *self.rwlock.data.get()
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        release(&self.rwlock.queue, 1, self.lock, self.holder);
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        release(&self.rwlock.queue, MAX_READS, self.lock, self.holder);
+    }
+}

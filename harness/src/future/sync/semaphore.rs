@@ -1,0 +1,297 @@
+//! The async `Semaphore`: tokio's, on the shared waiter queue.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use interleave_detector::{EventKind, ObjectClass, ObjectId, Site};
+
+use super::queue::{touch, Acquire, WaitQueue};
+use crate::rt;
+
+/// tokio's `Semaphore`: permits handed out first come first served; `close` fails every
+/// waiting and later request. A task waiting for a permit is an `AsyncWait` on it, which a
+/// deadlock report shows.
+///
+/// # Examples
+///
+/// ```
+/// use interleave::future::{self, sync::Semaphore};
+///
+/// interleave::check(|| {
+///     future::block_on(async {
+///         let semaphore = Semaphore::new(1);
+///         let permit = semaphore.acquire().await.unwrap();
+///         assert_eq!(semaphore.available_permits(), 0);
+///         drop(permit);
+///         assert_eq!(semaphore.available_permits(), 1);
+///     });
+/// });
+/// ```
+pub struct Semaphore {
+    queue: WaitQueue,
+}
+
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Semaphore")
+            .field("permits", &self.queue.available())
+            .finish()
+    }
+}
+
+/// The semaphore was closed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("semaphore closed")]
+pub struct AcquireError(());
+
+/// Why `try_acquire` got no permit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TryAcquireError {
+    /// The semaphore was closed.
+    #[error("semaphore closed")]
+    Closed,
+    /// Not enough permits (or others wait first).
+    #[error("no permits available")]
+    NoPermits,
+}
+
+impl Semaphore {
+    /// A semaphore with `permits` permits (created at the caller's site).
+    #[track_caller]
+    pub fn new(permits: usize) -> Self {
+        Semaphore::with_name(permits, None, &Site::caller())
+    }
+
+    /// A semaphore that reports call `name`.
+    #[track_caller]
+    pub fn named(permits: usize, name: &str) -> Self {
+        Semaphore::with_name(permits, Some(name), &Site::caller())
+    }
+
+    fn with_name(permits: usize, name: Option<&str>, site: &Site) -> Self {
+        let queue = WaitQueue::new(ObjectClass::Semaphore, permits, name);
+        if rt::in_execution() {
+            queue.object(site);
+        }
+        Semaphore { queue }
+    }
+
+    /// The permits free now.
+    pub fn available_permits(&self) -> usize {
+        self.queue.available()
+    }
+
+    /// Adds `n` permits (to the longest waiting requests first).
+    #[track_caller]
+    pub fn add_permits(&self, n: usize) {
+        let object = self.queue.object(&Site::caller());
+        rt::switch();
+        touch(object);
+        self.queue.release(n);
+    }
+
+    /// Closes the semaphore: waiting and later requests fail.
+    #[track_caller]
+    pub fn close(&self) {
+        let object = self.queue.object(&Site::caller());
+        rt::switch();
+        touch(object);
+        self.queue.close();
+    }
+
+    /// Whether it was closed.
+    pub fn is_closed(&self) -> bool {
+        self.queue.is_closed()
+    }
+
+    /// Waits for a permit.
+    #[track_caller]
+    pub fn acquire(&self) -> impl Future<Output = Result<SemaphorePermit<'_>, AcquireError>> + '_ {
+        self.acquire_many_at(1, Site::caller())
+    }
+
+    /// Waits for `n` permits at once.
+    #[track_caller]
+    pub fn acquire_many(
+        &self,
+        n: u32,
+    ) -> impl Future<Output = Result<SemaphorePermit<'_>, AcquireError>> + '_ {
+        self.acquire_many_at(n as usize, Site::caller())
+    }
+
+    fn acquire_many_at(
+        &self,
+        n: usize,
+        site: Site,
+    ) -> impl Future<Output = Result<SemaphorePermit<'_>, AcquireError>> + '_ {
+        let request = PermitRequest::new(&self.queue, n, site);
+        async move {
+            request.await?;
+            Ok(SemaphorePermit {
+                semaphore: self,
+                permits: n,
+            })
+        }
+    }
+
+    /// Waits for a permit of a shared semaphore; the permit keeps the semaphore alive.
+    #[track_caller]
+    pub fn acquire_owned(
+        self: Arc<Self>,
+    ) -> impl Future<Output = Result<OwnedSemaphorePermit, AcquireError>> {
+        let site = Site::caller();
+        async move {
+            PermitRequest::new(&self.queue, 1, site).await?;
+            Ok(OwnedSemaphorePermit {
+                semaphore: self,
+                permits: 1,
+            })
+        }
+    }
+
+    /// A permit if one is free now and nobody waits.
+    ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError`]: closed, or no permit.
+    #[track_caller]
+    pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        let object = self.queue.object(&Site::caller());
+        rt::switch();
+        touch(object);
+        match self.queue.try_acquire(1) {
+            Ok(()) => Ok(SemaphorePermit {
+                semaphore: self,
+                permits: 1,
+            }),
+            Err(true) => Err(TryAcquireError::Closed),
+            Err(false) => Err(TryAcquireError::NoPermits),
+        }
+    }
+
+    fn give_back(&self, permits: usize) {
+        if permits == 0 || !rt::in_execution() {
+            return;
+        }
+        let object = self.queue.object(&Site::unknown());
+        touch(object);
+        self.queue.release(permits);
+    }
+}
+
+/// A request for permits: a scheduling point, then queued; a wait shows as `AsyncWait`.
+struct PermitRequest<'a> {
+    queue: &'a WaitQueue,
+    needed: usize,
+    site: Site,
+    object: Option<ObjectId>,
+    ticket: Option<u64>,
+    done: bool,
+}
+
+impl<'a> PermitRequest<'a> {
+    fn new(queue: &'a WaitQueue, needed: usize, site: Site) -> Self {
+        PermitRequest {
+            queue,
+            needed,
+            site,
+            object: None,
+            ticket: None,
+            done: false,
+        }
+    }
+}
+
+impl Future for PermitRequest<'_> {
+    type Output = Result<(), AcquireError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let object = match self.object {
+            Some(object) => object,
+            None => {
+                rt::switch();
+                let object = self.queue.object(&self.site);
+                self.object = Some(object);
+                object
+            }
+        };
+        touch(object);
+        let result = match self
+            .queue
+            .poll_acquire(self.needed, self.ticket, cx.waker())
+        {
+            Acquire::Acquired => Ok(()),
+            Acquire::Closed => Err(AcquireError(())),
+            Acquire::Queued(ticket) => {
+                if self.ticket.is_none() {
+                    rt::emit(EventKind::AsyncWait { object }, self.site.clone());
+                }
+                self.ticket = Some(ticket);
+                crate::future::task::pending_at(&self.site);
+                return Poll::Pending;
+            }
+        };
+        self.done = true;
+        if self.ticket.is_some() {
+            rt::emit(EventKind::AsyncReady { object }, self.site.clone());
+        }
+        Poll::Ready(result)
+    }
+}
+
+impl Drop for PermitRequest<'_> {
+    fn drop(&mut self) {
+        if let (Some(ticket), Some(object), false) = (self.ticket, self.object, self.done) {
+            self.queue.cancel(ticket);
+            if rt::in_execution() {
+                touch(object);
+                rt::emit(EventKind::AsyncReady { object }, self.site.clone());
+            }
+        }
+    }
+}
+
+/// Permits of a [`Semaphore`], given back when dropped.
+#[derive(Debug)]
+#[must_use = "the permit is given back at once if not kept"]
+pub struct SemaphorePermit<'a> {
+    semaphore: &'a Semaphore,
+    permits: usize,
+}
+
+impl SemaphorePermit<'_> {
+    /// Keeps the permits taken for good.
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+}
+
+impl Drop for SemaphorePermit<'_> {
+    fn drop(&mut self) {
+        self.semaphore.give_back(self.permits);
+    }
+}
+
+/// A permit of a shared [`Semaphore`], given back when dropped.
+#[derive(Debug)]
+#[must_use = "the permit is given back at once if not kept"]
+pub struct OwnedSemaphorePermit {
+    semaphore: Arc<Semaphore>,
+    permits: usize,
+}
+
+impl OwnedSemaphorePermit {
+    /// Keeps the permit taken for good.
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+}
+
+impl Drop for OwnedSemaphorePermit {
+    fn drop(&mut self) {
+        self.semaphore.give_back(self.permits);
+    }
+}

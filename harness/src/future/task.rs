@@ -1,0 +1,567 @@
+//! Tasks: `block_on`, `spawn`, `JoinHandle`, `yield_now`.
+//!
+//! A task is a thread of the execution whose body polls its future: between two polls it waits
+//! (blocked, as a thread waits) until its waker is woken, one of its futures' timers fires, or
+//! it is cancelled. So every strategy, DPOR, replay, the virtual clock and the detector treat
+//! tasks exactly as threads, and a deadlock report names tasks as it names threads.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex as StdMutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+use interleave_detector::{EventKind, Site, ThreadId};
+
+use super::runtime::{self, RuntimeShared};
+use crate::rt;
+
+/// How a task waits between polls, shared with its wakers.
+#[derive(Debug)]
+pub(crate) struct TaskWaker {
+    thread: ThreadId,
+    generation: u64,
+    woken: AtomicBool,
+}
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::SeqCst);
+        match rt::with(|c| c.generation == self.generation) {
+            Some(true) => {
+                rt::note_write(rt::Key::park(self.thread));
+                rt::unblock(self.thread);
+            }
+            // A waker of an earlier execution: nothing of it runs any more.
+            Some(false) => {}
+            // The context is borrowed (a waker woken by the runtime's own work): the wake is
+            // deferred to the next scheduling point.
+            None if rt::in_execution() => rt::unblock(self.thread),
+            None => {}
+        }
+    }
+}
+
+/// A task's cancellation: what its runtime keeps of it for the shutdown.
+#[derive(Debug)]
+pub(crate) struct Cancel {
+    pub(crate) thread: ThreadId,
+    cancelled: AtomicBool,
+}
+
+impl Cancel {
+    fn cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Asks the task to stop: at its next wait it drops its future.
+    pub(crate) fn cancel(&self) {
+        if !self.cancelled.swap(true, Ordering::SeqCst) {
+            rt::note_write(rt::Key::park(self.thread));
+            rt::unblock(self.thread);
+        }
+    }
+}
+
+/// What a task shares with its `JoinHandle`.
+pub(crate) struct TaskShared<T> {
+    thread: ThreadId,
+    waker: Arc<TaskWaker>,
+    cancel: Arc<Cancel>,
+    state: StdMutex<JoinState<T>>,
+}
+
+/// Where a spawned task's body finds its shared state, set right after the spawn.
+type Slot<T> = Arc<StdMutex<Option<Arc<TaskShared<T>>>>>;
+
+struct JoinState<T> {
+    output: Option<Result<T, JoinError>>,
+    finished: bool,
+    /// Wakers of the tasks awaiting its `JoinHandle`.
+    joiners: Vec<Waker>,
+}
+
+impl<T> fmt::Debug for TaskShared<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskShared")
+            .field("thread", &self.thread)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> TaskShared<T> {
+    fn state(&self) -> std::sync::MutexGuard<'_, JoinState<T>> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn finish(&self, output: Result<T, JoinError>) {
+        let joiners = {
+            let mut state = self.state();
+            state.output = Some(output);
+            state.finished = true;
+            std::mem::take(&mut state.joiners)
+        };
+        for joiner in joiners {
+            joiner.wake();
+        }
+    }
+}
+
+/// Why a task did not give its output: it was cancelled (`abort`, or its runtime shut down).
+///
+/// Unlike tokio's, never a panic: a task that panics is a finding that ends the execution.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("task {id} was cancelled")]
+pub struct JoinError {
+    id: u32,
+}
+
+impl JoinError {
+    /// Whether the task was cancelled: always.
+    pub fn is_cancelled(&self) -> bool {
+        true
+    }
+
+    /// Whether the task panicked: never (a panic is a finding).
+    pub fn is_panic(&self) -> bool {
+        false
+    }
+}
+
+thread_local! {
+    /// Where the future being polled last returned `Pending`: the `.await` a report names.
+    static PENDING_AT: std::cell::RefCell<Option<Site>> = const { std::cell::RefCell::new(None) };
+}
+
+/// An async primitive's future returns `Pending` at `site` (its caller's `.await`).
+pub(crate) fn pending_at(site: &Site) {
+    PENDING_AT.with(|p| *p.borrow_mut() = Some(site.clone()));
+}
+
+/// Polls `future` on the current thread until it completes, between polls waiting for a wake
+/// as a task does; the current thread holds a worker of `runtime` while it polls. `None` if
+/// `cancelled` said to stop first (the future is dropped here, on this thread's stack).
+/// With `check_holds`, a `Pending` while the thread holds a sync lock is reported (once per
+/// lock).
+fn drive<F: Future>(
+    future: F,
+    runtime: &RuntimeShared,
+    waker: &Arc<TaskWaker>,
+    site: &Site,
+    cancelled: &dyn Fn() -> bool,
+    check_holds: bool,
+) -> Option<F::Output> {
+    let mut future = pin!(future);
+    let mut reported = Vec::new();
+    loop {
+        if cancelled() || !runtime.acquire_worker(site, cancelled) {
+            return None;
+        }
+        rt::note_write(rt::Key::park(waker.thread));
+        waker.woken.store(false, Ordering::SeqCst);
+        let task_waker = Waker::from(Arc::clone(waker));
+        PENDING_AT.with(|p| p.borrow_mut().take());
+        let poll = future.as_mut().poll(&mut Context::from_waker(&task_waker));
+        drop(task_waker);
+        if let Poll::Ready(output) = poll {
+            runtime.release_worker();
+            return Some(output);
+        }
+        let awaited_at = PENDING_AT
+            .with(|p| p.borrow_mut().take())
+            .unwrap_or_else(|| site.clone());
+        if check_holds {
+            report_holds(&awaited_at, &mut reported);
+        }
+        runtime.release_worker();
+        wait_for_wake(waker, site, cancelled);
+    }
+}
+
+/// The sync locks the current thread holds as its future returns `Pending` at `awaited_at`,
+/// each reported the first time.
+fn report_holds(awaited_at: &Site, reported: &mut Vec<interleave_detector::ObjectId>) {
+    let held = rt::with(|c| c.thread(c.current).sync_held.clone()).unwrap_or_default();
+    for lock in held {
+        if !reported.contains(&lock) {
+            reported.push(lock);
+            rt::emit(EventKind::AwaitHolding { lock }, awaited_at.clone());
+        }
+    }
+}
+
+/// Between two polls: wait until woken, a future's timer fires, or the task is cancelled. A
+/// future that left no way to wake it is a lost waker, reported at once.
+fn wait_for_wake(waker: &Arc<TaskWaker>, site: &Site, cancelled: &dyn Fn() -> bool) {
+    if waker.woken.swap(false, Ordering::SeqCst) {
+        // Woken during its own poll (`yield_now`): let the others go first.
+        rt::yield_now();
+        return;
+    }
+    let me = waker.thread;
+    let timers = rt::with(|c| c.timers.iter().any(|t| t.thread == me)).unwrap_or(false);
+    if Arc::strong_count(waker) == 1 && !timers && !cancelled() {
+        rt::emit(EventKind::LostWaker, site.clone());
+    }
+    loop {
+        if waker.woken.swap(false, Ordering::SeqCst) || rt::take_future_timer_fired() || cancelled()
+        {
+            return;
+        }
+        rt::with(|c| c.thread_mut(me).idle = true);
+        rt::block_current(site);
+        rt::with(|c| c.thread_mut(me).idle = false);
+        if rt::with(|c| c.stop.is_some()).unwrap_or(true) {
+            return;
+        }
+    }
+}
+
+fn new_waker(thread: ThreadId) -> Arc<TaskWaker> {
+    Arc::new(TaskWaker {
+        thread,
+        generation: rt::with(|c| c.generation).unwrap_or(0),
+        woken: AtomicBool::new(false),
+    })
+}
+
+/// An async runtime of the running execution with a number of workers: `Runtime::new(1)` is
+/// tokio's current-thread runtime (what [`block_on`] uses), `Runtime::new(n)` a multi-thread
+/// one with `n` workers. Dropping it cancels the tasks still running, as tokio's does: each
+/// drops its future on its own stack at its next wait.
+///
+/// # Examples
+///
+/// ```
+/// use interleave::future::{self, Runtime};
+///
+/// interleave::check(|| {
+///     let runtime = Runtime::new(2);
+///     let sum = runtime.block_on(async {
+///         let a = future::spawn(async { 1 });
+///         let b = future::spawn(async { 2 });
+///         a.await.unwrap() + b.await.unwrap()
+///     });
+///     assert_eq!(sum, 3);
+/// });
+/// ```
+pub struct Runtime {
+    shared: Arc<RuntimeShared>,
+    site: Site,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// A runtime with `workers` workers.
+    ///
+    /// # Panics
+    ///
+    /// Outside a check (there is no real-threads runtime), or with 0 workers.
+    #[track_caller]
+    pub fn new(workers: usize) -> Runtime {
+        let site = Site::caller();
+        assert!(
+            rt::in_execution(),
+            "interleave::future::Runtime runs inside a check only (interleave::check, explore or replay); outside one use a real runtime"
+        );
+        assert!(workers > 0, "a runtime needs at least one worker");
+        Runtime {
+            shared: RuntimeShared::new(workers, &site),
+            site,
+        }
+    }
+
+    /// Runs `future` to completion on the current thread, which takes part in the runtime
+    /// while it does (tasks it spawns belong to this runtime).
+    ///
+    /// # Panics
+    ///
+    /// Inside a task or another `block_on` (as tokio: "cannot start a runtime from within a
+    /// runtime").
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.block_on_at(future, Site::caller(), true)
+    }
+
+    fn block_on_at<F: Future>(&self, future: F, site: Site, check_holds: bool) -> F::Output {
+        assert!(
+            runtime::current().is_none(),
+            "interleave::future::block_on called from inside a runtime (a task or another block_on), at {site}: cannot start a runtime from within a runtime"
+        );
+        let me = rt::current_thread();
+        runtime::set_member(me, Some(Arc::clone(&self.shared)));
+        let waker = new_waker(me);
+        let output = drive(future, &self.shared, &waker, &site, &|| false, check_holds);
+        runtime::set_member(me, None);
+        output.expect("block_on is never cancelled")
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if rt::in_execution() && rt::with(|c| c.stop.is_none()).unwrap_or(false) {
+            self.shared.shut_down(&self.site);
+        }
+    }
+}
+
+/// Runs `future` to completion on a current-thread runtime (one worker), then cancels the
+/// tasks still running: `Runtime::new(1).block_on(future)`, as `#[tokio::main(flavor =
+/// "current_thread")]` does.
+///
+/// # Examples
+///
+/// ```
+/// use interleave::future;
+///
+/// interleave::check(|| {
+///     let answer = future::block_on(async {
+///         let task = future::spawn(async { 6 * 7 });
+///         task.await.unwrap()
+///     });
+///     assert_eq!(answer, 42);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a check, or inside a runtime.
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    block_on_checked(future, Site::caller(), true)
+}
+
+/// `block_on` for sync code waiting on one async operation (`Mutex::blocking_lock`): the sync
+/// locks the caller holds are its own business, not the future's.
+pub(crate) fn block_on_checked<F: Future>(future: F, site: Site, check_holds: bool) -> F::Output {
+    assert!(
+        rt::in_execution(),
+        "interleave::future::block_on runs inside a check only (interleave::check, explore or replay), at {site}"
+    );
+    let runtime = Runtime {
+        shared: RuntimeShared::new(1, &site),
+        site,
+    };
+    let output = runtime.block_on_at(future, runtime.site.clone(), check_holds);
+    drop(runtime);
+    output
+}
+
+/// Spawns `future` as a task of the current runtime: a thread of the execution that polls it.
+///
+/// # Panics
+///
+/// Outside a runtime (as tokio: "must be called from the context of a Tokio runtime").
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    spawn_task(future, None, Site::caller())
+}
+
+/// As [`spawn`], with a name that reports show for the task.
+///
+/// # Panics
+///
+/// Outside a runtime.
+#[track_caller]
+pub fn spawn_named<F>(future: F, name: &str) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    spawn_task(future, Some(name.to_owned()), Site::caller())
+}
+
+/// Spawns a future that is not `Send` (one holding a `std` guard across an `.await`, say) as
+/// a task of the current runtime: tokio's `task::spawn_local`. Inside a check every task runs
+/// on one OS thread, so no `LocalSet` is needed.
+///
+/// # Panics
+///
+/// Outside a runtime.
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn_task(future, None, Site::caller())
+}
+
+fn spawn_task<F>(future: F, name: Option<String>, site: Site) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let runtime = runtime::current().unwrap_or_else(|| {
+        panic!(
+            "interleave::future::spawn called outside a runtime, at {site}: call it inside block_on or a task"
+        )
+    });
+    let cell: Slot<F::Output> = Arc::default();
+    let for_body = Arc::clone(&cell);
+    let member = Arc::clone(&runtime);
+    let task_site = site.clone();
+    let body = Box::new(move || {
+        let shared = for_body
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .expect("the task's state is set before it runs");
+        runtime::set_member(shared.thread, Some(Arc::clone(&member)));
+        let cancelled = || shared.cancel.cancelled();
+        rt::run_thread(
+            || drive(future, &member, &shared.waker, &task_site, &cancelled, true),
+            |output| {
+                let id = shared.thread.0;
+                shared.finish(output.ok_or(JoinError { id }));
+            },
+        );
+    });
+    let thread = rt::spawn(body, name, site, None);
+    let shared = Arc::new(TaskShared {
+        thread,
+        waker: new_waker(thread),
+        cancel: Arc::new(Cancel {
+            thread,
+            cancelled: AtomicBool::new(false),
+        }),
+        state: StdMutex::new(JoinState {
+            output: None,
+            finished: false,
+            joiners: Vec::new(),
+        }),
+    });
+    *cell
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&shared));
+    runtime.add_task(Arc::clone(&shared.cancel));
+    JoinHandle {
+        shared,
+        requested: false,
+    }
+}
+
+/// An owned permission to await a task's output: a future of `Result<T, JoinError>`.
+/// Dropping it detaches the task (it runs on; its runtime cancels it at shutdown).
+pub struct JoinHandle<T> {
+    shared: Arc<TaskShared<T>>,
+    /// The await announced the join.
+    requested: bool,
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("task", &self.shared.thread.0)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> JoinHandle<T> {
+    /// Cancels the task: at its next wait it drops its future, and awaiting this handle gives
+    /// `Err(JoinError)` (unless it had already finished).
+    pub fn abort(&self) {
+        rt::switch();
+        self.shared.cancel.cancel();
+    }
+
+    /// Whether the task has finished (a scheduling point).
+    pub fn is_finished(&self) -> bool {
+        rt::yield_now();
+        rt::thread_finished(self.shared.thread) && self.shared.state().finished
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    #[track_caller]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let site = Site::caller();
+        let child = self.shared.thread;
+        if !self.requested {
+            self.requested = true;
+            rt::switch();
+            rt::emit(EventKind::JoinRequest { child }, site.clone());
+        }
+        let output = {
+            let mut state = self.shared.state();
+            if state.finished {
+                state.output.take()
+            } else {
+                state.joiners.push(cx.waker().clone());
+                None
+            }
+        };
+        if output.is_none() {
+            pending_at(&site);
+        }
+        // The output is stored just before the task's thread exits, with no scheduling point
+        // between: whoever sees it sees the exit too.
+        match output {
+            Some(output) => {
+                self.requested = false;
+                rt::emit(EventKind::Joined { child }, site);
+                Poll::Ready(output)
+            }
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// Returns `Pending` once, waking the task at once: the other tasks and threads go first.
+///
+/// # Examples
+///
+/// ```
+/// interleave::check(|| {
+///     interleave::future::block_on(async {
+///         interleave::future::yield_now().await;
+///     });
+/// });
+/// ```
+#[track_caller]
+pub fn yield_now() -> YieldNow {
+    YieldNow {
+        yielded: false,
+        site: Site::caller(),
+    }
+}
+
+/// The future of [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+    site: Site,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        pending_at(&self.site);
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

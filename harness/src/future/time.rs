@@ -1,0 +1,228 @@
+//! Async time on the execution's virtual clock: `sleep`, `sleep_until`, `timeout`, `interval`.
+//!
+//! A sleep arms a timer of its task when first polled. Timers fire as a thread's do: the
+//! earliest one when no thread or task can run (time jumps to its deadline), or early, at a
+//! scheduling point, as the strategy decides. A task may have any number armed at once.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use interleave_detector::{ObjectId, Site};
+
+use crate::rt;
+use crate::time::Instant;
+
+/// Completes once the virtual clock reaches `now + duration` (tokio's `sleep`).
+///
+/// # Examples
+///
+/// ```
+/// use interleave::future::{self, time::sleep};
+/// use interleave::time::{Duration, Instant};
+///
+/// interleave::check(|| {
+///     future::block_on(async {
+///         let start = Instant::now();
+///         sleep(Duration::from_secs(5)).await;
+///         assert_eq!(start.elapsed(), Duration::from_secs(5));
+///     });
+/// });
+/// ```
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    let deadline_ns = rt::deadline_after(rt::now_ns(), duration);
+    Sleep::new(deadline_ns, Site::caller())
+}
+
+/// Completes once the virtual clock reaches `deadline`.
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(deadline.as_nanos_since_start(), Site::caller())
+}
+
+/// The future of [`sleep`] and [`sleep_until`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    deadline_ns: u64,
+    site: Site,
+    timer: Option<ObjectId>,
+    polled: bool,
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline_ns", &self.deadline_ns)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sleep {
+    fn new(deadline_ns: u64, site: Site) -> Sleep {
+        assert!(
+            rt::in_execution(),
+            "interleave::future::time runs inside a check only, at {site}"
+        );
+        Sleep {
+            deadline_ns,
+            site,
+            timer: None,
+            polled: false,
+        }
+    }
+
+    /// When it completes.
+    pub fn deadline(&self) -> Instant {
+        Instant::from_nanos_since_start(self.deadline_ns)
+    }
+
+    /// Whether the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        rt::now_ns() >= self.deadline_ns
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        if !self.polled {
+            self.polled = true;
+            rt::switch();
+        }
+        match self.timer {
+            Some(timer) if rt::timer_armed(timer) => {
+                super::task::pending_at(&self.site);
+                Poll::Pending
+            }
+            Some(_) => {
+                self.timer = None;
+                self.deadline_ns = 0;
+                Poll::Ready(())
+            }
+            None if rt::now_ns() >= self.deadline_ns => Poll::Ready(()),
+            None => {
+                self.timer = rt::arm_timer_until(self.deadline_ns, &self.site);
+                super::task::pending_at(&self.site);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(timer) = self.timer.take() {
+            rt::cancel_timer(timer);
+        }
+    }
+}
+
+/// The future given to [`timeout`] did not complete by its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("deadline has elapsed")]
+pub struct Elapsed(());
+
+/// Runs `future` for at most `duration`: `Err(Elapsed)` exactly at the deadline if it has not
+/// completed, and the future is dropped (tokio's `timeout`: the future is polled first, so one
+/// that completes at the deadline wins).
+///
+/// # Examples
+///
+/// ```
+/// use interleave::future::{self, sync::oneshot, time::timeout};
+/// use interleave::time::Duration;
+///
+/// interleave::check(|| {
+///     future::block_on(async {
+///         let (_tx, rx) = oneshot::channel::<()>();
+///         assert!(timeout(Duration::from_millis(10), rx).await.is_err());
+///     });
+/// });
+/// ```
+#[track_caller]
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout {
+        future: Box::pin(future),
+        sleep: sleep(duration),
+    }
+}
+
+/// As [`timeout`], with a deadline.
+#[track_caller]
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    Timeout {
+        future: Box::pin(future),
+        sleep: sleep_until(deadline),
+    }
+}
+
+/// The future of [`timeout`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Timeout<F> {
+    future: Pin<Box<F>>,
+    sleep: Sleep,
+}
+
+impl<F> fmt::Debug for Timeout<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout")
+            .field("sleep", &self.sleep)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Poll::Ready(output) = self.future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        match Pin::new(&mut self.sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// Ticks every `period`, the first tick at once (tokio's `interval`; missed ticks burst).
+///
+/// # Panics
+///
+/// If `period` is zero.
+#[track_caller]
+pub fn interval(period: Duration) -> Interval {
+    assert!(period > Duration::ZERO, "`period` must be non-zero");
+    Interval {
+        next_ns: rt::now_ns(),
+        period,
+        site: Site::caller(),
+    }
+}
+
+/// The ticks of [`interval`].
+#[derive(Debug)]
+pub struct Interval {
+    next_ns: u64,
+    period: Duration,
+    site: Site,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns when it was due.
+    pub async fn tick(&mut self) -> Instant {
+        let due = self.next_ns;
+        Sleep::new(due, self.site.clone()).await;
+        self.next_ns = rt::deadline_after(due, self.period);
+        Instant::from_nanos_since_start(due)
+    }
+
+    /// The period.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+}

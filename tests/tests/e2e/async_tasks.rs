@@ -1,0 +1,323 @@
+//! Async scenarios: tasks on runtimes, the async primitives on the virtual clock, exhaustive
+//! exploration of tasks, cancellation at shutdown, and each async finding's report, replayed.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex as StdMutex};
+
+use interleave::future::sync::{mpsc, oneshot, Mutex, Notify, RwLock, Semaphore};
+use interleave::future::time::{interval, sleep, timeout};
+use interleave::future::{self, Runtime};
+use interleave::time::{Duration, Instant};
+use interleave::{Config, Kind, Report, Strategy};
+use interleave_detector::Detail;
+use interleave_scenarios::catalog;
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn clean(config: Config, f: impl Fn() + Send + Sync + 'static) -> Report {
+    let report = config.write_artifact(false).explore(f);
+    assert!(report.is_clean(), "{report}");
+    report
+}
+
+#[test]
+fn tasks_give_their_outputs_through_join_handles() {
+    clean(Config::random(200), || {
+        let sum = future::block_on(async {
+            let handles: Vec<_> = (0..3u32)
+                .map(|i| future::spawn(async move { i * 10 }))
+                .collect();
+            let mut sum = 0;
+            for handle in handles {
+                sum += handle.await.unwrap();
+            }
+            sum
+        });
+        assert_eq!(sum, 30);
+    });
+}
+
+#[test]
+fn the_async_primitives_keep_their_contracts_under_every_schedule_tried() {
+    clean(Config::pct(300, 3), || {
+        Runtime::new(2).block_on(async {
+            // A bounded channel keeps order and ends when the sender goes.
+            let (tx, mut rx) = mpsc::channel(1);
+            let producer = future::spawn(async move {
+                for i in 0..3 {
+                    tx.send(i).await.unwrap();
+                }
+            });
+            let mut got = Vec::new();
+            while let Some(i) = rx.recv().await {
+                got.push(i);
+            }
+            assert_eq!(got, [0, 1, 2]);
+            producer.await.unwrap();
+            // One permit: the holders never overlap.
+            let semaphore = Arc::new(Semaphore::new(1));
+            let inside = Arc::new(Mutex::new(0));
+            let tasks: Vec<_> = (0..2)
+                .map(|_| {
+                    let (semaphore, inside) = (Arc::clone(&semaphore), Arc::clone(&inside));
+                    future::spawn(async move {
+                        let _permit = semaphore.acquire().await.unwrap();
+                        *inside.lock().await += 1;
+                        future::yield_now().await;
+                        assert_eq!(*inside.lock().await, 1);
+                        *inside.lock().await -= 1;
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            assert_eq!(semaphore.available_permits(), 1);
+            // `notify_one` before anyone waits stores a permit.
+            let notify = Arc::new(Notify::new());
+            let n = Arc::clone(&notify);
+            let waiter = future::spawn(async move { n.notified().await });
+            notify.notify_one();
+            waiter.await.unwrap();
+            // Readers share, a writer excludes.
+            let lock = RwLock::new(1);
+            {
+                let (a, b) = (lock.read().await, lock.read().await);
+                assert_eq!(*a + *b, 2);
+            }
+            *lock.write().await += 1;
+            assert_eq!(*lock.read().await, 2);
+        });
+    });
+}
+
+#[test]
+fn sleep_timeout_and_interval_run_on_the_virtual_clock() {
+    clean(Config::random(100), || {
+        future::block_on(async {
+            let start = Instant::now();
+            sleep(ms(10)).await;
+            assert_eq!(start.elapsed(), ms(10));
+            // Elapsed exactly at the deadline.
+            let (_tx, rx) = oneshot::channel::<()>();
+            assert!(timeout(ms(5), rx).await.is_err());
+            assert_eq!(start.elapsed(), ms(15));
+            // A future ready at the deadline wins: it is polled first.
+            assert!(timeout(ms(5), sleep(ms(5))).await.is_ok());
+            assert_eq!(start.elapsed(), ms(20));
+            assert!(timeout(ms(5), sleep(ms(6))).await.is_err());
+            assert_eq!(start.elapsed(), ms(25));
+            // The first tick at once, then one per period.
+            let mut ticks = interval(ms(3));
+            for due in [25, 28, 31] {
+                assert_eq!(ticks.tick().await.as_nanos_since_start(), due * 1_000_000);
+            }
+        });
+    });
+}
+
+#[test]
+fn a_std_guard_across_an_await_deadlocks_one_worker_but_not_two() {
+    let program = |workers: usize| {
+        move || {
+            Runtime::new(workers).block_on(async {
+                let m = Arc::new(interleave::sync::Mutex::new(0));
+                let m2 = Arc::clone(&m);
+                let task = future::spawn(async move { *m2.lock().unwrap() += 1 });
+                let guard = m.lock().unwrap();
+                future::yield_now().await;
+                drop(guard);
+                task.await.unwrap();
+            });
+        }
+    };
+    // The await holding the guard is reported where it happens, on any runtime; on one worker
+    // the task then blocks the worker on the std mutex, and main is never polled again.
+    let kinds = |workers: usize| {
+        let report = Config::random(1_000)
+            .write_artifact(false)
+            .explore(program(workers));
+        assert_eq!(report.failing_execution, Some(1), "{report}");
+        assert!(
+            matches!(report.findings[0].detail, Detail::AwaitHolding { .. }),
+            "{report}"
+        );
+        report.findings.iter().map(|f| f.kind()).collect::<Vec<_>>()
+    };
+    assert_eq!(kinds(1), [Kind::PotentialDeadlock, Kind::Deadlock]);
+    // Two workers: main gets the other one and releases the mutex; no deadlock.
+    assert_eq!(kinds(2), [Kind::PotentialDeadlock]);
+    // Dropping the guard before the await: nothing to report on one worker.
+    clean(Config::random(1_000), || {
+        future::block_on(async {
+            let m = Arc::new(interleave::sync::Mutex::new(0));
+            let m2 = Arc::clone(&m);
+            let task = future::spawn(async move { *m2.lock().unwrap() += 1 });
+            drop(m.lock().unwrap());
+            future::yield_now().await;
+            task.await.unwrap();
+        });
+    });
+}
+
+#[test]
+fn a_detached_task_is_cancelled_at_shutdown_on_its_own_stack_and_is_no_deadlock() {
+    struct Recorder(Arc<StdMutex<Vec<Option<String>>>>);
+    impl Drop for Recorder {
+        fn drop(&mut self) {
+            let name = interleave::thread::current().name().map(str::to_owned);
+            self.0.lock().unwrap().push(name);
+        }
+    }
+    let drops = Arc::new(StdMutex::new(Vec::new()));
+    let d = Arc::clone(&drops);
+    let report = clean(Config::random(50), move || {
+        let d = Arc::clone(&d);
+        future::block_on(async move {
+            let forever = Arc::new(Notify::new());
+            let f = Arc::clone(&forever);
+            let recorder = Recorder(d);
+            drop(future::spawn_named(
+                async move {
+                    let _recorder = recorder;
+                    f.notified().await;
+                },
+                "detached",
+            ));
+            future::yield_now().await;
+        });
+    });
+    let drops = drops.lock().unwrap();
+    assert_eq!(drops.len() as u64, report.executions);
+    assert!(
+        drops.iter().all(|n| n.as_deref() == Some("detached")),
+        "{drops:?}"
+    );
+}
+
+#[test]
+fn abort_cancels_a_waiting_task_and_its_handle_says_so() {
+    clean(Config::random(100), || {
+        future::block_on(async {
+            let never = Arc::new(Notify::new());
+            let n = Arc::clone(&never);
+            let task = future::spawn(async move { n.notified().await });
+            future::yield_now().await;
+            assert!(!task.is_finished());
+            task.abort();
+            let error = task.await.unwrap_err();
+            assert!(error.is_cancelled());
+        });
+    });
+}
+
+/// Exhaustive exploration's executions and the outcomes it reached, for `strategy`.
+fn outcomes(strategy: Strategy, workers: usize) -> (u64, BTreeSet<Vec<usize>>) {
+    let seen = Arc::new(StdMutex::new(BTreeSet::new()));
+    let s = Arc::clone(&seen);
+    let report = clean(Config::exhaustive().strategy(strategy), move || {
+        let s = Arc::clone(&s);
+        Runtime::new(workers).block_on(async move {
+            let order = Arc::new(Mutex::new(Vec::new()));
+            let tasks: Vec<_> = (0..2)
+                .map(|i| {
+                    let order = Arc::clone(&order);
+                    future::spawn(async move { order.lock().await.push(i) })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            let order = order.lock().await.clone();
+            s.lock().unwrap().insert(order);
+        });
+    });
+    assert!(report.complete, "{report}");
+    let seen = seen.lock().unwrap().clone();
+    (report.executions, seen)
+}
+
+#[test]
+fn exhaustive_exploration_covers_tasks_as_threads() {
+    // A task and main awaiting it: the task's end and main's first poll of its handle touch
+    // the handle's state, in either order (main finds it finished, or waits and is woken):
+    // 2 schedules, on one worker or two.
+    for workers in [1, 2] {
+        let report = clean(Config::exhaustive(), move || {
+            Runtime::new(workers).block_on(async { future::spawn(async {}).await.unwrap() });
+        });
+        assert!(report.complete);
+        assert_eq!(report.executions, 2, "{workers} workers");
+    }
+    // Two tasks pushing to one async mutex: both orders, on one worker and on three, as naive
+    // DFS finds them, in far fewer executions (pinned: 26 and 28 against 63 and 520).
+    for (workers, dpor, naive) in [(1, 26, 63), (3, 28, 520)] {
+        let (executions, reached) = outcomes(Strategy::Exhaustive, workers);
+        let (naive_executions, naive_reached) = outcomes(Strategy::ExhaustiveNaive, workers);
+        assert_eq!(reached, BTreeSet::from([vec![0, 1], vec![1, 0]]));
+        assert_eq!(reached, naive_reached);
+        assert_eq!(
+            (executions, naive_executions),
+            (dpor, naive),
+            "{workers} workers"
+        );
+    }
+}
+
+/// The catalog's scenario `name`, explored with its own configuration.
+fn explore_scenario(name: &str, config: impl FnOnce(Config) -> Config) -> Report {
+    let scenario = catalog()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no scenario {name}"));
+    config(scenario.config()).explore(scenario.body)
+}
+
+#[test]
+fn each_async_finding_has_its_report() {
+    use Kind::{Deadlock, PotentialDeadlock};
+    for (name, kinds) in [
+        // The await holding the std guard, then the deadlock it causes on one worker.
+        (
+            "async/std-guard-across-await",
+            &[PotentialDeadlock, Deadlock][..],
+        ),
+        ("async/ab-ba", &[PotentialDeadlock]),
+        ("async/mixed-sync-async-cycle", &[PotentialDeadlock]),
+        ("async/join-cycle", &[Deadlock]),
+        ("async/lost-waker", &[Deadlock]),
+        ("async/futurelock", &[Deadlock]),
+        ("async/pipeline-early-stop", &[Deadlock]),
+        ("async/notify-waiters-early", &[Deadlock]),
+        ("async/guard-across-dependent-await", &[Deadlock]),
+    ] {
+        let report = explore_scenario(name, |c| c.write_artifact(false));
+        let found: Vec<Kind> = report.findings.iter().map(|f| f.kind()).collect();
+        assert_eq!(found, kinds, "{report}");
+        let text: Vec<String> = report.findings.iter().map(ToString::to_string).collect();
+        insta::assert_snapshot!(name.replace('/', "__"), text.join("\n"));
+    }
+}
+
+#[test]
+fn replaying_an_async_finding_reproduces_it() {
+    let dir = std::env::temp_dir().join(format!("interleave-async-replay-{}", std::process::id()));
+    for name in [
+        "async/join-cycle",
+        "async/notify-waiters-early",
+        "async/lost-waker",
+    ] {
+        let report = explore_scenario(name, |c| c.artifact_dir(&dir));
+        let artifact = report.artifact.clone().expect("an artifact");
+        let body = catalog().into_iter().find(|s| s.name == name).unwrap().body;
+        let replayed = interleave::replay(&artifact, body).unwrap();
+        assert_eq!(replayed.findings.len(), 1, "{replayed}");
+        assert_eq!(
+            replayed.findings[0].fingerprint, report.findings[0].fingerprint,
+            "{name}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
