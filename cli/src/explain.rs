@@ -180,7 +180,16 @@ fn text(e: &Explanation<'_>) -> String {
     let _ = writeln!(out, "artifact  {}", line(&e.path.display().to_string()));
     let _ = writeln!(out, "check     {} ({})", line(&a.check), e.origin());
     let _ = writeln!(out, "replay    {}", e.replay_command());
-    let _ = writeln!(out, "strategy  {}, seed {}", line(&a.strategy), a.seed);
+    let model = match a.memory_model {
+        interleave::MemoryModel::Weak => ", weak memory model",
+        _ => "",
+    };
+    let _ = writeln!(
+        out,
+        "strategy  {}, seed {}{model}",
+        line(&a.strategy),
+        a.seed
+    );
     if e.on_real_threads() {
         let _ = writeln!(
             out,
@@ -198,6 +207,16 @@ fn text(e: &Explanation<'_>) -> String {
     let _ = writeln!(out, "\n── findings ──");
     for finding in &a.findings {
         let _ = write!(out, "\n{finding}");
+    }
+    let stale = a.stale_reads();
+    if !stale.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n── weak memory: loads that read an older store than the newest ──\n"
+        );
+        for read in &stale {
+            let _ = writeln!(out, "  {}", line(read));
+        }
     }
     for (number, cycle) in (1..).zip(&e.cycles) {
         let heading = if e.cycles.len() == 1 {

@@ -141,6 +141,12 @@ impl Detector {
         self.threads.push(main);
     }
 
+    /// The happens-before clock of `thread` in the current execution (`None` before it is
+    /// spawned): its own entry is the epoch of its latest event.
+    pub fn thread_clock(&self, thread: ThreadId) -> Option<&VectorClock> {
+        self.threads.get(thread.index()).map(|t| &t.clock)
+    }
+
     /// Findings made so far and not yet taken.
     pub fn findings(&self) -> &[Finding] {
         &self.findings
@@ -247,7 +253,8 @@ impl Detector {
                 object,
                 op,
                 ordering,
-            } => self.atomic(event, *object, *op, *ordering)?,
+                reads,
+            } => self.atomic(event, *object, *op, *ordering, *reads)?,
             EventKind::Fence { ordering } => self.fence(t, *ordering),
             EventKind::CellRead { cell } => self.cell_access(event, *cell, false)?,
             EventKind::CellWrite { cell } => self.cell_access(event, *cell, true)?,

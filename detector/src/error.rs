@@ -107,6 +107,17 @@ pub enum EventError {
         /// The limit.
         limit: usize,
     },
+    /// A load that reads a store the atomic never had, or one older than the stores the
+    /// detector keeps ([`ATOMIC_HISTORY`](crate::ATOMIC_HISTORY)).
+    #[error("event at step {step}: a load of atomic {} reads store {store}, which is not among its latest stores", .object.0)]
+    UnknownStore {
+        /// The step of the event.
+        step: u64,
+        /// The atomic.
+        object: ObjectId,
+        /// The store named.
+        store: u64,
+    },
     /// A release or acquisition that does not match the lock's state.
     #[error("event at step {step}: thread {} releases lock {} that it does not hold", .thread.0, .lock.0)]
     NotHeld {

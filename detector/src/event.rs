@@ -354,6 +354,12 @@ pub enum EventKind {
         op: AtomicOp,
         /// Its memory ordering (for a read-modify-write, the success ordering).
         ordering: MemoryOrdering,
+        /// Under the weak memory model, the store a load read: its place in the atomic's
+        /// modification order (0: the value the atomic had when the execution first used it).
+        /// Absent when the load read the latest store as a sequentially consistent load does
+        /// (every event of the default model), and for stores and read-modify-writes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reads: Option<u64>,
     },
     /// `atomic::fence`.
     Fence {

@@ -99,6 +99,10 @@ mod validate;
 mod wait_for;
 
 pub use clock::{Epoch, VectorClock};
+
+/// How many of an atomic's latest stores a load may read under the weak memory model (the
+/// harness offers no older one, and the detector keeps the clocks of as many).
+pub const ATOMIC_HISTORY: usize = 8;
 pub use detector::{Detector, DetectorConfig, Stats};
 pub use error::{EventError, TraceError};
 pub use event::{

@@ -177,6 +177,9 @@ pub(crate) struct ObjectState {
     pub(crate) read_sync: VectorClock,
     /// Current holders of a lock.
     pub(crate) holders: Vec<(ThreadId, LockMode)>,
+    /// An atomic's latest stores, oldest first: each one's place in the modification order
+    /// and what an acquiring load of it learns (at most [`ATOMIC_HISTORY`](crate::ATOMIC_HISTORY)).
+    pub(crate) stores: VecDeque<(u64, VectorClock)>,
     /// Per-message clocks of a channel, oldest first.
     pub(crate) messages: VecDeque<VectorClock>,
     /// Arrival clocks of a barrier per generation.
@@ -201,6 +204,7 @@ impl ObjectState {
             sync: VectorClock::new(),
             read_sync: VectorClock::new(),
             holders: Vec::new(),
+            stores: VecDeque::new(),
             messages: VecDeque::new(),
             generations: Vec::new(),
             unheard_notify: None,

@@ -5,6 +5,7 @@
 //! acquiring operation joins it into the thread's clock. Relaxed atomics synchronise nothing;
 //! fences follow the C++ fence rules.
 
+use crate::clock::VectorClock;
 use crate::detector::Detector;
 use crate::error::EventError;
 use crate::event::{AtomicOp, Event, MemoryOrdering, ObjectClass, ObjectId, ThreadId};
@@ -264,16 +265,18 @@ impl Detector {
 
     /// Release/acquire through atomics, with release sequences and fences.
     ///
-    /// The object's clock is what a later acquiring load of the current value learns: a
-    /// releasing store sets it to the thread's clock; a relaxed store sets it to the clock of the
-    /// thread's last release fence (or nothing); a read-modify-write continues the release
-    /// sequence and so adds to it instead of replacing it.
+    /// Each store's clock is what a later acquiring load of it learns: a releasing store's is
+    /// the thread's clock; a relaxed store's the clock of the thread's last release fence (or
+    /// nothing); a read-modify-write continues the release sequence of the store it read (the
+    /// latest) and so adds to its clock. A load learns the clock of the store it read: the
+    /// latest, or under the weak memory model the one `reads` names.
     pub(crate) fn atomic(
         &mut self,
         event: &Event,
         object: ObjectId,
         op: AtomicOp,
         ordering: MemoryOrdering,
+        reads: Option<u64>,
     ) -> Result<(), EventError> {
         self.object(event.step, object, ObjectClass::Atomic)?;
         let t = event.thread.index();
@@ -281,11 +284,29 @@ impl Detector {
         let state = self.objects[object.index()]
             .as_mut()
             .expect("checked above");
+        if state.stores.is_empty() {
+            // The value the atomic had when the execution first used it.
+            state.stores.push_back((0, VectorClock::new()));
+        }
+        let latest = state.stores.back().map_or(0, |(index, _)| *index);
+        let read = match (op, reads) {
+            (AtomicOp::Load, Some(store)) => state
+                .stores
+                .iter()
+                .position(|(index, _)| *index == store)
+                .ok_or(EventError::UnknownStore {
+                    step: event.step,
+                    object,
+                    store,
+                })?,
+            _ => state.stores.len() - 1,
+        };
+        let read_sync = &state.stores[read].1;
         if op != AtomicOp::Store {
             if ordering.acquires() {
-                thread.clock.join(&state.sync);
+                thread.clock.join(read_sync);
             } else {
-                thread.fence_acquirable.join(&state.sync);
+                thread.fence_acquirable.join(read_sync);
             }
         }
         if op != AtomicOp::Load {
@@ -294,12 +315,18 @@ impl Detector {
             } else {
                 thread.release_fence.as_ref()
             };
-            if op == AtomicOp::Store {
-                state.sync.clear();
-            }
+            let mut sync = if op == AtomicOp::Rmw {
+                read_sync.clone()
+            } else {
+                VectorClock::new()
+            };
             if let Some(clock) = published {
-                state.sync.join(clock);
+                sync.join(clock);
             }
+            if state.stores.len() == crate::ATOMIC_HISTORY {
+                state.stores.pop_front();
+            }
+            state.stores.push_back((latest + 1, sync));
             if ordering.releases() {
                 thread.clock.tick(t);
             }

@@ -317,6 +317,7 @@ impl TraceBuilder {
                 object,
                 op,
                 ordering,
+                reads: None,
             },
         )
     }

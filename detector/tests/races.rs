@@ -168,6 +168,7 @@ fn djit(events: &[Event]) -> Reference {
                 object,
                 op,
                 ordering,
+                ..
             } => {
                 let thread = &mut threads[t];
                 let object = sync.get_mut(object).expect("created");
@@ -463,6 +464,7 @@ impl Builder {
                 object,
                 op,
                 ordering,
+                reads: None,
             },
         )
     }

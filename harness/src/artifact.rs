@@ -77,6 +77,9 @@ pub struct Artifact {
     /// (`Config::deadline`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<(u64, interleave_detector::Site)>,
+    /// The memory model of the check's atomics (absent: sequentially consistent).
+    #[serde(default, skip_serializing_if = "is_sequentially_consistent")]
+    pub memory_model: crate::MemoryModel,
     /// Earlier executions that added to the lock-order graph, with their schedules: a replay
     /// runs them first, so that a cycle seen across executions is seen again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -93,6 +96,10 @@ pub struct Artifact {
     pub accepted: Vec<String>,
     /// The events of the failing execution.
     pub trace: Vec<Event>,
+}
+
+fn is_sequentially_consistent(model: &crate::MemoryModel) -> bool {
+    *model == crate::MemoryModel::SequentiallyConsistent
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -163,6 +170,14 @@ impl Artifact {
             source,
         })?;
         Ok(path)
+    }
+}
+
+impl Artifact {
+    /// Under the weak memory model, the failing execution's loads that read an older store
+    /// than the newest, as [`Report::stale_reads`](crate::Report::stale_reads) says them.
+    pub fn stale_reads(&self) -> Vec<String> {
+        crate::rt::memory::stale_reads(&self.trace)
     }
 }
 

@@ -135,6 +135,7 @@ fn skipped(config: &Config, name: String) -> Report {
         schedule: None,
         replay_command: None,
         complete: false,
+        stale_reads: Vec::new(),
     }
 }
 
@@ -225,6 +226,7 @@ fn replay_artifact(
         accepted: artifact.accepted.iter().cloned().collect(),
         deadline: artifact.deadline.clone(),
         keep_going: false,
+        memory_model: artifact.memory_model,
     };
     let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedules)), f)
         .map_err(|e| e.into_error(path))?;
@@ -299,6 +301,7 @@ fn explore(
             .clone()
             .map(|(d, site)| (rt::deadline_after(0, d), site)),
         keep_going: config.keep_going,
+        memory_model: config.memory_model,
         artifact_dir: config.write_artifact.then(|| {
             config
                 .artifact_dir
@@ -330,6 +333,8 @@ pub(crate) struct Plan {
     /// Explore on after a failing execution, collecting every finding (tests comparing
     /// strategies); no artifact is written.
     pub(crate) keep_going: bool,
+    /// The memory model of interleave's atomics.
+    pub(crate) memory_model: crate::MemoryModel,
 }
 
 /// The failing execution, as the loop saw it.
@@ -414,6 +419,9 @@ pub(crate) fn run_plan(
             let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
             Context::install(detector, generation, std::mem::take(&mut events));
             InterleaveScheduler::attach(&scheduler);
+            if plan.memory_model == crate::MemoryModel::Weak {
+                rt::with(|c| c.memory = Some(Box::default()));
+            }
             let body = Arc::clone(&f);
             let deadline = plan.deadline.clone();
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -527,6 +535,10 @@ pub(crate) fn run_plan(
         schedule: failure.as_ref().map(|f| f.schedule.encode()),
         replay_command: None,
         complete,
+        stale_reads: failure
+            .as_ref()
+            .map(|f| rt::memory::stale_reads(&f.trace))
+            .unwrap_or_default(),
     };
     if let (Some(failure), Some(dir)) = (failure, &plan.artifact_dir) {
         // Every earlier execution that added to the lock-order graph (an edge's context, or an
@@ -554,6 +566,7 @@ pub(crate) fn run_plan(
             budget: plan.executions,
             detector: plan.detector,
             deadline: plan.deadline.clone(),
+            memory_model: plan.memory_model,
             execution: failure.execution,
             schedule: failure.schedule.encode(),
             findings: report.findings.clone(),

@@ -95,6 +95,7 @@ pub(crate) enum Seed {
 /// | `INTERLEAVE_ITERATIONS` | the number of executions (for exhaustive: the bound) |
 /// | `INTERLEAVE_STRATEGY` | `random`, `pct`, `pct:D`, `mix`, `mix:D`, `exhaustive`, `exhaustive-naive` |
 /// | `INTERLEAVE_MAX_PREEMPTIONS` | the preemption bound of exhaustive exploration, or `none` |
+/// | `INTERLEAVE_MEMORY_MODEL` | `weak` or `sc` ([`Config::memory_model`]) |
 /// | `INTERLEAVE_REPLAY` | an artifact path: replay it instead of exploring |
 /// | `INTERLEAVE_ARTIFACT_DIR` | where artifacts and ledger records are written |
 /// | `INTERLEAVE_BASELINE` | a baseline file of accepted findings ([`Config::baseline`]) |
@@ -148,6 +149,8 @@ pub struct Config {
     pub(crate) max_preemptions: Option<u32>,
     /// Explore on after failing executions (the oracle tests compare every finding).
     pub(crate) keep_going: bool,
+    /// The memory model of interleave's atomics.
+    pub(crate) memory_model: crate::MemoryModel,
 }
 
 impl Default for Config {
@@ -178,6 +181,7 @@ impl Config {
             baseline: None,
             max_preemptions: None,
             keep_going: false,
+            memory_model: crate::MemoryModel::SequentiallyConsistent,
         }
         .require_executions(executions)
     }
@@ -311,6 +315,45 @@ impl Config {
             },
             other => other,
         };
+        self
+    }
+
+    /// The memory model of interleave's atomics (default
+    /// [`SequentiallyConsistent`](crate::MemoryModel::SequentiallyConsistent)): under
+    /// [`Weak`](crate::MemoryModel::Weak) a load may read an older store than the latest, as
+    /// C11's orderings allow, and which one it reads is a decision of the schedule that every
+    /// strategy explores and a replay repeats (docs/memory-model.md).
+    /// `INTERLEAVE_MEMORY_MODEL=weak|sc` overrides it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use interleave::sync::atomic::{AtomicUsize, Ordering};
+    /// use interleave::{thread, MemoryModel};
+    /// use interleave::sync::Arc;
+    ///
+    /// // Two Relaxed stores and a read of each: store buffering reads both old values in one
+    /// // of the schedules exhaustive exploration runs.
+    /// let outcomes = Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+    /// let seen = Arc::clone(&outcomes);
+    /// interleave::Config::exhaustive()
+    ///     .memory_model(MemoryModel::Weak)
+    ///     .check(move || {
+    ///         let (x, y) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    ///         let (x2, y2) = (Arc::clone(&x), Arc::clone(&y));
+    ///         let t = thread::spawn(move || {
+    ///             x2.store(1, Ordering::Relaxed);
+    ///             y2.load(Ordering::Relaxed)
+    ///         });
+    ///         y.store(1, Ordering::Relaxed);
+    ///         let a = x.load(Ordering::Relaxed);
+    ///         let b = t.join().unwrap();
+    ///         seen.lock().unwrap().insert((a, b));
+    ///     });
+    /// assert!(outcomes.lock().unwrap().contains(&(0, 0)));
+    /// ```
+    pub fn memory_model(mut self, model: crate::MemoryModel) -> Self {
+        self.memory_model = model;
         self
     }
 
@@ -555,6 +598,13 @@ impl Config {
                     value: value.clone(),
                     expected: "a number of bytes, at least 65536",
                 })?;
+        }
+        if let Some(value) = env("INTERLEAVE_MEMORY_MODEL")? {
+            self.memory_model = crate::MemoryModel::parse(&value).ok_or(Error::Env {
+                variable: "INTERLEAVE_MEMORY_MODEL",
+                value: value.clone(),
+                expected: "`weak` or `sc`",
+            })?;
         }
         if let Some(value) = env("INTERLEAVE_ARTIFACT_DIR")? {
             self.artifact_dir = Some(PathBuf::from(value));

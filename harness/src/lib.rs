@@ -128,6 +128,7 @@ pub use interleave_detector::{Finding, Kind};
 pub use ledger::{CheckResult, LedgerFinding, LedgerMode, LedgerRecord, LEDGER_FORMAT_VERSION};
 pub use report::Report;
 pub use rerun::{Target, TargetKind, TestRerun};
+pub use rt::memory::MemoryModel;
 pub use schedule::{Decision, ParseScheduleError, Schedule, MAX_DECISIONS};
 
 /// Explores `f` with the default [`Config`] (PCT depth 3, 1,000 executions, a seed derived

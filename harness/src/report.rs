@@ -36,6 +36,10 @@ pub struct Report {
     /// schedules before the budget ran out (any strategy stops then). `false` for a sample, a
     /// check with findings, and a replay.
     pub complete: bool,
+    /// Under the weak memory model, the failing execution's loads that read an older store
+    /// than the newest, each as "the load at X read the value stored at Y; a newer store at Z
+    /// existed".
+    pub stale_reads: Vec<String>,
 }
 
 impl Report {
@@ -106,6 +110,16 @@ impl fmt::Display for Report {
         for finding in &self.findings {
             writeln!(f)?;
             write!(f, "{finding}")?;
+        }
+        if !self.stale_reads.is_empty() {
+            writeln!(f)?;
+            writeln!(
+                f,
+                "weak memory: loads that read an older store than the newest"
+            )?;
+            for line in &self.stale_reads {
+                writeln!(f, "  {line}")?;
+            }
         }
         if let Some(path) = &self.artifact {
             writeln!(f)?;

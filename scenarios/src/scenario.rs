@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use interleave::{Config, Kind, Report};
+use interleave::{Config, Kind, MemoryModel, Report};
 
 /// The family of bugs a scenario belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,11 +27,14 @@ pub enum Category {
     Timeout,
     /// Async tasks, runtimes and async primitives.
     Async,
+    /// Orderings too weak for the protocol, run under the weak memory model: a seqlock, message
+    /// passing, Dekker's flags, double-checked lazy init, a reference count.
+    WeakMemory,
 }
 
 impl Category {
     /// Every category, in catalog order.
-    pub const ALL: [Category; 9] = [
+    pub const ALL: [Category; 10] = [
         Category::LockOrder,
         Category::GuardLifetime,
         Category::Condvar,
@@ -41,6 +44,7 @@ impl Category {
         Category::Livelock,
         Category::Timeout,
         Category::Async,
+        Category::WeakMemory,
     ];
 
     /// The category's name, as the CLI takes it (`lock-order`).
@@ -55,6 +59,7 @@ impl Category {
             Category::Livelock => "livelock",
             Category::Timeout => "timeout",
             Category::Async => "async",
+            Category::WeakMemory => "weak-memory",
         }
     }
 }
@@ -144,11 +149,16 @@ impl Outcome {
 
 impl Scenario {
     /// The default configuration for this scenario: PCT depth 3 over its budget, named after
-    /// it (so its seed is derived from its name), artifacts marked for `interleave replay`.
+    /// it (so its seed is derived from its name), artifacts marked for `interleave replay`;
+    /// the weak memory model for the [`WeakMemory`](Category::WeakMemory) category.
     pub fn config(&self) -> Config {
-        Config::default()
+        let config = Config::default()
             .executions(self.budget)
-            .catalog_scenario(self.name)
+            .catalog_scenario(self.name);
+        match self.category {
+            Category::WeakMemory => config.memory_model(MemoryModel::Weak),
+            _ => config,
+        }
     }
 
     /// Explores the scenario with [`config`](Self::config).

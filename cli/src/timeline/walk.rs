@@ -260,8 +260,19 @@ impl Walk {
                 object,
                 op,
                 ordering,
-                ..
+                reads: None,
             } => format!("{} {} ({ordering:?})", snake(op), self.alias(*object)),
+            // Under the weak memory model: which store of the atomic the load read.
+            EventKind::Atomic {
+                object,
+                op,
+                ordering,
+                reads: Some(store),
+            } => format!(
+                "{} {} ({ordering:?}, read store {store})",
+                snake(op),
+                self.alias(*object)
+            ),
             EventKind::CellRead { cell, .. } => format!("read {}", self.alias(*cell)),
             EventKind::CellWrite { cell, .. } => format!("write {}", self.alias(*cell)),
             EventKind::TimerArm {

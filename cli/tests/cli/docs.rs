@@ -144,18 +144,17 @@ fn the_documents_command_line_sessions_are_real_output() {
     for document in documents() {
         let text = std::fs::read_to_string(&document).expect("a document");
         let mut blessed: Vec<String> = text.lines().map(str::to_owned).collect();
-        // Later blocks first, so that earlier line numbers stay valid while blessing.
-        for transcript in transcripts(&text).into_iter().rev() {
+        // In document order, as a reader types them (a later block may read an artifact an
+        // earlier one wrote); blessed later blocks first, so earlier line numbers stay valid.
+        let mut rewrites = Vec::new();
+        for transcript in transcripts(&text) {
             let session = run(&transcript.text);
             checked += 1;
             if normalize(&session) == normalize(&transcript.text) {
                 continue;
             }
             if bless {
-                blessed.splice(
-                    transcript.first..transcript.end,
-                    session.lines().map(str::to_owned),
-                );
+                rewrites.push((transcript.first..transcript.end, session));
             } else {
                 stale.push(format!(
                     "{}:{}: the transcript is stale; it runs as:\n{session}",
@@ -165,6 +164,9 @@ fn the_documents_command_line_sessions_are_real_output() {
             }
         }
         if bless {
+            for (lines, session) in rewrites.into_iter().rev() {
+                blessed.splice(lines, session.lines().map(str::to_owned));
+            }
             let mut new = blessed.join("\n");
             new.push('\n');
             if new != text {

@@ -32,8 +32,50 @@ pub(super) fn artifact(artifact: &Artifact) -> Result<(), String> {
         ));
     }
     schedules(artifact)?;
+    memory_model(artifact)?;
     findings(artifact)?;
     trace(artifact)
+}
+
+/// Loads choose the store they read only under the weak memory model: an artifact of the
+/// sequentially consistent one has no such decision, and no load event naming a store.
+fn memory_model(artifact: &Artifact) -> Result<(), String> {
+    if artifact.memory_model == crate::MemoryModel::Weak {
+        return Ok(());
+    }
+    let texts = artifact
+        .prior
+        .iter()
+        .map(|p| p.schedule.as_str())
+        .chain([artifact.schedule.as_str()]);
+    for text in texts {
+        let schedule = Schedule::decode(text).map_err(|e| e.to_string())?;
+        if let Some(read) = schedule
+            .decisions
+            .iter()
+            .find(|d| matches!(d, crate::Decision::Read(_)))
+        {
+            return Err(format!(
+                "its schedule has a load's choice of store ({}), but its memory model is `sc`",
+                Schedule {
+                    decisions: vec![*read]
+                }
+            ));
+        }
+    }
+    let named = artifact.trace.iter().find(|e| {
+        matches!(
+            e.kind,
+            interleave_detector::EventKind::Atomic { reads: Some(_), .. }
+        )
+    });
+    if let Some(event) = named {
+        return Err(format!(
+            "its trace has a load that names the store it read (step {}), but its memory model is `sc`",
+            event.step
+        ));
+    }
+    Ok(())
 }
 
 /// `rerun` becomes a command line (`cargo test -p <package> <target> <features> <profile> --

@@ -141,6 +141,7 @@ fn artifact(name: &str, findings: Vec<Finding>) -> Artifact {
         max_steps: 0,
         detector: DetectorConfig::default(),
         deadline: None,
+        memory_model: crate::MemoryModel::default(),
         prior: Vec::new(),
         execution: 0,
         schedule: String::new(),

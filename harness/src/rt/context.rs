@@ -99,6 +99,8 @@ pub(crate) struct Context {
     /// Whether the strategy may fire a timer early at every scheduling point (a thread that
     /// blocks or exits included), not only where a thread switches.
     pub(crate) fire_everywhere: bool,
+    /// The weak memory model's state (`None` under the sequentially consistent model).
+    pub(crate) memory: Option<Box<super::memory::Memory>>,
 }
 
 /// What an execution left behind.
@@ -178,6 +180,7 @@ impl Context {
             steps: None,
             findings_stop: true,
             fire_everywhere: false,
+            memory: None,
         };
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
         DEFERRED_WAKES.with(|d| d.borrow_mut().clear());

@@ -52,6 +52,10 @@ impl Key {
     /// deadlines fire in arming order).
     pub(crate) const TIMERS: Key = Key(8 << Self::TAG_SHIFT);
 
+    /// The global order of SeqCst accesses and fences under the weak memory model: each one
+    /// joins it and extends it, so two of them never commute.
+    pub(crate) const SEQ_CST: Key = Key(10 << Self::TAG_SHIFT);
+
     /// How many senders a channel has: each drop writes it (the last one closes the channel),
     /// a receive that finds no message reads it.
     pub(crate) fn senders(channel: ObjectId) -> Key {
@@ -135,6 +139,13 @@ impl Footprint {
         self.add(key, true);
     }
 
+    /// Adds every access of `other` (the footprint of either step).
+    pub(crate) fn union(&mut self, other: &Footprint) {
+        for &(key, access) in &other.accesses {
+            self.touch(key, access);
+        }
+    }
+
     /// Whether the step touched nothing shared.
     pub(crate) fn is_empty(&self) -> bool {
         self.accesses.is_empty()
@@ -212,6 +223,7 @@ mod tests {
             Key::YIELDS,
             Key::PROGRESS,
             Key::TIMERS,
+            Key::SEQ_CST,
         ];
         for (i, a) in keys.iter().enumerate() {
             for b in &keys[i + 1..] {

@@ -5,6 +5,7 @@ mod context;
 mod engine;
 mod footprint;
 mod hook;
+pub(crate) mod memory;
 mod model;
 mod overflow;
 mod progress;

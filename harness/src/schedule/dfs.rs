@@ -51,6 +51,10 @@ impl DfsStrategy {
     }
 }
 
+/// What a branch over the stores a load could read is over (a point's hash never equals it
+/// but by chance).
+const READ: u64 = 0x6c6f_6164_5f72_6561;
+
 /// A hash of who may run at a point.
 fn point_hash(point: &Point<'_>) -> u64 {
     point
@@ -95,6 +99,15 @@ impl Strategy for DfsStrategy {
     fn random(&mut self) -> Result<u64, String> {
         // Random values are not explored: the same one every time keeps the tree fixed.
         Ok(0)
+    }
+
+    fn read_from(&mut self, options: usize) -> Result<usize, String> {
+        // Every store a load could read is a branch, as every thread that could run is.
+        self.branch(options, READ ^ options as u64).map_err(|what| {
+            self.diverged(&format!(
+                "{what}: a load could read one of {options} stores"
+            ))
+        })
     }
 
     fn fire_early(&mut self) -> Result<bool, String> {

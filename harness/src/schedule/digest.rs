@@ -75,7 +75,12 @@ fn kind_words(kind: &EventKind) -> [u64; 3] {
             object,
             op,
             ordering,
-        } => [26, id(*object), ((*op as u64) << 8) | *ordering as u64],
+            reads,
+        } => [
+            26,
+            id(*object),
+            ((*op as u64) << 8) | *ordering as u64 | reads.map_or(0, |r| (r + 1) << 16),
+        ],
         K::Fence { ordering } => [27, *ordering as u64, 0],
         K::CellRead { cell } => [28, id(*cell), 0],
         K::CellWrite { cell } => [29, id(*cell), 0],

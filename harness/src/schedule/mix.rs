@@ -59,6 +59,10 @@ impl Strategy for MixStrategy {
         self.current().random()
     }
 
+    fn read_from(&mut self, options: usize) -> Result<usize, String> {
+        self.current().read_from(options)
+    }
+
     fn fire_early(&mut self) -> Result<bool, String> {
         self.current().fire_early()
     }

@@ -33,6 +33,10 @@ pub enum Decision {
     Random(u64),
     /// The next timer fired early, ahead of the threads that could still run.
     Fire,
+    /// Under the weak memory model, which store a load read: the index among the stores it
+    /// could read, newest first (`0` is the latest store, what a sequentially consistent load
+    /// reads). Recorded only where a load had a choice.
+    Read(u32),
 }
 
 /// The decisions of one execution, in order.
@@ -52,7 +56,7 @@ pub const MAX_DECISIONS: usize = 10_000_000;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseScheduleError {
     /// A token that is not a decision.
-    #[error("parse schedule: `{token}` at position {position} is not a decision (expected `T`, `TxN`, `rHEX` or `f`)")]
+    #[error("parse schedule: `{token}` at position {position} is not a decision (expected `T`, `TxN`, `rHEX`, `f` or `lN`)")]
     Token {
         /// The bad token.
         token: String,
@@ -76,12 +80,22 @@ enum Token {
     Run { thread: u32, count: usize },
     Random(u64),
     Fire,
+    Read(u32),
 }
 
 impl Token {
     fn parse(token: &str) -> Option<Token> {
         if token == "f" {
             return Some(Token::Fire);
+        }
+        if let Some(index) = token.strip_prefix('l') {
+            // Decimal digits only: `l+1` and `l01` are not what `encode` writes.
+            let canonical = !index.is_empty()
+                && index.bytes().all(|b| b.is_ascii_digit())
+                && (index == "0" || !index.starts_with('0'));
+            return canonical
+                .then(|| index.parse().ok().map(Token::Read))
+                .flatten();
         }
         if let Some(hex) = token.strip_prefix('r') {
             return u64::from_str_radix(hex, 16).ok().map(Token::Random);
@@ -97,7 +111,7 @@ impl Token {
     fn decisions(&self) -> usize {
         match self {
             Token::Run { count, .. } => *count,
-            Token::Random(_) | Token::Fire => 1,
+            Token::Random(_) | Token::Fire | Token::Read(_) => 1,
         }
     }
 }
@@ -135,6 +149,10 @@ impl Schedule {
                     out.push('f');
                     i += 1;
                 }
+                Decision::Read(index) => {
+                    out.push_str(&format!("l{index}"));
+                    i += 1;
+                }
             }
         }
         out
@@ -155,6 +173,7 @@ impl Schedule {
                 }
                 Token::Random(value) => decisions.push(Decision::Random(value)),
                 Token::Fire => decisions.push(Decision::Fire),
+                Token::Read(index) => decisions.push(Decision::Read(index)),
             }
         }
         Ok(Schedule { decisions })
@@ -295,6 +314,14 @@ pub(crate) trait Strategy: fmt::Debug {
     /// A random value for the scenario.
     fn random(&mut self) -> Result<u64, String>;
 
+    /// Under the weak memory model, which of the `options` stores (newest first, at least two)
+    /// a load reads: returns its index.
+    ///
+    /// # Errors
+    ///
+    /// A replay whose recorded decision is not such a choice says how the schedule diverged.
+    fn read_from(&mut self, options: usize) -> Result<usize, String>;
+
     /// At a scheduling point with a timer armed: fire the next timer now, ahead of the
     /// threads that could still run?
     ///
@@ -382,10 +409,12 @@ mod tests {
                 Decision::Random(0x1f),
                 Decision::Fire,
                 Decision::Run(0),
+                Decision::Read(0),
+                Decision::Read(12),
             ],
         };
-        assert_eq!(schedule.encode(), "0x3.12.r1f.f.0");
-        assert_eq!(Schedule::decode("0x3.12.r1f.f.0").unwrap(), schedule);
+        assert_eq!(schedule.encode(), "0x3.12.r1f.f.0.l0.l12");
+        assert_eq!(Schedule::decode("0x3.12.r1f.f.0.l0.l12").unwrap(), schedule);
         assert_eq!(Schedule::decode("").unwrap(), Schedule::default());
     }
 
@@ -397,6 +426,11 @@ mod tests {
             ("a", "a"),
             ("rzz", "rzz"),
             ("1..2", ""),
+            ("l", "l"),
+            ("l01", "l01"),
+            ("l+1", "l+1"),
+            ("lx", "lx"),
+            ("l4294967296", "l4294967296"),
         ] {
             let error = Schedule::decode(text).unwrap_err();
             let ParseScheduleError::Token { token: bad, .. } = error else {

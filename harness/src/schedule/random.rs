@@ -39,6 +39,10 @@ impl Strategy for RandomStrategy {
         Ok(self.rng.next_u64())
     }
 
+    fn read_from(&mut self, options: usize) -> Result<usize, String> {
+        Ok(self.rng.random_range(0..options))
+    }
+
     fn fires_early(&self) -> bool {
         self.early_timers > 0.0
     }

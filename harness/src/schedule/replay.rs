@@ -187,6 +187,9 @@ impl Strategy for ReplayStrategy {
             Some(Decision::Fire) => Err(format!(
                 "schedule diverged at step {step}: the schedule fires a timer there, but the program has none armed"
             )),
+            Some(Decision::Read(index)) => Err(format!(
+                "schedule diverged at step {step}: the schedule has a load read store {index} there, but the program reached a scheduling point"
+            )),
             None => Err(format!(
                 "schedule diverged at step {step}: the schedule has ended, but threads [{}] can still run",
                 threads(runnable)
@@ -204,6 +207,9 @@ impl Strategy for ReplayStrategy {
             Some(Decision::Fire) => Err(format!(
                 "schedule diverged at step {step}: the program asked for a random value, but the schedule fires a timer there"
             )),
+            Some(Decision::Read(index)) => Err(format!(
+                "schedule diverged at step {step}: the program asked for a random value, but the schedule has a load read store {index} there"
+            )),
             None => Err(format!(
                 "schedule diverged at step {step}: the program asked for a random value after the schedule ended"
             )),
@@ -214,6 +220,28 @@ impl Strategy for ReplayStrategy {
         // Exhaustive exploration may fire a timer where a thread blocks or exits; asking there
         // too is harmless for other schedules (their next decision there is never a fire).
         true
+    }
+
+    fn read_from(&mut self, options: usize) -> Result<usize, String> {
+        let step = self.position + 1;
+        match self.next() {
+            Some(Decision::Read(index)) if (index as usize) < options => Ok(index as usize),
+            Some(Decision::Read(index)) => Err(format!(
+                "schedule diverged at step {step}: the schedule has a load read store {index} there, but it could read only {options} stores"
+            )),
+            Some(Decision::Run(task)) => Err(format!(
+                "schedule diverged at step {step}: a load could read one of {options} stores, but the schedule runs thread {task} there"
+            )),
+            Some(Decision::Random(_)) => Err(format!(
+                "schedule diverged at step {step}: a load could read one of {options} stores, but the schedule has a random value there"
+            )),
+            Some(Decision::Fire) => Err(format!(
+                "schedule diverged at step {step}: a load could read one of {options} stores, but the schedule fires a timer there"
+            )),
+            None => Err(format!(
+                "schedule diverged at step {step}: a load could read one of {options} stores after the schedule ended"
+            )),
+        }
     }
 
     fn fire_early(&mut self) -> Result<bool, String> {

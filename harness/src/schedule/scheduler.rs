@@ -191,6 +191,31 @@ impl InterleaveScheduler {
 }
 
 impl InterleaveScheduler {
+    /// Under the weak memory model: which of `options` stores (newest first, at least two) a
+    /// load reads. Records the choice; `0` (the latest store) when the execution stops here.
+    pub(crate) fn read_from(&mut self, options: usize) -> usize {
+        let Some(digest) = self.check_path() else {
+            return 0;
+        };
+        match self.strategy.read_from(options) {
+            Ok(index) if index < options => {
+                self.coverage.branch(options, index);
+                self.record(Decision::Read(index as u32), digest);
+                index
+            }
+            Ok(index) => {
+                self.diverged(format!(
+                    "internal: the strategy chose store {index} of {options}"
+                ));
+                0
+            }
+            Err(divergence) => {
+                self.diverged(divergence);
+                0
+            }
+        }
+    }
+
     /// The exhaustive model's decision at a scheduling point: ends the step in progress, works
     /// out who is enabled (`runnable`: the engine's runnable tasks, or, where a timer may fire
     /// early, the runtime's view of them) and asks the strategy. `None` when the execution

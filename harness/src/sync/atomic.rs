@@ -8,9 +8,12 @@
 //! value published through a Relaxed flag shows up as a data race on the
 //! [`UnsafeCell`](crate::cell::UnsafeCell) it guards.
 //!
-//! The values themselves are sequentially consistent whatever the ordering: interleave
-//! explores interleavings, not the weaker behaviours of the hardware (a Relaxed load always
-//! reads the latest store). Outside an execution the types behave like std's.
+//! By default the values are sequentially consistent whatever the ordering: a Relaxed load
+//! reads the latest store. Under the weak memory model
+//! ([`Config::memory_model`](crate::Config::memory_model)) a load may read an older store, as
+//! C11 allows (`rt::memory`): which one is a decision of the schedule, and the event names the
+//! store read, whose clock the detector joins. Outside an execution the types behave like
+//! std's.
 //!
 //! An access that observes the value its thread saw at its previous access to the same atomic,
 //! and does not change it, is a re-read: the thread is spinning, and its next scheduling point
@@ -47,10 +50,13 @@ fn schedule() {
     }
 }
 
-/// The value of a std atomic, read without an event (only the running thread can touch it).
+/// The value of a std atomic, read without an event (only the running thread can touch it),
+/// and its value as the weak memory model keeps it (bits).
 trait Peek {
-    type Value: PartialEq;
+    type Value: PartialEq + Copy;
     fn peek(&self) -> Self::Value;
+    fn to_bits(value: Self::Value) -> u64;
+    fn from_bits(bits: u64) -> Self::Value;
 }
 
 macro_rules! peek {
@@ -61,13 +67,33 @@ macro_rules! peek {
                 fn peek(&self) -> $value {
                     self.load(Ordering::Relaxed)
                 }
+                #[allow(clippy::cast_sign_loss, clippy::cast_lossless, trivial_numeric_casts)]
+                fn to_bits(value: $value) -> u64 {
+                    value as u64
+                }
+                #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap, trivial_numeric_casts)]
+                fn from_bits(bits: u64) -> $value {
+                    bits as $value
+                }
             }
         )*
     };
 }
 
+impl Peek for std_atomic::AtomicBool {
+    type Value = bool;
+    fn peek(&self) -> bool {
+        self.load(Ordering::Relaxed)
+    }
+    fn to_bits(value: bool) -> u64 {
+        u64::from(value)
+    }
+    fn from_bits(bits: u64) -> bool {
+        bits != 0
+    }
+}
+
 peek!(
-    AtomicBool: bool,
     AtomicI8: i8,
     AtomicI16: i16,
     AtomicI32: i32,
@@ -84,6 +110,14 @@ impl<T> Peek for std_atomic::AtomicPtr<T> {
     type Value = *mut T;
     fn peek(&self) -> *mut T {
         self.load(Ordering::Relaxed)
+    }
+    fn to_bits(value: *mut T) -> u64 {
+        value as usize as u64
+    }
+    fn from_bits(bits: u64) -> *mut T {
+        // The address of a pointer stored before, given back: its provenance is lost, as
+        // with any integer-to-pointer cast (the memory model keeps values as bits).
+        std::ptr::without_provenance_mut::<T>(0).wrapping_byte_add(bits as usize)
     }
 }
 
@@ -136,17 +170,98 @@ impl AtomicObject {
         crate::alloc::check_use(std::ptr::from_ref(self) as usize, &site);
         let before = inner.peek();
         let (result, kind, ordering) = op();
-        let changed = inner.peek() != before;
+        let after = inner.peek();
+        if kind == AtomicOp::Load {
+            // A failed compare-exchange: it read the newest store.
+            rt::memory::read_newest(object, A::to_bits(after), ordering);
+        } else {
+            rt::memory::store(
+                object,
+                A::to_bits(before),
+                A::to_bits(after),
+                ordering,
+                kind == AtomicOp::Rmw,
+            );
+        }
         rt::emit(
             EventKind::Atomic {
                 object,
                 op: kind,
                 ordering: memory_ordering(ordering),
+                reads: None,
             },
             site,
         );
-        rt::atomic_accessed(object, changed);
+        rt::atomic_accessed(object, after != before);
         result
+    }
+
+    /// A load: under the weak memory model it reads the store the schedule picks among those
+    /// it may read (the event says which); otherwise, as any operation, the latest.
+    fn load<A: StdLoad>(&self, inner: &A, site: Site, order: Ordering) -> A::Value {
+        if !rt::in_execution() || !rt::memory::is_weak() {
+            return self.run(inner, site, || {
+                (inner.std_load(order), AtomicOp::Load, order)
+            });
+        }
+        let Some(object) = self.id(&site) else {
+            return inner.std_load(order);
+        };
+        schedule();
+        // std's load, for its panic on a store ordering; the value is the newest.
+        let newest = inner.std_load(order);
+        let (value, reads) = match rt::memory::load(object, order, A::to_bits(newest)) {
+            Some((bits, index)) => (A::from_bits(bits), Some(index)),
+            None => (newest, None),
+        };
+        rt::emit(
+            EventKind::Atomic {
+                object,
+                op: AtomicOp::Load,
+                ordering: memory_ordering(order),
+                reads,
+            },
+            site,
+        );
+        rt::atomic_accessed(object, false);
+        value
+    }
+}
+
+/// std's `load` on any std atomic.
+trait StdLoad: Peek {
+    fn std_load(&self, order: Ordering) -> Self::Value;
+}
+
+macro_rules! std_load {
+    ($($name:ident),* $(,)?) => {
+        $(
+            impl StdLoad for std_atomic::$name {
+                fn std_load(&self, order: Ordering) -> Self::Value {
+                    self.load(order)
+                }
+            }
+        )*
+    };
+}
+
+std_load!(
+    AtomicBool,
+    AtomicI8,
+    AtomicI16,
+    AtomicI32,
+    AtomicI64,
+    AtomicIsize,
+    AtomicU8,
+    AtomicU16,
+    AtomicU32,
+    AtomicU64,
+    AtomicUsize,
+);
+
+impl<T> StdLoad for std_atomic::AtomicPtr<T> {
+    fn std_load(&self, order: Ordering) -> *mut T {
+        self.load(order)
     }
 }
 
@@ -190,6 +305,7 @@ pub fn fence(order: Ordering) {
     }
     schedule();
     std_atomic::fence(order);
+    rt::memory::fence(order);
     rt::emit(
         EventKind::Fence {
             ordering: memory_ordering(order),
@@ -227,9 +343,7 @@ macro_rules! atomic_common {
             /// With `Release` or `AcqRel`, as std's.
             #[track_caller]
             pub fn load(&self, order: Ordering) -> $value {
-                self.object.run(&self.inner, Site::caller(), || {
-                    (self.inner.load(order), AtomicOp::Load, order)
-                })
+                self.object.load(&self.inner, Site::caller(), order)
             }
 
             /// Stores `value`.
@@ -336,9 +450,7 @@ macro_rules! atomic_common {
                 F: FnMut($value) -> Option<$value>,
             {
                 let site = Site::caller();
-                let mut previous = self.object.run(&self.inner, site.clone(), || {
-                    (self.inner.load(fetch_order), AtomicOp::Load, fetch_order)
-                });
+                let mut previous = self.object.load(&self.inner, site.clone(), fetch_order);
                 while let Some(next) = f(previous) {
                     match self.compare_exchange_at(
                         previous,
@@ -636,9 +748,7 @@ impl<T> AtomicPtr<T> {
     /// With `Release` or `AcqRel`, as std's.
     #[track_caller]
     pub fn load(&self, order: Ordering) -> *mut T {
-        self.object.run(&self.inner, Site::caller(), || {
-            (self.inner.load(order), AtomicOp::Load, order)
-        })
+        self.object.load(&self.inner, Site::caller(), order)
     }
 
     /// Stores `value`.
@@ -742,9 +852,7 @@ impl<T> AtomicPtr<T> {
         F: FnMut(*mut T) -> Option<*mut T>,
     {
         let site = Site::caller();
-        let mut previous = self.object.run(&self.inner, site.clone(), || {
-            (self.inner.load(fetch_order), AtomicOp::Load, fetch_order)
-        });
+        let mut previous = self.object.load(&self.inner, site.clone(), fetch_order);
         while let Some(next) = f(previous) {
             match self.compare_exchange_at(previous, next, set_order, fetch_order, site.clone()) {
                 Ok(value) => return Ok(value),

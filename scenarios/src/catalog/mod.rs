@@ -12,6 +12,7 @@ mod lock_order;
 mod memory;
 mod pool;
 mod timeout;
+mod weak_memory;
 
 use interleave::thread::{Builder, JoinHandle};
 
@@ -30,6 +31,7 @@ pub fn catalog() -> Vec<Scenario> {
     all.extend(livelock::scenarios());
     all.extend(timeout::scenarios());
     all.extend(async_tasks::scenarios());
+    all.extend(weak_memory::scenarios());
     all
 }
 

@@ -21,3 +21,4 @@ mod reports;
 mod robustness;
 mod spin;
 mod time;
+mod weak_memory;

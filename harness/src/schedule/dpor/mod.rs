@@ -11,7 +11,9 @@
 //! cannot go on is not offered, a thread that yielded waits for another thread's visible step,
 //! and firing a timer early is a step of a clock pseudo-thread, explored where it conflicts
 //! with something (the reads of the clock, the wait the timer ends). Random values handed to
-//! the scenario are not explored: each is 0, as under naive DFS.
+//! the scenario are not explored: each is 0, as under naive DFS. Under the weak memory model,
+//! which store a load reads is a choice inside a step: every option is explored, each load's
+//! before the choice of actor at its node (`ReadPoint`).
 //!
 //! The files split as the literature does: [`clock`] keeps the trace with happens-before,
 //! [`races`] finds reversible races and their initials, [`tree`] keeps the backtrack and sleep
@@ -44,6 +46,22 @@ pub(crate) struct DporStrategy {
     /// The clock's pending fire last checked for races, and the trace's length then: the same
     /// fire, with nothing since touching what it touches, has the same races.
     fire_checked: Option<(Footprint, usize)>,
+    /// Under the weak memory model: the choices of store made by loads along the current
+    /// path, and how many of them the current execution has reached.
+    reads: Vec<ReadPoint>,
+    read_depth: usize,
+}
+
+/// A load's choice of store, inside the step of node `node`: every store it could read is
+/// explored (a load reading another store is another execution, whatever the order of steps),
+/// before the node's other actors.
+#[derive(Debug, Clone, Copy)]
+struct ReadPoint {
+    node: usize,
+    choice: usize,
+    options: usize,
+    /// The path digest when the load was first reached.
+    digest: u64,
 }
 
 impl DporStrategy {
@@ -59,6 +77,8 @@ impl DporStrategy {
             digest: 0,
             decision: 0,
             fire_checked: None,
+            reads: Vec::new(),
+            read_depth: 0,
         }
     }
 
@@ -106,8 +126,22 @@ impl Strategy for DporStrategy {
             self.fresh_from = 0;
             return true;
         }
+        self.read_depth = 0;
+        // The deepest open choice first: a load's next store, or a node's next actor (a load
+        // inside a node's step is deeper than the node's choice of actor).
+        let open_node = self.tree.deepest_open();
+        let open_read = self.reads.iter().rposition(|r| r.choice + 1 < r.options);
+        if let Some(r) = open_read.filter(|&r| open_node.is_none_or(|n| self.reads[r].node >= n)) {
+            self.reads.truncate(r + 1);
+            let read = &mut self.reads[r];
+            read.choice += 1;
+            self.tree.truncate(read.node + 1);
+            self.fresh_from = read.node;
+            return true;
+        }
         match self.tree.backtrack() {
             Some(at) => {
+                self.reads.retain(|r| r.node < at);
                 self.fresh_from = at;
                 true
             }
@@ -135,6 +169,36 @@ impl Strategy for DporStrategy {
 
     fn random(&mut self) -> Result<u64, String> {
         // Random values are not explored: the same one every time keeps the tree fixed.
+        Ok(0)
+    }
+
+    fn read_from(&mut self, options: usize) -> Result<usize, String> {
+        if self.redundant {
+            return Ok(0);
+        }
+        let node = self.trace.len();
+        let at = self.read_depth;
+        self.read_depth += 1;
+        if let Some(known) = self.reads.get(at) {
+            if known.node != node || known.digest != self.digest {
+                return Err(self.diverged(&format!(
+                    "its events before this load differ: it could read one of {options} stores"
+                )));
+            }
+            if known.options != options {
+                return Err(self.diverged(&format!(
+                    "a load could read one of {options} stores, not {}",
+                    known.options
+                )));
+            }
+            return Ok(known.choice);
+        }
+        self.reads.push(ReadPoint {
+            node,
+            choice: 0,
+            options,
+            digest: self.digest,
+        });
         Ok(0)
     }
 

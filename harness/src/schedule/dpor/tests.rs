@@ -26,11 +26,25 @@ fn r(object: u32) -> Footprint {
 /// Runs `threads` under DPOR (with `bound`); returns the orders of steps it ran, as thread
 /// numbers.
 fn explore(threads: &[Vec<Footprint>], bound: Option<u32>) -> Vec<Vec<u32>> {
+    explore_reads(threads, &[], bound)
+        .into_iter()
+        .map(|(order, _)| order)
+        .collect()
+}
+
+/// As [`explore`], where the steps `loads` lists ((thread, step), options) are loads choosing
+/// among that many stores: returns each execution's order and the stores its loads read.
+fn explore_reads(
+    threads: &[Vec<Footprint>],
+    loads: &[((u32, usize), usize)],
+    bound: Option<u32>,
+) -> Vec<(Vec<u32>, Vec<usize>)> {
     let mut dpor = DporStrategy::new(bound);
     let mut runs = Vec::new();
     while dpor.next_execution() {
         let mut next = vec![0; threads.len()];
         let mut order = Vec::new();
+        let mut read = Vec::new();
         loop {
             let enabled: Vec<u32> = (0..threads.len())
                 .filter(|&t| next[t] < threads[t].len())
@@ -52,6 +66,9 @@ fn explore(threads: &[Vec<Footprint>], bound: Option<u32>) -> Vec<Vec<u32>> {
                 panic!("no clock here");
             };
             let footprint = &threads[t as usize][next[t as usize]];
+            if let Some(&(_, options)) = loads.iter().find(|(at, _)| *at == (t, next[t as usize])) {
+                read.push(dpor.read_from(options).unwrap());
+            }
             next[t as usize] += 1;
             dpor.step(&Step {
                 actor: Actor::Thread(t),
@@ -61,9 +78,32 @@ fn explore(threads: &[Vec<Footprint>], bound: Option<u32>) -> Vec<Vec<u32>> {
             });
             order.push(t);
         }
-        runs.push(order);
+        runs.push((order, read));
     }
     runs
+}
+
+#[test]
+fn every_store_a_load_may_read_is_explored_in_each_order() {
+    // A load of object 1 with two stores to choose from, and an independent write: one order,
+    // both stores.
+    let load = ((0, 0), 2);
+    let runs = explore_reads(&[vec![r(1)], vec![w(2)]], &[load], None);
+    assert_eq!(runs, [(vec![0, 1], vec![0]), (vec![0, 1], vec![1])]);
+    // A conflicting write: the load before it (both stores), and after it (both stores).
+    let runs = explore_reads(&[vec![r(1)], vec![w(1)]], &[load], None);
+    assert_eq!(
+        runs,
+        [
+            (vec![0, 1], vec![0]),
+            (vec![0, 1], vec![1]),
+            (vec![1, 0], vec![0]),
+            (vec![1, 0], vec![1]),
+        ]
+    );
+    // Two loads in one thread: every pair of choices, 2 · 3.
+    let runs = explore_reads(&[vec![r(1), r(1)]], &[((0, 0), 2), ((0, 1), 3)], None);
+    assert_eq!(runs.len(), 6, "{runs:?}");
 }
 
 #[test]

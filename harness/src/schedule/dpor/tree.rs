@@ -152,8 +152,28 @@ impl Tree {
         } else {
             Vec::new()
         };
-        node.done.push((actor, footprint.clone()));
+        // Under the weak memory model the same actor may complete its step here again, having
+        // read another store: it sleeps below only where no footprint it had conflicts.
+        match node.done.iter_mut().find(|(a, _)| *a == actor) {
+            Some((_, known)) => known.union(footprint),
+            None => node.done.push((actor, footprint.clone())),
+        }
         sleep
+    }
+
+    /// The deepest node with an actor still to explore, as [`backtrack`](Self::backtrack)
+    /// would take it, without taking it.
+    pub(crate) fn deepest_open(&self) -> Option<usize> {
+        self.nodes.iter().rposition(|node| {
+            node.backtrack
+                .iter()
+                .any(|a| !node.explored.contains(a) && !node.asleep(*a))
+        })
+    }
+
+    /// Keeps the first `len` nodes: the next execution re-runs them and goes on from there.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.nodes.truncate(len);
     }
 
     /// Whether the step at node `at` made `actor` enabled: it could not run before that step

@@ -55,6 +55,7 @@ fn operations_report_the_events_the_detector_expects() {
         object: ObjectId(0),
         op,
         ordering,
+        reads: None,
     };
     let channel = ObjectId(2);
     let events: Vec<EventKind> = artifact
