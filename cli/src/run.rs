@@ -30,7 +30,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "C", conflicts_with = "names")]
     category: Option<String>,
     /// The strategy, instead of each scenario's own: `random`, `pct`, `pct:D` (PCT with bug
-    /// depth D; `pct` is depth 3) or `exhaustive`.
+    /// depth D; `pct` is depth 3), `mix`, `mix:D` (PCT and random taking turns) or
+    /// `exhaustive`.
     #[arg(long, value_name = "S", value_parser = parse_strategy)]
     strategy: Option<StrategyArg>,
     /// Executions per scenario (for exhaustive: at most), instead of each scenario's budget.
@@ -73,6 +74,7 @@ impl Args {
 pub(crate) enum StrategyArg {
     Random,
     Pct { depth: usize },
+    Mix { depth: usize },
     Exhaustive,
 }
 
@@ -80,15 +82,21 @@ fn parse_strategy(text: &str) -> std::result::Result<StrategyArg, String> {
     let strategy = match text {
         "random" => Some(StrategyArg::Random),
         "pct" => Some(StrategyArg::Pct { depth: 3 }),
+        "mix" => Some(StrategyArg::Mix { depth: 3 }),
         "exhaustive" => Some(StrategyArg::Exhaustive),
-        _ => text
-            .strip_prefix("pct:")
-            .and_then(|depth| depth.parse().ok())
-            .filter(|&depth| depth >= 1)
-            .map(|depth| StrategyArg::Pct { depth }),
+        _ => {
+            let depth = |prefix: &str| {
+                text.strip_prefix(prefix)
+                    .and_then(|depth| depth.parse().ok())
+                    .filter(|&depth: &usize| depth >= 1)
+            };
+            depth("pct:")
+                .map(|depth| StrategyArg::Pct { depth })
+                .or_else(|| depth("mix:").map(|depth| StrategyArg::Mix { depth }))
+        }
     };
     strategy.ok_or_else(|| {
-        "expected `random`, `pct`, `pct:D` with a depth D of at least 1, or `exhaustive`".to_owned()
+        "expected `random`, `pct`, `pct:D` or `mix:D` with a depth D of at least 1, `mix`, or `exhaustive`".to_owned()
     })
 }
 
@@ -97,6 +105,7 @@ pub(crate) fn strategy(text: &str) -> std::result::Result<interleave::Strategy, 
     Ok(match parse_strategy(text)? {
         StrategyArg::Random => interleave::Strategy::Random,
         StrategyArg::Pct { depth } => interleave::Strategy::Pct { depth },
+        StrategyArg::Mix { depth } => interleave::Strategy::Mix { depth },
         StrategyArg::Exhaustive => interleave::Strategy::Exhaustive,
     })
 }
@@ -264,6 +273,9 @@ fn config(args: &Args, scenario: &Scenario) -> Config {
                 .executions(scenario.budget.max(OVERRIDE_EXECUTIONS)),
             StrategyArg::Pct { depth } => config
                 .strategy(interleave::Strategy::Pct { depth })
+                .executions(scenario.budget.max(OVERRIDE_EXECUTIONS)),
+            StrategyArg::Mix { depth } => config
+                .strategy(interleave::Strategy::Mix { depth })
                 .executions(scenario.budget.max(OVERRIDE_EXECUTIONS)),
             StrategyArg::Exhaustive => config
                 .strategy(interleave::Strategy::Exhaustive)

@@ -293,6 +293,13 @@ impl Detector {
             EventKind::Panic { message, backtrace } => {
                 self.panic(event, message, backtrace.as_deref());
             }
+            // The use that follows a free is what the harness reports.
+            EventKind::MemoryFree { .. } => {}
+            EventKind::MemoryError {
+                error,
+                size,
+                freed_at,
+            } => self.memory_error(event, *error, *size, freed_at.as_ref()),
         }
         let thread = &mut self.threads[t.index()];
         thread.events += 1;

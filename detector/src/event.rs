@@ -447,6 +447,26 @@ pub enum EventKind {
         /// The bound that was hit.
         max_steps: u64,
     },
+    /// The thread freed a block allocated through interleave's `alloc`: a write to each
+    /// interleave object seen in it (so exploration orders the free against their uses).
+    MemoryFree {
+        /// How many bytes the block holds.
+        size: u64,
+        /// The objects used in the block so far in this execution.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        objects: Vec<ObjectId>,
+    },
+    /// A memory error on a block allocated through interleave's `alloc` (the event's site is
+    /// the use, the second free, or, for a leak, the allocation).
+    MemoryError {
+        /// What went wrong.
+        error: MemoryError,
+        /// How many bytes the block holds.
+        size: u64,
+        /// Where the block was freed first (a use after free, a double free); `None` for a leak.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        freed_at: Option<Site>,
+    },
     /// The thread panicked (the event's site is where).
     Panic {
         /// The panic message.
@@ -456,4 +476,28 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         backtrace: Option<String>,
     },
+}
+
+/// What a [`EventKind::MemoryError`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemoryError {
+    /// A block was accessed (through an interleave object living in it, or a checked pointer)
+    /// after it was freed.
+    UseAfterFree,
+    /// A block was freed twice.
+    DoubleFree,
+    /// A block (or a `Track`ed value) was still allocated when the execution ended.
+    Leak,
+}
+
+impl MemoryError {
+    /// The lowercase name used in reports (`use after free`).
+    pub fn name(self) -> &'static str {
+        match self {
+            MemoryError::UseAfterFree => "use after free",
+            MemoryError::DoubleFree => "double free",
+            MemoryError::Leak => "leak",
+        }
+    }
 }

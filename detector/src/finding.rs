@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::LockMode;
+use crate::event::{LockMode, MemoryError};
 use crate::identity::{ObjectInfo, ThreadInfo};
 use crate::site::Site;
 
@@ -25,6 +25,9 @@ pub enum Kind {
     Livelock,
     /// A thread of the scenario panicked.
     Panic,
+    /// A block allocated through interleave's `alloc` was used after it was freed, freed
+    /// twice, or leaked.
+    MemoryError,
 }
 
 impl Kind {
@@ -37,6 +40,7 @@ impl Kind {
             Kind::MissedTimeout => "missed timeout",
             Kind::Livelock => "livelock",
             Kind::Panic => "panic",
+            Kind::MemoryError => "memory error",
         }
     }
 }
@@ -211,7 +215,7 @@ impl Finding {
                     thread(r.thread)?;
                 }
             }
-            Detail::Panic { thread: t, .. } => thread(*t)?,
+            Detail::Panic { thread: t, .. } | Detail::MemoryError { thread: t, .. } => thread(*t)?,
         }
         Ok(())
     }
@@ -306,6 +310,21 @@ pub enum Detail {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         backtrace: Option<String>,
     },
+    /// A memory error on a block allocated through interleave's `alloc`.
+    MemoryError {
+        /// The thread that made it (index into `threads`): the one that used or freed the block
+        /// again, or, for a leak, the one that allocated it.
+        thread: usize,
+        /// What went wrong.
+        error: MemoryError,
+        /// How many bytes the block holds.
+        size: u64,
+        /// Where: the use, the second free, or, for a leak, the allocation.
+        site: Site,
+        /// Where the block was freed first; `None` for a leak.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        freed_at: Option<Site>,
+    },
 }
 
 impl Detail {
@@ -318,6 +337,7 @@ impl Detail {
             Detail::Livelock { .. } => Kind::Livelock,
             Detail::MissedTimeout { .. } => Kind::MissedTimeout,
             Detail::Panic { .. } => Kind::Panic,
+            Detail::MemoryError { .. } => Kind::MemoryError,
         }
     }
 }

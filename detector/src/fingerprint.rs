@@ -134,6 +134,10 @@ fn operation_sites(finding: &Finding) -> Vec<Site> {
             sites.extend(running.iter().map(|r| r.last_site.clone()));
         }
         Detail::Panic { site, .. } => sites.push(site.clone()),
+        Detail::MemoryError { site, freed_at, .. } => {
+            sites.push(site.clone());
+            sites.extend(freed_at.iter().cloned());
+        }
     }
     sites
 }
@@ -331,6 +335,18 @@ fn fingerprint(finding: &Finding) -> String {
         Detail::Panic { message, site, .. } => {
             parts.push(sites.operation(site));
             parts.push(message.clone());
+        }
+        Detail::MemoryError {
+            error,
+            site,
+            freed_at,
+            ..
+        } => {
+            parts.push(error.name().to_owned());
+            parts.push(sites.operation(site));
+            if let Some(freed) = freed_at {
+                parts.push(sites.operation(freed));
+            }
         }
     }
     let mut hash = Fnv1a::new();

@@ -106,7 +106,8 @@ pub const ATOMIC_HISTORY: usize = 8;
 pub use detector::{Detector, DetectorConfig, Stats};
 pub use error::{EventError, TraceError};
 pub use event::{
-    AtomicOp, Attempt, Event, EventKind, LockMode, MemoryOrdering, ObjectClass, ObjectId, ThreadId,
+    AtomicOp, Attempt, Event, EventKind, LockMode, MemoryError, MemoryOrdering, ObjectClass,
+    ObjectId, ThreadId,
 };
 pub use file::{read_text, ReadError};
 pub use finding::{

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
-use crate::event::{LockMode, ObjectClass};
+use crate::event::{LockMode, MemoryError, ObjectClass};
 use crate::finding::{Detail, Finding, Hold, TimeoutCause, WaitTarget};
 use crate::site::Site;
 use crate::timing::format_ns;
@@ -304,6 +304,22 @@ pub fn render(finding: &Finding) -> String {
                     at(&r.last_site)
                 );
             }
+        }
+        Detail::MemoryError {
+            error,
+            site,
+            freed_at,
+            ..
+        } => {
+            let what = match error {
+                MemoryError::UseAfterFree => "used",
+                MemoryError::DoubleFree => "freed again",
+                MemoryError::Leak => "allocated",
+            };
+            if let Some(freed) = freed_at {
+                let _ = writeln!(o, "  freed at {}", at(freed));
+            }
+            let _ = writeln!(o, "  {what} at {}", at(site));
         }
         Detail::Panic {
             site, backtrace, ..

@@ -8,9 +8,10 @@
 //! (a *partial* deadlock, which shuttle would only see once everything else had finished).
 
 use crate::detector::Detector;
-use crate::event::{Attempt, Event, LockMode};
+use crate::event::{Attempt, Event, LockMode, MemoryError};
 use crate::finding::{Detail, Hold, Kind, Running, StepRange, Wait, WaitTarget};
 use crate::fingerprint::FindingBuilder;
+use crate::site::Site;
 use crate::state::PendingOp;
 
 impl Detector {
@@ -548,6 +549,48 @@ impl Detector {
                 message: message.to_owned(),
                 site: event.site.clone(),
                 backtrace: backtrace.map(str::to_owned),
+            },
+        );
+        self.findings.push(finding);
+    }
+
+    /// A memory error on a block from interleave's `alloc`.
+    pub(crate) fn memory_error(
+        &mut self,
+        event: &Event,
+        error: MemoryError,
+        size: u64,
+        freed_at: Option<&Site>,
+    ) {
+        let mut builder = FindingBuilder::new();
+        let stable = self.threads[event.thread.index()].stable;
+        let thread = builder.thread(&self.identities, stable);
+        let name = &self.identities.thread(stable).name;
+        let headline = match (error, freed_at) {
+            (MemoryError::Leak, _) | (_, None) => format!(
+                "{}: {size} bytes allocated at {} were never freed",
+                error.name(),
+                event.site
+            ),
+            (_, Some(freed)) => format!(
+                "{} in thread `{name}`: a block of {size} bytes freed at {freed}",
+                error.name()
+            ),
+        };
+        let finding = builder.finish(
+            Kind::MemoryError,
+            headline,
+            StepRange {
+                execution: self.execution,
+                first: event.step,
+                last: event.step,
+            },
+            Detail::MemoryError {
+                thread,
+                error,
+                size,
+                site: event.site.clone(),
+                freed_at: freed_at.cloned(),
             },
         );
         self.findings.push(finding);

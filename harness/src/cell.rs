@@ -8,6 +8,12 @@ use interleave_detector::{EventKind, ObjectClass, ObjectId, Site};
 use crate::rt;
 use crate::sync::Registration;
 
+mod ptr;
+mod shared;
+
+pub use ptr::{ConstPtr, MutPtr};
+pub use shared::Cell;
+
 /// std's `UnsafeCell`, with loom's API: every access goes through [`with`](Self::with) (a
 /// read) or [`with_mut`](Self::with_mut) (a write), which is a scheduling point reported to the
 /// detector. Two accesses by different threads, at least one a write, that nothing orders
@@ -104,7 +110,7 @@ impl<T: ?Sized> UnsafeCell<T> {
     /// the pointer is up to the caller's `unsafe`.
     #[track_caller]
     pub fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
-        self.access(false, Site::caller());
+        let _ = self.access(false, Site::caller());
         f(self.data.get())
     }
 
@@ -112,7 +118,7 @@ impl<T: ?Sized> UnsafeCell<T> {
     /// Dereferencing the pointer is up to the caller's `unsafe`.
     #[track_caller]
     pub fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-        self.access(true, Site::caller());
+        let _ = self.access(true, Site::caller());
         f(self.data.get())
     }
 
@@ -120,6 +126,25 @@ impl<T: ?Sized> UnsafeCell<T> {
     /// a scheduling point nor an event.
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
+    }
+
+    /// A read that lasts as long as the returned pointer (loom's `UnsafeCell::get`): reported
+    /// when it begins and again when the pointer is dropped, so a write by another thread that
+    /// nothing orders with either end is a data race.
+    #[track_caller]
+    pub fn ptr(&self) -> ConstPtr<T> {
+        let site = Site::caller();
+        let cell = self.access(false, site.clone());
+        ConstPtr::new(self.data.get(), cell, site)
+    }
+
+    /// A write that lasts as long as the returned pointer (loom's `UnsafeCell::get_mut`):
+    /// reported when it begins and again when the pointer is dropped.
+    #[track_caller]
+    pub fn ptr_mut(&self) -> MutPtr<T> {
+        let site = Site::caller();
+        let cell = self.access(true, site.clone());
+        MutPtr::new(self.data.get(), cell, site)
     }
 
     /// Its id in the running execution (registering it on first use), or `None` outside one.
@@ -133,17 +158,19 @@ impl<T: ?Sized> UnsafeCell<T> {
             .map(|(id, _)| id)
     }
 
-    fn access(&self, write: bool, site: Site) {
+    /// The access: a scheduling point and its event. Returns the cell's id (in the running
+    /// execution) for an access that ends later.
+    fn access(&self, write: bool, site: Site) -> Option<(ObjectId, u64)> {
         // Outside an execution, std's cell and nothing else.
         if !rt::in_execution() {
-            return;
+            return None;
         }
-        let Some(cell) = self.object(&site) else {
-            return;
-        };
+        let cell = self.object(&site)?;
         // No scheduling point while unwinding: a panic is being reported.
         if !std::thread::panicking() {
             rt::switch();
+            // Another thread may have freed the memory the cell is in while this one waited.
+            crate::alloc::check_use(std::ptr::from_ref(self).cast::<u8>() as usize, &site);
         }
         let kind = if write {
             EventKind::CellWrite { cell }
@@ -151,6 +178,7 @@ impl<T: ?Sized> UnsafeCell<T> {
             EventKind::CellRead { cell }
         };
         rt::emit(kind, site);
+        rt::with(|c| (cell, c.generation))
     }
 }
 

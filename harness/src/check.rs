@@ -279,6 +279,11 @@ fn explore(
         match kind {
             Strategy::Random => Box::new(RandomStrategy::new(seed, early_timers)),
             Strategy::Pct { depth } => Box::new(PctStrategy::new(seed, depth, early_timers)),
+            Strategy::Mix { depth } => Box::new(crate::schedule::mix::MixStrategy::new(
+                seed,
+                depth,
+                early_timers,
+            )),
             Strategy::Exhaustive => Box::new(DporStrategy::new(max_preemptions)),
             Strategy::ExhaustiveNaive => Box::new(DfsStrategy::new(max_preemptions)),
         }

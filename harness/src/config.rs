@@ -17,6 +17,14 @@ pub enum Strategy {
         /// How many ordering constraints a bug may need (3 finds most real bugs).
         depth: usize,
     },
+    /// PCT with bug depth `depth` and random scheduling, taking turns execution by execution
+    /// (PCT first): PCT finds deep orderings, random the bugs where a spinning thread must
+    /// keep running (PCT lets the thread it waits for run instead). `interleave-loom`'s
+    /// sampling.
+    Mix {
+        /// PCT's bug depth.
+        depth: usize,
+    },
     /// Every schedule up to the execution bound, one per class of equivalent schedules:
     /// dynamic partial-order reduction (source-DPOR with sleep sets), optionally with a
     /// preemption bound ([`Config::max_preemptions`]).
@@ -33,6 +41,7 @@ impl Strategy {
         match self {
             Strategy::Random => "random".to_owned(),
             Strategy::Pct { depth } => format!("pct:{depth}"),
+            Strategy::Mix { depth } => format!("mix:{depth}"),
             Strategy::Exhaustive => "exhaustive".to_owned(),
             Strategy::ExhaustiveNaive => "exhaustive-naive".to_owned(),
         }
@@ -47,9 +56,14 @@ impl Strategy {
         match text {
             "random" => Some(Strategy::Random),
             "pct" => Some(Strategy::Pct { depth: 3 }),
+            "mix" => Some(Strategy::Mix { depth: 3 }),
             "exhaustive" | "dpor" => Some(Strategy::Exhaustive),
             "exhaustive-naive" | "dfs" => Some(Strategy::ExhaustiveNaive),
             _ => {
+                if let Some(depth) = text.strip_prefix("mix:") {
+                    let depth = depth.parse().ok()?;
+                    return (depth >= 1).then_some(Strategy::Mix { depth });
+                }
                 let depth = text.strip_prefix("pct:")?.parse().ok()?;
                 (depth >= 1).then_some(Strategy::Pct { depth })
             }
@@ -79,7 +93,7 @@ pub(crate) enum Seed {
 /// | --- | --- |
 /// | `INTERLEAVE_SEED` | a number, or `random` |
 /// | `INTERLEAVE_ITERATIONS` | the number of executions (for exhaustive: the bound) |
-/// | `INTERLEAVE_STRATEGY` | `random`, `pct`, `pct:D`, `exhaustive`, `exhaustive-naive` |
+/// | `INTERLEAVE_STRATEGY` | `random`, `pct`, `pct:D`, `mix`, `mix:D`, `exhaustive`, `exhaustive-naive` |
 /// | `INTERLEAVE_MAX_PREEMPTIONS` | the preemption bound of exhaustive exploration, or `none` |
 /// | `INTERLEAVE_MEMORY_MODEL` | `weak` or `sc` ([`Config::memory_model`]) |
 /// | `INTERLEAVE_REPLAY` | an artifact path: replay it instead of exploring |
@@ -221,6 +235,22 @@ impl Config {
         Config::with(Strategy::Pct { depth }, executions).require_depth(depth)
     }
 
+    /// `executions` executions, PCT with bug depth `depth` and random scheduling taking turns
+    /// ([`Strategy::Mix`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let report = interleave::Config::mix(100, 3).explore(|| {
+    ///     let t = interleave::thread::spawn(|| ());
+    ///     t.join().unwrap();
+    /// });
+    /// assert_eq!(report.strategy, "mix:3");
+    /// ```
+    pub fn mix(executions: u64, depth: usize) -> Self {
+        Config::with(Strategy::Mix { depth }, executions).require_depth(depth)
+    }
+
     /// Every schedule, up to 100,000 executions (change with
     /// [`executions`](Config::executions)), with dynamic partial-order reduction: schedules
     /// that differ only in the order of independent steps (two threads touching different
@@ -283,6 +313,9 @@ impl Config {
     pub fn strategy(mut self, strategy: Strategy) -> Self {
         self.strategy = match strategy {
             Strategy::Pct { depth } => Strategy::Pct {
+                depth: depth.max(1),
+            },
+            Strategy::Mix { depth } => Strategy::Mix {
                 depth: depth.max(1),
             },
             other => other,
@@ -563,7 +596,7 @@ impl Config {
             let strategy = Strategy::parse(&value).ok_or(Error::Env {
                 variable: "INTERLEAVE_STRATEGY",
                 value: value.clone(),
-                expected: "`random`, `pct`, `pct:D` with a depth D of at least 1, `exhaustive` or `exhaustive-naive`",
+                expected: "`random`, `pct`, `pct:D` or `mix:D` with a depth D of at least 1, `mix`, `exhaustive` or `exhaustive-naive`",
             })?;
             // A sampling budget (`check`'s 1,000) would cut an exhaustive search short.
             if strategy.is_exhaustive() && !self.strategy.is_exhaustive() && !iterations_set {

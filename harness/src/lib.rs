@@ -100,6 +100,7 @@
 
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
 
+pub mod alloc;
 mod artifact;
 mod baseline;
 pub mod cell;
@@ -108,6 +109,7 @@ mod config;
 mod error;
 pub mod future;
 mod ledger;
+pub mod local;
 pub mod online;
 mod real;
 mod report;

@@ -323,6 +323,33 @@ where
     spawn_boxed(f, None, Site::caller(), None).expect("failed to spawn thread")
 }
 
+/// Spawns a thread of the running execution with loom's bounds: `'static` only, no `Send`
+/// (every thread of an execution runs on the OS thread of its check, so nothing crosses OS
+/// threads). `interleave-loom`'s `thread::spawn` is this.
+///
+/// # Panics
+///
+/// Outside an execution: a real thread needs `Send`; use [`spawn`] there.
+#[track_caller]
+pub fn spawn_modelled<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + 'static,
+    T: 'static,
+{
+    assert!(
+        rt::in_execution(),
+        "interleave: `spawn_modelled` outside a check; a real thread needs `thread::spawn`"
+    );
+    let result = Arc::new(StdMutex::new(None));
+    let slot = Arc::clone(&result);
+    let body = Box::new(move || rt::run_thread(f, move |value| keep(&slot, value)));
+    let id = rt::spawn(body, None, Site::caller(), None);
+    JoinHandle {
+        thread: Thread::modelled(id, None),
+        inner: JoinInner::Modelled(result),
+    }
+}
+
 fn spawn_boxed<F, T>(
     f: F,
     name: Option<String>,

@@ -307,6 +307,13 @@ impl Walk {
             EventKind::Panic { message, .. } => {
                 format!("panic: {}", message.lines().next().unwrap_or(""))
             }
+            EventKind::MemoryFree { size, .. } => format!("free {size} bytes"),
+            EventKind::MemoryError {
+                error, freed_at, ..
+            } => match freed_at {
+                Some(freed) => format!("{} (freed at {freed})", error.name()),
+                None => error.name().to_owned(),
+            },
             // Barriers, once, parking, fences, and whatever the vocabulary gains: by the
             // event's own name and fields.
             other => {

@@ -139,6 +139,7 @@ impl Runner {
         }
         self.scheduler.borrow_mut().end_execution();
         let outcome = Context::uninstall();
+        crate::alloc::release();
         match &outcome.stop {
             Some(Stop::Diverged(message)) => return Err(PlanError::Diverged(message.clone())),
             Some(Stop::Nondeterministic(message)) => {

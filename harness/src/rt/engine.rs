@@ -234,6 +234,13 @@ pub(crate) fn run_thread<T>(f: impl FnOnce() -> T, keep: impl FnOnce(T)) {
             // Stored for a joiner, or dropped, while the thread is still alive: dropping it may
             // be an operation of its own (the last `Sender` of a channel, say).
             keep(value);
+            // Its thread-locals go while it still runs; the last thread also takes the
+            // execution's lazies, then checks that no memory leaked.
+            let last = with(|c| !c.others_alive()).unwrap_or(false);
+            crate::local::thread_ending(last);
+            if last {
+                crate::alloc::check_leaks();
+            }
             exit_current();
         }
         Err(payload) => {

@@ -368,6 +368,11 @@ impl Model {
                     *op != interleave_detector::AtomicOp::Load,
                 );
             }
+            K::MemoryFree { objects, .. } => {
+                for object in objects {
+                    footprint.write(Key::object(*object));
+                }
+            }
             K::CellRead { cell } => footprint.read(Key::object(*cell)),
             K::CellWrite { cell } => footprint.write(Key::object(*cell)),
             K::TimerArm { .. } => {
@@ -416,7 +421,8 @@ impl Model {
             | K::Fence { .. }
             | K::Stuck
             | K::StepLimit { .. }
-            | K::Panic { .. } => {}
+            | K::Panic { .. }
+            | K::MemoryError { .. } => {}
         }
     }
 

@@ -98,6 +98,8 @@ fn kind_words(kind: &EventKind) -> [u64; 3] {
         K::AsyncReady { object } => [41, id(*object), 0],
         K::LostWaker => [42, 0, 0],
         K::AwaitHolding { lock } => [43, id(*lock), 0],
+        K::MemoryError { error, size, .. } => [44, *error as u64, *size],
+        K::MemoryFree { size, objects } => [45, *size, objects.len() as u64],
     }
 }
 

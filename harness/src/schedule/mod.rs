@@ -11,6 +11,7 @@ pub(crate) mod coverage;
 pub(crate) mod dfs;
 pub(crate) mod digest;
 pub(crate) mod dpor;
+pub(crate) mod mix;
 pub(crate) mod pct;
 pub(crate) mod random;
 pub(crate) mod recorded;

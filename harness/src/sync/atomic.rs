@@ -166,6 +166,8 @@ impl AtomicObject {
             return op().0;
         };
         schedule();
+        // Another thread may have freed the memory the atomic is in while this one waited.
+        crate::alloc::check_use(std::ptr::from_ref(self) as usize, &site);
         let before = inner.peek();
         let (result, kind, ordering) = op();
         let after = inner.peek();
@@ -892,3 +894,86 @@ impl<T> fmt::Debug for AtomicPtr<T> {
         fmt::Debug::fmt(&self.inner.load(Ordering::Relaxed), f)
     }
 }
+
+/// loom's two extras on every atomic: a mutable borrow's closure, and an unsynchronised load.
+macro_rules! atomic_loom {
+    ($name:ident $(<$t:ident>)?, $value:ty) => {
+        impl$(<$t>)? $name$(<$t>)? {
+            /// Runs `f` with the value, through a unique borrow (loom's `with_mut`): no other
+            /// thread can access it, so this is neither a scheduling point nor an event.
+            pub fn with_mut<R>(&mut self, f: impl FnOnce(&mut $value) -> R) -> R {
+                f(self.inner.get_mut())
+            }
+
+            /// Loads the value as a plain, unsynchronised read (loom's `unsync_load`). interleave
+            /// explores and reports it as a `Relaxed` load.
+            ///
+            /// # Safety
+            ///
+            /// No other thread may store to the atomic concurrently (loom's contract; interleave
+            /// does not check it).
+            #[expect(unsafe_code, reason = "loom's signature: the caller promises no racing store")]
+            #[track_caller]
+            pub unsafe fn unsync_load(&self) -> $value {
+                self.load(Ordering::Relaxed)
+            }
+
+            /// Stores `new` if the value is `current`; returns the previous value (loom's and
+            /// std's deprecated `compare_and_swap`, a `compare_exchange` whose failure ordering is
+            /// derived from `order`).
+            #[track_caller]
+            pub fn compare_and_swap(&self, current: $value, new: $value, order: Ordering) -> $value {
+                let failure = match order {
+                    Ordering::Release | Ordering::Relaxed => Ordering::Relaxed,
+                    Ordering::AcqRel | Ordering::Acquire => Ordering::Acquire,
+                    _ => Ordering::SeqCst,
+                };
+                match self.compare_exchange(current, new, order, failure) {
+                    Ok(previous) | Err(previous) => previous,
+                }
+            }
+
+            /// loom's name for [`fetch_update`](Self::fetch_update).
+            ///
+            /// # Errors
+            ///
+            /// The value `f` declined to change (it returned `None`).
+            #[track_caller]
+            pub fn try_update(
+                &self,
+                set_order: Ordering,
+                fetch_order: Ordering,
+                f: impl FnMut($value) -> Option<$value>,
+            ) -> Result<$value, $value> {
+                self.fetch_update(set_order, fetch_order, f)
+            }
+
+            /// Replaces the value with `f` of it, retrying until no other thread changed it in
+            /// between; returns the previous value (loom's `update`).
+            #[track_caller]
+            pub fn update(
+                &self,
+                set_order: Ordering,
+                fetch_order: Ordering,
+                mut f: impl FnMut($value) -> $value,
+            ) -> $value {
+                match self.fetch_update(set_order, fetch_order, |v| Some(f(v))) {
+                    Ok(previous) | Err(previous) => previous,
+                }
+            }
+        }
+    };
+}
+
+atomic_loom!(AtomicBool, bool);
+atomic_loom!(AtomicI8, i8);
+atomic_loom!(AtomicI16, i16);
+atomic_loom!(AtomicI32, i32);
+atomic_loom!(AtomicI64, i64);
+atomic_loom!(AtomicIsize, isize);
+atomic_loom!(AtomicU8, u8);
+atomic_loom!(AtomicU16, u16);
+atomic_loom!(AtomicU32, u32);
+atomic_loom!(AtomicU64, u64);
+atomic_loom!(AtomicUsize, usize);
+atomic_loom!(AtomicPtr<T>, *mut T);

@@ -198,6 +198,8 @@ impl LockCore {
             rt::arm_timer(timeout, site);
         }
         rt::switch();
+        // Another thread may have freed the memory the lock is in while this one waited.
+        crate::alloc::check_use(std::ptr::from_ref(self) as usize, site);
         let waits = attempt != Attempt::Try;
         loop {
             let me = rt::current_thread();

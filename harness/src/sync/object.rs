@@ -34,7 +34,11 @@ impl Registration {
         name: Option<&str>,
         site: &Site,
     ) -> Option<(ObjectId, bool)> {
-        rt::with(|c| {
+        // An object in memory the scenario freed: reported, and its state here stays intact
+        // (freed memory is quarantined until the execution ends).
+        let address = std::ptr::from_ref(self) as usize;
+        crate::alloc::check_use(address, site);
+        let registered = rt::with(|c| {
             if self.generation == c.generation {
                 if let Some(object) = self.object {
                     return (object, false);
@@ -52,7 +56,11 @@ impl Registration {
             self.generation = c.generation;
             self.object = Some(object);
             (object, true)
-        })
+        });
+        if let Some((object, _)) = registered {
+            crate::alloc::note_object(address, object);
+        }
+        registered
     }
 
     /// The id if registered in the running execution, without registering.

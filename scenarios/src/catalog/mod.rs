@@ -9,6 +9,7 @@ mod condvar;
 mod guard_lifetime;
 mod livelock;
 mod lock_order;
+mod memory;
 mod pool;
 mod timeout;
 mod tokio_api;
@@ -26,6 +27,7 @@ pub fn catalog() -> Vec<Scenario> {
     all.extend(condvar::scenarios());
     all.extend(channel::scenarios());
     all.extend(atomicity::scenarios());
+    all.extend(memory::scenarios());
     all.extend(pool::scenarios());
     all.extend(livelock::scenarios());
     all.extend(timeout::scenarios());

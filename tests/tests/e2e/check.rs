@@ -463,7 +463,7 @@ fn malformed_environment_variables_name_the_variable_and_the_accepted_values() {
     let cases = [
         ("INTERLEAVE_SEED", "abc", "read environment variable INTERLEAVE_SEED=\"abc\": expected a number from 0 to 18446744073709551615, or `random`"),
         ("INTERLEAVE_ITERATIONS", "0", "read environment variable INTERLEAVE_ITERATIONS=\"0\": expected a number of executions, at least 1"),
-        ("INTERLEAVE_STRATEGY", "loom", "read environment variable INTERLEAVE_STRATEGY=\"loom\": expected `random`, `pct`, `pct:D` with a depth D of at least 1, `exhaustive` or `exhaustive-naive`"),
+        ("INTERLEAVE_STRATEGY", "loom", "read environment variable INTERLEAVE_STRATEGY=\"loom\": expected `random`, `pct`, `pct:D` or `mix:D` with a depth D of at least 1, `mix`, `exhaustive` or `exhaustive-naive`"),
         ("INTERLEAVE_MAX_PREEMPTIONS", "-1", "read environment variable INTERLEAVE_MAX_PREEMPTIONS=\"-1\": expected a number of preemptions (0 or more), or `none`"),
     ];
     for (variable, value, message) in cases {

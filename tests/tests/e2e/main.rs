@@ -15,6 +15,8 @@ mod fingerprints;
 mod jobs;
 mod ledger_baseline;
 mod limits;
+mod locals;
+mod memory;
 mod real_threads;
 mod reports;
 mod robustness;
