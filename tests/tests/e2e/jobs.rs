@@ -145,6 +145,12 @@ fn a_cycle_seen_across_executions_is_the_same_finding_in_the_same_execution_with
     }
 }
 
+/// The mix runs PCT's execution k on odd k and random's execution k on even k, each drawn from
+/// the seed and k as they draw it alone. With seed 5, PCT alone first fails at 7 (odd: the
+/// mix runs it) and random alone at 50; no even execution before 7 fails under random, so the
+/// mix fails at 7.
+const MIX_LOST: u64 = 7;
+
 #[test]
 fn the_lowest_numbered_failing_execution_is_reported_with_any_jobs() {
     // The first executions that lose the updates in that order with these seeds: with two or
@@ -152,6 +158,7 @@ fn the_lowest_numbered_failing_execution_is_reported_with_any_jobs() {
     for (label, config, expected) in [
         ("lost_random", Config::random(2_000).seed(5), 50),
         ("lost_pct", Config::pct(2_000, 3).seed(5), 7),
+        ("lost_mix", Config::mix(2_000, 3).seed(5), MIX_LOST),
     ] {
         let report = same_with_any_jobs(label, config, rare_lost_updates);
         assert_eq!(kinds(&report), [Kind::Panic], "{label}");
@@ -165,6 +172,7 @@ fn a_clean_check_runs_its_whole_budget_with_any_jobs() {
     for (label, config) in [
         ("clean_random", Config::random(300).seed(2)),
         ("clean_pct", Config::pct(300, 3).seed(2)),
+        ("clean_mix", Config::mix(300, 3).seed(2)),
     ] {
         let report = same_with_any_jobs(label, config, consistent_order);
         assert!(report.is_clean(), "{label}: {report}");
