@@ -22,7 +22,7 @@ use crate::scenario::{Category, Expected, Scenario};
     clippy::too_many_arguments,
     reason = "one call per pair keeps the table readable"
 )]
-fn pair(
+pub(super) fn pair(
     name: &'static str,
     fixed_name: &'static str,
     description: &'static str,

@@ -9,46 +9,8 @@ use interleave::Kind;
 use tokio::sync::{mpsc, oneshot, watch, Mutex, Semaphore};
 use tokio::time::{sleep, timeout, Duration};
 
-use crate::scenario::{Category, Expected, Scenario};
-
-/// A bug and its fixed twin, which share a body with a `FIXED` parameter.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call per pair keeps the table readable"
-)]
-fn pair(
-    name: &'static str,
-    fixed_name: &'static str,
-    description: &'static str,
-    fixed_description: &'static str,
-    source: &'static str,
-    kind: Kind,
-    budget: u64,
-    bodies: (fn(), fn()),
-) -> [Scenario; 2] {
-    [
-        Scenario {
-            name,
-            category: Category::Async,
-            description,
-            source,
-            expected: Expected::Finds(kind),
-            budget,
-            twin: Some(fixed_name),
-            body: bodies.0,
-        },
-        Scenario {
-            name: fixed_name,
-            category: Category::Async,
-            description: fixed_description,
-            source: "the fix named in the description",
-            expected: Expected::Clean,
-            budget: 1_000,
-            twin: Some(name),
-            body: bodies.1,
-        },
-    ]
-}
+use super::async_tasks::pair;
+use crate::scenario::Scenario;
 
 pub(super) fn scenarios() -> Vec<Scenario> {
     [
