@@ -286,6 +286,8 @@ impl Detector {
             EventKind::DeadlineExit => self.deadline_exit(event),
             EventKind::AsyncWait { object } => self.async_wait(event, *object)?,
             EventKind::AsyncReady { object } => self.async_ready(event, *object)?,
+            EventKind::AsyncRelease { object } => self.async_release(event, *object)?,
+            EventKind::AsyncAcquire { object } => self.async_acquire(event, *object)?,
             EventKind::LostWaker => self.lost_waker(event),
             EventKind::AwaitHolding { lock } => self.await_holding(event, *lock)?,
             EventKind::Stuck => self.stuck(event),

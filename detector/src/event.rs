@@ -429,6 +429,19 @@ pub enum EventKind {
         /// The semaphore, notify or runtime.
         object: ObjectId,
     },
+    /// A task made a permit or notification of `object` (a semaphore or notify) available:
+    /// `notify_one`, `notify_waiters`, `add_permits`, a permit given back. What the task did
+    /// before it happens before what a task does after taking one (`AsyncAcquire`).
+    AsyncRelease {
+        /// The semaphore or notify.
+        object: ObjectId,
+    },
+    /// A task took a permit or notification of `object` (a semaphore or notify), at once or
+    /// after waiting: it acquires what every `AsyncRelease` of `object` before it released.
+    AsyncAcquire {
+        /// The semaphore or notify.
+        object: ObjectId,
+    },
     /// A task's future returned `Pending` with no clone of its waker left anywhere and no
     /// timer of its own: nothing can ever poll it again.
     LostWaker,

@@ -28,6 +28,46 @@ impl Detector {
         self.threads[t.index()].clock.join(&state.sync);
     }
 
+    /// A permit or notification made available: a release of the semaphore's or notify's clock.
+    pub(crate) fn async_release(
+        &mut self,
+        event: &Event,
+        object: ObjectId,
+    ) -> Result<(), EventError> {
+        self.async_sync_object(event.step, object)?;
+        self.release_into(event.thread, object);
+        Ok(())
+    }
+
+    /// A permit or notification taken: an acquire of the semaphore's or notify's clock.
+    pub(crate) fn async_acquire(
+        &mut self,
+        event: &Event,
+        object: ObjectId,
+    ) -> Result<(), EventError> {
+        self.async_sync_object(event.step, object)?;
+        self.acquire_from(event.thread, object);
+        Ok(())
+    }
+
+    fn async_sync_object(&self, step: u64, object: ObjectId) -> Result<(), EventError> {
+        let class = self
+            .objects
+            .get(object.index())
+            .and_then(Option::as_ref)
+            .map(|o| o.class);
+        match class {
+            Some(ObjectClass::Semaphore | ObjectClass::Notify) => Ok(()),
+            Some(found) => Err(EventError::WrongClass {
+                step,
+                object,
+                expected: "semaphore or notify",
+                found,
+            }),
+            None => Err(EventError::UnknownObject { step, object }),
+        }
+    }
+
     pub(crate) fn condvar_wait(
         &mut self,
         event: &Event,

@@ -412,7 +412,10 @@ impl Model {
                 }
             }
             // An async primitive's state changes on both (a permit or notification taken).
-            K::AsyncWait { object } | K::AsyncReady { object } => {
+            K::AsyncWait { object }
+            | K::AsyncReady { object }
+            | K::AsyncRelease { object }
+            | K::AsyncAcquire { object } => {
                 footprint.write(Key::object(*object));
             }
             K::BarrierLeave { .. }

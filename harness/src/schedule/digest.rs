@@ -100,6 +100,8 @@ fn kind_words(kind: &EventKind) -> [u64; 3] {
         K::AwaitHolding { lock } => [43, id(*lock), 0],
         K::MemoryError { error, size, .. } => [44, *error as u64, *size],
         K::MemoryFree { size, objects } => [45, *size, objects.len() as u64],
+        K::AsyncRelease { object } => [46, id(*object), 0],
+        K::AsyncAcquire { object } => [47, id(*object), 0],
     }
 }
 

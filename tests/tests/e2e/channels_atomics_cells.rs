@@ -102,7 +102,7 @@ impl Shared {
     }
 
     #[track_caller]
-    fn get(&self) -> u32 {
+    pub(crate) fn get(&self) -> u32 {
         // SAFETY: the pointer is valid while the cell lives; see `Sync` above for exclusivity.
         self.0.with(|p| unsafe { *p })
     }

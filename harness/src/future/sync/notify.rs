@@ -142,6 +142,7 @@ impl Notify {
         let object = self.object(&Site::caller());
         rt::switch();
         touch(object);
+        rt::emit(EventKind::AsyncRelease { object }, Site::caller());
         let waker = {
             let mut state = self.state();
             Self::pass_on(&mut state)
@@ -180,6 +181,7 @@ impl Notify {
         let object = self.object(&Site::caller());
         rt::switch();
         touch(object);
+        rt::emit(EventKind::AsyncRelease { object }, Site::caller());
         let wakers: Vec<Waker> = {
             let mut state = self.state();
             state.waiters_calls += 1;
@@ -261,6 +263,7 @@ impl Future for Notified<'_> {
         if self.ticket.is_some() {
             rt::emit(EventKind::AsyncReady { object }, self.site.clone());
         }
+        rt::emit(EventKind::AsyncAcquire { object }, self.site.clone());
         Poll::Ready(())
     }
 }

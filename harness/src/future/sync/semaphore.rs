@@ -90,6 +90,7 @@ impl Semaphore {
         let object = self.queue.object(&Site::caller());
         rt::switch();
         touch(object);
+        rt::emit(EventKind::AsyncRelease { object }, Site::caller());
         self.queue.release(n);
     }
 
@@ -178,6 +179,7 @@ impl Semaphore {
         }
         let object = self.queue.object(&Site::unknown());
         touch(object);
+        rt::emit(EventKind::AsyncRelease { object }, Site::unknown());
         self.queue.release(permits);
     }
 }
@@ -237,6 +239,9 @@ impl Future for PermitRequest<'_> {
         self.done = true;
         if self.ticket.is_some() {
             rt::emit(EventKind::AsyncReady { object }, self.site.clone());
+        }
+        if result.is_ok() {
+            rt::emit(EventKind::AsyncAcquire { object }, self.site.clone());
         }
         Poll::Ready(result)
     }
