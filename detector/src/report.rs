@@ -82,15 +82,7 @@ pub fn render(finding: &Finding) -> String {
     let thread = |i: usize| format!("`{}`", printable_line(&finding.threads[i].name));
     let labels = crate::identity::labels(&finding.objects);
     let object = |i: usize| printable_line(&labels[i]).into_owned();
-    // Modes only matter for RwLocks; a mutex is always exclusive.
-    let moded = |i: usize, mode: LockMode| {
-        let label = object(i);
-        match (finding.objects[i].class, mode) {
-            (ObjectClass::RwLock, LockMode::Shared) => format!("{label} (read)"),
-            (ObjectClass::RwLock, LockMode::Exclusive) => format!("{label} (write)"),
-            _ => label,
-        }
-    };
+    let moded = |i: usize, mode: LockMode| moded_label(finding, &labels, i, mode);
     let _ = writeln!(o, "{}", finding.headline);
     let _ = writeln!(o);
     match &finding.detail {
@@ -374,7 +366,7 @@ fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait]
     let thread = |i: usize| format!("`{}`", printable_line(&finding.threads[i].name));
     let labels = crate::identity::labels(&finding.objects);
     let object = |i: usize| printable_line(&labels[i]).into_owned();
-    let moded = |i: usize, mode: LockMode| moded_label(finding, i, mode);
+    let moded = |i: usize, mode: LockMode| moded_label(finding, &labels, i, mode);
     for w in waits {
         let what = match &w.target {
             WaitTarget::Lock { lock, mode } => moded(*lock, *mode),
@@ -451,8 +443,9 @@ fn write_waits(o: &mut String, finding: &Finding, waits: &[crate::finding::Wait]
     }
 }
 
-fn moded_label(finding: &Finding, i: usize, mode: LockMode) -> String {
-    let label = printable_line(&crate::identity::labels(&finding.objects)[i]).into_owned();
+/// Object `i`'s label, with the mode for an RwLock (a mutex is always exclusive).
+fn moded_label(finding: &Finding, labels: &[String], i: usize, mode: LockMode) -> String {
+    let label = printable_line(&labels[i]).into_owned();
     match (finding.objects[i].class, mode) {
         (ObjectClass::RwLock, LockMode::Shared) => format!("{label} (read)"),
         (ObjectClass::RwLock, LockMode::Exclusive) => format!("{label} (write)"),

@@ -507,8 +507,9 @@ fn a_prediction_does_not_end_the_execution_so_a_later_panic_is_reported_too() {
 }
 
 /// Which order each thread takes two locks in depends on a race with main's store, so the two
-/// edges of the cycle are usually seen in different executions.
-fn orders_depend_on_a_race() {
+/// edges of the cycle are usually seen in different executions: the cycle needs the lock-order
+/// evidence of earlier executions.
+pub(crate) fn orders_depend_on_a_race() {
     use interleave::sync::atomic::{AtomicUsize, Ordering};
     let x = Arc::new(AtomicUsize::new(0));
     let (a, b) = (Arc::new(Mutex::new(())), Arc::new(Mutex::new(())));

@@ -9,6 +9,7 @@ use interleave::sync::{mpsc, Arc, Mutex};
 use interleave::time::{sleep, Duration};
 use interleave::{thread, Config, Error, Kind, Report, Strategy};
 
+use crate::check::orders_depend_on_a_race;
 use crate::child;
 
 fn kinds(report: &Report) -> Vec<Kind> {
@@ -54,9 +55,9 @@ fn a_scenario_that_takes_another_path_on_every_other_call_replays_as_divergence(
     // and the third decision (the lock's scheduling point) is the first to see it.
     let expected = "schedule diverged at step 3: the program took another path than when it \
          was recorded (event 4 was thread 0 {\"event\":\"lock_request\",\"lock\":0,\
-         \"mode\":\"exclusive\",\"attempt\":\"blocking\"} at tests/tests/e2e/determinism.rs:33:12, \
+         \"mode\":\"exclusive\",\"attempt\":\"blocking\"} at tests/tests/e2e/determinism.rs:34:12, \
          but is thread 0 {\"event\":\"lock_request\",\"lock\":1,\"mode\":\"exclusive\",\
-         \"attempt\":\"blocking\"} at tests/tests/e2e/determinism.rs:33:12 now); if the program \
+         \"attempt\":\"blocking\"} at tests/tests/e2e/determinism.rs:34:12 now); if the program \
          has not changed since it was recorded, it is not deterministic given its schedule";
     assert!(message.contains(expected), "{message}");
     // The next call takes the recorded path again: a clean replay of the same finding.
@@ -177,27 +178,6 @@ fn exhaustive_exploration_of_a_nondeterministic_scenario_is_an_error_naming_the_
             "{strategy:?}: {message}"
         );
     }
-}
-
-/// Which order each thread takes two locks in depends on a race with main's store, so the two
-/// edges of the cycle are often seen in different executions.
-fn orders_depend_on_a_race() {
-    let x = Arc::new(AtomicUsize::new(0));
-    let (a, b) = (Arc::new(Mutex::new(())), Arc::new(Mutex::new(())));
-    let spawn = |first: &Arc<Mutex<()>>, second: &Arc<Mutex<()>>, when: usize| {
-        let (x, first, second) = (Arc::clone(&x), Arc::clone(first), Arc::clone(second));
-        thread::spawn(move || {
-            if x.load(Ordering::SeqCst) == when {
-                let _first = first.lock().unwrap();
-                let _second = second.lock().unwrap();
-            }
-        })
-    };
-    let t2 = spawn(&a, &b, 1);
-    let t3 = spawn(&b, &a, 0);
-    x.store(1, Ordering::SeqCst);
-    t2.join().unwrap();
-    t3.join().unwrap();
 }
 
 #[test]

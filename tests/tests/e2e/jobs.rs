@@ -5,29 +5,8 @@ use interleave::sync::atomic::{AtomicUsize, Ordering};
 use interleave::sync::{Arc, Mutex};
 use interleave::{thread, Config, Error, Kind, Report};
 
+use crate::check::orders_depend_on_a_race;
 use crate::child;
-
-/// Which order each thread takes two locks in depends on a race with main's store, so the two
-/// edges of the cycle are often seen in different executions: the cycle needs the lock-order
-/// evidence of earlier executions.
-fn orders_depend_on_a_race() {
-    let x = Arc::new(AtomicUsize::new(0));
-    let (a, b) = (Arc::new(Mutex::new(())), Arc::new(Mutex::new(())));
-    let spawn = |first: &Arc<Mutex<()>>, second: &Arc<Mutex<()>>, when: usize| {
-        let (x, first, second) = (Arc::clone(&x), Arc::clone(first), Arc::clone(second));
-        thread::spawn(move || {
-            if x.load(Ordering::SeqCst) == when {
-                let _first = first.lock().unwrap();
-                let _second = second.lock().unwrap();
-            }
-        })
-    };
-    let t2 = spawn(&a, &b, 1);
-    let t3 = spawn(&b, &a, 0);
-    x.store(1, Ordering::SeqCst);
-    t2.join().unwrap();
-    t3.join().unwrap();
-}
 
 /// Three threads increment a counter without holding the lock across the read and the write;
 /// the assertion fails only when all three reads come before any write, in reverse spawning
