@@ -127,6 +127,8 @@ pub use error::Error;
 pub use interleave_detector::{Finding, Kind};
 pub use ledger::{CheckResult, LedgerFinding, LedgerMode, LedgerRecord, LEDGER_FORMAT_VERSION};
 pub use report::Report;
+#[doc(hidden)]
+pub use rerun::built_with_cfg;
 pub use rerun::{Target, TargetKind, TestRerun};
 pub use rt::memory::MemoryModel;
 pub use schedule::{Decision, ParseScheduleError, Schedule, MAX_DECISIONS};

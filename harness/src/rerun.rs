@@ -89,6 +89,38 @@ pub struct TestRerun {
     /// with `/` between components: where cargo runs the test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workdir: Option<String>,
+    /// `--cfg` names the test was built with that a library told the harness of
+    /// ([`built_with_cfg`]: interleave-loom says `loom`): a replay passes them in `RUSTFLAGS`,
+    /// or the test would not be compiled at all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cfgs: Vec<String>,
+}
+
+/// The `--cfg` names libraries said the test process was built with (see [`built_with_cfg`]).
+static BUILT_WITH_CFGS: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+
+/// Tells the harness the test process was built with `--cfg name` (a library compiled with it
+/// sees `cfg!(name)`), so that an artifact's replay command passes it in `RUSTFLAGS`:
+/// interleave-loom calls it with `loom`, as loom suites run under `RUSTFLAGS="--cfg loom"`.
+#[doc(hidden)]
+pub fn built_with_cfg(name: &'static str) {
+    let mut cfgs = BUILT_WITH_CFGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !cfgs.contains(&name) {
+        cfgs.push(name);
+        cfgs.sort_unstable();
+    }
+}
+
+/// The names given to [`built_with_cfg`] so far, sorted.
+pub(crate) fn built_with_cfgs() -> Vec<String> {
+    BUILT_WITH_CFGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .map(|&name| name.to_owned())
+        .collect()
 }
 
 fn is_false(value: &bool) -> bool {
@@ -142,13 +174,29 @@ impl TestRerun {
 
     /// The command line that replays `artifact`:
     /// `INTERLEAVE_REPLAY=<artifact> cargo test -p … -- <test> --exact` (run anywhere in the
-    /// workspace: `-p` selects the package).
+    /// workspace: `-p` selects the package), after `RUSTFLAGS="--cfg …"` when the test was
+    /// built with [`cfgs`](Self::cfgs).
     pub fn command_line(&self, artifact: &Path) -> String {
+        let rustflags = self
+            .rustflags()
+            .map(|flags| format!("RUSTFLAGS=\"{flags}\" "))
+            .unwrap_or_default();
         format!(
-            "INTERLEAVE_REPLAY={} cargo {}",
+            "{rustflags}INTERLEAVE_REPLAY={} cargo {}",
             artifact.display(),
             self.cargo_args().join(" ")
         )
+    }
+
+    /// `--cfg loom`: the `RUSTFLAGS` the test was built with that a replay needs, if any.
+    pub fn rustflags(&self) -> Option<String> {
+        (!self.cfgs.is_empty()).then(|| {
+            self.cfgs
+                .iter()
+                .map(|name| format!("--cfg {name}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
     }
 
     /// The directory to run cargo in, given the workspace's root: `root/workdir`.
@@ -223,6 +271,27 @@ mod tests {
             ..rerun()
         };
         assert_eq!(doc.cargo_args().join(" "), "test -p bank --doc --");
+    }
+
+    #[test]
+    fn a_test_built_with_cfgs_replays_with_them_in_rustflags() {
+        let plain = rerun();
+        assert_eq!(plain.rustflags(), None);
+        assert!(plain
+            .command_line(Path::new("/t/a.json"))
+            .starts_with("INTERLEAVE_REPLAY=/t/a.json cargo test"));
+        let loom = TestRerun {
+            cfgs: vec!["loom".to_owned()],
+            ..rerun()
+        };
+        assert_eq!(loom.rustflags().as_deref(), Some("--cfg loom"));
+        assert_eq!(
+            loom.command_line(Path::new("/t/a.json")),
+            format!(
+                "RUSTFLAGS=\"--cfg loom\" INTERLEAVE_REPLAY=/t/a.json cargo {}",
+                rerun().cargo_args().join(" ")
+            )
+        );
     }
 
     #[test]

@@ -37,6 +37,14 @@ pub(super) fn run(
     let mut command = crate::cargo::command();
     // Only what `Artifact::read` checked reaches the command line: names, a relative directory,
     // and the test after `--`, for libtest.
+    if let Some(flags) = rerun.rustflags() {
+        // The test was built with `--cfg …` (a loom suite): without it, it would not be there.
+        let rustflags = match std::env::var("RUSTFLAGS") {
+            Ok(user) if !user.trim().is_empty() => format!("{user} {flags}"),
+            _ => flags,
+        };
+        command.env("RUSTFLAGS", rustflags);
+    }
     command
         .args(&args)
         .current_dir(&dir)
@@ -63,7 +71,11 @@ pub(super) fn run(
             command.env("INTERLEAVE_BASELINE", &baseline);
             variables.push_str(&format!(" INTERLEAVE_BASELINE={}", baseline.display()));
         }
-        format!("{variables} cargo {}", args.join(" "))
+        let rustflags = rerun
+            .rustflags()
+            .map(|flags| format!("RUSTFLAGS=\"{flags}\" "))
+            .unwrap_or_default();
+        format!("{rustflags}{variables} cargo {}", args.join(" "))
     } else {
         command.env("INTERLEAVE_REPLAY", &absolute);
         rerun.command_line(&absolute)

@@ -124,6 +124,11 @@ impl Builder {
     where
         F: Fn() + Sync + Send + 'static,
     {
+        // loom suites are built with `RUSTFLAGS="--cfg loom"`, and so is this crate: a replay
+        // command must say so, or cargo would build the tests without them.
+        if cfg!(loom) {
+            interleave::built_with_cfg("loom");
+        }
         let overridden = ["INTERLEAVE_STRATEGY", "INTERLEAVE_REPLAY"]
             .iter()
             .any(|v| std::env::var_os(v).is_some_and(|value| !value.is_empty()));

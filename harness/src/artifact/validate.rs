@@ -127,6 +127,14 @@ fn test_rerun(rerun: &TestRerun) -> Result<(), String> {
              `-`, `+` and `.`, starting with a letter, a digit or `_`)"
         ));
     }
+    // A cfg reaches `RUSTFLAGS`: one Rust identifier, nothing cargo or rustc could read as
+    // another flag.
+    if let Some(cfg) = rerun.cfgs.iter().find(|c| !is_cfg_name(c)) {
+        return Err(format!(
+            "rerun.cfgs has {cfg:?}, which is not a cfg name (ASCII letters, digits and `_`, not \
+             starting with a digit)"
+        ));
+    }
     if let Some(profile) = rerun.profile.as_deref().filter(|p| !is_package(p)) {
         return Err(format!(
             "rerun.profile {profile:?} is not a profile name (letters, digits, `-` and `_`, not \
@@ -177,6 +185,15 @@ fn is_workdir(path: &str) -> bool {
 }
 
 /// A test's path as libtest names it: Rust identifiers (raw ones too) joined by `::`.
+/// A `--cfg` name: ASCII letters, digits and `_`, not starting with a digit.
+fn is_cfg_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+}
+
 pub(crate) fn is_test_path(path: &str) -> bool {
     path.split("::").all(|segment| {
         let ident = segment.strip_prefix("r#").unwrap_or(segment);
@@ -291,6 +308,25 @@ mod tests {
             "", "/etc", "..", "a/../b", "a//b", "./a", "a/", "-C", "a b", "a;b", "$HOME",
         ] {
             assert!(!is_workdir(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cfgs_are_names_only() {
+        for good in ["loom", "_x", "a1"] {
+            assert!(is_cfg_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "1a",
+            "loom --cfg x",
+            "a=\"b\"",
+            "-Zx",
+            "r#try",
+            "é",
+            "a\"b",
+        ] {
+            assert!(!is_cfg_name(bad), "{bad}");
         }
     }
 

@@ -16,6 +16,7 @@ pub(super) fn detect(test: String) -> TestRerun {
         test,
         ignored: ignored(std::env::args().skip(1)),
         workdir: std::env::var_os("CARGO_MANIFEST_DIR").and_then(|dir| workdir(Path::new(&dir))),
+        cfgs: super::built_with_cfgs(),
         ..TestRerun::default()
     };
     if doc_test {
