@@ -22,7 +22,7 @@ pub(crate) use engine::{
 };
 pub(crate) use footprint::{Access, Footprint, Key};
 pub(crate) use hook::{install_panic_hook, payload_message};
-pub(crate) use progress::atomic_accessed;
+pub(crate) use progress::{atomic_accessed, site_key};
 pub(crate) use steps::{
     channel_registered, note_read, note_write, receiver_dropped, sender_dropped, thread_finished,
 };
