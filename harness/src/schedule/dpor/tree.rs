@@ -6,7 +6,8 @@
 //! Without a bound, who is still to take a step at a node is a **wakeup tree** (optimal DPOR,
 //! Abdulla, Aronis, Jonsson, Sagonas, JACM 2017): not one actor per race, but the whole
 //! sequence that reverses it, merged with the sequences already there, so that the execution
-//! that follows it runs the reversal and is never sleep-set blocked. A sequence goes in unless
+//! that follows it runs the reversal and is not sleep-set blocked (as long as what a step
+//! touches does not depend on the order of the steps before it). A sequence goes in unless
 //! an actor asleep there can start it (the reversal was explored), and it is merged into a
 //! branch whose first actor can start it (that branch's executions include it).
 //!
