@@ -233,14 +233,16 @@ fn shuttle_run(buggy: fn(), fixed: fn()) -> Outcome {
     }
 }
 
+/// A program's versions: under shuttle buggy and fixed, then under interleave.
+type Versions = [fn(); 4];
+
 fn row(table: &mut String, scenario: &str, tool: &str, outcome: &Outcome) {
     let found = outcome.found_at.map_or_else(
         || format!("no ({} runs)", outcome.executions),
         |n| format!("yes, execution {n}"),
     );
-    let mut report = outcome.report.clone();
-    if report.len() > 110 {
-        report.truncate(report.floor_char_boundary(107));
+    let mut report: String = outcome.report.chars().take(100).collect();
+    if report.len() < outcome.report.len() {
         report.push('…');
     }
     writeln!(
@@ -255,7 +257,8 @@ fn row(table: &mut String, scenario: &str, tool: &str, outcome: &Outcome) {
 fn main() {
     // shuttle prints each failing schedule; interleave's reports are summarised below.
     panic::set_hook(Box::new(|_| {}));
-    let programs: [(&str, [fn(); 4]); 3] = [
+    // Per program: shuttle's buggy and fixed versions, then interleave's.
+    let programs: [(&str, Versions); 3] = [
         (
             "async/tokio-shutdown-holds-sender",
             [
