@@ -426,3 +426,185 @@ fn select_starts_at_a_recorded_random_branch_unless_biased() {
     assert_eq!(model(50, biased), BTreeSet::from([1]));
     assert_eq!(model(50, fair), BTreeSet::from([1, 2]));
 }
+
+program! {
+    mpsc_reservations;
+    /// A reservation takes capacity until its permit sends or is dropped; `reserve_many`
+    /// takes several at once (never more than the capacity); an owned permit gives its sender
+    /// back; after `close` permits taken before still send, later reservations fail, and
+    /// `recv` ends once they are used.
+    pub(crate) async fn program() -> Vec<String> {
+        use tokio::sync::mpsc::error::TrySendError;
+        let mut seen = Vec::new();
+        let mut note = |what: &str, value: String| seen.push(format!("{what}={value}"));
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(2);
+        note("capacity", tx.capacity().to_string());
+        let permit = tx.reserve().await.unwrap();
+        note("reserved one", tx.capacity().to_string());
+        note("max", tx.max_capacity().to_string());
+        let second = tx.try_reserve().unwrap();
+        note("full", matches!(tx.try_reserve(), Err(TrySendError::Full(()))).to_string());
+        note("full send", matches!(tx.try_send(9), Err(TrySendError::Full(9))).to_string());
+        drop(second);
+        note("dropped permit", tx.capacity().to_string());
+        permit.send(1);
+        let owned = tx.clone().reserve_owned().await.unwrap();
+        let tx2 = owned.send(2);
+        note("same sender", tx2.same_channel(&tx).to_string());
+        note("recv", format!("{:?} {:?}", rx.recv().await, rx.recv().await));
+        note("too many", tx.reserve_many(3).await.is_err().to_string());
+        let many = tx.reserve_many(2).await.unwrap();
+        note("many", format!("{} {}", many.len(), tx.capacity()));
+        for (permit, value) in many.zip(10..) {
+            permit.send(value);
+        }
+        note("try many", matches!(tx.try_reserve_many(1), Err(TrySendError::Full(()))).to_string());
+        note("recv many", format!("{:?} {:?}", rx.recv().await, rx.recv().await));
+        let released = tx.clone().try_reserve_owned().unwrap().release();
+        drop(released);
+        note("released", tx.capacity().to_string());
+        let late = tx.reserve().await.unwrap();
+        rx.close();
+        note("closed reserve", tx.reserve().await.is_err().to_string());
+        note("closed try", matches!(tx.try_reserve(), Err(TrySendError::Closed(()))).to_string());
+        note("closed owned", matches!(tx.clone().try_reserve_owned(), Err(TrySendError::Closed(_))).to_string());
+        late.send(5);
+        note("after close", format!("{:?} {:?}", rx.recv().await, rx.recv().await));
+        seen
+    }
+}
+
+#[test]
+fn mpsc_reservations_take_capacity_as_tokio_does() {
+    agree(
+        mpsc_reservations::real::program,
+        mpsc_reservations::model::program,
+    );
+}
+
+program! {
+    mpsc_reservation_queue;
+    /// Reservations wait first come first served with sends: a queued `reserve` gets the slot a
+    /// `recv` frees before a later `try_send`; a permit dropped unused hands its slot to a
+    /// waiting send; dropping the receiver fails a waiting reservation.
+    pub(crate) async fn program() -> (bool, Option<u8>, Option<u8>, bool) {
+        use std::sync::Arc;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(1);
+        let tx = Arc::new(tx);
+        tx.send(1).await.unwrap();
+        let t = Arc::clone(&tx);
+        let (queued_tx, queued) = tokio::sync::oneshot::channel();
+        let reserver = tokio::spawn(async move {
+            let permit = super::super::first_poll(t.reserve(), queued_tx).await.unwrap();
+            permit.send(2);
+        });
+        queued.await.unwrap();
+        let first = rx.recv().await;
+        // The freed slot is the queued reservation's.
+        let overtakes = tx.try_send(3).is_ok();
+        reserver.await.unwrap();
+        let second = rx.recv().await;
+        let permit = tx.reserve().await.unwrap();
+        let t = Arc::clone(&tx);
+        let sender = tokio::spawn(async move { t.send(4).await.is_ok() });
+        tokio::task::yield_now().await;
+        drop(permit);
+        assert!(sender.await.unwrap());
+        assert_eq!(rx.recv().await, Some(4));
+        tx.send(5).await.unwrap();
+        let t = Arc::clone(&tx);
+        let (queued_tx, queued) = tokio::sync::oneshot::channel();
+        let waiting = tokio::spawn(async move {
+            super::super::first_poll(t.reserve(), queued_tx).await.is_err()
+        });
+        queued.await.unwrap();
+        drop(rx);
+        (overtakes, first, second, waiting.await.unwrap())
+    }
+}
+
+#[test]
+fn mpsc_reservations_queue_with_sends_first_come_first_served() {
+    agree(
+        mpsc_reservation_queue::real::program,
+        mpsc_reservation_queue::model::program,
+    );
+}
+
+program! {
+    owned_guards;
+    /// Owned guards and permits hold as the borrowed ones do (an owned guard moves into a
+    /// task); a mapped guard keeps the lock; `const_new` statics start every run unlocked,
+    /// with their permits and no stored notification (a permit forgotten, a guard leaked and
+    /// a notification stored at the end of one execution are not seen by the next).
+    pub(crate) async fn program() -> Vec<String> {
+        use std::sync::Arc;
+        use tokio::sync::{Mutex, MutexGuard, Notify, OnceCell, RwLock, Semaphore};
+        use tokio::time::{timeout, Duration};
+        static LOCK: Mutex<()> = Mutex::const_new(());
+        static PERMITS: Semaphore = Semaphore::const_new(2);
+        static READY: Notify = Notify::const_new();
+        static CONFIG: OnceCell<u8> = OnceCell::const_new();
+        static TABLE: RwLock<u8> = RwLock::const_new(0);
+        let mut seen = Vec::new();
+        let mut note = |what: &str, value: String| seen.push(format!("{what}={value}"));
+
+        let m = Arc::new(Mutex::new((1u32, 10u32)));
+        let guard = Arc::clone(&m).lock_owned().await;
+        note("owned busy", Arc::clone(&m).try_lock_owned().is_err().to_string());
+        let task = tokio::spawn(async move {
+            let mut guard = guard;
+            guard.0 += 1;
+        });
+        task.await.unwrap();
+        let mut second = MutexGuard::map(m.lock().await, |pair| &mut pair.1);
+        *second += 5;
+        note("mapped holds", m.try_lock().is_err().to_string());
+        drop(second);
+        let refused = MutexGuard::try_map(m.lock().await, |_| None::<&mut u32>).is_err();
+        note("try_map refused", refused.to_string());
+        note("value", format!("{:?}", *m.lock().await));
+
+        let lock = Arc::new(RwLock::new(0u8));
+        let r1 = Arc::clone(&lock).read_owned().await;
+        let r2 = Arc::clone(&lock).try_read_owned().unwrap();
+        note("readers block writer", Arc::clone(&lock).try_write_owned().is_err().to_string());
+        drop((r1, r2));
+        let mut w = Arc::clone(&lock).write_owned().await;
+        *w += 1;
+        note("writer blocks reader", Arc::clone(&lock).try_read_owned().is_err().to_string());
+        drop(w);
+        note("rw value", lock.read().await.to_string());
+
+        let sem = Arc::new(Semaphore::new(3));
+        let two = Arc::clone(&sem).acquire_many_owned(2).await.unwrap();
+        note("after two", sem.available_permits().to_string());
+        note("two more", Arc::clone(&sem).try_acquire_many_owned(2).is_err().to_string());
+        let one = Arc::clone(&sem).try_acquire_owned().unwrap();
+        let none = matches!(
+            sem.try_acquire_many(1),
+            Err(tokio::sync::TryAcquireError::NoPermits)
+        );
+        note("none left", none.to_string());
+        drop((two, one));
+        let three = Arc::clone(&sem).acquire_owned().await.unwrap();
+        note("back", sem.available_permits().to_string());
+        drop(three);
+
+        let leaked = LOCK.try_lock().expect("unlocked at the start");
+        std::mem::forget(leaked);
+        PERMITS.acquire().await.unwrap().forget();
+        note("static permits", PERMITS.available_permits().to_string());
+        let stored = timeout(Duration::from_millis(1), READY.notified()).await.is_ok();
+        note("static stored", stored.to_string());
+        READY.notify_one();
+        note("static cell", CONFIG.get_or_init(|| async { 5 }).await.to_string());
+        note("static rw", TABLE.try_write().is_ok().to_string());
+        seen
+    }
+}
+
+#[test]
+fn owned_guards_and_const_statics_agree() {
+    agree(owned_guards::real::program, owned_guards::model::program);
+}
