@@ -3,8 +3,9 @@
 //! tokio's semantics fix them. `program!` expands one body twice: in `real` with the real
 //! tokio, in `model` with interleave-tokio, both named `tokio`.
 //!
-//! Real `select!`/`join!` need tokio's `macros` feature, whose `tokio-macros` is not in the
-//! offline registry cache: `select!` is checked against tokio's documented behaviour instead.
+//! `select!`, `join!` and `try_join!` are compared too (tokio's `macros` feature); an unbiased
+//! `select!`'s random start is checked against tokio's documented behaviour (real tokio's
+//! start comes from an unseeded random number).
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
@@ -607,4 +608,131 @@ program! {
 #[test]
 fn owned_guards_and_const_statics_agree() {
     agree(owned_guards::real::program, owned_guards::model::program);
+}
+
+program! {
+    select_forms;
+    /// `select!` with `biased;` (branches ready at once: the first), a branch disabled by its
+    /// precondition or by a value that does not fit its pattern (the others go on), `else`
+    /// when every branch is disabled, and a branch that completes after a wait.
+    pub(crate) async fn program() -> Vec<String> {
+        use tokio::time::{sleep, Duration};
+        let mut seen = Vec::new();
+        let biased = tokio::select! {
+            biased;
+            v = async { "first" } => v,
+            v = async { "second" } => v,
+        };
+        seen.push(biased.to_string());
+        let enabled = false;
+        let guarded = tokio::select! {
+            v = async { "disabled" }, if enabled => v,
+            v = async { "enabled" } => v,
+        };
+        seen.push(guarded.to_string());
+        let mismatched = tokio::select! {
+            biased;
+            Some(v) = async { None::<&str> } => v,
+            v = async { "fits" } => v,
+        };
+        seen.push(mismatched.to_string());
+        let all_off = tokio::select! {
+            Some(v) = async { None::<&str> } => v,
+            v = async { "never" }, if enabled => v,
+            else => "else",
+        };
+        seen.push(all_off.to_string());
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<&str>(1);
+        let sender = tokio::spawn(async move {
+            sleep(Duration::from_millis(5)).await;
+            tx.send("message").await.unwrap();
+        });
+        // (No timer races the message: interleave may fire a timer early, a schedule on
+        // which the two need not agree.)
+        let later = tokio::select! {
+            Some(v) = rx.recv() => v,
+            _ = std::future::pending::<()>() => "never",
+        };
+        seen.push(later.to_string());
+        sender.await.unwrap();
+        // The sender is gone: `recv` gives `None`, which does not fit, and the other branch
+        // completes on its second poll.
+        let closed = tokio::select! {
+            Some(v) = rx.recv() => v,
+            _ = tokio::task::yield_now() => "yielded",
+        };
+        seen.push(closed.to_string());
+        seen
+    }
+}
+
+#[test]
+fn select_biased_preconditions_patterns_and_else_agree() {
+    agree(select_forms::real::program, select_forms::model::program);
+}
+
+program! {
+    join_forms;
+    use std::sync::{Arc, Mutex as StdMutex};
+    /// Records its name when dropped.
+    struct Dropped(&'static str, Arc<StdMutex<Vec<&'static str>>>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.1.lock().unwrap().push(self.0);
+        }
+    }
+    /// `join!` gives its outputs in argument order whatever order they complete in;
+    /// `try_join!` gives `Ok` of the tuple, or the first `Err` at once, dropping the futures
+    /// still running.
+    pub(crate) async fn program() -> (
+        (u8, u8, u8),
+        Vec<u8>,
+        Result<(u8, u8), &'static str>,
+        Result<(u8, u8, ()), &'static str>,
+        Vec<&'static str>,
+    ) {
+        let done = Arc::new(StdMutex::new(Vec::new()));
+        let (tx, rx) = tokio::sync::oneshot::channel::<u8>();
+        let d = (Arc::clone(&done), Arc::clone(&done), Arc::clone(&done));
+        // The first completes last: it waits for the third.
+        let joined = tokio::join!(
+            async move {
+                let v = rx.await.unwrap();
+                d.0.lock().unwrap().push(1);
+                v
+            },
+            async move {
+                d.1.lock().unwrap().push(2);
+                2
+            },
+            async move {
+                tokio::task::yield_now().await;
+                tx.send(1).unwrap();
+                d.2.lock().unwrap().push(3);
+                3
+            },
+        );
+        let order = done.lock().unwrap().clone();
+        let ok = tokio::try_join!(async { Ok::<u8, &str>(1) }, async { Ok(2) });
+        let dropped = Arc::new(StdMutex::new(Vec::new()));
+        let guard = Dropped("pending", Arc::clone(&dropped));
+        let err = tokio::try_join!(
+            async {
+                tokio::time::sleep(tokio::time::Duration::from_millis(10)).await;
+                Err::<u8, &str>("late")
+            },
+            async { Err::<u8, &str>("first") },
+            async move {
+                let _guard = guard;
+                std::future::pending::<Result<(), &str>>().await
+            },
+        );
+        let dropped = dropped.lock().unwrap().clone();
+        (joined, order, ok, err, dropped)
+    }
+}
+
+#[test]
+fn join_orders_outputs_and_try_join_short_circuits() {
+    agree(join_forms::real::program, join_forms::model::program);
 }
