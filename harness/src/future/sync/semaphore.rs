@@ -165,18 +165,16 @@ impl Semaphore {
         self.acquire_many_owned_at(n as usize, Site::caller())
     }
 
-    fn acquire_many_owned_at(
+    async fn acquire_many_owned_at(
         self: Arc<Self>,
         n: usize,
         site: Site,
-    ) -> impl Future<Output = Result<OwnedSemaphorePermit, AcquireError>> {
-        async move {
-            PermitRequest::new(&self.queue, n, site).await?;
-            Ok(OwnedSemaphorePermit {
-                semaphore: self,
-                permits: n,
-            })
-        }
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        PermitRequest::new(&self.queue, n, site).await?;
+        Ok(OwnedSemaphorePermit {
+            semaphore: self,
+            permits: n,
+        })
     }
 
     /// A permit if one is free now and nobody waits.
