@@ -110,3 +110,23 @@ fn owned_guards_are_seen_as_borrowed_ones() {
     assert!(borrowed.is_clean() && borrowed.complete, "{borrowed}");
     assert_eq!(owned.executions, borrowed.executions);
 }
+
+/// Main holds an owned guard and awaits a task that waits for the same mutex.
+fn owned_guard_deadlock() {
+    interleave::future::block_on(async {
+        let m = Arc::new(Mutex::new(0));
+        let _held = Arc::clone(&m).lock_owned().await;
+        let waiter = tokio::spawn(async move { *m.lock().await += 1 });
+        waiter.await.unwrap();
+    });
+}
+
+#[test]
+fn a_wait_on_an_owned_guard_names_where_it_was_taken() {
+    let report = explore("owned_guard_deadlock", owned_guard_deadlock);
+    let kinds: Vec<Kind> = report.findings.iter().map(|f| f.kind()).collect();
+    assert_eq!(kinds, [Kind::Deadlock], "{report}");
+    // Every schedule deadlocks: the first execution finds it.
+    assert_eq!(report.failing_execution, Some(1));
+    insta::assert_snapshot!(report.findings[0].to_string());
+}
