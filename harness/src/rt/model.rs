@@ -28,6 +28,8 @@ enum Pending {
     },
     Join {
         child: ThreadId,
+        /// The child had finished: the join takes no scheduling point.
+        at_once: bool,
     },
     /// A blocking receive, or (`timed`) one with a timeout.
     Recv {
@@ -48,7 +50,7 @@ impl Pending {
         match self {
             Pending::None => None,
             Pending::Lock { lock, .. } => Some(Key::object(lock)),
-            Pending::Join { child } => Some(Key::thread(child)),
+            Pending::Join { child, .. } => Some(Key::thread(child)),
             Pending::Recv { channel, .. } | Pending::Send { channel } => Some(Key::object(channel)),
             Pending::Park { .. } => Some(Key::park(thread)),
         }
@@ -146,13 +148,14 @@ impl Model {
         }
     }
 
-    /// Updates the model with `event`, and adds what it touched to `footprint` and the threads
-    /// it made runnable to `woken`.
+    /// Updates the model with `event`, and adds what it touched to `footprint`, the threads
+    /// it made runnable to `woken`, and what the thread's next step touches to `carried`.
     pub(crate) fn observe(
         &mut self,
         event: &Event,
         footprint: &mut Footprint,
         woken: &mut Vec<ThreadId>,
+        carried: &mut Vec<(ThreadId, (Key, Access))>,
     ) {
         use EventKind as K;
         let t = event.thread;
@@ -165,10 +168,30 @@ impl Model {
                 self.thread(t).finished = true;
                 footprint.write(Key::thread(t));
             }
-            K::JoinRequest { child } => self.announce(t, Pending::Join { child: *child }),
+            K::JoinRequest { child } => {
+                let at_once = self.thread(*child).finished;
+                self.announce(
+                    t,
+                    Pending::Join {
+                        child: *child,
+                        at_once,
+                    },
+                );
+            }
             K::Joined { child } => {
+                let at_once = matches!(self.thread(t).pending, Pending::Join { at_once: true, .. });
                 self.complete(t);
-                footprint.touch(Key::thread(*child), Access::READ | Access::WAITED);
+                let access = (Key::thread(*child), Access::READ | Access::WAITED);
+                if at_once {
+                    // A join of a finished child takes no scheduling point: it ends the step
+                    // that found the child finished. That step is not ordered after the exit
+                    // (run before it, it would have stopped at the announcement, and the
+                    // join waited in a step of its own), but every later one is: the thread's
+                    // next step carries the join.
+                    carried.push((t, access));
+                } else {
+                    footprint.touch(access.0, access.1);
+                }
             }
             K::Park { timed } => self.announce(t, Pending::Park { timed: *timed }),
             K::Unparked => {
@@ -490,7 +513,7 @@ impl Model {
                     }
                 }
             }
-            Pending::Join { child } => self
+            Pending::Join { child, .. } => self
                 .threads
                 .get(child.0 as usize)
                 .is_some_and(|c| !c.finished),

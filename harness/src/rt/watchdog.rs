@@ -128,8 +128,73 @@ pub(crate) fn spawned(name: Option<&str>) {
     });
 }
 
-/// Runs `job` on a worker OS thread named `name` and waits for it, giving up with
-/// [`Error::Stalled`] once no scheduling point was reached for `limit` (never, with `None`).
+/// What a worker runs for a check: the check, then (once the worker is back among the idle
+/// ones, so that the next check finds it there) the delivery of its result. `None`: the worker
+/// must not be reused (the check panicked out of interleave, or its watcher gave up on it).
+type Job = Box<dyn FnOnce() -> Option<Box<dyn FnOnce() + Send>> + Send>;
+
+/// A worker OS thread waiting for a check, and the stack it has.
+#[derive(Debug)]
+struct Idle {
+    stack: usize,
+    jobs: mpsc::Sender<Job>,
+}
+
+/// Workers whose check is done, kept for the process's next checks: a check on a new OS
+/// thread pays for the thread and, in the engine, for its scenario threads' stacks (kept by
+/// each worker from one check to the next, see `rt::with_stacks`).
+static IDLE: Mutex<Vec<Idle>> = Mutex::new(Vec::new());
+
+/// At most this many idle workers are kept (a test binary runs a few tests at once).
+const MAX_IDLE: usize = 8;
+
+/// Hands `job` to an idle worker with a stack of at least `stack` bytes, or to a new one.
+fn dispatch(stack: usize, job: Job) -> std::io::Result<()> {
+    let mut job = job;
+    loop {
+        let idle = {
+            let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
+            let found = idle.iter().rposition(|w| w.stack >= stack);
+            found.map(|i| idle.swap_remove(i))
+        };
+        let Some(worker) = idle else { break };
+        match worker.jobs.send(job) {
+            Ok(()) => return Ok(()),
+            // It has gone: try another.
+            Err(mpsc::SendError(back)) => job = back,
+        }
+    }
+    let (jobs, receiver) = mpsc::channel::<Job>();
+    jobs.send(job).expect("the receiver is here");
+    std::thread::Builder::new()
+        // The worker's own stack runs interleave's loop and the detector; scenario threads
+        // have stacks of their own (`stack_size`), but a scenario's teardown may run here.
+        .stack_size(stack)
+        .name("interleave-check".to_owned())
+        .spawn(move || {
+            while let Ok(job) = receiver.recv() {
+                let Some(deliver) = job() else { return };
+                let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
+                let kept = idle.len() < MAX_IDLE;
+                if kept {
+                    idle.push(Idle {
+                        stack,
+                        jobs: jobs.clone(),
+                    });
+                }
+                drop(idle);
+                deliver();
+                if !kept {
+                    return;
+                }
+            }
+        })
+        .map(drop)
+}
+
+/// Runs `job` on a worker OS thread and waits for it, giving up with [`Error::Stalled`] once
+/// no scheduling point was reached for `limit` (never, with `None`). Workers are reused from
+/// one check to the next.
 pub(crate) fn watched<T: Send + 'static>(
     name: &str,
     limit: Option<Duration>,
@@ -140,33 +205,37 @@ pub(crate) fn watched<T: Send + 'static>(
     let (sender, receiver) = mpsc::channel();
     let published = Arc::clone(&progress);
     let check = name.to_owned();
-    let worker = std::thread::Builder::new()
-        // The worker's own stack runs interleave's loop and the detector; scenario threads
-        // have stacks of their own (`stack_size`), but a scenario's teardown may run here.
-        .stack_size(stack_size.max(2 << 20))
-        .name(name.to_owned())
-        .spawn(move || {
-            super::begin_check(&check);
-            super::set_stack_size(stack_size);
-            published
-                .os_threads
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend(os_thread_id());
-            WATCHED.with(|w| *w.borrow_mut() = Some(published));
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
-                .unwrap_or_else(|payload| {
-                    Err(Error::Internal {
-                        message: super::payload_message(payload.as_ref()),
-                    })
-                });
-            WATCHED.with(|w| w.borrow_mut().take());
-            // The watcher may have given up and gone.
+    let run: Job = Box::new(move || {
+        super::begin_check(&check);
+        super::set_stack_size(stack_size);
+        published
+            .os_threads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(os_thread_id());
+        WATCHED.with(|w| *w.borrow_mut() = Some(Arc::clone(&published)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        WATCHED.with(|w| w.borrow_mut().take());
+        let reuse = result.is_ok() && !published.abandoned.load(Ordering::Relaxed);
+        let result = result.unwrap_or_else(|payload| {
+            Err(Error::Internal {
+                message: super::payload_message(payload.as_ref()),
+            })
+        });
+        // The watcher may have given up and gone.
+        let deliver = move || {
             let _ = sender.send(result);
-        })
-        .map_err(|e| Error::Internal {
-            message: format!("start the thread that runs the check: {e}"),
-        })?;
+        };
+        if reuse {
+            Some(Box::new(deliver) as Box<dyn FnOnce() + Send>)
+        } else {
+            deliver();
+            None
+        }
+    });
+    dispatch(stack_size.max(2 << 20), run).map_err(|e| Error::Internal {
+        message: format!("start the thread that runs the check: {e}"),
+    })?;
     let mut seen = progress.ticks.load(Ordering::Relaxed);
     let mut since = Instant::now();
     loop {
@@ -176,10 +245,7 @@ pub(crate) fn watched<T: Send + 'static>(
                 .clamp(Duration::from_millis(1), Duration::from_millis(250))
         });
         match receiver.recv_timeout(wait) {
-            Ok(result) => {
-                let _ = worker.join();
-                return result;
-            }
+            Ok(result) => return result,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 return Err(Error::Internal {
                     message: "the thread that ran the check ended without a result".to_owned(),
@@ -197,8 +263,8 @@ pub(crate) fn watched<T: Send + 'static>(
             if since.elapsed() >= limit {
                 progress.abandoned.store(true, Ordering::Relaxed);
                 // The worker is left behind: nothing can stop a thread stuck outside
-                // interleave. It stops at its next scheduling point, if it ever reaches one.
-                drop(worker);
+                // interleave. It stops at its next scheduling point, if it ever reaches one,
+                // and is not reused.
                 return Err(progress.stalled(name, limit));
             }
         }

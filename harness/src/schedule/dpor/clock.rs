@@ -141,6 +141,16 @@ impl Trace {
         if let Some(wake) = self.wakes.get(me) {
             base.join(wake);
         }
+        // A join is program order, as a wake-up is: the joiner goes on after the exit, and so
+        // after everything before it (a join of a finished thread takes no scheduling point,
+        // so it may share a step with what came before it).
+        for (key, access) in footprint.accesses() {
+            if key.is_thread() && access.waited() {
+                if let Some(exit) = self.history.get(&key).and_then(|h| h.last_write) {
+                    base.join(&self.steps[exit.step].clock);
+                }
+            }
+        }
         let local = base.get(me) + 1;
         let mut conflicts = Vec::new();
         for (key, access) in footprint.accesses() {
