@@ -333,10 +333,15 @@ impl Progress {
     }
 }
 
-/// This OS thread's id, on Linux (`/proc/thread-self/stat` begins with it).
+/// This OS thread's id, on Linux (`/proc/thread-self/stat` begins with it), read once per
+/// thread (a worker runs check after check).
 fn os_thread_id() -> Option<String> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    stat.split_whitespace().next().map(str::to_owned)
+    thread_local! {
+        static ID: Option<String> = std::fs::read_to_string("/proc/thread-self/stat")
+            .ok()
+            .and_then(|stat| stat.split_whitespace().next().map(str::to_owned));
+    }
+    ID.with(Clone::clone)
 }
 
 /// The scheduler state letter of this process's thread `id` (`R` running, `S` sleeping…).
