@@ -68,15 +68,31 @@ fn run(config: interleave::Config) {
     run_program(config, interleave_program::<LOCKS_PER_THREAD>);
 }
 
-/// Explores `program` under `config`, which must find nothing.
-fn run_program(config: interleave::Config, program: fn()) {
+/// Explores `program` under `config`, which must find nothing; returns how many executions ran.
+fn run_program(config: interleave::Config, program: fn()) -> u64 {
     let report = config
         .seed(7)
         .name("vs_shuttle")
         .write_artifact(false)
         .explore(program);
     assert!(report.is_clean(), "{report}");
-    black_box(report);
+    black_box(report).executions
+}
+
+/// Random checks of `program` until `executions` have run: a check stops early once it has
+/// explored every schedule (2 threads doing nothing have a handful), so checks follow one
+/// another, each paying its own fixed cost too.
+fn run_executions(executions: u64, program: fn()) -> u64 {
+    let mut done = 0;
+    let mut checks = 0;
+    while done < executions {
+        done += run_program(
+            interleave::Config::random(executions - done).jobs(1),
+            program,
+        );
+        checks += 1;
+    }
+    checks
 }
 
 /// CPU time this process has used so far, user and system (Linux: `/proc/self/stat`, in clock
@@ -232,10 +248,10 @@ fn main() {
         std::env::args().find_map(|a| a.strip_prefix("--profile=").map(str::to_owned))
     {
         match tool.as_str() {
-            "interleave" => run_program(
-                interleave::Config::random(executions).jobs(1),
-                interleave_program::<0>,
-            ),
+            "interleave" => {
+                let checks = run_executions(executions, interleave_program::<0>);
+                eprintln!("{executions} executions in {checks} checks");
+            }
             _ => shuttle::check_random(shuttle_program::<0>, executions as usize),
         }
         return;
@@ -259,14 +275,10 @@ fn main() {
     ] {
         let mut shuttle_rates = Vec::new();
         let mut interleave_rates = Vec::new();
+        let mut checks = 0;
         for _ in 0..rounds {
             let shuttle = time(|| shuttle::check_random(shuttle_program, executions as usize));
-            let interleave = time(|| {
-                run_program(
-                    interleave::Config::random(executions).jobs(1),
-                    interleave_program,
-                );
-            });
+            let interleave = time(|| checks = run_executions(executions, interleave_program));
             shuttle_rates.push(executions as f64 / shuttle.as_secs_f64());
             interleave_rates.push(executions as f64 / interleave.as_secs_f64());
         }
@@ -275,7 +287,7 @@ fn main() {
             rates[rates.len() / 2]
         };
         let (s, i) = (median(&mut shuttle_rates), median(&mut interleave_rates));
-        println!("| {name} | {s:.0} | {i:.0} | {:.2} |", i / s);
+        println!("| {name} | {s:.0} | {i:.0} ({checks} checks) | {:.2} |", i / s);
     }
     println!();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
