@@ -693,4 +693,60 @@ mod tests {
         assert!(!log.model.disabled(ThreadId(0)));
         assert_eq!(log.woken, [ThreadId(1)], "the spawn");
     }
+
+    #[test]
+    fn a_join_of_a_finished_thread_is_carried_to_the_joiner_s_next_step() {
+        let mut log = StepLog::default();
+        let spawn = EventKind::Spawn {
+            child: ThreadId(1),
+            name: None,
+        };
+        run(&mut log, &[(0, spawn), (1, EventKind::Exit)]);
+        log.clear_step();
+        let join = [
+            (0, EventKind::JoinRequest { child: ThreadId(1) }),
+            (0, EventKind::Joined { child: ThreadId(1) }),
+        ];
+        run(&mut log, &join);
+        // The step that found the child finished did not wait for its exit.
+        assert!(log.footprint.is_empty());
+        log.clear_step();
+        log.resumed(ThreadId(2));
+        assert!(log.footprint.is_empty(), "another thread's step");
+        log.resumed(ThreadId(0));
+        let accesses: Vec<_> = log.footprint.accesses().collect();
+        assert_eq!(
+            accesses,
+            [(Key::thread(ThreadId(1)), Access::READ | Access::WAITED)]
+        );
+        log.clear_step();
+        log.resumed(ThreadId(0));
+        assert!(log.footprint.is_empty(), "carried once");
+    }
+
+    #[test]
+    fn a_join_that_waited_for_the_exit_is_in_its_own_step() {
+        let mut log = StepLog::default();
+        let spawn = EventKind::Spawn {
+            child: ThreadId(1),
+            name: None,
+        };
+        run(
+            &mut log,
+            &[
+                (0, spawn),
+                (0, EventKind::JoinRequest { child: ThreadId(1) }),
+            ],
+        );
+        assert!(log.model.disabled(ThreadId(0)));
+        run(&mut log, &[(1, EventKind::Exit)]);
+        log.clear_step();
+        run(&mut log, &[(0, EventKind::Joined { child: ThreadId(1) })]);
+        let accesses: Vec<_> = log.footprint.accesses().collect();
+        assert_eq!(
+            accesses,
+            [(Key::thread(ThreadId(1)), Access::READ | Access::WAITED)]
+        );
+        assert!(log.carried.is_empty());
+    }
 }
