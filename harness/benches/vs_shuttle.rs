@@ -287,7 +287,10 @@ fn main() {
             rates[rates.len() / 2]
         };
         let (s, i) = (median(&mut shuttle_rates), median(&mut interleave_rates));
-        println!("| {name} | {s:.0} | {i:.0} ({checks} checks) | {:.2} |", i / s);
+        println!(
+            "| {name} | {s:.0} | {i:.0} ({checks} checks) | {:.2} |",
+            i / s
+        );
     }
     println!();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);

@@ -149,8 +149,7 @@ static IDLE: Mutex<Vec<Idle>> = Mutex::new(Vec::new());
 const MAX_IDLE: usize = 8;
 
 /// Hands `job` to an idle worker with a stack of at least `stack` bytes, or to a new one.
-fn dispatch(stack: usize, job: Job) -> std::io::Result<()> {
-    let mut job = job;
+fn dispatch(stack: usize, mut job: Job) -> std::io::Result<()> {
     loop {
         let idle = {
             let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
