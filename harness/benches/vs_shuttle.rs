@@ -252,6 +252,11 @@ fn main() {
                 let checks = run_executions(executions, interleave_program::<0>);
                 eprintln!("{executions} executions in {checks} checks");
             }
+            // The 10-op program's random check on `n` OS threads (`--profile=jobs1`, `jobs2`).
+            jobs if jobs.starts_with("jobs") => {
+                let n = jobs["jobs".len()..].parse().unwrap_or(1);
+                run(interleave::Config::random(executions).jobs(n));
+            }
             _ => shuttle::check_random(shuttle_program::<0>, executions as usize),
         }
         return;

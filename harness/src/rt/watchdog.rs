@@ -40,6 +40,10 @@ pub(crate) struct Progress {
     /// The OS thread ids (Linux) of the threads running executions, to tell a spinning one
     /// from a sleeping one.
     os_threads: Mutex<Vec<String>>,
+    /// The progress of each other thread running the check's executions (`Config::jobs`):
+    /// each records into its own, so that threads on different cores do not write the same
+    /// cache lines at every event.
+    workers: Mutex<Vec<Arc<Progress>>>,
 }
 
 thread_local! {
@@ -94,16 +98,23 @@ impl Progress {
 }
 
 /// This OS thread runs executions of the check whose progress is `progress` (one of a parallel
-/// check's threads): its scheduling points count for the watchdog too.
+/// check's threads): its scheduling points count for the watchdog too, recorded in a progress
+/// of its own that the check's lists.
 pub(crate) fn adopt(progress: Option<Arc<Progress>>) {
-    if let (Some(progress), Some(id)) = (&progress, os_thread_id()) {
-        progress
-            .os_threads
+    let own = progress.map(|check| {
+        let own = Arc::new(Progress::default());
+        own.os_threads
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(id);
-    }
-    WATCHED.with(|w| *w.borrow_mut() = progress);
+            .extend(os_thread_id());
+        check
+            .workers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::clone(&own));
+        own
+    });
+    WATCHED.with(|w| *w.borrow_mut() = own);
 }
 
 /// A new execution starts.
@@ -235,7 +246,7 @@ pub(crate) fn watched<T: Send + 'static>(
     dispatch(stack_size.max(2 << 20), run).map_err(|e| Error::Internal {
         message: format!("start the thread that runs the check: {e}"),
     })?;
-    let mut seen = progress.ticks.load(Ordering::Relaxed);
+    let mut seen = progress.total_ticks();
     let mut since = Instant::now();
     loop {
         let wait = limit.map_or(Duration::from_secs(3600), |limit| {
@@ -252,7 +263,7 @@ pub(crate) fn watched<T: Send + 'static>(
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        let now = progress.ticks.load(Ordering::Relaxed);
+        let now = progress.total_ticks();
         if now != seen {
             seen = now;
             since = Instant::now();
@@ -260,7 +271,7 @@ pub(crate) fn watched<T: Send + 'static>(
         }
         if let Some(limit) = limit {
             if since.elapsed() >= limit {
-                progress.abandoned.store(true, Ordering::Relaxed);
+                progress.abandon();
                 // The worker is left behind: nothing can stop a thread stuck outside
                 // interleave. It stops at its next scheduling point, if it ever reaches one,
                 // and is not reused.
@@ -271,7 +282,68 @@ pub(crate) fn watched<T: Send + 'static>(
 }
 
 impl Progress {
+    /// Scheduling points reached so far by every thread of the check.
+    fn total_ticks(&self) -> u64 {
+        let workers = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
+        workers
+            .iter()
+            .fold(self.ticks.load(Ordering::Relaxed), |sum, w| {
+                sum.wrapping_add(w.ticks.load(Ordering::Relaxed))
+            })
+    }
+
+    /// Gives up on the check: each of its threads stops at its next scheduling point.
+    fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Relaxed);
+        for worker in self
+            .workers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            worker.abandoned.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The thread that is stuck: on a check with several threads, the one that runs (rather
+    /// than waits for the others), else the last that reached a scheduling point.
     fn stalled(&self, check: &str, limit: Duration) -> Error {
+        let workers = self
+            .workers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let running = |p: &Progress| {
+            p.os_threads
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .any(|id| os_thread_state(id) == Some('R'))
+        };
+        let stuck = std::iter::once(self)
+            .chain(workers.iter().map(|w| &**w))
+            .find(|p| running(p))
+            .or_else(|| {
+                workers
+                    .iter()
+                    .map(|w| &**w)
+                    .find(|w| w.ticks.load(Ordering::Relaxed) > 0)
+            })
+            .unwrap_or(self);
+        let state = if running(stuck) {
+            Some('R')
+        } else {
+            self.os_threads
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .filter_map(|id| os_thread_state(id))
+                .last()
+        };
+        stuck.report(check, limit, state)
+    }
+
+    fn report(&self, check: &str, limit: Duration, state: Option<char>) -> Error {
         let thread = self.thread.load(Ordering::Relaxed) as usize;
         let named = self
             .names
@@ -292,20 +364,6 @@ impl Progress {
             let position = self.position.load(Ordering::Relaxed);
             format!("last seen at {file}:{}:{}", position >> 32, position as u32)
         };
-        // On a check with several threads, the one that runs (rather than waits for the
-        // others) is the one that is stuck.
-        let states: Vec<char> = self
-            .os_threads
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .filter_map(|id| os_thread_state(id))
-            .collect();
-        let state = states
-            .iter()
-            .find(|&&s| s == 'R')
-            .or_else(|| states.last())
-            .copied();
         let cause = match state {
             Some('R') => {
                 "it is running without reaching interleave: a loop with no interleave call, or a \
