@@ -337,8 +337,8 @@ impl Progress {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .iter()
-                .filter_map(|id| os_thread_state(id))
-                .last()
+                .rev()
+                .find_map(|id| os_thread_state(id))
         };
         stuck.report(check, limit, state)
     }
