@@ -18,7 +18,7 @@ pub(crate) use context::{
 };
 pub(crate) use engine::{
     block_current, current_thread, random_u64, run_thread, set_stack_size, spawn, stack_size,
-    switch, unblock, yield_now, DEFAULT_STACK_SIZE,
+    switch, unblock, with_stacks, yield_now, DEFAULT_STACK_SIZE,
 };
 pub(crate) use footprint::{Access, Footprint, Key};
 pub(crate) use hook::{install_panic_hook, payload_message};
@@ -49,6 +49,12 @@ pub(crate) fn begin_execution(execution: u64) {
 }
 
 /// The check `name` runs on this OS thread from now on.
+/// The name of the check this thread explores, if any (DPOR's redundancy measurement).
+#[cfg(test)]
+pub(crate) fn check_name() -> Option<String> {
+    overflow::check_name()
+}
+
 pub(crate) fn begin_check(name: &str) {
     overflow::set_check(name);
 }

@@ -317,8 +317,7 @@ impl Strategy for DporStrategy {
 }
 
 /// What exploration ran, for the tests that measure redundancy: executions, sleep-set blocked
-/// ones, and ones that repeated an explored trace, per check name (a check explores on a
-/// thread of that name).
+/// ones, and ones that repeated an explored trace, per check name.
 #[cfg(test)]
 pub(crate) mod stats {
     use std::collections::BTreeMap;
@@ -360,7 +359,7 @@ pub(crate) mod stats {
 
     /// The check being measured that this thread explores, if any.
     pub(crate) fn check() -> Option<String> {
-        let name = std::thread::current().name()?.to_owned();
+        let name = crate::rt::check_name()?;
         measured(|m| m.contains_key(&name)).then_some(name)
     }
 
