@@ -69,10 +69,12 @@ pub(crate) fn interleave(
 ) -> Runs {
     let mut runs = Runs::default();
     for seed in 0..seeds {
-        let config = match strategy {
-            Strategy::Random => Config::random(cap),
-            Strategy::Pct => Config::pct(cap, 3),
-        };
+        // The scenario's own configuration (its memory model: the weak-memory bugs exist only
+        // under the weak model), with the strategy and budget measured here.
+        let config = scenario.config().executions(cap).strategy(match strategy {
+            Strategy::Random => interleave::Strategy::Random,
+            Strategy::Pct => interleave::Strategy::Pct { depth: 3 },
+        });
         let report = config
             .seed(seed)
             .max_steps(MAX_STEPS as u64)
