@@ -290,6 +290,11 @@ impl Detector {
             EventKind::AsyncAcquire { object } => self.async_acquire(event, *object)?,
             EventKind::LostWaker => self.lost_waker(event),
             EventKind::AwaitHolding { lock } => self.await_holding(event, *lock)?,
+            EventKind::FutureHolds {
+                object,
+                held_at,
+                granted,
+            } => self.future_holds(event, *object, held_at, *granted)?,
             EventKind::Stuck => self.stuck(event),
             EventKind::StepLimit { max_steps } => self.step_limit(event, *max_steps),
             EventKind::Panic { message, backtrace } => {

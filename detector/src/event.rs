@@ -445,6 +445,20 @@ pub enum EventKind {
     /// A task's future returned `Pending` with no clone of its waker left anywhere and no
     /// timer of its own: nothing can ever poll it again.
     LostWaker,
+    /// The task waits (or is about to wait) for `object`, an async lock or semaphore, behind
+    /// permits that another future of this same task holds: it acquired them at `held_at`, or,
+    /// with `granted`, it queued for them at `held_at` and a release handed them to it, and it
+    /// has not taken them since. If the task never polls that future again, it waits forever (a
+    /// futurelock).
+    FutureHolds {
+        /// The async lock or semaphore.
+        object: ObjectId,
+        /// Where the holding future acquired (or queued for) it.
+        held_at: Site,
+        /// The permits were handed to the future's queued request, which was not polled since.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        granted: bool,
+    },
     /// A task's future returned `Pending` (an `.await` that waits) while the task holds the
     /// sync lock `lock`: no other task can take it until the task is polled again.
     AwaitHolding {

@@ -421,6 +421,7 @@ impl Model {
             K::BarrierLeave { .. }
             | K::LostWaker
             | K::AwaitHolding { .. }
+            | K::FutureHolds { .. }
             | K::Fence { .. }
             | K::Stuck
             | K::StepLimit { .. }

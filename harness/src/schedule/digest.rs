@@ -102,6 +102,9 @@ fn kind_words(kind: &EventKind) -> [u64; 3] {
         K::MemoryFree { size, objects } => [45, *size, objects.len() as u64],
         K::AsyncRelease { object } => [46, id(*object), 0],
         K::AsyncAcquire { object } => [47, id(*object), 0],
+        K::FutureHolds {
+            object, granted, ..
+        } => [48, id(*object), u64::from(*granted)],
     }
 }
 

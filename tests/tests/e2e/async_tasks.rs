@@ -279,7 +279,7 @@ fn explore_scenario(name: &str, config: impl FnOnce(Config) -> Config) -> Report
 
 #[test]
 fn each_async_finding_has_its_report() {
-    use Kind::{Deadlock, PotentialDeadlock};
+    use Kind::{Deadlock, Futurelock, PotentialDeadlock};
     for (name, kinds) in [
         // The await holding the std guard, then the deadlock it causes on one worker.
         (
@@ -290,7 +290,7 @@ fn each_async_finding_has_its_report() {
         ("async/mixed-sync-async-cycle", &[PotentialDeadlock]),
         ("async/join-cycle", &[Deadlock]),
         ("async/lost-waker", &[Deadlock]),
-        ("async/futurelock", &[Deadlock]),
+        ("async/futurelock", &[Futurelock]),
         ("async/pipeline-early-stop", &[Deadlock]),
         ("async/notify-waiters-early", &[Deadlock]),
         ("async/guard-across-dependent-await", &[Deadlock]),
