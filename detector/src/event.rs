@@ -197,6 +197,12 @@ pub enum EventKind {
         /// The thread joined.
         child: ThreadId,
     },
+    /// The thread stopped waiting for `child` without joining it: a task dropped the
+    /// `JoinHandle` it was awaiting (a `select!` or `timeout` gave up on it).
+    JoinCancel {
+        /// The thread it waited for.
+        child: ThreadId,
+    },
     /// The join returned.
     Joined {
         /// The thread joined.

@@ -21,6 +21,11 @@ impl Detector {
         let Some(pending) = &self.threads[t].pending else {
             return Vec::new();
         };
+        if self.threads[t].timer.is_some() {
+            // A task whose future also waits for a timer (a `select!` or `timeout` around
+            // the wait): the timer may end it.
+            return Vec::new();
+        }
         match pending.op {
             PendingOp::Lock {
                 lock,

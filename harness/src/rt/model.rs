@@ -40,6 +40,11 @@ enum Pending {
     Park {
         timed: bool,
     },
+    /// A task's wait for a permit, a notification or a worker: the model does not know the
+    /// permits, so it never counts as disabled.
+    Async {
+        object: ObjectId,
+    },
 }
 
 impl Pending {
@@ -51,6 +56,7 @@ impl Pending {
             Pending::Join { child } => Some(Key::thread(child)),
             Pending::Recv { channel, .. } | Pending::Send { channel } => Some(Key::object(channel)),
             Pending::Park { .. } => Some(Key::park(thread)),
+            Pending::Async { object } => Some(Key::object(object)),
         }
     }
 }
@@ -68,6 +74,12 @@ struct ThreadState {
     timer_fired: bool,
     /// The condvar of its timed wait: what its timer firing ends.
     waiting_on: Option<Key>,
+    /// A task's waits: what its futures announced and then returned `Pending` on (a `select!`
+    /// has several), each until it completes or its future gives up.
+    waits: Vec<Pending>,
+    /// A task between the start and the end of a poll: it runs on, whatever its futures wait
+    /// for.
+    polling: bool,
 }
 
 impl Default for ThreadState {
@@ -80,6 +92,8 @@ impl Default for ThreadState {
             unparks: 0,
             timer_fired: false,
             waiting_on: None,
+            waits: Vec::new(),
+            polling: false,
         }
     }
 }
@@ -135,6 +149,45 @@ impl Model {
         }
     }
 
+    /// A task's future returned `Pending` on what the task announced last: one of the task's
+    /// waits from now on, not what the task does next (its poll goes on).
+    pub(crate) fn future_pending(&mut self, thread: ThreadId) {
+        let state = self.thread(thread);
+        let pending = std::mem::replace(&mut state.pending, Pending::None);
+        state.failed = false;
+        if pending != Pending::None && !state.waits.contains(&pending) {
+            state.waits.push(pending);
+        }
+    }
+
+    /// A task starts (`true`) or ends a poll of its future.
+    pub(crate) fn task_polling(&mut self, thread: ThreadId, polling: bool) {
+        self.thread(thread).polling = polling;
+    }
+
+    /// `thread`'s operation on what `done` touches completed or was given up: no longer one
+    /// of its waits.
+    fn wait_over(&mut self, thread: ThreadId, done: &EventKind) {
+        use EventKind as K;
+        let state = self.thread(thread);
+        if state.waits.is_empty() {
+            return;
+        }
+        state.waits.retain(|wait| match (done, *wait) {
+            (K::Joined { child } | K::JoinCancel { child }, Pending::Join { child: c }) => {
+                c != *child
+            }
+            (
+                K::LockAcquired { lock, .. } | K::LockFailed { lock },
+                Pending::Lock { lock: l, .. },
+            ) => l != *lock,
+            (K::Received { channel, .. }, Pending::Recv { channel: c, .. })
+            | (K::Sent { channel, .. }, Pending::Send { channel: c })
+            | (K::AsyncReady { object: channel }, Pending::Async { object: c }) => c != *channel,
+            _ => true,
+        });
+    }
+
     /// A channel lost its last sender or its receiver.
     pub(crate) fn channel_closed(&mut self, channel: ObjectId) {
         if let ObjectState::Channel {
@@ -156,6 +209,7 @@ impl Model {
     ) {
         use EventKind as K;
         let t = event.thread;
+        self.wait_over(t, &event.kind);
         match &event.kind {
             K::Spawn { child, .. } => {
                 self.thread(*child);
@@ -166,6 +220,11 @@ impl Model {
                 footprint.write(Key::thread(t));
             }
             K::JoinRequest { child } => self.announce(t, Pending::Join { child: *child }),
+            K::JoinCancel { child } => {
+                if self.thread(t).pending == (Pending::Join { child: *child }) {
+                    self.complete(t);
+                }
+            }
             K::Joined { child } => {
                 self.complete(t);
                 footprint.touch(Key::thread(*child), Access::READ | Access::WAITED);
@@ -394,9 +453,10 @@ impl Model {
                 let state = self.thread(t);
                 state.timer_fired = true;
                 let ends = [state.waiting_on, state.pending.key(t)];
+                let waits: Vec<Key> = state.waits.iter().filter_map(|w| w.key(t)).collect();
                 footprint.write(Key::TIMERS);
                 footprint.touch(Key::timer(t), Access::WRITE | Access::WAITED);
-                for key in ends.into_iter().flatten() {
+                for key in ends.into_iter().flatten().chain(waits) {
                     footprint.write(key);
                 }
                 woken.push(t);
@@ -407,15 +467,26 @@ impl Model {
                 // A failed attempt: it joined the wait queue of what it announced.
                 let state = self.thread(t);
                 state.failed = state.pending != Pending::None;
+                // A task waits on each of its futures' waits: it joined each queue.
+                for key in state.waits.iter().filter_map(|w| w.key(t)) {
+                    footprint.write(key);
+                }
                 if let Some(key) = state.pending.key(t) {
                     footprint.write(key);
                 }
             }
             // An async primitive's state changes on both (a permit or notification taken).
-            K::AsyncWait { object }
-            | K::AsyncReady { object }
-            | K::AsyncRelease { object }
-            | K::AsyncAcquire { object } => {
+            K::AsyncWait { object } => {
+                self.announce(t, Pending::Async { object: *object });
+                footprint.write(Key::object(*object));
+            }
+            K::AsyncReady { object } => {
+                if self.thread(t).pending == (Pending::Async { object: *object }) {
+                    self.complete(t);
+                }
+                footprint.write(Key::object(*object));
+            }
+            K::AsyncRelease { object } | K::AsyncAcquire { object } => {
                 footprint.write(Key::object(*object));
             }
             K::BarrierLeave { .. }
@@ -468,9 +539,35 @@ impl Model {
         let Some(state) = self.threads.get(thread.0 as usize) else {
             return false;
         };
+        if state.polling {
+            // Between two futures of one poll: what it announced last is a wait of its
+            // future, not what it does next.
+            return false;
+        }
+        if state.pending == Pending::None && !state.waits.is_empty() {
+            // A task between polls: it can go on if any of its waits can, or a timer of its
+            // futures fired.
+            return !state.timer_fired
+                && state
+                    .waits
+                    .iter()
+                    .all(|&wait| self.pending_disabled(thread, state, wait, true));
+        }
+        self.pending_disabled(thread, state, state.pending, state.failed)
+    }
+
+    /// Whether `pending`, an operation of `thread` (`failed`: it already tried and queued),
+    /// cannot go on now.
+    fn pending_disabled(
+        &self,
+        thread: ThreadId,
+        state: &ThreadState,
+        pending: Pending,
+        failed: bool,
+    ) -> bool {
         let object = |id: ObjectId| self.objects.get(id.0 as usize);
-        match state.pending {
-            Pending::None => false,
+        match pending {
+            Pending::None | Pending::Async { .. } => false,
             Pending::Lock {
                 lock,
                 mode,
@@ -484,7 +581,7 @@ impl Model {
                 };
                 match mode {
                     // An RwLock writer's first attempt queues it: not a wasted step.
-                    LockMode::Exclusive => !holders.is_empty() && (!rwlock || state.failed),
+                    LockMode::Exclusive => !holders.is_empty() && (!rwlock || failed),
                     LockMode::Shared => {
                         let writer_holds = holders.iter().any(|&(_, m)| m == LockMode::Exclusive);
                         writer_holds || self.writer_queued(lock, thread)
