@@ -436,16 +436,18 @@ pub enum EventKind {
         object: ObjectId,
     },
     /// A task made a permit or notification of `object` (a semaphore or notify) available:
-    /// `notify_one`, `notify_waiters`, `add_permits`, a permit given back. What the task did
-    /// before it happens before what a task does after taking one (`AsyncAcquire`).
+    /// `notify_one`, `notify_waiters`, `add_permits`, a permit given back; or a poll gave back
+    /// the only worker of a runtime (`object` a runtime). What the task did before it happens
+    /// before what a task does after taking one (`AsyncAcquire`).
     AsyncRelease {
-        /// The semaphore or notify.
+        /// The semaphore, notify or one-worker runtime.
         object: ObjectId,
     },
     /// A task took a permit or notification of `object` (a semaphore or notify), at once or
-    /// after waiting: it acquires what every `AsyncRelease` of `object` before it released.
+    /// after waiting, or the only worker of a runtime: it acquires what every `AsyncRelease`
+    /// of `object` before it released.
     AsyncAcquire {
-        /// The semaphore or notify.
+        /// The semaphore, notify or one-worker runtime.
         object: ObjectId,
     },
     /// A task's future returned `Pending` with no clone of its waker left anywhere and no

@@ -493,3 +493,40 @@ fn tasks_awaiting_each_other_under_a_timeout_are_no_deadlock() {
     });
     assert_eq!(report.executions, 300, "{report}");
 }
+
+/// Two tasks of a runtime with `workers` workers read and write one tracked cell, each across
+/// an await, with no lock or message between them.
+fn cell_across_awaits(workers: usize) -> Report {
+    Config::random(50).write_artifact(false).explore(move || {
+        Runtime::new(workers).block_on(async {
+            let cell = Arc::new(crate::channels_atomics_cells::Shared::new(0));
+            let tasks: Vec<_> = (0..2)
+                .map(|_| {
+                    let cell = Arc::clone(&cell);
+                    future::spawn(async move {
+                        let seen = cell.get();
+                        future::yield_now().await;
+                        cell.set(seen + 1);
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+    })
+}
+
+#[test]
+fn tasks_on_one_worker_are_ordered_by_its_polls_and_on_two_they_race() {
+    // One worker: the polls run one after the other on one OS thread, each handing the worker
+    // to the next (happens-before): a lost update (a logic bug), but no data race.
+    let one = cell_across_awaits(1);
+    assert!(one.is_clean(), "{one}");
+    assert_eq!(one.executions, 50);
+    // Two workers: both tasks may poll at once, and the accesses race.
+    let two = cell_across_awaits(2);
+    assert_eq!(two.findings.len(), 1, "{two}");
+    assert_eq!(two.findings[0].kind(), Kind::DataRace, "{two}");
+    assert_eq!(two.executions, 1, "{two}");
+}
