@@ -133,3 +133,72 @@ impl Detector {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::event::{EventKind, LockMode, ObjectClass};
+    use crate::finding::{Detail, Kind};
+    use crate::site::Site;
+    use crate::trace::TraceBuilder;
+
+    /// `main` holds an async lock through a future it no longer polls (`FutureHolds`), then
+    /// requests it; `stuck` ends the execution if `stuck`, else the request times out.
+    fn relock(stuck: bool) -> Vec<crate::Finding> {
+        let mut trace = TraceBuilder::new();
+        let main = trace.main();
+        let lock = trace.mutex(main);
+        trace.lock(main, lock);
+        let held_at = Site::new("a.rs", 3, 9);
+        trace.event(
+            main,
+            EventKind::FutureHolds {
+                object: lock,
+                held_at,
+                granted: false,
+            },
+        );
+        trace.request(main, lock, LockMode::Exclusive);
+        if stuck {
+            trace.event(main, EventKind::Block);
+            trace.event(main, EventKind::Stuck);
+        } else {
+            trace.event(main, EventKind::LockFailed { lock });
+        }
+        trace.into_trace().analyze(Default::default()).unwrap()
+    }
+
+    #[test]
+    fn a_wait_behind_the_tasks_own_future_is_a_futurelock_once_stuck() {
+        let findings = relock(true);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].kind, Kind::Futurelock);
+        let Detail::Futurelock {
+            held_at, granted, ..
+        } = &findings[0].detail
+        else {
+            panic!("{:?}", findings[0].detail)
+        };
+        assert_eq!((held_at.line, *granted), (3, false));
+        assert_eq!(findings[0].validate(), Ok(()));
+        // Not a self-deadlock at the request, nor a lock-order edge: the wait may end (a
+        // timeout), and then nothing is reported.
+        assert!(relock(false).is_empty());
+    }
+
+    #[test]
+    fn future_holds_names_a_lock_or_a_semaphore() {
+        let mut trace = TraceBuilder::new();
+        let main = trace.main();
+        let notify = trace.object(main, ObjectClass::Notify);
+        trace.event(
+            main,
+            EventKind::FutureHolds {
+                object: notify,
+                held_at: Site::new("a.rs", 3, 9),
+                granted: true,
+            },
+        );
+        let error = trace.into_trace().analyze(Default::default()).unwrap_err();
+        assert!(error.to_string().contains("lock or semaphore"), "{error}");
+    }
+}
