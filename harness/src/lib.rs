@@ -53,7 +53,7 @@
 //! The panic message is the report (abridged; the doctest checks its headline):
 //!
 //! ```text
-//! interleave: `ab_ba` found 1 problem in execution 1 of 1 (pct:3, seed …): potential deadlock: lock-order cycle between 2 threads
+//! interleave: `ab_ba` found 1 problem in execution 1 (pct:3, seed …): potential deadlock: lock-order cycle between 2 threads
 //!
 //! potential deadlock: lock-order cycle between 2 threads
 //!

@@ -94,12 +94,11 @@ impl fmt::Display for Report {
             .collect();
         writeln!(
             f,
-            "interleave: `{}` found {} problem{} in execution {} of {} ({}, seed {}): {}",
+            "interleave: `{}` found {} problem{} in execution {} ({}, seed {}): {}",
             self.name,
             self.findings.len(),
             if self.findings.len() == 1 { "" } else { "s" },
             self.failing_execution.unwrap_or(self.executions),
-            self.executions,
             self.strategy,
             self.seed,
             headlines.join("; ")

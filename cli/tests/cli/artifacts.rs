@@ -416,7 +416,7 @@ fn a_livelock_timeline_folds_what_repeats_and_says_where_each_thread_ended_up() 
     assert!(text.stdout.lines().count() < 100, "{}", text.stdout);
     assert!(
         text.stdout.contains(
-            "failing   execution 1, 25721 steps, schedule 0x3.2x3.1x7.0.(2x7.1x7)×1427.2x7.1x4\n"
+            "failing   execution 2, 25721 steps, schedule 0x3.2x3.1x7.0.(2x7.1x7)×1427.2x7.1x4\n"
         ),
         "{}",
         text.stdout

@@ -577,3 +577,71 @@ fn a_cycle_seen_across_executions_replays_with_the_executions_before_it() {
         "only {checked} seeds had a cycle spanning executions"
     );
 }
+
+/// A spawned thread stores a flag that `main` then loads: the child must take its first two
+/// steps (its start and its store) before `main`'s load, one ordering constraint over three
+/// contested steps.
+fn child_sets_the_flag(seen_first: &'static std::sync::atomic::AtomicU32) {
+    use interleave::sync::atomic::{AtomicBool, Ordering};
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = Arc::clone(&flag);
+    let t = thread::spawn(move || f.store(true, Ordering::Relaxed));
+    if flag.load(Ordering::Relaxed) {
+        seen_first.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    t.join().unwrap();
+}
+
+#[test]
+fn pct_places_only_the_change_points_a_shallow_bug_needs() {
+    static CHILD_FIRST: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let report = Config::pct(300, 3)
+        .seed(7)
+        .jobs(1)
+        .write_artifact(false)
+        .explore(|| child_sets_the_flag(&CHILD_FIRST));
+    assert!(report.is_clean(), "{report}");
+    // PCT stops once it has seen every schedule of the contested decisions: 20 executions.
+    assert_eq!(report.executions, 20, "{report}");
+    assert!(report.complete);
+    // Each execution draws the depth it looks for, 1, 2 or 3. With depth 1 (no change point)
+    // the child runs its two steps first when it has the higher priority, half the time;
+    // depth 2 or 3 put a change point on one of the three steps. 7 of the 20 executions run
+    // the child's store first. With 2 change points in every execution, over these 3 steps,
+    // the child was demoted right after its start in all of them but 1.
+    assert_eq!(
+        CHILD_FIRST.load(std::sync::atomic::Ordering::Relaxed),
+        7,
+        "executions where the child's store came first"
+    );
+}
+
+/// The same order under the weak memory model, as a user writes it: relaxed message passing.
+#[test]
+fn the_default_check_finds_relaxed_message_passing_in_a_short_program() {
+    use interleave::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    let report = Config::default()
+        .name("relaxed message passing")
+        .memory_model(interleave::MemoryModel::Weak)
+        .write_artifact(false)
+        .explore(|| {
+            let (data, flag) = (
+                Arc::new(AtomicU32::new(0)),
+                Arc::new(AtomicBool::new(false)),
+            );
+            let (d, f) = (Arc::clone(&data), Arc::clone(&flag));
+            let t = thread::spawn(move || {
+                d.store(42, Ordering::Relaxed);
+                f.store(true, Ordering::Relaxed);
+            });
+            if flag.load(Ordering::Relaxed) {
+                assert_eq!(data.load(Ordering::Relaxed), 42, "flag up, data stale");
+            }
+            t.join().unwrap();
+        });
+    // Found in execution 2. Before PCT drew its depth per execution it was not found in the
+    // 1,000 executions of the default budget: a change point fell on one of the child's two
+    // stores in every execution but the first, which ran main first.
+    assert_eq!(kinds(&report), [Kind::Panic]);
+    assert_eq!(report.failing_execution, Some(2));
+}

@@ -48,17 +48,16 @@ fn sampling_stops_once_it_has_seen_every_schedule() {
         report.to_string().contains("every schedule explored"),
         "{report}"
     );
-    // PCT only ever takes the branches its priorities allow, so it cannot claim to have seen
-    // every schedule of a scenario that has a choice: it runs its budget.
+    // PCT takes only the branches its priorities and change points allow. Each execution
+    // draws the depth it looks for, so some place no change point and some place one at any
+    // step: it covers the same 4 leaves, in 14 executions with seed 7. (When every execution
+    // placed two change points over these few steps, one leaf was never reached and PCT ran
+    // its whole budget of 200.)
     let report = Config::pct(200, 3)
         .seed(7)
         .write_artifact(false)
         .explore(increments(1, 1));
-    assert_eq!(
-        (report.executions, report.complete),
-        (200, false),
-        "{report}"
-    );
+    assert_eq!((report.executions, report.complete), (14, true), "{report}");
 }
 
 #[test]

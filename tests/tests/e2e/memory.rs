@@ -68,7 +68,7 @@ fn loom_model_finds_the_free_after_spin_in_its_exhaustive_phase() {
         .expect_err("a finding fails the test");
     let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(
-        message.contains("found 1 problem in execution 2 of 2 (exhaustive")
+        message.contains("found 1 problem in execution 2 (exhaustive")
             && message.contains("use after free in thread `sender`"),
         "{message}"
     );

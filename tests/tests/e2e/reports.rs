@@ -63,9 +63,8 @@ fn a_panic_report_carries_the_scenario_thread_s_backtrace_when_asked_for() {
         .find(|l| l.starts_with("interleave: `overdraft`"))
         .unwrap_or_else(|| panic!("{run:?}"));
     assert!(
-        first.starts_with(
-            "interleave: `overdraft` found 1 problem in execution 1 of 1 (random, seed "
-        ) && first.ends_with("): panic in thread `t1`: overdrawn: 10 > 5"),
+        first.starts_with("interleave: `overdraft` found 1 problem in execution 1 (random, seed ")
+            && first.ends_with("): panic in thread `t1`: overdrawn: 10 > 5"),
         "{first}"
     );
     assert!(
