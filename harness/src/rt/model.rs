@@ -539,15 +539,11 @@ impl Model {
         let Some(state) = self.threads.get(thread.0 as usize) else {
             return false;
         };
-        if state.polling {
-            // Between two futures of one poll: what it announced last is a wait of its
-            // future, not what it does next.
-            return false;
-        }
         if state.pending == Pending::None && !state.waits.is_empty() {
             // A task between polls: it can go on if any of its waits can, or a timer of its
-            // futures fired.
-            return !state.timer_fired
+            // futures fired. In a poll, its futures' waits are not what it does next.
+            return !state.polling
+                && !state.timer_fired
                 && state
                     .waits
                     .iter()
@@ -722,6 +718,57 @@ mod tests {
         run(&mut log, &[(1, EventKind::Block)]);
         assert!(log.model.disabled(ThreadId(1)), "queued: waits");
         assert!(log.model.disabled(ThreadId(2)), "behind a queued writer");
+    }
+
+    #[test]
+    fn a_task_waiting_on_a_select_is_disabled_only_if_every_arm_is() {
+        // Task 0 polls a select over a join of task 1 and a receive on channel 0 (known
+        // bounded: an empty receive waits): both arms return Pending.
+        let mut log = StepLog::default();
+        let c = ObjectId(0);
+        let spawn = EventKind::Spawn {
+            child: ThreadId(1),
+            name: None,
+        };
+        run(&mut log, &[(0, spawn), (0, create(ObjectClass::Channel))]);
+        log.model.channel_bound(c, Some(1));
+        log.model.task_polling(ThreadId(0), true);
+        run(
+            &mut log,
+            &[(0, EventKind::JoinRequest { child: ThreadId(1) })],
+        );
+        log.model.future_pending(ThreadId(0));
+        assert!(
+            !log.model.disabled(ThreadId(0)),
+            "in its poll, the join is not what it does next"
+        );
+        let recv = EventKind::RecvRequest {
+            channel: c,
+            bounded: false,
+        };
+        run(&mut log, &[(0, recv)]);
+        log.model.future_pending(ThreadId(0));
+        log.model.task_polling(ThreadId(0), false);
+        assert!(log.model.disabled(ThreadId(0)), "neither arm can go on");
+        let sent = EventKind::Sent {
+            channel: c,
+            ok: true,
+        };
+        run(&mut log, &[(1, sent)]);
+        assert!(!log.model.disabled(ThreadId(0)), "the receive can");
+        // The select took the message and dropped the handle: no wait is left.
+        let received = EventKind::Received {
+            channel: c,
+            ok: true,
+        };
+        run(
+            &mut log,
+            &[
+                (0, received),
+                (0, EventKind::JoinCancel { child: ThreadId(1) }),
+            ],
+        );
+        assert!(log.model.threads[0].waits.is_empty());
     }
 
     #[test]
