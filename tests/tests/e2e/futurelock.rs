@@ -160,6 +160,10 @@ fn a_futurelock_replays_from_its_artifact() {
         .artifact_dir(&dir)
         .explore(lock_handed_over::<false>);
     let artifact = report.artifact.clone().expect("an artifact");
+    // Read back (the artifact's validator checks the finding and replays its trace through
+    // the detector), and replayed.
+    let read = interleave::Artifact::read(&artifact).unwrap();
+    assert_eq!(read.findings, report.findings);
     let replayed = interleave::replay(&artifact, lock_handed_over::<false>).unwrap();
     assert_eq!(replayed.findings, report.findings);
     let _ = std::fs::remove_dir_all(&dir);
