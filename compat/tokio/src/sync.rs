@@ -3,19 +3,23 @@
 //! | item | status |
 //! | --- | --- |
 //! | `Mutex`, `RwLock`, `Semaphore` (FIFO hand-off, permits, `close`) | modelled |
+//! | owned guards and permits (`lock_owned`, `read_owned`, `write_owned`, `acquire_owned`, `acquire_many_owned`, their `try_`s), `MutexGuard::map`/`try_map` | modelled: the same requests and holds as the borrowed ones |
+//! | `const_new` of `Mutex`, `RwLock`, `Semaphore`, `Notify`, `OnceCell` | modelled: the object registers at its first use in each execution and starts afresh (unlocked, its initial permits, no stored notification); a `static`'s *data* (a `Mutex`'s value, a `OnceCell`'s value once set) is not reset between executions |
 //! | `Notify` (`notify_one`'s stored permit, `notify_waiters`) | modelled |
-//! | `mpsc` (bounded and unbounded; closure on the last sender's drop) | modelled; `reserve`/`Permit` not supported |
+//! | `mpsc` (bounded and unbounded; closure on the last sender's drop) | modelled |
+//! | `mpsc` reservations (`reserve`, `reserve_many`, `reserve_owned`, their `try_`s, `Permit`, `OwnedPermit`, `capacity`, `max_capacity`) | modelled: a reservation takes capacity, waits first come first served with sends, and is a send request for the detector |
 //! | `oneshot` | modelled |
 //! | `watch` (latest value, `changed`, `borrow_and_update`) | modelled |
 //! | `broadcast` (ring of `capacity`, `Lagged(n)`) | modelled |
-//! | `OnceCell` (`get_or_init`, `set`) | modelled; `const_new` not supported (a cell is created in each execution) |
+//! | `OnceCell` (`get_or_init`, `set`) | modelled; `const_new_with` not supported (see `OnceCell::const_new`) |
 //! | `Barrier` | modelled |
-//! | owned guards (`lock_owned`, …), `MappedMutexGuard`, `mpsc::WeakSender` | not supported |
+//! | `RwLock`'s mapped guards, `mpsc::WeakSender`, `Receiver::recv_many` | not supported |
 
 pub use interleave::future::sync::{
-    broadcast, mpsc, oneshot, watch, AcquireError, Barrier, BarrierWaitResult, Mutex, MutexGuard,
-    Notify, OnceCell, OwnedSemaphorePermit, RwLock, RwLockReadGuard, RwLockWriteGuard, Semaphore,
-    SemaphorePermit, SetError, TryAcquireError, TryLockError,
+    broadcast, mpsc, oneshot, watch, AcquireError, Barrier, BarrierWaitResult, MappedMutexGuard,
+    Mutex, MutexGuard, Notify, OnceCell, OwnedMutexGuard, OwnedRwLockReadGuard,
+    OwnedRwLockWriteGuard, OwnedSemaphorePermit, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    Semaphore, SemaphorePermit, SetError, TryAcquireError, TryLockError,
 };
 
 /// The `Notify` future, as tokio's `sync::futures`.

@@ -3,8 +3,9 @@
 //! tokio's semantics fix them. `program!` expands one body twice: in `real` with the real
 //! tokio, in `model` with interleave-tokio, both named `tokio`.
 //!
-//! Real `select!`/`join!` need tokio's `macros` feature, whose `tokio-macros` is not in the
-//! offline registry cache: `select!` is checked against tokio's documented behaviour instead.
+//! `select!`, `join!` and `try_join!` are compared too (tokio's `macros` feature); an unbiased
+//! `select!`'s random start is checked against tokio's documented behaviour (real tokio's
+//! start comes from an unseeded random number).
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
@@ -425,4 +426,313 @@ fn select_starts_at_a_recorded_random_branch_unless_biased() {
     }
     assert_eq!(model(50, biased), BTreeSet::from([1]));
     assert_eq!(model(50, fair), BTreeSet::from([1, 2]));
+}
+
+program! {
+    mpsc_reservations;
+    /// A reservation takes capacity until its permit sends or is dropped; `reserve_many`
+    /// takes several at once (never more than the capacity); an owned permit gives its sender
+    /// back; after `close` permits taken before still send, later reservations fail, and
+    /// `recv` ends once they are used.
+    pub(crate) async fn program() -> Vec<String> {
+        use tokio::sync::mpsc::error::TrySendError;
+        let mut seen = Vec::new();
+        let mut note = |what: &str, value: String| seen.push(format!("{what}={value}"));
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(2);
+        note("capacity", tx.capacity().to_string());
+        let permit = tx.reserve().await.unwrap();
+        note("reserved one", tx.capacity().to_string());
+        note("max", tx.max_capacity().to_string());
+        let second = tx.try_reserve().unwrap();
+        note("full", matches!(tx.try_reserve(), Err(TrySendError::Full(()))).to_string());
+        note("full send", matches!(tx.try_send(9), Err(TrySendError::Full(9))).to_string());
+        drop(second);
+        note("dropped permit", tx.capacity().to_string());
+        permit.send(1);
+        let owned = tx.clone().reserve_owned().await.unwrap();
+        let tx2 = owned.send(2);
+        note("same sender", tx2.same_channel(&tx).to_string());
+        note("recv", format!("{:?} {:?}", rx.recv().await, rx.recv().await));
+        note("too many", tx.reserve_many(3).await.is_err().to_string());
+        let many = tx.reserve_many(2).await.unwrap();
+        note("many", format!("{} {}", many.len(), tx.capacity()));
+        for (permit, value) in many.zip(10..) {
+            permit.send(value);
+        }
+        note("try many", matches!(tx.try_reserve_many(1), Err(TrySendError::Full(()))).to_string());
+        note("recv many", format!("{:?} {:?}", rx.recv().await, rx.recv().await));
+        let released = tx.clone().try_reserve_owned().unwrap().release();
+        drop(released);
+        note("released", tx.capacity().to_string());
+        let late = tx.reserve().await.unwrap();
+        rx.close();
+        note("closed reserve", tx.reserve().await.is_err().to_string());
+        note("closed try", matches!(tx.try_reserve(), Err(TrySendError::Closed(()))).to_string());
+        note("closed owned", matches!(tx.clone().try_reserve_owned(), Err(TrySendError::Closed(_))).to_string());
+        late.send(5);
+        note("after close", format!("{:?} {:?}", rx.recv().await, rx.recv().await));
+        seen
+    }
+}
+
+#[test]
+fn mpsc_reservations_take_capacity_as_tokio_does() {
+    agree(
+        mpsc_reservations::real::program,
+        mpsc_reservations::model::program,
+    );
+}
+
+program! {
+    mpsc_reservation_queue;
+    /// Reservations wait first come first served with sends: a queued `reserve` gets the slot a
+    /// `recv` frees before a later `try_send`; a permit dropped unused hands its slot to a
+    /// waiting send; dropping the receiver fails a waiting reservation.
+    pub(crate) async fn program() -> (bool, Option<u8>, Option<u8>, bool) {
+        use std::sync::Arc;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(1);
+        let tx = Arc::new(tx);
+        tx.send(1).await.unwrap();
+        let t = Arc::clone(&tx);
+        let (queued_tx, queued) = tokio::sync::oneshot::channel();
+        let reserver = tokio::spawn(async move {
+            let permit = super::super::first_poll(t.reserve(), queued_tx).await.unwrap();
+            permit.send(2);
+        });
+        queued.await.unwrap();
+        let first = rx.recv().await;
+        // The freed slot is the queued reservation's.
+        let overtakes = tx.try_send(3).is_ok();
+        reserver.await.unwrap();
+        let second = rx.recv().await;
+        let permit = tx.reserve().await.unwrap();
+        let t = Arc::clone(&tx);
+        let sender = tokio::spawn(async move { t.send(4).await.is_ok() });
+        tokio::task::yield_now().await;
+        drop(permit);
+        assert!(sender.await.unwrap());
+        assert_eq!(rx.recv().await, Some(4));
+        tx.send(5).await.unwrap();
+        let t = Arc::clone(&tx);
+        let (queued_tx, queued) = tokio::sync::oneshot::channel();
+        let waiting = tokio::spawn(async move {
+            super::super::first_poll(t.reserve(), queued_tx).await.is_err()
+        });
+        queued.await.unwrap();
+        drop(rx);
+        (overtakes, first, second, waiting.await.unwrap())
+    }
+}
+
+#[test]
+fn mpsc_reservations_queue_with_sends_first_come_first_served() {
+    agree(
+        mpsc_reservation_queue::real::program,
+        mpsc_reservation_queue::model::program,
+    );
+}
+
+program! {
+    owned_guards;
+    /// Owned guards and permits hold as the borrowed ones do (an owned guard moves into a
+    /// task); a mapped guard keeps the lock; `const_new` statics start every run unlocked,
+    /// with their permits and no stored notification (a permit forgotten, a guard leaked and
+    /// a notification stored at the end of one execution are not seen by the next).
+    pub(crate) async fn program() -> Vec<String> {
+        use std::sync::Arc;
+        use tokio::sync::{Mutex, MutexGuard, Notify, OnceCell, RwLock, Semaphore};
+        use tokio::time::{timeout, Duration};
+        static LOCK: Mutex<()> = Mutex::const_new(());
+        static PERMITS: Semaphore = Semaphore::const_new(2);
+        static READY: Notify = Notify::const_new();
+        static CONFIG: OnceCell<u8> = OnceCell::const_new();
+        static TABLE: RwLock<u8> = RwLock::const_new(0);
+        let mut seen = Vec::new();
+        let mut note = |what: &str, value: String| seen.push(format!("{what}={value}"));
+
+        let m = Arc::new(Mutex::new((1u32, 10u32)));
+        let guard = Arc::clone(&m).lock_owned().await;
+        note("owned busy", Arc::clone(&m).try_lock_owned().is_err().to_string());
+        let task = tokio::spawn(async move {
+            let mut guard = guard;
+            guard.0 += 1;
+        });
+        task.await.unwrap();
+        let mut second = MutexGuard::map(m.lock().await, |pair| &mut pair.1);
+        *second += 5;
+        note("mapped holds", m.try_lock().is_err().to_string());
+        drop(second);
+        let refused = MutexGuard::try_map(m.lock().await, |_| None::<&mut u32>).is_err();
+        note("try_map refused", refused.to_string());
+        note("value", format!("{:?}", *m.lock().await));
+
+        let lock = Arc::new(RwLock::new(0u8));
+        let r1 = Arc::clone(&lock).read_owned().await;
+        let r2 = Arc::clone(&lock).try_read_owned().unwrap();
+        note("readers block writer", Arc::clone(&lock).try_write_owned().is_err().to_string());
+        drop((r1, r2));
+        let mut w = Arc::clone(&lock).write_owned().await;
+        *w += 1;
+        note("writer blocks reader", Arc::clone(&lock).try_read_owned().is_err().to_string());
+        drop(w);
+        note("rw value", lock.read().await.to_string());
+
+        let sem = Arc::new(Semaphore::new(3));
+        let two = Arc::clone(&sem).acquire_many_owned(2).await.unwrap();
+        note("after two", sem.available_permits().to_string());
+        note("two more", Arc::clone(&sem).try_acquire_many_owned(2).is_err().to_string());
+        let one = Arc::clone(&sem).try_acquire_owned().unwrap();
+        let none = matches!(
+            sem.try_acquire_many(1),
+            Err(tokio::sync::TryAcquireError::NoPermits)
+        );
+        note("none left", none.to_string());
+        drop((two, one));
+        let three = Arc::clone(&sem).acquire_owned().await.unwrap();
+        note("back", sem.available_permits().to_string());
+        drop(three);
+
+        let leaked = LOCK.try_lock().expect("unlocked at the start");
+        std::mem::forget(leaked);
+        PERMITS.acquire().await.unwrap().forget();
+        note("static permits", PERMITS.available_permits().to_string());
+        let stored = timeout(Duration::from_millis(1), READY.notified()).await.is_ok();
+        note("static stored", stored.to_string());
+        READY.notify_one();
+        note("static cell", CONFIG.get_or_init(|| async { 5 }).await.to_string());
+        note("static rw", TABLE.try_write().is_ok().to_string());
+        seen
+    }
+}
+
+#[test]
+fn owned_guards_and_const_statics_agree() {
+    agree(owned_guards::real::program, owned_guards::model::program);
+}
+
+program! {
+    select_forms;
+    /// `select!` with `biased;` (branches ready at once: the first), a branch disabled by its
+    /// precondition or by a value that does not fit its pattern (the others go on), `else`
+    /// when every branch is disabled, and a branch that completes after a wait.
+    pub(crate) async fn program() -> Vec<String> {
+        use tokio::time::{sleep, Duration};
+        let mut seen = Vec::new();
+        let biased = tokio::select! {
+            biased;
+            v = async { "first" } => v,
+            v = async { "second" } => v,
+        };
+        seen.push(biased.to_string());
+        let enabled = false;
+        let guarded = tokio::select! {
+            v = async { "disabled" }, if enabled => v,
+            v = async { "enabled" } => v,
+        };
+        seen.push(guarded.to_string());
+        let mismatched = tokio::select! {
+            biased;
+            Some(v) = async { None::<&str> } => v,
+            v = async { "fits" } => v,
+        };
+        seen.push(mismatched.to_string());
+        let all_off = tokio::select! {
+            Some(v) = async { None::<&str> } => v,
+            v = async { "never" }, if enabled => v,
+            else => "else",
+        };
+        seen.push(all_off.to_string());
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<&str>(1);
+        let sender = tokio::spawn(async move {
+            sleep(Duration::from_millis(5)).await;
+            tx.send("message").await.unwrap();
+        });
+        // (No timer races the message: interleave may fire a timer early, a schedule on
+        // which the two need not agree.)
+        let later = tokio::select! {
+            Some(v) = rx.recv() => v,
+            _ = std::future::pending::<()>() => "never",
+        };
+        seen.push(later.to_string());
+        sender.await.unwrap();
+        // The sender is gone: `recv` gives `None`, which does not fit, and the other branch
+        // completes on its second poll.
+        let closed = tokio::select! {
+            Some(v) = rx.recv() => v,
+            _ = tokio::task::yield_now() => "yielded",
+        };
+        seen.push(closed.to_string());
+        seen
+    }
+}
+
+#[test]
+fn select_biased_preconditions_patterns_and_else_agree() {
+    agree(select_forms::real::program, select_forms::model::program);
+}
+
+program! {
+    join_forms;
+    use std::sync::{Arc, Mutex as StdMutex};
+    /// Records its name when dropped.
+    struct Dropped(&'static str, Arc<StdMutex<Vec<&'static str>>>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.1.lock().unwrap().push(self.0);
+        }
+    }
+    /// `join!` gives its outputs in argument order whatever order they complete in;
+    /// `try_join!` gives `Ok` of the tuple, or the first `Err` at once, dropping the futures
+    /// still running.
+    pub(crate) async fn program() -> (
+        (u8, u8, u8),
+        Vec<u8>,
+        Result<(u8, u8), &'static str>,
+        Result<(u8, u8, ()), &'static str>,
+        Vec<&'static str>,
+    ) {
+        let done = Arc::new(StdMutex::new(Vec::new()));
+        let (tx, rx) = tokio::sync::oneshot::channel::<u8>();
+        let d = (Arc::clone(&done), Arc::clone(&done), Arc::clone(&done));
+        // The first completes last: it waits for the third.
+        let joined = tokio::join!(
+            async move {
+                let v = rx.await.unwrap();
+                d.0.lock().unwrap().push(1);
+                v
+            },
+            async move {
+                d.1.lock().unwrap().push(2);
+                2
+            },
+            async move {
+                tokio::task::yield_now().await;
+                tx.send(1).unwrap();
+                d.2.lock().unwrap().push(3);
+                3
+            },
+        );
+        let order = done.lock().unwrap().clone();
+        let ok = tokio::try_join!(async { Ok::<u8, &str>(1) }, async { Ok(2) });
+        let dropped = Arc::new(StdMutex::new(Vec::new()));
+        let guard = Dropped("pending", Arc::clone(&dropped));
+        let err = tokio::try_join!(
+            async {
+                tokio::time::sleep(tokio::time::Duration::from_millis(10)).await;
+                Err::<u8, &str>("late")
+            },
+            async { Err::<u8, &str>("first") },
+            async move {
+                let _guard = guard;
+                std::future::pending::<Result<(), &str>>().await
+            },
+        );
+        let dropped = dropped.lock().unwrap().clone();
+        (joined, order, ok, err, dropped)
+    }
+}
+
+#[test]
+fn join_orders_outputs_and_try_join_short_circuits() {
+    agree(join_forms::real::program, join_forms::model::program);
 }

@@ -18,6 +18,16 @@ pub(crate) struct Registration {
 }
 
 impl Registration {
+    /// A registration for an object not registered yet (usable in a `const fn`: a `static`'s
+    /// object registers at its first use in each execution).
+    pub(crate) const fn new() -> Self {
+        Registration {
+            generation: 0,
+            object: None,
+            name: None,
+        }
+    }
+
     /// A registration for an object the user named.
     pub(crate) fn named(name: &str) -> Self {
         Registration {

@@ -1,7 +1,9 @@
 //! Async channels: tokio's `mpsc`, bounded and unbounded.
 //!
 //! A bounded channel's senders wait for room first come first served; a receive waits for a
-//! message or for every sender to go. Sends and receives are the channel events of sync
+//! message or for every sender to go. Room can be reserved ahead of the message, as tokio's
+//! `reserve` does: a [`Permit`] holds a slot (counted against the capacity as a message is)
+//! until it sends into it or is dropped. Sends and receives are the channel events of sync
 //! channels, so exhaustive exploration knows when a receive or a send must wait, and a
 //! deadlock report says "waits for a message on" or "room on" the channel.
 
@@ -14,6 +16,7 @@ use std::task::{Context, Poll, Waker};
 
 use interleave_detector::{EventKind, ObjectClass, ObjectId, Site};
 
+use super::queue::touch;
 use crate::rt;
 use crate::sync::Registration;
 
@@ -28,9 +31,14 @@ struct ChanState<T> {
     senders: usize,
     /// The receiver was dropped or closed.
     closed: bool,
+    /// The receiver was dropped: a permit's message is dropped too.
+    rx_dropped: bool,
+    /// Slots held by permits.
+    reserved: usize,
     recv_waker: Option<Waker>,
-    /// Sends waiting for room, first come first served.
-    send_waiters: VecDeque<(u64, Waker)>,
+    /// Sends and reservations waiting for room, first come first served: ticket, slots
+    /// asked for, waker.
+    send_waiters: VecDeque<(u64, usize, Waker)>,
     next_ticket: u64,
 }
 
@@ -42,6 +50,8 @@ impl<T> Chan<T> {
                 messages: VecDeque::new(),
                 senders: 1,
                 closed: false,
+                rx_dropped: false,
+                reserved: 0,
                 recv_waker: None,
                 send_waiters: VecDeque::new(),
                 next_ticket: 0,
@@ -72,16 +82,33 @@ impl<T> Chan<T> {
         object
     }
 
-    fn has_room(&self, state: &ChanState<T>) -> bool {
-        self.bound.is_none_or(|bound| state.messages.len() < bound)
+    /// Slots free now: neither holding a message nor reserved.
+    fn free(&self, state: &ChanState<T>) -> usize {
+        self.bound.map_or(usize::MAX, |bound| {
+            bound.saturating_sub(state.messages.len() + state.reserved)
+        })
     }
 
-    /// Puts `value` in, or gives it back if the receiver is gone. Wakes the receiver.
-    fn push(&self, value: T, site: &Site) -> Result<(), T> {
+    fn has_room(&self, state: &ChanState<T>) -> bool {
+        self.free(state) > 0
+    }
+
+    /// Puts `value` in, or gives it back if the receiver is gone. Wakes the receiver. With
+    /// `reserved`, the value takes a slot a permit held: it goes in after `Receiver::close`
+    /// too (as tokio's permits), and is dropped only once the receiver is.
+    fn push(&self, value: T, site: &Site, reserved: bool) -> Result<(), T> {
         let object = self.object(site);
         let (result, waker) = {
             let mut state = self.state();
-            if state.closed {
+            if reserved {
+                state.reserved -= 1;
+            }
+            let refused = if reserved {
+                state.rx_dropped
+            } else {
+                state.closed
+            };
+            if refused {
                 (Err(value), None)
             } else {
                 state.messages.push_back(value);
@@ -101,9 +128,213 @@ impl<T> Chan<T> {
         result
     }
 
-    /// Room was made (or the channel closed): the first waiting send may go.
-    fn wake_sender(state: &mut ChanState<T>) -> Option<Waker> {
-        state.send_waiters.front().map(|(_, waker)| waker.clone())
+    /// Room was made: the first waiting send or reservation may go if the room covers it.
+    fn wake_sender(&self, state: &ChanState<T>) -> Option<Waker> {
+        let free = self.free(state);
+        state
+            .send_waiters
+            .front()
+            .filter(|&&(_, needed, _)| needed <= free)
+            .map(|(_, _, waker)| waker.clone())
+    }
+
+    /// Takes `needed` slots now if they are free and nobody waits (`try_reserve`): `Err(true)`
+    /// closed, `Err(false)` no room. A scheduling point and a send request, as `try_send`.
+    fn try_reserve(&self, needed: usize, site: &Site) -> Result<(), bool> {
+        let object = self.object(site);
+        rt::switch();
+        rt::emit(EventKind::SendRequest { channel: object }, site.clone());
+        let result = {
+            let mut state = self.state();
+            if state.closed {
+                Err(true)
+            } else if self.bound.is_some_and(|bound| needed > bound)
+                || !state.send_waiters.is_empty()
+                || self.free(&state) < needed
+            {
+                Err(false)
+            } else {
+                state.reserved += needed;
+                Ok(())
+            }
+        };
+        if result.is_ok() {
+            touch(object);
+        }
+        // The request ends without a message (a permit sends later).
+        rt::emit(
+            EventKind::Sent {
+                channel: object,
+                ok: false,
+            },
+            site.clone(),
+        );
+        result
+    }
+
+    /// Permits dropped unused: their slots go back, to the first waiting send; once the
+    /// channel is closed and no permit is left, a waiting receive ends.
+    fn release(&self, slots: usize) {
+        if slots == 0 {
+            return;
+        }
+        let (sender, receiver) = {
+            let mut state = self.state();
+            state.reserved -= slots;
+            let receiver = if state.closed && state.reserved == 0 {
+                state.recv_waker.take()
+            } else {
+                None
+            };
+            (self.wake_sender(&state), receiver)
+        };
+        if rt::in_execution() {
+            touch(self.object(&Site::unknown()));
+        }
+        for waker in [sender, receiver].into_iter().flatten() {
+            waker.wake();
+        }
+    }
+
+    /// Whether a receive on the empty channel ends: every sender is gone or the receiver
+    /// closed it, and no permit can still send.
+    fn ended(state: &ChanState<T>) -> bool {
+        (state.senders == 0 || state.closed) && state.reserved == 0
+    }
+}
+
+/// A request for `needed` slots of a bounded channel: a scheduling point and a send request,
+/// then queued first come first served; shared by `send` and the `reserve`s.
+struct Room<'a, T> {
+    chan: &'a Chan<T>,
+    needed: usize,
+    site: Site,
+    object: Option<ObjectId>,
+    ticket: Option<u64>,
+    done: bool,
+}
+
+impl<'a, T> Room<'a, T> {
+    fn new(chan: &'a Chan<T>, needed: usize, site: Site) -> Self {
+        Room {
+            chan,
+            needed,
+            site,
+            object: None,
+            ticket: None,
+            done: false,
+        }
+    }
+
+    /// `Ready(true)`: the slots are reserved (`state.reserved` counts them); `Ready(false)`:
+    /// the channel is closed, nothing reserved.
+    fn poll_room(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
+        let object = match self.object {
+            Some(object) => object,
+            None => {
+                let object = self.chan.object(&self.site);
+                rt::switch();
+                rt::emit(
+                    EventKind::SendRequest { channel: object },
+                    self.site.clone(),
+                );
+                self.object = Some(object);
+                object
+            }
+        };
+        let (reserved, next) = {
+            let mut state = self.chan.state();
+            let first = match self.ticket {
+                Some(ticket) => state
+                    .send_waiters
+                    .front()
+                    .is_some_and(|&(t, _, _)| t == ticket),
+                None => state.send_waiters.is_empty(),
+            };
+            if state.closed || (first && self.chan.free(&state) >= self.needed) {
+                if let Some(ticket) = self.ticket.take() {
+                    state.send_waiters.retain(|&(t, _, _)| t != ticket);
+                }
+                let reserved = !state.closed;
+                if reserved {
+                    state.reserved += self.needed;
+                }
+                // Room left: the next waiting request may go too.
+                (reserved, self.chan.wake_sender(&state))
+            } else {
+                match self.ticket {
+                    Some(ticket) => {
+                        if let Some(w) = state.send_waiters.iter_mut().find(|w| w.0 == ticket) {
+                            w.2.clone_from(cx.waker());
+                        }
+                    }
+                    None => {
+                        let ticket = state.next_ticket;
+                        state.next_ticket += 1;
+                        state
+                            .send_waiters
+                            .push_back((ticket, self.needed, cx.waker().clone()));
+                        self.ticket = Some(ticket);
+                    }
+                }
+                drop(state);
+                crate::future::task::pending_at(&self.site);
+                return Poll::Pending;
+            }
+        };
+        self.done = true;
+        if reserved {
+            touch(object);
+        }
+        if let Some(waker) = next {
+            waker.wake();
+        }
+        Poll::Ready(reserved)
+    }
+
+    /// Waits for the slots, then ends the send request without a message (`reserve`).
+    async fn reserve(mut self) -> Result<(), SendError<()>> {
+        let reserved = std::future::poll_fn(|cx| self.poll_room(cx)).await;
+        if let Some(object) = self.object {
+            rt::emit(
+                EventKind::Sent {
+                    channel: object,
+                    ok: false,
+                },
+                self.site.clone(),
+            );
+        }
+        if reserved {
+            Ok(())
+        } else {
+            Err(SendError(()))
+        }
+    }
+}
+
+impl<T> Drop for Room<'_, T> {
+    fn drop(&mut self) {
+        let (Some(object), Some(ticket), false) = (self.object, self.ticket, self.done) else {
+            return;
+        };
+        // Cancelled while waiting for room: it leaves the queue.
+        let next = {
+            let mut state = self.chan.state();
+            state.send_waiters.retain(|&(t, _, _)| t != ticket);
+            self.chan.wake_sender(&state)
+        };
+        if rt::in_execution() {
+            rt::emit(
+                EventKind::Sent {
+                    channel: object,
+                    ok: false,
+                },
+                self.site.clone(),
+            );
+        }
+        if let Some(waker) = next {
+            waker.wake();
+        }
     }
 }
 
@@ -252,11 +483,8 @@ impl<T> Sender<T> {
     #[track_caller]
     pub fn send(&self, value: T) -> impl Future<Output = Result<(), SendError<T>>> + '_ {
         SendFuture {
-            chan: &self.chan,
+            room: Room::new(&self.chan, 1, Site::caller()),
             value: Some(value),
-            site: Site::caller(),
-            object: None,
-            ticket: None,
         }
     }
 
@@ -285,7 +513,131 @@ impl<T> Sender<T> {
             );
             return Err(TrySendError::Full(value));
         }
-        self.chan.push(value, &site).map_err(TrySendError::Closed)
+        self.chan
+            .push(value, &site, false)
+            .map_err(TrySendError::Closed)
+    }
+
+    /// Waits for room for one message and reserves it, as tokio's `reserve`: the slot counts
+    /// against the capacity until the [`Permit`] sends into it or is dropped. A scheduling
+    /// point and a send request (a task that waits here forever is reported as waiting for
+    /// room on the channel).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] if the receiver is gone or closed the channel.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use interleave::future::{self, sync::mpsc};
+    ///
+    /// interleave::check(|| {
+    ///     future::block_on(async {
+    ///         let (tx, mut rx) = mpsc::channel(1);
+    ///         let permit = tx.reserve().await.unwrap();
+    ///         assert_eq!(tx.capacity(), 0); // the permit holds the only slot
+    ///         assert!(tx.try_send(1).is_err());
+    ///         permit.send(2);
+    ///         assert_eq!(rx.recv().await, Some(2));
+    ///         assert_eq!(tx.capacity(), 1);
+    ///     });
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn reserve(&self) -> impl Future<Output = Result<Permit<'_, T>, SendError<()>>> + '_ {
+        let room = Room::new(&self.chan, 1, Site::caller());
+        async move {
+            room.reserve().await?;
+            Ok(Permit { chan: &self.chan })
+        }
+    }
+
+    /// Waits for room for `n` messages and reserves all of them at once (first come first
+    /// served: a request for many holds back later ones), as tokio's `reserve_many`.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] if the receiver is gone or closed the channel, or `n` is more than the
+    /// channel's capacity.
+    #[track_caller]
+    pub fn reserve_many(
+        &self,
+        n: usize,
+    ) -> impl Future<Output = Result<PermitIterator<'_, T>, SendError<()>>> + '_ {
+        let room = Room::new(&self.chan, n, Site::caller());
+        async move {
+            if n > self.max_capacity() {
+                rt::switch();
+                return Err(SendError(()));
+            }
+            room.reserve().await?;
+            Ok(PermitIterator {
+                chan: &self.chan,
+                n,
+            })
+        }
+    }
+
+    /// As [`Sender::reserve`], moving the sender into the permit, which gives it back when
+    /// it sends.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] if the receiver is gone or closed the channel.
+    #[track_caller]
+    pub fn reserve_owned(self) -> impl Future<Output = Result<OwnedPermit<T>, SendError<()>>> {
+        let site = Site::caller();
+        async move {
+            Room::new(&self.chan, 1, site).reserve().await?;
+            Ok(OwnedPermit { sender: Some(self) })
+        }
+    }
+
+    /// Reserves room for one message if there is room now and nobody waits for it.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`].
+    #[track_caller]
+    pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
+        match self.chan.try_reserve(1, &Site::caller()) {
+            Ok(()) => Ok(Permit { chan: &self.chan }),
+            Err(true) => Err(TrySendError::Closed(())),
+            Err(false) => Err(TrySendError::Full(())),
+        }
+    }
+
+    /// Reserves room for `n` messages if there is room for all now and nobody waits for it.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] (also when `n` is more than the capacity) or
+    /// [`TrySendError::Closed`].
+    #[track_caller]
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        match self.chan.try_reserve(n, &Site::caller()) {
+            Ok(()) => Ok(PermitIterator {
+                chan: &self.chan,
+                n,
+            }),
+            Err(true) => Err(TrySendError::Closed(())),
+            Err(false) => Err(TrySendError::Full(())),
+        }
+    }
+
+    /// As [`Sender::try_reserve`], moving the sender into the permit.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`], with the sender.
+    #[track_caller]
+    pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
+        match self.chan.try_reserve(1, &Site::caller()) {
+            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
+            Err(true) => Err(TrySendError::Closed(self)),
+            Err(false) => Err(TrySendError::Full(self)),
+        }
     }
 
     /// Whether the receiver is gone.
@@ -293,22 +645,27 @@ impl<T> Sender<T> {
         self.chan.state().closed
     }
 
-    /// How many more messages fit now.
+    /// How many more messages fit now: the capacity less the messages in the channel and the
+    /// slots permits hold.
     pub fn capacity(&self) -> usize {
-        let state = self.chan.state();
-        self.chan
-            .bound
-            .map_or(usize::MAX, |b| b.saturating_sub(state.messages.len()))
+        self.chan.free(&self.chan.state())
+    }
+
+    /// The channel's capacity, as created.
+    pub fn max_capacity(&self) -> usize {
+        self.chan.bound.unwrap_or(usize::MAX)
+    }
+
+    /// Whether `other` sends on the same channel.
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
     }
 }
 
-/// The future of [`Sender::send`].
+/// The future of [`Sender::send`]: room for one message, then the message.
 struct SendFuture<'a, T> {
-    chan: &'a Chan<T>,
+    room: Room<'a, T>,
     value: Option<T>,
-    site: Site,
-    object: Option<ObjectId>,
-    ticket: Option<u64>,
 }
 
 impl<T> Unpin for SendFuture<'_, T> {}
@@ -317,96 +674,136 @@ impl<T> Future for SendFuture<'_, T> {
     type Output = Result<(), SendError<T>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if self.object.is_none() {
-            let object = self.chan.object(&self.site);
-            rt::switch();
-            rt::emit(
-                EventKind::SendRequest { channel: object },
-                self.site.clone(),
-            );
-            self.object = Some(object);
-        }
-        let go = {
-            let mut state = self.chan.state();
-            let first = match self.ticket {
-                Some(ticket) => state
-                    .send_waiters
-                    .front()
-                    .is_some_and(|&(t, _)| t == ticket),
-                None => state.send_waiters.is_empty(),
-            };
-            if state.closed || (first && self.chan.has_room(&state)) {
-                if let Some(ticket) = self.ticket {
-                    state.send_waiters.retain(|&(t, _)| t != ticket);
-                }
-                true
-            } else {
-                match self.ticket {
-                    Some(ticket) => {
-                        if let Some(w) = state.send_waiters.iter_mut().find(|(t, _)| *t == ticket) {
-                            w.1.clone_from(cx.waker());
-                        }
-                    }
-                    None => {
-                        let ticket = state.next_ticket;
-                        state.next_ticket += 1;
-                        state.send_waiters.push_back((ticket, cx.waker().clone()));
-                        self.ticket = Some(ticket);
-                    }
-                }
-                false
-            }
-        };
-        if !go {
-            crate::future::task::pending_at(&self.site);
+        let Poll::Ready(reserved) = self.room.poll_room(cx) else {
             return Poll::Pending;
-        }
-        self.ticket = None;
-        let value = self.value.take().expect("a send completes once");
-        let site = self.site.clone();
-        let result = self.chan.push(value, &site).map_err(SendError);
-        // Room left: the next waiting send may go too.
-        let next = {
-            let mut state = self.chan.state();
-            if self.chan.has_room(&state) {
-                Chan::wake_sender(&mut state)
-            } else {
-                None
-            }
         };
-        if let Some(waker) = next {
-            waker.wake();
-        }
-        Poll::Ready(result)
+        let value = self.value.take().expect("a send completes once");
+        let site = self.room.site.clone();
+        // Closed: the push gives the value back.
+        Poll::Ready(
+            self.room
+                .chan
+                .push(value, &site, reserved)
+                .map_err(SendError),
+        )
     }
 }
 
-impl<T> Drop for SendFuture<'_, T> {
+/// Room for one message in a bounded channel, reserved by [`Sender::reserve`]: dropped
+/// unused, the slot goes back.
+#[must_use = "the slot goes back at once if the permit is not kept"]
+pub struct Permit<'a, T> {
+    chan: &'a Chan<T>,
+}
+
+impl<T> fmt::Debug for Permit<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit").finish_non_exhaustive()
+    }
+}
+
+impl<T> Permit<'_, T> {
+    /// Sends `value` into the reserved slot, at once (a scheduling point). After
+    /// `Receiver::close` it still goes in (and is received); once the receiver is dropped
+    /// it is dropped.
+    #[track_caller]
+    pub fn send(self, value: T) {
+        let chan = self.chan;
+        std::mem::forget(self);
+        send_reserved(chan, value, &Site::caller());
+    }
+}
+
+impl<T> Drop for Permit<'_, T> {
     fn drop(&mut self) {
-        let (Some(object), Some(ticket)) = (self.object, self.ticket) else {
-            return;
-        };
-        // Cancelled while waiting for room: it leaves the queue, its value is dropped.
-        let next = {
-            let mut state = self.chan.state();
-            state.send_waiters.retain(|&(t, _)| t != ticket);
-            if self.chan.has_room(&state) {
-                Chan::wake_sender(&mut state)
-            } else {
-                None
-            }
-        };
-        if rt::in_execution() {
-            rt::emit(
-                EventKind::Sent {
-                    channel: object,
-                    ok: false,
-                },
-                self.site.clone(),
-            );
+        self.chan.release(1);
+    }
+}
+
+/// A send into a reserved slot: a scheduling point, then the message (never waits).
+fn send_reserved<T>(chan: &Chan<T>, value: T, site: &Site) {
+    let object = chan.object(site);
+    rt::switch();
+    touch(object);
+    // The receiver is gone: the value is dropped, as tokio's.
+    let _ = chan.push(value, site, true);
+}
+
+/// Permits for `n` messages ([`Sender::reserve_many`]): each item is one; those not taken
+/// go back when it is dropped.
+pub struct PermitIterator<'a, T> {
+    chan: &'a Chan<T>,
+    n: usize,
+}
+
+impl<T> fmt::Debug for PermitIterator<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PermitIterator")
+            .field("n", &self.n)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, T> Iterator for PermitIterator<'a, T> {
+    type Item = Permit<'a, T>;
+
+    fn next(&mut self) -> Option<Permit<'a, T>> {
+        if self.n == 0 {
+            return None;
         }
-        if let Some(waker) = next {
-            waker.wake();
+        self.n -= 1;
+        Some(Permit { chan: self.chan })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.n, Some(self.n))
+    }
+}
+
+impl<T> ExactSizeIterator for PermitIterator<'_, T> {}
+
+impl<T> std::iter::FusedIterator for PermitIterator<'_, T> {}
+
+impl<T> Drop for PermitIterator<'_, T> {
+    fn drop(&mut self) {
+        self.chan.release(self.n);
+    }
+}
+
+/// Room for one message, owning its [`Sender`] ([`Sender::reserve_owned`]).
+#[must_use = "the slot goes back at once if the permit is not kept"]
+pub struct OwnedPermit<T> {
+    /// `None` once sent or released.
+    sender: Option<Sender<T>>,
+}
+
+impl<T> fmt::Debug for OwnedPermit<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedPermit").finish_non_exhaustive()
+    }
+}
+
+impl<T> OwnedPermit<T> {
+    /// Sends `value` into the reserved slot (as [`Permit::send`]) and gives the sender back.
+    #[track_caller]
+    pub fn send(mut self, value: T) -> Sender<T> {
+        let sender = self.sender.take().expect("a permit is used once");
+        send_reserved(&sender.chan, value, &Site::caller());
+        sender
+    }
+
+    /// Gives the slot back unused, and the sender.
+    pub fn release(mut self) -> Sender<T> {
+        let sender = self.sender.take().expect("a permit is used once");
+        sender.chan.release(1);
+        sender
+    }
+}
+
+impl<T> Drop for OwnedPermit<T> {
+    fn drop(&mut self) {
+        if let Some(sender) = self.sender.take() {
+            sender.chan.release(1);
         }
     }
 }
@@ -429,7 +826,8 @@ impl<T> Drop for Receiver<T> {
 }
 
 impl<T> Receiver<T> {
-    /// Waits for a message; `None` once every sender is gone and the channel is empty.
+    /// Waits for a message; `None` once the channel is empty and every sender is gone or
+    /// [`Receiver::close`] closed it, and no [`Permit`] can still send into it.
     #[track_caller]
     pub fn recv(&mut self) -> impl Future<Output = Option<T>> + '_ {
         Recv {
@@ -460,8 +858,8 @@ impl<T> Receiver<T> {
         let (result, waker) = {
             let mut state = self.chan.state();
             match state.messages.pop_front() {
-                Some(value) => (Ok(value), Chan::wake_sender(&mut state)),
-                None if state.senders == 0 => (Err(TryRecvError::Disconnected), None),
+                Some(value) => (Ok(value), self.chan.wake_sender(&state)),
+                None if Chan::ended(&state) => (Err(TryRecvError::Disconnected), None),
                 None => (Err(TryRecvError::Empty), None),
             }
         };
@@ -478,7 +876,8 @@ impl<T> Receiver<T> {
         result
     }
 
-    /// Closes the channel: sends fail from now on; messages already in stay receivable.
+    /// Closes the channel: sends and reservations fail from now on; messages already in stay
+    /// receivable, and permits taken before still send (as tokio's).
     #[track_caller]
     pub fn close(&mut self) {
         rt::switch();
@@ -493,9 +892,10 @@ impl<T> Receiver<T> {
             }
             state.closed = true;
             if dropped {
+                state.rx_dropped = true;
                 state.messages.clear();
             }
-            state.send_waiters.iter().map(|(_, w)| w.clone()).collect()
+            state.send_waiters.iter().map(|w| w.2.clone()).collect()
         };
         if rt::in_execution() {
             let object = self.chan.object(&Site::unknown());
@@ -538,8 +938,8 @@ impl<T> Future for Recv<'_, T> {
         let (value, waker) = {
             let mut state = self.chan.state();
             match state.messages.pop_front() {
-                Some(value) => (Some(value), Chan::wake_sender(&mut state)),
-                None if state.senders == 0 => (None, None),
+                Some(value) => (Some(value), self.chan.wake_sender(&state)),
+                None if Chan::ended(&state) => (None, None),
                 None => {
                     state.recv_waker = Some(cx.waker().clone());
                     drop(state);
@@ -619,7 +1019,7 @@ impl<T> UnboundedSender<T> {
         let object = self.chan.object(&site);
         rt::switch();
         rt::emit(EventKind::SendRequest { channel: object }, site.clone());
-        self.chan.push(value, &site).map_err(SendError)
+        self.chan.push(value, &site, false).map_err(SendError)
     }
 
     /// Whether the receiver is gone.

@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use interleave_detector::{Attempt, EventKind, LockMode, ObjectClass, ObjectId, Site, ThreadId};
@@ -79,6 +80,16 @@ impl<T> Mutex<T> {
         Mutex::with_name(value, Some(name), &Site::caller())
     }
 
+    /// A new unlocked mutex that registers at its first use in each execution (with that
+    /// use's site): usable in a `static`, as tokio's `const_new`. Each execution starts with
+    /// it unlocked; the data is not reset (as any `static`'s).
+    pub const fn const_new(value: T) -> Self {
+        Mutex {
+            queue: WaitQueue::const_new(ObjectClass::Mutex, 1),
+            data: UnsafeCell::new(value),
+        }
+    }
+
     fn with_name(value: T, name: Option<&str>, site: &Site) -> Self {
         let queue = WaitQueue::new(ObjectClass::Mutex, 1, name);
         if rt::in_execution() {
@@ -141,6 +152,36 @@ impl<T: ?Sized> Mutex<T> {
     /// The data, through `&mut` (no lock needed).
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
+    }
+
+    /// As [`Mutex::lock`] on a shared mutex: the guard keeps it alive (`'static`, so it can
+    /// move into a spawned task). The same request as `lock`'s, seen by the detector as one.
+    #[track_caller]
+    pub fn lock_owned(self: Arc<Self>) -> impl Future<Output = OwnedMutexGuard<T>> {
+        let site = Site::caller();
+        async move {
+            let (lock, holder) = LockRequest::new(&self.queue, 1, LockMode::Exclusive, site).await;
+            OwnedMutexGuard {
+                mutex: self,
+                lock,
+                holder,
+            }
+        }
+    }
+
+    /// As [`Mutex::try_lock`] on a shared mutex.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if it is held or waited for.
+    #[track_caller]
+    pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
+        let (lock, holder) = try_lock(&self.queue, 1, LockMode::Exclusive, &Site::caller())?;
+        Ok(OwnedMutexGuard {
+            mutex: self,
+            lock,
+            holder,
+        })
     }
 }
 
@@ -333,5 +374,167 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         release(&self.mutex.queue, 1, self.lock, self.holder);
+    }
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// A guard of a part of the data (as tokio's `MutexGuard::map`): the lock stays held
+    /// until the mapped guard is dropped.
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> MappedMutexGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data: *mut U = f(&mut *this);
+        let guard = MappedMutexGuard {
+            queue: &this.mutex.queue,
+            data,
+            lock: this.lock,
+            holder: this.holder,
+            marker: std::marker::PhantomData,
+        };
+        std::mem::forget(this);
+        guard
+    }
+
+    /// As [`MutexGuard::map`] where `f` may decline (the guard is given back).
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returns `None`.
+    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<MappedMutexGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let Some(data) = f(&mut *this).map(|data| data as *mut U) else {
+            return Err(this);
+        };
+        let guard = MappedMutexGuard {
+            queue: &this.mutex.queue,
+            data,
+            lock: this.lock,
+            holder: this.holder,
+            marker: std::marker::PhantomData,
+        };
+        std::mem::forget(this);
+        Ok(guard)
+    }
+
+    /// The mutex this guard holds.
+    pub fn mutex(this: &Self) -> &'a Mutex<T> {
+        this.mutex
+    }
+}
+
+/// A held [`Mutex`] shared by `Arc` ([`Mutex::lock_owned`]); dropping it releases the lock.
+/// The detector sees it as a [`MutexGuard`]: the same hold of the same lock.
+pub struct OwnedMutexGuard<T: ?Sized> {
+    mutex: Arc<Mutex<T>>,
+    lock: ObjectId,
+    holder: ThreadId,
+}
+
+// SAFETY: as `MutexGuard`: sharing the guard shares the data (tokio's bounds).
+#[expect(
+    unsafe_code,
+    reason = "a guard is shared as the data behind it is, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
+
+impl<T: ?Sized> OwnedMutexGuard<T> {
+    /// The mutex this guard holds.
+    pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
+        &this.mutex
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedMutexGuard").finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        #[expect(unsafe_code, reason = "the guard holds the lock")]
+        // SAFETY: this guard holds the mutex's only permit: no other reference to the data.
+        unsafe {
+            &*self.mutex.data.get()
+        }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        #[expect(unsafe_code, reason = "the guard holds the lock")]
+        // SAFETY: this guard holds the mutex's only permit: no other reference to the data.
+        unsafe {
+            &mut *self.mutex.data.get()
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        release(&self.mutex.queue, 1, self.lock, self.holder);
+    }
+}
+
+/// A held [`Mutex`] giving access to a part of its data ([`MutexGuard::map`]); dropping it
+/// releases the lock.
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    queue: &'a WaitQueue,
+    /// Into the mutex's data, which the held lock gives this guard alone.
+    data: *mut T,
+    lock: ObjectId,
+    holder: ThreadId,
+    marker: std::marker::PhantomData<&'a mut T>,
+}
+
+// SAFETY: as tokio's `MappedMutexGuard`: it is a `&mut T` under the held lock.
+#[expect(
+    unsafe_code,
+    reason = "a mapped guard is a `&mut T` under the lock, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send> Send for MappedMutexGuard<'_, T> {}
+// SAFETY: as above.
+#[expect(
+    unsafe_code,
+    reason = "a mapped guard is a `&mut T` under the lock, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send + Sync> Sync for MappedMutexGuard<'_, T> {}
+
+impl<T: ?Sized> fmt::Debug for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MappedMutexGuard").finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized> Deref for MappedMutexGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        #[expect(unsafe_code, reason = "the guard holds the lock")]
+        // SAFETY: `data` points into the locked data, which this guard alone reaches.
+        unsafe {
+            &*self.data
+        }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        #[expect(unsafe_code, reason = "the guard holds the lock")]
+        // SAFETY: `data` points into the locked data, which this guard alone reaches.
+        unsafe {
+            &mut *self.data
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
+    fn drop(&mut self) {
+        release(self.queue, 1, self.lock, self.holder);
     }
 }

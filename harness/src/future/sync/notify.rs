@@ -77,6 +77,21 @@ impl Notify {
         Notify::with_registration(Registration::named(name), &Site::caller())
     }
 
+    /// A new notify with no permit that registers at its first use in each execution (with
+    /// that use's site): usable in a `static`, as tokio's `const_new`.
+    pub const fn const_new() -> Self {
+        Notify {
+            state: StdMutex::new(NotifyState {
+                registration: Registration::new(),
+                permit: false,
+                waiters: VecDeque::new(),
+                picked: Vec::new(),
+                waiters_calls: 0,
+                next_ticket: 0,
+            }),
+        }
+    }
+
     fn with_registration(registration: Registration, site: &Site) -> Self {
         let notify = Notify {
             state: StdMutex::new(NotifyState {

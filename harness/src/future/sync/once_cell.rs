@@ -75,6 +75,16 @@ impl<T> OnceCell<T> {
         }
     }
 
+    /// An empty cell that registers its objects at their first use in each execution:
+    /// usable in a `static`, as tokio's `const_new`. (tokio's `const_new_with` is not
+    /// provided: the value lives in a `std::sync::OnceLock`, which a `const fn` cannot fill.)
+    pub const fn const_new() -> Self {
+        OnceCell {
+            value: OnceLock::new(),
+            init: Semaphore::const_new(1),
+        }
+    }
+
     /// A cell holding `value`.
     #[track_caller]
     pub fn new_with(value: Option<T>) -> Self {

@@ -33,9 +33,11 @@ struct Owned {
     ticket: Option<u64>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct QueueState {
     registration: Registration,
+    /// The permits it was created with: each execution starts with them.
+    initial: usize,
     permits: usize,
     closed: bool,
     waiters: VecDeque<Waiter>,
@@ -65,12 +67,25 @@ pub(crate) struct WaitQueue {
 
 impl WaitQueue {
     pub(crate) fn new(class: ObjectClass, permits: usize, name: Option<&str>) -> Self {
+        let queue = WaitQueue::const_new(class, permits);
+        if let Some(name) = name {
+            queue.state().registration = Registration::named(name);
+        }
+        queue
+    }
+
+    /// A queue registered at its first use (in each execution): what `const_new` builds.
+    pub(crate) const fn const_new(class: ObjectClass, permits: usize) -> Self {
         WaitQueue {
             class,
             state: StdMutex::new(QueueState {
-                registration: name.map(Registration::named).unwrap_or_default(),
+                registration: Registration::new(),
+                initial: permits,
                 permits,
-                ..QueueState::default()
+                closed: false,
+                waiters: VecDeque::new(),
+                owned: Vec::new(),
+                next_ticket: 0,
             }),
         }
     }
@@ -88,10 +103,13 @@ impl WaitQueue {
             .registration
             .object(self.class, None, site)
             .expect("async primitives are used inside a check");
-        if fresh && !state.waiters.is_empty() {
-            // Left over from an execution stopped midway: start afresh.
+        if fresh {
+            // First use in this execution (a `static`, or an object left over from an
+            // execution stopped midway): it starts afresh.
             state.waiters.clear();
             state.owned.clear();
+            state.permits = state.initial;
+            state.closed = false;
         }
         object
     }

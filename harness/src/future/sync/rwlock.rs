@@ -4,6 +4,7 @@ use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use interleave_detector::{LockMode, ObjectClass, ObjectId, Site, ThreadId};
 
@@ -67,6 +68,15 @@ impl<T> RwLock<T> {
     #[track_caller]
     pub fn named(value: T, name: &str) -> Self {
         RwLock::with_name(value, Some(name), &Site::caller())
+    }
+
+    /// A new unlocked lock that registers at its first use in each execution (with that
+    /// use's site): usable in a `static`, as tokio's `const_new`.
+    pub const fn const_new(value: T) -> Self {
+        RwLock {
+            queue: WaitQueue::const_new(ObjectClass::RwLock, MAX_READS),
+            data: UnsafeCell::new(value),
+        }
     }
 
     fn with_name(value: T, name: Option<&str>, site: &Site) -> Self {
@@ -149,6 +159,141 @@ impl<T: ?Sized> RwLock<T> {
     /// The data, through `&mut` (no lock needed).
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
+    }
+
+    /// As [`RwLock::read`] on a shared lock: the guard keeps it alive. The same request as
+    /// `read`'s, seen by the detector as one.
+    #[track_caller]
+    pub fn read_owned(self: Arc<Self>) -> impl Future<Output = OwnedRwLockReadGuard<T>> {
+        let site = Site::caller();
+        async move {
+            let (lock, holder) = LockRequest::new(&self.queue, 1, LockMode::Shared, site).await;
+            OwnedRwLockReadGuard {
+                rwlock: self,
+                lock,
+                holder,
+            }
+        }
+    }
+
+    /// As [`RwLock::write`] on a shared lock: the guard keeps it alive.
+    #[track_caller]
+    pub fn write_owned(self: Arc<Self>) -> impl Future<Output = OwnedRwLockWriteGuard<T>> {
+        let site = Site::caller();
+        async move {
+            let (lock, holder) =
+                LockRequest::new(&self.queue, MAX_READS, LockMode::Exclusive, site).await;
+            OwnedRwLockWriteGuard {
+                rwlock: self,
+                lock,
+                holder,
+            }
+        }
+    }
+
+    /// As [`RwLock::try_read`] on a shared lock.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if a writer holds or waits for it.
+    #[track_caller]
+    pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
+        let (lock, holder) = try_lock(&self.queue, 1, LockMode::Shared, &Site::caller())?;
+        Ok(OwnedRwLockReadGuard {
+            rwlock: self,
+            lock,
+            holder,
+        })
+    }
+
+    /// As [`RwLock::try_write`] on a shared lock.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if it is held or waited for.
+    #[track_caller]
+    pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
+        let (lock, holder) =
+            try_lock(&self.queue, MAX_READS, LockMode::Exclusive, &Site::caller())?;
+        Ok(OwnedRwLockWriteGuard {
+            rwlock: self,
+            lock,
+            holder,
+        })
+    }
+}
+
+/// Shared access to a shared [`RwLock`]'s data ([`RwLock::read_owned`]).
+pub struct OwnedRwLockReadGuard<T: ?Sized> {
+    rwlock: Arc<RwLock<T>>,
+    lock: ObjectId,
+    holder: ThreadId,
+}
+
+/// Exclusive access to a shared [`RwLock`]'s data ([`RwLock::write_owned`]).
+pub struct OwnedRwLockWriteGuard<T: ?Sized> {
+    rwlock: Arc<RwLock<T>>,
+    lock: ObjectId,
+    holder: ThreadId,
+}
+
+impl<T: ?Sized> fmt::Debug for OwnedRwLockReadGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedRwLockReadGuard")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for OwnedRwLockWriteGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedRwLockWriteGuard")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedRwLockReadGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        #[expect(unsafe_code, reason = "the guard holds a read permit")]
+        // SAFETY: a read permit excludes every writer: only shared references exist.
+        unsafe {
+            &*self.rwlock.data.get()
+        }
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedRwLockWriteGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        #[expect(unsafe_code, reason = "the guard holds every permit")]
+        // SAFETY: this guard holds every permit: no other reference to the data.
+        unsafe {
+            &*self.rwlock.data.get()
+        }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        #[expect(unsafe_code, reason = "the guard holds every permit")]
+        // SAFETY: this guard holds every permit: no other reference to the data.
+        unsafe {
+            &mut *self.rwlock.data.get()
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedRwLockReadGuard<T> {
+    fn drop(&mut self) {
+        release(&self.rwlock.queue, 1, self.lock, self.holder);
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedRwLockWriteGuard<T> {
+    fn drop(&mut self) {
+        release(&self.rwlock.queue, MAX_READS, self.lock, self.holder);
     }
 }
 

@@ -71,6 +71,15 @@ impl Semaphore {
         Semaphore::with_name(permits, Some(name), &Site::caller())
     }
 
+    /// A semaphore with `permits` permits that registers at its first use in each execution
+    /// (with that use's site): usable in a `static`, as tokio's `const_new`. Each execution
+    /// starts with `permits`.
+    pub const fn const_new(permits: usize) -> Self {
+        Semaphore {
+            queue: WaitQueue::const_new(ObjectClass::Semaphore, permits),
+        }
+    }
+
     fn with_name(permits: usize, name: Option<&str>, site: &Site) -> Self {
         let queue = WaitQueue::new(ObjectClass::Semaphore, permits, name);
         if rt::in_execution() {
@@ -139,20 +148,35 @@ impl Semaphore {
         }
     }
 
-    /// Waits for a permit of a shared semaphore; the permit keeps the semaphore alive.
+    /// Waits for a permit of a shared semaphore; the permit keeps the semaphore alive. The
+    /// same request as `acquire`'s, seen by the detector as one.
     #[track_caller]
     pub fn acquire_owned(
         self: Arc<Self>,
     ) -> impl Future<Output = Result<OwnedSemaphorePermit, AcquireError>> {
-        let site = Site::caller();
-        async move {
-            PermitRequest::new(&self.queue, 1, site).await?;
-            Ok(OwnedSemaphorePermit {
-                semaphore: self,
-                permits: 1,
-                holder: rt::current_thread(),
-            })
-        }
+        self.acquire_many_owned_at(1, Site::caller())
+    }
+
+    /// Waits for `n` permits of a shared semaphore at once.
+    #[track_caller]
+    pub fn acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> impl Future<Output = Result<OwnedSemaphorePermit, AcquireError>> {
+        self.acquire_many_owned_at(n as usize, Site::caller())
+    }
+
+    async fn acquire_many_owned_at(
+        self: Arc<Self>,
+        n: usize,
+        site: Site,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        PermitRequest::new(&self.queue, n, site).await?;
+        Ok(OwnedSemaphorePermit {
+            semaphore: self,
+            permits: n,
+            holder: rt::current_thread(),
+        })
     }
 
     /// A permit if one is free now and nobody waits.
@@ -162,16 +186,69 @@ impl Semaphore {
     /// [`TryAcquireError`]: closed, or no permit.
     #[track_caller]
     pub fn try_acquire(&self) -> Result<SemaphorePermit<'_>, TryAcquireError> {
-        let site = Site::caller();
-        let object = self.queue.object(&site);
+        self.try_take(1, &Site::caller())?;
+        Ok(SemaphorePermit {
+            semaphore: self,
+            permits: 1,
+            holder: rt::current_thread(),
+        })
+    }
+
+    /// `n` permits if they are free now and nobody waits.
+    ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError`]: closed, or not enough permits.
+    #[track_caller]
+    pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        self.try_take(n as usize, &Site::caller())?;
+        Ok(SemaphorePermit {
+            semaphore: self,
+            permits: n as usize,
+            holder: rt::current_thread(),
+        })
+    }
+
+    /// As [`Semaphore::try_acquire`] on a shared semaphore.
+    ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError`]: closed, or no permit.
+    #[track_caller]
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_take(1, &Site::caller())?;
+        Ok(OwnedSemaphorePermit {
+            semaphore: self,
+            permits: 1,
+            holder: rt::current_thread(),
+        })
+    }
+
+    /// As [`Semaphore::try_acquire_many`] on a shared semaphore.
+    ///
+    /// # Errors
+    ///
+    /// [`TryAcquireError`]: closed, or not enough permits.
+    #[track_caller]
+    pub fn try_acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_take(n as usize, &Site::caller())?;
+        Ok(OwnedSemaphorePermit {
+            semaphore: self,
+            permits: n as usize,
+            holder: rt::current_thread(),
+        })
+    }
+
+    /// A try request: a scheduling point, then `n` permits now or none.
+    fn try_take(&self, n: usize, site: &Site) -> Result<(), TryAcquireError> {
+        let object = self.queue.object(site);
         rt::switch();
         touch(object);
-        match self.queue.try_acquire(1, &site) {
-            Ok(()) => Ok(SemaphorePermit {
-                semaphore: self,
-                permits: 1,
-                holder: rt::current_thread(),
-            }),
+        match self.queue.try_acquire(n, site) {
+            Ok(()) => Ok(()),
             Err(true) => Err(TryAcquireError::Closed),
             Err(false) => Err(TryAcquireError::NoPermits),
         }
