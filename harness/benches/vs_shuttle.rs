@@ -1,6 +1,6 @@
 //! Executions per second: interleave (random strategy, every detector on) against raw shuttle's
-//! `check_random`, on the same program, in one run: 2 threads × 10 lock/unlock of one shared
-//! mutex.
+//! `check_random`, on the same programs, in one run: 2 threads × 10 lock/unlock of one shared
+//! mutex, and 2 threads that do nothing (the fixed cost of spawn, join and an execution).
 //!
 //! A second table: the same program's random and PCT checks on one OS thread and on two
 //! (`Config::jobs`), and the speedup.
@@ -9,14 +9,17 @@
 //! each tool in a child process of its own (the bench binary, run again with `--peak-memory`).
 //!
 //! `cargo bench -p interleave-check --bench vs_shuttle` (set `VS_SHUTTLE_EXECUTIONS` to change the
-//! number of executions per measurement; default 20,000).
+//! number of executions per measurement; default 20,000). With `--profile=interleave` (or
+//! `=shuttle`) the bench binary only runs that many executions of the 2 threads × 0 ops
+//! program, for a profiler (`valgrind --tool=callgrind target/release/deps/vs_shuttle-…
+//! --profile=interleave`).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 const LOCKS_PER_THREAD: usize = 10;
 
-fn interleave_program() {
+fn interleave_program<const LOCKS_PER_THREAD: usize>() {
     use interleave::sync::{Arc, Mutex};
     let counter = Arc::new(Mutex::new(0u64));
     let handles: Vec<_> = (0..2)
@@ -35,7 +38,7 @@ fn interleave_program() {
     assert_eq!(*counter.lock().unwrap(), 2 * LOCKS_PER_THREAD as u64);
 }
 
-fn shuttle_program() {
+fn shuttle_program<const LOCKS_PER_THREAD: usize>() {
     use shuttle::sync::{Arc, Mutex};
     let counter = Arc::new(Mutex::new(0u64));
     let handles: Vec<_> = (0..2)
@@ -62,13 +65,34 @@ fn time(f: impl FnOnce()) -> Duration {
 
 /// Explores the interleave program under `config`, which must find nothing.
 fn run(config: interleave::Config) {
+    run_program(config, interleave_program::<LOCKS_PER_THREAD>);
+}
+
+/// Explores `program` under `config`, which must find nothing; returns how many executions ran.
+fn run_program(config: interleave::Config, program: fn()) -> u64 {
     let report = config
         .seed(7)
         .name("vs_shuttle")
         .write_artifact(false)
-        .explore(interleave_program);
+        .explore(program);
     assert!(report.is_clean(), "{report}");
-    black_box(report);
+    black_box(report).executions
+}
+
+/// Random checks of `program` until `executions` have run: a check stops early once it has
+/// explored every schedule (2 threads doing nothing have a handful), so checks follow one
+/// another, each paying its own fixed cost too.
+fn run_executions(executions: u64, program: fn()) -> u64 {
+    let mut done = 0;
+    let mut checks = 0;
+    while done < executions {
+        done += run_program(
+            interleave::Config::random(executions - done).jobs(1),
+            program,
+        );
+        checks += 1;
+    }
+    checks
 }
 
 /// CPU time this process has used so far, user and system (Linux: `/proc/self/stat`, in clock
@@ -220,31 +244,62 @@ fn main() {
     };
     // Raw shuttle seeds from the OS unless told otherwise; fix it so runs are comparable.
     std::env::set_var("SHUTTLE_RANDOM_SEED", "7");
-    let rounds = 5;
-    let mut shuttle_rates = Vec::new();
-    let mut interleave_rates = Vec::new();
-    for _ in 0..rounds {
-        let shuttle = time(|| shuttle::check_random(shuttle_program, executions as usize));
-        let interleave = time(|| run(interleave::Config::random(executions).jobs(1)));
-        shuttle_rates.push(executions as f64 / shuttle.as_secs_f64());
-        interleave_rates.push(executions as f64 / interleave.as_secs_f64());
+    if let Some(tool) =
+        std::env::args().find_map(|a| a.strip_prefix("--profile=").map(str::to_owned))
+    {
+        match tool.as_str() {
+            "interleave" => {
+                let checks = run_executions(executions, interleave_program::<0>);
+                eprintln!("{executions} executions in {checks} checks");
+            }
+            // The 10-op program's random check on `n` OS threads (`--profile=jobs1`, `jobs2`).
+            jobs if jobs.starts_with("jobs") => {
+                let n = jobs["jobs".len()..].parse().unwrap_or(1);
+                run(interleave::Config::random(executions).jobs(n));
+            }
+            _ => shuttle::check_random(shuttle_program::<0>, executions as usize),
+        }
+        return;
     }
-    let median = |rates: &mut Vec<f64>| {
-        rates.sort_by(f64::total_cmp);
-        rates[rates.len() / 2]
-    };
-    let (s, i) = (median(&mut shuttle_rates), median(&mut interleave_rates));
-    println!("program: 2 threads x {LOCKS_PER_THREAD} lock/unlock of one Mutex; {executions} executions per measurement, median of {rounds}");
+    let rounds = 5;
+    println!("{executions} executions per measurement, median of {rounds}:");
     println!();
-    println!("| engine | executions/s |");
-    println!("|---|---:|");
-    println!("| raw shuttle `check_random` | {s:.0} |");
-    println!("| interleave random, all detectors, one thread | {i:.0} |");
-    println!();
-    println!("ratio interleave / shuttle: {:.2}", i / s);
+    println!("| program | raw shuttle `check_random` executions/s | interleave random, all detectors, one thread | ratio |");
+    println!("|---|---:|---:|---:|");
+    for (name, shuttle_program, interleave_program) in [
+        (
+            "2 threads x 10 lock/unlock of one Mutex",
+            shuttle_program::<LOCKS_PER_THREAD> as fn(),
+            interleave_program::<LOCKS_PER_THREAD> as fn(),
+        ),
+        (
+            "2 threads x 0 ops",
+            shuttle_program::<0>,
+            interleave_program::<0>,
+        ),
+    ] {
+        let mut shuttle_rates = Vec::new();
+        let mut interleave_rates = Vec::new();
+        let mut checks = 0;
+        for _ in 0..rounds {
+            let shuttle = time(|| shuttle::check_random(shuttle_program, executions as usize));
+            let interleave = time(|| checks = run_executions(executions, interleave_program));
+            shuttle_rates.push(executions as f64 / shuttle.as_secs_f64());
+            interleave_rates.push(executions as f64 / interleave.as_secs_f64());
+        }
+        let median = |rates: &mut Vec<f64>| {
+            rates.sort_by(f64::total_cmp);
+            rates[rates.len() / 2]
+        };
+        let (s, i) = (median(&mut shuttle_rates), median(&mut interleave_rates));
+        println!(
+            "| {name} | {s:.0} | {i:.0} ({checks} checks) | {:.2} |",
+            i / s
+        );
+    }
     println!();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    println!("the same checks on one and on two OS threads (`Config::jobs`), {cores} cores:");
+    println!("2 threads x {LOCKS_PER_THREAD} lock/unlock on one and on two OS threads (`Config::jobs`), {cores} cores:");
     println!();
     println!("| strategy | jobs(1) executions/s | jobs(2) executions/s | speedup | CPU ms per 1,000 executions, jobs(1) / jobs(2) |");
     println!("|---|---:|---:|---:|---:|");

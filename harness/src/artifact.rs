@@ -208,7 +208,6 @@ impl Artifact {
 pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
     let name = path
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
@@ -217,7 +216,14 @@ pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    std::fs::write(&temporary, text)?;
+    // The directory is there but for the first write: made only when missing.
+    match std::fs::write(&temporary, text) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir)?;
+            std::fs::write(&temporary, text)?;
+        }
+        written => written?,
+    }
     std::fs::rename(&temporary, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&temporary);
     })
@@ -275,10 +281,16 @@ pub(crate) fn known_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(dir).join("interleave"));
     }
     // target/<profile>/deps/<test binary>
-    let exe = std::env::current_exe().ok()?;
-    exe.ancestors()
+    current_exe()?
+        .ancestors()
         .find(|a| a.file_name().is_some_and(|n| n == "target"))
         .map(|target| target.join("interleave"))
+}
+
+/// The running program's path, asked once per process (every check wants it).
+pub(crate) fn current_exe() -> Option<&'static Path> {
+    static EXE: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    EXE.get_or_init(|| std::env::current_exe().ok()).as_deref()
 }
 
 #[cfg(test)]

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use interleave_detector::{Detector, Site};
-use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
 use shuttle_engine::{FailurePersistence, MaxSteps};
 
 use crate::artifact::{self, Artifact, Rerun, ARTIFACT_FORMAT_VERSION};
@@ -410,7 +409,7 @@ fn run_here(
     let mut collected = Collected::default();
     // The strategy has no schedule left (exhaustive search ran out of branches).
     let mut exhausted = false;
-    CONTINUATION_POOL.set(&ContinuationPool::new(), || {
+    rt::with_stacks(|| {
         while collected.executions < plan.executions {
             if runner.scheduler().coverage.complete() {
                 break;

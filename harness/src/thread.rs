@@ -284,9 +284,16 @@ impl<T> JoinHandle<T> {
     }
 }
 
+/// Waits for `child` to finish. A child that has already finished is joined at once, without a
+/// scheduling point: no order of the two threads could change what the join sees (it comes
+/// after the exit in every execution). A join of a live child announces itself and yields; it
+/// is disabled until the child exits.
 pub(crate) fn join_thread(child: RawThreadId, site: &Site) {
     rt::emit(EventKind::JoinRequest { child }, site.clone());
-    rt::switch();
+    let finished = rt::with(|c| c.thread(child).finished).unwrap_or(true);
+    if !finished {
+        rt::switch();
+    }
     loop {
         let finished = rt::with(|c| {
             if c.thread(child).finished {

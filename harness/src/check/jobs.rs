@@ -219,9 +219,7 @@ pub(super) fn run(
             }
         }
         drop(sender);
-        let result = CONTINUATION_POOL.set(&ContinuationPool::new(), || {
-            take_in_order(plan, make, f, &shared, &receiver)
-        });
+        let result = rt::with_stacks(|| take_in_order(plan, make, f, &shared, &receiver));
         shared.stop();
         result
     })

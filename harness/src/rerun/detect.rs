@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use super::{Target, TargetKind, TestRerun};
 
 pub(super) fn detect(test: String) -> TestRerun {
-    let exe = std::env::current_exe().ok();
-    let doc_test = exe.as_deref().is_some_and(is_doc_test);
+    let exe = crate::artifact::current_exe();
+    let doc_test = exe.is_some_and(is_doc_test);
     let package = std::env::var("CARGO_PKG_NAME")
         .ok()
         .filter(|p| !p.is_empty());
@@ -28,13 +28,19 @@ pub(super) fn detect(test: String) -> TestRerun {
         rerun.ignored = Some(false);
         return rerun;
     }
-    if let Some(build) = exe.as_deref().and_then(build_of) {
-        rerun.target = build.target;
-        rerun.profile = build.profile;
-        if let Some((features, declared)) = build.features {
+    // The binary does not change while it runs: its build is read once per process.
+    static BUILD: std::sync::OnceLock<Option<Build>> = std::sync::OnceLock::new();
+    if let Some(build) = BUILD.get_or_init(|| exe.and_then(build_of)) {
+        rerun.target.clone_from(&build.target);
+        rerun.profile.clone_from(&build.profile);
+        if let Some((features, declared)) = &build.features {
             rerun.no_default_features =
                 declared.iter().any(|f| f == "default") && !features.iter().any(|f| f == "default");
-            rerun.features = features.into_iter().filter(|f| f != "default").collect();
+            rerun.features = features
+                .iter()
+                .filter(|f| *f != "default")
+                .cloned()
+                .collect();
         }
     }
     rerun

@@ -26,6 +26,30 @@ thread_local! {
     static STACK_SIZE: std::cell::Cell<usize> = const { std::cell::Cell::new(DEFAULT_STACK_SIZE) };
 }
 
+thread_local! {
+    /// The engine's stacks for scenario threads on this OS thread, and their size: kept from
+    /// one check to the next (a check of another stack size gets a pool of its own), so that a
+    /// worker running check after check allocates them once.
+    static STACKS: RefCell<Option<(usize, Rc<ContinuationPool>)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this OS thread's pool of stacks for the scenario threads of its check.
+pub(crate) fn with_stacks<T>(f: impl FnOnce() -> T) -> T {
+    let size = stack_size();
+    let pool = STACKS.with(|stacks| {
+        let mut stacks = stacks.borrow_mut();
+        match &*stacks {
+            Some((kept, pool)) if *kept == size => Rc::clone(pool),
+            _ => {
+                let pool = Rc::new(ContinuationPool::new());
+                *stacks = Some((size, Rc::clone(&pool)));
+                pool
+            }
+        }
+    });
+    CONTINUATION_POOL.set(&pool, f)
+}
+
 /// Sets the stack size of the scenario threads of the checks on this OS thread.
 pub(crate) fn set_stack_size(size: usize) {
     STACK_SIZE.with(|s| s.set(size));
@@ -55,6 +79,9 @@ pub(crate) fn switch() {
 /// is in (none if it is `starting`). Stops the execution if the watchdog has given up on it.
 fn note_progress(starting: bool) {
     let abandoned = with(|c| {
+        if let Some(steps) = c.steps.as_deref_mut() {
+            steps.resumed(c.current);
+        }
         let Some(progress) = &c.progress else {
             return false;
         };

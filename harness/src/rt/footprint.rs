@@ -26,6 +26,11 @@ impl Key {
         Key((1 << Self::TAG_SHIFT) | u64::from(thread.0))
     }
 
+    /// Whether it is a thread's life.
+    pub(crate) fn is_thread(self) -> bool {
+        self.0 >> Self::TAG_SHIFT == 1
+    }
+
     /// A thread's park token: `unpark` writes it, `park` consumes it.
     pub(crate) fn park(thread: ThreadId) -> Key {
         Key((2 << Self::TAG_SHIFT) | u64::from(thread.0))

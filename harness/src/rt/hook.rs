@@ -116,10 +116,7 @@ fn aborting(context: &super::Context, why: &str) {
             0 => "main".to_owned(),
             n => format!("t{n}"),
         });
-    let check = std::thread::current()
-        .name()
-        .unwrap_or("<unnamed>")
-        .to_owned();
+    let check = super::overflow::check_name().unwrap_or_else(|| "<unnamed>".to_owned());
     let describe = |panic: Option<&(String, Site)>| {
         panic.map_or_else(
             || "(not recorded)".to_owned(),

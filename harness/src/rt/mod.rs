@@ -18,7 +18,7 @@ pub(crate) use context::{
 };
 pub(crate) use engine::{
     block_current, current_thread, random_u64, run_thread, set_stack_size, spawn, stack_size,
-    switch, unblock, yield_now, DEFAULT_STACK_SIZE,
+    switch, unblock, with_stacks, yield_now, DEFAULT_STACK_SIZE,
 };
 pub(crate) use footprint::{Access, Footprint, Key};
 pub(crate) use hook::{install_panic_hook, payload_message};

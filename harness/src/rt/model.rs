@@ -28,6 +28,8 @@ enum Pending {
     },
     Join {
         child: ThreadId,
+        /// The child had finished: the join takes no scheduling point.
+        at_once: bool,
     },
     /// A blocking receive, or (`timed`) one with a timeout.
     Recv {
@@ -53,7 +55,7 @@ impl Pending {
         match self {
             Pending::None => None,
             Pending::Lock { lock, .. } => Some(Key::object(lock)),
-            Pending::Join { child } => Some(Key::thread(child)),
+            Pending::Join { child, .. } => Some(Key::thread(child)),
             Pending::Recv { channel, .. } | Pending::Send { channel } => Some(Key::object(channel)),
             Pending::Park { .. } => Some(Key::park(thread)),
             Pending::Async { object } => Some(Key::object(object)),
@@ -174,7 +176,7 @@ impl Model {
             return;
         }
         state.waits.retain(|wait| match (done, *wait) {
-            (K::Joined { child } | K::JoinCancel { child }, Pending::Join { child: c }) => {
+            (K::Joined { child } | K::JoinCancel { child }, Pending::Join { child: c, .. }) => {
                 c != *child
             }
             (
@@ -199,13 +201,14 @@ impl Model {
         }
     }
 
-    /// Updates the model with `event`, and adds what it touched to `footprint` and the threads
-    /// it made runnable to `woken`.
+    /// Updates the model with `event`, and adds what it touched to `footprint`, the threads
+    /// it made runnable to `woken`, and what the thread's next step touches to `carried`.
     pub(crate) fn observe(
         &mut self,
         event: &Event,
         footprint: &mut Footprint,
         woken: &mut Vec<ThreadId>,
+        carried: &mut Vec<(ThreadId, (Key, Access))>,
     ) {
         use EventKind as K;
         let t = event.thread;
@@ -219,15 +222,35 @@ impl Model {
                 self.thread(t).finished = true;
                 footprint.write(Key::thread(t));
             }
-            K::JoinRequest { child } => self.announce(t, Pending::Join { child: *child }),
+            K::JoinRequest { child } => {
+                let at_once = self.thread(*child).finished;
+                self.announce(
+                    t,
+                    Pending::Join {
+                        child: *child,
+                        at_once,
+                    },
+                );
+            }
             K::JoinCancel { child } => {
-                if self.thread(t).pending == (Pending::Join { child: *child }) {
+                if matches!(self.thread(t).pending, Pending::Join { child: c, .. } if c == *child) {
                     self.complete(t);
                 }
             }
             K::Joined { child } => {
+                let at_once = matches!(self.thread(t).pending, Pending::Join { at_once: true, .. });
                 self.complete(t);
-                footprint.touch(Key::thread(*child), Access::READ | Access::WAITED);
+                let access = (Key::thread(*child), Access::READ | Access::WAITED);
+                if at_once {
+                    // A join of a finished child takes no scheduling point: it ends the step
+                    // that found the child finished. That step is not ordered after the exit
+                    // (run before it, it would have stopped at the announcement, and the
+                    // join waited in a step of its own), but every later one is: the thread's
+                    // next step carries the join.
+                    carried.push((t, access));
+                } else {
+                    footprint.touch(access.0, access.1);
+                }
             }
             K::Park { timed } => self.announce(t, Pending::Park { timed: *timed }),
             K::Unparked => {
@@ -584,7 +607,7 @@ impl Model {
                     }
                 }
             }
-            Pending::Join { child } => self
+            Pending::Join { child, .. } => self
                 .threads
                 .get(child.0 as usize)
                 .is_some_and(|c| !c.finished),
@@ -814,5 +837,61 @@ mod tests {
         run(&mut log, &[(1, EventKind::Exit)]);
         assert!(!log.model.disabled(ThreadId(0)));
         assert_eq!(log.woken, [ThreadId(1)], "the spawn");
+    }
+
+    #[test]
+    fn a_join_of_a_finished_thread_is_carried_to_the_joiner_s_next_step() {
+        let mut log = StepLog::default();
+        let spawn = EventKind::Spawn {
+            child: ThreadId(1),
+            name: None,
+        };
+        run(&mut log, &[(0, spawn), (1, EventKind::Exit)]);
+        log.clear_step();
+        let join = [
+            (0, EventKind::JoinRequest { child: ThreadId(1) }),
+            (0, EventKind::Joined { child: ThreadId(1) }),
+        ];
+        run(&mut log, &join);
+        // The step that found the child finished did not wait for its exit.
+        assert!(log.footprint.is_empty());
+        log.clear_step();
+        log.resumed(ThreadId(2));
+        assert!(log.footprint.is_empty(), "another thread's step");
+        log.resumed(ThreadId(0));
+        let accesses: Vec<_> = log.footprint.accesses().collect();
+        assert_eq!(
+            accesses,
+            [(Key::thread(ThreadId(1)), Access::READ | Access::WAITED)]
+        );
+        log.clear_step();
+        log.resumed(ThreadId(0));
+        assert!(log.footprint.is_empty(), "carried once");
+    }
+
+    #[test]
+    fn a_join_that_waited_for_the_exit_is_in_its_own_step() {
+        let mut log = StepLog::default();
+        let spawn = EventKind::Spawn {
+            child: ThreadId(1),
+            name: None,
+        };
+        run(
+            &mut log,
+            &[
+                (0, spawn),
+                (0, EventKind::JoinRequest { child: ThreadId(1) }),
+            ],
+        );
+        assert!(log.model.disabled(ThreadId(0)));
+        run(&mut log, &[(1, EventKind::Exit)]);
+        log.clear_step();
+        run(&mut log, &[(0, EventKind::Joined { child: ThreadId(1) })]);
+        let accesses: Vec<_> = log.footprint.accesses().collect();
+        assert_eq!(
+            accesses,
+            [(Key::thread(ThreadId(1)), Access::READ | Access::WAITED)]
+        );
+        assert!(log.carried.is_empty());
     }
 }

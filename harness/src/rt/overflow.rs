@@ -55,6 +55,17 @@ pub(crate) fn set_check(name: &str) {
     });
 }
 
+/// The check running on this OS thread, if it runs checks (and is not in the middle of saying
+/// which).
+pub(crate) fn check_name() -> Option<String> {
+    if !RUNS_CHECKS.with(Cell::get) {
+        return None;
+    }
+    STACKS
+        .with(|s| s.try_borrow().ok().map(|s| s.check.clone()))
+        .filter(|name| !name.is_empty())
+}
+
 /// A new execution, whose main thread has a stack of `size` bytes: the stacks of the last one
 /// are gone.
 pub(crate) fn begin_execution(size: usize) {

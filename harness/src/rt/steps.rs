@@ -5,7 +5,7 @@
 
 use interleave_detector::{Event, ObjectId, ThreadId};
 
-use super::footprint::{Footprint, Key};
+use super::footprint::{Access, Footprint, Key};
 use super::model::Model;
 
 /// What exhaustive exploration learns of the step in progress, and the model, to tell which
@@ -21,6 +21,8 @@ pub(crate) struct StepLog {
     /// What each timer that fired naturally during the step touched (no thread could run):
     /// the clock's step, taken inside this one.
     pub(crate) natural_fires: Vec<Footprint>,
+    /// Accesses that belong to a thread's next step (a join that took no scheduling point).
+    pub(crate) carried: Vec<(ThreadId, (Key, Access))>,
     pub(crate) model: Model,
 }
 
@@ -36,8 +38,26 @@ impl StepLog {
 
     /// Adds an event of the step in progress.
     pub(crate) fn observe(&mut self, event: &Event) {
-        self.model
-            .observe(event, &mut self.footprint, &mut self.woken);
+        self.model.observe(
+            event,
+            &mut self.footprint,
+            &mut self.woken,
+            &mut self.carried,
+        );
+    }
+
+    /// `thread` begins a step: what an earlier step of its own left for it joins the footprint.
+    pub(crate) fn resumed(&mut self, thread: ThreadId) {
+        if self.carried.is_empty() {
+            return;
+        }
+        let footprint = &mut self.footprint;
+        self.carried.retain(|&(owner, (key, access))| {
+            if owner == thread {
+                footprint.touch(key, access);
+            }
+            owner != thread
+        });
     }
 }
 

@@ -40,6 +40,10 @@ pub(crate) struct Progress {
     /// The OS thread ids (Linux) of the threads running executions, to tell a spinning one
     /// from a sleeping one.
     os_threads: Mutex<Vec<String>>,
+    /// The progress of each other thread running the check's executions (`Config::jobs`):
+    /// each records into its own, so that threads on different cores do not write the same
+    /// cache lines at every event.
+    workers: Mutex<Vec<Arc<Progress>>>,
 }
 
 thread_local! {
@@ -94,16 +98,23 @@ impl Progress {
 }
 
 /// This OS thread runs executions of the check whose progress is `progress` (one of a parallel
-/// check's threads): its scheduling points count for the watchdog too.
+/// check's threads): its scheduling points count for the watchdog too, recorded in a progress
+/// of its own that the check's lists.
 pub(crate) fn adopt(progress: Option<Arc<Progress>>) {
-    if let (Some(progress), Some(id)) = (&progress, os_thread_id()) {
-        progress
-            .os_threads
+    let own = progress.map(|check| {
+        let own = Arc::new(Progress::default());
+        own.os_threads
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(id);
-    }
-    WATCHED.with(|w| *w.borrow_mut() = progress);
+            .extend(os_thread_id());
+        check
+            .workers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Arc::clone(&own));
+        own
+    });
+    WATCHED.with(|w| *w.borrow_mut() = own);
 }
 
 /// A new execution starts.
@@ -128,8 +139,72 @@ pub(crate) fn spawned(name: Option<&str>) {
     });
 }
 
-/// Runs `job` on a worker OS thread named `name` and waits for it, giving up with
-/// [`Error::Stalled`] once no scheduling point was reached for `limit` (never, with `None`).
+/// What a worker runs for a check: the check, then (once the worker is back among the idle
+/// ones, so that the next check finds it there) the delivery of its result. `None`: the worker
+/// must not be reused (the check panicked out of interleave, or its watcher gave up on it).
+type Job = Box<dyn FnOnce() -> Option<Box<dyn FnOnce() + Send>> + Send>;
+
+/// A worker OS thread waiting for a check, and the stack it has.
+#[derive(Debug)]
+struct Idle {
+    stack: usize,
+    jobs: mpsc::Sender<Job>,
+}
+
+/// Workers whose check is done, kept for the process's next checks: a check on a new OS
+/// thread pays for the thread and, in the engine, for its scenario threads' stacks (kept by
+/// each worker from one check to the next, see `rt::with_stacks`).
+static IDLE: Mutex<Vec<Idle>> = Mutex::new(Vec::new());
+
+/// At most this many idle workers are kept (a test binary runs a few tests at once).
+const MAX_IDLE: usize = 8;
+
+/// Hands `job` to an idle worker with a stack of at least `stack` bytes, or to a new one.
+fn dispatch(stack: usize, mut job: Job) -> std::io::Result<()> {
+    loop {
+        let idle = {
+            let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
+            let found = idle.iter().rposition(|w| w.stack >= stack);
+            found.map(|i| idle.swap_remove(i))
+        };
+        let Some(worker) = idle else { break };
+        match worker.jobs.send(job) {
+            Ok(()) => return Ok(()),
+            // It has gone: try another.
+            Err(mpsc::SendError(back)) => job = back,
+        }
+    }
+    let (jobs, receiver) = mpsc::channel::<Job>();
+    jobs.send(job).expect("the receiver is here");
+    std::thread::Builder::new()
+        // The worker's own stack runs interleave's loop and the detector; scenario threads
+        // have stacks of their own (`stack_size`), but a scenario's teardown may run here.
+        .stack_size(stack)
+        .name("interleave-check".to_owned())
+        .spawn(move || {
+            while let Ok(job) = receiver.recv() {
+                let Some(deliver) = job() else { return };
+                let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
+                let kept = idle.len() < MAX_IDLE;
+                if kept {
+                    idle.push(Idle {
+                        stack,
+                        jobs: jobs.clone(),
+                    });
+                }
+                drop(idle);
+                deliver();
+                if !kept {
+                    return;
+                }
+            }
+        })
+        .map(drop)
+}
+
+/// Runs `job` on a worker OS thread and waits for it, giving up with [`Error::Stalled`] once
+/// no scheduling point was reached for `limit` (never, with `None`). Workers are reused from
+/// one check to the next.
 pub(crate) fn watched<T: Send + 'static>(
     name: &str,
     limit: Option<Duration>,
@@ -140,34 +215,38 @@ pub(crate) fn watched<T: Send + 'static>(
     let (sender, receiver) = mpsc::channel();
     let published = Arc::clone(&progress);
     let check = name.to_owned();
-    let worker = std::thread::Builder::new()
-        // The worker's own stack runs interleave's loop and the detector; scenario threads
-        // have stacks of their own (`stack_size`), but a scenario's teardown may run here.
-        .stack_size(stack_size.max(2 << 20))
-        .name(name.to_owned())
-        .spawn(move || {
-            super::begin_check(&check);
-            super::set_stack_size(stack_size);
-            published
-                .os_threads
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend(os_thread_id());
-            WATCHED.with(|w| *w.borrow_mut() = Some(published));
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
-                .unwrap_or_else(|payload| {
-                    Err(Error::Internal {
-                        message: super::payload_message(payload.as_ref()),
-                    })
-                });
-            WATCHED.with(|w| w.borrow_mut().take());
-            // The watcher may have given up and gone.
+    let run: Job = Box::new(move || {
+        super::begin_check(&check);
+        super::set_stack_size(stack_size);
+        published
+            .os_threads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(os_thread_id());
+        WATCHED.with(|w| *w.borrow_mut() = Some(Arc::clone(&published)));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        WATCHED.with(|w| w.borrow_mut().take());
+        let reuse = result.is_ok() && !published.abandoned.load(Ordering::Relaxed);
+        let result = result.unwrap_or_else(|payload| {
+            Err(Error::Internal {
+                message: super::payload_message(payload.as_ref()),
+            })
+        });
+        // The watcher may have given up and gone.
+        let deliver = move || {
             let _ = sender.send(result);
-        })
-        .map_err(|e| Error::Internal {
-            message: format!("start the thread that runs the check: {e}"),
-        })?;
-    let mut seen = progress.ticks.load(Ordering::Relaxed);
+        };
+        if reuse {
+            Some(Box::new(deliver) as Box<dyn FnOnce() + Send>)
+        } else {
+            deliver();
+            None
+        }
+    });
+    dispatch(stack_size.max(2 << 20), run).map_err(|e| Error::Internal {
+        message: format!("start the thread that runs the check: {e}"),
+    })?;
+    let mut seen = progress.total_ticks();
     let mut since = Instant::now();
     loop {
         let wait = limit.map_or(Duration::from_secs(3600), |limit| {
@@ -176,10 +255,7 @@ pub(crate) fn watched<T: Send + 'static>(
                 .clamp(Duration::from_millis(1), Duration::from_millis(250))
         });
         match receiver.recv_timeout(wait) {
-            Ok(result) => {
-                let _ = worker.join();
-                return result;
-            }
+            Ok(result) => return result,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 return Err(Error::Internal {
                     message: "the thread that ran the check ended without a result".to_owned(),
@@ -187,7 +263,7 @@ pub(crate) fn watched<T: Send + 'static>(
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        let now = progress.ticks.load(Ordering::Relaxed);
+        let now = progress.total_ticks();
         if now != seen {
             seen = now;
             since = Instant::now();
@@ -195,10 +271,10 @@ pub(crate) fn watched<T: Send + 'static>(
         }
         if let Some(limit) = limit {
             if since.elapsed() >= limit {
-                progress.abandoned.store(true, Ordering::Relaxed);
+                progress.abandon();
                 // The worker is left behind: nothing can stop a thread stuck outside
-                // interleave. It stops at its next scheduling point, if it ever reaches one.
-                drop(worker);
+                // interleave. It stops at its next scheduling point, if it ever reaches one,
+                // and is not reused.
                 return Err(progress.stalled(name, limit));
             }
         }
@@ -206,7 +282,68 @@ pub(crate) fn watched<T: Send + 'static>(
 }
 
 impl Progress {
+    /// Scheduling points reached so far by every thread of the check.
+    fn total_ticks(&self) -> u64 {
+        let workers = self.workers.lock().unwrap_or_else(PoisonError::into_inner);
+        workers
+            .iter()
+            .fold(self.ticks.load(Ordering::Relaxed), |sum, w| {
+                sum.wrapping_add(w.ticks.load(Ordering::Relaxed))
+            })
+    }
+
+    /// Gives up on the check: each of its threads stops at its next scheduling point.
+    fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Relaxed);
+        for worker in self
+            .workers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            worker.abandoned.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The thread that is stuck: on a check with several threads, the one that runs (rather
+    /// than waits for the others), else the last that reached a scheduling point.
     fn stalled(&self, check: &str, limit: Duration) -> Error {
+        let workers = self
+            .workers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let running = |p: &Progress| {
+            p.os_threads
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .any(|id| os_thread_state(id) == Some('R'))
+        };
+        let stuck = std::iter::once(self)
+            .chain(workers.iter().map(|w| &**w))
+            .find(|p| running(p))
+            .or_else(|| {
+                workers
+                    .iter()
+                    .map(|w| &**w)
+                    .find(|w| w.ticks.load(Ordering::Relaxed) > 0)
+            })
+            .unwrap_or(self);
+        let state = if running(stuck) {
+            Some('R')
+        } else {
+            self.os_threads
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .rev()
+                .find_map(|id| os_thread_state(id))
+        };
+        stuck.report(check, limit, state)
+    }
+
+    fn report(&self, check: &str, limit: Duration, state: Option<char>) -> Error {
         let thread = self.thread.load(Ordering::Relaxed) as usize;
         let named = self
             .names
@@ -227,20 +364,6 @@ impl Progress {
             let position = self.position.load(Ordering::Relaxed);
             format!("last seen at {file}:{}:{}", position >> 32, position as u32)
         };
-        // On a check with several threads, the one that runs (rather than waits for the
-        // others) is the one that is stuck.
-        let states: Vec<char> = self
-            .os_threads
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .filter_map(|id| os_thread_state(id))
-            .collect();
-        let state = states
-            .iter()
-            .find(|&&s| s == 'R')
-            .or_else(|| states.last())
-            .copied();
         let cause = match state {
             Some('R') => {
                 "it is running without reaching interleave: a loop with no interleave call, or a \
@@ -267,10 +390,15 @@ impl Progress {
     }
 }
 
-/// This OS thread's id, on Linux (`/proc/thread-self/stat` begins with it).
+/// This OS thread's id, on Linux (`/proc/thread-self/stat` begins with it), read once per
+/// thread (a worker runs check after check).
 fn os_thread_id() -> Option<String> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    stat.split_whitespace().next().map(str::to_owned)
+    thread_local! {
+        static ID: Option<String> = std::fs::read_to_string("/proc/thread-self/stat")
+            .ok()
+            .and_then(|stat| stat.split_whitespace().next().map(str::to_owned));
+    }
+    ID.with(Clone::clone)
 }
 
 /// The scheduler state letter of this process's thread `id` (`R` running, `S` sleeping…).

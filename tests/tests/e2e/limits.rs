@@ -204,6 +204,44 @@ fn child_spin_outside_interleave() {
 }
 
 #[test]
+#[ignore = "run by other tests in a child process"]
+fn child_spin_outside_interleave_on_two_threads() {
+    if !child::in_child() {
+        return;
+    }
+    // Both executions spin, each on a thread of its own.
+    Config::random(2).jobs(2).name("spin2").check(|| {
+        let flag = std::sync::atomic::AtomicBool::new(false);
+        while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+            std::hint::spin_loop();
+        }
+    });
+}
+
+#[test]
+fn a_spin_in_a_check_on_two_threads_is_a_stall_naming_a_spinning_thread() {
+    // Each thread of a parallel check records its progress on its own; the watchdog sums them
+    // and reports one that runs.
+    let run = child::run(
+        "limits::child_spin_outside_interleave_on_two_threads",
+        &[("INTERLEAVE_WATCHDOG", "0.5")],
+    );
+    assert!(!run.success, "{run:?}");
+    let output = format!("{}{}", run.stdout, run.stderr);
+    let line = output
+        .lines()
+        .find(|l| l.contains("reached no scheduling point"))
+        .unwrap_or_else(|| panic!("{output}"));
+    // Both spin before any interleave call: whichever is named, it has none to show.
+    let start = "interleave: check `spin2` reached no scheduling point for 500ms: thread `main` of execution ";
+    assert!(line.starts_with(start), "{line}");
+    assert!(
+        line.contains(" ran last, before its first interleave call (step 0); it is running without reaching interleave"),
+        "{line}"
+    );
+}
+
+#[test]
 fn a_spin_on_a_std_atomic_is_a_stall_naming_the_thread_and_its_last_call() {
     // In a child process: the spinning thread is left behind, spinning, until the process ends.
     let run = child::run(

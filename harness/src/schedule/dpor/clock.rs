@@ -141,6 +141,16 @@ impl Trace {
         if let Some(wake) = self.wakes.get(me) {
             base.join(wake);
         }
+        // A join is program order, as a wake-up is: the joiner goes on after the exit, and so
+        // after everything before it (a join of a finished thread takes no scheduling point,
+        // so it may share a step with what came before it).
+        for (key, access) in footprint.accesses() {
+            if key.is_thread() && access.waited() {
+                if let Some(exit) = self.history.get(&key).and_then(|h| h.last_write) {
+                    base.join(&self.steps[exit.step].clock);
+                }
+            }
+        }
         let local = base.get(me) + 1;
         let mut conflicts = Vec::new();
         for (key, access) in footprint.accesses() {
@@ -379,5 +389,24 @@ mod tests {
         assert_eq!(trace.steps[1].local, 1);
         let base = trace.push(Actor::Clock, &Footprint::default(), &[]).base;
         assert!(!trace.steps[0].precedes(&base));
+    }
+
+    #[test]
+    fn a_join_orders_the_joiner_after_the_exit_and_what_came_before_it() {
+        use interleave_detector::ThreadId;
+        let mut trace = Trace::default();
+        let mut exit = fp(&[(1, Access::WRITE)]);
+        exit.write(Key::thread(ThreadId(1)));
+        trace.push(B, &fp(&[(2, Access::WRITE)]), &[]);
+        trace.push(B, &exit, &[]);
+        // A's step writes what B's first step wrote, and joins B (which had finished).
+        let mut join = fp(&[(2, Access::WRITE)]);
+        join.touch(Key::thread(ThreadId(1)), Access::READ | Access::WAITED);
+        let step = trace.push(A, &join, &[]);
+        assert!(trace.steps[0].precedes(&step.base), "before the exit");
+        assert!(trace.steps[1].precedes(&step.base), "the exit");
+        // Without the join, B's first step is not in program order before it: a race.
+        let other = trace.peek(Actor::Clock, &fp(&[(2, Access::WRITE)]));
+        assert!(!trace.steps[0].precedes(&other.base));
     }
 }
