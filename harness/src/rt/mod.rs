@@ -22,7 +22,7 @@ pub(crate) use engine::{
 };
 pub(crate) use footprint::{Access, Footprint, Key};
 pub(crate) use hook::{install_panic_hook, payload_message};
-pub(crate) use progress::atomic_accessed;
+pub(crate) use progress::{atomic_accessed, site_key};
 pub(crate) use steps::{
     channel_registered, future_pending, note_read, note_write, receiver_dropped, sender_dropped,
     task_polling, thread_finished,
@@ -50,6 +50,12 @@ pub(crate) fn begin_execution(execution: u64) {
 }
 
 /// The check `name` runs on this OS thread from now on.
+/// The name of the check this thread explores, if any (DPOR's redundancy measurement).
+#[cfg(test)]
+pub(crate) fn check_name() -> Option<String> {
+    overflow::check_name()
+}
+
 pub(crate) fn begin_check(name: &str) {
     overflow::set_check(name);
 }

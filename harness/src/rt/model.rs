@@ -190,14 +190,11 @@ impl Model {
         });
     }
 
-    /// A channel lost its last sender or its receiver.
+    /// A channel lost its last sender or its receiver. (A message sent last is still what a
+    /// receive that takes it waited for: closing touches the senders, not the queue.)
     pub(crate) fn channel_closed(&mut self, channel: ObjectId) {
-        if let ObjectState::Channel {
-            closed, sent_last, ..
-        } = self.object(channel)
-        {
+        if let ObjectState::Channel { closed, .. } = self.object(channel) {
             *closed = true;
-            *sent_last = false;
         }
     }
 

@@ -10,12 +10,17 @@
 //! **Spinning** is the spin rule: an atomic access that observes the same value the thread saw
 //! at its previous access to that atomic, with no write changing it in between, and does not
 //! change it itself (a load, a failed compare-exchange, a `swap` of the value already there)
-//! is a re-read. A thread that re-reads waits for another thread, as if it had called
-//! `yield_now`, so the strategies let another thread run (loom treats its spin hint the same
-//! way). Without it, PCT would keep running a top-priority spinner and starve the thread it
-//! waits for.
+//! is a re-read. A re-read **spins** when it is made from the same place in the code as the
+//! previous access (a loop going round), or when it is the second re-read in a row (a loop
+//! whose iterations read the atomic from two places, as a seqlock reader does). A thread that
+//! spins waits for another thread, as if it had called `yield_now`, so the strategies let
+//! another thread run (loom treats its spin hint the same way). Without it, PCT would keep
+//! running a top-priority spinner and starve the thread it waits for, and exhaustive
+//! exploration would follow a spin loop forever. A single re-read from another place is not
+//! spinning: double-checked initialisation loads a flag, takes a lock and loads it again, and
+//! whether another thread runs in between is a choice to explore, not a given.
 
-use interleave_detector::{EventKind, ObjectId};
+use interleave_detector::{EventKind, ObjectId, Site};
 use shuttle_engine::runtime::execution::ExecutionState;
 
 use super::context::{with, Context};
@@ -24,30 +29,58 @@ use super::context::{with, Context};
 /// spin on a few atomics (a seqlock reader reads three).
 const REMEMBERED: usize = 8;
 
-/// A thread's last observation of the atomics it touched most recently: (object, version),
-/// where an atomic's version counts the writes that changed its value.
+/// A thread's last observation of the atomics it touched most recently.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Observed {
-    entries: [Option<(ObjectId, u32)>; REMEMBERED],
+    entries: [Option<Observation>; REMEMBERED],
     /// The entry to replace next.
     next: usize,
 }
 
+/// The last access of a thread to an atomic: the atomic's version there (an atomic's version
+/// counts the writes that changed its value), where in the code it was made, and how many
+/// re-reads in a row it ended.
+#[derive(Debug, Clone, Copy)]
+struct Observation {
+    object: ObjectId,
+    version: u32,
+    site: u64,
+    rereads: u32,
+}
+
 impl Observed {
-    /// Records that the thread observed `version` of `object`; returns whether it had observed
-    /// the same version at its previous access.
-    fn observe(&mut self, object: ObjectId, version: u32) -> bool {
+    /// Records that the thread observed `version` of `object` from `site` (see [`site_key`]);
+    /// returns whether it spins: it had observed the same version at its previous access,
+    /// from the same site, or it re-reads it a second time in a row.
+    fn observe(&mut self, object: ObjectId, version: u32, site: u64) -> bool {
         for entry in self.entries.iter_mut().flatten() {
-            if entry.0 == object {
-                let again = entry.1 == version;
-                entry.1 = version;
-                return again;
+            if entry.object == object {
+                let again = entry.version == version;
+                entry.rereads = if again { entry.rereads + 1 } else { 0 };
+                let spins = again && (entry.site == site || entry.rereads >= 2);
+                entry.version = version;
+                entry.site = site;
+                return spins;
             }
         }
-        self.entries[self.next] = Some((object, version));
+        self.entries[self.next] = Some(Observation {
+            object,
+            version,
+            site,
+            rereads: 0,
+        });
         self.next = (self.next + 1) % REMEMBERED;
         false
     }
+}
+
+/// A site as the spin rule compares them, cheaply: its file name's address (a call site's is
+/// the same static string every time), line and column. Only compared for equality, within
+/// one execution; two sites that gave the same key would only make a single re-read spin, as
+/// one from the same site does.
+pub(crate) fn site_key(site: &Site) -> u64 {
+    let file = site.file.as_ptr() as u64;
+    file.rotate_left(32) ^ (u64::from(site.line) << 16) ^ u64::from(site.column)
 }
 
 /// Whether an event is progress (the atomic writes that change a value are counted by
@@ -67,9 +100,9 @@ pub(crate) fn is_progress(kind: &EventKind) -> bool {
 }
 
 impl Context {
-    /// After an atomic access of the current thread (`changed`: it changed the value): counts
-    /// the progress, and returns whether the access is a re-read under the spin rule.
-    fn atomic_accessed(&mut self, object: ObjectId, changed: bool) -> bool {
+    /// After an atomic access of the current thread from `site` (`changed`: it changed the
+    /// value): counts the progress, and returns whether the access spins under the spin rule.
+    fn atomic_accessed(&mut self, object: ObjectId, changed: bool, site: u64) -> bool {
         let index = object.0 as usize;
         if self.atomic_versions.len() <= index {
             self.atomic_versions.resize(index + 1, 0);
@@ -81,15 +114,19 @@ impl Context {
         }
         let version = *version;
         let current = self.current;
-        let again = self.thread_mut(current).observed.observe(object, version);
-        again && !changed
+        let spins = self
+            .thread_mut(current)
+            .observed
+            .observe(object, version, site);
+        spins && !changed
     }
 }
 
-/// After an atomic access of the current thread: counts progress, and applies the spin rule
-/// (a re-read makes the thread's next scheduling point a yield).
-pub(crate) fn atomic_accessed(object: ObjectId, changed: bool) {
-    if with(|c| c.atomic_accessed(object, changed)).unwrap_or(false) {
+/// After an atomic access of the current thread from the site `site_key` gives: counts
+/// progress, and applies the spin rule (a thread that spins has its next scheduling point a
+/// yield).
+pub(crate) fn atomic_accessed(object: ObjectId, changed: bool, site: u64) {
+    if with(|c| c.atomic_accessed(object, changed, site)).unwrap_or(false) {
         ExecutionState::request_yield();
         super::steps::note_yield();
     }
@@ -100,25 +137,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_re_read_is_the_same_version_at_the_next_access_to_the_same_atomic() {
+    fn a_re_read_from_the_same_site_spins() {
         let mut observed = Observed::default();
         let (a, b) = (ObjectId(3), ObjectId(4));
-        assert!(!observed.observe(a, 0), "a first access");
-        assert!(!observed.observe(b, 0), "another atomic");
-        assert!(observed.observe(a, 0), "the same value again");
-        assert!(!observed.observe(a, 1), "a write changed it in between");
-        assert!(observed.observe(a, 1));
-        assert!(observed.observe(b, 0));
+        assert!(!observed.observe(a, 0, 1), "a first access");
+        assert!(!observed.observe(b, 0, 1), "another atomic");
+        assert!(observed.observe(a, 0, 1), "the same value again, same site");
+        assert!(!observed.observe(a, 1, 1), "a write changed it in between");
+        assert!(observed.observe(a, 1, 1));
+        assert!(observed.observe(b, 0, 1));
+    }
+
+    #[test]
+    fn a_re_read_from_another_site_spins_the_second_time_in_a_row() {
+        // Double-checked initialisation: the flag loaded on the fast path (site 1), then under
+        // the lock (site 2): not spinning.
+        let mut observed = Observed::default();
+        let flag = ObjectId(3);
+        assert!(!observed.observe(flag, 0, 1));
+        assert!(
+            !observed.observe(flag, 0, 2),
+            "one re-read from another site"
+        );
+        // A loop reading it from two sites (a seqlock reader's two loads of the sequence):
+        // its next re-read spins, wherever it is made.
+        assert!(observed.observe(flag, 0, 1), "the second re-read in a row");
+        assert!(observed.observe(flag, 0, 2));
+        // A change starts over.
+        assert!(!observed.observe(flag, 1, 1));
+        assert!(!observed.observe(flag, 1, 2));
     }
 
     #[test]
     fn it_remembers_the_most_recent_atomics() {
         let mut observed = Observed::default();
         for i in 0..=REMEMBERED as u32 {
-            observed.observe(ObjectId(i), 0);
+            observed.observe(ObjectId(i), 0, 1);
         }
         // The first was forgotten for the last; the others are remembered.
-        assert!(!observed.observe(ObjectId(0), 0));
-        assert!(observed.observe(ObjectId(REMEMBERED as u32), 0));
+        assert!(!observed.observe(ObjectId(0), 0, 1));
+        assert!(observed.observe(ObjectId(REMEMBERED as u32), 0, 1));
     }
 }

@@ -183,6 +183,7 @@ impl AtomicObject {
                 kind == AtomicOp::Rmw,
             );
         }
+        let key = rt::site_key(&site);
         rt::emit(
             EventKind::Atomic {
                 object,
@@ -192,7 +193,7 @@ impl AtomicObject {
             },
             site,
         );
-        rt::atomic_accessed(object, after != before);
+        rt::atomic_accessed(object, after != before, key);
         result
     }
 
@@ -214,6 +215,7 @@ impl AtomicObject {
             Some((bits, index)) => (A::from_bits(bits), Some(index)),
             None => (newest, None),
         };
+        let key = rt::site_key(&site);
         rt::emit(
             EventKind::Atomic {
                 object,
@@ -223,7 +225,7 @@ impl AtomicObject {
             },
             site,
         );
-        rt::atomic_accessed(object, false);
+        rt::atomic_accessed(object, false, key);
         value
     }
 }

@@ -48,6 +48,13 @@ impl VectorClock {
     pub(crate) fn clear(&mut self) {
         self.0.clear();
     }
+
+    /// The counts up to the last non-zero one (equal clocks, equal slices).
+    #[cfg(test)]
+    pub(crate) fn trimmed(&self) -> &[u32] {
+        let len = self.0.iter().rposition(|&c| c != 0).map_or(0, |i| i + 1);
+        &self.0[..len]
+    }
 }
 
 /// One step of the running execution.
@@ -58,6 +65,8 @@ pub(crate) struct TraceStep {
     pub(crate) clock: VectorClock,
     /// Its number among its actor's steps, from 1.
     pub(crate) local: u32,
+    /// What it touched (a wakeup sequence built from the trace carries it).
+    pub(crate) footprint: Footprint,
 }
 
 impl TraceStep {
@@ -253,6 +262,7 @@ impl Trace {
             actor,
             clock: prospect.clock.clone(),
             local: prospect.local,
+            footprint: footprint.clone(),
         });
         prospect
     }

@@ -1,11 +1,20 @@
-//! Exhaustive exploration with dynamic partial-order reduction: source-DPOR with sleep sets
-//! (Abdulla, Aronis, Jonsson, Sagonas, POPL 2014).
+//! Exhaustive exploration with dynamic partial-order reduction: optimal DPOR, with wakeup trees
+//! and sleep sets (Abdulla, Aronis, Jonsson, Sagonas, "Source Sets: A Foundation for Optimal
+//! Dynamic Partial Order Reduction", JACM 2017); source-DPOR (their POPL 2014 algorithm)
+//! within a preemption bound.
 //!
 //! Two executions that differ only in the order of independent steps (steps of different
 //! threads touching different things, or only reading the same thing) end in the same state:
 //! they are one Mazurkiewicz trace, and one execution of it is enough. The strategy runs an
 //! execution, finds its **races** (conflicting steps that nothing else orders), and schedules
-//! the executions that reverse them; sleep sets keep it from running a reversal twice.
+//! the executions that reverse them; sleep sets keep it from running a reversal twice. Without
+//! a bound, each reversal is scheduled as the whole sequence of steps that runs it (a wakeup
+//! tree): no trace runs twice, and no execution ends up only repeating explored ones
+//! (sleep-set blocked) unless what a step touches depends on the order of the steps before it
+//! (a sender drop that closes the channel or not; a timer that may fire early only after
+//! progress). Source-DPOR schedules only the first actor of the reversal, and the execution that
+//! follows may take another way and find every actor asleep; under a preemption bound sleep
+//! sets are off (they are unsound with one), so wakeup trees, which rest on them, are too.
 //!
 //! The model it explores is the runtime's (`rt::model`): a thread whose announced operation
 //! cannot go on is not offered, a thread that yielded waits for another thread's visible step,
@@ -26,7 +35,7 @@ mod tree;
 use super::{Actor, Node, PathSoFar, Step, Strategy};
 use crate::rt::Footprint;
 use clock::Trace;
-use tree::Tree;
+use tree::{Reduction, Tree};
 
 #[derive(Debug)]
 pub(crate) struct DporStrategy {
@@ -50,6 +59,11 @@ pub(crate) struct DporStrategy {
     /// path, and how many of them the current execution has reached.
     reads: Vec<ReadPoint>,
     read_depth: usize,
+    /// The traces explored, told apart, and the check measured (`stats`).
+    #[cfg(test)]
+    traces: std::collections::BTreeSet<u64>,
+    #[cfg(test)]
+    measured: Option<String>,
 }
 
 /// A load's choice of store, inside the step of node `node`: every store it could read is
@@ -67,8 +81,17 @@ struct ReadPoint {
 impl DporStrategy {
     /// `bound`: at most that many preemptions per execution.
     pub(crate) fn new(bound: Option<u32>) -> Self {
+        let reduction = match bound {
+            Some(bound) => Reduction::Bounded(bound),
+            None if stats::source_only() => Reduction::Source,
+            None => Reduction::Optimal,
+        };
+        Self::with(reduction)
+    }
+
+    fn with(reduction: Reduction) -> Self {
         DporStrategy {
-            tree: Tree::new(bound),
+            tree: Tree::new(reduction),
             trace: Trace::default(),
             started: false,
             fresh_from: 0,
@@ -79,6 +102,10 @@ impl DporStrategy {
             fire_checked: None,
             reads: Vec::new(),
             read_depth: 0,
+            #[cfg(test)]
+            traces: std::collections::BTreeSet::new(),
+            #[cfg(test)]
+            measured: stats::check(),
         }
     }
 
@@ -91,16 +118,22 @@ impl DporStrategy {
 }
 
 impl DporStrategy {
-    /// Schedules the reversal of each race of `step` (taken, or the clock's pending fire).
-    fn reverse_races(&mut self, step: &clock::Prospect) {
+    /// Schedules the reversal of each race of `step` (taken, or the clock's pending fire),
+    /// which touches `footprint`.
+    fn reverse_races(&mut self, step: &clock::Prospect, footprint: &Footprint) {
         for e in races::races(&self.trace, step, self.tree.immediate_races()) {
             // The racer waited for that very step (a join for the exit, a receive for the
             // message, a lock for its release, a timer for its arming): they cannot swap.
             if step.previous.is_none_or(|p| p < e) && self.tree.enabled_by(e, step.actor) {
                 continue;
             }
-            let initials = races::initials(&self.trace, e, step);
-            self.tree.add(e, step.actor, &initials);
+            if self.tree.optimal() {
+                let reversal = races::Reversal::new(&self.trace, e, step, footprint);
+                self.tree.insert(e, &reversal);
+            } else {
+                let initials = races::initials(&self.trace, e, step);
+                self.tree.add(e, step.actor, &initials);
+            }
         }
     }
 }
@@ -117,6 +150,9 @@ fn describe(node: &Node<'_>) -> String {
 
 impl Strategy for DporStrategy {
     fn next_execution(&mut self) -> bool {
+        if self.started {
+            stats::tally(self);
+        }
         self.trace.clear();
         self.next_sleep.clear();
         self.redundant = false;
@@ -126,6 +162,7 @@ impl Strategy for DporStrategy {
             self.fresh_from = 0;
             return true;
         }
+
         self.read_depth = 0;
         // The deepest open choice first: a load's next store, or a node's next actor (a load
         // inside a node's step is deeper than the node's choice of actor).
@@ -227,6 +264,7 @@ impl Strategy for DporStrategy {
             return Ok(known.chosen);
         }
         let sleep = std::mem::take(&mut self.next_sleep);
+
         match self.tree.push(node, self.digest, sleep) {
             Some(actor) => {
                 if let (Some(fire), false) = (node.fire, actor == Actor::Clock) {
@@ -238,7 +276,7 @@ impl Strategy for DporStrategy {
                     });
                     if !unchanged {
                         let prospect = self.trace.peek(Actor::Clock, fire);
-                        self.reverse_races(&prospect);
+                        self.reverse_races(&prospect, fire);
                         self.fire_checked = Some((fire.clone(), self.trace.len()));
                     }
                 }
@@ -261,20 +299,121 @@ impl Strategy for DporStrategy {
             self.fire_checked = None;
         }
         let i = self.trace.len();
+
         let woken = step.woken.iter().map(|&t| Actor::Thread(t));
         let prospect = self.trace.push_waking(step.actor, step.footprint, woken);
         if i < self.fresh_from {
             return;
         }
-        self.reverse_races(&prospect);
+        self.reverse_races(&prospect, step.footprint);
         // A timer that fired naturally inside the step is a step of the clock too: firing it
         // earlier may reverse its races (with a read of the clock, say).
         for fire in step.natural_fires {
             let prospect = self.trace.peek(Actor::Clock, fire);
-            self.reverse_races(&prospect);
+            self.reverse_races(&prospect, fire);
         }
         self.next_sleep = self.tree.done(i, step.footprint);
     }
+}
+
+/// What exploration ran, for the tests that measure redundancy: executions, sleep-set blocked
+/// ones, and ones that repeated an explored trace, per check name.
+#[cfg(test)]
+pub(crate) mod stats {
+    use std::collections::BTreeMap;
+    use std::hash::{Hash, Hasher};
+    use std::sync::{Mutex, PoisonError};
+
+    use super::{clock, DporStrategy};
+
+    #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+    pub(crate) struct Stats {
+        pub(crate) executions: u64,
+        pub(crate) blocked: u64,
+        pub(crate) repeated: u64,
+    }
+
+    impl Stats {
+        pub(crate) fn add(&mut self, other: Stats) {
+            self.executions += other.executions;
+            self.blocked += other.blocked;
+            self.repeated += other.repeated;
+        }
+    }
+
+    /// By check name: whether it uses source-DPOR, and what it ran.
+    static MEASURED: Mutex<BTreeMap<String, (bool, Stats)>> = Mutex::new(BTreeMap::new());
+
+    fn measured<T>(f: impl FnOnce(&mut BTreeMap<String, (bool, Stats)>) -> T) -> T {
+        f(&mut MEASURED.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Runs `f`, in which the checks named `check` use source-DPOR (`source`) or optimal DPOR;
+    /// returns what it returned and what they ran.
+    pub(crate) fn measure<T>(check: &str, source: bool, f: impl FnOnce() -> T) -> (T, Stats) {
+        measured(|m| m.insert(check.to_owned(), (source, Stats::default())));
+        let result = f();
+        let stats = measured(|m| m.remove(check)).map_or_else(Stats::default, |(_, s)| s);
+        (result, stats)
+    }
+
+    /// The check being measured that this thread explores, if any.
+    pub(crate) fn check() -> Option<String> {
+        let name = crate::rt::check_name()?;
+        measured(|m| m.contains_key(&name)).then_some(name)
+    }
+
+    pub(crate) fn source_only() -> bool {
+        check().is_some_and(|name| measured(|m| m[&name].0))
+    }
+
+    /// The execution that just ended: blocked, a trace explored before, or a new one. A trace
+    /// is told by each step's actor, number and clock (happens-before), and the stores the
+    /// loads read.
+    pub(super) fn tally(dpor: &mut DporStrategy) {
+        let Some(name) = dpor.measured.clone() else {
+            return;
+        };
+        let mut ran = Stats {
+            executions: 1,
+            ..Stats::default()
+        };
+        if dpor.redundant {
+            ran.blocked = 1;
+        } else {
+            let mut steps: Vec<(usize, u32, &clock::VectorClock)> = dpor
+                .trace
+                .steps
+                .iter()
+                .map(|s| (clock::slot(s.actor), s.local, &s.clock))
+                .collect();
+            steps.sort_by_key(|&(slot, local, _)| (slot, local));
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            for (slot, local, clock) in steps {
+                (slot, local, clock.trimmed()).hash(&mut hasher);
+            }
+            for read in &dpor.reads[..dpor.read_depth.min(dpor.reads.len())] {
+                (read.node, read.choice).hash(&mut hasher);
+            }
+            if !dpor.traces.insert(hasher.finish()) {
+                ran.repeated = 1;
+            }
+        }
+        measured(|m| {
+            if let Some((_, stats)) = m.get_mut(&name) {
+                stats.add(ran);
+            }
+        });
+    }
+}
+
+#[cfg(not(test))]
+mod stats {
+    pub(crate) fn source_only() -> bool {
+        false
+    }
+
+    pub(super) fn tally(_: &mut super::DporStrategy) {}
 }
 
 #[cfg(test)]

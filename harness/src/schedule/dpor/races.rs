@@ -6,8 +6,13 @@
 //! the race means running, from the state before `e`, the steps after `e` that do not depend
 //! on it (`notdep(e)`), then `i`'s actor. The actors that can take the first step of that
 //! sequence are its **initials**; exploring any one of them from before `e` is enough.
+//!
+//! Optimal DPOR (Abdulla, Aronis, Jonsson, Sagonas, JACM 2017) keeps the whole sequence, a
+//! [`Reversal`], and its **weak initials**: the actors whose next step can come first in it
+//! (an initial, or an actor absent from it whose next step conflicts with none of it).
 
-use super::clock::{Prospect, Trace, VectorClock};
+use super::clock::{slot, Prospect, Trace, VectorClock};
+use crate::rt::Footprint;
 use crate::schedule::Actor;
 
 /// The steps that race with `step` (taken last, or only considered): among its direct
@@ -74,6 +79,84 @@ pub(crate) fn initials(trace: &Trace, e: usize, step: &Prospect) -> Vec<Actor> {
     }
     consider(step.actor, step.local, &step.clock);
     initials
+}
+
+/// One step of a [`Reversal`], as it ran.
+#[derive(Debug, Clone)]
+pub(crate) struct Event {
+    pub(crate) actor: Actor,
+    pub(crate) footprint: Footprint,
+    /// Its number among its actor's steps, and its clock, in the execution it comes from.
+    local: u32,
+    clock: VectorClock,
+}
+
+/// The execution that reverses a race `(e, step)`, from the state before `e`: `notdep(e)`,
+/// the steps after `e` that do not depend on it, in the order they ran, then `step`'s actor.
+/// Happens-before among its steps is the trace's.
+#[derive(Debug, Clone)]
+pub(crate) struct Reversal {
+    pub(crate) events: Vec<Event>,
+}
+
+impl Reversal {
+    /// The reversal of the race between `e` and `step` (taken last, or only considered),
+    /// which touches `footprint`.
+    pub(crate) fn new(trace: &Trace, e: usize, step: &Prospect, footprint: &Footprint) -> Self {
+        let first = &trace.steps[e];
+        let mut events: Vec<Event> = trace.steps[e + 1..step.index]
+            .iter()
+            .filter(|between| !first.precedes(&between.clock))
+            .map(|between| Event {
+                actor: between.actor,
+                footprint: between.footprint.clone(),
+                local: between.local,
+                clock: between.clock.clone(),
+            })
+            .collect();
+        events.push(Event {
+            actor: step.actor,
+            footprint: footprint.clone(),
+            local: step.local,
+            clock: step.clock.clone(),
+        });
+        Reversal { events }
+    }
+
+    /// Whether event `i` happens before event `j` (`i < j`).
+    fn precedes(&self, i: usize, j: usize) -> bool {
+        let (before, after) = (&self.events[i], &self.events[j]);
+        after.clock.get(slot(before.actor)) >= before.local
+    }
+
+    /// The first event of `actor` not `removed`.
+    pub(crate) fn first_of(&self, removed: &[bool], actor: Actor) -> Option<usize> {
+        (0..self.events.len()).find(|&k| !removed[k] && self.events[k].actor == actor)
+    }
+
+    /// Whether event `k` follows none of the events before it that are not `removed`.
+    pub(crate) fn initial(&self, removed: &[bool], k: usize) -> bool {
+        !(0..k).any(|i| !removed[i] && self.precedes(i, k))
+    }
+
+    /// Whether `actor`, whose next step touches `footprint`, is a weak initial of the events
+    /// not `removed`: its first step among them is an initial, or it has none and its next
+    /// step conflicts with none of them (it can run first, and the rest runs the same).
+    pub(crate) fn weak_initial(
+        &self,
+        removed: &[bool],
+        actor: Actor,
+        footprint: &Footprint,
+    ) -> bool {
+        match self.first_of(removed, actor) {
+            Some(k) => self.initial(removed, k),
+            None => self
+                .events
+                .iter()
+                .zip(removed)
+                .all(|(event, &gone)| gone || !event.footprint.conflicts(footprint)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,15 +1,45 @@
 //! The exploration tree: a node per step of the execution being explored, each with who may
-//! take the step, who took it, who is still to take it there (the backtrack set: a source set)
-//! and who is asleep there (sleep sets: explored from an earlier node, and independent of
-//! every step since, so exploring it again would only repeat an execution).
+//! take the step, who took it, who is still to take it there, and who is asleep there (sleep
+//! sets: explored from an earlier node, and independent of every step since, so exploring it
+//! again would only repeat an execution).
 //!
-//! With a preemption bound, a node only takes an actor whose choice keeps the preemptions
-//! along the path within the bound; a race also adds its actor at the latest context switch
-//! before the race (bounded partial-order reduction, Coons et al., OOPSLA 2013, as loom does),
-//! and sleep sets are off (they are not sound with a bound).
+//! Without a bound, who is still to take a step at a node is a **wakeup tree** (optimal DPOR,
+//! Abdulla, Aronis, Jonsson, Sagonas, JACM 2017): not one actor per race, but the whole
+//! sequence that reverses it, merged with the sequences already there, so that the execution
+//! that follows it runs the reversal and is not sleep-set blocked (as long as what a step
+//! touches does not depend on the order of the steps before it). A sequence goes in unless
+//! an actor asleep there can start it (the reversal was explored), and it is merged into a
+//! branch whose first actor can start it (that branch's executions include it).
+//!
+//! With a preemption bound, a node keeps a backtrack set, as source-DPOR does, and only takes
+//! an actor whose choice keeps the preemptions along the path within the bound; a race also
+//! adds its actor at the latest context switch before the race (bounded partial-order
+//! reduction, Coons et al., OOPSLA 2013, as loom does), and sleep sets are off (they are not
+//! sound with a bound; nor are wakeup trees, which rest on them).
 
+use super::races::Reversal;
 use crate::rt::Footprint;
 use crate::schedule::{Actor, Node as Point};
+
+/// How races are reversed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reduction {
+    /// Wakeup trees and sleep sets: one execution per Mazurkiewicz trace.
+    Optimal,
+    /// A backtrack set of one initial per race, with sleep sets (source-DPOR).
+    Source,
+    /// A backtrack set within a preemption bound, no sleep sets (bounded POR).
+    Bounded(u32),
+}
+
+/// A branch of a wakeup tree: an actor to run, what its step touched when the sequence was
+/// found, and what to run after it.
+#[derive(Debug, Clone)]
+pub(crate) struct Branch {
+    actor: Actor,
+    footprint: Footprint,
+    children: Vec<Branch>,
+}
 
 /// A scheduling point of the current path.
 #[derive(Debug, Clone)]
@@ -24,8 +54,10 @@ pub(crate) struct Node {
     pub(crate) digest: u64,
     /// Who takes the step here in the current execution.
     pub(crate) chosen: Actor,
-    /// Every actor to explore here, explored or not.
+    /// Every actor to explore here, explored or not (with a bound, or source-DPOR).
     backtrack: Vec<Actor>,
+    /// The branches of the wakeup tree still to explore here (optimal DPOR).
+    wakeup: Vec<Branch>,
     /// The actors explored here, in order.
     explored: Vec<Actor>,
     /// The explored actors whose step completed, with what it touched.
@@ -56,18 +88,32 @@ impl Node {
 pub(crate) struct Tree {
     pub(crate) nodes: Vec<Node>,
     pub(crate) bound: Option<u32>,
+    reduction: Reduction,
+    /// The wakeup tree below the branch the deepest node took: what the next new node runs.
+    handed: Vec<Branch>,
 }
 
 impl Tree {
-    pub(crate) fn new(bound: Option<u32>) -> Self {
+    pub(crate) fn new(reduction: Reduction) -> Self {
+        let bound = match reduction {
+            Reduction::Bounded(bound) => Some(bound),
+            Reduction::Optimal | Reduction::Source => None,
+        };
         Tree {
             nodes: Vec::new(),
             bound,
+            reduction,
+            handed: Vec::new(),
         }
     }
 
     fn sleep_sets(&self) -> bool {
         self.bound.is_none()
+    }
+
+    /// Whether races go into wakeup trees (as whole sequences) rather than backtrack sets.
+    pub(crate) fn optimal(&self) -> bool {
+        self.reduction == Reduction::Optimal
     }
 
     /// Whether a race counts only when nothing else orders it (source-DPOR); bounded POR
@@ -105,11 +151,33 @@ impl Tree {
             digest,
             chosen: Actor::Clock,
             backtrack: Vec::new(),
+            wakeup: Vec::new(),
             explored: Vec::new(),
             done: Vec::new(),
             sleep: if self.sleep_sets() { sleep } else { Vec::new() },
             preemptions,
         };
+        // A wakeup tree handed down: its first branch that can run here is taken, the others
+        // wait here. (A branch that cannot run here would be a sequence that cannot run, or one
+        // that an actor asleep here starts; neither is inserted, but the program may have
+        // taken another path since.)
+        for branch in std::mem::take(&mut self.handed) {
+            if !point.allows(branch.actor) || node.asleep(branch.actor) {
+                continue;
+            }
+            if node.explored.is_empty() {
+                node.chosen = branch.actor;
+                node.explored.push(branch.actor);
+                self.handed = branch.children;
+            } else {
+                node.wakeup.push(branch);
+            }
+        }
+        if !node.explored.is_empty() {
+            let chosen = node.chosen;
+            self.nodes.push(node);
+            return Some(chosen);
+        }
         let candidates = point
             .running
             .map(Actor::Thread)
@@ -165,15 +233,18 @@ impl Tree {
     /// would take it, without taking it.
     pub(crate) fn deepest_open(&self) -> Option<usize> {
         self.nodes.iter().rposition(|node| {
-            node.backtrack
-                .iter()
-                .any(|a| !node.explored.contains(a) && !node.asleep(*a))
+            !node.wakeup.is_empty()
+                || node
+                    .backtrack
+                    .iter()
+                    .any(|a| !node.explored.contains(a) && !node.asleep(*a))
         })
     }
 
     /// Keeps the first `len` nodes: the next execution re-runs them and goes on from there.
     pub(crate) fn truncate(&mut self, len: usize) {
         self.nodes.truncate(len);
+        self.handed.clear();
     }
 
     /// Whether the step at node `at` made `actor` enabled: it could not run before that step
@@ -222,6 +293,69 @@ impl Tree {
         node.backtrack.push(pick);
     }
 
+    /// Optimal DPOR: a race whose reversal starts at node `at`. The sequence goes into the
+    /// node's wakeup tree unless an actor asleep or explored there can start it (the
+    /// reversal was explored), or no actor that can start it may run there (the racer waited
+    /// for that step: a join, a receive, a lock).
+    pub(crate) fn insert(&mut self, at: usize, reversal: &Reversal) {
+        let node = &mut self.nodes[at];
+        let events = &reversal.events;
+        let mut removed = vec![false; events.len()];
+        let point = node.point();
+        let Some(first) = (0..events.len())
+            .find(|&k| reversal.initial(&removed, k) && point.allows(events[k].actor))
+        else {
+            return;
+        };
+        if node
+            .sleep
+            .iter()
+            .chain(&node.done)
+            .any(|(actor, footprint)| reversal.weak_initial(&removed, *actor, footprint))
+        {
+            return;
+        }
+        let mut branches = &mut node.wakeup;
+        let mut first = Some(first);
+        loop {
+            let found = branches
+                .iter()
+                .position(|b| reversal.weak_initial(&removed, b.actor, &b.footprint));
+            let Some(i) = found else {
+                break;
+            };
+            // The branch's first actor can start the sequence: its executions run it, if it
+            // ends here (any execution from there reverses the race, DPOR's guarantee), or if
+            // the rest of the sequence goes into its subtree.
+            let branch = &mut branches[i];
+            if branch.children.is_empty() {
+                return;
+            }
+            if let Some(k) = reversal.first_of(&removed, branch.actor) {
+                removed[k] = true;
+            }
+            if removed.iter().all(|&gone| gone) {
+                return;
+            }
+            branches = &mut branch.children;
+            first = None;
+        }
+        // A new branch: the actor that starts the sequence, then the rest in the order it ran.
+        let order = first
+            .into_iter()
+            .chain((0..events.len()).filter(|&k| !removed[k] && Some(k) != first));
+        let mut chain: Vec<&super::races::Event> = order.map(|k| &events[k]).collect();
+        let mut branch: Option<Branch> = None;
+        while let Some(event) = chain.pop() {
+            branch = Some(Branch {
+                actor: event.actor,
+                footprint: event.footprint.clone(),
+                children: branch.into_iter().collect(),
+            });
+        }
+        branches.extend(branch);
+    }
+
     /// Bounded POR: the actors at `at`; and, since the bound may forbid them there, the racer
     /// at every earlier node of the block of steps the same actor took up to `at` (switching
     /// there may cost no more: the racer may then wait, as for a lock that actor holds, and
@@ -265,7 +399,15 @@ impl Tree {
     /// Moves to the next execution: the deepest node with an actor still to explore takes it,
     /// and the nodes below it go. Returns that node's index, or `None` when nothing is left.
     pub(crate) fn backtrack(&mut self) -> Option<usize> {
+        self.handed.clear();
         while let Some(node) = self.nodes.last_mut() {
+            if !node.wakeup.is_empty() {
+                let branch = node.wakeup.remove(0);
+                node.chosen = branch.actor;
+                node.explored.push(branch.actor);
+                self.handed = branch.children;
+                return Some(self.nodes.len() - 1);
+            }
             let next = node
                 .backtrack
                 .iter()
@@ -308,7 +450,7 @@ mod tests {
 
     #[test]
     fn a_new_node_runs_the_running_thread_then_the_lowest_awake_one() {
-        let mut tree = Tree::new(None);
+        let mut tree = Tree::new(Reduction::Source);
         assert_eq!(
             tree.push(&point(&[0, 1, 2], Some(2)), 0, vec![]),
             Some(Actor::Thread(2))
@@ -323,7 +465,7 @@ mod tests {
 
     #[test]
     fn explored_actors_sleep_below_until_a_conflicting_step() {
-        let mut tree = Tree::new(None);
+        let mut tree = Tree::new(Reduction::Source);
         tree.push(&point(&[0, 1], None), 0, vec![]);
         tree.add(0, Actor::Thread(1), &[Actor::Thread(1)]);
         assert!(tree.done(0, &write(1)).is_empty());
@@ -340,7 +482,7 @@ mod tests {
 
     #[test]
     fn a_race_adds_one_initial_unless_one_is_already_there() {
-        let mut tree = Tree::new(None);
+        let mut tree = Tree::new(Reduction::Source);
         tree.push(&point(&[0, 1, 2], Some(0)), 0, vec![]);
         tree.add(0, Actor::Thread(2), &[Actor::Thread(1), Actor::Thread(2)]);
         tree.add(0, Actor::Thread(1), &[Actor::Thread(1), Actor::Thread(2)]);
@@ -354,13 +496,13 @@ mod tests {
 
     #[test]
     fn the_preemption_bound_keeps_choices_within_it() {
-        let mut tree = Tree::new(Some(0));
+        let mut tree = Tree::new(Reduction::Bounded(0));
         // Thread 0 runs and may go on: running thread 1 instead would preempt it.
         tree.push(&point(&[0, 1], Some(0)), 0, vec![]);
         tree.add(0, Actor::Thread(1), &[Actor::Thread(1)]);
         assert_eq!(tree.backtrack(), None);
         // Where the running thread cannot go on, switching is free.
-        let mut tree = Tree::new(Some(0));
+        let mut tree = Tree::new(Reduction::Bounded(0));
         tree.push(&point(&[1, 2], None), 0, vec![]);
         tree.add(0, Actor::Thread(2), &[Actor::Thread(2)]);
         assert_eq!(tree.backtrack(), Some(0));
