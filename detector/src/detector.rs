@@ -206,6 +206,7 @@ impl Detector {
             EventKind::Exit => self.exit(event),
             EventKind::JoinRequest { child } => self.join_request(event, *child)?,
             EventKind::Joined { child } => self.joined(event, *child)?,
+            EventKind::JoinCancel { child } => self.join_cancel(event, *child)?,
             EventKind::Park { timed } => self.park(event, *timed),
             EventKind::Unparked => self.unparked(t),
             EventKind::Unpark { target } => self.unpark(event, *target)?,
@@ -290,6 +291,11 @@ impl Detector {
             EventKind::AsyncAcquire { object } => self.async_acquire(event, *object)?,
             EventKind::LostWaker => self.lost_waker(event),
             EventKind::AwaitHolding { lock } => self.await_holding(event, *lock)?,
+            EventKind::FutureHolds {
+                object,
+                held_at,
+                granted,
+            } => self.future_holds(event, *object, held_at, *granted)?,
             EventKind::Stuck => self.stuck(event),
             EventKind::StepLimit { max_steps } => self.step_limit(event, *max_steps),
             EventKind::Panic { message, backtrace } => {
@@ -425,6 +431,24 @@ impl Detector {
         self.set_pending(event, crate::state::PendingOp::Join { child });
         if self.threads[child.index()].alive {
             self.check_wait_cycle(event);
+        }
+        Ok(())
+    }
+
+    fn join_cancel(&mut self, event: &Event, child: ThreadId) -> Result<(), EventError> {
+        if child.index() >= self.threads.len() {
+            return Err(EventError::UnknownThread {
+                step: event.step,
+                thread: child,
+            });
+        }
+        let thread = &mut self.threads[event.thread.index()];
+        let waits_for_child = |p: &crate::state::Pending| matches!(p.op, crate::state::PendingOp::Join { child: c } if c == child);
+        if thread.pending.as_ref().is_some_and(waits_for_child) {
+            thread.pending = None;
+        }
+        if thread.before_worker.as_ref().is_some_and(waits_for_child) {
+            thread.before_worker = None;
         }
         Ok(())
     }

@@ -197,6 +197,12 @@ pub enum EventKind {
         /// The thread joined.
         child: ThreadId,
     },
+    /// The thread stopped waiting for `child` without joining it: a task dropped the
+    /// `JoinHandle` it was awaiting (a `select!` or `timeout` gave up on it).
+    JoinCancel {
+        /// The thread it waited for.
+        child: ThreadId,
+    },
     /// The join returned.
     Joined {
         /// The thread joined.
@@ -430,21 +436,37 @@ pub enum EventKind {
         object: ObjectId,
     },
     /// A task made a permit or notification of `object` (a semaphore or notify) available:
-    /// `notify_one`, `notify_waiters`, `add_permits`, a permit given back. What the task did
-    /// before it happens before what a task does after taking one (`AsyncAcquire`).
+    /// `notify_one`, `notify_waiters`, `add_permits`, a permit given back; or a poll gave back
+    /// the only worker of a runtime (`object` a runtime). What the task did before it happens
+    /// before what a task does after taking one (`AsyncAcquire`).
     AsyncRelease {
-        /// The semaphore or notify.
+        /// The semaphore, notify or one-worker runtime.
         object: ObjectId,
     },
     /// A task took a permit or notification of `object` (a semaphore or notify), at once or
-    /// after waiting: it acquires what every `AsyncRelease` of `object` before it released.
+    /// after waiting, or the only worker of a runtime: it acquires what every `AsyncRelease`
+    /// of `object` before it released.
     AsyncAcquire {
-        /// The semaphore or notify.
+        /// The semaphore, notify or one-worker runtime.
         object: ObjectId,
     },
     /// A task's future returned `Pending` with no clone of its waker left anywhere and no
     /// timer of its own: nothing can ever poll it again.
     LostWaker,
+    /// The task waits (or is about to wait) for `object`, an async lock or semaphore, behind
+    /// permits that another future of this same task holds: it acquired them at `held_at`, or,
+    /// with `granted`, it queued for them at `held_at` and a release handed them to it, and it
+    /// has not taken them since. If the task never polls that future again, it waits forever (a
+    /// futurelock).
+    FutureHolds {
+        /// The async lock or semaphore.
+        object: ObjectId,
+        /// Where the holding future acquired (or queued for) it.
+        held_at: Site,
+        /// The permits were handed to the future's queued request, which was not polled since.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        granted: bool,
+    },
     /// A task's future returned `Pending` (an `.await` that waits) while the task holds the
     /// sync lock `lock`: no other task can take it until the task is polled again.
     AwaitHolding {

@@ -28,6 +28,9 @@ pub enum Kind {
     /// A block allocated through interleave's `alloc` was used after it was freed, freed
     /// twice, or leaked.
     MemoryError,
+    /// A task waits for an async lock or semaphore that a future it owns, and no longer
+    /// polls, holds (or was handed): neither can ever go on.
+    Futurelock,
 }
 
 impl Kind {
@@ -41,6 +44,7 @@ impl Kind {
             Kind::Livelock => "livelock",
             Kind::Panic => "panic",
             Kind::MemoryError => "memory error",
+            Kind::Futurelock => "futurelock",
         }
     }
 }
@@ -181,6 +185,16 @@ impl Finding {
                 thread(*t)?;
                 object(*lock)?;
             }
+            Detail::Futurelock {
+                thread: t,
+                object: o,
+                waits: w,
+                ..
+            } => {
+                thread(*t)?;
+                object(*o)?;
+                waits(w)?;
+            }
             Detail::Deadlock {
                 waits: w, running, ..
             } => {
@@ -256,6 +270,25 @@ pub enum Detail {
         requested_mode: LockMode,
         /// Where it requested it again.
         requested_at: Site,
+    },
+    /// A task waits for an async lock or semaphore held by (or handed to) a future that the
+    /// task owns but no longer polls.
+    Futurelock {
+        /// The task (index into `threads`).
+        thread: usize,
+        /// The async lock or semaphore (index into `objects`).
+        object: usize,
+        /// Where the holding future acquired it, or, when `granted`, queued for it.
+        held_at: Site,
+        /// The future had queued, and a release handed it the permits while it was not polled.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        granted: bool,
+        /// Where the task waits for it now.
+        waited_at: Site,
+        /// The step at which that wait began.
+        since_step: u64,
+        /// What the other blocked threads wait for.
+        waits: Vec<Wait>,
     },
     /// Threads blocked forever.
     Deadlock {
@@ -338,6 +371,7 @@ impl Detail {
             Detail::MissedTimeout { .. } => Kind::MissedTimeout,
             Detail::Panic { .. } => Kind::Panic,
             Detail::MemoryError { .. } => Kind::MemoryError,
+            Detail::Futurelock { .. } => Kind::Futurelock,
         }
     }
 }

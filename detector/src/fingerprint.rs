@@ -110,12 +110,18 @@ fn operation_sites(finding: &Finding) -> Vec<Site> {
             sites.push(held_at.clone());
             sites.push(awaited_at.clone());
         }
+        Detail::Futurelock {
+            held_at,
+            waited_at,
+            waits,
+            ..
+        } => {
+            sites.push(held_at.clone());
+            sites.push(waited_at.clone());
+            sites.extend(wait_sites(waits));
+        }
         Detail::Deadlock { waits, .. } | Detail::MissedTimeout { waits, .. } => {
-            for wait in waits {
-                sites.push(wait.site.clone());
-                let holds = wait.holding.iter().chain(&wait.held_by);
-                sites.extend(holds.map(|h| h.acquired_at.clone()));
-            }
+            sites.extend(wait_sites(waits));
             if let Detail::MissedTimeout { cause, .. } = &finding.detail {
                 match cause {
                     TimeoutCause::CannotReturn { site, .. }
@@ -140,6 +146,14 @@ fn operation_sites(finding: &Finding) -> Vec<Site> {
         }
     }
     sites
+}
+
+/// Where each wait began, and where the locks it involves were acquired.
+fn wait_sites(waits: &[crate::finding::Wait]) -> impl Iterator<Item = Site> + '_ {
+    waits.iter().flat_map(|wait| {
+        let holds = wait.holding.iter().chain(&wait.held_by);
+        std::iter::once(wait.site.clone()).chain(holds.map(|h| h.acquired_at.clone()))
+    })
 }
 
 /// Renders sites as `file:c<column>:r<rank within the file among the finding's sites>`, and
@@ -284,6 +298,23 @@ fn fingerprint(finding: &Finding) -> String {
             sites.operation(requested_at)
         )),
         Detail::Deadlock { waits, .. } => parts.extend(wait_tokens(finding, &sites, waits)),
+        Detail::Futurelock {
+            object: lock,
+            held_at,
+            granted,
+            waited_at,
+            waits,
+            ..
+        } => {
+            parts.push(format!(
+                "futurelock|{}|{}|{}|{}",
+                object(*lock),
+                if *granted { "granted" } else { "held" },
+                sites.operation(held_at),
+                sites.operation(waited_at)
+            ));
+            parts.extend(wait_tokens(finding, &sites, waits));
+        }
         Detail::MissedTimeout { cause, waits, .. } => {
             parts.push(match cause {
                 TimeoutCause::CannotReturn { condvar, site, .. } => {

@@ -83,6 +83,7 @@ mod event;
 mod file;
 mod finding;
 mod fingerprint;
+mod futurelock;
 mod identity;
 mod lock_order;
 mod locks;

@@ -93,12 +93,16 @@ impl Detector {
             return Ok(());
         }
         if let Some(held) = self.threads[t].holds(lock).cloned() {
-            if held.mode.conflicts_with(mode) {
+            // A task whose other future holds an async lock waits for it (a futurelock, if it
+            // waits for good); a thread holding it itself waits for itself.
+            if held.mode.conflicts_with(mode) && !self.held_by_own_future(t, lock) {
                 self.self_deadlock(event, &held, mode);
                 return Ok(());
             }
         }
-        if self.config.lock_order {
+        // The task's own future holds it: no order between two locks (and a futurelock if the
+        // task waits for good, which the wait-for analysis reports).
+        if self.config.lock_order && !self.held_by_own_future(t, lock) {
             let context = self.threads[t].context();
             if class == ObjectClass::RwLock
                 && mode == LockMode::Exclusive
@@ -191,6 +195,7 @@ impl Detector {
     ) -> Result<(), EventError> {
         let stable = self.object(event.step, lock, ObjectClass::Mutex)?.stable;
         let t = event.thread.index();
+        self.end_future_hold(t, lock);
         let object = self.objects[lock.index()].as_mut().expect("checked above");
         object.holders.push((event.thread, mode));
         let thread = &mut self.threads[t];
@@ -213,6 +218,7 @@ impl Detector {
 
     pub(crate) fn lock_failed(&mut self, event: &Event, lock: ObjectId) -> Result<(), EventError> {
         self.object(event.step, lock, ObjectClass::Mutex)?;
+        self.end_future_hold(event.thread.index(), lock);
         self.threads[event.thread.index()].pending = None;
         Ok(())
     }

@@ -178,6 +178,47 @@ pub fn render(finding: &Finding) -> String {
                 at(requested_at)
             );
         }
+        Detail::Futurelock {
+            thread: t,
+            object: target,
+            held_at,
+            granted,
+            waited_at,
+            since_step,
+            waits,
+        } => {
+            let what = match finding.objects[*target].class {
+                ObjectClass::Semaphore => format!("a permit of {}", object(*target)),
+                _ => object(*target),
+            };
+            let _ = writeln!(
+                o,
+                "  {} waits for {what} at {}  (step {since_step})",
+                thread(*t),
+                at(waited_at)
+            );
+            let how = if *granted {
+                format!(
+                    "queued for it at {}, and a release handed it over while the future was not polled",
+                    at(held_at)
+                )
+            } else {
+                format!("acquired it at {}", at(held_at))
+            };
+            let _ = writeln!(o, "      held by a future of {}, which {how}", thread(*t));
+            let _ = writeln!(
+                o,
+                "\n  {} owns that future but no longer polls it (a `select!` arm kept by `&mut`, a \
+                 future stored aside): the future cannot finish and let go, and the task cannot \
+                 get past this wait. Drop the future, or poll it to completion, before waiting \
+                 here.",
+                thread(*t)
+            );
+            if !waits.is_empty() {
+                let _ = writeln!(o, "\n  also blocked:");
+                write_waits(o, finding, waits, false);
+            }
+        }
         Detail::Deadlock {
             waits,
             running,

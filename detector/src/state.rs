@@ -41,6 +41,20 @@ pub(crate) struct ThreadState {
     pub(crate) max_block_reported: bool,
     /// The thread's armed timer.
     pub(crate) timer: Option<ArmedTimer>,
+    /// A task's wait for an async lock or semaphore that another of its futures holds
+    /// (`FutureHolds`), until that wait ends.
+    pub(crate) future_hold: Option<FutureHold>,
+    /// The wait a woken task was in when it began waiting for a worker of its runtime: its
+    /// wait again if the poll the worker allows does not end it.
+    pub(crate) before_worker: Option<Pending>,
+}
+
+/// What a `FutureHolds` event said: a future of the task holds (or was handed) `object`.
+#[derive(Clone, Debug)]
+pub(crate) struct FutureHold {
+    pub(crate) object: ObjectId,
+    pub(crate) held_at: Site,
+    pub(crate) granted: bool,
 }
 
 /// A timer a thread armed and that has neither fired nor been cancelled.
@@ -96,6 +110,8 @@ impl ThreadState {
             deadlines: Vec::new(),
             max_block_reported: false,
             timer: None,
+            future_hold: None,
+            before_worker: None,
         }
     }
 

@@ -57,11 +57,11 @@ impl Detector {
             .and_then(Option::as_ref)
             .map(|o| o.class);
         match class {
-            Some(ObjectClass::Semaphore | ObjectClass::Notify) => Ok(()),
+            Some(ObjectClass::Semaphore | ObjectClass::Notify | ObjectClass::Runtime) => Ok(()),
             Some(found) => Err(EventError::WrongClass {
                 step,
                 object,
-                expected: "semaphore or notify",
+                expected: "semaphore, notify or runtime",
                 found,
             }),
             None => Err(EventError::UnknownObject { step, object }),

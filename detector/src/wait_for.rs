@@ -21,6 +21,11 @@ impl Detector {
         let Some(pending) = &self.threads[t].pending else {
             return Vec::new();
         };
+        if self.threads[t].timer.is_some() {
+            // A task whose future also waits for a timer (a `select!` or `timeout` around
+            // the wait): the timer may end it.
+            return Vec::new();
+        }
         match pending.op {
             PendingOp::Lock {
                 lock,
@@ -364,6 +369,13 @@ impl Detector {
         object: crate::event::ObjectId,
     ) -> Result<(), crate::error::EventError> {
         self.async_object(event.step, object)?;
+        if self.objects[object.index()]
+            .as_ref()
+            .is_some_and(|o| o.class == crate::event::ObjectClass::Runtime)
+        {
+            let thread = &mut self.threads[event.thread.index()];
+            thread.before_worker = thread.pending.take();
+        }
         self.set_pending(event, PendingOp::Async { object });
         Ok(())
     }
@@ -375,7 +387,11 @@ impl Detector {
         object: crate::event::ObjectId,
     ) -> Result<(), crate::error::EventError> {
         self.async_object(event.step, object)?;
-        self.threads[event.thread.index()].pending = None;
+        self.end_future_hold(event.thread.index(), object);
+        let thread = &mut self.threads[event.thread.index()];
+        // A worker got: the task polls, and is in the wait it was woken from until the poll
+        // ends it (an acquisition, a receipt, a new wait).
+        thread.pending = thread.before_worker.take();
         Ok(())
     }
 
@@ -464,7 +480,7 @@ impl Detector {
             .filter(|(_, t)| t.alive && t.pending.is_some())
             .map(|(i, _)| i)
             .collect();
-        if self.report_cannot_return(event, &blocked) {
+        if self.report_cannot_return(event, &blocked) || self.report_futurelock(event, &blocked) {
             return;
         }
         let finding = self.deadlock_finding(event, &blocked, false);

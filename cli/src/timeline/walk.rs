@@ -165,6 +165,9 @@ impl Walk {
                 format!("join {}", self.thread_name(*child))
             }
             EventKind::Joined { child, .. } => format!("joined {}", self.thread_name(*child)),
+            EventKind::JoinCancel { child } => {
+                format!("stops waiting for {}", self.thread_name(*child))
+            }
             EventKind::Unpark { target, .. } => format!("unpark {}", self.thread_name(*target)),
             EventKind::Create {
                 object,

@@ -6,6 +6,11 @@
 //! keeps the worker, so every other task of that runtime waits, as on tokio's current-thread
 //! runtime. `Runtime::new(n)` gives `n` workers. Waiting for a worker is an `AsyncWait` on the
 //! runtime's object, which a deadlock report shows.
+//!
+//! On a runtime with one worker, tasks run one after the other on one OS thread: the worker
+//! handed from one poll to the next orders them, as a lock would (`AsyncRelease` when a poll
+//! gives it back, `AsyncAcquire` when the next takes it), so the race detector sees what the
+//! polls did in that order. With several workers, tasks may run in parallel: no such order.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -20,6 +25,8 @@ use crate::rt;
 #[derive(Debug)]
 pub(crate) struct RuntimeShared {
     pub(crate) object: ObjectId,
+    /// One worker: its polls are ordered (happens-before through the worker).
+    sequential: bool,
     state: StdMutex<WorkerState>,
 }
 
@@ -101,6 +108,7 @@ impl RuntimeShared {
         .expect("a runtime is created inside an execution");
         Arc::new(RuntimeShared {
             object,
+            sequential: workers == 1,
             state: StdMutex::new(WorkerState {
                 free: workers,
                 ..WorkerState::default()
@@ -129,6 +137,8 @@ impl RuntimeShared {
             note_worker(self.object, state.free);
             if state.free > 0 && state.waiters.is_empty() {
                 state.free -= 1;
+                drop(state);
+                self.took_worker();
                 return true;
             }
             state.waiters.push_back((me, false));
@@ -162,14 +172,37 @@ impl RuntimeShared {
                     },
                     site.clone(),
                 );
+                if granted {
+                    self.took_worker();
+                }
                 return granted;
             }
             rt::block_current(site);
         }
     }
 
+    /// The only worker is the current thread's now: what the polls before did happens before.
+    fn took_worker(&self) {
+        if self.sequential {
+            rt::emit(
+                EventKind::AsyncAcquire {
+                    object: self.object,
+                },
+                Site::unknown(),
+            );
+        }
+    }
+
     /// Gives the current thread's worker back: to the longest waiting task, if any.
     pub(crate) fn release_worker(&self) {
+        if self.sequential {
+            rt::emit(
+                EventKind::AsyncRelease {
+                    object: self.object,
+                },
+                Site::unknown(),
+            );
+        }
         let wake = {
             let mut state = self.state();
             note_worker(self.object, state.free);

@@ -143,6 +143,7 @@ thread_local! {
 /// An async primitive's future returns `Pending` at `site` (its caller's `.await`).
 pub(crate) fn pending_at(site: &Site) {
     PENDING_AT.with(|p| *p.borrow_mut() = Some(site.clone()));
+    rt::future_pending();
 }
 
 /// Polls `future` on the current thread until it completes, between polls waiting for a wake
@@ -168,7 +169,9 @@ fn drive<F: Future>(
         waker.woken.store(false, Ordering::SeqCst);
         let task_waker = Waker::from(Arc::clone(waker));
         PENDING_AT.with(|p| p.borrow_mut().take());
+        rt::task_polling(waker.thread, true);
         let poll = future.as_mut().poll(&mut Context::from_waker(&task_waker));
+        rt::task_polling(waker.thread, false);
         drop(task_waker);
         if let Poll::Ready(output) = poll {
             if let Some(runtime) = runtime {
@@ -639,7 +642,7 @@ where
     }
     JoinHandle {
         shared,
-        requested: false,
+        awaited_at: None,
     }
 }
 
@@ -647,8 +650,21 @@ where
 /// Dropping it detaches the task (it runs on; its runtime cancels it at shutdown).
 pub struct JoinHandle<T> {
     shared: Arc<TaskShared<T>>,
-    /// The await announced the join.
-    requested: bool,
+    /// Where it is awaited: the join it announced there, until it returns.
+    awaited_at: Option<Site>,
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        // Dropped while awaited (a `select!` or `timeout` gave up on it): the task waits for
+        // the other task no more, from now on, not from its next wait.
+        if let Some(site) = self.awaited_at.take() {
+            if rt::in_execution() {
+                let child = self.shared.thread;
+                rt::emit(EventKind::JoinCancel { child }, site);
+            }
+        }
+    }
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
@@ -708,8 +724,8 @@ impl<T> Future for JoinHandle<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let site = Site::caller();
         let child = self.shared.thread;
-        if !self.requested {
-            self.requested = true;
+        if self.awaited_at.is_none() {
+            self.awaited_at = Some(site.clone());
             rt::switch();
             rt::emit(EventKind::JoinRequest { child }, site.clone());
         }
@@ -729,7 +745,7 @@ impl<T> Future for JoinHandle<T> {
         // between: whoever sees it sees the exit too.
         match output {
             Some(output) => {
-                self.requested = false;
+                self.awaited_at = None;
                 rt::emit(EventKind::Joined { child }, site);
                 Poll::Ready(output)
             }

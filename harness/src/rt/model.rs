@@ -42,6 +42,11 @@ enum Pending {
     Park {
         timed: bool,
     },
+    /// A task's wait for a permit, a notification or a worker: the model does not know the
+    /// permits, so it never counts as disabled.
+    Async {
+        object: ObjectId,
+    },
 }
 
 impl Pending {
@@ -53,6 +58,7 @@ impl Pending {
             Pending::Join { child, .. } => Some(Key::thread(child)),
             Pending::Recv { channel, .. } | Pending::Send { channel } => Some(Key::object(channel)),
             Pending::Park { .. } => Some(Key::park(thread)),
+            Pending::Async { object } => Some(Key::object(object)),
         }
     }
 }
@@ -70,6 +76,12 @@ struct ThreadState {
     timer_fired: bool,
     /// The condvar of its timed wait: what its timer firing ends.
     waiting_on: Option<Key>,
+    /// A task's waits: what its futures announced and then returned `Pending` on (a `select!`
+    /// has several), each until it completes or its future gives up.
+    waits: Vec<Pending>,
+    /// A task between the start and the end of a poll: it runs on, whatever its futures wait
+    /// for.
+    polling: bool,
 }
 
 impl Default for ThreadState {
@@ -82,6 +94,8 @@ impl Default for ThreadState {
             unparks: 0,
             timer_fired: false,
             waiting_on: None,
+            waits: Vec::new(),
+            polling: false,
         }
     }
 }
@@ -137,6 +151,45 @@ impl Model {
         }
     }
 
+    /// A task's future returned `Pending` on what the task announced last: one of the task's
+    /// waits from now on, not what the task does next (its poll goes on).
+    pub(crate) fn future_pending(&mut self, thread: ThreadId) {
+        let state = self.thread(thread);
+        let pending = std::mem::replace(&mut state.pending, Pending::None);
+        state.failed = false;
+        if pending != Pending::None && !state.waits.contains(&pending) {
+            state.waits.push(pending);
+        }
+    }
+
+    /// A task starts (`true`) or ends a poll of its future.
+    pub(crate) fn task_polling(&mut self, thread: ThreadId, polling: bool) {
+        self.thread(thread).polling = polling;
+    }
+
+    /// `thread`'s operation on what `done` touches completed or was given up: no longer one
+    /// of its waits.
+    fn wait_over(&mut self, thread: ThreadId, done: &EventKind) {
+        use EventKind as K;
+        let state = self.thread(thread);
+        if state.waits.is_empty() {
+            return;
+        }
+        state.waits.retain(|wait| match (done, *wait) {
+            (K::Joined { child } | K::JoinCancel { child }, Pending::Join { child: c, .. }) => {
+                c != *child
+            }
+            (
+                K::LockAcquired { lock, .. } | K::LockFailed { lock },
+                Pending::Lock { lock: l, .. },
+            ) => l != *lock,
+            (K::Received { channel, .. }, Pending::Recv { channel: c, .. })
+            | (K::Sent { channel, .. }, Pending::Send { channel: c })
+            | (K::AsyncReady { object: channel }, Pending::Async { object: c }) => c != *channel,
+            _ => true,
+        });
+    }
+
     /// A channel lost its last sender or its receiver. (A message sent last is still what a
     /// receive that takes it waited for: closing touches the senders, not the queue.)
     pub(crate) fn channel_closed(&mut self, channel: ObjectId) {
@@ -156,6 +209,7 @@ impl Model {
     ) {
         use EventKind as K;
         let t = event.thread;
+        self.wait_over(t, &event.kind);
         match &event.kind {
             K::Spawn { child, .. } => {
                 self.thread(*child);
@@ -174,6 +228,11 @@ impl Model {
                         at_once,
                     },
                 );
+            }
+            K::JoinCancel { child } => {
+                if matches!(self.thread(t).pending, Pending::Join { child: c, .. } if c == *child) {
+                    self.complete(t);
+                }
             }
             K::Joined { child } => {
                 let at_once = matches!(self.thread(t).pending, Pending::Join { at_once: true, .. });
@@ -414,9 +473,10 @@ impl Model {
                 let state = self.thread(t);
                 state.timer_fired = true;
                 let ends = [state.waiting_on, state.pending.key(t)];
+                let waits: Vec<Key> = state.waits.iter().filter_map(|w| w.key(t)).collect();
                 footprint.write(Key::TIMERS);
                 footprint.touch(Key::timer(t), Access::WRITE | Access::WAITED);
-                for key in ends.into_iter().flatten() {
+                for key in ends.into_iter().flatten().chain(waits) {
                     footprint.write(key);
                 }
                 woken.push(t);
@@ -427,20 +487,32 @@ impl Model {
                 // A failed attempt: it joined the wait queue of what it announced.
                 let state = self.thread(t);
                 state.failed = state.pending != Pending::None;
+                // A task waits on each of its futures' waits: it joined each queue.
+                for key in state.waits.iter().filter_map(|w| w.key(t)) {
+                    footprint.write(key);
+                }
                 if let Some(key) = state.pending.key(t) {
                     footprint.write(key);
                 }
             }
             // An async primitive's state changes on both (a permit or notification taken).
-            K::AsyncWait { object }
-            | K::AsyncReady { object }
-            | K::AsyncRelease { object }
-            | K::AsyncAcquire { object } => {
+            K::AsyncWait { object } => {
+                self.announce(t, Pending::Async { object: *object });
+                footprint.write(Key::object(*object));
+            }
+            K::AsyncReady { object } => {
+                if self.thread(t).pending == (Pending::Async { object: *object }) {
+                    self.complete(t);
+                }
+                footprint.write(Key::object(*object));
+            }
+            K::AsyncRelease { object } | K::AsyncAcquire { object } => {
                 footprint.write(Key::object(*object));
             }
             K::BarrierLeave { .. }
             | K::LostWaker
             | K::AwaitHolding { .. }
+            | K::FutureHolds { .. }
             | K::Fence { .. }
             | K::Stuck
             | K::StepLimit { .. }
@@ -487,9 +559,31 @@ impl Model {
         let Some(state) = self.threads.get(thread.0 as usize) else {
             return false;
         };
+        if state.pending == Pending::None && !state.waits.is_empty() {
+            // A task between polls: it can go on if any of its waits can, or a timer of its
+            // futures fired. In a poll, its futures' waits are not what it does next.
+            return !state.polling
+                && !state.timer_fired
+                && state
+                    .waits
+                    .iter()
+                    .all(|&wait| self.pending_disabled(thread, state, wait, true));
+        }
+        self.pending_disabled(thread, state, state.pending, state.failed)
+    }
+
+    /// Whether `pending`, an operation of `thread` (`failed`: it already tried and queued),
+    /// cannot go on now.
+    fn pending_disabled(
+        &self,
+        thread: ThreadId,
+        state: &ThreadState,
+        pending: Pending,
+        failed: bool,
+    ) -> bool {
         let object = |id: ObjectId| self.objects.get(id.0 as usize);
-        match state.pending {
-            Pending::None => false,
+        match pending {
+            Pending::None | Pending::Async { .. } => false,
             Pending::Lock {
                 lock,
                 mode,
@@ -503,7 +597,7 @@ impl Model {
                 };
                 match mode {
                     // An RwLock writer's first attempt queues it: not a wasted step.
-                    LockMode::Exclusive => !holders.is_empty() && (!rwlock || state.failed),
+                    LockMode::Exclusive => !holders.is_empty() && (!rwlock || failed),
                     LockMode::Shared => {
                         let writer_holds = holders.iter().any(|&(_, m)| m == LockMode::Exclusive);
                         writer_holds || self.writer_queued(lock, thread)
@@ -644,6 +738,57 @@ mod tests {
         run(&mut log, &[(1, EventKind::Block)]);
         assert!(log.model.disabled(ThreadId(1)), "queued: waits");
         assert!(log.model.disabled(ThreadId(2)), "behind a queued writer");
+    }
+
+    #[test]
+    fn a_task_waiting_on_a_select_is_disabled_only_if_every_arm_is() {
+        // Task 0 polls a select over a join of task 1 and a receive on channel 0 (known
+        // bounded: an empty receive waits): both arms return Pending.
+        let mut log = StepLog::default();
+        let c = ObjectId(0);
+        let spawn = EventKind::Spawn {
+            child: ThreadId(1),
+            name: None,
+        };
+        run(&mut log, &[(0, spawn), (0, create(ObjectClass::Channel))]);
+        log.model.channel_bound(c, Some(1));
+        log.model.task_polling(ThreadId(0), true);
+        run(
+            &mut log,
+            &[(0, EventKind::JoinRequest { child: ThreadId(1) })],
+        );
+        log.model.future_pending(ThreadId(0));
+        assert!(
+            !log.model.disabled(ThreadId(0)),
+            "in its poll, the join is not what it does next"
+        );
+        let recv = EventKind::RecvRequest {
+            channel: c,
+            bounded: false,
+        };
+        run(&mut log, &[(0, recv)]);
+        log.model.future_pending(ThreadId(0));
+        log.model.task_polling(ThreadId(0), false);
+        assert!(log.model.disabled(ThreadId(0)), "neither arm can go on");
+        let sent = EventKind::Sent {
+            channel: c,
+            ok: true,
+        };
+        run(&mut log, &[(1, sent)]);
+        assert!(!log.model.disabled(ThreadId(0)), "the receive can");
+        // The select took the message and dropped the handle: no wait is left.
+        let received = EventKind::Received {
+            channel: c,
+            ok: true,
+        };
+        run(
+            &mut log,
+            &[
+                (0, received),
+                (0, EventKind::JoinCancel { child: ThreadId(1) }),
+            ],
+        );
+        assert!(log.model.threads[0].waits.is_empty());
     }
 
     #[test]

@@ -105,6 +105,22 @@ pub(crate) fn sender_dropped(channel: ObjectId, last: bool) {
     });
 }
 
+/// A task's future returned `Pending` on the operation the task announced last: one of the
+/// task's waits, not what it does next.
+pub(crate) fn future_pending() {
+    super::with(|c| {
+        let me = c.current;
+        if let Some(steps) = c.steps.as_deref_mut() {
+            steps.model.future_pending(me);
+        }
+    });
+}
+
+/// A task starts (`true`) or ends a poll of its future.
+pub(crate) fn task_polling(thread: ThreadId, polling: bool) {
+    with_log(|log| log.model.task_polling(thread, polling));
+}
+
 /// A channel's `Receiver` was dropped: a send now returns at once.
 pub(crate) fn receiver_dropped(channel: ObjectId) {
     with_log(|log| {

@@ -102,6 +102,10 @@ fn kind_words(kind: &EventKind) -> [u64; 3] {
         K::MemoryFree { size, objects } => [45, *size, objects.len() as u64],
         K::AsyncRelease { object } => [46, id(*object), 0],
         K::AsyncAcquire { object } => [47, id(*object), 0],
+        K::JoinCancel { child } => [49, u64::from(child.0), 0],
+        K::FutureHolds {
+            object, granted, ..
+        } => [48, id(*object), u64::from(*granted)],
     }
 }
 

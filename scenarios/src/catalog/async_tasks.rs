@@ -114,7 +114,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "a select keeps a future by `&mut` that holds an async lock, stops polling it, then awaits the lock itself",
             "the losing future is dropped before the lock is taken",
             "futurelock (Oxide RFD 609, 2025): a `select!` arm kept by `&mut` that holds a lock or a permit",
-            Kind::Deadlock,
+            Kind::Futurelock,
             1,
             (futurelock::<false>, futurelock::<true>),
         ),

@@ -60,7 +60,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             "select! keeps a permit request by `&mut`, its timer branch then awaits a permit of the same semaphore: the request queued first gets the permit and is never polled",
             "the request is owned by select! and dropped before the branch runs",
             "futurelock (Oxide RFD 609): a future holding a queue position that nobody polls",
-            Kind::Deadlock,
+            Kind::Futurelock,
             5,
             (select_futurelock::<false>, select_futurelock::<true>),
         ),

@@ -12,6 +12,7 @@ mod coverage;
 mod determinism;
 mod dpor;
 mod fingerprints;
+mod futurelock;
 mod jobs;
 mod ledger_baseline;
 mod limits;

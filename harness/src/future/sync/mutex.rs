@@ -224,6 +224,16 @@ impl Future for LockRequest<'_> {
             None => {
                 rt::switch();
                 let lock = self.queue.object(&self.site);
+                if let Some((held_at, granted)) = self.queue.held_by_current() {
+                    // Another future of this task holds it (or was handed it): a wait that
+                    // only that future can end, not a re-lock by the same code.
+                    let holds = EventKind::FutureHolds {
+                        object: lock,
+                        held_at,
+                        granted,
+                    };
+                    rt::emit(holds, self.site.clone());
+                }
                 rt::emit(
                     EventKind::LockRequest {
                         lock,
@@ -239,7 +249,7 @@ impl Future for LockRequest<'_> {
         touch(lock);
         match self
             .queue
-            .poll_acquire(self.needed, self.ticket, cx.waker())
+            .poll_acquire(self.needed, self.ticket, cx.waker(), &self.site)
         {
             Acquire::Acquired => {
                 self.done = true;
@@ -295,7 +305,7 @@ pub(crate) fn try_lock(
         site.clone(),
     );
     touch(lock);
-    if queue.try_acquire(needed).is_ok() {
+    if queue.try_acquire(needed, site).is_ok() {
         rt::emit(EventKind::LockAcquired { lock, mode }, site.clone());
         Ok((lock, rt::current_thread()))
     } else {
@@ -313,7 +323,7 @@ pub(crate) fn release(queue: &WaitQueue, needed: usize, lock: ObjectId, holder: 
     let site = Site::unknown();
     touch(lock);
     emit_as(holder, EventKind::LockReleased { lock }, site);
-    queue.release(needed);
+    queue.release_held(holder, needed);
     if !std::thread::panicking() {
         rt::switch();
     }

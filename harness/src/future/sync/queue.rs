@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex as StdMutex;
 use std::task::Waker;
 
-use interleave_detector::{ObjectClass, ObjectId, Site};
+use interleave_detector::{EventKind, ObjectClass, ObjectId, Site, ThreadId};
 
 use crate::rt;
 use crate::sync::Registration;
@@ -17,6 +17,20 @@ struct Waiter {
     ticket: u64,
     needed: usize,
     waker: Waker,
+    /// The task that queued, and where.
+    thread: ThreadId,
+    site: Site,
+}
+
+/// Permits that a task holds (a guard or permit of it), or that were handed to a queued
+/// request of it (`ticket`) that its future has not taken yet.
+#[derive(Debug)]
+struct Owned {
+    thread: ThreadId,
+    permits: usize,
+    /// Where it acquired them, or queued for them.
+    site: Site,
+    ticket: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -27,8 +41,9 @@ struct QueueState {
     permits: usize,
     closed: bool,
     waiters: VecDeque<Waiter>,
-    /// Tickets whose permits were handed over, not yet taken by their future.
-    granted: Vec<(u64, usize)>,
+    /// Permits held by tasks, and those handed to queued requests and not yet taken (with
+    /// their ticket): who owns them, for futurelock reports.
+    owned: Vec<Owned>,
     next_ticket: u64,
 }
 
@@ -69,7 +84,7 @@ impl WaitQueue {
                 permits,
                 closed: false,
                 waiters: VecDeque::new(),
-                granted: Vec::new(),
+                owned: Vec::new(),
                 next_ticket: 0,
             }),
         }
@@ -92,24 +107,28 @@ impl WaitQueue {
             // First use in this execution (a `static`, or an object left over from an
             // execution stopped midway): it starts afresh.
             state.waiters.clear();
-            state.granted.clear();
+            state.owned.clear();
             state.permits = state.initial;
             state.closed = false;
         }
         object
     }
 
-    /// Asks for `needed` permits, or (with `ticket`) looks whether a queued request got them.
+    /// Asks for `needed` permits, or (with `ticket`) looks whether a queued request got them;
+    /// the current task requests at `site`.
     pub(crate) fn poll_acquire(
         &self,
         needed: usize,
         ticket: Option<u64>,
         waker: &Waker,
+        site: &Site,
     ) -> Acquire {
         let mut state = self.state();
         if let Some(ticket) = ticket {
-            if let Some(i) = state.granted.iter().position(|&(t, _)| t == ticket) {
-                state.granted.swap_remove(i);
+            if let Some(owned) = state.owned.iter_mut().find(|o| o.ticket == Some(ticket)) {
+                // Taken: the task holds them now, acquired here.
+                owned.ticket = None;
+                owned.site = site.clone();
                 return Acquire::Acquired;
             }
             if state.closed {
@@ -124,8 +143,15 @@ impl WaitQueue {
         if state.closed {
             return Acquire::Closed;
         }
+        let thread = rt::current_thread();
         if state.waiters.is_empty() && state.permits >= needed {
             state.permits -= needed;
+            state.owned.push(Owned {
+                thread,
+                permits: needed,
+                site: site.clone(),
+                ticket: None,
+            });
             return Acquire::Acquired;
         }
         let ticket = state.next_ticket;
@@ -134,64 +160,126 @@ impl WaitQueue {
             ticket,
             needed,
             waker: waker.clone(),
+            thread,
+            site: site.clone(),
         });
         Acquire::Queued(ticket)
     }
 
-    /// Takes `needed` permits now if free and nobody waits.
-    pub(crate) fn try_acquire(&self, needed: usize) -> Result<(), bool> {
+    /// Takes `needed` permits now, for the current task at `site`, if free and nobody waits.
+    pub(crate) fn try_acquire(&self, needed: usize, site: &Site) -> Result<(), bool> {
         let mut state = self.state();
         if state.closed {
             return Err(true);
         }
         if state.waiters.is_empty() && state.permits >= needed {
             state.permits -= needed;
+            state.owned.push(Owned {
+                thread: rt::current_thread(),
+                permits: needed,
+                site: site.clone(),
+                ticket: None,
+            });
             Ok(())
         } else {
             Err(false)
         }
     }
 
+    /// Where a future of the current task holds permits (`false`) or was handed them while
+    /// queued (`true`): what a request of the task that waits now waits behind.
+    pub(crate) fn held_by_current(&self) -> Option<(Site, bool)> {
+        let thread = rt::current_thread();
+        let state = self.state();
+        let owned = state.owned.iter().find(|o| o.thread == thread)?;
+        Some((owned.site.clone(), owned.ticket.is_some()))
+    }
+
+    /// Gives back `permits` that `holder` held (a guard or permit dropped), handing them to
+    /// the waiters they now cover.
+    pub(crate) fn release_held(&self, holder: ThreadId, permits: usize) {
+        {
+            let mut state = self.state();
+            let mine = |o: &Owned| o.ticket.is_none() && o.thread == holder;
+            let i = state
+                .owned
+                .iter()
+                .position(|o| mine(o) && o.permits == permits)
+                .or_else(|| state.owned.iter().position(mine));
+            if let Some(i) = i {
+                state.owned.remove(i);
+            }
+        }
+        self.release(permits);
+    }
+
     /// Gives `permits` back (or adds them), handing them to the waiters they now cover.
     pub(crate) fn release(&self, permits: usize) {
-        let wakers = {
+        let (wakers, futurelocks) = {
             let mut state = self.state();
             state.permits += permits;
             Self::assign(&mut state)
         };
-        for waker in wakers {
-            waker.wake();
-        }
+        self.wake(wakers, futurelocks);
     }
 
-    fn assign(state: &mut QueueState) -> Vec<Waker> {
+    /// Hands the free permits to the waiters they cover, first come first served. Returns
+    /// their wakers, and the futurelocks this makes: a task whose request was handed permits
+    /// while another request of the same task still waits behind them (that task, where the
+    /// waiting request is, where the handed one queued).
+    fn assign(state: &mut QueueState) -> (Vec<Waker>, Vec<(ThreadId, Site, Site)>) {
         let mut wakers = Vec::new();
+        let mut futurelocks = Vec::new();
         while let Some(front) = state.waiters.front() {
             if front.needed > state.permits {
                 break;
             }
             let waiter = state.waiters.pop_front().expect("a front");
             state.permits -= waiter.needed;
-            state.granted.push((waiter.ticket, waiter.needed));
+            if let Some(behind) = state.waiters.iter().find(|w| w.thread == waiter.thread) {
+                futurelocks.push((waiter.thread, behind.site.clone(), waiter.site.clone()));
+            }
+            state.owned.push(Owned {
+                thread: waiter.thread,
+                permits: waiter.needed,
+                site: waiter.site,
+                ticket: Some(waiter.ticket),
+            });
             wakers.push(waiter.waker);
         }
-        wakers
+        (wakers, futurelocks)
+    }
+
+    /// Wakes the waiters handed permits, after telling the detector of the futurelocks made.
+    fn wake(&self, wakers: Vec<Waker>, futurelocks: Vec<(ThreadId, Site, Site)>) {
+        if !futurelocks.is_empty() && rt::in_execution() {
+            let object = self.object(&Site::unknown());
+            for (thread, waits_at, held_at) in futurelocks {
+                let granted = EventKind::FutureHolds {
+                    object,
+                    held_at,
+                    granted: true,
+                };
+                emit_as(thread, granted, waits_at);
+            }
+        }
+        for waker in wakers {
+            waker.wake();
+        }
     }
 
     /// A queued request was dropped: it leaves the queue, and permits handed to it go back.
     pub(crate) fn cancel(&self, ticket: u64) {
-        let wakers = {
+        let (wakers, futurelocks) = {
             let mut state = self.state();
             state.waiters.retain(|w| w.ticket != ticket);
-            if let Some(i) = state.granted.iter().position(|&(t, _)| t == ticket) {
-                let (_, needed) = state.granted.swap_remove(i);
-                state.permits += needed;
+            if let Some(i) = state.owned.iter().position(|o| o.ticket == Some(ticket)) {
+                let owned = state.owned.swap_remove(i);
+                state.permits += owned.permits;
             }
             Self::assign(&mut state)
         };
-        for waker in wakers {
-            waker.wake();
-        }
+        self.wake(wakers, futurelocks);
     }
 
     /// Closes the queue: requests fail from now on, queued ones included.

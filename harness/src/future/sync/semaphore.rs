@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use interleave_detector::{EventKind, ObjectClass, ObjectId, Site};
+use interleave_detector::{EventKind, ObjectClass, ObjectId, Site, ThreadId};
 
 use super::queue::{touch, Acquire, WaitQueue};
 use crate::rt;
@@ -143,6 +143,7 @@ impl Semaphore {
             Ok(SemaphorePermit {
                 semaphore: self,
                 permits: n,
+                holder: rt::current_thread(),
             })
         }
     }
@@ -174,6 +175,7 @@ impl Semaphore {
         Ok(OwnedSemaphorePermit {
             semaphore: self,
             permits: n,
+            holder: rt::current_thread(),
         })
     }
 
@@ -188,6 +190,7 @@ impl Semaphore {
         Ok(SemaphorePermit {
             semaphore: self,
             permits: 1,
+            holder: rt::current_thread(),
         })
     }
 
@@ -202,6 +205,7 @@ impl Semaphore {
         Ok(SemaphorePermit {
             semaphore: self,
             permits: n as usize,
+            holder: rt::current_thread(),
         })
     }
 
@@ -216,6 +220,7 @@ impl Semaphore {
         Ok(OwnedSemaphorePermit {
             semaphore: self,
             permits: 1,
+            holder: rt::current_thread(),
         })
     }
 
@@ -233,6 +238,7 @@ impl Semaphore {
         Ok(OwnedSemaphorePermit {
             semaphore: self,
             permits: n as usize,
+            holder: rt::current_thread(),
         })
     }
 
@@ -241,21 +247,21 @@ impl Semaphore {
         let object = self.queue.object(site);
         rt::switch();
         touch(object);
-        match self.queue.try_acquire(n) {
+        match self.queue.try_acquire(n, site) {
             Ok(()) => Ok(()),
             Err(true) => Err(TryAcquireError::Closed),
             Err(false) => Err(TryAcquireError::NoPermits),
         }
     }
 
-    fn give_back(&self, permits: usize) {
+    fn give_back(&self, permits: usize, holder: ThreadId) {
         if permits == 0 || !rt::in_execution() {
             return;
         }
         let object = self.queue.object(&Site::unknown());
         touch(object);
         rt::emit(EventKind::AsyncRelease { object }, Site::unknown());
-        self.queue.release(permits);
+        self.queue.release_held(holder, permits);
     }
 }
 
@@ -298,13 +304,22 @@ impl Future for PermitRequest<'_> {
         touch(object);
         let result = match self
             .queue
-            .poll_acquire(self.needed, self.ticket, cx.waker())
+            .poll_acquire(self.needed, self.ticket, cx.waker(), &self.site)
         {
             Acquire::Acquired => Ok(()),
             Acquire::Closed => Err(AcquireError(())),
             Acquire::Queued(ticket) => {
                 if self.ticket.is_none() {
                     rt::emit(EventKind::AsyncWait { object }, self.site.clone());
+                    if let Some((held_at, granted)) = self.queue.held_by_current() {
+                        // It waits behind permits another future of this task holds.
+                        let holds = EventKind::FutureHolds {
+                            object,
+                            held_at,
+                            granted,
+                        };
+                        rt::emit(holds, self.site.clone());
+                    }
                 }
                 self.ticket = Some(ticket);
                 crate::future::task::pending_at(&self.site);
@@ -340,6 +355,8 @@ impl Drop for PermitRequest<'_> {
 pub struct SemaphorePermit<'a> {
     semaphore: &'a Semaphore,
     permits: usize,
+    /// The task that acquired them.
+    holder: ThreadId,
 }
 
 impl SemaphorePermit<'_> {
@@ -351,7 +368,7 @@ impl SemaphorePermit<'_> {
 
 impl Drop for SemaphorePermit<'_> {
     fn drop(&mut self) {
-        self.semaphore.give_back(self.permits);
+        self.semaphore.give_back(self.permits, self.holder);
     }
 }
 
@@ -361,6 +378,8 @@ impl Drop for SemaphorePermit<'_> {
 pub struct OwnedSemaphorePermit {
     semaphore: Arc<Semaphore>,
     permits: usize,
+    /// The task that acquired it.
+    holder: ThreadId,
 }
 
 impl OwnedSemaphorePermit {
@@ -372,6 +391,6 @@ impl OwnedSemaphorePermit {
 
 impl Drop for OwnedSemaphorePermit {
     fn drop(&mut self) {
-        self.semaphore.give_back(self.permits);
+        self.semaphore.give_back(self.permits, self.holder);
     }
 }
