@@ -214,6 +214,17 @@ pub fn render(finding: &Finding) -> String {
                  here.",
                 thread(*t)
             );
+            if !*granted {
+                // The harness knows which task holds the guard, not which of its futures: the
+                // code waiting now may have taken it itself.
+                let _ = writeln!(
+                    o,
+                    "  (If no other future is involved, and the code now waiting took it at {} \
+                     and still holds that guard or permit, the task waits for itself: release \
+                     it before this wait.)",
+                    at(held_at)
+                );
+            }
             if !waits.is_empty() {
                 let _ = writeln!(o, "\n  also blocked:");
                 write_waits(o, finding, waits, false);
