@@ -473,9 +473,9 @@ impl Model {
                 let state = self.thread(t);
                 state.timer_fired = true;
                 let ends = [state.waiting_on, state.pending.key(t)];
-                let waits: Vec<Key> = state.waits.iter().filter_map(|w| w.key(t)).collect();
                 footprint.write(Key::TIMERS);
                 footprint.touch(Key::timer(t), Access::WRITE | Access::WAITED);
+                let waits = state.waits.iter().filter_map(|w| w.key(t));
                 for key in ends.into_iter().flatten().chain(waits) {
                     footprint.write(key);
                 }
