@@ -85,6 +85,9 @@ pub struct Detector {
     pub(crate) lock_order: LockOrderGraph,
     pub(crate) contexts: Contexts,
     pub(crate) threads: Vec<ThreadState>,
+    /// The states of the previous execution's threads, reused for the next one's (no
+    /// allocation per spawn).
+    spare_threads: Vec<ThreadState>,
     pub(crate) objects: Vec<Option<ObjectState>>,
     pub(crate) execution: u64,
     pub(crate) findings: Vec<Finding>,
@@ -112,6 +115,7 @@ impl Detector {
             lock_order: LockOrderGraph::new(config.suppressions),
             contexts: Contexts::default(),
             threads: Vec::new(),
+            spare_threads: Vec::new(),
             objects: Vec::new(),
             execution: 0,
             findings: Vec::new(),
@@ -128,17 +132,28 @@ impl Detector {
         self.execution = execution;
         self.stats.executions += 1;
         self.identities.begin_execution();
-        self.threads.clear();
+        // Reversed, so that the next execution's threads get the states in the same order.
+        self.spare_threads.extend(self.threads.drain(..).rev());
         self.objects.clear();
         self.deadlock_reported = false;
         self.now_ns = 0;
-        let mut clock = VectorClock::new();
-        clock.tick(0);
-        let mut fork_join = VectorClock::new();
-        fork_join.tick(0);
-        let mut main = ThreadState::new(0, clock, fork_join);
+        let mut main = self.fresh_thread(0);
+        main.clock.tick(0);
+        main.fork_join.tick(0);
         main.root_context = self.contexts.root(0, &main.fork_join);
         self.threads.push(main);
+    }
+
+    /// The state of a new thread of identity `stable`, with zero clocks: a spare one reset, or a
+    /// new one.
+    fn fresh_thread(&mut self, stable: u32) -> ThreadState {
+        match self.spare_threads.pop() {
+            Some(mut state) => {
+                state.reset(stable);
+                state
+            }
+            None => ThreadState::new(stable, VectorClock::new(), VectorClock::new()),
+        }
     }
 
     /// The happens-before clock of `thread` in the current execution (`None` before it is
@@ -400,18 +415,17 @@ impl Detector {
         let stable = self.identities.spawn(parent_stable, &event.site, name);
         self.lock_order
             .set_threads_seen(self.identities.thread_count());
+        let mut state = self.fresh_thread(stable);
         let parent = &mut self.threads[p];
-        let mut clock = parent.clock.clone();
-        clock.tick(child.index());
+        state.clock.copy_from(&parent.clock);
+        state.clock.tick(child.index());
         parent.clock.tick(p);
-        let mut fork_join = parent.fork_join.clone();
-        fork_join.tick(stable as usize);
+        state.fork_join.copy_from(&parent.fork_join);
+        state.fork_join.tick(stable as usize);
         parent.fork_join.tick(parent_stable as usize);
-        let parent_fork_join = parent.fork_join.clone();
-        let mut state = ThreadState::new(stable, clock, fork_join);
         state.root_context = self.contexts.root(stable, &state.fork_join);
         self.threads.push(state);
-        self.rebase_contexts(p, &parent_fork_join);
+        self.rebase_contexts(p);
         Ok(())
     }
 
@@ -454,28 +468,35 @@ impl Detector {
     }
 
     fn joined(&mut self, event: &Event, child: ThreadId) -> Result<(), EventError> {
-        let Some(child_state) = self.threads.get(child.index()) else {
+        let c = child.index();
+        if c >= self.threads.len() {
             return Err(EventError::UnknownThread {
                 step: event.step,
                 thread: child,
             });
-        };
-        let (clock, fork_join) = (child_state.clock.clone(), child_state.fork_join.clone());
+        }
         let t = event.thread.index();
-        let thread = &mut self.threads[t];
-        thread.pending = None;
-        thread.clock.join(&clock);
-        thread.fork_join.join(&fork_join);
-        let joined = thread.fork_join.clone();
-        self.rebase_contexts(t, &joined);
+        // A thread's clocks joined with themselves stay as they are.
+        if c != t {
+            let (thread, child_state) = if t < c {
+                let (low, high) = self.threads.split_at_mut(c);
+                (&mut low[t], &high[0])
+            } else {
+                let (low, high) = self.threads.split_at_mut(t);
+                (&mut high[0], &low[c])
+            };
+            thread.clock.join(&child_state.clock);
+            thread.fork_join.join(&child_state.fork_join);
+        }
+        self.threads[t].pending = None;
+        self.rebase_contexts(t);
         Ok(())
     }
 
     /// A thread's fork/join clock changed: its lock contexts get a new root.
-    fn rebase_contexts(&mut self, t: usize, fork_join: &VectorClock) {
-        let stable = self.threads[t].stable;
-        let root = self.contexts.root(stable, fork_join);
+    fn rebase_contexts(&mut self, t: usize) {
         let thread = &mut self.threads[t];
+        let root = self.contexts.root(thread.stable, &thread.fork_join);
         thread.root_context = root;
         let mut context = root;
         for held in &mut thread.held {
