@@ -84,10 +84,11 @@ pub struct Detector {
     pub(crate) identities: Identities,
     pub(crate) lock_order: LockOrderGraph,
     pub(crate) contexts: Contexts,
-    pub(crate) threads: Vec<ThreadState>,
+    /// Boxed: a state is large, and moves between `threads` and `spare_threads`.
+    pub(crate) threads: Vec<Box<ThreadState>>,
     /// The states of the previous execution's threads, reused for the next one's (no
     /// allocation per spawn).
-    spare_threads: Vec<ThreadState>,
+    spare_threads: Vec<Box<ThreadState>>,
     pub(crate) objects: Vec<Option<ObjectState>>,
     pub(crate) execution: u64,
     pub(crate) findings: Vec<Finding>,
@@ -146,13 +147,17 @@ impl Detector {
 
     /// The state of a new thread of identity `stable`, with zero clocks: a spare one reset, or a
     /// new one.
-    fn fresh_thread(&mut self, stable: u32) -> ThreadState {
+    fn fresh_thread(&mut self, stable: u32) -> Box<ThreadState> {
         match self.spare_threads.pop() {
             Some(mut state) => {
                 state.reset(stable);
                 state
             }
-            None => ThreadState::new(stable, VectorClock::new(), VectorClock::new()),
+            None => Box::new(ThreadState::new(
+                stable,
+                VectorClock::new(),
+                VectorClock::new(),
+            )),
         }
     }
 

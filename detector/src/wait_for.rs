@@ -515,6 +515,7 @@ impl Detector {
                 );
                 t.alive && !waiting && t.blocked_since.is_none()
             })
+            .map(|t| &**t)
             .collect();
         let running: Vec<Running> = spinning
             .iter()
