@@ -428,14 +428,11 @@ fn run_here(
             let findings = std::mem::take(&mut ran.outcome.findings);
             let witnesses = ran.outcome.detector.stats().lock_order_witnesses;
             detector = Some(std::mem::take(&mut ran.outcome.detector));
-            let (failed, events) = collected.take(plan, ran, findings, witnesses);
-            if failed {
+            if collected.take(plan, &mut ran, findings, witnesses) {
                 break;
             }
             runner.scheduler().coverage.end_execution();
-            if let Some(events) = events {
-                runner.recycle(events);
-            }
+            runner.reuse(ran);
         }
         if let Some(failure) = &mut collected.failure {
             if let Some(digests) = failure.dropped.take() {

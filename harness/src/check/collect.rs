@@ -55,15 +55,15 @@ impl Collected {
 
     /// Takes the next execution, whose findings (in the check's detector) are `findings` and
     /// after which the lock-order graph holds `witnesses` witnesses. Returns `true` if it
-    /// failed and the check stops there. Gives the events back unless they are the failure's
-    /// trace.
+    /// failed and the check stops there. Leaves in `ran` what the check does not keep (its
+    /// events too, unless they are the failure's trace), for its thread to reuse.
     pub(crate) fn take(
         &mut self,
         plan: &Plan,
-        ran: Ran,
+        ran: &mut Ran,
         findings: Vec<Finding>,
         witnesses: usize,
-    ) -> (bool, Option<Vec<Event>>) {
+    ) -> bool {
         self.executions += 1;
         let longest = self.longest.last().copied().unwrap_or(0).max(ran.steps);
         self.longest.push(longest);
@@ -88,18 +88,18 @@ impl Collected {
         self.findings.extend(new);
         if failed && !plan.keep_going {
             let dropped = ran.outcome.events_dropped.then(|| {
-                let mut digests = ran.digests;
+                let mut digests = std::mem::take(&mut ran.digests);
                 digests.push(digest::short(ran.outcome.digest));
                 digests
             });
             self.failure = Some(Failure {
                 execution: ran.execution,
                 schedule: ran.decisions.schedule(),
-                trace: ran.outcome.events,
+                trace: std::mem::take(&mut ran.outcome.events),
                 dropped,
             });
-            return (true, None);
+            return true;
         }
-        (false, Some(ran.outcome.events))
+        false
     }
 }

@@ -1,5 +1,6 @@
 //! A check on several OS threads (`Config::jobs`): each runs executions with an engine of its
-//! own, and this thread takes their results in the executions' order.
+//! own, and whichever of them is free takes the finished executions' results in the
+//! executions' order.
 //!
 //! Only sampling strategies run here (random, PCT): execution `k` is drawn from the seed and `k`
 //! alone (PCT also learns the length of executions from those numbered up to a power of two
@@ -10,21 +11,25 @@
 //!
 //! - The threads run executions without a detector. The check's detector, which accumulates
 //!   the lock-order graph, the stable identities and the races reported over executions, reads
-//!   every execution's events here, in the executions' order, exactly as it would inside them on
-//!   one thread: the same findings, ids and witnesses.
+//!   every execution's events in the executions' order, exactly as it would inside them on one
+//!   thread: the same findings, ids and witnesses. It is not a thread of its own: a thread that
+//!   hands over an execution's result takes, if no other thread is doing so, every result that
+//!   is next in order (its own, usually, while its events are still in its core's cache), and
+//!   goes back to running executions when the next one is not finished yet. So `jobs(n)` keeps
+//!   `n` threads busy, not `n + 1`.
 //! - A finding that ends an execution on one thread (anything but a potential deadlock or an
 //!   accepted race) did not end it on its thread: when the check's detector makes one before
-//!   the execution's last event, the execution runs again here, with a detector of its own
-//!   inside, and stops where one thread would have (its schedule, path and coverage are those
-//!   of the shorter execution). Whether a finding ends an execution depends on that execution
-//!   alone, so this is rare: failing executions, and accepted findings.
+//!   the execution's last event, the execution runs again, with a detector of its own inside,
+//!   and stops where one thread would have (its schedule, path and coverage are those of the
+//!   shorter execution). Whether a finding ends an execution depends on that execution alone,
+//!   so this is rare: failing executions, and accepted findings.
 //! - The coverage tree is built from each execution's logged branches, in order.
 //! - The check stops at the lowest-numbered failing execution (or where the tree is complete):
 //!   executions other threads ran past it are dropped.
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use interleave_detector::{Detector, DetectorConfig};
 use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
@@ -39,14 +44,9 @@ use crate::schedule::{pct, Strategy};
 /// Makes the strategy of one thread.
 pub(crate) type MakeStrategy<'a> = dyn Fn() -> Box<dyn Strategy> + Sync + 'a;
 
-/// How many executions' results a thread hands over at once: waking this thread for every
-/// execution would cost about as much as a small execution.
-const BATCH: usize = 8;
-
 /// How many executions the threads may run ahead of the oldest one not yet taken, per thread:
-/// bounds the events held waiting (at least two batches, so that no thread waits for a batch
-/// another thread has not handed over yet).
-const AHEAD_PER_THREAD: u64 = 2 * BATCH as u64;
+/// bounds the events held waiting.
+const AHEAD_PER_THREAD: u64 = 16;
 
 /// Which executions the threads may start.
 #[derive(Debug)]
@@ -73,27 +73,53 @@ enum Claim {
     Done,
 }
 
-#[derive(Debug)]
+/// What a thread hands over for one execution.
+type Result1 = Result<Option<Ran>, PlanError>;
+
+/// A result handed over, and the number of the thread that ran it.
+type Handed1 = (usize, Result1);
+
+/// What the check keeps while it takes executions in order.
+struct Taking {
+    detector: Detector,
+    coverage: Coverage,
+    collected: Collected,
+}
+
+/// The results handed over and not taken yet, and who takes them.
+struct Handed {
+    /// Results by execution number.
+    waiting: BTreeMap<u64, Handed1>,
+    /// The check's state, while no thread is taking results (a thread taking them holds it
+    /// outside the lock).
+    taking: Option<Taking>,
+    /// How the check ended, once it has.
+    outcome: Option<Result<(Collected, bool), PlanError>>,
+}
+
 struct Shared {
     claims: Mutex<Claims>,
     changed: Condvar,
+    handed: Mutex<Handed>,
     /// The last execution of the budget.
     last: u64,
     ahead: u64,
-    /// Event buffers the check has read, for the threads to fill again (their capacity is what
-    /// an execution needs, so an execution rarely grows one).
-    buffers: Mutex<Vec<Vec<interleave_detector::Event>>>,
+    /// Per thread: what its executions left once the check took them (their events, decisions
+    /// and detector), for it to reuse. Memory goes back to the thread that allocated it: freed
+    /// by another, it would take a lock of the first thread's allocator arena each time, and
+    /// the two threads would wait for each other.
+    returned: Vec<Mutex<Vec<Ran>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Claims> {
-        self.claims.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// The next execution to run and what PCT learns for it, once it may start (at once
     /// unless `block`); [`Claim::Done`] once the check needs no more.
     fn claim(&self, block: bool) -> Claim {
-        let mut claims = self.lock();
+        let mut claims = lock(&self.claims);
         loop {
             if claims.stopped || claims.next > self.last {
                 return Claim::Done;
@@ -121,16 +147,93 @@ impl Shared {
     }
 
     fn stop(&self) {
-        self.lock().stopped = true;
+        lock(&self.claims).stopped = true;
         self.changed.notify_all();
+    }
+
+    /// Hands over the result of `execution`; then, unless another thread is taking results,
+    /// takes every result that is next in order (`again`: this thread's runner for executions
+    /// that must run again with a detector inside).
+    fn hand_over(&self, execution: u64, result: Handed1, again: &mut Again<'_, '_>) {
+        let mut handed = lock(&self.handed);
+        handed.waiting.insert(execution, result);
+        loop {
+            // Another thread is taking results (it will take this one), or the check is over.
+            let Some(mut taking) = handed.taking.take() else {
+                return;
+            };
+            let mut next = Vec::new();
+            let mut number = taking.collected.executions + 1;
+            while let Some(result) = handed.waiting.remove(&number) {
+                next.push(result);
+                number += 1;
+            }
+            if next.is_empty() {
+                handed.taking = Some(taking);
+                return;
+            }
+            drop(handed);
+            let taken = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                take_in_order(&mut taking, next, again, self)
+            }))
+            .unwrap_or_else(|payload| {
+                Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
+            });
+            handed = lock(&self.handed);
+            match taken {
+                Ok(false) => handed.taking = Some(taking),
+                Ok(true) => {
+                    let complete = taking.collected.failure.is_none() && taking.coverage.complete();
+                    handed.outcome = Some(Ok((taking.collected, complete)));
+                    handed.waiting.clear();
+                    drop(handed);
+                    self.stop();
+                    return;
+                }
+                Err(error) => {
+                    handed.outcome = Some(Err(error));
+                    handed.waiting.clear();
+                    drop(handed);
+                    self.stop();
+                    return;
+                }
+            }
+        }
     }
 }
 
-/// What a thread hands back for one execution.
-type Result1 = Result<Option<Ran>, PlanError>;
+/// Runs again, with a detector inside, an execution a thread ran past where it should have
+/// stopped (or that failed there): each thread makes its runner for this when it first needs
+/// one.
+struct Again<'p, 'm> {
+    plan: &'p Plan,
+    make: &'m MakeStrategy<'m>,
+    f: &'p Arc<dyn Fn() + Send + Sync>,
+    runner: Option<Runner>,
+}
 
-/// Runs the plan's executions on `plan.jobs` threads; returns what was collected and whether
-/// no schedule is left.
+impl Again<'_, '_> {
+    fn run(&mut self, execution: u64, steps: usize) -> Result<Ran, PlanError> {
+        let (plan, make) = (self.plan, self.make);
+        let runner = self
+            .runner
+            .get_or_insert_with(|| Runner::new(plan, make(), Coverage::logging(), usize::MAX));
+        // Its own detector decides where it stops, as on one thread: the lock-order graph is
+        // the check's detector's alone.
+        let own = DetectorConfig {
+            lock_order: false,
+            ..plan.detector
+        };
+        runner
+            .run(plan, execution, steps, Detector::new(own), self.f)?
+            .ok_or_else(|| {
+                PlanError::Internal("a sampling strategy ran out of schedules".to_owned())
+            })
+    }
+}
+
+/// Runs the plan's executions on `plan.jobs` threads (this one among them); returns what was
+/// collected and whether no schedule is left.
 pub(super) fn run(
     plan: &Plan,
     make: &MakeStrategy<'_>,
@@ -148,16 +251,23 @@ pub(super) fn run(
             waiting: 0,
         }),
         changed: Condvar::new(),
+        handed: Mutex::new(Handed {
+            waiting: BTreeMap::new(),
+            taking: Some(Taking {
+                detector: Detector::new(plan.detector),
+                coverage: Coverage::default(),
+                collected: Collected::default(),
+            }),
+            outcome: None,
+        }),
         last: plan.executions,
         ahead: AHEAD_PER_THREAD * threads as u64,
-        buffers: Mutex::new(Vec::new()),
+        returned: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
     };
-    let (sender, receiver) = mpsc::channel::<Vec<(u64, Result1)>>();
     let progress = rt::progress();
     let stack = rt::stack_size();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let sender = sender.clone();
+    let spawned = std::thread::scope(|scope| {
+        for thread in 1..threads {
             let (shared, progress) = (&shared, progress.clone());
             let spawned = std::thread::Builder::new()
                 // The check's own name: panic and overflow messages name the check by it.
@@ -165,51 +275,9 @@ pub(super) fn run(
                 .stack_size(stack.max(2 << 20))
                 .spawn_scoped(scope, move || {
                     rt::join_check(&plan.name, progress, stack);
-                    // The check's detector needs every event, and is the only one to see them.
-                    let mut runner = Runner::new(plan, make(), Coverage::logging(), usize::MAX);
-                    // Weak memory reads the detector's clocks as the execution runs: there the
-                    // thread keeps a detector of its own, which decides where it stops.
-                    let weak = plan.memory_model == crate::MemoryModel::Weak;
-                    runner.scheduler().detect = weak;
-                    let own = DetectorConfig {
-                        lock_order: false,
-                        ..plan.detector
-                    };
-                    let mut batch = Vec::with_capacity(BATCH);
-                    let hand_over = |batch: &mut Vec<(u64, Result1)>| {
-                        batch.is_empty() || sender.send(std::mem::take(batch)).is_ok()
-                    };
-                    CONTINUATION_POOL.set(&ContinuationPool::new(), || loop {
-                        let claim = match shared.claim(false) {
-                            // Hand over what is done before waiting: it may be what others wait for.
-                            Claim::Wait if hand_over(&mut batch) => shared.claim(true),
-                            Claim::Wait => Claim::Done,
-                            claim => claim,
-                        };
-                        let Claim::Run(execution, steps) = claim else {
-                            break;
-                        };
-                        let buffer = shared
-                            .buffers
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .pop();
-                        if let Some(buffer) = buffer {
-                            runner.recycle(buffer);
-                        }
-                        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                            runner.run(plan, execution, steps, Detector::new(own), f)
-                        }))
-                        .unwrap_or_else(|payload| {
-                            Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
-                        });
-                        let failed = result.is_err();
-                        batch.push((execution, result));
-                        if failed || batch.len() >= BATCH && !hand_over(&mut batch) {
-                            break;
-                        }
+                    CONTINUATION_POOL.set(&ContinuationPool::new(), || {
+                        run_executions(plan, make, f, shared, thread);
                     });
-                    hand_over(&mut batch);
                 });
             if let Err(error) = spawned {
                 shared.stop();
@@ -218,63 +286,93 @@ pub(super) fn run(
                 )));
             }
         }
-        drop(sender);
-        let result = rt::with_stacks(|| take_in_order(plan, make, f, &shared, &receiver));
-        shared.stop();
-        result
+        // This thread runs executions too.
+        rt::with_stacks(|| run_executions(plan, make, f, &shared, 0));
+        Ok(())
+    });
+    let outcome = lock(&shared.handed).outcome.take();
+    spawned?;
+    outcome.unwrap_or_else(|| {
+        Err(PlanError::Internal(
+            "the threads running executions ended before the check did".to_owned(),
+        ))
     })
 }
 
-/// Takes the executions' results in their order, as they arrive, until the check is done.
-fn take_in_order(
+/// One thread's loop: runs the executions it claims and hands their results over, until the
+/// check needs no more.
+fn run_executions(
     plan: &Plan,
     make: &MakeStrategy<'_>,
     f: &Arc<dyn Fn() + Send + Sync>,
     shared: &Shared,
-    receiver: &mpsc::Receiver<Vec<(u64, Result1)>>,
-) -> Result<(Collected, bool), PlanError> {
-    let mut detector = Detector::new(plan.detector);
-    let mut coverage = Coverage::default();
-    let mut collected = Collected::default();
-    let mut waiting: BTreeMap<u64, Result1> = BTreeMap::new();
-    // Runs here, with the detector inside, an execution a thread ran past where it should have
-    // stopped (or that failed there).
-    let mut here: Option<Runner> = None;
-    let mut again = |execution: u64, steps: usize| -> Result<Ran, PlanError> {
-        let runner =
-            here.get_or_insert_with(|| Runner::new(plan, make(), Coverage::logging(), usize::MAX));
-        // Its own detector decides where it stops, as on one thread: the lock-order graph is
-        // the check's detector's alone.
-        let own = DetectorConfig {
-            lock_order: false,
-            ..plan.detector
-        };
-        runner
-            .run(plan, execution, steps, Detector::new(own), f)?
-            .ok_or_else(|| {
-                PlanError::Internal("a sampling strategy ran out of schedules".to_owned())
-            })
+    thread: usize,
+) {
+    // The check's detector needs every event, and is the only one to see them.
+    let mut runner = Runner::new(plan, make(), Coverage::logging(), usize::MAX);
+    // Weak memory reads the detector's clocks as the execution runs: there the thread keeps a
+    // detector of its own, which decides where it stops.
+    let weak = plan.memory_model == crate::MemoryModel::Weak;
+    runner.scheduler().detect = weak;
+    let own = DetectorConfig {
+        lock_order: false,
+        ..plan.detector
     };
-    while collected.executions < plan.executions && !coverage.complete() {
-        let next = collected.executions + 1;
-        let Some(result) = waiting.remove(&next) else {
-            match receiver.recv() {
-                Ok(batch) => {
-                    waiting.extend(batch);
-                    continue;
-                }
-                Err(_) => {
-                    return Err(PlanError::Internal(
-                        "the threads running executions ended early".to_owned(),
-                    ))
-                }
-            }
+    // Otherwise the thread's detector sees no event, and one serves every execution.
+    let mut spare = None;
+    let mut again = Again {
+        plan,
+        make,
+        f,
+        runner: None,
+    };
+    loop {
+        let claim = match shared.claim(false) {
+            Claim::Wait => shared.claim(true),
+            claim => claim,
         };
+        let Claim::Run(execution, steps) = claim else {
+            break;
+        };
+        for ran in std::mem::take(&mut *lock(&shared.returned[thread])) {
+            let detector = runner.reuse(ran);
+            if !weak {
+                spare = Some(detector);
+            }
+        }
+        let detector = spare.take().unwrap_or_else(|| Detector::new(own));
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            runner.run(plan, execution, steps, detector, f)
+        }))
+        .unwrap_or_else(|payload| Err(PlanError::Internal(rt::payload_message(payload.as_ref()))));
+        shared.hand_over(execution, (thread, result), &mut again);
+    }
+}
+
+/// Takes `results` (the next executions' results, in order) into the check; returns whether
+/// the check is done.
+fn take_in_order(
+    taking: &mut Taking,
+    results: Vec<Handed1>,
+    again: &mut Again<'_, '_>,
+    shared: &Shared,
+) -> Result<bool, PlanError> {
+    let plan = again.plan;
+    let Taking {
+        detector,
+        coverage,
+        collected,
+    } = taking;
+    for (thread, result) in results {
+        if collected.executions >= plan.executions || coverage.complete() {
+            return Ok(true);
+        }
+        let next = collected.executions + 1;
         let steps = collected.steps_for(next);
         let ran = match result {
             Ok(Some(ran)) => ran,
             // What went wrong may lie past where the execution should have stopped.
-            _ => again(next, steps)?,
+            _ => again.run(next, steps)?,
         };
         // The check's detector sees the execution as it would have inside it, up to the first
         // finding that ends it.
@@ -301,7 +399,7 @@ fn take_in_order(
             // The thread ran past that finding (its detector was off): run the execution again
             // here, stopping where one thread would have.
             Some(index) if !(stopped_there && Some(index) == last) => {
-                let ran = again(next, steps)?;
+                let ran = again.run(next, steps)?;
                 if ran.outcome.events.len() != index + 1 {
                     return Err(PlanError::Internal(format!(
                         "execution {next} ran again stopped after {} events, not {}",
@@ -316,22 +414,13 @@ fn take_in_order(
         ran.outcome.findings.clear();
         let witnesses = detector.stats().lock_order_witnesses;
         coverage.apply(&ran.coverage);
-        let (failed, events) = collected.take(plan, ran, findings, witnesses);
-        if let Some(mut events) = events {
-            events.clear();
-            let mut buffers = shared
-                .buffers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if buffers.len() < 2 * shared.ahead as usize {
-                buffers.push(events);
-            }
-        }
+        let failed = collected.take(plan, &mut ran, findings, witnesses);
+        lock(&shared.returned[thread]).push(ran);
         if failed {
-            break;
+            return Ok(true);
         }
         coverage.end_execution();
-        let mut claims = shared.lock();
+        let mut claims = lock(&shared.claims);
         claims.taken = collected.executions;
         claims.longest.push(collected.longest_so_far());
         let waiting = claims.waiting > 0;
@@ -340,6 +429,5 @@ fn take_in_order(
             shared.changed.notify_all();
         }
     }
-    let complete = collected.failure.is_none() && coverage.complete();
-    Ok((collected, complete))
+    Ok(collected.executions >= plan.executions || coverage.complete())
 }

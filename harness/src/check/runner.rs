@@ -79,6 +79,27 @@ impl Runner {
         self.events = events;
     }
 
+    /// Takes back what an execution left once the check is done with it: its buffers are
+    /// reused by the next execution on this thread (allocated and freed by one thread, they
+    /// never cost a lock of another thread's allocator arena). Returns its detector.
+    pub(crate) fn reuse(&mut self, ran: Ran) -> Detector {
+        let Ran {
+            outcome,
+            mut decisions,
+            mut digests,
+            ..
+        } = ran;
+        if outcome.events.capacity() > self.events.capacity() {
+            self.recycle(outcome.events);
+        }
+        let mut scheduler = self.scheduler.borrow_mut();
+        decisions.clear();
+        digests.clear();
+        scheduler.recorded = decisions;
+        scheduler.digests = digests;
+        outcome.detector
+    }
+
     /// Runs execution number `execution` (`steps`: what PCT learnt of the executions before
     /// it) with `detector`; `None` when the strategy has no schedule left.
     pub(crate) fn run(
