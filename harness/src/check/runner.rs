@@ -184,11 +184,8 @@ impl Runner {
             .map_err(PlanError::Diverged)?;
         Ok(Some(Ran {
             execution,
-            decisions: scheduler.recorded.take(),
-            digests: {
-                let room = Vec::with_capacity(scheduler.digests.len());
-                std::mem::replace(&mut scheduler.digests, room)
-            },
+            decisions: std::mem::take(&mut scheduler.recorded),
+            digests: std::mem::take(&mut scheduler.digests),
             coverage: scheduler.coverage.take_log(),
             steps: scheduler.strategy.contested_steps(),
             outcome,

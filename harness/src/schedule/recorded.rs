@@ -53,17 +53,6 @@ impl Recorded {
         self.len = 0;
     }
 
-    /// Takes the decisions, leaving none but room for as many (an execution's decisions are
-    /// handed over, and the next one's do not grow their buffer again from nothing).
-    pub(crate) fn take(&mut self) -> Recorded {
-        let room = Recorded {
-            words: Vec::with_capacity(self.words.len()),
-            randoms: Vec::with_capacity(self.randoms.len()),
-            len: 0,
-        };
-        std::mem::replace(self, room)
-    }
-
     /// The decisions, as a schedule.
     pub(crate) fn schedule(&self) -> Schedule {
         let mut randoms = self.randoms.iter();
