@@ -81,9 +81,10 @@ pub struct Stats {
 #[derive(Debug)]
 pub struct Detector {
     pub(crate) config: DetectorConfig,
-    pub(crate) identities: Identities,
-    pub(crate) lock_order: LockOrderGraph,
-    pub(crate) contexts: Contexts,
+    // Boxed, as the check-long state: a detector moves into and out of every execution.
+    pub(crate) identities: Box<Identities>,
+    pub(crate) lock_order: Box<LockOrderGraph>,
+    pub(crate) contexts: Box<Contexts>,
     /// Boxed: a state is large, and moves between `threads` and `spare_threads`.
     pub(crate) threads: Vec<Box<ThreadState>>,
     /// The states of the previous execution's threads, reused for the next one's (no
@@ -112,9 +113,9 @@ impl Detector {
     pub fn new(config: DetectorConfig) -> Self {
         Detector {
             config,
-            identities: Identities::new(),
-            lock_order: LockOrderGraph::new(config.suppressions),
-            contexts: Contexts::default(),
+            identities: Box::new(Identities::new()),
+            lock_order: Box::new(LockOrderGraph::new(config.suppressions)),
+            contexts: Box::default(),
             threads: Vec::new(),
             spare_threads: Vec::new(),
             objects: Vec::new(),
