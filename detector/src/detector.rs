@@ -85,10 +85,14 @@ pub struct Detector {
     pub(crate) identities: Box<Identities>,
     pub(crate) lock_order: Box<LockOrderGraph>,
     pub(crate) contexts: Box<Contexts>,
-    /// Boxed: a state is large, and moves between `threads` and `spare_threads`.
+    #[expect(
+        clippy::vec_box,
+        reason = "a state is large, and moves between `threads` and `spare_threads`"
+    )]
     pub(crate) threads: Vec<Box<ThreadState>>,
     /// The states of the previous execution's threads, reused for the next one's (no
     /// allocation per spawn).
+    #[expect(clippy::vec_box, reason = "as `threads`")]
     spare_threads: Vec<Box<ThreadState>>,
     pub(crate) objects: Vec<Option<ObjectState>>,
     pub(crate) execution: u64,
