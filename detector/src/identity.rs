@@ -148,6 +148,8 @@ struct ObjectKey {
 #[derive(Debug, Default)]
 pub(crate) struct Identities {
     sites: FxHashMap<Site, u32>,
+    /// The sites last interned, by their file name's address and length, line and column.
+    recent_sites: [Option<((usize, usize, u32, u32), u32)>; 2],
     threads: Vec<ThreadInfo>,
     thread_keys: FxHashMap<ThreadKey, u32>,
     objects: Vec<ObjectInfo>,
@@ -183,11 +185,31 @@ impl Identities {
     }
 
     fn site(&mut self, site: &Site) -> u32 {
-        if let Some(&id) = self.sites.get(site) {
-            return id;
+        // A site from `Location::caller()` is known by its file name's address: no hashing of
+        // the name for the sites just used.
+        let key = match &site.file {
+            std::borrow::Cow::Borrowed(file) => {
+                Some((file.as_ptr() as usize, file.len(), site.line, site.column))
+            }
+            std::borrow::Cow::Owned(_) => None,
+        };
+        if let Some(key) = key {
+            if let Some(&(_, id)) = self.recent_sites.iter().flatten().find(|(k, _)| *k == key) {
+                return id;
+            }
         }
-        let id = self.sites.len() as u32;
-        self.sites.insert(site.clone(), id);
+        let id = match self.sites.get(site) {
+            Some(&id) => id,
+            None => {
+                let id = self.sites.len() as u32;
+                self.sites.insert(site.clone(), id);
+                id
+            }
+        };
+        if let Some(key) = key {
+            self.recent_sites.rotate_right(1);
+            self.recent_sites[0] = Some((key, id));
+        }
         id
     }
 
