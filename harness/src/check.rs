@@ -385,7 +385,12 @@ pub(crate) fn run_plan(
                 && strategy.samples()
                 && plan.numbers.is_none() =>
         {
-            jobs::run(plan, make, &f)?
+            match jobs::run(plan, make, &f)? {
+                Some(done) => done,
+                // Its executions share an object made outside them: one thread runs them all,
+                // from the first.
+                None => run_here(plan, make(), &f)?,
+            }
         }
         _ => run_here(plan, strategy, &f)?,
     };
