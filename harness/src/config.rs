@@ -153,6 +153,9 @@ pub struct Config {
     pub(crate) keep_going: bool,
     /// How many OS threads run the executions of a random or PCT check.
     pub(crate) jobs: usize,
+    /// `jobs` was asked for (`Config::jobs`, `INTERLEAVE_JOBS`), not the default: the check
+    /// starts its threads after execution 1, however short it is.
+    pub(crate) jobs_asked: bool,
     /// The memory model of interleave's atomics.
     pub(crate) memory_model: crate::MemoryModel,
 }
@@ -186,6 +189,7 @@ impl Config {
             max_preemptions: None,
             keep_going: false,
             jobs: default_jobs(),
+            jobs_asked: false,
             memory_model: crate::MemoryModel::SequentiallyConsistent,
         }
         .require_executions(executions)
@@ -503,6 +507,7 @@ impl Config {
             return self.reject(format!("jobs({n})"), "from 1 to 1024 threads");
         }
         self.jobs = n;
+        self.jobs_asked = true;
         self
     }
 
@@ -634,6 +639,7 @@ impl Config {
                 })?;
         }
         if let Some(value) = env("INTERLEAVE_JOBS")? {
+            self.jobs_asked = true;
             self.jobs = value
                 .parse()
                 .ok()
@@ -703,9 +709,11 @@ const MIN_STACK_SIZE: usize = 64 << 10;
 /// The most threads `INTERLEAVE_JOBS` may ask for.
 const MAX_JOBS: usize = 1024;
 
-/// The default of [`Config::jobs`]: the cores this process may use, at most 8.
+/// The default of [`Config::jobs`]: the cores this process may use, at most 8. Asked once
+/// per process (std reads the cgroup's files each time).
 fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    static JOBS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *JOBS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
 }
 
 /// A set, non-empty variable. An empty value counts as unset (`INTERLEAVE_SEED= cargo test`);

@@ -30,6 +30,7 @@
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use interleave_detector::{Detector, DetectorConfig};
 use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
@@ -43,6 +44,11 @@ use crate::schedule::{pct, Strategy};
 
 /// Makes the strategy of one thread.
 pub(crate) type MakeStrategy<'a> = dyn Fn() -> Box<dyn Strategy> + Sync + 'a;
+
+/// How long a check runs on one thread before it starts others: starting a thread, with its
+/// engine and coroutine stacks, costs about as much as a few executions, which a check this
+/// short would not win back.
+const ALONE_FOR: Duration = Duration::from_millis(5);
 
 /// How many executions the threads may run ahead of the oldest one not yet taken, per thread:
 /// bounds the events held waiting.
@@ -256,9 +262,11 @@ impl Again<'_, '_> {
 /// collected and whether no schedule is left, or `None` if the check must run on one thread
 /// (its executions used an object made outside them while others ran at once).
 ///
-/// Execution 1 runs alone, on this thread: a check whose first execution completes its tree
-/// (a scenario with one thread, say) starts no thread, and one whose first execution uses an
-/// object made outside it (a `static`, or one made before the check) goes on alone.
+/// Executions run alone, on this thread, first: execution 1, and with the default number of
+/// threads (not one the user asked for) those that start within [`ALONE_FOR`]. A short check
+/// (a scenario with one thread, a small tree) starts no thread, and one whose executions use an
+/// object made outside them (a `static`, or one made before the check) goes on alone. The time
+/// only decides how many threads run the executions, never what they find.
 pub(super) fn run(
     plan: &Plan,
     make: &MakeStrategy<'_>,
@@ -292,8 +300,15 @@ pub(super) fn run(
         returned: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
     };
     let mut here = Worker::new(plan, make, f, &shared, 0);
-    rt::with_stacks(|| here.run(Some(1)));
-    let alone = {
+    // Threads asked for start after execution 1.
+    let alone_until = Instant::now()
+        + if plan.jobs_asked {
+            Duration::ZERO
+        } else {
+            ALONE_FOR
+        };
+    let alone = rt::with_stacks(|| {
+        here.run(Some(alone_until));
         let mut handed = lock(&shared.handed);
         match handed.taking.as_mut() {
             Some(taking) if !taking.shared_object => {
@@ -302,7 +317,7 @@ pub(super) fn run(
             }
             _ => true,
         }
-    };
+    });
     let progress = rt::progress();
     let stack = rt::stack_size();
     let spawned = std::thread::scope(|scope| {
@@ -384,8 +399,9 @@ impl<'p, 'm> Worker<'p, 'm> {
         }
     }
 
-    /// Runs executions until the check needs no more, or `until` has run.
-    fn run(&mut self, until: Option<u64>) {
+    /// Runs executions until the check needs no more, or (with `alone_until`) until that time
+    /// has passed, unless an execution used an object made outside it.
+    fn run(&mut self, alone_until: Option<Instant>) {
         let (plan, f) = (self.again.plan, self.again.f);
         loop {
             let claim = match self.shared.claim(false) {
@@ -411,8 +427,11 @@ impl<'p, 'm> Worker<'p, 'm> {
             });
             self.shared
                 .hand_over(execution, (self.thread, result), &mut self.again);
-            if until == Some(execution) {
-                break;
+            if alone_until.is_some_and(|until| Instant::now() >= until) {
+                let handed = lock(&self.shared.handed);
+                if handed.taking.as_ref().is_some_and(|t| !t.shared_object) {
+                    break;
+                }
             }
         }
     }
