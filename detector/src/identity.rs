@@ -149,7 +149,7 @@ struct ObjectKey {
 pub(crate) struct Identities {
     sites: FxHashMap<Site, u32>,
     /// The sites last interned, by their file name's address and length, line and column.
-    recent_sites: [Option<((usize, usize, u32, u32), u32)>; 2],
+    recent_sites: [Option<(SiteKey, u32)>; 2],
     threads: Vec<ThreadInfo>,
     thread_keys: FxHashMap<ThreadKey, u32>,
     objects: Vec<ObjectInfo>,
@@ -162,6 +162,10 @@ pub(crate) struct Identities {
 }
 
 const ROOT: u32 = u32::MAX;
+
+/// A site whose file name lives for the whole program, by that name's address and length, its
+/// line and its column (compared, never dereferenced).
+type SiteKey = (usize, usize, u32, u32);
 
 impl Identities {
     /// Identities with only the main thread's. Allocates nothing until used: a detector
