@@ -81,10 +81,9 @@ pub struct Stats {
 #[derive(Debug)]
 pub struct Detector {
     pub(crate) config: DetectorConfig,
-    // Boxed, as the check-long state: a detector moves into and out of every execution.
-    pub(crate) identities: Box<Identities>,
-    pub(crate) lock_order: Box<LockOrderGraph>,
-    pub(crate) contexts: Box<Contexts>,
+    /// What the check learns across executions, boxed: a detector moves into and out of every
+    /// execution.
+    pub(crate) check: Box<CheckState>,
     #[expect(
         clippy::vec_box,
         reason = "a state is large, and moves between `threads` and `spare_threads`"
@@ -106,6 +105,15 @@ pub struct Detector {
     pub(crate) stats: Stats,
 }
 
+/// The detector's state that lasts for the whole check: stable identities, the lock-order
+/// graph and the interned lock contexts.
+#[derive(Debug)]
+pub(crate) struct CheckState {
+    pub(crate) identities: Identities,
+    pub(crate) lock_order: LockOrderGraph,
+    pub(crate) contexts: Contexts,
+}
+
 impl Default for Detector {
     fn default() -> Self {
         Detector::new(DetectorConfig::default())
@@ -117,9 +125,11 @@ impl Detector {
     pub fn new(config: DetectorConfig) -> Self {
         Detector {
             config,
-            identities: Box::new(Identities::new()),
-            lock_order: Box::new(LockOrderGraph::new(config.suppressions)),
-            contexts: Box::default(),
+            check: Box::new(CheckState {
+                identities: Identities::new(),
+                lock_order: LockOrderGraph::new(config.suppressions),
+                contexts: Contexts::default(),
+            }),
             threads: Vec::new(),
             spare_threads: Vec::new(),
             objects: Vec::new(),
@@ -137,7 +147,7 @@ impl Detector {
     pub fn begin_execution(&mut self, execution: u64) {
         self.execution = execution;
         self.stats.executions += 1;
-        self.identities.begin_execution();
+        self.check.identities.begin_execution();
         // Reversed, so that the next execution's threads get the states in the same order.
         self.spare_threads.extend(self.threads.drain(..).rev());
         self.objects.clear();
@@ -146,7 +156,7 @@ impl Detector {
         let mut main = self.fresh_thread(0);
         main.clock.tick(0);
         main.fork_join.tick(0);
-        main.root_context = self.contexts.root(0, &main.fork_join);
+        main.root_context = self.check.contexts.root(0, &main.fork_join);
         self.threads.push(main);
     }
 
@@ -185,8 +195,8 @@ impl Detector {
     /// Counters.
     pub fn stats(&self) -> Stats {
         Stats {
-            lock_order_edges: self.lock_order.edge_count(),
-            lock_order_witnesses: self.lock_order.witness_count(),
+            lock_order_edges: self.check.lock_order.edge_count(),
+            lock_order_witnesses: self.check.lock_order.witness_count(),
             ..self.stats
         }
     }
@@ -194,12 +204,13 @@ impl Detector {
     /// The lock-order graph's edges so far, as (from, to, witnesses) with objects described by
     /// their stable identity, in the order they were first seen.
     pub fn lock_order_edges(&self) -> Vec<(crate::ObjectInfo, crate::ObjectInfo, usize)> {
-        self.lock_order
+        self.check
+            .lock_order
             .edges()
             .map(|(a, b, n)| {
                 (
-                    self.identities.object(a).clone(),
-                    self.identities.object(b).clone(),
+                    self.check.identities.object(a).clone(),
+                    self.check.identities.object(b).clone(),
                     n,
                 )
             })
@@ -393,7 +404,10 @@ impl Detector {
             });
         }
         let creator = self.threads[event.thread.index()].stable;
-        let stable = self.identities.create(creator, class, &event.site, name);
+        let stable = self
+            .check
+            .identities
+            .create(creator, class, &event.site, name);
         if self.objects.len() <= object.index() {
             self.objects.resize_with(object.index() + 1, || None);
         }
@@ -422,9 +436,13 @@ impl Detector {
         }
         let p = event.thread.index();
         let parent_stable = self.threads[p].stable;
-        let stable = self.identities.spawn(parent_stable, &event.site, name);
-        self.lock_order
-            .set_threads_seen(self.identities.thread_count());
+        let stable = self
+            .check
+            .identities
+            .spawn(parent_stable, &event.site, name);
+        self.check
+            .lock_order
+            .set_threads_seen(self.check.identities.thread_count());
         let mut state = self.fresh_thread(stable);
         let parent = &mut self.threads[p];
         state.clock.copy_from(&parent.clock);
@@ -433,7 +451,7 @@ impl Detector {
         state.fork_join.copy_from(&parent.fork_join);
         state.fork_join.tick(stable as usize);
         parent.fork_join.tick(parent_stable as usize);
-        state.root_context = self.contexts.root(stable, &state.fork_join);
+        state.root_context = self.check.contexts.root(stable, &state.fork_join);
         self.threads.push(state);
         self.rebase_contexts(p);
         Ok(())
@@ -506,11 +524,11 @@ impl Detector {
     /// A thread's fork/join clock changed: its lock contexts get a new root.
     fn rebase_contexts(&mut self, t: usize) {
         let thread = &mut self.threads[t];
-        let root = self.contexts.root(thread.stable, &thread.fork_join);
+        let root = self.check.contexts.root(thread.stable, &thread.fork_join);
         thread.root_context = root;
         let mut context = root;
         for held in &mut thread.held {
-            context = self.contexts.child(context, held.stable, held.mode);
+            context = self.check.contexts.child(context, held.stable, held.mode);
             held.context = context;
         }
     }
