@@ -135,7 +135,10 @@ struct Shared {
     /// and detector), for it to reuse. Memory goes back to the thread that allocated it: freed
     /// by another, it would take a lock of the first thread's allocator arena each time, and
     /// the two threads would wait for each other.
-    #[allow(clippy::vec_box, reason = "boxed since the thread ran it: moving out would copy it")]
+    #[allow(
+        clippy::vec_box,
+        reason = "boxed since the thread ran it: moving out would copy it"
+    )]
     returned: Vec<Mutex<Vec<Box<Ran>>>>,
 }
 
