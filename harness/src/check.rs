@@ -436,12 +436,13 @@ fn run_here(
             };
             let findings = std::mem::take(&mut ran.outcome.findings);
             let witnesses = ran.outcome.detector.stats().lock_order_witnesses;
-            detector = Some(std::mem::take(&mut ran.outcome.detector));
-            if collected.take(plan, &mut ran, findings, witnesses) {
+            let failed = collected.take(plan, &mut ran, findings, witnesses);
+            // The check's detector, and the execution's buffers for the next one.
+            detector = Some(runner.reuse(ran));
+            if failed {
                 break;
             }
             runner.scheduler().coverage.end_execution();
-            runner.reuse(ran);
         }
         if let Some(failure) = &mut collected.failure {
             if let Some(digests) = failure.dropped.take() {
