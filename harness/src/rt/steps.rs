@@ -94,11 +94,13 @@ pub(crate) fn channel_registered(channel: ObjectId, bound: Option<usize>) {
 }
 
 /// A channel's `Sender` (or `SyncSender`) was dropped; `last`: it was the last one, and the
-/// channel is closed (a receive now returns at once). Drops that are not the last commute (a
-/// read of the count, in effect); the last one races with each of them over which is last.
+/// channel is closed (a receive now returns at once). Every drop is an update of the count
+/// (`Access::UPDATE`), the last one too: drops commute with each other (after all of them the
+/// channel is closed, whichever came last), and what a drop touches does not depend on the
+/// order of the drops.
 pub(crate) fn sender_dropped(channel: ObjectId, last: bool) {
     with_log(|log| {
-        log.footprint.add(Key::senders(channel), last);
+        log.footprint.touch(Key::senders(channel), Access::UPDATE);
         if last {
             log.model.channel_closed(channel);
         }
