@@ -223,6 +223,7 @@ fn replay_artifact(
         deadline: artifact.deadline.clone(),
         keep_going: false,
         jobs: 1,
+        jobs_asked: true,
         memory_model: artifact.memory_model,
     };
     let mut report = run_plan(&plan, Box::new(ReplayStrategy::new(schedules)), None, f)
@@ -303,6 +304,7 @@ fn explore(
             .map(|(d, site)| (rt::deadline_after(0, d), site)),
         keep_going: config.keep_going,
         jobs: config.jobs,
+        jobs_asked: config.jobs_asked,
         memory_model: config.memory_model,
         artifact_dir: config.write_artifact.then(|| {
             config
@@ -337,6 +339,8 @@ pub(crate) struct Plan {
     pub(crate) keep_going: bool,
     /// How many OS threads run executions of a sampling strategy.
     pub(crate) jobs: usize,
+    /// `jobs` was asked for, not the default (see `jobs::run`).
+    pub(crate) jobs_asked: bool,
     /// The memory model of interleave's atomics.
     pub(crate) memory_model: crate::MemoryModel,
 }
@@ -385,7 +389,12 @@ pub(crate) fn run_plan(
                 && strategy.samples()
                 && plan.numbers.is_none() =>
         {
-            jobs::run(plan, make, &f)?
+            match jobs::run(plan, make, &f)? {
+                Some(done) => done,
+                // Its executions share an object made outside them: one thread runs them all,
+                // from the first.
+                None => run_here(plan, make(), &f)?,
+            }
         }
         _ => run_here(plan, strategy, &f)?,
     };

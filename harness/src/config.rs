@@ -153,6 +153,9 @@ pub struct Config {
     pub(crate) keep_going: bool,
     /// How many OS threads run the executions of a random or PCT check.
     pub(crate) jobs: usize,
+    /// `jobs` was asked for (`Config::jobs`, `INTERLEAVE_JOBS`), not the default: the check
+    /// starts its threads after execution 1, however short it is.
+    pub(crate) jobs_asked: bool,
     /// The memory model of interleave's atomics.
     pub(crate) memory_model: crate::MemoryModel,
 }
@@ -185,7 +188,8 @@ impl Config {
             baseline: None,
             max_preemptions: None,
             keep_going: false,
-            jobs: 1,
+            jobs: default_jobs(),
+            jobs_asked: false,
             memory_model: crate::MemoryModel::SequentiallyConsistent,
         }
         .require_executions(executions)
@@ -477,18 +481,19 @@ impl Config {
         self
     }
 
-    /// How many OS threads run executions at once (default 1; `INTERLEAVE_JOBS` overrides it).
-    /// Each thread runs executions with an engine of its own.
+    /// How many OS threads run executions at once: by default the number of cores this process
+    /// may use, at most 8 (`INTERLEAVE_JOBS` overrides it). Each thread runs executions with an
+    /// engine of its own. Random, PCT and mixed checks use them; exhaustive exploration and
+    /// replays run on one thread (DPOR's next schedule depends on every execution before it).
     ///
-    /// It is opt-in: `cargo test` already runs one test per core, so a suite gains little; and
-    /// an interleave object made *outside* the check and captured by the scenario would be
-    /// shared by executions running at once. Use it for one long check on an idle machine.
-    ///
-    /// Nothing in the result depends on it: random and PCT derive execution *k*'s schedule
-    /// from the seed and *k* alone, the findings of the executions are collected in their
-    /// order, and the check reports the lowest-numbered failing execution, with the same
-    /// report and byte-identical artifact whatever `n` is. Exhaustive exploration runs on one
-    /// thread: DPOR's next schedule depends on every execution before it.
+    /// Nothing in the result depends on it: execution *k*'s schedule comes from the seed and
+    /// *k* alone, the executions' findings are taken in their order, and the check reports the
+    /// lowest-numbered failing execution, with the same report and byte-identical artifact
+    /// whatever `n` is. Execution 1 runs alone; a check whose scenario uses an interleave object
+    /// made outside its execution (before the check, or in a `static`) runs every execution on
+    /// one thread, since executions running at once would share it. What interleave cannot
+    /// see is the scenario's own state outside interleave's types (a `std` static counter):
+    /// executions running at once share it, and executions after a failing one may have run.
     ///
     /// # Examples
     ///
@@ -502,6 +507,7 @@ impl Config {
             return self.reject(format!("jobs({n})"), "from 1 to 1024 threads");
         }
         self.jobs = n;
+        self.jobs_asked = true;
         self
     }
 
@@ -633,6 +639,7 @@ impl Config {
                 })?;
         }
         if let Some(value) = env("INTERLEAVE_JOBS")? {
+            self.jobs_asked = true;
             self.jobs = value
                 .parse()
                 .ok()
@@ -701,6 +708,13 @@ const MIN_STACK_SIZE: usize = 64 << 10;
 
 /// The most threads `INTERLEAVE_JOBS` may ask for.
 const MAX_JOBS: usize = 1024;
+
+/// The default of [`Config::jobs`]: the cores this process may use, at most 8. Asked once
+/// per process (std reads the cgroup's files each time).
+fn default_jobs() -> usize {
+    static JOBS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *JOBS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)))
+}
 
 /// A set, non-empty variable. An empty value counts as unset (`INTERLEAVE_SEED= cargo test`);
 /// one that is not UTF-8 is an error naming it, never silently unset.

@@ -30,6 +30,7 @@
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use interleave_detector::{Detector, DetectorConfig};
 use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
@@ -43,6 +44,11 @@ use crate::schedule::{pct, Strategy};
 
 /// Makes the strategy of one thread.
 pub(crate) type MakeStrategy<'a> = dyn Fn() -> Box<dyn Strategy> + Sync + 'a;
+
+/// How long a check runs on one thread before it starts others: starting a thread, with its
+/// engine and coroutine stacks, costs about as much as a few executions, which a check this
+/// short would not win back.
+const ALONE_FOR: Duration = Duration::from_millis(5);
 
 /// How many executions the threads may run ahead of the oldest one not yet taken, per thread:
 /// bounds the events held waiting.
@@ -84,7 +90,28 @@ struct Taking {
     detector: Detector,
     coverage: Coverage,
     collected: Collected,
+    /// Other threads run executions too (execution 1, which runs alone, used no object made
+    /// outside it).
+    parallel: bool,
+    /// An execution used an object made outside it: it is not the scenario's own, and one
+    /// thread must run every execution.
+    shared_object: bool,
 }
+
+/// How taking results in order ended.
+enum Taken {
+    /// The next execution is not finished yet.
+    More,
+    /// The check is done.
+    Done,
+    /// An execution used an object made outside it while other executions ran at once: the
+    /// check runs again on one thread.
+    Shared,
+}
+
+/// How the check ended: what was collected and whether no schedule is left, or `None` when
+/// it must run on one thread.
+type Outcome = Result<Option<(Collected, bool)>, PlanError>;
 
 /// The results handed over and not taken yet, and who takes them.
 struct Handed {
@@ -94,7 +121,7 @@ struct Handed {
     /// outside the lock).
     taking: Option<Taking>,
     /// How the check ended, once it has.
-    outcome: Option<Result<(Collected, bool), PlanError>>,
+    outcome: Option<Outcome>,
 }
 
 struct Shared {
@@ -180,24 +207,23 @@ impl Shared {
                 Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
             });
             handed = lock(&self.handed);
-            match taken {
-                Ok(false) => handed.taking = Some(taking),
-                Ok(true) => {
+            let outcome = match taken {
+                Ok(Taken::More) => {
+                    handed.taking = Some(taking);
+                    continue;
+                }
+                Ok(Taken::Done) => {
                     let complete = taking.collected.failure.is_none() && taking.coverage.complete();
-                    handed.outcome = Some(Ok((taking.collected, complete)));
-                    handed.waiting.clear();
-                    drop(handed);
-                    self.stop();
-                    return;
+                    Ok(Some((taking.collected, complete)))
                 }
-                Err(error) => {
-                    handed.outcome = Some(Err(error));
-                    handed.waiting.clear();
-                    drop(handed);
-                    self.stop();
-                    return;
-                }
-            }
+                Ok(Taken::Shared) => Ok(None),
+                Err(error) => Err(error),
+            };
+            handed.outcome = Some(outcome);
+            handed.waiting.clear();
+            drop(handed);
+            self.stop();
+            return;
         }
     }
 }
@@ -233,12 +259,19 @@ impl Again<'_, '_> {
 }
 
 /// Runs the plan's executions on `plan.jobs` threads (this one among them); returns what was
-/// collected and whether no schedule is left.
+/// collected and whether no schedule is left, or `None` if the check must run on one thread
+/// (its executions used an object made outside them while others ran at once).
+///
+/// Executions run alone, on this thread, first: execution 1, and with the default number of
+/// threads (not one the user asked for) those that start within [`ALONE_FOR`]. A short check
+/// (a scenario with one thread, a small tree) starts no thread, and one whose executions use an
+/// object made outside them (a `static`, or one made before the check) goes on alone. The time
+/// only decides how many threads run the executions, never what they find.
 pub(super) fn run(
     plan: &Plan,
     make: &MakeStrategy<'_>,
     f: &Arc<dyn Fn() + Send + Sync>,
-) -> Result<(Collected, bool), PlanError> {
+) -> Outcome {
     let threads = plan
         .jobs
         .min(plan.executions.try_into().unwrap_or(usize::MAX));
@@ -257,6 +290,8 @@ pub(super) fn run(
                 detector: Detector::new(plan.detector),
                 coverage: Coverage::default(),
                 collected: Collected::default(),
+                parallel: false,
+                shared_object: false,
             }),
             outcome: None,
         }),
@@ -264,10 +299,29 @@ pub(super) fn run(
         ahead: AHEAD_PER_THREAD * threads as u64,
         returned: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
     };
+    let mut here = Worker::new(plan, make, f, &shared, 0);
+    // Threads asked for start after execution 1.
+    let alone_until = Instant::now()
+        + if plan.jobs_asked {
+            Duration::ZERO
+        } else {
+            ALONE_FOR
+        };
+    let alone = rt::with_stacks(|| {
+        here.run(Some(alone_until));
+        let mut handed = lock(&shared.handed);
+        match handed.taking.as_mut() {
+            Some(taking) if !taking.shared_object => {
+                taking.parallel = true;
+                false
+            }
+            _ => true,
+        }
+    });
     let progress = rt::progress();
     let stack = rt::stack_size();
     let spawned = std::thread::scope(|scope| {
-        for thread in 1..threads {
+        for thread in (1..threads).filter(|_| !alone) {
             let (shared, progress) = (&shared, progress.clone());
             let spawned = std::thread::Builder::new()
                 // The check's own name: panic and overflow messages name the check by it.
@@ -276,7 +330,7 @@ pub(super) fn run(
                 .spawn_scoped(scope, move || {
                     rt::join_check(&plan.name, progress, stack);
                     CONTINUATION_POOL.set(&ContinuationPool::new(), || {
-                        run_executions(plan, make, f, shared, thread);
+                        Worker::new(plan, make, f, shared, thread).run(None);
                     });
                 });
             if let Err(error) = spawned {
@@ -287,7 +341,7 @@ pub(super) fn run(
             }
         }
         // This thread runs executions too.
-        rt::with_stacks(|| run_executions(plan, make, f, &shared, 0));
+        rt::with_stacks(|| here.run(None));
         Ok(())
     });
     let outcome = lock(&shared.handed).outcome.take();
@@ -299,73 +353,114 @@ pub(super) fn run(
     })
 }
 
-/// One thread's loop: runs the executions it claims and hands their results over, until the
-/// check needs no more.
-fn run_executions(
-    plan: &Plan,
-    make: &MakeStrategy<'_>,
-    f: &Arc<dyn Fn() + Send + Sync>,
-    shared: &Shared,
+/// One thread's executions: it runs those it claims and hands their results over.
+struct Worker<'p, 'm> {
+    shared: &'p Shared,
+    /// Its number among the check's threads.
     thread: usize,
-) {
-    // The check's detector needs every event, and is the only one to see them.
-    let mut runner = Runner::new(plan, make(), Coverage::logging(), usize::MAX);
-    // Weak memory reads the detector's clocks as the execution runs: there the thread keeps a
-    // detector of its own, which decides where it stops.
-    let weak = plan.memory_model == crate::MemoryModel::Weak;
-    runner.scheduler().detect = weak;
-    let own = DetectorConfig {
-        lock_order: false,
-        ..plan.detector
-    };
-    // Otherwise the thread's detector sees no event, and one serves every execution.
-    let mut spare = None;
-    let mut again = Again {
-        plan,
-        make,
-        f,
-        runner: None,
-    };
-    loop {
-        let claim = match shared.claim(false) {
-            Claim::Wait => shared.claim(true),
-            claim => claim,
-        };
-        let Claim::Run(execution, steps) = claim else {
-            break;
-        };
-        for ran in std::mem::take(&mut *lock(&shared.returned[thread])) {
-            let detector = runner.reuse(ran);
-            if !weak {
-                spare = Some(detector);
+    runner: Runner,
+    weak: bool,
+    own: DetectorConfig,
+    /// The detector of its executions, when they do not feed it (one serves them all).
+    spare: Option<Detector>,
+    again: Again<'p, 'm>,
+}
+
+impl<'p, 'm> Worker<'p, 'm> {
+    fn new(
+        plan: &'p Plan,
+        make: &'m MakeStrategy<'m>,
+        f: &'p Arc<dyn Fn() + Send + Sync>,
+        shared: &'p Shared,
+        thread: usize,
+    ) -> Self {
+        // The check's detector needs every event, and is the only one to see them.
+        let runner = Runner::new(plan, make(), Coverage::logging(), usize::MAX);
+        // Weak memory reads the detector's clocks as the execution runs: there the thread keeps
+        // a detector of its own, which decides where it stops.
+        let weak = plan.memory_model == crate::MemoryModel::Weak;
+        runner.scheduler().detect = weak;
+        Worker {
+            shared,
+            thread,
+            runner,
+            weak,
+            own: DetectorConfig {
+                lock_order: false,
+                ..plan.detector
+            },
+            spare: None,
+            again: Again {
+                plan,
+                make,
+                f,
+                runner: None,
+            },
+        }
+    }
+
+    /// Runs executions until the check needs no more, or (with `alone_until`) until that time
+    /// has passed, unless an execution used an object made outside it.
+    fn run(&mut self, alone_until: Option<Instant>) {
+        let (plan, f) = (self.again.plan, self.again.f);
+        loop {
+            let claim = match self.shared.claim(false) {
+                Claim::Wait => self.shared.claim(true),
+                claim => claim,
+            };
+            let Claim::Run(execution, steps) = claim else {
+                break;
+            };
+            for ran in std::mem::take(&mut *lock(&self.shared.returned[self.thread])) {
+                let detector = self.runner.reuse(ran);
+                if !self.weak {
+                    self.spare = Some(detector);
+                }
+            }
+            let detector = self.spare.take().unwrap_or_else(|| Detector::new(self.own));
+            let runner = &mut self.runner;
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                runner.run(plan, execution, steps, detector, f)
+            }))
+            .unwrap_or_else(|payload| {
+                Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
+            });
+            self.shared
+                .hand_over(execution, (self.thread, result), &mut self.again);
+            if alone_until.is_some_and(|until| Instant::now() >= until) {
+                let handed = lock(&self.shared.handed);
+                if handed.taking.as_ref().is_some_and(|t| !t.shared_object) {
+                    break;
+                }
             }
         }
-        let detector = spare.take().unwrap_or_else(|| Detector::new(own));
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            runner.run(plan, execution, steps, detector, f)
-        }))
-        .unwrap_or_else(|payload| Err(PlanError::Internal(rt::payload_message(payload.as_ref()))));
-        shared.hand_over(execution, (thread, result), &mut again);
     }
 }
 
-/// Takes `results` (the next executions' results, in order) into the check; returns whether
-/// the check is done.
+/// Takes `results` (the next executions' results, in order) into the check.
 fn take_in_order(
     taking: &mut Taking,
     results: Vec<Handed1>,
     again: &mut Again<'_, '_>,
     shared: &Shared,
-) -> Result<bool, PlanError> {
+) -> Result<Taken, PlanError> {
     let plan = again.plan;
     let Taking {
         detector,
         coverage,
         collected,
+        parallel,
+        shared_object,
     } = taking;
+    // An execution that used an object made outside it may have shared it with executions
+    // running at once (each of which used it too): its findings are not its own.
+    let mut shared_check = |ran: &Ran| {
+        *shared_object |= ran.outcome.shared_object;
+        *shared_object && *parallel
+    };
     for (thread, result) in results {
         if collected.executions >= plan.executions || coverage.complete() {
-            return Ok(true);
+            return Ok(Taken::Done);
         }
         let next = collected.executions + 1;
         let steps = collected.steps_for(next);
@@ -374,6 +469,9 @@ fn take_in_order(
             // What went wrong may lie past where the execution should have stopped.
             _ => again.run(next, steps)?,
         };
+        if shared_check(&ran) {
+            return Ok(Taken::Shared);
+        }
         // The check's detector sees the execution as it would have inside it, up to the first
         // finding that ends it.
         detector.begin_execution(next);
@@ -400,6 +498,9 @@ fn take_in_order(
             // here, stopping where one thread would have.
             Some(index) if !(stopped_there && Some(index) == last) => {
                 let ran = again.run(next, steps)?;
+                if shared_check(&ran) {
+                    return Ok(Taken::Shared);
+                }
                 if ran.outcome.events.len() != index + 1 {
                     return Err(PlanError::Internal(format!(
                         "execution {next} ran again stopped after {} events, not {}",
@@ -417,7 +518,7 @@ fn take_in_order(
         let failed = collected.take(plan, &mut ran, findings, witnesses);
         lock(&shared.returned[thread]).push(ran);
         if failed {
-            return Ok(true);
+            return Ok(Taken::Done);
         }
         coverage.end_execution();
         let mut claims = lock(&shared.claims);
@@ -429,5 +530,11 @@ fn take_in_order(
             shared.changed.notify_all();
         }
     }
-    Ok(collected.executions >= plan.executions || coverage.complete())
+    Ok(
+        if collected.executions >= plan.executions || coverage.complete() {
+            Taken::Done
+        } else {
+            Taken::More
+        },
+    )
 }

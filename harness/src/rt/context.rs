@@ -62,6 +62,9 @@ pub(crate) struct Context {
     pub(crate) detector: Detector,
     /// A process-unique number for this execution: objects created in another one are stale.
     pub(crate) generation: u64,
+    /// The execution used an object made outside it (before the check, in a `static`, or by
+    /// another execution): executions running at once on several threads would share it.
+    pub(crate) shared_object: bool,
     pub(crate) step: u64,
     pub(crate) current: ThreadId,
     pub(crate) threads: Vec<ThreadSlot>,
@@ -128,6 +131,8 @@ pub(crate) struct ExecutionOutcome {
     /// The execution had more events than it kept (see `Context::events_cap`): `events` is
     /// empty.
     pub(crate) events_dropped: bool,
+    /// The execution used an object made outside it (see `Context::shared_object`).
+    pub(crate) shared_object: bool,
 }
 
 thread_local! {
@@ -176,6 +181,7 @@ impl Context {
         let context = Context {
             detector,
             generation,
+            shared_object: false,
             step: 0,
             current: ThreadId::MAIN,
             threads: vec![main],
@@ -219,6 +225,7 @@ impl Context {
             stop: context.stop,
             digest: context.path.value(),
             events_dropped: context.events_dropped,
+            shared_object: context.shared_object,
         }
     }
 

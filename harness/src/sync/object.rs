@@ -8,21 +8,46 @@ use crate::rt;
 ///
 /// An object is registered (a `Create` event) when it is made inside an execution. One made
 /// outside, or in an earlier execution, is registered again at its first use in the running
-/// execution, with that use as its creation site, and its state starts afresh.
-#[derive(Debug, Default)]
+/// execution, with that use as its creation site, and its state starts afresh; the execution
+/// notes that it used a shared object (a check on several threads then runs on one).
+#[derive(Debug)]
 pub(crate) struct Registration {
+    /// The execution it was last registered in; [`UNREGISTERED`] for an object made inside
+    /// the running execution and not registered yet, [`OUTSIDE`] for one made outside any.
     generation: u64,
     object: Option<ObjectId>,
     /// The user's name for the object (`Mutex::named`), shown in reports instead of its site.
     name: Option<Box<str>>,
 }
 
+/// [`Registration::generation`] of an object made in the running execution, not registered yet.
+const UNREGISTERED: u64 = 0;
+/// [`Registration::generation`] of an object made outside any execution (executions are
+/// numbered from 1 up, and never reach it).
+const OUTSIDE: u64 = u64::MAX;
+
+impl Default for Registration {
+    /// A registration for an object made now: inside an execution, it is that execution's own.
+    fn default() -> Self {
+        Registration {
+            generation: if rt::in_execution() {
+                UNREGISTERED
+            } else {
+                OUTSIDE
+            },
+            object: None,
+            name: None,
+        }
+    }
+}
+
 impl Registration {
     /// A registration for an object not registered yet (usable in a `const fn`: a `static`'s
-    /// object registers at its first use in each execution).
+    /// object registers at its first use in each execution). It counts as made outside the
+    /// execution that uses it, even when the `const fn` runs inside one.
     pub(crate) const fn new() -> Self {
         Registration {
-            generation: 0,
+            generation: OUTSIDE,
             object: None,
             name: None,
         }
@@ -54,6 +79,7 @@ impl Registration {
                     return (object, false);
                 }
             }
+            c.shared_object |= self.generation != UNREGISTERED;
             let object = c.next_object();
             c.emit(
                 EventKind::Create {

@@ -293,3 +293,135 @@ fn findings_that_end_an_execution_end_it_at_the_same_event_with_any_jobs() {
         eprintln!("XX {label} {:?}", report.failing_execution);
     }
 }
+
+/// Runs `scenario` under `config` with 1, 2 and 3 threads; asserts they agree and returns the
+/// report of one (for scenarios that capture objects, which `same_with_any_jobs` cannot take).
+fn same_with_any_jobs_of(
+    label: &str,
+    config: Config,
+    scenario: impl Fn() + Clone + Send + Sync + 'static,
+) -> Report {
+    let mut first: Option<(Report, Outcome)> = None;
+    for jobs in [1, 2, 3] {
+        let dir = child::temp_dir(&format!("jobs-{label}-{jobs}"));
+        let report = config
+            .clone()
+            .name(format!("jobs_{label}"))
+            .jobs(jobs)
+            .artifact_dir(&dir)
+            .explore(scenario.clone());
+        let seen = outcome(&report);
+        match &first {
+            None => first = Some((report, seen)),
+            Some((_, expected)) => {
+                assert_eq!(&seen.0, &expected.0, "{label}: jobs({jobs}) vs jobs(1)");
+                assert!(
+                    seen.1 == expected.1,
+                    "{label}: jobs({jobs}) wrote another artifact"
+                );
+            }
+        }
+    }
+    first.expect("three runs").0
+}
+
+#[test]
+fn an_object_made_before_the_check_is_shared_by_its_executions_so_one_thread_runs_them() {
+    // Every execution's three threads take a lock of their own a few times, then meet at a
+    // barrier made outside the check. Each execution registers the barrier afresh at its
+    // first use; two executions running at once on two threads would reset it under each
+    // other's feet (spurious deadlocks, or a barrier that lets a thread through early).
+    // Execution 1 uses it: the check goes on on one thread.
+    let barrier = Arc::new(interleave::sync::Barrier::new(3));
+    let scenario = move || {
+        let m = Arc::new(Mutex::new(0));
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let (b, m) = (Arc::clone(&barrier), Arc::clone(&m));
+                thread::spawn(move || {
+                    for _ in 0..3 {
+                        *m.lock().unwrap() += 1;
+                    }
+                    b.wait();
+                })
+            })
+            .collect();
+        for _ in 0..3 {
+            *m.lock().unwrap() += 1;
+        }
+        barrier.wait();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        assert_eq!(*m.lock().unwrap(), 9);
+    };
+    let report = same_with_any_jobs_of("barrier", Config::random(500).seed(3), scenario);
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(report.executions, 500, "{report}");
+}
+
+/// Two threads each take a lock three times and then note their number; when the second
+/// noted first, two more threads meet at `barrier` (and `met` is set).
+fn meet_when_the_second_comes_first(
+    barrier: &Arc<interleave::sync::Barrier>,
+    met: &std::sync::atomic::AtomicBool,
+) {
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let handles: Vec<_> = (1..=2)
+        .map(|i| {
+            let order = Arc::clone(&order);
+            thread::spawn(move || {
+                for _ in 0..3 {
+                    order.lock().unwrap().push(0);
+                }
+                order.lock().unwrap().push(i);
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    let second_first = order.lock().unwrap().iter().find(|&&i| i > 0) == Some(&2);
+    if second_first {
+        met.store(true, std::sync::atomic::Ordering::SeqCst);
+        let meet: Vec<_> = (0..2)
+            .map(|_| {
+                let b = Arc::clone(barrier);
+                thread::spawn(move || {
+                    b.wait();
+                })
+            })
+            .collect();
+        for handle in meet {
+            handle.join().unwrap();
+        }
+    }
+}
+
+/// A seed whose execution 1 does not meet at the barrier.
+const SEED_1_AVOIDS: u64 = 3;
+
+#[test]
+fn an_object_made_before_the_check_and_used_by_a_later_execution_runs_the_check_again_on_one_thread(
+) {
+    // Execution 1 of this seed does not use the barrier made before the check (thread 1 notes
+    // its number first); later executions do, while other threads run executions that may
+    // use it too: the check runs again on one thread, from execution 1, and reports what
+    // jobs(1) reports.
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    let barrier = Arc::new(interleave::sync::Barrier::new(2));
+    let met = Arc::new(AtomicBool::new(false));
+    let scenario = {
+        let (barrier, met) = (Arc::clone(&barrier), Arc::clone(&met));
+        move || meet_when_the_second_comes_first(&barrier, &met)
+    };
+    let first = Config::random(1)
+        .seed(SEED_1_AVOIDS)
+        .explore(scenario.clone());
+    assert!(first.is_clean(), "{first}");
+    assert!(!met.load(SeqCst), "execution 1 met at the barrier");
+    let report = same_with_any_jobs_of("later", Config::random(500).seed(SEED_1_AVOIDS), scenario);
+    assert!(met.load(SeqCst), "no execution met at the barrier");
+    assert!(report.is_clean(), "{report}");
+    assert_eq!(report.executions, 500, "{report}");
+}
