@@ -23,6 +23,9 @@ pub(crate) struct StepLog {
     pub(crate) natural_fires: Vec<Footprint>,
     /// Accesses that belong to a thread's next step (a join that took no scheduling point).
     pub(crate) carried: Vec<(ThreadId, (Key, Access))>,
+    /// A timer is firing naturally: its events are the clock's step (`natural_fires`), not the
+    /// step in progress's (the thread did not wait for it, nor touch what it touches).
+    pub(crate) in_natural_fire: bool,
     pub(crate) model: Model,
 }
 
@@ -38,12 +41,14 @@ impl StepLog {
 
     /// Adds an event of the step in progress.
     pub(crate) fn observe(&mut self, event: &Event) {
-        self.model.observe(
-            event,
-            &mut self.footprint,
-            &mut self.woken,
-            &mut self.carried,
-        );
+        let mut fire = Footprint::default();
+        let footprint = if self.in_natural_fire {
+            &mut fire
+        } else {
+            &mut self.footprint
+        };
+        self.model
+            .observe(event, footprint, &mut self.woken, &mut self.carried);
     }
 
     /// `thread` begins a step: what an earlier step of its own left for it joins the footprint.

@@ -293,6 +293,41 @@ impl Trace {
     }
 }
 
+impl Trace {
+    /// Adds to the latest step what a timer that fired naturally inside it touched, once that
+    /// step's races and the fire's are known (each was found from what it touched itself):
+    /// from now on the step comes after what the fire conflicts with, and what comes after the
+    /// step after the fire. `woken`: the actors the step made runnable.
+    pub(crate) fn amend_last(&mut self, footprint: &Footprint, woken: &[Actor]) {
+        let Some(index) = self.steps.len().checked_sub(1) else {
+            return;
+        };
+        let actor = self.steps[index].actor;
+        let prospect = self.peek(Actor::Clock, footprint);
+        let mut clock = self.steps[index].clock.clone();
+        for conflict in &prospect.conflicts {
+            clock.join(&self.steps[conflict.step].clock);
+        }
+        for (key, access) in footprint.accesses() {
+            let entry = Entry {
+                step: index,
+                race: index,
+            };
+            let history = self.history.entry(key).or_default();
+            record(history, access, entry, &self.steps, actor);
+        }
+        for &woken in woken {
+            if woken != actor {
+                slot_of(&mut self.wakes, slot(woken)).join(&clock);
+            }
+        }
+        *slot_of(&mut self.actors, slot(actor)) = clock.clone();
+        let step = &mut self.steps[index];
+        step.footprint.union(footprint);
+        step.clock = clock;
+    }
+}
+
 /// A step, taken or only considered, as the trace sees it.
 #[derive(Debug, Clone)]
 pub(crate) struct Prospect {
@@ -445,6 +480,22 @@ mod tests {
             }]
         );
         assert_eq!(trace.len(), 5, "peeking appends nothing");
+    }
+
+    #[test]
+    fn a_fire_added_to_a_step_orders_what_comes_after_it() {
+        // B reads the clock (0); A takes a step touching nothing (1), inside which a timer
+        // fires, writing the clock. A's step is independent of B's read by itself; with the
+        // fire added, it comes after it, and a later read of the clock after A's step.
+        let mut trace = Trace::default();
+        trace.push(B, &fp(&[(1, Access::READ)]), &[]);
+        trace.push(A, &Footprint::default(), &[]);
+        assert!(!trace.steps[0].precedes(&trace.steps[1].clock));
+        trace.amend_last(&fp(&[(1, Access::WRITE)]), &[]);
+        assert!(trace.steps[0].precedes(&trace.steps[1].clock));
+        let read = trace.peek(Actor::Thread(2), &fp(&[(1, Access::READ)]));
+        let steps: Vec<usize> = read.conflicts.iter().map(|c| c.step).collect();
+        assert_eq!(steps, [1]);
     }
 
     #[test]

@@ -302,17 +302,34 @@ impl Strategy for DporStrategy {
 
         let woken = step.woken.iter().map(|&t| Actor::Thread(t));
         let prospect = self.trace.push_waking(step.actor, step.footprint, woken);
-        if i < self.fresh_from {
-            return;
+        let fresh = i >= self.fresh_from;
+        if fresh {
+            // A timer that fired naturally inside the step is not the thread's: its own races
+            // leave it out (running first, the thread would not have seen it fire).
+            self.reverse_races(&prospect, step.footprint);
+            // The fire is a step of the clock: firing it earlier may reverse its races (with a
+            // read of the clock, say), the thread's step running first or not (below).
+            for fire in step.natural_fires {
+                let prospect = self.trace.peek(Actor::Clock, fire);
+                self.reverse_races(&prospect, fire);
+            }
         }
-        self.reverse_races(&prospect, step.footprint);
-        // A timer that fired naturally inside the step is a step of the clock too: firing it
-        // earlier may reverse its races (with a read of the clock, say).
+        let mut fired = Footprint::default();
         for fire in step.natural_fires {
-            let prospect = self.trace.peek(Actor::Clock, fire);
-            self.reverse_races(&prospect, fire);
+            fired.union(fire);
         }
-        self.next_sleep = self.tree.done(i, step.footprint);
+        if !fired.is_empty() {
+            let woken: Vec<Actor> = step.woken.iter().map(|&t| Actor::Thread(t)).collect();
+            self.trace.amend_last(&fired, &woken);
+        }
+        if fresh {
+            for fire in step.natural_fires {
+                let prospect = self.trace.peek(Actor::Clock, fire);
+                self.reverse_races(&prospect, fire);
+            }
+        }
+        fired.union(step.footprint);
+        self.next_sleep = self.tree.done(i, &fired);
     }
 }
 

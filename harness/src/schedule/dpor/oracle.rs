@@ -592,6 +592,30 @@ fn a_switch_inside_a_critical_section_is_within_a_bound_of_one() {
 }
 
 #[test]
+fn a_timer_that_fires_inside_a_step_is_fired_early_after_that_step_too() {
+    // Seed 2024, program 2134: main waits on the condvar with a timeout of 1 ms; t reads the
+    // clock. Run in that order, the timer fires inside main's step (no thread is left to run):
+    // the fire's race with t's read of the clock is reversed by firing it early after main's
+    // step of its own (arming the timer), before t's read, which then reads 1 ms.
+    compare_one(Program {
+        threads: vec![
+            vec![
+                Op::Lock {
+                    m: 0,
+                    add: 2,
+                    body: vec![],
+                },
+                Op::WaitTimeout { ms: 1 },
+            ],
+            vec![Op::Load { a: 0 }],
+            vec![Op::Now],
+        ],
+        extra: Extra::Condvar,
+        receiver: 0,
+    });
+}
+
+#[test]
 fn dpor_reaches_what_naive_dfs_reaches_on_random_programs() {
     let (compared, skipped, naive, dpor) = compare(11, 380);
     println!(
