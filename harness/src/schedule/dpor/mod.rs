@@ -10,8 +10,10 @@
 //! the executions that reverse them; sleep sets keep it from running a reversal twice. Without
 //! a bound, each reversal is scheduled as the whole sequence of steps that runs it (a wakeup
 //! tree): no trace runs twice, and no execution ends up only repeating explored ones
-//! (sleep-set blocked) unless what a step touches depends on the order of the steps before it
-//! (a sender drop that closes the channel or not; a timer that may fire early only after
+//! (sleep-set blocked) unless what a step touches depends on the order of the steps before it.
+//! The runtime keeps most footprints independent of it (a sender drop is an update of the count
+//! whether it is the last or not, `Access::UPDATE`; a timer that fires naturally inside a step is
+//! the clock's, not the thread's); what is left is mostly timers (one may fire early only after
 //! progress). Source-DPOR schedules only the first actor of the reversal, and the execution that
 //! follows may take another way and find every actor asleep; under a preemption bound sleep
 //! sets are off (they are unsound with one), so wakeup trees, which rest on them, are too.
