@@ -717,6 +717,38 @@ fn lock_and_mixed_programs_run_one_execution_per_trace() {
     assert_eq!(ran("mixed", false, mixed), once(4));
 }
 
+/// Two threads and main each drop a sender of one channel; main then receives, which returns
+/// once every sender is gone, and joins them.
+fn drops() {
+    let (tx, rx) = mpsc::channel::<()>();
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let tx = tx.clone();
+            thread::spawn(move || drop(tx))
+        })
+        .collect();
+    drop(tx);
+    assert!(rx.recv().is_err());
+    for handle in handles {
+        handle.join().unwrap();
+    }
+}
+
+#[test]
+fn sender_drops_commute_whichever_is_the_last() {
+    // The three drops commute (updates of the count of senders), and the receive waited for
+    // all of them: one trace, one execution. (When the last drop was a write and the others
+    // reads, which one was the last depended on their order: source-DPOR ran 2 executions,
+    // the second sleep-set blocked.)
+    let once = Stats {
+        executions: 1,
+        blocked: 0,
+        repeated: 0,
+    };
+    assert_eq!(ran("drops", true, drops), once);
+    assert_eq!(ran("drops", false, drops), once);
+}
+
 #[test]
 #[ignore = "a measurement: source-DPOR against optimal DPOR on the property test's programs"]
 fn source_dpor_against_optimal_dpor_on_random_programs() {
