@@ -736,6 +736,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn jobs_default_to_the_cores_at_most_8_and_know_when_they_were_asked_for() {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let config = Config::random(10);
+        assert_eq!((config.jobs, config.jobs_asked), (cores.min(8), false));
+        let asked = Config::random(10).jobs(1);
+        assert_eq!((asked.jobs, asked.jobs_asked), (1, true));
+    }
+
+    #[test]
     fn strategies_parse_as_documented() {
         assert_eq!(Strategy::parse("random"), Some(Strategy::Random));
         assert_eq!(Strategy::parse("pct"), Some(Strategy::Pct { depth: 3 }));

@@ -79,8 +79,8 @@ enum Claim {
     Done,
 }
 
-/// What a thread hands over for one execution.
-type Result1 = Result<Option<Ran>, PlanError>;
+/// What a thread hands over for one execution (boxed: it is large, and moves several times).
+type Result1 = Result<Option<Box<Ran>>, PlanError>;
 
 /// A result handed over, and the number of the thread that ran it.
 type Handed1 = (usize, Result1);
@@ -135,7 +135,11 @@ struct Shared {
     /// and detector), for it to reuse. Memory goes back to the thread that allocated it: freed
     /// by another, it would take a lock of the first thread's allocator arena each time, and
     /// the two threads would wait for each other.
-    returned: Vec<Mutex<Vec<Ran>>>,
+    #[allow(
+        clippy::vec_box,
+        reason = "boxed since the thread ran it: moving out would copy it"
+    )]
+    returned: Vec<Mutex<Vec<Box<Ran>>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -239,7 +243,7 @@ struct Again<'p, 'm> {
 }
 
 impl Again<'_, '_> {
-    fn run(&mut self, execution: u64, steps: usize) -> Result<Ran, PlanError> {
+    fn run(&mut self, execution: u64, steps: usize) -> Result<Box<Ran>, PlanError> {
         let (plan, make) = (self.plan, self.make);
         let runner = self
             .runner
@@ -252,6 +256,7 @@ impl Again<'_, '_> {
         };
         runner
             .run(plan, execution, steps, Detector::new(own), self.f)?
+            .map(Box::new)
             .ok_or_else(|| {
                 PlanError::Internal("a sampling strategy ran out of schedules".to_owned())
             })
@@ -412,7 +417,7 @@ impl<'p, 'm> Worker<'p, 'm> {
                 break;
             };
             for ran in std::mem::take(&mut *lock(&self.shared.returned[self.thread])) {
-                let detector = self.runner.reuse(ran);
+                let detector = self.runner.reuse(*ran);
                 if !self.weak {
                     self.spare = Some(detector);
                 }
@@ -420,7 +425,9 @@ impl<'p, 'm> Worker<'p, 'm> {
             let detector = self.spare.take().unwrap_or_else(|| Detector::new(self.own));
             let runner = &mut self.runner;
             let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                runner.run(plan, execution, steps, detector, f)
+                Ok(runner
+                    .run(plan, execution, steps, detector, f)?
+                    .map(Box::new))
             }))
             .unwrap_or_else(|payload| {
                 Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
@@ -481,6 +488,9 @@ fn take_in_order(
             detector
                 .observe(event)
                 .map_err(|error| PlanError::Internal(error.to_string()))?;
+            if detector.findings().is_empty() {
+                continue;
+            }
             let new = detector.take_findings();
             let ends = new
                 .iter()

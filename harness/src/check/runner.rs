@@ -87,6 +87,7 @@ impl Runner {
             outcome,
             mut decisions,
             mut digests,
+            coverage,
             ..
         } = ran;
         if outcome.events.capacity() > self.events.capacity() {
@@ -97,6 +98,7 @@ impl Runner {
         digests.clear();
         scheduler.recorded = decisions;
         scheduler.digests = digests;
+        scheduler.coverage.give_back_log(coverage);
         outcome.detector
     }
 

@@ -67,6 +67,18 @@ impl Coverage {
         self.log.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
+    /// Gives back a log [`take_log`](Self::take_log) took, once read: the next execution fills
+    /// it again, without growing a new one.
+    pub(crate) fn give_back_log(&mut self, mut log: CoverageLog) {
+        if let Some(current) = &mut self.log {
+            if log.branches.capacity() > current.branches.capacity() {
+                log.branches.clear();
+                log.random = false;
+                *current = log;
+            }
+        }
+    }
+
     /// Adds an execution logged elsewhere, as if it had run here (then
     /// [`end_execution`](Self::end_execution) if it ended in full).
     pub(crate) fn apply(&mut self, log: &CoverageLog) {

@@ -500,6 +500,41 @@ fn tasks_awaiting_each_other_under_a_timeout_are_no_deadlock() {
     assert_eq!(report.executions, 300, "{report}");
 }
 
+#[test]
+fn a_join_cycle_under_timeout_is_reported_as_a_deadlock_a_known_limitation() {
+    // The same cycle of joins, with `a` awaiting `timeout(1ms, b)`: tokio's `timeout` (and
+    // interleave's) polls the handle before it arms its timer, and the detector judges the
+    // join when it is announced, before the timer is armed: a deadlock is reported in
+    // execution 1, although the timer would end `a`'s wait (docs/async.md, "What is not
+    // modelled"). When a task's waits are judged at the end of its poll, this test flips.
+    // Meanwhile the report names the `.await` of the timeout, not interleave's own code.
+    let report = Config::random(300)
+        .early_timers(0.0)
+        .write_artifact(false)
+        .explore(|| {
+            future::block_on(async {
+                let (give, handle_of_b) = oneshot::channel();
+                let a = future::spawn_named(
+                    async move {
+                        let b: future::JoinHandle<()> = handle_of_b.await.unwrap();
+                        let _ = timeout(ms(1), b).await;
+                    },
+                    "a",
+                );
+                let b = future::spawn_named(async move { drop(a.await) }, "b");
+                give.send(b).unwrap();
+                sleep(ms(5)).await;
+            });
+        });
+    assert_eq!(report.failing_execution, Some(1), "{report}");
+    let text = report.to_string();
+    assert!(
+        text.contains("`a` waits for `b` to finish, since tests/tests/e2e/async_tasks.rs:"),
+        "{text}"
+    );
+    assert!(!text.contains("harness/src/future/time.rs"), "{text}");
+}
+
 /// Two tasks of a runtime with `workers` workers read and write one tracked cell, each across
 /// an await, with no lock or message between them.
 fn cell_across_awaits(workers: usize) -> Report {
