@@ -200,8 +200,8 @@ impl Trace {
                 };
                 // The step's own operation waited for that one: a lock it acquires that the
                 // other released, or a waited access (a join, a receive, a park). Not a timer's
-                // fire: a fire that comes due inside a step is in that step's footprint, and
-                // the step did not wait for it.
+                // fire, which waited for the arming: it is the clock's step (whose next step
+                // fires whichever timer is due, another one before that arming).
                 let waited = (access.acquire() && entry.race != entry.step)
                     || (race.is_none() && !key.is_timer());
                 let conflict = Conflict {
