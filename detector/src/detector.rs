@@ -81,10 +81,18 @@ pub struct Stats {
 #[derive(Debug)]
 pub struct Detector {
     pub(crate) config: DetectorConfig,
-    pub(crate) identities: Identities,
-    pub(crate) lock_order: LockOrderGraph,
-    pub(crate) contexts: Contexts,
-    pub(crate) threads: Vec<ThreadState>,
+    /// What the check learns across executions, boxed: a detector moves into and out of every
+    /// execution.
+    pub(crate) check: Box<CheckState>,
+    #[expect(
+        clippy::vec_box,
+        reason = "a state is large, and moves between `threads` and `spare_threads`"
+    )]
+    pub(crate) threads: Vec<Box<ThreadState>>,
+    /// The states of the previous execution's threads, reused for the next one's (no
+    /// allocation per spawn).
+    #[expect(clippy::vec_box, reason = "as `threads`")]
+    spare_threads: Vec<Box<ThreadState>>,
     pub(crate) objects: Vec<Option<ObjectState>>,
     pub(crate) execution: u64,
     pub(crate) findings: Vec<Finding>,
@@ -95,6 +103,15 @@ pub struct Detector {
     /// Virtual time of the current execution, in nanoseconds.
     pub(crate) now_ns: u64,
     pub(crate) stats: Stats,
+}
+
+/// The detector's state that lasts for the whole check: stable identities, the lock-order
+/// graph and the interned lock contexts.
+#[derive(Debug)]
+pub(crate) struct CheckState {
+    pub(crate) identities: Identities,
+    pub(crate) lock_order: LockOrderGraph,
+    pub(crate) contexts: Contexts,
 }
 
 impl Default for Detector {
@@ -108,10 +125,13 @@ impl Detector {
     pub fn new(config: DetectorConfig) -> Self {
         Detector {
             config,
-            identities: Identities::new(),
-            lock_order: LockOrderGraph::new(config.suppressions),
-            contexts: Contexts::default(),
+            check: Box::new(CheckState {
+                identities: Identities::new(),
+                lock_order: LockOrderGraph::new(config.suppressions),
+                contexts: Contexts::default(),
+            }),
             threads: Vec::new(),
+            spare_threads: Vec::new(),
             objects: Vec::new(),
             execution: 0,
             findings: Vec::new(),
@@ -127,18 +147,33 @@ impl Detector {
     pub fn begin_execution(&mut self, execution: u64) {
         self.execution = execution;
         self.stats.executions += 1;
-        self.identities.begin_execution();
-        self.threads.clear();
+        self.check.identities.begin_execution();
+        // Reversed, so that the next execution's threads get the states in the same order.
+        self.spare_threads.extend(self.threads.drain(..).rev());
         self.objects.clear();
         self.deadlock_reported = false;
         self.now_ns = 0;
-        let mut clock = VectorClock::new();
-        clock.tick(0);
-        let mut fork_join = VectorClock::new();
-        fork_join.tick(0);
-        let mut main = ThreadState::new(0, clock, fork_join);
-        main.root_context = self.contexts.root(0, &main.fork_join);
+        let mut main = self.fresh_thread(0);
+        main.clock.tick(0);
+        main.fork_join.tick(0);
+        main.root_context = self.check.contexts.root(0, &main.fork_join);
         self.threads.push(main);
+    }
+
+    /// The state of a new thread of identity `stable`, with zero clocks: a spare one reset, or a
+    /// new one.
+    fn fresh_thread(&mut self, stable: u32) -> Box<ThreadState> {
+        match self.spare_threads.pop() {
+            Some(mut state) => {
+                state.reset(stable);
+                state
+            }
+            None => Box::new(ThreadState::new(
+                stable,
+                VectorClock::new(),
+                VectorClock::new(),
+            )),
+        }
     }
 
     /// The happens-before clock of `thread` in the current execution (`None` before it is
@@ -160,8 +195,8 @@ impl Detector {
     /// Counters.
     pub fn stats(&self) -> Stats {
         Stats {
-            lock_order_edges: self.lock_order.edge_count(),
-            lock_order_witnesses: self.lock_order.witness_count(),
+            lock_order_edges: self.check.lock_order.edge_count(),
+            lock_order_witnesses: self.check.lock_order.witness_count(),
             ..self.stats
         }
     }
@@ -169,12 +204,13 @@ impl Detector {
     /// The lock-order graph's edges so far, as (from, to, witnesses) with objects described by
     /// their stable identity, in the order they were first seen.
     pub fn lock_order_edges(&self) -> Vec<(crate::ObjectInfo, crate::ObjectInfo, usize)> {
-        self.lock_order
+        self.check
+            .lock_order
             .edges()
             .map(|(a, b, n)| {
                 (
-                    self.identities.object(a).clone(),
-                    self.identities.object(b).clone(),
+                    self.check.identities.object(a).clone(),
+                    self.check.identities.object(b).clone(),
                     n,
                 )
             })
@@ -368,7 +404,10 @@ impl Detector {
             });
         }
         let creator = self.threads[event.thread.index()].stable;
-        let stable = self.identities.create(creator, class, &event.site, name);
+        let stable = self
+            .check
+            .identities
+            .create(creator, class, &event.site, name);
         if self.objects.len() <= object.index() {
             self.objects.resize_with(object.index() + 1, || None);
         }
@@ -397,21 +436,24 @@ impl Detector {
         }
         let p = event.thread.index();
         let parent_stable = self.threads[p].stable;
-        let stable = self.identities.spawn(parent_stable, &event.site, name);
-        self.lock_order
-            .set_threads_seen(self.identities.thread_count());
+        let stable = self
+            .check
+            .identities
+            .spawn(parent_stable, &event.site, name);
+        self.check
+            .lock_order
+            .set_threads_seen(self.check.identities.thread_count());
+        let mut state = self.fresh_thread(stable);
         let parent = &mut self.threads[p];
-        let mut clock = parent.clock.clone();
-        clock.tick(child.index());
+        state.clock.copy_from(&parent.clock);
+        state.clock.tick(child.index());
         parent.clock.tick(p);
-        let mut fork_join = parent.fork_join.clone();
-        fork_join.tick(stable as usize);
+        state.fork_join.copy_from(&parent.fork_join);
+        state.fork_join.tick(stable as usize);
         parent.fork_join.tick(parent_stable as usize);
-        let parent_fork_join = parent.fork_join.clone();
-        let mut state = ThreadState::new(stable, clock, fork_join);
-        state.root_context = self.contexts.root(stable, &state.fork_join);
+        state.root_context = self.check.contexts.root(stable, &state.fork_join);
         self.threads.push(state);
-        self.rebase_contexts(p, &parent_fork_join);
+        self.rebase_contexts(p);
         Ok(())
     }
 
@@ -454,32 +496,39 @@ impl Detector {
     }
 
     fn joined(&mut self, event: &Event, child: ThreadId) -> Result<(), EventError> {
-        let Some(child_state) = self.threads.get(child.index()) else {
+        let c = child.index();
+        if c >= self.threads.len() {
             return Err(EventError::UnknownThread {
                 step: event.step,
                 thread: child,
             });
-        };
-        let (clock, fork_join) = (child_state.clock.clone(), child_state.fork_join.clone());
+        }
         let t = event.thread.index();
-        let thread = &mut self.threads[t];
-        thread.pending = None;
-        thread.clock.join(&clock);
-        thread.fork_join.join(&fork_join);
-        let joined = thread.fork_join.clone();
-        self.rebase_contexts(t, &joined);
+        // A thread's clocks joined with themselves stay as they are.
+        if c != t {
+            let (thread, child_state) = if t < c {
+                let (low, high) = self.threads.split_at_mut(c);
+                (&mut low[t], &high[0])
+            } else {
+                let (low, high) = self.threads.split_at_mut(t);
+                (&mut high[0], &low[c])
+            };
+            thread.clock.join(&child_state.clock);
+            thread.fork_join.join(&child_state.fork_join);
+        }
+        self.threads[t].pending = None;
+        self.rebase_contexts(t);
         Ok(())
     }
 
     /// A thread's fork/join clock changed: its lock contexts get a new root.
-    fn rebase_contexts(&mut self, t: usize, fork_join: &VectorClock) {
-        let stable = self.threads[t].stable;
-        let root = self.contexts.root(stable, fork_join);
+    fn rebase_contexts(&mut self, t: usize) {
         let thread = &mut self.threads[t];
+        let root = self.check.contexts.root(thread.stable, &thread.fork_join);
         thread.root_context = root;
         let mut context = root;
         for held in &mut thread.held {
-            context = self.contexts.child(context, held.stable, held.mode);
+            context = self.check.contexts.child(context, held.stable, held.mode);
             held.context = context;
         }
     }

@@ -95,19 +95,19 @@ impl Detector {
             .expect("a futurelocked thread waits");
         let mut builder = FindingBuilder::new();
         let stable = self.threads[t].stable;
-        let thread = builder.thread(&self.identities, stable);
+        let thread = builder.thread(&self.check.identities, stable);
         let object_stable = self.objects[hold.object.index()]
             .as_ref()
             .expect("a known object")
             .stable;
-        let object = builder.object(&self.identities, object_stable);
+        let object = builder.object(&self.check.identities, object_stable);
         let others: Vec<usize> = blocked.iter().copied().filter(|&o| o != t).collect();
         let mut first = pending.step;
         let waits = self.describe_waits(&mut builder, &others, &mut first);
         let headline = format!(
             "futurelock: `{}` waits for {}, {} a future it owns and no longer polls",
-            self.identities.thread(stable).name,
-            self.identities.object(object_stable).label(),
+            self.check.identities.thread(stable).name,
+            self.check.identities.object(object_stable).label(),
             if hold.granted { "handed to" } else { "held by" }
         );
         let finding = builder.finish(

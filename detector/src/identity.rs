@@ -148,6 +148,8 @@ struct ObjectKey {
 #[derive(Debug, Default)]
 pub(crate) struct Identities {
     sites: FxHashMap<Site, u32>,
+    /// The sites last interned, by their file name's address and length, line and column.
+    recent_sites: [Option<(SiteKey, u32)>; 2],
     threads: Vec<ThreadInfo>,
     thread_keys: FxHashMap<ThreadKey, u32>,
     objects: Vec<ObjectInfo>,
@@ -161,42 +163,63 @@ pub(crate) struct Identities {
 
 const ROOT: u32 = u32::MAX;
 
+/// A site whose file name lives for the whole program, by that name's address and length, its
+/// line and its column (compared, never dereferenced).
+type SiteKey = (usize, usize, u32, u32);
+
 impl Identities {
+    /// Identities with only the main thread's. Allocates nothing until used: a detector
+    /// that is only a placeholder (the check's, while an execution holds it) costs nothing.
     pub(crate) fn new() -> Self {
-        let mut identities = Identities::default();
-        identities.threads.push(ThreadInfo {
-            id: 0,
-            name: "main".to_owned(),
-            spawned_at: None,
-        });
-        identities.thread_keys.insert(
-            ThreadKey {
-                parent: ROOT,
-                site: ROOT,
-                ordinal: 0,
-            },
-            0,
-        );
-        identities
+        Identities::default()
+    }
+
+    /// The main thread's identity, 0, is the first: added on first use.
+    fn main_thread(&mut self) {
+        if self.threads.is_empty() {
+            self.threads.push(main_info());
+        }
     }
 
     /// Forgets the per-execution ordinal counters; identities themselves stay.
     pub(crate) fn begin_execution(&mut self) {
+        self.main_thread();
         self.spawn_ordinals.clear();
         self.create_ordinals.clear();
     }
 
     fn site(&mut self, site: &Site) -> u32 {
-        if let Some(&id) = self.sites.get(site) {
-            return id;
+        // A site from `Location::caller()` is known by its file name's address: no hashing of
+        // the name for the sites just used.
+        let key = match &site.file {
+            std::borrow::Cow::Borrowed(file) => {
+                Some((file.as_ptr() as usize, file.len(), site.line, site.column))
+            }
+            std::borrow::Cow::Owned(_) => None,
+        };
+        if let Some(key) = key {
+            if let Some(&(_, id)) = self.recent_sites.iter().flatten().find(|(k, _)| *k == key) {
+                return id;
+            }
         }
-        let id = self.sites.len() as u32;
-        self.sites.insert(site.clone(), id);
+        let id = match self.sites.get(site) {
+            Some(&id) => id,
+            None => {
+                let id = self.sites.len() as u32;
+                self.sites.insert(site.clone(), id);
+                id
+            }
+        };
+        if let Some(key) = key {
+            self.recent_sites.rotate_right(1);
+            self.recent_sites[0] = Some((key, id));
+        }
         id
     }
 
     /// The stable identity of the thread that `parent` spawns at `site`.
     pub(crate) fn spawn(&mut self, parent: u32, site: &Site, name: Option<&str>) -> u32 {
+        self.main_thread();
         let site_id = self.site(site);
         let ordinal = self.spawn_ordinals.entry((parent, site_id)).or_insert(0);
         let key = ThreadKey {
@@ -226,6 +249,7 @@ impl Identities {
         site: &Site,
         name: Option<&str>,
     ) -> u32 {
+        self.main_thread();
         let site_id = self.site(site);
         let ordinal = self.create_ordinals.entry((thread, site_id)).or_insert(0);
         let key = ObjectKey {
@@ -254,6 +278,7 @@ impl Identities {
     /// A thread of a program on real threads (online analysis): a fresh identity per call, as
     /// every OS thread is a thread of its own.
     pub(crate) fn real_thread(&mut self, name: &str, spawned_at: Option<&Site>) -> u32 {
+        self.main_thread();
         let id = self.threads.len() as u32;
         self.threads.push(ThreadInfo {
             id,
@@ -305,7 +330,12 @@ impl Identities {
     }
 
     pub(crate) fn thread(&self, id: u32) -> &ThreadInfo {
-        &self.threads[id as usize]
+        static MAIN: std::sync::OnceLock<ThreadInfo> = std::sync::OnceLock::new();
+        match self.threads.get(id as usize) {
+            Some(info) => info,
+            None if id == 0 => MAIN.get_or_init(main_info),
+            None => panic!("no thread identity {id}"),
+        }
     }
 
     pub(crate) fn object(&self, id: u32) -> &ObjectInfo {
@@ -313,7 +343,16 @@ impl Identities {
     }
 
     pub(crate) fn thread_count(&self) -> usize {
-        self.threads.len()
+        self.threads.len().max(1)
+    }
+}
+
+/// The main thread's identity.
+fn main_info() -> ThreadInfo {
+    ThreadInfo {
+        id: 0,
+        name: "main".to_owned(),
+        spawned_at: None,
     }
 }
 

@@ -106,7 +106,7 @@ impl Detector {
             let context = self.threads[t].context();
             if class == ObjectClass::RwLock
                 && mode == LockMode::Exclusive
-                && self.contexts.writers.insert((context, stable))
+                && self.check.contexts.writers.insert((context, stable))
             {
                 let thread = &self.threads[t];
                 let writer = Context {
@@ -114,11 +114,11 @@ impl Detector {
                     holding: thread.held.iter().map(|h| (h.stable, h.mode)).collect(),
                     fork_join: thread.fork_join.clone(),
                 };
-                let cycles = self.lock_order.note_writer(stable, writer);
+                let cycles = self.check.lock_order.note_writer(stable, writer);
                 self.report_cycles(cycles);
             }
             if !self.threads[t].held.is_empty()
-                && self.contexts.requests.insert((context, stable, mode))
+                && self.check.contexts.requests.insert((context, stable, mode))
             {
                 self.record_edges(event, stable, mode);
             }
@@ -158,14 +158,14 @@ impl Detector {
             })
             .collect();
         for (held, witness) in witnesses {
-            let cycles = self.lock_order.add(held, requested, witness);
+            let cycles = self.check.lock_order.add(held, requested, witness);
             self.report_cycles(cycles);
         }
     }
 
     fn report_cycles(&mut self, cycles: Vec<Cycle>) {
         for cycle in cycles {
-            let finding = cycle_finding(&self.identities, &cycle, self.execution);
+            let finding = cycle_finding(&self.check.identities, &cycle, self.execution);
             self.findings.push(finding);
         }
     }
@@ -173,7 +173,7 @@ impl Detector {
     fn self_deadlock(&mut self, event: &Event, held: &Held, requested_mode: LockMode) {
         let t = &self.threads[event.thread.index()];
         let finding = self_deadlock_finding(
-            &self.identities,
+            &self.check.identities,
             t.stable,
             (held.stable, held.mode, &held.site),
             (requested_mode, &event.site),
@@ -205,7 +205,7 @@ impl Detector {
         if mode == LockMode::Exclusive {
             thread.clock.join(&object.read_sync);
         }
-        let context = self.contexts.child(thread.context(), stable, mode);
+        let context = self.check.contexts.child(thread.context(), stable, mode);
         thread.held.push(Held {
             lock,
             stable,
@@ -255,7 +255,7 @@ impl Detector {
             _ => thread.held[position - 1].context,
         };
         for held in &mut thread.held[position..] {
-            context = self.contexts.child(context, held.stable, held.mode);
+            context = self.check.contexts.child(context, held.stable, held.mode);
             held.context = context;
         }
         Ok(())

@@ -139,21 +139,21 @@ impl Detector {
             cell_state.access(t, clock, write, &event.site, event.step)
         {
             let mut builder = FindingBuilder::new();
-            let cell_index = builder.object(&self.identities, stable);
+            let cell_index = builder.object(&self.check.identities, stable);
             let earlier_thread = self.threads[earlier.epoch.thread as usize].stable;
             let first = Access {
-                thread: builder.thread(&self.identities, earlier_thread),
+                thread: builder.thread(&self.check.identities, earlier_thread),
                 write: earlier_write,
                 site: earlier.site.clone(),
                 step: earlier.step,
             };
             let second = Access {
-                thread: builder.thread(&self.identities, self.threads[t].stable),
+                thread: builder.thread(&self.check.identities, self.threads[t].stable),
                 write,
                 site: event.site.clone(),
                 step: event.step,
             };
-            let label = self.identities.object(stable).label();
+            let label = self.check.identities.object(stable).label();
             let finding = builder.finish(
                 Kind::DataRace,
                 format!("data race on {label}"),

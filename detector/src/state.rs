@@ -115,6 +115,55 @@ impl ThreadState {
         }
     }
 
+    /// Makes this state what [`ThreadState::new`] builds for a thread of identity `stable`
+    /// with zero clocks, keeping its allocations (a detector reuses the states of one
+    /// execution's threads in the next).
+    pub(crate) fn reset(&mut self, stable: u32) {
+        // Every field named: a field added later must be reset here too.
+        let ThreadState {
+            stable: own_stable,
+            alive,
+            clock,
+            fork_join,
+            root_context,
+            held,
+            pending,
+            release_fence,
+            fence_acquirable,
+            park_token,
+            events,
+            last_site,
+            last_step,
+            blocked_since,
+            timed_out,
+            deadlines,
+            max_block_reported,
+            timer,
+            future_hold,
+            before_worker,
+        } = self;
+        *own_stable = stable;
+        *alive = true;
+        clock.clear();
+        fork_join.clear();
+        *root_context = 0;
+        held.clear();
+        *pending = None;
+        *release_fence = None;
+        fence_acquirable.clear();
+        park_token.clear();
+        *events = 0;
+        *last_site = Site::unknown();
+        *last_step = 0;
+        *blocked_since = None;
+        *timed_out = None;
+        deadlines.clear();
+        *max_block_reported = false;
+        *timer = None;
+        *future_hold = None;
+        *before_worker = None;
+    }
+
     /// The context id under which the next lock request is made.
     pub(crate) fn context(&self) -> u32 {
         self.held.last().map_or(self.root_context, |h| h.context)

@@ -141,7 +141,11 @@ impl Detector {
     }
 
     fn thread_name(&self, t: usize) -> String {
-        self.identities.thread(self.threads[t].stable).name.clone()
+        self.check
+            .identities
+            .thread(self.threads[t].stable)
+            .name
+            .clone()
     }
 
     /// A missed-timeout finding for thread `t`, with where every blocked thread is.
@@ -155,8 +159,8 @@ impl Detector {
         others: Option<&[usize]>,
     ) {
         let mut builder = FindingBuilder::new();
-        let thread = builder.thread(&self.identities, self.threads[t].stable);
-        let cause = cause(&mut builder, &self.identities);
+        let thread = builder.thread(&self.check.identities, self.threads[t].stable);
+        let cause = cause(&mut builder, &self.check.identities);
         let mut involved: Vec<usize> = vec![t];
         match others {
             Some(others) => involved.extend(others.iter().copied().filter(|&o| o != t)),

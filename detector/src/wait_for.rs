@@ -131,7 +131,7 @@ impl Detector {
                 // No pending operation, but an armed timer: the thread sleeps.
                 if let Some(timer) = &state.timer {
                     waits.push(Wait {
-                        thread: builder.thread(&self.identities, state.stable),
+                        thread: builder.thread(&self.check.identities, state.stable),
                         target: WaitTarget::Timer {
                             until_ns: timer.deadline_ns,
                         },
@@ -146,7 +146,7 @@ impl Detector {
                 continue;
             };
             *first = (*first).min(pending.step);
-            let thread = builder.thread(&self.identities, state.stable);
+            let thread = builder.thread(&self.check.identities, state.stable);
             let mut note = None;
             let mut held_by = Vec::new();
             let target = match pending.op {
@@ -158,8 +158,8 @@ impl Detector {
                         let holder_state = &self.threads[holder.index()];
                         if let Some(held) = holder_state.holds(lock) {
                             held_by.push(Hold {
-                                thread: builder.thread(&self.identities, holder_state.stable),
-                                lock: builder.object(&self.identities, object.stable),
+                                thread: builder.thread(&self.check.identities, holder_state.stable),
+                                lock: builder.object(&self.check.identities, object.stable),
                                 mode: held_mode,
                                 acquired_at: held.site.clone(),
                             });
@@ -169,12 +169,13 @@ impl Detector {
                         note = Some("a queued writer is ahead of this read request".to_owned());
                     }
                     WaitTarget::Lock {
-                        lock: builder.object(&self.identities, object.stable),
+                        lock: builder.object(&self.check.identities, object.stable),
                         mode,
                     }
                 }
                 PendingOp::Join { child } => WaitTarget::Join {
-                    thread: builder.thread(&self.identities, self.threads[child.index()].stable),
+                    thread: builder
+                        .thread(&self.check.identities, self.threads[child.index()].stable),
                 },
                 PendingOp::Condvar { condvar, .. } => {
                     let object = self.objects[condvar.index()]
@@ -187,8 +188,8 @@ impl Detector {
                         let me = self.threads[t].stable;
                         if *woken != me {
                             let (woken, me) = (
-                                &self.identities.thread(*woken).name,
-                                &self.identities.thread(me).name,
+                                &self.check.identities.thread(*woken).name,
+                                &self.check.identities.thread(me).name,
                             );
                             note = Some(if *step < pending.step {
                                 format!("notified at {site}, which woke `{woken}`, before `{me}` waited")
@@ -201,17 +202,17 @@ impl Detector {
                         }
                     }
                     WaitTarget::Condvar {
-                        condvar: builder.object(&self.identities, object.stable),
+                        condvar: builder.object(&self.check.identities, object.stable),
                     }
                 }
                 PendingOp::Recv { channel, .. } => WaitTarget::Recv {
-                    channel: builder.object(&self.identities, self.stable_object(channel)),
+                    channel: builder.object(&self.check.identities, self.stable_object(channel)),
                 },
                 PendingOp::Send { channel } => WaitTarget::Send {
-                    channel: builder.object(&self.identities, self.stable_object(channel)),
+                    channel: builder.object(&self.check.identities, self.stable_object(channel)),
                 },
                 PendingOp::Barrier { barrier } => WaitTarget::Barrier {
-                    barrier: builder.object(&self.identities, self.stable_object(barrier)),
+                    barrier: builder.object(&self.check.identities, self.stable_object(barrier)),
                 },
                 PendingOp::Once { once } => {
                     let object = self.objects[once.index()].as_ref().expect("known once");
@@ -219,16 +220,16 @@ impl Detector {
                         let runner = &self.threads[runner.index()];
                         note = Some(format!(
                             "its initialiser is running in `{}`",
-                            self.identities.thread(runner.stable).name
+                            self.check.identities.thread(runner.stable).name
                         ));
                     }
                     WaitTarget::Once {
-                        once: builder.object(&self.identities, object.stable),
+                        once: builder.object(&self.check.identities, object.stable),
                     }
                 }
                 PendingOp::Park { .. } => WaitTarget::Park,
                 PendingOp::Async { object } => WaitTarget::Async {
-                    object: builder.object(&self.identities, self.stable_object(object)),
+                    object: builder.object(&self.check.identities, self.stable_object(object)),
                 },
                 PendingOp::LostWaker => {
                     note = Some(
@@ -270,7 +271,7 @@ impl Detector {
                 .map(|(_, s)| s.stable)
                 .collect::<Vec<_>>()
                 .into_iter()
-                .map(|stable| builder.thread(&self.identities, stable))
+                .map(|stable| builder.thread(&self.check.identities, stable))
                 .collect()
         } else {
             Vec::new()
@@ -284,7 +285,10 @@ impl Detector {
         let headline = match (cycle, partial, threads.len()) {
             _ if lost_waker => format!(
                 "deadlock: lost waker: `{}` can never be polled again",
-                self.identities.thread(self.threads[threads[0]].stable).name
+                self.check
+                    .identities
+                    .thread(self.threads[threads[0]].stable)
+                    .name
             ),
             (true, _, 1) => "deadlock: a thread waits for itself".to_owned(),
             (true, false, n) => format!("deadlock: {n} threads wait for each other"),
@@ -313,13 +317,18 @@ impl Detector {
 
     /// What thread `t` waits for, in a few words (`mutex@lib.rs:3`, `a message on …`).
     pub(crate) fn pending_description(&self, t: usize) -> String {
-        let label =
-            |object: crate::ObjectId| self.identities.object(self.stable_object(object)).label();
+        let label = |object: crate::ObjectId| {
+            self.check
+                .identities
+                .object(self.stable_object(object))
+                .label()
+        };
         match self.threads[t].pending.as_ref().map(|p| p.op) {
             Some(PendingOp::Lock { lock, .. }) => label(lock),
             Some(PendingOp::Join { child }) => format!(
                 "`{}` to finish",
-                self.identities
+                self.check
+                    .identities
                     .thread(self.threads[child.index()].stable)
                     .name
             ),
@@ -342,13 +351,13 @@ impl Detector {
     /// The locks thread `t` holds, as `Hold`s of a finding.
     fn holds_of(&self, builder: &mut FindingBuilder, t: usize) -> Vec<Hold> {
         let state = &self.threads[t];
-        let thread = builder.thread(&self.identities, state.stable);
+        let thread = builder.thread(&self.check.identities, state.stable);
         state
             .held
             .iter()
             .map(|h| Hold {
                 thread,
-                lock: builder.object(&self.identities, h.stable),
+                lock: builder.object(&self.check.identities, h.stable),
                 mode: h.mode,
                 acquired_at: h.site.clone(),
             })
@@ -431,12 +440,12 @@ impl Detector {
             return Ok(());
         };
         let mut builder = FindingBuilder::new();
-        let thread = builder.thread(&self.identities, t.stable);
-        let object = builder.object(&self.identities, held.stable);
+        let thread = builder.thread(&self.check.identities, t.stable);
+        let object = builder.object(&self.check.identities, held.stable);
         let headline = format!(
             "await while holding a lock: `{}` waits at an .await holding {}",
-            self.identities.thread(t.stable).name,
-            self.identities.object(held.stable).label()
+            self.check.identities.thread(t.stable).name,
+            self.check.identities.object(held.stable).label()
         );
         let finding = builder.finish(
             crate::finding::Kind::PotentialDeadlock,
@@ -515,18 +524,19 @@ impl Detector {
                 );
                 t.alive && !waiting && t.blocked_since.is_none()
             })
+            .map(|t| &**t)
             .collect();
         let running: Vec<Running> = spinning
             .iter()
             .map(|t| Running {
-                thread: builder.thread(&self.identities, t.stable),
+                thread: builder.thread(&self.check.identities, t.stable),
                 events: t.events,
                 last_site: t.last_site.clone(),
             })
             .collect();
         let names: Vec<String> = spinning
             .iter()
-            .map(|t| format!("`{}`", self.identities.thread(t.stable).name))
+            .map(|t| format!("`{}`", self.check.identities.thread(t.stable).name))
             .collect();
         let finding = builder.finish(
             Kind::Livelock,
@@ -548,12 +558,12 @@ impl Detector {
     pub(crate) fn panic(&mut self, event: &Event, message: &str, backtrace: Option<&str>) {
         let mut builder = FindingBuilder::new();
         let stable = self.threads[event.thread.index()].stable;
-        let thread = builder.thread(&self.identities, stable);
+        let thread = builder.thread(&self.check.identities, stable);
         let finding = builder.finish(
             Kind::Panic,
             format!(
                 "panic in thread `{}`: {message}",
-                self.identities.thread(stable).name
+                self.check.identities.thread(stable).name
             ),
             StepRange {
                 execution: self.execution,
@@ -580,8 +590,8 @@ impl Detector {
     ) {
         let mut builder = FindingBuilder::new();
         let stable = self.threads[event.thread.index()].stable;
-        let thread = builder.thread(&self.identities, stable);
-        let name = &self.identities.thread(stable).name;
+        let thread = builder.thread(&self.check.identities, stable);
+        let name = &self.check.identities.thread(stable).name;
         let headline = match (error, freed_at) {
             (MemoryError::Leak, _) | (_, None) => format!(
                 "{}: {size} bytes allocated at {} were never freed",

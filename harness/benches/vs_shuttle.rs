@@ -12,7 +12,8 @@
 //! number of executions per measurement; default 20,000). With `--profile=interleave` (or
 //! `=shuttle`) the bench binary only runs that many executions of the 2 threads × 0 ops
 //! program, for a profiler (`valgrind --tool=callgrind target/release/deps/vs_shuttle-…
-//! --profile=interleave`).
+//! --profile=interleave`); `--profile=jobs1` and `--profile=shuttle-locks` run the 2 threads ×
+//! 10 lock/unlock program's random check (interleave on one OS thread, raw shuttle).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -256,6 +257,10 @@ fn main() {
             jobs if jobs.starts_with("jobs") => {
                 let n = jobs["jobs".len()..].parse().unwrap_or(1);
                 run(interleave::Config::random(executions).jobs(n));
+            }
+            // The 10-op program under raw shuttle, the reference for `jobs1`.
+            "shuttle-locks" => {
+                shuttle::check_random(shuttle_program::<LOCKS_PER_THREAD>, executions as usize)
             }
             _ => shuttle::check_random(shuttle_program::<0>, executions as usize),
         }

@@ -299,9 +299,25 @@ pub(crate) fn check_leaks() {
 /// Returns the blocks of the execution that ran on this OS thread to the allocator, leaked and
 /// quarantined ones alike: no thread of it runs any more.
 pub(crate) fn release() {
-    let heap = HEAP.with(|h| std::mem::take(&mut *h.borrow_mut()));
+    let heap = HEAP.with(|h| {
+        let mut heap = h.borrow_mut();
+        if heap.live.is_empty() && heap.freed.is_empty() {
+            // No block to return (most executions): reset it in place, which is cheaper than
+            // taking and dropping it whole.
+            heap.objects.clear();
+            heap.tracks.clear();
+            heap.generation = 0;
+            heap.next_track = 0;
+            None
+        } else {
+            Some(std::mem::take(&mut *heap))
+        }
+    });
     QUARANTINE.with(|q| q.set(false));
     TRACKING.with(|t| t.set(false));
+    let Some(heap) = heap else {
+        return;
+    };
     for (address, block) in heap.live {
         // SAFETY: allocated by `alloc` with this layout, and not freed (it is still live).
         unsafe { std::alloc::dealloc(address as *mut u8, block.layout) };

@@ -143,6 +143,13 @@ thread_local! {
     /// Wakes asked for while `CONTEXT` was borrowed (a waker woken by a destructor that runs
     /// inside the runtime's own work): delivered at the next scheduling point, never lost.
     static DEFERRED_WAKES: RefCell<Vec<ThreadId>> = const { RefCell::new(Vec::new()) };
+    /// The previous execution's thread lists, emptied, for the next one to fill (no
+    /// allocation per execution).
+    static SPARE_THREADS: RefCell<(Vec<ThreadSlot>, Vec<Option<ThreadId>>)> =
+        const { RefCell::new((Vec::new(), Vec::new())) };
+    /// An empty set of accepted fingerprints, shared until the scheduler gives the check's.
+    static NONE_ACCEPTED: std::sync::Arc<std::collections::BTreeSet<String>> =
+        std::sync::Arc::default();
 }
 
 /// Defers a wake of `thread` to the next scheduling point.
@@ -177,15 +184,18 @@ impl ThreadSlot {
 
 impl Context {
     pub(crate) fn install(detector: Detector, generation: u64, events: Vec<Event>) {
-        let main = ThreadSlot::new(0, None);
+        let (mut threads, mut task_thread) =
+            SPARE_THREADS.with(|spare| std::mem::take(&mut *spare.borrow_mut()));
+        threads.push(ThreadSlot::new(0, None));
+        task_thread.push(Some(ThreadId::MAIN));
         let context = Context {
             detector,
             generation,
             shared_object: false,
             step: 0,
             current: ThreadId::MAIN,
-            threads: vec![main],
-            task_thread: vec![Some(ThreadId::MAIN)],
+            threads,
+            task_thread,
             next_object: 0,
             events,
             findings: Vec::new(),
@@ -201,7 +211,7 @@ impl Context {
             path: crate::schedule::digest::PathDigest::default(),
             steps: None,
             findings_stop: true,
-            accepted: std::sync::Arc::default(),
+            accepted: NONE_ACCEPTED.with(std::sync::Arc::clone),
             events_cap: usize::MAX,
             events_dropped: false,
             detect: true,
@@ -218,6 +228,10 @@ impl Context {
             .with(|c| c.borrow_mut().take())
             .expect("an execution context is installed");
         ACTIVE.with(|a| a.set(false));
+        let (mut threads, mut task_thread) = (context.threads, context.task_thread);
+        threads.clear();
+        task_thread.clear();
+        SPARE_THREADS.with(|spare| *spare.borrow_mut() = (threads, task_thread));
         ExecutionOutcome {
             detector: context.detector,
             events: context.events,

@@ -86,6 +86,10 @@ impl Strategy for DfsStrategy {
         false
     }
 
+    fn checks_path(&self) -> bool {
+        true
+    }
+
     fn check_path(&mut self, decision: usize, path: &PathSoFar<'_>) -> Result<(), String> {
         self.digest = path.digest;
         self.decision = decision;

@@ -20,10 +20,16 @@ fn mix(hash: u64, word: u64) -> u64 {
 
 /// FNV-1a of a file's name without its directories.
 fn file_hash(file: &str) -> u64 {
-    let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    let bytes = file.as_bytes();
+    let start = bytes
+        .iter()
+        .rposition(|&b| b == b'/' || b == b'\\')
+        .map_or(0, |slash| slash + 1);
+    bytes[start..]
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
 }
 
 /// The words an event kind adds: a tag, then its fields (ids and small values).
@@ -143,9 +149,11 @@ pub(crate) struct PathSoFar<'a> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PathDigest {
     value: u64,
-    /// The last file hashed: its name's address and length (only ever compared, never
-    /// recorded: sites from `Location::caller()` live for the whole program) and its hash.
-    last_file: Option<(usize, usize, u64)>,
+    /// The last files hashed, the latest first: their names' addresses and lengths (only ever
+    /// compared, never recorded: sites from `Location::caller()` live for the whole program)
+    /// and their hashes. Two, as events alternate between the user's file and the runtime's
+    /// own sites (an exit's).
+    last_files: [Option<(usize, usize, u64)>; 2],
 }
 
 impl PathDigest {
@@ -168,11 +176,15 @@ impl PathDigest {
             return file_hash(&site.file);
         };
         let key = (file.as_ptr() as usize, file.len());
-        match self.last_file {
-            Some((address, len, hash)) if (address, len) == key => hash,
-            _ => {
+        match self.last_files {
+            [Some((address, len, hash)), _] if (address, len) == key => hash,
+            [latest, Some((address, len, hash))] if (address, len) == key => {
+                self.last_files = [Some((address, len, hash)), latest];
+                hash
+            }
+            [latest, _] => {
                 let hash = file_hash(file);
-                self.last_file = Some((key.0, key.1, hash));
+                self.last_files = [Some((key.0, key.1, hash)), latest];
                 hash
             }
         }
@@ -287,6 +299,53 @@ mod tests {
             b.add(&owned);
         }
         assert_eq!(a.value(), b.value());
+    }
+
+    #[test]
+    fn a_file_hashes_as_its_name_without_directories() {
+        let fnv = |name: &str| {
+            name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+            })
+        };
+        for (file, name) in [
+            ("src/dir/bank.rs", "bank.rs"),
+            ("bank.rs", "bank.rs"),
+            (r"C:\work\src\bank.rs", "bank.rs"),
+            ("src/mixed\\bank.rs", "bank.rs"),
+            ("src/", ""),
+            ("", ""),
+        ] {
+            assert_eq!(file_hash(file), fnv(name), "{file}");
+        }
+    }
+
+    #[test]
+    fn files_that_alternate_hash_as_uncached_ones() {
+        let files = [
+            "src/a.rs",
+            "<unknown>",
+            "src/a.rs",
+            "b.rs",
+            "<unknown>",
+            "src/a.rs",
+        ];
+        let mut cached = PathDigest::default();
+        let mut fresh_value = 0;
+        for (n, file) in files.into_iter().enumerate() {
+            let mut event = lock(0, 1, 10, n as u32);
+            event.site.file = std::borrow::Cow::Borrowed(file);
+            cached.add(&event);
+            let mut owned = event.clone();
+            owned.site.file = std::borrow::Cow::Owned(file.to_owned());
+            let mut fresh = PathDigest {
+                value: fresh_value,
+                ..PathDigest::default()
+            };
+            fresh.add(&owned);
+            fresh_value = fresh.value();
+            assert_eq!(cached.value(), fresh_value, "after {file}");
+        }
     }
 
     #[test]

@@ -413,6 +413,12 @@ pub(crate) trait Strategy: fmt::Debug {
         Ok(())
     }
 
+    /// Whether [`check_path`](Self::check_path) does anything: a strategy that overrides it
+    /// says so, and a thread's scheduling point skips the call for one that does not.
+    fn checks_path(&self) -> bool {
+        false
+    }
+
     /// Called when an execution ends, with the number of decisions it made and its whole path
     /// (replay checks it consumed its whole schedule and took the recorded path).
     fn end_execution(&mut self, _decisions: usize, _path: &PathSoFar<'_>) -> Result<(), String> {

@@ -168,6 +168,10 @@ impl Strategy for ReplayStrategy {
         }
     }
 
+    fn checks_path(&self) -> bool {
+        true
+    }
+
     fn check_path(&mut self, decision: usize, path: &PathSoFar<'_>) -> Result<(), String> {
         self.compare(decision + 1, path, false)
     }

@@ -460,8 +460,8 @@ impl Scheduler for InterleaveScheduler {
         current: Option<TaskId>,
         is_yielding: bool,
     ) -> Option<TaskId> {
-        let (stopping, progress) =
-            rt::with(|c| (c.stop.is_some(), c.progressed)).unwrap_or((true, 0));
+        let (stopping, progress, digest) =
+            rt::with(|c| (c.stop.is_some(), c.progressed, c.path.value())).unwrap_or((true, 0, 0));
         if stopping {
             return None;
         }
@@ -487,7 +487,12 @@ impl Scheduler for InterleaveScheduler {
             });
             return None;
         }
-        let digest = self.check_path()?;
+        // Nothing happened since `digest` was read (the step bound returned above).
+        let digest = if self.strategy.checks_path() {
+            self.check_path()?
+        } else {
+            digest
+        };
         self.runnable.clear();
         self.runnable
             .extend(runnable.iter().map(|t| usize::from(t.id()) as u32));

@@ -196,6 +196,10 @@ impl Strategy for DporStrategy {
         self.tree.bound.is_some()
     }
 
+    fn checks_path(&self) -> bool {
+        true
+    }
+
     fn check_path(&mut self, decision: usize, path: &PathSoFar<'_>) -> Result<(), String> {
         self.digest = path.digest;
         self.decision = decision;
