@@ -32,7 +32,11 @@ pub(crate) struct RuntimeShared {
 
 #[derive(Debug, Default)]
 struct WorkerState {
+    workers: usize,
     free: usize,
+    /// Threads that have joined the runtime to poll on its workers: each `block_on` and each
+    /// task that is not a blocking one (never fewer: a thread that is gone counts still).
+    joined: usize,
     /// Tasks waiting for a worker, first come first served; `granted` ones have one.
     waiters: VecDeque<(ThreadId, bool)>,
     /// Every task spawned on it, for the shutdown.
@@ -79,11 +83,15 @@ pub(crate) fn set_member(thread: ThreadId, runtime: Option<Arc<RuntimeShared>>) 
 }
 
 /// What taking or giving back a worker does to exhaustive exploration's view of the runtime,
-/// with `free` workers before it: with at least two free (one left after a take), it commutes
-/// with every other take and give-back (a read of the runtime); else it is a write.
-fn note_worker(object: ObjectId, free: usize) {
+/// with `free` workers before it: while no more threads have joined the runtime than it has
+/// workers (none can ever wait for one), or with at least two free (one left after a take),
+/// it commutes with every other take and give-back (a read of the runtime); else it is a
+/// write. The first rule does not depend on the order of the takes and give-backs (whether
+/// another thread took a worker first does not change what this one touches): on three
+/// workers, two tasks and `block_on` never make a worker's take or give-back a race.
+fn note_worker(object: ObjectId, state: &WorkerState) {
     let key = rt::Key::object(object);
-    if free >= 2 {
+    if state.joined <= state.workers || state.free >= 2 {
         rt::note_read(key);
     } else {
         rt::note_write(key);
@@ -110,6 +118,7 @@ impl RuntimeShared {
             object,
             sequential: workers == 1,
             state: StdMutex::new(WorkerState {
+                workers,
                 free: workers,
                 ..WorkerState::default()
             }),
@@ -126,6 +135,17 @@ impl RuntimeShared {
         self.state().tasks.push(task);
     }
 
+    /// A thread joins the runtime to poll on its workers (`block_on`, or a spawn of a task that
+    /// is not a blocking one, in the spawning thread's step). The one that makes them more than
+    /// the workers writes the runtime: from then on a take may wait (see `note_worker`).
+    pub(crate) fn join_workers(&self) {
+        let mut state = self.state();
+        state.joined += 1;
+        if state.joined == state.workers + 1 {
+            rt::note_write(rt::Key::object(self.object));
+        }
+    }
+
     /// Takes a worker for the current thread, waiting for one (first come first served) if
     /// all are busy; returns `false` if `cancelled` says to stop waiting.
     pub(crate) fn acquire_worker(&self, site: &Site, cancelled: impl Fn() -> bool) -> bool {
@@ -134,7 +154,7 @@ impl RuntimeShared {
             let mut state = self.state();
             // Taking one of several free workers commutes with taking or giving back another:
             // in either order neither waits. Taking the last one, or waiting, does not.
-            note_worker(self.object, state.free);
+            note_worker(self.object, &state);
             if state.free > 0 && state.waiters.is_empty() {
                 state.free -= 1;
                 drop(state);
@@ -205,7 +225,7 @@ impl RuntimeShared {
         }
         let wake = {
             let mut state = self.state();
-            note_worker(self.object, state.free);
+            note_worker(self.object, &state);
             match state.waiters.iter_mut().find(|(_, granted)| !granted) {
                 Some(waiter) => {
                     waiter.1 = true;

@@ -336,6 +336,7 @@ fn block_on_shared<F: Future>(
     );
     let me = rt::current_thread();
     runtime::set_member(me, Some(Arc::clone(shared)));
+    shared.join_workers();
     let waker = new_waker(me);
     let output = drive(future, Some(shared), &waker, &site, &|| false, check_holds);
     runtime::set_member(me, None);
@@ -590,6 +591,9 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    if worker {
+        runtime.join_workers();
+    }
     let cell: Slot<F::Output> = Arc::default();
     let for_body = Arc::clone(&cell);
     let member = Arc::clone(&runtime);

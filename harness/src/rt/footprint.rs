@@ -41,6 +41,11 @@ impl Key {
         Key((3 << Self::TAG_SHIFT) | u64::from(thread.0))
     }
 
+    /// Whether it is a thread's timer.
+    pub(crate) fn is_timer(self) -> bool {
+        self.0 >> Self::TAG_SHIFT == 3
+    }
+
     /// Virtual time: read by `Instant::now` and when a timer is armed, written when it moves.
     pub(crate) const CLOCK: Key = Key(4 << Self::TAG_SHIFT);
 
@@ -61,8 +66,9 @@ impl Key {
     /// joins it and extends it, so two of them never commute.
     pub(crate) const SEQ_CST: Key = Key(10 << Self::TAG_SHIFT);
 
-    /// How many senders a channel has: each drop writes it (the last one closes the channel),
-    /// a receive that finds no message reads it.
+    /// How many senders a channel has: each drop updates it (`Access::UPDATE`: drops commute
+    /// with each other, whichever is the last and closes the channel), a receive that finds
+    /// no message reads it.
     pub(crate) fn senders(channel: ObjectId) -> Key {
         Key((5 << Self::TAG_SHIFT) | u64::from(channel.0))
     }
@@ -88,6 +94,12 @@ impl Access {
     /// the only message, a park for the unpark's token, a timer's fire for its arming): it
     /// comes after that write in every execution, so the two never swap.
     pub(crate) const WAITED: Access = Access(8);
+    /// A write that commutes with the other updates of the key, as two decrements of a count
+    /// do (a sender's drop: which one is the last, and closes the channel, does not change
+    /// the state after both). Updates conflict with reads and plain writes of the key only.
+    /// Merged with any other access in one step, it is a plain write.
+    pub(crate) const UPDATE: Access = Access(Access::UPDATE_BIT | 1);
+    const UPDATE_BIT: u8 = 16;
 
     pub(crate) fn write(self) -> bool {
         self.0 & Access::WRITE.0 != 0
@@ -103,6 +115,22 @@ impl Access {
 
     pub(crate) fn waited(self) -> bool {
         self.0 & Access::WAITED.0 != 0
+    }
+
+    /// Whether it is an update that commutes with the key's other updates (`UPDATE`).
+    pub(crate) fn update(self) -> bool {
+        self.0 & Access::UPDATE_BIT != 0
+    }
+
+    /// Two accesses of one step to one key: their union, an update only if both are.
+    fn merge(self, other: Access) -> Access {
+        let both = self.0 & other.0 & Access::UPDATE_BIT;
+        Access(((self.0 | other.0) & !Access::UPDATE_BIT) | both)
+    }
+
+    /// Whether two accesses to one key conflict: one writes, and they are not two updates.
+    pub(crate) fn conflicts(self, other: Access) -> bool {
+        (self.write() || other.write()) && !(self.update() && other.update())
     }
 }
 
@@ -129,7 +157,7 @@ impl Footprint {
     /// Adds an access of any kind.
     pub(crate) fn touch(&mut self, key: Key, access: Access) {
         match self.accesses.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, known)) => *known = *known | access,
+            Some((_, known)) => *known = known.merge(access),
             None => self.accesses.push((key, access)),
         }
     }
@@ -156,13 +184,14 @@ impl Footprint {
         self.accesses.is_empty()
     }
 
-    /// Whether the two steps conflict: a key both touch, written by at least one.
+    /// Whether the two steps conflict: a key both touch, written by at least one (two updates
+    /// of it commute).
     pub(crate) fn conflicts(&self, other: &Footprint) -> bool {
         self.accesses.iter().any(|&(key, a)| {
             other
                 .accesses
                 .iter()
-                .any(|&(k, b)| k == key && (a.write() || b.write()))
+                .any(|&(k, b)| k == key && a.conflicts(b))
         })
     }
 
@@ -212,6 +241,29 @@ mod tests {
         hold.touch(a, Access::WRITE | Access::RELEASE);
         let (_, access) = hold.accesses().next().unwrap();
         assert!(access.write() && access.acquire() && access.release());
+    }
+
+    #[test]
+    fn updates_commute_with_each_other_not_with_reads_or_writes() {
+        let a = Key::object(ObjectId(1));
+        let of = |access: Access| {
+            let mut footprint = Footprint::default();
+            footprint.touch(a, access);
+            footprint
+        };
+        let update = of(Access::UPDATE);
+        assert!(!update.conflicts(&update), "two drops of senders commute");
+        assert!(update.conflicts(&of(Access::READ)) && of(Access::READ).conflicts(&update));
+        assert!(update.conflicts(&of(Access::WRITE)));
+        // In one step, an update and a read of the key are a plain write.
+        let mut both = of(Access::UPDATE);
+        both.touch(a, Access::READ | Access::WAITED);
+        let (_, access) = both.accesses().next().unwrap();
+        assert!(access.write() && !access.update() && access.waited());
+        assert!(both.conflicts(&update));
+        let mut twice = of(Access::UPDATE);
+        twice.touch(a, Access::UPDATE);
+        assert!(!twice.conflicts(&update));
     }
 
     #[test]

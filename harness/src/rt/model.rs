@@ -543,9 +543,11 @@ impl Model {
         footprint.write(Key::TIMERS);
         footprint.touch(Key::timer(owner), Access::WRITE | Access::WAITED);
         if let Some(state) = self.threads.get(owner.0 as usize) {
+            let waits = state.waits.iter().filter_map(|w| w.key(owner));
             for key in [state.waiting_on, state.pending.key(owner)]
                 .into_iter()
                 .flatten()
+                .chain(waits)
             {
                 footprint.write(key);
             }

@@ -23,6 +23,9 @@ pub(crate) struct StepLog {
     pub(crate) natural_fires: Vec<Footprint>,
     /// Accesses that belong to a thread's next step (a join that took no scheduling point).
     pub(crate) carried: Vec<(ThreadId, (Key, Access))>,
+    /// A timer is firing naturally: its events are the clock's step (`natural_fires`), not the
+    /// step in progress's (the thread did not wait for it, nor touch what it touches).
+    pub(crate) in_natural_fire: bool,
     pub(crate) model: Model,
 }
 
@@ -38,12 +41,14 @@ impl StepLog {
 
     /// Adds an event of the step in progress.
     pub(crate) fn observe(&mut self, event: &Event) {
-        self.model.observe(
-            event,
-            &mut self.footprint,
-            &mut self.woken,
-            &mut self.carried,
-        );
+        let mut fire = Footprint::default();
+        let footprint = if self.in_natural_fire {
+            &mut fire
+        } else {
+            &mut self.footprint
+        };
+        self.model
+            .observe(event, footprint, &mut self.woken, &mut self.carried);
     }
 
     /// `thread` begins a step: what an earlier step of its own left for it joins the footprint.
@@ -94,11 +99,13 @@ pub(crate) fn channel_registered(channel: ObjectId, bound: Option<usize>) {
 }
 
 /// A channel's `Sender` (or `SyncSender`) was dropped; `last`: it was the last one, and the
-/// channel is closed (a receive now returns at once). Drops that are not the last commute (a
-/// read of the count, in effect); the last one races with each of them over which is last.
+/// channel is closed (a receive now returns at once). Every drop is an update of the count
+/// (`Access::UPDATE`), the last one too: drops commute with each other (after all of them the
+/// channel is closed, whichever came last), and what a drop touches does not depend on the
+/// order of the drops.
 pub(crate) fn sender_dropped(channel: ObjectId, last: bool) {
     with_log(|log| {
-        log.footprint.add(Key::senders(channel), last);
+        log.footprint.touch(Key::senders(channel), Access::UPDATE);
         if last {
             log.model.channel_closed(channel);
         }

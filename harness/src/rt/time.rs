@@ -86,6 +86,7 @@ impl Context {
             let advances = timer.deadline_ns > self.now_ns;
             let fire = steps.model.fire_footprint(timer.thread, advances);
             steps.natural_fires.push(fire);
+            steps.in_natural_fire = true;
         }
         // The advance and the fire are the timer owner's events, at its wait.
         let running = std::mem::replace(&mut self.current, timer.thread);
@@ -105,6 +106,9 @@ impl Context {
             },
             timer.site,
         );
+        if let Some(steps) = self.steps.as_deref_mut() {
+            steps.in_natural_fire = false;
+        }
         self.current = running;
         let slot = self.thread_mut(timer.thread);
         if timer.of_future {

@@ -367,7 +367,7 @@ impl InterleaveScheduler {
         // lets timers fire early again. Which step comes first after a yield (or an early fire)
         // matters: they conflict on `YIELDS` (`PROGRESS`). Any of several steps could have done
         // it: no happens-before edge from this one in particular.
-        let visible = !model.footprint.is_empty();
+        let visible = !model.footprint.is_empty() || !model.natural_fires.is_empty();
         if visible {
             for (task, yielded) in model.yielded.iter_mut().enumerate() {
                 if actor != Actor::Thread(task as u32) {

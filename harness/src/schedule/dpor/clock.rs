@@ -85,6 +85,9 @@ pub(crate) struct Conflict {
     /// acquires the lock (it waited for the release: only the acquisitions can swap). `None`
     /// when the new step waited for it (`Access::WAITED`): they never swap.
     pub(crate) race: Option<usize>,
+    /// The new step's own operation waited for that step (see `Trace::peek`): it can come
+    /// before it in no execution.
+    pub(crate) waited: bool,
 }
 
 /// An earlier access to a key: the step, and what it stands for in a race (see `Conflict`).
@@ -100,6 +103,9 @@ struct History {
     last_write: Option<Entry>,
     /// The reads since the last write, the latest of each actor.
     reads: Vec<Entry>,
+    /// The updates since the last write (`Access::UPDATE`, which commute with each other), the
+    /// latest of each actor.
+    updates: Vec<Entry>,
 }
 
 /// The steps of the running execution with their clocks, and what the next step of each actor
@@ -166,23 +172,42 @@ impl Trace {
             let Some(history) = self.history.get(&key) else {
                 continue;
             };
-            let direct: &[Entry] = match (&history.last_write, access.write()) {
-                (_, true) if !history.reads.is_empty() => &history.reads,
-                (Some(write), _) => std::slice::from_ref(write),
-                (None, _) => &[],
+            // A write conflicts with the reads and updates since the last write (each comes
+            // after it), a read with the updates since it, an update with the reads; any of
+            // them with the last write when nothing of those came since.
+            let reads: &[Entry] = if access.write() { &history.reads } else { &[] };
+            let updates: &[Entry] = if access.update() {
+                &[]
+            } else {
+                &history.updates
             };
-            let waited = history.last_write.map(|w| w.step);
-            for entry in direct {
-                let race = if access.waited() && Some(entry.step) == waited {
+            let last = history
+                .last_write
+                .filter(|_| reads.is_empty() && updates.is_empty());
+            // What a waiting access waited for: the last write, and every update since (a
+            // receive that finds the channel closed waited for every sender to go).
+            let waited = |step: usize| {
+                history.last_write.is_some_and(|w| w.step == step)
+                    || history.updates.iter().any(|u| u.step == step)
+            };
+            for entry in reads.iter().chain(updates).chain(&last) {
+                let race = if access.waited() && waited(entry.step) {
                     None
                 } else if access.acquire() {
                     Some(entry.race)
                 } else {
                     Some(entry.step)
                 };
+                // The step's own operation waited for that one: a lock it acquires that the
+                // other released, or a waited access (a join, a receive, a park). Not a timer's
+                // fire, which waited for the arming: it is the clock's step (whose next step
+                // fires whichever timer is due, another one before that arming).
+                let waited = (access.acquire() && entry.race != entry.step)
+                    || (race.is_none() && !key.is_timer());
                 let conflict = Conflict {
                     step: entry.step,
                     race,
+                    waited,
                 };
                 if !conflicts.contains(&conflict) {
                     conflicts.push(conflict);
@@ -210,7 +235,7 @@ impl Trace {
         footprint.accesses().any(|(key, _)| {
             self.history.get(&key).is_some_and(|h| {
                 h.last_write.is_some_and(|w| w.step >= index)
-                    || h.reads.iter().any(|r| r.step >= index)
+                    || h.reads.iter().chain(&h.updates).any(|r| r.step >= index)
             })
         })
     }
@@ -268,6 +293,41 @@ impl Trace {
     }
 }
 
+impl Trace {
+    /// Adds to the latest step what a timer that fired naturally inside it touched, once that
+    /// step's races and the fire's are known (each was found from what it touched itself):
+    /// from now on the step comes after what the fire conflicts with, and what comes after the
+    /// step after the fire. `woken`: the actors the step made runnable.
+    pub(crate) fn amend_last(&mut self, footprint: &Footprint, woken: &[Actor]) {
+        let Some(index) = self.steps.len().checked_sub(1) else {
+            return;
+        };
+        let actor = self.steps[index].actor;
+        let prospect = self.peek(Actor::Clock, footprint);
+        let mut clock = self.steps[index].clock.clone();
+        for conflict in &prospect.conflicts {
+            clock.join(&self.steps[conflict.step].clock);
+        }
+        for (key, access) in footprint.accesses() {
+            let entry = Entry {
+                step: index,
+                race: index,
+            };
+            let history = self.history.entry(key).or_default();
+            record(history, access, entry, &self.steps, actor);
+        }
+        for &woken in woken {
+            if woken != actor {
+                slot_of(&mut self.wakes, slot(woken)).join(&clock);
+            }
+        }
+        *slot_of(&mut self.actors, slot(actor)) = clock.clone();
+        let step = &mut self.steps[index];
+        step.footprint.union(footprint);
+        step.clock = clock;
+    }
+}
+
 /// A step, taken or only considered, as the trace sees it.
 #[derive(Debug, Clone)]
 pub(crate) struct Prospect {
@@ -284,12 +344,16 @@ pub(crate) struct Prospect {
     pub(crate) previous: Option<usize>,
 }
 
-/// Records an access in a key's history: a write replaces everything, a read replaces its
-/// actor's earlier read.
+/// Records an access in a key's history: a write replaces everything, a read or an update
+/// replaces its actor's earlier one of its kind.
 fn record(history: &mut History, access: Access, entry: Entry, steps: &[TraceStep], actor: Actor) {
-    if access.write() {
+    if access.update() {
+        history.updates.retain(|e| steps[e.step].actor != actor);
+        history.updates.push(entry);
+    } else if access.write() {
         history.last_write = Some(entry);
         history.reads.clear();
+        history.updates.clear();
     } else {
         history.reads.retain(|e| steps[e.step].actor != actor);
         history.reads.push(entry);
@@ -323,7 +387,8 @@ mod tests {
             third.conflicts,
             [Conflict {
                 step: 0,
-                race: Some(0)
+                race: Some(0),
+                waited: false,
             }]
         );
         assert!(
@@ -352,6 +417,30 @@ mod tests {
     }
 
     #[test]
+    fn updates_conflict_with_reads_and_writes_and_a_waited_read_with_none_of_them() {
+        let mut trace = Trace::default();
+        let c = Actor::Thread(2);
+        trace.push(A, &fp(&[(1, Access::READ)]), &[]);
+        let update = trace.push(B, &fp(&[(1, Access::UPDATE)]), &[]);
+        assert_eq!(update.conflicts.len(), 1, "with A's read");
+        let other = trace.push(c, &fp(&[(1, Access::UPDATE)]), &[]);
+        assert_eq!(other.conflicts.len(), 1, "with A's read, not B's update");
+        // A read that finds the count at zero (a blocking receive on a closed channel) follows
+        // every update since the last write, and waited for each.
+        let read = trace.peek(A, &fp(&[(1, Access::READ | Access::WAITED)]));
+        let steps: Vec<(usize, Option<usize>, bool)> = read
+            .conflicts
+            .iter()
+            .map(|c| (c.step, c.race, c.waited))
+            .collect();
+        assert_eq!(steps, [(1, None, true), (2, None, true)]);
+        // A write conflicts with the updates since the last write, and the read.
+        let write = trace.push(A, &fp(&[(1, Access::WRITE)]), &[]);
+        let steps: Vec<usize> = write.conflicts.iter().map(|c| c.step).collect();
+        assert_eq!(steps, [0, 1, 2]);
+    }
+
+    #[test]
     fn an_acquisition_races_with_the_acquisition_of_the_hold_a_release_ended() {
         let mut trace = Trace::default();
         let hold = Access::WRITE | Access::ACQUIRE;
@@ -366,7 +455,8 @@ mod tests {
             conflicts,
             [Conflict {
                 step: 2,
-                race: Some(0)
+                race: Some(0),
+                waited: true,
             }]
         );
         // A failed try (a read) races with the release itself.
@@ -375,7 +465,8 @@ mod tests {
             conflicts,
             [Conflict {
                 step: 3,
-                race: Some(3)
+                race: Some(3),
+                waited: false,
             }]
         );
         // A join waited for the exit: ordered, never a race.
@@ -384,10 +475,27 @@ mod tests {
             peeked.conflicts,
             [Conflict {
                 step: 3,
-                race: None
+                race: None,
+                waited: true,
             }]
         );
         assert_eq!(trace.len(), 5, "peeking appends nothing");
+    }
+
+    #[test]
+    fn a_fire_added_to_a_step_orders_what_comes_after_it() {
+        // B reads the clock (0); A takes a step touching nothing (1), inside which a timer
+        // fires, writing the clock. A's step is independent of B's read by itself; with the
+        // fire added, it comes after it, and a later read of the clock after A's step.
+        let mut trace = Trace::default();
+        trace.push(B, &fp(&[(1, Access::READ)]), &[]);
+        trace.push(A, &Footprint::default(), &[]);
+        assert!(!trace.steps[0].precedes(&trace.steps[1].clock));
+        trace.amend_last(&fp(&[(1, Access::WRITE)]), &[]);
+        assert!(trace.steps[0].precedes(&trace.steps[1].clock));
+        let read = trace.peek(Actor::Thread(2), &fp(&[(1, Access::READ)]));
+        let steps: Vec<usize> = read.conflicts.iter().map(|c| c.step).collect();
+        assert_eq!(steps, [1]);
     }
 
     #[test]

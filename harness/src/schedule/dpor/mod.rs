@@ -10,8 +10,10 @@
 //! the executions that reverse them; sleep sets keep it from running a reversal twice. Without
 //! a bound, each reversal is scheduled as the whole sequence of steps that runs it (a wakeup
 //! tree): no trace runs twice, and no execution ends up only repeating explored ones
-//! (sleep-set blocked) unless what a step touches depends on the order of the steps before it
-//! (a sender drop that closes the channel or not; a timer that may fire early only after
+//! (sleep-set blocked) unless what a step touches depends on the order of the steps before it.
+//! The runtime keeps most footprints independent of it (a sender drop is an update of the count
+//! whether it is the last or not, `Access::UPDATE`; a timer that fires naturally inside a step is
+//! the clock's, not the thread's); what is left is mostly timers (one may fire early only after
 //! progress). Source-DPOR schedules only the first actor of the reversal, and the execution that
 //! follows may take another way and find every actor asleep; under a preemption bound sleep
 //! sets are off (they are unsound with one), so wakeup trees, which rest on them, are too.
@@ -306,17 +308,34 @@ impl Strategy for DporStrategy {
 
         let woken = step.woken.iter().map(|&t| Actor::Thread(t));
         let prospect = self.trace.push_waking(step.actor, step.footprint, woken);
-        if i < self.fresh_from {
-            return;
+        let fresh = i >= self.fresh_from;
+        if fresh {
+            // A timer that fired naturally inside the step is not the thread's: its own races
+            // leave it out (running first, the thread would not have seen it fire).
+            self.reverse_races(&prospect, step.footprint);
+            // The fire is a step of the clock: firing it earlier may reverse its races (with a
+            // read of the clock, say), the thread's step running first or not (below).
+            for fire in step.natural_fires {
+                let prospect = self.trace.peek(Actor::Clock, fire);
+                self.reverse_races(&prospect, fire);
+            }
         }
-        self.reverse_races(&prospect, step.footprint);
-        // A timer that fired naturally inside the step is a step of the clock too: firing it
-        // earlier may reverse its races (with a read of the clock, say).
+        let mut fired = Footprint::default();
         for fire in step.natural_fires {
-            let prospect = self.trace.peek(Actor::Clock, fire);
-            self.reverse_races(&prospect, fire);
+            fired.union(fire);
         }
-        self.next_sleep = self.tree.done(i, step.footprint);
+        if !fired.is_empty() {
+            let woken: Vec<Actor> = step.woken.iter().map(|&t| Actor::Thread(t)).collect();
+            self.trace.amend_last(&fired, &woken);
+        }
+        if fresh {
+            for fire in step.natural_fires {
+                let prospect = self.trace.peek(Actor::Clock, fire);
+                self.reverse_races(&prospect, fire);
+            }
+        }
+        fired.union(step.footprint);
+        self.next_sleep = self.tree.done(i, &fired);
     }
 }
 

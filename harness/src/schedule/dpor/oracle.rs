@@ -592,6 +592,30 @@ fn a_switch_inside_a_critical_section_is_within_a_bound_of_one() {
 }
 
 #[test]
+fn a_timer_that_fires_inside_a_step_is_fired_early_after_that_step_too() {
+    // Seed 2024, program 2134: main waits on the condvar with a timeout of 1 ms; t reads the
+    // clock. Run in that order, the timer fires inside main's step (no thread is left to run):
+    // the fire's race with t's read of the clock is reversed by firing it early after main's
+    // step of its own (arming the timer), before t's read, which then reads 1 ms.
+    compare_one(Program {
+        threads: vec![
+            vec![
+                Op::Lock {
+                    m: 0,
+                    add: 2,
+                    body: vec![],
+                },
+                Op::WaitTimeout { ms: 1 },
+            ],
+            vec![Op::Load { a: 0 }],
+            vec![Op::Now],
+        ],
+        extra: Extra::Condvar,
+        receiver: 0,
+    });
+}
+
+#[test]
 fn dpor_reaches_what_naive_dfs_reaches_on_random_programs() {
     let (compared, skipped, naive, dpor) = compare(11, 380);
     println!(
@@ -691,6 +715,38 @@ fn lock_and_mixed_programs_run_one_execution_per_trace() {
     // look reversible with its send: a receive that takes the only message waits for it.
     assert_eq!(ran("mixed", true, mixed), once(4));
     assert_eq!(ran("mixed", false, mixed), once(4));
+}
+
+/// Two threads and main each drop a sender of one channel; main then receives, which returns
+/// once every sender is gone, and joins them.
+fn drops() {
+    let (tx, rx) = mpsc::channel::<()>();
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let tx = tx.clone();
+            thread::spawn(move || drop(tx))
+        })
+        .collect();
+    drop(tx);
+    assert!(rx.recv().is_err());
+    for handle in handles {
+        handle.join().unwrap();
+    }
+}
+
+#[test]
+fn sender_drops_commute_whichever_is_the_last() {
+    // The three drops commute (updates of the count of senders), and the receive waited for
+    // all of them: one trace, one execution. (When the last drop was a write and the others
+    // reads, which one was the last depended on their order: source-DPOR ran 2 executions,
+    // the second sleep-set blocked.)
+    let once = Stats {
+        executions: 1,
+        blocked: 0,
+        repeated: 0,
+    };
+    assert_eq!(ran("drops", true, drops), once);
+    assert_eq!(ran("drops", false, drops), once);
 }
 
 #[test]
