@@ -27,7 +27,6 @@
 //! - The check stops at the lowest-numbered failing execution (or where the tree is complete):
 //!   executions other threads ran past it are dropped.
 
-use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -115,8 +114,9 @@ type Outcome = Result<Option<(Collected, bool)>, PlanError>;
 
 /// The results handed over and not taken yet, and who takes them.
 struct Handed {
-    /// Results by execution number.
-    waiting: BTreeMap<u64, Handed1>,
+    /// Results by execution number: execution `k` in slot `k % ahead` (an execution runs only
+    /// while it is within `ahead` of the next one to take, so no two share a slot).
+    waiting: Vec<Option<Handed1>>,
     /// The check's state, while no thread is taking results (a thread taking them holds it
     /// outside the lock).
     taking: Option<Taking>,
@@ -185,17 +185,25 @@ impl Shared {
     /// Hands over the result of `execution`; then, unless another thread is taking results,
     /// takes every result that is next in order (`again`: this thread's runner for executions
     /// that must run again with a detector inside).
-    fn hand_over(&self, execution: u64, result: Handed1, again: &mut Again<'_, '_>) {
+    fn hand_over(
+        &self,
+        execution: u64,
+        result: Handed1,
+        again: &mut Again<'_, '_>,
+        next: &mut Vec<Handed1>,
+    ) {
+        let slots = self.ahead;
+        let slot = |execution: u64| (execution % slots) as usize;
         let mut handed = lock(&self.handed);
-        handed.waiting.insert(execution, result);
+        debug_assert!(handed.waiting[slot(execution)].is_none());
+        handed.waiting[slot(execution)] = Some(result);
         loop {
             // Another thread is taking results (it will take this one), or the check is over.
             let Some(mut taking) = handed.taking.take() else {
                 return;
             };
-            let mut next = Vec::new();
             let mut number = taking.collected.executions + 1;
-            while let Some(result) = handed.waiting.remove(&number) {
+            while let Some(result) = handed.waiting[slot(number)].take() {
                 next.push(result);
                 number += 1;
             }
@@ -224,7 +232,8 @@ impl Shared {
                 Err(error) => Err(error),
             };
             handed.outcome = Some(outcome);
-            handed.waiting.clear();
+            handed.waiting.iter_mut().for_each(|slot| *slot = None);
+            next.clear();
             drop(handed);
             self.stop();
             return;
@@ -290,7 +299,9 @@ pub(super) fn run(
         }),
         changed: Condvar::new(),
         handed: Mutex::new(Handed {
-            waiting: BTreeMap::new(),
+            waiting: (0..AHEAD_PER_THREAD * threads as u64)
+                .map(|_| None)
+                .collect(),
             taking: Some(Taking {
                 detector: Detector::new(plan.detector),
                 coverage: Coverage::default(),
@@ -369,6 +380,8 @@ struct Worker<'p, 'm> {
     /// The detector of its executions, when they do not feed it (one serves them all).
     spare: Option<Detector>,
     again: Again<'p, 'm>,
+    /// The results it takes in order, at each hand-over (kept to keep its capacity).
+    next: Vec<Handed1>,
 }
 
 impl<'p, 'm> Worker<'p, 'm> {
@@ -395,6 +408,7 @@ impl<'p, 'm> Worker<'p, 'm> {
                 ..plan.detector
             },
             spare: None,
+            next: Vec::new(),
             again: Again {
                 plan,
                 make,
@@ -432,8 +446,12 @@ impl<'p, 'm> Worker<'p, 'm> {
             .unwrap_or_else(|payload| {
                 Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
             });
-            self.shared
-                .hand_over(execution, (self.thread, result), &mut self.again);
+            self.shared.hand_over(
+                execution,
+                (self.thread, result),
+                &mut self.again,
+                &mut self.next,
+            );
             if alone_until.is_some_and(|until| Instant::now() >= until) {
                 let handed = lock(&self.shared.handed);
                 if handed.taking.as_ref().is_some_and(|t| !t.shared_object) {
@@ -447,7 +465,7 @@ impl<'p, 'm> Worker<'p, 'm> {
 /// Takes `results` (the next executions' results, in order) into the check.
 fn take_in_order(
     taking: &mut Taking,
-    results: Vec<Handed1>,
+    results: &mut Vec<Handed1>,
     again: &mut Again<'_, '_>,
     shared: &Shared,
 ) -> Result<Taken, PlanError> {
@@ -465,7 +483,7 @@ fn take_in_order(
         *shared_object |= ran.outcome.shared_object;
         *shared_object && *parallel
     };
-    for (thread, result) in results {
+    for (thread, result) in results.drain(..) {
         if collected.executions >= plan.executions || coverage.complete() {
             return Ok(Taken::Done);
         }
