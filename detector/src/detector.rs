@@ -22,6 +22,26 @@ pub struct DetectorConfig {
     /// nanoseconds) is a missed timeout (`Config::max_block`).
     #[serde(default)]
     pub max_block_ns: Option<u64>,
+    /// The events say when a thread blocks (a `Block` event, as interleave's runtime records):
+    /// a wait for a thread's end is then judged when the waiting thread blocks, not when it is
+    /// announced. An async task announces the join of a `select!` arm or of a `timeout` in the
+    /// middle of its poll, and may arm a timer that ends it later in the same poll: judged at
+    /// once, a cycle of joins that the timer would break looked like a deadlock. Off for
+    /// traces written without `Block` events (`TraceBuilder`); interleave's checks turn it on.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub blocks_recorded: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_yes(value: &bool) -> bool {
+    *value
 }
 
 impl Default for DetectorConfig {
@@ -31,6 +51,7 @@ impl Default for DetectorConfig {
             suppressions: Suppressions::default(),
             races: true,
             max_block_ns: None,
+            blocks_recorded: false,
         }
     }
 }
@@ -471,7 +492,8 @@ impl Detector {
             });
         }
         self.set_pending(event, crate::state::PendingOp::Join { child });
-        if self.threads[child.index()].alive {
+        // Judged when the thread blocks, if the events say when (see `blocks_recorded`).
+        if self.threads[child.index()].alive && !self.config.blocks_recorded {
             self.check_wait_cycle(event);
         }
         Ok(())

@@ -36,7 +36,17 @@ pub(crate) fn format_ns(ns: u64) -> String {
 impl Detector {
     pub(crate) fn block(&mut self, event: &Event) {
         let now = self.now_ns;
-        self.threads[event.thread.index()].blocked_since = Some(now);
+        let t = event.thread.index();
+        self.threads[t].blocked_since = Some(now);
+        // A join is judged now that its thread blocks (see `DetectorConfig::blocks_recorded`).
+        if self.config.blocks_recorded
+            && matches!(
+                self.threads[t].pending.as_ref().map(|p| p.op),
+                Some(crate::state::PendingOp::Join { .. })
+            )
+        {
+            self.check_wait_cycle(event);
+        }
     }
 
     pub(crate) fn deadline_enter(&mut self, event: &Event, deadline_ns: u64) {

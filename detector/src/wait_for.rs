@@ -4,8 +4,10 @@
 //! and, for a read request, by queued writers (a writer-preferring RwLock lets no new reader in
 //! while a writer waits). A thread joining another is blocked by it. If these "blocked by"
 //! edges close a cycle among untimed waits, no thread in it can ever proceed: a deadlock, found
-//! the moment the last request of the cycle is announced, even while other threads still run
-//! (a *partial* deadlock, which shuttle would only see once everything else had finished).
+//! the moment the last request of the cycle is announced (a join, when the events record blocks,
+//! the moment its thread blocks: see `DetectorConfig::blocks_recorded`), even while other
+//! threads still run (a *partial* deadlock, which shuttle would only see once everything else
+//! had finished).
 
 use crate::detector::Detector;
 use crate::event::{Attempt, Event, LockMode, MemoryError};
@@ -51,7 +53,15 @@ impl Detector {
                 }
                 blockers
             }
-            PendingOp::Join { child } if self.threads[child.index()].alive => vec![child.index()],
+            // A join not yet blocked on may still be ended in the same poll (a timer armed by
+            // another arm of its `select!`): definite once its thread blocks.
+            PendingOp::Join { child }
+                if self.threads[child.index()].alive
+                    && (!self.config.blocks_recorded
+                        || self.threads[t].blocked_since.is_some()) =>
+            {
+                vec![child.index()]
+            }
             PendingOp::Once { once } => self.objects[once.index()]
                 .as_ref()
                 .and_then(|o| o.runner)
@@ -79,7 +89,19 @@ impl Detector {
             if self.report_cannot_return(event, &cycle) {
                 return;
             }
-            let finding = self.deadlock_finding(event, &cycle, true);
+            // The cycle closed with the latest of its waits' announcements (a join judged when
+            // its thread blocked was announced before).
+            let last = cycle
+                .iter()
+                .filter_map(|&t| self.threads[t].pending.as_ref().map(|p| p.step))
+                .max()
+                .unwrap_or(event.step)
+                .min(event.step);
+            let anchor = Event {
+                step: last,
+                ..event.clone()
+            };
+            let finding = self.deadlock_finding(&anchor, &cycle, true);
             self.deadlock_reported = true;
             self.findings.push(finding);
         }
@@ -482,6 +504,17 @@ impl Detector {
         if self.deadlock_reported {
             return;
         }
+        // The thread that found no other to run blocks too: its join is judged now (see
+        // `DetectorConfig::blocks_recorded`), and a cycle is reported as one.
+        let t = event.thread.index();
+        if self.config.blocks_recorded && self.threads[t].pending.is_some() {
+            let since = self.threads[t].blocked_since.replace(self.now_ns);
+            self.check_wait_cycle(event);
+            self.threads[t].blocked_since = since;
+            if self.deadlock_reported {
+                return;
+            }
+        }
         let blocked: Vec<usize> = self
             .threads
             .iter()
@@ -620,5 +653,84 @@ impl Detector {
             },
         );
         self.findings.push(finding);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::event::{EventKind, ObjectClass};
+    use crate::{Detector, DetectorConfig, Kind, TraceBuilder};
+
+    /// Two threads join each other: `a` announces its join of `b`, then (with `timer`) arms a
+    /// timer in the same poll, then blocks; `b` announces its join of `a` and blocks.
+    fn join_cycle(timer: bool) -> TraceBuilder {
+        let mut trace = TraceBuilder::new();
+        let main = trace.main();
+        let a = trace.spawn(main);
+        let b = trace.spawn(main);
+        let clock = trace.object(a, ObjectClass::Timer);
+        trace.event(a, EventKind::JoinRequest { child: b });
+        // `b` runs between `a`'s two arms: its join closes the cycle while `a` has no timer.
+        trace.event(b, EventKind::JoinRequest { child: a });
+        trace.event(b, EventKind::Block);
+        if timer {
+            trace.event(
+                a,
+                EventKind::TimerArm {
+                    timer: clock,
+                    deadline_ns: 1_000_000,
+                },
+            );
+        }
+        trace.event(a, EventKind::Block);
+        trace
+    }
+
+    fn findings(trace: &TraceBuilder, blocks_recorded: bool) -> Vec<(Kind, u64)> {
+        let mut detector = Detector::new(DetectorConfig {
+            blocks_recorded,
+            ..DetectorConfig::default()
+        });
+        detector.begin_execution(1);
+        let mut found = Vec::new();
+        for event in trace.events() {
+            detector.observe(&event).unwrap();
+            found.extend(
+                detector
+                    .take_findings()
+                    .iter()
+                    .map(|f| (f.kind(), event.step)),
+            );
+        }
+        found
+    }
+
+    #[test]
+    fn a_join_is_judged_when_its_thread_blocks_if_the_events_record_blocks() {
+        // Steps: 1–2 spawns, 3 the timer's creation, 4 `a`'s join, 5 `b`'s join, 6 `b` blocks,
+        // then (7 the timer,) `a` blocks.
+        // Blocks recorded: the timer armed in `a`'s poll ends its wait, so no deadlock; without
+        // the timer, the cycle is reported when `a` blocks (step 7).
+        assert_eq!(findings(&join_cycle(true), true), []);
+        assert_eq!(findings(&join_cycle(false), true), [(Kind::Deadlock, 7)]);
+        // A trace without blocks (written by hand): judged when announced, at `b`'s join.
+        assert_eq!(findings(&join_cycle(true), false), [(Kind::Deadlock, 5)]);
+        assert_eq!(findings(&join_cycle(false), false), [(Kind::Deadlock, 5)]);
+    }
+
+    #[test]
+    fn a_join_cycle_judged_late_still_ends_at_its_last_announcement() {
+        let mut detector = Detector::new(DetectorConfig {
+            blocks_recorded: true,
+            ..DetectorConfig::default()
+        });
+        detector.begin_execution(1);
+        for event in join_cycle(false).events() {
+            detector.observe(&event).unwrap();
+        }
+        let finding = &detector.findings()[0];
+        // From `a`'s join (step 4) to `b`'s (step 5), the later announcement, as when it was
+        // judged at once.
+        assert_eq!((finding.steps.first, finding.steps.last), (4, 5));
     }
 }

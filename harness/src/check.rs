@@ -297,7 +297,11 @@ fn explore(
         executions: config.executions,
         max_steps: config.max_steps as usize,
         numbers: None,
-        detector: config.detector,
+        // The runtime records when a thread blocks.
+        detector: interleave_detector::DetectorConfig {
+            blocks_recorded: true,
+            ..config.detector
+        },
         deadline: config
             .deadline
             .clone()

@@ -476,10 +476,11 @@ fn a_join_handle_dropped_while_awaited_stops_the_wait_at_once() {
 fn tasks_awaiting_each_other_under_a_timeout_are_no_deadlock() {
     // `a` awaits `b`'s handle in a select with a 1ms timer, `b` awaits `a`'s: a cycle of joins,
     // but `a`'s can end by its timer, which drops `b`'s handle (withdrawing the join at once);
-    // then `a` ends and so does `b`. Before, the cycle was reported as a deadlock. (No timer
-    // fired early: one fired while `a` is between the two futures of its select would leave
-    // the detector a join without a timer for a moment; see docs/async.md.)
-    let report = clean(Config::random(300).early_timers(0.0), || {
+    // then `a` ends and so does `b`. Before, the cycle was reported as a deadlock. Timers also
+    // fire early: one that fires while `a` is between the two futures of its select leaves it
+    // a join and no timer for a moment, but a join is judged when its task blocks, and a task
+    // whose timer fired is woken, not blocked.
+    let report = clean(Config::random(300), || {
         future::block_on(async {
             let (give, handle_of_b) = oneshot::channel();
             let a = future::spawn_named(
@@ -501,38 +502,65 @@ fn tasks_awaiting_each_other_under_a_timeout_are_no_deadlock() {
 }
 
 #[test]
-fn a_join_cycle_under_timeout_is_reported_as_a_deadlock_a_known_limitation() {
+fn a_join_cycle_under_timeout_is_no_deadlock_though_the_timer_is_armed_after_the_join() {
     // The same cycle of joins, with `a` awaiting `timeout(1ms, b)`: tokio's `timeout` (and
-    // interleave's) polls the handle before it arms its timer, and the detector judges the
-    // join when it is announced, before the timer is armed: a deadlock is reported in
-    // execution 1, although the timer would end `a`'s wait (docs/async.md, "What is not
-    // modelled"). When a task's waits are judged at the end of its poll, this test flips.
-    // Meanwhile the report names the `.await` of the timeout, not interleave's own code.
-    let report = Config::random(300)
-        .early_timers(0.0)
-        .write_artifact(false)
-        .explore(|| {
-            future::block_on(async {
-                let (give, handle_of_b) = oneshot::channel();
-                let a = future::spawn_named(
-                    async move {
-                        let b: future::JoinHandle<()> = handle_of_b.await.unwrap();
-                        let _ = timeout(ms(1), b).await;
-                    },
-                    "a",
-                );
-                let b = future::spawn_named(async move { drop(a.await) }, "b");
-                give.send(b).unwrap();
-                sleep(ms(5)).await;
-            });
+    // interleave's) polls the handle before it arms its timer, with a scheduling point between
+    // (the timer's first poll), where `b` may announce its join of `a`. A join is judged when
+    // its thread blocks, at the end of its poll, by which time `a`'s timer is armed: no
+    // deadlock. (Judged when announced, this was a deadlock in execution 1.)
+    let report = clean(Config::random(300).early_timers(0.0), || {
+        future::block_on(async {
+            let (give, handle_of_b) = oneshot::channel();
+            let a = future::spawn_named(
+                async move {
+                    let b: future::JoinHandle<()> = handle_of_b.await.unwrap();
+                    let _ = timeout(ms(1), b).await;
+                },
+                "a",
+            );
+            let b = future::spawn_named(async move { drop(a.await) }, "b");
+            give.send(b).unwrap();
+            sleep(ms(5)).await;
         });
+    });
+    assert_eq!(report.executions, 300, "{report}");
+}
+
+#[test]
+fn a_join_cycle_without_a_timer_is_a_deadlock_reported_where_it_closed() {
+    // The twin with no timer: `a` awaits `b`'s handle, `b` awaits `a`'s. A deadlock in
+    // execution 1, judged when the second of them blocks; the report names both `.await`s
+    // and ends at the step of the later announcement.
+    let report = Config::random(300).write_artifact(false).explore(|| {
+        future::block_on(async {
+            let (give, handle_of_b) = oneshot::channel();
+            let a = future::spawn_named(
+                async move {
+                    let b: future::JoinHandle<()> = handle_of_b.await.unwrap();
+                    b.await.unwrap();
+                },
+                "a",
+            );
+            let b = future::spawn_named(async move { drop(a.await) }, "b");
+            give.send(b).unwrap();
+            sleep(ms(5)).await;
+        });
+    });
     assert_eq!(report.failing_execution, Some(1), "{report}");
+    assert_eq!(
+        report.findings.iter().map(|f| f.kind()).collect::<Vec<_>>(),
+        [Kind::Deadlock],
+        "{report}"
+    );
     let text = report.to_string();
     assert!(
         text.contains("`a` waits for `b` to finish, since tests/tests/e2e/async_tasks.rs:"),
         "{text}"
     );
-    assert!(!text.contains("harness/src/future/time.rs"), "{text}");
+    assert!(
+        text.contains("`b` waits for `a` to finish, since tests/tests/e2e/async_tasks.rs:"),
+        "{text}"
+    );
 }
 
 /// Two tasks of a runtime with `workers` workers read and write one tracked cell, each across
