@@ -37,7 +37,21 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
 /// What `analyze` prints for the trace file at `path`, and its exit code.
 pub(crate) fn render(path: &Path, json: bool) -> Result<(String, u8)> {
     let (trace, config) = match crate::load::artifact_or_trace(path)? {
-        crate::load::Input::Trace(trace) => (trace, DetectorConfig::default()),
+        crate::load::Input::Trace(trace) => {
+            // A trace that records when threads block (one interleave's runtime wrote) has its
+            // joins judged when they block, as the check did.
+            let blocks_recorded = trace.executions.iter().any(|execution| {
+                execution
+                    .events
+                    .iter()
+                    .any(|event| matches!(event.kind, interleave_detector::EventKind::Block))
+            });
+            let config = DetectorConfig {
+                blocks_recorded,
+                ..DetectorConfig::default()
+            };
+            (trace, config)
+        }
         // The failing execution's events, with the analyses the check ran (the executions
         // before it, which a cycle may rest on, are not in the artifact: replay runs them).
         crate::load::Input::Artifact(artifact) => (

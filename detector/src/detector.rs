@@ -26,8 +26,9 @@ pub struct DetectorConfig {
     /// a wait for a thread's end is then judged when the waiting thread blocks, not when it is
     /// announced. An async task announces the join of a `select!` arm or of a `timeout` in the
     /// middle of its poll, and may arm a timer that ends it later in the same poll: judged at
-    /// once, a cycle of joins that the timer would break looked like a deadlock. Off for
-    /// traces written without `Block` events (`TraceBuilder`); interleave's checks turn it on.
+    /// once, a cycle of joins that the timer would break looked like a deadlock. Off by
+    /// default, for traces written without `Block` events (`TraceBuilder`); interleave's checks
+    /// turn it on, and `interleave analyze` for a trace that has `Block` events.
     #[serde(default = "yes", skip_serializing_if = "is_yes")]
     pub blocks_recorded: bool,
 }

@@ -561,3 +561,50 @@ fn an_artifact_from_real_threads_is_explained_and_not_replayed() {
         out.stderr
     );
 }
+
+#[test]
+fn analyze_judges_joins_when_they_block_in_a_trace_that_records_blocks() {
+    use interleave_detector::{EventKind, ObjectClass, TraceBuilder};
+    // `a` announces its join of `b`; `b` announces its join of `a` and blocks; `a` arms a
+    // timer in the same poll (a `timeout` around the join), then blocks. With `Block` events
+    // (as interleave's runtime writes them) the timer ends `a`'s wait: clean. Without them (a
+    // trace written by hand), the joins are judged when announced: a deadlock.
+    let join_cycle = |blocks: bool| {
+        let mut trace = TraceBuilder::new();
+        let main = trace.main();
+        let a = trace.spawn(main);
+        let b = trace.spawn(main);
+        let timer = trace.object(a, ObjectClass::Timer);
+        trace.event(a, EventKind::JoinRequest { child: b });
+        trace.event(b, EventKind::JoinRequest { child: a });
+        if blocks {
+            trace.event(b, EventKind::Block);
+        }
+        trace.event(
+            a,
+            EventKind::TimerArm {
+                timer,
+                deadline_ns: 1_000_000,
+            },
+        );
+        if blocks {
+            trace.event(a, EventKind::Block);
+        }
+        trace.into_trace().to_json()
+    };
+    let recorded = scratch_file("join-cycle-blocks.json", &join_cycle(true));
+    let out = interleave(&["analyze", recorded.to_str().unwrap()]);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (0, "clean: 1 executions, 8 events, no findings\n")
+    );
+    let by_hand = scratch_file("join-cycle-by-hand.json", &join_cycle(false));
+    let out = interleave(&["analyze", by_hand.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .starts_with("deadlock: 2 threads wait for each other"),
+        "{}",
+        out.stdout
+    );
+}
