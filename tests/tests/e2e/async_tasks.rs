@@ -215,30 +215,44 @@ fn abort_cancels_a_waiting_task_and_its_handle_says_so() {
     });
 }
 
-/// Exhaustive exploration's executions and the outcomes it reached, for `strategy`.
-fn outcomes(strategy: Strategy, workers: usize) -> (u64, BTreeSet<Vec<usize>>) {
+/// Exhaustive exploration (`strategy`) of `scenario` on a runtime of `workers` workers: its
+/// executions, and the orders it reached (what each execution's future returned).
+fn explored_orders<F>(
+    strategy: Strategy,
+    workers: usize,
+    scenario: fn() -> F,
+) -> (u64, BTreeSet<Vec<usize>>)
+where
+    F: std::future::Future<Output = Vec<usize>> + 'static,
+{
     let seen = Arc::new(StdMutex::new(BTreeSet::new()));
     let s = Arc::clone(&seen);
     let report = clean(Config::exhaustive().strategy(strategy), move || {
-        let s = Arc::clone(&s);
-        Runtime::new(workers).block_on(async move {
-            let order = Arc::new(Mutex::new(Vec::new()));
-            let tasks: Vec<_> = (0..2)
-                .map(|i| {
-                    let order = Arc::clone(&order);
-                    future::spawn(async move { order.lock().await.push(i) })
-                })
-                .collect();
-            for task in tasks {
-                task.await.unwrap();
-            }
-            let order = order.lock().await.clone();
-            s.lock().unwrap().insert(order);
-        });
+        let order = Runtime::new(workers).block_on(scenario());
+        s.lock().unwrap().insert(order);
     });
     assert!(report.complete, "{report}");
     let seen = seen.lock().unwrap().clone();
     (report.executions, seen)
+}
+
+/// Exhaustive exploration's executions and the outcomes it reached, for `strategy`: two tasks
+/// push to an async mutex.
+fn outcomes(strategy: Strategy, workers: usize) -> (u64, BTreeSet<Vec<usize>>) {
+    explored_orders(strategy, workers, || async {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let tasks: Vec<_> = (0..2)
+            .map(|i| {
+                let order = Arc::clone(&order);
+                future::spawn(async move { order.lock().await.push(i) })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let order = order.lock().await.clone();
+        order
+    })
 }
 
 #[test]
@@ -406,8 +420,9 @@ fn notify_and_semaphore_hand_offs_order_memory() {
     assert_eq!(racy.findings[0].kind, Kind::DataRace, "{racy}");
 }
 
-/// Polls `a` then `b` until one completes, both kept by `&mut`; whether `a` won.
-async fn select<A: std::future::Future + Unpin, B: std::future::Future + Unpin>(
+/// Polls `a` then `b` until one completes, both kept by `&mut` (as `select!` on `&mut fut`);
+/// whether `a` won.
+pub(crate) async fn select<A: std::future::Future + Unpin, B: std::future::Future + Unpin>(
     a: &mut A,
     b: &mut B,
 ) -> bool {
@@ -427,35 +442,27 @@ async fn select<A: std::future::Future + Unpin, B: std::future::Future + Unpin>(
 /// `main` gives up awaiting `slow` (a select that `other`'s message wins, the handle dropped)
 /// and then races `other` (which yields once) to an async mutex, on one worker.
 fn dropped_join_outcomes(strategy: Strategy) -> (u64, BTreeSet<Vec<usize>>) {
-    let seen = Arc::new(StdMutex::new(BTreeSet::new()));
-    let s = Arc::clone(&seen);
-    let report = clean(Config::exhaustive().strategy(strategy), move || {
-        let s = Arc::clone(&s);
-        Runtime::new(1).block_on(async move {
-            let order = Arc::new(Mutex::new(Vec::new()));
-            let release = Arc::new(Notify::new());
-            let r = Arc::clone(&release);
-            let slow = future::spawn(async move { r.notified().await });
-            let (tx, rx) = oneshot::channel();
-            let o = Arc::clone(&order);
-            let other = future::spawn(async move {
-                tx.send(()).unwrap();
-                future::yield_now().await;
-                o.lock().await.push(1);
-            });
-            let (mut slow, mut rx) = (slow, rx);
-            assert!(!select(&mut slow, &mut rx).await);
-            drop(slow);
-            order.lock().await.push(0);
-            release.notify_one();
-            other.await.unwrap();
-            let order = order.lock().await.clone();
-            s.lock().unwrap().insert(order);
+    explored_orders(strategy, 1, || async {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let release = Arc::new(Notify::new());
+        let r = Arc::clone(&release);
+        let slow = future::spawn(async move { r.notified().await });
+        let (tx, rx) = oneshot::channel();
+        let o = Arc::clone(&order);
+        let other = future::spawn(async move {
+            tx.send(()).unwrap();
+            future::yield_now().await;
+            o.lock().await.push(1);
         });
-    });
-    assert!(report.complete, "{report}");
-    let seen = seen.lock().unwrap().clone();
-    (report.executions, seen)
+        let (mut slow, mut rx) = (slow, rx);
+        assert!(!select(&mut slow, &mut rx).await);
+        drop(slow);
+        order.lock().await.push(0);
+        release.notify_one();
+        other.await.unwrap();
+        let order = order.lock().await.clone();
+        order
+    })
 }
 
 #[test]
@@ -501,51 +508,48 @@ fn tasks_awaiting_each_other_under_a_timeout_are_no_deadlock() {
     assert_eq!(report.executions, 300, "{report}");
 }
 
-#[test]
-fn a_join_cycle_under_timeout_is_no_deadlock_though_the_timer_is_armed_after_the_join() {
-    // The same cycle of joins, with `a` awaiting `timeout(1ms, b)`: tokio's `timeout` (and
-    // interleave's) polls the handle before it arms its timer, with a scheduling point between
-    // (the timer's first poll), where `b` may announce its join of `a`. A join is judged when
-    // its thread blocks, at the end of its poll, by which time `a`'s timer is armed: no
-    // deadlock. (Judged when announced, this was a deadlock in execution 1.)
-    let report = clean(Config::random(300).early_timers(0.0), || {
-        future::block_on(async {
+/// `a` awaits `b`'s handle (under a 1ms `timeout` if `under_timeout`), `b` awaits `a`'s.
+fn join_cycle(under_timeout: bool) -> impl Fn() + Send + Sync + 'static {
+    move || {
+        future::block_on(async move {
             let (give, handle_of_b) = oneshot::channel();
             let a = future::spawn_named(
                 async move {
                     let b: future::JoinHandle<()> = handle_of_b.await.unwrap();
-                    let _ = timeout(ms(1), b).await;
+                    if under_timeout {
+                        let _ = timeout(ms(1), b).await;
+                    } else {
+                        b.await.unwrap();
+                    }
                 },
                 "a",
             );
+            // `a` is cancelled if the runtime shuts down first (a timer fired early).
             let b = future::spawn_named(async move { drop(a.await) }, "b");
             give.send(b).unwrap();
             sleep(ms(5)).await;
         });
-    });
+    }
+}
+
+#[test]
+fn a_join_cycle_under_timeout_is_no_deadlock_though_the_timer_is_armed_after_the_join() {
+    // `a` awaits `timeout(1ms, b)`: tokio's `timeout` (and interleave's) polls the handle
+    // before it arms its timer, with a scheduling point between (the timer's first poll),
+    // where `b` may announce its join of `a`. A join is judged when its thread blocks, at the
+    // end of its poll, by which time `a`'s timer is armed (or has fired early, and woken it):
+    // no deadlock. (Judged when announced, this was a deadlock in execution 1.)
+    let report = clean(Config::random(300), join_cycle(true));
     assert_eq!(report.executions, 300, "{report}");
 }
 
 #[test]
 fn a_join_cycle_without_a_timer_is_a_deadlock_reported_where_it_closed() {
-    // The twin with no timer: `a` awaits `b`'s handle, `b` awaits `a`'s. A deadlock in
-    // execution 1, judged when the second of them blocks; the report names both `.await`s
-    // and ends at the step of the later announcement.
-    let report = Config::random(300).write_artifact(false).explore(|| {
-        future::block_on(async {
-            let (give, handle_of_b) = oneshot::channel();
-            let a = future::spawn_named(
-                async move {
-                    let b: future::JoinHandle<()> = handle_of_b.await.unwrap();
-                    b.await.unwrap();
-                },
-                "a",
-            );
-            let b = future::spawn_named(async move { drop(a.await) }, "b");
-            give.send(b).unwrap();
-            sleep(ms(5)).await;
-        });
-    });
+    // The twin with no timer: a deadlock in execution 1, judged when the second of the two
+    // tasks blocks; the report names both `.await`s.
+    let report = Config::random(300)
+        .write_artifact(false)
+        .explore(join_cycle(false));
     assert_eq!(report.failing_execution, Some(1), "{report}");
     assert_eq!(
         report.findings.iter().map(|f| f.kind()).collect::<Vec<_>>(),

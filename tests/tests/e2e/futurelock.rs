@@ -4,10 +4,8 @@
 //! (or queued for) it and where the task waits; each fixed twin is clean; a sync mutex locked
 //! twice is still a self-deadlock; a re-lock that a timeout ends is no finding.
 
-use std::future::{poll_fn, Future};
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::Arc;
-use std::task::Poll;
 
 use interleave::future::sync::{Mutex, Semaphore};
 use interleave::future::time::{sleep, timeout};
@@ -16,23 +14,10 @@ use interleave::time::Duration;
 use interleave::{Config, Kind, Report};
 use interleave_detector::Detail;
 
+use crate::async_tasks::select;
+
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
-}
-
-/// Polls `a` then `b` until one completes, both kept by `&mut` (as `select!` on `&mut fut`);
-/// whether `a` won.
-async fn select<A: Future + Unpin, B: Future + Unpin>(a: &mut A, b: &mut B) -> bool {
-    poll_fn(|cx| {
-        if Pin::new(&mut *a).poll(cx).is_ready() {
-            return Poll::Ready(true);
-        }
-        if Pin::new(&mut *b).poll(cx).is_ready() {
-            return Poll::Ready(false);
-        }
-        Poll::Pending
-    })
-    .await
 }
 
 /// The only finding of `report`, which must be a futurelock; its detail's `granted`, and the

@@ -73,8 +73,13 @@ fn outcome(report: &Report) -> Outcome {
     (summary, bytes)
 }
 
-/// Runs `config` with 1, 2 and 3 threads; asserts they agree and returns the report of one.
-fn same_with_any_jobs(label: &str, config: Config, scenario: fn()) -> Report {
+/// Runs `scenario` under `config` with 1, 2 and 3 threads; asserts they agree and returns the
+/// report of one.
+fn same_with_any_jobs(
+    label: &str,
+    config: Config,
+    scenario: impl Fn() + Clone + Send + Sync + 'static,
+) -> Report {
     let mut first: Option<(Report, Outcome)> = None;
     for jobs in [1, 2, 3] {
         let dir = child::temp_dir(&format!("jobs-{label}-{jobs}"));
@@ -83,7 +88,7 @@ fn same_with_any_jobs(label: &str, config: Config, scenario: fn()) -> Report {
             .name(format!("jobs_{label}"))
             .jobs(jobs)
             .artifact_dir(&dir)
-            .explore(scenario);
+            .explore(scenario.clone());
         let seen = outcome(&report);
         match &first {
             None => first = Some((report, seen)),
@@ -294,37 +299,6 @@ fn findings_that_end_an_execution_end_it_at_the_same_event_with_any_jobs() {
     }
 }
 
-/// Runs `scenario` under `config` with 1, 2 and 3 threads; asserts they agree and returns the
-/// report of one (for scenarios that capture objects, which `same_with_any_jobs` cannot take).
-fn same_with_any_jobs_of(
-    label: &str,
-    config: Config,
-    scenario: impl Fn() + Clone + Send + Sync + 'static,
-) -> Report {
-    let mut first: Option<(Report, Outcome)> = None;
-    for jobs in [1, 2, 3] {
-        let dir = child::temp_dir(&format!("jobs-{label}-{jobs}"));
-        let report = config
-            .clone()
-            .name(format!("jobs_{label}"))
-            .jobs(jobs)
-            .artifact_dir(&dir)
-            .explore(scenario.clone());
-        let seen = outcome(&report);
-        match &first {
-            None => first = Some((report, seen)),
-            Some((_, expected)) => {
-                assert_eq!(&seen.0, &expected.0, "{label}: jobs({jobs}) vs jobs(1)");
-                assert!(
-                    seen.1 == expected.1,
-                    "{label}: jobs({jobs}) wrote another artifact"
-                );
-            }
-        }
-    }
-    first.expect("three runs").0
-}
-
 #[test]
 fn an_object_made_before_the_check_is_shared_by_its_executions_so_one_thread_runs_them() {
     // Every execution's three threads take a lock of their own a few times, then meet at a
@@ -355,7 +329,7 @@ fn an_object_made_before_the_check_is_shared_by_its_executions_so_one_thread_run
         }
         assert_eq!(*m.lock().unwrap(), 9);
     };
-    let report = same_with_any_jobs_of("barrier", Config::random(500).seed(3), scenario);
+    let report = same_with_any_jobs("barrier", Config::random(500).seed(3), scenario);
     assert!(report.is_clean(), "{report}");
     assert_eq!(report.executions, 500, "{report}");
 }
@@ -420,7 +394,7 @@ fn an_object_made_before_the_check_and_used_by_a_later_execution_runs_the_check_
         .explore(scenario.clone());
     assert!(first.is_clean(), "{first}");
     assert!(!met.load(SeqCst), "execution 1 met at the barrier");
-    let report = same_with_any_jobs_of("later", Config::random(500).seed(SEED_1_AVOIDS), scenario);
+    let report = same_with_any_jobs("later", Config::random(500).seed(SEED_1_AVOIDS), scenario);
     assert!(met.load(SeqCst), "no execution met at the barrier");
     assert!(report.is_clean(), "{report}");
     assert_eq!(report.executions, 500, "{report}");

@@ -218,20 +218,23 @@ fn child_spin_outside_interleave_on_two_threads() {
     });
 }
 
+/// Runs the child test `test` with a watchdog of 0.5 s; returns the stall line it failed with.
+fn stall_line(test: &str) -> String {
+    let run = child::run(test, &[("INTERLEAVE_WATCHDOG", "0.5")]);
+    assert!(!run.success, "{run:?}");
+    let output = format!("{}{}", run.stdout, run.stderr);
+    output
+        .lines()
+        .find(|l| l.contains("reached no scheduling point"))
+        .unwrap_or_else(|| panic!("{output}"))
+        .to_owned()
+}
+
 #[test]
 fn a_spin_in_a_check_on_two_threads_is_a_stall_naming_a_spinning_thread() {
     // Each thread of a parallel check records its progress on its own; the watchdog sums them
     // and reports one that runs.
-    let run = child::run(
-        "limits::child_spin_outside_interleave_on_two_threads",
-        &[("INTERLEAVE_WATCHDOG", "0.5")],
-    );
-    assert!(!run.success, "{run:?}");
-    let output = format!("{}{}", run.stdout, run.stderr);
-    let line = output
-        .lines()
-        .find(|l| l.contains("reached no scheduling point"))
-        .unwrap_or_else(|| panic!("{output}"));
+    let line = stall_line("limits::child_spin_outside_interleave_on_two_threads");
     // Both spin before any interleave call: whichever is named, it has none to show.
     let start = "interleave: check `spin2` reached no scheduling point for 500ms: thread `main` of execution ";
     assert!(line.starts_with(start), "{line}");
@@ -244,17 +247,8 @@ fn a_spin_in_a_check_on_two_threads_is_a_stall_naming_a_spinning_thread() {
 #[test]
 fn a_spin_on_a_std_atomic_is_a_stall_naming_the_thread_and_its_last_call() {
     // In a child process: the spinning thread is left behind, spinning, until the process ends.
-    let run = child::run(
-        "limits::child_spin_outside_interleave",
-        &[("INTERLEAVE_WATCHDOG", "0.5")],
-    );
-    assert!(!run.success, "{run:?}");
-    let output = format!("{}{}", run.stdout, run.stderr);
-    let line = output
-        .lines()
-        .find(|l| l.contains("reached no scheduling point"))
-        .unwrap_or_else(|| panic!("{output}"));
-    assert_documented(line);
+    let line = stall_line("limits::child_spin_outside_interleave");
+    assert_documented(&line);
     // The spawn was main's last interleave call.
     let expected_start = "interleave: check `spin` reached no scheduling point for 500ms: thread `main` of execution 1 ran last, last seen at tests/tests/e2e/limits.rs:";
     assert!(line.starts_with(expected_start), "{line}");
