@@ -397,7 +397,7 @@ pub(crate) fn run_plan(
                 Some(done) => done,
                 // Its executions share an object made outside them: one thread runs them all,
                 // from the first.
-                None => run_here(plan, make(), &f)?,
+                None => run_here(plan, strategy, &f)?,
             }
         }
         _ => run_here(plan, strategy, &f)?,
