@@ -446,7 +446,10 @@ fn run_here(
             if failed {
                 break;
             }
-            runner.scheduler().coverage.end_execution();
+            runner
+                .scheduler()
+                .coverage
+                .end_execution(plan.executions - collected.executions);
         }
         if let Some(failure) = &mut collected.failure {
             if let Some(digests) = failure.dropped.take() {

@@ -548,7 +548,7 @@ fn take_in_order(
         if failed {
             return Ok(Taken::Done);
         }
-        coverage.end_execution();
+        coverage.end_execution(plan.executions - collected.executions);
         let mut claims = lock(&shared.claims);
         claims.taken = collected.executions;
         claims.longest.push(collected.longest_so_far());

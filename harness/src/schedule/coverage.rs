@@ -9,8 +9,10 @@
 //! handed to the scenario have too many options to enumerate: an execution that draws one makes
 //! the tree uncountable.
 //!
-//! The tree is kept while it is small ([`MAX_NODES`]); a larger one is not tracked, and the check
-//! runs its whole budget, as a sample.
+//! The tree is kept while it is small ([`MAX_NODES`]) and the budget left could still complete
+//! it (each option no execution has taken yet needs an execution of its own); otherwise it is not
+//! tracked, and the check runs its whole budget, as a sample. A random sample of a large tree
+//! gives up after a few hundred executions, so that tracking costs it little.
 
 /// The most nodes tracked; past it, coverage gives up (the result says "bounded").
 const MAX_NODES: usize = 1 << 20;
@@ -37,8 +39,11 @@ pub(crate) struct Coverage {
     nodes: Vec<Node>,
     /// The nodes the running execution has passed, the current one last.
     path: Vec<usize>,
-    /// Tracking gave up: too many nodes, a random value was drawn, or the tree did not fit.
+    /// Tracking gave up: too many nodes, a random value was drawn, the tree did not fit, or the
+    /// budget left could not complete it.
     uncountable: bool,
+    /// Options of the nodes reached that no execution has taken yet.
+    untaken: u64,
     /// Set on the threads of a parallel check: only the running execution's branches are
     /// logged, and the check's tree is built from the logs in the executions' order
     /// ([`apply`](Self::apply)).
@@ -123,7 +128,10 @@ impl Coverage {
             return;
         };
         match self.nodes[at].options {
-            None => self.nodes[at].options = Some(options),
+            None => {
+                self.nodes[at].options = Some(options);
+                self.untaken += u64::from(options);
+            }
             Some(known) if known == options => {}
             Some(_) => {
                 self.give_up();
@@ -136,6 +144,7 @@ impl Coverage {
             .find(|&&(c, _)| c == choice)
             .map(|&(_, child)| child);
         let child = existing.unwrap_or_else(|| {
+            self.untaken -= 1;
             self.nodes.push(Node::default());
             let child = self.nodes.len() - 1;
             self.nodes[at].children.push((choice, child));
@@ -154,9 +163,14 @@ impl Coverage {
     }
 
     /// The running execution ended (in full: an execution stopped by a finding ends the check
-    /// anyway). Marks what it completed.
-    pub(crate) fn end_execution(&mut self) {
+    /// anyway), and the budget has `left` executions after it. Marks what it completed, or gives
+    /// up when `left` executions could not take every option not taken yet.
+    pub(crate) fn end_execution(&mut self, left: u64) {
         if self.uncountable || self.log.is_some() {
+            return;
+        }
+        if self.untaken > left {
+            self.give_up();
             return;
         }
         let Some(&leaf) = self.path.last() else {
@@ -190,6 +204,7 @@ impl Coverage {
 
     fn give_up(&mut self) {
         self.uncountable = true;
+        self.untaken = 0;
         self.nodes = Vec::new();
         self.path = Vec::new();
     }
@@ -201,12 +216,7 @@ mod tests {
 
     /// Runs executions with the given branching points: `(options, choice)` each.
     fn run(coverage: &mut Coverage, branches: &[(usize, usize)]) -> bool {
-        coverage.begin_execution();
-        for &(options, choice) in branches {
-            coverage.branch(options, choice);
-        }
-        coverage.end_execution();
-        coverage.complete()
+        run_left(coverage, branches, u64::MAX)
     }
 
     #[test]
@@ -240,7 +250,7 @@ mod tests {
             run(&mut logging, branches);
             assert!(!logging.complete(), "a logging coverage never completes");
             applied.apply(&logging.take_log());
-            applied.end_execution();
+            applied.end_execution(u64::MAX);
             assert_eq!(applied.complete(), complete);
         }
         // The last execution branches three ways where the first ones branched two ways.
@@ -248,11 +258,50 @@ mod tests {
     }
 
     #[test]
+    fn a_tree_the_budget_left_cannot_complete_is_given_up() {
+        // Three options at the root, two under option 0: after the first execution, 2 options
+        // of the root and 1 of its child are untaken, and each needs an execution of its own.
+        let mut coverage = Coverage::default();
+        coverage.begin_execution();
+        coverage.branch(3, 0);
+        coverage.branch(2, 0);
+        assert_eq!(coverage.untaken, 3);
+        coverage.end_execution(3);
+        assert!(
+            !coverage.uncountable,
+            "three executions left could take all three"
+        );
+        // The second execution takes option 1 of the root, a leaf: 2 options untaken, and 1
+        // execution left.
+        coverage.begin_execution();
+        coverage.branch(3, 1);
+        assert_eq!(coverage.untaken, 2);
+        coverage.end_execution(1);
+        assert!(coverage.uncountable && !coverage.complete());
+        // With one more execution left it would have completed the tree, as the budget allows.
+        let mut coverage = Coverage::default();
+        for (branches, left) in [(&[(3, 0), (2, 0)][..], 3), (&[(3, 1)], 2), (&[(3, 2)], 1)] {
+            assert!(!run_left(&mut coverage, branches, left));
+        }
+        assert!(run_left(&mut coverage, &[(3, 0), (2, 1)], 0));
+    }
+
+    /// As `run`, with `left` executions of the budget after it.
+    fn run_left(coverage: &mut Coverage, branches: &[(usize, usize)], left: u64) -> bool {
+        coverage.begin_execution();
+        for &(options, choice) in branches {
+            coverage.branch(options, choice);
+        }
+        coverage.end_execution(left);
+        coverage.complete()
+    }
+
+    #[test]
     fn random_values_and_trees_that_do_not_fit_are_never_complete() {
         let mut coverage = Coverage::default();
         coverage.begin_execution();
         coverage.random();
-        coverage.end_execution();
+        coverage.end_execution(u64::MAX);
         assert!(!coverage.complete());
         assert!(!run(&mut coverage, &[]));
 
