@@ -16,6 +16,12 @@ use interleave_detector::{Site, ThreadId};
 
 use crate::error::Error;
 
+/// The most file names a watched check remembers (the oldest goes first).
+const MAX_FILES: usize = 64;
+
+/// How many file keys the worker remembers having registered.
+const RECENT_FILES: usize = 8;
+
 /// The default time a check may go without reaching a scheduling point.
 pub(crate) const DEFAULT_LIMIT: Duration = Duration::from_secs(10);
 
@@ -31,10 +37,16 @@ pub(crate) struct Progress {
     thread: AtomicU32,
     /// Line (high half) and column of the last site.
     position: AtomicU64,
-    /// The address of the last site's file name, to tell when `file` must be written again
-    /// (compared, never dereferenced).
+    /// The address and length of the last site's file name (compared, never dereferenced),
+    /// its key in `files`.
     file_key: AtomicUsize,
-    file: Mutex<String>,
+    /// File keys the worker has made sure are in `files`, replaced in turn (the next to go at
+    /// `next_recent`): a scenario's events alternate between its own files and interleave's,
+    /// and each file not among these takes a lock.
+    recent_files: [AtomicUsize; RECENT_FILES],
+    next_recent: AtomicUsize,
+    /// The file names of the sites seen, by key (at most [`MAX_FILES`]).
+    files: Mutex<Vec<(usize, String)>>,
     /// Names of the running execution's threads, by index (`None`: `main` or `tN`).
     names: Mutex<Vec<Option<String>>>,
     /// The OS thread ids (Linux) of the threads running executions, to tell a spinning one
@@ -82,18 +94,41 @@ impl Progress {
         self.position
             .store(u64::from(line) << 32 | u64::from(column), Ordering::Relaxed);
         let key = file.as_ptr() as usize ^ file.len();
-        if self.file_key.load(Ordering::Relaxed) != key {
+        if !self
+            .recent_files
+            .iter()
+            .any(|recent| recent.load(Ordering::Relaxed) == key)
+        {
             self.new_file(key, file);
         }
+        self.file_key.store(key, Ordering::Relaxed);
         self.abandoned.load(Ordering::Relaxed)
     }
 
+    /// Makes sure `file` is in `files` under `key`, and notes the key as recent.
     #[cold]
     fn new_file(&self, key: usize, file: &str) {
-        self.file_key.store(key, Ordering::Relaxed);
-        let mut stored = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        stored.clear();
-        stored.push_str(file);
+        let mut files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        match files.iter_mut().find(|(k, _)| *k == key) {
+            // A key can come back for another name (a string freed and another allocated at
+            // its address, of its length).
+            Some((_, name)) if name != file => {
+                name.clear();
+                name.push_str(file);
+            }
+            Some(_) => {}
+            None => {
+                if files.len() >= MAX_FILES {
+                    files.remove(0);
+                }
+                files.push((key, file.to_owned()));
+            }
+        }
+        // Only the worker writes: no read-modify-write needed.
+        let next = self.next_recent.load(Ordering::Relaxed);
+        self.recent_files[next].store(key, Ordering::Relaxed);
+        self.next_recent
+            .store((next + 1) % RECENT_FILES, Ordering::Relaxed);
     }
 }
 
@@ -357,7 +392,12 @@ impl Progress {
             (None, 0) => "main".to_owned(),
             (None, n) => format!("t{n}"),
         };
-        let file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = self.file_key.load(Ordering::Relaxed);
+        let files = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        let file = files
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or("", |(_, name)| name.as_str());
         let last_seen = if file.is_empty() {
             "before its first interleave call".to_owned()
         } else {
