@@ -182,6 +182,31 @@ impl Detector {
         self.threads.push(main);
     }
 
+    /// How much the detector keeps across executions: stable identities and their sites,
+    /// interned lock contexts, the lock requests and RwLock writers recorded in the lock-order
+    /// graph, and the races reported. Every part only grows, and an execution changes what is
+    /// kept only by adding to it: an execution after which this is unchanged added nothing a
+    /// later execution could depend on.
+    ///
+    /// A check on several OS threads uses it to skip, in its in-order detector, an execution
+    /// that another detector (which has seen some of the executions before it, and nothing
+    /// else) analysed without a finding and without learning anything: the in-order detector,
+    /// which has seen all of them, would not learn anything from it nor find anything in it
+    /// either (see [`skip_execution`](Self::skip_execution)).
+    pub fn kept_size(&self) -> u64 {
+        let contexts = &self.check.contexts;
+        (self.check.identities.size() + contexts.size() + self.reported_races.len()) as u64
+    }
+
+    /// Counts execution number `execution`, of `events` events, without observing it: for an
+    /// execution known to add nothing to what the detector keeps across executions and to have
+    /// no finding (see [`kept_size`](Self::kept_size)).
+    pub fn skip_execution(&mut self, execution: u64, events: u64) {
+        self.execution = execution;
+        self.stats.executions += 1;
+        self.stats.events += events;
+    }
+
     /// The state of a new thread of identity `stable`, with zero clocks: a spare one reset, or a
     /// new one.
     fn fresh_thread(&mut self, stable: u32) -> Box<ThreadState> {

@@ -345,6 +345,11 @@ impl Identities {
     pub(crate) fn thread_count(&self) -> usize {
         self.threads.len().max(1)
     }
+
+    /// Sites, threads, objects and lock classes known (see `Detector::kept_size`).
+    pub(crate) fn size(&self) -> usize {
+        self.sites.len() + self.threads.len() + self.objects.len() + self.class_names.len()
+    }
 }
 
 /// The main thread's identity.

@@ -58,6 +58,11 @@ impl Contexts {
         self.next += 1;
         self.next
     }
+
+    /// Contexts interned, requests recorded and writers noted (see `Detector::kept_size`).
+    pub(crate) fn size(&self) -> usize {
+        self.next as usize + self.requests.len() + self.writers.len()
+    }
 }
 
 impl Detector {

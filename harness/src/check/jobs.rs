@@ -9,14 +9,24 @@
 //!
 //! What makes the result independent of the number of threads:
 //!
-//! - The threads run executions without a detector. The check's detector, which accumulates
-//!   the lock-order graph, the stable identities and the races reported over executions, reads
-//!   every execution's events in the executions' order, exactly as it would inside them on one
-//!   thread: the same findings, ids and witnesses. It is not a thread of its own: a thread that
-//!   hands over an execution's result takes, if no other thread is doing so, every result that
-//!   is next in order (its own, usually, while its events are still in its core's cache), and
-//!   goes back to running executions when the next one is not finished yet. So `jobs(n)` keeps
-//!   `n` threads busy, not `n + 1`.
+//! - The check's detector, which accumulates the lock-order graph, the stable identities and
+//!   the races reported over executions, reads the executions' events in the executions' order,
+//!   exactly as it would inside them on one thread: the same findings, ids and witnesses. It is
+//!   not a thread of its own: a thread that hands over an execution's result takes, if no other
+//!   thread is doing so, every result that is next in order, and goes back to running
+//!   executions when the next one is not finished yet. So `jobs(n)` keeps `n` threads busy, not
+//!   `n + 1`.
+//! - Each thread analyses its executions as they run, with a detector of its own that does not
+//!   stop them, and that has seen some of the thread's earlier executions and nothing else.
+//!   When that detector made no finding in an execution and learnt nothing from it (no new
+//!   identity, lock context, lock-order request or race: `Detector::kept_size`), the check's
+//!   detector skips the execution's events: it has seen every execution before it, so knows at
+//!   least what the thread's detector knew, and would neither learn nor find anything in it.
+//!   Once a check's identities and lock contexts are known, that is nearly every execution, and
+//!   the in-order work is little more than counting. A thread's detector that made a finding is
+//!   dropped (the check may have stopped that execution sooner, and not seen its end). Under
+//!   the weak memory model each execution has a fresh detector, which decides where it stops
+//!   (it reads the detector's clocks), and the check's detector reads every execution.
 //! - A finding that ends an execution on one thread (anything but a potential deadlock or an
 //!   accepted race) did not end it on its thread: when the check's detector makes one before
 //!   the execution's last event, the execution runs again, with a detector of its own inside,
@@ -48,6 +58,10 @@ pub(crate) type MakeStrategy<'a> = dyn Fn() -> Box<dyn Strategy> + Sync + 'a;
 /// engine and coroutine stacks, costs about as much as a few executions, which a check this
 /// short would not win back.
 const ALONE_FOR: Duration = Duration::from_millis(5);
+
+/// The most detectors a thread keeps for its next executions (more are in flight when the check
+/// takes its results late).
+const SPARE_DETECTORS: usize = 4;
 
 /// How many executions the threads may run ahead of the oldest one not yet taken, per thread:
 /// bounds the events held waiting.
@@ -265,7 +279,12 @@ impl Again<'_, '_> {
         };
         runner
             .run(plan, execution, steps, Detector::new(own), self.f)?
-            .map(Box::new)
+            .map(|ran| {
+                Box::new(Ran {
+                    reusable: false,
+                    ..ran
+                })
+            })
             .ok_or_else(|| {
                 PlanError::Internal("a sampling strategy ran out of schedules".to_owned())
             })
@@ -377,8 +396,8 @@ struct Worker<'p, 'm> {
     runner: Runner,
     weak: bool,
     own: DetectorConfig,
-    /// The detector of its executions, when they do not feed it (one serves them all).
-    spare: Option<Detector>,
+    /// Detectors for its executions, back from the check (the latest last).
+    spare: Vec<Detector>,
     again: Again<'p, 'm>,
     /// The results it takes in order, at each hand-over (kept to keep its capacity).
     next: Vec<Handed1>,
@@ -392,22 +411,28 @@ impl<'p, 'm> Worker<'p, 'm> {
         shared: &'p Shared,
         thread: usize,
     ) -> Self {
-        // The check's detector needs every event, and is the only one to see them.
+        // The check's detector may need every event.
         let runner = Runner::new(plan, make(), Coverage::logging(), usize::MAX);
         // Weak memory reads the detector's clocks as the execution runs: there the thread keeps
-        // a detector of its own, which decides where it stops.
+        // a fresh detector for each execution, which decides where it stops, and the check's
+        // detector reads every execution. Otherwise findings do not stop the thread's
+        // executions (the check's detector decides where they stop).
         let weak = plan.memory_model == crate::MemoryModel::Weak;
-        runner.scheduler().detect = weak;
+        runner.scheduler().keep_going = !weak || plan.keep_going;
         Worker {
             shared,
             thread,
             runner,
             weak,
-            own: DetectorConfig {
-                lock_order: false,
-                ..plan.detector
+            own: if weak {
+                DetectorConfig {
+                    lock_order: false,
+                    ..plan.detector
+                }
+            } else {
+                plan.detector
             },
-            spare: None,
+            spare: Vec::new(),
             next: Vec::new(),
             again: Again {
                 plan,
@@ -431,12 +456,16 @@ impl<'p, 'm> Worker<'p, 'm> {
                 break;
             };
             for ran in std::mem::take(&mut *lock(&self.shared.returned[self.thread])) {
+                let reusable = ran.reusable && !self.weak;
                 let detector = self.runner.reuse(*ran);
-                if !self.weak {
-                    self.spare = Some(detector);
+                if reusable {
+                    if self.spare.len() == SPARE_DETECTORS {
+                        self.spare.remove(0);
+                    }
+                    self.spare.push(detector);
                 }
             }
-            let detector = self.spare.take().unwrap_or_else(|| Detector::new(self.own));
+            let detector = self.spare.pop().unwrap_or_else(|| Detector::new(self.own));
             let runner = &mut self.runner;
             let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
                 Ok(runner
@@ -470,6 +499,7 @@ fn take_in_order(
     shared: &Shared,
 ) -> Result<Taken, PlanError> {
     let plan = again.plan;
+    let weak = plan.memory_model == crate::MemoryModel::Weak;
     let Taking {
         detector,
         coverage,
@@ -489,7 +519,7 @@ fn take_in_order(
         }
         let next = collected.executions + 1;
         let steps = collected.steps_for(next);
-        let ran = match result {
+        let mut ran = match result {
             Ok(Some(ran)) => ran,
             // What went wrong may lie past where the execution should have stopped.
             _ => again.run(next, steps)?,
@@ -497,33 +527,29 @@ fn take_in_order(
         if shared_check(&ran) {
             return Ok(Taken::Shared);
         }
-        // The check's detector sees the execution as it would have inside it, up to the first
-        // finding that ends it.
-        detector.begin_execution(next);
-        let mut findings = Vec::new();
-        let mut stopped_at = None;
-        for (index, event) in ran.outcome.events.iter().enumerate() {
-            detector
-                .observe(event)
-                .map_err(|error| PlanError::Internal(error.to_string()))?;
-            if detector.findings().is_empty() {
-                continue;
-            }
-            let new = detector.take_findings();
-            let ends = new
-                .iter()
-                .any(|f| rt::ends_execution(f, !plan.keep_going, &plan.accepted));
-            findings.extend(new);
-            if ends {
-                stopped_at = Some(index);
-                break;
-            }
-        }
+        // The thread's detector made no finding and learnt nothing: neither would the check's
+        // (see the module's documentation).
+        let skip = ran.reusable
+            && !weak
+            && !ran.learned
+            && ran.outcome.findings.is_empty()
+            && ran.outcome.stop.is_none();
+        // A detector that made a finding may know what the check's does not.
+        ran.reusable &= ran.outcome.findings.is_empty();
+        let (findings, stopped_at) = if skip {
+            detector.skip_execution(next, ran.outcome.events.len() as u64);
+            (Vec::new(), None)
+        } else {
+            // The check's detector sees the execution as it would have inside it, up to the
+            // first finding that ends it.
+            detector.begin_execution(next);
+            observe_until_stop(detector, &ran.outcome.events, plan)?
+        };
         let last = ran.outcome.events.len().checked_sub(1);
         let stopped_there = ran.outcome.stop == Some(rt::Stop::Finding);
         let mut ran = match stopped_at {
-            // The thread ran past that finding (its detector was off): run the execution again
-            // here, stopping where one thread would have.
+            // The thread ran past that finding (its detector does not stop executions): run the
+            // execution again here, stopping where one thread would have.
             Some(index) if !(stopped_there && Some(index) == last) => {
                 let ran = again.run(next, steps)?;
                 if shared_check(&ran) {
@@ -565,4 +591,31 @@ fn take_in_order(
             Taken::More
         },
     )
+}
+
+/// Feeds `events` to the check's detector up to the first finding that ends the execution;
+/// returns the findings and the index of the event that ended it, if one did.
+fn observe_until_stop(
+    detector: &mut Detector,
+    events: &[interleave_detector::Event],
+    plan: &Plan,
+) -> Result<(Vec<interleave_detector::Finding>, Option<usize>), PlanError> {
+    let mut findings = Vec::new();
+    for (index, event) in events.iter().enumerate() {
+        detector
+            .observe(event)
+            .map_err(|error| PlanError::Internal(error.to_string()))?;
+        if detector.findings().is_empty() {
+            continue;
+        }
+        let new = detector.take_findings();
+        let ends = new
+            .iter()
+            .any(|f| rt::ends_execution(f, !plan.keep_going, &plan.accepted));
+        findings.extend(new);
+        if ends {
+            return Ok((findings, Some(index)));
+        }
+    }
+    Ok((findings, None))
 }

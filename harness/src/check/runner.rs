@@ -34,6 +34,10 @@ pub(crate) struct Ran {
     pub(crate) coverage: CoverageLog,
     /// Its contested steps (what PCT learns the length of executions from).
     pub(crate) steps: usize,
+    /// Its detector keeps more across executions than before it (see `Detector::kept_size`).
+    pub(crate) learned: bool,
+    /// Its detector may serve the thread's next executions (see `jobs`).
+    pub(crate) reusable: bool,
 }
 
 /// The executions of one OS thread.
@@ -121,6 +125,7 @@ impl Runner {
             scheduler.begin_execution();
         }
         let mut detector = detector;
+        let kept = detector.kept_size();
         detector.begin_execution(execution);
         rt::begin_execution(execution);
         let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
@@ -190,6 +195,8 @@ impl Runner {
             digests: std::mem::take(&mut scheduler.digests),
             coverage: scheduler.coverage.take_log(),
             steps: scheduler.strategy.contested_steps(),
+            learned: outcome.detector.kept_size() != kept,
+            reusable: true,
             outcome,
         }))
     }
