@@ -192,18 +192,18 @@ impl Detector {
     /// that another detector (which has seen some of the executions before it, and nothing
     /// else) analysed without a finding and without learning anything: the in-order detector,
     /// which has seen all of them, would not learn anything from it nor find anything in it
-    /// either (see [`skip_execution`](Self::skip_execution)).
+    /// either (see [`skip_executions`](Self::skip_executions)).
     pub fn kept_size(&self) -> u64 {
         let contexts = &self.check.contexts;
         (self.check.identities.size() + contexts.size() + self.reported_races.len()) as u64
     }
 
-    /// Counts execution number `execution`, of `events` events, without observing it: for an
-    /// execution known to add nothing to what the detector keeps across executions and to have
-    /// no finding (see [`kept_size`](Self::kept_size)).
-    pub fn skip_execution(&mut self, execution: u64, events: u64) {
-        self.execution = execution;
-        self.stats.executions += 1;
+    /// Counts `executions` executions, the last numbered `last`, of `events` events in all,
+    /// without observing them: executions known to add nothing to what the detector keeps
+    /// across executions and to have no finding (see [`kept_size`](Self::kept_size)).
+    pub fn skip_executions(&mut self, last: u64, executions: u64, events: u64) {
+        self.execution = last;
+        self.stats.executions += executions;
         self.stats.events += events;
     }
 

@@ -3,7 +3,8 @@
 //! mutex, and 2 threads that do nothing (the fixed cost of spawn, join and an execution).
 //!
 //! A second table: the same program's random and PCT checks on one OS thread and on two
-//! (`Config::jobs`), and the speedup.
+//! (`Config::jobs`), and the speedup; and naive DFS exploring the whole tree of 2 threads × 4
+//! lock/unlock, which it splits among the threads.
 //!
 //! A third: the peak memory (resident set) of one execution of 2 threads × 1,000,000 lock/unlock,
 //! each tool in a child process of its own (the bench binary, run again with `--peak-memory`).
@@ -142,6 +143,35 @@ fn rate(rounds: usize, executions: u64, config: impl Fn() -> interleave::Config)
     };
     rates.sort_by(f64::total_cmp);
     (rates[rates.len() / 2], cpu)
+}
+
+/// Lock/unlock operations per thread of the program naive DFS explores in full.
+const DFS_LOCKS: usize = 4;
+
+/// Naive DFS of the whole tree of 2 threads × [`DFS_LOCKS`] lock/unlock on `jobs` OS threads,
+/// `rounds` times: the executions of the tree, the median executions per second, and the CPU
+/// time per 1,000 executions (ms).
+fn dfs_rate(rounds: usize, jobs: usize) -> (u64, f64, f64) {
+    let cpu_before = cpu_time();
+    let mut tree = 0;
+    let mut rates: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let config = interleave::Config::exhaustive()
+                .strategy(interleave::Strategy::ExhaustiveNaive)
+                .executions(10_000_000)
+                .jobs(jobs);
+            let elapsed = time(|| tree = run_program(config, interleave_program::<DFS_LOCKS>));
+            tree as f64 / elapsed.as_secs_f64()
+        })
+        .collect();
+    let cpu = match (cpu_before, cpu_time()) {
+        (Some(before), Some(after)) => {
+            (after - before).as_secs_f64() * 1e6 / (tree as f64 * rounds as f64)
+        }
+        _ => f64::NAN,
+    };
+    rates.sort_by(f64::total_cmp);
+    (tree, rates[rates.len() / 2], cpu)
 }
 
 /// Lock/unlock operations per thread of the peak-memory program.
@@ -330,6 +360,13 @@ fn main() {
             two / one
         );
     }
+    // Naive DFS splits the tree among the threads: the whole tree of 2 threads x 4 lock/unlock.
+    let (tree, one, cpu_one) = dfs_rate(3, 1);
+    let (_, two, cpu_two) = dfs_rate(3, 2);
+    println!(
+        "| exhaustive-naive, 2 threads x {DFS_LOCKS} lock/unlock, every one of its {tree} executions | {one:.0} | {two:.0} | {:.2}x | {cpu_one:.0} / {cpu_two:.0} |",
+        two / one
+    );
     println!();
     println!("one execution of 2 threads x {LONG_LOCKS} lock/unlock, peak resident set:");
     println!();

@@ -2,6 +2,7 @@
 //! does not accept.
 
 mod collect;
+mod dfs_jobs;
 mod jobs;
 mod runner;
 
@@ -378,7 +379,8 @@ impl PlanError {
 
 /// Runs executions until the strategy is done, the bound is reached, or one fails. A sampling
 /// strategy with `plan.jobs > 1` runs them on that many OS threads, each with a strategy from
-/// `more` (see [`jobs`]); otherwise they run here, one after the other, with `strategy`.
+/// `more` (see [`jobs`]), and naive DFS splits its tree among them (see [`dfs_jobs`]);
+/// otherwise they run here, one after the other, with `strategy`.
 pub(crate) fn run_plan(
     plan: &Plan,
     strategy: Box<dyn crate::schedule::Strategy>,
@@ -398,6 +400,20 @@ pub(crate) fn run_plan(
                 // Its executions share an object made outside them: one thread runs them all,
                 // from the first.
                 None => run_here(plan, strategy, &f)?,
+            }
+        }
+        // Naive DFS splits its tree among the threads.
+        Some(make)
+            if plan.jobs > 1
+                && plan.executions > 1
+                && strategy.splits()
+                && plan.numbers.is_none()
+                && plan.memory_model != crate::MemoryModel::Weak =>
+        {
+            match dfs_jobs::run(plan, strategy, &f)? {
+                Some(done) => done,
+                // As above: one thread explores the whole tree again.
+                None => run_here(plan, make(), &f)?,
             }
         }
         _ => run_here(plan, strategy, &f)?,

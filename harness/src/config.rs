@@ -483,11 +483,13 @@ impl Config {
 
     /// How many OS threads run executions at once: by default the number of cores this process
     /// may use, at most 8 (`INTERLEAVE_JOBS` overrides it). Each thread runs executions with an
-    /// engine of its own. Random, PCT and mixed checks use them; exhaustive exploration and
-    /// replays run on one thread (DPOR's next schedule depends on every execution before it).
+    /// engine of its own. Random, PCT and mixed checks use them, and naive DFS
+    /// ([`Strategy::ExhaustiveNaive`]), which splits its tree among them; DPOR and replays run on
+    /// one thread (DPOR's next schedule depends on every execution before it).
     ///
     /// Nothing in the result depends on it: execution *k*'s schedule comes from the seed and
-    /// *k* alone, the executions' findings are taken in their order, and the check reports the
+    /// *k* alone (naive DFS: the subtrees' executions are taken in the order one thread explores
+    /// them), the executions' findings are taken in their order, and the check reports the
     /// lowest-numbered failing execution, with the same report and byte-identical artifact
     /// whatever `n` is. Execution 1 runs alone; a check whose scenario uses an interleave object
     /// made outside its execution (before the check, or in a `static`) runs every execution on

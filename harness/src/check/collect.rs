@@ -53,6 +53,14 @@ impl Collected {
         self.longest.last().copied().unwrap_or(0)
     }
 
+    /// Takes the next execution when the check's detector skipped it (it found nothing and
+    /// learnt nothing: no finding, no new lock-order witness), of `steps` contested steps.
+    pub(crate) fn take_skipped(&mut self, steps: usize) {
+        self.executions += 1;
+        let longest = self.longest.last().copied().unwrap_or(0).max(steps);
+        self.longest.push(longest);
+    }
+
     /// Takes the next execution, whose findings (in the check's detector) are `findings` and
     /// after which the lock-order graph holds `witnesses` witnesses. Returns `true` if it
     /// failed and the check stops there. Leaves in `ran` what the check does not keep (its

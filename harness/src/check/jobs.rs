@@ -57,11 +57,11 @@ pub(crate) type MakeStrategy<'a> = dyn Fn() -> Box<dyn Strategy> + Sync + 'a;
 /// How long a check runs on one thread before it starts others: starting a thread, with its
 /// engine and coroutine stacks, costs about as much as a few executions, which a check this
 /// short would not win back.
-const ALONE_FOR: Duration = Duration::from_millis(5);
+pub(super) const ALONE_FOR: Duration = Duration::from_millis(5);
 
 /// The most detectors a thread keeps for its next executions (more are in flight when the check
 /// takes its results late).
-const SPARE_DETECTORS: usize = 4;
+pub(super) const SPARE_DETECTORS: usize = 4;
 
 /// How many executions the threads may run ahead of the oldest one not yet taken, per thread:
 /// bounds the events held waiting.
@@ -537,7 +537,7 @@ fn take_in_order(
         // A detector that made a finding may know what the check's does not.
         ran.reusable &= ran.outcome.findings.is_empty();
         let (findings, stopped_at) = if skip {
-            detector.skip_execution(next, ran.outcome.events.len() as u64);
+            detector.skip_executions(next, 1, ran.outcome.events.len() as u64);
             (Vec::new(), None)
         } else {
             // The check's detector sees the execution as it would have inside it, up to the
@@ -595,7 +595,7 @@ fn take_in_order(
 
 /// Feeds `events` to the check's detector up to the first finding that ends the execution;
 /// returns the findings and the index of the event that ended it, if one did.
-fn observe_until_stop(
+pub(super) fn observe_until_stop(
     detector: &mut Detector,
     events: &[interleave_detector::Event],
     plan: &Plan,

@@ -6,6 +6,11 @@
 //! branch: two schedules that differ only in the order of independent steps are both explored.
 //! It is the oracle DPOR is tested against (`Strategy::ExhaustiveNaive`).
 //!
+//! On several OS threads (`Config::jobs`) each explores a *subtree*, the executions under a
+//! prefix of choices, and hands over the choices it has not begun at its shallowest open
+//! branching point when another thread has nothing to explore ([`DfsStrategy::split`]): see
+//! `check::dfs_jobs`.
+//!
 //! Every execution re-runs the prefix of the one before, so the program must take the same
 //! path under the same prefix: each branching point keeps the path digest it was first reached
 //! with, and a re-run that reaches it another way stops the check with an error naming the
@@ -19,6 +24,9 @@ struct Node {
     /// The choice made there, and the number of options.
     choice: usize,
     options: usize,
+    /// The choices from `choice` up to this one (excluded) are this strategy's to explore: the
+    /// others were handed over ([`DfsStrategy::split`]).
+    end: usize,
     /// The path digest when it was first reached, and what the branch was over (a hash of the
     /// runnable threads, or [`FIRE`]): a re-run of the prefix must reach it the same way.
     digest: u64,
@@ -29,6 +37,8 @@ struct Node {
 pub(crate) struct DfsStrategy {
     /// The branching points of the current path.
     path: Vec<Node>,
+    /// How many of them are the subtree's prefix, which it never changes.
+    floor: usize,
     /// How far into `path` the current execution has gone.
     depth: usize,
     started: bool,
@@ -49,6 +59,38 @@ impl DfsStrategy {
             ..DfsStrategy::default()
         }
     }
+
+    /// Hands over the choices not begun at the shallowest branching point of the current path
+    /// that has some (below the subtree's prefix): one subtree each, in the order this
+    /// strategy would have explored them, keyed by their prefixes' choices. Everything this
+    /// strategy has left comes before them in that order. Called between executions.
+    pub(crate) fn split(&mut self) -> Vec<(Vec<u32>, DfsStrategy)> {
+        let Some(at) =
+            (self.floor..self.path.len()).find(|&i| self.path[i].choice + 1 < self.path[i].end)
+        else {
+            return Vec::new();
+        };
+        let node = self.path[at];
+        self.path[at].end = node.choice + 1;
+        (node.choice + 1..node.end)
+            .map(|choice| {
+                let mut path = self.path[..=at].to_vec();
+                path[at] = Node {
+                    choice,
+                    end: choice + 1,
+                    ..node
+                };
+                let key = path.iter().map(|n| n.choice as u32).collect();
+                let subtree = DfsStrategy {
+                    floor: path.len(),
+                    path,
+                    bound: self.bound,
+                    ..DfsStrategy::default()
+                };
+                (key, subtree)
+            })
+            .collect()
+    }
 }
 
 /// What a branch over the stores a load could read is over (a point's hash never equals it
@@ -68,6 +110,17 @@ fn point_hash(point: &Point<'_>) -> u64 {
 }
 
 impl Strategy for DfsStrategy {
+    fn splits(&self) -> bool {
+        true
+    }
+
+    fn split(&mut self) -> Vec<(Vec<u32>, Box<dyn Strategy + Send>)> {
+        DfsStrategy::split(self)
+            .into_iter()
+            .map(|(key, subtree)| (key, Box::new(subtree) as Box<dyn Strategy + Send>))
+            .collect()
+    }
+
     fn next_execution(&mut self) -> bool {
         self.depth = 0;
         self.preemptions = 0;
@@ -75,9 +128,11 @@ impl Strategy for DfsStrategy {
             self.started = true;
             return true;
         }
-        // Backtrack: drop exhausted branching points, advance the deepest open one.
-        while let Some(last) = self.path.last_mut() {
-            if last.choice + 1 < last.options {
+        // Backtrack: drop exhausted branching points, advance the deepest open one (never one
+        // of the subtree's prefix).
+        while self.path.len() > self.floor {
+            let last = self.path.last_mut().expect("longer than the prefix");
+            if last.choice + 1 < last.end {
                 last.choice += 1;
                 return true;
             }
@@ -181,6 +236,7 @@ impl DfsStrategy {
                 self.path.push(Node {
                     choice: 0,
                     options,
+                    end: options,
                     digest: self.digest,
                     over,
                 });

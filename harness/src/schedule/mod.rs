@@ -314,6 +314,19 @@ pub(crate) trait Strategy: fmt::Debug {
         false
     }
 
+    /// Whether the strategy explores a tree it can split into subtrees for several OS threads
+    /// ([`split`](Self::split)): naive DFS.
+    fn splits(&self) -> bool {
+        false
+    }
+
+    /// (Splitting strategies) Hands over subtrees it has not begun, in its order of
+    /// exploration, keyed so that keys sort in that order, after everything it has left. Called
+    /// between executions.
+    fn split(&mut self) -> Vec<(Vec<u32>, Box<dyn Strategy + Send>)> {
+        Vec::new()
+    }
+
     /// (Sampling strategies) The next execution is number `execution` (1-based); `steps` is the
     /// most contested steps of the executions it learns from (see [`pct::learned_from`]).
     /// Called before [`next_execution`](Self::next_execution).

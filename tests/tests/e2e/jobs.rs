@@ -488,3 +488,119 @@ fn an_object_made_before_the_check_and_used_by_a_later_execution_runs_the_check_
     assert!(report.is_clean(), "{report}");
     assert_eq!(report.executions, 500, "{report}");
 }
+
+/// `threads` threads each adding 1 `times` times under one mutex, main joining them.
+fn counter<const THREADS: usize, const TIMES: usize>() {
+    let m = Arc::new(Mutex::new(0));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let m = Arc::clone(&m);
+            thread::spawn(move || {
+                for _ in 0..TIMES {
+                    *m.lock().unwrap() += 1;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    assert_eq!(*m.lock().unwrap(), THREADS * TIMES);
+}
+
+fn naive() -> Config {
+    Config::exhaustive().strategy(interleave::Strategy::ExhaustiveNaive)
+}
+
+#[test]
+fn naive_dfs_split_among_threads_explores_the_same_tree() {
+    // Naive DFS branches at every scheduling point with a choice: 918 executions for 2 threads
+    // × 2 locks (DPOR: 6), 18,795 for 3 × 1 (DPOR: 6). Threads that split the tree take the
+    // same executions in the same order: the same count, whether the budget cuts the tree
+    // (complete only if it ends exactly at the last execution, as on one thread), and the same
+    // bounded tree under a preemption bound.
+    for (label, config, scenario, executions, complete) in [
+        ("dfs_2x2", naive(), counter::<2, 2> as fn(), 918, true),
+        ("dfs_3x1", naive(), counter::<3, 1>, 18_795, true),
+        (
+            "dfs_cut",
+            naive().executions(50),
+            counter::<2, 2>,
+            50,
+            false,
+        ),
+        (
+            "dfs_exact",
+            naive().executions(918),
+            counter::<2, 2>,
+            918,
+            true,
+        ),
+        (
+            "dfs_short",
+            naive().executions(917),
+            counter::<2, 2>,
+            917,
+            false,
+        ),
+        (
+            "dfs_bound",
+            naive().max_preemptions(1),
+            counter::<2, 2>,
+            20,
+            false,
+        ),
+    ] {
+        let report = same_with_any_jobs(label, config, scenario);
+        assert!(report.is_clean(), "{label}: {report}");
+        assert_eq!(
+            (report.executions, report.complete),
+            (executions, complete),
+            "{label}"
+        );
+    }
+}
+
+/// Two threads add 1 to a counter, each reading it and writing it back in two critical
+/// sections: an update is lost when both read before either writes.
+fn lost_update() {
+    let m = Arc::new(Mutex::new(0));
+    let handles: Vec<_> = (0..2)
+        .map(|_| {
+            let m = Arc::clone(&m);
+            thread::spawn(move || {
+                let read = *m.lock().unwrap();
+                *m.lock().unwrap() = read + 1;
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    assert_eq!(*m.lock().unwrap(), 2, "an update was lost");
+}
+
+#[test]
+fn naive_dfs_split_among_threads_fails_in_the_same_execution() {
+    // The first executions in naive DFS's order that lose the update, and that complete the
+    // cycle (its other order seen in an earlier execution): the same artifact, whose prior
+    // executions replay.
+    for (label, scenario, kind, expected) in [
+        ("dfs_lost", lost_update as fn(), Kind::Panic, 37),
+        (
+            "dfs_cycle",
+            orders_depend_on_a_race,
+            Kind::PotentialDeadlock,
+            67,
+        ),
+    ] {
+        let report = same_with_any_jobs(label, naive(), scenario);
+        assert_eq!(kinds(&report), [kind], "{label}");
+        assert_eq!(report.failing_execution, Some(expected), "{label}");
+        let replayed = interleave::replay(report.artifact.as_ref().unwrap(), scenario).unwrap();
+        assert_eq!(
+            replayed.findings[0].fingerprint, report.findings[0].fingerprint,
+            "{label}"
+        );
+    }
+}

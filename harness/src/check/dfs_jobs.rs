@@ -1,0 +1,657 @@
+//! Naive exhaustive exploration (`Strategy::ExhaustiveNaive`) on several OS threads
+//! (`Config::jobs`): the threads explore disjoint subtrees of the schedule tree, and the check
+//! takes their executions in the order one thread explores them.
+//!
+//! One thread explores the tree depth-first, the first option first at every branching point:
+//! its executions come in the lexicographic order of their choices. A *subtree* is the part of
+//! the tree under a prefix of choices. Each thread explores one subtree at a time, depth-first;
+//! while another thread has nothing to explore, it hands over the options it has not begun at
+//! its shallowest open branching point, a subtree each (`DfsStrategy::split`). Subtrees are
+//! kept by their prefixes, which sort in the order one thread explores them, and what a thread's
+//! subtree has left comes before what it handed over: so the executions, taken subtree by
+//! subtree in that order, are one thread's executions in one thread's order. They are numbered
+//! as the check takes them, and taken as in [`jobs`](super::jobs): the check's detector reads
+//! them in order, skips those in which their thread's detector found nothing and learnt
+//! nothing, and runs again (replaying its schedule, with a detector inside) an execution that a
+//! finding should have ended before its last event. The report and the artifact are those of
+//! one thread.
+//!
+//! The executions of a subtree wait until every subtree before it is taken. One that the
+//! check's detector skips waits as a count of its events; one it must read waits with its
+//! events, and a thread holding [`WAITING_READ`] of those stops until they are taken.
+//!
+//! Not under the weak memory model (a load's choice of store is a branch of the tree, and each
+//! execution's own detector decides where it stops): there one thread explores the tree.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use interleave_detector::{Detector, DetectorConfig};
+use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
+
+use super::collect::Collected;
+use super::jobs::{observe_until_stop, ALONE_FOR, SPARE_DETECTORS};
+use super::runner::{Ran, Runner};
+use super::{Plan, PlanError};
+use crate::rt;
+use crate::schedule::coverage::Coverage;
+use crate::schedule::replay::{Recorded, RecordedPath, ReplayStrategy};
+use crate::schedule::{digest, Strategy};
+
+/// How many executions of a subtree the check's detector must read may wait, with their
+/// events, for the subtrees before it: past that, the thread exploring it waits.
+const WAITING_READ: usize = 256;
+
+/// How many executions the check takes at once, outside the lock.
+const BATCH: usize = 64;
+
+/// What a thread hands over for one execution.
+enum Handed {
+    /// Consecutive executions in which their thread's detector found nothing and learnt
+    /// nothing: the check's detector skips them. How many, and their events in all.
+    Skipped { executions: u64, events: u64 },
+    /// The check's detector reads it (the number of the thread that ran it, to give its
+    /// buffers back to).
+    Read(usize, Result<Box<Ran>, PlanError>),
+}
+
+/// A subtree and the results of its executions not taken yet.
+struct Subtree {
+    /// The strategy that explores it, until a thread takes it.
+    strategy: Option<Box<dyn Strategy + Send>>,
+    /// Its thread has explored all of it (or stopped in it, on an error).
+    done: bool,
+    results: VecDeque<Handed>,
+    /// How many of `results` are [`Handed::Read`].
+    read: usize,
+}
+
+impl Subtree {
+    fn new(strategy: Box<dyn Strategy + Send>) -> Self {
+        Subtree {
+            strategy: Some(strategy),
+            done: false,
+            results: VecDeque::new(),
+            read: 0,
+        }
+    }
+}
+
+/// What the check keeps while it takes executions in order.
+struct Taking {
+    detector: Detector,
+    collected: Collected,
+    /// Other threads explore too (the executions before used no object made outside them).
+    parallel: bool,
+    /// An execution used an object made outside it.
+    shared_object: bool,
+}
+
+/// How the check ended: what was collected and whether every schedule was explored, or
+/// `None` when it must run on one thread.
+type Outcome = Result<Option<(Collected, bool)>, PlanError>;
+
+/// How taking a batch of executions ended.
+enum Taken {
+    More,
+    /// The check is done: whether the tree was explored in full.
+    Done(bool),
+    /// An execution used an object made outside it while other threads explored.
+    Shared,
+}
+
+struct Board {
+    /// The subtrees not taken in full yet, by their prefixes' choices.
+    subtrees: BTreeMap<Vec<u32>, Subtree>,
+    /// The check's state, while no thread is taking executions.
+    taking: Option<Taking>,
+    outcome: Option<Outcome>,
+    stopped: bool,
+}
+
+struct Shared {
+    board: Mutex<Board>,
+    changed: Condvar,
+    /// Threads waiting on `changed`.
+    waiting: AtomicUsize,
+    /// Threads waiting for a subtree to explore: the others split theirs.
+    hungry: AtomicUsize,
+    /// Per thread: executions the check has read, for the thread to reuse their buffers and
+    /// detector.
+    #[allow(
+        clippy::vec_box,
+        reason = "boxed since the thread ran it: moving out would copy it"
+    )]
+    returned: Vec<Mutex<Vec<Box<Ran>>>>,
+    /// A preemption bound limits the tree: never complete.
+    bounded: bool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    fn wait<'a>(&self, board: MutexGuard<'a, Board>) -> MutexGuard<'a, Board> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let board = self
+            .changed
+            .wait(board)
+            .unwrap_or_else(PoisonError::into_inner);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        board
+    }
+
+    fn notify(&self) {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.changed.notify_all();
+        }
+    }
+}
+
+/// Explores the plan's tree (whose root `strategy` explores) on `plan.jobs` threads, this one
+/// among them; returns what was collected and whether the tree was explored in full, or `None`
+/// if the check must run on one thread (its executions used an object made outside them while
+/// others ran at once). As [`jobs::run`](super::jobs::run), this thread explores alone first.
+pub(super) fn run(
+    plan: &Plan,
+    strategy: Box<dyn Strategy>,
+    f: &Arc<dyn Fn() + Send + Sync>,
+) -> Outcome {
+    let threads = plan.jobs;
+    let bounded = strategy.bounded();
+    // The whole tree, which this thread explores first.
+    let root = Subtree {
+        strategy: None,
+        ..Subtree::new(Box::new(crate::schedule::dfs::DfsStrategy::default()))
+    };
+    let shared = Shared {
+        board: Mutex::new(Board {
+            subtrees: BTreeMap::from([(Vec::new(), root)]),
+            taking: Some(Taking {
+                detector: Detector::new(plan.detector),
+                collected: Collected::default(),
+                parallel: false,
+                shared_object: false,
+            }),
+            outcome: None,
+            stopped: false,
+        }),
+        changed: Condvar::new(),
+        waiting: AtomicUsize::new(0),
+        hungry: AtomicUsize::new(0),
+        returned: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
+        bounded,
+    };
+    let mut here = Worker::new(plan, f, &shared, 0);
+    here.explore(Vec::new(), strategy);
+    let alone_until = Instant::now()
+        + if plan.jobs_asked {
+            Duration::ZERO
+        } else {
+            ALONE_FOR
+        };
+    let alone = rt::with_stacks(|| {
+        here.run(Some(alone_until));
+        let mut board = lock(&shared.board);
+        match board.taking.as_mut() {
+            Some(taking) if !taking.shared_object => {
+                taking.parallel = true;
+                false
+            }
+            _ => true,
+        }
+    });
+    let progress = rt::progress();
+    let stack = rt::stack_size();
+    let spawned = std::thread::scope(|scope| {
+        for thread in (1..threads).filter(|_| !alone) {
+            let (shared, progress) = (&shared, progress.clone());
+            let spawned = std::thread::Builder::new()
+                .name(plan.name.clone())
+                .stack_size(stack.max(2 << 20))
+                .spawn_scoped(scope, move || {
+                    rt::join_check(&plan.name, progress, stack);
+                    CONTINUATION_POOL.set(&ContinuationPool::new(), || {
+                        Worker::new(plan, f, shared, thread).run(None);
+                    });
+                });
+            if let Err(error) = spawned {
+                shared.stop();
+                return Err(PlanError::Internal(format!(
+                    "start a thread to run executions: {error}"
+                )));
+            }
+        }
+        rt::with_stacks(|| here.run(None));
+        Ok(())
+    });
+    let outcome = lock(&shared.board).outcome.take();
+    spawned?;
+    outcome.unwrap_or_else(|| {
+        Err(PlanError::Internal(
+            "the threads exploring the tree ended before the check did".to_owned(),
+        ))
+    })
+}
+
+impl Shared {
+    fn stop(&self) {
+        lock(&self.board).stopped = true;
+        self.changed.notify_all();
+    }
+
+    /// A subtree to explore, once there is one (at once unless `block`): the first in order
+    /// that no thread has taken. `None` once the check needs no more.
+    fn claim(&self, block: bool) -> Option<(Vec<u32>, Box<dyn Strategy + Send>)> {
+        let mut board = lock(&self.board);
+        loop {
+            if board.stopped {
+                return None;
+            }
+            let free = board
+                .subtrees
+                .iter_mut()
+                .find_map(|(key, subtree)| Some((key.clone(), subtree.strategy.take()?)));
+            if free.is_some() {
+                return free;
+            }
+            // Every subtree is explored or being explored: one may split.
+            if !block || board.subtrees.values().all(|s| s.done) {
+                return None;
+            }
+            self.hungry.fetch_add(1, Ordering::SeqCst);
+            board = self.wait(board);
+            self.hungry.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Hands over the result of an execution of subtree `key` (if any), and whether its thread
+    /// is done with it; then, unless another thread is taking executions, takes every one that
+    /// is next in order. Returns once the thread may go on (its subtree is the first in order,
+    /// or holds fewer than [`WAITING_READ`] executions to read): `false` if the check is over.
+    fn hand_over(
+        &self,
+        key: &[u32],
+        handed: Option<Handed>,
+        done: bool,
+        again: &mut Again<'_>,
+    ) -> bool {
+        let mut board = lock(&self.board);
+        if let Some(subtree) = board.subtrees.get_mut(key) {
+            match (handed, subtree.results.back_mut()) {
+                // A run of skipped executions waits as two numbers.
+                (
+                    Some(Handed::Skipped { executions, events }),
+                    Some(Handed::Skipped {
+                        executions: run,
+                        events: run_events,
+                    }),
+                ) => {
+                    *run += executions;
+                    *run_events += events;
+                }
+                (Some(handed), _) => {
+                    subtree.read += usize::from(matches!(handed, Handed::Read(..)));
+                    subtree.results.push_back(handed);
+                }
+                (None, _) => {}
+            }
+            if done {
+                subtree.done = true;
+                self.notify();
+            }
+        }
+        let mut batch = Vec::new();
+        while let Some(mut taking) = board.taking.take() {
+            let budget = taking.collected.executions >= again.plan.executions;
+            // Results next in order, subtree by subtree (none past the budget), and the
+            // subtrees before them that are done.
+            while let Some(mut first) = board.subtrees.first_entry() {
+                let subtree = first.get_mut();
+                if subtree.results.is_empty() {
+                    if !subtree.done {
+                        break;
+                    }
+                    first.remove();
+                    continue;
+                }
+                if budget || batch.len() == BATCH {
+                    break;
+                }
+                let handed = subtree.results.pop_front().expect("not empty");
+                subtree.read -= usize::from(matches!(handed, Handed::Read(..)));
+                batch.push(handed);
+            }
+            let explored = board.subtrees.is_empty();
+            let more = board
+                .subtrees
+                .first_key_value()
+                .is_some_and(|(_, s)| !s.results.is_empty());
+            let taken = if budget {
+                // One thread stops at its budget; it is complete if no execution is left.
+                if more {
+                    Ok(Taken::Done(false))
+                } else if explored {
+                    Ok(Taken::Done(
+                        !self.bounded && taking.collected.failure.is_none(),
+                    ))
+                } else {
+                    // Whether the tree has more is not known yet.
+                    board.taking = Some(taking);
+                    break;
+                }
+            } else if batch.is_empty() {
+                if explored {
+                    Ok(Taken::Done(
+                        !self.bounded && taking.collected.failure.is_none(),
+                    ))
+                } else {
+                    board.taking = Some(taking);
+                    break;
+                }
+            } else {
+                drop(board);
+                let taken = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    take_in_order(&mut taking, &mut batch, again, self)
+                }))
+                .unwrap_or_else(|payload| {
+                    Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
+                });
+                board = lock(&self.board);
+                taken
+            };
+            let outcome = match taken {
+                Ok(Taken::More) => {
+                    board.taking = Some(taking);
+                    self.notify();
+                    continue;
+                }
+                Ok(Taken::Done(complete)) => Ok(Some((taking.collected, complete))),
+                Ok(Taken::Shared) => Ok(None),
+                Err(error) => Err(error),
+            };
+            board.outcome = Some(outcome);
+            board.stopped = true;
+            board.subtrees.clear();
+            self.changed.notify_all();
+            return false;
+        }
+        // Wait while this subtree holds many executions to read and others come before it.
+        loop {
+            let first = board.subtrees.first_key_value().map(|(k, _)| k.as_slice());
+            let full = board
+                .subtrees
+                .get(key)
+                .is_some_and(|s| s.read >= WAITING_READ);
+            if board.stopped || !full || first == Some(key) {
+                return !board.stopped;
+            }
+            board = self.wait(board);
+        }
+    }
+}
+
+/// Takes `batch` (the next executions' results, in order) into the check.
+fn take_in_order(
+    taking: &mut Taking,
+    batch: &mut Vec<Handed>,
+    again: &mut Again<'_>,
+    shared: &Shared,
+) -> Result<Taken, PlanError> {
+    let plan = again.plan;
+    let Taking {
+        detector,
+        collected,
+        parallel,
+        shared_object,
+    } = taking;
+    for handed in batch.drain(..) {
+        if collected.executions >= plan.executions {
+            // There is at least this execution more.
+            return Ok(Taken::Done(false));
+        }
+        let next = collected.executions + 1;
+        let (thread, result) = match handed {
+            Handed::Skipped { executions, events } => {
+                // Past the budget, the check stops with executions left (it counted them all).
+                let taken = executions.min(plan.executions - collected.executions);
+                detector.skip_executions(collected.executions + taken, taken, events);
+                for _ in 0..taken {
+                    collected.take_skipped(0);
+                }
+                if taken < executions {
+                    return Ok(Taken::Done(false));
+                }
+                continue;
+            }
+            Handed::Read(thread, result) => (thread, result),
+        };
+        let mut ran = result?;
+        *shared_object |= ran.outcome.shared_object;
+        if *shared_object && *parallel {
+            return Ok(Taken::Shared);
+        }
+        ran.reusable &= ran.outcome.findings.is_empty();
+        detector.begin_execution(next);
+        let (findings, stopped_at) = observe_until_stop(detector, &ran.outcome.events, plan)?;
+        if let Some(index) = stopped_at {
+            // Its thread ran past that finding (or ended there without stopping): run it
+            // again, stopping where one thread would.
+            let shorter = again.run(&ran, next)?;
+            if shorter.outcome.events.len() != index + 1 {
+                return Err(PlanError::Internal(format!(
+                    "execution {next} ran again stopped after {} events, not {}",
+                    shorter.outcome.events.len(),
+                    index + 1
+                )));
+            }
+            lock(&shared.returned[thread]).push(ran);
+            ran = shorter;
+        }
+        ran.execution = next;
+        ran.outcome.findings.clear();
+        let witnesses = detector.stats().lock_order_witnesses;
+        let failed = collected.take(plan, &mut ran, findings, witnesses);
+        lock(&shared.returned[thread]).push(ran);
+        if failed {
+            return Ok(Taken::Done(false));
+        }
+    }
+    Ok(Taken::More)
+}
+
+/// Runs an execution again, replaying its schedule with a detector inside that stops it at
+/// the first finding that ends it.
+struct Again<'p> {
+    plan: &'p Plan,
+    f: &'p Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Again<'_> {
+    fn run(&mut self, ran: &Ran, execution: u64) -> Result<Box<Ran>, PlanError> {
+        let mut digests = ran.digests.clone();
+        digests.push(digest::short(ran.outcome.digest));
+        let path = RecordedPath::digests(&digest::encode(&digests)).map_err(PlanError::Internal)?;
+        let replay = ReplayStrategy::up_to(Recorded {
+            schedule: ran.decisions.schedule(),
+            path,
+        });
+        let mut runner = Runner::new(self.plan, Box::new(replay), Coverage::logging(), usize::MAX);
+        let own = DetectorConfig {
+            lock_order: false,
+            ..self.plan.detector
+        };
+        match runner.run(self.plan, execution, 0, Detector::new(own), self.f) {
+            Ok(Some(ran)) => Ok(Box::new(Ran {
+                reusable: false,
+                ..ran
+            })),
+            Ok(None) => Err(PlanError::Internal(
+                "running an execution again ran nothing".to_owned(),
+            )),
+            Err(PlanError::Diverged(message)) => Err(PlanError::Nondeterministic(message)),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// One thread's exploration: the subtrees it claims, one at a time.
+struct Worker<'p> {
+    shared: &'p Shared,
+    thread: usize,
+    /// Its runner, made with the first subtree it claims.
+    runner: Option<Runner>,
+    /// The subtree it explores, if any.
+    current: Option<Vec<u32>>,
+    /// Its executions so far (for the watchdog and the detector's numbering, never recorded).
+    executions: u64,
+    /// Detectors for its executions (the latest last).
+    spare: Vec<Detector>,
+    again: Again<'p>,
+}
+
+impl<'p> Worker<'p> {
+    fn new(
+        plan: &'p Plan,
+        f: &'p Arc<dyn Fn() + Send + Sync>,
+        shared: &'p Shared,
+        thread: usize,
+    ) -> Self {
+        Worker {
+            shared,
+            thread,
+            runner: None,
+            current: None,
+            executions: 0,
+            spare: Vec::new(),
+            again: Again { plan, f },
+        }
+    }
+
+    /// Explores the subtree `key` with `strategy` from now on.
+    fn explore(&mut self, key: Vec<u32>, strategy: Box<dyn Strategy>) {
+        match &mut self.runner {
+            Some(runner) => runner.scheduler().strategy = strategy,
+            None => {
+                let runner =
+                    Runner::new(self.again.plan, strategy, Coverage::logging(), usize::MAX);
+                // The check's detector decides where executions stop.
+                runner.scheduler().keep_going = true;
+                self.runner = Some(runner);
+            }
+        }
+        self.current = Some(key);
+    }
+
+    /// Explores until the check needs no more, or (with `alone_until`) until that time has
+    /// passed, unless an execution used an object made outside it; a subtree begun is kept.
+    fn run(&mut self, alone_until: Option<Instant>) {
+        let (plan, f) = (self.again.plan, self.again.f);
+        loop {
+            let key = match &self.current {
+                Some(key) => key.clone(),
+                None => {
+                    let Some((key, strategy)) = self.shared.claim(alone_until.is_none()) else {
+                        return;
+                    };
+                    self.explore(key.clone(), strategy);
+                    key
+                }
+            };
+            let runner = self.runner.as_mut().expect("made with the first subtree");
+            if self.shared.hungry.load(Ordering::SeqCst) > 0 {
+                let parts = runner.scheduler().strategy.split();
+                if !parts.is_empty() {
+                    let mut board = lock(&self.shared.board);
+                    if !board.stopped {
+                        for (part, strategy) in parts {
+                            board.subtrees.insert(part, Subtree::new(strategy));
+                        }
+                    }
+                    drop(board);
+                    self.shared.notify();
+                }
+            }
+            for ran in std::mem::take(&mut *lock(&self.shared.returned[self.thread])) {
+                let reusable = ran.reusable;
+                let detector = runner.reuse(*ran);
+                if reusable {
+                    keep(&mut self.spare, detector);
+                }
+            }
+            let detector = self
+                .spare
+                .pop()
+                .unwrap_or_else(|| Detector::new(plan.detector));
+            self.executions += 1;
+            let number = self.executions;
+            let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                runner.run(plan, number, 0, detector, f)
+            }))
+            .unwrap_or_else(|payload| {
+                Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
+            });
+            let (handed, done) = match result {
+                Ok(Some(ran)) => {
+                    let skip = ran.reusable
+                        && !ran.learned
+                        && ran.outcome.findings.is_empty()
+                        && ran.outcome.stop.is_none()
+                        && !ran.outcome.shared_object;
+                    if skip {
+                        // Nothing for the check to read: its buffers and detector stay here.
+                        let events = ran.outcome.events.len() as u64;
+                        let detector = runner.reuse(ran);
+                        keep(&mut self.spare, detector);
+                        (
+                            Some(Handed::Skipped {
+                                executions: 1,
+                                events,
+                            }),
+                            false,
+                        )
+                    } else {
+                        // The check reads its events, not its detector, which stays here
+                        // unless it made a finding (it may know what the check's does not):
+                        // the read may wait long, behind the subtrees before this one.
+                        let mut ran = ran;
+                        let placeholder = Detector::new(plan.detector);
+                        let detector = std::mem::replace(&mut ran.outcome.detector, placeholder);
+                        if ran.outcome.findings.is_empty() {
+                            keep(&mut self.spare, detector);
+                        }
+                        ran.reusable = false;
+                        (Some(Handed::Read(self.thread, Ok(Box::new(ran)))), false)
+                    }
+                }
+                Ok(None) => (None, true),
+                // Nothing after it in this subtree is taken: the check stops there.
+                Err(error) => (Some(Handed::Read(self.thread, Err(error))), true),
+            };
+            if done {
+                self.current = None;
+            }
+            if !self.shared.hand_over(&key, handed, done, &mut self.again) {
+                return;
+            }
+            if alone_until.is_some_and(|until| Instant::now() >= until) {
+                let board = lock(&self.shared.board);
+                if board.taking.as_ref().is_some_and(|t| !t.shared_object) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Keeps `detector` for a later execution, at most [`SPARE_DETECTORS`] of them.
+fn keep(spare: &mut Vec<Detector>, detector: Detector) {
+    if spare.len() == SPARE_DETECTORS {
+        spare.remove(0);
+    }
+    spare.push(detector);
+}
