@@ -27,13 +27,12 @@ use std::collections::{BTreeMap, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use interleave_detector::{Detector, DetectorConfig};
-use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
 
 use super::collect::Collected;
-use super::jobs::{observe_until_stop, ALONE_FOR, SPARE_DETECTORS};
+use super::jobs::{keep, observe_until_stop, with_threads};
 use super::runner::{Ran, Runner};
 use super::{Plan, PlanError};
 use crate::rt;
@@ -188,47 +187,23 @@ pub(super) fn run(
     };
     let mut here = Worker::new(plan, f, &shared, 0);
     here.explore(Vec::new(), strategy);
-    let alone_until = Instant::now()
-        + if plan.jobs_asked {
-            Duration::ZERO
-        } else {
-            ALONE_FOR
-        };
-    let alone = rt::with_stacks(|| {
-        here.run(Some(alone_until));
-        let mut board = lock(&shared.board);
-        match board.taking.as_mut() {
-            Some(taking) if !taking.shared_object => {
-                taking.parallel = true;
-                false
+    let spawned = with_threads(
+        plan,
+        threads,
+        |until| here.run(until),
+        || {
+            let mut board = lock(&shared.board);
+            match board.taking.as_mut() {
+                Some(taking) if !taking.shared_object => {
+                    taking.parallel = true;
+                    false
+                }
+                _ => true,
             }
-            _ => true,
-        }
-    });
-    let progress = rt::progress();
-    let stack = rt::stack_size();
-    let spawned = std::thread::scope(|scope| {
-        for thread in (1..threads).filter(|_| !alone) {
-            let (shared, progress) = (&shared, progress.clone());
-            let spawned = std::thread::Builder::new()
-                .name(plan.name.clone())
-                .stack_size(stack.max(2 << 20))
-                .spawn_scoped(scope, move || {
-                    rt::join_check(&plan.name, progress, stack);
-                    CONTINUATION_POOL.set(&ContinuationPool::new(), || {
-                        Worker::new(plan, f, shared, thread).run(None);
-                    });
-                });
-            if let Err(error) = spawned {
-                shared.stop();
-                return Err(PlanError::Internal(format!(
-                    "start a thread to run executions: {error}"
-                )));
-            }
-        }
-        rt::with_stacks(|| here.run(None));
-        Ok(())
-    });
+        },
+        |thread| Worker::new(plan, f, &shared, thread).run(None),
+        || shared.stop(),
+    );
     let outcome = lock(&shared.board).outcome.take();
     spawned?;
     outcome.unwrap_or_else(|| {
@@ -646,12 +621,4 @@ impl<'p> Worker<'p> {
             }
         }
     }
-}
-
-/// Keeps `detector` for a later execution, at most [`SPARE_DETECTORS`] of them.
-fn keep(spare: &mut Vec<Detector>, detector: Detector) {
-    if spare.len() == SPARE_DETECTORS {
-        spare.remove(0);
-    }
-    spare.push(detector);
 }

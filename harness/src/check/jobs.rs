@@ -57,11 +57,11 @@ pub(crate) type MakeStrategy<'a> = dyn Fn() -> Box<dyn Strategy> + Sync + 'a;
 /// How long a check runs on one thread before it starts others: starting a thread, with its
 /// engine and coroutine stacks, costs about as much as a few executions, which a check this
 /// short would not win back.
-pub(super) const ALONE_FOR: Duration = Duration::from_millis(5);
+const ALONE_FOR: Duration = Duration::from_millis(5);
 
 /// The most detectors a thread keeps for its next executions (more are in flight when the check
 /// takes its results late).
-pub(super) const SPARE_DETECTORS: usize = 4;
+const SPARE_DETECTORS: usize = 4;
 
 /// How many executions the threads may run ahead of the oldest one not yet taken, per thread:
 /// bounds the events held waiting.
@@ -335,56 +335,87 @@ pub(super) fn run(
         returned: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
     };
     let mut here = Worker::new(plan, make, f, &shared, 0);
-    // Threads asked for start after execution 1.
-    let alone_until = Instant::now()
-        + if plan.jobs_asked {
-            Duration::ZERO
-        } else {
-            ALONE_FOR
-        };
-    let alone = rt::with_stacks(|| {
-        here.run(Some(alone_until));
-        let mut handed = lock(&shared.handed);
-        match handed.taking.as_mut() {
-            Some(taking) if !taking.shared_object => {
-                taking.parallel = true;
-                false
+    let spawned = with_threads(
+        plan,
+        threads,
+        |until| here.run(until),
+        || {
+            let mut handed = lock(&shared.handed);
+            match handed.taking.as_mut() {
+                Some(taking) if !taking.shared_object => {
+                    taking.parallel = true;
+                    false
+                }
+                _ => true,
             }
-            _ => true,
-        }
-    });
-    let progress = rt::progress();
-    let stack = rt::stack_size();
-    let spawned = std::thread::scope(|scope| {
-        for thread in (1..threads).filter(|_| !alone) {
-            let (shared, progress) = (&shared, progress.clone());
-            let spawned = std::thread::Builder::new()
-                // The check's own name: panic and overflow messages name the check by it.
-                .name(plan.name.clone())
-                .stack_size(stack.max(2 << 20))
-                .spawn_scoped(scope, move || {
-                    rt::join_check(&plan.name, progress, stack);
-                    CONTINUATION_POOL.set(&ContinuationPool::new(), || {
-                        Worker::new(plan, make, f, shared, thread).run(None);
-                    });
-                });
-            if let Err(error) = spawned {
-                shared.stop();
-                return Err(PlanError::Internal(format!(
-                    "start a thread to run executions: {error}"
-                )));
-            }
-        }
-        // This thread runs executions too.
-        rt::with_stacks(|| here.run(None));
-        Ok(())
-    });
+        },
+        |thread| Worker::new(plan, make, f, &shared, thread).run(None),
+        || shared.stop(),
+    );
     let outcome = lock(&shared.handed).outcome.take();
     spawned?;
     outcome.unwrap_or_else(|| {
         Err(PlanError::Internal(
             "the threads running executions ended before the check did".to_owned(),
         ))
+    })
+}
+
+/// Keeps `detector` for a later execution, at most [`SPARE_DETECTORS`] of them.
+pub(super) fn keep(spare: &mut Vec<Detector>, detector: Detector) {
+    if spare.len() == SPARE_DETECTORS {
+        spare.remove(0);
+    }
+    spare.push(detector);
+}
+
+/// Runs this thread's executions (`here`) alone until [`ALONE_FOR`] has passed (at once if the
+/// number of threads was asked for); then, unless `stays_alone` (an execution used an object
+/// made outside it, or the check is over), runs `work(1)` … `work(threads - 1)` on as many new
+/// threads (named after the check, watched with it, each with coroutine stacks of its own)
+/// while this thread goes on with `here`. Returns once all are done, or an error if a thread
+/// could not start (after `stop`, which must make the others end).
+pub(super) fn with_threads(
+    plan: &Plan,
+    threads: usize,
+    mut here: impl FnMut(Option<Instant>),
+    stays_alone: impl FnOnce() -> bool,
+    work: impl Fn(usize) + Sync,
+    stop: impl Fn(),
+) -> Result<(), PlanError> {
+    let until = Instant::now()
+        + if plan.jobs_asked {
+            Duration::ZERO
+        } else {
+            ALONE_FOR
+        };
+    let alone = rt::with_stacks(|| {
+        here(Some(until));
+        stays_alone()
+    });
+    let progress = rt::progress();
+    let stack = rt::stack_size();
+    std::thread::scope(|scope| {
+        for thread in (1..threads).filter(|_| !alone) {
+            let (work, progress) = (&work, progress.clone());
+            let spawned = std::thread::Builder::new()
+                // The check's own name: panic and overflow messages name the check by it.
+                .name(plan.name.clone())
+                .stack_size(stack.max(2 << 20))
+                .spawn_scoped(scope, move || {
+                    rt::join_check(&plan.name, progress, stack);
+                    CONTINUATION_POOL.set(&ContinuationPool::new(), || work(thread));
+                });
+            if let Err(error) = spawned {
+                stop();
+                return Err(PlanError::Internal(format!(
+                    "start a thread to run executions: {error}"
+                )));
+            }
+        }
+        // This thread runs executions too.
+        rt::with_stacks(|| here(None));
+        Ok(())
     })
 }
 
@@ -459,10 +490,7 @@ impl<'p, 'm> Worker<'p, 'm> {
                 let reusable = ran.reusable && !self.weak;
                 let detector = self.runner.reuse(*ran);
                 if reusable {
-                    if self.spare.len() == SPARE_DETECTORS {
-                        self.spare.remove(0);
-                    }
-                    self.spare.push(detector);
+                    keep(&mut self.spare, detector);
                 }
             }
             let detector = self.spare.pop().unwrap_or_else(|| Detector::new(self.own));

@@ -272,16 +272,7 @@ mod tests {
 
     /// Drives the strategy over a fixed tree: `branching[i]` enabled threads at step `i`.
     fn leaves(branching: &[usize]) -> usize {
-        let mut dfs = DfsStrategy::new(None);
-        let mut count = 0;
-        while dfs.next_execution() {
-            count += 1;
-            for &n in branching {
-                let enabled: Vec<u32> = (0..n as u32).collect();
-                dfs.decide(&point(&enabled)).unwrap();
-            }
-        }
-        count
+        executions(&mut DfsStrategy::new(None), branching).len()
     }
 
     #[test]
@@ -316,6 +307,57 @@ mod tests {
             run((8, &[0, 2])).unwrap_err().split_once(';').unwrap().0,
             format!("{prefix} (it branches another way here: threads [0, 2] can run now)")
         );
+    }
+
+    /// The choices of the next execution of `dfs` over the tree `branching` (as `leaves`), if
+    /// one is left.
+    fn run_one(dfs: &mut DfsStrategy, branching: &[usize]) -> Option<Vec<u32>> {
+        if !dfs.next_execution() {
+            return None;
+        }
+        let choices = branching.iter().map(|&n| {
+            let enabled: Vec<u32> = (0..n as u32).collect();
+            match dfs.decide(&point(&enabled)).unwrap() {
+                Actor::Thread(t) => t,
+                Actor::Clock => unreachable!("no timer here"),
+            }
+        });
+        Some(choices.collect())
+    }
+
+    /// The choices of every execution left to `dfs` over the tree `branching`.
+    fn executions(dfs: &mut DfsStrategy, branching: &[usize]) -> Vec<Vec<u32>> {
+        std::iter::from_fn(|| run_one(dfs, branching)).collect()
+    }
+
+    #[test]
+    fn split_subtrees_in_key_order_after_what_is_left_are_one_thread_s_executions() {
+        // Two options, then three, then two: 12 leaves. Split after the first execution (at the
+        // root: option 1), then again after two more (under root option 0, at depth 1: option
+        // 2). What the strategy has left, then the subtrees in their keys' order, are the
+        // executions of one strategy that never split, in its order.
+        let branching = [2, 3, 2];
+        let whole = executions(&mut DfsStrategy::new(None), &branching);
+        assert_eq!(whole.len(), 12);
+        let mut dfs = DfsStrategy::new(None);
+        let mut mine: Vec<Vec<u32>> = run_one(&mut dfs, &branching).into_iter().collect();
+        let first = dfs.split();
+        mine.extend((0..2).filter_map(|_| run_one(&mut dfs, &branching)));
+        let second = dfs.split();
+        let keys = |parts: &[(Vec<u32>, DfsStrategy)]| -> Vec<Vec<u32>> {
+            parts.iter().map(|(key, _)| key.clone()).collect()
+        };
+        assert_eq!(
+            (keys(&first), keys(&second)),
+            (vec![vec![1]], vec![vec![0, 2]])
+        );
+        mine.extend(executions(&mut dfs, &branching));
+        let mut all = std::collections::BTreeMap::from([(Vec::new(), mine)]);
+        for (key, mut subtree) in first.into_iter().chain(second) {
+            all.insert(key, executions(&mut subtree, &branching));
+        }
+        let in_key_order: Vec<Vec<u32>> = all.into_values().flatten().collect();
+        assert_eq!(in_key_order, whole);
     }
 
     #[test]
