@@ -6,10 +6,13 @@
 //! its executions come in the lexicographic order of their choices. A *subtree* is the part of
 //! the tree under a prefix of choices. Each thread explores one subtree at a time, depth-first;
 //! while another thread has nothing to explore, it hands over the options it has not begun at
-//! its shallowest open branching point, a subtree each (`DfsStrategy::split`). Subtrees are
-//! kept by their prefixes, which sort in the order one thread explores them, and what a thread's
-//! subtree has left comes before what it handed over: so the executions, taken subtree by
-//! subtree in that order, are one thread's executions in one thread's order. They are numbered
+//! its deepest open branching point, a subtree each (`DfsStrategy::split`): the executions that
+//! come next in that order, so that a budget that cuts the tree leaves no thread exploring past
+//! it for long. Subtrees are kept by their prefixes, which sort in the order one thread explores
+//! them; what the splitting thread has left comes after what it handed over, and from then on
+//! goes under a key of its own (the next option of the deepest open point above). So the
+//! executions, taken subtree by subtree in key order, are one thread's executions in one
+//! thread's order. They are numbered
 //! as the check takes them, and taken as in [`jobs`](super::jobs): the check's detector reads
 //! them in order, skips those in which their thread's detector found nothing and learnt
 //! nothing, and runs again (replaying its schedule, with a detector inside) an execution that a
@@ -37,6 +40,7 @@ use super::runner::{Ran, Runner};
 use super::{Plan, PlanError};
 use crate::rt;
 use crate::schedule::coverage::Coverage;
+use crate::schedule::dfs::DfsStrategy;
 use crate::schedule::replay::{Recorded, RecordedPath, ReplayStrategy};
 use crate::schedule::{digest, Strategy};
 
@@ -165,7 +169,7 @@ pub(super) fn run(
     // The whole tree, which this thread explores first.
     let root = Subtree {
         strategy: None,
-        ..Subtree::new(Box::new(crate::schedule::dfs::DfsStrategy::default()))
+        ..Subtree::new(Box::new(DfsStrategy::default()))
     };
     let shared = Shared {
         board: Mutex::new(Board {
@@ -538,13 +542,30 @@ impl<'p> Worker<'p> {
                 }
             };
             let runner = self.runner.as_mut().expect("made with the first subtree");
+            let mut key = key;
             if self.shared.hungry.load(Ordering::SeqCst) > 0 {
-                let parts = runner.scheduler().strategy.split();
+                let (parts, rest) = runner.scheduler().strategy.split();
                 if !parts.is_empty() {
                     let mut board = lock(&self.shared.board);
                     if !board.stopped {
                         for (part, strategy) in parts {
                             board.subtrees.insert(part, Subtree::new(strategy));
+                        }
+                        // What this thread has left comes after them: its executions are
+                        // handed over under a key of their own from now on.
+                        if let Some(subtree) = board.subtrees.get_mut(&key) {
+                            subtree.done = true;
+                        }
+                        if let Some(rest) = rest {
+                            board.subtrees.insert(
+                                rest.clone(),
+                                Subtree {
+                                    strategy: None,
+                                    ..Subtree::new(Box::new(DfsStrategy::default()))
+                                },
+                            );
+                            self.current = Some(rest.clone());
+                            key = rest;
                         }
                     }
                     drop(board);

@@ -7,8 +7,8 @@
 //! It is the oracle DPOR is tested against (`Strategy::ExhaustiveNaive`).
 //!
 //! On several OS threads (`Config::jobs`) each explores a *subtree*, the executions under a
-//! prefix of choices, and hands over the choices it has not begun at its shallowest open
-//! branching point when another thread has nothing to explore ([`DfsStrategy::split`]): see
+//! prefix of choices, and hands over the choices it has not begun at its deepest open branching
+//! point when another thread has nothing to explore ([`DfsStrategy::split`]): see
 //! `check::dfs_jobs`.
 //!
 //! Every execution re-runs the prefix of the one before, so the program must take the same
@@ -51,6 +51,9 @@ pub(crate) struct DfsStrategy {
     allowed: Vec<Actor>,
 }
 
+/// A subtree handed over: the key of its prefix of choices, and the strategy that explores it.
+pub(crate) type Subtree = (Vec<u32>, DfsStrategy);
+
 impl DfsStrategy {
     /// `bound`: at most that many preemptions per execution.
     pub(crate) fn new(bound: Option<u32>) -> Self {
@@ -60,19 +63,28 @@ impl DfsStrategy {
         }
     }
 
-    /// Hands over the choices not begun at the shallowest branching point of the current path
-    /// that has some (below the subtree's prefix): one subtree each, in the order this
-    /// strategy would have explored them, keyed by their prefixes' choices. Everything this
-    /// strategy has left comes before them in that order. Called between executions.
-    pub(crate) fn split(&mut self) -> Vec<(Vec<u32>, DfsStrategy)> {
-        let Some(at) =
-            (self.floor..self.path.len()).find(|&i| self.path[i].choice + 1 < self.path[i].end)
-        else {
-            return Vec::new();
+    /// Hands over the choices not begun at the deepest branching point of the current path
+    /// that has some (below the subtree's prefix): one subtree each, keyed by their prefixes'
+    /// choices, which sort in the order this strategy would have explored them. They are the
+    /// executions that come next in that order: what this strategy has left comes after them,
+    /// from the key returned with them (`None`: nothing is left). Called between executions.
+    pub(crate) fn split(&mut self) -> (Vec<Subtree>, Option<Vec<u32>>) {
+        let open = |strategy: &Self, below: usize| {
+            (strategy.floor..below)
+                .rev()
+                .find(|&i| strategy.path[i].choice + 1 < strategy.path[i].end)
+        };
+        let Some(at) = open(self, self.path.len()) else {
+            return (Vec::new(), None);
         };
         let node = self.path[at];
         self.path[at].end = node.choice + 1;
-        (node.choice + 1..node.end)
+        let key = |path: &[Node], last: usize| -> Vec<u32> {
+            let mut key: Vec<u32> = path.iter().map(|n| n.choice as u32).collect();
+            key.push(last as u32);
+            key
+        };
+        let parts = (node.choice + 1..node.end)
             .map(|choice| {
                 let mut path = self.path[..=at].to_vec();
                 path[at] = Node {
@@ -80,16 +92,18 @@ impl DfsStrategy {
                     end: choice + 1,
                     ..node
                 };
-                let key = path.iter().map(|n| n.choice as u32).collect();
                 let subtree = DfsStrategy {
                     floor: path.len(),
                     path,
                     bound: self.bound,
                     ..DfsStrategy::default()
                 };
-                (key, subtree)
+                (key(&self.path[..at], choice), subtree)
             })
-            .collect()
+            .collect();
+        // The next execution left: the next option of the deepest open point above.
+        let rest = open(self, at).map(|i| key(&self.path[..i], self.path[i].choice + 1));
+        (parts, rest)
     }
 }
 
@@ -114,11 +128,13 @@ impl Strategy for DfsStrategy {
         true
     }
 
-    fn split(&mut self) -> Vec<(Vec<u32>, Box<dyn Strategy + Send>)> {
-        DfsStrategy::split(self)
+    fn split(&mut self) -> super::Split {
+        let (parts, rest) = DfsStrategy::split(self);
+        let parts = parts
             .into_iter()
             .map(|(key, subtree)| (key, Box::new(subtree) as Box<dyn Strategy + Send>))
-            .collect()
+            .collect();
+        (parts, rest)
     }
 
     fn next_execution(&mut self) -> bool {
@@ -331,33 +347,49 @@ mod tests {
     }
 
     #[test]
-    fn split_subtrees_in_key_order_after_what_is_left_are_one_thread_s_executions() {
-        // Two options, then three, then two: 12 leaves. Split after the first execution (at the
-        // root: option 1), then again after two more (under root option 0, at depth 1: option
-        // 2). What the strategy has left, then the subtrees in their keys' order, are the
-        // executions of one strategy that never split, in its order.
+    fn split_subtrees_and_what_is_left_in_key_order_are_one_thread_s_executions() {
+        // Two options, then three, then two: 12 leaves. After the first execution (choices
+        // 0, 0, 0) the deepest open point is the last: its option 1 is handed over, and what is
+        // left goes on from option 1 of the point above. After two more executions (0, 1, 0
+        // and 0, 1, 1), the deepest open point is the second (option 2 handed over), and what
+        // is left is the root's option 1. The subtrees, and what was left, taken in their
+        // keys' order, are the executions of one strategy that never split, in its order.
         let branching = [2, 3, 2];
         let whole = executions(&mut DfsStrategy::new(None), &branching);
         assert_eq!(whole.len(), 12);
         let mut dfs = DfsStrategy::new(None);
-        let mut mine: Vec<Vec<u32>> = run_one(&mut dfs, &branching).into_iter().collect();
-        let first = dfs.split();
-        mine.extend((0..2).filter_map(|_| run_one(&mut dfs, &branching)));
-        let second = dfs.split();
-        let keys = |parts: &[(Vec<u32>, DfsStrategy)]| -> Vec<Vec<u32>> {
+        let mut all = std::collections::BTreeMap::new();
+        all.insert(
+            Vec::new(),
+            run_one(&mut dfs, &branching).into_iter().collect(),
+        );
+        let keys = |parts: &[Subtree]| -> Vec<Vec<u32>> {
             parts.iter().map(|(key, _)| key.clone()).collect()
         };
+        let (first, rest) = dfs.split();
         assert_eq!(
-            (keys(&first), keys(&second)),
-            (vec![vec![1]], vec![vec![0, 2]])
+            (keys(&first), rest.clone()),
+            (vec![vec![0, 0, 1]], Some(vec![0, 1]))
         );
-        mine.extend(executions(&mut dfs, &branching));
-        let mut all = std::collections::BTreeMap::from([(Vec::new(), mine)]);
+        let left: Vec<Vec<u32>> = (0..2)
+            .filter_map(|_| run_one(&mut dfs, &branching))
+            .collect();
+        all.insert(rest.unwrap(), left);
+        let (second, rest) = dfs.split();
+        assert_eq!(
+            (keys(&second), rest.clone()),
+            (vec![vec![0, 2]], Some(vec![1]))
+        );
+        all.insert(rest.unwrap(), executions(&mut dfs, &branching));
         for (key, mut subtree) in first.into_iter().chain(second) {
             all.insert(key, executions(&mut subtree, &branching));
         }
         let in_key_order: Vec<Vec<u32>> = all.into_values().flatten().collect();
         assert_eq!(in_key_order, whole);
+        // A strategy with nothing left to split hands over nothing.
+        let mut last = DfsStrategy::new(None);
+        assert_eq!(executions(&mut last, &[1, 1]).len(), 1);
+        assert!(last.split().0.is_empty());
     }
 
     #[test]

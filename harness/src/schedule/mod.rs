@@ -303,6 +303,10 @@ impl Node<'_> {
     }
 }
 
+/// Subtrees a strategy hands over, keyed, and the key of what it has left after them (see
+/// [`Strategy::split`]).
+pub(crate) type Split = (Vec<(Vec<u32>, Box<dyn Strategy + Send>)>, Option<Vec<u32>>);
+
 /// A strategy's choice at one scheduling point.
 pub(crate) trait Strategy: fmt::Debug {
     /// Prepares the next execution; `false` when there is nothing left to explore.
@@ -320,11 +324,11 @@ pub(crate) trait Strategy: fmt::Debug {
         false
     }
 
-    /// (Splitting strategies) Hands over subtrees it has not begun, in its order of
-    /// exploration, keyed so that keys sort in that order, after everything it has left. Called
-    /// between executions.
-    fn split(&mut self) -> Vec<(Vec<u32>, Box<dyn Strategy + Send>)> {
-        Vec::new()
+    /// (Splitting strategies) Hands over subtrees it has not begun, keyed so that keys sort in
+    /// its order of exploration; they come next in that order, and what it has left comes
+    /// after them, from the key returned with them. Called between executions.
+    fn split(&mut self) -> Split {
+        (Vec::new(), None)
     }
 
     /// (Sampling strategies) The next execution is number `execution` (1-based); `steps` is the
