@@ -393,6 +393,48 @@ mod tests {
     }
 
     #[test]
+    fn splitting_at_random_moments_explores_one_thread_s_executions_in_key_order() {
+        // Random trees (a number of options per level) explored by strategies that run or
+        // split at random, as threads do in `check::dfs_jobs`: each execution goes under its
+        // strategy's current key, which a split moves past what it handed over.
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..300 {
+            let branching: Vec<usize> = (0..1 + next(5)).map(|_| 1 + next(3)).collect();
+            let whole = executions(&mut DfsStrategy::new(None), &branching);
+            let mut all: std::collections::BTreeMap<Vec<u32>, Vec<Vec<u32>>> = Default::default();
+            let mut active = vec![(Vec::new(), DfsStrategy::new(None))];
+            while !active.is_empty() {
+                let i = next(active.len());
+                if next(3) == 0 {
+                    let (parts, rest) = active[i].1.split();
+                    if !parts.is_empty() {
+                        if let Some(rest) = rest {
+                            active[i].0 = rest;
+                        }
+                        active.extend(parts);
+                        continue;
+                    }
+                }
+                let (key, dfs) = &mut active[i];
+                match run_one(dfs, &branching) {
+                    Some(choices) => all.entry(key.clone()).or_default().push(choices),
+                    None => {
+                        active.swap_remove(i);
+                    }
+                }
+            }
+            let in_key_order: Vec<Vec<u32>> = all.into_values().flatten().collect();
+            assert_eq!(in_key_order, whole, "{branching:?}");
+        }
+    }
+
+    #[test]
     fn explores_every_leaf_once() {
         assert_eq!(leaves(&[]), 1);
         assert_eq!(leaves(&[1, 1]), 1);
