@@ -19,11 +19,13 @@
 //! - Each thread analyses its executions as they run, with a detector of its own that does not
 //!   stop them, and that has seen some of the thread's earlier executions and nothing else.
 //!   When that detector made no finding in an execution and learnt nothing from it (no new
-//!   identity, lock context, lock-order request or race: `Detector::kept_size`), the check's
-//!   detector skips the execution's events: it has seen every execution before it, so knows at
-//!   least what the thread's detector knew, and would neither learn nor find anything in it.
-//!   Once a check's identities and lock contexts are known, that is nearly every execution, and
-//!   the in-order work is little more than counting. A thread's detector that made a finding is
+//!   identity, lock context, lock-order request or race: `Detector::kept_size`), the thread
+//!   hands over only a count (and the execution's branching points, until the check's coverage
+//!   gives up), keeps the execution's buffers, and the check's detector skips it: it has seen
+//!   every execution before it, so knows at least what the thread's detector knew, and would
+//!   neither learn nor find anything in it. Once a check's identities and lock contexts are
+//!   known, that is nearly every execution, and the in-order work is little more than
+//!   counting. A thread's detector that made a finding is
 //!   dropped (the check may have stopped that execution sooner, and not seen its end). Under
 //!   the weak memory model each execution has a fresh detector, which decides where it stops
 //!   (it reads the detector's clocks), and the check's detector reads every execution.
@@ -38,6 +40,7 @@
 //!   executions other threads ran past it are dropped.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -48,7 +51,7 @@ use super::collect::Collected;
 use super::runner::{Ran, Runner};
 use super::{Plan, PlanError};
 use crate::rt;
-use crate::schedule::coverage::Coverage;
+use crate::schedule::coverage::{Coverage, CoverageLog};
 use crate::schedule::{pct, Strategy};
 
 /// Makes the strategy of one thread.
@@ -92,8 +95,20 @@ enum Claim {
     Done,
 }
 
-/// What a thread hands over for one execution (boxed: it is large, and moves several times).
-type Result1 = Result<Option<Box<Ran>>, PlanError>;
+/// What a thread hands over for one execution.
+enum Result1 {
+    /// Its thread's detector found nothing in it and learnt nothing from it: the check's
+    /// detector skips it, and its buffers stayed with its thread. Its contested steps, its
+    /// number of events, and its branching points (none once the check's coverage has given
+    /// up).
+    Skipped {
+        steps: usize,
+        events: u64,
+        coverage: CoverageLog,
+    },
+    /// What it left (boxed: it is large, and moves several times), for the check to read.
+    Ran(Result<Option<Box<Ran>>, PlanError>),
+}
 
 /// A result handed over, and the number of the thread that ran it.
 type Handed1 = (usize, Result1);
@@ -154,6 +169,8 @@ struct Shared {
         reason = "boxed since the thread ran it: moving out would copy it"
     )]
     returned: Vec<Mutex<Vec<Box<Ran>>>>,
+    /// The check's coverage tree has given up: skipped executions need not send their branches.
+    coverage_gave_up: AtomicBool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -333,6 +350,7 @@ pub(super) fn run(
         last: plan.executions,
         ahead: AHEAD_PER_THREAD * threads as u64,
         returned: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
+        coverage_gave_up: AtomicBool::new(false),
     };
     let mut here = Worker::new(plan, make, f, &shared, 0);
     let spawned = with_threads(
@@ -503,6 +521,25 @@ impl<'p, 'm> Worker<'p, 'm> {
             .unwrap_or_else(|payload| {
                 Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
             });
+            let result = match result {
+                // Nothing for the check's detector to read: its buffers and detector stay here.
+                Ok(Some(mut ran)) if !self.weak && skippable(&ran) => {
+                    let coverage = if self.shared.coverage_gave_up.load(Ordering::Relaxed) {
+                        CoverageLog::default()
+                    } else {
+                        std::mem::take(&mut ran.coverage)
+                    };
+                    let (steps, events) = (ran.steps, ran.outcome.events.len() as u64);
+                    let detector = self.runner.reuse(*ran);
+                    keep(&mut self.spare, detector);
+                    Result1::Skipped {
+                        steps,
+                        events,
+                        coverage,
+                    }
+                }
+                result => Result1::Ran(result),
+            };
             self.shared.hand_over(
                 execution,
                 (self.thread, result),
@@ -527,7 +564,6 @@ fn take_in_order(
     shared: &Shared,
 ) -> Result<Taken, PlanError> {
     let plan = again.plan;
-    let weak = plan.memory_model == crate::MemoryModel::Weak;
     let Taking {
         detector,
         coverage,
@@ -548,31 +584,32 @@ fn take_in_order(
         let next = collected.executions + 1;
         let steps = collected.steps_for(next);
         let mut ran = match result {
-            Ok(Some(ran)) => ran,
+            Result1::Skipped {
+                steps,
+                events,
+                coverage: log,
+            } => {
+                // Its thread's detector found nothing and learnt nothing: neither would the
+                // check's (see the module's documentation).
+                detector.skip_executions(next, 1, events);
+                coverage.apply(&log);
+                collected.take_skipped(steps);
+                taken_one(coverage, collected, plan, shared);
+                continue;
+            }
+            Result1::Ran(Ok(Some(ran))) => ran,
             // What went wrong may lie past where the execution should have stopped.
-            _ => again.run(next, steps)?,
+            Result1::Ran(_) => again.run(next, steps)?,
         };
         if shared_check(&ran) {
             return Ok(Taken::Shared);
         }
-        // The thread's detector made no finding and learnt nothing: neither would the check's
-        // (see the module's documentation).
-        let skip = ran.reusable
-            && !weak
-            && !ran.learned
-            && ran.outcome.findings.is_empty()
-            && ran.outcome.stop.is_none();
         // A detector that made a finding may know what the check's does not.
         ran.reusable &= ran.outcome.findings.is_empty();
-        let (findings, stopped_at) = if skip {
-            detector.skip_executions(next, 1, ran.outcome.events.len() as u64);
-            (Vec::new(), None)
-        } else {
-            // The check's detector sees the execution as it would have inside it, up to the
-            // first finding that ends it.
-            detector.begin_execution(next);
-            observe_until_stop(detector, &ran.outcome.events, plan)?
-        };
+        // The check's detector sees the execution as it would have inside it, up to the first
+        // finding that ends it.
+        detector.begin_execution(next);
+        let (findings, stopped_at) = observe_until_stop(detector, &ran.outcome.events, plan)?;
         let last = ran.outcome.events.len().checked_sub(1);
         let stopped_there = ran.outcome.stop == Some(rt::Stop::Finding);
         let mut ran = match stopped_at {
@@ -602,15 +639,7 @@ fn take_in_order(
         if failed {
             return Ok(Taken::Done);
         }
-        coverage.end_execution(plan.executions - collected.executions);
-        let mut claims = lock(&shared.claims);
-        claims.taken = collected.executions;
-        claims.longest.push(collected.longest_so_far());
-        let waiting = claims.waiting > 0;
-        drop(claims);
-        if waiting {
-            shared.changed.notify_all();
-        }
+        taken_one(coverage, collected, plan, shared);
     }
     Ok(
         if collected.executions >= plan.executions || coverage.complete() {
@@ -619,6 +648,34 @@ fn take_in_order(
             Taken::More
         },
     )
+}
+
+/// Whether nothing in `ran` is for the check's detector to read: its thread's detector made no
+/// finding in it and learnt nothing from it (see the module's documentation), and it used no
+/// object made outside it.
+fn skippable(ran: &Ran) -> bool {
+    ran.reusable
+        && !ran.learned
+        && ran.outcome.findings.is_empty()
+        && ran.outcome.stop.is_none()
+        && !ran.outcome.shared_object
+}
+
+/// After the check took an execution that ended in full: its coverage, and what the threads
+/// waiting to start executions wait for.
+fn taken_one(coverage: &mut Coverage, collected: &Collected, plan: &Plan, shared: &Shared) {
+    coverage.end_execution(plan.executions - collected.executions);
+    if coverage.gave_up() {
+        shared.coverage_gave_up.store(true, Ordering::Relaxed);
+    }
+    let mut claims = lock(&shared.claims);
+    claims.taken = collected.executions;
+    claims.longest.push(collected.longest_so_far());
+    let waiting = claims.waiting > 0;
+    drop(claims);
+    if waiting {
+        shared.changed.notify_all();
+    }
 }
 
 /// Feeds `events` to the check's detector up to the first finding that ends the execution;

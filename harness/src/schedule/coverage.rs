@@ -197,6 +197,11 @@ impl Coverage {
         }
     }
 
+    /// Tracking has given up for good: the tree is never complete.
+    pub(crate) fn gave_up(&self) -> bool {
+        self.uncountable
+    }
+
     /// Every schedule has been explored.
     pub(crate) fn complete(&self) -> bool {
         !self.uncountable && self.nodes.first().is_some_and(|root| root.complete)
