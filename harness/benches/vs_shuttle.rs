@@ -128,12 +128,17 @@ fn side_by_side_cpu(
     }
 }
 
-/// The median of `rounds` measurements of `executions` executions per second under `config`
-/// (wall clock), and the CPU time all rounds took per 1,000 executions.
-fn rate(rounds: usize, executions: u64, config: impl Fn() -> interleave::Config) -> (f64, f64) {
+/// `rounds` checks of `program` under `config`: the executions of one check, the median of
+/// their executions per second (wall clock), and the CPU time all rounds took per 1,000
+/// executions (ms).
+fn rate(rounds: usize, program: fn(), config: impl Fn() -> interleave::Config) -> (u64, f64, f64) {
     let cpu_before = cpu_time();
+    let mut executions = 0;
     let mut rates: Vec<f64> = (0..rounds)
-        .map(|_| executions as f64 / time(|| run(config())).as_secs_f64())
+        .map(|_| {
+            let elapsed = time(|| executions = run_program(config(), program));
+            executions as f64 / elapsed.as_secs_f64()
+        })
         .collect();
     let cpu = match (cpu_before, cpu_time()) {
         (Some(before), Some(after)) => {
@@ -142,37 +147,11 @@ fn rate(rounds: usize, executions: u64, config: impl Fn() -> interleave::Config)
         _ => f64::NAN,
     };
     rates.sort_by(f64::total_cmp);
-    (rates[rates.len() / 2], cpu)
+    (executions, rates[rates.len() / 2], cpu)
 }
 
 /// Lock/unlock operations per thread of the program naive DFS explores in full.
 const DFS_LOCKS: usize = 4;
-
-/// Naive DFS of the whole tree of 2 threads × [`DFS_LOCKS`] lock/unlock on `jobs` OS threads,
-/// `rounds` times: the executions of the tree, the median executions per second, and the CPU
-/// time per 1,000 executions (ms).
-fn dfs_rate(rounds: usize, jobs: usize) -> (u64, f64, f64) {
-    let cpu_before = cpu_time();
-    let mut tree = 0;
-    let mut rates: Vec<f64> = (0..rounds)
-        .map(|_| {
-            let config = interleave::Config::exhaustive()
-                .strategy(interleave::Strategy::ExhaustiveNaive)
-                .executions(10_000_000)
-                .jobs(jobs);
-            let elapsed = time(|| tree = run_program(config, interleave_program::<DFS_LOCKS>));
-            tree as f64 / elapsed.as_secs_f64()
-        })
-        .collect();
-    let cpu = match (cpu_before, cpu_time()) {
-        (Some(before), Some(after)) => {
-            (after - before).as_secs_f64() * 1e6 / (tree as f64 * rounds as f64)
-        }
-        _ => f64::NAN,
-    };
-    rates.sort_by(f64::total_cmp);
-    (tree, rates[rates.len() / 2], cpu)
-}
 
 /// Lock/unlock operations per thread of the peak-memory program.
 const LONG_LOCKS: usize = 1_000_000;
@@ -349,8 +328,9 @@ fn main() {
                     .jobs(jobs)
             }
         };
-        let (one, cpu_one) = rate(rounds, executions, config(1));
-        let (two, cpu_two) = rate(rounds, executions, config(2));
+        let program = interleave_program::<LOCKS_PER_THREAD>;
+        let (_, one, cpu_one) = rate(rounds, program, config(1));
+        let (_, two, cpu_two) = rate(rounds, program, config(2));
         // The reference for the CPU column: two independent one-thread checks at once, each
         // with half the executions (what two cores do to each other, without interleave's
         // coordination).
@@ -361,8 +341,16 @@ fn main() {
         );
     }
     // Naive DFS splits the tree among the threads: the whole tree of 2 threads x 4 lock/unlock.
-    let (tree, one, cpu_one) = dfs_rate(3, 1);
-    let (_, two, cpu_two) = dfs_rate(3, 2);
+    let dfs = |jobs| {
+        move || {
+            interleave::Config::exhaustive()
+                .strategy(interleave::Strategy::ExhaustiveNaive)
+                .executions(10_000_000)
+                .jobs(jobs)
+        }
+    };
+    let (tree, one, cpu_one) = rate(3, interleave_program::<DFS_LOCKS>, dfs(1));
+    let (_, two, cpu_two) = rate(3, interleave_program::<DFS_LOCKS>, dfs(2));
     println!(
         "| exhaustive-naive, 2 threads x {DFS_LOCKS} lock/unlock, every one of its {tree} executions | {one:.0} | {two:.0} | {:.2}x | {cpu_one:.0} / {cpu_two:.0} |",
         two / one

@@ -505,14 +505,28 @@ fn rebuild_trace(
         schedule: failure.schedule.clone(),
         path,
     }]);
-    let mut runner = Runner::new(plan, Box::new(replay), Coverage::default(), usize::MAX);
     let detector = Detector::new(plan.detector);
-    match runner.run(plan, failure.execution, 0, detector, f) {
-        Ok(Some(ran)) => Ok(ran.outcome.events),
+    Ok(replay_once(plan, replay, failure.execution, detector, f)?
+        .outcome
+        .events)
+}
+
+/// Replays the one execution `replay` holds, as execution number `execution`, with `detector`
+/// inside. It ran this very schedule before: a path that differs now is the scenario's
+/// nondeterminism.
+pub(super) fn replay_once(
+    plan: &Plan,
+    replay: ReplayStrategy,
+    execution: u64,
+    detector: Detector,
+    f: &Arc<dyn Fn() + Send + Sync>,
+) -> Result<runner::Ran, PlanError> {
+    let mut runner = Runner::new(plan, Box::new(replay), Coverage::logging(), usize::MAX);
+    match runner.run(plan, execution, 0, detector, f) {
+        Ok(Some(ran)) => Ok(ran),
         Ok(None) => Err(PlanError::Internal(
-            "the replay that rebuilds a trace ran nothing".to_owned(),
+            "the replay of an execution ran nothing".to_owned(),
         )),
-        // The same schedule took another path the second time.
         Err(PlanError::Diverged(message)) => Err(PlanError::Nondeterministic(message)),
         Err(error) => Err(error),
     }

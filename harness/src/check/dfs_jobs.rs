@@ -35,9 +35,9 @@ use std::time::Instant;
 use interleave_detector::{Detector, DetectorConfig};
 
 use super::collect::Collected;
-use super::jobs::{keep, observe_until_stop, with_threads};
+use super::jobs::{keep, lock, observe_until_stop, with_threads};
 use super::runner::{Ran, Runner};
-use super::{Plan, PlanError};
+use super::{replay_once, Plan, PlanError};
 use crate::rt;
 use crate::schedule::coverage::Coverage;
 use crate::schedule::dfs::DfsStrategy;
@@ -131,10 +131,6 @@ struct Shared {
     returned: Vec<Mutex<Vec<Box<Ran>>>>,
     /// A preemption bound limits the tree: never complete.
     bounded: bool,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Shared {
@@ -459,22 +455,15 @@ impl Again<'_> {
             schedule: ran.decisions.schedule(),
             path,
         });
-        let mut runner = Runner::new(self.plan, Box::new(replay), Coverage::logging(), usize::MAX);
         let own = DetectorConfig {
             lock_order: false,
             ..self.plan.detector
         };
-        match runner.run(self.plan, execution, 0, Detector::new(own), self.f) {
-            Ok(Some(ran)) => Ok(Box::new(Ran {
-                reusable: false,
-                ..ran
-            })),
-            Ok(None) => Err(PlanError::Internal(
-                "running an execution again ran nothing".to_owned(),
-            )),
-            Err(PlanError::Diverged(message)) => Err(PlanError::Nondeterministic(message)),
-            Err(error) => Err(error),
-        }
+        let ran = replay_once(self.plan, replay, execution, Detector::new(own), self.f)?;
+        Ok(Box::new(Ran {
+            reusable: false,
+            ..ran
+        }))
     }
 }
 

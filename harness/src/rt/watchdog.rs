@@ -94,14 +94,17 @@ impl Progress {
         self.position
             .store(u64::from(line) << 32 | u64::from(column), Ordering::Relaxed);
         let key = file.as_ptr() as usize ^ file.len();
-        if !self
-            .recent_files
-            .iter()
-            .any(|recent| recent.load(Ordering::Relaxed) == key)
-        {
-            self.new_file(key, file);
+        // The same file as the last site's, most of the time: nothing to do.
+        if self.file_key.load(Ordering::Relaxed) != key {
+            if !self
+                .recent_files
+                .iter()
+                .any(|recent| recent.load(Ordering::Relaxed) == key)
+            {
+                self.new_file(key, file);
+            }
+            self.file_key.store(key, Ordering::Relaxed);
         }
-        self.file_key.store(key, Ordering::Relaxed);
         self.abandoned.load(Ordering::Relaxed)
     }
 

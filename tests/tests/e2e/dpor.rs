@@ -10,7 +10,10 @@ use interleave::sync::{Arc, Condvar, Mutex};
 use interleave::{thread, Config, Strategy};
 
 /// `threads` threads, each adding 1 `times` times under one mutex; main joins them.
-pub(crate) fn increments(threads: usize, times: usize) -> impl Fn() + Send + Sync + 'static {
+pub(crate) fn increments(
+    threads: usize,
+    times: usize,
+) -> impl Fn() + Clone + Send + Sync + 'static {
     move || {
         let m = Arc::new(Mutex::new(0));
         let handles: Vec<_> = (0..threads)

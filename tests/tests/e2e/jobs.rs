@@ -7,6 +7,7 @@ use interleave::{thread, Config, Error, Kind, Report};
 
 use crate::check::orders_depend_on_a_race;
 use crate::child;
+use crate::dpor::increments;
 
 /// Three threads increment a counter without holding the lock across the read and the write;
 /// the assertion fails only when all three reads come before any write, in reverse spawning
@@ -489,25 +490,6 @@ fn an_object_made_before_the_check_and_used_by_a_later_execution_runs_the_check_
     assert_eq!(report.executions, 500, "{report}");
 }
 
-/// `threads` threads each adding 1 `times` times under one mutex, main joining them.
-fn counter<const THREADS: usize, const TIMES: usize>() {
-    let m = Arc::new(Mutex::new(0));
-    let handles: Vec<_> = (0..THREADS)
-        .map(|_| {
-            let m = Arc::clone(&m);
-            thread::spawn(move || {
-                for _ in 0..TIMES {
-                    *m.lock().unwrap() += 1;
-                }
-            })
-        })
-        .collect();
-    for handle in handles {
-        handle.join().unwrap();
-    }
-    assert_eq!(*m.lock().unwrap(), THREADS * TIMES);
-}
-
 fn naive() -> Config {
     Config::exhaustive().strategy(interleave::Strategy::ExhaustiveNaive)
 }
@@ -520,33 +502,33 @@ fn naive_dfs_split_among_threads_explores_the_same_tree() {
     // (complete only if it ends exactly at the last execution, as on one thread), and the same
     // bounded tree under a preemption bound.
     for (label, config, scenario, executions, complete) in [
-        ("dfs_2x2", naive(), counter::<2, 2> as fn(), 918, true),
-        ("dfs_3x1", naive(), counter::<3, 1>, 18_795, true),
+        ("dfs_2x2", naive(), increments(2, 2), 918, true),
+        ("dfs_3x1", naive(), increments(3, 1), 18_795, true),
         (
             "dfs_cut",
             naive().executions(50),
-            counter::<2, 2>,
+            increments(2, 2),
             50,
             false,
         ),
         (
             "dfs_exact",
             naive().executions(918),
-            counter::<2, 2>,
+            increments(2, 2),
             918,
             true,
         ),
         (
             "dfs_short",
             naive().executions(917),
-            counter::<2, 2>,
+            increments(2, 2),
             917,
             false,
         ),
         (
             "dfs_bound",
             naive().max_preemptions(1),
-            counter::<2, 2>,
+            increments(2, 2),
             20,
             false,
         ),
