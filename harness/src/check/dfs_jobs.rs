@@ -21,7 +21,12 @@
 //!
 //! The executions of a subtree wait until every subtree before it is taken. One that the
 //! check's detector skips waits as a count of its events; one it must read waits with its
-//! events, and a thread holding [`WAITING_READ`] of those stops until they are taken.
+//! events. Once [`WAITING_READ`] of those wait in all, a thread that explores a subtree other
+//! than the first in order stops: it waits for them to be taken, or, if no thread explores
+//! the first subtree (the others are busy with later ones), leaves its own subtree where it is
+//! for another thread to go on with, and explores the first. The thread exploring the first
+//! subtree never waits, so the executions waiting are taken; behind the first subtree, never
+//! more than [`WAITING_READ`] plus one per thread wait with their events.
 //!
 //! Not under the weak memory model (a load's choice of store is a branch of the tree, and each
 //! execution's own detector decides where it stops): there one thread explores the tree.
@@ -44,9 +49,10 @@ use crate::schedule::dfs::DfsStrategy;
 use crate::schedule::replay::{Recorded, RecordedPath, ReplayStrategy};
 use crate::schedule::{digest, Strategy};
 
-/// How many executions of a subtree the check's detector must read may wait, with their
-/// events, for the subtrees before it: past that, the thread exploring it waits.
-const WAITING_READ: usize = 256;
+/// How many executions the check's detector must read may wait, with their events, for the
+/// subtrees before theirs, in all: past that, threads exploring subtrees other than the first
+/// stop (see the module's documentation).
+const WAITING_READ: usize = if cfg!(test) { 8 } else { 1024 };
 
 /// How many executions the check takes at once, outside the lock.
 const BATCH: usize = 64;
@@ -68,8 +74,6 @@ struct Subtree {
     /// Its thread has explored all of it (or stopped in it, on an error).
     done: bool,
     results: VecDeque<Handed>,
-    /// How many of `results` are [`Handed::Read`].
-    read: usize,
 }
 
 impl Subtree {
@@ -78,7 +82,6 @@ impl Subtree {
             strategy: Some(strategy),
             done: false,
             results: VecDeque::new(),
-            read: 0,
         }
     }
 }
@@ -97,6 +100,17 @@ struct Taking {
 /// `None` when it must run on one thread.
 type Outcome = Result<Option<(Collected, bool)>, PlanError>;
 
+/// What a thread does after handing over an execution.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    /// Goes on with its subtree.
+    Go,
+    /// Leaves its subtree for another thread, and explores the first, which no thread does.
+    Explore,
+    /// The check is over.
+    Stop,
+}
+
 /// How taking a batch of executions ended.
 enum Taken {
     More,
@@ -109,6 +123,8 @@ enum Taken {
 struct Board {
     /// The subtrees not taken in full yet, by their prefixes' choices.
     subtrees: BTreeMap<Vec<u32>, Subtree>,
+    /// How many of their results are [`Handed::Read`], in all.
+    read: usize,
     /// The check's state, while no thread is taking executions.
     taking: Option<Taking>,
     outcome: Option<Outcome>,
@@ -170,6 +186,7 @@ pub(super) fn run(
     let shared = Shared {
         board: Mutex::new(Board {
             subtrees: BTreeMap::from([(Vec::new(), root)]),
+            read: 0,
             taking: Some(Taking {
                 detector: Detector::new(plan.detector),
                 collected: Collected::default(),
@@ -246,17 +263,19 @@ impl Shared {
 
     /// Hands over the result of an execution of subtree `key` (if any), and whether its thread
     /// is done with it; then, unless another thread is taking executions, takes every one that
-    /// is next in order. Returns once the thread may go on (its subtree is the first in order,
-    /// or holds fewer than [`WAITING_READ`] executions to read): `false` if the check is over.
+    /// is next in order. Returns once the thread may go on: its subtree is the first in order,
+    /// or fewer than [`WAITING_READ`] executions to read wait, or no thread explores the first
+    /// subtree.
     fn hand_over(
         &self,
         key: &[u32],
         handed: Option<Handed>,
         done: bool,
         again: &mut Again<'_>,
-    ) -> bool {
+    ) -> Next {
         let mut board = lock(&self.board);
-        if let Some(subtree) = board.subtrees.get_mut(key) {
+        let Board { subtrees, read, .. } = &mut *board;
+        if let Some(subtree) = subtrees.get_mut(key) {
             match (handed, subtree.results.back_mut()) {
                 // A run of skipped executions waits as two numbers.
                 (
@@ -270,7 +289,7 @@ impl Shared {
                     *run_events += events;
                 }
                 (Some(handed), _) => {
-                    subtree.read += usize::from(matches!(handed, Handed::Read(..)));
+                    *read += usize::from(matches!(handed, Handed::Read(..)));
                     subtree.results.push_back(handed);
                 }
                 (None, _) => {}
@@ -280,11 +299,14 @@ impl Shared {
                 self.notify();
             }
         }
+        #[cfg(test)]
+        tests::measure(subtrees);
         let mut batch = Vec::new();
         while let Some(mut taking) = board.taking.take() {
             let budget = taking.collected.executions >= again.plan.executions;
             // Results next in order, subtree by subtree (none past the budget), and the
             // subtrees before them that are done.
+            let mut read = 0;
             while let Some(mut first) = board.subtrees.first_entry() {
                 let subtree = first.get_mut();
                 if subtree.results.is_empty() {
@@ -298,9 +320,10 @@ impl Shared {
                     break;
                 }
                 let handed = subtree.results.pop_front().expect("not empty");
-                subtree.read -= usize::from(matches!(handed, Handed::Read(..)));
+                read += usize::from(matches!(handed, Handed::Read(..)));
                 batch.push(handed);
             }
+            board.read -= read;
             let explored = board.subtrees.is_empty();
             let more = board
                 .subtrees
@@ -352,21 +375,38 @@ impl Shared {
             board.outcome = Some(outcome);
             board.stopped = true;
             board.subtrees.clear();
+            board.read = 0;
             self.changed.notify_all();
-            return false;
+            return Next::Stop;
         }
-        // Wait while this subtree holds many executions to read and others come before it.
+        // Many executions to read wait, and this thread's subtree is not the first: wait for
+        // them to be taken, unless no thread explores the first.
         loop {
-            let first = board.subtrees.first_key_value().map(|(k, _)| k.as_slice());
-            let full = board
-                .subtrees
-                .get(key)
-                .is_some_and(|s| s.read >= WAITING_READ);
-            if board.stopped || !full || first == Some(key) {
-                return !board.stopped;
+            if board.stopped {
+                return Next::Stop;
+            }
+            let Some((first, subtree)) = board.subtrees.first_key_value() else {
+                return Next::Go;
+            };
+            if board.read < WAITING_READ || first.as_slice() == key {
+                return Next::Go;
+            }
+            if subtree.strategy.is_some() {
+                return Next::Explore;
             }
             board = self.wait(board);
         }
+    }
+
+    /// Leaves the subtree `key` (`strategy`: what is left of it) for another thread to go on
+    /// with.
+    fn leave(&self, key: Vec<u32>, strategy: Box<dyn Strategy + Send>) {
+        let mut board = lock(&self.board);
+        if let Some(subtree) = board.subtrees.get_mut(&key) {
+            subtree.strategy = Some(strategy);
+        }
+        drop(board);
+        self.notify();
     }
 }
 
@@ -620,8 +660,18 @@ impl<'p> Worker<'p> {
             if done {
                 self.current = None;
             }
-            if !self.shared.hand_over(&key, handed, done, &mut self.again) {
-                return;
+            match self.shared.hand_over(&key, handed, done, &mut self.again) {
+                Next::Go => {}
+                Next::Stop => return,
+                Next::Explore => {
+                    #[cfg(test)]
+                    tests::LEFT.fetch_add(1, Ordering::Relaxed);
+                    if let Some(key) = self.current.take() {
+                        let strategy = runner.scheduler().strategy.detach();
+                        let strategy = strategy.expect("naive DFS hands over what it has left");
+                        self.shared.leave(key, strategy);
+                    }
+                }
             }
             if alone_until.is_some_and(|until| Instant::now() >= until) {
                 let board = lock(&self.shared.board);
@@ -630,5 +680,100 @@ impl<'p> Worker<'p> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::{Handed, Subtree, WAITING_READ};
+    use crate::cell::UnsafeCell;
+    use crate::sync::{Arc, Mutex};
+    use crate::{thread, Config, Strategy};
+
+    /// The most executions to read that waited in subtrees other than the first, and how many
+    /// times a thread left its subtree to explore the first (over every check of this test
+    /// binary: only the test below splits trees).
+    static MOST_WAITING: AtomicUsize = AtomicUsize::new(0);
+    pub(super) static LEFT: AtomicUsize = AtomicUsize::new(0);
+
+    pub(super) fn measure(subtrees: &std::collections::BTreeMap<Vec<u32>, Subtree>) {
+        let waiting = subtrees
+            .values()
+            .skip(1)
+            .flat_map(|s| &s.results)
+            .filter(|h| matches!(h, Handed::Read(..)))
+            .count();
+        MOST_WAITING.fetch_max(waiting, Ordering::Relaxed);
+    }
+
+    struct Shared(UnsafeCell<u32>);
+
+    // SAFETY: an execution runs one thread at a time on one OS thread, and the test never
+    // dereferences the cell's pointer.
+    #[expect(
+        unsafe_code,
+        reason = "a tracked cell shared between threads, as users share them"
+    )]
+    unsafe impl Sync for Shared {}
+
+    /// Two threads write a cell unsynchronized (a race in every execution, which a fresh
+    /// detector reports), then take a lock twice each.
+    fn racy() {
+        let cell = Arc::new(Shared(UnsafeCell::new(0)));
+        let lock = Arc::new(Mutex::new(0));
+        let handles: Vec<_> = (0..2)
+            .map(|i: u32| {
+                let (cell, lock) = (Arc::clone(&cell), Arc::clone(&lock));
+                thread::spawn(move || {
+                    cell.0.with_mut(|_| i);
+                    for _ in 0..2 {
+                        *lock.lock().unwrap() += 1;
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+    }
+
+    #[test]
+    fn executions_to_read_wait_in_bounded_number_and_the_result_is_one_threads() {
+        // With `keep_going`, a thread's detector that reported the race is dropped, and the
+        // next execution's fresh detector reports it again: every execution is read, so later
+        // subtrees pile up executions to read behind the first.
+        let explore = |jobs| {
+            let report = Config::exhaustive()
+                .strategy(Strategy::ExhaustiveNaive)
+                .keep_going()
+                .write_artifact(false)
+                .env_overrides(false)
+                .watchdog(None)
+                .jobs(jobs)
+                .name("executions_to_read_wait")
+                .explore(racy);
+            let findings: Vec<String> = report
+                .findings
+                .iter()
+                .map(|f| f.fingerprint.clone())
+                .collect();
+            (report.executions, report.complete, findings)
+        };
+        let one = explore(1);
+        assert!(one.1, "the tree is explored in full: {one:?}");
+        assert_eq!(one.2.len(), 1, "one race: {one:?}");
+        for jobs in [2, 3] {
+            assert_eq!(explore(jobs), one, "jobs({jobs})");
+        }
+        // Each thread hands over at most one execution past the limit before it stops.
+        let most = MOST_WAITING.load(Ordering::Relaxed);
+        println!(
+            "{} executions; at most {most} to read waited behind the first subtree; a thread left its subtree {} times",
+            one.0,
+            LEFT.load(Ordering::Relaxed)
+        );
+        assert!(most <= WAITING_READ + 3, "{most} executions to read waited");
     }
 }

@@ -105,6 +105,17 @@ impl DfsStrategy {
         let rest = open(self, at).map(|i| key(&self.path[..i], self.path[i].choice + 1));
         (parts, rest)
     }
+
+    /// Everything this strategy has left to explore, to go on with elsewhere where it stopped;
+    /// it is left with nothing. Called between executions.
+    pub(crate) fn detach(&mut self) -> Self {
+        // Begun, with no branching point to backtrack to.
+        let nothing = DfsStrategy {
+            started: true,
+            ..DfsStrategy::default()
+        };
+        std::mem::replace(self, nothing)
+    }
 }
 
 /// What a branch over the stores a load could read is over (a point's hash never equals it
@@ -135,6 +146,10 @@ impl Strategy for DfsStrategy {
             .map(|(key, subtree)| (key, Box::new(subtree) as Box<dyn Strategy + Send>))
             .collect();
         (parts, rest)
+    }
+
+    fn detach(&mut self) -> Option<Box<dyn Strategy + Send>> {
+        Some(Box::new(DfsStrategy::detach(self)))
     }
 
     fn next_execution(&mut self) -> bool {
@@ -394,9 +409,10 @@ mod tests {
 
     #[test]
     fn splitting_at_random_moments_explores_one_thread_s_executions_in_key_order() {
-        // Random trees (a number of options per level) explored by strategies that run or
-        // split at random, as threads do in `check::dfs_jobs`: each execution goes under its
-        // strategy's current key, which a split moves past what it handed over.
+        // Random trees (a number of options per level) explored by strategies that run, split
+        // or move (detach, to go on elsewhere) at random, as threads do in `check::dfs_jobs`:
+        // each execution goes under its strategy's current key, which a split moves past what
+        // it handed over.
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = move |n: usize| {
             seed ^= seed << 13;
@@ -411,6 +427,11 @@ mod tests {
             let mut active = vec![(Vec::new(), DfsStrategy::new(None))];
             while !active.is_empty() {
                 let i = next(active.len());
+                if next(5) == 0 {
+                    let moved = active[i].1.detach();
+                    assert_eq!(run_one(&mut active[i].1, &branching), None, "{branching:?}");
+                    active[i].1 = moved;
+                }
                 if next(3) == 0 {
                     let (parts, rest) = active[i].1.split();
                     if !parts.is_empty() {

@@ -331,6 +331,13 @@ pub(crate) trait Strategy: fmt::Debug {
         (Vec::new(), None)
     }
 
+    /// (Splitting strategies) Hands over everything it has left to explore, for another thread
+    /// to go on with where it stopped, and is left with nothing (`None` if it cannot). Called
+    /// between executions.
+    fn detach(&mut self) -> Option<Box<dyn Strategy + Send>> {
+        None
+    }
+
     /// (Sampling strategies) The next execution is number `execution` (1-based); `steps` is the
     /// most contested steps of the executions it learns from (see [`pct::learned_from`]).
     /// Called before [`next_execution`](Self::next_execution).
