@@ -40,7 +40,7 @@ use std::time::Instant;
 use interleave_detector::{Detector, DetectorConfig};
 
 use super::collect::Collected;
-use super::jobs::{keep, lock, observe_until_stop, with_threads};
+use super::jobs::{keep, lock, observe_until_stop, own_body, with_threads};
 use super::runner::{Ran, Runner};
 use super::{replay_once, Plan, PlanError};
 use crate::rt;
@@ -520,6 +520,8 @@ struct Worker<'p> {
     /// Detectors for its executions (the latest last).
     spare: Vec<Detector>,
     again: Again<'p>,
+    /// The scenario, in an `Arc` of this thread's own (see [`own_body`](super::jobs::own_body)).
+    body: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl<'p> Worker<'p> {
@@ -536,6 +538,7 @@ impl<'p> Worker<'p> {
             current: None,
             executions: 0,
             spare: Vec::new(),
+            body: own_body(f),
             again: Again { plan, f },
         }
     }
@@ -545,8 +548,10 @@ impl<'p> Worker<'p> {
         match &mut self.runner {
             Some(runner) => runner.scheduler().strategy = strategy,
             None => {
-                let runner =
-                    Runner::new(self.again.plan, strategy, Coverage::logging(), usize::MAX);
+                // The tree tells when it is explored in full: no coverage is kept.
+                let mut coverage = Coverage::logging();
+                coverage.give_up();
+                let runner = Runner::new(self.again.plan, strategy, coverage, usize::MAX);
                 // The check's detector decides where executions stop.
                 runner.scheduler().keep_going = true;
                 self.runner = Some(runner);
@@ -558,7 +563,7 @@ impl<'p> Worker<'p> {
     /// Explores until the check needs no more, or (with `alone_until`) until that time has
     /// passed, unless an execution used an object made outside it; a subtree begun is kept.
     fn run(&mut self, alone_until: Option<Instant>) {
-        let (plan, f) = (self.again.plan, self.again.f);
+        let (plan, f) = (self.again.plan, Arc::clone(&self.body));
         loop {
             let key = match &self.current {
                 Some(key) => key.clone(),
@@ -615,7 +620,7 @@ impl<'p> Worker<'p> {
             self.executions += 1;
             let number = self.executions;
             let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                runner.run(plan, number, 0, detector, f)
+                runner.run(plan, number, 0, detector, &f)
             }))
             .unwrap_or_else(|payload| {
                 Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
@@ -699,10 +704,16 @@ mod tests {
     pub(super) static LEFT: AtomicUsize = AtomicUsize::new(0);
 
     pub(super) fn measure(subtrees: &std::collections::BTreeMap<Vec<u32>, Subtree>) {
+        // The first subtree that is not explored and taken in full (those before it, taken in
+        // full, are dropped by the next thread to take executions).
+        let first = subtrees
+            .iter()
+            .find(|(_, s)| !(s.done && s.results.is_empty()))
+            .map(|(key, _)| key);
         let waiting = subtrees
-            .values()
-            .skip(1)
-            .flat_map(|s| &s.results)
+            .iter()
+            .filter(|(key, _)| Some(*key) > first)
+            .flat_map(|(_, s)| &s.results)
             .filter(|h| matches!(h, Handed::Read(..)))
             .count();
         MOST_WAITING.fetch_max(waiting, Ordering::Relaxed);

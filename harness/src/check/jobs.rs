@@ -44,6 +44,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use crossbeam_utils::CachePadded;
 use interleave_detector::{Detector, DetectorConfig};
 use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
 
@@ -69,6 +70,9 @@ const SPARE_DETECTORS: usize = 4;
 /// How many executions the threads may run ahead of the oldest one not yet taken, per thread:
 /// bounds the events held waiting.
 const AHEAD_PER_THREAD: u64 = 16;
+
+/// How long a thread keeps looking for an execution it may start before it sleeps.
+const SPIN_FOR: Duration = Duration::from_micros(50);
 
 /// Which executions the threads may start.
 #[derive(Debug)]
@@ -153,12 +157,18 @@ struct Handed {
     outcome: Option<Outcome>,
 }
 
+/// What the threads share. Each part that threads write at every execution is on a cache line
+/// of its own (`CachePadded`): written by one core, a line is taken from the other's cache, so
+/// parts sharing a line would slow each other down.
 struct Shared {
-    claims: Mutex<Claims>,
+    claims: CachePadded<Mutex<Claims>>,
     changed: Condvar,
-    handed: Mutex<Handed>,
+    handed: CachePadded<Mutex<Handed>>,
     /// The last execution of the budget.
     last: u64,
+    /// The strategy learns the length of executions from earlier ones (PCT): an execution
+    /// starts once those it learns from are taken.
+    learns: bool,
     ahead: u64,
     /// Per thread: what its executions left once the check took them (their events, decisions
     /// and detector), for it to reuse. Memory goes back to the thread that allocated it: freed
@@ -168,9 +178,9 @@ struct Shared {
         clippy::vec_box,
         reason = "boxed since the thread ran it: moving out would copy it"
     )]
-    returned: Vec<Mutex<Vec<Box<Ran>>>>,
+    returned: Vec<CachePadded<Mutex<Vec<Box<Ran>>>>>,
     /// The check's coverage tree has given up: skipped executions need not send their branches.
-    coverage_gave_up: AtomicBool,
+    coverage_gave_up: CachePadded<AtomicBool>,
 }
 
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -182,12 +192,17 @@ impl Shared {
     /// unless `block`); [`Claim::Done`] once the check needs no more.
     fn claim(&self, block: bool) -> Claim {
         let mut claims = lock(&self.claims);
+        let mut spin_until = None;
         loop {
             if claims.stopped || claims.next > self.last {
                 return Claim::Done;
             }
             let execution = claims.next;
-            let learned = pct::learned_from(execution);
+            let learned = if self.learns {
+                pct::learned_from(execution)
+            } else {
+                0
+            };
             if claims.longest.len() as u64 >= learned && execution <= claims.taken + self.ahead {
                 claims.next += 1;
                 let steps = match learned {
@@ -198,6 +213,18 @@ impl Shared {
             }
             if !block {
                 return Claim::Wait;
+            }
+            // What it waits for is usually an execution running on another thread, which ends
+            // within microseconds: sleeping and being woken would take longer. Look again for
+            // a while first (the time decides how the thread waits, never what it runs).
+            let until = *spin_until.get_or_insert_with(|| Instant::now() + SPIN_FOR);
+            if Instant::now() < until {
+                drop(claims);
+                for _ in 0..16 {
+                    std::hint::spin_loop();
+                }
+                claims = lock(&self.claims);
+                continue;
             }
             claims.waiting += 1;
             claims = self
@@ -326,15 +353,15 @@ pub(super) fn run(
         .jobs
         .min(plan.executions.try_into().unwrap_or(usize::MAX));
     let shared = Shared {
-        claims: Mutex::new(Claims {
+        claims: CachePadded::new(Mutex::new(Claims {
             next: 1,
             taken: 0,
             longest: Vec::new(),
             stopped: false,
             waiting: 0,
-        }),
+        })),
         changed: Condvar::new(),
-        handed: Mutex::new(Handed {
+        handed: CachePadded::new(Mutex::new(Handed {
             waiting: (0..AHEAD_PER_THREAD * threads as u64)
                 .map(|_| None)
                 .collect(),
@@ -346,11 +373,14 @@ pub(super) fn run(
                 shared_object: false,
             }),
             outcome: None,
-        }),
+        })),
         last: plan.executions,
+        learns: make().learns_lengths(),
         ahead: AHEAD_PER_THREAD * threads as u64,
-        returned: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
-        coverage_gave_up: AtomicBool::new(false),
+        returned: (0..threads)
+            .map(|_| CachePadded::new(Mutex::new(Vec::new())))
+            .collect(),
+        coverage_gave_up: CachePadded::new(AtomicBool::new(false)),
     };
     let mut here = Worker::new(plan, make, f, &shared, 0);
     let spawned = with_threads(
@@ -377,6 +407,14 @@ pub(super) fn run(
             "the threads running executions ended before the check did".to_owned(),
         ))
     })
+}
+
+/// `f` in an `Arc` of its own: each execution clones the `Arc` it runs, and threads running
+/// executions side by side would otherwise write the reference count of the same one, on the
+/// same cache line, at every execution.
+pub(super) fn own_body(f: &Arc<dyn Fn() + Send + Sync>) -> Arc<dyn Fn() + Send + Sync> {
+    let f = Arc::clone(f);
+    Arc::new(move || f())
 }
 
 /// Keeps `detector` for a later execution, at most [`SPARE_DETECTORS`] of them.
@@ -448,6 +486,11 @@ struct Worker<'p, 'm> {
     /// Detectors for its executions, back from the check (the latest last).
     spare: Vec<Detector>,
     again: Again<'p, 'm>,
+    /// The scenario, in an `Arc` of this thread's own (see [`own_body`]).
+    body: Arc<dyn Fn() + Send + Sync>,
+    /// The check's coverage had given up when its last execution began: its runner's coverage
+    /// logs no more branches.
+    coverage_gave_up: bool,
     /// The results it takes in order, at each hand-over (kept to keep its capacity).
     next: Vec<Handed1>,
 }
@@ -482,6 +525,8 @@ impl<'p, 'm> Worker<'p, 'm> {
                 plan.detector
             },
             spare: Vec::new(),
+            body: own_body(f),
+            coverage_gave_up: false,
             next: Vec::new(),
             again: Again {
                 plan,
@@ -495,7 +540,7 @@ impl<'p, 'm> Worker<'p, 'm> {
     /// Runs executions until the check needs no more, or (with `alone_until`) until that time
     /// has passed, unless an execution used an object made outside it.
     fn run(&mut self, alone_until: Option<Instant>) {
-        let (plan, f) = (self.again.plan, self.again.f);
+        let (plan, f) = (self.again.plan, &self.body);
         loop {
             let claim = match self.shared.claim(false) {
                 Claim::Wait => self.shared.claim(true),
@@ -511,12 +556,16 @@ impl<'p, 'm> Worker<'p, 'm> {
                     keep(&mut self.spare, detector);
                 }
             }
+            // Once the check's coverage has given up, branches are no longer logged.
+            let coverage_gave_up = self.shared.coverage_gave_up.load(Ordering::Relaxed);
+            if coverage_gave_up && !self.coverage_gave_up {
+                self.runner.scheduler().coverage.give_up();
+                self.coverage_gave_up = true;
+            }
             let detector = self.spare.pop().unwrap_or_else(|| Detector::new(self.own));
             let runner = &mut self.runner;
             let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                Ok(runner
-                    .run(plan, execution, steps, detector, f)?
-                    .map(Box::new))
+                runner.run(plan, execution, steps, detector, f)
             }))
             .unwrap_or_else(|payload| {
                 Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
@@ -524,13 +573,9 @@ impl<'p, 'm> Worker<'p, 'm> {
             let result = match result {
                 // Nothing for the check's detector to read: its buffers and detector stay here.
                 Ok(Some(mut ran)) if !self.weak && skippable(&ran) => {
-                    let coverage = if self.shared.coverage_gave_up.load(Ordering::Relaxed) {
-                        CoverageLog::default()
-                    } else {
-                        std::mem::take(&mut ran.coverage)
-                    };
+                    let coverage = std::mem::take(&mut ran.coverage);
                     let (steps, events) = (ran.steps, ran.outcome.events.len() as u64);
-                    let detector = self.runner.reuse(*ran);
+                    let detector = self.runner.reuse(ran);
                     keep(&mut self.spare, detector);
                     Result1::Skipped {
                         steps,
@@ -538,7 +583,8 @@ impl<'p, 'm> Worker<'p, 'm> {
                         coverage,
                     }
                 }
-                result => Result1::Ran(result),
+                // Boxed only now: a skipped execution's result stays where it is.
+                result => Result1::Ran(result.map(|ran| ran.map(Box::new))),
             };
             self.shared.hand_over(
                 execution,

@@ -1,7 +1,7 @@
 //! One OS thread's executions: an engine, a scheduler and its strategy, running one execution
 //! at a time and handing back what it left.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,8 +18,32 @@ use crate::schedule::recorded::Recorded;
 use crate::schedule::{InterleaveScheduler, PathSoFar, Strategy};
 
 /// Numbers executions across the whole process, so that an object created in one execution
-/// is never mistaken for one of another.
+/// is never mistaken for one of another (only ever compared for equality).
 static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// How many generations an OS thread takes from [`GENERATION`] at once: threads running a
+/// check's executions side by side would otherwise write its cache line at every execution.
+const GENERATIONS: u64 = 1 << 16;
+
+thread_local! {
+    /// The generations this OS thread took and has not used: the next, and the end.
+    static TAKEN: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// A generation no other execution in the process has.
+fn next_generation() -> u64 {
+    TAKEN.with(|taken| {
+        let (next, end) = match taken.get() {
+            (next, end) if next < end => (next, end),
+            _ => {
+                let start = GENERATION.fetch_add(GENERATIONS, Ordering::Relaxed);
+                (start, start + GENERATIONS)
+            }
+        };
+        taken.set((next + 1, end));
+        next
+    })
+}
 
 /// What one execution left.
 #[derive(Debug)]
@@ -128,7 +152,7 @@ impl Runner {
         let kept = detector.kept_size();
         detector.begin_execution(execution);
         rt::begin_execution(execution);
-        let generation = GENERATION.fetch_add(1, Ordering::Relaxed);
+        let generation = next_generation();
         Context::install(detector, generation, std::mem::take(&mut self.events));
         InterleaveScheduler::attach(&self.scheduler);
         if plan.memory_model == crate::MemoryModel::Weak {

@@ -207,7 +207,7 @@ impl Coverage {
         !self.uncountable && self.nodes.first().is_some_and(|root| root.complete)
     }
 
-    fn give_up(&mut self) {
+    pub(crate) fn give_up(&mut self) {
         self.uncountable = true;
         self.untaken = 0;
         self.nodes = Vec::new();

@@ -50,6 +50,10 @@ impl Strategy for MixStrategy {
         true
     }
 
+    fn learns_lengths(&self) -> bool {
+        true
+    }
+
     /// Execution `execution` is PCT's when odd, random's when even, each drawn from the seed
     /// and that number alone, as they draw them on their own.
     fn seek(&mut self, execution: u64, steps: usize) {

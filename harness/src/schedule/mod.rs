@@ -343,6 +343,13 @@ pub(crate) trait Strategy: fmt::Debug {
     /// Called before [`next_execution`](Self::next_execution).
     fn seek(&mut self, _execution: u64, _steps: usize) {}
 
+    /// (Sampling strategies) Whether `seek`'s `steps` matter: the strategy learns the length of
+    /// executions from earlier ones (PCT), so threads running executions in parallel wait for
+    /// those at powers of two.
+    fn learns_lengths(&self) -> bool {
+        false
+    }
+
     /// Whether the strategy reads the events of the running execution ([`PathSoFar::events`]):
     /// a replay compares them with the recorded trace. Others only need the path's digest, and
     /// a long execution's events are then not kept.

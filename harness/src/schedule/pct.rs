@@ -104,6 +104,10 @@ impl Strategy for PctStrategy {
         true
     }
 
+    fn learns_lengths(&self) -> bool {
+        true
+    }
+
     fn seek(&mut self, execution: u64, steps: usize) {
         self.rng = super::execution_rng(self.seed, execution);
         self.max_steps_seen = steps;
