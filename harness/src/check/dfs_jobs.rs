@@ -582,8 +582,11 @@ impl<'p> Worker<'p> {
                 if !parts.is_empty() {
                     let mut board = lock(&self.shared.board);
                     if !board.stopped {
+                        // Keys are new (`DfsStrategy::split`): one already there would lose its
+                        // subtree's executions.
                         for (part, strategy) in parts {
-                            board.subtrees.insert(part, Subtree::new(strategy));
+                            let was = board.subtrees.insert(part, Subtree::new(strategy));
+                            debug_assert!(was.is_none(), "a subtree's key was handed over twice");
                         }
                         // What this thread has left comes after them: its executions are
                         // handed over under a key of their own from now on.
@@ -591,13 +594,14 @@ impl<'p> Worker<'p> {
                             subtree.done = true;
                         }
                         if let Some(rest) = rest {
-                            board.subtrees.insert(
+                            let was = board.subtrees.insert(
                                 rest.clone(),
                                 Subtree {
                                     strategy: None,
                                     ..Subtree::new(Box::new(DfsStrategy::default()))
                                 },
                             );
+                            debug_assert!(was.is_none(), "a subtree's key was handed over twice");
                             self.current = Some(rest.clone());
                             key = rest;
                         }

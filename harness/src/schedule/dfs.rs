@@ -49,6 +49,10 @@ pub(crate) struct DfsStrategy {
     bound: Option<u32>,
     preemptions: u32,
     allowed: Vec<Actor>,
+    /// It handed subtrees over since its last execution began: a second split before the next
+    /// execution would hand over the option that execution is to take, under the key it was
+    /// just given (see [`split`](Self::split)).
+    split_since_execution: bool,
 }
 
 /// A subtree handed over: the key of its prefix of choices, and the strategy that explores it.
@@ -67,8 +71,13 @@ impl DfsStrategy {
     /// that has some (below the subtree's prefix): one subtree each, keyed by their prefixes'
     /// choices, which sort in the order this strategy would have explored them. They are the
     /// executions that come next in that order: what this strategy has left comes after them,
-    /// from the key returned with them (`None`: nothing is left). Called between executions.
+    /// from the key returned with them (`None`: nothing is left). Called between executions;
+    /// hands over nothing until another execution has begun: what is left is then the
+    /// execution to come, whose key was just returned.
     pub(crate) fn split(&mut self) -> (Vec<Subtree>, Option<Vec<u32>>) {
+        if self.split_since_execution {
+            return (Vec::new(), None);
+        }
         let open = |strategy: &Self, below: usize| {
             (strategy.floor..below)
                 .rev()
@@ -103,6 +112,7 @@ impl DfsStrategy {
             .collect();
         // The next execution left: the next option of the deepest open point above.
         let rest = open(self, at).map(|i| key(&self.path[..i], self.path[i].choice + 1));
+        self.split_since_execution = true;
         (parts, rest)
     }
 
@@ -155,6 +165,7 @@ impl Strategy for DfsStrategy {
     fn next_execution(&mut self) -> bool {
         self.depth = 0;
         self.preemptions = 0;
+        self.split_since_execution = false;
         if !self.started {
             self.started = true;
             return true;
@@ -386,6 +397,9 @@ mod tests {
             (keys(&first), rest.clone()),
             (vec![vec![0, 0, 1]], Some(vec![0, 1]))
         );
+        // Split again before the next execution: the option at the point above, (0, 1), would
+        // be handed over under the key just returned for what is left. Nothing is.
+        assert_eq!(keys(&dfs.split().0), Vec::<Vec<u32>>::new());
         let left: Vec<Vec<u32>> = (0..2)
             .filter_map(|_| run_one(&mut dfs, &branching))
             .collect();
