@@ -236,6 +236,15 @@ impl Shared {
         self.changed.notify_all();
     }
 
+    /// Ends the check with an internal error (`message`): every thread stops.
+    fn fail(&self, board: &mut Board, message: String) {
+        board.outcome = Some(Err(PlanError::Internal(message)));
+        board.stopped = true;
+        board.subtrees.clear();
+        board.read = 0;
+        self.changed.notify_all();
+    }
+
     /// A subtree to explore, once there is one (at once unless `block`): the first in order
     /// that no thread has taken. `None` once the check needs no more.
     fn claim(&self, block: bool) -> Option<(Vec<u32>, Box<dyn Strategy + Send>)> {
@@ -372,7 +381,8 @@ impl Shared {
                 Ok(Taken::Shared) => Ok(None),
                 Err(error) => Err(error),
             };
-            board.outcome = Some(outcome);
+            // A check that failed already keeps its error.
+            board.outcome.get_or_insert(outcome);
             board.stopped = true;
             board.subtrees.clear();
             board.read = 0;
@@ -583,10 +593,13 @@ impl<'p> Worker<'p> {
                     let mut board = lock(&self.shared.board);
                     if !board.stopped {
                         // Keys are new (`DfsStrategy::split`): one already there would lose its
-                        // subtree's executions.
+                        // subtree's executions, so the check fails instead.
+                        let mut twice = false;
                         for (part, strategy) in parts {
-                            let was = board.subtrees.insert(part, Subtree::new(strategy));
-                            debug_assert!(was.is_none(), "a subtree's key was handed over twice");
+                            twice |= board
+                                .subtrees
+                                .insert(part, Subtree::new(strategy))
+                                .is_some();
                         }
                         // What this thread has left comes after them: its executions are
                         // handed over under a key of their own from now on.
@@ -601,9 +614,17 @@ impl<'p> Worker<'p> {
                                     ..Subtree::new(Box::new(DfsStrategy::default()))
                                 },
                             );
-                            debug_assert!(was.is_none(), "a subtree's key was handed over twice");
+                            twice |= was.is_some();
                             self.current = Some(rest.clone());
                             key = rest;
+                        }
+                        if twice {
+                            self.shared.fail(
+                                &mut board,
+                                "naive DFS handed over a subtree under a key already in use"
+                                    .to_owned(),
+                            );
+                            return;
                         }
                     }
                     drop(board);
