@@ -14,6 +14,8 @@
 //! tracked, and the check runs its whole budget, as a sample. A random sample of a large tree
 //! gives up after a few hundred executions, so that tracking costs it little.
 
+use smallvec::SmallVec;
+
 /// The most nodes tracked; past it, coverage gives up (the result says "bounded").
 const MAX_NODES: usize = 1 << 20;
 
@@ -54,7 +56,9 @@ pub(crate) struct Coverage {
 /// value.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CoverageLog {
-    branches: Vec<(u32, u32)>,
+    /// Inline up to 32: a log travels from the thread that ran the execution to the one that
+    /// takes it, which would otherwise free, on every execution, memory the first allocated.
+    branches: SmallVec<[(u32, u32); 32]>,
     random: bool,
 }
 
