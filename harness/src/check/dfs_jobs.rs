@@ -37,6 +37,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
+use crossbeam_utils::CachePadded;
 use interleave_detector::{Detector, DetectorConfig};
 
 use super::collect::Collected;
@@ -131,20 +132,22 @@ struct Board {
     stopped: bool,
 }
 
+/// What the threads share: as in [`jobs`](super::jobs), what they use at every execution is on
+/// a cache line of its own.
 struct Shared {
-    board: Mutex<Board>,
+    board: CachePadded<Mutex<Board>>,
     changed: Condvar,
     /// Threads waiting on `changed`.
     waiting: AtomicUsize,
     /// Threads waiting for a subtree to explore: the others split theirs.
-    hungry: AtomicUsize,
+    hungry: CachePadded<AtomicUsize>,
     /// Per thread: executions the check has read, for the thread to reuse their buffers and
     /// detector.
     #[allow(
         clippy::vec_box,
         reason = "boxed since the thread ran it: moving out would copy it"
     )]
-    returned: Vec<Mutex<Vec<Box<Ran>>>>,
+    returned: Vec<CachePadded<Mutex<Vec<Box<Ran>>>>>,
     /// A preemption bound limits the tree: never complete.
     bounded: bool,
 }
@@ -184,7 +187,7 @@ pub(super) fn run(
         ..Subtree::new(Box::new(DfsStrategy::default()))
     };
     let shared = Shared {
-        board: Mutex::new(Board {
+        board: CachePadded::new(Mutex::new(Board {
             subtrees: BTreeMap::from([(Vec::new(), root)]),
             read: 0,
             taking: Some(Taking {
@@ -195,11 +198,13 @@ pub(super) fn run(
             }),
             outcome: None,
             stopped: false,
-        }),
+        })),
         changed: Condvar::new(),
         waiting: AtomicUsize::new(0),
-        hungry: AtomicUsize::new(0),
-        returned: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
+        hungry: CachePadded::new(AtomicUsize::new(0)),
+        returned: (0..threads)
+            .map(|_| CachePadded::new(Mutex::new(Vec::new())))
+            .collect(),
         bounded,
     };
     let mut here = Worker::new(plan, f, &shared, 0);
