@@ -1,6 +1,8 @@
 //! Executions per second: interleave (random strategy, every detector on) against raw shuttle's
 //! `check_random`, on the same programs, in one run: 2 threads × 10 lock/unlock of one shared
-//! mutex, and 2 threads that do nothing (the fixed cost of spawn, join and an execution).
+//! mutex, and 2 threads that do nothing (the fixed cost of spawn, join and an execution). Then
+//! the fixed cost of a check: checks of a one-thread scenario one after the other (each is one
+//! execution), against raw shuttle's.
 //!
 //! A second table: the same program's random and PCT checks on one OS thread and on two
 //! (`Config::jobs`), and the speedup; and naive DFS exploring the whole tree of 2 threads × 4
@@ -57,6 +59,16 @@ fn shuttle_program<const LOCKS_PER_THREAD: usize>() {
         handle.join().unwrap();
     }
     assert_eq!(*counter.lock().unwrap(), 2 * LOCKS_PER_THREAD as u64);
+}
+
+fn one_thread_interleave() {
+    let m = interleave::sync::Mutex::new(0u64);
+    *m.lock().unwrap() += 1;
+}
+
+fn one_thread_shuttle() {
+    let m = shuttle::sync::Mutex::new(0u64);
+    *m.lock().unwrap() += 1;
 }
 
 fn time(f: impl FnOnce()) -> Duration {
@@ -311,6 +323,44 @@ fn main() {
             i / s
         );
     }
+    println!();
+    // The fixed cost of a check: a test whose scenario has one thread runs one execution, so a
+    // suite of such tests pays mostly this.
+    let checks = (executions / 4).max(1);
+    let mut shuttle_costs = Vec::new();
+    let mut interleave_costs = Vec::new();
+    for _ in 0..rounds {
+        let shuttle = time(|| {
+            for _ in 0..checks {
+                shuttle::check_random(one_thread_shuttle, 1);
+            }
+        });
+        let interleave = time(|| {
+            for _ in 0..checks {
+                let report = interleave::Config::default()
+                    .name("vs_shuttle_one_thread")
+                    .write_artifact(false)
+                    .explore(one_thread_interleave);
+                assert!(report.is_clean() && report.executions == 1, "{report}");
+            }
+        });
+        shuttle_costs.push(shuttle.as_secs_f64() * 1e6 / checks as f64);
+        interleave_costs.push(interleave.as_secs_f64() * 1e6 / checks as f64);
+    }
+    shuttle_costs.sort_by(f64::total_cmp);
+    interleave_costs.sort_by(f64::total_cmp);
+    println!("{checks} checks of a one-thread scenario (one lock/unlock) one after the other, median of {rounds}:");
+    println!();
+    println!("| | µs per check |");
+    println!("|---|---:|");
+    println!(
+        "| raw shuttle `check_random(f, 1)` | {:.1} |",
+        shuttle_costs[rounds / 2]
+    );
+    println!(
+        "| interleave `Config::default().explore(f)` (1 execution: every schedule) | {:.1} |",
+        interleave_costs[rounds / 2]
+    );
     println!();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     println!("2 threads x {LOCKS_PER_THREAD} lock/unlock on one and on two OS threads (`Config::jobs`), {cores} cores:");

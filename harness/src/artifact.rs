@@ -204,9 +204,15 @@ impl Artifact {
 
 /// Writes `text` to `path` atomically: a temporary file in the same directory (created if
 /// need be), renamed into place, so that a reader never sees half a file and parallel writers
-/// never mix theirs.
+/// never mix theirs. A regular file that already holds exactly `text` is left as it is: a
+/// check run again writes the same record and artifact (they are deterministic), and replacing
+/// a file costs more than a short check (on ext4 a rename over a file starts writing the new
+/// one to disk at once).
 pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
+    if holds(path, text) {
+        return Ok(());
+    }
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -227,6 +233,21 @@ pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&temporary, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&temporary);
     })
+}
+
+/// Whether `path` is a regular file (not a link, a pipe or a device: opening one could block)
+/// whose bytes are exactly `text`'s.
+fn holds(path: &Path, text: &str) -> bool {
+    use std::io::Read;
+    let fits = std::fs::symlink_metadata(path)
+        .is_ok_and(|m| m.file_type().is_file() && m.len() == text.len() as u64);
+    if !fits {
+        return false;
+    }
+    let mut bytes = Vec::with_capacity(text.len() + 1);
+    std::fs::File::open(path)
+        .and_then(|file| file.take(text.len() as u64 + 1).read_to_end(&mut bytes))
+        .is_ok_and(|_| bytes == text.as_bytes())
 }
 
 /// A regular file of at most `limit` bytes, as text; why not, as a sentence.
@@ -296,6 +317,35 @@ pub(crate) fn current_exe() -> Option<&'static Path> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn a_file_that_already_holds_the_text_is_left_as_it_is() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = std::env::temp_dir().join(format!("interleave-write-{}", std::process::id()));
+        let path = dir.join("record.json");
+        // The file's inode once `text` is written: a file renamed into place has a new one.
+        let written = |text: &str| {
+            write_atomically(&path, text).unwrap();
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+            std::fs::metadata(&path).unwrap().ino()
+        };
+        let files = || std::fs::read_dir(&dir).unwrap().count();
+        let first = written("{\"executions\": 20}\n");
+        assert_eq!(written("{\"executions\": 20}\n"), first, "rewritten");
+        // The same length with other bytes, then another length: replaced.
+        let second = written("{\"executions\": 21}\n");
+        assert_ne!(second, first);
+        assert_ne!(written("{\"executions\": 100}\n"), second);
+        // No temporary file is left behind.
+        assert_eq!(files(), 1);
+        // What is not a regular file is not read: a directory there is an error, as before.
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        assert!(write_atomically(&path, "{}").is_err());
+        assert_eq!(files(), 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn check_names_become_file_names() {

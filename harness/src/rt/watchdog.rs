@@ -197,6 +197,30 @@ static IDLE: Mutex<Vec<Idle>> = Mutex::new(Vec::new());
 /// At most this many idle workers are kept (a test binary runs a few tests at once).
 const MAX_IDLE: usize = 8;
 
+/// How long each side of a check's hand-off looks for the other's message before it sleeps: a
+/// worker for the next check after delivering one, the caller for the check's result. Checks
+/// often follow one another within microseconds (a test binary's tests, a catalog run) and
+/// many take less than this: a thread put to sleep and woken costs each side a system call
+/// and the sleeper tens of microseconds before it runs again, more than the check itself.
+/// Only how a thread waits depends on the time, never what a check does.
+const SPIN_FOR: Duration = Duration::from_micros(500);
+
+/// The next message on `receiver` if one comes within [`SPIN_FOR`] (or the channel is
+/// closed, then `Err`), else `Ok(None)`: the caller then waits for it asleep. It yields its
+/// core between looks, to any other thread ready to run there (the check's own, another
+/// test's).
+fn spin_recv<T>(receiver: &mpsc::Receiver<T>) -> Result<Option<T>, mpsc::RecvError> {
+    let until = Instant::now() + SPIN_FOR;
+    loop {
+        match receiver.try_recv() {
+            Ok(message) => return Ok(Some(message)),
+            Err(mpsc::TryRecvError::Disconnected) => return Err(mpsc::RecvError),
+            Err(mpsc::TryRecvError::Empty) if Instant::now() >= until => return Ok(None),
+            Err(mpsc::TryRecvError::Empty) => std::thread::yield_now(),
+        }
+    }
+}
+
 /// Hands `job` to an idle worker with a stack of at least `stack` bytes, or to a new one.
 fn dispatch(stack: usize, mut job: Job) -> std::io::Result<()> {
     loop {
@@ -220,7 +244,11 @@ fn dispatch(stack: usize, mut job: Job) -> std::io::Result<()> {
         .stack_size(stack)
         .name("interleave-check".to_owned())
         .spawn(move || {
-            while let Ok(job) = receiver.recv() {
+            while let Ok(job) = match spin_recv(&receiver) {
+                Ok(Some(job)) => Ok(job),
+                Ok(None) => receiver.recv(),
+                Err(closed) => Err(closed),
+            } {
                 let Some(deliver) = job() else { return };
                 let mut idle = IDLE.lock().unwrap_or_else(PoisonError::into_inner);
                 let kept = idle.len() < MAX_IDLE;
@@ -284,6 +312,16 @@ pub(crate) fn watched<T: Send + 'static>(
     dispatch(stack_size.max(2 << 20), run).map_err(|e| Error::Internal {
         message: format!("start the thread that runs the check: {e}"),
     })?;
+    // A short check is done before the caller would have fallen asleep.
+    match spin_recv(&receiver) {
+        Ok(Some(result)) => return result,
+        Ok(None) => {}
+        Err(mpsc::RecvError) => {
+            return Err(Error::Internal {
+                message: "the thread that ran the check ended without a result".to_owned(),
+            })
+        }
+    }
     let mut seen = progress.total_ticks();
     let mut since = Instant::now();
     loop {
