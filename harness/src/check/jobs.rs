@@ -1,6 +1,7 @@
 //! A check on several OS threads (`Config::jobs`): each runs executions with an engine of its
 //! own, and whichever of them is free takes the finished executions' results in the
-//! executions' order.
+//! executions' order. A thread claims a block of consecutive executions at a time (up to
+//! [`BLOCK`]), runs them, and hands their results over together.
 //!
 //! Only sampling strategies run here (random, PCT): execution `k` is drawn from the seed and `k`
 //! alone (PCT also learns the length of executions from those numbered up to a power of two
@@ -74,6 +75,17 @@ const AHEAD_PER_THREAD: u64 = 16;
 /// How long a thread keeps looking for an execution it may start before it sleeps.
 const SPIN_FOR: Duration = Duration::from_micros(50);
 
+/// The most executions a thread claims at once, runs, and then hands over together: what the
+/// threads share (the claims, the results waiting, the check's state) moves from one core's
+/// cache to the other's once per block rather than once per execution. A thread running alone
+/// claims one at a time, and blocks grow one execution per [`BLOCK_GROWS`] taken: a block
+/// runs to its end before the check sees its results, so the executions a thread runs past
+/// where the check stops (a small tree explored, a failure) stay few.
+const BLOCK: u64 = 8;
+
+/// See [`BLOCK`].
+const BLOCK_GROWS: u64 = 64;
+
 /// Which executions the threads may start.
 #[derive(Debug)]
 struct Claims {
@@ -91,8 +103,9 @@ struct Claims {
 
 /// What a thread may do next.
 enum Claim {
-    /// Run this execution, with what PCT learns for it.
-    Run(u64, usize),
+    /// Run these executions (the first and how many), with what PCT learns for them (the same
+    /// for each: a block never spans two lengths learnt).
+    Run(u64, u64, usize),
     /// Wait: earlier executions must be taken first.
     Wait,
     /// The check needs no more executions.
@@ -185,6 +198,9 @@ struct Shared {
     returned: Vec<CachePadded<Mutex<Vec<Box<Ran>>>>>,
     /// The check's coverage tree has given up: skipped executions need not send their branches.
     coverage_gave_up: CachePadded<AtomicBool>,
+    /// No execution is started any more (`Claims::stopped`, read between the executions of a
+    /// block without taking the lock).
+    stopped: CachePadded<AtomicBool>,
 }
 
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -192,9 +208,9 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    /// The next execution to run and what PCT learns for it, once it may start (at once
-    /// unless `block`); [`Claim::Done`] once the check needs no more.
-    fn claim(&self, block: bool) -> Claim {
+    /// The next executions to run (at most `most` of them) and what PCT learns for them, once
+    /// they may start (at once unless `block`); [`Claim::Done`] once the check needs no more.
+    fn claim(&self, block: bool, most: u64) -> Claim {
         let mut claims = lock(&self.claims);
         let mut spin_until = None;
         loop {
@@ -208,12 +224,19 @@ impl Shared {
                 0
             };
             if claims.longest.len() as u64 >= learned && execution <= claims.taken + self.ahead {
-                claims.next += 1;
+                let end = block_end(
+                    execution,
+                    most,
+                    claims.taken,
+                    self.last.min(claims.taken + self.ahead),
+                    self.learns.then_some(learned),
+                );
+                claims.next = end + 1;
                 let steps = match learned {
                     0 => 0,
                     n => claims.longest[n as usize - 1],
                 };
-                return Claim::Run(execution, steps);
+                return Claim::Run(execution, end - execution + 1, steps);
             }
             if !block {
                 return Claim::Wait;
@@ -241,24 +264,26 @@ impl Shared {
 
     fn stop(&self) {
         lock(&self.claims).stopped = true;
+        self.stopped.store(true, Ordering::Relaxed);
         self.changed.notify_all();
     }
 
-    /// Hands over the result of `execution`; then, unless another thread is taking results,
+    /// Hands over `results` (by execution); then, unless another thread is taking results,
     /// takes every result that is next in order (`again`: this thread's runner for executions
     /// that must run again with a detector inside).
     fn hand_over(
         &self,
-        execution: u64,
-        result: Handed1,
+        results: &mut Vec<(u64, Handed1)>,
         again: &mut Again<'_, '_>,
         next: &mut Vec<Handed1>,
     ) {
         let slots = self.ahead;
         let slot = |execution: u64| (execution % slots) as usize;
         let mut handed = lock(&self.handed);
-        debug_assert!(handed.waiting[slot(execution)].is_none());
-        handed.waiting[slot(execution)] = Some(result);
+        for (execution, result) in results.drain(..) {
+            debug_assert!(handed.waiting[slot(execution)].is_none());
+            handed.waiting[slot(execution)] = Some(result);
+        }
         loop {
             // Another thread is taking results (it will take this one), or the check is over.
             let Some(mut taking) = handed.taking.take() else {
@@ -300,6 +325,21 @@ impl Shared {
             self.stop();
             return;
         }
+    }
+}
+
+/// The last execution of the block starting at `execution`: at most `most`, fewer while few
+/// are `taken` (see [`BLOCK`]), none past `last`, and (for PCT, which learns from the
+/// executions up to `learned`) only those learning from the same executions: execution `k`
+/// learns from those up to the power of two below it, so the ones after it learn from the
+/// same up to twice that.
+fn block_end(execution: u64, most: u64, taken: u64, last: u64, learned: Option<u64>) -> u64 {
+    let most = most.min(1 + taken / BLOCK_GROWS);
+    let end = (execution + most - 1).min(last);
+    match learned {
+        None => end,
+        Some(0) => execution,
+        Some(learned) => end.min(2 * learned),
     }
 }
 
@@ -385,6 +425,7 @@ pub(super) fn run(
             .map(|_| CachePadded::new(Mutex::new(Vec::new())))
             .collect(),
         coverage_gave_up: CachePadded::new(AtomicBool::new(false)),
+        stopped: CachePadded::new(AtomicBool::new(false)),
     };
     let mut here = Worker::new(plan, make, f, &shared, 0);
     let spawned = with_threads(
@@ -497,6 +538,9 @@ struct Worker<'p, 'm> {
     coverage_gave_up: bool,
     /// The results it takes in order, at each hand-over (kept to keep its capacity).
     next: Vec<Handed1>,
+    /// The results of its block, by execution, until it hands them over (kept to keep its
+    /// capacity).
+    done: Vec<(u64, Handed1)>,
 }
 
 impl<'p, 'm> Worker<'p, 'm> {
@@ -532,6 +576,7 @@ impl<'p, 'm> Worker<'p, 'm> {
             body: own_body(f),
             coverage_gave_up: false,
             next: Vec::new(),
+            done: Vec::with_capacity(BLOCK as usize),
             again: Again {
                 plan,
                 make,
@@ -546,11 +591,13 @@ impl<'p, 'm> Worker<'p, 'm> {
     fn run(&mut self, alone_until: Option<Instant>) {
         let (plan, f) = (self.again.plan, &self.body);
         loop {
-            let claim = match self.shared.claim(false) {
-                Claim::Wait => self.shared.claim(true),
+            // Alone, a thread runs executions in order, as one thread does.
+            let most = if alone_until.is_some() { 1 } else { BLOCK };
+            let claim = match self.shared.claim(false, most) {
+                Claim::Wait => self.shared.claim(true, most),
                 claim => claim,
             };
-            let Claim::Run(execution, steps) = claim else {
+            let Claim::Run(first, count, steps) = claim else {
                 break;
             };
             for ran in std::mem::take(&mut *lock(&self.shared.returned[self.thread])) {
@@ -560,42 +607,46 @@ impl<'p, 'm> Worker<'p, 'm> {
                     keep(&mut self.spare, detector);
                 }
             }
-            // Once the check's coverage has given up, branches are no longer logged.
-            let coverage_gave_up = self.shared.coverage_gave_up.load(Ordering::Relaxed);
-            if coverage_gave_up && !self.coverage_gave_up {
-                self.runner.scheduler().coverage.give_up();
-                self.coverage_gave_up = true;
-            }
-            let detector = self.spare.pop().unwrap_or_else(|| Detector::new(self.own));
-            let runner = &mut self.runner;
-            let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                runner.run(plan, execution, steps, detector, f)
-            }))
-            .unwrap_or_else(|payload| {
-                Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
-            });
-            let result = match result {
-                // Nothing for the check's detector to read: its buffers and detector stay here.
-                Ok(Some(mut ran)) if !self.weak && skippable(&ran) => {
-                    let coverage = std::mem::take(&mut ran.coverage);
-                    let (steps, events) = (ran.steps, ran.outcome.events.len() as u64);
-                    let detector = self.runner.reuse(ran);
-                    keep(&mut self.spare, detector);
-                    Result1::Skipped {
-                        steps,
-                        events,
-                        coverage,
-                    }
+            for execution in first..first + count {
+                // The check may have ended at an execution before (the rest are dropped).
+                if execution > first && self.shared.stopped.load(Ordering::Relaxed) {
+                    break;
                 }
-                // Boxed only now: a skipped execution's result stays where it is.
-                result => Result1::Ran(result.map(|ran| ran.map(Box::new))),
-            };
-            self.shared.hand_over(
-                execution,
-                (self.thread, result),
-                &mut self.again,
-                &mut self.next,
-            );
+                // Once the check's coverage has given up, branches are no longer logged.
+                let coverage_gave_up = self.shared.coverage_gave_up.load(Ordering::Relaxed);
+                if coverage_gave_up && !self.coverage_gave_up {
+                    self.runner.scheduler().coverage.give_up();
+                    self.coverage_gave_up = true;
+                }
+                let detector = self.spare.pop().unwrap_or_else(|| Detector::new(self.own));
+                let runner = &mut self.runner;
+                let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    runner.run(plan, execution, steps, detector, f)
+                }))
+                .unwrap_or_else(|payload| {
+                    Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
+                });
+                let result = match result {
+                    // Nothing for the check's detector to read: its buffers and detector stay
+                    // here.
+                    Ok(Some(mut ran)) if !self.weak && skippable(&ran) => {
+                        let coverage = std::mem::take(&mut ran.coverage);
+                        let (steps, events) = (ran.steps, ran.outcome.events.len() as u64);
+                        let detector = self.runner.reuse(ran);
+                        keep(&mut self.spare, detector);
+                        Result1::Skipped {
+                            steps,
+                            events,
+                            coverage,
+                        }
+                    }
+                    // Boxed only now: a skipped execution's result stays where it is.
+                    result => Result1::Ran(result.map(|ran| ran.map(Box::new))),
+                };
+                self.done.push((execution, (self.thread, result)));
+            }
+            self.shared
+                .hand_over(&mut self.done, &mut self.again, &mut self.next);
             if alone_until.is_some_and(|until| Instant::now() >= until) {
                 let handed = lock(&self.shared.handed);
                 if handed.taking.as_ref().is_some_and(|t| !t.shared_object) {
@@ -753,4 +804,34 @@ pub(super) fn observe_until_stop(
         }
     }
     Ok((findings, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_grow_with_the_executions_taken_and_never_span_two_lengths_pct_learns() {
+        // Few taken: one at a time (a small tree, a failure found early, run past by few).
+        assert_eq!(block_end(2, BLOCK, 0, 1_000, None), 2);
+        assert_eq!(block_end(65, BLOCK, 63, 1_000, None), 65);
+        // One more per 64 taken, up to `BLOCK`.
+        assert_eq!(block_end(65, BLOCK, 64, 1_000, None), 66);
+        assert_eq!(block_end(300, BLOCK, 256, 1_000, None), 304);
+        assert_eq!(block_end(500, BLOCK, 448, 1_000, None), 507);
+        assert_eq!(block_end(900, BLOCK, 900, 10_000, None), 907);
+        // Alone (`most` 1), and at the last execution allowed (the budget or `ahead`).
+        assert_eq!(block_end(900, 1, 900, 10_000, None), 900);
+        assert_eq!(block_end(998, BLOCK, 900, 1_000, None), 1_000);
+        // PCT: executions 513..=1024 learn from the first 512; 1025 from the first 1024.
+        assert_eq!(block_end(1_020, BLOCK, 900, 10_000, Some(512)), 1_024);
+        assert_eq!(block_end(1_025, BLOCK, 1_024, 10_000, Some(1_024)), 1_032);
+        assert_eq!(block_end(1, BLOCK, 0, 10_000, Some(0)), 1);
+        for execution in 2..5_000 {
+            let learned = pct::learned_from(execution);
+            let end = block_end(execution, BLOCK, execution, 10_000, Some(learned));
+            assert!(end >= execution && end - execution < BLOCK);
+            assert!((execution..=end).all(|e| pct::learned_from(e) == learned));
+        }
+    }
 }
