@@ -15,7 +15,7 @@ pub(super) fn detect(test: String) -> TestRerun {
         package,
         test,
         ignored: ignored(std::env::args().skip(1)),
-        workdir: std::env::var_os("CARGO_MANIFEST_DIR").and_then(|dir| workdir(Path::new(&dir))),
+        workdir: manifest_workdir(),
         cfgs: super::built_with_cfgs(),
         ..TestRerun::default()
     };
@@ -161,6 +161,23 @@ fn read_limited(path: &Path) -> Option<String> {
         .read_to_string(&mut text)
         .ok()?;
     Some(text)
+}
+
+/// [`workdir`] of `CARGO_MANIFEST_DIR`, found once per value of the variable: finding it reads
+/// the `Cargo.toml` of each ancestor directory, which took as long as a short check.
+fn manifest_workdir() -> Option<String> {
+    use std::sync::{Mutex, PoisonError};
+    static FOUND: Mutex<Option<(std::ffi::OsString, Option<String>)>> = Mutex::new(None);
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")?;
+    let mut found = FOUND.lock().unwrap_or_else(PoisonError::into_inner);
+    match &*found {
+        Some((seen, workdir)) if *seen == dir => workdir.clone(),
+        _ => {
+            let workdir = workdir(Path::new(&dir));
+            *found = Some((dir, workdir.clone()));
+            workdir
+        }
+    }
 }
 
 /// The package directory relative to its workspace's root: the nearest ancestor (or itself)
