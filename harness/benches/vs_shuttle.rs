@@ -6,7 +6,8 @@
 //!
 //! A second table: the same program's random and PCT checks on one OS thread and on two
 //! (`Config::jobs`), and the speedup; and naive DFS exploring the whole tree of 2 threads × 4
-//! lock/unlock, which it splits among the threads.
+//! lock/unlock, which it splits among the threads. The checks on one thread and on two take
+//! turns, so that the machine's speed drifting during the bench moves both alike.
 //!
 //! A third: the peak memory (resident set) of one execution of 2 threads × 1,000,000 lock/unlock,
 //! each tool in a child process of its own (the bench binary, run again with `--peak-memory`).
@@ -140,26 +141,40 @@ fn side_by_side_cpu(
     }
 }
 
-/// `rounds` checks of `program` under `config`: the executions of one check, the median of
-/// their executions per second (wall clock), and the CPU time all rounds took per 1,000
-/// executions (ms).
-fn rate(rounds: usize, program: fn(), config: impl Fn() -> interleave::Config) -> (u64, f64, f64) {
-    let cpu_before = cpu_time();
+/// `rounds` checks of `program` under `one` and under `two`, taking turns (one, two, one, …, so
+/// that the machine's speed drifting during the bench moves both alike): the executions of one
+/// check, and for each configuration the median of its executions per second (wall clock) and
+/// the CPU time its rounds took per 1,000 executions (ms).
+fn rates(
+    rounds: usize,
+    program: fn(),
+    one: impl Fn() -> interleave::Config,
+    two: impl Fn() -> interleave::Config,
+) -> (u64, (f64, f64), (f64, f64)) {
     let mut executions = 0;
-    let mut rates: Vec<f64> = (0..rounds)
-        .map(|_| {
+    let mut measured = [(Vec::new(), Duration::ZERO), (Vec::new(), Duration::ZERO)];
+    for _ in 0..rounds {
+        for (config, (rates, cpu)) in [&one as &dyn Fn() -> interleave::Config, &two]
+            .into_iter()
+            .zip(&mut measured)
+        {
+            let cpu_before = cpu_time();
             let elapsed = time(|| executions = run_program(config(), program));
-            executions as f64 / elapsed.as_secs_f64()
-        })
-        .collect();
-    let cpu = match (cpu_before, cpu_time()) {
-        (Some(before), Some(after)) => {
-            (after - before).as_secs_f64() * 1e6 / (executions as f64 * rounds as f64)
+            if let (Some(before), Some(after)) = (cpu_before, cpu_time()) {
+                *cpu += after - before;
+            }
+            rates.push(executions as f64 / elapsed.as_secs_f64());
         }
-        _ => f64::NAN,
-    };
-    rates.sort_by(f64::total_cmp);
-    (executions, rates[rates.len() / 2], cpu)
+    }
+    let [one, two] = measured.map(|(mut rates, cpu)| {
+        rates.sort_by(f64::total_cmp);
+        let cpu = match cpu_time() {
+            Some(_) => cpu.as_secs_f64() * 1e6 / (executions as f64 * rounds as f64),
+            None => f64::NAN,
+        };
+        (rates[rates.len() / 2], cpu)
+    });
+    (executions, one, two)
 }
 
 /// Lock/unlock operations per thread of the program naive DFS explores in full.
@@ -379,8 +394,7 @@ fn main() {
             }
         };
         let program = interleave_program::<LOCKS_PER_THREAD>;
-        let (_, one, cpu_one) = rate(rounds, program, config(1));
-        let (_, two, cpu_two) = rate(rounds, program, config(2));
+        let (_, (one, cpu_one), (two, cpu_two)) = rates(rounds, program, config(1), config(2));
         // The reference for the CPU column: two independent one-thread checks at once, each
         // with half the executions (what two cores do to each other, without interleave's
         // coordination).
@@ -399,8 +413,8 @@ fn main() {
                 .jobs(jobs)
         }
     };
-    let (tree, one, cpu_one) = rate(3, interleave_program::<DFS_LOCKS>, dfs(1));
-    let (_, two, cpu_two) = rate(3, interleave_program::<DFS_LOCKS>, dfs(2));
+    let (tree, (one, cpu_one), (two, cpu_two)) =
+        rates(3, interleave_program::<DFS_LOCKS>, dfs(1), dfs(2));
     println!(
         "| exhaustive-naive, 2 threads x {DFS_LOCKS} lock/unlock, every one of its {tree} executions | {one:.0} | {two:.0} | {:.2}x | {cpu_one:.0} / {cpu_two:.0} |",
         two / one
