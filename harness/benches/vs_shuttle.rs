@@ -72,6 +72,12 @@ fn one_thread_shuttle() {
     *m.lock().unwrap() += 1;
 }
 
+/// The median of `values` (the upper one of an even number).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 fn time(f: impl FnOnce()) -> Duration {
     let start = Instant::now();
     f();
@@ -152,7 +158,11 @@ fn rates(
     two: impl Fn() -> interleave::Config,
 ) -> (u64, (f64, f64), (f64, f64)) {
     let mut executions = 0;
-    let mut measured = [(Vec::new(), Duration::ZERO), (Vec::new(), Duration::ZERO)];
+    // Per configuration: its rates, and its CPU time (`None` where it cannot be read).
+    let mut measured = [
+        (Vec::new(), Some(Duration::ZERO)),
+        (Vec::new(), Some(Duration::ZERO)),
+    ];
     for _ in 0..rounds {
         for (config, (rates, cpu)) in [&one as &dyn Fn() -> interleave::Config, &two]
             .into_iter()
@@ -160,19 +170,18 @@ fn rates(
         {
             let cpu_before = cpu_time();
             let elapsed = time(|| executions = run_program(config(), program));
-            if let (Some(before), Some(after)) = (cpu_before, cpu_time()) {
-                *cpu += after - before;
-            }
+            *cpu = match (*cpu, cpu_before, cpu_time()) {
+                (Some(cpu), Some(before), Some(after)) => Some(cpu + (after - before)),
+                _ => None,
+            };
             rates.push(executions as f64 / elapsed.as_secs_f64());
         }
     }
-    let [one, two] = measured.map(|(mut rates, cpu)| {
-        rates.sort_by(f64::total_cmp);
-        let cpu = match cpu_time() {
-            Some(_) => cpu.as_secs_f64() * 1e6 / (executions as f64 * rounds as f64),
-            None => f64::NAN,
-        };
-        (rates[rates.len() / 2], cpu)
+    let [one, two] = measured.map(|(rates, cpu)| {
+        let cpu = cpu.map_or(f64::NAN, |cpu| {
+            cpu.as_secs_f64() * 1e6 / (executions as f64 * rounds as f64)
+        });
+        (median(rates), cpu)
     });
     (executions, one, two)
 }
@@ -328,11 +337,7 @@ fn main() {
             shuttle_rates.push(executions as f64 / shuttle.as_secs_f64());
             interleave_rates.push(executions as f64 / interleave.as_secs_f64());
         }
-        let median = |rates: &mut Vec<f64>| {
-            rates.sort_by(f64::total_cmp);
-            rates[rates.len() / 2]
-        };
-        let (s, i) = (median(&mut shuttle_rates), median(&mut interleave_rates));
+        let (s, i) = (median(shuttle_rates), median(interleave_rates));
         println!(
             "| {name} | {s:.0} | {i:.0} ({checks} checks) | {:.2} |",
             i / s
@@ -362,19 +367,17 @@ fn main() {
         shuttle_costs.push(shuttle.as_secs_f64() * 1e6 / checks as f64);
         interleave_costs.push(interleave.as_secs_f64() * 1e6 / checks as f64);
     }
-    shuttle_costs.sort_by(f64::total_cmp);
-    interleave_costs.sort_by(f64::total_cmp);
     println!("{checks} checks of a one-thread scenario (one lock/unlock) one after the other, median of {rounds}:");
     println!();
     println!("| | µs per check |");
     println!("|---|---:|");
     println!(
         "| raw shuttle `check_random(f, 1)` | {:.1} |",
-        shuttle_costs[rounds / 2]
+        median(shuttle_costs)
     );
     println!(
         "| interleave `Config::default().explore(f)` (1 execution: every schedule) | {:.1} |",
-        interleave_costs[rounds / 2]
+        median(interleave_costs)
     );
     println!();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);

@@ -238,6 +238,15 @@ pub(super) fn run(
     })
 }
 
+/// The key of the first subtree in order that is not explored and taken in full (those before
+/// it are dropped at the next hand-over).
+fn first_open(subtrees: &BTreeMap<Vec<u32>, Subtree>) -> Option<&Vec<u32>> {
+    subtrees
+        .iter()
+        .find(|(_, s)| !(s.done && s.results.is_empty()))
+        .map(|(key, _)| key)
+}
+
 impl Shared {
     fn stop(&self) {
         lock(&self.board).stopped = true;
@@ -263,12 +272,7 @@ impl Shared {
                 return None;
             }
             let Board { subtrees, read, .. } = &mut *board;
-            // The first subtree in order not explored and taken in full (those before it are
-            // dropped at the next hand-over).
-            let first = subtrees
-                .iter()
-                .find(|(_, s)| !(s.done && s.results.is_empty()))
-                .map(|(key, _)| key.clone());
+            let first = first_open(subtrees).cloned();
             let free = subtrees
                 .iter_mut()
                 .find(|(_, subtree)| subtree.strategy.is_some());
@@ -759,12 +763,7 @@ mod tests {
     pub(super) static LEFT: AtomicUsize = AtomicUsize::new(0);
 
     pub(super) fn measure(subtrees: &std::collections::BTreeMap<Vec<u32>, Subtree>) {
-        // The first subtree that is not explored and taken in full (those before it, taken in
-        // full, are dropped by the next thread to take executions).
-        let first = subtrees
-            .iter()
-            .find(|(_, s)| !(s.done && s.results.is_empty()))
-            .map(|(key, _)| key);
+        let first = super::first_open(subtrees);
         let waiting = subtrees
             .iter()
             .filter(|(key, _)| Some(*key) > first)

@@ -268,6 +268,13 @@ fn dispatch(stack: usize, mut job: Job) -> std::io::Result<()> {
         .map(drop)
 }
 
+/// The worker ended with no result for the check (it panicked out of interleave).
+fn ended_without_result() -> Error {
+    Error::Internal {
+        message: "the thread that ran the check ended without a result".to_owned(),
+    }
+}
+
 /// Runs `job` on a worker OS thread and waits for it, giving up with [`Error::Stalled`] once
 /// no scheduling point was reached for `limit` (never, with `None`). Workers are reused from
 /// one check to the next.
@@ -316,11 +323,7 @@ pub(crate) fn watched<T: Send + 'static>(
     match spin_recv(&receiver) {
         Ok(Some(result)) => return result,
         Ok(None) => {}
-        Err(mpsc::RecvError) => {
-            return Err(Error::Internal {
-                message: "the thread that ran the check ended without a result".to_owned(),
-            })
-        }
+        Err(mpsc::RecvError) => return Err(ended_without_result()),
     }
     let mut seen = progress.total_ticks();
     let mut since = Instant::now();
@@ -332,11 +335,7 @@ pub(crate) fn watched<T: Send + 'static>(
         });
         match receiver.recv_timeout(wait) {
             Ok(result) => return result,
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Err(Error::Internal {
-                    message: "the thread that ran the check ended without a result".to_owned(),
-                })
-            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Err(ended_without_result()),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         let now = progress.total_ticks();
