@@ -49,9 +49,10 @@ impl Key {
     /// Virtual time: read by `Instant::now` and when a timer is armed, written when it moves.
     pub(crate) const CLOCK: Key = Key(4 << Self::TAG_SHIFT);
 
-    /// The threads waiting after a yield: a yield writes it, every visible step of another
-    /// thread reads it (the first one after a yield lets the yielding thread go on, so the
-    /// order of the two matters).
+    /// The threads waiting after a yield: a yield updates it (two yields commute), every
+    /// visible step of another thread that lets the yielding thread go on reads it (the first
+    /// one after a yield does, so the order of the two matters; see the scheduler's
+    /// `end_step`).
     pub(crate) const YIELDS: Key = Key(6 << Self::TAG_SHIFT);
 
     /// Whether timers may fire early: a timer fired early writes it, every step that makes

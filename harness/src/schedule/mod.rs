@@ -261,8 +261,8 @@ pub(crate) struct Node<'a> {
     /// The thread that took the latest step (a clock step aside), if it is enabled: running
     /// anyone else is a preemption.
     pub(crate) running: Option<u32>,
-    /// The threads that could run but wait after a yield (any other thread's visible step lets
-    /// them go on), and whether a timer could fire early but waits for progress: what any of
+    /// The threads that could run but wait after a yield (another thread's visible step lets
+    /// them go on, unless it yields and changes nothing), and whether a timer could fire early but waits for progress: what any of
     /// several steps enables, rather than one step in particular.
     pub(crate) waiting: &'a [u32],
     pub(crate) clock_waits: bool,

@@ -6,7 +6,7 @@ use shuttle_engine::scheduler::{Schedule as EngineSchedule, Scheduler, Task};
 
 use super::coverage::Coverage;
 use super::{digest, Actor, Decision, Node, PathSoFar, Step, Strategy};
-use crate::rt::{self, Footprint, Key, Stop};
+use crate::rt::{self, Access, Footprint, Key, Stop};
 
 /// Asks the strategy at every scheduling point, records the decision, tells the runtime which
 /// thread runs, and ends the execution when the runtime asks to stop or the step bound is hit.
@@ -48,7 +48,8 @@ struct ModelState {
     /// The latest thread to take a step (clock steps aside).
     last_thread: Option<u32>,
     /// Per engine task: it yielded (or re-read an atomic under the spin rule), and waits for
-    /// another thread's visible step before it is enabled again.
+    /// another thread's visible step before it is enabled again (one that does not yield
+    /// itself, or changes something).
     yielded: Vec<bool>,
     planned: Option<u32>,
     runnable: Vec<u32>,
@@ -363,12 +364,20 @@ impl InterleaveScheduler {
         let Some(actor) = model.actor.take() else {
             return;
         };
-        // Any visible step of another thread lets the threads that yielded go on; any progress
-        // lets timers fire early again. Which step comes first after a yield (or an early fire)
-        // matters: they conflict on `YIELDS` (`PROGRESS`). Any of several steps could have done
-        // it: no happens-before edge from this one in particular.
+        // A visible step of another thread lets the threads that yielded go on, unless it ended
+        // by yielding itself and changed nothing: two threads spinning on one flag would
+        // otherwise let each other go on for ever, and exhaustive exploration would follow them
+        // down a branch without end. Any progress lets timers fire early again. Which step
+        // comes first after a yield (or an early fire) matters: they conflict on `YIELDS`
+        // (`PROGRESS`). Any of several steps could have done it: no happens-before edge from
+        // this one in particular.
         let visible = !model.footprint.is_empty() || !model.natural_fires.is_empty();
-        if visible {
+        let ends_yields = if yielding {
+            changes_something(&model.footprint) || !model.natural_fires.is_empty()
+        } else {
+            visible
+        };
+        if ends_yields {
             for (task, yielded) in model.yielded.iter_mut().enumerate() {
                 if actor != Actor::Thread(task as u32) {
                     *yielded = false;
@@ -377,7 +386,9 @@ impl InterleaveScheduler {
             model.footprint.read(Key::YIELDS);
         }
         if yielding {
-            model.footprint.write(Key::YIELDS);
+            // Two yields commute (both threads wait, in either order); a yield and a step
+            // that ends it do not.
+            model.footprint.touch(Key::YIELDS, Access::UPDATE);
         }
         if step_progressed {
             model.fired_at = None;
@@ -400,6 +411,16 @@ impl InterleaveScheduler {
             model.yielded[task] = true;
         }
     }
+}
+
+/// Whether a step with this footprint changed what a thread that yielded may see: it wrote,
+/// took or released something, or waited for a write. A step that only read (a spinner's look
+/// at its flag) did not. A SeqCst load's write of the SeqCst order orders it among the SeqCst
+/// operations but changes no value anybody reads.
+fn changes_something(footprint: &Footprint) -> bool {
+    footprint
+        .accesses()
+        .any(|(key, access)| key != Key::SEQ_CST && access != Access::READ)
 }
 
 /// The enabled threads among the runnable ones: not disabled (their announced operation could

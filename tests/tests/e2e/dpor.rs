@@ -366,6 +366,85 @@ fn a_spinning_thread_waits_for_another_threads_visible_step() {
 }
 
 #[test]
+fn two_threads_spinning_on_one_flag_wait_for_a_change_not_for_each_other() {
+    use interleave::sync::atomic::AtomicBool;
+    // t1 and t2 both spin, yielding, until main sets a flag. A yielded thread waits for
+    // another thread's step that changes something: a spinner's look at the flag does not, so
+    // the two spinners do not let each other go on (they did, and exploration followed them
+    // down a branch without end); and two yields commute. What tells executions apart is
+    // whether each spinner's first look comes before main's store or after it: 2 × 2 = 4.
+    let two = || {
+        let flag = Arc::new(AtomicBool::new(false));
+        let spinners: Vec<_> = (0..2)
+            .map(|_| {
+                let flag = Arc::clone(&flag);
+                thread::spawn(move || {
+                    while !flag.load(Ordering::Acquire) {
+                        thread::yield_now();
+                    }
+                })
+            })
+            .collect();
+        flag.store(true, Ordering::Release);
+        for spinner in spinners {
+            spinner.join().unwrap();
+        }
+    };
+    let report = Config::exhaustive().write_artifact(false).explore(two);
+    assert_eq!((report.executions, report.complete), (4, true), "{report}");
+    // Naive DFS tells apart every order of the steps (the threads' starts, their looks after
+    // the store) and still ends: 223, pinned to see it change.
+    let naive = Config::exhaustive()
+        .strategy(Strategy::ExhaustiveNaive)
+        .write_artifact(false)
+        .explore(two);
+    assert_eq!((naive.executions, naive.complete), (223, true), "{naive}");
+    assert!(naive.is_clean(), "{naive}");
+    // Under a preemption bound too (bounded POR's extra backtrack points: 6 executions).
+    let bounded = Config::exhaustive()
+        .max_preemptions(1)
+        .write_artifact(false)
+        .explore(two);
+    assert_eq!(
+        (bounded.executions, bounded.complete),
+        (6, false),
+        "{bounded}"
+    );
+}
+
+#[test]
+fn a_thread_that_yields_once_may_still_run_between_two_reads_of_another() {
+    use std::collections::BTreeSet;
+    // t yields once, then stores; main reads the atomic twice. main's first read is a visible
+    // step that does not yield: it lets t go on, so t's store can come between the two reads
+    // (0, 1), or after both (0, 0), under DPOR and naive DFS alike. (1, 1) is not a schedule:
+    // a thread that yields waits for another thread's visible step, as under loom.
+    for strategy in [Strategy::Exhaustive, Strategy::ExhaustiveNaive] {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(BTreeSet::new()));
+        let record = std::sync::Arc::clone(&seen);
+        let report = Config::exhaustive()
+            .strategy(strategy)
+            .jobs(1)
+            .write_artifact(false)
+            .explore(move || {
+                let y = Arc::new(AtomicUsize::new(0));
+                let y2 = Arc::clone(&y);
+                let t = thread::spawn(move || {
+                    thread::yield_now();
+                    y2.store(1, Ordering::Release);
+                });
+                let a = y.load(Ordering::Acquire);
+                let b = y.load(Ordering::Acquire);
+                t.join().unwrap();
+                record.lock().unwrap().insert((a, b));
+            });
+        assert!(report.is_clean() && report.complete, "{report}");
+        let seen = seen.lock().unwrap().iter().copied().collect::<Vec<_>>();
+        assert_eq!(seen, [(0, 0), (0, 1)], "{strategy:?}");
+    }
+}
+
+#[test]
 fn a_preemption_bound_finds_a_shallow_bug_in_a_large_tree() {
     // The catalog's early termination: a crawler counts its page out before counting its
     // links in, and main, notified in between, stops the crawl. Main has to take the lock
