@@ -148,7 +148,8 @@ fn capture_backtrace() -> Option<String> {
 }
 
 /// The frames of a backtrace's text (`   3: name` lines, each followed by its `at` lines)
-/// after the panic machinery and before interleave's runtime, renumbered from 0.
+/// after the panic machinery and before interleave's runtime and check, renumbered from 0:
+/// the same frames whatever the number of OS threads running executions.
 fn scenario_frames(text: &str) -> String {
     let mut frames: Vec<(String, Vec<&str>)> = Vec::new();
     for line in text.lines() {
@@ -180,10 +181,23 @@ fn scenario_frames(text: &str) -> String {
         .iter()
         .rposition(|(name, _)| entry(name))
         .map_or(0, |i| i + 1);
-    let end = frames[start..cut]
+    // Below the scenario: the runtime, and the closures a check wraps the scenario's main
+    // thread in (one more when executions run on several OS threads), then call glue.
+    let harness = |name: &str| {
+        name.starts_with("interleave::rt::") || name.starts_with("interleave::check::")
+    };
+    let glue = |name: &str| {
+        name.starts_with("core::ops::function::")
+            || name.starts_with("<alloc::boxed::Box<")
+            || name.starts_with("<alloc::sync::Arc<")
+    };
+    let mut end = frames[start..cut]
         .iter()
-        .position(|(name, _)| name.starts_with("interleave::rt::"))
+        .position(|(name, _)| harness(name))
         .map_or(cut, |i| start + i);
+    while end > start && glue(&frames[end - 1].0) {
+        end -= 1;
+    }
     let mut out = String::new();
     for (i, (name, at)) in frames[start..end].iter().enumerate() {
         out.push_str(&format!("{i:>3}: {name}\n"));
@@ -236,5 +250,31 @@ mod tests {
             scenario_frames(text),
             "  0: bank::withdraw\n         at src/lib.rs:10:9\n  1: bank::tests::two::{{closure}}\n         at src/lib.rs:30:13\n"
         );
+    }
+
+    #[test]
+    fn a_main_thread_s_backtrace_is_the_same_on_one_os_thread_and_on_several() {
+        // The check's closures around the scenario's main thread, and the one more that
+        // executions on several OS threads add, are not the scenario's.
+        let one = "   0: core::panicking::panic_fmt
+   1: bank::tests::lost::{{closure}}
+             at tests/bank.rs:61:9
+   2: interleave::check::runner::Runner::run::{{closure}}::{{closure}}::{{closure}}
+             at harness/src/check/runner.rs:174:29
+   3: interleave::rt::engine::run_thread
+";
+        let several = "   0: core::panicking::panic_fmt
+   1: bank::tests::lost::{{closure}}
+             at tests/bank.rs:61:9
+   2: core::ops::function::Fn::call
+   3: interleave::check::jobs::own_body::{{closure}}
+             at harness/src/check/jobs.rs:462:22
+   4: interleave::check::runner::Runner::run::{{closure}}::{{closure}}::{{closure}}
+             at harness/src/check/runner.rs:174:29
+   5: interleave::rt::engine::run_thread
+";
+        let expected = "  0: bank::tests::lost::{{closure}}\n         at tests/bank.rs:61:9\n";
+        assert_eq!(scenario_frames(one), expected);
+        assert_eq!(scenario_frames(several), expected);
     }
 }

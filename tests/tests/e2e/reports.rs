@@ -73,6 +73,61 @@ fn a_panic_report_carries_the_scenario_thread_s_backtrace_when_asked_for() {
     );
 }
 
+#[test]
+#[ignore = "run by other tests in a child process"]
+fn child_main_thread_panics() {
+    if !child::in_child() {
+        return;
+    }
+    let dir = std::env::var("E2E_ARTIFACT_DIR").expect("set by the parent");
+    let report = Config::random(20)
+        .seed(5)
+        .name("main-panics")
+        .artifact_dir(dir)
+        .explore(|| {
+            let t = thread::spawn(|| {});
+            t.join().unwrap();
+            let balance = withdraw(5, 10);
+            assert_eq!(balance, 0);
+        });
+    println!("findings {}", report.findings.len());
+}
+
+#[test]
+fn a_main_thread_s_backtrace_and_artifact_are_the_same_with_any_number_of_jobs() {
+    // Executions on several OS threads call the scenario through one closure more; the
+    // backtrace keeps the scenario's frames only, so the artifacts are byte for byte the same.
+    let mut artifacts = Vec::new();
+    for jobs in ["1", "2"] {
+        let dir = child::temp_dir(&format!("backtrace-jobs-{jobs}"));
+        let run = child::run(
+            "reports::child_main_thread_panics",
+            &[
+                ("RUST_BACKTRACE", "1"),
+                ("INTERLEAVE_JOBS", jobs),
+                ("E2E_ARTIFACT_DIR", dir.to_str().expect("a UTF-8 path")),
+            ],
+        );
+        assert!(run.stdout.contains("findings 1"), "{run:?}");
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .expect("the artifact directory")
+            .map(|entry| entry.expect("an entry").path())
+            .filter(|path| path.extension().is_some_and(|e| e == "json"))
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let text = std::fs::read_to_string(&files[0]).expect("the artifact");
+        assert!(
+            text.contains("e2e::reports::withdraw")
+                && !text.contains("interleave::check::")
+                && !text.contains("interleave::rt::"),
+            "{text}"
+        );
+        artifacts.push(text);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert_eq!(artifacts[0], artifacts[1]);
+}
+
 /// Waits once on the condvar, with no predicate: a notification that came before is lost.
 fn wait_once(pair: &(interleave::sync::Mutex<()>, interleave::sync::Condvar)) {
     let (lock, cvar) = pair;
