@@ -76,8 +76,9 @@ pub(crate) fn render(path: &Path, json: bool) -> Result<(String, u8)> {
         let events: usize = trace.executions.iter().map(|e| e.events.len()).sum();
         let _ = writeln!(
             out,
-            "clean: {} executions, {events} events, no findings",
-            trace.executions.len()
+            "clean: {} execution{}, {events} events, no findings",
+            trace.executions.len(),
+            if trace.executions.len() == 1 { "" } else { "s" }
         );
     } else {
         for (i, finding) in findings.iter().enumerate() {

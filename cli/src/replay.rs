@@ -189,8 +189,9 @@ pub(crate) fn recheck_verdict(
         .map(String::as_str)
         .collect();
     let extent = format!(
-        "{} executions, {}, {}{}",
+        "{} execution{}, {}, {}{}",
         run.executions,
+        if run.executions == 1 { "" } else { "s" },
         run.strategy,
         run.seed
             .map_or_else(|| "seed unknown".to_owned(), |s| format!("seed {s}")),

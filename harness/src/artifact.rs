@@ -63,6 +63,10 @@ pub struct Artifact {
     pub engine: String,
     /// The strategy (`pct:3`, `random`, `exhaustive`).
     pub strategy: String,
+    /// The preemption bound of an exhaustive check, if it had one: a check run again to see
+    /// whether a bug is fixed must explore as it did (`interleave replay --recheck`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_preemptions: Option<u32>,
     /// The seed.
     pub seed: u64,
     /// The step bound of each execution.

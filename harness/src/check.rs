@@ -128,6 +128,7 @@ fn skipped(config: &Config, name: String) -> Report {
         failing_execution: None,
         artifact: None,
         strategy: config.strategy.name(),
+        max_preemptions: None,
         seed: 0,
         schedule: None,
         replay_command: None,
@@ -211,6 +212,7 @@ fn replay_artifact(
     let plan = Plan {
         name: artifact.check.clone(),
         strategy_name: artifact.strategy.clone(),
+        max_preemptions: artifact.max_preemptions,
         seed: artifact.seed,
         executions: numbers.len() as u64,
         max_steps: artifact.max_steps as usize,
@@ -294,6 +296,10 @@ fn explore(
         accepted: baseline.map(|b| b.fingerprints(&name)).unwrap_or_default(),
         name,
         strategy_name: config.strategy.name(),
+        // Random and PCT ignore a preemption bound.
+        max_preemptions: config
+            .max_preemptions
+            .filter(|_| config.strategy.is_exhaustive()),
         seed,
         executions: config.executions,
         max_steps: config.max_steps as usize,
@@ -326,6 +332,8 @@ fn explore(
 pub(crate) struct Plan {
     pub(crate) name: String,
     pub(crate) strategy_name: String,
+    /// The preemption bound of an exhaustive strategy, if any.
+    pub(crate) max_preemptions: Option<u32>,
     pub(crate) seed: u64,
     pub(crate) executions: u64,
     pub(crate) max_steps: usize,
@@ -551,6 +559,7 @@ fn finish(plan: &Plan, collected: Collected, complete: bool) -> Result<Report, P
         failing_execution: failure.as_ref().map(|f| f.execution),
         artifact: None,
         strategy: plan.strategy_name.clone(),
+        max_preemptions: plan.max_preemptions,
         seed: plan.seed,
         schedule: failure.as_ref().map(|f| f.schedule.encode()),
         replay_command: None,
@@ -581,6 +590,7 @@ fn finish(plan: &Plan, collected: Collected, complete: bool) -> Result<Report, P
             rerun: plan.rerun.clone(),
             engine: artifact::ENGINE.to_owned(),
             strategy: plan.strategy_name.clone(),
+            max_preemptions: plan.max_preemptions,
             seed: plan.seed,
             max_steps: plan.max_steps as u64,
             budget: plan.executions,

@@ -315,16 +315,12 @@ impl Config {
 
     /// Another strategy, keeping everything else (executions, seed, bounds, analyses).
     pub fn strategy(mut self, strategy: Strategy) -> Self {
-        self.strategy = match strategy {
-            Strategy::Pct { depth } => Strategy::Pct {
-                depth: depth.max(1),
-            },
-            Strategy::Mix { depth } => Strategy::Mix {
-                depth: depth.max(1),
-            },
-            other => other,
-        };
-        self
+        self.strategy = strategy;
+        match strategy {
+            // A depth of 0 is an error, as from `Config::pct`, not clamped to 1.
+            Strategy::Pct { depth } | Strategy::Mix { depth } => self.require_depth(depth),
+            _ => self,
+        }
     }
 
     /// The memory model of interleave's atomics (default
@@ -578,7 +574,7 @@ impl Config {
         if !self.env_overrides {
             return Ok(None);
         }
-        if let Some(value) = env("INTERLEAVE_SEED")? {
+        if let Some(value) = setting("INTERLEAVE_SEED")? {
             self.seed = match value.as_str() {
                 "random" => Seed::Random,
                 number => Seed::Fixed(number.parse().map_err(|_| Error::Env {
@@ -588,8 +584,8 @@ impl Config {
                 })?),
             };
         }
-        let iterations_set = env("INTERLEAVE_ITERATIONS")?.is_some();
-        if let Some(value) = env("INTERLEAVE_ITERATIONS")? {
+        let iterations_set = setting("INTERLEAVE_ITERATIONS")?.is_some();
+        if let Some(value) = setting("INTERLEAVE_ITERATIONS")? {
             self.executions = value
                 .parse()
                 .ok()
@@ -600,7 +596,7 @@ impl Config {
                     expected: "a number of executions, at least 1",
                 })?;
         }
-        if let Some(value) = env("INTERLEAVE_STRATEGY")? {
+        if let Some(value) = setting("INTERLEAVE_STRATEGY")? {
             let strategy = Strategy::parse(&value).ok_or(Error::Env {
                 variable: "INTERLEAVE_STRATEGY",
                 value: value.clone(),
@@ -612,24 +608,24 @@ impl Config {
             }
             self.strategy = strategy;
         }
-        if let Some(value) = env("INTERLEAVE_MAX_PREEMPTIONS")? {
-            self.max_preemptions = match value.trim() {
+        if let Some(value) = setting("INTERLEAVE_MAX_PREEMPTIONS")? {
+            self.max_preemptions = match value.as_str() {
                 "none" => None,
                 number => Some(number.parse().map_err(|_| Error::Env {
                     variable: "INTERLEAVE_MAX_PREEMPTIONS",
                     value: value.clone(),
-                    expected: "a number of preemptions (0 or more), or `none`",
+                    expected: "a number of preemptions from 0 to 4294967295, or `none`",
                 })?),
             };
         }
-        if let Some(value) = env("INTERLEAVE_WATCHDOG")? {
+        if let Some(value) = setting("INTERLEAVE_WATCHDOG")? {
             self.watchdog = crate::rt::parse_watchdog(&value).ok_or(Error::Env {
                 variable: "INTERLEAVE_WATCHDOG",
                 value: value.clone(),
                 expected: "a number of seconds (`10`, `2.5`), or `off`",
             })?;
         }
-        if let Some(value) = env("INTERLEAVE_STACK_SIZE")? {
+        if let Some(value) = setting("INTERLEAVE_STACK_SIZE")? {
             self.stack_size = value
                 .parse()
                 .ok()
@@ -640,7 +636,7 @@ impl Config {
                     expected: "a number of bytes, at least 65536",
                 })?;
         }
-        if let Some(value) = env("INTERLEAVE_JOBS")? {
+        if let Some(value) = setting("INTERLEAVE_JOBS")? {
             self.jobs_asked = true;
             self.jobs = value
                 .parse()
@@ -652,7 +648,7 @@ impl Config {
                     expected: "a number of threads from 1 to 1024",
                 })?;
         }
-        if let Some(value) = env("INTERLEAVE_MEMORY_MODEL")? {
+        if let Some(value) = setting("INTERLEAVE_MEMORY_MODEL")? {
             self.memory_model = crate::MemoryModel::parse(&value).ok_or(Error::Env {
                 variable: "INTERLEAVE_MEMORY_MODEL",
                 value: value.clone(),
@@ -731,6 +727,12 @@ pub(crate) fn env(variable: &'static str) -> Result<Option<String>, Error> {
             expected: "a UTF-8 value",
         }),
     }
+}
+
+/// A setting's environment variable (not a path), without the spaces around it: ` 2` and
+/// `2 ` mean 2 for every setting alike.
+fn setting(variable: &'static str) -> Result<Option<String>, Error> {
+    Ok(env(variable)?.map(|value| value.trim().to_owned()))
 }
 
 #[cfg(test)]

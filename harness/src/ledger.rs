@@ -88,6 +88,9 @@ pub struct LedgerRecord {
     pub result: CheckResult,
     /// The strategy (`pct:3`, `random`, `exhaustive`).
     pub strategy: String,
+    /// An exhaustive strategy's preemption bound, if it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_preemptions: Option<u32>,
     /// The seed, when known (a check that failed before choosing a random one has none).
     pub seed: Option<u64>,
     /// The most executions it was to run.
@@ -244,6 +247,7 @@ impl Pending {
                 mode,
                 result: CheckResult::Error,
                 strategy,
+                max_preemptions: None,
                 seed,
                 budget: 0,
                 executions: 0,
@@ -305,6 +309,7 @@ fn outcome(mut record: LedgerRecord, result: &Result<Report, Error>) -> LedgerRe
                 CheckResult::Findings
             };
             record.strategy.clone_from(&report.strategy);
+            record.max_preemptions = report.max_preemptions;
             record.seed = Some(report.seed);
             record.executions = report.executions;
             record.complete = report.complete;

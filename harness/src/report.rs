@@ -26,6 +26,9 @@ pub struct Report {
     pub artifact: Option<PathBuf>,
     /// The strategy, as `INTERLEAVE_STRATEGY` names it (`pct:3`, `random`, `exhaustive`).
     pub strategy: String,
+    /// An exhaustive strategy's preemption bound
+    /// ([`Config::max_preemptions`](crate::Config::max_preemptions)), if it had one.
+    pub max_preemptions: Option<u32>,
     /// The seed the strategy ran from.
     pub seed: u64,
     /// The failing execution's schedule, in its text form.
@@ -67,6 +70,18 @@ impl Report {
     }
 }
 
+impl Report {
+    /// The strategy, and its preemption bound if it had one: `exhaustive, at most 2
+    /// preemptions`.
+    fn strategy_and_bound(&self) -> String {
+        match self.max_preemptions {
+            Some(1) => format!("{}, at most 1 preemption", self.strategy),
+            Some(k) => format!("{}, at most {k} preemptions", self.strategy),
+            None => self.strategy.clone(),
+        }
+    }
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.findings.is_empty() {
@@ -77,10 +92,11 @@ impl fmt::Display for Report {
             };
             return writeln!(
                 f,
-                "interleave: `{}` is clean after {} executions, {coverage} ({}, seed {}){}",
+                "interleave: `{}` is clean after {} execution{}, {coverage} ({}, seed {}){}",
                 self.name,
                 self.executions,
-                self.strategy,
+                if self.executions == 1 { "" } else { "s" },
+                self.strategy_and_bound(),
                 self.seed,
                 self.accepted_note()
             );
@@ -99,7 +115,7 @@ impl fmt::Display for Report {
             self.findings.len(),
             if self.findings.len() == 1 { "" } else { "s" },
             self.failing_execution.unwrap_or(self.executions),
-            self.strategy,
+            self.strategy_and_bound(),
             self.seed,
             headlines.join("; ")
         )?;

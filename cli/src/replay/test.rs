@@ -64,6 +64,12 @@ pub(super) fn run(
             command.env("INTERLEAVE_ITERATIONS", artifact.budget.to_string());
             variables.push_str(&format!(" INTERLEAVE_ITERATIONS={}", artifact.budget));
         }
+        // The check's preemption bound: without it, a bug only the bounded search reaches
+        // within the budget would look fixed.
+        if let Some(bound) = artifact.max_preemptions {
+            command.env("INTERLEAVE_MAX_PREEMPTIONS", bound.to_string());
+            variables.push_str(&format!(" INTERLEAVE_MAX_PREEMPTIONS={bound}"));
+        }
         // Accepted findings must not end the check before its budget: the workspace's
         // baseline, as `interleave ci` reads it, unless one is given.
         let baseline = root.join(crate::ci::DEFAULT_BASELINE);

@@ -173,6 +173,7 @@ fn record(
         mode,
         result,
         strategy: artifact.strategy.clone(),
+        max_preemptions: artifact.max_preemptions,
         seed: Some(artifact.seed),
         budget: 1000,
         executions: if mode == LedgerMode::Replay { 1 } else { 1000 },
@@ -357,6 +358,63 @@ fn replay_of_a_test_artifact_reruns_the_test_through_cargo_and_reads_the_check_s
     insta::assert_snapshot!(ab_ba.redact(&seen.concat()));
 }
 
+#[cfg(unix)]
+#[test]
+fn a_recheck_explores_under_the_preemption_bound_the_check_had() {
+    // A check bounded to 2 preemptions found the bug; running it again without the bound could
+    // call it fixed when only the bounded search reaches the bug within the budget.
+    let cargo = fake_cargo(
+        "bound-cargo",
+        "echo \"bound=$INTERLEAVE_MAX_PREEMPTIONS strategy=$INTERLEAVE_STRATEGY\"\n\
+         echo 'running 1 test'\necho 'test bank::tests::transfer ... ok'\nexit 0\n",
+    );
+    let bounded = edited("bounded-artifact.json", |a| {
+        a.rerun = Rerun::Test(TestRerun {
+            package: Some("bank".to_owned()),
+            test: "bank::tests::transfer".to_owned(),
+            workdir: Some(".".to_owned()),
+            ..TestRerun::default()
+        });
+        a.strategy = "exhaustive".to_owned();
+        a.max_preemptions = Some(2);
+    });
+    let cargo = cargo.to_str().unwrap();
+    let out = interleave_with(&["replay", "--recheck", &bounded], &[("CARGO", cargo)]);
+    assert!(
+        out.stdout.contains("bound=2 strategy=exhaustive"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("INTERLEAVE_STRATEGY=exhaustive INTERLEAVE_SEED=")
+            && out
+                .stderr
+                .contains(" INTERLEAVE_MAX_PREEMPTIONS=2 cargo test -p bank"),
+        "{}",
+        out.stderr
+    );
+    // An artifact with no bound sets none.
+    let unbounded = edited("unbounded-artifact.json", |a| {
+        a.rerun = Rerun::Test(TestRerun {
+            package: Some("bank".to_owned()),
+            test: "bank::tests::transfer".to_owned(),
+            workdir: Some(".".to_owned()),
+            ..TestRerun::default()
+        });
+        a.strategy = "exhaustive".to_owned();
+    });
+    let out = interleave_with(&["replay", "--recheck", &unbounded], &[("CARGO", cargo)]);
+    assert!(
+        out.stdout.contains("bound= strategy=exhaustive"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(!out.stderr.contains("MAX_PREEMPTIONS"), "{}", out.stderr);
+}
+
 #[test]
 fn analyze_a_trace_file() {
     let artifact = Artifact::read(&ab_ba().artifact).unwrap();
@@ -393,7 +451,7 @@ fn analyze_a_trace_file() {
         (out.code, out.stdout),
         (
             0,
-            format!("clean: 1 executions, {cut} events, no findings\n")
+            format!("clean: 1 execution, {cut} events, no findings\n")
         )
     );
 }
@@ -596,7 +654,7 @@ fn analyze_judges_joins_when_they_block_in_a_trace_that_records_blocks() {
     let out = interleave(&["analyze", recorded.to_str().unwrap()]);
     assert_eq!(
         (out.code, out.stdout.as_str()),
-        (0, "clean: 1 executions, 8 events, no findings\n")
+        (0, "clean: 1 execution, 8 events, no findings\n")
     );
     let by_hand = scratch_file("join-cycle-by-hand.json", &join_cycle(false));
     let out = interleave(&["analyze", by_hand.to_str().unwrap()]);

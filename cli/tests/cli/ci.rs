@@ -46,6 +46,7 @@ fn record(
         mode: LedgerMode::Explore,
         result,
         strategy: "pct:3".to_owned(),
+        max_preemptions: None,
         seed: Some(7),
         budget: 1000,
         executions: if findings.is_empty() { 1000 } else { 3 },

@@ -137,6 +137,7 @@ fn artifact(name: &str, findings: Vec<Finding>) -> Artifact {
         rerun: Rerun::Test(crate::rerun::TestRerun::detect(name.to_owned())),
         engine: ENGINE.to_owned(),
         strategy: ENGINE.to_owned(),
+        max_preemptions: None,
         seed: 0,
         max_steps: 0,
         detector: DetectorConfig::default(),

@@ -464,7 +464,8 @@ fn malformed_environment_variables_name_the_variable_and_the_accepted_values() {
         ("INTERLEAVE_SEED", "abc", "read environment variable INTERLEAVE_SEED=\"abc\": expected a number from 0 to 18446744073709551615, or `random`"),
         ("INTERLEAVE_ITERATIONS", "0", "read environment variable INTERLEAVE_ITERATIONS=\"0\": expected a number of executions, at least 1"),
         ("INTERLEAVE_STRATEGY", "loom", "read environment variable INTERLEAVE_STRATEGY=\"loom\": expected `random`, `pct`, `pct:D` or `mix:D` with a depth D of at least 1, `mix`, `exhaustive` or `exhaustive-naive`"),
-        ("INTERLEAVE_MAX_PREEMPTIONS", "-1", "read environment variable INTERLEAVE_MAX_PREEMPTIONS=\"-1\": expected a number of preemptions (0 or more), or `none`"),
+        ("INTERLEAVE_MAX_PREEMPTIONS", "-1", "read environment variable INTERLEAVE_MAX_PREEMPTIONS=\"-1\": expected a number of preemptions from 0 to 4294967295, or `none`"),
+        ("INTERLEAVE_MAX_PREEMPTIONS", "99999999999", "read environment variable INTERLEAVE_MAX_PREEMPTIONS=\"99999999999\": expected a number of preemptions from 0 to 4294967295, or `none`"),
     ];
     for (variable, value, message) in cases {
         let run = child::run("check::child_clean_check", &[(variable, value)]);
@@ -482,13 +483,15 @@ fn malformed_environment_variables_name_the_variable_and_the_accepted_values() {
             .contains("read artifact /nonexistent/artifact.json: No such file or directory"),
         "{run:?}"
     );
-    // Valid values work.
+    // Valid values work, with spaces around them or not, for every setting alike.
     let run = child::run(
         "check::child_clean_check",
         &[
             ("INTERLEAVE_SEED", "random"),
-            ("INTERLEAVE_ITERATIONS", "50"),
+            ("INTERLEAVE_ITERATIONS", "50 "),
             ("INTERLEAVE_STRATEGY", "pct:2"),
+            ("INTERLEAVE_JOBS", " 2"),
+            ("INTERLEAVE_MAX_PREEMPTIONS", " 3 "),
         ],
     );
     assert!(run.success, "{run:?}");

@@ -41,8 +41,12 @@ fn executions(config: Config, f: impl Fn() + Send + Sync + 'static) -> u64 {
     assert_eq!(
         report.to_string(),
         format!(
-            "interleave: `{}` is clean after {} executions, every schedule explored ({}, seed {})\n",
-            report.name, report.executions, report.strategy, report.seed
+            "interleave: `{}` is clean after {} execution{}, every schedule explored ({}, seed {})\n",
+            report.name,
+            report.executions,
+            if report.executions == 1 { "" } else { "s" },
+            report.strategy,
+            report.seed
         )
     );
     report.executions
@@ -271,7 +275,7 @@ fn a_preemption_bound_explores_the_schedules_within_it_and_says_it_was_bounded()
         zero.to_string(),
         format!(
             "interleave: `{}` is clean after 2 executions, a bounded sample of the schedules \
-             (exhaustive, seed {})\n",
+             (exhaustive, at most 0 preemptions, seed {})\n",
             zero.name, zero.seed
         )
     );
@@ -454,15 +458,36 @@ fn a_preemption_bound_finds_a_shallow_bug_in_a_large_tree() {
     let body = interleave_scenarios::find("pool/early-termination")
         .expect("in the catalog")
         .body;
+    let dir = crate::child::temp_dir("bounded-artifact");
     let report = Config::exhaustive()
         .max_preemptions(1)
-        .write_artifact(false)
+        .artifact_dir(&dir)
         .explore(body);
     assert_eq!(
         report.findings.iter().map(|f| f.kind()).collect::<Vec<_>>(),
         [interleave::Kind::Panic]
     );
     assert_eq!(report.executions, 271);
+    // The report, the artifact and the ledger say the exploration was bounded, and how.
+    assert_eq!(report.max_preemptions, Some(1));
+    let first = report.to_string();
+    let first = first.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("in execution 271 (exhaustive, at most 1 preemption, seed "),
+        "{first}"
+    );
+    let path = report.artifact.as_ref().expect("an artifact");
+    let artifact = interleave::Artifact::read(path).expect("the artifact reads");
+    assert_eq!(artifact.max_preemptions, Some(1));
+    let records = interleave::LedgerRecord::read_dir(&dir).expect("the ledger");
+    assert_eq!(
+        records
+            .iter()
+            .map(|r| r.max_preemptions)
+            .collect::<Vec<_>>(),
+        [Some(1)]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -306,7 +306,7 @@ fn a_check_inside_a_scenario_is_an_error_naming_the_misuse() {
 
 #[test]
 fn settings_that_mean_nothing_are_configuration_errors_not_findings() {
-    let cases: [(Config, &str); 8] = [
+    let cases: [(Config, &str); 10] = [
         (
             Config::random(0),
             "configure the check: 0 executions: expected a number of executions, at least 1",
@@ -317,6 +317,14 @@ fn settings_that_mean_nothing_are_configuration_errors_not_findings() {
         ),
         (
             Config::pct(10, 0),
+            "configure the check: PCT depth 0: expected a depth of at least 1",
+        ),
+        (
+            Config::random(10).strategy(interleave::Strategy::Pct { depth: 0 }),
+            "configure the check: PCT depth 0: expected a depth of at least 1",
+        ),
+        (
+            Config::random(10).strategy(interleave::Strategy::Mix { depth: 0 }),
             "configure the check: PCT depth 0: expected a depth of at least 1",
         ),
         (
