@@ -296,17 +296,37 @@ impl Config {
     /// (a thread that could go on is switched out; loom's `LOOM_MAX_PREEMPTIONS`): most bugs need
     /// few, and the number of schedules grows far more slowly with the length of the program.
     /// The reduction stays sound within the bound (bounded partial-order reduction: every
-    /// schedule with at most `preemptions` preemptions is covered), and a bounded check says it
-    /// explored *a bounded sample*, never *every schedule*. `INTERLEAVE_MAX_PREEMPTIONS`
+    /// schedule with at most `preemptions` preemptions is covered), and a check whose bound kept
+    /// a schedule from being explored says it explored *a bounded sample*, never *every
+    /// schedule* (a bound that cut nothing leaves it complete). `INTERLEAVE_MAX_PREEMPTIONS`
     /// overrides it (`none` lifts it). Random and PCT ignore it.
     ///
     /// # Examples
     ///
     /// ```
+    /// use interleave::sync::{Arc, Mutex};
+    ///
+    /// // Two threads each incrementing 3 times: with at most 1 preemption, 12 executions.
     /// let report = interleave::Config::exhaustive()
-    ///     .max_preemptions(2)
-    ///     .explore(|| { /* … */ });
+    ///     .max_preemptions(1)
+    ///     .explore(|| {
+    ///         let m = Arc::new(Mutex::new(0));
+    ///         let threads: Vec<_> = (0..2)
+    ///             .map(|_| {
+    ///                 let m = Arc::clone(&m);
+    ///                 interleave::thread::spawn(move || {
+    ///                     for _ in 0..3 {
+    ///                         *m.lock().unwrap() += 1;
+    ///                     }
+    ///                 })
+    ///             })
+    ///             .collect();
+    ///         for t in threads {
+    ///             t.join().unwrap();
+    ///         }
+    ///     });
     /// assert!(report.is_clean() && !report.complete);
+    /// assert_eq!(report.executions, 12);
     /// ```
     pub fn max_preemptions(mut self, preemptions: u32) -> Self {
         self.max_preemptions = Some(preemptions);

@@ -427,8 +427,9 @@ pub(crate) trait Strategy: fmt::Debug {
         Err("this strategy does not explore the exhaustive model".to_owned())
     }
 
-    /// Whether a bound (the preemption bound) limits the schedules explored: the check is then
-    /// a bounded sample, never complete, even once the strategy is done.
+    /// Whether a bound (the preemption bound) limited the schedules explored: the check is then
+    /// a bounded sample, never complete, even once the strategy is done. (DPOR says so once
+    /// the bound kept a schedule from being explored; naive DFS whenever it has a bound.)
     fn bounded(&self) -> bool {
         false
     }

@@ -592,3 +592,34 @@ fn a_loop_re_reading_an_atomic_from_two_places_ends() {
     };
     assert_eq!(executions(Config::exhaustive(), twice), 4);
 }
+
+#[test]
+fn a_bound_that_cut_nothing_leaves_the_exploration_complete() {
+    // Within a bound, sleep sets are off and every race adds backtrack points: on 2 threads ×
+    // 3 increments, every pair of the threads' lock steps races, and the exploration runs every
+    // interleaving of the two threads' 6 steps (3 locks, 3 unlocks each): C(12, 6) = 924, where
+    // unbounded DPOR runs 20. A bound of 10 preemptions never kept a schedule from being
+    // explored, so the report says every schedule was explored; one of 2 cuts some: 62.
+    let run = |bound| {
+        let report = Config::exhaustive()
+            .max_preemptions(bound)
+            .write_artifact(false)
+            .explore(increments(2, 3));
+        assert!(report.is_clean(), "{report}");
+        (report.executions, report.complete)
+    };
+    assert_eq!(run(10), (924, true));
+    assert_eq!(run(2), (62, false));
+    // 2 threads × 1: each thread's lock and unlock, C(4, 2) = 6, and a bound of 2 cuts none.
+    let report = Config::exhaustive()
+        .max_preemptions(2)
+        .write_artifact(false)
+        .explore(increments(2, 1));
+    assert_eq!((report.executions, report.complete), (6, true), "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains("every schedule explored (exhaustive, at most 2 preemptions, seed "),
+        "{report}"
+    );
+}

@@ -193,7 +193,8 @@ impl Strategy for DporStrategy {
     }
 
     fn bounded(&self) -> bool {
-        self.tree.bound.is_some()
+        // A bound that never kept anything from being explored cut no schedule.
+        self.tree.pruned
     }
 
     fn checks_path(&self) -> bool {

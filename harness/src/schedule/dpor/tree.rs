@@ -88,6 +88,10 @@ impl Node {
 pub(crate) struct Tree {
     pub(crate) nodes: Vec<Node>,
     pub(crate) bound: Option<u32>,
+    /// The bound kept a choice or a backtrack point from being explored: the exploration is a
+    /// bounded sample. While it has not, it explores at least what unbounded source-DPOR
+    /// without sleep sets would (more races, more backtrack points), so it is complete.
+    pub(crate) pruned: bool,
     reduction: Reduction,
     /// The wakeup tree below the branch the deepest node took: what the next new node runs.
     handed: Vec<Branch>,
@@ -102,6 +106,7 @@ impl Tree {
         Tree {
             nodes: Vec::new(),
             bound,
+            pruned: false,
             reduction,
             handed: Vec::new(),
         }
@@ -193,6 +198,7 @@ impl Tree {
                 chosen = Some(actor);
                 break;
             }
+            self.pruned |= !free;
         }
         if let Some(actor) = chosen {
             node.chosen = actor;
@@ -392,6 +398,8 @@ impl Tree {
             }
             if self.allowed(at, actor) {
                 self.nodes[at].backtrack.push(actor);
+            } else {
+                self.pruned = true;
             }
         }
     }
