@@ -574,7 +574,7 @@ impl Detector {
         let finding = builder.finish(
             Kind::Livelock,
             format!(
-                "livelock: {} kept running for {max_steps} steps without finishing",
+                "livelock: {} kept running for {max_steps} scheduling decisions without progress",
                 names.join(", ")
             ),
             StepRange {

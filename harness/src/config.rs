@@ -163,7 +163,7 @@ pub struct Config {
 impl Default for Config {
     /// PCT with depth 3, 1,000 executions, a seed derived from the check's name.
     fn default() -> Self {
-        Config::pct(1_000, 3)
+        Config::pct(SAMPLING_BUDGET, 3)
     }
 }
 
@@ -622,9 +622,18 @@ impl Config {
                 value: value.clone(),
                 expected: "`random`, `pct`, `pct:D` or `mix:D` with a depth D of at least 1, `mix`, `exhaustive` or `exhaustive-naive`",
             })?;
-            // A sampling budget (`check`'s 1,000) would cut an exhaustive search short.
+            // A sampling budget (`check`'s 1,000) would cut an exhaustive search short; and an
+            // exhaustive search's cap (it stops on its own before) would have a sampling
+            // strategy run 100,000 executions.
             if strategy.is_exhaustive() && !self.strategy.is_exhaustive() && !iterations_set {
                 self.executions = EXHAUSTIVE_BUDGET;
+            }
+            if !strategy.is_exhaustive()
+                && self.strategy.is_exhaustive()
+                && !iterations_set
+                && self.executions == EXHAUSTIVE_BUDGET
+            {
+                self.executions = SAMPLING_BUDGET;
             }
             self.strategy = strategy;
         }
@@ -720,6 +729,10 @@ impl Config {
 
 /// The execution bound of exhaustive exploration, unless set.
 const EXHAUSTIVE_BUDGET: u64 = 100_000;
+
+/// The executions of a sampling strategy when the code does not say (`Config::default()`,
+/// `check`).
+const SAMPLING_BUDGET: u64 = 1_000;
 
 /// The smallest stack a scenario thread may be given: the runtime's own frames need some.
 const MIN_STACK_SIZE: usize = 64 << 10;

@@ -95,6 +95,37 @@ fn child_default_check_of_increments() {
 }
 
 #[test]
+#[ignore = "run by other tests in a child process"]
+fn child_exhaustive_check_of_increments() {
+    if !child::in_child() {
+        return;
+    }
+    // 3 threads × 3 increments: C(9; 3, 3, 3) = 1,680 orders of the critical sections, far
+    // more than any sampling strategy runs before it has seen them all.
+    let report = Config::exhaustive()
+        .write_artifact(false)
+        .explore(increments(3, 3));
+    println!(
+        "executions {} complete {}",
+        report.executions, report.complete
+    );
+}
+
+#[test]
+fn interleave_strategy_random_on_an_exhaustive_check_gets_the_sampling_budget() {
+    // Not exhaustive exploration's cap of 100,000: the 1,000 of a check.
+    let run = child::run(
+        "coverage::child_exhaustive_check_of_increments",
+        &[("INTERLEAVE_STRATEGY", "random")],
+    );
+    assert!(run.success, "{run:?}");
+    assert!(
+        run.stdout.contains("executions 1000 complete false"),
+        "{run:?}"
+    );
+}
+
+#[test]
 fn interleave_strategy_exhaustive_gets_the_exhaustive_budget() {
     let run = child::run(
         "coverage::child_default_check_of_increments",
