@@ -298,7 +298,8 @@ impl Config {
     /// The reduction stays sound within the bound (bounded partial-order reduction: every
     /// schedule with at most `preemptions` preemptions is covered), and a check whose bound kept
     /// a schedule from being explored says it explored *a bounded sample*, never *every
-    /// schedule* (a bound that cut nothing leaves it complete). `INTERLEAVE_MAX_PREEMPTIONS`
+    /// schedule* (under DPOR a bound that cut nothing leaves it complete; naive DFS with a bound
+    /// always says a bounded sample). `INTERLEAVE_MAX_PREEMPTIONS`
     /// overrides it (`none` lifts it). Random and PCT ignore it.
     ///
     /// # Examples

@@ -66,9 +66,15 @@ pub(super) fn run(
         }
         // The check's preemption bound: without it, a bug only the bounded search reaches
         // within the budget would look fixed.
-        if let Some(bound) = artifact.max_preemptions {
-            command.env("INTERLEAVE_MAX_PREEMPTIONS", bound.to_string());
-            variables.push_str(&format!(" INTERLEAVE_MAX_PREEMPTIONS={bound}"));
+        // A bound in this shell's environment is not the check's: only the code's, if any.
+        match artifact.max_preemptions {
+            Some(bound) => {
+                command.env("INTERLEAVE_MAX_PREEMPTIONS", bound.to_string());
+                variables.push_str(&format!(" INTERLEAVE_MAX_PREEMPTIONS={bound}"));
+            }
+            None => {
+                command.env_remove("INTERLEAVE_MAX_PREEMPTIONS");
+            }
         }
         // Accepted findings must not end the check before its budget: the workspace's
         // baseline, as `interleave ci` reads it, unless one is given.
@@ -184,7 +190,7 @@ pub(super) fn run(
     if recheck {
         let summary = Summary {
             executions: record.executions,
-            strategy: record.strategy.clone(),
+            strategy: super::with_bound(&record.strategy, record.max_preemptions),
             seed: record.seed,
             complete: record.complete,
         };

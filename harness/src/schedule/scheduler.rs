@@ -70,6 +70,12 @@ struct ModelState {
     natural_fires: Vec<Footprint>,
     /// The runtime's progress count when the step in progress began.
     progress_before: u64,
+    /// How many steps so far changed something (`changes_something`): what a thread that
+    /// yielded can see is the same between two of them.
+    changes: u64,
+    /// Per engine task: the value of `changes` when a step that looked and yielded (and
+    /// changed nothing) last let it go on after a yield.
+    released: Vec<Option<u64>>,
 }
 
 impl InterleaveScheduler {
@@ -364,30 +370,50 @@ impl InterleaveScheduler {
         let Some(actor) = model.actor.take() else {
             return;
         };
-        // A visible step of another thread lets the threads that yielded go on, unless it ended
-        // by yielding itself and changed nothing: two threads spinning on one flag would
+        // A visible step of another thread lets the threads that yielded go on. One that ended
+        // by yielding itself and changed nothing (another spinner's look) does so only once
+        // for each thread between two changes: two threads spinning on one flag would
         // otherwise let each other go on for ever, and exhaustive exploration would follow them
-        // down a branch without end. Any progress lets timers fire early again. Which step
-        // comes first after a yield (or an early fire) matters: they conflict on `YIELDS`
-        // (`PROGRESS`). Any of several steps could have done it: no happens-before edge from
-        // this one in particular.
+        // down a branch without end; once still lets a thread that yielded run between
+        // another's look and a third thread's step (a retry loop giving up). Any progress lets
+        // timers fire early again. Which step comes first after a yield (or an early fire)
+        // matters: they conflict on `YIELDS` (`PROGRESS`). Any of several steps could have
+        // done it: no happens-before edge from this one in particular.
         let visible = !model.footprint.is_empty() || !model.natural_fires.is_empty();
-        let ends_yields = if yielding {
-            changes_something(&model.footprint) || !model.natural_fires.is_empty()
-        } else {
-            visible
-        };
-        if ends_yields {
-            for (task, yielded) in model.yielded.iter_mut().enumerate() {
-                if actor != Actor::Thread(task as u32) {
-                    *yielded = false;
+        let changes = changes_something(&model.footprint) || !model.natural_fires.is_empty();
+        if changes {
+            model.changes += 1;
+        }
+        if visible {
+            let ModelState {
+                yielded,
+                released,
+                changes: epoch,
+                ..
+            } = model;
+            let looked_only = yielding && !changes;
+            for (task, yielded) in yielded.iter_mut().enumerate() {
+                if !*yielded || actor == Actor::Thread(task as u32) {
+                    continue;
                 }
+                if looked_only {
+                    if released.len() <= task {
+                        released.resize(task + 1, None);
+                    }
+                    if released[task] == Some(*epoch) {
+                        continue;
+                    }
+                    released[task] = Some(*epoch);
+                }
+                *yielded = false;
             }
+            // It reads which threads wait after a yield (a step that looked and yielded, also
+            // whether it let them go before): it conflicts with the yields.
             model.footprint.read(Key::YIELDS);
         }
         if yielding {
-            // Two yields commute (both threads wait, in either order); a yield and a step
-            // that ends it do not.
+            // Two yields that touch nothing commute (both threads wait, in either order); a
+            // yield and a visible step, which may end it, do not.
             model.footprint.touch(Key::YIELDS, Access::UPDATE);
         }
         if step_progressed {

@@ -372,11 +372,13 @@ fn a_spinning_thread_waits_for_another_threads_visible_step() {
 #[test]
 fn two_threads_spinning_on_one_flag_wait_for_a_change_not_for_each_other() {
     use interleave::sync::atomic::AtomicBool;
-    // t1 and t2 both spin, yielding, until main sets a flag. A yielded thread waits for
-    // another thread's step that changes something: a spinner's look at the flag does not, so
-    // the two spinners do not let each other go on (they did, and exploration followed them
-    // down a branch without end); and two yields commute. What tells executions apart is
-    // whether each spinner's first look comes before main's store or after it: 2 × 2 = 4.
+    // t1 and t2 both spin, yielding, until main sets a flag. A thread that yielded goes on
+    // after another thread's visible step; a step that only looked and yielded (the other
+    // spinner's) lets it go on once between two changes, not for ever (the spinners did let
+    // each other go on for ever, and exploration followed them down a branch without end).
+    // So before main's store the spinners' looks alternate, each let go once by the other's:
+    // the looks before the store are a prefix of t1 t2 t1 t2 or of t2 t1 t2 t1, none or 1 to
+    // 4 of them, 1 + 2 × 4 = 9 executions (after the store, their looks commute).
     let two = || {
         let flag = Arc::new(AtomicBool::new(false));
         let spinners: Vec<_> = (0..2)
@@ -395,25 +397,67 @@ fn two_threads_spinning_on_one_flag_wait_for_a_change_not_for_each_other() {
         }
     };
     let report = Config::exhaustive().write_artifact(false).explore(two);
-    assert_eq!((report.executions, report.complete), (4, true), "{report}");
+    assert_eq!((report.executions, report.complete), (9, true), "{report}");
     // Naive DFS tells apart every order of the steps (the threads' starts, their looks after
-    // the store) and still ends: 223, pinned to see it change.
+    // the store) and still ends: 523, pinned to see it change.
     let naive = Config::exhaustive()
         .strategy(Strategy::ExhaustiveNaive)
         .write_artifact(false)
         .explore(two);
-    assert_eq!((naive.executions, naive.complete), (223, true), "{naive}");
+    assert_eq!((naive.executions, naive.complete), (523, true), "{naive}");
     assert!(naive.is_clean(), "{naive}");
-    // Under a preemption bound too (bounded POR's extra backtrack points: 6 executions).
+    // Under a preemption bound too (bounded POR's extra backtrack points: 10 executions).
     let bounded = Config::exhaustive()
         .max_preemptions(1)
         .write_artifact(false)
         .explore(two);
     assert_eq!(
         (bounded.executions, bounded.complete),
-        (6, false),
+        (10, false),
         "{bounded}"
     );
+}
+
+#[test]
+fn a_retry_loop_that_gives_up_is_found_while_another_thread_looks_and_yields() {
+    use interleave::sync::atomic::AtomicBool;
+    // main looks for `ready` twice, yielding in between, and gives up; a poller looks at
+    // another atomic and yields. The bug: main looks, yields, the poller looks and yields,
+    // main looks again and gives up, all before the setter runs. The poller's look lets main
+    // go on (once), so both DPOR and naive DFS find it.
+    let scenario = || {
+        let ready = Arc::new(AtomicBool::new(false));
+        let other = Arc::new(AtomicUsize::new(0));
+        let r = Arc::clone(&ready);
+        let setter = thread::spawn(move || r.store(true, Ordering::SeqCst));
+        let o = Arc::clone(&other);
+        let poller = thread::spawn(move || {
+            let _ = o.load(Ordering::SeqCst);
+            thread::yield_now();
+            o.fetch_add(1, Ordering::SeqCst);
+        });
+        let gave_up = !(0..2).any(|_| {
+            let ready = ready.load(Ordering::SeqCst);
+            if !ready {
+                thread::yield_now();
+            }
+            ready
+        });
+        assert!(!gave_up, "gave up waiting for ready");
+        setter.join().unwrap();
+        poller.join().unwrap();
+    };
+    for strategy in [Strategy::Exhaustive, Strategy::ExhaustiveNaive] {
+        let report = Config::exhaustive()
+            .strategy(strategy)
+            .write_artifact(false)
+            .explore(scenario);
+        assert_eq!(
+            report.findings.iter().map(|f| f.kind()).collect::<Vec<_>>(),
+            [interleave::Kind::Panic],
+            "{strategy:?}: {report}"
+        );
+    }
 }
 
 #[test]
