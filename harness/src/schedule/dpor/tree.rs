@@ -276,8 +276,11 @@ impl Tree {
             .filter(|&a| point.allows(a))
             .collect();
         // None can run there: the racer waited for that step (a join, a receive, a lock), so
-        // the two cannot swap.
+        // the two cannot swap; unless one waits there after a yield (see `add_every`).
         if valid.is_empty() {
+            if initials.iter().any(|&a| point.waits(a)) {
+                self.add_every(at);
+            }
             return;
         }
         if self.bound.is_some() {
@@ -311,6 +314,11 @@ impl Tree {
         let Some(first) = (0..events.len())
             .find(|&k| reversal.initial(&removed, k) && point.allows(events[k].actor))
         else {
+            if (0..events.len())
+                .any(|k| reversal.initial(&removed, k) && point.waits(events[k].actor))
+            {
+                self.add_every(at);
+            }
             return;
         };
         if node
@@ -389,6 +397,25 @@ impl Tree {
             (0..point.options()).map(|i| point.actor(i)).collect()
         };
         self.add_allowed(start, &targets);
+    }
+
+    /// A reversal that starts with an actor waiting after a yield at node `at`: it runs there
+    /// once another thread takes a visible step first, and any of them may be that one (no
+    /// happens-before edge from one in particular), so every actor there is explored (classic
+    /// DPOR's fallback when the racer is not enabled).
+    fn add_every(&mut self, at: usize) {
+        let point = self.nodes[at].point();
+        let actors: Vec<Actor> = (0..point.options()).map(|i| point.actor(i)).collect();
+        if self.bound.is_some() {
+            self.add_allowed(at, &actors);
+            return;
+        }
+        let node = &mut self.nodes[at];
+        for actor in actors {
+            if !node.backtrack.contains(&actor) && !node.explored.contains(&actor) {
+                node.backtrack.push(actor);
+            }
+        }
     }
 
     fn add_allowed(&mut self, at: usize, actors: &[Actor]) {
