@@ -112,21 +112,11 @@ pub(crate) struct Summary {
     pub(crate) complete: bool,
 }
 
-/// A strategy's name, with its preemption bound if it had one: `exhaustive, at most 2
-/// preemptions`, as a report says it.
-pub(crate) fn with_bound(strategy: &str, bound: Option<u32>) -> String {
-    match bound {
-        Some(1) => format!("{strategy}, at most 1 preemption"),
-        Some(k) => format!("{strategy}, at most {k} preemptions"),
-        None => strategy.to_owned(),
-    }
-}
-
 impl Summary {
     fn of(report: &Report) -> Self {
         Summary {
             executions: report.executions,
-            strategy: with_bound(&report.strategy, report.max_preemptions),
+            strategy: report.strategy_and_bound(),
             seed: Some(report.seed),
             complete: report.complete,
         }

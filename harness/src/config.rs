@@ -605,8 +605,9 @@ impl Config {
                 })?),
             };
         }
-        let iterations_set = setting("INTERLEAVE_ITERATIONS")?.is_some();
-        if let Some(value) = setting("INTERLEAVE_ITERATIONS")? {
+        let iterations = setting("INTERLEAVE_ITERATIONS")?;
+        let iterations_set = iterations.is_some();
+        if let Some(value) = iterations {
             self.executions = value
                 .parse()
                 .ok()

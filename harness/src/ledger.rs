@@ -116,6 +116,11 @@ pub struct LedgerRecord {
 }
 
 impl LedgerRecord {
+    /// The strategy, and its preemption bound if it had one, as the check's report said them.
+    pub fn strategy_and_bound(&self) -> String {
+        crate::report::strategy_and_bound(&self.strategy, self.max_preemptions)
+    }
+
     /// Every record in `dir/ledger/`, sorted by check, ordinal and mode.
     ///
     /// # Errors

@@ -73,12 +73,17 @@ impl Report {
 impl Report {
     /// The strategy, and its preemption bound if it had one: `exhaustive, at most 2
     /// preemptions`.
-    fn strategy_and_bound(&self) -> String {
-        match self.max_preemptions {
-            Some(1) => format!("{}, at most 1 preemption", self.strategy),
-            Some(k) => format!("{}, at most {k} preemptions", self.strategy),
-            None => self.strategy.clone(),
-        }
+    pub fn strategy_and_bound(&self) -> String {
+        strategy_and_bound(&self.strategy, self.max_preemptions)
+    }
+}
+
+/// `strategy`, and `bound` if there is one, as reports and the CLI say them.
+pub(crate) fn strategy_and_bound(strategy: &str, bound: Option<u32>) -> String {
+    match bound {
+        Some(1) => format!("{strategy}, at most 1 preemption"),
+        Some(k) => format!("{strategy}, at most {k} preemptions"),
+        None => strategy.to_owned(),
     }
 }
 

@@ -190,7 +190,7 @@ pub(super) fn run(
     if recheck {
         let summary = Summary {
             executions: record.executions,
-            strategy: super::with_bound(&record.strategy, record.max_preemptions),
+            strategy: record.strategy_and_bound(),
             seed: record.seed,
             complete: record.complete,
         };

@@ -368,17 +368,20 @@ fn a_recheck_explores_under_the_preemption_bound_the_check_had() {
         "echo \"bound=$INTERLEAVE_MAX_PREEMPTIONS strategy=$INTERLEAVE_STRATEGY\"\n\
          echo 'running 1 test'\necho 'test bank::tests::transfer ... ok'\nexit 0\n",
     );
-    let bounded = edited("bounded-artifact.json", |a| {
-        a.rerun = Rerun::Test(TestRerun {
-            package: Some("bank".to_owned()),
-            test: "bank::tests::transfer".to_owned(),
-            workdir: Some(".".to_owned()),
-            ..TestRerun::default()
-        });
-        a.strategy = "exhaustive".to_owned();
-        a.max_preemptions = Some(2);
-    });
+    let artifact = |name: &str, bound: Option<u32>| {
+        edited(name, |a| {
+            a.rerun = Rerun::Test(TestRerun {
+                package: Some("bank".to_owned()),
+                test: "bank::tests::transfer".to_owned(),
+                workdir: Some(".".to_owned()),
+                ..TestRerun::default()
+            });
+            a.strategy = "exhaustive".to_owned();
+            a.max_preemptions = bound;
+        })
+    };
     let cargo = cargo.to_str().unwrap();
+    let bounded = artifact("bounded-artifact.json", Some(2));
     let out = interleave_with(&["replay", "--recheck", &bounded], &[("CARGO", cargo)]);
     assert!(
         out.stdout.contains("bound=2 strategy=exhaustive"),
@@ -395,17 +398,13 @@ fn a_recheck_explores_under_the_preemption_bound_the_check_had() {
         "{}",
         out.stderr
     );
-    // An artifact with no bound sets none.
-    let unbounded = edited("unbounded-artifact.json", |a| {
-        a.rerun = Rerun::Test(TestRerun {
-            package: Some("bank".to_owned()),
-            test: "bank::tests::transfer".to_owned(),
-            workdir: Some(".".to_owned()),
-            ..TestRerun::default()
-        });
-        a.strategy = "exhaustive".to_owned();
-    });
-    let out = interleave_with(&["replay", "--recheck", &unbounded], &[("CARGO", cargo)]);
+    // An artifact with no bound sets none, and a bound in the shell's environment is not the
+    // check's: the test runs without it.
+    let unbounded = artifact("unbounded-artifact.json", None);
+    let out = interleave_with(
+        &["replay", "--recheck", &unbounded],
+        &[("CARGO", cargo), ("INTERLEAVE_MAX_PREEMPTIONS", "5")],
+    );
     assert!(
         out.stdout.contains("bound= strategy=exhaustive"),
         "{}{}",

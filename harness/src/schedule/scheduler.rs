@@ -48,8 +48,8 @@ struct ModelState {
     /// The latest thread to take a step (clock steps aside).
     last_thread: Option<u32>,
     /// Per engine task: it yielded (or re-read an atomic under the spin rule), and waits for
-    /// another thread's visible step before it is enabled again (one that does not yield
-    /// itself, or changes something).
+    /// another thread's visible step before it is enabled again (see `end_step`: a step that
+    /// only looked and yielded lets it go on once between two changes).
     yielded: Vec<bool>,
     planned: Option<u32>,
     runnable: Vec<u32>,

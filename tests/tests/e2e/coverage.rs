@@ -85,9 +85,15 @@ fn child_default_check_of_increments() {
         return;
     }
     // 20 schedules under exhaustive exploration.
-    let report = Config::default()
-        .write_artifact(false)
-        .explore(increments(2, 3));
+    print_extent(
+        Config::default()
+            .write_artifact(false)
+            .explore(increments(2, 3)),
+    );
+}
+
+/// What a child prints of its check's report, for the parent to read.
+fn print_extent(report: interleave::Report) {
     println!(
         "executions {} complete {}",
         report.executions, report.complete
@@ -102,12 +108,10 @@ fn child_exhaustive_check_of_increments() {
     }
     // 3 threads × 3 increments: C(9; 3, 3, 3) = 1,680 orders of the critical sections, far
     // more than any sampling strategy runs before it has seen them all.
-    let report = Config::exhaustive()
-        .write_artifact(false)
-        .explore(increments(3, 3));
-    println!(
-        "executions {} complete {}",
-        report.executions, report.complete
+    print_extent(
+        Config::exhaustive()
+            .write_artifact(false)
+            .explore(increments(3, 3)),
     );
 }
 

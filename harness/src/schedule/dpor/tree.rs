@@ -406,18 +406,10 @@ impl Tree {
     fn add_every(&mut self, at: usize) {
         let point = self.nodes[at].point();
         let actors: Vec<Actor> = (0..point.options()).map(|i| point.actor(i)).collect();
-        if self.bound.is_some() {
-            self.add_allowed(at, &actors);
-            return;
-        }
-        let node = &mut self.nodes[at];
-        for actor in actors {
-            if !node.backtrack.contains(&actor) && !node.explored.contains(&actor) {
-                node.backtrack.push(actor);
-            }
-        }
+        self.add_allowed(at, &actors);
     }
 
+    /// Adds each of `actors` at node `at` that the bound (if any) allows there.
     fn add_allowed(&mut self, at: usize, actors: &[Actor]) {
         for &actor in actors {
             if self.nodes[at].backtrack.contains(&actor) {
