@@ -212,11 +212,17 @@ impl Config {
         self
     }
 
-    fn require_depth(self, depth: usize) -> Self {
-        if depth == 0 {
-            return self.reject("PCT depth 0".to_owned(), "a depth of at least 1");
+    /// `strategy`'s depth, if it has one, is at least 1.
+    fn require_depth(self, strategy: Strategy) -> Self {
+        match strategy {
+            Strategy::Pct { depth: 0 } => {
+                self.reject("PCT depth 0".to_owned(), "a depth of at least 1")
+            }
+            Strategy::Mix { depth: 0 } => {
+                self.reject("mix depth 0".to_owned(), "a depth of at least 1")
+            }
+            _ => self,
         }
-        self
     }
 
     /// The configuration's first invalid setting, as an error.
@@ -236,7 +242,7 @@ impl Config {
 
     /// `executions` executions of probabilistic concurrency testing with bug depth `depth`.
     pub fn pct(executions: u64, depth: usize) -> Self {
-        Config::with(Strategy::Pct { depth }, executions).require_depth(depth)
+        Config::with(Strategy::Pct { depth }, executions).require_depth(Strategy::Pct { depth })
     }
 
     /// `executions` executions, PCT with bug depth `depth` and random scheduling taking turns
@@ -252,7 +258,7 @@ impl Config {
     /// assert_eq!(report.strategy, "mix:3");
     /// ```
     pub fn mix(executions: u64, depth: usize) -> Self {
-        Config::with(Strategy::Mix { depth }, executions).require_depth(depth)
+        Config::with(Strategy::Mix { depth }, executions).require_depth(Strategy::Mix { depth })
     }
 
     /// Every schedule, up to 100,000 executions (change with
@@ -337,11 +343,8 @@ impl Config {
     /// Another strategy, keeping everything else (executions, seed, bounds, analyses).
     pub fn strategy(mut self, strategy: Strategy) -> Self {
         self.strategy = strategy;
-        match strategy {
-            // A depth of 0 is an error, as from `Config::pct`, not clamped to 1.
-            Strategy::Pct { depth } | Strategy::Mix { depth } => self.require_depth(depth),
-            _ => self,
-        }
+        // A depth of 0 is an error, as from `Config::pct`, not clamped to 1.
+        self.require_depth(strategy)
     }
 
     /// The memory model of interleave's atomics (default

@@ -325,7 +325,7 @@ fn settings_that_mean_nothing_are_configuration_errors_not_findings() {
         ),
         (
             Config::random(10).strategy(interleave::Strategy::Mix { depth: 0 }),
-            "configure the check: PCT depth 0: expected a depth of at least 1",
+            "configure the check: mix depth 0: expected a depth of at least 1",
         ),
         (
             Config::random(10).early_timers(f64::NAN),
