@@ -176,3 +176,62 @@ fn exhaustive_exploration_reaches_every_order_through_reservations() {
     assert_eq!(reached, naive_reached);
     assert_eq!((dpor, naive), (116, 370));
 }
+
+/// A task checks a flag and, if it is not set, waits with `notified()`; main sets the flag and
+/// calls `notify_waiters`, which wakes only futures created before it. The task can check
+/// between main's two steps' worth of work, and create its future after `notify_waiters`:
+/// it then waits forever (tokio's documented pitfall; `Notified::enable` before the check is
+/// the fix). `FIXED`: the task creates and enables its future before checking the flag.
+fn missed_notify_waiters<const FIXED: bool>() {
+    use interleave::sync::atomic::{AtomicBool, Ordering};
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap()
+        .block_on(async {
+            let flag = Arc::new(AtomicBool::new(false));
+            let notify = Arc::new(tokio::sync::Notify::new());
+            let (f, n) = (Arc::clone(&flag), Arc::clone(&notify));
+            let task = tokio::spawn(async move {
+                if FIXED {
+                    let mut notified = std::pin::pin!(n.notified());
+                    notified.as_mut().enable();
+                    if !f.load(Ordering::SeqCst) {
+                        notified.await;
+                    }
+                } else if !f.load(Ordering::SeqCst) {
+                    n.notified().await;
+                }
+            });
+            flag.store(true, Ordering::SeqCst);
+            notify.notify_waiters();
+            task.await.unwrap();
+        });
+}
+
+/// Creating a `notified()` future is a scheduling point that reads the notify: exhaustive
+/// exploration (DPOR and naive DFS) runs `notify_waiters` between the task's check and its
+/// `notified()`, and finds the task waiting forever; with the future enabled before the
+/// check, every schedule is clean. (Before, creating the future was part of the task's
+/// previous step and read the notify unannounced: both said "clean, every schedule
+/// explored".)
+#[test]
+fn a_notify_waiters_between_a_check_and_notified_is_found_by_exhaustive_exploration() {
+    for strategy in [
+        interleave::Strategy::Exhaustive,
+        interleave::Strategy::ExhaustiveNaive,
+    ] {
+        let report = Config::exhaustive()
+            .strategy(strategy)
+            .name("missed_notify_waiters")
+            .write_artifact(false)
+            .explore(missed_notify_waiters::<false>);
+        let kinds: Vec<Kind> = report.findings.iter().map(|f| f.kind()).collect();
+        assert_eq!(kinds, [Kind::Deadlock], "{strategy:?}: {report}");
+        let fixed = Config::exhaustive()
+            .strategy(strategy)
+            .write_artifact(false)
+            .explore(missed_notify_waiters::<true>);
+        assert!(fixed.is_clean() && fixed.complete, "{strategy:?}: {fixed}");
+    }
+}

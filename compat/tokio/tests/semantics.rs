@@ -251,6 +251,42 @@ fn notify_stores_one_permit_only_from_notify_one() {
 }
 
 program! {
+    notify_enable;
+    /// `Notified::enable`: an enabled future is waiting, so `notify_one` picks it and stores no
+    /// permit; enabling takes a stored permit (and says so), leaving none.
+    pub(crate) async fn program() -> (bool, bool, bool, bool) {
+        use std::pin::pin;
+        use tokio::sync::Notify;
+        use tokio::time::{timeout, Duration};
+        let notify = Notify::new();
+        let mut first = pin!(notify.notified());
+        let notified_at_once = first.as_mut().enable();
+        notify.notify_one();
+        let permit_stored = timeout(Duration::from_millis(10), notify.notified())
+            .await
+            .is_ok();
+        first.await;
+        notify.notify_one();
+        let mut second = pin!(notify.notified());
+        let took_the_permit = second.as_mut().enable();
+        second.await;
+        let permit_left = timeout(Duration::from_millis(10), notify.notified())
+            .await
+            .is_ok();
+        (notified_at_once, permit_stored, took_the_permit, permit_left)
+    }
+}
+
+#[test]
+fn notified_enable_queues_the_future_and_takes_a_stored_permit() {
+    agree(notify_enable::real::program, notify_enable::model::program);
+    assert_eq!(
+        real(notify_enable::real::program),
+        (false, false, true, false)
+    );
+}
+
+program! {
     timeouts;
     /// `timeout` results and where the clock is: late, on time (the future polled first wins
     /// at the same instant), and a timeout that drops its future.

@@ -67,7 +67,7 @@ impl Barrier {
     pub fn wait(&self) -> impl Future<Output = BarrierWaitResult> + '_ {
         let site = Site::caller();
         async move {
-            self.notify.point();
+            // Creating the future is the scheduling point where the barrier's count is read.
             let notified = self.notify.notified_at(site.clone());
             let generation = {
                 let mut state = self

@@ -42,8 +42,9 @@ pub struct Notify {
 struct NotifyState {
     registration: Registration,
     permit: bool,
-    /// Queued `notified()` futures, longest waiting first.
-    waiters: VecDeque<(u64, Waker)>,
+    /// Queued `notified()` futures, longest waiting first, with the waker of their last poll
+    /// (`None`: enabled, not polled yet).
+    waiters: VecDeque<(u64, Option<Waker>)>,
     /// Queued futures that `notify_one` picked.
     picked: Vec<u64>,
     /// How many times `notify_waiters` was called.
@@ -133,20 +134,27 @@ impl Notify {
         self.notified_at(Site::caller())
     }
 
-    /// [`Notify::notified`], reported at `site`.
+    /// [`Notify::notified`], reported at `site`. Creating the future is a scheduling point
+    /// that reads the notify (it takes in the `notify_waiters` calls made so far, as tokio's
+    /// reads the notify's state): a `notify_waiters` just before it is missed, just after it
+    /// is not, and exhaustive exploration runs both orders.
     pub(crate) fn notified_at(&self, site: Site) -> Notified<'_> {
-        let calls = if rt::in_execution() {
-            self.object(&site);
-            self.state().waiters_calls
+        let (calls, object) = if rt::in_execution() {
+            rt::switch();
+            let object = self.object(&site);
+            touch(object);
+            (self.state().waiters_calls, Some(object))
         } else {
-            0
+            (0, None)
         };
         Notified {
             notify: self,
             site,
             calls,
             ticket: None,
-            object: None,
+            object,
+            enabled: false,
+            waited: false,
             done: false,
         }
     }
@@ -181,7 +189,7 @@ impl Notify {
         match state.waiters.pop_front() {
             Some((ticket, waker)) => {
                 state.picked.push(ticket);
-                Some(waker)
+                waker
             }
             None => {
                 state.permit = true;
@@ -200,7 +208,11 @@ impl Notify {
         let wakers: Vec<Waker> = {
             let mut state = self.state();
             state.waiters_calls += 1;
-            state.waiters.drain(..).map(|(_, waker)| waker).collect()
+            state
+                .waiters
+                .drain(..)
+                .filter_map(|(_, waker)| waker)
+                .collect()
         };
         for waker in wakers {
             waker.wake();
@@ -217,6 +229,10 @@ pub struct Notified<'a> {
     calls: u64,
     ticket: Option<u64>,
     object: Option<ObjectId>,
+    /// [`Notified::enable`] found it notified: the next poll completes.
+    enabled: bool,
+    /// A poll returned `Pending` (the task waited for it).
+    waited: bool,
     done: bool,
 }
 
@@ -226,11 +242,46 @@ impl fmt::Debug for Notified<'_> {
     }
 }
 
-impl Future for Notified<'_> {
-    type Output = ();
+impl Notified<'_> {
+    /// Queues this future for [`Notify::notify_one`] before its first poll (or takes the
+    /// stored permit), as tokio's: returns `true` if it is already notified, and the next poll
+    /// completes. A future that is not enabled nor polled is not waiting, so `notify_one`
+    /// stores a permit instead of picking it (`notify_waiters` completes it either way).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// use interleave::future::{self, sync::Notify};
+    ///
+    /// interleave::check(|| {
+    ///     future::block_on(async {
+    ///         let notify = Notify::new();
+    ///         let mut notified = pin!(notify.notified());
+    ///         assert!(!notified.as_mut().enable());
+    ///         notify.notify_one(); // picks the enabled future: no permit is stored
+    ///         notified.await;
+    ///     });
+    /// });
+    /// ```
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        let this = self.get_mut();
+        if this.done || this.enabled {
+            return true;
+        }
+        if !rt::in_execution() {
+            return false;
+        }
+        let object = this.object();
+        touch(object);
+        let ready = this.take_notification(None);
+        this.enabled = ready;
+        ready
+    }
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let object = match self.object {
+    /// The notify's object, registering it at the first use (a scheduling point then).
+    fn object(&mut self) -> ObjectId {
+        match self.object {
             Some(object) => object,
             None => {
                 rt::switch();
@@ -238,44 +289,58 @@ impl Future for Notified<'_> {
                 self.object = Some(object);
                 object
             }
-        };
-        touch(object);
-        let ready = {
-            let mut state = self.notify.state();
-            let ticket = self.ticket;
-            if state.waiters_calls != self.calls {
-                if let Some(ticket) = ticket {
-                    state.waiters.retain(|&(t, _)| t != ticket);
-                }
-                true
-            } else if let Some(ticket) = ticket {
-                if let Some(i) = state.picked.iter().position(|&t| t == ticket) {
-                    state.picked.swap_remove(i);
-                    true
-                } else {
-                    if let Some(waiter) = state.waiters.iter_mut().find(|(t, _)| *t == ticket) {
-                        waiter.1.clone_from(cx.waker());
-                    }
-                    false
-                }
-            } else if std::mem::take(&mut state.permit) {
-                true
-            } else {
-                let ticket = state.next_ticket;
-                state.next_ticket += 1;
-                state.waiters.push_back((ticket, cx.waker().clone()));
-                drop(state);
-                self.ticket = Some(ticket);
-                rt::emit(EventKind::AsyncWait { object }, self.site.clone());
-                false
+        }
+    }
+
+    /// Whether this future is notified (taking the notification meant for it, or the stored
+    /// permit); if not, queues it (once) or updates its waker.
+    fn take_notification(&mut self, waker: Option<&Waker>) -> bool {
+        let mut state = self.notify.state();
+        if state.waiters_calls != self.calls {
+            if let Some(ticket) = self.ticket {
+                state.waiters.retain(|&(t, _)| t != ticket);
             }
-        };
+            return true;
+        }
+        if let Some(ticket) = self.ticket {
+            if let Some(i) = state.picked.iter().position(|&t| t == ticket) {
+                state.picked.swap_remove(i);
+                return true;
+            }
+            if let (Some(waiter), Some(waker)) =
+                (state.waiters.iter_mut().find(|(t, _)| *t == ticket), waker)
+            {
+                waiter.1 = Some(waker.clone());
+            }
+            return false;
+        }
+        if std::mem::take(&mut state.permit) {
+            return true;
+        }
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        state.waiters.push_back((ticket, waker.cloned()));
+        self.ticket = Some(ticket);
+        false
+    }
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let object = self.object();
+        touch(object);
+        let ready = self.enabled || self.take_notification(Some(cx.waker()));
         if !ready {
+            if !std::mem::replace(&mut self.waited, true) {
+                rt::emit(EventKind::AsyncWait { object }, self.site.clone());
+            }
             crate::future::task::pending_at(&self.site);
             return Poll::Pending;
         }
         self.done = true;
-        if self.ticket.is_some() {
+        if self.waited {
             rt::emit(EventKind::AsyncReady { object }, self.site.clone());
         }
         rt::emit(EventKind::AsyncAcquire { object }, self.site.clone());
@@ -305,7 +370,9 @@ impl Drop for Notified<'_> {
         }
         if rt::in_execution() {
             touch(object);
-            rt::emit(EventKind::AsyncReady { object }, self.site.clone());
+            if self.waited {
+                rt::emit(EventKind::AsyncReady { object }, self.site.clone());
+            }
         }
     }
 }
