@@ -41,14 +41,20 @@ pub struct Instant {
 
 impl Instant {
     /// The current virtual time, or outside an execution the real time. Inside one it is a
-    /// scheduling point where the strategy prefers another thread: busy-waiting on the clock
-    /// never advances it (only a timer does), and a loop that polls it must let others run.
+    /// scheduling point that reads the clock. Busy-waiting on the clock never advances it
+    /// (only a timer does), so a loop that polls it must let others run: a read from the same
+    /// place as the thread's previous read, the clock unmoved since, spins (the spin rule of
+    /// atomics), and the thread's next scheduling point is a yield. A single read (the start
+    /// of a measurement) is not one: the thread may go straight on.
+    #[track_caller]
     pub fn now() -> Instant {
         if !rt::in_execution() {
             return Instant { ns: real_now_ns() };
         }
-        rt::yield_now();
-        Instant { ns: rt::now_ns() }
+        rt::switch();
+        let ns = rt::now_ns();
+        rt::clock_read(rt::site_key(&Site::caller()));
+        Instant { ns }
     }
 
     /// The instant `ns` nanoseconds of virtual time after the execution started.
@@ -72,6 +78,7 @@ impl Instant {
     }
 
     /// Virtual time elapsed since this instant.
+    #[track_caller]
     pub fn elapsed(&self) -> Duration {
         Instant::now().saturating_duration_since(*self)
     }

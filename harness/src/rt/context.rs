@@ -80,6 +80,8 @@ pub(crate) struct Context {
     pub(crate) decisions: usize,
     /// Virtual time, in nanoseconds since the execution started.
     pub(crate) now_ns: u64,
+    /// How many times the virtual clock moved (the spin rule's version of the clock).
+    pub(crate) clock_moves: u32,
     /// Armed timers, in arming order.
     pub(crate) timers: Vec<super::time::Timer>,
     /// The scheduler, for decisions taken outside the engine's scheduling (firing a timer early).
@@ -203,6 +205,7 @@ impl Context {
             last_panic: None,
             decisions: 0,
             now_ns: 0,
+            clock_moves: 0,
             timers: Vec::new(),
             scheduler: None,
             progress: super::watchdog::progress(),

@@ -56,7 +56,7 @@ impl Key {
     pub(crate) const YIELDS: Key = Key(6 << Self::TAG_SHIFT);
 
     /// Whether timers may fire early: a timer fired early writes it, every step that makes
-    /// progress reads it (the first one after lets timers fire early again).
+    /// progress reads it (the first one after lets every thread's timers fire early again).
     pub(crate) const PROGRESS: Key = Key(7 << Self::TAG_SHIFT);
 
     /// The armed timers: arming, cancelling and firing one change which fires next (equal

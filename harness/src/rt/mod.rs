@@ -22,7 +22,7 @@ pub(crate) use engine::{
 };
 pub(crate) use footprint::{Access, Footprint, Key};
 pub(crate) use hook::{install_panic_hook, payload_message};
-pub(crate) use progress::{atomic_accessed, site_key};
+pub(crate) use progress::{atomic_accessed, clock_read, site_key};
 pub(crate) use steps::{
     channel_registered, future_pending, note_read, note_write, receiver_dropped, sender_dropped,
     task_polling, thread_finished,

@@ -19,6 +19,11 @@
 //! exploration would follow a spin loop forever. A single re-read from another place is not
 //! spinning: double-checked initialisation loads a flag, takes a lock and loads it again, and
 //! whether another thread runs in between is a choice to explore, not a given.
+//!
+//! Reading the virtual clock (`Instant::now`) follows the same rule, the clock standing for an
+//! atomic that only timers change: a loop polling the clock until a deadline spins, while a
+//! thread that reads the clock once and goes on (to measure a sleep, say) does not wait for
+//! anybody.
 
 use interleave_detector::{EventKind, ObjectId, Site};
 use shuttle_engine::runtime::execution::ExecutionState;
@@ -119,6 +124,24 @@ impl Context {
             .observed
             .observe(object, version, site);
         spins && !changed
+    }
+}
+
+/// The spin rule's key for the virtual clock (no object has it).
+const CLOCK: ObjectId = ObjectId(u32::MAX);
+
+/// After the current thread read the virtual clock from the site `site_key` gives: applies
+/// the spin rule (the clock re-read from the same place, unmoved, is a poll going round).
+pub(crate) fn clock_read(site: u64) {
+    let spins = with(|c| {
+        let version = c.clock_moves;
+        let current = c.current;
+        c.thread_mut(current).observed.observe(CLOCK, version, site)
+    })
+    .unwrap_or(false);
+    if spins {
+        ExecutionState::request_yield();
+        super::steps::note_yield();
     }
 }
 

@@ -92,6 +92,7 @@ impl Context {
         let running = std::mem::replace(&mut self.current, timer.thread);
         if timer.deadline_ns > self.now_ns {
             self.now_ns = timer.deadline_ns;
+            self.clock_moves = self.clock_moves.wrapping_add(1);
             self.emit(
                 EventKind::ClockAdvance {
                     now_ns: self.now_ns,

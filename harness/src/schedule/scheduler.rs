@@ -58,10 +58,13 @@ struct ModelState {
     footprint: Footprint,
     /// What firing the next timer would touch, where it may fire.
     fire: Footprint,
-    /// The runtime's progress count when the clock last fired a timer early, until the
-    /// execution makes progress: no timer fires early again before (threads polling with
-    /// timeouts would otherwise time out for ever while the threads they wait for never run).
-    fired_at: Option<u64>,
+    /// The threads whose timer the clock fired early since the execution last made progress:
+    /// none of theirs fires early again before (a thread polling with a timeout would
+    /// otherwise time out for ever while the thread it waits for never runs), while another
+    /// thread's timer still may (one thread oversleeping while another's timer fires).
+    fired_early: Vec<u32>,
+    /// The owner of the next timer at the current point.
+    timer_owner: Option<u32>,
     /// At the current point: the threads that only wait after a yield.
     waiting: Vec<u32>,
     /// Per runnable thread: whether its announced operation cannot go on.
@@ -268,19 +271,23 @@ impl InterleaveScheduler {
             .last_thread
             .filter(|t| model.enabled.binary_search(t).is_ok());
         let fire = &mut model.fire;
-        let armed = rt::with(|c| {
+        model.timer_owner = rt::with(|c| {
             let (Some(next), Some(steps)) = (c.next_timer(), c.steps.as_deref()) else {
-                return false;
+                return None;
             };
             let timer = &c.timers[next];
             *fire = steps
                 .model
                 .fire_footprint(timer.thread, timer.deadline_ns > c.now_ns);
-            true
+            Some(timer.thread.0)
         })
-        .unwrap_or(false);
-        let clock_waits = clock && armed && model.fired_at.is_some();
-        let clock = clock && armed && model.fired_at.is_none();
+        .flatten();
+        let armed = model.timer_owner.is_some();
+        let fired_before = model
+            .timer_owner
+            .is_some_and(|owner| model.fired_early.contains(&owner));
+        let clock_waits = clock && armed && fired_before;
+        let clock = clock && armed && !fired_before;
         model.waiting.clear();
         let ModelState {
             runnable,
@@ -329,7 +336,7 @@ impl InterleaveScheduler {
         model.actor = Some(actor);
         match actor {
             Actor::Thread(t) => model.last_thread = Some(t),
-            Actor::Clock => model.fired_at = rt::with(|c| c.progressed),
+            Actor::Clock => model.fired_early.extend(model.timer_owner),
         }
         self.model = Some(model);
         Some(actor)
@@ -417,7 +424,7 @@ impl InterleaveScheduler {
             model.footprint.touch(Key::YIELDS, Access::UPDATE);
         }
         if step_progressed {
-            model.fired_at = None;
+            model.fired_early.clear();
             model.footprint.read(Key::PROGRESS);
         }
         if actor == Actor::Clock {

@@ -4,7 +4,7 @@
 use interleave::sync::mpsc::{self, RecvTimeoutError};
 use interleave::sync::{Arc, Condvar, Mutex};
 use interleave::time::{deadline, sleep, Duration, Instant};
-use interleave::{thread, Config, Kind, Report};
+use interleave::{thread, Config, Kind, Report, Strategy};
 use interleave_detector::{Detail, TimeoutCause};
 
 fn ms(n: u64) -> Duration {
@@ -438,4 +438,36 @@ fn a_deadline_passed_only_by_a_timer_fired_early_is_not_a_miss() {
             deadline(ms(30), || sleeper.join().unwrap());
         });
     assert_eq!(kinds(&waiting), [Kind::MissedTimeout]);
+}
+
+/// Main measures a sleep of 10ms while another thread sleeps 5ms: main's timer fires at 10ms,
+/// and main may run again only after the other thread's timer fired too (at 15ms, its sleep
+/// begun at 10ms): the sleep overslept, as a descheduled thread does.
+fn oversleep() {
+    let sleeper = thread::spawn(|| sleep(ms(5)));
+    let start = Instant::now();
+    sleep(ms(10));
+    let slept = start.elapsed();
+    sleeper.join().unwrap();
+    assert!(slept < ms(12), "slept 10ms, took {slept:?}");
+}
+
+#[test]
+fn a_thread_oversleeps_while_another_thread_s_timer_fires_early() {
+    // Two early fires with no progress between them, of two threads' timers. Exhaustive
+    // exploration used to let no timer fire early twice without progress, so both DPOR and
+    // naive DFS said "clean, every schedule explored" while random sampling found the panic;
+    // now it is one early fire per thread between progress (a thread polling with a timeout
+    // still does not time out for ever).
+    for strategy in [Strategy::Exhaustive, Strategy::ExhaustiveNaive] {
+        let report = Config::exhaustive()
+            .strategy(strategy)
+            .write_artifact(false)
+            .explore(oversleep);
+        assert_eq!(kinds(&report), [Kind::Panic], "{strategy:?}: {report}");
+        let Detail::Panic { message, .. } = &report.findings[0].detail else {
+            panic!("{report}")
+        };
+        assert_eq!(message, "slept 10ms, took 15ms");
+    }
 }
