@@ -562,6 +562,12 @@ where
 }
 
 fn current_runtime(site: &Site) -> Arc<RuntimeShared> {
+    if !rt::in_execution() {
+        rt::outside_a_check(
+            "interleave::future::spawn (`tokio::spawn` through interleave-tokio)",
+            Some(site),
+        );
+    }
     runtime::current().unwrap_or_else(|| {
         panic!(
             "interleave::future::spawn called outside a runtime, at {site}: call it inside block_on or a task"

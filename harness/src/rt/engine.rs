@@ -69,10 +69,42 @@ fn deliver_deferred_wakes() {
 
 /// A scheduling point: the strategy may switch to another thread here (or fire a timer early).
 pub(crate) fn switch() {
+    if !super::in_execution() && !engine_runs() {
+        outside_a_check("this interleave primitive", None);
+    }
     deliver_deferred_wakes();
     super::time::maybe_fire_early();
     shuttle_engine::runtime::thread::switch();
     note_progress(false);
+}
+
+/// Whether the engine runs an execution on this OS thread (also while one is being torn down).
+fn engine_runs() -> bool {
+    !matches!(
+        ExecutionState::try_with(|_| ()),
+        Err(shuttle_engine::runtime::execution::ExecutionStateBorrowError::NotSet)
+    )
+}
+
+/// Panics (see [`outside_a_check`]) unless this thread runs a check.
+pub(crate) fn require_check(what: &str, site: &Site) {
+    if !super::in_execution() {
+        outside_a_check(what, Some(site));
+    }
+}
+
+/// Panics for `what`, used at `site` on a thread that runs no check (a test that is not a
+/// check, under a real runtime): what only works inside a check says so, instead of failing
+/// inside the engine.
+#[cold]
+pub(crate) fn outside_a_check(what: &str, site: Option<&Site>) -> ! {
+    let at = site.map_or_else(String::new, |site| format!(", at {site}"));
+    panic!(
+        "{what} was used outside an interleave check{at}: interleave's async primitives, tasks \
+         and timers run inside `interleave::check`, `explore` or `replay` only (with \
+         interleave-tokio, inside its `#[tokio::test]`); a test that is not a check needs the \
+         real ones (docs/tokio.md, \"Tests that are not checks\")"
+    )
 }
 
 /// Tells the watchdog which thread runs on from a scheduling point, and the interleave call it

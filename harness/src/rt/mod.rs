@@ -17,8 +17,8 @@ pub(crate) use context::{
     emit, ends_execution, in_execution, with, Context, ExecutionOutcome, Stop,
 };
 pub(crate) use engine::{
-    block_current, current_thread, random_u64, run_thread, set_stack_size, spawn, stack_size,
-    switch, unblock, with_stacks, yield_now, DEFAULT_STACK_SIZE,
+    block_current, current_thread, outside_a_check, random_u64, require_check, run_thread,
+    set_stack_size, spawn, stack_size, switch, unblock, with_stacks, yield_now, DEFAULT_STACK_SIZE,
 };
 pub(crate) use footprint::{Access, Footprint, Key};
 pub(crate) use hook::{install_panic_hook, payload_message};

@@ -75,7 +75,7 @@ impl<T> Chan<T> {
             .state()
             .registration
             .object(ObjectClass::Channel, None, site)
-            .expect("async channels are used inside a check");
+            .unwrap_or_else(|| rt::outside_a_check("an async channel", Some(site)));
         if fresh {
             rt::channel_registered(object, self.bound);
         }

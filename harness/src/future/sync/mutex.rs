@@ -222,6 +222,7 @@ impl Future for LockRequest<'_> {
         let lock = match self.lock {
             Some(lock) => lock,
             None => {
+                rt::require_check("an async lock or semaphore", &self.site);
                 rt::switch();
                 let lock = self.queue.object(&self.site);
                 if let Some((held_at, granted)) = self.queue.held_by_current() {
@@ -294,6 +295,7 @@ pub(crate) fn try_lock(
     mode: LockMode,
     site: &Site,
 ) -> Result<(ObjectId, ThreadId), TryLockError> {
+    rt::require_check("an async lock or semaphore", site);
     rt::switch();
     let lock = queue.object(site);
     rt::emit(

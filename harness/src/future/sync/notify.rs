@@ -117,7 +117,7 @@ impl Notify {
         let (object, fresh) = state
             .registration
             .object(ObjectClass::Notify, None, site)
-            .expect("async primitives are used inside a check");
+            .unwrap_or_else(|| rt::outside_a_check("a `Notify`", Some(site)));
         if fresh {
             let registration = std::mem::take(&mut state.registration);
             *state = NotifyState {
@@ -284,6 +284,7 @@ impl Notified<'_> {
         match self.object {
             Some(object) => object,
             None => {
+                rt::require_check("a `Notify`", &self.site);
                 rt::switch();
                 let object = self.notify.object(&self.site);
                 self.object = Some(object);

@@ -33,7 +33,7 @@ fn object<T>(shared: &Shared<T>, site: &Site) -> ObjectId {
     let (object, fresh) = lock(shared)
         .registration
         .object(ObjectClass::Channel, None, site)
-        .expect("oneshot channels are used inside a check");
+        .unwrap_or_else(|| rt::outside_a_check("a oneshot channel", Some(site)));
     if fresh {
         rt::channel_registered(object, Some(1));
     }

@@ -102,7 +102,7 @@ impl WaitQueue {
         let (object, fresh) = state
             .registration
             .object(self.class, None, site)
-            .expect("async primitives are used inside a check");
+            .unwrap_or_else(|| rt::outside_a_check("an async lock or semaphore", Some(site)));
         if fresh {
             // First use in this execution (a `static`, or an object left over from an
             // execution stopped midway): it starts afresh.

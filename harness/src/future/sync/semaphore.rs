@@ -295,6 +295,7 @@ impl Future for PermitRequest<'_> {
         let object = match self.object {
             Some(object) => object,
             None => {
+                rt::require_check("an async lock or semaphore", &self.site);
                 rt::switch();
                 let object = self.queue.object(&self.site);
                 self.object = Some(object);
