@@ -12,7 +12,7 @@
 //! (an initial, or an actor absent from it whose next step conflicts with none of it).
 
 use super::clock::{slot, Prospect, Trace, VectorClock};
-use crate::rt::Footprint;
+use crate::rt::{Access, Footprint, Key};
 use crate::schedule::Actor;
 
 /// The steps that race with `step` (taken last, or only considered): among its direct
@@ -90,6 +90,33 @@ pub(crate) fn initials(trace: &Trace, e: usize, step: &Prospect) -> Vec<Actor> {
     initials
 }
 
+/// What the step that raced with `e` (which touched `racer`) is taken to touch when a
+/// reversal runs it before `e`: what it touched (`footprint`), and a yield if it read something
+/// `e` wrote. Reading another value, it may end by yielding where it did not: a loop that
+/// yields while its flag is unset, a re-read that spins only if nothing changed the value since
+/// the thread last read it (`rt::progress`). A yield conflicts with every other thread's
+/// visible step (`Key::YIELDS`); without it, an actor asleep where the reversal starts could
+/// seem to commute with the whole sequence, which would be taken as explored when it was not.
+/// A step's other accesses do not vary so: it has one announced operation, and what it does
+/// besides without a scheduling point of its own (a release, an exit) conflicts only with
+/// steps that wait for it, never asleep there.
+fn before_its_racer(racer: &Footprint, footprint: &Footprint) -> Footprint {
+    let mut footprint = footprint.clone();
+    let yields = footprint
+        .accesses()
+        .any(|(key, access)| key == Key::YIELDS && access.write());
+    let reads_its_write = racer.accesses().any(|(key, access)| {
+        access.write()
+            && key != Key::YIELDS
+            && key != Key::PROGRESS
+            && footprint.accesses().any(|(k, _)| k == key)
+    });
+    if reads_its_write && !yields {
+        footprint.touch(Key::YIELDS, Access::UPDATE);
+    }
+    footprint
+}
+
 /// One step of a [`Reversal`], as it ran.
 #[derive(Debug, Clone)]
 pub(crate) struct Event {
@@ -125,7 +152,7 @@ impl Reversal {
             .collect();
         events.push(Event {
             actor: step.actor,
-            footprint: footprint.clone(),
+            footprint: before_its_racer(&first.footprint, footprint),
             local: step.local,
             clock: step.clock.clone(),
         });

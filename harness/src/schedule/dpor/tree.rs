@@ -280,6 +280,12 @@ impl Tree {
         if valid.is_empty() {
             if initials.iter().any(|&a| point.waits(a)) {
                 self.add_every(at);
+                if self.bound.is_some() {
+                    // The bound may forbid every other actor there (the thread running at
+                    // `at` could go on): as `add_bounded` does, at the latest context switch
+                    // too, where switching may be free.
+                    self.add_every(self.block_start(at));
+                }
             }
             return;
         }
@@ -382,12 +388,10 @@ impl Tree {
             valid.to_vec()
         };
         self.add_allowed(at, &targets);
-        let actor = self.nodes[at].chosen;
-        let mut start = at;
-        while start > 0 && self.nodes[start - 1].chosen == actor {
-            start -= 1;
-            if self.nodes[start].point().allows(racer) {
-                self.add_allowed(start, &[racer]);
+        let start = self.block_start(at);
+        for node in start..at {
+            if self.nodes[node].point().allows(racer) {
+                self.add_allowed(node, &[racer]);
             }
         }
         let point = self.nodes[start].point();
@@ -397,6 +401,17 @@ impl Tree {
             (0..point.options()).map(|i| point.actor(i)).collect()
         };
         self.add_allowed(start, &targets);
+    }
+
+    /// The first node of the block of steps that the actor at node `at` took up to `at`: the
+    /// latest context switch before it.
+    fn block_start(&self, at: usize) -> usize {
+        let actor = self.nodes[at].chosen;
+        let mut start = at;
+        while start > 0 && self.nodes[start - 1].chosen == actor {
+            start -= 1;
+        }
+        start
     }
 
     /// A reversal that starts with an actor waiting after a yield at node `at`: it runs there
