@@ -65,6 +65,8 @@ struct ModelState {
     fired_early: Vec<u32>,
     /// The owner of the next timer at the current point.
     timer_owner: Option<u32>,
+    /// The actor of the step `end_step` ended, until `report_step` reports it.
+    ended: Option<Actor>,
     /// At the current point: the threads that only wait after a yield.
     waiting: Vec<u32>,
     /// Per runnable thread: whether its announced operation cannot go on.
@@ -141,6 +143,7 @@ impl InterleaveScheduler {
     pub(crate) fn end_execution(&mut self) {
         if self.model.is_some() {
             self.end_step();
+            self.report_step();
         }
     }
 
@@ -247,7 +250,10 @@ impl InterleaveScheduler {
     /// stops here.
     fn decide(&mut self, runnable: Option<&[&Task]>, clock: bool) -> Option<Actor> {
         self.end_step();
-        let mut model = self.model.take()?;
+        let Some(mut model) = self.model.take() else {
+            self.report_step();
+            return None;
+        };
         model.runnable.clear();
         match runnable {
             Some(runnable) => model
@@ -266,7 +272,27 @@ impl InterleaveScheduler {
                 runnable.sort_unstable();
             }
         }
-        enabled_threads(&mut model);
+        if enabled_threads(&mut model) {
+            // Nothing else could run, so the threads waiting after a yield go on: the step that
+            // left nobody else able to run let them (in another order, with another thread
+            // still able to run, it would not have), which conflicts with the yields.
+            model.footprint.write(Key::YIELDS);
+        } else if let Some(Actor::Thread(actor)) = model.ended {
+            // A step after which its thread cannot go on (it blocked, ended or yielded) while
+            // others wait after a yield: whether they go on depended on whether a thread
+            // that could still run had yielded too.
+            let stopped = model.enabled.binary_search(&actor).is_err();
+            let waits = model.runnable.iter().any(|&t| {
+                model.yielded.get(t as usize).copied().unwrap_or(false)
+                    && model.enabled.binary_search(&t).is_err()
+            });
+            if stopped && waits {
+                model.footprint.read(Key::YIELDS);
+            }
+        }
+        self.model = Some(model);
+        self.report_step();
+        let mut model = self.model.take()?;
         let running = model
             .last_thread
             .filter(|t| model.enabled.binary_search(t).is_ok());
@@ -399,6 +425,7 @@ impl InterleaveScheduler {
                 ..
             } = model;
             let looked_only = yielding && !changes;
+            let mut releases = false;
             for (task, yielded) in yielded.iter_mut().enumerate() {
                 if !*yielded || actor == Actor::Thread(task as u32) {
                     continue;
@@ -413,10 +440,18 @@ impl InterleaveScheduler {
                     released[task] = Some(*epoch);
                 }
                 *yielded = false;
+                releases = true;
             }
             // It reads which threads wait after a yield (a step that looked and yielded, also
-            // whether it let them go before): it conflicts with the yields.
-            model.footprint.read(Key::YIELDS);
+            // whether it let them go before): it conflicts with the yields. One that let a
+            // thread go on changed that: it conflicts with the other threads' visible steps
+            // too, since whichever of two comes first lets the thread run between them (which
+            // of them came first is a choice to explore, not two orders of one trace).
+            if releases {
+                model.footprint.write(Key::YIELDS);
+            } else {
+                model.footprint.read(Key::YIELDS);
+            }
         }
         if yielding {
             // Two yields that touch nothing commute (both threads wait, in either order); a
@@ -430,12 +465,7 @@ impl InterleaveScheduler {
         if actor == Actor::Clock {
             model.footprint.write(Key::PROGRESS);
         }
-        self.strategy.step(&Step {
-            actor,
-            footprint: &model.footprint,
-            woken: &model.woken,
-            natural_fires: &model.natural_fires,
-        });
+        model.ended = Some(actor);
         if let (true, Actor::Thread(task)) = (yielding, actor) {
             let task = task as usize;
             if model.yielded.len() <= task {
@@ -443,6 +473,26 @@ impl InterleaveScheduler {
             }
             model.yielded[task] = true;
         }
+    }
+}
+
+impl InterleaveScheduler {
+    /// Reports the step `end_step` ended to the strategy (once the next point's enabled threads
+    /// are known: whether they had to let the threads waiting after a yield go on is part of
+    /// what the step did).
+    fn report_step(&mut self) {
+        let Some(model) = &mut self.model else {
+            return;
+        };
+        let Some(actor) = model.ended.take() else {
+            return;
+        };
+        self.strategy.step(&Step {
+            actor,
+            footprint: &model.footprint,
+            woken: &model.woken,
+            natural_fires: &model.natural_fires,
+        });
     }
 }
 
@@ -459,8 +509,9 @@ fn changes_something(footprint: &Footprint) -> bool {
 /// The enabled threads among the runnable ones: not disabled (their announced operation could
 /// go on) and not waiting after a yield. If that leaves none, the threads that yielded are
 /// enabled again; if still none, every runnable thread is (each will fail its attempt and
-/// wait, and the runtime sees the deadlock, or fires the timer that ends it).
-fn enabled_threads(model: &mut ModelState) {
+/// wait, and the runtime sees the deadlock, or fires the timer that ends it). Returns whether
+/// it let threads waiting after a yield go on that way.
+fn enabled_threads(model: &mut ModelState) -> bool {
     let ModelState {
         runnable,
         enabled,
@@ -489,10 +540,11 @@ fn enabled_threads(model: &mut ModelState) {
             .filter(|&(&t, &d)| !d && !is_yielded(t))
             .map(|(&t, _)| t),
     );
+    let mut released = false;
     if enabled.is_empty() {
         for &task in runnable.iter() {
             if let Some(y) = yielded.get_mut(task as usize) {
-                *y = false;
+                released |= std::mem::replace(y, false);
             }
         }
         enabled.extend(candidates().filter(|&(_, &d)| !d).map(|(&t, _)| t));
@@ -500,6 +552,7 @@ fn enabled_threads(model: &mut ModelState) {
     if enabled.is_empty() {
         enabled.extend_from_slice(runnable);
     }
+    released
 }
 
 impl Scheduler for InterleaveScheduler {

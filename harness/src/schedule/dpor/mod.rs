@@ -125,8 +125,10 @@ impl DporStrategy {
     fn reverse_races(&mut self, step: &clock::Prospect, footprint: &Footprint) {
         for e in races::races(&self.trace, step, self.tree.immediate_races()) {
             // The racer waited for that very step (a join for the exit, a receive for the
-            // message, a lock for its release, a timer for its arming): they cannot swap.
+            // message, a lock for its release, a timer for its arming): they cannot swap;
+            // unless it waited for its timer, which may fire early there (`add_clock`).
             if step.previous.is_none_or(|p| p < e) && self.tree.enabled_by(e, step.actor) {
+                self.tree.add_clock(e);
                 continue;
             }
             if self.tree.optimal() {

@@ -726,6 +726,32 @@ fn a_spin_that_yields_only_before_its_racer_conflicts_with_the_threads_asleep_th
 }
 
 #[test]
+fn a_step_that_lets_a_spinning_thread_go_on_conflicts_with_the_other_threads_steps() {
+    // Seed 2025, program 549 of the programs that yield, reduced: main stores 1 to a1, t1
+    // sends on the channel, t2 (the receiver, which never receives) re-reads a1 up to 3 times
+    // (spinning, without `yield_now`). Naive DFS reaches t2 reading 0, then 1 (main stored in
+    // between) and exiting, which drops the receiver, before t1's send, which fails. DPOR did
+    // not: after t2's spinning re-read, main's store and t1's send each read only which threads
+    // wait after a yield, so they commuted, and the reversal putting main's store before the
+    // re-read was taken as explored through t1, asleep there; but whichever of the two comes
+    // first lets t2 go on between them. A step that lets a waiting thread go on now writes
+    // that.
+    compare_one(Program {
+        threads: vec![
+            vec![Op::Store { a: 1, value: 1 }],
+            vec![Op::Send { value: 2 }],
+            vec![Op::SpinLoad {
+                a: 1,
+                tries: 3,
+                yields: false,
+            }],
+        ],
+        extra: Extra::Channel,
+        receiver: 2,
+    });
+}
+
+#[test]
 fn a_reversal_that_waits_after_a_yield_is_tried_at_the_latest_context_switch_in_a_bound() {
     // Seed 11, program 14 of the programs that yield: main yields; t1 sends to main, which
     // drops its receiver once it goes on; t2 does nothing. Within a bound of 0, the send
@@ -782,14 +808,9 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_that_yield() {
 }
 
 #[test]
-#[ignore = "3,000 more programs and 500 that yield (a few minutes in debug); run with --ignored"]
+#[ignore = "3,000 more programs and 1,000 that yield (a few minutes in debug); run with --ignored"]
 fn dpor_reaches_what_naive_dfs_reaches_on_many_random_programs() {
-    // Known gap, not yet understood: program 549 of seed 2025 (that yield), reduced to main
-    // storing 1 to a1, t1 sending on the channel and t2 (the receiver, which never receives)
-    // spinning on a1 up to 3 times without `yield_now`. Naive DFS reaches t2 reading 0 then
-    // 1 and exiting (dropping the receiver) before t1's send, which fails; DPOR does not.
-    // Its first 500 programs are compared here until it is fixed.
-    for (seed, programs, yields) in [(2024, 3_000, None), (2025, 500, Some(YIELDS))] {
+    for (seed, programs, yields) in [(2024, 3_000, None), (2025, 1_000, Some(YIELDS))] {
         let (compared, skipped, naive, dpor) = compare(seed, programs, yields);
         println!(
             "seed {seed}: {compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
@@ -934,4 +955,61 @@ fn source_dpor_against_optimal_dpor_on_random_programs() {
         }
         println!("seed {seed}, 380 programs: source-DPOR {source:?}, optimal DPOR {optimal:?}");
     }
+}
+
+#[test]
+fn a_receive_that_times_out_before_the_thread_it_raced_with_runs_is_explored() {
+    // Seed 47, program 72 of the programs that yield: main receives with a timeout of 1 ms
+    // (nobody sends), then spins on a1; t1 adds 2 to a1. Run first, t1 finishes, and main's
+    // timer fires naturally (no other thread can run); main's steps after it seemed enabled by
+    // t1's, which they raced with, so the race was dropped ("it waited for that step"), and
+    // DPOR ran 1 execution where naive DFS reached main reading 0: its timer fired early,
+    // before t1's addition. Where a timer may fire early, such a race explores the clock.
+    compare_one(Program {
+        threads: vec![
+            vec![
+                Op::RecvTimeout { ms: 1 },
+                Op::SpinLoad {
+                    a: 1,
+                    tries: 2,
+                    yields: false,
+                },
+                Op::SpinLock { m: 0, tries: 3 },
+            ],
+            vec![Op::FetchAdd { a: 1, add: 2 }],
+        ],
+        extra: Extra::Channel,
+        receiver: 0,
+    });
+}
+
+#[test]
+fn a_thread_that_stops_while_others_wait_after_a_yield_conflicts_with_the_yields() {
+    // Seed 101, program 24 of the programs that yield half the time: main yields; t1 reads
+    // m0's value under the lock up to twice, yielding in between, then adds to a0; t2 yields,
+    // then adds 2 to m0's value. Within a bound of 0, t1 reads 0 twice if t2 yields before
+    // main blocks joining t1: nobody else can run then, and t1 and t2, waiting after their
+    // yields, both go on (t1 first, free). With main blocking first, t2 can still run, and t1
+    // waits for t2's addition. Main's block had no footprint: DPOR took the two orders as one.
+    // Now a step after which its thread cannot go on, while others wait after a yield, reads
+    // which threads yielded (and writes it when it lets them all go on).
+    compare_one(Program {
+        threads: vec![
+            vec![Op::Yield],
+            vec![
+                Op::SpinLock { m: 0, tries: 2 },
+                Op::FetchAdd { a: 0, add: 1 },
+            ],
+            vec![
+                Op::Yield,
+                Op::Lock {
+                    m: 0,
+                    add: 2,
+                    body: vec![],
+                },
+            ],
+        ],
+        extra: Extra::Condvar,
+        receiver: 1,
+    });
 }

@@ -99,8 +99,9 @@ pub(crate) fn initials(trace: &Trace, e: usize, step: &Prospect) -> Vec<Actor> {
 /// seem to commute with the whole sequence, which would be taken as explored when it was not.
 /// Its other accesses are kept as they ran, though what it does after its announced operation
 /// without a scheduling point of its own (a release, an exit, a channel end's drop) may vary
-/// with the value too: a drop of a receiver conflicts with sends, which do not wait for it (a
-/// candidate cause of the known gap in the oracle's big test).
+/// with the value too. (The gap the oracle once showed in a spin's reversal was not this but
+/// the step that let the spinning thread go on, which now writes `Key::YIELDS`: see
+/// `end_step`.)
 fn before_its_racer(racer: &Footprint, footprint: &Footprint) -> Footprint {
     let mut footprint = footprint.clone();
     let yields = footprint

@@ -265,6 +265,24 @@ impl Tree {
                 .is_some_and(|next| next.point().allows(actor))
     }
 
+    /// A race with the step at node `at` of a thread that step seemed to enable: if a timer
+    /// could fire early there, the thread may only have waited for its timer, which fired
+    /// naturally once no other thread could run (after that step); fired early, it lets the
+    /// thread run before that step. The clock is explored there.
+    /// Under a bound, firing there preempts the thread running: also where its block of steps
+    /// began, as `add_bounded` does.
+    pub(crate) fn add_clock(&mut self, at: usize) {
+        let mut nodes = vec![at];
+        if self.bound.is_some() {
+            nodes.push(self.block_start(at));
+        }
+        for node in nodes {
+            if self.nodes[node].clock {
+                self.add_allowed(node, &[Actor::Clock]);
+            }
+        }
+    }
+
     /// A race whose reversal starts at node `at`, with the step of `racer`: `initials` are the
     /// actors that can start it (source-DPOR adds one of them, unless one is already to be
     /// explored or asleep there).
