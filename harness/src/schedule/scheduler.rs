@@ -272,21 +272,20 @@ impl InterleaveScheduler {
                 runnable.sort_unstable();
             }
         }
-        if enabled_threads(&mut model) {
-            // Nothing else could run, so the threads waiting after a yield go on: the step that
-            // left nobody else able to run let them (in another order, with another thread
-            // still able to run, it would not have), which conflicts with the yields.
-            model.footprint.write(Key::YIELDS);
-        } else if let Some(Actor::Thread(actor)) = model.ended {
+        let released = enabled_threads(&mut model);
+        if let Some(Actor::Thread(actor)) = model.ended {
             // A step after which its thread cannot go on (it blocked, ended or yielded) while
-            // others wait after a yield: whether they go on depended on whether a thread
-            // that could still run had yielded too.
+            // others still wait after a yield: in another order, had the thread that can still
+            // run yielded first, nobody could run and they would all go on. It reads which
+            // threads yielded. (Marking the step after which they do all go on as well, read
+            // or write, orders it after the yields and hides the races of what it does: the
+            // oracle's programs that yield lose schedules then.)
             let stopped = model.enabled.binary_search(&actor).is_err();
             let waits = model.runnable.iter().any(|&t| {
                 model.yielded.get(t as usize).copied().unwrap_or(false)
                     && model.enabled.binary_search(&t).is_err()
             });
-            if stopped && waits {
+            if !released && stopped && waits {
                 model.footprint.read(Key::YIELDS);
             }
         }

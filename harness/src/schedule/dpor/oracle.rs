@@ -1013,3 +1013,33 @@ fn a_thread_that_stops_while_others_wait_after_a_yield_conflicts_with_the_yields
         receiver: 1,
     });
 }
+
+#[test]
+fn a_hold_of_a_lock_with_yields_inside_still_races_with_the_other_acquisition() {
+    // Seed 105, program 24 of the programs that yield half the time: main yields, then holds m1
+    // while it spins on a1 (nobody writes it) with `yield_now`; t1 yields, then reads m1's
+    // value under the lock; t2 loads a0. t1 reads 0 if it takes m1 first. Marking the step
+    // after which every thread waiting after a yield goes on (nobody else could run) as
+    // touching the yields ordered t1's steps after main's spinning, inside its hold, and the
+    // race of the two acquisitions was taken as ordered: DPOR never ran t1 first.
+    compare_one(Program {
+        threads: vec![
+            vec![
+                Op::Yield,
+                Op::Lock {
+                    m: 1,
+                    add: 2,
+                    body: vec![Op::SpinLoad {
+                        a: 1,
+                        tries: 3,
+                        yields: true,
+                    }],
+                },
+            ],
+            vec![Op::Yield, Op::SpinLock { m: 1, tries: 1 }],
+            vec![Op::Load { a: 0 }],
+        ],
+        extra: Extra::None,
+        receiver: 0,
+    });
+}
