@@ -44,8 +44,9 @@ impl Instant {
     /// scheduling point that reads the clock. Busy-waiting on the clock never advances it
     /// (only a timer does), so a loop that polls it must let others run: a read from the same
     /// place as the thread's previous read, the clock unmoved since, spins (the spin rule of
-    /// atomics), and the thread's next scheduling point is a yield. A single read (the start
-    /// of a measurement) is not one: the thread may go straight on.
+    /// atomics), as does a third read in a row from anywhere, and the thread's next scheduling
+    /// point is a yield. A single read (the start of a measurement) is not one: the thread
+    /// may go straight on.
     #[track_caller]
     pub fn now() -> Instant {
         if !rt::in_execution() {
@@ -55,6 +56,17 @@ impl Instant {
         let ns = rt::now_ns();
         rt::clock_read(rt::site_key(&Site::caller()));
         Instant { ns }
+    }
+
+    /// The current time for interleave's own timed waits: a read of the clock that is not a
+    /// scheduling point of its own and never spins (a timed wait reads it twice from the
+    /// user's call site, which the spin rule would take for a poll going round).
+    pub(crate) fn current() -> Instant {
+        if rt::in_execution() {
+            Instant { ns: rt::now_ns() }
+        } else {
+            Instant { ns: real_now_ns() }
+        }
     }
 
     /// The instant `ns` nanoseconds of virtual time after the execution started.

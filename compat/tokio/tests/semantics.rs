@@ -277,6 +277,33 @@ program! {
     }
 }
 
+program! {
+    notify_both;
+    /// A queued future that `notify_one` picked and `notify_waiters` then completed, dropped
+    /// unpolled: its notification is spent, nothing is handed on (no permit stored).
+    pub(crate) async fn program() -> (bool, bool) {
+        use tokio::sync::Notify;
+        use tokio::time::{timeout, Duration};
+        let notify = Notify::new();
+        let mut first = Box::pin(notify.notified());
+        first.as_mut().enable();
+        notify.notify_one();
+        notify.notify_waiters();
+        let notified = first.as_mut().enable();
+        drop(first);
+        let permit_left = timeout(Duration::from_millis(10), notify.notified())
+            .await
+            .is_ok();
+        (notified, permit_left)
+    }
+}
+
+#[test]
+fn a_future_picked_and_then_notified_by_notify_waiters_hands_nothing_on() {
+    agree(notify_both::real::program, notify_both::model::program);
+    assert_eq!(real(notify_both::real::program), (true, false));
+}
+
 #[test]
 fn notified_enable_queues_the_future_and_takes_a_stored_permit() {
     agree(notify_enable::real::program, notify_enable::model::program);

@@ -49,10 +49,12 @@ impl Key {
     /// Virtual time: read by `Instant::now` and when a timer is armed, written when it moves.
     pub(crate) const CLOCK: Key = Key(4 << Self::TAG_SHIFT);
 
-    /// The threads waiting after a yield: a yield updates it (two yields commute), every
-    /// visible step of another thread that lets the yielding thread go on reads it (the first
-    /// one after a yield does, so the order of the two matters; see the scheduler's
-    /// `end_step`).
+    /// The threads waiting after a yield: a yield updates it (two yields commute); a visible
+    /// step of another thread reads it, and writes it if it lets a waiting thread go on
+    /// (whichever of two steps comes first does, so their order matters); a step after which
+    /// its thread stops while others wait reads it. (When nobody else can run and every
+    /// waiting thread goes on, that step is not marked: see the scheduler's `end_step` and
+    /// `decide`.)
     pub(crate) const YIELDS: Key = Key(6 << Self::TAG_SHIFT);
 
     /// Whether timers may fire early: a timer fired early writes it, every step that makes

@@ -250,10 +250,7 @@ impl InterleaveScheduler {
     /// stops here.
     fn decide(&mut self, runnable: Option<&[&Task]>, clock: bool) -> Option<Actor> {
         self.end_step();
-        let Some(mut model) = self.model.take() else {
-            self.report_step();
-            return None;
-        };
+        let mut model = self.model.take()?;
         model.runnable.clear();
         match runnable {
             Some(runnable) => model

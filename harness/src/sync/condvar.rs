@@ -183,19 +183,19 @@ impl Condvar {
         F: FnMut(&mut T) -> bool,
     {
         let location = Location::caller();
-        let deadline = crate::time::Instant::now() + timeout;
+        let deadline = crate::time::Instant::current() + timeout;
         loop {
             if !condition(&mut *guard) {
                 return Ok((guard, wait_timeout_result(false)));
             }
-            let left = deadline.saturating_duration_since(crate::time::Instant::now());
+            let left = deadline.saturating_duration_since(crate::time::Instant::current());
             if left.is_zero() {
                 return Ok((guard, wait_timeout_result(true)));
             }
             match self.wait_for(guard, Some(left), location).0 {
                 Ok(g) => guard = g,
                 Err(poison) => {
-                    let timed_out = crate::time::Instant::now() >= deadline;
+                    let timed_out = crate::time::Instant::current() >= deadline;
                     return Err(PoisonError::new((
                         poison.into_inner(),
                         wait_timeout_result(timed_out),

@@ -298,8 +298,11 @@ impl Notified<'_> {
     fn take_notification(&mut self, waker: Option<&Waker>) -> bool {
         let mut state = self.notify.state();
         if state.waiters_calls != self.calls {
+            // Completed by `notify_waiters`; a `notify_one` that picked it too is spent on it
+            // (tokio's future is done then: dropping it hands nothing on).
             if let Some(ticket) = self.ticket {
                 state.waiters.retain(|&(t, _)| t != ticket);
+                state.picked.retain(|&t| t != ticket);
             }
             return true;
         }

@@ -122,13 +122,17 @@ impl DporStrategy {
 impl DporStrategy {
     /// Schedules the reversal of each race of `step` (taken, or the clock's pending fire),
     /// which touches `footprint`.
-    fn reverse_races(&mut self, step: &clock::Prospect, footprint: &Footprint) {
+    /// `timer_fired`: a timer fired naturally inside `step` (the thread may have waited for it).
+    fn reverse_races(&mut self, step: &clock::Prospect, footprint: &Footprint, timer_fired: bool) {
         for e in races::races(&self.trace, step, self.tree.immediate_races()) {
             // The racer waited for that very step (a join for the exit, a receive for the
             // message, a lock for its release, a timer for its arming): they cannot swap;
-            // unless it waited for its timer, which may fire early there (`add_clock`).
+            // unless it waited for its timer, which fired inside its step once nobody else
+            // could run, and may fire early there (`add_clock`).
             if step.previous.is_none_or(|p| p < e) && self.tree.enabled_by(e, step.actor) {
-                self.tree.add_clock(e);
+                if timer_fired {
+                    self.tree.add_clock(e);
+                }
                 continue;
             }
             if self.tree.optimal() {
@@ -285,7 +289,7 @@ impl Strategy for DporStrategy {
                     });
                     if !unchanged {
                         let prospect = self.trace.peek(Actor::Clock, fire);
-                        self.reverse_races(&prospect, fire);
+                        self.reverse_races(&prospect, fire, false);
                         self.fire_checked = Some((fire.clone(), self.trace.len()));
                     }
                 }
@@ -315,12 +319,12 @@ impl Strategy for DporStrategy {
         if fresh {
             // A timer that fired naturally inside the step is not the thread's: its own races
             // leave it out (running first, the thread would not have seen it fire).
-            self.reverse_races(&prospect, step.footprint);
+            self.reverse_races(&prospect, step.footprint, !step.natural_fires.is_empty());
             // The fire is a step of the clock: firing it earlier may reverse its races (with a
             // read of the clock, say), the thread's step running first or not (below).
             for fire in step.natural_fires {
                 let prospect = self.trace.peek(Actor::Clock, fire);
-                self.reverse_races(&prospect, fire);
+                self.reverse_races(&prospect, fire, false);
             }
         }
         let mut fired = Footprint::default();
@@ -334,7 +338,7 @@ impl Strategy for DporStrategy {
         if fresh {
             for fire in step.natural_fires {
                 let prospect = self.trace.peek(Actor::Clock, fire);
-                self.reverse_races(&prospect, fire);
+                self.reverse_races(&prospect, fire, false);
             }
         }
         fired.union(step.footprint);

@@ -991,8 +991,8 @@ fn a_thread_that_stops_while_others_wait_after_a_yield_conflicts_with_the_yields
     // main blocks joining t1: nobody else can run then, and t1 and t2, waiting after their
     // yields, both go on (t1 first, free). With main blocking first, t2 can still run, and t1
     // waits for t2's addition. Main's block had no footprint: DPOR took the two orders as one.
-    // Now a step after which its thread cannot go on, while others wait after a yield, reads
-    // which threads yielded (and writes it when it lets them all go on).
+    // Now a step after which its thread cannot go on, while others still wait after a yield,
+    // reads which threads yielded.
     compare_one(Program {
         threads: vec![
             vec![Op::Yield],
