@@ -143,7 +143,9 @@ impl InterleaveScheduler {
     pub(crate) fn end_execution(&mut self) {
         if self.model.is_some() {
             self.end_step();
-            self.report_step();
+        }
+        if let Some(model) = &mut self.model {
+            model.report_step(self.strategy.as_mut());
         }
     }
 
@@ -277,18 +279,18 @@ impl InterleaveScheduler {
             // threads yielded. (Marking the step after which they do all go on as well, read
             // or write, orders it after the yields and hides the races of what it does: the
             // oracle's programs that yield lose schedules then.)
-            let stopped = model.enabled.binary_search(&actor).is_err();
-            let waits = model.runnable.iter().any(|&t| {
-                model.yielded.get(t as usize).copied().unwrap_or(false)
-                    && model.enabled.binary_search(&t).is_err()
-            });
-            if !released && stopped && waits {
+            let stopped = || model.enabled.binary_search(&actor).is_err();
+            let waits = || {
+                model.runnable.iter().any(|&t| {
+                    model.yielded.get(t as usize).copied().unwrap_or(false)
+                        && model.enabled.binary_search(&t).is_err()
+                })
+            };
+            if !released && stopped() && waits() {
                 model.footprint.read(Key::YIELDS);
             }
         }
-        self.model = Some(model);
-        self.report_step();
-        let mut model = self.model.take()?;
+        model.report_step(self.strategy.as_mut());
         let running = model
             .last_thread
             .filter(|t| model.enabled.binary_search(t).is_ok());
@@ -472,22 +474,19 @@ impl InterleaveScheduler {
     }
 }
 
-impl InterleaveScheduler {
-    /// Reports the step `end_step` ended to the strategy (once the next point's enabled threads
-    /// are known: whether they had to let the threads waiting after a yield go on is part of
-    /// what the step did).
-    fn report_step(&mut self) {
-        let Some(model) = &mut self.model else {
+impl ModelState {
+    /// Reports the step `end_step` ended to `strategy` (once the next point's enabled threads
+    /// are known: whether a thread stopping left others waiting after a yield is part of what
+    /// the step did).
+    fn report_step(&mut self, strategy: &mut dyn Strategy) {
+        let Some(actor) = self.ended.take() else {
             return;
         };
-        let Some(actor) = model.ended.take() else {
-            return;
-        };
-        self.strategy.step(&Step {
+        strategy.step(&Step {
             actor,
-            footprint: &model.footprint,
-            woken: &model.woken,
-            natural_fires: &model.natural_fires,
+            footprint: &self.footprint,
+            woken: &self.woken,
+            natural_fires: &self.natural_fires,
         });
     }
 }

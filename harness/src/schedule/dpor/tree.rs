@@ -272,11 +272,8 @@ impl Tree {
     /// Under a bound, firing there preempts the thread running: also where its block of steps
     /// began, as `add_bounded` does.
     pub(crate) fn add_clock(&mut self, at: usize) {
-        let mut nodes = vec![at];
-        if self.bound.is_some() {
-            nodes.push(self.block_start(at));
-        }
-        for node in nodes {
+        let start = self.bound.map(|_| self.block_start(at));
+        for node in std::iter::once(at).chain(start) {
             if self.nodes[node].clock {
                 self.add_allowed(node, &[Actor::Clock]);
             }
