@@ -156,6 +156,9 @@ pub struct Config {
     /// `jobs` was asked for (`Config::jobs`, `INTERLEAVE_JOBS`), not the default: the check
     /// starts its threads after execution 1, however short it is.
     pub(crate) jobs_asked: bool,
+    /// `executions` was given by [`Config::executions`], not by the strategy's constructor:
+    /// `INTERLEAVE_STRATEGY` keeps it whatever strategy it names.
+    pub(crate) executions_asked: bool,
     /// The memory model of interleave's atomics.
     pub(crate) memory_model: crate::MemoryModel,
 }
@@ -190,6 +193,7 @@ impl Config {
             keep_going: false,
             jobs: default_jobs(),
             jobs_asked: false,
+            executions_asked: false,
             memory_model: crate::MemoryModel::SequentiallyConsistent,
         }
         .require_executions(executions)
@@ -402,6 +406,7 @@ impl Config {
     /// How many executions (for exhaustive: at most).
     pub fn executions(mut self, executions: u64) -> Self {
         self.executions = executions;
+        self.executions_asked = true;
         self.require_executions(executions)
     }
 
@@ -592,6 +597,26 @@ impl Config {
         crate::check::run(self, f, interleave_detector::Site::caller())
     }
 
+    /// Puts `strategy` (from `INTERLEAVE_STRATEGY`) in place of the configured one, with a
+    /// budget that fits it. A sampling budget (`check`'s 1,000) would cut an exhaustive search
+    /// short, and an exhaustive search's cap (it stops on its own before) would have a sampling
+    /// strategy run 100,000 executions. So exhaustive search in place of a sampling strategy
+    /// gets its own budget, and a sampling strategy in place of exhaustive search gets 1,000
+    /// unless [`Config::executions`] gave the cap; `INTERLEAVE_ITERATIONS` (`iterations_set`)
+    /// has the last word.
+    fn switch_strategy(&mut self, strategy: Strategy, iterations_set: bool) {
+        if !iterations_set {
+            if strategy.is_exhaustive() && !self.strategy.is_exhaustive() {
+                self.executions = EXHAUSTIVE_BUDGET;
+            }
+            if !strategy.is_exhaustive() && self.strategy.is_exhaustive() && !self.executions_asked
+            {
+                self.executions = SAMPLING_BUDGET;
+            }
+        }
+        self.strategy = strategy;
+    }
+
     /// Applies the `INTERLEAVE_*` overrides; returns the replay artifact path if one is set.
     pub(crate) fn apply_env(&mut self) -> Result<Option<PathBuf>, Error> {
         self.validate()?;
@@ -627,20 +652,7 @@ impl Config {
                 value: value.clone(),
                 expected: "`random`, `pct`, `pct:D` or `mix:D` with a depth D of at least 1, `mix`, `exhaustive` or `exhaustive-naive`",
             })?;
-            // A sampling budget (`check`'s 1,000) would cut an exhaustive search short; and an
-            // exhaustive search's cap (it stops on its own before) would have a sampling
-            // strategy run 100,000 executions.
-            if strategy.is_exhaustive() && !self.strategy.is_exhaustive() && !iterations_set {
-                self.executions = EXHAUSTIVE_BUDGET;
-            }
-            if !strategy.is_exhaustive()
-                && self.strategy.is_exhaustive()
-                && !iterations_set
-                && self.executions == EXHAUSTIVE_BUDGET
-            {
-                self.executions = SAMPLING_BUDGET;
-            }
-            self.strategy = strategy;
+            self.switch_strategy(strategy, iterations_set);
         }
         if let Some(value) = setting("INTERLEAVE_MAX_PREEMPTIONS")? {
             self.max_preemptions = match value.as_str() {
@@ -784,6 +796,53 @@ mod tests {
         assert_eq!((config.jobs, config.jobs_asked), (cores.min(8), false));
         let asked = Config::random(10).jobs(1);
         assert_eq!((asked.jobs, asked.jobs_asked), (1, true));
+    }
+
+    #[test]
+    fn interleave_strategy_swaps_a_default_budget_and_keeps_one_given() {
+        let switched = |config: Config, to: Strategy, iterations_set: bool| {
+            let mut config = config;
+            config.switch_strategy(to, iterations_set);
+            (config.strategy, config.executions)
+        };
+        // The default budgets swap: check's 1,000 for exhaustive's 100,000, and back.
+        assert_eq!(
+            switched(Config::default(), Strategy::Exhaustive, false),
+            (Strategy::Exhaustive, EXHAUSTIVE_BUDGET)
+        );
+        assert_eq!(
+            switched(Config::exhaustive(), Strategy::Random, false),
+            (Strategy::Random, SAMPLING_BUDGET)
+        );
+        assert_eq!(
+            switched(Config::exhaustive(), Strategy::ExhaustiveNaive, false),
+            (Strategy::ExhaustiveNaive, EXHAUSTIVE_BUDGET)
+        );
+        // An exhaustive cap given with `executions` stays, even one equal to the default.
+        for given in [50, SAMPLING_BUDGET, EXHAUSTIVE_BUDGET, 200_000] {
+            assert_eq!(
+                switched(
+                    Config::exhaustive().executions(given),
+                    Strategy::Random,
+                    false
+                ),
+                (Strategy::Random, given)
+            );
+            // A sampling budget means nothing to exhaustive search, which stops on its own.
+            assert_eq!(
+                switched(
+                    Config::default().executions(given),
+                    Strategy::Exhaustive,
+                    false
+                ),
+                (Strategy::Exhaustive, EXHAUSTIVE_BUDGET)
+            );
+        }
+        // `INTERLEAVE_ITERATIONS` has set the budget already.
+        let mut config = Config::exhaustive();
+        config.executions = 10;
+        config.switch_strategy(Strategy::Random, true);
+        assert_eq!(config.executions, 10);
     }
 
     #[test]

@@ -202,11 +202,15 @@ pub(super) fn run(
         let (line, code) = recheck_verdict(&artifact.findings, &found, &new, &summary);
         eprintln!("interleave: {line}");
         if keep {
-            if let Some(artifact) = &record.artifact {
-                eprintln!(
-                    "interleave: its artifact: {}",
-                    scratch.join(artifact).display()
-                );
+            match &record.artifact {
+                Some(written) => {
+                    let kept = keep_beside(&scratch, written, &absolute)
+                        .unwrap_or_else(|| scratch.join(written));
+                    eprintln!("interleave: its artifact: {}", kept.display());
+                }
+                None => {
+                    let _ = std::fs::remove_dir_all(&scratch);
+                }
             }
         }
         if code == OK && !status.success() {
@@ -235,4 +239,57 @@ pub(super) fn run(
         return Ok(OK);
     }
     Ok(FINDINGS)
+}
+
+/// Moves the artifact a recheck wrote (file `written` in its `scratch` directory) next to the
+/// one it rechecked (`original`), and removes the scratch directory; returns where it is now,
+/// or `None` (the scratch directory stays) if it cannot be put there. It keeps its name, unless
+/// another file has it: the rechecked artifact itself, when the finding is found again with
+/// the same fingerprint. A file of that name with the same bytes is the same artifact; else it
+/// is named `<name>-recheck.json` (`-recheck-2`, … if taken). Nothing is overwritten.
+fn keep_beside(scratch: &Path, written: &str, original: &Path) -> Option<std::path::PathBuf> {
+    // A file name, as the check writes it; anything else stays where it is.
+    let stem = written.strip_suffix(".json").filter(|stem| {
+        Path::new(written).file_name() == Some(written.as_ref()) && !stem.is_empty()
+    })?;
+    let bytes = std::fs::read(scratch.join(written)).ok()?;
+    let dir = original.parent()?;
+    let candidates = std::iter::once(format!("{stem}.json")).chain((1..100).map(|n| match n {
+        1 => format!("{stem}-recheck.json"),
+        n => format!("{stem}-recheck-{n}.json"),
+    }));
+    for name in candidates {
+        let path = dir.join(name);
+        match std::fs::read(&path) {
+            Ok(existing) if existing == bytes => {
+                let _ = std::fs::remove_dir_all(scratch);
+                return Some(path);
+            }
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(_) => continue,
+        }
+        let mut file = match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(_) => return None,
+        };
+        use std::io::Write;
+        if file
+            .write_all(&bytes)
+            .and_then(|()| file.sync_all())
+            .is_err()
+        {
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+            return None;
+        }
+        let _ = std::fs::remove_dir_all(scratch);
+        return Some(path);
+    }
+    None
 }

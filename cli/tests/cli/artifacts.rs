@@ -199,6 +199,105 @@ fn record(
 
 #[cfg(unix)]
 #[test]
+fn a_recheck_that_finds_something_keeps_its_artifact_beside_the_rechecked_one() {
+    // A stand-in for cargo that says where it was asked to write, and leaves there the record
+    // of a recheck that still finds the cycle and the artifact that record names.
+    let cargo = fake_cargo(
+        "keeping-cargo",
+        "echo \"scratch=$INTERLEAVE_ARTIFACT_DIR\"\necho 'running 1 test'\n\
+         echo 'test bank::tests::transfer ... FAILED'\n\
+         mkdir -p \"$INTERLEAVE_ARTIFACT_DIR/ledger\" && \
+         cp \"$FAKE_RECORD\" \"$INTERLEAVE_ARTIFACT_DIR/ledger/r.json\" && \
+         cp \"$FAKE_ARTIFACT\" \"$INTERLEAVE_ARTIFACT_DIR/$FAKE_NAME\"\nexit 101\n",
+    );
+    let cargo = cargo.to_str().unwrap();
+    let dir = crate::scratch().join("recheck-keeps");
+    std::fs::create_dir_all(&dir).unwrap();
+    let original = dir.join("bank-0123456789abcdef.json");
+    let test_rerun = Rerun::Test(TestRerun {
+        package: Some("bank".to_owned()),
+        test: "bank::tests::transfer".to_owned(),
+        workdir: Some(".".to_owned()),
+        ..TestRerun::default()
+    });
+    let edit = |a: &mut Artifact| a.rerun = test_rerun.clone();
+    std::fs::copy(edited("keep-original.json", edit), &original).unwrap();
+    let original_bytes = std::fs::read(&original).unwrap();
+    // What the recheck writes: the same artifact, or one whose trace differs.
+    let same = original.to_str().unwrap().to_owned();
+    let different = edited("keep-different.json", |a| {
+        edit(a);
+        a.seed ^= 1;
+    });
+    let fingerprint = ab_ba().fingerprint.clone();
+    let record_naming = |name: &str| {
+        let path = record(
+            &format!("keep-record-{name}"),
+            LedgerMode::Explore,
+            CheckResult::Findings,
+            &[fingerprint.as_str()],
+            None,
+        );
+        let mut value: LedgerRecord =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        value.artifact = Some(name.to_owned());
+        std::fs::write(&path, serde_json::to_string(&value).unwrap()).unwrap();
+        path
+    };
+    let recheck = |written: &str, name: &str| {
+        let record = record_naming(name);
+        let out = interleave_with(
+            &["replay", "--recheck", original.to_str().unwrap()],
+            &[
+                ("CARGO", cargo),
+                ("FAKE_RECORD", &record),
+                ("FAKE_ARTIFACT", written),
+                ("FAKE_NAME", name),
+            ],
+        );
+        assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+        let scratch = out
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("scratch="))
+            .unwrap()
+            .to_owned();
+        assert!(
+            !std::path::Path::new(&scratch).exists(),
+            "the scratch directory {scratch} is removed"
+        );
+        let kept = out
+            .stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("interleave: its artifact: "))
+            .unwrap_or_else(|| panic!("{}", out.stderr))
+            .to_owned();
+        std::path::PathBuf::from(kept)
+    };
+    // A name no file has: it keeps it.
+    let kept = recheck(&different, "bank-fedcba9876543210.json");
+    assert_eq!(kept, dir.join("bank-fedcba9876543210.json"));
+    assert_eq!(
+        std::fs::read(&kept).unwrap(),
+        std::fs::read(&different).unwrap()
+    );
+    // The rechecked artifact's own name and bytes: it is that file.
+    let kept = recheck(&same, "bank-0123456789abcdef.json");
+    assert_eq!(kept, original);
+    // Its name with other bytes: the original stays as it was, the new one is beside it.
+    let kept = recheck(&different, "bank-0123456789abcdef.json");
+    assert_eq!(kept, dir.join("bank-0123456789abcdef-recheck.json"));
+    let again = edited("keep-different-2.json", |a| {
+        edit(a);
+        a.seed ^= 2;
+    });
+    let kept = recheck(&again, "bank-0123456789abcdef.json");
+    assert_eq!(kept, dir.join("bank-0123456789abcdef-recheck-2.json"));
+    assert_eq!(std::fs::read(&original).unwrap(), original_bytes);
+}
+
+#[cfg(unix)]
+#[test]
 fn replay_of_a_test_artifact_reruns_the_test_through_cargo_and_reads_the_check_s_record() {
     // A stand-in for cargo that shows what it was asked, answers as libtest would, and leaves
     // the record the check would leave in the artifact directory it is given.
