@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::app::Result;
 use crate::exit::{CliError, OK};
 use crate::lock_graph::LockGraph;
+use crate::timeline::fold::Fold;
 use crate::timeline::Timeline;
 
 #[derive(Debug, clap::Args)]
@@ -255,17 +256,54 @@ fn text(e: &Explanation<'_>) -> String {
             .max()
             .unwrap_or(1)
             .min(crate::timeline::MAX_COLUMN_WIDTH);
-        for object in &e.timeline.objects {
-            let label = if object.label == object.alias {
-                object.class.to_owned()
-            } else {
-                line(&object.label)
-            };
-            let _ = writeln!(
-                out,
-                "  {:width$}  {label}, created by {} at {}",
-                object.alias, object.created_by, object.created_at
-            );
+        let objects = &e.timeline.objects;
+        // Objects of one class created one after another at one site (a table of atomics, a
+        // pool's pages) fold as the timeline's steps do: the first block, then how many more.
+        let keys: Vec<u64> = objects
+            .iter()
+            .map(|o| {
+                let named = (o.label == o.alias).then_some(&o.label);
+                crate::timeline::fold::key(&(o.class, &o.created_at, &o.created_by, named))
+            })
+            .collect();
+        for fold in crate::timeline::fold::fold(&keys, |_| false) {
+            match fold {
+                Fold::Item(i) => {
+                    let object = &objects[i];
+                    let label = if object.label == object.alias {
+                        object.class.to_owned()
+                    } else {
+                        line(&object.label)
+                    };
+                    let _ = writeln!(
+                        out,
+                        "  {:width$}  {label}, created by {} at {}",
+                        object.alias, object.created_by, object.created_at
+                    );
+                }
+                Fold::Repeat {
+                    period,
+                    more,
+                    from,
+                    to,
+                } => {
+                    let (first, last) = (&objects[from], &objects[to - 1]);
+                    let above = match period {
+                        1 => "it".to_owned(),
+                        n => format!("the {n} above"),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "  {:width$}  × {} more like {above}: {} … {} ({} … {})",
+                        "⋮",
+                        crate::timeline::thousands(more as u64),
+                        first.alias,
+                        last.alias,
+                        line(&first.label),
+                        line(&last.label)
+                    );
+                }
+            }
         }
     }
     if e.on_real_threads() {

@@ -168,11 +168,18 @@ impl Timeline {
     /// The rows to show: a block of steps that repeats (a spin, a livelock) once, then how
     /// many more times it ran. Steps the findings point at, and steps where virtual time moved,
     /// are always shown.
+    /// Objects of one class created one after another at one site (a table of atomics, a
+    /// pool's slots) fold as one step repeated, whatever their aliases.
     pub(crate) fn folds(&self) -> Vec<fold::Fold> {
         let keys: Vec<u64> = self
             .rows
             .iter()
-            .map(|r| fold::key(&(r.lane, &r.text, &r.held)))
+            .map(|r| match &r.event {
+                EventKind::Create { class, .. } => {
+                    fold::key(&(0u8, r.lane, class.name(), &r.site, &r.held))
+                }
+                _ => fold::key(&(1u8, r.lane, &r.text, &r.held)),
+            })
             .collect();
         fold::fold(&keys, |i| {
             !self.rows[i].marks.is_empty() || self.rows[i].time_advanced
@@ -182,6 +189,16 @@ impl Timeline {
     /// The line that stands for a folded block.
     pub(crate) fn fold_line(&self, period: usize, more: usize, from: usize, to: usize) -> String {
         let steps = if period == 1 { "step" } else { "steps" };
+        if period == 1 && matches!(self.rows[from].event, EventKind::Create { .. }) {
+            return format!(
+                "× {} more: {} … {} (steps {}–{})",
+                thousands(more as u64),
+                self.rows[from].text,
+                self.rows[to - 1].text,
+                thousands(self.rows[from].step),
+                thousands(self.rows[to - 1].step)
+            );
+        }
         format!(
             "× {} more: the {period} {steps} above, again and again (steps {}–{})",
             thousands(more as u64),

@@ -369,21 +369,59 @@ fn explain_of_100_000_objects_takes_time_in_proportion() {
         .skip(2)
         .take_while(|l| !l.is_empty())
         .collect();
-    assert_eq!(objects.len(), 100_000);
-    // The program named the first `B`: the others are `A`, `C`, `D`, … in creation order.
-    let alias = |line: &str| line.split_whitespace().next().unwrap().to_owned();
-    assert_eq!(alias(objects[0]), "B");
-    assert_eq!(alias(objects[1]), "A");
-    assert_eq!(alias(objects[2]), "C");
-    assert_eq!(alias(objects[1000]), "B");
-    assert_eq!(alias(objects[1001]), "ALM");
-    // 99,900 unnamed objects, with the letters of 0 to 99,900 but `B`'s.
-    assert_eq!(alias(objects[99_999]), "EQTI");
-    assert!(
-        objects[1].starts_with("  A     mutex#1@a.rs:1, created by main at a.rs:1:1"),
-        "{}",
-        objects[1]
+    // Each thousand is the named `B`, the first unnamed mutex, and the 998 others folded.
+    assert_eq!(objects.len(), 300);
+    assert_eq!(
+        objects[..4],
+        [
+            "  B     mutex, created by main at a.rs:1:1",
+            "  A     mutex#1@a.rs:1, created by main at a.rs:1:1",
+            "  ⋮     × 998 more like it: C … ALL (mutex#2@a.rs:1 … mutex#999@a.rs:1)",
+            "  B     mutex, created by main at a.rs:1:1",
+        ]
     );
+    assert_eq!(
+        objects[299],
+        "  ⋮     × 998 more like it: EPGZ … EQTI (mutex#98903@a.rs:1 … mutex#99900@a.rs:1)"
+    );
+    // The creations fold too (steps 9 and 16 carry the AB-BA artifact's marks, so the block
+    // that repeats is the first 16 steps).
+    let timeline: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("── timeline"))
+        .collect();
+    assert_eq!(timeline.len(), 27, "{timeline:#?}");
+    assert_eq!(
+        timeline[19..23],
+        [
+            "     ⋮  × 6,249 more: the 16 steps above, again and again (steps 17–100,000)",
+            "100001  spawn t1              a.rs:1",
+            "100002                  exit  a.rs:1",
+            "100003  exit                  a.rs:1",
+        ]
+    );
+    // Every object has its alias in the JSON document: the program named the first `B`, and
+    // the others are `A`, `C`, `D`, … in creation order.
+    let out = bounded(
+        "100,000 objects",
+        &["explain", "--format", "json", &path],
+        &[],
+        TIMEOUT,
+    );
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    let document: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let objects = document["timeline"]["objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 100_000);
+    let alias = |i: usize| objects[i]["alias"].as_str().unwrap();
+    assert_eq!(alias(0), "B");
+    assert_eq!(alias(1), "A");
+    assert_eq!(alias(2), "C");
+    assert_eq!(alias(1000), "B");
+    assert_eq!(alias(1001), "ALM");
+    // 99,900 unnamed objects, with the letters of 0 to 99,900 but `B`'s.
+    assert_eq!(alias(99_999), "EQTI");
+    assert_eq!(objects[1]["label"], "mutex#1@a.rs:1");
     for format in ["json", "html"] {
         let out = bounded(
             format,
@@ -395,6 +433,39 @@ fn explain_of_100_000_objects_takes_time_in_proportion() {
     }
     let out = bounded("svg", &["graph", "--format", "svg", &path], &[], TIMEOUT);
     assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+}
+
+#[test]
+fn objects_created_one_after_another_at_one_site_are_folded() {
+    let path = edited("10-objects.json", |a| {
+        a.trace = many(10, 0);
+        a.findings.clear();
+    });
+    let out = interleave(&["explain", &path]);
+    assert_eq!((out.code, out.stderr.as_str()), (0, ""));
+    let shown: String = out
+        .stdout
+        .lines()
+        .skip_while(|l| *l != "── objects ──")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(shown, @r"
+    ── objects ──
+
+      B  mutex, created by main at a.rs:1:1
+      A  mutex#1@a.rs:1, created by main at a.rs:1:1
+      ⋮  × 8 more like it: C … J (mutex#2@a.rs:1 … mutex#9@a.rs:1)
+
+    ── timeline: execution 1 ──
+
+    step  main         site
+       1  new mutex B  a.rs:1
+       ⋮  × 9 more: new mutex A … new mutex J (steps 2–10)
+      11  exit         a.rs:1
+
+    where each thread ended up:
+      main  finished (step 11)
+    ");
 }
 
 #[test]
