@@ -84,10 +84,12 @@ where
                 return Ok(skipped(&config, check_name(&config)));
             }
             let pending = ledger::Pending::replay(&config, &artifact);
+            let running = pending.running();
             let name = artifact.check.clone();
             let result = rt::watched(&name, watchdog, stack_size, move || {
                 replay_artifact(&path, artifact, f)
             });
+            drop(running);
             pending.finish(&result);
             result
         }
@@ -109,9 +111,11 @@ where
                     return result;
                 }
             };
+            let running = pending.running();
             let result = rt::watched(&name.clone(), watchdog, stack_size, move || {
                 explore(config, name, rerun, baseline, f)
             });
+            drop(running);
             pending.finish(&result);
             result
         }

@@ -173,6 +173,17 @@ impl LedgerRecord {
         Ok(records)
     }
 
+    /// Whether the check was cut short by Rust aborting the test process (a panic while
+    /// unwinding from another one), in it or in another check running beside it: the tests
+    /// after it in that test binary did not run.
+    pub fn aborted(&self) -> bool {
+        self.result == CheckResult::Error
+            && self
+                .message
+                .as_deref()
+                .is_some_and(|m| m.starts_with(ABORTED))
+    }
+
     /// Every fingerprint it saw: its findings and those the baseline accepted.
     pub fn fingerprints(&self) -> impl Iterator<Item = &str> {
         self.findings
@@ -272,35 +283,101 @@ impl Pending {
         self
     }
 
+    /// Registers the check as running in this process until the guard is dropped: if Rust
+    /// aborts the process meanwhile (a panic while unwinding, which [`aborting`] hears of), its
+    /// record says so instead of being missing.
+    pub(crate) fn running(&self) -> Running {
+        let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = running.next;
+        running.next += 1;
+        if self.dir.is_some() {
+            running
+                .checks
+                .push((id, self.dir.clone(), self.record.clone()));
+        }
+        Running(id)
+    }
+
     /// Records how the check ended. A record that cannot be written is said on standard error
     /// and does not fail the check (as an artifact that cannot be written does not).
     pub(crate) fn finish(self, result: &Result<Report, Error>) {
         let Some(dir) = self.dir else { return };
-        let record = outcome(self.record, result);
-        let path = dir.join("ledger").join(format!(
-            "{}{}-{:016x}.json",
-            if record.mode == LedgerMode::Replay {
-                "replay-"
-            } else {
-                ""
-            },
-            artifact::file_stem(&record.check),
-            fnv1a(&format!(
-                "{}\n{}\n{}\n{:?}",
-                record.check,
-                rerun_key(&record.rerun),
-                record.ordinal,
-                record.mode
-            ))
-        ));
-        let mut text = serde_json::to_string_pretty(&record).expect("ledger records serialise");
-        text.push('\n');
-        if let Err(error) = artifact::write_atomically(&path, &text) {
-            eprintln!(
-                "interleave: write ledger record {}: {error}",
-                path.display()
-            );
-        }
+        write(&dir, &outcome(self.record, result));
+    }
+}
+
+/// The checks running in this process, with the records they started.
+#[derive(Default)]
+struct RunningChecks {
+    next: u64,
+    checks: Vec<(u64, Option<PathBuf>, LedgerRecord)>,
+}
+
+static RUNNING: Mutex<RunningChecks> = Mutex::new(RunningChecks {
+    next: 0,
+    checks: Vec::new(),
+});
+
+/// A check running in this process ([`Pending::running`]); it ends when this is dropped.
+#[derive(Debug)]
+pub(crate) struct Running(u64);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
+        running.checks.retain(|(id, _, _)| *id != self.0);
+    }
+}
+
+/// How the record of a check that the process's abort cut short begins.
+const ABORTED: &str = "Rust aborted the test process";
+
+/// Rust is about to abort the process, in check `check`, for the reason `why`: every check
+/// running in the process records that it ended there (result `error`), so that `interleave
+/// ci` and `interleave replay` can say what happened instead of finding no record.
+pub(crate) fn aborting(check: &str, why: &str) {
+    // Not `lock`: the thread that aborts may be the one that holds it.
+    let Ok(running) = RUNNING.try_lock() else {
+        return;
+    };
+    for (_, dir, record) in &running.checks {
+        let Some(dir) = dir else { continue };
+        let mut record = record.clone();
+        record.result = CheckResult::Error;
+        record.message = Some(if record.check == check {
+            format!("{ABORTED} in this check: {why}")
+        } else {
+            format!("{ABORTED} while this check ran: check `{check}` aborted it: {why}")
+        });
+        write(dir, &record);
+    }
+}
+
+/// Writes `record` into the ledger of artifact directory `dir`.
+fn write(dir: &Path, record: &LedgerRecord) {
+    let path = dir.join("ledger").join(format!(
+        "{}{}-{:016x}.json",
+        if record.mode == LedgerMode::Replay {
+            "replay-"
+        } else {
+            ""
+        },
+        artifact::file_stem(&record.check),
+        fnv1a(&format!(
+            "{}\n{}\n{}\n{:?}",
+            record.check,
+            rerun_key(&record.rerun),
+            record.ordinal,
+            record.mode
+        ))
+    ));
+    let mut text = serde_json::to_string_pretty(record).expect("ledger records serialise");
+    text.push('\n');
+    if let Err(error) = artifact::write_atomically(&path, &text) {
+        eprintln!(
+            "interleave: write ledger record {}: {error}",
+            path.display()
+        );
     }
 }
 

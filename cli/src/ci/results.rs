@@ -295,6 +295,7 @@ fn other_failures(runs: &[RunInfo], records: &[(PathBuf, LedgerRecord)]) -> Vec<
             Rerun::Scenario { .. } => None,
         })
         .collect();
+    let aborted = records.iter().any(|(_, r)| r.aborted());
     let mut other = BTreeSet::new();
     for run in runs {
         for test in &run.failed_tests {
@@ -304,8 +305,13 @@ fn other_failures(runs: &[RunInfo], records: &[(PathBuf, LedgerRecord)]) -> Vec<
         }
         let failed = run.status != Some(0);
         if failed && run.failed_tests.is_empty() {
+            let why = if aborted {
+                ": a check above aborted its test binary, whose tests after it did not run"
+            } else {
+                " (a build error? see its output)"
+            };
             other.insert(format!(
-                "{}{} {} without a failed test (a build error? see its output)",
+                "{}{} {} without a failed test{why}",
                 run.runner,
                 run.shard
                     .as_ref()
@@ -318,4 +324,67 @@ fn other_failures(runs: &[RunInfo], records: &[(PathBuf, LedgerRecord)]) -> Vec<
         }
     }
     other.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(result: CheckResult, message: Option<&str>) -> LedgerRecord {
+        serde_json::from_value(serde_json::json!({
+            "format_version": interleave::LEDGER_FORMAT_VERSION,
+            "check": "x",
+            "rerun": {"test": {"test": "tests::x"}},
+            "ordinal": 1,
+            "mode": "explore",
+            "result": result,
+            "strategy": "random",
+            "seed": 1,
+            "budget": 10,
+            "executions": 0,
+            "complete": false,
+            "findings": [],
+            "accepted": [],
+            "artifact": null,
+            "message": message,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_run_that_failed_without_a_failed_test_says_why_when_a_check_aborted_it() {
+        let runs = [RunInfo {
+            runner: "cargo test".to_owned(),
+            shard: None,
+            status: Some(101),
+            failed_tests: Vec::new(),
+        }];
+        let with = |records: Vec<LedgerRecord>| {
+            let records: Vec<(PathBuf, LedgerRecord)> = records
+                .into_iter()
+                .map(|r| (PathBuf::from("r.json"), r))
+                .collect();
+            other_failures(&runs, &records)
+        };
+        assert_eq!(
+            with(vec![record(CheckResult::Clean, None)]),
+            ["cargo test exited with 101 without a failed test (a build error? see its output)"]
+        );
+        // An error of another kind does not explain it either.
+        assert_eq!(
+            with(vec![record(
+                CheckResult::Error,
+                Some("check `x` reached no scheduling point for 10s")
+            )]),
+            ["cargo test exited with 101 without a failed test (a build error? see its output)"]
+        );
+        assert_eq!(
+            with(vec![record(
+                CheckResult::Error,
+                Some("Rust aborted the test process in this check: thread `main` panicked while unwinding from another panic (…)")
+            )]),
+            ["cargo test exited with 101 without a failed test: a check above aborted its test \
+              binary, whose tests after it did not run"]
+        );
+    }
 }

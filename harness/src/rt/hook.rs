@@ -131,6 +131,13 @@ fn aborting(context: &super::Context, why: &str) {
          panic ({why}); Rust aborts the process for that.\n  first panic {first}\n  then, \
          while unwinding, {then}"
     );
+    crate::ledger::aborting(
+        &check,
+        &format!(
+            "thread `{name}` panicked while unwinding from another panic ({why}); first panic \
+             {first}; then, while unwinding, {then}"
+        ),
+    );
 }
 
 /// The backtrace of the last panic recorded on this OS thread, if one was captured.

@@ -484,7 +484,11 @@ fn child_double_panic() {
 #[test]
 fn a_panic_while_unwinding_shows_both_panics_and_the_thread_before_rust_aborts() {
     // Before: interleave's hook kept both panics quiet and the process aborted without a word.
-    let run = child::run("limits::child_double_panic", &[] as &[(&str, &str)]);
+    let dir = child::temp_dir("double-panic");
+    let run = child::run(
+        "limits::child_double_panic",
+        &[("INTERLEAVE_ARTIFACT_DIR", dir.to_str().unwrap())],
+    );
     assert_eq!(run.status.signal(), Some(6), "{run:?}");
     let report = run
         .stderr
@@ -511,6 +515,29 @@ fn a_panic_while_unwinding_shows_both_panics_and_the_thread_before_rust_aborts()
         report[2]
     );
     assert_documented(&report.join("\n"));
+    // The check's ledger record says so (before, there was none: `interleave ci` took the
+    // test binary's abort for a build error).
+    let records = interleave::LedgerRecord::read_dir(&dir).unwrap();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let record = &records[0];
+    assert_eq!(
+        (record.check.as_str(), record.result, record.aborted()),
+        ("double_panic", interleave::CheckResult::Error, true)
+    );
+    let message = record.message.as_deref().unwrap();
+    let first = report[1].trim_start().strip_prefix("first panic ").unwrap();
+    let then = report[2]
+        .trim_start()
+        .strip_prefix("then, while unwinding, ")
+        .unwrap();
+    assert_eq!(
+        message,
+        format!(
+            "Rust aborted the test process in this check: thread `dropper` panicked while \
+             unwinding from another panic (panic in a destructor during cleanup); first panic \
+             {first}; then, while unwinding, {then}"
+        )
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
