@@ -257,16 +257,7 @@ fn text(e: &Explanation<'_>) -> String {
             .unwrap_or(1)
             .min(crate::timeline::MAX_COLUMN_WIDTH);
         let objects = &e.timeline.objects;
-        // Objects of one class created one after another at one site (a table of atomics, a
-        // pool's pages) fold as the timeline's steps do: the first block, then how many more.
-        let keys: Vec<u64> = objects
-            .iter()
-            .map(|o| {
-                let named = (o.label == o.alias).then_some(&o.label);
-                crate::timeline::fold::key(&(o.class, &o.created_at, &o.created_by, named))
-            })
-            .collect();
-        for fold in crate::timeline::fold::fold(&keys, |_| false) {
+        for fold in e.timeline.object_folds() {
             match fold {
                 Fold::Item(i) => {
                     let object = &objects[i];
@@ -287,20 +278,11 @@ fn text(e: &Explanation<'_>) -> String {
                     from,
                     to,
                 } => {
-                    let (first, last) = (&objects[from], &objects[to - 1]);
-                    let above = match period {
-                        1 => "it".to_owned(),
-                        n => format!("the {n} above"),
-                    };
                     let _ = writeln!(
                         out,
-                        "  {:width$}  × {} more like {above}: {} … {} ({} … {})",
+                        "  {:width$}  {}",
                         "⋮",
-                        crate::timeline::thousands(more as u64),
-                        first.alias,
-                        last.alias,
-                        line(&first.label),
-                        line(&last.label)
+                        line(&e.timeline.object_fold_line(period, more, from, to))
                     );
                 }
             }

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use crate::explain::Explanation;
 use crate::svg::{escape, CYCLE};
+use crate::timeline::fold::Fold;
 use crate::timeline::{colour, virtual_time, Row, Timeline};
 
 const STYLE: &str = "\
@@ -176,7 +177,23 @@ fn objects(out: &mut String, timeline: &Timeline) {
         "<section id=\"objects\">\n<h2>Objects</h2>\n<table class=\"objects\">\n\
          <thead><tr><th></th><th>name</th><th>object</th><th>created by</th><th>at</th></tr></thead>\n<tbody>\n",
     );
-    for object in &timeline.objects {
+    for fold in timeline.object_folds() {
+        let object = match fold {
+            Fold::Item(i) => &timeline.objects[i],
+            Fold::Repeat {
+                period,
+                more,
+                from,
+                to,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "<tr class=\"fold\"><td></td><td>⋮</td><td colspan=\"3\">{}</td></tr>",
+                    escape(&timeline.object_fold_line(period, more, from, to))
+                );
+                continue;
+            }
+        };
         let swatch = object.slot.map_or_else(String::new, |slot| {
             format!(
                 "<span class=\"swatch\" style=\"background:{}\"></span>",

@@ -186,6 +186,46 @@ impl Timeline {
         })
     }
 
+    /// The objects to list: objects of one class created one after another at one site (a
+    /// table of atomics, a pool's pages) fold as steps do, the first block shown. Named objects
+    /// fold only with others of their name, and a lock a thread held (it has a colour) never.
+    pub(crate) fn object_folds(&self) -> Vec<fold::Fold> {
+        let keys: Vec<u64> = self
+            .objects
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let named = (o.label == o.alias).then_some(&o.label);
+                let held = o.slot.map(|_| i);
+                fold::key(&(o.class, &o.created_at, &o.created_by, named, held))
+            })
+            .collect();
+        fold::fold(&keys, |_| false)
+    }
+
+    /// The line that stands for a folded block of objects.
+    pub(crate) fn object_fold_line(
+        &self,
+        period: usize,
+        more: usize,
+        from: usize,
+        to: usize,
+    ) -> String {
+        let (first, last) = (&self.objects[from], &self.objects[to - 1]);
+        let above = match period {
+            1 => "it".to_owned(),
+            n => format!("the {n} above"),
+        };
+        format!(
+            "× {} more like {above}: {} … {} ({} … {})",
+            thousands(more as u64),
+            first.alias,
+            last.alias,
+            first.label,
+            last.label
+        )
+    }
+
     /// The line that stands for a folded block.
     pub(crate) fn fold_line(&self, period: usize, more: usize, from: usize, to: usize) -> String {
         let steps = if period == 1 { "step" } else { "steps" };

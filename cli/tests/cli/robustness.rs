@@ -466,6 +466,23 @@ fn objects_created_one_after_another_at_one_site_are_folded() {
     where each thread ended up:
       main  finished (step 11)
     ");
+    // The page lists them as the text does.
+    let html = interleave(&["explain", "--format", "html", &path]);
+    assert_eq!((html.code, html.stderr.as_str()), (0, ""));
+    crate::html_check::check(&html.stdout).unwrap();
+    let rows: Vec<&str> = html
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("<section id=\"objects\">"))
+        .filter(|l| l.starts_with("<tr>") || l.starts_with("<tr class=\"fold\">"))
+        .take_while(|l| !l.contains("class=\"step\""))
+        .collect();
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    assert_eq!(
+        rows[2],
+        "<tr class=\"fold\"><td></td><td>⋮</td><td colspan=\"3\">× 8 more like it: C … J \
+         (mutex#2@a.rs:1 … mutex#9@a.rs:1)</td></tr>"
+    );
 }
 
 #[test]
