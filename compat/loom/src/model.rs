@@ -124,10 +124,14 @@ impl Builder {
     where
         F: Fn() + Sync + Send + 'static,
     {
-        // loom suites are built with `RUSTFLAGS="--cfg loom"`, and so is this crate: a replay
-        // command must say so, or cargo would build the tests without them.
-        if cfg!(loom) {
-            interleave::built_with_cfg("loom");
+        // loom suites are built with `RUSTFLAGS="--cfg loom"` (or a name of their own), and so
+        // is this crate: a replay command must say so, or cargo would build the tests without
+        // them (`build.rs` reads them).
+        for name in env!("INTERLEAVE_LOOM_BUILT_WITH_CFGS")
+            .split(',')
+            .filter(|n| !n.is_empty())
+        {
+            interleave::built_with_cfg(name);
         }
         let overridden = ["INTERLEAVE_STRATEGY", "INTERLEAVE_REPLAY"]
             .iter()
@@ -185,4 +189,30 @@ where
     F: Fn() + Sync + Send + 'static,
 {
     Builder::new().check(f);
+}
+
+#[cfg(test)]
+mod build_cfgs {
+    include!("../build_cfgs.rs");
+
+    #[test]
+    fn the_cfg_names_of_the_build_s_flags_are_read_as_cargo_passes_them() {
+        let flags = [
+            "--cfg",
+            "loom",
+            "-C",
+            "opt-level=1",
+            "--cfg=oneshot_loom",
+            "--cfg",
+            "feature=\"x\"",
+            "--cfg",
+            "loom",
+            "--cfg",
+            "2d",
+            "--cfg",
+        ]
+        .join("\u{1f}");
+        assert_eq!(cfg_names(&flags), ["loom", "oneshot_loom"]);
+        assert_eq!(cfg_names(""), [] as [&str; 0]);
+    }
 }

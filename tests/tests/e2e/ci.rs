@@ -109,12 +109,12 @@ impl Sample {
     }
 }
 
-fn cargo() -> String {
+pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
 /// This test binary's target directory and profile directory (`target/debug/deps/e2e-…`).
-fn target_and_profile() -> (PathBuf, String) {
+pub(crate) fn target_and_profile() -> (PathBuf, String) {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap();
     let profile = profile_dir

@@ -17,6 +17,7 @@ mod jobs;
 mod ledger_baseline;
 mod limits;
 mod locals;
+mod loom_patch;
 mod memory;
 mod real_threads;
 mod reports;

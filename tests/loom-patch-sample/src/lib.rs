@@ -1,0 +1,3 @@
+//! Counts visits with the `counter` dependency.
+
+pub use counter::Counter;
