@@ -23,7 +23,8 @@ use rand_chacha::ChaCha8Rng;
 use super::stats::{measure, Stats};
 use crate::cell::UnsafeCell;
 use crate::sync::atomic::{AtomicI64, Ordering};
-use crate::sync::{mpsc, Arc, Condvar, Mutex};
+use crate::sync::{mpsc, Arc, Barrier, Condvar, Mutex, Once, RwLock, TryLockError};
+use crate::thread::{JoinHandle, Thread};
 use crate::time::{Duration, Instant};
 use crate::{thread, Config, Strategy};
 
@@ -101,6 +102,66 @@ enum Op {
         m: usize,
         tries: u32,
     },
+    // The operations of the programs with more primitives (`Generator::more`).
+    /// Takes the `RwLock` for reading, reads its value, runs `body`, releases.
+    Read {
+        body: Vec<Op>,
+    },
+    /// Takes the `RwLock` for writing, reads its value, adds `add`, runs `body`, releases.
+    Write {
+        add: i64,
+        body: Vec<Op>,
+    },
+    /// `try_read`: the value, or -1 if it would block.
+    TryRead,
+    /// `try_write`: the value (then adds `add`), or -1 if it would block.
+    TryWrite {
+        add: i64,
+    },
+    /// `Mutex::try_lock` on mutex `m`: the value (then adds `add`), or -1 if it is held.
+    TryLock {
+        m: usize,
+        add: i64,
+    },
+    /// `compare_exchange(current, new)` on atomic `a`: the value found if it was `current`,
+    /// else -10 minus the value found.
+    Cas {
+        a: usize,
+        current: i64,
+        new: i64,
+    },
+    /// Joins thread `t`, spawned before this one (main handed this thread its handle): what
+    /// `t` read.
+    Join {
+        t: usize,
+    },
+    /// Spawns a thread of its own running `body`, joined when this thread's operations end.
+    Spawn {
+        body: Vec<Op>,
+    },
+    /// `try_recv` (the receiving thread only): the value, -1 once every sender is gone, -2 if
+    /// the channel is empty.
+    TryRecv,
+    /// Drops this thread's sender: its later sends do nothing, and the channel closes once
+    /// every sender is gone.
+    DropSender,
+    /// Waits at the barrier (as many parties as the program has waits): 1 for the leader.
+    BarrierWait,
+    /// `Once::call_once`, whose initialiser runs `body`: 1 if this call ran it.
+    CallOnce {
+        body: Vec<Op>,
+    },
+    /// `thread::park()` (the model never returns spuriously: only an unpark's token, taken
+    /// before or after, lets it go on).
+    Park,
+    /// `thread::park_timeout`.
+    ParkTimeout {
+        ms: u64,
+    },
+    /// Unparks thread `t` (main, a thread spawned before this one, or, from main, any).
+    Unpark {
+        t: usize,
+    },
 }
 
 /// What synchronises the threads besides mutexes and atomics.
@@ -118,6 +179,18 @@ struct Program {
     extra: Extra,
     /// The thread that owns the channel's receiver.
     receiver: usize,
+    /// The programs with more primitives: their rwlock, barrier, once, and who joins whom.
+    more: Option<More>,
+}
+
+/// What a program with more primitives shares besides the others' objects.
+#[derive(Debug, Clone, Default)]
+struct More {
+    /// Which thread joins each thread (main, 0, unless a later sibling does: `Op::Join`);
+    /// main's entry is unused.
+    joiner: Vec<usize>,
+    /// The barrier's parties: how many `Op::BarrierWait` the program has.
+    parties: usize,
 }
 
 /// Programs whose naive tree is larger are skipped (counted, not compared).
@@ -136,13 +209,30 @@ struct Generator {
     /// this probability. Without it no draw is made for them: the programs of a seed are the
     /// ones they were before yields existed.
     yields: Option<f64>,
+    /// Whether operations use more primitives (an `RwLock`, `try_lock`, `compare_exchange`,
+    /// joins of siblings and spawns, `try_recv` and dropped senders, a barrier, a `Once`,
+    /// park and unpark), each one with this probability. Without it no draw is made for them.
+    more: Option<f64>,
+    /// Of the program being generated (with `more`): how many threads it has, who joins each,
+    /// how many barrier waits it has.
+    threads: usize,
+    joiner: Vec<usize>,
+    parties: usize,
 }
+
+/// The mutex index standing for the `RwLock` in the locks a thread holds while generating.
+const RWLOCK: usize = LOCKS;
 
 impl Generator {
     fn op(&mut self, thread: usize, receiver: usize, depth: usize, held: &mut Vec<usize>) -> Op {
         if let Some(p) = self.yields {
             if self.rng.random_bool(p) {
                 return self.yielding(held);
+            }
+        }
+        if let Some(p) = self.more {
+            if self.rng.random_bool(p) {
+                return self.more_op(thread, receiver, depth, held);
             }
         }
         loop {
@@ -253,6 +343,128 @@ impl Generator {
         }
     }
 
+    /// An operation on the primitives of the programs with more of them.
+    fn more_op(&mut self, thread: usize, receiver: usize, depth: usize, held: &mut Vec<usize>) -> Op {
+        loop {
+            let op = match self.rng.random_range(0..14) {
+                0 | 1 if depth < 2 && !held.contains(&RWLOCK) => {
+                    let write = self.rng.random_bool(0.5);
+                    held.push(RWLOCK);
+                    let len = self.rng.random_range(0..=1);
+                    let body = (0..len)
+                        .map(|_| self.op(thread, receiver, depth + 1, held))
+                        .collect();
+                    held.pop();
+                    if write {
+                        Op::Write {
+                            add: self.rng.random_range(1..=2),
+                            body,
+                        }
+                    } else {
+                        Op::Read { body }
+                    }
+                }
+                2 if !held.contains(&RWLOCK) => {
+                    if self.rng.random_bool(0.5) {
+                        Op::TryRead
+                    } else {
+                        Op::TryWrite {
+                            add: self.rng.random_range(1..=2),
+                        }
+                    }
+                }
+                3 => {
+                    let m = self.rng.random_range(0..LOCKS);
+                    if held.contains(&m) {
+                        continue;
+                    }
+                    Op::TryLock {
+                        m,
+                        add: self.rng.random_range(1..=2),
+                    }
+                }
+                4 => Op::Cas {
+                    a: self.rng.random_range(0..ATOMICS),
+                    current: self.rng.random_range(0..=1),
+                    new: self.rng.random_range(1..=2),
+                },
+                5 if thread > 0 && held.is_empty() => {
+                    // A sibling spawned before this one that nobody else joins.
+                    let free: Vec<usize> = (1..thread).filter(|&t| self.joiner[t] == 0).collect();
+                    if free.is_empty() {
+                        continue;
+                    }
+                    let t = free[self.rng.random_range(0..free.len())];
+                    self.joiner[t] = thread;
+                    Op::Join { t }
+                }
+                6 if self.threads < 4 && depth == 0 => {
+                    self.threads += 1;
+                    let body = vec![self.simple_op()];
+                    Op::Spawn { body }
+                }
+                7 if self.extra == Extra::Channel && thread == receiver => Op::TryRecv,
+                7 if self.extra == Extra::Channel => Op::DropSender,
+                8 if depth == 0 && held.is_empty() => {
+                    self.parties += 1;
+                    Op::BarrierWait
+                }
+                9 => {
+                    let len = self.rng.random_range(0..=1);
+                    let body = (0..len).map(|_| self.simple_op()).collect();
+                    Op::CallOnce { body }
+                }
+                10 if held.is_empty() => {
+                    if self.timers {
+                        Op::ParkTimeout {
+                            ms: self.rng.random_range(1..=2),
+                        }
+                    } else {
+                        Op::Park
+                    }
+                }
+                11 | 12 => {
+                    // Main can unpark any thread; another, main and the threads spawned before it.
+                    let targets: Vec<usize> = if thread == 0 {
+                        (1..self.joiner.len()).collect()
+                    } else {
+                        (0..thread).collect()
+                    };
+                    if targets.is_empty() {
+                        continue;
+                    }
+                    Op::Unpark {
+                        t: targets[self.rng.random_range(0..targets.len())],
+                    }
+                }
+                _ => continue,
+            };
+            return op;
+        }
+    }
+
+    /// An operation of a thread spawned by another, or of a `Once`'s initialiser.
+    fn simple_op(&mut self) -> Op {
+        let a = self.rng.random_range(0..ATOMICS);
+        match self.rng.random_range(0..5) {
+            0 => Op::Load { a },
+            1 => Op::Store {
+                a,
+                value: self.rng.random_range(0..=2),
+            },
+            2 => Op::FetchAdd {
+                a,
+                add: self.rng.random_range(1..=2),
+            },
+            3 => Op::CellWrite { c: 0 },
+            _ => Op::Lock {
+                m: self.rng.random_range(0..LOCKS),
+                add: self.rng.random_range(1..=2),
+                body: vec![],
+            },
+        }
+    }
+
     fn program(&mut self) -> Program {
         self.timers = self.rng.random_bool(0.25);
         self.extra = match self.rng.random_range(0..3) {
@@ -268,6 +480,9 @@ impl Generator {
             _ => 4,
         };
         let receiver = self.rng.random_range(0..threads);
+        self.threads = threads;
+        self.joiner = vec![0; threads];
+        self.parties = 0;
         let threads = (0..threads)
             .map(|t| {
                 let len = match threads {
@@ -280,10 +495,15 @@ impl Generator {
                     .collect()
             })
             .collect();
+        let more = self.more.map(|_| More {
+            joiner: std::mem::take(&mut self.joiner),
+            parties: self.parties,
+        });
         Program {
             threads,
             extra: self.extra,
             receiver,
+            more,
         }
     }
 }
@@ -297,6 +517,7 @@ struct Shared {
     condvar: Option<(Mutex<bool>, Condvar)>,
     /// When the execution began, in virtual time.
     start: Instant,
+    more: Option<MoreShared>,
 }
 
 /// Tracked cells, shared between threads as users share them: only their accesses matter here
@@ -311,13 +532,39 @@ struct Cells(Vec<UnsafeCell<i64>>);
 )]
 unsafe impl Sync for Cells {}
 
-/// A thread's ends of the channel.
+/// A thread's ends of the channel, and (in the programs with more primitives) the handles it
+/// holds.
+#[derive(Default)]
 struct Ends {
     tx: Option<mpsc::Sender<i64>>,
     rx: Option<mpsc::Receiver<i64>>,
+    /// The siblings it joins, by thread number.
+    siblings: Vec<(usize, JoinHandle<Vec<i64>>)>,
+    /// The threads it may unpark, by thread number.
+    unparks: Vec<(usize, Thread)>,
+    /// The threads it spawned.
+    children: Vec<JoinHandle<Vec<i64>>>,
 }
 
-fn run(ops: &[Op], shared: &Shared, ends: &Ends, read: &mut Vec<i64>) {
+impl Ends {
+    /// Joins the siblings it did not join yet and its children, in order: what they read.
+    fn finish(&mut self, read: &mut Vec<i64>) {
+        let siblings = self.siblings.drain(..).map(|(_, handle)| handle);
+        for handle in siblings.chain(self.children.drain(..)) {
+            read.push(i64::MIN + 1);
+            read.extend(handle.join().unwrap());
+        }
+    }
+}
+
+/// The objects of the programs with more primitives.
+struct MoreShared {
+    rwlock: RwLock<i64>,
+    barrier: Barrier,
+    once: Once,
+}
+
+fn run(ops: &[Op], shared: &Arc<Shared>, ends: &mut Ends, read: &mut Vec<i64>) {
     let latest = |read: &Vec<i64>| read.last().copied().unwrap_or(0);
     for op in ops {
         match op {
@@ -420,7 +667,101 @@ fn run(ops: &[Op], shared: &Shared, ends: &Ends, read: &mut Vec<i64>) {
                     thread::yield_now();
                 }
             }
+            op => run_more(op, shared, ends, read),
         }
+    }
+}
+
+/// Runs an operation of the programs with more primitives.
+fn run_more(op: &Op, shared: &Arc<Shared>, ends: &mut Ends, read: &mut Vec<i64>) {
+    let more = shared.more.as_ref().expect("a program with more primitives");
+    match op {
+        Op::Read { body } => {
+            let guard = more.rwlock.read().unwrap();
+            read.push(*guard);
+            run(body, shared, ends, read);
+            drop(guard);
+        }
+        Op::Write { add, body } => {
+            let mut guard = more.rwlock.write().unwrap();
+            read.push(*guard);
+            *guard += add;
+            run(body, shared, ends, read);
+            drop(guard);
+        }
+        Op::TryRead => match more.rwlock.try_read() {
+            Ok(guard) => read.push(*guard),
+            Err(TryLockError::WouldBlock) => read.push(-1),
+            Err(TryLockError::Poisoned(_)) => unreachable!("nothing panics holding it"),
+        },
+        Op::TryWrite { add } => match more.rwlock.try_write() {
+            Ok(mut guard) => {
+                read.push(*guard);
+                *guard += add;
+            }
+            Err(TryLockError::WouldBlock) => read.push(-1),
+            Err(TryLockError::Poisoned(_)) => unreachable!("nothing panics holding it"),
+        },
+        Op::TryLock { m, add } => match shared.locks[*m].try_lock() {
+            Ok(mut guard) => {
+                read.push(*guard);
+                *guard += add;
+            }
+            Err(TryLockError::WouldBlock) => read.push(-1),
+            Err(TryLockError::Poisoned(_)) => unreachable!("nothing panics holding it"),
+        },
+        Op::Cas { a, current, new } => {
+            let result = shared.atomics[*a].compare_exchange(
+                *current,
+                *new,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            );
+            read.push(result.unwrap_or_else(|found| -10 - found));
+        }
+        Op::Join { t } => {
+            if let Some(i) = ends.siblings.iter().position(|(s, _)| s == t) {
+                let (_, handle) = ends.siblings.remove(i);
+                read.push(i64::MIN + 2);
+                read.extend(handle.join().unwrap());
+            }
+        }
+        Op::Spawn { body } => {
+            let body = body.clone();
+            let shared = Arc::clone(shared);
+            ends.children.push(thread::spawn(move || {
+                let mut read = Vec::new();
+                run(&body, &shared, &mut Ends::default(), &mut read);
+                read
+            }));
+        }
+        Op::TryRecv => {
+            if let Some(rx) = &ends.rx {
+                read.push(match rx.try_recv() {
+                    Ok(value) => value,
+                    Err(mpsc::TryRecvError::Disconnected) => -1,
+                    Err(mpsc::TryRecvError::Empty) => -2,
+                });
+            }
+        }
+        Op::DropSender => drop(ends.tx.take()),
+        Op::BarrierWait => read.push(i64::from(more.barrier.wait().is_leader())),
+        Op::CallOnce { body } => {
+            let mut ran = false;
+            more.once.call_once(|| {
+                ran = true;
+                run(body, shared, &mut Ends::default(), read);
+            });
+            read.push(i64::from(ran));
+        }
+        Op::Park => thread::park(),
+        Op::ParkTimeout { ms } => thread::park_timeout(Duration::from_millis(*ms)),
+        Op::Unpark { t } => {
+            if let Some((_, target)) = ends.unparks.iter().find(|(u, _)| u == t) {
+                target.unpark();
+            }
+        }
+        _ => unreachable!("`run` runs the others"),
     }
 }
 
@@ -436,6 +777,11 @@ fn scenario(
             cells: Cells((0..CELLS).map(|_| UnsafeCell::new(0)).collect()),
             condvar: (program.extra == Extra::Condvar).then(|| (Mutex::new(false), Condvar::new())),
             start: Instant::now(),
+            more: program.more.as_ref().map(|more| MoreShared {
+                rwlock: RwLock::new(0),
+                barrier: Barrier::new(more.parties),
+                once: Once::new(),
+            }),
         });
         let channel = program.extra == Extra::Channel;
         let (mut tx, mut rx) = match channel {
@@ -452,28 +798,50 @@ fn scenario(
             } else {
                 None
             },
+            ..Ends::default()
         };
-        let handles: Vec<_> = (1..program.threads.len())
-            .map(|t| {
-                let ops = program.threads[t].clone();
-                let shared = Arc::clone(&shared);
-                let ends = ends(t, &tx, &mut rx);
-                thread::spawn(move || {
-                    let mut read = Vec::new();
-                    run(&ops, &shared, &ends, &mut read);
-                    read
-                })
-            })
-            .collect();
-        let main_ends = ends(0, &tx, &mut rx);
+        // With more primitives: a thread joined by a sibling (spawned after it) has its handle
+        // handed to that sibling; each thread may unpark main and the threads spawned before it.
+        let joiner = |t: usize| program.more.as_ref().map_or(0, |more| more.joiner[t]);
+        let mut handles: Vec<(usize, JoinHandle<Vec<i64>>)> = Vec::new();
+        let mut unparks: Vec<(usize, Thread)> = Vec::new();
+        if program.more.is_some() {
+            unparks.push((0, thread::current()));
+        }
+        for t in 1..program.threads.len() {
+            let ops = program.threads[t].clone();
+            let shared = Arc::clone(&shared);
+            let mut ends = ends(t, &tx, &mut rx);
+            if program.more.is_some() {
+                ends.unparks.clone_from(&unparks);
+                let (mine, others) = std::mem::take(&mut handles)
+                    .into_iter()
+                    .partition(|&(s, _)| joiner(s) == t);
+                ends.siblings = mine;
+                handles = others;
+            }
+            let handle = thread::spawn(move || {
+                let mut read = Vec::new();
+                run(&ops, &shared, &mut ends, &mut read);
+                ends.finish(&mut read);
+                read
+            });
+            if program.more.is_some() {
+                unparks.push((t, handle.thread().clone()));
+            }
+            handles.push((t, handle));
+        }
+        let mut main_ends = ends(0, &tx, &mut rx);
+        main_ends.unparks = unparks;
         // Main's own sender (if it sends) is its end's clone: the original goes now, so the
         // channel closes once every sending thread is done.
         tx.take();
         drop(rx);
         let mut state = Vec::new();
-        run(&program.threads[0], &shared, &main_ends, &mut state);
+        run(&program.threads[0], &shared, &mut main_ends, &mut state);
+        main_ends.finish(&mut state);
         drop(main_ends);
-        for handle in handles {
+        for (_, handle) in handles {
             state.push(i64::MIN);
             state.extend(handle.join().unwrap());
         }
@@ -483,6 +851,9 @@ fn scenario(
         }
         for atomic in &shared.atomics {
             state.push(atomic.load(Ordering::SeqCst));
+        }
+        if let Some(more) = &shared.more {
+            state.push(*more.rwlock.read().unwrap());
         }
         states
             .lock()
@@ -537,10 +908,16 @@ fn explore(
 /// Compares DPOR with naive DFS on `programs` random programs from `seed`; returns (compared,
 /// skipped for a naive tree over the budget, naive executions, DPOR executions), and asserts
 /// that no DPOR execution repeated a trace.
-fn compare(seed: u64, programs: usize, yields: Option<f64>) -> (usize, usize, u64, u64) {
+fn compare(
+    seed: u64,
+    programs: usize,
+    yields: Option<f64>,
+    more: Option<f64>,
+) -> (usize, usize, u64, u64) {
     let mut compared = 0;
     let mut generator = generator(seed);
     generator.yields = yields;
+    generator.more = more;
     let all = (0..programs).map(|_| generator.program());
     let (skipped, naive, dpor, stats) = compare_programs(all, seed, &mut compared);
     println!(
@@ -557,6 +934,10 @@ fn generator(seed: u64) -> Generator {
         extra: Extra::None,
         timers: false,
         yields: None,
+        more: None,
+        threads: 0,
+        joiner: Vec::new(),
+        parties: 0,
     }
 }
 
@@ -675,6 +1056,7 @@ fn a_switch_inside_a_critical_section_is_within_a_bound_of_one() {
         ],
         extra: Extra::None,
         receiver: 0,
+        more: None,
     });
 }
 
@@ -699,6 +1081,7 @@ fn a_timer_that_fires_inside_a_step_is_fired_early_after_that_step_too() {
         ],
         extra: Extra::Condvar,
         receiver: 0,
+        more: None,
     });
 }
 
@@ -722,6 +1105,7 @@ fn a_spin_that_yields_only_before_its_racer_conflicts_with_the_threads_asleep_th
         ],
         extra: Extra::None,
         receiver: 0,
+        more: None,
     });
 }
 
@@ -748,6 +1132,7 @@ fn a_step_that_lets_a_spinning_thread_go_on_conflicts_with_the_other_threads_ste
         ],
         extra: Extra::Channel,
         receiver: 2,
+        more: None,
     });
 }
 
@@ -763,6 +1148,7 @@ fn a_reversal_that_waits_after_a_yield_is_tried_at_the_latest_context_switch_in_
         threads: vec![vec![Op::Yield], vec![Op::Send { value: 0 }], vec![]],
         extra: Extra::Channel,
         receiver: 0,
+        more: None,
     });
     // Seed 19, program 44: the same with main's re-reads of a1 spinning (no `yield_now`),
     // and t1 adding to it: main sees 1 only if t2's exit lets it go on before t1 runs.
@@ -778,12 +1164,13 @@ fn a_reversal_that_waits_after_a_yield_is_tried_at_the_latest_context_switch_in_
         ],
         extra: Extra::None,
         receiver: 2,
+        more: None,
     });
 }
 
 #[test]
 fn dpor_reaches_what_naive_dfs_reaches_on_random_programs() {
-    let (compared, skipped, naive, dpor) = compare(11, 380, None);
+    let (compared, skipped, naive, dpor) = compare(11, 380, None, None);
     println!(
         "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
     );
@@ -800,7 +1187,7 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_that_yield() {
     // waits for another thread's visible step, and a step that only looked and yielded lets
     // it go on once between two changes, whatever else the threads do (locks, a condvar or a
     // channel, timers). A test of their own keeps the programs of seed 11 as they were.
-    let (compared, skipped, naive, dpor) = compare(7, 200, Some(YIELDS));
+    let (compared, skipped, naive, dpor) = compare(7, 200, Some(YIELDS), None);
     println!(
         "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
     );
@@ -811,11 +1198,43 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_that_yield() {
 #[ignore = "3,000 more programs and 1,000 that yield (a few minutes in debug); run with --ignored"]
 fn dpor_reaches_what_naive_dfs_reaches_on_many_random_programs() {
     for (seed, programs, yields) in [(2024, 3_000, None), (2025, 1_000, Some(YIELDS))] {
-        let (compared, skipped, naive, dpor) = compare(seed, programs, yields);
+        let (compared, skipped, naive, dpor) = compare(seed, programs, yields, None);
         println!(
             "seed {seed}: {compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
         );
     }
+}
+
+/// A scan: `ORACLE_SCAN=seed_from..seed_to,programs,yields,more` (probabilities, 0 for none).
+#[test]
+#[ignore = "a scan of many seeds, run by hand in release"]
+fn scan() {
+    let spec = std::env::var("ORACLE_SCAN").unwrap_or_else(|_| "1..2,100,0,0.4".to_owned());
+    let parts: Vec<&str> = spec.split(',').collect();
+    let (from, to) = parts[0].split_once("..").unwrap();
+    let programs: usize = parts[1].parse().unwrap();
+    let p = |s: &str| Some(s.parse::<f64>().unwrap()).filter(|&p| p > 0.0);
+    let (yields, more) = (p(parts[2]), p(parts[3]));
+    let (mut c, mut k, mut n, mut d, mut failed) = (0, 0, 0, 0, Vec::new());
+    for seed in from.parse::<u64>().unwrap()..to.parse::<u64>().unwrap() {
+        let mut generator = generator(seed);
+        generator.yields = yields;
+        generator.more = more;
+        for index in 0..programs {
+            let program = generator.program();
+            let mut compared = 0;
+            let one = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                compare_programs(std::iter::once(program), seed, &mut compared)
+            }));
+            match one {
+                Ok((skipped, naive, dpor, _)) => {
+                    (c, k, n, d) = (c + compared, k + skipped, n + naive, d + dpor);
+                }
+                Err(_) => failed.push((seed, index)),
+            }
+        }
+    }
+    println!("SCAN {spec}: {c} compared, {k} skipped, naive {n}, DPOR {d}; failed {failed:?}");
 }
 
 /// What DPOR ran on `f`, with source-DPOR (`source`) or optimal DPOR, which must explore
@@ -980,6 +1399,7 @@ fn a_receive_that_times_out_before_the_thread_it_raced_with_runs_is_explored() {
         ],
         extra: Extra::Channel,
         receiver: 0,
+        more: None,
     });
 }
 
@@ -1011,6 +1431,7 @@ fn a_thread_that_stops_while_others_wait_after_a_yield_conflicts_with_the_yields
         ],
         extra: Extra::Condvar,
         receiver: 1,
+        more: None,
     });
 }
 
@@ -1041,5 +1462,7 @@ fn a_hold_of_a_lock_with_yields_inside_still_races_with_the_other_acquisition() 
         ],
         extra: Extra::None,
         receiver: 0,
+        more: None,
     });
 }
+
