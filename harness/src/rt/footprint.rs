@@ -103,6 +103,11 @@ impl Access {
     /// Merged with any other access in one step, it is a plain write.
     pub(crate) const UPDATE: Access = Access(Access::UPDATE_BIT | 1);
     const UPDATE_BIT: u8 = 16;
+    /// With `ACQUIRE`: a try (`try_lock`, `try_read`, `try_write`) that got the lock. It waited
+    /// for nothing: it could have run between the acquisition and the release of the hold
+    /// before it (and failed there), so it races with the release itself, not with the
+    /// acquisition that release ends as a blocking acquisition does.
+    pub(crate) const TRY: Access = Access(32);
 
     pub(crate) fn write(self) -> bool {
         self.0 & Access::WRITE.0 != 0
@@ -114,6 +119,11 @@ impl Access {
 
     pub(crate) fn release(self) -> bool {
         self.0 & Access::RELEASE.0 != 0
+    }
+
+    /// Whether it is a try that got the lock (`TRY`).
+    pub(crate) fn tried(self) -> bool {
+        self.0 & Access::TRY.0 != 0
     }
 
     pub(crate) fn waited(self) -> bool {

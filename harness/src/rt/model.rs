@@ -297,6 +297,13 @@ impl Model {
                 },
             ),
             K::LockAcquired { lock, mode } => {
+                let tried = matches!(
+                    self.thread(t).pending,
+                    Pending::Lock {
+                        attempt: Attempt::Try,
+                        ..
+                    }
+                );
                 self.complete(t);
                 if let ObjectState::Lock { holders, .. } = self.object(*lock) {
                     holders.push((t, *mode));
@@ -307,7 +314,9 @@ impl Model {
                 } else {
                     Access::READ
                 };
-                footprint.touch(Key::object(*lock), access | Access::ACQUIRE);
+                let access = access | Access::ACQUIRE;
+                let access = if tried { access | Access::TRY } else { access };
+                footprint.touch(Key::object(*lock), access);
             }
             K::LockFailed { lock } => {
                 // A timed request that gives up leaves the writers' queue: readers may get in.

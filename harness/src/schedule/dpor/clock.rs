@@ -82,7 +82,8 @@ pub(crate) struct Conflict {
     pub(crate) step: usize,
     /// The step whose order with the new one is the race: the conflicting step itself, except
     /// that a lock's release stands for the acquisition of the hold it ended when the new step
-    /// acquires the lock (it waited for the release: only the acquisitions can swap). `None`
+    /// acquires the lock waiting for it (it waited for the release: only the acquisitions can
+    /// swap; a try that got the lock did not wait, and races with the release itself). `None`
     /// when the new step waited for it (`Access::WAITED`): they never swap.
     pub(crate) race: Option<usize>,
     /// The new step's own operation waited for that step (see `Trace::peek`): it can come
@@ -193,7 +194,7 @@ impl Trace {
             for entry in reads.iter().chain(updates).chain(&last) {
                 let race = if access.waited() && waited(entry.step) {
                     None
-                } else if access.acquire() {
+                } else if access.acquire() && !access.tried() {
                     Some(entry.race)
                 } else {
                     Some(entry.step)
@@ -202,7 +203,7 @@ impl Trace {
                 // other released, or a waited access (a join, a receive, a park). Not a timer's
                 // fire, which waited for the arming: it is the clock's step (whose next step
                 // fires whichever timer is due, another one before that arming).
-                let waited = (access.acquire() && entry.race != entry.step)
+                let waited = (access.acquire() && !access.tried() && entry.race != entry.step)
                     || (race.is_none() && !key.is_timer());
                 let conflict = Conflict {
                     step: entry.step,
@@ -448,6 +449,16 @@ mod tests {
         trace.push(A, &fp(&[(1, hold)]), &[]);
         trace.push(A, &fp(&[(2, Access::WRITE)]), &[]);
         trace.push(A, &fp(&[(1, release)]), &[]);
+        // A try that got the lock waited for nothing: it races with the release itself.
+        let tried = trace.peek(B, &fp(&[(1, hold | Access::TRY | Access::RELEASE)]));
+        assert_eq!(
+            tried.conflicts,
+            [Conflict {
+                step: 2,
+                race: Some(2),
+                waited: false,
+            }]
+        );
         let conflicts = trace
             .push(B, &fp(&[(1, hold | Access::RELEASE)]), &[])
             .conflicts;

@@ -1466,3 +1466,51 @@ fn a_hold_of_a_lock_with_yields_inside_still_races_with_the_other_acquisition() 
     });
 }
 
+
+/// A program with more primitives, no thread joining a sibling, no barrier.
+fn more_program(threads: Vec<Vec<Op>>, extra: Extra, receiver: usize) -> Program {
+    let n = threads.len();
+    Program {
+        threads,
+        extra,
+        receiver,
+        more: Some(More {
+            joiner: vec![0; n],
+            parties: 0,
+        }),
+    }
+}
+
+#[test]
+fn a_try_lock_that_got_the_lock_races_with_the_release_before_it() {
+    // Seed 3, program 28 of the programs with more primitives, reduced: main tries m1; t1
+    // holds m1 while it loads a0 (a scheduling point inside the hold). Naive DFS reaches main's
+    // try failing there. DPOR ran t1's hold, then main's try, which got the lock: its
+    // conflict with t1's release stood for t1's acquisition, as for a blocking acquisition
+    // (which waited for the release: only the two acquisitions can swap), and the race was
+    // taken as one with the step it waited for. A try waits for nothing: it races with the
+    // release itself (running before it, it fails), and then with the acquisition.
+    let hold = |body| Op::Lock { m: 1, add: 1, body };
+    compare_one(more_program(
+        vec![
+            vec![Op::TryLock { m: 1, add: 1 }],
+            vec![hold(vec![Op::Load { a: 0 }])],
+        ],
+        Extra::None,
+        0,
+    ));
+    // The same with the RwLock: a `try_write` against a write section, a `try_read` too.
+    for tried in [Op::TryWrite { add: 1 }, Op::TryRead] {
+        compare_one(more_program(
+            vec![
+                vec![tried],
+                vec![Op::Write {
+                    add: 1,
+                    body: vec![Op::Load { a: 0 }],
+                }],
+            ],
+            Extra::None,
+            0,
+        ));
+    }
+}
