@@ -99,7 +99,8 @@ impl Access {
     pub(crate) const WAITED: Access = Access(8);
     /// A write that commutes with the other updates of the key, as two decrements of a count
     /// do (a sender's drop: which one is the last, and closes the channel, does not change
-    /// the state after both). Updates conflict with reads and plain writes of the key only.
+    /// the state after both; a shared hold of an `RwLock` taken or ended, which a failed
+    /// `try_write` reads). Updates conflict with reads and plain writes of the key only.
     /// Merged with any other access in one step, it is a plain write.
     pub(crate) const UPDATE: Access = Access(Access::UPDATE_BIT | 1);
     const UPDATE_BIT: u8 = 16;

@@ -308,11 +308,13 @@ impl Model {
                 if let ObjectState::Lock { holders, .. } = self.object(*lock) {
                     holders.push((t, *mode));
                 }
-                // Shared holds commute with each other; an exclusive one with everything.
+                // Shared holds commute with each other (updates of the count of readers); an
+                // exclusive one with everything. A try that fails reads the lock: it conflicts
+                // with both (a `try_write` fails while a reader holds it).
                 let access = if *mode == LockMode::Exclusive {
                     Access::WRITE
                 } else {
-                    Access::READ
+                    Access::UPDATE
                 };
                 let access = access | Access::ACQUIRE;
                 let access = if tried { access | Access::TRY } else { access };
@@ -340,7 +342,7 @@ impl Model {
                 let access = if exclusive {
                     Access::WRITE
                 } else {
-                    Access::READ
+                    Access::UPDATE
                 };
                 footprint.touch(Key::object(*lock), access | Access::RELEASE);
             }

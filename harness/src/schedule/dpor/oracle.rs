@@ -1514,3 +1514,23 @@ fn a_try_lock_that_got_the_lock_races_with_the_release_before_it() {
         ));
     }
 }
+
+#[test]
+fn a_try_write_that_fails_while_a_reader_holds_the_lock_conflicts_with_the_read() {
+    // Seed 16, program 79 of the programs with more primitives, reduced: main holds the
+    // RwLock for reading across a load; t1 tries to write it. Naive DFS reaches t1's
+    // `try_write` getting the lock before main's read (main then reads 1). DPOR ran main's
+    // read first, and t1's try failed inside it: a failed try reads the lock, and shared holds
+    // were reads too, so the two commuted and the try was never run first. Shared holds are
+    // now updates of the count of readers: they commute with each other, not with a read.
+    compare_one(more_program(
+        vec![
+            vec![Op::Read {
+                body: vec![Op::Load { a: 0 }],
+            }],
+            vec![Op::TryWrite { add: 1 }],
+        ],
+        Extra::None,
+        1,
+    ));
+}
