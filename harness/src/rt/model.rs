@@ -162,6 +162,14 @@ impl Model {
         }
     }
 
+    /// `thread`'s announced receive is a try: it waits for nothing, so the model forgets it
+    /// (its `Received` is then what a receive that never waited touches).
+    pub(crate) fn receive_tried(&mut self, thread: ThreadId) {
+        if matches!(self.thread(thread).pending, Pending::Recv { .. }) {
+            self.complete(thread);
+        }
+    }
+
     /// A task starts (`true`) or ends a poll of its future.
     pub(crate) fn task_polling(&mut self, thread: ThreadId, polling: bool) {
         self.thread(thread).polling = polling;

@@ -123,6 +123,18 @@ pub(crate) fn future_pending() {
     });
 }
 
+/// The receive the current thread just announced is a `try_recv`: it waits for nothing (one
+/// that takes the only message did not wait for its send, and may run before it, finding the
+/// channel empty).
+pub(crate) fn receive_tried() {
+    super::with(|c| {
+        let me = c.current;
+        if let Some(steps) = c.steps.as_deref_mut() {
+            steps.model.receive_tried(me);
+        }
+    });
+}
+
 /// A task starts (`true`) or ends a poll of its future.
 pub(crate) fn task_polling(thread: ThreadId, polling: bool) {
     with_log(|log| log.model.task_polling(thread, polling));

@@ -1534,3 +1534,17 @@ fn a_try_write_that_fails_while_a_reader_holds_the_lock_conflicts_with_the_read(
         1,
     ));
 }
+
+#[test]
+fn a_try_recv_that_takes_the_only_message_did_not_wait_for_its_send() {
+    // Seed 3, program 43 of the programs with more primitives, reduced: main sends; t1 (the
+    // receiver) calls `try_recv`. Naive DFS reaches the receive finding the channel empty.
+    // DPOR ran the send first, and the `try_recv` that took the only message was taken as a
+    // receive that waited for it (as a blocking one does, which cannot come first): the race
+    // was dropped. A `try_recv` now tells the model its receive waits for nothing.
+    compare_one(more_program(
+        vec![vec![Op::Send { value: 3 }], vec![Op::TryRecv]],
+        Extra::Channel,
+        1,
+    ));
+}

@@ -533,6 +533,7 @@ impl<T> Channel<T> {
             },
             site.clone(),
         );
+        rt::receive_tried();
         let (ok, result) = match step {
             RecvStep::Got(message, wake) => {
                 wake.into_iter().for_each(rt::unblock);
