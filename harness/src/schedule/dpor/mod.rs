@@ -135,9 +135,16 @@ impl DporStrategy {
                 }
                 continue;
             }
-            if self.tree.optimal() {
-                let reversal = races::Reversal::new(&self.trace, e, step, footprint);
-                self.tree.insert(e, &reversal);
+            // Where a timer may fire early, the reversal may start with a thread waiting for
+            // it (`add_clock_for`).
+            let optimal = self.tree.optimal();
+            let reversal = (optimal || self.tree.nodes[e].clock)
+                .then(|| races::Reversal::new(&self.trace, e, step, footprint));
+            if let Some(reversal) = &reversal {
+                self.tree.add_clock_for(e, reversal);
+            }
+            if let (true, Some(reversal)) = (optimal, &reversal) {
+                self.tree.insert(e, reversal);
             } else {
                 let initials = races::initials(&self.trace, e, step);
                 self.tree.add(e, step.actor, &initials);

@@ -1548,3 +1548,25 @@ fn a_try_recv_that_takes_the_only_message_did_not_wait_for_its_send() {
         1,
     ));
 }
+
+#[test]
+fn a_park_timeout_whose_timer_fires_inside_its_own_step_is_fired_early_before_the_racer() {
+    // Seed 1, program 42 of the programs with more primitives, reduced: main parks with a
+    // timeout of 2 ms (nobody unparks it), then loads a1; t1 adds to a1. Naive DFS reaches
+    // main loading 0: its timer fired early, before t1's addition. A park is announced before
+    // its scheduling point, so main is disabled there (no token) and t1 runs; once t1 is done
+    // main runs (nobody else can), and its timer fires naturally inside main's own step. The
+    // race of main's load with t1's addition starts with that step, which cannot run where
+    // t1's did (main waits there for its timer): the reversal was dropped. (A sleep blocks in
+    // a step of its own first: its timer fires inside t1's last step, whose race with the fire
+    // was reversed.) A reversal that starts with an actor that waited there for its own timer,
+    // which fired inside its step, explores the clock there.
+    compare_one(more_program(
+        vec![
+            vec![Op::ParkTimeout { ms: 2 }, Op::Load { a: 1 }],
+            vec![Op::FetchAdd { a: 1, add: 1 }],
+        ],
+        Extra::None,
+        1,
+    ));
+}

@@ -172,6 +172,29 @@ impl Reversal {
         (0..self.events.len()).find(|&k| !removed[k] && self.events[k].actor == actor)
     }
 
+    /// Whether an actor that starts the reversal (an initial event's) waited for its own
+    /// timer there: the timer fired inside that event, naturally (no other thread could run),
+    /// and ended the actor's wait. `allowed`: the actors that can run where the reversal
+    /// starts, none of which starts it.
+    pub(crate) fn starts_on_its_timer(&self, allowed: impl Fn(Actor) -> bool) -> bool {
+        let none = vec![false; self.events.len()];
+        let initials: Vec<&Event> = (0..self.events.len())
+            .filter(|&k| self.initial(&none, k))
+            .map(|k| &self.events[k])
+            .collect();
+        !initials.iter().any(|event| allowed(event.actor))
+            && initials.iter().any(|event| {
+                let Actor::Thread(t) = event.actor else {
+                    return false;
+                };
+                let timer = Key::timer(interleave_detector::ThreadId(t));
+                event
+                    .footprint
+                    .accesses()
+                    .any(|(key, access)| key == timer && access.waited())
+            })
+    }
+
     /// Whether event `k` follows none of the events before it that are not `removed`.
     pub(crate) fn initial(&self, removed: &[bool], k: usize) -> bool {
         !(0..k).any(|i| !removed[i] && self.precedes(i, k))

@@ -280,6 +280,17 @@ impl Tree {
         }
     }
 
+    /// A race whose reversal starts at node `at`, where no actor can start it, one of those
+    /// that could waiting there for its own timer (which fired naturally inside its step, once
+    /// no other thread could run): fired early at `at`, the timer lets it start the reversal.
+    /// The clock is explored there (`add_clock`).
+    pub(crate) fn add_clock_for(&mut self, at: usize, reversal: &Reversal) {
+        let point = self.nodes[at].point();
+        if point.clock && reversal.starts_on_its_timer(|actor| point.allows(actor)) {
+            self.add_clock(at);
+        }
+    }
+
     /// A race whose reversal starts at node `at`, with the step of `racer`: `initials` are the
     /// actors that can start it (source-DPOR adds one of them, unless one is already to be
     /// explored or asleep there).
