@@ -502,8 +502,10 @@ impl Model {
             }
             K::ClockAdvance { .. } => footprint.write(Key::CLOCK),
             K::DeadlineEnter { .. } | K::DeadlineExit => footprint.read(Key::CLOCK),
-            K::Block => {
-                // A failed attempt: it joined the wait queue of what it announced.
+            // A failed attempt: it joined the wait queue of what it announced. So did the last
+            // one of a deadlock, which finds nobody left to run (`Stuck`): in another order it
+            // came first, and whoever it waits for waited.
+            K::Block | K::Stuck => {
                 let state = self.thread(t);
                 state.failed = state.pending != Pending::None;
                 // A task waits on each of its futures' waits: it joined each queue.
@@ -533,7 +535,6 @@ impl Model {
             | K::AwaitHolding { .. }
             | K::FutureHolds { .. }
             | K::Fence { .. }
-            | K::Stuck
             | K::StepLimit { .. }
             | K::Panic { .. }
             | K::MemoryError { .. } => {}

@@ -1570,3 +1570,28 @@ fn a_park_timeout_whose_timer_fires_inside_its_own_step_is_fired_early_before_th
         1,
     ));
 }
+
+#[test]
+fn the_last_attempt_of_a_deadlock_joins_the_wait_it_closes() {
+    // Seed 5, program 36 of the programs that yield a quarter of the time with more primitives
+    // (as generated before barriers were added), reduced: main holds m0 and takes the RwLock
+    // for writing inside; t1 holds the RwLock for reading and takes m0 inside. Naive DFS
+    // reaches t1 running first and both finishing. DPOR ran main first, then t1 reading before
+    // main's write (the race of the two RwLock holds): main's write attempt queued, and t1's
+    // attempt to take m0 found nobody left to run, a deadlock. That last failed attempt touched
+    // nothing (the runtime says `Stuck`, not `Block`): its race with main's hold of m0 was
+    // never seen, and t1 never ran first. A stuck attempt joins the wait it closes, as a
+    // blocked one does. (With two mutexes, the first failed attempt of the cycle is a step of
+    // its own, found in the same race; an RwLock writer's first attempt queues instead.)
+    let lock = |m, body| Op::Lock { m, add: 1, body };
+    compare_one(more_program(
+        vec![
+            vec![lock(0, vec![Op::Write { add: 1, body: vec![] }])],
+            vec![Op::Read {
+                body: vec![lock(0, vec![])],
+            }],
+        ],
+        Extra::None,
+        0,
+    ));
+}
