@@ -104,10 +104,12 @@ impl Access {
     /// Merged with any other access in one step, it is a plain write.
     pub(crate) const UPDATE: Access = Access(Access::UPDATE_BIT | 1);
     const UPDATE_BIT: u8 = 16;
-    /// With `ACQUIRE`: a try (`try_lock`, `try_read`, `try_write`) that got the lock. It waited
-    /// for nothing: it could have run between the acquisition and the release of the hold
-    /// before it (and failed there), so it races with the release itself, not with the
-    /// acquisition that release ends as a blocking acquisition does.
+    /// With `ACQUIRE`: the lock was got at the first attempt of a request whose failed attempt
+    /// is a step of its own: a try (`try_lock`, `try_read`, `try_write`), which then fails, or
+    /// an `RwLock` writer, which then queues ahead of new readers. That attempt could have run
+    /// between the acquisition and the release of the hold before it (and failed there), so
+    /// it races with the release itself, not only with the acquisition that release ends as
+    /// a blocking acquisition, which waited for it, does.
     pub(crate) const TRY: Access = Access(32);
 
     pub(crate) fn write(self) -> bool {
@@ -122,7 +124,7 @@ impl Access {
         self.0 & Access::RELEASE.0 != 0
     }
 
-    /// Whether it is a try that got the lock (`TRY`).
+    /// Whether the lock was got at a first attempt that, failed, is a step (`TRY`).
     pub(crate) fn tried(self) -> bool {
         self.0 & Access::TRY.0 != 0
     }

@@ -305,16 +305,22 @@ impl Model {
                 },
             ),
             K::LockAcquired { lock, mode } => {
-                let tried = matches!(
-                    self.thread(t).pending,
-                    Pending::Lock {
-                        attempt: Attempt::Try,
-                        ..
-                    }
-                );
+                // Got at the first attempt, where a failed attempt is a step of its own (a try
+                // fails, an RwLock writer queues ahead of new readers): run before the release
+                // of the hold before it, that attempt fails, so it races with the release.
+                let state = self.thread(t);
+                let (pending, failed) = (state.pending, state.failed);
                 self.complete(t);
-                if let ObjectState::Lock { holders, .. } = self.object(*lock) {
+                let mut first_attempt = false;
+                if let ObjectState::Lock { holders, rwlock } = self.object(*lock) {
                     holders.push((t, *mode));
+                    first_attempt = match pending {
+                        Pending::Lock {
+                            attempt: Attempt::Try,
+                            ..
+                        } => true,
+                        _ => *rwlock && *mode == LockMode::Exclusive && !failed,
+                    };
                 }
                 // Shared holds commute with each other (updates of the count of readers); an
                 // exclusive one with everything. A try that fails reads the lock: it conflicts
@@ -325,7 +331,11 @@ impl Model {
                     Access::UPDATE
                 };
                 let access = access | Access::ACQUIRE;
-                let access = if tried { access | Access::TRY } else { access };
+                let access = if first_attempt {
+                    access | Access::TRY
+                } else {
+                    access
+                };
                 footprint.touch(Key::object(*lock), access);
             }
             K::LockFailed { lock } => {

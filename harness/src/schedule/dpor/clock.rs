@@ -83,7 +83,8 @@ pub(crate) struct Conflict {
     /// The step whose order with the new one is the race: the conflicting step itself, except
     /// that a lock's release stands for the acquisition of the hold it ended when the new step
     /// acquires the lock waiting for it (it waited for the release: only the acquisitions can
-    /// swap; a try that got the lock did not wait, and races with the release itself). `None`
+    /// swap; a try, or an `RwLock` writer, that got the lock at its first attempt races with
+    /// the release itself, see `Access::TRY`). `None`
     /// when the new step waited for it (`Access::WAITED`): they never swap.
     pub(crate) race: Option<usize>,
     /// The new step's own operation waited for that step (see `Trace::peek`): it can come

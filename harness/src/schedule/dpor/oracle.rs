@@ -1595,3 +1595,32 @@ fn the_last_attempt_of_a_deadlock_joins_the_wait_it_closes() {
         0,
     ));
 }
+
+#[test]
+fn an_rwlock_writer_that_got_the_lock_at_once_races_with_the_release_before_it() {
+    // Seed 6, program 31 of the programs with more primitives 70% of the time (as generated
+    // before barriers were added), reduced: main holds the RwLock for writing across a load,
+    // then calls `try_read`; t1 writes it. Naive DFS reaches the `try_read` failing: t1's
+    // attempt inside main's hold queued it, and a queued writer keeps new readers out. DPOR
+    // took t1's acquisition after main's release as one that waited for the release (only the
+    // two acquisitions can swap, as for a mutex, whose attempt inside a hold is no step), and
+    // never ran t1's attempt inside the hold. A writer's first attempt is a step (it queues):
+    // got at once, it races with the release, as a try does.
+    compare_one(more_program(
+        vec![
+            vec![
+                Op::Write {
+                    add: 1,
+                    body: vec![Op::Load { a: 1 }],
+                },
+                Op::TryRead,
+            ],
+            vec![Op::Write {
+                add: 2,
+                body: vec![],
+            }],
+        ],
+        Extra::None,
+        1,
+    ));
+}
