@@ -7,7 +7,10 @@
 //! one way or the other on the parity of the latest value the thread read; a quarter of the
 //! programs also sleep, read the virtual clock, and receive or wait with timeouts, so timers
 //! fire early or not. Programs that yield (a test of their own) also call `yield_now` and spin
-//! a few times on an atomic or a mutex's value until it is set. Every thread
+//! a few times on an atomic or a mutex's value until it is set. Programs with more primitives
+//! (a test of their own) also take an `RwLock` for reading or writing, try locks, compare and
+//! exchange, join a sibling or spawn a thread of their own, `try_recv` and drop their sender
+//! early, wait at a barrier, call a `Once`, park and unpark. Every thread
 //! returns what it read; main joins them and records the final state: what each read, and the
 //! final values of the mutexes and atomics. Both strategies explore on past findings, and
 //! findings do not end executions (only a stuck or panicking one ends), so the whole sets are
@@ -213,11 +216,9 @@ struct Generator {
     /// joins of siblings and spawns, `try_recv` and dropped senders, a barrier, a `Once`,
     /// park and unpark), each one with this probability. Without it no draw is made for them.
     more: Option<f64>,
-    /// Of the program being generated (with `more`): how many threads it has, who joins each,
-    /// how many barrier waits it has.
+    /// Of the program being generated (with `more`): how many threads it has, who joins each.
     threads: usize,
     joiner: Vec<usize>,
-    parties: usize,
 }
 
 /// The mutex index standing for the `RwLock` in the locks a thread holds while generating.
@@ -344,7 +345,13 @@ impl Generator {
     }
 
     /// An operation on the primitives of the programs with more of them.
-    fn more_op(&mut self, thread: usize, receiver: usize, depth: usize, held: &mut Vec<usize>) -> Op {
+    fn more_op(
+        &mut self,
+        thread: usize,
+        receiver: usize,
+        depth: usize,
+        held: &mut Vec<usize>,
+    ) -> Op {
         loop {
             let op = match self.rng.random_range(0..14) {
                 0 | 1 if depth < 2 && !held.contains(&RWLOCK) => {
@@ -388,7 +395,7 @@ impl Generator {
                     current: self.rng.random_range(0..=1),
                     new: self.rng.random_range(1..=2),
                 },
-                5 if thread > 0 && held.is_empty() => {
+                5 | 8 if thread > 0 && held.is_empty() => {
                     // A sibling spawned before this one that nobody else joins.
                     let free: Vec<usize> = (1..thread).filter(|&t| self.joiner[t] == 0).collect();
                     if free.is_empty() {
@@ -405,10 +412,6 @@ impl Generator {
                 }
                 7 if self.extra == Extra::Channel && thread == receiver => Op::TryRecv,
                 7 if self.extra == Extra::Channel => Op::DropSender,
-                8 if depth == 0 && held.is_empty() => {
-                    self.parties += 1;
-                    Op::BarrierWait
-                }
                 9 => {
                     let len = self.rng.random_range(0..=1);
                     let body = (0..len).map(|_| self.simple_op()).collect();
@@ -482,8 +485,7 @@ impl Generator {
         let receiver = self.rng.random_range(0..threads);
         self.threads = threads;
         self.joiner = vec![0; threads];
-        self.parties = 0;
-        let threads = (0..threads)
+        let mut threads: Vec<Vec<Op>> = (0..threads)
             .map(|t| {
                 let len = match threads {
                     2 => self.rng.random_range(1..=3),
@@ -495,9 +497,23 @@ impl Generator {
                     .collect()
             })
             .collect();
+        let mut barrier = 0;
+        if self.more.is_some() && self.rng.random_bool(0.3) {
+            // A barrier that two threads or more wait at, once each, at the top level.
+            let parties = self.rng.random_range(2..=threads.len());
+            let mut order: Vec<usize> = (0..threads.len()).collect();
+            for i in 0..parties {
+                let j = self.rng.random_range(i..order.len());
+                order.swap(i, j);
+                let ops = &mut threads[order[i]];
+                let at = self.rng.random_range(0..=ops.len());
+                ops.insert(at, Op::BarrierWait);
+            }
+            barrier = parties;
+        }
         let more = self.more.map(|_| More {
             joiner: std::mem::take(&mut self.joiner),
-            parties: self.parties,
+            parties: barrier,
         });
         Program {
             threads,
@@ -674,7 +690,10 @@ fn run(ops: &[Op], shared: &Arc<Shared>, ends: &mut Ends, read: &mut Vec<i64>) {
 
 /// Runs an operation of the programs with more primitives.
 fn run_more(op: &Op, shared: &Arc<Shared>, ends: &mut Ends, read: &mut Vec<i64>) {
-    let more = shared.more.as_ref().expect("a program with more primitives");
+    let more = shared
+        .more
+        .as_ref()
+        .expect("a program with more primitives");
     match op {
         Op::Read { body } => {
             let guard = more.rwlock.read().unwrap();
@@ -937,7 +956,6 @@ fn generator(seed: u64) -> Generator {
         more: None,
         threads: 0,
         joiner: Vec::new(),
-        parties: 0,
     }
 }
 
@@ -1195,14 +1213,37 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_that_yield() {
 }
 
 #[test]
-#[ignore = "3,000 more programs and 1,000 that yield (a few minutes in debug); run with --ignored"]
+#[ignore = "3,000 more programs, 1,000 that yield and 1,000 with more primitives (a few minutes in debug); run with --ignored"]
 fn dpor_reaches_what_naive_dfs_reaches_on_many_random_programs() {
-    for (seed, programs, yields) in [(2024, 3_000, None), (2025, 1_000, Some(YIELDS))] {
-        let (compared, skipped, naive, dpor) = compare(seed, programs, yields, None);
+    let runs = [
+        (2024, 3_000, None, None),
+        (2025, 1_000, Some(YIELDS), None),
+        (2026, 1_000, None, Some(MORE)),
+    ];
+    for (seed, programs, yields, more) in runs {
+        let (compared, skipped, naive, dpor) = compare(seed, programs, yields, more);
         println!(
             "seed {seed}: {compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
         );
     }
+}
+
+/// How often an operation of the programs with more primitives is one of them.
+const MORE: f64 = 0.4;
+
+#[test]
+fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_with_more_primitives() {
+    // Programs of the same kind, 40% of their operations on more primitives: an `RwLock`
+    // (read and write sections, `try_read`, `try_write`), `Mutex::try_lock`,
+    // `compare_exchange`, a thread joining a sibling or spawning one of its own, `try_recv`
+    // and senders dropped early, a `Once` whose initialiser may take a step, park (which never
+    // returns spuriously here), `park_timeout` and unpark; a third of them wait at a barrier
+    // too. A test of their own keeps the programs of the other tests as they were.
+    let (compared, skipped, naive, dpor) = compare(3, 300, None, Some(MORE));
+    println!(
+        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
+    );
+    assert!(compared >= 200, "{compared} compared, {skipped} skipped");
 }
 
 /// A scan: `ORACLE_SCAN=seed_from..seed_to,programs,yields,more` (probabilities, 0 for none).
@@ -1466,7 +1507,6 @@ fn a_hold_of_a_lock_with_yields_inside_still_races_with_the_other_acquisition() 
     });
 }
 
-
 /// A program with more primitives, no thread joining a sibling, no barrier.
 fn more_program(threads: Vec<Vec<Op>>, extra: Extra, receiver: usize) -> Program {
     let n = threads.len();
@@ -1586,7 +1626,13 @@ fn the_last_attempt_of_a_deadlock_joins_the_wait_it_closes() {
     let lock = |m, body| Op::Lock { m, add: 1, body };
     compare_one(more_program(
         vec![
-            vec![lock(0, vec![Op::Write { add: 1, body: vec![] }])],
+            vec![lock(
+                0,
+                vec![Op::Write {
+                    add: 1,
+                    body: vec![],
+                }],
+            )],
             vec![Op::Read {
                 body: vec![lock(0, vec![])],
             }],
