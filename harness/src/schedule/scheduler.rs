@@ -47,6 +47,8 @@ struct ModelState {
     actor: Option<Actor>,
     /// The latest thread to take a step (clock steps aside).
     last_thread: Option<u32>,
+    /// Its latest step ended by yielding: switching away from it is no preemption.
+    last_yielded: bool,
     /// Per engine task: it yielded (or re-read an atomic under the spin rule), and waits for
     /// another thread's visible step before it is enabled again (see `end_step`: a step that
     /// only looked and yielded lets it go on once between two changes).
@@ -293,7 +295,7 @@ impl InterleaveScheduler {
         model.report_step(self.strategy.as_mut());
         let running = model
             .last_thread
-            .filter(|t| model.enabled.binary_search(t).is_ok());
+            .filter(|t| !model.last_yielded && model.enabled.binary_search(t).is_ok());
         let fire = &mut model.fire;
         model.timer_owner = rt::with(|c| {
             let (Some(next), Some(steps)) = (c.next_timer(), c.steps.as_deref()) else {
@@ -464,6 +466,9 @@ impl InterleaveScheduler {
             model.footprint.write(Key::PROGRESS);
         }
         model.ended = Some(actor);
+        if let Actor::Thread(_) = actor {
+            model.last_yielded = yielding;
+        }
         if let (true, Actor::Thread(task)) = (yielding, actor) {
             let task = task as usize;
             if model.yielded.len() <= task {

@@ -1670,3 +1670,42 @@ fn an_rwlock_writer_that_got_the_lock_at_once_races_with_the_release_before_it()
         1,
     ));
 }
+
+#[test]
+fn switching_away_from_a_thread_that_yielded_is_no_preemption() {
+    // Seed 10, program 50 of the programs that yield half the time (found again while
+    // checking the fixes above; it differed before them too): main sleeps 2 ms, then looks at
+    // a0 up to three times with `yield_now` in between, then adds to it; t1 re-reads a1 three
+    // times (spinning) and stores 1 to a0. Within one preemption, naive DFS reaches main
+    // seeing the store at its third look: t1 runs its first looks before main blocks in its
+    // sleep (the preemption), the timer fires when nobody runs, and the two spinners take
+    // turns. Bounded DPOR reached the same interleavings of the looks only through a timer
+    // fired early while t1 ran (a preemption), after which switching from main to t1 between
+    // main's second and third looks was a second one: main had yielded, but counted as
+    // running, since every thread waiting after a yield had been let go on. A thread whose
+    // step ended by yielding asked to be switched out: running another is no preemption.
+    compare_one(Program {
+        threads: vec![
+            vec![
+                Op::Sleep { ms: 2 },
+                Op::SpinLoad {
+                    a: 0,
+                    tries: 3,
+                    yields: true,
+                },
+                Op::FetchAdd { a: 0, add: 2 },
+            ],
+            vec![
+                Op::SpinLoad {
+                    a: 1,
+                    tries: 3,
+                    yields: false,
+                },
+                Op::Store { a: 0, value: 1 },
+            ],
+        ],
+        extra: Extra::Condvar,
+        receiver: 0,
+        more: None,
+    });
+}
