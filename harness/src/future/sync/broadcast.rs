@@ -200,6 +200,8 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
+        // The count changes before the last drop's notification: in the step in progress.
+        self.shared.notify.touch_state();
         let last = {
             let mut state = self.shared.state();
             state.senders -= 1;
@@ -279,5 +281,7 @@ impl<T: Clone> Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.shared.state().receivers -= 1;
+        // A send after it finds no receiver: the drop and the send conflict.
+        self.shared.notify.touch_state();
     }
 }

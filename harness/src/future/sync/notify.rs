@@ -184,6 +184,15 @@ impl Notify {
         touch(object);
     }
 
+    /// A change of the state of a primitive built on this notify made without a scheduling
+    /// point (a `watch` or `broadcast` receiver dropped, which a later send sees): a write of
+    /// its object in the step in progress, for exhaustive exploration.
+    pub(crate) fn touch_state(&self) {
+        if rt::in_execution() {
+            touch(self.object(&Site::unknown()));
+        }
+    }
+
     /// One notification: to the front waiter, else stored.
     fn pass_on(state: &mut NotifyState) -> Option<Waker> {
         match state.waiters.pop_front() {
