@@ -95,6 +95,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream, kind: Kind) -> syn::R
     } else {
         1
     };
+    let multi_thread = args.multi_thread;
     let krate = &args.krate;
     let attrs = &function.attrs;
     let vis = &function.vis;
@@ -109,7 +110,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream, kind: Kind) -> syn::R
                 async fn __interleave_body() #output #body
                 #krate::__private::run_test(|| {
                     #krate::__private::TestOutput::check(
-                        #krate::__private::block_on(#workers, __interleave_body()),
+                        #krate::__private::block_on(#multi_thread, #workers, __interleave_body()),
                     )
                 });
             }
@@ -118,7 +119,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream, kind: Kind) -> syn::R
             #(#attrs)*
             #vis fn #name() #output {
                 async fn __interleave_body() #output #body
-                #krate::__private::block_on(#workers, __interleave_body())
+                #krate::__private::block_on(#multi_thread, #workers, __interleave_body())
             }
         },
     };

@@ -12,7 +12,8 @@ mod select;
 
 /// Marks an async test to run as an interleave check: each execution builds the runtime anew
 /// (`flavor = "current_thread"`, the default, is one worker; `flavor = "multi_thread"` has
-/// `worker_threads` workers, 2 by default) and runs the body on it. `crate = "path"` names the
+/// `worker_threads` workers, 2 by default, and the body polls beside them, as tokio's
+/// `block_on` does) and runs the body on it. `crate = "path"` names the
 /// facade if it is not `tokio` (`#[interleave_tokio::test(crate = "interleave_tokio")]`).
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {

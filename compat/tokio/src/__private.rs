@@ -11,10 +11,16 @@ pub fn run_test(body: impl Fn() + Send + Sync + 'static) {
     interleave::check(body);
 }
 
-/// Runs `future` on a fresh runtime with `workers` workers.
+/// Runs `future` on a fresh runtime: a multi-thread one with `workers` workers (`block_on`
+/// polls beside them), or a current-thread one.
 #[track_caller]
-pub fn block_on<F: Future>(workers: usize, future: F) -> F::Output {
-    interleave::future::Runtime::new(workers).block_on(future)
+pub fn block_on<F: Future>(multi_thread: bool, workers: usize, future: F) -> F::Output {
+    let runtime = if multi_thread {
+        interleave::future::Runtime::multi_thread(workers)
+    } else {
+        interleave::future::Runtime::new(1)
+    };
+    runtime.block_on(future)
 }
 
 /// What an async test may return: `()` or a `Result` whose `Err` fails the execution.

@@ -35,18 +35,23 @@ pub const DEFAULT_WORKERS: usize = 2;
 #[derive(Debug, Clone)]
 pub struct Builder {
     workers: usize,
+    multi_thread: bool,
 }
 
 impl Builder {
     /// A current-thread runtime: one worker.
     pub fn new_current_thread() -> Builder {
-        Builder { workers: 1 }
+        Builder {
+            workers: 1,
+            multi_thread: false,
+        }
     }
 
     /// A multi-thread runtime: [`DEFAULT_WORKERS`] workers unless `worker_threads` says.
     pub fn new_multi_thread() -> Builder {
         Builder {
             workers: DEFAULT_WORKERS,
+            multi_thread: true,
         }
     }
 
@@ -97,9 +102,12 @@ impl Builder {
     /// Outside a check.
     #[track_caller]
     pub fn build(&mut self) -> io::Result<Runtime> {
-        Ok(Runtime {
-            inner: interleave::future::Runtime::new(self.workers),
-        })
+        let inner = if self.multi_thread {
+            interleave::future::Runtime::multi_thread(self.workers)
+        } else {
+            interleave::future::Runtime::new(1)
+        };
+        Ok(Runtime { inner })
     }
 }
 

@@ -161,10 +161,13 @@ fn reservation_orders(
 }
 
 /// Partial-order reduction prunes no order a reservation makes possible: both orders, as
-/// naive exhaustive exploration finds them, in fewer executions (pinned: 116 against 370 —
-/// two tasks on two workers plus main, each reservation, send, receive and slot hand-over a
-/// conflicting step on the channel; they change with the reduction, not with the outcome:
-/// source-DPOR ran 146, optimal DPOR's wakeup trees 116).
+/// naive exhaustive exploration finds them, in fewer executions (pinned: 28 against 334 —
+/// two tasks on the two workers, main's `block_on` polling beside them as on tokio's
+/// multi-thread runtime, so a task never waits for a worker and taking or giving one back
+/// commutes with everything; each reservation, send, receive and slot hand-over is a
+/// conflicting step on the channel. They change with the reduction, not with the outcome:
+/// with main on a worker too, three pollers contended for two workers and optimal DPOR ran
+/// 116, naive DFS 370).
 #[test]
 fn exhaustive_exploration_reaches_every_order_through_reservations() {
     let (dpor, reached) = reservation_orders(interleave::Strategy::Exhaustive);
@@ -174,7 +177,7 @@ fn exhaustive_exploration_reaches_every_order_through_reservations() {
         std::collections::BTreeSet::from([vec![1, 2], vec![2, 1]])
     );
     assert_eq!(reached, naive_reached);
-    assert_eq!((dpor, naive), (116, 370));
+    assert_eq!((dpor, naive), (28, 334));
 }
 
 /// A task checks a flag and, if it is not set, waits with `notified()`; main sets the flag and
@@ -234,4 +237,66 @@ fn a_notify_waiters_between_a_check_and_notified_is_found_by_exhaustive_explorat
             .explore(missed_notify_waiters::<true>);
         assert!(fixed.is_clean() && fixed.complete, "{strategy:?}: {fixed}");
     }
+}
+
+/// Two producers each send twice through a channel of capacity 1 that main drains, on a
+/// multi-thread runtime of 2 workers; main then joins them through their `JoinHandle`s or a
+/// `JoinSet`. Returns the executions of exhaustive exploration.
+fn producers(join_set: bool) -> u64 {
+    let report = Config::exhaustive()
+        .write_artifact(false)
+        .env_overrides(false)
+        .explore(move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap()
+                .block_on(async {
+                    let (tx, mut rx) = mpsc::channel::<u32>(1);
+                    let mut set = tokio::task::JoinSet::new();
+                    let mut handles = Vec::new();
+                    for p in 0..2u32 {
+                        let tx = tx.clone();
+                        let producer = async move {
+                            for i in 0..2 {
+                                tx.send(p * 10 + i).await.unwrap();
+                            }
+                        };
+                        if join_set {
+                            set.spawn(producer);
+                        } else {
+                            handles.push(tokio::spawn(producer));
+                        }
+                    }
+                    drop(tx);
+                    let mut received = 0;
+                    while rx.recv().await.is_some() {
+                        received += 1;
+                    }
+                    assert_eq!(received, 4);
+                    for handle in handles {
+                        handle.await.unwrap();
+                    }
+                    while let Some(output) = set.join_next().await {
+                        output.unwrap();
+                    }
+                });
+        });
+    assert!(report.is_clean() && report.complete, "{report}");
+    report.executions
+}
+
+/// `block_on` on a multi-thread runtime polls beside the workers, as tokio's does, not on one
+/// of them. When it took one, main and the two producers contended for the 2 workers: a take or
+/// give-back of a worker with fewer than two free was a write of the runtime, so every poll's
+/// start and end raced with the other pollers', and each extra step multiplied the orders.
+/// The `JoinSet`'s steps (each task's end sends on the set's channel, each `join_next`
+/// receives, then joins) made it explode: DPOR stopped at the 100,000 budget, against 3,444
+/// executions with `JoinHandle`s. Now two tasks on two workers never wait for one (takes and
+/// give-backs commute): 1,040 with `JoinHandle`s, and 6,240 with the `JoinSet`, whose end
+/// messages conflict with each other and with its receives (their order is what `join_next`
+/// returns).
+#[test]
+fn a_join_set_on_a_multi_thread_runtime_is_explored_within_the_budget() {
+    assert_eq!((producers(false), producers(true)), (1_040, 6_240));
 }

@@ -5,7 +5,8 @@
 //! exploration, replay, the virtual clock and the detector treat tasks exactly as threads.
 //! [`block_on`] runs a future on a **current-thread runtime**: its tasks share one worker, so a
 //! task that blocks on a *sync* primitive blocks every task of that runtime, as on tokio's;
-//! [`Runtime::new`] gives a runtime `n` workers. When a runtime goes (at the end of
+//! [`Runtime::new`] gives a runtime `n` workers, with `block_on` polling beside them as on
+//! tokio's multi-thread runtime. When a runtime goes (at the end of
 //! `block_on`), the tasks still running are cancelled: each drops its future on its own stack.
 //!
 //! The API is tokio's (`spawn`, `JoinHandle`, `sync::{Mutex, RwLock, Semaphore, Notify, mpsc,

@@ -4,8 +4,9 @@
 //! A worker is a token a task holds while it polls its future. `block_on` models a
 //! current-thread runtime (one worker): a task that blocks on a *sync* primitive inside `poll`
 //! keeps the worker, so every other task of that runtime waits, as on tokio's current-thread
-//! runtime. `Runtime::new(n)` gives `n` workers. Waiting for a worker is an `AsyncWait` on the
-//! runtime's object, which a deadlock report shows.
+//! runtime. `Runtime::new(n)` gives `n` workers; on such a multi-thread runtime `block_on`'s
+//! future runs on the calling thread beside the workers, not on one (as tokio's). Waiting for a
+//! worker is an `AsyncWait` on the runtime's object, which a deadlock report shows.
 //!
 //! On a runtime with one worker, tasks run one after the other on one OS thread: the worker
 //! handed from one poll to the next orders them, as a lock would (`AsyncRelease` when a poll
@@ -27,6 +28,10 @@ pub(crate) struct RuntimeShared {
     pub(crate) object: ObjectId,
     /// One worker: its polls are ordered (happens-before through the worker).
     sequential: bool,
+    /// A multi-thread runtime: `block_on` polls its future on the calling thread, which is not
+    /// one of the workers (tokio: "the future … does not run as a worker"); on a current-thread
+    /// runtime `block_on` drives the only worker.
+    multi_thread: bool,
     state: StdMutex<WorkerState>,
 }
 
@@ -99,8 +104,9 @@ fn note_worker(object: ObjectId, state: &WorkerState) {
 }
 
 impl RuntimeShared {
-    /// A runtime with `workers` workers, registered in the running execution at `site`.
-    pub(crate) fn new(workers: usize, site: &Site) -> Arc<Self> {
+    /// A runtime with `workers` workers (`multi_thread`: `block_on` takes none of them),
+    /// registered in the running execution at `site`.
+    pub(crate) fn new(workers: usize, multi_thread: bool, site: &Site) -> Arc<Self> {
         let object = rt::with(|c| {
             let object = c.next_object();
             c.emit(
@@ -116,7 +122,8 @@ impl RuntimeShared {
         .expect("a runtime is created inside an execution");
         Arc::new(RuntimeShared {
             object,
-            sequential: workers == 1,
+            sequential: workers == 1 && !multi_thread,
+            multi_thread,
             state: StdMutex::new(WorkerState {
                 workers,
                 free: workers,
@@ -129,6 +136,12 @@ impl RuntimeShared {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether `block_on`'s thread polls on a worker (a current-thread runtime) or beside
+    /// them (a multi-thread one).
+    pub(crate) fn block_on_takes_worker(&self) -> bool {
+        !self.multi_thread
     }
 
     pub(crate) fn add_task(&self, task: Arc<Cancel>) {

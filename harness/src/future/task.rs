@@ -240,9 +240,11 @@ fn new_waker(thread: ThreadId) -> Arc<TaskWaker> {
 }
 
 /// An async runtime of the running execution with a number of workers: `Runtime::new(1)` is
-/// tokio's current-thread runtime (what [`block_on`] uses), `Runtime::new(n)` a multi-thread
-/// one with `n` workers. Dropping it cancels the tasks still running, as tokio's does: each
-/// drops its future on its own stack at its next wait.
+/// tokio's current-thread runtime (what [`block_on`] uses: its `block_on` drives the one
+/// worker), `Runtime::new(n)` a multi-thread one with `n` workers, whose `block_on` polls its
+/// future on the calling thread beside them, as tokio's ([`Runtime::multi_thread`] for one
+/// worker). Dropping it cancels the tasks still running, as tokio's does: each drops its
+/// future on its own stack at its next wait.
 ///
 /// # Examples
 ///
@@ -285,7 +287,28 @@ impl Runtime {
         );
         assert!(workers > 0, "a runtime needs at least one worker");
         Runtime {
-            shared: RuntimeShared::new(workers, &site),
+            shared: RuntimeShared::new(workers, workers > 1, &site),
+            site,
+        }
+    }
+
+    /// A multi-thread runtime with `workers` workers, even one: `block_on` polls its future on
+    /// the calling thread, beside the workers (tokio's `new_multi_thread()`; [`Runtime::new`]
+    /// with one worker is a current-thread runtime, whose `block_on` drives that worker).
+    ///
+    /// # Panics
+    ///
+    /// Outside a check, or with 0 workers.
+    #[track_caller]
+    pub fn multi_thread(workers: usize) -> Runtime {
+        let site = Site::caller();
+        assert!(
+            rt::in_execution(),
+            "interleave::future::Runtime runs inside a check only (interleave::check, explore or replay); outside one use a real runtime"
+        );
+        assert!(workers > 0, "a runtime needs at least one worker");
+        Runtime {
+            shared: RuntimeShared::new(workers, true, &site),
             site,
         }
     }
@@ -336,9 +359,13 @@ fn block_on_shared<F: Future>(
     );
     let me = rt::current_thread();
     runtime::set_member(me, Some(Arc::clone(shared)));
-    shared.join_workers();
+    let worker = shared.block_on_takes_worker();
+    if worker {
+        shared.join_workers();
+    }
     let waker = new_waker(me);
-    let output = drive(future, Some(shared), &waker, &site, &|| false, check_holds);
+    let polls_on = worker.then_some(&**shared);
+    let output = drive(future, polls_on, &waker, &site, &|| false, check_holds);
     runtime::set_member(me, None);
     output.expect("block_on is never cancelled")
 }
@@ -472,7 +499,7 @@ pub(crate) fn block_on_checked<F: Future>(future: F, site: Site, check_holds: bo
         "interleave::future::block_on runs inside a check only (interleave::check, explore or replay), at {site}"
     );
     let runtime = Runtime {
-        shared: RuntimeShared::new(1, &site),
+        shared: RuntimeShared::new(1, false, &site),
         site,
     };
     let output = runtime.block_on_at(future, runtime.site.clone(), check_holds);
