@@ -988,6 +988,32 @@ fn a_watch_senders_drop_is_seen_by_a_changed_that_checks_after_it() {
     });
 }
 
+#[test]
+fn a_receive_that_finds_its_message_at_the_first_poll_could_have_waited() {
+    // Shrunk from the scan of seeds 1..21 (the thread twin, with `recv_timeout`, is explored
+    // right): main sends 3 on an unbounded channel; t1 receives it within 1 ms (`timeout`), on
+    // 2 workers. Naive DFS reaches 3 at 0 ms, 3 at 1 ms, and -2 at 1 ms (the timeout fired
+    // before the send; main's send then fails, t1 having dropped the receiver); DPOR ran 2
+    // executions, reaching only the first. A receive that took the only message, just sent,
+    // was announced before it looked, and the model took it as having waited for the send (a
+    // thread's blocking receive does): the two never swapped. But polled before the send, a
+    // task's receive returns `Pending` and the task goes on (here to arm the timeout). The
+    // receive now announces its wait only when it finds nothing.
+    compare_one(Program {
+        tasks: vec![
+            vec![Op::Send { value: 3 }],
+            vec![Op::Recv {
+                wait: Wait::Timeout(1),
+            }],
+        ],
+        workers: 2,
+        join_set: false,
+        extra: Extra::Mpsc(None),
+        receiver: 1,
+        sender: 0,
+    });
+}
+
 /// The kind of a difference (its message up to the first number or parenthesis after the
 /// program), to keep shrinking to the same one.
 fn kind(difference: &str) -> String {

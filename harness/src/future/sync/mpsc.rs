@@ -834,6 +834,7 @@ impl<T> Receiver<T> {
             chan: &self.chan,
             site: Site::caller(),
             object: None,
+            announced: false,
             done: false,
         }
     }
@@ -912,6 +913,8 @@ struct Recv<'a, T> {
     chan: &'a Chan<T>,
     site: Site,
     object: Option<ObjectId>,
+    /// It found nothing and announced its wait (`RecvRequest`).
+    announced: bool,
     done: bool,
 }
 
@@ -924,13 +927,6 @@ impl<T> Future for Recv<'_, T> {
             None => {
                 let object = self.chan.object(&self.site);
                 rt::switch();
-                rt::emit(
-                    EventKind::RecvRequest {
-                        channel: object,
-                        bounded: false,
-                    },
-                    self.site.clone(),
-                );
                 self.object = Some(object);
                 object
             }
@@ -943,6 +939,20 @@ impl<T> Future for Recv<'_, T> {
                 None => {
                     state.recv_waker = Some(cx.waker().clone());
                     drop(state);
+                    // The wait is announced only now: a receive that finds a message (or the
+                    // channel closed) at its first poll did not wait for it. Polled before the
+                    // send, it would have returned `Pending` and its task gone on (to arm a
+                    // `timeout`'s timer, or poll a `select!`'s other branch), not blocked as a
+                    // thread's receive does: exhaustive exploration must be free to swap them.
+                    if !std::mem::replace(&mut self.announced, true) {
+                        rt::emit(
+                            EventKind::RecvRequest {
+                                channel: object,
+                                bounded: false,
+                            },
+                            self.site.clone(),
+                        );
+                    }
                     crate::future::task::pending_at(&self.site);
                     return Poll::Pending;
                 }
@@ -965,7 +975,7 @@ impl<T> Future for Recv<'_, T> {
 
 impl<T> Drop for Recv<'_, T> {
     fn drop(&mut self) {
-        if let (Some(object), false) = (self.object, self.done) {
+        if let (Some(object), true, false) = (self.object, self.announced, self.done) {
             // Cancelled while waiting: the receive ends with nothing.
             self.chan.state().recv_waker = None;
             if rt::in_execution() {
@@ -1042,6 +1052,7 @@ impl<T> UnboundedReceiver<T> {
             chan: &self.inner.chan,
             site: Site::caller(),
             object: None,
+            announced: false,
             done: false,
         }
     }

@@ -75,6 +75,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
             shared,
             site: None,
             object: None,
+            announced: false,
             done: false,
         },
     )
@@ -175,6 +176,8 @@ pub struct Receiver<T> {
     shared: Shared<T>,
     site: Option<Site>,
     object: Option<ObjectId>,
+    /// It found nothing and announced its wait (`RecvRequest`).
+    announced: bool,
     done: bool,
 }
 
@@ -244,13 +247,6 @@ impl<T> Future for Receiver<T> {
             None => {
                 let channel = object(&self.shared, &site);
                 rt::switch();
-                rt::emit(
-                    EventKind::RecvRequest {
-                        channel,
-                        bounded: false,
-                    },
-                    site.clone(),
-                );
                 self.object = Some(channel);
                 channel
             }
@@ -263,6 +259,16 @@ impl<T> Future for Receiver<T> {
                 None => {
                     inner.waker = Some(cx.waker().clone());
                     drop(inner);
+                    // Announced only once it waits, as the mpsc receive (see there).
+                    if !std::mem::replace(&mut self.announced, true) {
+                        rt::emit(
+                            EventKind::RecvRequest {
+                                channel,
+                                bounded: false,
+                            },
+                            site.clone(),
+                        );
+                    }
                     crate::future::task::pending_at(&site);
                     return Poll::Pending;
                 }
@@ -286,7 +292,9 @@ impl<T> Drop for Receiver<T> {
         if !rt::in_execution() {
             return;
         }
-        if let (Some(channel), false, Some(site)) = (self.object, self.done, self.site.clone()) {
+        if let (Some(channel), true, false, Some(site)) =
+            (self.object, self.announced, self.done, self.site.clone())
+        {
             rt::emit(EventKind::Received { channel, ok: false }, site);
         }
         let channel = object(&self.shared, &Site::unknown());
