@@ -761,7 +761,8 @@ impl<T> Future for JoinHandle<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let site = Site::caller();
         let child = self.shared.thread;
-        if self.awaited_at.is_none() {
+        let first = self.awaited_at.is_none();
+        if first {
             self.awaited_at = Some(site.clone());
             rt::switch();
             rt::emit(EventKind::JoinRequest { child }, site.clone());
@@ -783,6 +784,17 @@ impl<T> Future for JoinHandle<T> {
         match output {
             Some(output) => {
                 self.awaited_at = None;
+                // A poll that finds the task finished may not have waited for its end: polled
+                // before it (at the first poll, or woken by a timer), the handle returns
+                // `Pending` and the awaiting task goes on (a `timeout`'s timer, a `select!`'s
+                // other branch), unlike a thread's blocking join. The join is announced as one
+                // of a finished task (it counts as waited for in the task's next step, as
+                // such a thread's join does), and this step reads the end: exhaustive
+                // exploration may run the poll first where that is possible.
+                if !first {
+                    rt::emit(EventKind::JoinRequest { child }, site.clone());
+                }
+                rt::thread_finished(child);
                 rt::emit(EventKind::Joined { child }, site);
                 Poll::Ready(output)
             }
