@@ -168,6 +168,35 @@ impl Program {
         self.tasks.iter().any(|ops| any(ops))
     }
 
+    /// Whether a task loads one atomic twice, or reads the clock twice: from the same place in
+    /// the interpreter, the second may spin (a yield) under the spin rule.
+    fn rereads(&self) -> bool {
+        fn reads(ops: &[Op], out: &mut Vec<Option<usize>>) {
+            for op in ops {
+                match op {
+                    Op::Load { a } => out.push(Some(*a)),
+                    Op::Now => out.push(None),
+                    Op::Lock { body, .. }
+                    | Op::Read { body }
+                    | Op::Write { body, .. }
+                    | Op::Acquire { body, .. } => reads(body, out),
+                    Op::If { then, otherwise } => {
+                        reads(then, out);
+                        reads(otherwise, out);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.tasks.iter().any(|ops| {
+            let mut out = Vec::new();
+            reads(ops, &mut out);
+            out.iter()
+                .enumerate()
+                .any(|(i, r)| out[i + 1..].contains(r))
+        })
+    }
+
     /// Whether a task waits in a `select!`.
     fn selects(&self) -> bool {
         fn any(ops: &[Op]) -> bool {
@@ -761,9 +790,9 @@ impl fmt::Display for Reached {
     }
 }
 
-/// Where the baselines of the explorations go.
+/// Where the baselines of the explorations go (cargo's scratch directory for this test).
 fn baseline_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("interleave-async-oracle-{}", std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("async-oracle");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -775,7 +804,11 @@ fn baseline_dir() -> PathBuf {
 fn explore_all(name: &str, program: &Program, config: impl Fn() -> Config) -> (Reached, u64, bool) {
     let states = Arc::new(StdMutex::new(BTreeSet::new()));
     let mut baseline = Baseline::default();
-    let path = baseline_dir().join(format!("{name}-{:?}.json", std::thread::current().id()));
+    let path = baseline_dir().join(format!(
+        "{name}-{}-{:?}.json",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     loop {
         baseline.write(&path).unwrap();
         states.lock().unwrap().clear();
@@ -875,9 +908,11 @@ fn compare(seed: u64, index: usize, program: &Program, totals: &mut Totals) -> R
     // Random exploration finds nothing naive DFS did not, where both explore one model: a
     // task that yields lets every other task go first under exhaustive exploration (the yield
     // rule, as tokio's current-thread runtime runs the other ready tasks first), not under
-    // random; and a `select!` starts from a random branch under random, from the first under
-    // exhaustive exploration (docs/async.md, "What is not modelled").
-    if !program.yields() && !program.selects() {
+    // random (and a task that loads one atomic, or reads the clock, again from the same
+    // place, the interpreter's, spins under the spin rule, which yields); and a `select!`
+    // starts from a random branch under random, from the first under exhaustive exploration
+    // (docs/async.md, "What is not modelled").
+    if !program.yields() && !program.selects() && !program.rereads() {
         let (random, _, _) = explore_all(&name, program, || {
             Config::random(50).seed(seed ^ index as u64)
         });
@@ -1030,6 +1065,34 @@ fn a_watch_senders_drop_is_seen_by_a_changed_that_checks_after_it() {
         join_set: false,
         join_wait: Wait::Plain,
         extra: Extra::Watch,
+        receiver: 1,
+        sender: 0,
+    });
+}
+
+#[test]
+#[ignore = "a gap of DPOR (harness/src/schedule/dpor or rt/time, another session's files; cause not pinned down): a state that differs only in the clock read at the end; seed 33, program 2"]
+fn a_timer_whose_fire_only_moves_the_clock_is_explored() {
+    // Seed 33, program 2, shrunk: main yields, then awaits t1's handle within 2 ms; t1 adds 2
+    // to a0 and sleeps 1 ms. Naive DFS reaches a state DPOR does not: main's join timed out
+    // at 2 ms, main read a0 = 0 (before t1's addition), and t1's sleep, armed after that, fired
+    // before main's last read of the clock, which says 3 ms; DPOR reaches the same reads only
+    // with the clock at 2 ms. The six programs of the scan of seeds 21..61 that differ even
+    // with the proposed fix of `a_receive_with_a_timer_races_with_the_last_senders_drop`
+    // applied (seeds 29, 32, 33, 38, 40, 48) all differ this way: only in the clock read at
+    // the end, after a fire whose only effect is to move the clock. A likely cause, not
+    // confirmed: the fire races with that read only if the timer is armed before it, and the
+    // arming (a read of the clock) commutes with the read, so DPOR would have to reach the
+    // fire through a reordering of the arm that no race asks for.
+    compare_one(Program {
+        tasks: vec![
+            vec![Op::Yield],
+            vec![Op::FetchAdd { a: 0, add: 2 }, Op::Sleep { ms: 1 }],
+        ],
+        workers: 2,
+        join_set: false,
+        join_wait: Wait::Timeout(2),
+        extra: Extra::None,
         receiver: 1,
         sender: 0,
     });
