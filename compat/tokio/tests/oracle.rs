@@ -979,7 +979,6 @@ fn a_watch_receiver_dropped_before_a_send_is_explored() {
 }
 
 #[test]
-#[ignore = "a gap of DPOR in harness/src/rt/model.rs (another session's files): a timer's fire does not race with a channel's last sender drop; seed 7, program 94"]
 fn a_receive_with_a_timer_races_with_the_last_senders_drop() {
     // Seed 7, program 94, shrunk; seeds 2 (33, 53), 5 (96), 11 (0, 77), 13 (69), 15 (2), 16
     // (58), 17 (61) and 19 (66) of the scan of seeds 1..21 shrink to the same shape, with
@@ -987,11 +986,9 @@ fn a_receive_with_a_timer_races_with_the_last_senders_drop() {
     // sender and ends, dropping it. Naive DFS reaches -1 at 0 ms (the drop first), -2 at 2 ms
     // (the timer fired early, before the drop) and -1 at 2 ms; DPOR only the first. The fire
     // writes what the receive waits on (the channel's queue, `Key::object`), the drop updates
-    // the count of senders (`Key::senders`): no race, so firing the timer before the drop is
-    // never tried. Proposed fix (rt/model.rs): a timer's fire, and `fire_footprint`, also
-    // write `Key::senders(channel)` for a receive it ends (and `Key::receiver(channel)` for a
-    // send): with it, this test and its thread twin below pass, and the scan of seeds 1..21
-    // has no difference left.
+    // the count of senders (`Key::senders`): there was no race, so firing the timer before the
+    // drop was never tried. A timer's fire, and `fire_footprint`, now also write
+    // `Key::senders(channel)` for a receive it ends (and `Key::receiver(channel)` for a send).
     compare_one(Program {
         tasks: vec![
             vec![Op::Recv {
@@ -1009,7 +1006,6 @@ fn a_receive_with_a_timer_races_with_the_last_senders_drop() {
 }
 
 #[test]
-#[ignore = "a gap of DPOR in harness/src/rt/model.rs (another session's files): a timer's fire does not race with a channel's last sender drop; the thread twin of seed 7, program 94"]
 fn a_recv_timeout_races_with_the_last_senders_drop() {
     // The same with threads: main waits on `recv_timeout(2 ms)`, t1 drops the only sender.
     use interleave::sync::mpsc;

@@ -50,6 +50,17 @@ enum Pending {
 }
 
 impl Pending {
+    /// What else a timer's fire that ends this wait races with: for a receive, the drop of the
+    /// channel's last sender, which would have ended it too (with `Disconnected`); for a send,
+    /// the receiver's drop. Without it, "the timer first" is never tried against a drop.
+    fn closed_key(self) -> Option<Key> {
+        match self {
+            Pending::Recv { channel, .. } => Some(Key::senders(channel)),
+            Pending::Send { channel } => Some(Key::receiver(channel)),
+            _ => None,
+        }
+    }
+
     /// What the announced operation touches: a failed attempt writes it (it joins the wait).
     fn key(self, thread: ThreadId) -> Option<Key> {
         match self {
@@ -501,10 +512,18 @@ impl Model {
                 // waits for would have.
                 let state = self.thread(t);
                 state.timer_fired = true;
-                let ends = [state.waiting_on, state.pending.key(t)];
+                let ends = [
+                    state.waiting_on,
+                    state.pending.key(t),
+                    state.pending.closed_key(),
+                ];
                 footprint.write(Key::TIMERS);
                 footprint.touch(Key::timer(t), Access::WRITE | Access::WAITED);
-                let waits = state.waits.iter().filter_map(|w| w.key(t));
+                let waits = state
+                    .waits
+                    .iter()
+                    .flat_map(|w| [w.key(t), w.closed_key()])
+                    .flatten();
                 for key in ends.into_iter().flatten().chain(waits) {
                     footprint.write(key);
                 }
@@ -573,12 +592,17 @@ impl Model {
         footprint.write(Key::TIMERS);
         footprint.touch(Key::timer(owner), Access::WRITE | Access::WAITED);
         if let Some(state) = self.threads.get(owner.0 as usize) {
-            let waits = state.waits.iter().filter_map(|w| w.key(owner));
-            for key in [state.waiting_on, state.pending.key(owner)]
-                .into_iter()
-                .flatten()
-                .chain(waits)
-            {
+            let waits = state
+                .waits
+                .iter()
+                .flat_map(|w| [w.key(owner), w.closed_key()])
+                .flatten();
+            let ends = [
+                state.waiting_on,
+                state.pending.key(owner),
+                state.pending.closed_key(),
+            ];
+            for key in ends.into_iter().flatten().chain(waits) {
                 footprint.write(key);
             }
         }
