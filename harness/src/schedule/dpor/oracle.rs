@@ -1709,3 +1709,18 @@ fn switching_away_from_a_thread_that_yielded_is_no_preemption() {
         more: None,
     });
 }
+
+#[test]
+#[ignore = "a known gap of bounded DPOR, not fixed yet (found by the last scan of the session that added it): seed 28, program 97 of the programs with more primitives 40% of the time"]
+fn a_lock_after_a_sleep_taken_first_within_a_bound_of_1() {
+    // `ORACLE_SCAN=28..29,100,0,0.4`: under a preemption bound of 1 (not under none or 0),
+    // naive DFS reaches t1 taking m1 before main does, DPOR only main first. The program: main
+    // takes m1 (adding 1), then spawns t2, which loads a1; t1 sleeps 1 ms, takes m1 (adding
+    // 1), then loads a0. It differed before the timer-fire change of that session too. Run
+    // with `--ignored` to see both sets of final states.
+    let mut generator = generator(28);
+    generator.more = Some(0.4);
+    let program = (0..=97).map(|_| generator.program()).last().unwrap();
+    let mut compared = 0;
+    compare_programs(std::iter::once(program), 28, &mut compared);
+}
