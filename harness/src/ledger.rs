@@ -307,7 +307,6 @@ impl Pending {
 }
 
 /// The checks running in this process, with the records they started.
-#[derive(Default)]
 struct RunningChecks {
     next: u64,
     checks: Vec<(u64, Option<PathBuf>, LedgerRecord)>,

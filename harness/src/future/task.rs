@@ -280,16 +280,7 @@ impl Runtime {
     /// Outside a check (there is no real-threads runtime), or with 0 workers.
     #[track_caller]
     pub fn new(workers: usize) -> Runtime {
-        let site = Site::caller();
-        assert!(
-            rt::in_execution(),
-            "interleave::future::Runtime runs inside a check only (interleave::check, explore or replay); outside one use a real runtime"
-        );
-        assert!(workers > 0, "a runtime needs at least one worker");
-        Runtime {
-            shared: RuntimeShared::new(workers, workers > 1, &site),
-            site,
-        }
+        Runtime::with_flavour(workers, workers > 1, Site::caller())
     }
 
     /// A multi-thread runtime with `workers` workers, even one: `block_on` polls its future on
@@ -301,14 +292,19 @@ impl Runtime {
     /// Outside a check, or with 0 workers.
     #[track_caller]
     pub fn multi_thread(workers: usize) -> Runtime {
-        let site = Site::caller();
+        Runtime::with_flavour(workers, true, Site::caller())
+    }
+
+    /// A runtime created at `site`; `multi_thread`: `block_on` polls beside the workers.
+    #[track_caller]
+    fn with_flavour(workers: usize, multi_thread: bool, site: Site) -> Runtime {
         assert!(
             rt::in_execution(),
             "interleave::future::Runtime runs inside a check only (interleave::check, explore or replay); outside one use a real runtime"
         );
         assert!(workers > 0, "a runtime needs at least one worker");
         Runtime {
-            shared: RuntimeShared::new(workers, true, &site),
+            shared: RuntimeShared::new(workers, multi_thread, &site),
             site,
         }
     }

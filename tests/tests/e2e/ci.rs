@@ -33,23 +33,12 @@ struct Sample {
 
 impl Sample {
     fn new() -> Sample {
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("ci-sample");
-        // One fixed place: cargo remembers the sources of the sample's build by their path, so
-        // a copy elsewhere could be taken for the last one built and not be rebuilt.
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ci-sample");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("src")).unwrap();
-        for file in ["Cargo.lock", "src/lib.rs"] {
-            std::fs::copy(source.join(file), dir.join(file)).unwrap();
-        }
-        let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("../harness");
-        let manifest = std::fs::read_to_string(source.join("Cargo.toml"))
-            .unwrap()
-            .replace(
-                "path = \"../../harness\"",
-                &format!("path = {:?}", harness.canonicalize().unwrap()),
-            );
-        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+        let dir = copy_sample(
+            "ci-sample",
+            "ci-sample",
+            &["Cargo.lock", "src/lib.rs"],
+            "harness",
+        );
         let (target, profile) = target_and_profile();
         Sample {
             dir,
@@ -109,6 +98,47 @@ impl Sample {
     }
 }
 
+/// Copies `files` of the user workspace `tests/<sample>` and its manifest to `name` in this
+/// test binary's scratch directory, the manifest's `path = "../../<dependency>"` made absolute.
+/// One fixed place per name: cargo remembers the sources of a build by their path, so a copy
+/// elsewhere could be taken for the last one built and not be rebuilt.
+pub(crate) fn copy_sample(sample: &str, name: &str, files: &[&str], dependency: &str) -> PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(sample);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    for file in files {
+        let to = dir.join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(source.join(file), to).unwrap();
+    }
+    let absolute = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(dependency)
+        .canonicalize()
+        .unwrap();
+    let manifest = std::fs::read_to_string(source.join("Cargo.toml"))
+        .unwrap()
+        .replace(
+            &format!("path = \"../../{dependency}\""),
+            &format!("path = {absolute:?}"),
+        );
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    dir
+}
+
+/// Builds `command` (a cargo build or test) in `profile`, as this test binary was built.
+pub(crate) fn with_profile(command: &mut Command, profile: &str) {
+    match profile {
+        "debug" => {}
+        "release" => {
+            command.arg("--release");
+        }
+        other => {
+            command.args(["--profile", other]);
+        }
+    }
+}
+
 pub(crate) fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
@@ -141,15 +171,7 @@ fn build_cli(target: &Path, profile: &str) -> PathBuf {
         ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("CARGO_TARGET_DIR", target);
-    match profile {
-        "debug" => {}
-        "release" => {
-            command.arg("--release");
-        }
-        other => {
-            command.args(["--profile", other]);
-        }
-    }
+    with_profile(&mut command, profile);
     let status = command.status().unwrap();
     assert!(status.success(), "cargo build -p interleave-cli");
     target.join(profile).join("interleave")

@@ -12,37 +12,20 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::ci::{cargo, target_and_profile};
+use crate::ci::{cargo, target_and_profile, with_profile};
 
-/// The sample, copied to `name` in this test's scratch directory (one fixed place per test:
-/// cargo remembers the sources of a build by their path), its patch pointing at
-/// `compat/loom-patch`.
+/// The sample, copied to `name` in this test binary's scratch directory, its patch pointing
+/// at `compat/loom-patch`.
 fn copy_sample(name: &str) -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("loom-patch-sample");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    for sub in ["src", "tests", "counter/src"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-    }
-    for file in [
+    let files = [
         "Cargo.lock",
         "src/lib.rs",
         "tests/counter.rs",
         "tests/gated.rs",
         "counter/Cargo.toml",
         "counter/src/lib.rs",
-    ] {
-        std::fs::copy(source.join(file), dir.join(file)).unwrap();
-    }
-    let patch = Path::new(env!("CARGO_MANIFEST_DIR")).join("../compat/loom-patch");
-    let manifest = std::fs::read_to_string(source.join("Cargo.toml"))
-        .unwrap()
-        .replace(
-            "path = \"../../compat/loom-patch\"",
-            &format!("path = {:?}", patch.canonicalize().unwrap()),
-        );
-    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
-    dir
+    ];
+    crate::ci::copy_sample("loom-patch-sample", name, &files, "compat/loom-patch")
 }
 
 /// `cargo test --locked <args>` in the sample, into `target`, built as this test was
@@ -60,15 +43,7 @@ fn sample_command(dir: &Path, target: &Path, profile: &str, args: &[&str]) -> Co
             command.env_remove(name);
         }
     }
-    match profile {
-        "debug" => {}
-        "release" => {
-            command.arg("--release");
-        }
-        other => {
-            command.args(["--profile", other]);
-        }
-    }
+    with_profile(&mut command, profile);
     command
 }
 
