@@ -132,6 +132,10 @@ impl DporStrategy {
             if step.previous.is_none_or(|p| p < e) && self.tree.enabled_by(e, step.actor) {
                 if timer_fired {
                     self.tree.add_clock(e);
+                } else if step.actor == Actor::Clock {
+                    // The clock is not offered inside every step (a spawn's): it may still
+                    // fire before this one, earlier in its block.
+                    self.tree.add_clock_earlier(e);
                 }
                 continue;
             }

@@ -312,6 +312,8 @@ impl Tree {
                     // too, where switching may be free.
                     self.add_every(self.block_start(at));
                 }
+            } else if initials.contains(&Actor::Clock) {
+                self.add_clock_earlier(at);
             }
             return;
         }
@@ -427,6 +429,25 @@ impl Tree {
             (0..point.options()).map(|i| point.actor(i)).collect()
         };
         self.add_allowed(start, &targets);
+    }
+
+    /// Bounded POR: a race whose reversal starts with the clock firing before the step at node
+    /// `at`, where the clock is not offered (a timer fires early only where the runtime looks
+    /// at its timers, not inside every step, such as a spawn's). It could fire at an earlier
+    /// node of the same block of steps, where it is offered: the clock is explored at each of
+    /// them the bound allows (at the block's first node, switching may cost nothing). Without
+    /// this, a fire that conflicts with such a step is ordered after it, and so is everything
+    /// the timer's thread does after it wakes: its races with the block's earlier steps (a
+    /// lock that thread takes) go unseen.
+    pub(crate) fn add_clock_earlier(&mut self, at: usize) {
+        if self.bound.is_none() {
+            return;
+        }
+        for node in self.block_start(at)..at {
+            if self.nodes[node].clock {
+                self.add_allowed(node, &[Actor::Clock]);
+            }
+        }
     }
 
     /// The first node of the block of steps that the actor at node `at` took up to `at`: the
