@@ -11,14 +11,20 @@
 //! at its previous access to that atomic, with no write changing it in between, and does not
 //! change it itself (a load, a failed compare-exchange, a `swap` of the value already there)
 //! is a re-read. A re-read **spins** when it is made from the same place in the code as the
-//! previous access (a loop going round), or when it is the second re-read in a row (a loop
-//! whose iterations read the atomic from two places, as a seqlock reader does). A thread that
+//! previous access and the thread changed no atomic's value since (a loop going round, only
+//! looking), or when it is the second re-read in a row (a loop whose iterations read the
+//! atomic from two places, as a seqlock reader does, or write something too). A thread that
 //! spins waits for another thread, as if it had called `yield_now`, so the strategies let
 //! another thread run (loom treats its spin hint the same way). Without it, PCT would keep
 //! running a top-priority spinner and starve the thread it waits for, and exhaustive
 //! exploration would follow a spin loop forever. A single re-read from another place is not
 //! spinning: double-checked initialisation loads a flag, takes a lock and loads it again, and
-//! whether another thread runs in between is a choice to explore, not a given.
+//! whether another thread runs in between is a choice to explore, not a given. Nor is a single
+//! re-read from the same place by a thread that changed something in between: a function that
+//! reads a pointer set once (sharded-slab's shard table) is called again after the thread's
+//! own updates; taken for a spin, each such call made a yield, and exhaustive exploration ran
+//! one execution per place the yield could sit among the other threads' steps (25 where
+//! loom runs 7, on one of sharded-slab's tests).
 //!
 //! Reading the virtual clock (`Instant::now`) follows the same rule, the clock standing for an
 //! atomic that only timers change: a loop polling the clock until a deadline spins, while a
@@ -43,6 +49,9 @@ pub(crate) struct Observed {
     /// The last read of the virtual clock: kept apart, so that a loop polling the clock while
     /// it touches more atomics than the table holds still spins.
     clock: Option<Observation>,
+    /// How many times the thread changed an atomic's value: a re-read from the same site after
+    /// a change of its own is not a loop only looking.
+    changes: u32,
 }
 
 /// The last access of a thread to an atomic: the atomic's version there (an atomic's version
@@ -54,6 +63,8 @@ struct Observation {
     version: u32,
     site: u64,
     rereads: u32,
+    /// The thread's count of changes ([`Observed::changes`]) then.
+    changes: u32,
 }
 
 impl Observed {
@@ -61,22 +72,24 @@ impl Observed {
     /// returns whether it spins: it had observed the same version at its previous access,
     /// from the same site, or it re-reads it a second time in a row.
     fn observe(&mut self, object: ObjectId, version: u32, site: u64) -> bool {
+        let changes = self.changes;
         for entry in self.entries.iter_mut().flatten() {
             if entry.object == object {
-                return entry.again(version, site);
+                return entry.again(version, site, changes);
             }
         }
-        self.entries[self.next] = Some(Observation::first(object, version, site));
+        self.entries[self.next] = Some(Observation::first(object, version, site, changes));
         self.next = (self.next + 1) % REMEMBERED;
         false
     }
 
     /// [`observe`](Self::observe) for the virtual clock at `version` (how many times it moved).
     fn observe_clock(&mut self, version: u32, site: u64) -> bool {
+        let changes = self.changes;
         match &mut self.clock {
-            Some(entry) => entry.again(version, site),
+            Some(entry) => entry.again(version, site, changes),
             None => {
-                self.clock = Some(Observation::first(CLOCK, version, site));
+                self.clock = Some(Observation::first(CLOCK, version, site, changes));
                 false
             }
         }
@@ -84,22 +97,26 @@ impl Observed {
 }
 
 impl Observation {
-    fn first(object: ObjectId, version: u32, site: u64) -> Observation {
+    fn first(object: ObjectId, version: u32, site: u64, changes: u32) -> Observation {
         Observation {
             object,
             version,
             site,
             rereads: 0,
+            changes,
         }
     }
 
-    /// Observes `version` from `site` again: whether that spins.
-    fn again(&mut self, version: u32, site: u64) -> bool {
+    /// Observes `version` from `site` again, the thread having made `changes` so far: whether
+    /// that spins.
+    fn again(&mut self, version: u32, site: u64, changes: u32) -> bool {
         let again = self.version == version;
         self.rereads = if again { self.rereads + 1 } else { 0 };
-        let spins = again && (self.site == site || self.rereads >= 2);
+        let looking = self.site == site && self.changes == changes;
+        let spins = again && (looking || self.rereads >= 2);
         self.version = version;
         self.site = site;
+        self.changes = changes;
         spins
     }
 }
@@ -144,10 +161,11 @@ impl Context {
         }
         let version = *version;
         let current = self.current;
-        let spins = self
-            .thread_mut(current)
-            .observed
-            .observe(object, version, site);
+        let observed = &mut self.thread_mut(current).observed;
+        if changed {
+            observed.changes = observed.changes.wrapping_add(1);
+        }
+        let spins = observed.observe(object, version, site);
         spins && !changed
     }
 }
@@ -214,6 +232,25 @@ mod tests {
         // A change starts over.
         assert!(!observed.observe(flag, 1, 1));
         assert!(!observed.observe(flag, 1, 2));
+    }
+
+    #[test]
+    fn a_re_read_from_the_same_site_after_a_change_of_its_own_spins_the_second_time_in_a_row() {
+        // A function reading a pointer set once, called again after the thread updated
+        // another atomic (sharded-slab's `Ptr::load`): not a loop only looking.
+        let mut observed = Observed::default();
+        let (table, state) = (ObjectId(3), ObjectId(4));
+        assert!(!observed.observe(table, 0, 1));
+        observed.changes += 1;
+        assert!(!observed.observe(state, 1, 2));
+        assert!(!observed.observe(table, 0, 1), "one re-read after a change");
+        // A loop that writes each time round and waits for the value to change: its next
+        // re-read spins, as a second one in a row does anywhere.
+        observed.changes += 1;
+        assert!(observed.observe(table, 0, 1), "the second re-read in a row");
+        // With no change in between, a re-read from the same site spins at once.
+        assert!(!observed.observe(state, 2, 2));
+        assert!(observed.observe(state, 2, 2));
     }
 
     #[test]

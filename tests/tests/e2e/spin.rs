@@ -179,3 +179,37 @@ fn spinning_on_a_value_nobody_changes_is_still_a_livelock() {
         assert_eq!(names, ["main", "t1"]);
     }
 }
+
+/// A table pointer set once and read through one function, as sharded-slab's `Ptr::load` is:
+/// main reads it, updates a state atomic of its own, and reads it again from the same place;
+/// meanwhile `t1` stores to `stores` other atomics.
+fn read_through_one_function<const STORES: usize>() {
+    fn table(pointer: &AtomicUsize) -> usize {
+        pointer.load(Ordering::Acquire)
+    }
+    let pointer = Arc::new(AtomicUsize::new(1));
+    let others: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..STORES).map(|_| AtomicUsize::new(0)).collect());
+    let state = AtomicUsize::new(0);
+    let theirs = Arc::clone(&others);
+    let t = thread::spawn(move || {
+        for other in theirs.iter() {
+            other.store(1, Ordering::Relaxed);
+        }
+    });
+    table(&pointer);
+    state.store(1, Ordering::Relaxed);
+    table(&pointer);
+    t.join().unwrap();
+}
+
+#[test]
+fn a_re_read_after_a_change_of_its_own_is_no_spin_and_costs_no_executions() {
+    // Every step of main and t1 touches an atomic of its own: one Mazurkiewicz trace, one
+    // execution. Taking main's second read for a spin made it a yield, which waits for a
+    // visible step of t1: one execution per place among t1's 5 stores and its exit the yield
+    // could sit (6), as in sharded-slab's tests (25 executions where loom ran 7).
+    let report = Config::exhaustive().explore(read_through_one_function::<5>);
+    assert!(report.is_clean() && report.complete, "{report}");
+    assert_eq!(report.executions, 1);
+}
