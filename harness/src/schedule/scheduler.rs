@@ -37,6 +37,9 @@ pub(crate) struct InterleaveScheduler {
     pub(crate) events_cap: usize,
     /// Whether the detector runs inside executions (see `Context::detect`).
     pub(crate) detect: bool,
+    /// How many events the execution had at the previous decision's path check, and at the
+    /// latest one: a divergence found at a decision names the events since the previous one.
+    events_checked: (usize, usize),
 }
 
 /// What the scheduler keeps for an exhaustive strategy: who takes the step in progress, which
@@ -101,6 +104,7 @@ impl InterleaveScheduler {
             accepted: std::sync::Arc::default(),
             events_cap: usize::MAX,
             detect: true,
+            events_checked: (0, 0),
         }
     }
 
@@ -135,6 +139,7 @@ impl InterleaveScheduler {
     pub(crate) fn begin_execution(&mut self) {
         self.recorded.clear();
         self.digests.clear();
+        self.events_checked = (0, 0);
         self.contested = 0;
         self.progress = 0;
         self.coverage.begin_execution();
@@ -156,8 +161,10 @@ impl InterleaveScheduler {
     fn check_path(&mut self) -> Option<u64> {
         let decision = self.recorded.len();
         let strategy = &mut self.strategy;
+        let events_checked = &mut self.events_checked;
         rt::with(|c| {
             let digest = c.path.value();
+            *events_checked = (events_checked.1, c.events.len());
             let path = PathSoFar {
                 digest,
                 events: &c.events,
@@ -176,6 +183,38 @@ impl InterleaveScheduler {
     fn record(&mut self, decision: Decision, digest: u64) {
         self.recorded.push(decision);
         self.digests.push(digest::short(digest));
+    }
+
+    /// For a divergence found at a decision (the path or the choices there differ from the
+    /// first time the prefix ran): what the program did this time since the previous decision,
+    /// where the path still matched (so the first difference is among these events), e.g.
+    /// `; this time step 2 ran: thread 0 {"event":"lock_request",…} at src/bank.rs:33:12`. Its
+    /// last few events, after how many came before them; nothing if the execution keeps no
+    /// events.
+    fn events_since_previous_decision(&self) -> String {
+        /// At most this many events are named.
+        const NAMED: usize = 4;
+        let (from, to) = self.events_checked;
+        let previous = self.recorded.len();
+        rt::with(|c| {
+            let since = c.events.get(from..to.min(c.events.len()))?;
+            let (earlier, named) = since.split_at(since.len().saturating_sub(NAMED));
+            if named.is_empty() {
+                return None;
+            }
+            let named: Vec<String> = named.iter().map(digest::describe).collect();
+            let earlier = match earlier.len() {
+                0 => String::new(),
+                n => format!("{n} events, then "),
+            };
+            let ran = match previous {
+                0 => "before step 1 it ran".to_owned(),
+                n => format!("step {n} ran"),
+            };
+            Some(format!("; this time {ran}: {earlier}{}", named.join(", ")))
+        })
+        .flatten()
+        .unwrap_or_default()
     }
 
     fn diverged(&self, message: String) {
@@ -350,7 +389,8 @@ impl InterleaveScheduler {
             Ok(actor) => actor,
             Err(divergence) => {
                 self.model = Some(model);
-                self.diverged(divergence);
+                let ran = self.events_since_previous_decision();
+                self.diverged(divergence + &ran);
                 return None;
             }
         };

@@ -177,6 +177,17 @@ fn exhaustive_exploration_of_a_nondeterministic_scenario_is_an_error_naming_the_
             ),
             "{strategy:?}: {message}"
         );
+        // It names what the program did this time since the previous decision, where the
+        // path still matched: the other mutex's lock request, at the line that chooses it.
+        assert!(
+            message.ends_with(
+                "; this time step 2 ran: thread 0 {\"event\":\"spawn\",\"child\":1} at \
+                 tests/tests/e2e/determinism.rs:161:25, thread 0 {\"event\":\"lock_request\",\
+                 \"lock\":1,\"mode\":\"exclusive\",\"attempt\":\"blocking\"} at \
+                 tests/tests/e2e/determinism.rs:162:46"
+            ),
+            "{strategy:?}: {message}"
+        );
     }
 }
 
