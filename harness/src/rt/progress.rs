@@ -12,19 +12,21 @@
 //! change it itself (a load, a failed compare-exchange, a `swap` of the value already there)
 //! is a re-read. A re-read **spins** when it is made from the same place in the code as the
 //! previous access and the thread changed no atomic's value since (a loop going round, only
-//! looking), or when it is the second re-read in a row (a loop whose iterations read the
-//! atomic from two places, as a seqlock reader does, or write something too). A thread that
+//! looking), when it is the second re-read in a row with no such change (a loop whose
+//! iterations read the atomic from two places, as a seqlock reader does), or when it is the
+//! fourth in a row whatever the thread did in between (a loop that writes a counter each time
+//! round while it waits). A thread that
 //! spins waits for another thread, as if it had called `yield_now`, so the strategies let
 //! another thread run (loom treats its spin hint the same way). Without it, PCT would keep
 //! running a top-priority spinner and starve the thread it waits for, and exhaustive
 //! exploration would follow a spin loop forever. A single re-read from another place is not
 //! spinning: double-checked initialisation loads a flag, takes a lock and loads it again, and
-//! whether another thread runs in between is a choice to explore, not a given. Nor is a single
-//! re-read from the same place by a thread that changed something in between: a function that
-//! reads a pointer set once (sharded-slab's shard table) is called again after the thread's
-//! own updates; taken for a spin, each such call made a yield, and exhaustive exploration ran
-//! one execution per place the yield could sit among the other threads' steps (25 where
-//! loom runs 7, on one of sharded-slab's tests).
+//! whether another thread runs in between is a choice to explore, not a given. Nor are a few
+//! re-reads by a thread that changes something between them: a function that reads a pointer
+//! set once (sharded-slab's shard table) is called again after the thread's own updates;
+//! taken for a spin, each such call made a yield, and exhaustive exploration ran one execution
+//! per place the yield could sit among the other threads' steps (25 where loom runs 7, on one
+//! of sharded-slab's tests; 4 now).
 //!
 //! Reading the virtual clock (`Instant::now`) follows the same rule, the clock standing for an
 //! atomic that only timers change: a loop polling the clock until a deadline spins, while a
@@ -39,6 +41,11 @@ use super::context::{with, Context};
 /// How many atomics a thread remembers its last observation of: enough for the loops that
 /// spin on a few atomics (a seqlock reader reads three).
 const REMEMBERED: usize = 8;
+
+/// How many re-reads in a row spin when the thread changes something between them: a loop
+/// that writes each time round (a counter) while it waits. Fewer would take a function that
+/// reads a value set once, called again after the thread's own updates, for such a loop.
+const REREADS_WRITING: u32 = 4;
 
 /// A thread's last observation of the atomics it touched most recently.
 #[derive(Debug, Clone, Copy, Default)]
@@ -112,8 +119,11 @@ impl Observation {
     fn again(&mut self, version: u32, site: u64, changes: u32) -> bool {
         let again = self.version == version;
         self.rereads = if again { self.rereads + 1 } else { 0 };
-        let looking = self.site == site && self.changes == changes;
-        let spins = again && (looking || self.rereads >= 2);
+        // Nothing changed by the thread since its previous access: a loop only looking.
+        let still = self.changes == changes;
+        let spins = again
+            && ((still && (self.site == site || self.rereads >= 2))
+                || self.rereads >= REREADS_WRITING);
         self.version = version;
         self.site = site;
         self.changes = changes;
@@ -235,22 +245,24 @@ mod tests {
     }
 
     #[test]
-    fn a_re_read_from_the_same_site_after_a_change_of_its_own_spins_the_second_time_in_a_row() {
+    fn re_reads_after_changes_of_its_own_spin_from_the_fourth_in_a_row() {
         // A function reading a pointer set once, called again after the thread updated
         // another atomic (sharded-slab's `Ptr::load`): not a loop only looking.
         let mut observed = Observed::default();
         let (table, state) = (ObjectId(3), ObjectId(4));
         assert!(!observed.observe(table, 0, 1));
-        observed.changes += 1;
-        assert!(!observed.observe(state, 1, 2));
-        assert!(!observed.observe(table, 0, 1), "one re-read after a change");
-        // A loop that writes each time round and waits for the value to change: its next
-        // re-read spins, as a second one in a row does anywhere.
-        observed.changes += 1;
-        assert!(observed.observe(table, 0, 1), "the second re-read in a row");
+        let mut spins = Vec::new();
+        for round in 1..=5 {
+            observed.changes += 1;
+            assert!(!observed.observe(state, round, 2), "its own change");
+            spins.push(observed.observe(table, 0, 1));
+        }
+        // A loop that writes each time round and waits for the value to change spins too, from
+        // its fourth re-read.
+        assert_eq!(spins, [false, false, false, true, true]);
         // With no change in between, a re-read from the same site spins at once.
-        assert!(!observed.observe(state, 2, 2));
-        assert!(observed.observe(state, 2, 2));
+        assert!(!observed.observe(state, 6, 2));
+        assert!(observed.observe(state, 6, 2));
     }
 
     #[test]
