@@ -115,7 +115,13 @@ pub struct Detector {
     /// allocation per spawn).
     #[expect(clippy::vec_box, reason = "as `threads`")]
     spare_threads: Vec<Box<ThreadState>>,
-    pub(crate) objects: Vec<Option<ObjectState>>,
+    /// Boxed, as `threads`: a state is large, and moves between `objects` and
+    /// `spare_objects`.
+    pub(crate) objects: Vec<Option<Box<ObjectState>>>,
+    /// The states of the previous execution's objects, reused for the next one's (no
+    /// allocation per object).
+    #[expect(clippy::vec_box, reason = "as `objects`")]
+    spare_objects: Vec<Box<ObjectState>>,
     pub(crate) execution: u64,
     pub(crate) findings: Vec<Finding>,
     /// Races already reported in this check: (cell, earlier site, later site).
@@ -155,6 +161,7 @@ impl Detector {
             threads: Vec::new(),
             spare_threads: Vec::new(),
             objects: Vec::new(),
+            spare_objects: Vec::new(),
             execution: 0,
             findings: Vec::new(),
             reported_races: std::collections::BTreeSet::new(),
@@ -172,7 +179,9 @@ impl Detector {
         self.check.identities.begin_execution();
         // Reversed, so that the next execution's threads get the states in the same order.
         self.spare_threads.extend(self.threads.drain(..).rev());
-        self.objects.clear();
+        // Reversed, so that the next execution's objects get the states in the same order.
+        self.spare_objects
+            .extend(self.objects.drain(..).rev().flatten());
         self.deadlock_reported = false;
         self.now_ns = 0;
         let mut main = self.fresh_thread(0);
@@ -458,7 +467,14 @@ impl Detector {
         if self.objects.len() <= object.index() {
             self.objects.resize_with(object.index() + 1, || None);
         }
-        self.objects[object.index()] = Some(ObjectState::new(stable, class));
+        let state = match self.spare_objects.pop() {
+            Some(mut state) => {
+                state.reset(stable, class);
+                state
+            }
+            None => Box::new(ObjectState::new(stable, class)),
+        };
+        self.objects[object.index()] = Some(state);
         Ok(())
     }
 

@@ -279,4 +279,38 @@ impl ObjectState {
             cell: None,
         }
     }
+
+    /// Makes this state what [`ObjectState::new`] builds, keeping its allocations (a detector
+    /// reuses the states of one execution's objects in the next).
+    pub(crate) fn reset(&mut self, stable: u32, class: ObjectClass) {
+        // Every field named: a field added later must be reset here too.
+        let ObjectState {
+            stable: own_stable,
+            class: own_class,
+            sync,
+            read_sync,
+            holders,
+            stores,
+            messages,
+            generations,
+            unheard_notify,
+            last_woke,
+            last_notify,
+            runner,
+            cell,
+        } = self;
+        *own_stable = stable;
+        *own_class = class;
+        sync.clear();
+        read_sync.clear();
+        holders.clear();
+        stores.clear();
+        messages.clear();
+        generations.clear();
+        *unheard_notify = None;
+        *last_woke = None;
+        *last_notify = None;
+        *runner = None;
+        *cell = None;
+    }
 }

@@ -67,7 +67,9 @@ pub(crate) struct Context {
     pub(crate) shared_object: bool,
     pub(crate) step: u64,
     pub(crate) current: ThreadId,
-    pub(crate) threads: Vec<ThreadSlot>,
+    /// Boxed: a slot is large, and moves between `threads` and `spare_slots`.
+    #[expect(clippy::vec_box, reason = "a slot is large")]
+    pub(crate) threads: Vec<Box<ThreadSlot>>,
     /// Engine task index → thread.
     pub(crate) task_thread: Vec<Option<ThreadId>>,
     pub(crate) next_object: u32,
@@ -119,6 +121,9 @@ pub(crate) struct Context {
     pub(crate) fire_everywhere: bool,
     /// The weak memory model's state (`None` under the sequentially consistent model).
     pub(crate) memory: Option<Box<super::memory::Memory>>,
+    /// Slots of an earlier execution's threads, for this one's (see [`Context::push_thread`]).
+    #[expect(clippy::vec_box, reason = "as `threads`")]
+    spare_slots: Vec<Box<ThreadSlot>>,
 }
 
 /// What an execution left behind.
@@ -145,13 +150,27 @@ thread_local! {
     /// Wakes asked for while `CONTEXT` was borrowed (a waker woken by a destructor that runs
     /// inside the runtime's own work): delivered at the next scheduling point, never lost.
     static DEFERRED_WAKES: RefCell<Vec<ThreadId>> = const { RefCell::new(Vec::new()) };
-    /// The previous execution's thread lists, emptied, for the next one to fill (no
-    /// allocation per execution).
-    static SPARE_THREADS: RefCell<(Vec<ThreadSlot>, Vec<Option<ThreadId>>)> =
-        const { RefCell::new((Vec::new(), Vec::new())) };
+    /// The previous execution's thread lists, emptied, for the next one to fill, and its
+    /// threads' slots, for the next one's threads (no allocation per execution or spawn).
+    static SPARE_THREADS: RefCell<Spare> = const {
+        RefCell::new(Spare {
+            threads: Vec::new(),
+            task_thread: Vec::new(),
+            slots: Vec::new(),
+        })
+    };
     /// An empty set of accepted fingerprints, shared until the scheduler gives the check's.
     static NONE_ACCEPTED: std::sync::Arc<std::collections::BTreeSet<String>> =
         std::sync::Arc::default();
+}
+
+/// What one execution's context leaves for the next one on the same OS thread.
+#[derive(Debug)]
+#[expect(clippy::vec_box, reason = "as `Context::threads`")]
+struct Spare {
+    threads: Vec<Box<ThreadSlot>>,
+    task_thread: Vec<Option<ThreadId>>,
+    slots: Vec<Box<ThreadSlot>>,
 }
 
 /// Defers a wake of `thread` to the next scheduling point.
@@ -182,15 +201,56 @@ impl ThreadSlot {
             observed: super::progress::Observed::default(),
         }
     }
+
+    /// Makes this slot what [`ThreadSlot::new`] builds, keeping its allocations.
+    fn reset(&mut self, task: usize, name: Option<String>) {
+        // Every field named: a field added later must be reset here too.
+        let ThreadSlot {
+            task: own_task,
+            name: own_name,
+            blocked,
+            finished,
+            joiners,
+            park_token,
+            parked,
+            timer_fired,
+            idle,
+            future_timer_fired,
+            sync_held,
+            last_site,
+            observed,
+        } = self;
+        *own_task = task;
+        *own_name = name;
+        *blocked = false;
+        *finished = false;
+        joiners.clear();
+        *park_token = false;
+        *parked = false;
+        *timer_fired = false;
+        *idle = false;
+        *future_timer_fired = false;
+        sync_held.clear();
+        *last_site = None;
+        *observed = super::progress::Observed::default();
+    }
 }
 
 impl Context {
     pub(crate) fn install(detector: Detector, generation: u64, events: Vec<Event>) {
-        let (mut threads, mut task_thread) =
-            SPARE_THREADS.with(|spare| std::mem::take(&mut *spare.borrow_mut()));
-        threads.push(ThreadSlot::new(0, None));
-        task_thread.push(Some(ThreadId::MAIN));
-        let context = Context {
+        let Spare {
+            threads,
+            task_thread,
+            slots,
+        } = SPARE_THREADS.with(|spare| {
+            let mut spare = spare.borrow_mut();
+            Spare {
+                threads: std::mem::take(&mut spare.threads),
+                task_thread: std::mem::take(&mut spare.task_thread),
+                slots: std::mem::take(&mut spare.slots),
+            }
+        });
+        let mut context = Context {
             detector,
             generation,
             shared_object: false,
@@ -220,7 +280,10 @@ impl Context {
             detect: true,
             fire_everywhere: false,
             memory: None,
+            spare_slots: slots,
         };
+        context.push_thread(0, None);
+        context.task_thread.push(Some(ThreadId::MAIN));
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
         DEFERRED_WAKES.with(|d| d.borrow_mut().clear());
         ACTIVE.with(|a| a.set(true));
@@ -231,10 +294,18 @@ impl Context {
             .with(|c| c.borrow_mut().take())
             .expect("an execution context is installed");
         ACTIVE.with(|a| a.set(false));
-        let (mut threads, mut task_thread) = (context.threads, context.task_thread);
-        threads.clear();
+        let (mut threads, mut task_thread, mut slots) =
+            (context.threads, context.task_thread, context.spare_slots);
+        // Reversed, so that the next execution's threads get the slots in the same order.
+        slots.extend(threads.drain(..).rev());
         task_thread.clear();
-        SPARE_THREADS.with(|spare| *spare.borrow_mut() = (threads, task_thread));
+        SPARE_THREADS.with(|spare| {
+            *spare.borrow_mut() = Spare {
+                threads,
+                task_thread,
+                slots,
+            }
+        });
         ExecutionOutcome {
             detector: context.detector,
             events: context.events,
@@ -295,6 +366,18 @@ impl Context {
             self.events_dropped = true;
             self.events = Vec::new();
         }
+    }
+
+    /// Adds a thread of engine task `task`: a spare slot reset, or a new one.
+    pub(crate) fn push_thread(&mut self, task: usize, name: Option<String>) {
+        let slot = match self.spare_slots.pop() {
+            Some(mut slot) => {
+                slot.reset(task, name);
+                slot
+            }
+            None => Box::new(ThreadSlot::new(task, name)),
+        };
+        self.threads.push(slot);
     }
 
     pub(crate) fn thread(&self, thread: ThreadId) -> &ThreadSlot {

@@ -15,7 +15,7 @@ use shuttle_engine::runtime::task::TaskId;
 use shuttle_engine::runtime::thread::continuation::{ContinuationPool, CONTINUATION_POOL};
 use shuttle_engine::scheduler::{Schedule, Scheduler, Task};
 
-use super::context::{with, ThreadSlot};
+use super::context::with;
 
 /// The default stack size of a scenario thread: std's for spawned threads. It is reserved,
 /// not committed: pages are only backed by memory once touched.
@@ -271,7 +271,7 @@ pub(crate) fn spawn(
         let child = ThreadId(c.threads.len() as u32);
         super::overflow::spawned(child.0, size, name.as_deref());
         super::watchdog::spawned(name.as_deref());
-        c.threads.push(ThreadSlot::new(task, name.clone()));
+        c.push_thread(task, name.clone());
         if c.task_thread.len() <= task {
             c.task_thread.resize(task + 1, None);
         }
