@@ -187,7 +187,6 @@ impl Detector {
         let mut main = self.fresh_thread(0);
         main.clock.tick(0);
         main.fork_join.tick(0);
-        main.root_context = self.check.contexts.root(0, &main.fork_join);
         self.threads.push(main);
     }
 
@@ -514,7 +513,6 @@ impl Detector {
         state.fork_join.copy_from(&parent.fork_join);
         state.fork_join.tick(stable as usize);
         parent.fork_join.tick(parent_stable as usize);
-        state.root_context = self.check.contexts.root(stable, &state.fork_join);
         self.threads.push(state);
         self.rebase_contexts(p);
         Ok(())
@@ -585,15 +583,38 @@ impl Detector {
         Ok(())
     }
 
-    /// A thread's fork/join clock changed: its lock contexts get a new root.
+    /// A thread's fork/join clock changed: its lock contexts get a new root (interned when a
+    /// context is first needed, see [`root_context`](Self::root_context)).
     fn rebase_contexts(&mut self, t: usize) {
+        self.threads[t].root_context = 0;
+        if self.threads[t].held.is_empty() {
+            return;
+        }
+        let mut context = self.root_context(t);
         let thread = &mut self.threads[t];
-        let root = self.check.contexts.root(thread.stable, &thread.fork_join);
-        thread.root_context = root;
-        let mut context = root;
         for held in &mut thread.held {
             context = self.check.contexts.child(context, held.stable, held.mode);
             held.context = context;
+        }
+    }
+
+    /// The root of thread `t`'s lock contexts, interned on first use: most threads never take
+    /// a lock. A context id is only a key of the detector's own sets (no finding, witness or
+    /// count shows it), and a root never used is never looked up, so interning it lazily finds
+    /// the same; [`kept_size`](Self::kept_size) then counts only roots a lock was taken under.
+    pub(crate) fn root_context(&mut self, t: usize) -> u32 {
+        let thread = &mut self.threads[t];
+        if thread.root_context == 0 {
+            thread.root_context = self.check.contexts.root(thread.stable, &thread.fork_join);
+        }
+        thread.root_context
+    }
+
+    /// The context id under which thread `t`'s next lock request is made.
+    pub(crate) fn lock_context(&mut self, t: usize) -> u32 {
+        match self.threads[t].held.last() {
+            Some(held) => held.context,
+            None => self.root_context(t),
         }
     }
 

@@ -108,7 +108,7 @@ impl Detector {
         // The task's own future holds it: no order between two locks (and a futurelock if the
         // task waits for good, which the wait-for analysis reports).
         if self.config.lock_order && !self.held_by_own_future(t, lock) {
-            let context = self.threads[t].context();
+            let context = self.lock_context(t);
             if class == ObjectClass::RwLock
                 && mode == LockMode::Exclusive
                 && self.check.contexts.writers.insert((context, stable))
@@ -201,6 +201,7 @@ impl Detector {
         let stable = self.object(event.step, lock, ObjectClass::Mutex)?.stable;
         let t = event.thread.index();
         self.end_future_hold(t, lock);
+        let parent = self.lock_context(t);
         let object = self.objects[lock.index()].as_mut().expect("checked above");
         object.holders.push((event.thread, mode));
         let thread = &mut self.threads[t];
@@ -210,7 +211,7 @@ impl Detector {
         if mode == LockMode::Exclusive {
             thread.clock.join(&object.read_sync);
         }
-        let context = self.check.contexts.child(thread.context(), stable, mode);
+        let context = self.check.contexts.child(parent, stable, mode);
         thread.held.push(Held {
             lock,
             stable,

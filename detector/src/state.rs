@@ -16,7 +16,8 @@ pub(crate) struct ThreadState {
     pub(crate) clock: VectorClock,
     /// Spawn/join-only clock for lock-order suppression, indexed by stable thread id.
     pub(crate) fork_join: VectorClock,
-    /// Interned (thread, fork/join clock): the root of this thread's lock contexts.
+    /// Interned (thread, fork/join clock): the root of this thread's lock contexts; 0 until
+    /// first needed (see `Detector::root_context`). Never 0 while the thread holds a lock.
     pub(crate) root_context: u32,
     /// Locks held, in acquisition order.
     pub(crate) held: Vec<Held>,
@@ -162,11 +163,6 @@ impl ThreadState {
         *timer = None;
         *future_hold = None;
         *before_worker = None;
-    }
-
-    /// The context id under which the next lock request is made.
-    pub(crate) fn context(&self) -> u32 {
-        self.held.last().map_or(self.root_context, |h| h.context)
     }
 
     pub(crate) fn holds(&self, lock: ObjectId) -> Option<&Held> {
