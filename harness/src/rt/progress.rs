@@ -76,8 +76,8 @@ struct Observation {
 
 impl Observed {
     /// Records that the thread observed `version` of `object` from `site` (see [`site_key`]);
-    /// returns whether it spins: it had observed the same version at its previous access,
-    /// from the same site, or it re-reads it a second time in a row.
+    /// returns whether it spins under the rule the module describes (the same version as at
+    /// its previous access: from the same site, or again and again in a row).
     fn observe(&mut self, object: ObjectId, version: u32, site: u64) -> bool {
         let changes = self.changes;
         for entry in self.entries.iter_mut().flatten() {
