@@ -1067,19 +1067,16 @@ fn a_watch_senders_drop_is_seen_by_a_changed_that_checks_after_it() {
 }
 
 #[test]
-#[ignore = "a gap of DPOR (harness/src/schedule/dpor or rt/time, another session's files; cause not pinned down): a state that differs only in the clock read at the end; seed 33, program 2"]
 fn a_timer_whose_fire_only_moves_the_clock_is_explored() {
-    // Seed 33, program 2, shrunk: main yields, then awaits t1's handle within 2 ms; t1 adds 2
-    // to a0 and sleeps 1 ms. Naive DFS reaches a state DPOR does not: main's join timed out
-    // at 2 ms, main read a0 = 0 (before t1's addition), and t1's sleep, armed after that, fired
-    // before main's last read of the clock, which says 3 ms; DPOR reaches the same reads only
-    // with the clock at 2 ms. The six programs of the scan of seeds 21..61 that differ even
-    // with the proposed fix of `a_receive_with_a_timer_races_with_the_last_senders_drop`
-    // applied (seeds 29, 32, 33, 38, 40, 48) all differ this way: only in the clock read at
-    // the end, after a fire whose only effect is to move the clock. A likely cause, not
-    // confirmed: the fire races with that read only if the timer is armed before it, and the
-    // arming (a read of the clock) commutes with the read, so DPOR would have to reach the
-    // fire through a reordering of the arm that no race asks for.
+    // Seed 33, program 2, shrunk (seed 38 of the scan of seeds 21..61 too): main yields, then
+    // awaits t1's handle within 2 ms; t1 adds 2 to a0 and sleeps 1 ms. Naive DFS reaches a
+    // state DPOR did not: main's join timed out at 2 ms, main read a0 = 0 (before t1's
+    // addition), and t1's sleep, armed after that, fired before main's last read of the
+    // clock, which says 3 ms. Main's shutdown of the runtime cancels t1; t1 saw that only
+    // when it next waited, and that look at the cancellation touched nothing: its sleep and
+    // its stop after main's shutdown were taken for commuting with the shutdown, and "t1
+    // sleeps first, its timer fires before main reads the clock" never tried. A task's look
+    // at its cancellation now reads what the cancel writes.
     compare_one(Program {
         tasks: vec![
             vec![Op::Yield],
@@ -1089,6 +1086,60 @@ fn a_timer_whose_fire_only_moves_the_clock_is_explored() {
         join_set: false,
         join_wait: Wait::Timeout(2),
         extra: Extra::None,
+        receiver: 1,
+        sender: 0,
+    });
+}
+
+#[test]
+fn a_receive_found_empty_looked_at_the_senders() {
+    // Seed 32, program 16, shrunk (seed 40, program 15, shrinks alike, with `select!`): main
+    // reads the clock and ends, dropping a oneshot sender; t1 receives within 1 ms. Naive DFS
+    // reaches main reading 0 ms, t1 receiving -1 (closed) and the clock at 1 ms in the end:
+    // t1 finds the channel empty and waits, main's drop wakes it, t1's timer fires before t1
+    // polls again, and that poll finds the channel closed (a timeout polls its future first).
+    // DPOR did not: t1's wait touched the channel's queue, not its count of senders, so it was
+    // taken for commuting with main's drop, and "t1 waits first" was never run with the fire
+    // after the drop. A future that returns `Pending` now reads what it looked at (the queue,
+    // and for a receive the count of senders), in the step where it looked.
+    compare_one(Program {
+        tasks: vec![
+            vec![Op::Now],
+            vec![Op::OneshotRecv {
+                wait: Wait::Timeout(1),
+            }],
+        ],
+        workers: 2,
+        join_set: false,
+        join_wait: Wait::Plain,
+        extra: Extra::Oneshot,
+        receiver: 1,
+        sender: 0,
+    });
+}
+
+#[test]
+fn a_receive_found_empty_before_its_timeout_looks_at_the_clock() {
+    // Seed 48, program 41, shrunk: main sends 2 on a oneshot channel and sleeps 2 ms, then
+    // awaits t1's handle within 1 ms; t1 receives within 2 ms. Naive DFS reaches main's send
+    // succeeding, t1 timing out, and the clock at 2 ms in the end: t1's timeout polls the
+    // receive, which finds the channel empty; at the scheduling point of the first poll of
+    // its sleep, main sends, sleeps and its timer fires early; t1's sleep then finds its
+    // deadline passed (as on tokio, where the worker may be preempted between the two polls).
+    // DPOR did not: the receive that found nothing touched nothing in that step (its wait was
+    // written only when t1 blocked, after the sleep's scheduling point), so it was taken for
+    // commuting with the send. The look is now a read in the step where it happened.
+    compare_one(Program {
+        tasks: vec![
+            vec![Op::OneshotSend { value: 2 }, Op::Sleep { ms: 2 }],
+            vec![Op::OneshotRecv {
+                wait: Wait::Timeout(2),
+            }],
+        ],
+        workers: 2,
+        join_set: false,
+        join_wait: Wait::Timeout(1),
+        extra: Extra::Oneshot,
         receiver: 1,
         sender: 0,
     });
@@ -1379,9 +1430,8 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_async_programs() {
 #[test]
 #[ignore = "1,000 more programs (several minutes in debug, about a minute in release); run with --ignored"]
 fn dpor_reaches_what_naive_dfs_reaches_on_many_random_async_programs() {
-    // The seeds of 1..21 whose first 100 programs show no difference; the others each have
-    // one or two programs of the known gap (`a_receive_with_a_timer_races_with_the_last_senders_drop`).
-    for seed in [1, 4, 6, 8, 9, 10, 12, 14, 18, 20] {
+    // Ten seeds besides the normal test's (3); `scan` finds no difference on seeds 1 to 60.
+    for seed in [1, 2, 4, 5, 6, 7, 8, 9, 10, 11] {
         compare_seed(seed, 100);
     }
 }

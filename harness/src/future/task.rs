@@ -55,7 +55,11 @@ pub(crate) struct Cancel {
 }
 
 impl Cancel {
+    /// Whether the task was asked to stop; a read of what [`cancel`](Self::cancel) writes, so
+    /// that a task that stops at its wait and one that waits, the shutdown coming after, are
+    /// two orders to explore (a timer it armed can fire early only in the second).
     fn cancelled(&self) -> bool {
+        rt::note_read(rt::Key::park(self.thread));
         self.cancelled.load(Ordering::SeqCst)
     }
 

@@ -164,13 +164,21 @@ impl Model {
 
     /// A task's future returned `Pending` on what the task announced last: one of the task's
     /// waits from now on, not what the task does next (its poll goes on).
-    pub(crate) fn future_pending(&mut self, thread: ThreadId) {
+    /// Returns what the future looked at to find it could not go on (a channel's queue, found
+    /// empty or full, and whether the other side is still there): a read in the step where it
+    /// looked, which may end before the task waits (at a scheduling point further down the same
+    /// poll, such as a timeout's sleep's first).
+    pub(crate) fn future_pending(&mut self, thread: ThreadId) -> [Option<Key>; 2] {
         let state = self.thread(thread);
         let pending = std::mem::replace(&mut state.pending, Pending::None);
         state.failed = false;
-        if pending != Pending::None && !state.waits.contains(&pending) {
+        if pending == Pending::None {
+            return [None, None];
+        }
+        if !state.waits.contains(&pending) {
             state.waits.push(pending);
         }
+        [pending.key(thread), pending.closed_key()]
     }
 
     /// `thread`'s announced receive is a try: it waits for nothing, so the model forgets it

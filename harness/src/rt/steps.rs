@@ -118,7 +118,9 @@ pub(crate) fn future_pending() {
     super::with(|c| {
         let me = c.current;
         if let Some(steps) = c.steps.as_deref_mut() {
-            steps.model.future_pending(me);
+            for key in steps.model.future_pending(me).into_iter().flatten() {
+                steps.footprint.read(key);
+            }
         }
     });
 }
