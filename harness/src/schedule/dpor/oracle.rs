@@ -2370,6 +2370,22 @@ fn a_try_lock_for_times_out_while_the_holder_is_inside_its_hold() {
         receiver: 0,
         more: None,
     });
+    // Seed 10, program 66 of the programs with every knob (`…,0.25,0.4,0.4,0.25,0.2`), shrunk:
+    // the same with the RwLock, main's `try_read_for` against t1's write section.
+    compare_one(more_program(
+        vec![
+            vec![Op::TryReadFor {
+                ms: 1,
+                body: vec![],
+            }],
+            vec![Op::Write {
+                add: 1,
+                body: vec![Op::Store { a: 1, value: 0 }],
+            }],
+        ],
+        Extra::Condvar,
+        1,
+    ));
 }
 
 #[test]
