@@ -458,6 +458,21 @@ impl Context {
         &mut self.threads[thread.0 as usize]
     }
 
+    /// Makes `thread` runnable again in the runtime's view, if it is blocked and alive: returns
+    /// its engine task, which the caller unblocks in the engine.
+    pub(crate) fn unblock_thread(&mut self, thread: ThreadId) -> Option<usize> {
+        let slot = self.thread_mut(thread);
+        if !slot.blocked || slot.finished {
+            return None;
+        }
+        slot.blocked = false;
+        let task = slot.task;
+        if let Some(steps) = self.steps.as_deref_mut() {
+            steps.woken.push(thread);
+        }
+        Some(task)
+    }
+
     /// Whether some thread other than the current one can still run.
     pub(crate) fn others_runnable(&self) -> bool {
         self.threads
