@@ -16,17 +16,33 @@ use crate::fingerprint::FindingBuilder;
 use crate::site::Site;
 use crate::state::PendingOp;
 
+/// The threads a wait depends on: a join's or a `Once`'s one thread (or none) needs no
+/// allocation.
+enum Blockers {
+    One(Option<usize>),
+    Many(Vec<usize>),
+}
+
+impl Blockers {
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            Blockers::One(one) => one.as_slice(),
+            Blockers::Many(many) => many,
+        }
+    }
+}
+
 impl Detector {
     /// The threads that `t`'s pending wait definitely depends on. Waits that can end on their
     /// own (timed, try) or that no particular thread ends (condvar, channel, …) have none.
-    fn blockers(&self, t: usize) -> Vec<usize> {
+    fn blockers(&self, t: usize) -> Blockers {
         let Some(pending) = &self.threads[t].pending else {
-            return Vec::new();
+            return Blockers::One(None);
         };
         if self.threads[t].timer.is_some() {
             // A task whose future also waits for a timer (a `select!` or `timeout` around
             // the wait): the timer may end it.
-            return Vec::new();
+            return Blockers::One(None);
         }
         match pending.op {
             PendingOp::Lock {
@@ -35,7 +51,7 @@ impl Detector {
                 attempt: Attempt::Blocking,
             } => {
                 let Some(object) = self.objects[lock.index()].as_ref() else {
-                    return Vec::new();
+                    return Blockers::One(None);
                 };
                 let mut blockers: Vec<usize> = object
                     .holders
@@ -51,7 +67,7 @@ impl Detector {
                     });
                     blockers.extend(queued_writers.map(|(w, _)| w));
                 }
-                blockers
+                Blockers::Many(blockers)
             }
             // A join not yet blocked on may still be ended in the same poll (a timer armed by
             // another arm of its `select!`): definite once its thread blocks.
@@ -60,15 +76,16 @@ impl Detector {
                     && (!self.config.blocks_recorded
                         || self.threads[t].blocked_since.is_some()) =>
             {
-                vec![child.index()]
+                Blockers::One(Some(child.index()))
             }
-            PendingOp::Once { once } => self.objects[once.index()]
-                .as_ref()
-                .and_then(|o| o.runner)
-                .filter(|r| r.index() != t && self.threads[r.index()].alive)
-                .map(|r| vec![r.index()])
-                .unwrap_or_default(),
-            _ => Vec::new(),
+            PendingOp::Once { once } => Blockers::One(
+                self.objects[once.index()]
+                    .as_ref()
+                    .and_then(|o| o.runner)
+                    .filter(|r| r.index() != t && self.threads[r.index()].alive)
+                    .map(|r| r.index()),
+            ),
+            _ => Blockers::One(None),
         }
     }
 
@@ -80,7 +97,11 @@ impl Detector {
         let start = event.thread.index();
         // Common case first: no blocker is itself waiting, so there is no cycle.
         let blockers = self.blockers(start);
-        if blockers.iter().all(|&b| self.threads[b].pending.is_none()) {
+        if blockers
+            .as_slice()
+            .iter()
+            .all(|&b| self.threads[b].pending.is_none())
+        {
             return;
         }
         let mut path = vec![start];
@@ -115,7 +136,7 @@ impl Detector {
     ) -> Option<Vec<usize>> {
         let current = *path.last().expect("path starts non-empty");
         visited[current] = true;
-        for next in self.blockers(current) {
+        for &next in self.blockers(current).as_slice() {
             if next == start {
                 return Some(path.clone());
             }

@@ -37,7 +37,14 @@ struct Store {
 }
 
 thread_local! {
-    static STORE: RefCell<Store> = RefCell::new(Store::default());
+    static STORE: RefCell<Store> = const {
+        RefCell::new(Store {
+            generation: None,
+            locals: Vec::new(),
+            lazies: Vec::new(),
+            destroying: Vec::new(),
+        })
+    };
 }
 
 /// The running execution and thread, or `None` outside executions.
@@ -51,19 +58,30 @@ fn whereabouts() -> (Option<u64>, Option<ThreadId>) {
 /// Brings the store to `generation`: the values of an execution that ended without dropping
 /// them (it stopped at a finding) are forgotten, never dropped, as their threads are.
 fn enter(generation: Option<u64>) {
-    STORE.with(|s| {
-        let mut store = s.borrow_mut();
-        if store.generation != generation {
-            let old = std::mem::take(&mut *store);
-            store.generation = generation;
-            drop(store);
-            if old.generation.is_some() {
-                std::mem::forget(old);
-            } else {
-                drop(old);
-            }
-        }
-    });
+    let old = STORE.with(|s| renew(&mut s.borrow_mut(), generation));
+    if let Some(old) = old {
+        discard(old);
+    }
+}
+
+/// Empties `store` for `generation` if it holds another one's values, which it returns (for
+/// [`discard`], once the store is no longer borrowed: dropping them runs their destructors).
+fn renew(store: &mut Store, generation: Option<u64>) -> Option<Store> {
+    if store.generation == generation {
+        return None;
+    }
+    let old = std::mem::take(store);
+    store.generation = generation;
+    Some(old)
+}
+
+/// Forgets the values of an execution, or drops those made outside any.
+fn discard(old: Store) {
+    if old.generation.is_some() {
+        std::mem::forget(old);
+    } else {
+        drop(old);
+    }
 }
 
 /// The error of [`LocalKey::try_with`]: the value is being dropped (loom's and std's
@@ -231,7 +249,20 @@ pub(crate) fn thread_ending(last: bool) {
     if generation.is_none() {
         return;
     }
-    enter(generation);
+    // Most threads made no thread-local, and most executions no lazy: one look says so.
+    let (old, nothing) = STORE.with(|s| {
+        let mut store = s.borrow_mut();
+        let old = renew(&mut store, generation);
+        let nothing = !store.locals.iter().any(|(_, t, _)| *t == thread)
+            && (!last || store.lazies.is_empty());
+        (old, nothing)
+    });
+    if let Some(old) = old {
+        discard(old);
+    }
+    if nothing {
+        return;
+    }
     loop {
         let next = STORE.with(|s| {
             let mut store = s.borrow_mut();

@@ -289,11 +289,19 @@ impl<T> JoinHandle<T> {
 /// after the exit in every execution). A join of a live child announces itself and yields; it
 /// is disabled until the child exits.
 pub(crate) fn join_thread(child: RawThreadId, site: &Site) {
-    rt::emit(EventKind::JoinRequest { child }, site.clone());
-    let finished = rt::with(|c| c.thread(child).finished).unwrap_or(true);
-    if !finished {
-        rt::switch();
+    let finished = rt::with(|c| {
+        c.emit(EventKind::JoinRequest { child }, site.clone());
+        let finished = c.thread(child).finished;
+        if finished {
+            c.emit(EventKind::Joined { child }, site.clone());
+        }
+        finished
+    })
+    .unwrap_or(true);
+    if finished {
+        return;
     }
+    rt::switch();
     loop {
         let finished = rt::with(|c| {
             if c.thread(child).finished {

@@ -143,20 +143,20 @@ pub(crate) struct ExecutionOutcome {
 }
 
 thread_local! {
-    static CONTEXT: RefCell<Option<Context>> = const { RefCell::new(None) };
+    /// Boxed: installing and uninstalling it moves a pointer, not the whole context.
+    static CONTEXT: RefCell<Option<Box<Context>>> = const { RefCell::new(None) };
     /// Whether `CONTEXT` holds one: what every primitive asks first, as cheap as a thread-local
     /// gets (no destructor, no lazy initialisation).
     static ACTIVE: Cell<bool> = const { Cell::new(false) };
     /// Wakes asked for while `CONTEXT` was borrowed (a waker woken by a destructor that runs
     /// inside the runtime's own work): delivered at the next scheduling point, never lost.
     static DEFERRED_WAKES: RefCell<Vec<ThreadId>> = const { RefCell::new(Vec::new()) };
-    /// The previous execution's thread lists, emptied, for the next one to fill, and its
-    /// threads' slots, for the next one's threads (no allocation per execution or spawn).
-    static SPARE_THREADS: RefCell<Spare> = const {
-        RefCell::new(Spare {
-            threads: Vec::new(),
-            task_thread: Vec::new(),
-            slots: Vec::new(),
+    /// The previous execution's context, emptied, for the next one to fill: its buffers and
+    /// its threads' slots serve the next execution's (no allocation per execution or spawn).
+    static PARKED: RefCell<Parked> = const {
+        RefCell::new(Parked {
+            context: None,
+            detector: None,
         })
     };
     /// An empty set of accepted fingerprints, shared until the scheduler gives the check's.
@@ -166,11 +166,11 @@ thread_local! {
 
 /// What one execution's context leaves for the next one on the same OS thread.
 #[derive(Debug)]
-#[expect(clippy::vec_box, reason = "as `Context::threads`")]
-struct Spare {
-    threads: Vec<Box<ThreadSlot>>,
-    task_thread: Vec<Option<ThreadId>>,
-    slots: Vec<Box<ThreadSlot>>,
+struct Parked {
+    context: Option<Box<Context>>,
+    /// What the parked context's `detector` was while it ran (the execution's detector goes
+    /// back to the check): a placeholder, made once per OS thread, never used.
+    detector: Option<Detector>,
 }
 
 /// Defers a wake of `thread` to the next scheduling point.
@@ -238,50 +238,53 @@ impl ThreadSlot {
 
 impl Context {
     pub(crate) fn install(detector: Detector, generation: u64, events: Vec<Event>) {
-        let Spare {
-            threads,
-            task_thread,
-            slots,
-        } = SPARE_THREADS.with(|spare| {
-            let mut spare = spare.borrow_mut();
-            Spare {
-                threads: std::mem::take(&mut spare.threads),
-                task_thread: std::mem::take(&mut spare.task_thread),
-                slots: std::mem::take(&mut spare.slots),
+        let accepted = NONE_ACCEPTED.with(std::sync::Arc::clone);
+        let progress = super::watchdog::progress();
+        let context = PARKED.with(|parked| {
+            let mut parked = parked.borrow_mut();
+            match parked.context.take() {
+                Some(mut context) => {
+                    let placeholder = context.reset(detector, generation, events);
+                    parked.detector = Some(placeholder);
+                    context.accepted = accepted;
+                    context.progress = progress;
+                    context
+                }
+                None => Box::new(Context {
+                    detector,
+                    generation,
+                    shared_object: false,
+                    step: 0,
+                    current: ThreadId::MAIN,
+                    threads: Vec::new(),
+                    task_thread: Vec::new(),
+                    next_object: 0,
+                    events,
+                    findings: Vec::new(),
+                    stop: None,
+                    last_panic: None,
+                    decisions: 0,
+                    now_ns: 0,
+                    clock_moves: 0,
+                    timers: Vec::new(),
+                    scheduler: None,
+                    progress,
+                    progressed: 0,
+                    atomic_versions: Vec::new(),
+                    path: crate::schedule::digest::PathDigest::default(),
+                    steps: None,
+                    findings_stop: true,
+                    accepted,
+                    events_cap: usize::MAX,
+                    events_dropped: false,
+                    detect: true,
+                    fire_everywhere: false,
+                    memory: None,
+                    spare_slots: Vec::new(),
+                }),
             }
         });
-        let mut context = Context {
-            detector,
-            generation,
-            shared_object: false,
-            step: 0,
-            current: ThreadId::MAIN,
-            threads,
-            task_thread,
-            next_object: 0,
-            events,
-            findings: Vec::new(),
-            stop: None,
-            last_panic: None,
-            decisions: 0,
-            now_ns: 0,
-            clock_moves: 0,
-            timers: Vec::new(),
-            scheduler: None,
-            progress: super::watchdog::progress(),
-            progressed: 0,
-            atomic_versions: Vec::new(),
-            path: crate::schedule::digest::PathDigest::default(),
-            steps: None,
-            findings_stop: true,
-            accepted: NONE_ACCEPTED.with(std::sync::Arc::clone),
-            events_cap: usize::MAX,
-            events_dropped: false,
-            detect: true,
-            fire_everywhere: false,
-            memory: None,
-            spare_slots: slots,
-        };
+        let mut context = context;
         context.push_thread(0, None);
         context.task_thread.push(Some(ThreadId::MAIN));
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));
@@ -289,32 +292,99 @@ impl Context {
         ACTIVE.with(|a| a.set(true));
     }
 
+    /// Makes a parked context what `install` builds for a new execution (but for `accepted`
+    /// and `progress`, which it sets), keeping its buffers, its threads' slots and its
+    /// digest's cached file hashes. Returns the placeholder detector it held.
+    fn reset(&mut self, detector: Detector, generation: u64, events: Vec<Event>) -> Detector {
+        // Every field named: a field added later must be reset here too.
+        let Context {
+            detector: own_detector,
+            generation: own_generation,
+            shared_object,
+            step,
+            current,
+            threads,
+            task_thread,
+            next_object,
+            events: own_events,
+            findings,
+            stop,
+            last_panic,
+            decisions,
+            now_ns,
+            clock_moves,
+            timers,
+            scheduler,
+            progress: _,
+            progressed,
+            atomic_versions,
+            path,
+            steps,
+            findings_stop,
+            accepted: _,
+            events_cap,
+            events_dropped,
+            detect,
+            fire_everywhere,
+            memory,
+            spare_slots,
+        } = self;
+        *own_generation = generation;
+        *shared_object = false;
+        *step = 0;
+        *current = ThreadId::MAIN;
+        // Reversed, so that the next execution's threads get the slots in the same order.
+        spare_slots.extend(threads.drain(..).rev());
+        task_thread.clear();
+        *next_object = 0;
+        *own_events = events;
+        findings.clear();
+        *stop = None;
+        *last_panic = None;
+        *decisions = 0;
+        *now_ns = 0;
+        *clock_moves = 0;
+        timers.clear();
+        *scheduler = None;
+        *progressed = 0;
+        atomic_versions.clear();
+        path.restart();
+        *steps = None;
+        *findings_stop = true;
+        *events_cap = usize::MAX;
+        *events_dropped = false;
+        *detect = true;
+        *fire_everywhere = false;
+        *memory = None;
+        std::mem::replace(own_detector, detector)
+    }
+
     pub(crate) fn uninstall() -> ExecutionOutcome {
-        let context = CONTEXT
+        let mut context = CONTEXT
             .with(|c| c.borrow_mut().take())
             .expect("an execution context is installed");
         ACTIVE.with(|a| a.set(false));
-        let (mut threads, mut task_thread, mut slots) =
-            (context.threads, context.task_thread, context.spare_slots);
-        // Reversed, so that the next execution's threads get the slots in the same order.
-        slots.extend(threads.drain(..).rev());
-        task_thread.clear();
-        SPARE_THREADS.with(|spare| {
-            *spare.borrow_mut() = Spare {
-                threads,
-                task_thread,
-                slots,
-            }
-        });
-        ExecutionOutcome {
-            detector: context.detector,
-            events: context.events,
-            findings: context.findings,
-            stop: context.stop,
-            digest: context.path.value(),
-            events_dropped: context.events_dropped,
-            shared_object: context.shared_object,
-        }
+        // What would keep the check's scheduler, its watchdog or the weak memory model's state
+        // alive goes now; the rest waits for the next execution's `reset`.
+        context.scheduler = None;
+        context.progress = None;
+        context.memory = None;
+        context.steps = None;
+        PARKED.with(|parked| {
+            let mut parked = parked.borrow_mut();
+            let placeholder = parked.detector.take().unwrap_or_default();
+            let outcome = ExecutionOutcome {
+                detector: std::mem::replace(&mut context.detector, placeholder),
+                events: std::mem::take(&mut context.events),
+                findings: std::mem::take(&mut context.findings),
+                stop: context.stop.take(),
+                digest: context.path.value(),
+                events_dropped: context.events_dropped,
+                shared_object: context.shared_object,
+            };
+            parked.context = Some(context);
+            outcome
+        })
     }
 
     /// Records an event of the current thread and lets the detector analyse it.
@@ -388,6 +458,21 @@ impl Context {
         &mut self.threads[thread.0 as usize]
     }
 
+    /// Makes `thread` runnable again in the runtime's view, if it is blocked and alive: returns
+    /// its engine task, which the caller unblocks in the engine.
+    pub(crate) fn unblock_thread(&mut self, thread: ThreadId) -> Option<usize> {
+        let slot = self.thread_mut(thread);
+        if !slot.blocked || slot.finished {
+            return None;
+        }
+        slot.blocked = false;
+        let task = slot.task;
+        if let Some(steps) = self.steps.as_deref_mut() {
+            steps.woken.push(thread);
+        }
+        Some(task)
+    }
+
     /// Whether some thread other than the current one can still run.
     pub(crate) fn others_runnable(&self) -> bool {
         self.threads
@@ -427,7 +512,7 @@ pub(crate) fn ends_execution(
 /// already borrowed: a panic hook or destructor during the runtime's own work).
 pub(crate) fn with<T>(f: impl FnOnce(&mut Context) -> T) -> Option<T> {
     CONTEXT.with(|c| match c.try_borrow_mut() {
-        Ok(mut guard) => guard.as_mut().map(f),
+        Ok(mut guard) => guard.as_deref_mut().map(f),
         Err(_) => None,
     })
 }

@@ -228,19 +228,12 @@ pub(crate) fn unblock(thread: ThreadId) {
         super::context::defer_wake(thread);
         return;
     }
-    let task = with(|c| {
-        let slot = c.thread_mut(thread);
-        if !slot.blocked || slot.finished {
-            return None;
-        }
-        slot.blocked = false;
-        let task = slot.task;
-        if let Some(steps) = c.steps.as_deref_mut() {
-            steps.woken.push(thread);
-        }
-        Some(task)
-    })
-    .flatten();
+    let task = with(|c| c.unblock_thread(thread)).flatten();
+    unblock_task(task);
+}
+
+/// Makes engine task `task` runnable (for the engine), if any.
+fn unblock_task(task: Option<usize>) {
     if let Some(task) = task {
         ExecutionState::with(|s| s.get_mut(TaskId::from(task)).unblock());
     }
@@ -321,26 +314,23 @@ pub(crate) fn run_thread<T>(f: impl FnOnce() -> T, keep: impl FnOnce(T)) {
 /// The current thread finishes: joiners wake; if every other thread is blocked for good, that
 /// is a deadlock.
 pub(crate) fn exit_current() {
-    let joiners = with(|c| {
+    let exited = with(|c| {
         let current = c.current;
         let slot = c.thread_mut(current);
         slot.finished = true;
-        std::mem::take(&mut slot.joiners)
-    })
-    .unwrap_or_default();
-    for joiner in joiners {
-        unblock(joiner);
-    }
-    let woken = with(|c| {
-        if c.stop.is_none() && c.others_alive() && !c.others_runnable() {
+        let mut joiners = std::mem::take(&mut slot.joiners);
+        let woken_joiners: smallvec::SmallVec<[usize; 4]> = joiners
+            .iter()
+            .filter_map(|&joiner| c.unblock_thread(joiner))
+            .collect();
+        // The slot keeps its buffer for the thread that gets it in a later execution.
+        joiners.clear();
+        c.thread_mut(current).joiners = joiners;
+        let woken = if c.stop.is_none() && c.others_alive() && !c.others_runnable() {
             c.fire_next_timer(false).and_then(|(_, task)| task)
         } else {
             None
-        }
-    })
-    .flatten();
-    super::time::wake_task(woken);
-    let stuck = with(|c| {
+        };
         let mut stuck = None;
         if c.others_alive() && !c.others_runnable() {
             if c.stop.is_none() {
@@ -357,15 +347,21 @@ pub(crate) fn exit_current() {
                 .map(|(_, t)| t.task);
         }
         c.emit(EventKind::Exit, Site::unknown());
-        stuck
-    })
-    .flatten();
+        (woken_joiners, woken, stuck, c.fire_everywhere)
+    });
+    let Some((woken_joiners, woken, stuck, fire_everywhere)) = exited else {
+        return;
+    };
+    for task in woken_joiners {
+        unblock_task(Some(task));
+    }
+    super::time::wake_task(woken);
     // With every other thread blocked, the engine would find nothing to run once this one has
     // exited and fail the execution with its own deadlock report. One blocked task made
     // runnable (for the engine only) lets it ask the scheduler, which ends the execution.
-    if let Some(task) = stuck {
-        ExecutionState::with(|s| s.get_mut(TaskId::from(task)).unblock());
-    } else {
+    if stuck.is_some() {
+        unblock_task(stuck);
+    } else if fire_everywhere {
         super::time::maybe_fire_early_elsewhere();
     }
 }

@@ -115,10 +115,17 @@ impl Coverage {
     }
 
     /// The running execution chose `choice` of `options` at a branching point.
+    #[inline]
     pub(crate) fn branch(&mut self, options: usize, choice: usize) {
+        // Most scheduling points have one option: no call for them.
         if self.uncountable || options < 2 {
             return;
         }
+        self.branch_point(options, choice);
+    }
+
+    /// [`branch`](Self::branch) at a point with a choice.
+    fn branch_point(&mut self, options: usize, choice: usize) {
         if let Some(log) = &mut self.log {
             log.branches.push((options as u32, choice as u32));
             return;

@@ -162,6 +162,12 @@ impl PathDigest {
         self.value
     }
 
+    /// Starts a new path, keeping the file hashes it has cached (their names live for the whole
+    /// program, so their addresses stay theirs).
+    pub(crate) fn restart(&mut self) {
+        self.value = 0;
+    }
+
     /// Adds an event: a few integer operations, and a file name hashed only when it changes.
     pub(crate) fn add(&mut self, event: &Event) {
         let file = match event.kind {

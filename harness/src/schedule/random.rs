@@ -3,7 +3,7 @@
 //! Execution `k` draws from stream `k` of the seed's ChaCha8 generator, so it is the same
 //! execution whichever executions run before it, or on other threads at the same time.
 
-use rand::{Rng, RngCore};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::Strategy;
@@ -11,7 +11,9 @@ use super::Strategy;
 /// Uniformly random scheduling from one seed (ChaCha8: the same stream on every platform).
 #[derive(Debug)]
 pub(crate) struct RandomStrategy {
-    seed: u64,
+    /// The seed's generator, never drawn from: execution `k`'s is a copy of it set to stream
+    /// `k` (what `execution_rng` makes, without seeding anew for every execution).
+    seeded: ChaCha8Rng,
     rng: ChaCha8Rng,
     /// Chance of firing the next timer early at a scheduling point where one is armed.
     early_timers: f64,
@@ -20,7 +22,7 @@ pub(crate) struct RandomStrategy {
 impl RandomStrategy {
     pub(crate) fn new(seed: u64, early_timers: f64) -> Self {
         RandomStrategy {
-            seed,
+            seeded: ChaCha8Rng::seed_from_u64(seed),
             rng: super::execution_rng(seed, 1),
             early_timers,
         }
@@ -37,7 +39,8 @@ impl Strategy for RandomStrategy {
     }
 
     fn seek(&mut self, execution: u64, _steps: usize) {
-        self.rng = super::execution_rng(self.seed, execution);
+        self.rng.clone_from(&self.seeded);
+        self.rng.set_stream(execution);
     }
 
     fn choose(&mut self, runnable: &[u32], _: Option<u32>, _: bool) -> Result<usize, String> {
@@ -62,5 +65,22 @@ impl Strategy for RandomStrategy {
 
     fn fire_early(&mut self) -> Result<bool, String> {
         Ok(self.rng.random_bool(self.early_timers))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn execution_k_draws_stream_k_whatever_ran_before() {
+        let mut strategy = RandomStrategy::new(7, 0.0);
+        for execution in [3, 1, 3, u64::MAX] {
+            strategy.seek(execution, 0);
+            let mut expected = super::super::execution_rng(7, execution);
+            for _ in 0..100 {
+                assert_eq!(strategy.random(), Ok(expected.next_u64()));
+            }
+        }
     }
 }

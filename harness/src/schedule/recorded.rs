@@ -21,6 +21,7 @@ pub(crate) struct Recorded {
 }
 
 impl Recorded {
+    #[inline]
     pub(crate) fn push(&mut self, decision: Decision) {
         self.len += 1;
         match decision {

@@ -22,7 +22,8 @@ use crate::{real, rt};
 #[derive(Debug, Default)]
 struct LockState {
     registration: Registration,
-    holders: Vec<(ThreadId, LockMode)>,
+    /// Inline: a lock is made anew in every execution, and most have one holder at a time.
+    holders: smallvec::SmallVec<[(ThreadId, LockMode); 2]>,
     /// Threads blocked in a request, woken at every release.
     waiters: Vec<ThreadId>,
     /// Threads waiting for exclusive access: new readers queue behind them.
