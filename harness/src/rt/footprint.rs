@@ -111,6 +111,11 @@ impl Access {
     /// it races with the release itself, not only with the acquisition that release ends as
     /// a blocking acquisition, which waited for it, does.
     pub(crate) const TRY: Access = Access(32);
+    /// With `ACQUIRE` or `RELEASE`: the one place of a channel of bound 1, taken by a send
+    /// and given back by the receive that takes its message (another thread's). A send that
+    /// found the place taken waited for that receive, as an acquisition waits for a release:
+    /// its race is with the send before it, whose message the receive took.
+    pub(crate) const SLOT: Access = Access(64);
 
     pub(crate) fn write(self) -> bool {
         self.0 & Access::WRITE.0 != 0
@@ -127,6 +132,11 @@ impl Access {
     /// Whether the lock was got at a first attempt that, failed, is a step (`TRY`).
     pub(crate) fn tried(self) -> bool {
         self.0 & Access::TRY.0 != 0
+    }
+
+    /// Whether it takes or gives back a channel's one place (`SLOT`).
+    pub(crate) fn slot(self) -> bool {
+        self.0 & Access::SLOT.0 != 0
     }
 
     pub(crate) fn waited(self) -> bool {

@@ -24,7 +24,7 @@ pub(crate) use footprint::{Access, Footprint, Key};
 pub(crate) use hook::{install_panic_hook, payload_message};
 pub(crate) use progress::{atomic_accessed, clock_read, site_key};
 pub(crate) use steps::{
-    channel_registered, future_pending, note_read, note_write, receive_tried, receiver_dropped,
+    announced_try, channel_registered, future_pending, note_read, note_write, receiver_dropped,
     sender_dropped, task_polling, thread_finished,
 };
 pub(crate) use time::{

@@ -181,10 +181,14 @@ impl Model {
         [pending.key(thread), pending.closed_key()]
     }
 
-    /// `thread`'s announced receive is a try: it waits for nothing, so the model forgets it
-    /// (its `Received` is then what a receive that never waited touches).
-    pub(crate) fn receive_tried(&mut self, thread: ThreadId) {
-        if matches!(self.thread(thread).pending, Pending::Recv { .. }) {
+    /// `thread`'s announced receive or send is a try (`try_recv`, `try_send`): it waits for
+    /// nothing, so the model forgets it (its `Received` or `Sent` is then what one that never
+    /// waited touches).
+    pub(crate) fn tried(&mut self, thread: ThreadId) {
+        if matches!(
+            self.thread(thread).pending,
+            Pending::Recv { .. } | Pending::Send { .. }
+        ) {
             self.complete(thread);
         }
     }
@@ -400,7 +404,9 @@ impl Model {
                 self.announce(t, Pending::Send { channel: *channel });
             }
             K::Sent { channel, ok } => {
-                if self.thread(t).pending == (Pending::Send { channel: *channel }) {
+                // A blocking send (a try's announcement is forgotten: `tried`).
+                let blocking = self.thread(t).pending == (Pending::Send { channel: *channel });
+                if blocking {
                     self.complete(t);
                 }
                 if *ok {
@@ -414,10 +420,21 @@ impl Model {
                         *sent_last = true;
                     }
                 }
-                // A message into the queue; either way the send saw whether the receiver was
-                // there.
+                // A message into the queue; a send that failed looked at it (a `try_send` that
+                // found it full, or no receiver waiting on a rendezvous channel: a receive
+                // that made room, or began to wait, first would have let it through). Either
+                // way the send saw whether the receiver was there.
                 if *ok {
-                    footprint.write(Key::object(*channel));
+                    let mut access = Access::WRITE;
+                    if self.one_place(*channel) {
+                        access = access | Access::ACQUIRE | Access::SLOT;
+                        if !blocking {
+                            access = access | Access::TRY;
+                        }
+                    }
+                    footprint.touch(Key::object(*channel), access);
+                } else {
+                    footprint.read(Key::object(*channel));
                 }
                 footprint.read(Key::receiver(*channel));
             }
@@ -480,6 +497,9 @@ impl Model {
                         }
                         *messages = messages.saturating_sub(1);
                         *sent_last = false;
+                    }
+                    if self.one_place(*channel) {
+                        access = access | Access::RELEASE | Access::SLOT;
                     }
                 }
                 footprint.touch(Key::object(*channel), access);
@@ -588,6 +608,17 @@ impl Model {
         let state = self.thread(thread);
         state.pending = Pending::None;
         state.failed = false;
+    }
+
+    /// Whether `channel` is a channel of bound 1 (see `Access::SLOT`).
+    fn one_place(&mut self, channel: ObjectId) -> bool {
+        matches!(
+            self.object(channel),
+            ObjectState::Channel {
+                bound: Some(Some(1)),
+                ..
+            }
+        )
     }
 
     /// What firing `owner`'s timer would touch: what a `TimerFire` (and, if time `advances`, a

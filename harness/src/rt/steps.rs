@@ -125,14 +125,15 @@ pub(crate) fn future_pending() {
     });
 }
 
-/// The receive the current thread just announced is a `try_recv`: it waits for nothing (one
-/// that takes the only message did not wait for its send, and may run before it, finding the
-/// channel empty).
-pub(crate) fn receive_tried() {
+/// The receive or send the current thread just announced is a `try_recv` or `try_send`: it
+/// waits for nothing (a receive that takes the only message did not wait for its send, and
+/// may run before it, finding the channel empty; a send that took a channel's one place did
+/// not wait for the receive that gave it back).
+pub(crate) fn announced_try() {
     super::with(|c| {
         let me = c.current;
         if let Some(steps) = c.steps.as_deref_mut() {
-            steps.model.receive_tried(me);
+            steps.model.tried(me);
         }
     });
 }

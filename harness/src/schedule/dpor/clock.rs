@@ -125,6 +125,9 @@ pub(crate) struct Trace {
     history: HashMap<Key, History>,
     /// The step where each (lock, slot) hold began.
     holds: HashMap<(Key, usize), usize>,
+    /// The send whose message holds each channel's one place (`Access::SLOT`): the receive
+    /// that takes it gives the place back, whichever thread it is.
+    places: HashMap<Key, usize>,
 }
 
 fn slot_of<T: Default>(items: &mut Vec<T>, slot: usize) -> &mut T {
@@ -143,6 +146,7 @@ impl Trace {
         self.latest.clear();
         self.history.clear();
         self.holds.clear();
+        self.places.clear();
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -261,13 +265,17 @@ impl Trace {
         let me = slot(actor);
         slot_of(&mut self.wakes, me).clear();
         for (key, access) in footprint.accesses() {
-            let race = if access.release() {
-                self.holds.remove(&(key, me)).unwrap_or(index)
-            } else {
-                index
+            let race = match (access.release(), access.slot()) {
+                (true, true) => self.places.remove(&key).unwrap_or(index),
+                (true, false) => self.holds.remove(&(key, me)).unwrap_or(index),
+                (false, _) => index,
             };
             if access.acquire() && !access.release() {
-                self.holds.insert((key, me), index);
+                if access.slot() {
+                    self.places.insert(key, index);
+                } else {
+                    self.holds.insert((key, me), index);
+                }
             }
             let history = self.history.entry(key).or_default();
             record(

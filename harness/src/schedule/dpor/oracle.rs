@@ -2245,7 +2245,6 @@ fn bounded_program(threads: Vec<Vec<Op>>, bound: usize, receiver: usize) -> Prog
 }
 
 #[test]
-#[ignore = "DPOR misses a try_send handing its message to a receiver waiting in recv"]
 fn a_try_send_on_a_rendezvous_channel_races_with_the_receive_that_waits_for_it() {
     // Seed 1, program 13 of the programs with a bounded channel (0.4), shrunk (24 of the
     // scan's 86 differences shrink to this with other values or an idle thread): main calls
@@ -2253,9 +2252,9 @@ fn a_try_send_on_a_rendezvous_channel_races_with_the_receive_that_waits_for_it()
     // does, waits forever if nothing comes: a deadlock). Naive DFS reaches t1 waiting in
     // `recv` first and main's `try_send` handing it the message (t1 reads 2). DPOR ran main
     // first (nobody waiting: the `try_send` fails as full), then t1's deadlock, and nothing
-    // else. A guess: a `try_send` that finds no receiver waiting reads nothing that a
-    // receive starting to wait writes, so the race is never reversed. (With main receiving
-    // and t1 calling `try_send`, DPOR reaches both.)
+    // else: a `try_send` that found no receiver waiting touched nothing that a receive
+    // starting to wait writes, so the race was never reversed. A send that fails now reads
+    // the channel's queue. (With main receiving and t1 calling `try_send`, DPOR reached both.)
     compare_one(bounded_program(
         vec![vec![Op::TrySend { value: 2 }], vec![Op::Recv]],
         0,
@@ -2276,16 +2275,15 @@ fn a_try_send_on_a_rendezvous_channel_races_with_the_receive_that_waits_for_it()
 }
 
 #[test]
-#[ignore = "DPOR misses a try_send after the receive that made room in a full channel"]
 fn a_try_send_that_found_the_channel_full_races_with_the_receive_that_made_room() {
     // Seed 3, program 23 of the programs with a bounded channel (0.4), shrunk (about 30 of the
     // scan's 86 differences shrink to a `try_send` on a full `sync_channel(1)` and a receive):
     // main receives once, then drops the receiver; t1 sends (filling the channel), then calls
     // `try_send`. Naive DFS reaches the `try_send` succeeding: after main's receive made room,
     // before main's drop. DPOR reaches it failing as full (before the receive) or
-    // disconnected (after the drop), never in between. A guess: a `try_send` that fails as
-    // full reads nothing that a receive taking a message writes (the room), so the race is
-    // never reversed; a blocking send, which waits for that receive, is right.
+    // disconnected (after the drop), never in between: a `try_send` that failed as full
+    // touched nothing that a receive taking a message writes (the room), so the race was
+    // never reversed. A send that fails now reads the channel's queue.
     compare_one(bounded_program(
         vec![
             vec![Op::Recv],
@@ -2318,17 +2316,19 @@ fn a_try_send_that_found_the_channel_full_races_with_the_receive_that_made_room(
 }
 
 #[test]
-#[ignore = "DPOR never delivers the second of two sends on a sync_channel(1) first"]
 fn two_sends_on_a_channel_of_one_race_when_the_receiver_waits_in_recv() {
     // Seed 3, program 38 of the programs with a bounded channel (0.4), shrunk (about 15 of the
     // scan's 86 differences shrink to this, the two sends in either order): main and t1 each
     // send on a `sync_channel(1)`; t2 receives once, then drops the receiver. Naive DFS
     // reaches t2 receiving t1's message (t1 sent first; main's send, waiting for room, fails
     // once t2 is gone). DPOR only ever delivered main's first. With `try_recv` instead of
-    // `recv`, on a rendezvous channel, or on an unbounded one, DPOR reaches both. A guess:
-    // with t2 waiting in `recv` first, the first send hands it its message and the second
-    // fills the room; the two sends' race is taken as one with the receive that each
-    // waited for (or that woke), and dropped.
+    // `recv`, on a rendezvous channel, or on an unbounded one, DPOR reached both. t2's
+    // receive waited for main's send, and t1's send, found the channel full, for t2's
+    // receive: the two sends conflict only through t2, and t1's send was never offered while
+    // main's message was in the channel, so no race between them showed. A channel of bound
+    // 1 is now a lock of its one place (`Access::SLOT`): a send takes it, the receive that
+    // takes its message gives it back, and a send that waited for room races with the send
+    // before it, as an acquisition races with the acquisition before it.
     compare_one(bounded_program(
         vec![
             vec![Op::Send { value: 3 }],

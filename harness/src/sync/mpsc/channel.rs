@@ -396,6 +396,7 @@ impl<T> Channel<T> {
         let me = rt::current_thread();
         let step = self.send_step(&mut self.lock(), &mut Some(message), me, &site, false);
         rt::emit(EventKind::SendRequest { channel }, site.clone());
+        rt::announced_try();
         let (ok, result) = match step {
             SendStep::Delivered(wake) => {
                 wake.into_iter().for_each(rt::unblock);
@@ -533,7 +534,7 @@ impl<T> Channel<T> {
             },
             site.clone(),
         );
-        rt::receive_tried();
+        rt::announced_try();
         let (ok, result) = match step {
             RecvStep::Got(message, wake) => {
                 wake.into_iter().for_each(rt::unblock);
