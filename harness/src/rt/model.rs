@@ -487,12 +487,17 @@ impl Model {
                     if let ObjectState::Channel {
                         messages,
                         sent_last,
+                        bound,
                         ..
                     } = self.object(*channel)
                     {
                         // A blocking receive that took the only message, which the latest
-                        // change sent: it waited for that send.
-                        if announced && !timer_fired && *messages == 1 && *sent_last {
+                        // change sent: it waited for that send. Not on a rendezvous channel:
+                        // there its attempt before the send would have made it a receiver
+                        // waiting, which a `try_send` needs to succeed.
+                        let rendezvous = *bound == Some(Some(0));
+                        if announced && !timer_fired && !rendezvous && *messages == 1 && *sent_last
+                        {
                             access = access | Access::WAITED;
                         }
                         *messages = messages.saturating_sub(1);

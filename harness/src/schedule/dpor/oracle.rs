@@ -2480,3 +2480,33 @@ fn two_timers_of_one_deadline_let_either_thread_go_first_within_a_bound_of_1() {
         more: None,
     });
 }
+
+#[test]
+fn a_receive_on_a_rendezvous_channel_could_have_waited_before_the_offer_it_took() {
+    // Seed 1, program 13 of the programs with a bounded channel (0.4), shrunk after the fixes
+    // above: main calls `try_send`, then `send`, on a rendezvous channel; t1 receives. Naive
+    // DFS reaches t1 waiting first and the `try_send` handing it 2 (main's `send` then waits
+    // for ever: a deadlock); DPOR ran 1 execution. t1's receive took main's offer, so it was
+    // taken for one that waited for the offer and could not come first; but its attempt
+    // before the offer makes it a receiver waiting, which is what the `try_send` before the
+    // offer needs. A receive on a rendezvous channel no longer waits for the send it took.
+    compare_one(bounded_program(
+        vec![
+            vec![Op::TrySend { value: 2 }, Op::Send { value: 3 }],
+            vec![Op::Recv],
+        ],
+        0,
+        1,
+    ));
+    // Seed 12, program 30, shrunk: the same with three threads (main sends, t1 receives
+    // within 1 ms, t2 calls `try_send`).
+    compare_one(bounded_program(
+        vec![
+            vec![Op::Send { value: 0 }],
+            vec![Op::RecvTimeout { ms: 1 }],
+            vec![Op::TrySend { value: 2 }],
+        ],
+        0,
+        1,
+    ));
+}
