@@ -426,7 +426,7 @@ impl Model {
                 // way the send saw whether the receiver was there.
                 if *ok {
                     let mut access = Access::WRITE;
-                    if self.one_place(*channel) {
+                    if self.one_place(t, *channel) {
                         access = access | Access::ACQUIRE | Access::SLOT;
                         if !blocking {
                             access = access | Access::TRY;
@@ -503,7 +503,7 @@ impl Model {
                         *messages = messages.saturating_sub(1);
                         *sent_last = false;
                     }
-                    if self.one_place(*channel) {
+                    if self.one_place(t, *channel) {
                         access = access | Access::RELEASE | Access::SLOT;
                     }
                 }
@@ -615,15 +615,19 @@ impl Model {
         state.failed = false;
     }
 
-    /// Whether `channel` is a channel of bound 1 (see `Access::SLOT`).
-    fn one_place(&mut self, channel: ObjectId) -> bool {
-        matches!(
-            self.object(channel),
-            ObjectState::Channel {
-                bound: Some(Some(1)),
-                ..
-            }
-        )
+    /// Whether `thread`'s send or receive on `channel` takes or gives back the one place of a
+    /// channel of bound 1 (`Access::SLOT`): a thread's, not a task's. A send that finds a
+    /// channel full is not offered to a thread, as an acquisition of a held lock is not; a
+    /// task's returns `Pending` and the task goes on (a `select!`), a step of its own.
+    fn one_place(&mut self, thread: ThreadId, channel: ObjectId) -> bool {
+        !self.thread(thread).polling
+            && matches!(
+                self.object(channel),
+                ObjectState::Channel {
+                    bound: Some(Some(1)),
+                    ..
+                }
+            )
     }
 
     /// What firing `owner`'s timer would touch: what a `TimerFire` (and, if time `advances`, a
