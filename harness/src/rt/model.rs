@@ -325,10 +325,13 @@ impl Model {
             ),
             K::LockAcquired { lock, mode } => {
                 // Got at the first attempt, where a failed attempt is a step of its own (a try
-                // fails, an RwLock writer queues ahead of new readers): run before the release
-                // of the hold before it, that attempt fails, so it races with the release.
+                // fails, an RwLock writer queues ahead of new readers), or at an attempt after
+                // the request's timer fired (it gives up if the lock is held): run before the
+                // release of the hold before it, that attempt fails, so it races with the
+                // release, not only with the acquisition that release ends.
                 let state = self.thread(t);
-                let (pending, failed) = (state.pending, state.failed);
+                let (pending, failed, timer_fired) =
+                    (state.pending, state.failed, state.timer_fired);
                 self.complete(t);
                 let mut first_attempt = false;
                 if let ObjectState::Lock { holders, rwlock } = self.object(*lock) {
@@ -338,6 +341,10 @@ impl Model {
                             attempt: Attempt::Try,
                             ..
                         } => true,
+                        Pending::Lock {
+                            attempt: Attempt::Timed,
+                            ..
+                        } if timer_fired => true,
                         _ => *rwlock && *mode == LockMode::Exclusive && !failed,
                     };
                 }

@@ -2341,17 +2341,18 @@ fn two_sends_on_a_channel_of_one_race_when_the_receiver_waits_in_recv() {
 }
 
 #[test]
-#[ignore = "DPOR never fires a try_lock_for's timer while the holder is inside its hold"]
 fn a_try_lock_for_times_out_while_the_holder_is_inside_its_hold() {
     // Seed 1, program 1 of the programs with timed locks (0.25), shrunk (29 of the scan's 47
     // differences shrink to this, the holder's section a `try_lock_for` of its own too): main calls
     // `try_lock_for(1 ms)` on m0; t1 holds m0 across a read of a cell (a scheduling point
     // inside the hold). Naive DFS reaches main's attempt timing out (-1): t1 takes m0, main
-    // waits, its timer fires before t1's release. DPOR only reached main getting the lock
-    // (before t1's hold or after it). A guess: the timed attempt is taken as a blocking one,
-    // which waits for the release (only the two acquisitions can swap), and the fire of its
-    // timer inside the hold, which races with the release, is never explored. (Seed 2,
-    // program 15 is the same with an atomic's addition inside the hold.)
+    // waits, its timer fires inside the hold, and main tries again before t1's release. DPOR
+    // fired the timer inside the hold, but then only ran main after the release: its
+    // acquisition was taken as a blocking one's, which waited for the release (only the two
+    // acquisitions could swap). Once its timer has fired, a timed attempt waits for nothing: run
+    // before the release it gives up, so it races with the release itself, as a try does
+    // (`Access::TRY`). (Seed 2, program 15 is the same with an atomic's addition inside the
+    // hold.)
     compare_one(Program {
         threads: vec![
             vec![Op::TryLockFor {
