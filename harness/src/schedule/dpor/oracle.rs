@@ -2390,16 +2390,17 @@ fn a_try_lock_for_times_out_while_the_holder_is_inside_its_hold() {
 }
 
 #[test]
-#[ignore = "DPOR misses the fire of a timed lock's timer that only moves the clock"]
 fn a_timed_lock_of_a_free_lock_may_fire_its_timer_before_another_threads_clock_read() {
     // Seed 7, program 52 of the programs with timed locks (0.25), shrunk (9 of the scan's 47
     // differences shrink to this, with `try_write_for` too): main calls `try_lock_for(2 ms)`
     // on m0, which nobody else takes; t1 reads the clock. The attempt arms its timer before
     // its scheduling point, and naive DFS fires it early there (the lock is free, so main
-    // gets it all the same): t1 reads 2 ms. DPOR only reached t1 reading 0. A guess: a fire
-    // that wakes nobody (the attempt goes on whether it fired or not) only moves the clock,
-    // and DPOR never takes it as racing with a read of the clock (see interleave-tokio's
-    // `a_timer_whose_fire_only_moves_the_clock_is_explored`, which may be the same).
+    // gets it all the same): t1 reads 2 ms. DPOR only reached t1 reading 0. The pending fire's
+    // races were checked at each node where it was pending, against the steps before; main's
+    // step there took the lock and cancelled the timer, so no later node had the fire, and its
+    // race with that very step (both write the timer) was never found, nor the read of the
+    // clock that a fire before it would have moved. The fire pending at a node is now also
+    // checked against the step taken there.
     compare_one(Program {
         threads: vec![
             vec![Op::TryLockFor {
