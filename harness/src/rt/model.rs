@@ -395,11 +395,17 @@ impl Model {
                 footprint.write(Key::object(*condvar));
             }
             K::CondvarWoken { condvar, timed_out } => {
-                self.thread(t).waiting_on = None;
+                let state = self.thread(t);
+                state.waiting_on = None;
                 // A waiter that timed out leaves the queue (a notification can no longer pick
-                // it); one that was notified had already been picked.
+                // it); one that was notified had already been picked. One whose timer fired
+                // and that finds itself notified looked at the queue: a notification that came
+                // after its timer fired picked it, and run after this step would have found it
+                // gone (it would have timed out).
                 if *timed_out {
                     footprint.write(Key::object(*condvar));
+                } else if state.timer_fired {
+                    footprint.read(Key::object(*condvar));
                 }
             }
             K::CondvarNotify { condvar, .. } => footprint.write(Key::object(*condvar)),

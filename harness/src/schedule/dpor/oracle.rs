@@ -2431,18 +2431,20 @@ fn a_timed_lock_of_a_free_lock_may_fire_its_timer_before_another_threads_clock_r
 }
 
 #[test]
-#[ignore = "DPOR misses a notify between a condvar wait's timeout and its reacquisition of the mutex"]
 fn a_condvar_wait_that_timed_out_races_for_the_mutex_with_the_notifier() {
     // Seed 3, program 64 of the programs with timed locks (0.25), shrunk (9 of the scan's 47
     // differences shrink to this, main and t1 either way round): main waits once on the
     // condvar with a timeout of 1 ms unless the flag is set; t1 sets the flag under the mutex
     // and notifies. Naive DFS reaches main timing out and then seeing the flag set: its timer
-    // fires, t1 takes the mutex, sets the flag and notifies before main takes the mutex back.
-    // DPOR reaches main notified, main timing out and seeing the flag unset, and the flag set
-    // before main looks, never the timeout followed by t1's section. A guess: main's
-    // reacquisition after its timer fired is taken as waiting for the fire, so its race with
-    // t1's acquisition of the mutex is dropped (or the two are one step to DPOR). A
-    // `wait_timeout_while` loop (`Op::WaitTimeout`) hides it: it looks at the flag again.
+    // fires, main leaves the queue, t1 takes the mutex, sets the flag and notifies before main
+    // takes the mutex back. DPOR reached main notified, main timing out and seeing the flag
+    // unset, and the flag set before main looks, never the timeout followed by t1's section.
+    // Once its timer fired, main's next step looks whether it was notified: t1's notification
+    // first, main is notified (and its step touched nothing); main first, it times out and
+    // leaves the queue. That look was in no footprint, so main's step and the notification
+    // were taken as commuting, and "main times out first" was never run after t1's section.
+    // A wait woken after its timer fired that finds itself notified now reads the condvar.
+    // A `wait_timeout_while` loop (`Op::WaitTimeout`) hid it: it looks at the flag again.
     compare_one(Program {
         threads: vec![vec![Op::WaitTimeoutOnce { ms: 1 }], vec![Op::Notify]],
         extra: Extra::Condvar,
