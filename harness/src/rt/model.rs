@@ -329,10 +329,13 @@ impl Model {
             ),
             K::LockAcquired { lock, mode } => {
                 // Got at the first attempt, where a failed attempt is a step of its own (a try
-                // fails, an RwLock writer queues ahead of new readers): run before the release
-                // of the hold before it, that attempt fails, so it races with the release.
+                // fails, an RwLock writer queues ahead of new readers), or at an attempt after
+                // the request's timer fired (it gives up if the lock is held): run before the
+                // release of the hold before it, that attempt fails, so it races with the
+                // release, not only with the acquisition that release ends.
                 let state = self.thread(t);
-                let (pending, failed) = (state.pending, state.failed);
+                let (pending, failed, timer_fired) =
+                    (state.pending, state.failed, state.timer_fired);
                 self.complete(t);
                 let mut first_attempt = false;
                 if let ObjectState::Lock { holders, rwlock } = self.object(*lock) {
@@ -342,6 +345,10 @@ impl Model {
                             attempt: Attempt::Try,
                             ..
                         } => true,
+                        Pending::Lock {
+                            attempt: Attempt::Timed,
+                            ..
+                        } if timer_fired => true,
                         _ => *rwlock && *mode == LockMode::Exclusive && !failed,
                     };
                 }
@@ -392,11 +399,17 @@ impl Model {
                 footprint.write(Key::object(*condvar));
             }
             K::CondvarWoken { condvar, timed_out } => {
-                self.thread(t).waiting_on = None;
+                let state = self.thread(t);
+                state.waiting_on = None;
                 // A waiter that timed out leaves the queue (a notification can no longer pick
-                // it); one that was notified had already been picked.
+                // it); one that was notified had already been picked. One whose timer fired
+                // and that finds itself notified looked at the queue: a notification that came
+                // after its timer fired picked it, and run after this step would have found it
+                // gone (it would have timed out).
                 if *timed_out {
                     footprint.write(Key::object(*condvar));
+                } else if state.timer_fired {
+                    footprint.read(Key::object(*condvar));
                 }
             }
             K::CondvarNotify { condvar, .. } => footprint.write(Key::object(*condvar)),

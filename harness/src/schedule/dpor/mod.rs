@@ -57,6 +57,9 @@ pub(crate) struct DporStrategy {
     /// The clock's pending fire last checked for races, and the trace's length then: the same
     /// fire, with nothing since touching what it touches, has the same races.
     fire_checked: Option<(Footprint, usize)>,
+    /// What firing the next timer would have touched at the latest node, where it was not
+    /// fired: the step taken there may cancel it (see `step`).
+    fire_pending: Option<Footprint>,
     /// Under the weak memory model: the choices of store made by loads along the current
     /// path, and how many of them the current execution has reached.
     reads: Vec<ReadPoint>,
@@ -102,6 +105,7 @@ impl DporStrategy {
             digest: 0,
             decision: 0,
             fire_checked: None,
+            fire_pending: None,
             reads: Vec::new(),
             read_depth: 0,
             #[cfg(test)]
@@ -176,6 +180,7 @@ impl Strategy for DporStrategy {
         self.next_sleep.clear();
         self.redundant = false;
         self.fire_checked = None;
+        self.fire_pending = None;
         if !self.started {
             self.started = true;
             self.fresh_from = 0;
@@ -272,6 +277,7 @@ impl Strategy for DporStrategy {
             return Ok(node.actor(0));
         }
         let depth = self.trace.len();
+        self.fire_pending = node.fire.cloned();
         if let Some(known) = self.tree.nodes.get(depth) {
             if known.digest != self.digest {
                 return Err(self.diverged(&format!(
@@ -331,6 +337,19 @@ impl Strategy for DporStrategy {
             // A timer that fired naturally inside the step is not the thread's: its own races
             // leave it out (running first, the thread would not have seen it fire).
             self.reverse_races(&prospect, step.footprint, !step.natural_fires.is_empty());
+            // The timer that could fire early at this step's node, taken as firing after the
+            // step: its races with the step itself (and with what came before, as at every node
+            // where it is pending). The step may have cancelled it (its owner's wait ended
+            // another way, a free lock taken), and the next node then never sees it: firing it
+            // here, before that step, may still be seen later (a read of the clock).
+            let fire_pending = self.fire_pending.take();
+            if let Some(fire) = fire_pending.filter(|_| step.actor != Actor::Clock) {
+                if step.natural_fires.is_empty() && fire.conflicts(step.footprint) {
+                    let prospect = self.trace.peek(Actor::Clock, &fire);
+                    self.reverse_races(&prospect, &fire, false);
+                    self.fire_checked = Some((fire, self.trace.len()));
+                }
+            }
             // The fire is a step of the clock: firing it earlier may reverse its races (with a
             // read of the clock, say), the thread's step running first or not (below).
             for fire in step.natural_fires {

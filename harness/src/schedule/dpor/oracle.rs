@@ -2360,17 +2360,18 @@ fn two_sends_on_a_channel_of_one_race_when_the_receiver_waits_in_recv() {
 }
 
 #[test]
-#[ignore = "DPOR never fires a try_lock_for's timer while the holder is inside its hold"]
 fn a_try_lock_for_times_out_while_the_holder_is_inside_its_hold() {
     // Seed 1, program 1 of the programs with timed locks (0.25), shrunk (29 of the scan's 47
     // differences shrink to this, the holder's section a `try_lock_for` of its own too): main calls
     // `try_lock_for(1 ms)` on m0; t1 holds m0 across a read of a cell (a scheduling point
     // inside the hold). Naive DFS reaches main's attempt timing out (-1): t1 takes m0, main
-    // waits, its timer fires before t1's release. DPOR only reached main getting the lock
-    // (before t1's hold or after it). A guess: the timed attempt is taken as a blocking one,
-    // which waits for the release (only the two acquisitions can swap), and the fire of its
-    // timer inside the hold, which races with the release, is never explored. (Seed 2,
-    // program 15 is the same with an atomic's addition inside the hold.)
+    // waits, its timer fires inside the hold, and main tries again before t1's release. DPOR
+    // fired the timer inside the hold, but then only ran main after the release: its
+    // acquisition was taken as a blocking one's, which waited for the release (only the two
+    // acquisitions could swap). Once its timer has fired, a timed attempt waits for nothing: run
+    // before the release it gives up, so it races with the release itself, as a try does
+    // (`Access::TRY`). (Seed 2, program 15 is the same with an atomic's addition inside the
+    // hold.)
     compare_one(Program {
         threads: vec![
             vec![Op::TryLockFor {
@@ -2408,16 +2409,17 @@ fn a_try_lock_for_times_out_while_the_holder_is_inside_its_hold() {
 }
 
 #[test]
-#[ignore = "DPOR misses the fire of a timed lock's timer that only moves the clock"]
 fn a_timed_lock_of_a_free_lock_may_fire_its_timer_before_another_threads_clock_read() {
     // Seed 7, program 52 of the programs with timed locks (0.25), shrunk (9 of the scan's 47
     // differences shrink to this, with `try_write_for` too): main calls `try_lock_for(2 ms)`
     // on m0, which nobody else takes; t1 reads the clock. The attempt arms its timer before
     // its scheduling point, and naive DFS fires it early there (the lock is free, so main
-    // gets it all the same): t1 reads 2 ms. DPOR only reached t1 reading 0. A guess: a fire
-    // that wakes nobody (the attempt goes on whether it fired or not) only moves the clock,
-    // and DPOR never takes it as racing with a read of the clock (see interleave-tokio's
-    // `a_timer_whose_fire_only_moves_the_clock_is_explored`, which may be the same).
+    // gets it all the same): t1 reads 2 ms. DPOR only reached t1 reading 0. The pending fire's
+    // races were checked at each node where it was pending, against the steps before; main's
+    // step there took the lock and cancelled the timer, so no later node had the fire, and its
+    // race with that very step (both write the timer) was never found, nor the read of the
+    // clock that a fire before it would have moved. The fire pending at a node is now also
+    // checked against the step taken there.
     compare_one(Program {
         threads: vec![
             vec![Op::TryLockFor {
@@ -2448,18 +2450,20 @@ fn a_timed_lock_of_a_free_lock_may_fire_its_timer_before_another_threads_clock_r
 }
 
 #[test]
-#[ignore = "DPOR misses a notify between a condvar wait's timeout and its reacquisition of the mutex"]
 fn a_condvar_wait_that_timed_out_races_for_the_mutex_with_the_notifier() {
     // Seed 3, program 64 of the programs with timed locks (0.25), shrunk (9 of the scan's 47
     // differences shrink to this, main and t1 either way round): main waits once on the
     // condvar with a timeout of 1 ms unless the flag is set; t1 sets the flag under the mutex
     // and notifies. Naive DFS reaches main timing out and then seeing the flag set: its timer
-    // fires, t1 takes the mutex, sets the flag and notifies before main takes the mutex back.
-    // DPOR reaches main notified, main timing out and seeing the flag unset, and the flag set
-    // before main looks, never the timeout followed by t1's section. A guess: main's
-    // reacquisition after its timer fired is taken as waiting for the fire, so its race with
-    // t1's acquisition of the mutex is dropped (or the two are one step to DPOR). A
-    // `wait_timeout_while` loop (`Op::WaitTimeout`) hides it: it looks at the flag again.
+    // fires, main leaves the queue, t1 takes the mutex, sets the flag and notifies before main
+    // takes the mutex back. DPOR reached main notified, main timing out and seeing the flag
+    // unset, and the flag set before main looks, never the timeout followed by t1's section.
+    // Once its timer fired, main's next step looks whether it was notified: t1's notification
+    // first, main is notified (and its step touched nothing); main first, it times out and
+    // leaves the queue. That look was in no footprint, so main's step and the notification
+    // were taken as commuting, and "main times out first" was never run after t1's section.
+    // A wait woken after its timer fired that finds itself notified now reads the condvar.
+    // A `wait_timeout_while` loop (`Op::WaitTimeout`) hid it: it looks at the flag again.
     compare_one(Program {
         threads: vec![vec![Op::WaitTimeoutOnce { ms: 1 }], vec![Op::Notify]],
         extra: Extra::Condvar,
