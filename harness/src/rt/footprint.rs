@@ -109,7 +109,8 @@ impl Access {
     /// an `RwLock` writer, which then queues ahead of new readers. That attempt could have run
     /// between the acquisition and the release of the hold before it (and failed there), so
     /// it races with the release itself, not only with the acquisition that release ends as
-    /// a blocking acquisition, which waited for it, does.
+    /// a blocking acquisition, which waited for it, does. So does a timed request whose timer
+    /// fired (`try_lock_for`): from then on it waits for nothing, and tries once more.
     pub(crate) const TRY: Access = Access(32);
     /// With `ACQUIRE` or `RELEASE`: the one place of a channel of bound 1, taken by a send
     /// and given back by the receive that takes its message (another thread's). A send that
