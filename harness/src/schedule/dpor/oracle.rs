@@ -2534,6 +2534,39 @@ fn a_receive_on_a_rendezvous_channel_could_have_waited_before_the_offer_it_took(
 }
 
 #[test]
+#[ignore = "DPOR misses a state of a timed lock on a free lock beside a barrier (the one difference of the all-knobs scan of seeds 1..41)"]
+fn a_timed_lock_of_a_free_lock_may_fire_its_timer_before_the_other_thread_blocks() {
+    // Seed 7, program 27 of the programs with all three new knobs (and yields and more),
+    // shrunk: main waits at a barrier of 2, then reads the clock; t1 calls `try_lock_for(1
+    // ms)` on a free lock, then waits at the barrier. Naive DFS reaches main (not the leader)
+    // reading 1 ms with t1's lock taken; DPOR ran 3 executions and reached the 1 ms read only
+    // with t1's attempt timed out. Not found yet: exploring the fire at the latest node
+    // before t1's lock where the clock is offered (the step that cancels it was taken where
+    // only t1, the timer's owner, could run) does not reach it, since in the first execution
+    // t1 arms its timer only after main blocked at the barrier.
+    compare_one(Program {
+        threads: vec![
+            vec![Op::BarrierWait, Op::Now],
+            vec![
+                Op::TryLockFor {
+                    m: 0,
+                    ms: 1,
+                    add: 2,
+                    body: vec![],
+                },
+                Op::BarrierWait,
+            ],
+        ],
+        extra: Extra::None,
+        receiver: 1,
+        more: Some(More {
+            joiner: vec![0, 0],
+            parties: 2,
+        }),
+    });
+}
+
+#[test]
 #[ignore = "bounded DPOR misses a free switch to the second of two senders while the receiver waits (5 programs of the bounded scan, all within a bound)"]
 fn a_blocked_receiver_lets_either_sender_go_first_within_a_bound_of_0() {
     // Seed 1, program 29 of the programs with a bounded channel (0.4), shrunk; seeds 1/89,
