@@ -2539,11 +2539,16 @@ fn a_timed_lock_of_a_free_lock_may_fire_its_timer_before_the_other_thread_blocks
     // Seed 7, program 27 of the programs with all three new knobs (and yields and more),
     // shrunk: main waits at a barrier of 2, then reads the clock; t1 calls `try_lock_for(1
     // ms)` on a free lock, then waits at the barrier. Naive DFS reaches main (not the leader)
-    // reading 1 ms with t1's lock taken; DPOR ran 3 executions and reached the 1 ms read only
-    // with t1's attempt timed out. Not found yet: exploring the fire at the latest node
-    // before t1's lock where the clock is offered (the step that cancels it was taken where
-    // only t1, the timer's owner, could run) does not reach it, since in the first execution
-    // t1 arms its timer only after main blocked at the barrier.
+    // reading 1 ms and t1 the barrier's leader: t1 arms its timer, it fires early, main
+    // arrives at the barrier, then t1. DPOR ran 3 executions and reached the 1 ms read only
+    // with t1 arriving first. The likely cause: at the node of t1's barrier step, main is in
+    // the sleep set, since main's barrier step was explored first at t1's arming and
+    // commutes with every step since, the fire included. It does not commute with the fire:
+    // once main blocks there, only t1, the timer's owner, can run, and no timer fires early
+    // ahead of its owner alone, so the branch where main's barrier came first never fired
+    // it. A step after which its thread blocks changes whether the clock may fire: it would
+    // have to conflict with the fire (a read of what every fire writes), which is a wider
+    // change than this session could verify.
     compare_one(Program {
         threads: vec![
             vec![Op::BarrierWait, Op::Now],
