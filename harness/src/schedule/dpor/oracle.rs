@@ -1540,6 +1540,16 @@ const BOUNDED: f64 = 0.4;
 const TIMED: f64 = 0.25;
 const WEAK: f64 = 0.2;
 
+/// Compares `programs` programs of `seed` generated with `knobs`, prints the totals, and
+/// asserts them: (compared, skipped, naive DFS's executions, DPOR's).
+fn compare_pinned(seed: u64, programs: usize, knobs: Knobs, pinned: (usize, usize, u64, u64)) {
+    let (compared, skipped, naive, dpor) = compare(seed, programs, knobs);
+    println!(
+        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
+    );
+    assert_eq!((compared, skipped, naive, dpor), pinned);
+}
+
 #[test]
 fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_with_weak_compare_exchanges() {
     // Programs of the same kind, a fifth of their operations retry loops of
@@ -1552,11 +1562,7 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_with_weak_compare_exch
         weak: Some(WEAK),
         ..Knobs::default()
     };
-    let (compared, skipped, naive, dpor) = compare(5, 90, knobs);
-    println!(
-        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
-    );
-    assert_eq!((compared, skipped, naive, dpor), (68, 22, 24_790, 416));
+    compare_pinned(5, 90, knobs, (68, 22, 24_790, 416));
 }
 
 #[test]
@@ -1571,11 +1577,7 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_with_bounded_channels(
         bounded: Some(BOUNDED),
         ..Knobs::default()
     };
-    let (compared, skipped, naive, dpor) = compare(2, 150, knobs);
-    println!(
-        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
-    );
-    assert_eq!((compared, skipped, naive, dpor), (124, 26, 57_844, 414));
+    compare_pinned(2, 150, knobs, (124, 26, 57_844, 414));
 }
 
 #[test]
@@ -1592,11 +1594,7 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_with_bounded_channels_
         weak: Some(WEAK),
         ..Knobs::default()
     };
-    let (compared, skipped, naive, dpor) = compare(5, 100, knobs);
-    println!(
-        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
-    );
-    assert_eq!((compared, skipped, naive, dpor), (64, 36, 21_710, 362));
+    compare_pinned(5, 100, knobs, (64, 36, 21_710, 362));
 }
 
 /// A scan: `ORACLE_SCAN=seed_from..seed_to,programs,yields,more[,bounded[,timed[,weak]]]`
