@@ -1582,9 +1582,7 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_with_bounded_channels(
 
 #[test]
 fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_with_bounded_channels_and_timed_locks() {
-    // Programs of the same kind whose channel is a `sync_channel` of bound 0 (rendezvous) or
-    // 1: 40% of their operations send (blocking while it is full), `try_send` (full or
-    // disconnected), receive, `try_recv` or drop a sender; a quarter of all operations are
+    // The bounded channels of the test above, and a quarter of all operations
     // timed locks and waits (`Mutex::try_lock_for`, `RwLock::try_read_for` and
     // `try_write_for`, one `Condvar::wait_timeout`, `recv_timeout`, `park_timeout`), a fifth
     // retry loops of `compare_exchange_weak`.
