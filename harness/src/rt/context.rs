@@ -240,7 +240,7 @@ impl Context {
     pub(crate) fn install(detector: Detector, generation: u64, events: Vec<Event>) {
         let accepted = NONE_ACCEPTED.with(std::sync::Arc::clone);
         let progress = super::watchdog::progress();
-        let context = PARKED.with(|parked| {
+        let mut context = PARKED.with(|parked| {
             let mut parked = parked.borrow_mut();
             match parked.context.take() {
                 Some(mut context) => {
@@ -284,7 +284,6 @@ impl Context {
                 }),
             }
         });
-        let mut context = context;
         context.push_thread(0, None);
         context.task_thread.push(Some(ThreadId::MAIN));
         CONTEXT.with(|c| *c.borrow_mut() = Some(context));

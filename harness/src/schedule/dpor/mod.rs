@@ -277,7 +277,8 @@ impl Strategy for DporStrategy {
             return Ok(node.actor(0));
         }
         let depth = self.trace.len();
-        self.fire_pending = node.fire.cloned();
+        // Only a fresh step is checked against it (`step`): no copy along a re-run prefix.
+        self.fire_pending = node.fire.filter(|_| depth >= self.fresh_from).cloned();
         if let Some(known) = self.tree.nodes.get(depth) {
             if known.digest != self.digest {
                 return Err(self.diverged(&format!(
