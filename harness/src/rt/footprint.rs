@@ -117,6 +117,11 @@ impl Access {
     /// found the place taken waited for that receive, as an acquisition waits for a release:
     /// its race is with the send before it, whose message the receive took.
     pub(crate) const SLOT: Access = Access(64);
+    /// With `READ`: a read that nothing before it orders. The writes after it conflict with it
+    /// (and race with it), the write before it does not: the step read it only to mark that
+    /// a later write of the key, or a pending one, would have changed what the step did (a
+    /// step after which only a timer's owner can run disables the timer's early fire).
+    pub(crate) const UNORDERED: Access = Access(128);
 
     pub(crate) fn write(self) -> bool {
         self.0 & Access::WRITE.0 != 0
@@ -140,6 +145,11 @@ impl Access {
         self.0 & Access::SLOT.0 != 0
     }
 
+    /// Whether it is a read that nothing before it orders (`UNORDERED`).
+    pub(crate) fn unordered(self) -> bool {
+        self.0 & Access::UNORDERED.0 != 0
+    }
+
     pub(crate) fn waited(self) -> bool {
         self.0 & Access::WAITED.0 != 0
     }
@@ -149,10 +159,12 @@ impl Access {
         self.0 & Access::UPDATE_BIT != 0
     }
 
-    /// Two accesses of one step to one key: their union, an update only if both are.
+    /// Two accesses of one step to one key: their union, an update (or unordered) only if
+    /// both are.
     fn merge(self, other: Access) -> Access {
-        let both = self.0 & other.0 & Access::UPDATE_BIT;
-        Access(((self.0 | other.0) & !Access::UPDATE_BIT) | both)
+        let only_both = Access::UPDATE_BIT | Access::UNORDERED.0;
+        let both = self.0 & other.0 & only_both;
+        Access(((self.0 | other.0) & !only_both) | both)
     }
 
     /// Whether two accesses to one key conflict: one writes, and they are not two updates.

@@ -330,6 +330,26 @@ impl InterleaveScheduler {
             if !released && stopped() && waits() {
                 model.footprint.read(Key::YIELDS);
             }
+            // A step after which its thread cannot run (it blocked or ended) and only one other
+            // thread can: that thread's timers can no longer fire early (no timer fires early
+            // ahead of its owner alone), as they could before it, or once armed had it come
+            // after the arming. It reads that thread's timer: it races with an arming after
+            // it, and with the fire pending at its node (a `try_lock_for` of a free lock whose
+            // timer fired before the other thread blocked at a barrier, then read the clock).
+            // Nothing before it orders it (`UNORDERED`): moved before an arming, cancelling
+            // or fire, it only takes away early fires.
+            if let [sole] = model.runnable[..] {
+                if sole != actor {
+                    let owner = rt::with(|c| c.threads.iter().position(|t| t.task as u32 == sole))
+                        .flatten();
+                    if let Some(owner) = owner {
+                        let timer = Key::timer(interleave_detector::ThreadId(owner as u32));
+                        model
+                            .footprint
+                            .touch(timer, Access::READ | Access::UNORDERED);
+                    }
+                }
+            }
         }
         model.report_step(self.strategy.as_mut());
         let running = model

@@ -175,7 +175,8 @@ impl Trace {
         let local = base.get(me) + 1;
         let mut conflicts = Vec::new();
         for (key, access) in footprint.accesses() {
-            let Some(history) = self.history.get(&key) else {
+            // Only the writes after it conflict with an unordered read (`Access::UNORDERED`).
+            let Some(history) = self.history.get(&key).filter(|_| !access.unordered()) else {
                 continue;
             };
             // A write conflicts with the reads and updates since the last write (each comes
