@@ -462,9 +462,14 @@ fn run_here(
                 .unwrap_or(collected.executions + 1);
             let steps = collected.steps_for(collected.executions + 1);
             let detector_now = detector.take().expect("the detector is back");
-            let Some(mut ran) = runner.run(plan, execution, steps, detector_now, f)? else {
-                exhausted = true;
-                break;
+            // Matched in place, not with `?`: a `Ran` is large, and this runs every execution.
+            let mut ran = match runner.run(plan, execution, steps, detector_now, f) {
+                Ok(Some(ran)) => ran,
+                Ok(None) => {
+                    exhausted = true;
+                    break;
+                }
+                Err(error) => return Err(error),
             };
             let findings = std::mem::take(&mut ran.outcome.findings);
             let witnesses = ran.outcome.detector.stats().lock_order_witnesses;

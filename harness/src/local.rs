@@ -70,6 +70,12 @@ fn renew(store: &mut Store, generation: Option<u64>) -> Option<Store> {
     if store.generation == generation {
         return None;
     }
+    if store.locals.is_empty() && store.lazies.is_empty() && store.destroying.is_empty() {
+        // Nothing to hand back (most executions make no thread-local): the store keeps its
+        // buffers.
+        store.generation = generation;
+        return None;
+    }
     let old = std::mem::take(store);
     store.generation = generation;
     Some(old)

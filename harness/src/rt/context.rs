@@ -180,7 +180,15 @@ pub(crate) fn defer_wake(thread: ThreadId) {
 
 /// The wakes deferred so far, in the order they were asked for.
 pub(crate) fn take_deferred_wakes() -> Vec<ThreadId> {
-    DEFERRED_WAKES.with(|d| std::mem::take(&mut *d.borrow_mut()))
+    DEFERRED_WAKES.with(|d| {
+        let mut wakes = d.borrow_mut();
+        // Almost always none: then the buffer stays, and nothing is moved or dropped.
+        if wakes.is_empty() {
+            Vec::new()
+        } else {
+            std::mem::take(&mut *wakes)
+        }
+    })
 }
 
 impl ThreadSlot {

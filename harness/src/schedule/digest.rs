@@ -116,6 +116,7 @@ fn kind_words(kind: &EventKind) -> [u64; 3] {
 }
 
 /// What an event adds to the digest, given its file's hash (0 for a panic's site).
+#[inline]
 fn event_key(event: &Event, file: u64) -> u64 {
     let [tag, a, b] = kind_words(&event.kind);
     let column = match event.kind {
@@ -169,6 +170,7 @@ impl PathDigest {
     }
 
     /// Adds an event: a few integer operations, and a file name hashed only when it changes.
+    #[inline]
     pub(crate) fn add(&mut self, event: &Event) {
         let file = match event.kind {
             EventKind::Panic { .. } => 0,
