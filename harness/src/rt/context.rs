@@ -3,6 +3,11 @@
 //! The engine runs every thread of a scenario as a coroutine on the OS thread that called
 //! `check`, so one thread-local per OS thread is one context per running check: parallel tests
 //! never see each other's context.
+#![expect(
+    unsafe_code,
+    reason = "the context is reached through a raw pointer in a thread-local without a destructor: \
+              every primitive reaches it, several times per operation"
+)]
 
 use std::cell::{Cell, RefCell};
 
@@ -143,11 +148,14 @@ pub(crate) struct ExecutionOutcome {
 }
 
 thread_local! {
-    /// Boxed: installing and uninstalling it moves a pointer, not the whole context.
-    static CONTEXT: RefCell<Option<Box<Context>>> = const { RefCell::new(None) };
-    /// Whether `CONTEXT` holds one: what every primitive asks first, as cheap as a thread-local
-    /// gets (no destructor, no lazy initialisation).
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
+    /// The installed context, and whether it is borrowed: as cheap as a thread-local gets (no
+    /// destructor, no lazy initialisation), as every primitive reaches it.
+    static CONTEXT: Installed = const {
+        Installed {
+            context: Cell::new(std::ptr::null_mut()),
+            borrowed: Cell::new(false),
+        }
+    };
     /// Wakes asked for while `CONTEXT` was borrowed (a waker woken by a destructor that runs
     /// inside the runtime's own work): delivered at the next scheduling point, never lost.
     static DEFERRED_WAKES: RefCell<Vec<ThreadId>> = const { RefCell::new(Vec::new()) };
@@ -162,6 +170,23 @@ thread_local! {
     /// An empty set of accepted fingerprints, shared until the scheduler gives the check's.
     static NONE_ACCEPTED: std::sync::Arc<std::collections::BTreeSet<String>> =
         std::sync::Arc::default();
+}
+
+/// The context installed on an OS thread.
+struct Installed {
+    /// A context of `Box::into_raw` while installed (its owner), else null.
+    context: Cell<*mut Context>,
+    /// `with` lends the context out right now.
+    borrowed: Cell<bool>,
+}
+
+/// Gives the context back when `with`'s closure returns or unwinds.
+struct Lent<'a>(&'a Cell<bool>);
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
 }
 
 /// What one execution's context leaves for the next one on the same OS thread.
@@ -294,9 +319,15 @@ impl Context {
         });
         context.push_thread(0, None);
         context.task_thread.push(Some(ThreadId::MAIN));
-        CONTEXT.with(|c| *c.borrow_mut() = Some(context));
+        CONTEXT.with(|c| {
+            assert!(!c.borrowed.get(), "the execution context is not borrowed");
+            let old = c.context.replace(Box::into_raw(context));
+            if !old.is_null() {
+                // SAFETY: `old` came from `Box::into_raw`, and nothing borrows it (see above).
+                drop(unsafe { Box::from_raw(old) });
+            }
+        });
         DEFERRED_WAKES.with(|d| d.borrow_mut().clear());
-        ACTIVE.with(|a| a.set(true));
     }
 
     /// Makes a parked context what `install` builds for a new execution (but for `accepted`
@@ -367,10 +398,14 @@ impl Context {
     }
 
     pub(crate) fn uninstall() -> ExecutionOutcome {
-        let mut context = CONTEXT
-            .with(|c| c.borrow_mut().take())
-            .expect("an execution context is installed");
-        ACTIVE.with(|a| a.set(false));
+        let mut context = CONTEXT.with(|c| {
+            assert!(!c.borrowed.get(), "the execution context is not borrowed");
+            let context = c.context.replace(std::ptr::null_mut());
+            assert!(!context.is_null(), "an execution context is installed");
+            // SAFETY: it came from `Box::into_raw` in `install`, and nothing borrows it (see
+            // above); the thread-local no longer points to it.
+            unsafe { Box::from_raw(context) }
+        });
         // What would keep the check's scheduler, its watchdog or the weak memory model's state
         // alive goes now; the rest waits for the next execution's `reset`.
         context.scheduler = None;
@@ -517,23 +552,32 @@ pub(crate) fn ends_execution(
 
 /// Runs `f` on the context, if an execution runs on this OS thread (and the context is not
 /// already borrowed: a panic hook or destructor during the runtime's own work).
+#[inline]
 pub(crate) fn with<T>(f: impl FnOnce(&mut Context) -> T) -> Option<T> {
-    CONTEXT.with(|c| match c.try_borrow_mut() {
-        Ok(mut guard) => guard.as_deref_mut().map(f),
-        Err(_) => None,
+    CONTEXT.with(|c| {
+        let context = c.context.get();
+        if context.is_null() || c.borrowed.get() {
+            return None;
+        }
+        c.borrowed.set(true);
+        let _lent = Lent(&c.borrowed);
+        // SAFETY: a non-null pointer is the installed context, owned by this thread-local
+        // (`install`), which only `uninstall` frees, and neither while it is lent. It is lent
+        // once at a time (`borrowed`), so this is the only reference to it until `_lent` goes.
+        Some(f(unsafe { &mut *context }))
     })
 }
 
 /// Whether an execution runs on this OS thread and its context is borrowed right now (by the
 /// runtime's own work, further up this stack).
 pub(crate) fn borrowed() -> bool {
-    in_execution() && CONTEXT.with(|c| c.try_borrow_mut().is_err())
+    CONTEXT.with(|c| !c.context.get().is_null() && c.borrowed.get())
 }
 
 /// Whether an execution runs on this OS thread.
 #[inline]
 pub(crate) fn in_execution() -> bool {
-    ACTIVE.with(Cell::get)
+    CONTEXT.with(|c| !c.context.get().is_null())
 }
 
 /// Records an event of the current thread, if inside an execution.
