@@ -446,7 +446,7 @@ fn run_here(
         TRACE_CAP
     };
     let mut runner = Runner::new(plan, strategy, Coverage::default(), events_cap);
-    let mut detector = Some(Detector::new(plan.detector));
+    let mut detector = Some(Box::new(Detector::new(plan.detector)));
     let mut collected = Collected::default();
     // The strategy has no schedule left (exhaustive search ran out of branches).
     let mut exhausted = false;
@@ -539,7 +539,7 @@ pub(super) fn replay_once(
     f: &Arc<dyn Fn() + Send + Sync>,
 ) -> Result<runner::Ran, PlanError> {
     let mut runner = Runner::new(plan, Box::new(replay), Coverage::logging(), usize::MAX);
-    match runner.run(plan, execution, 0, detector, f) {
+    match runner.run(plan, execution, 0, Box::new(detector), f) {
         Ok(Some(ran)) => Ok(ran),
         Ok(None) => Err(PlanError::Internal(
             "the replay of an execution ran nothing".to_owned(),

@@ -64,7 +64,8 @@ pub(crate) struct ThreadSlot {
 /// Everything the runtime knows about the running execution.
 #[derive(Debug)]
 pub(crate) struct Context {
-    pub(crate) detector: Detector,
+    /// Boxed: it moves into and out of every execution.
+    pub(crate) detector: Box<Detector>,
     /// A process-unique number for this execution: objects created in another one are stale.
     pub(crate) generation: u64,
     /// The execution used an object made outside it (before the check, in a `static`, or by
@@ -134,7 +135,7 @@ pub(crate) struct Context {
 /// What an execution left behind.
 #[derive(Debug)]
 pub(crate) struct ExecutionOutcome {
-    pub(crate) detector: Detector,
+    pub(crate) detector: Box<Detector>,
     pub(crate) events: Vec<Event>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) stop: Option<Stop>,
@@ -195,7 +196,7 @@ struct Parked {
     context: Option<Box<Context>>,
     /// What the parked context's `detector` was while it ran (the execution's detector goes
     /// back to the check): a placeholder, made once per OS thread, never used.
-    detector: Option<Detector>,
+    detector: Option<Box<Detector>>,
 }
 
 /// Defers a wake of `thread` to the next scheduling point.
@@ -270,7 +271,7 @@ impl ThreadSlot {
 }
 
 impl Context {
-    pub(crate) fn install(detector: Detector, generation: u64, events: Vec<Event>) {
+    pub(crate) fn install(detector: Box<Detector>, generation: u64, events: Vec<Event>) {
         let accepted = NONE_ACCEPTED.with(std::sync::Arc::clone);
         let progress = super::watchdog::progress();
         let mut context = PARKED.with(|parked| {
@@ -333,7 +334,12 @@ impl Context {
     /// Makes a parked context what `install` builds for a new execution (but for `accepted`
     /// and `progress`, which it sets), keeping its buffers, its threads' slots and its
     /// digest's cached file hashes. Returns the placeholder detector it held.
-    fn reset(&mut self, detector: Detector, generation: u64, events: Vec<Event>) -> Detector {
+    fn reset(
+        &mut self,
+        detector: Box<Detector>,
+        generation: u64,
+        events: Vec<Event>,
+    ) -> Box<Detector> {
         // Every field named: a field added later must be reset here too.
         let Context {
             detector: own_detector,
