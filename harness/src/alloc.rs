@@ -228,10 +228,16 @@ enum Free {
 
 /// Object `object`, at `address`, is used: if that is inside a live block, freeing the block
 /// writes it (for the exhaustive search, which then orders the free against its uses).
+#[inline]
 pub(crate) fn note_object(address: usize, object: ObjectId) {
-    if !TRACKING.with(Cell::get) {
-        return;
+    if TRACKING.with(Cell::get) {
+        note_tracked_object(address, object);
     }
+}
+
+/// [`note_object`] once the execution allocated some block.
+#[cold]
+fn note_tracked_object(address: usize, object: ObjectId) {
     HEAP.with(|h| {
         let mut heap = h.borrow_mut();
         let inside = heap
@@ -260,10 +266,16 @@ fn report(error: MemoryError, size: usize, freed_at: Option<Site>, site: Site) {
 /// inside a quarantined block. Objects check when they are registered or looked up, and the
 /// atomics, cells and locks check again after the scheduling point of each operation (another
 /// thread may free the block while this one waits to run).
+#[inline]
 pub(crate) fn check_use(address: usize, site: &Site) {
-    if !TRACKING.with(Cell::get) || !QUARANTINE.with(Cell::get) {
-        return;
+    if TRACKING.with(Cell::get) && QUARANTINE.with(Cell::get) {
+        check_quarantine(address, site);
     }
+}
+
+/// [`check_use`] once some block is quarantined.
+#[cold]
+fn check_quarantine(address: usize, site: &Site) {
     let hit = HEAP.with(|h| {
         let heap = h.borrow();
         let (&start, freed) = heap.freed.range(..=address).next_back()?;

@@ -155,6 +155,7 @@ thread_local! {
         Installed {
             context: Cell::new(std::ptr::null_mut()),
             borrowed: Cell::new(false),
+            wakes_deferred: Cell::new(false),
         }
     };
     /// Wakes asked for while `CONTEXT` was borrowed (a waker woken by a destructor that runs
@@ -179,6 +180,8 @@ struct Installed {
     context: Cell<*mut Context>,
     /// `with` lends the context out right now.
     borrowed: Cell<bool>,
+    /// `DEFERRED_WAKES` may hold some: what every scheduling point asks first.
+    wakes_deferred: Cell<bool>,
 }
 
 /// Gives the context back when `with`'s closure returns or unwinds.
@@ -202,19 +205,17 @@ struct Parked {
 /// Defers a wake of `thread` to the next scheduling point.
 pub(crate) fn defer_wake(thread: ThreadId) {
     DEFERRED_WAKES.with(|d| d.borrow_mut().push(thread));
+    CONTEXT.with(|c| c.wakes_deferred.set(true));
 }
 
 /// The wakes deferred so far, in the order they were asked for.
-pub(crate) fn take_deferred_wakes() -> Vec<ThreadId> {
-    DEFERRED_WAKES.with(|d| {
-        let mut wakes = d.borrow_mut();
-        // Almost always none: then the buffer stays, and nothing is moved or dropped.
-        if wakes.is_empty() {
-            Vec::new()
-        } else {
-            std::mem::take(&mut *wakes)
-        }
-    })
+#[inline]
+pub(crate) fn take_deferred_wakes() -> Option<Vec<ThreadId>> {
+    // Almost always none: then one look, and nothing is moved or dropped.
+    if !CONTEXT.with(|c| c.wakes_deferred.replace(false)) {
+        return None;
+    }
+    Some(DEFERRED_WAKES.with(|d| std::mem::take(&mut *d.borrow_mut())))
 }
 
 impl ThreadSlot {
@@ -329,6 +330,7 @@ impl Context {
             }
         });
         DEFERRED_WAKES.with(|d| d.borrow_mut().clear());
+        CONTEXT.with(|c| c.wakes_deferred.set(false));
     }
 
     /// Makes a parked context what `install` builds for a new execution (but for `accepted`

@@ -61,9 +61,12 @@ pub(crate) fn stack_size() -> usize {
 }
 
 /// Delivers the wakes deferred while the context was borrowed.
+#[inline]
 fn deliver_deferred_wakes() {
-    for thread in super::context::take_deferred_wakes() {
-        unblock(thread);
+    if let Some(wakes) = super::context::take_deferred_wakes() {
+        for thread in wakes {
+            unblock(thread);
+        }
     }
 }
 
