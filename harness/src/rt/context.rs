@@ -562,18 +562,27 @@ pub(crate) fn ends_execution(
 /// already borrowed: a panic hook or destructor during the runtime's own work).
 #[inline]
 pub(crate) fn with<T>(f: impl FnOnce(&mut Context) -> T) -> Option<T> {
-    CONTEXT.with(|c| {
-        let context = c.context.get();
-        if context.is_null() || c.borrowed.get() {
-            return None;
-        }
-        c.borrowed.set(true);
-        let _lent = Lent(&c.borrowed);
-        // SAFETY: a non-null pointer is the installed context, owned by this thread-local
-        // (`install`), which only `uninstall` frees, and neither while it is lent. It is lent
-        // once at a time (`borrowed`), so this is the only reference to it until `_lent` goes.
-        Some(f(unsafe { &mut *context }))
-    })
+    let c = installed();
+    let context = c.context.get();
+    if context.is_null() || c.borrowed.get() {
+        return None;
+    }
+    c.borrowed.set(true);
+    let _lent = Lent(&c.borrowed);
+    // SAFETY: a non-null pointer is the installed context, owned by this thread-local
+    // (`install`), which only `uninstall` frees, and neither while it is lent. It is lent once
+    // at a time (`borrowed`), so this is the only reference to it until `_lent` goes.
+    Some(f(unsafe { &mut *context }))
+}
+
+/// This OS thread's `CONTEXT`, reached directly: `f` of [`with`] then runs in its caller's
+/// frame, not in a closure `LocalKey::with` makes a call of.
+#[inline]
+fn installed() -> &'static Installed {
+    let installed = CONTEXT.with(std::ptr::from_ref);
+    // SAFETY: a thread-local without a destructor lives as long as its thread, and only this
+    // thread reaches it (`Installed` is neither `Send` nor `Sync`, as it holds `Cell`s).
+    unsafe { &*installed }
 }
 
 /// Whether an execution runs on this OS thread and its context is borrowed right now (by the
