@@ -217,6 +217,7 @@ impl Identities {
     /// The identity the previous execution got when it asked for `asked` at this point, if the
     /// running one has asked for the same so far; otherwise stops replaying (the ordinals
     /// counted from what was asked).
+    #[inline]
     fn replayed(&mut self, asked: Asked) -> Option<u32> {
         if !self.replaying {
             return None;
@@ -227,6 +228,14 @@ impl Identities {
                 return Some(id);
             }
         }
+        self.stop_replaying();
+        None
+    }
+
+    /// The running execution asked for something else than the previous one: from now on the
+    /// ordinals are counted, from what it asked so far.
+    #[cold]
+    fn stop_replaying(&mut self) {
         self.replaying = false;
         for (asked, _) in &self.asked {
             let ordinals = match asked.class {
@@ -235,7 +244,6 @@ impl Identities {
             };
             *ordinals.entry((asked.by, asked.site)).or_insert(0) += 1;
         }
-        None
     }
 
     /// Notes what the running execution asked for and got (unless it asked for many).
