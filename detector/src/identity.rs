@@ -154,12 +154,33 @@ pub(crate) struct Identities {
     thread_keys: FxHashMap<ThreadKey, u32>,
     objects: Vec<ObjectInfo>,
     object_keys: FxHashMap<ObjectKey, u32>,
-    // Per execution: how many spawns/creations a (thread, site) pair has made so far.
+    // Per execution: how many spawns/creations a (thread, site) pair has made so far. Not kept
+    // while the execution asks what the previous one asked (`replaying`).
     spawn_ordinals: FxHashMap<(u32, u32), u32>,
     create_ordinals: FxHashMap<(u32, u32), u32>,
     /// Real threads: the names of named lock classes, numbered from 1.
     class_names: FxHashMap<String, u32>,
+    /// The identities the running execution asked for, in order (at most [`ASKED_KEPT`]).
+    asked: Vec<(Asked, u32)>,
+    /// The previous execution's `asked`.
+    previous: Vec<(Asked, u32)>,
+    /// The running execution has asked for exactly what the previous one first asked for, so
+    /// far: it gets the same identities (the same spawn and creation ordinals lead to the same
+    /// keys, which map to the same identities for good), without counting ordinals or hashing.
+    replaying: bool,
 }
+
+/// What an execution asked for an identity of: a spawn (`class` `None`) or a creation, by whom
+/// (the parent or creator), at which site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Asked {
+    class: Option<ObjectClass>,
+    by: u32,
+    site: u32,
+}
+
+/// At most this many identities an execution asked for are kept for the next one to replay.
+const ASKED_KEPT: usize = 1 << 12;
 
 const ROOT: u32 = u32::MAX;
 
@@ -184,8 +205,52 @@ impl Identities {
     /// Forgets the per-execution ordinal counters; identities themselves stay.
     pub(crate) fn begin_execution(&mut self) {
         self.main_thread();
-        self.spawn_ordinals.clear();
-        self.create_ordinals.clear();
+        if !self.replaying {
+            self.spawn_ordinals.clear();
+            self.create_ordinals.clear();
+        }
+        std::mem::swap(&mut self.asked, &mut self.previous);
+        self.asked.clear();
+        self.replaying = true;
+    }
+
+    /// The identity the previous execution got when it asked for `asked` at this point, if the
+    /// running one has asked for the same so far; otherwise stops replaying (the ordinals
+    /// counted from what was asked).
+    #[inline]
+    fn replayed(&mut self, asked: Asked) -> Option<u32> {
+        if !self.replaying {
+            return None;
+        }
+        if let Some(&(previous, id)) = self.previous.get(self.asked.len()) {
+            if previous == asked {
+                self.asked.push((asked, id));
+                return Some(id);
+            }
+        }
+        self.stop_replaying();
+        None
+    }
+
+    /// The running execution asked for something else than the previous one: from now on the
+    /// ordinals are counted, from what it asked so far.
+    #[cold]
+    fn stop_replaying(&mut self) {
+        self.replaying = false;
+        for (asked, _) in &self.asked {
+            let ordinals = match asked.class {
+                None => &mut self.spawn_ordinals,
+                Some(_) => &mut self.create_ordinals,
+            };
+            *ordinals.entry((asked.by, asked.site)).or_insert(0) += 1;
+        }
+    }
+
+    /// Notes what the running execution asked for and got (unless it asked for many).
+    fn note_asked(&mut self, asked: Asked, id: u32) {
+        if self.asked.len() < ASKED_KEPT {
+            self.asked.push((asked, id));
+        }
     }
 
     fn site(&mut self, site: &Site) -> u32 {
@@ -221,6 +286,14 @@ impl Identities {
     pub(crate) fn spawn(&mut self, parent: u32, site: &Site, name: Option<&str>) -> u32 {
         self.main_thread();
         let site_id = self.site(site);
+        let asked = Asked {
+            class: None,
+            by: parent,
+            site: site_id,
+        };
+        if let Some(id) = self.replayed(asked) {
+            return id;
+        }
         let ordinal = self.spawn_ordinals.entry((parent, site_id)).or_insert(0);
         let key = ThreadKey {
             parent,
@@ -228,16 +301,20 @@ impl Identities {
             ordinal: *ordinal,
         };
         *ordinal += 1;
-        if let Some(&id) = self.thread_keys.get(&key) {
-            return id;
-        }
-        let id = self.threads.len() as u32;
-        self.threads.push(ThreadInfo {
-            id,
-            name: name.map_or_else(|| format!("t{id}"), str::to_owned),
-            spawned_at: Some(site.clone()),
-        });
-        self.thread_keys.insert(key, id);
+        let id = match self.thread_keys.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.threads.len() as u32;
+                self.threads.push(ThreadInfo {
+                    id,
+                    name: name.map_or_else(|| format!("t{id}"), str::to_owned),
+                    spawned_at: Some(site.clone()),
+                });
+                self.thread_keys.insert(key, id);
+                id
+            }
+        };
+        self.note_asked(asked, id);
         id
     }
 
@@ -251,6 +328,14 @@ impl Identities {
     ) -> u32 {
         self.main_thread();
         let site_id = self.site(site);
+        let asked = Asked {
+            class: Some(class),
+            by: thread,
+            site: site_id,
+        };
+        if let Some(id) = self.replayed(asked) {
+            return id;
+        }
         let ordinal = self.create_ordinals.entry((thread, site_id)).or_insert(0);
         let key = ObjectKey {
             thread,
@@ -259,19 +344,23 @@ impl Identities {
             ordinal: *ordinal,
         };
         *ordinal += 1;
-        if let Some(&id) = self.object_keys.get(&key) {
-            return id;
-        }
-        let id = self.objects.len() as u32;
-        self.objects.push(ObjectInfo {
-            id,
-            class,
-            name: name.map(str::to_owned),
-            created_at: site.clone(),
-            created_by: self.threads[thread as usize].name.clone(),
-            ordinal: key.ordinal,
-        });
-        self.object_keys.insert(key, id);
+        let id = match self.object_keys.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.objects.len() as u32;
+                self.objects.push(ObjectInfo {
+                    id,
+                    class,
+                    name: name.map(str::to_owned),
+                    created_at: site.clone(),
+                    created_by: self.threads[thread as usize].name.clone(),
+                    ordinal: key.ordinal,
+                });
+                self.object_keys.insert(key, id);
+                id
+            }
+        };
+        self.note_asked(asked, id);
         id
     }
 

@@ -80,6 +80,9 @@ thread_local! {
     static QUARANTINE: Cell<bool> = const { Cell::new(false) };
     /// Whether the running execution allocated any block: what every object checks first.
     static TRACKING: Cell<bool> = const { Cell::new(false) };
+    /// Whether `HEAP` was used since it was last released: most executions allocate nothing
+    /// through interleave and track nothing, and then ending one costs one look.
+    static USED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The running execution's generation, if one runs on this OS thread.
@@ -97,6 +100,7 @@ fn with_heap<R>(generation: u64, f: impl FnOnce(&mut Heap) -> R) -> R {
         release();
         HEAP.with(|h| h.borrow_mut().generation = generation);
     }
+    USED.with(|u| u.set(true));
     HEAP.with(|h| f(&mut h.borrow_mut()))
 }
 
@@ -224,10 +228,16 @@ enum Free {
 
 /// Object `object`, at `address`, is used: if that is inside a live block, freeing the block
 /// writes it (for the exhaustive search, which then orders the free against its uses).
+#[inline]
 pub(crate) fn note_object(address: usize, object: ObjectId) {
-    if !TRACKING.with(Cell::get) {
-        return;
+    if TRACKING.with(Cell::get) {
+        note_tracked_object(address, object);
     }
+}
+
+/// [`note_object`] once the execution allocated some block.
+#[cold]
+fn note_tracked_object(address: usize, object: ObjectId) {
     HEAP.with(|h| {
         let mut heap = h.borrow_mut();
         let inside = heap
@@ -256,10 +266,16 @@ fn report(error: MemoryError, size: usize, freed_at: Option<Site>, site: Site) {
 /// inside a quarantined block. Objects check when they are registered or looked up, and the
 /// atomics, cells and locks check again after the scheduling point of each operation (another
 /// thread may free the block while this one waits to run).
+#[inline]
 pub(crate) fn check_use(address: usize, site: &Site) {
-    if !TRACKING.with(Cell::get) || !QUARANTINE.with(Cell::get) {
-        return;
+    if TRACKING.with(Cell::get) && QUARANTINE.with(Cell::get) {
+        check_quarantine(address, site);
     }
+}
+
+/// [`check_use`] once some block is quarantined.
+#[cold]
+fn check_quarantine(address: usize, site: &Site) {
     let hit = HEAP.with(|h| {
         let heap = h.borrow();
         let (&start, freed) = heap.freed.range(..=address).next_back()?;
@@ -279,6 +295,10 @@ pub(crate) fn check_use(address: usize, site: &Site) {
 /// The last thread of the execution is ending: a block or tracked value still alive leaked.
 /// The first one allocated is reported (the execution ends at a finding).
 pub(crate) fn check_leaks() {
+    // An unused heap holds no block and no tracked value.
+    if !USED.with(Cell::get) {
+        return;
+    }
     let Some(generation) = generation() else {
         return;
     };
@@ -299,6 +319,12 @@ pub(crate) fn check_leaks() {
 /// Returns the blocks of the execution that ran on this OS thread to the allocator, leaked and
 /// quarantined ones alike: no thread of it runs any more.
 pub(crate) fn release() {
+    if !USED.with(|u| u.replace(false)) {
+        // Nothing was put in the heap since it was last released: it is empty.
+        QUARANTINE.with(|q| q.set(false));
+        TRACKING.with(|t| t.set(false));
+        return;
+    }
     let heap = HEAP.with(|h| {
         let mut heap = h.borrow_mut();
         if heap.live.is_empty() && heap.freed.is_empty() {

@@ -446,7 +446,7 @@ fn run_here(
         TRACE_CAP
     };
     let mut runner = Runner::new(plan, strategy, Coverage::default(), events_cap);
-    let mut detector = Some(Detector::new(plan.detector));
+    let mut detector = Some(Box::new(Detector::new(plan.detector)));
     let mut collected = Collected::default();
     // The strategy has no schedule left (exhaustive search ran out of branches).
     let mut exhausted = false;
@@ -462,9 +462,14 @@ fn run_here(
                 .unwrap_or(collected.executions + 1);
             let steps = collected.steps_for(collected.executions + 1);
             let detector_now = detector.take().expect("the detector is back");
-            let Some(mut ran) = runner.run(plan, execution, steps, detector_now, f)? else {
-                exhausted = true;
-                break;
+            // Matched in place, not with `?`: a `Ran` is large, and this runs every execution.
+            let mut ran = match runner.run(plan, execution, steps, detector_now, f) {
+                Ok(Some(ran)) => ran,
+                Ok(None) => {
+                    exhausted = true;
+                    break;
+                }
+                Err(error) => return Err(error),
             };
             let findings = std::mem::take(&mut ran.outcome.findings);
             let witnesses = ran.outcome.detector.stats().lock_order_witnesses;
@@ -534,7 +539,7 @@ pub(super) fn replay_once(
     f: &Arc<dyn Fn() + Send + Sync>,
 ) -> Result<runner::Ran, PlanError> {
     let mut runner = Runner::new(plan, Box::new(replay), Coverage::logging(), usize::MAX);
-    match runner.run(plan, execution, 0, detector, f) {
+    match runner.run(plan, execution, 0, Box::new(detector), f) {
         Ok(Some(ran)) => Ok(ran),
         Ok(None) => Err(PlanError::Internal(
             "the replay of an execution ran nothing".to_owned(),

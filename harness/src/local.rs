@@ -16,7 +16,7 @@
 )]
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -45,6 +45,9 @@ thread_local! {
             destroying: Vec::new(),
         })
     };
+    /// Whether `STORE` was ever given a value on this OS thread: until then, a thread that ends
+    /// has nothing to drop (most scenarios make no thread-local and no lazy).
+    static STORED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The running execution and thread, or `None` outside executions.
@@ -68,6 +71,12 @@ fn enter(generation: Option<u64>) {
 /// [`discard`], once the store is no longer borrowed: dropping them runs their destructors).
 fn renew(store: &mut Store, generation: Option<u64>) -> Option<Store> {
     if store.generation == generation {
+        return None;
+    }
+    if store.locals.is_empty() && store.lazies.is_empty() && store.destroying.is_empty() {
+        // Nothing to hand back (most executions make no thread-local): the store keeps its
+        // buffers.
+        store.generation = generation;
         return None;
     }
     let old = std::mem::take(store);
@@ -164,6 +173,7 @@ impl<T: 'static> LocalKey<T> {
             let mut store = s.borrow_mut();
             if find(&store).is_none() {
                 store.locals.push((key, thread, made));
+                STORED.with(|s| s.set(true));
             }
             find(&store)
         })?;
@@ -215,6 +225,7 @@ impl<T: 'static> Lazy<T> {
             let mut store = s.borrow_mut();
             if find(&store).is_none() {
                 store.lazies.push((key, made));
+                STORED.with(|s| s.set(true));
             }
             find(&store).expect("just stored")
         });
@@ -245,6 +256,10 @@ unsafe fn extend<T>(value: *const T) -> &'static T {
 /// their making, while it still runs (their destructors may use interleave's primitives).
 /// If it is the last thread, the execution's lazies are dropped too.
 pub(crate) fn thread_ending(last: bool) {
+    // An empty store: nothing to drop (its generation is renewed when it is next used).
+    if !STORED.with(Cell::get) {
+        return;
+    }
     let (generation, thread) = whereabouts();
     if generation.is_none() {
         return;

@@ -556,8 +556,10 @@ struct Worker<'p> {
     current: Option<Vec<u32>>,
     /// Its executions so far (for the watchdog and the detector's numbering, never recorded).
     executions: u64,
-    /// Detectors for its executions (the latest last).
-    spare: Vec<Detector>,
+    /// Detectors for its executions (the latest last), boxed as they move into and out of
+    /// every execution.
+    #[expect(clippy::vec_box, reason = "see above")]
+    spare: Vec<Box<Detector>>,
     again: Again<'p>,
     /// The scenario, in an `Arc` of this thread's own (see [`own_body`](super::jobs::own_body)).
     body: Arc<dyn Fn() + Send + Sync>,
@@ -675,7 +677,7 @@ impl<'p> Worker<'p> {
             let detector = self
                 .spare
                 .pop()
-                .unwrap_or_else(|| Detector::new(plan.detector));
+                .unwrap_or_else(|| Box::new(Detector::new(plan.detector)));
             self.executions += 1;
             let number = self.executions;
             let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -708,7 +710,7 @@ impl<'p> Worker<'p> {
                         // unless it made a finding (it may know what the check's does not):
                         // the read may wait long, behind the subtrees before this one.
                         let mut ran = ran;
-                        let placeholder = Detector::new(plan.detector);
+                        let placeholder = Box::new(Detector::new(plan.detector));
                         let detector = std::mem::replace(&mut ran.outcome.detector, placeholder);
                         if ran.outcome.findings.is_empty() {
                             keep(&mut self.spare, detector);

@@ -366,7 +366,7 @@ impl Again<'_, '_> {
             ..plan.detector
         };
         runner
-            .run(plan, execution, steps, Detector::new(own), self.f)?
+            .run(plan, execution, steps, Box::new(Detector::new(own)), self.f)?
             .map(|ran| {
                 Box::new(Ran {
                     reusable: false,
@@ -463,7 +463,11 @@ pub(super) fn own_body(f: &Arc<dyn Fn() + Send + Sync>) -> Arc<dyn Fn() + Send +
 }
 
 /// Keeps `detector` for a later execution, at most [`SPARE_DETECTORS`] of them.
-pub(super) fn keep(spare: &mut Vec<Detector>, detector: Detector) {
+#[expect(
+    clippy::vec_box,
+    reason = "a detector moves into and out of every execution boxed"
+)]
+pub(super) fn keep(spare: &mut Vec<Box<Detector>>, detector: Box<Detector>) {
     if spare.len() == SPARE_DETECTORS {
         spare.remove(0);
     }
@@ -528,8 +532,10 @@ struct Worker<'p, 'm> {
     runner: Runner,
     weak: bool,
     own: DetectorConfig,
-    /// Detectors for its executions, back from the check (the latest last).
-    spare: Vec<Detector>,
+    /// Detectors for its executions, back from the check (the latest last), boxed as they
+    /// move into and out of every execution.
+    #[expect(clippy::vec_box, reason = "see above")]
+    spare: Vec<Box<Detector>>,
     again: Again<'p, 'm>,
     /// The scenario, in an `Arc` of this thread's own (see [`own_body`]).
     body: Arc<dyn Fn() + Send + Sync>,
@@ -618,7 +624,10 @@ impl<'p, 'm> Worker<'p, 'm> {
                     self.runner.scheduler().coverage.give_up();
                     self.coverage_gave_up = true;
                 }
-                let detector = self.spare.pop().unwrap_or_else(|| Detector::new(self.own));
+                let detector = self
+                    .spare
+                    .pop()
+                    .unwrap_or_else(|| Box::new(Detector::new(self.own)));
                 let runner = &mut self.runner;
                 let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
                     runner.run(plan, execution, steps, detector, f)

@@ -110,7 +110,7 @@ impl Runner {
     /// Takes back what an execution left once the check is done with it: its buffers are
     /// reused by the next execution on this thread (allocated and freed by one thread, they
     /// never cost a lock of another thread's allocator arena). Returns its detector.
-    pub(crate) fn reuse(&mut self, ran: Ran) -> Detector {
+    pub(crate) fn reuse(&mut self, ran: Ran) -> Box<Detector> {
         let Ran {
             outcome,
             mut decisions,
@@ -137,7 +137,7 @@ impl Runner {
         plan: &Plan,
         execution: u64,
         steps: usize,
-        detector: Detector,
+        detector: Box<Detector>,
         f: &Arc<dyn Fn() + Send + Sync>,
     ) -> Result<Option<Ran>, PlanError> {
         {

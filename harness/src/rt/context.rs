@@ -3,6 +3,11 @@
 //! The engine runs every thread of a scenario as a coroutine on the OS thread that called
 //! `check`, so one thread-local per OS thread is one context per running check: parallel tests
 //! never see each other's context.
+#![expect(
+    unsafe_code,
+    reason = "the context is reached through a raw pointer in a thread-local without a destructor: \
+              every primitive reaches it, several times per operation"
+)]
 
 use std::cell::{Cell, RefCell};
 
@@ -59,7 +64,8 @@ pub(crate) struct ThreadSlot {
 /// Everything the runtime knows about the running execution.
 #[derive(Debug)]
 pub(crate) struct Context {
-    pub(crate) detector: Detector,
+    /// Boxed: it moves into and out of every execution.
+    pub(crate) detector: Box<Detector>,
     /// A process-unique number for this execution: objects created in another one are stale.
     pub(crate) generation: u64,
     /// The execution used an object made outside it (before the check, in a `static`, or by
@@ -129,7 +135,7 @@ pub(crate) struct Context {
 /// What an execution left behind.
 #[derive(Debug)]
 pub(crate) struct ExecutionOutcome {
-    pub(crate) detector: Detector,
+    pub(crate) detector: Box<Detector>,
     pub(crate) events: Vec<Event>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) stop: Option<Stop>,
@@ -143,11 +149,15 @@ pub(crate) struct ExecutionOutcome {
 }
 
 thread_local! {
-    /// Boxed: installing and uninstalling it moves a pointer, not the whole context.
-    static CONTEXT: RefCell<Option<Box<Context>>> = const { RefCell::new(None) };
-    /// Whether `CONTEXT` holds one: what every primitive asks first, as cheap as a thread-local
-    /// gets (no destructor, no lazy initialisation).
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
+    /// The installed context, and whether it is borrowed: as cheap as a thread-local gets (no
+    /// destructor, no lazy initialisation), as every primitive reaches it.
+    static CONTEXT: Installed = const {
+        Installed {
+            context: Cell::new(std::ptr::null_mut()),
+            borrowed: Cell::new(false),
+            wakes_deferred: Cell::new(false),
+        }
+    };
     /// Wakes asked for while `CONTEXT` was borrowed (a waker woken by a destructor that runs
     /// inside the runtime's own work): delivered at the next scheduling point, never lost.
     static DEFERRED_WAKES: RefCell<Vec<ThreadId>> = const { RefCell::new(Vec::new()) };
@@ -164,23 +174,48 @@ thread_local! {
         std::sync::Arc::default();
 }
 
+/// The context installed on an OS thread.
+struct Installed {
+    /// A context of `Box::into_raw` while installed (its owner), else null.
+    context: Cell<*mut Context>,
+    /// `with` lends the context out right now.
+    borrowed: Cell<bool>,
+    /// `DEFERRED_WAKES` may hold some: what every scheduling point asks first.
+    wakes_deferred: Cell<bool>,
+}
+
+/// Gives the context back when `with`'s closure returns or unwinds.
+struct Lent<'a>(&'a Cell<bool>);
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
 /// What one execution's context leaves for the next one on the same OS thread.
 #[derive(Debug)]
 struct Parked {
     context: Option<Box<Context>>,
     /// What the parked context's `detector` was while it ran (the execution's detector goes
     /// back to the check): a placeholder, made once per OS thread, never used.
-    detector: Option<Detector>,
+    detector: Option<Box<Detector>>,
 }
 
 /// Defers a wake of `thread` to the next scheduling point.
 pub(crate) fn defer_wake(thread: ThreadId) {
     DEFERRED_WAKES.with(|d| d.borrow_mut().push(thread));
+    CONTEXT.with(|c| c.wakes_deferred.set(true));
 }
 
 /// The wakes deferred so far, in the order they were asked for.
-pub(crate) fn take_deferred_wakes() -> Vec<ThreadId> {
-    DEFERRED_WAKES.with(|d| std::mem::take(&mut *d.borrow_mut()))
+#[inline]
+pub(crate) fn take_deferred_wakes() -> Option<Vec<ThreadId>> {
+    // Almost always none: then one look, and nothing is moved or dropped.
+    if !CONTEXT.with(|c| c.wakes_deferred.replace(false)) {
+        return None;
+    }
+    Some(DEFERRED_WAKES.with(|d| std::mem::take(&mut *d.borrow_mut())))
 }
 
 impl ThreadSlot {
@@ -237,7 +272,7 @@ impl ThreadSlot {
 }
 
 impl Context {
-    pub(crate) fn install(detector: Detector, generation: u64, events: Vec<Event>) {
+    pub(crate) fn install(detector: Box<Detector>, generation: u64, events: Vec<Event>) {
         let accepted = NONE_ACCEPTED.with(std::sync::Arc::clone);
         let progress = super::watchdog::progress();
         let mut context = PARKED.with(|parked| {
@@ -286,15 +321,27 @@ impl Context {
         });
         context.push_thread(0, None);
         context.task_thread.push(Some(ThreadId::MAIN));
-        CONTEXT.with(|c| *c.borrow_mut() = Some(context));
+        CONTEXT.with(|c| {
+            assert!(!c.borrowed.get(), "the execution context is not borrowed");
+            let old = c.context.replace(Box::into_raw(context));
+            if !old.is_null() {
+                // SAFETY: `old` came from `Box::into_raw`, and nothing borrows it (see above).
+                drop(unsafe { Box::from_raw(old) });
+            }
+        });
         DEFERRED_WAKES.with(|d| d.borrow_mut().clear());
-        ACTIVE.with(|a| a.set(true));
+        CONTEXT.with(|c| c.wakes_deferred.set(false));
     }
 
     /// Makes a parked context what `install` builds for a new execution (but for `accepted`
     /// and `progress`, which it sets), keeping its buffers, its threads' slots and its
     /// digest's cached file hashes. Returns the placeholder detector it held.
-    fn reset(&mut self, detector: Detector, generation: u64, events: Vec<Event>) -> Detector {
+    fn reset(
+        &mut self,
+        detector: Box<Detector>,
+        generation: u64,
+        events: Vec<Event>,
+    ) -> Box<Detector> {
         // Every field named: a field added later must be reset here too.
         let Context {
             detector: own_detector,
@@ -359,10 +406,14 @@ impl Context {
     }
 
     pub(crate) fn uninstall() -> ExecutionOutcome {
-        let mut context = CONTEXT
-            .with(|c| c.borrow_mut().take())
-            .expect("an execution context is installed");
-        ACTIVE.with(|a| a.set(false));
+        let mut context = CONTEXT.with(|c| {
+            assert!(!c.borrowed.get(), "the execution context is not borrowed");
+            let context = c.context.replace(std::ptr::null_mut());
+            assert!(!context.is_null(), "an execution context is installed");
+            // SAFETY: it came from `Box::into_raw` in `install`, and nothing borrows it (see
+            // above); the thread-local no longer points to it.
+            unsafe { Box::from_raw(context) }
+        });
         // What would keep the check's scheduler, its watchdog or the weak memory model's state
         // alive goes now; the rest waits for the next execution's `reset`.
         context.scheduler = None;
@@ -509,23 +560,41 @@ pub(crate) fn ends_execution(
 
 /// Runs `f` on the context, if an execution runs on this OS thread (and the context is not
 /// already borrowed: a panic hook or destructor during the runtime's own work).
+#[inline]
 pub(crate) fn with<T>(f: impl FnOnce(&mut Context) -> T) -> Option<T> {
-    CONTEXT.with(|c| match c.try_borrow_mut() {
-        Ok(mut guard) => guard.as_deref_mut().map(f),
-        Err(_) => None,
-    })
+    let c = installed();
+    let context = c.context.get();
+    if context.is_null() || c.borrowed.get() {
+        return None;
+    }
+    c.borrowed.set(true);
+    let _lent = Lent(&c.borrowed);
+    // SAFETY: a non-null pointer is the installed context, owned by this thread-local
+    // (`install`), which only `uninstall` frees, and neither while it is lent. It is lent once
+    // at a time (`borrowed`), so this is the only reference to it until `_lent` goes.
+    Some(f(unsafe { &mut *context }))
+}
+
+/// This OS thread's `CONTEXT`, reached directly: `f` of [`with`] then runs in its caller's
+/// frame, not in a closure `LocalKey::with` makes a call of.
+#[inline]
+fn installed() -> &'static Installed {
+    let installed = CONTEXT.with(std::ptr::from_ref);
+    // SAFETY: a thread-local without a destructor lives as long as its thread, and only this
+    // thread reaches it (`Installed` is neither `Send` nor `Sync`, as it holds `Cell`s).
+    unsafe { &*installed }
 }
 
 /// Whether an execution runs on this OS thread and its context is borrowed right now (by the
 /// runtime's own work, further up this stack).
 pub(crate) fn borrowed() -> bool {
-    in_execution() && CONTEXT.with(|c| c.try_borrow_mut().is_err())
+    CONTEXT.with(|c| !c.context.get().is_null() && c.borrowed.get())
 }
 
 /// Whether an execution runs on this OS thread.
 #[inline]
 pub(crate) fn in_execution() -> bool {
-    ACTIVE.with(Cell::get)
+    CONTEXT.with(|c| !c.context.get().is_null())
 }
 
 /// Records an event of the current thread, if inside an execution.

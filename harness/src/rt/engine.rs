@@ -61,9 +61,12 @@ pub(crate) fn stack_size() -> usize {
 }
 
 /// Delivers the wakes deferred while the context was borrowed.
+#[inline]
 fn deliver_deferred_wakes() {
-    for thread in super::context::take_deferred_wakes() {
-        unblock(thread);
+    if let Some(wakes) = super::context::take_deferred_wakes() {
+        for thread in wakes {
+            unblock(thread);
+        }
     }
 }
 
@@ -263,7 +266,10 @@ pub(crate) fn spawn(
     with(|c| {
         let child = ThreadId(c.threads.len() as u32);
         super::overflow::spawned(child.0, size, name.as_deref());
-        super::watchdog::spawned(name.as_deref());
+        // The context holds the progress of the check it runs for (see `Context::install`).
+        if let Some(progress) = &c.progress {
+            progress.spawned(name.as_deref());
+        }
         c.push_thread(task, name.clone());
         if c.task_thread.len() <= task {
             c.task_thread.resize(task + 1, None);
@@ -318,21 +324,29 @@ pub(crate) fn exit_current() {
         let current = c.current;
         let slot = c.thread_mut(current);
         slot.finished = true;
-        let mut joiners = std::mem::take(&mut slot.joiners);
-        let woken_joiners: smallvec::SmallVec<[usize; 4]> = joiners
-            .iter()
-            .filter_map(|&joiner| c.unblock_thread(joiner))
-            .collect();
-        // The slot keeps its buffer for the thread that gets it in a later execution.
-        joiners.clear();
-        c.thread_mut(current).joiners = joiners;
-        let woken = if c.stop.is_none() && c.others_alive() && !c.others_runnable() {
-            c.fire_next_timer(false).and_then(|(_, task)| task)
+        let mut woken_joiners: smallvec::SmallVec<[usize; 4]> = smallvec::SmallVec::new();
+        if !slot.joiners.is_empty() {
+            let mut joiners = std::mem::take(&mut slot.joiners);
+            woken_joiners.extend(
+                joiners
+                    .iter()
+                    .filter_map(|&joiner| c.unblock_thread(joiner)),
+            );
+            // The slot keeps its buffer for the thread that gets it in a later execution.
+            joiners.clear();
+            c.thread_mut(current).joiners = joiners;
+        }
+        // Every other thread that is alive is blocked (asked again only if a timer fired).
+        let mut others_blocked = c.others_alive() && !c.others_runnable();
+        let woken = if c.stop.is_none() && others_blocked {
+            let woken = c.fire_next_timer(false).and_then(|(_, task)| task);
+            others_blocked = c.others_alive() && !c.others_runnable();
+            woken
         } else {
             None
         };
         let mut stuck = None;
-        if c.others_alive() && !c.others_runnable() {
+        if others_blocked {
             if c.stop.is_none() {
                 // The thread is still alive for the detector until its exit event.
                 c.emit(EventKind::Stuck, Site::unknown());

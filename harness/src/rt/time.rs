@@ -216,7 +216,12 @@ pub(crate) fn wake_task(task: Option<usize>) {
 
 /// At a scheduling point: asks the strategy whether to fire the next timer now, ahead of the
 /// threads that could still run. The decision is recorded in the schedule.
+#[inline]
 pub(crate) fn maybe_fire_early() {
+    // No timer armed (most scheduling points): nothing to ask.
+    if with(|c| c.timers.is_empty()).unwrap_or(true) {
+        return;
+    }
     fire_early_while_asked(true);
 }
 

@@ -169,12 +169,12 @@ pub(crate) fn begin_execution(execution: u64) {
     });
 }
 
-/// A thread was spawned (threads are numbered in spawning order).
-pub(crate) fn spawned(name: Option<&str>) {
-    with_progress(|p| {
-        let mut names = p.names.lock().unwrap_or_else(PoisonError::into_inner);
+impl Progress {
+    /// A thread was spawned (threads are numbered in spawning order).
+    pub(crate) fn spawned(&self, name: Option<&str>) {
+        let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
         names.push(name.map(str::to_owned));
-    });
+    }
 }
 
 /// What a worker runs for a check: the check, then (once the worker is back among the idle

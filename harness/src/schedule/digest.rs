@@ -33,6 +33,7 @@ fn file_hash(file: &str) -> u64 {
 }
 
 /// The words an event kind adds: a tag, then its fields (ids and small values).
+#[inline]
 fn kind_words(kind: &EventKind) -> [u64; 3] {
     use EventKind as K;
     let id = |object: interleave_detector::ObjectId| u64::from(object.0);
@@ -116,6 +117,7 @@ fn kind_words(kind: &EventKind) -> [u64; 3] {
 }
 
 /// What an event adds to the digest, given its file's hash (0 for a panic's site).
+#[inline]
 fn event_key(event: &Event, file: u64) -> u64 {
     let [tag, a, b] = kind_words(&event.kind);
     let column = match event.kind {
@@ -149,11 +151,13 @@ pub(crate) struct PathSoFar<'a> {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PathDigest {
     value: u64,
-    /// The last files hashed, the latest first: their names' addresses and lengths (only ever
-    /// compared, never recorded: sites from `Location::caller()` live for the whole program)
-    /// and their hashes. Two, as events alternate between the user's file and the runtime's
+    /// The last files hashed: their names' addresses and lengths (only ever compared, never
+    /// recorded: sites from `Location::caller()` live for the whole program) and their hashes;
+    /// address 0 for none. Two, as events alternate between the user's file and the runtime's
     /// own sites (an exit's).
-    last_files: [Option<(usize, usize, u64)>; 2],
+    last_files: [(usize, usize, u64); 2],
+    /// The entry of `last_files` the next file hashed replaces.
+    replace: usize,
 }
 
 impl PathDigest {
@@ -169,6 +173,7 @@ impl PathDigest {
     }
 
     /// Adds an event: a few integer operations, and a file name hashed only when it changes.
+    #[inline]
     pub(crate) fn add(&mut self, event: &Event) {
         let file = match event.kind {
             EventKind::Panic { .. } => 0,
@@ -177,23 +182,29 @@ impl PathDigest {
         self.value = mix(self.value, event_key(event, file));
     }
 
+    #[inline]
     fn file_hash(&mut self, site: &Site) -> u64 {
         let std::borrow::Cow::Borrowed(file) = site.file else {
             return file_hash(&site.file);
         };
         let key = (file.as_ptr() as usize, file.len());
-        match self.last_files {
-            [Some((address, len, hash)), _] if (address, len) == key => hash,
-            [latest, Some((address, len, hash))] if (address, len) == key => {
-                self.last_files = [Some((address, len, hash)), latest];
-                hash
-            }
-            [latest, _] => {
-                let hash = file_hash(file);
-                self.last_files = [Some((key.0, key.1, hash)), latest];
-                hash
-            }
+        let [(a, a_len, a_hash), (b, b_len, b_hash)] = self.last_files;
+        if (a, a_len) == key {
+            a_hash
+        } else if (b, b_len) == key {
+            b_hash
+        } else {
+            self.hash_new_file(file)
         }
+    }
+
+    /// A file not among the last two: hashed, in place of the one hashed longer ago.
+    #[cold]
+    fn hash_new_file(&mut self, file: &'static str) -> u64 {
+        let hash = file_hash(file);
+        self.last_files[self.replace] = (file.as_ptr() as usize, file.len(), hash);
+        self.replace ^= 1;
+        hash
     }
 }
 

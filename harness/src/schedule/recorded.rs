@@ -21,7 +21,7 @@ pub(crate) struct Recorded {
 }
 
 impl Recorded {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, decision: Decision) {
         self.len += 1;
         match decision {

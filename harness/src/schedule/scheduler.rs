@@ -40,6 +40,9 @@ pub(crate) struct InterleaveScheduler {
     /// How many events the execution had at the previous decision's path check, and at the
     /// latest one: a divergence found at a decision names the events since the previous one.
     events_checked: (usize, usize),
+    /// The strategy checks the path at every decision (`Strategy::checks_path`), as asked when
+    /// the execution began.
+    checks_path: bool,
 }
 
 /// What the scheduler keeps for an exhaustive strategy: who takes the step in progress, which
@@ -105,6 +108,7 @@ impl InterleaveScheduler {
             events_cap: usize::MAX,
             detect: true,
             events_checked: (0, 0),
+            checks_path: false,
         }
     }
 
@@ -144,6 +148,7 @@ impl InterleaveScheduler {
         self.progress = 0;
         self.coverage.begin_execution();
         self.model = self.strategy.exhaustive().then(ModelState::default);
+        self.checks_path = self.strategy.checks_path();
     }
 
     /// The execution ended (before its context goes): the last step ends too.
@@ -180,6 +185,7 @@ impl InterleaveScheduler {
         .flatten()
     }
 
+    #[inline]
     fn record(&mut self, decision: Decision, digest: u64) {
         self.recorded.push(decision);
         self.digests.push(digest::short(digest));
@@ -655,7 +661,7 @@ impl Scheduler for InterleaveScheduler {
             return None;
         }
         // Nothing happened since `digest` was read (the step bound returned above).
-        let digest = if self.strategy.checks_path() {
+        let digest = if self.checks_path {
             self.check_path()?
         } else {
             digest

@@ -227,8 +227,10 @@ impl LockCore {
                 if timeout.is_some() {
                     rt::disarm_timer();
                 }
-                rt::emit(EventKind::LockAcquired { lock, mode }, site.clone());
-                rt::with(|c| c.thread_mut(me).sync_held.push(lock));
+                rt::with(|c| {
+                    c.emit(EventKind::LockAcquired { lock, mode }, site.clone());
+                    c.thread_mut(me).sync_held.push(lock);
+                });
                 return true;
             }
             if !waits || (timeout.is_some() && rt::take_timeout()) {
@@ -274,7 +276,7 @@ impl LockCore {
     /// Releases the caller's hold and wakes every waiter, with no scheduling point after it
     /// (`Condvar::wait` releases and starts waiting in one step, as std's does).
     pub(crate) fn release_quietly(&self, site: &Site) {
-        let waiters = {
+        let (lock, waiters) = {
             let mut state = self.state();
             if state.registration.current().is_none() {
                 // A guard of a stopped execution, dropped in its teardown: nothing to tell.
@@ -284,12 +286,18 @@ impl LockCore {
             if let Some(i) = state.holders.iter().position(|&(h, _)| h == me) {
                 state.holders.swap_remove(i);
             }
-            std::mem::take(&mut state.waiters)
+            let waiters = std::mem::take(&mut state.waiters);
+            // Registered in this execution (see above): its id, with the checks of every look-up
+            // (what `object` does, without taking the state again).
+            let lock = state
+                .registration
+                .object(self.class, self.name.as_deref(), site)
+                .map(|(lock, _)| lock);
+            (lock, waiters)
         };
-        let lock = self.object(site);
         if let Some(lock) = lock {
-            rt::emit(EventKind::LockReleased { lock }, site.clone());
             rt::with(|c| {
+                c.emit(EventKind::LockReleased { lock }, site.clone());
                 let held = &mut c.thread_mut(c.current).sync_held;
                 if let Some(i) = held.iter().rposition(|&l| l == lock) {
                     held.remove(i);
