@@ -291,29 +291,36 @@ impl Identities {
             by: parent,
             site: site_id,
         };
+        self.answer(asked, |ids| {
+            let ordinal = ids.spawn_ordinals.entry((parent, site_id)).or_insert(0);
+            let key = ThreadKey {
+                parent,
+                site: site_id,
+                ordinal: *ordinal,
+            };
+            *ordinal += 1;
+            if let Some(&id) = ids.thread_keys.get(&key) {
+                return id;
+            }
+            let id = ids.threads.len() as u32;
+            ids.threads.push(ThreadInfo {
+                id,
+                name: name.map_or_else(|| format!("t{id}"), str::to_owned),
+                spawned_at: Some(site.clone()),
+            });
+            ids.thread_keys.insert(key, id);
+            id
+        })
+    }
+
+    /// The identity `asked` stands for: the previous execution's answer when it asked the same
+    /// things in the same order so far (`replayed`), else what `find` works out.
+    #[inline]
+    fn answer(&mut self, asked: Asked, find: impl FnOnce(&mut Self) -> u32) -> u32 {
         if let Some(id) = self.replayed(asked) {
             return id;
         }
-        let ordinal = self.spawn_ordinals.entry((parent, site_id)).or_insert(0);
-        let key = ThreadKey {
-            parent,
-            site: site_id,
-            ordinal: *ordinal,
-        };
-        *ordinal += 1;
-        let id = match self.thread_keys.get(&key) {
-            Some(&id) => id,
-            None => {
-                let id = self.threads.len() as u32;
-                self.threads.push(ThreadInfo {
-                    id,
-                    name: name.map_or_else(|| format!("t{id}"), str::to_owned),
-                    spawned_at: Some(site.clone()),
-                });
-                self.thread_keys.insert(key, id);
-                id
-            }
-        };
+        let id = find(self);
         self.note_asked(asked, id);
         id
     }
@@ -333,35 +340,30 @@ impl Identities {
             by: thread,
             site: site_id,
         };
-        if let Some(id) = self.replayed(asked) {
-            return id;
-        }
-        let ordinal = self.create_ordinals.entry((thread, site_id)).or_insert(0);
-        let key = ObjectKey {
-            thread,
-            class,
-            site: site_id,
-            ordinal: *ordinal,
-        };
-        *ordinal += 1;
-        let id = match self.object_keys.get(&key) {
-            Some(&id) => id,
-            None => {
-                let id = self.objects.len() as u32;
-                self.objects.push(ObjectInfo {
-                    id,
-                    class,
-                    name: name.map(str::to_owned),
-                    created_at: site.clone(),
-                    created_by: self.threads[thread as usize].name.clone(),
-                    ordinal: key.ordinal,
-                });
-                self.object_keys.insert(key, id);
-                id
+        self.answer(asked, |ids| {
+            let ordinal = ids.create_ordinals.entry((thread, site_id)).or_insert(0);
+            let key = ObjectKey {
+                thread,
+                class,
+                site: site_id,
+                ordinal: *ordinal,
+            };
+            *ordinal += 1;
+            if let Some(&id) = ids.object_keys.get(&key) {
+                return id;
             }
-        };
-        self.note_asked(asked, id);
-        id
+            let id = ids.objects.len() as u32;
+            ids.objects.push(ObjectInfo {
+                id,
+                class,
+                name: name.map(str::to_owned),
+                created_at: site.clone(),
+                created_by: ids.threads[thread as usize].name.clone(),
+                ordinal: key.ordinal,
+            });
+            ids.object_keys.insert(key, id);
+            id
+        })
     }
 
     /// A thread of a program on real threads (online analysis): a fresh identity per call, as
