@@ -115,7 +115,8 @@ impl Access {
     /// With `ACQUIRE` or `RELEASE`: the one place of a channel of bound 1, taken by a send
     /// and given back by the receive that takes its message (another thread's). A send that
     /// found the place taken waited for that receive, as an acquisition waits for a release:
-    /// its race is with the send before it, whose message the receive took.
+    /// its race is with the send before it, whose message the receive took. With `READ`: a
+    /// send that failed looked at the place, and races with that send too.
     pub(crate) const SLOT: Access = Access(64);
     /// With `READ`: a read that nothing before it orders. The writes after it conflict with it
     /// (and race with it), the write before it does not: the step read it only to mark that

@@ -446,6 +446,10 @@ impl Model {
                         }
                     }
                     footprint.touch(Key::object(*channel), access);
+                } else if self.one_place(t, *channel) {
+                    // It also looked at who holds the place: the send before it, whose message
+                    // a receive may have taken since (`Access::SLOT`).
+                    footprint.touch(Key::object(*channel), Access::READ | Access::SLOT);
                 } else {
                     footprint.read(Key::object(*channel));
                 }

@@ -1569,10 +1569,9 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_with_weak_compare_exch
 fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_with_bounded_channels() {
     // Programs of the same kind whose channel is a `sync_channel` of bound 0 (rendezvous) or
     // 1, 40% of their operations on it: send (blocking while it is full), `try_send` (full or
-    // disconnected), receive, `try_recv`, a sender's drop. Unbounded, DPOR reaches what naive
-    // DFS does on all 3,423 programs of seeds 1..41 the scan compares; within a bound, 5
-    // differ (`a_blocked_receiver_lets_either_sender_go_first_within_a_bound_of_0`), none of
-    // this seed's.
+    // disconnected), receive, `try_recv`, a sender's drop. DPOR reaches what naive DFS does,
+    // bounded or not, on all 3,428 programs of seeds 1..41 the scan compares (within a bound,
+    // 5 differed before `a_blocked_receiver_lets_either_sender_go_first_within_a_bound_of_0`).
     let knobs = Knobs {
         bounded: Some(BOUNDED),
         ..Knobs::default()
@@ -2565,17 +2564,17 @@ fn a_timed_lock_of_a_free_lock_may_fire_its_timer_before_the_other_thread_blocks
 }
 
 #[test]
-#[ignore = "bounded DPOR misses a free switch to the second of two senders while the receiver waits (5 programs of the bounded scan, all within a bound)"]
 fn a_blocked_receiver_lets_either_sender_go_first_within_a_bound_of_0() {
     // Seed 1, program 29 of the programs with a bounded channel (0.4), shrunk; seeds 1/89,
-    // 31/48, 37/64 and 38/19 also differ only within a bound (unbounded DPOR reaches what
-    // naive DFS does on all 3,423 programs of seeds 1..41). On a `sync_channel(1)`, main calls
-    // `try_recv` (empty), then waits in `recv`; t1 loads a0 and calls `try_send`; t2 loads a1
-    // and sends. With no preemption, once main waits either t1 or t2 may run (a free switch);
-    // naive DFS reaches main receiving t2's message (t1's `try_send` then full or not yet
-    // run), bounded DPOR only t1's. Not investigated further: the race between the two sends
-    // is now one of the channel's place (`Access::SLOT`), and the backtrack point within the
-    // bound is probably not where main's wait began.
+    // 31/48, 37/64 and 38/19 also differed only within a bound. On a `sync_channel(1)`, main
+    // calls `try_recv` (empty), then waits in `recv`; t1 loads a0 and calls `try_send`; t2
+    // loads a1 and sends. With no preemption, once main waits either t1 or t2 may run (a free
+    // switch); naive DFS reaches main receiving t2's message, bounded DPOR reached only t1's.
+    // t2's send always came after main had received t1's message and dropped the receiver: it
+    // failed, and only looked at the channel, so it raced with the receive alone, whose
+    // backtrack points within the bound never let t2 go before t1's `try_send`. A send that
+    // fails on a channel of bound 1 looks at who holds the place too: it races with the send
+    // that took it, and the free switch before that send runs t2.
     compare_one(bounded_program(
         vec![
             vec![Op::TryRecv, Op::Recv],
