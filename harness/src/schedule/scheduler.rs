@@ -346,10 +346,10 @@ impl InterleaveScheduler {
             // or fire, it only takes away early fires.
             if let [sole] = model.runnable[..] {
                 if sole != actor {
-                    let owner = rt::with(|c| c.threads.iter().position(|t| t.task as u32 == sole))
-                        .flatten();
+                    let owner =
+                        rt::with(|c| c.task_thread.get(sole as usize).copied().flatten()).flatten();
                     if let Some(owner) = owner {
-                        let timer = Key::timer(interleave_detector::ThreadId(owner as u32));
+                        let timer = Key::timer(owner);
                         model
                             .footprint
                             .touch(timer, Access::READ | Access::UNORDERED);

@@ -221,17 +221,15 @@ impl Trace {
                 }
                 // A failed send that looked at a channel's one place (`Access::SLOT`) races
                 // with the send that took it too, whose message the receive since gave back.
-                let holder = Conflict {
-                    step: entry.step,
-                    race: Some(entry.race),
-                    waited: false,
-                };
-                if access.slot()
-                    && !access.write()
-                    && entry.race != entry.step
-                    && !conflicts.contains(&holder)
-                {
-                    conflicts.push(holder);
+                if access.slot() && !access.write() && entry.race != entry.step {
+                    let holder = Conflict {
+                        step: entry.step,
+                        race: Some(entry.race),
+                        waited: false,
+                    };
+                    if !conflicts.contains(&holder) {
+                        conflicts.push(holder);
+                    }
                 }
             }
         }
