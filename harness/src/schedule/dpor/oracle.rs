@@ -2244,8 +2244,8 @@ fn a_lock_after_a_sleep_taken_first_within_a_bound_of_1() {
 
 // Differences found by the scans of the programs with bounded channels and timed locks
 // (`ORACLE_SCAN=1..41,100,0,0,0.4` and `ORACLE_SCAN=1..41,100,0,0,0,0.25`), shrunk by
-// `shrink`. They need fixes in DPOR or in the runtime's model of the primitive: ignored
-// until then.
+// `shrink`, each with the fix in DPOR or in the runtime's model of the primitive that closed
+// it.
 
 /// A program with no more primitives on a `sync_channel(bound)`.
 fn bounded_program(threads: Vec<Vec<Op>>, bound: usize, receiver: usize) -> Program {
@@ -2467,7 +2467,6 @@ fn a_condvar_wait_that_timed_out_races_for_the_mutex_with_the_notifier() {
 }
 
 #[test]
-#[ignore = "bounded DPOR misses an order of two threads whose timers of the same deadline fired"]
 fn two_timers_of_one_deadline_let_either_thread_go_first_within_a_bound_of_1() {
     // Seed 18, program 24 of the programs with weak compare-exchanges (0.2), found by
     // `ORACLE_SCAN=1..41,100,0,0,0,0,0.2` and shrunk: it has none, only older operations.
@@ -2475,10 +2474,12 @@ fn two_timers_of_one_deadline_let_either_thread_go_first_within_a_bound_of_1() {
     // then loads a1 holding m0, then reads the clock. Unbounded, both reach everything.
     // Within one preemption, naive DFS reaches t1 loading 0 (before main's store) and reading
     // 2 ms: both timers fire at 2 ms with nobody running, and t1 goes first. Bounded DPOR
-    // reached t1 loading 0 only with the clock at 4 ms, or loading main's store. A guess:
-    // with both threads woken at one instant, bounded DPOR reverses main's store and t1's
-    // load where running t1 costs a preemption (main taken as running after the fire), not
-    // where nobody ran; compare `a_lock_after_a_sleep_taken_first_within_a_bound_of_1`.
+    // reached t1 loading 0 only with the clock at 4 ms, or loading main's store. The step by
+    // which one thread starts to wait leaves only the other able to run, and so takes away an
+    // early fire of the other's timer, yet it conflicted with nothing of it. Such a step now
+    // reads the other thread's timer (the rule of
+    // `a_timed_lock_of_a_free_lock_may_fire_its_timer_before_the_other_thread_blocks`, which
+    // closed this gap too): it races with the arming, and the reversal runs t1 first.
     compare_one(Program {
         threads: vec![
             vec![Op::RecvTimeout { ms: 2 }, Op::Store { a: 1, value: 0 }],
