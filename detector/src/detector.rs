@@ -237,6 +237,15 @@ impl Detector {
         self.threads.get(thread.index()).map(|t| &t.clock)
     }
 
+    /// The site of the latest event of `thread` in the current execution (`None` before its
+    /// first, or for a thread not spawned yet).
+    pub fn last_site(&self, thread: ThreadId) -> Option<&crate::Site> {
+        self.threads
+            .get(thread.index())
+            .filter(|t| t.events > 0)
+            .map(|t| &t.last_site)
+    }
+
     /// Findings made so far and not yet taken.
     pub fn findings(&self) -> &[Finding] {
         &self.findings

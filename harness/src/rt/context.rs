@@ -55,7 +55,8 @@ pub(crate) struct ThreadSlot {
     /// reported.
     pub(crate) sync_held: Vec<interleave_detector::ObjectId>,
     /// The site of its last event: the interleave call it is in while others run (for the
-    /// watchdog's report).
+    /// watchdog's report). Kept only while the detector does not see events as they happen
+    /// (`Context::detect` off): otherwise the detector keeps it (see [`Context::last_site`]).
     pub(crate) last_site: Option<Site>,
     /// The atomics it touched last, for the spin rule.
     pub(crate) observed: super::progress::Observed,
@@ -474,8 +475,10 @@ impl Context {
         if let Some(progress) = &self.progress {
             progress.record(self.current, self.step, Some(&event.site));
         }
-        let current = self.current;
-        self.thread_mut(current).last_site = Some(event.site.clone());
+        if !self.detect {
+            let current = self.current;
+            self.thread_mut(current).last_site = Some(event.site.clone());
+        }
         if let Some(steps) = &mut self.steps {
             steps.observe(&event);
         }
@@ -498,6 +501,16 @@ impl Context {
             None => Box::new(ThreadSlot::new(task, name)),
         };
         self.threads.push(slot);
+    }
+
+    /// The site of the last event of `thread` in this execution (`None` before its first):
+    /// the detector's, when it sees the events, else the thread slot's.
+    pub(crate) fn last_site(&self, thread: ThreadId) -> Option<&Site> {
+        if self.detect {
+            self.detector.last_site(thread)
+        } else {
+            self.thread(thread).last_site.as_ref()
+        }
     }
 
     pub(crate) fn thread(&self, thread: ThreadId) -> &ThreadSlot {

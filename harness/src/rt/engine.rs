@@ -123,7 +123,7 @@ fn note_progress(starting: bool) {
         let site = if starting {
             None
         } else {
-            c.thread(c.current).last_site.as_ref()
+            c.last_site(c.current)
         };
         progress.record(c.current, c.step, site)
     });
