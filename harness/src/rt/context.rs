@@ -136,7 +136,8 @@ pub(crate) struct Context {
 /// What an execution left behind.
 #[derive(Debug)]
 pub(crate) struct ExecutionOutcome {
-    pub(crate) detector: Box<Detector>,
+    /// The detector the execution ran with, until it is taken back (see `Runner::reuse`).
+    pub(crate) detector: Option<Box<Detector>>,
     pub(crate) events: Vec<Event>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) stop: Option<Stop>,
@@ -147,6 +148,16 @@ pub(crate) struct ExecutionOutcome {
     pub(crate) events_dropped: bool,
     /// The execution used an object made outside it (see `Context::shared_object`).
     pub(crate) shared_object: bool,
+}
+
+impl ExecutionOutcome {
+    /// The detector the execution ran with (taken back only once the check is done with the
+    /// execution).
+    pub(crate) fn detector(&self) -> &Detector {
+        self.detector
+            .as_deref()
+            .expect("the execution's detector is there until taken back")
+    }
 }
 
 thread_local! {
@@ -425,7 +436,7 @@ impl Context {
             let mut parked = parked.borrow_mut();
             let placeholder = parked.detector.take().unwrap_or_default();
             let outcome = ExecutionOutcome {
-                detector: std::mem::replace(&mut context.detector, placeholder),
+                detector: Some(std::mem::replace(&mut context.detector, placeholder)),
                 events: std::mem::take(&mut context.events),
                 findings: std::mem::take(&mut context.findings),
                 stop: context.stop.take(),
