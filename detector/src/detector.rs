@@ -238,7 +238,9 @@ impl Detector {
     }
 
     /// The site of the latest event of `thread` in the current execution (`None` before its
-    /// first, or for a thread not spawned yet).
+    /// first, or for a thread not spawned yet). Inlined: the harness asks at every
+    /// scheduling point.
+    #[inline]
     pub fn last_site(&self, thread: ThreadId) -> Option<&crate::Site> {
         self.threads
             .get(thread.index())
