@@ -278,32 +278,27 @@ impl LockCore {
     pub(crate) fn release_quietly(&self, site: &Site) {
         let (lock, waiters) = {
             let mut state = self.state();
-            if state.registration.current().is_none() {
+            let Some(lock) = state.registration.current() else {
                 // A guard of a stopped execution, dropped in its teardown: nothing to tell.
                 return;
-            }
+            };
             let me = rt::current_thread();
             if let Some(i) = state.holders.iter().position(|&(h, _)| h == me) {
                 state.holders.swap_remove(i);
             }
             let waiters = std::mem::take(&mut state.waiters);
-            // Registered in this execution (see above): its id, with the checks of every look-up
-            // (what `object` does, without taking the state again).
-            let lock = state
-                .registration
-                .object(self.class, self.name.as_deref(), site)
-                .map(|(lock, _)| lock);
+            // Registered in this execution (see above): the checks of every look-up (what
+            // `object` does, without taking the state again nor looking the id up twice).
+            state.registration.checked_use(lock, site);
             (lock, waiters)
         };
-        if let Some(lock) = lock {
-            rt::with(|c| {
-                c.emit(EventKind::LockReleased { lock }, site.clone());
-                let held = &mut c.thread_mut(c.current).sync_held;
-                if let Some(i) = held.iter().rposition(|&l| l == lock) {
-                    held.remove(i);
-                }
-            });
-        }
+        rt::with(|c| {
+            c.emit(EventKind::LockReleased { lock }, site.clone());
+            let held = &mut c.thread_mut(c.current).sync_held;
+            if let Some(i) = held.iter().rposition(|&l| l == lock) {
+                held.remove(i);
+            }
+        });
         for waiter in waiters {
             rt::unblock(waiter);
         }
