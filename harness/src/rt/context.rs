@@ -220,10 +220,15 @@ pub(crate) fn defer_wake(thread: ThreadId) {
     CONTEXT.with(|c| c.wakes_deferred.set(true));
 }
 
-/// The wakes deferred so far, in the order they were asked for.
+/// Whether some wakes may be deferred (see [`take_deferred_wakes`]): almost always not, and
+/// one look says so.
 #[inline]
+pub(crate) fn wakes_deferred() -> bool {
+    CONTEXT.with(|c| c.wakes_deferred.get())
+}
+
+/// The wakes deferred so far, in the order they were asked for.
 pub(crate) fn take_deferred_wakes() -> Option<Vec<ThreadId>> {
-    // Almost always none: then one look, and nothing is moved or dropped.
     if !CONTEXT.with(|c| c.wakes_deferred.replace(false)) {
         return None;
     }

@@ -63,6 +63,17 @@ pub(crate) fn stack_size() -> usize {
 /// Delivers the wakes deferred while the context was borrowed.
 #[inline]
 fn deliver_deferred_wakes() {
+    // Almost always none: one look, inlined, and no call.
+    if super::context::wakes_deferred() {
+        deliver_wakes_deferred();
+    }
+}
+
+/// [`deliver_deferred_wakes`] once some may be deferred: out of line, so that the scheduling
+/// points do not pay for it.
+#[cold]
+#[inline(never)]
+fn deliver_wakes_deferred() {
     if let Some(wakes) = super::context::take_deferred_wakes() {
         for thread in wakes {
             unblock(thread);

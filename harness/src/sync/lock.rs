@@ -264,6 +264,7 @@ impl LockCore {
     }
 
     /// Releases the caller's hold and wakes every waiter, then a scheduling point.
+    #[inline]
     pub(crate) fn release(&self, site: &Site) {
         self.release_quietly(site);
         // No scheduling point outside an execution (there is no engine to switch), nor while
