@@ -85,8 +85,6 @@ pub(crate) struct Context {
     pub(crate) stop: Option<Stop>,
     /// Set by the panic hook: the message and location of a panic in the scenario.
     pub(crate) last_panic: Option<(String, Site)>,
-    /// Scheduling decisions so far (the engine's task indices).
-    pub(crate) decisions: usize,
     /// Virtual time, in nanoseconds since the execution started.
     pub(crate) now_ns: u64,
     /// How many times the virtual clock moved (the spin rule's version of the clock).
@@ -315,7 +313,6 @@ impl Context {
                     findings: Vec::new(),
                     stop: None,
                     last_panic: None,
-                    decisions: 0,
                     now_ns: 0,
                     clock_moves: 0,
                     timers: Vec::new(),
@@ -373,7 +370,6 @@ impl Context {
             findings,
             stop,
             last_panic,
-            decisions,
             now_ns,
             clock_moves,
             timers,
@@ -407,7 +403,6 @@ impl Context {
         findings.clear();
         *stop = None;
         *last_panic = None;
-        *decisions = 0;
         *now_ns = 0;
         *clock_moves = 0;
         timers.clear();
