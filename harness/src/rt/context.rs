@@ -566,6 +566,21 @@ impl Context {
             .any(|(i, t)| i != self.current.0 as usize && !t.finished)
     }
 
+    /// Whether some thread other than the current one has not finished, and every such
+    /// thread is blocked: `others_alive() && !others_runnable()`, in one pass.
+    pub(crate) fn others_all_blocked(&self) -> bool {
+        let mut alive = false;
+        for (i, t) in self.threads.iter().enumerate() {
+            if i != self.current.0 as usize && !t.finished {
+                if !t.blocked {
+                    return false;
+                }
+                alive = true;
+            }
+        }
+        alive
+    }
+
     /// A fresh object id of this execution.
     pub(crate) fn next_object(&mut self) -> interleave_detector::ObjectId {
         let id = interleave_detector::ObjectId(self.next_object);
