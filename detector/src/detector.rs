@@ -177,11 +177,15 @@ impl Detector {
         self.execution = execution;
         self.stats.executions += 1;
         self.check.identities.begin_execution();
-        // Reversed, so that the next execution's threads get the states in the same order.
-        self.spare_threads.extend(self.threads.drain(..).rev());
-        // Reversed, so that the next execution's objects get the states in the same order.
-        self.spare_objects
-            .extend(self.objects.drain(..).rev().flatten());
+        // Last first, so that the next execution's threads get the states in the same order
+        // (one pop and push each: cheaper than a reversed drain for the few there are).
+        while let Some(state) = self.threads.pop() {
+            self.spare_threads.push(state);
+        }
+        // As the threads', for the next execution's objects.
+        while let Some(state) = self.objects.pop() {
+            self.spare_objects.extend(state);
+        }
         self.deadlock_reported = false;
         self.now_ns = 0;
         let mut main = self.fresh_thread(0);
@@ -235,6 +239,17 @@ impl Detector {
     /// spawned): its own entry is the epoch of its latest event.
     pub fn thread_clock(&self, thread: ThreadId) -> Option<&VectorClock> {
         self.threads.get(thread.index()).map(|t| &t.clock)
+    }
+
+    /// The site of the latest event of `thread` in the current execution (`None` before its
+    /// first, or for a thread not spawned yet). Inlined: the harness asks at every
+    /// scheduling point.
+    #[inline]
+    pub fn last_site(&self, thread: ThreadId) -> Option<&crate::Site> {
+        self.threads
+            .get(thread.index())
+            .filter(|t| t.events > 0)
+            .map(|t| &t.last_site)
     }
 
     /// Findings made so far and not yet taken.

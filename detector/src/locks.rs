@@ -28,7 +28,15 @@ pub(crate) struct Contexts {
     /// (context, RwLock) exclusive requests already noted as writers.
     pub(crate) writers: FxHashSet<(u32, u32)>,
     next: u32,
+    /// The latest (parent, lock, mode, child) of [`child`](Self::child), in a slot chosen by
+    /// parent and lock: a thread that takes a lock again under the same context (a loop)
+    /// finds it here, without hashing. An interned child never changes, so a slot never goes
+    /// stale.
+    recent_children: [Option<(u32, u32, LockMode, u32)>; RECENT_CHILDREN],
 }
+
+/// How many slots [`Contexts::child`] remembers its latest lookups in.
+const RECENT_CHILDREN: usize = 8;
 
 impl Contexts {
     pub(crate) fn root(&mut self, thread: u32, fork_join: &VectorClock) -> u32 {
@@ -46,11 +54,22 @@ impl Contexts {
     }
 
     pub(crate) fn child(&mut self, parent: u32, lock: u32, mode: LockMode) -> u32 {
-        if let Some(&id) = self.children.get(&(parent, lock, mode)) {
-            return id;
+        let slot =
+            (parent as usize).wrapping_add((lock as usize).wrapping_mul(3)) % RECENT_CHILDREN;
+        if let Some((p, l, m, id)) = self.recent_children[slot] {
+            if (p, l, m) == (parent, lock, mode) {
+                return id;
+            }
         }
-        let id = self.fresh();
-        self.children.insert((parent, lock, mode), id);
+        let id = match self.children.get(&(parent, lock, mode)) {
+            Some(&id) => id,
+            None => {
+                let id = self.fresh();
+                self.children.insert((parent, lock, mode), id);
+                id
+            }
+        };
+        self.recent_children[slot] = Some((parent, lock, mode, id));
         id
     }
 
@@ -254,7 +273,12 @@ impl Detector {
             object.sync.join(&thread.clock);
         }
         thread.clock.tick(t);
-        thread.held.remove(position);
+        // Nearly always the latest lock taken: popped, with no shift (a call of its own).
+        if position + 1 == thread.held.len() {
+            thread.held.pop();
+        } else {
+            thread.held.remove(position);
+        }
         // Locks taken after the released one now sit on a shorter stack.
         let mut context = match position {
             0 => thread.root_context,

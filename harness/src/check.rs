@@ -462,20 +462,22 @@ fn run_here(
                 .unwrap_or(collected.executions + 1);
             let steps = collected.steps_for(collected.executions + 1);
             let detector_now = detector.take().expect("the detector is back");
-            // Matched in place, not with `?`: a `Ran` is large, and this runs every execution.
-            let mut ran = match runner.run(plan, execution, steps, detector_now, f) {
+            // Read in place, never moved: a `Ran` is large, and this runs every execution.
+            let mut result = runner.run(plan, execution, steps, detector_now, f);
+            let ran = match &mut result {
                 Ok(Some(ran)) => ran,
                 Ok(None) => {
                     exhausted = true;
                     break;
                 }
-                Err(error) => return Err(error),
+                // The error.
+                Err(_) => return result.map(|_| ()),
             };
             let findings = std::mem::take(&mut ran.outcome.findings);
-            let witnesses = ran.outcome.detector.stats().lock_order_witnesses;
-            let failed = collected.take(plan, &mut ran, findings, witnesses);
+            let witnesses = ran.outcome.detector().stats().lock_order_witnesses;
+            let failed = collected.take(plan, ran, findings, witnesses);
             // The check's detector, and the execution's buffers for the next one.
-            detector = Some(runner.reuse(ran));
+            detector = runner.reuse(ran);
             if failed {
                 break;
             }

@@ -85,6 +85,10 @@ impl Collected {
                 digest::encode(&digests),
             ));
         }
+        // Most executions find nothing: then there is nothing to merge, accept or record.
+        if findings.is_empty() {
+            return false;
+        }
         // One inversion, one finding: a cycle predicted and then realized in this execution
         // is the deadlock, with the prediction's evidence.
         let mut execution_findings = findings;

@@ -667,10 +667,9 @@ impl<'p> Worker<'p> {
                     self.shared.notify();
                 }
             }
-            for ran in std::mem::take(&mut *lock(&self.shared.returned[self.thread])) {
+            for mut ran in std::mem::take(&mut *lock(&self.shared.returned[self.thread])) {
                 let reusable = ran.reusable;
-                let detector = runner.reuse(*ran);
-                if reusable {
+                if let Some(detector) = runner.reuse(&mut ran).filter(|_| reusable) {
                     keep(&mut self.spare, detector);
                 }
             }
@@ -687,7 +686,7 @@ impl<'p> Worker<'p> {
                 Err(PlanError::Internal(rt::payload_message(payload.as_ref())))
             });
             let (handed, done) = match result {
-                Ok(Some(ran)) => {
+                Ok(Some(mut ran)) => {
                     let skip = ran.reusable
                         && !ran.learned
                         && ran.outcome.findings.is_empty()
@@ -696,8 +695,9 @@ impl<'p> Worker<'p> {
                     if skip {
                         // Nothing for the check to read: its buffers and detector stay here.
                         let events = ran.outcome.events.len() as u64;
-                        let detector = runner.reuse(ran);
-                        keep(&mut self.spare, detector);
+                        if let Some(detector) = runner.reuse(&mut ran) {
+                            keep(&mut self.spare, detector);
+                        }
                         (
                             Some(Handed::Skipped {
                                 executions: 1,
@@ -709,10 +709,9 @@ impl<'p> Worker<'p> {
                         // The check reads its events, not its detector, which stays here
                         // unless it made a finding (it may know what the check's does not):
                         // the read may wait long, behind the subtrees before this one.
-                        let mut ran = ran;
-                        let placeholder = Box::new(Detector::new(plan.detector));
-                        let detector = std::mem::replace(&mut ran.outcome.detector, placeholder);
-                        if ran.outcome.findings.is_empty() {
+                        let detector = ran.outcome.detector.take();
+                        if let Some(detector) = detector.filter(|_| ran.outcome.findings.is_empty())
+                        {
                             keep(&mut self.spare, detector);
                         }
                         ran.reusable = false;

@@ -606,10 +606,9 @@ impl<'p, 'm> Worker<'p, 'm> {
             let Claim::Run(first, count, steps) = claim else {
                 break;
             };
-            for ran in std::mem::take(&mut *lock(&self.shared.returned[self.thread])) {
+            for mut ran in std::mem::take(&mut *lock(&self.shared.returned[self.thread])) {
                 let reusable = ran.reusable && !self.weak;
-                let detector = self.runner.reuse(*ran);
-                if reusable {
+                if let Some(detector) = self.runner.reuse(&mut ran).filter(|_| reusable) {
                     keep(&mut self.spare, detector);
                 }
             }
@@ -641,8 +640,9 @@ impl<'p, 'm> Worker<'p, 'm> {
                     Ok(Some(mut ran)) if !self.weak && skippable(&ran) => {
                         let coverage = std::mem::take(&mut ran.coverage);
                         let (steps, events) = (ran.steps, ran.outcome.events.len() as u64);
-                        let detector = self.runner.reuse(ran);
-                        keep(&mut self.spare, detector);
+                        if let Some(detector) = self.runner.reuse(&mut ran) {
+                            keep(&mut self.spare, detector);
+                        }
                         Result1::Skipped {
                             steps,
                             events,

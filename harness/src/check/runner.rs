@@ -109,25 +109,21 @@ impl Runner {
 
     /// Takes back what an execution left once the check is done with it: its buffers are
     /// reused by the next execution on this thread (allocated and freed by one thread, they
-    /// never cost a lock of another thread's allocator arena). Returns its detector.
-    pub(crate) fn reuse(&mut self, ran: Ran) -> Box<Detector> {
-        let Ran {
-            outcome,
-            mut decisions,
-            mut digests,
-            coverage,
-            ..
-        } = ran;
-        if outcome.events.capacity() > self.events.capacity() {
-            self.recycle(outcome.events);
+    /// never cost a lock of another thread's allocator arena). Returns its detector, unless it
+    /// was taken before. Taken in place: a `Ran` is large, and this runs every execution.
+    pub(crate) fn reuse(&mut self, ran: &mut Ran) -> Option<Box<Detector>> {
+        if ran.outcome.events.capacity() > self.events.capacity() {
+            self.recycle(std::mem::take(&mut ran.outcome.events));
         }
         let mut scheduler = self.scheduler.borrow_mut();
+        let mut decisions = std::mem::take(&mut ran.decisions);
+        let mut digests = std::mem::take(&mut ran.digests);
         decisions.clear();
         digests.clear();
         scheduler.recorded = decisions;
         scheduler.digests = digests;
-        scheduler.coverage.give_back_log(coverage);
-        outcome.detector
+        scheduler.coverage.give_back_log(&mut ran.coverage);
+        ran.outcome.detector.take()
     }
 
     /// Runs execution number `execution` (`steps`: what PCT learnt of the executions before
@@ -219,7 +215,7 @@ impl Runner {
             digests: std::mem::take(&mut scheduler.digests),
             coverage: scheduler.coverage.take_log(),
             steps: scheduler.strategy.contested_steps(),
-            learned: outcome.detector.kept_size() != kept,
+            learned: outcome.detector().kept_size() != kept,
             reusable: true,
             outcome,
         }))

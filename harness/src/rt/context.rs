@@ -55,7 +55,8 @@ pub(crate) struct ThreadSlot {
     /// reported.
     pub(crate) sync_held: Vec<interleave_detector::ObjectId>,
     /// The site of its last event: the interleave call it is in while others run (for the
-    /// watchdog's report).
+    /// watchdog's report). Kept only while the detector does not see events as they happen
+    /// (`Context::detect` off): otherwise the detector keeps it (see [`Context::last_site`]).
     pub(crate) last_site: Option<Site>,
     /// The atomics it touched last, for the spin rule.
     pub(crate) observed: super::progress::Observed,
@@ -84,8 +85,6 @@ pub(crate) struct Context {
     pub(crate) stop: Option<Stop>,
     /// Set by the panic hook: the message and location of a panic in the scenario.
     pub(crate) last_panic: Option<(String, Site)>,
-    /// Scheduling decisions so far (the engine's task indices).
-    pub(crate) decisions: usize,
     /// Virtual time, in nanoseconds since the execution started.
     pub(crate) now_ns: u64,
     /// How many times the virtual clock moved (the spin rule's version of the clock).
@@ -135,7 +134,8 @@ pub(crate) struct Context {
 /// What an execution left behind.
 #[derive(Debug)]
 pub(crate) struct ExecutionOutcome {
-    pub(crate) detector: Box<Detector>,
+    /// The detector the execution ran with, until it is taken back (see `Runner::reuse`).
+    pub(crate) detector: Option<Box<Detector>>,
     pub(crate) events: Vec<Event>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) stop: Option<Stop>,
@@ -146,6 +146,16 @@ pub(crate) struct ExecutionOutcome {
     pub(crate) events_dropped: bool,
     /// The execution used an object made outside it (see `Context::shared_object`).
     pub(crate) shared_object: bool,
+}
+
+impl ExecutionOutcome {
+    /// The detector the execution ran with (taken back only once the check is done with the
+    /// execution).
+    pub(crate) fn detector(&self) -> &Detector {
+        self.detector
+            .as_deref()
+            .expect("the execution's detector is there until taken back")
+    }
 }
 
 thread_local! {
@@ -208,10 +218,15 @@ pub(crate) fn defer_wake(thread: ThreadId) {
     CONTEXT.with(|c| c.wakes_deferred.set(true));
 }
 
-/// The wakes deferred so far, in the order they were asked for.
+/// Whether some wakes may be deferred (see [`take_deferred_wakes`]): almost always not, and
+/// one look says so.
 #[inline]
+pub(crate) fn wakes_deferred() -> bool {
+    CONTEXT.with(|c| c.wakes_deferred.get())
+}
+
+/// The wakes deferred so far, in the order they were asked for.
 pub(crate) fn take_deferred_wakes() -> Option<Vec<ThreadId>> {
-    // Almost always none: then one look, and nothing is moved or dropped.
     if !CONTEXT.with(|c| c.wakes_deferred.replace(false)) {
         return None;
     }
@@ -298,7 +313,6 @@ impl Context {
                     findings: Vec::new(),
                     stop: None,
                     last_panic: None,
-                    decisions: 0,
                     now_ns: 0,
                     clock_moves: 0,
                     timers: Vec::new(),
@@ -356,7 +370,6 @@ impl Context {
             findings,
             stop,
             last_panic,
-            decisions,
             now_ns,
             clock_moves,
             timers,
@@ -379,15 +392,17 @@ impl Context {
         *shared_object = false;
         *step = 0;
         *current = ThreadId::MAIN;
-        // Reversed, so that the next execution's threads get the slots in the same order.
-        spare_slots.extend(threads.drain(..).rev());
+        // Last first, so that the next execution's threads get the slots in the same order (one
+        // pop and push each: cheaper than a reversed drain for the few there are).
+        while let Some(slot) = threads.pop() {
+            spare_slots.push(slot);
+        }
         task_thread.clear();
         *next_object = 0;
         *own_events = events;
         findings.clear();
         *stop = None;
         *last_panic = None;
-        *decisions = 0;
         *now_ns = 0;
         *clock_moves = 0;
         timers.clear();
@@ -424,7 +439,7 @@ impl Context {
             let mut parked = parked.borrow_mut();
             let placeholder = parked.detector.take().unwrap_or_default();
             let outcome = ExecutionOutcome {
-                detector: std::mem::replace(&mut context.detector, placeholder),
+                detector: Some(std::mem::replace(&mut context.detector, placeholder)),
                 events: std::mem::take(&mut context.events),
                 findings: std::mem::take(&mut context.findings),
                 stop: context.stop.take(),
@@ -474,8 +489,10 @@ impl Context {
         if let Some(progress) = &self.progress {
             progress.record(self.current, self.step, Some(&event.site));
         }
-        let current = self.current;
-        self.thread_mut(current).last_site = Some(event.site.clone());
+        if !self.detect {
+            let current = self.current;
+            self.thread_mut(current).last_site = Some(event.site.clone());
+        }
         if let Some(steps) = &mut self.steps {
             steps.observe(&event);
         }
@@ -498,6 +515,16 @@ impl Context {
             None => Box::new(ThreadSlot::new(task, name)),
         };
         self.threads.push(slot);
+    }
+
+    /// The site of the last event of `thread` in this execution (`None` before its first):
+    /// the detector's, when it sees the events, else the thread slot's.
+    pub(crate) fn last_site(&self, thread: ThreadId) -> Option<&Site> {
+        if self.detect {
+            self.detector.last_site(thread)
+        } else {
+            self.thread(thread).last_site.as_ref()
+        }
     }
 
     pub(crate) fn thread(&self, thread: ThreadId) -> &ThreadSlot {
@@ -537,6 +564,21 @@ impl Context {
             .iter()
             .enumerate()
             .any(|(i, t)| i != self.current.0 as usize && !t.finished)
+    }
+
+    /// Whether some thread other than the current one has not finished, and every such
+    /// thread is blocked: `others_alive() && !others_runnable()`, in one pass.
+    pub(crate) fn others_all_blocked(&self) -> bool {
+        let mut alive = false;
+        for (i, t) in self.threads.iter().enumerate() {
+            if i != self.current.0 as usize && !t.finished {
+                if !t.blocked {
+                    return false;
+                }
+                alive = true;
+            }
+        }
+        alive
     }
 
     /// A fresh object id of this execution.

@@ -63,6 +63,17 @@ pub(crate) fn stack_size() -> usize {
 /// Delivers the wakes deferred while the context was borrowed.
 #[inline]
 fn deliver_deferred_wakes() {
+    // Almost always none: one look, inlined, and no call.
+    if super::context::wakes_deferred() {
+        deliver_wakes_deferred();
+    }
+}
+
+/// [`deliver_deferred_wakes`] once some may be deferred: out of line, so that the scheduling
+/// points do not pay for it.
+#[cold]
+#[inline(never)]
+fn deliver_wakes_deferred() {
     if let Some(wakes) = super::context::take_deferred_wakes() {
         for thread in wakes {
             unblock(thread);
@@ -123,7 +134,7 @@ fn note_progress(starting: bool) {
         let site = if starting {
             None
         } else {
-            c.thread(c.current).last_site.as_ref()
+            c.last_site(c.current)
         };
         progress.record(c.current, c.step, site)
     });
@@ -268,7 +279,7 @@ pub(crate) fn spawn(
         super::overflow::spawned(child.0, size, name.as_deref());
         // The context holds the progress of the check it runs for (see `Context::install`).
         if let Some(progress) = &c.progress {
-            progress.spawned(name.as_deref());
+            progress.spawned(child.0, name.as_deref());
         }
         c.push_thread(task, name.clone());
         if c.task_thread.len() <= task {
@@ -337,10 +348,10 @@ pub(crate) fn exit_current() {
             c.thread_mut(current).joiners = joiners;
         }
         // Every other thread that is alive is blocked (asked again only if a timer fired).
-        let mut others_blocked = c.others_alive() && !c.others_runnable();
+        let mut others_blocked = c.others_all_blocked();
         let woken = if c.stop.is_none() && others_blocked {
             let woken = c.fire_next_timer(false).and_then(|(_, task)| task);
-            others_blocked = c.others_alive() && !c.others_runnable();
+            others_blocked = c.others_all_blocked();
             woken
         } else {
             None

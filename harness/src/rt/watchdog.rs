@@ -47,7 +47,8 @@ pub(crate) struct Progress {
     next_recent: AtomicUsize,
     /// The file names of the sites seen, by key (at most [`MAX_FILES`]).
     files: Mutex<Vec<(usize, String)>>,
-    /// Names of the running execution's threads, by index (`None`: `main` or `tN`).
+    /// Names of the running execution's threads, by index (`None`, or no entry: `main` or
+    /// `tN`).
     names: Mutex<Vec<Option<String>>>,
     /// The OS thread ids (Linux) of the threads running executions, to tell a spinning one
     /// from a sleeping one.
@@ -170,10 +171,16 @@ pub(crate) fn begin_execution(execution: u64) {
 }
 
 impl Progress {
-    /// A thread was spawned (threads are numbered in spawning order).
-    pub(crate) fn spawned(&self, name: Option<&str>) {
+    /// Thread `thread` was spawned (threads are numbered in spawning order). Only a named one
+    /// takes the lock: an unnamed thread needs no entry in `names` (a missing one reads as no
+    /// name).
+    pub(crate) fn spawned(&self, thread: u32, name: Option<&str>) {
+        let Some(name) = name else {
+            return;
+        };
         let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
-        names.push(name.map(str::to_owned));
+        names.resize(thread as usize, None);
+        names.push(Some(name.to_owned()));
     }
 }
 

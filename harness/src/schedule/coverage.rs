@@ -78,12 +78,12 @@ impl Coverage {
 
     /// Gives back a log [`take_log`](Self::take_log) took, once read: the next execution fills
     /// it again, without growing a new one.
-    pub(crate) fn give_back_log(&mut self, mut log: CoverageLog) {
+    pub(crate) fn give_back_log(&mut self, log: &mut CoverageLog) {
         if let Some(current) = &mut self.log {
             if log.branches.capacity() > current.branches.capacity() {
                 log.branches.clear();
                 log.random = false;
-                *current = log;
+                std::mem::swap(current, log);
             }
         }
     }

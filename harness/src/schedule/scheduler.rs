@@ -708,7 +708,6 @@ impl Scheduler for InterleaveScheduler {
             if let Some(Some(thread)) = c.task_thread.get(task as usize) {
                 c.current = *thread;
             }
-            c.decisions += 1;
         });
         Some(TaskId::from(task as usize))
     }

@@ -264,6 +264,7 @@ impl LockCore {
     }
 
     /// Releases the caller's hold and wakes every waiter, then a scheduling point.
+    #[inline]
     pub(crate) fn release(&self, site: &Site) {
         self.release_quietly(site);
         // No scheduling point outside an execution (there is no engine to switch), nor while
@@ -278,32 +279,33 @@ impl LockCore {
     pub(crate) fn release_quietly(&self, site: &Site) {
         let (lock, waiters) = {
             let mut state = self.state();
-            if state.registration.current().is_none() {
+            let Some(lock) = state.registration.current() else {
                 // A guard of a stopped execution, dropped in its teardown: nothing to tell.
                 return;
-            }
+            };
             let me = rt::current_thread();
             if let Some(i) = state.holders.iter().position(|&(h, _)| h == me) {
                 state.holders.swap_remove(i);
             }
             let waiters = std::mem::take(&mut state.waiters);
-            // Registered in this execution (see above): its id, with the checks of every look-up
-            // (what `object` does, without taking the state again).
-            let lock = state
-                .registration
-                .object(self.class, self.name.as_deref(), site)
-                .map(|(lock, _)| lock);
+            // Registered in this execution (see above): the checks of every look-up (what
+            // `object` does, without taking the state again nor looking the id up twice).
+            state.registration.checked_use(lock, site);
             (lock, waiters)
         };
-        if let Some(lock) = lock {
-            rt::with(|c| {
-                c.emit(EventKind::LockReleased { lock }, site.clone());
-                let held = &mut c.thread_mut(c.current).sync_held;
-                if let Some(i) = held.iter().rposition(|&l| l == lock) {
+        rt::with(|c| {
+            c.emit(EventKind::LockReleased { lock }, site.clone());
+            let held = &mut c.thread_mut(c.current).sync_held;
+            if let Some(i) = held.iter().rposition(|&l| l == lock) {
+                // Nearly always the latest lock taken: popped, with no shift (a call of its
+                // own).
+                if i + 1 == held.len() {
+                    held.pop();
+                } else {
                     held.remove(i);
                 }
-            });
-        }
+            }
+        });
         for waiter in waiters {
             rt::unblock(waiter);
         }

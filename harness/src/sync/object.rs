@@ -99,6 +99,15 @@ impl Registration {
         registered
     }
 
+    /// The checks of a look-up by [`object`](Self::object) of an object registered in the
+    /// running execution as `object` (see [`current`](Self::current)): a use of freed memory is
+    /// reported, and the object's address noted.
+    pub(crate) fn checked_use(&self, object: ObjectId, site: &Site) {
+        let address = std::ptr::from_ref(self) as usize;
+        crate::alloc::check_use(address, site);
+        crate::alloc::note_object(address, object);
+    }
+
     /// The id if registered in the running execution, without registering.
     pub(crate) fn current(&self) -> Option<ObjectId> {
         rt::with(|c| {

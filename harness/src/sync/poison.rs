@@ -20,7 +20,9 @@ pub(crate) struct PoisonGuard {
 }
 
 impl Poison {
-    /// Starts a guard's watch.
+    /// Starts a guard's watch. (This and the other one-liners are inlined: every lock and
+    /// release of every lock passes through them.)
+    #[inline]
     pub(crate) fn guard(&self) -> PoisonGuard {
         PoisonGuard {
             panicking: std::thread::panicking(),
@@ -28,12 +30,14 @@ impl Poison {
     }
 
     /// A guard is released: poisons the lock if its thread started panicking meanwhile.
+    #[inline]
     pub(crate) fn done(&self, guard: &PoisonGuard) {
         if !guard.panicking && std::thread::panicking() {
             self.failed.store(true, Ordering::Relaxed);
         }
     }
 
+    #[inline]
     pub(crate) fn get(&self) -> bool {
         self.failed.load(Ordering::Relaxed)
     }
@@ -43,6 +47,7 @@ impl Poison {
     }
 
     /// `value`, as an error if the lock is poisoned.
+    #[inline]
     pub(crate) fn result<T>(&self, value: T) -> LockResult<T> {
         if self.get() {
             Err(PoisonError::new(value))
