@@ -1119,6 +1119,34 @@ fn a_receive_found_empty_looked_at_the_senders() {
 }
 
 #[test]
+fn a_look_at_the_permits_races_with_their_acquisition() {
+    // Seed 113, program 18 of `ASYNC_ORACLE_SEEDS=1..121`, shrunk: t1 acquires both permits of
+    // the semaphore and loads a1 holding them, then loads a1 again; main awaits t1's handle
+    // within 1 ms and then, as every program ends, reads the permits free. Naive DFS reaches
+    // main's wait timing out while t1 holds the permits (0 free). DPOR did not: a look at the
+    // permits touched nothing, so main's step was taken for commuting with t1's acquisition
+    // and release. `Semaphore::available_permits` now reads the semaphore.
+    compare_one(Program {
+        tasks: vec![
+            vec![],
+            vec![
+                Op::Acquire {
+                    permits: 2,
+                    body: vec![Op::Load { a: 1 }],
+                },
+                Op::Load { a: 1 },
+            ],
+        ],
+        workers: 2,
+        join_set: false,
+        join_wait: Wait::Timeout(1),
+        extra: Extra::Semaphore,
+        receiver: 0,
+        sender: 1,
+    });
+}
+
+#[test]
 fn a_receive_found_empty_before_its_timeout_looks_at_the_clock() {
     // Seed 48, program 41, shrunk: main sends 2 on a oneshot channel and sleeps 2 ms, then
     // awaits t1's handle within 1 ms; t1 receives within 2 ms. Naive DFS reaches main's send
