@@ -464,14 +464,13 @@ fn run_here(
             let detector_now = detector.take().expect("the detector is back");
             // Read in place, never moved: a `Ran` is large, and this runs every execution.
             let mut result = runner.run(plan, execution, steps, detector_now, f);
-            let ran = match &mut result {
-                Ok(Some(ran)) => ran,
+            let ran = match result {
+                Ok(Some(ref mut ran)) => ran,
                 Ok(None) => {
                     exhausted = true;
                     break;
                 }
-                // The error.
-                Err(_) => return result.map(|_| ()),
+                Err(error) => return Err(error),
             };
             let findings = std::mem::take(&mut ran.outcome.findings);
             let witnesses = ran.outcome.detector().stats().lock_order_witnesses;

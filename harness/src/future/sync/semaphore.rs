@@ -89,11 +89,12 @@ impl Semaphore {
     }
 
     /// The permits free now.
+    #[track_caller]
     pub fn available_permits(&self) -> usize {
         if rt::in_execution() {
             // A look at the permits: a read of the semaphore in the step in progress, so that
             // exhaustive exploration orders it against the acquisitions and releases.
-            rt::note_read(rt::Key::object(self.queue.object(&Site::unknown())));
+            rt::note_read(rt::Key::object(self.queue.object(&Site::caller())));
         }
         self.queue.available()
     }
