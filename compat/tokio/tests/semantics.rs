@@ -492,6 +492,97 @@ fn select_starts_at_a_recorded_random_branch_unless_biased() {
 }
 
 program! {
+    state_looks;
+    /// The looks at a primitive's state, each side of each channel: `len`, `is_empty`,
+    /// `capacity`, `is_closed` (a receiver's after its own `close` and after the last sender's
+    /// drop, a sender's after the receiver's), a oneshot sender's `is_closed`, a semaphore's
+    /// `is_closed`, a watch's count of receivers.
+    pub(crate) async fn program() -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut note = |what: &str, value: String| seen.push(format!("{what}={value}"));
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(3);
+        tx.send(1).await.unwrap();
+        tx.send(2).await.unwrap();
+        note("bounded", format!("{} {} {} {} {}", rx.len(), rx.is_empty(), rx.capacity(), rx.max_capacity(), tx.capacity()));
+        note("open", format!("{} {}", rx.is_closed(), tx.is_closed()));
+        rx.close();
+        note("closed by close", format!("{} {} {}", rx.is_closed(), tx.is_closed(), rx.len()));
+        note("drained", format!("{:?} {:?} {:?} {}", rx.recv().await, rx.recv().await, rx.recv().await, rx.is_empty()));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u8>();
+        tx.send(1).unwrap();
+        note("unbounded", format!("{} {} {}", rx.len(), rx.is_empty(), rx.is_closed()));
+        drop(tx);
+        note("senders gone", format!("{} {}", rx.is_closed(), rx.len()));
+        note("drained", format!("{:?} {:?} {}", rx.recv().await, rx.recv().await, rx.is_empty()));
+        let (tx, rx) = tokio::sync::mpsc::channel::<u8>(1);
+        drop(rx);
+        note("receiver gone", format!("{} {}", tx.is_closed(), tx.capacity()));
+        let (tx, rx) = tokio::sync::oneshot::channel::<u8>();
+        note("oneshot", tx.is_closed().to_string());
+        drop(rx);
+        note("oneshot receiver gone", tx.is_closed().to_string());
+        let semaphore = tokio::sync::Semaphore::new(1);
+        note("semaphore", semaphore.is_closed().to_string());
+        semaphore.close();
+        note("semaphore closed", format!("{} {}", semaphore.is_closed(), semaphore.available_permits()));
+        let (tx, rx) = tokio::sync::watch::channel(0u8);
+        let second = rx.clone();
+        note("watch", format!("{} {}", tx.receiver_count(), tx.is_closed()));
+        drop((rx, second));
+        note("watch receivers gone", format!("{} {}", tx.receiver_count(), tx.is_closed()));
+        seen
+    }
+}
+
+#[test]
+fn state_looks_agree() {
+    agree(state_looks::real::program, state_looks::model::program);
+}
+
+program! {
+    senders_closed;
+    /// A sender's `closed()` waits while the receiver lives (a timeout runs out), ends once it
+    /// is dropped or closed, and at once after; oneshot's too.
+    pub(crate) async fn program() -> Vec<String> {
+        use tokio::time::{timeout, Duration};
+        let mut seen = Vec::new();
+        let (tx, rx) = tokio::sync::mpsc::channel::<u8>(1);
+        let open = timeout(Duration::from_millis(5), tx.closed()).await.is_err();
+        seen.push(format!("open={open}"));
+        let waiter = tokio::spawn(async move {
+            tx.closed().await;
+            tx.is_closed()
+        });
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        drop(rx);
+        seen.push(format!("dropped={:?}", waiter.await.unwrap()));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u8>();
+        let waiter = tokio::spawn(async move { tx.closed().await });
+        tokio::task::yield_now().await;
+        rx.close();
+        waiter.await.unwrap();
+        seen.push("closed".to_owned());
+        let (mut tx, rx) = tokio::sync::oneshot::channel::<u8>();
+        let open = timeout(Duration::from_millis(5), tx.closed()).await.is_err();
+        let waiter = tokio::spawn(async move {
+            tx.closed().await;
+            tx.is_closed()
+        });
+        drop(rx);
+        seen.push(format!("oneshot={open} {:?}", waiter.await.unwrap()));
+        seen
+    }
+}
+
+#[test]
+fn a_senders_closed_waits_for_the_receiver() {
+    agree(
+        senders_closed::real::program,
+        senders_closed::model::program,
+    );
+}
+
+program! {
     mpsc_reservations;
     /// A reservation takes capacity until its permit sends or is dropped; `reserve_many`
     /// takes several at once (never more than the capacity); an owned permit gives its sender

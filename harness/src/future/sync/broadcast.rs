@@ -184,7 +184,9 @@ impl<T: Clone> Sender<T> {
     }
 
     /// How many receivers there are.
+    #[track_caller]
     pub fn receiver_count(&self) -> usize {
+        self.shared.notify.look_state();
         self.shared.state().receivers
     }
 }

@@ -7,6 +7,7 @@
 
 mod barrier;
 pub mod broadcast;
+mod closed;
 pub mod mpsc;
 mod mutex;
 mod notify;

@@ -16,6 +16,7 @@ use std::task::{Context, Poll, Waker};
 
 use interleave_detector::{EventKind, ObjectClass, ObjectId, Site};
 
+use super::closed::CloseSignal;
 use super::queue::touch;
 use crate::rt;
 use crate::sync::Registration;
@@ -23,6 +24,8 @@ use crate::sync::Registration;
 struct Chan<T> {
     state: StdMutex<ChanState<T>>,
     bound: Option<usize>,
+    /// Wakes the senders' `closed()` futures.
+    close_signal: CloseSignal,
 }
 
 struct ChanState<T> {
@@ -57,6 +60,7 @@ impl<T> Chan<T> {
                 next_ticket: 0,
             }),
             bound,
+            close_signal: CloseSignal::default(),
         });
         if rt::in_execution() {
             chan.object(site);
@@ -87,6 +91,53 @@ impl<T> Chan<T> {
         self.bound.map_or(usize::MAX, |bound| {
             bound.saturating_sub(state.messages.len() + state.reserved)
         })
+    }
+
+    /// A look at the channel's state (`is_closed`, `len`, `capacity`; an atomic read in
+    /// tokio): in an execution, a scheduling point, then a read of `keys`, so that another
+    /// task's send or drop may come just before it, and exhaustive exploration orders the look
+    /// against the steps that change what it sees.
+    fn look(&self, site: &Site, keys: &[fn(ObjectId) -> rt::Key]) {
+        if rt::in_execution() {
+            let object = self.object(site);
+            rt::switch();
+            for key in keys {
+                rt::note_read(key(object));
+            }
+        }
+    }
+
+    /// Whether the receiver is gone or closed the channel (a sender's `is_closed`).
+    fn receiver_closed(&self, site: &Site) -> bool {
+        self.look(site, &[rt::Key::receiver]);
+        self.state().closed
+    }
+
+    /// Whether the receiver closed the channel or every sender is gone (the receiver's
+    /// `is_closed`).
+    fn senders_gone(&self, site: &Site) -> bool {
+        self.look(site, &[rt::Key::senders]);
+        let state = self.state();
+        state.closed || state.senders == 0
+    }
+
+    /// How many messages wait in the channel.
+    fn len(&self, site: &Site) -> usize {
+        self.look(site, &[rt::Key::object]);
+        self.state().messages.len()
+    }
+
+    /// Waits until the receiver is gone or closed the channel (a sender's `closed`).
+    async fn closed(&self, site: Site) {
+        self.close_signal
+            .wait(site, |site| self.object(site), || self.state().closed)
+            .await;
+    }
+
+    /// Slots free now (`capacity`): the receiver's drop empties the channel too.
+    fn capacity(&self, site: &Site) -> usize {
+        self.look(site, &[rt::Key::object, rt::Key::receiver]);
+        self.free(&self.state())
     }
 
     fn has_room(&self, state: &ChanState<T>) -> bool {
@@ -640,15 +691,25 @@ impl<T> Sender<T> {
         }
     }
 
-    /// Whether the receiver is gone.
+    /// Whether the receiver is gone or closed the channel.
+    #[track_caller]
     pub fn is_closed(&self) -> bool {
-        self.chan.state().closed
+        self.chan.receiver_closed(&Site::caller())
+    }
+
+    /// Waits until the receiver is gone or [`Receiver::close`] closed the channel. A task
+    /// waiting here shows in reports as waiting for a notification on a notify created where
+    /// the first `closed()` of the execution was called.
+    #[track_caller]
+    pub fn closed(&self) -> impl Future<Output = ()> + '_ {
+        self.chan.closed(Site::caller())
     }
 
     /// How many more messages fit now: the capacity less the messages in the channel and the
     /// slots permits hold.
+    #[track_caller]
     pub fn capacity(&self) -> usize {
-        self.chan.free(&self.chan.state())
+        self.chan.capacity(&Site::caller())
     }
 
     /// The channel's capacity, as created.
@@ -877,6 +938,36 @@ impl<T> Receiver<T> {
         result
     }
 
+    /// Whether the channel is closed: every sender is gone, or [`Receiver::close`] closed it.
+    /// Messages may still wait in it.
+    #[track_caller]
+    pub fn is_closed(&self) -> bool {
+        self.chan.senders_gone(&Site::caller())
+    }
+
+    /// Whether no message waits in the channel.
+    #[track_caller]
+    pub fn is_empty(&self) -> bool {
+        self.chan.len(&Site::caller()) == 0
+    }
+
+    /// How many messages wait in the channel.
+    #[track_caller]
+    pub fn len(&self) -> usize {
+        self.chan.len(&Site::caller())
+    }
+
+    /// How many more messages fit now, as [`Sender::capacity`].
+    #[track_caller]
+    pub fn capacity(&self) -> usize {
+        self.chan.capacity(&Site::caller())
+    }
+
+    /// The channel's capacity, as created.
+    pub fn max_capacity(&self) -> usize {
+        self.chan.bound.unwrap_or(usize::MAX)
+    }
+
     /// Closes the channel: sends and reservations fail from now on; messages already in stay
     /// receivable, and permits taken before still send (as tokio's).
     #[track_caller]
@@ -905,6 +996,7 @@ impl<T> Receiver<T> {
         for waker in wakers {
             waker.wake();
         }
+        self.chan.close_signal.closed();
     }
 }
 
@@ -1032,9 +1124,16 @@ impl<T> UnboundedSender<T> {
         self.chan.push(value, &site, false).map_err(SendError)
     }
 
-    /// Whether the receiver is gone.
+    /// Whether the receiver is gone or closed the channel.
+    #[track_caller]
     pub fn is_closed(&self) -> bool {
-        self.chan.state().closed
+        self.chan.receiver_closed(&Site::caller())
+    }
+
+    /// Waits until the receiver is gone or closed the channel, as [`Sender::closed`].
+    #[track_caller]
+    pub fn closed(&self) -> impl Future<Output = ()> + '_ {
+        self.chan.closed(Site::caller())
     }
 }
 
@@ -1071,6 +1170,25 @@ impl<T> UnboundedReceiver<T> {
     #[track_caller]
     pub fn close(&mut self) {
         self.inner.close();
+    }
+
+    /// Whether the channel is closed: every sender is gone, or
+    /// [`UnboundedReceiver::close`] closed it. Messages may still wait in it.
+    #[track_caller]
+    pub fn is_closed(&self) -> bool {
+        self.inner.chan.senders_gone(&Site::caller())
+    }
+
+    /// Whether no message waits in the channel.
+    #[track_caller]
+    pub fn is_empty(&self) -> bool {
+        self.inner.chan.len(&Site::caller()) == 0
+    }
+
+    /// How many messages wait in the channel.
+    #[track_caller]
+    pub fn len(&self) -> usize {
+        self.inner.chan.len(&Site::caller())
     }
 }
 

@@ -193,6 +193,18 @@ impl Notify {
         }
     }
 
+    /// A look at the state of a primitive built on this notify (a `watch` sender's count of
+    /// receivers; an atomic read in tokio): in an execution, a scheduling point, then a read
+    /// of its object.
+    #[track_caller]
+    pub(crate) fn look_state(&self) {
+        if rt::in_execution() {
+            let object = self.object(&Site::caller());
+            rt::switch();
+            rt::note_read(rt::Key::object(object));
+        }
+    }
+
     /// One notification: to the front waiter, else stored.
     fn pass_on(state: &mut NotifyState) -> Option<Waker> {
         match state.waiters.pop_front() {

@@ -8,6 +8,7 @@ use std::task::{Context, Poll, Waker};
 
 use interleave_detector::{EventKind, ObjectClass, ObjectId, Site};
 
+use super::closed::CloseSignal;
 use crate::rt;
 use crate::sync::Registration;
 
@@ -19,6 +20,8 @@ struct Inner<T> {
     /// The receiver was dropped or closed.
     closed: bool,
     waker: Option<Waker>,
+    /// Wakes the sender's `closed()` future.
+    close_signal: Arc<CloseSignal>,
 }
 
 type Shared<T> = Arc<StdMutex<Inner<T>>>;
@@ -63,6 +66,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         sent: false,
         closed: false,
         waker: None,
+        close_signal: Arc::default(),
     }));
     if rt::in_execution() {
         object(&shared, &Site::caller());
@@ -145,9 +149,37 @@ impl<T> Sender<T> {
         result
     }
 
-    /// Whether the receiver is gone.
+    /// Waits until the receiver is gone or [`Receiver::close`] closed the channel. A task
+    /// waiting here shows in reports as waiting for a notification on a notify created where
+    /// the first `closed()` of the execution was called.
+    #[track_caller]
+    pub fn closed(&mut self) -> impl Future<Output = ()> + '_ {
+        let site = Site::caller();
+        async move {
+            let Some(shared) = &self.shared else {
+                return;
+            };
+            let signal = Arc::clone(&lock(shared).close_signal);
+            signal
+                .wait(site, |site| object(shared, site), || lock(shared).closed)
+                .await;
+        }
+    }
+
+    /// Whether the receiver is gone or closed the channel.
+    #[track_caller]
     pub fn is_closed(&self) -> bool {
-        self.shared.as_ref().is_some_and(|s| lock(s).closed)
+        self.shared.as_ref().is_some_and(|shared| {
+            if rt::in_execution() {
+                // A look (an atomic read in tokio): a scheduling point, then a read of what
+                // the receiver's drop or `close` writes, so that exhaustive exploration orders
+                // the two.
+                let channel = object(shared, &Site::caller());
+                rt::switch();
+                rt::note_read(rt::Key::receiver(channel));
+            }
+            lock(shared).closed
+        })
     }
 }
 
@@ -227,11 +259,16 @@ impl<T> Receiver<T> {
 
     /// Closes the channel: a later send fails.
     pub fn close(&mut self) {
-        lock(&self.shared).closed = true;
+        let signal = {
+            let mut inner = lock(&self.shared);
+            inner.closed = true;
+            Arc::clone(&inner.close_signal)
+        };
         if rt::in_execution() {
             let channel = object(&self.shared, &Site::unknown());
             rt::receiver_dropped(channel);
         }
+        signal.closed();
     }
 }
 
@@ -288,7 +325,11 @@ impl<T> Future for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        lock(&self.shared).closed = true;
+        let signal = {
+            let mut inner = lock(&self.shared);
+            inner.closed = true;
+            Arc::clone(&inner.close_signal)
+        };
         if !rt::in_execution() {
             return;
         }
@@ -299,6 +340,7 @@ impl<T> Drop for Receiver<T> {
         }
         let channel = object(&self.shared, &Site::unknown());
         rt::receiver_dropped(channel);
+        signal.closed();
     }
 }
 

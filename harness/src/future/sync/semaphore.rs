@@ -88,14 +88,22 @@ impl Semaphore {
         Semaphore { queue }
     }
 
+    /// A look at the permits or the closing (an atomic read in tokio): in an execution, a
+    /// scheduling point, then a read of the semaphore, so that another task's acquisition,
+    /// release or `close` may come just before it, and exhaustive exploration orders the look
+    /// against them.
+    fn look(&self, site: &Site) {
+        if rt::in_execution() {
+            let object = self.queue.object(site);
+            rt::switch();
+            rt::note_read(rt::Key::object(object));
+        }
+    }
+
     /// The permits free now.
     #[track_caller]
     pub fn available_permits(&self) -> usize {
-        if rt::in_execution() {
-            // A look at the permits: a read of the semaphore in the step in progress, so that
-            // exhaustive exploration orders it against the acquisitions and releases.
-            rt::note_read(rt::Key::object(self.queue.object(&Site::caller())));
-        }
+        self.look(&Site::caller());
         self.queue.available()
     }
 
@@ -119,7 +127,9 @@ impl Semaphore {
     }
 
     /// Whether it was closed.
+    #[track_caller]
     pub fn is_closed(&self) -> bool {
+        self.look(&Site::caller());
         self.queue.is_closed()
     }
 

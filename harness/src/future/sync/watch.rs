@@ -237,12 +237,16 @@ impl<T> Sender<T> {
     }
 
     /// How many receivers there are.
+    #[track_caller]
     pub fn receiver_count(&self) -> usize {
+        self.shared.notify.look_state();
         self.shared.state().receivers
     }
 
     /// Whether every receiver is gone.
+    #[track_caller]
     pub fn is_closed(&self) -> bool {
+        self.shared.notify.look_state();
         self.shared.state().receivers == 0
     }
 }
@@ -313,7 +317,9 @@ impl<T> Receiver<T> {
     }
 
     /// Marks the current value seen.
+    #[track_caller]
     pub fn mark_unchanged(&mut self) {
+        self.shared.notify.look_state();
         self.seen = self.shared.state().version;
     }
 
@@ -347,6 +353,8 @@ impl<T> Receiver<T> {
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
         self.shared.state().receivers += 1;
+        // A sender's `receiver_count` after it sees one more: the clone and the look conflict.
+        self.shared.notify.touch_state();
         Receiver {
             shared: Arc::clone(&self.shared),
             seen: self.seen,
