@@ -583,6 +583,63 @@ fn a_senders_closed_waits_for_the_receiver() {
 }
 
 program! {
+    wait_for_and_blocking;
+    /// `watch::Receiver::wait_for` looks at the current value first, then at each new one,
+    /// and fails once the sender is gone; `blocking_recv` and `blocking_send` work from a
+    /// `spawn_blocking` closure.
+    pub(crate) async fn program() -> Vec<String> {
+        use tokio::time::{sleep, Duration};
+        let mut seen = Vec::new();
+        let (tx, mut rx) = tokio::sync::watch::channel(0u8);
+        let current = rx.wait_for(|v| *v == 0).await.map(|r| (*r, r.has_changed()));
+        seen.push(format!("current={current:?}"));
+        tx.send(5).unwrap();
+        let sent = rx.wait_for(|v| *v == 5).await.map(|r| (*r, r.has_changed()));
+        seen.push(format!("sent={sent:?}"));
+        let setter = tokio::spawn(async move {
+            sleep(Duration::from_millis(1)).await;
+            tx.send(7).unwrap();
+            sleep(Duration::from_millis(1)).await;
+        });
+        let later = rx.wait_for(|v| *v == 7).await.map(|r| *r);
+        seen.push(format!("later={later:?}"));
+        let never = rx.wait_for(|v| *v == 9).await.is_err();
+        seen.push(format!("never={never}"));
+        setter.await.unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(1);
+        let receiver = tokio::task::spawn_blocking(move || (rx.blocking_recv(), rx.blocking_recv()));
+        tx.send(1).await.unwrap();
+        drop(tx);
+        seen.push(format!("blocking_recv={:?}", receiver.await.unwrap()));
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(1);
+        let sender = tokio::task::spawn_blocking(move || {
+            (tx.blocking_send(1).is_ok(), tx.blocking_send(2).is_ok())
+        });
+        let got = (rx.recv().await, rx.recv().await, rx.recv().await);
+        seen.push(format!("blocking_send={:?} {got:?}", sender.await.unwrap()));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u8>();
+        tx.send(3).unwrap();
+        drop(tx);
+        let unbounded = tokio::task::spawn_blocking(move || (rx.blocking_recv(), rx.blocking_recv()));
+        seen.push(format!("unbounded={:?}", unbounded.await.unwrap()));
+        let handle = tokio::runtime::Handle::current();
+        let (tx, rx) = tokio::sync::oneshot::channel::<u8>();
+        let bridged = tokio::task::spawn_blocking(move || handle.block_on(async { rx.await.ok() }));
+        tx.send(6).unwrap();
+        seen.push(format!("handle={:?}", bridged.await.unwrap()));
+        seen
+    }
+}
+
+#[test]
+fn wait_for_and_blocking_calls_agree() {
+    agree(
+        wait_for_and_blocking::real::program,
+        wait_for_and_blocking::model::program,
+    );
+}
+
+program! {
     mpsc_reservations;
     /// A reservation takes capacity until its permit sends or is dropped; `reserve_many`
     /// takes several at once (never more than the capacity); an owned permit gives its sender

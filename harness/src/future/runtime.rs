@@ -55,6 +55,38 @@ thread_local! {
         const { RefCell::new((0, Vec::new())) };
 }
 
+thread_local! {
+    /// Per thread of the running execution (by index), whether it runs a blocking task's
+    /// closure (`spawn_blocking`) outside any `block_on`: sync code that may block on async
+    /// operations (`blocking_recv`, `Handle::block_on`), as tokio allows there.
+    static BLOCKING: RefCell<(u64, Vec<bool>)> = const { RefCell::new((0, Vec::new())) };
+}
+
+/// Whether `thread` runs a blocking task's closure, outside any `block_on`.
+pub(crate) fn is_blocking(thread: ThreadId) -> bool {
+    let generation = generation();
+    BLOCKING.with(|b| {
+        let b = b.borrow();
+        b.0 == generation && b.1.get(thread.0 as usize).copied().unwrap_or(false)
+    })
+}
+
+/// Marks whether `thread` runs a blocking task's closure outside any `block_on`.
+pub(crate) fn set_blocking(thread: ThreadId, blocking: bool) {
+    let generation = generation();
+    BLOCKING.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.0 != generation {
+            *b = (generation, Vec::new());
+        }
+        let index = thread.0 as usize;
+        if b.1.len() <= index {
+            b.1.resize(index + 1, false);
+        }
+        b.1[index] = blocking;
+    });
+}
+
 fn generation() -> u64 {
     rt::with(|c| c.generation).unwrap_or(0)
 }

@@ -353,12 +353,17 @@ fn block_on_shared<F: Future>(
     site: Site,
     check_holds: bool,
 ) -> F::Output {
+    let me = rt::current_thread();
+    // A blocking task's closure may block (as tokio allows on its blocking threads): it is a
+    // member of its runtime, and goes back to being one after.
+    let outer = runtime::current();
+    let blocking = runtime::is_blocking(me);
     assert!(
-        runtime::current().is_none(),
+        outer.is_none() || blocking,
         "interleave::future::block_on called from inside a runtime (a task or another block_on), at {site}: cannot start a runtime from within a runtime"
     );
-    let me = rt::current_thread();
     runtime::set_member(me, Some(Arc::clone(shared)));
+    runtime::set_blocking(me, false);
     let worker = shared.block_on_takes_worker();
     if worker {
         shared.join_workers();
@@ -366,7 +371,8 @@ fn block_on_shared<F: Future>(
     let waker = new_waker(me);
     let polls_on = worker.then_some(&**shared);
     let output = drive(future, polls_on, &waker, &site, &|| false, check_holds);
-    runtime::set_member(me, None);
+    runtime::set_member(me, outer);
+    runtime::set_blocking(me, blocking);
     output.expect("block_on is never cancelled")
 }
 
@@ -436,11 +442,12 @@ impl Handle {
         )
     }
 
-    /// Runs `future` to completion on the current thread, as a member of this runtime.
+    /// Runs `future` to completion on the current thread, as a member of this runtime. A
+    /// `spawn_blocking` closure may call it, as tokio's allows.
     ///
     /// # Panics
     ///
-    /// Inside a runtime.
+    /// Inside a runtime (a task, or another `block_on`).
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         block_on_shared(&self.shared, future, Site::caller(), true)
@@ -485,7 +492,8 @@ impl Drop for Runtime {
 ///
 /// # Panics
 ///
-/// Outside a check, or inside a runtime.
+/// Outside a check, or inside a runtime (a task, or another `block_on`; a `spawn_blocking`
+/// closure may call it, as tokio's allows).
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     block_on_checked(future, Site::caller(), true)
@@ -638,6 +646,7 @@ where
             .take()
             .expect("the task's state is set before it runs");
         runtime::set_member(shared.thread, Some(Arc::clone(&member)));
+        runtime::set_blocking(shared.thread, !worker);
         let cancelled = || worker && shared.cancel.cancelled();
         let polls_on = worker.then_some(&*member);
         rt::run_thread(

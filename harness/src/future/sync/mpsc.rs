@@ -539,6 +539,22 @@ impl<T> Sender<T> {
         }
     }
 
+    /// [`Sender::send`] from sync code (a `spawn_blocking` closure, a thread): blocks until
+    /// there is room.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if the receiver is gone.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`), as tokio's.
+    #[track_caller]
+    pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(self.send(value), site, false)
+    }
+
     /// Sends if there is room now.
     ///
     /// # Errors
@@ -900,6 +916,18 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// [`Receiver::recv`] from sync code (a `spawn_blocking` closure, a thread): blocks until
+    /// a message comes or the channel ends.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`), as tokio's.
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(self.recv(), site, false)
+    }
+
     /// A message if one is there now.
     ///
     /// # Errors
@@ -1164,6 +1192,17 @@ impl<T> UnboundedReceiver<T> {
     #[track_caller]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.inner.try_recv()
+    }
+
+    /// [`UnboundedReceiver::recv`] from sync code, as [`Receiver::blocking_recv`].
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`), as tokio's.
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(self.recv(), site, false)
     }
 
     /// Closes the channel: sends fail from now on.

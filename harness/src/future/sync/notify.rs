@@ -179,7 +179,12 @@ impl Notify {
     /// `broadcast`, `Barrier`): their reads and writes of shared state conflict there.
     #[track_caller]
     pub(crate) fn point(&self) {
-        let object = self.object(&Site::caller());
+        self.point_at(&Site::caller());
+    }
+
+    /// [`Notify::point`], reported at `site`.
+    pub(crate) fn point_at(&self, site: &Site) {
+        let object = self.object(site);
         rt::switch();
         touch(object);
     }

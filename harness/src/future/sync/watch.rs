@@ -330,21 +330,61 @@ impl<T> Receiver<T> {
     /// Every sender is gone (and no unseen value is left).
     #[track_caller]
     pub fn changed(&mut self) -> impl std::future::Future<Output = Result<(), RecvError>> + '_ {
+        self.changed_at(Site::caller())
+    }
+
+    async fn changed_at(&mut self, site: Site) -> Result<(), RecvError> {
+        loop {
+            let notified = self.shared.notify.notified_at(site.clone());
+            {
+                let state = self.shared.state();
+                if state.version != self.seen {
+                    self.seen = state.version;
+                    return Ok(());
+                }
+                if state.senders == 0 {
+                    return Err(RecvError(()));
+                }
+            }
+            notified.await;
+        }
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Waits until `f` holds for the value: the current one first (seen or not), then each new
+    /// one; marks the value it looked at seen. Each look is a scheduling point, as `borrow`'s.
+    /// The returned [`Ref`] says whether that value had changed since this receiver last
+    /// marked one seen.
+    ///
+    /// # Errors
+    ///
+    /// Every sender is gone and `f` did not hold for the last value.
+    #[track_caller]
+    pub fn wait_for<'a>(
+        &'a mut self,
+        mut f: impl FnMut(&T) -> bool + 'a,
+    ) -> impl std::future::Future<Output = Result<Ref<'a, T>, RecvError>> + 'a {
         let site = Site::caller();
         async move {
+            let mut closed = false;
             loop {
-                let notified = self.shared.notify.notified_at(site.clone());
-                {
-                    let state = self.shared.state();
-                    if state.version != self.seen {
-                        self.seen = state.version;
-                        return Ok(());
-                    }
-                    if state.senders == 0 {
-                        return Err(RecvError(()));
-                    }
+                self.shared.notify.point_at(&site);
+                let version = self.shared.state().version;
+                let changed = version != self.seen;
+                self.seen = version;
+                // The value cannot change between the look and the `Ref` (no scheduling point
+                // between them): taking the guard again after `f` keeps the borrow simple.
+                if (!closed || changed) && f(&self.shared.read()) {
+                    return Ok(Ref {
+                        guard: self.shared.read(),
+                        changed,
+                    });
                 }
-                notified.await;
+                if closed {
+                    return Err(RecvError(()));
+                }
+                closed = self.changed_at(site.clone()).await.is_err();
             }
         }
     }
