@@ -3,14 +3,14 @@
 //!
 //! | item | status |
 //! | --- | --- |
-//! | `sleep`, `sleep_until`, `Sleep` | modelled |
+//! | `sleep`, `sleep_until`, `Sleep` (`deadline`, `is_elapsed`, `reset`) | modelled |
 //! | `timeout`, `timeout_at`, `Timeout`, `error::Elapsed` (the future is polled first) | modelled |
-//! | `interval`, `Interval::tick`, `period` | modelled (`MissedTickBehavior` not supported) |
+//! | `interval`, `interval_at`, `Interval::{tick, period, reset, reset_immediately, reset_after, reset_at}` | modelled (`MissedTickBehavior` not supported: ticks missed come in a burst, tokio's default) |
 //! | `Instant`, `Duration` | modelled (`Instant` is virtual) |
 //! | `pause`, `advance`, `resume` | not supported: time is always paused and moves by timers |
 
 pub use interleave::future::time::{
-    interval, sleep, sleep_until, timeout, timeout_at, Interval, Sleep, Timeout,
+    interval, interval_at, sleep, sleep_until, timeout, timeout_at, Interval, Sleep, Timeout,
 };
 pub use interleave::time::{Duration, Instant};
 

@@ -640,6 +640,54 @@ fn wait_for_and_blocking_calls_agree() {
 }
 
 program! {
+    time_resets;
+    /// A pinned `Sleep` reset earlier, then again after it completed; an interval reset in
+    /// each of its ways, and one that starts later (`interval_at`). The virtual times each
+    /// ends at.
+    pub(crate) async fn program() -> Vec<u128> {
+        use tokio::time::{interval, interval_at, sleep, Duration, Instant};
+        let start = Instant::now();
+        let at = |start: Instant| start.elapsed().as_millis();
+        let mut seen = Vec::new();
+        let sleep = sleep(Duration::from_millis(10));
+        tokio::pin!(sleep);
+        sleep.as_mut().reset(Instant::now() + Duration::from_millis(2));
+        sleep.as_mut().await;
+        seen.push(at(start));
+        sleep.as_mut().reset(Instant::now() + Duration::from_millis(5));
+        seen.push(u128::from(sleep.is_elapsed()));
+        sleep.as_mut().await;
+        seen.push(at(start));
+        let mut ticks = interval(Duration::from_millis(4));
+        ticks.tick().await;
+        seen.push(at(start));
+        ticks.reset();
+        ticks.tick().await;
+        seen.push(at(start));
+        ticks.reset_after(Duration::from_millis(1));
+        ticks.tick().await;
+        seen.push(at(start));
+        ticks.reset_immediately();
+        ticks.tick().await;
+        seen.push(at(start));
+        ticks.reset_at(Instant::now() + Duration::from_millis(3));
+        ticks.tick().await;
+        ticks.tick().await;
+        seen.push(at(start));
+        let mut later = interval_at(Instant::now() + Duration::from_millis(6), Duration::from_millis(2));
+        later.tick().await;
+        later.tick().await;
+        seen.push(at(start));
+        seen
+    }
+}
+
+#[test]
+fn sleep_and_interval_resets_agree() {
+    agree(time_resets::real::program, time_resets::model::program);
+}
+
+program! {
     mpsc_reservations;
     /// A reservation takes capacity until its permit sends or is dropped; `reserve_many`
     /// takes several at once (never more than the capacity); an owned permit gives its sender

@@ -83,6 +83,16 @@ impl Sleep {
     pub fn is_elapsed(&self) -> bool {
         rt::now_ns() >= self.deadline_ns
     }
+
+    /// Sets a new deadline, earlier or later, even once it completed: the next poll waits for
+    /// it (a timer armed for the old one is cancelled), as tokio's `Sleep::reset`.
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let this = self.get_mut();
+        if let Some(timer) = this.timer.take() {
+            rt::cancel_timer(timer);
+        }
+        this.deadline_ns = deadline.as_nanos_since_start();
+    }
 }
 
 impl Future for Sleep {
@@ -206,6 +216,21 @@ pub fn interval(period: Duration) -> Interval {
     }
 }
 
+/// As [`interval`], with the first tick at `start`.
+///
+/// # Panics
+///
+/// If `period` is zero.
+#[track_caller]
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(period > Duration::ZERO, "`period` must be non-zero");
+    Interval {
+        next_ns: start.as_nanos_since_start(),
+        period,
+        site: Site::caller(),
+    }
+}
+
 /// The ticks of [`interval`].
 #[derive(Debug)]
 pub struct Interval {
@@ -226,5 +251,25 @@ impl Interval {
     /// The period.
     pub fn period(&self) -> Duration {
         self.period
+    }
+
+    /// The next tick comes one period from now.
+    pub fn reset(&mut self) {
+        self.next_ns = rt::deadline_after(rt::now_ns(), self.period);
+    }
+
+    /// The next tick comes now.
+    pub fn reset_immediately(&mut self) {
+        self.next_ns = rt::now_ns();
+    }
+
+    /// The next tick comes `after` from now.
+    pub fn reset_after(&mut self, after: Duration) {
+        self.next_ns = rt::deadline_after(rt::now_ns(), after);
+    }
+
+    /// The next tick comes at `deadline`.
+    pub fn reset_at(&mut self, deadline: Instant) {
+        self.next_ns = deadline.as_nanos_since_start();
     }
 }
