@@ -1477,6 +1477,56 @@ fn a_senders_closed_races_with_the_receivers_drop() {
     assert_eq!(dpor, naive);
 }
 
+#[test]
+fn naive_dfs_on_two_threads_goes_on_past_an_accepted_deadlock() {
+    // Seed 72, program 34 of the scan with looks, shrunk: t1 write-locks the `RwLock`, then
+    // locks m0; t2 the other way round. On past findings (both the lock-order cycle and the
+    // deadlock accepted), naive DFS on two OS threads runs again, up to the deadlock, an
+    // execution its thread ran past it; that run ended within its last step, before the
+    // threads' `stuck` events the recorded path's final digest holds, and was taken for a
+    // divergence ("schedule diverged at step 12 … not deterministic"). Results do not depend
+    // on the number of threads: one and two reach the same, in the same 300 executions.
+    let program = Program {
+        tasks: vec![
+            vec![],
+            vec![Op::Write {
+                add: 2,
+                body: vec![Op::Lock {
+                    m: 0,
+                    add: 2,
+                    body: vec![],
+                }],
+            }],
+            vec![Op::Lock {
+                m: 0,
+                add: 1,
+                body: vec![Op::Write {
+                    add: 1,
+                    body: vec![],
+                }],
+            }],
+        ],
+        workers: 2,
+        join_set: false,
+        join_wait: Wait::Plain,
+        extra: Extra::None,
+        receiver: 2,
+        sender: 1,
+    };
+    let run = |jobs| {
+        explore_all("accepted-deadlock", &program, || {
+            Config::exhaustive()
+                .strategy(Strategy::ExhaustiveNaive)
+                .executions(300)
+                .jobs(jobs)
+        })
+    };
+    let (one, one_runs, _) = run(1);
+    assert_eq!(one.findings.len(), 2, "{one}");
+    let (two, two_runs, _) = run(2);
+    assert_eq!((two, two_runs), (one, one_runs));
+}
+
 fn kind(difference: &str) -> String {
     let rest = difference
         .split_once(": ")
