@@ -1428,6 +1428,33 @@ fn a_receivers_len_races_with_a_send() {
     ));
 }
 
+/// The final states `program` reaches under `strategy` on a 2-worker runtime (tokio's
+/// facade), which must explore every schedule and find nothing.
+fn reached_by<T, F>(strategy: Strategy, program: fn() -> F) -> BTreeSet<T>
+where
+    T: Ord + Clone + Send + 'static,
+    F: std::future::Future<Output = T> + 'static,
+{
+    use interleave_tokio as tokio;
+    let states = Arc::new(StdMutex::new(BTreeSet::new()));
+    let sink = Arc::clone(&states);
+    let report = Config::exhaustive()
+        .strategy(strategy)
+        .write_artifact(false)
+        .env_overrides(false)
+        .explore(move || {
+            let state = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap()
+                .block_on(program());
+            sink.lock().unwrap().insert(state);
+        });
+    assert!(report.is_clean() && report.complete, "{report}");
+    let states = states.lock().unwrap().clone();
+    states
+}
+
 #[test]
 fn a_look_right_after_a_spawn_may_come_after_the_tasks_send() {
     // Main spawns a task that sends on a channel of capacity 1 and ends, then reads
@@ -1437,36 +1464,18 @@ fn a_look_right_after_a_spawn_may_come_after_the_tasks_send() {
     // (1, false) is not reached: the task's drop of its sender comes in the step of its send
     // (no scheduling point between them), as every drop does.
     use interleave_tokio as tokio;
-    let run = |strategy| {
-        let states = Arc::new(StdMutex::new(BTreeSet::new()));
-        let sink = Arc::clone(&states);
-        let report = Config::exhaustive()
-            .strategy(strategy)
-            .write_artifact(false)
-            .env_overrides(false)
-            .explore(move || {
-                let sink = Arc::clone(&sink);
-                tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .build()
-                    .unwrap()
-                    .block_on(async move {
-                        let (tx, rx) = tokio::sync::mpsc::channel::<u32>(1);
-                        let task = tokio::spawn(async move {
-                            tx.send(7).await.unwrap();
-                        });
-                        let seen = (rx.len(), rx.is_closed());
-                        task.await.unwrap();
-                        sink.lock().unwrap().insert(seen);
-                    });
-            });
-        assert!(report.is_clean() && report.complete, "{report}");
-        let states = states.lock().unwrap().clone();
-        states
-    };
-    let naive = run(Strategy::ExhaustiveNaive);
+    async fn program() -> (usize, bool) {
+        let (tx, rx) = tokio::sync::mpsc::channel::<u32>(1);
+        let task = tokio::spawn(async move {
+            tx.send(7).await.unwrap();
+        });
+        let seen = (rx.len(), rx.is_closed());
+        task.await.unwrap();
+        seen
+    }
+    let naive = reached_by(Strategy::ExhaustiveNaive, program);
     assert_eq!(naive, BTreeSet::from([(0, false), (0, true), (1, true)]));
-    assert_eq!(run(Strategy::Exhaustive), naive);
+    assert_eq!(reached_by(Strategy::Exhaustive, program), naive);
 }
 
 #[test]
@@ -1475,43 +1484,23 @@ fn a_senders_closed_races_with_the_receivers_drop() {
     // atomic and drops the receiver. The wait ends by the drop, or times out when the timer
     // fires first: both strategies reach both, and nothing else.
     use interleave_tokio as tokio;
-    let run = |strategy| {
-        let states = Arc::new(StdMutex::new(BTreeSet::new()));
-        let sink = Arc::clone(&states);
-        let report = Config::exhaustive()
-            .strategy(strategy)
-            .write_artifact(false)
-            .env_overrides(false)
-            .explore(move || {
-                let sink = Arc::clone(&sink);
-                tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .build()
-                    .unwrap()
-                    .block_on(async move {
-                        use interleave::sync::atomic::{AtomicUsize, Ordering};
-                        let (tx, rx) = tokio::sync::mpsc::channel::<u32>(1);
-                        let a = Arc::new(AtomicUsize::new(0));
-                        let seen = Arc::clone(&a);
-                        let task = tokio::spawn(async move {
-                            let wait = tokio::time::Duration::from_millis(1);
-                            let timed_out = tokio::time::timeout(wait, tx.closed()).await.is_err();
-                            (timed_out, seen.load(Ordering::SeqCst))
-                        });
-                        a.fetch_add(1, Ordering::SeqCst);
-                        drop(rx);
-                        let state = task.await.unwrap();
-                        sink.lock().unwrap().insert(state);
-                    });
-            });
-        assert!(report.is_clean() && report.complete, "{report}");
-        let states = states.lock().unwrap().clone();
-        (states, report.executions)
-    };
-    let (naive, _) = run(Strategy::ExhaustiveNaive);
+    async fn program() -> (bool, usize) {
+        use interleave::sync::atomic::{AtomicUsize, Ordering};
+        let (tx, rx) = tokio::sync::mpsc::channel::<u32>(1);
+        let a = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&a);
+        let task = tokio::spawn(async move {
+            let wait = tokio::time::Duration::from_millis(1);
+            let timed_out = tokio::time::timeout(wait, tx.closed()).await.is_err();
+            (timed_out, seen.load(Ordering::SeqCst))
+        });
+        a.fetch_add(1, Ordering::SeqCst);
+        drop(rx);
+        task.await.unwrap()
+    }
+    let naive = reached_by(Strategy::ExhaustiveNaive, program);
     assert_eq!(naive, BTreeSet::from([(false, 1), (true, 0), (true, 1)]));
-    let (dpor, _) = run(Strategy::Exhaustive);
-    assert_eq!(dpor, naive);
+    assert_eq!(reached_by(Strategy::Exhaustive, program), naive);
 }
 
 #[test]

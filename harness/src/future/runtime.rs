@@ -48,63 +48,38 @@ struct WorkerState {
     tasks: Vec<Arc<Cancel>>,
 }
 
-thread_local! {
-    /// Per thread of the running execution (by index), the runtime it belongs to; with the
-    /// execution's generation, so a runtime of an earlier execution is never seen.
-    static MEMBERSHIP: RefCell<(u64, Vec<Option<Arc<RuntimeShared>>>)> =
-        const { RefCell::new((0, Vec::new())) };
+/// Per thread of the running execution (by index): the runtime it belongs to, and whether it
+/// runs a blocking task's closure (`spawn_blocking`) outside any `block_on` (sync code that may
+/// block on async operations, `blocking_recv` or `Handle::block_on`, as tokio allows there).
+#[derive(Clone, Default)]
+struct Membership {
+    runtime: Option<Arc<RuntimeShared>>,
+    blocking: bool,
 }
 
 thread_local! {
-    /// Per thread of the running execution (by index), whether it runs a blocking task's
-    /// closure (`spawn_blocking`) outside any `block_on`: sync code that may block on async
-    /// operations (`blocking_recv`, `Handle::block_on`), as tokio allows there.
-    static BLOCKING: RefCell<(u64, Vec<bool>)> = const { RefCell::new((0, Vec::new())) };
-}
-
-/// Whether `thread` runs a blocking task's closure, outside any `block_on`.
-pub(crate) fn is_blocking(thread: ThreadId) -> bool {
-    let generation = generation();
-    BLOCKING.with(|b| {
-        let b = b.borrow();
-        b.0 == generation && b.1.get(thread.0 as usize).copied().unwrap_or(false)
-    })
-}
-
-/// Marks whether `thread` runs a blocking task's closure outside any `block_on`.
-pub(crate) fn set_blocking(thread: ThreadId, blocking: bool) {
-    let generation = generation();
-    BLOCKING.with(|b| {
-        let mut b = b.borrow_mut();
-        if b.0 != generation {
-            *b = (generation, Vec::new());
-        }
-        let index = thread.0 as usize;
-        if b.1.len() <= index {
-            b.1.resize(index + 1, false);
-        }
-        b.1[index] = blocking;
-    });
+    /// With the execution's generation, so a runtime of an earlier execution is never seen.
+    static MEMBERSHIP: RefCell<(u64, Vec<Membership>)> = const { RefCell::new((0, Vec::new())) };
 }
 
 fn generation() -> u64 {
     rt::with(|c| c.generation).unwrap_or(0)
 }
 
-/// The runtime the current thread belongs to (a task, or a thread inside `block_on`).
-pub(crate) fn current() -> Option<Arc<RuntimeShared>> {
-    let (generation, me) = (generation(), rt::current_thread());
+/// `thread`'s membership in the running execution (none yet: the default).
+fn membership(thread: ThreadId) -> Membership {
+    let generation = generation();
     MEMBERSHIP.with(|m| {
         let m = m.borrow();
         if m.0 != generation {
-            return None;
+            return Membership::default();
         }
-        m.1.get(me.0 as usize).cloned().flatten()
+        m.1.get(thread.0 as usize).cloned().unwrap_or_default()
     })
 }
 
-/// Makes `thread` a member of `runtime` (or of none).
-pub(crate) fn set_member(thread: ThreadId, runtime: Option<Arc<RuntimeShared>>) {
+/// Changes `thread`'s membership in the running execution with `f`.
+fn update(thread: ThreadId, f: impl FnOnce(&mut Membership)) {
     let generation = generation();
     MEMBERSHIP.with(|m| {
         let mut m = m.borrow_mut();
@@ -113,10 +88,30 @@ pub(crate) fn set_member(thread: ThreadId, runtime: Option<Arc<RuntimeShared>>) 
         }
         let index = thread.0 as usize;
         if m.1.len() <= index {
-            m.1.resize(index + 1, None);
+            m.1.resize(index + 1, Membership::default());
         }
-        m.1[index] = runtime;
+        f(&mut m.1[index]);
     });
+}
+
+/// The runtime the current thread belongs to (a task, or a thread inside `block_on`).
+pub(crate) fn current() -> Option<Arc<RuntimeShared>> {
+    membership(rt::current_thread()).runtime
+}
+
+/// Makes `thread` a member of `runtime` (or of none).
+pub(crate) fn set_member(thread: ThreadId, runtime: Option<Arc<RuntimeShared>>) {
+    update(thread, |m| m.runtime = runtime);
+}
+
+/// Whether `thread` runs a blocking task's closure, outside any `block_on`.
+pub(crate) fn is_blocking(thread: ThreadId) -> bool {
+    membership(thread).blocking
+}
+
+/// Marks whether `thread` runs a blocking task's closure outside any `block_on`.
+pub(crate) fn set_blocking(thread: ThreadId, blocking: bool) {
+    update(thread, |m| m.blocking = blocking);
 }
 
 /// What taking or giving back a worker does to exhaustive exploration's view of the runtime,
