@@ -1504,6 +1504,33 @@ fn a_senders_closed_races_with_the_receivers_drop() {
 }
 
 #[test]
+fn a_receiver_dropped_in_a_channel_wakes_its_senders_closed() {
+    // A channel's messages are dropped with its receiver; one of them is another channel's
+    // receiver, whose sender waits in `closed()`: that drop wakes it, a scheduling point.
+    // The messages are dropped after the outer channel's lock is let go: a task that looks
+    // at the outer channel there (`is_closed`) used to find the lock held by the suspended
+    // drop, and the process hung.
+    use interleave_tokio as tokio;
+    async fn program() -> (u8, bool) {
+        use tokio::sync::mpsc;
+        let (outer_tx, outer_rx) = mpsc::channel::<mpsc::Receiver<u8>>(1);
+        let (inner_tx, inner_rx) = mpsc::channel::<u8>(1);
+        outer_tx.send(inner_rx).await.unwrap();
+        let waiter = tokio::spawn(async move {
+            inner_tx.closed().await;
+            1
+        });
+        let looker = tokio::spawn(async move { outer_tx.is_closed() });
+        tokio::task::yield_now().await;
+        drop(outer_rx);
+        (waiter.await.unwrap(), looker.await.unwrap())
+    }
+    let naive = reached_by(Strategy::ExhaustiveNaive, program);
+    assert_eq!(naive, BTreeSet::from([(1, false), (1, true)]));
+    assert_eq!(reached_by(Strategy::Exhaustive, program), naive);
+}
+
+#[test]
 fn naive_dfs_on_two_threads_goes_on_past_an_accepted_deadlock() {
     // Seed 72, program 34 of the scan with looks, shrunk: t1 write-locks the `RwLock`, then
     // locks m0; t2 the other way round. On past findings (both the lock-order cycle and the

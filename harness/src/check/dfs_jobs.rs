@@ -495,7 +495,7 @@ fn take_in_order(
         if let Some(index) = stopped_at {
             // Its thread ran past that finding (or ended there without stopping): run it
             // again, stopping where one thread would.
-            let shorter = again.run(&ran, next)?;
+            let shorter = again.run(&ran, next, index + 1)?;
             if shorter.outcome.events.len() != index + 1 {
                 return Err(PlanError::Internal(format!(
                     "execution {next} ran again stopped after {} events, not {}",
@@ -526,9 +526,21 @@ struct Again<'p> {
 }
 
 impl Again<'_> {
-    fn run(&mut self, ran: &Ran, execution: u64) -> Result<Box<Ran>, PlanError> {
+    /// Runs `ran` again as execution `execution`; it should stop after `events` events (the
+    /// finding's), so its path ends with the digest of those, not of all of `ran`'s: a
+    /// deadlock it ran past, say, went on with its threads' `stuck` events.
+    fn run(&mut self, ran: &Ran, execution: u64, events: usize) -> Result<Box<Ran>, PlanError> {
         let mut digests = ran.digests.clone();
-        digests.push(digest::short(ran.outcome.digest));
+        let end = ran
+            .outcome
+            .events
+            .get(..events)
+            .map_or(ran.outcome.digest, |prefix| {
+                *digest::prefixes(prefix)
+                    .last()
+                    .expect("one digest per prefix")
+            });
+        digests.push(digest::short(end));
         let path = RecordedPath::digests(&digest::encode(&digests)).map_err(PlanError::Internal)?;
         let replay = ReplayStrategy::up_to(Recorded {
             schedule: ran.decisions.schedule(),

@@ -373,6 +373,10 @@ fn block_on_shared<F: Future>(
     let output = drive(future, polls_on, &waker, &site, &|| false, check_holds);
     runtime::set_member(me, outer);
     runtime::set_blocking(me, blocking);
+    if blocking {
+        // Back inside the blocking task's poll, which the nested `drive` ended.
+        rt::task_polling(me, true);
+    }
     output.expect("block_on is never cancelled")
 }
 

@@ -277,11 +277,10 @@ impl Strategy for ReplayStrategy {
 
     fn end_execution(&mut self, decisions: usize, path: &PathSoFar<'_>) -> Result<(), String> {
         let recorded = self.current.schedule.decisions.len();
-        // Run again up to a finding, the execution may end sooner: before its last decisions,
-        // or within its last step (a deadlock it ran past, say, whose threads' `stuck` events
-        // the recorded path's final digest holds). The path was checked at every decision, and
-        // the caller checks where it stopped.
-        if decisions <= recorded && self.shorter_ok {
+        // Run again up to a finding, the execution may end before its last decisions (within
+        // its last step, the caller gives the digest of the events up to the finding as the
+        // path's end, not that of every event the recorded run went on to).
+        if decisions < recorded && self.shorter_ok {
             return Ok(());
         }
         if decisions < recorded {

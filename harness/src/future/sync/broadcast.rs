@@ -271,11 +271,16 @@ impl<T: Clone> Receiver<T> {
 
     /// A new receiver of the values sent from now on.
     pub fn resubscribe(&self) -> Self {
-        let mut state = self.shared.state();
-        state.receivers += 1;
+        let next = {
+            let mut state = self.shared.state();
+            state.receivers += 1;
+            state.next_seq
+        };
+        // A sender's `receiver_count` after it sees one more: the two conflict.
+        self.shared.notify.touch_state();
         Receiver {
             shared: Arc::clone(&self.shared),
-            next: state.next_seq,
+            next,
         }
     }
 }

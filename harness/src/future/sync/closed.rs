@@ -29,18 +29,30 @@ impl Default for CloseSignal {
 }
 
 /// One `closed()` future waiting, counted until it ends or is dropped.
-struct Waiting<'a>(&'a AtomicUsize);
+struct Waiting<'a> {
+    count: &'a AtomicUsize,
+    /// The channel, in an execution.
+    channel: Option<ObjectId>,
+}
 
 impl<'a> Waiting<'a> {
-    fn new(count: &'a AtomicUsize) -> Self {
+    fn new(count: &'a AtomicUsize, channel: Option<ObjectId>) -> Self {
         count.fetch_add(1, Ordering::Relaxed);
-        Waiting(count)
+        Waiting { count, channel }
     }
 }
 
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.count.fetch_sub(1, Ordering::Relaxed);
+        // Given up (a `select!` took another branch): whether the receiver's close notifies
+        // depends on it, so the step that gives up reads what the close writes, and the two
+        // are explored in both orders.
+        if let Some(channel) = self.channel {
+            if rt::in_execution() {
+                rt::note_read(rt::Key::receiver(channel));
+            }
+        }
     }
 }
 
@@ -57,22 +69,25 @@ impl CloseSignal {
     ) {
         loop {
             let notified = self.notify.notified_at(site.clone());
-            if rt::in_execution() {
-                rt::note_read(rt::Key::receiver(channel(&site)));
+            let object = rt::in_execution().then(|| channel(&site));
+            if let Some(object) = object {
+                rt::note_read(rt::Key::receiver(object));
             }
             if is_closed() {
                 return;
             }
-            let _waiting = Waiting::new(&self.waiting);
+            let _waiting = Waiting::new(&self.waiting, object);
             notified.await;
         }
     }
 
     /// The receiver went or closed the channel: wakes the `closed()` futures waiting, with a
-    /// scheduling point and a notification, if there are any (not while the execution stops).
+    /// scheduling point and a notification, if there are any (not while the execution stops,
+    /// nor while a panic unwinds: no other thread runs before it is reported).
     pub(crate) fn closed(&self) {
         if self.waiting.load(Ordering::Relaxed) > 0
-            && rt::with(|c| c.stop.is_none()).unwrap_or(false)
+            && !std::thread::panicking()
+            && rt::with(|c| c.stop.is_none() && !c.thread(c.current).finished).unwrap_or(false)
         {
             self.notify.notify_waiters();
         }

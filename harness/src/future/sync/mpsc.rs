@@ -1005,6 +1005,10 @@ impl<T> Receiver<T> {
     }
 
     fn close_inner(&self, dropped: bool) {
+        // The messages left are dropped after the channel's lock is let go: a message's drop
+        // may reach a scheduling point (a receiver in it whose sender waits in `closed()`), and
+        // another thread that ran there would find the lock held.
+        let mut left = VecDeque::new();
         let wakers: Vec<Waker> = {
             let mut state = self.chan.state();
             if state.closed && !dropped {
@@ -1013,10 +1017,11 @@ impl<T> Receiver<T> {
             state.closed = true;
             if dropped {
                 state.rx_dropped = true;
-                state.messages.clear();
+                left = std::mem::take(&mut state.messages);
             }
             state.send_waiters.iter().map(|w| w.2.clone()).collect()
         };
+        drop(left);
         if rt::in_execution() {
             let object = self.chan.object(&Site::unknown());
             rt::receiver_dropped(object);
