@@ -536,9 +536,9 @@ impl Again<'_> {
             .events
             .get(..events)
             .map_or(ran.outcome.digest, |prefix| {
-                *digest::prefixes(prefix)
-                    .last()
-                    .expect("one digest per prefix")
+                let mut end = digest::PathDigest::default();
+                prefix.iter().for_each(|event| end.add(event));
+                end.value()
             });
         digests.push(digest::short(end));
         let path = RecordedPath::digests(&digest::encode(&digests)).map_err(PlanError::Internal)?;

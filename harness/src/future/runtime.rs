@@ -52,9 +52,9 @@ struct WorkerState {
 /// runs a blocking task's closure (`spawn_blocking`) outside any `block_on` (sync code that may
 /// block on async operations, `blocking_recv` or `Handle::block_on`, as tokio allows there).
 #[derive(Clone, Default)]
-struct Membership {
-    runtime: Option<Arc<RuntimeShared>>,
-    blocking: bool,
+pub(crate) struct Membership {
+    pub(crate) runtime: Option<Arc<RuntimeShared>>,
+    pub(crate) blocking: bool,
 }
 
 thread_local! {
@@ -67,7 +67,7 @@ fn generation() -> u64 {
 }
 
 /// `thread`'s membership in the running execution (none yet: the default).
-fn membership(thread: ThreadId) -> Membership {
+pub(crate) fn membership(thread: ThreadId) -> Membership {
     let generation = generation();
     MEMBERSHIP.with(|m| {
         let m = m.borrow();
@@ -78,8 +78,8 @@ fn membership(thread: ThreadId) -> Membership {
     })
 }
 
-/// Changes `thread`'s membership in the running execution with `f`.
-fn update(thread: ThreadId, f: impl FnOnce(&mut Membership)) {
+/// Sets `thread`'s membership in the running execution.
+pub(crate) fn set_membership(thread: ThreadId, membership: Membership) {
     let generation = generation();
     MEMBERSHIP.with(|m| {
         let mut m = m.borrow_mut();
@@ -90,28 +90,13 @@ fn update(thread: ThreadId, f: impl FnOnce(&mut Membership)) {
         if m.1.len() <= index {
             m.1.resize(index + 1, Membership::default());
         }
-        f(&mut m.1[index]);
+        m.1[index] = membership;
     });
 }
 
 /// The runtime the current thread belongs to (a task, or a thread inside `block_on`).
 pub(crate) fn current() -> Option<Arc<RuntimeShared>> {
     membership(rt::current_thread()).runtime
-}
-
-/// Makes `thread` a member of `runtime` (or of none).
-pub(crate) fn set_member(thread: ThreadId, runtime: Option<Arc<RuntimeShared>>) {
-    update(thread, |m| m.runtime = runtime);
-}
-
-/// Whether `thread` runs a blocking task's closure, outside any `block_on`.
-pub(crate) fn is_blocking(thread: ThreadId) -> bool {
-    membership(thread).blocking
-}
-
-/// Marks whether `thread` runs a blocking task's closure outside any `block_on`.
-pub(crate) fn set_blocking(thread: ThreadId, blocking: bool) {
-    update(thread, |m| m.blocking = blocking);
 }
 
 /// What taking or giving back a worker does to exhaustive exploration's view of the runtime,

@@ -356,14 +356,19 @@ fn block_on_shared<F: Future>(
     let me = rt::current_thread();
     // A blocking task's closure may block (as tokio allows on its blocking threads): it is a
     // member of its runtime, and goes back to being one after.
-    let outer = runtime::current();
-    let blocking = runtime::is_blocking(me);
+    let outer = runtime::membership(me);
     assert!(
-        outer.is_none() || blocking,
+        outer.runtime.is_none() || outer.blocking,
         "interleave::future::block_on called from inside a runtime (a task or another block_on), at {site}: cannot start a runtime from within a runtime"
     );
-    runtime::set_member(me, Some(Arc::clone(shared)));
-    runtime::set_blocking(me, false);
+    let blocking = outer.blocking;
+    runtime::set_membership(
+        me,
+        runtime::Membership {
+            runtime: Some(Arc::clone(shared)),
+            blocking: false,
+        },
+    );
     let worker = shared.block_on_takes_worker();
     if worker {
         shared.join_workers();
@@ -371,8 +376,7 @@ fn block_on_shared<F: Future>(
     let waker = new_waker(me);
     let polls_on = worker.then_some(&**shared);
     let output = drive(future, polls_on, &waker, &site, &|| false, check_holds);
-    runtime::set_member(me, outer);
-    runtime::set_blocking(me, blocking);
+    runtime::set_membership(me, outer);
     if blocking {
         // Back inside the blocking task's poll, which the nested `drive` ended.
         rt::task_polling(me, true);
@@ -649,8 +653,13 @@ where
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take()
             .expect("the task's state is set before it runs");
-        runtime::set_member(shared.thread, Some(Arc::clone(&member)));
-        runtime::set_blocking(shared.thread, !worker);
+        runtime::set_membership(
+            shared.thread,
+            runtime::Membership {
+                runtime: Some(Arc::clone(&member)),
+                blocking: !worker,
+            },
+        );
         let cancelled = || worker && shared.cancel.cancelled();
         let polls_on = worker.then_some(&*member);
         rt::run_thread(

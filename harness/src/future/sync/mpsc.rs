@@ -17,7 +17,7 @@ use std::task::{Context, Poll, Waker};
 use interleave_detector::{EventKind, ObjectClass, ObjectId, Site};
 
 use super::closed::CloseSignal;
-use super::queue::touch;
+use super::queue::{look, touch};
 use crate::rt;
 use crate::sync::Registration;
 
@@ -93,37 +93,32 @@ impl<T> Chan<T> {
         })
     }
 
-    /// A look at the channel's state (`is_closed`, `len`, `capacity`; an atomic read in
-    /// tokio): in an execution, a scheduling point, then a read of `keys`, so that another
-    /// task's send or drop may come just before it, and exhaustive exploration orders the look
-    /// against the steps that change what it sees.
-    fn look(&self, site: &Site, keys: &[fn(ObjectId) -> rt::Key]) {
+    /// A look at the channel's state (`is_closed`, `len`, `capacity`): a read of `keys` of
+    /// its object ([`look`]).
+    fn look<const N: usize>(&self, site: &Site, keys: [fn(ObjectId) -> rt::Key; N]) {
         if rt::in_execution() {
             let object = self.object(site);
-            rt::switch();
-            for key in keys {
-                rt::note_read(key(object));
-            }
+            look(&keys.map(|key| key(object)));
         }
     }
 
     /// Whether the receiver is gone or closed the channel (a sender's `is_closed`).
     fn receiver_closed(&self, site: &Site) -> bool {
-        self.look(site, &[rt::Key::receiver]);
+        self.look(site, [rt::Key::receiver]);
         self.state().closed
     }
 
     /// Whether the receiver closed the channel or every sender is gone (the receiver's
     /// `is_closed`).
     fn senders_gone(&self, site: &Site) -> bool {
-        self.look(site, &[rt::Key::senders]);
+        self.look(site, [rt::Key::senders]);
         let state = self.state();
         state.closed || state.senders == 0
     }
 
     /// How many messages wait in the channel.
     fn len(&self, site: &Site) -> usize {
-        self.look(site, &[rt::Key::object]);
+        self.look(site, [rt::Key::object]);
         self.state().messages.len()
     }
 
@@ -136,7 +131,7 @@ impl<T> Chan<T> {
 
     /// Slots free now (`capacity`): the receiver's drop empties the channel too.
     fn capacity(&self, site: &Site) -> usize {
-        self.look(site, &[rt::Key::object, rt::Key::receiver]);
+        self.look(site, [rt::Key::object, rt::Key::receiver]);
         self.free(&self.state())
     }
 

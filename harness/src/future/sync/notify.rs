@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 
 use interleave_detector::{EventKind, ObjectClass, ObjectId, Site};
 
-use super::queue::touch;
+use super::queue::{look, touch};
 use crate::rt;
 use crate::sync::Registration;
 
@@ -204,9 +204,7 @@ impl Notify {
     #[track_caller]
     pub(crate) fn look_state(&self) {
         if rt::in_execution() {
-            let object = self.object(&Site::caller());
-            rt::switch();
-            rt::note_read(rt::Key::object(object));
+            look(&[rt::Key::object(self.object(&Site::caller()))]);
         }
     }
 

@@ -9,6 +9,7 @@ use std::task::{Context, Poll, Waker};
 use interleave_detector::{EventKind, ObjectClass, ObjectId, Site};
 
 use super::closed::CloseSignal;
+use super::queue::look;
 use crate::rt;
 use crate::sync::Registration;
 
@@ -171,12 +172,8 @@ impl<T> Sender<T> {
     pub fn is_closed(&self) -> bool {
         self.shared.as_ref().is_some_and(|shared| {
             if rt::in_execution() {
-                // A look (an atomic read in tokio): a scheduling point, then a read of what
-                // the receiver's drop or `close` writes, so that exhaustive exploration orders
-                // the two.
-                let channel = object(shared, &Site::caller());
-                rt::switch();
-                rt::note_read(rt::Key::receiver(channel));
+                // A look: a read of what the receiver's drop or `close` writes.
+                look(&[rt::Key::receiver(object(shared, &Site::caller()))]);
             }
             lock(shared).closed
         })

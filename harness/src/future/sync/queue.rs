@@ -309,6 +309,17 @@ pub(crate) fn touch(object: ObjectId) {
     rt::note_write(rt::Key::object(object));
 }
 
+/// A look at an async primitive's state (`is_closed`, `len`, `available_permits`; an atomic
+/// read in tokio): a scheduling point, then a read of `keys`, what the steps that change it
+/// write, so that another task's step may come just before it and exhaustive exploration
+/// orders the two. In an execution only (the caller registers the object first).
+pub(crate) fn look(keys: &[rt::Key]) {
+    rt::switch();
+    for &key in keys {
+        rt::note_read(key);
+    }
+}
+
 /// Emits `kind` as `thread`'s event (a guard dropped by another task than the one that took
 /// it releases the lock for its holder).
 pub(crate) fn emit_as(

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use interleave_detector::{EventKind, ObjectClass, ObjectId, Site, ThreadId};
 
-use super::queue::{touch, Acquire, WaitQueue};
+use super::queue::{look, touch, Acquire, WaitQueue};
 use crate::rt;
 
 /// tokio's `Semaphore`: permits handed out first come first served; `close` fails every
@@ -88,15 +88,11 @@ impl Semaphore {
         Semaphore { queue }
     }
 
-    /// A look at the permits or the closing (an atomic read in tokio): in an execution, a
-    /// scheduling point, then a read of the semaphore, so that another task's acquisition,
-    /// release or `close` may come just before it, and exhaustive exploration orders the look
-    /// against them.
+    /// A look at the permits or the closing: a read of what acquisitions, releases and
+    /// `close` write ([`look`]).
     fn look(&self, site: &Site) {
         if rt::in_execution() {
-            let object = self.queue.object(site);
-            rt::switch();
-            rt::note_read(rt::Key::object(object));
+            look(&[rt::Key::object(self.queue.object(site))]);
         }
     }
 
