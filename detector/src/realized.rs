@@ -10,23 +10,15 @@ use crate::{Detail, Finding, Kind, Predicted, WaitTarget};
 /// Folds each potential deadlock whose locks are exactly those a deadlock among `findings`
 /// waits for into that deadlock (as its [`Predicted`]), and removes it. A deadlock whose cycle
 /// was reported in an earlier execution (among `earlier`, which are left as they are) carries
-/// that prediction too.
+/// that prediction too: found as the potential deadlock itself, or as an earlier deadlock on the
+/// same locks that carries it (the cycle is reported once per check, so when its first report
+/// was folded into a deadlock, that deadlock is where its prediction lives).
 pub fn merge_realized(findings: &mut Vec<Finding>, earlier: &[Finding]) {
     let mut merged = vec![false; findings.len()];
     for d in 0..findings.len() {
-        let Detail::Deadlock { waits, .. } = &findings[d].detail else {
+        let Some(locks) = deadlock_locks(&findings[d]) else {
             continue;
         };
-        let locks: BTreeSet<u32> = waits
-            .iter()
-            .filter_map(|w| match w.target {
-                WaitTarget::Lock { lock, .. } => Some(findings[d].objects[lock].id),
-                _ => None,
-            })
-            .collect();
-        if locks.len() < 2 || locks.len() != waits.len() {
-            continue;
-        }
         let realizes = |f: &Finding| {
             f.kind == Kind::PotentialDeadlock && cycle_locks(f).is_some_and(|c| c == locks)
         };
@@ -36,10 +28,20 @@ pub fn merge_realized(findings: &mut Vec<Finding>, earlier: &[Finding]) {
                 merged[p] = true;
                 predicted(&findings[p])
             }
-            None => match earlier.iter().find(|f| realizes(f)) {
-                Some(finding) => predicted(finding),
-                None => continue,
-            },
+            None => {
+                let carried = earlier.iter().find_map(|f| match &f.detail {
+                    Detail::Deadlock {
+                        predicted: Some(prediction),
+                        ..
+                    } if deadlock_locks(f).is_some_and(|l| l == locks) => Some(prediction.clone()),
+                    _ => None,
+                });
+                match (earlier.iter().find(|f| realizes(f)), carried) {
+                    (Some(finding), _) => predicted(finding),
+                    (None, Some(prediction)) => prediction,
+                    (None, None) => continue,
+                }
+            }
         };
         if let Detail::Deadlock {
             predicted: slot, ..
@@ -53,6 +55,22 @@ pub fn merge_realized(findings: &mut Vec<Finding>, earlier: &[Finding]) {
         index += 1;
         !merged[index - 1]
     });
+}
+
+/// The stable ids of the locks a deadlock waits for, when it waits for locks only (two or more,
+/// one per waiting thread): the deadlocks a lock-order cycle can predict.
+fn deadlock_locks(finding: &Finding) -> Option<BTreeSet<u32>> {
+    let Detail::Deadlock { waits, .. } = &finding.detail else {
+        return None;
+    };
+    let locks: BTreeSet<u32> = waits
+        .iter()
+        .filter_map(|w| match w.target {
+            WaitTarget::Lock { lock, .. } => Some(finding.objects[lock].id),
+            _ => None,
+        })
+        .collect();
+    (locks.len() >= 2 && locks.len() == waits.len()).then_some(locks)
 }
 
 /// The stable ids of the locks of a lock-order cycle.

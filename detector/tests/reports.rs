@@ -463,6 +463,64 @@ fn a_cycle_predicted_and_realized_is_one_finding_with_the_prediction() {
 }
 
 #[test]
+fn a_cycle_realized_again_takes_its_prediction_from_the_deadlock_it_was_folded_into() {
+    // The cycle is reported once per check: if its first report was folded into a deadlock,
+    // a later execution that deadlocks on the same locks finds the prediction there (without
+    // it, a baseline accepting the cycle would accept the first deadlock and not the second).
+    let mut t = TraceBuilder::new();
+    let main = t.main();
+    let a = t.named(main, ObjectClass::Mutex, "a");
+    let b = t.named(main, ObjectClass::Mutex, "b");
+    let t1 = t.spawn(main);
+    let t2 = t.spawn(main);
+    t.lock(t1, a).lock(t2, b);
+    t.request(t1, b, LockMode::Exclusive);
+    t.request(t2, a, LockMode::Exclusive);
+    let mut first = analyse(t);
+    let potential = first[0].fingerprint.clone();
+    let mut again = vec![first[1].clone()];
+    interleave_detector::merge_realized(&mut first, &[]);
+    interleave_detector::merge_realized(&mut again, &first);
+    let [deadlock] = &again[..] else {
+        panic!("{again:?}")
+    };
+    let Detail::Deadlock {
+        predicted: Some(predicted),
+        ..
+    } = &deadlock.detail
+    else {
+        panic!("{deadlock}")
+    };
+    assert_eq!(predicted.fingerprint, potential);
+    // A deadlock on other locks takes nothing from it (created after two others, so that their
+    // identities are not those of `a` and `b`).
+    let mut t = TraceBuilder::new();
+    let main = t.main();
+    t.named(main, ObjectClass::Mutex, "a");
+    t.named(main, ObjectClass::Mutex, "b");
+    let c = t.named(main, ObjectClass::Mutex, "c");
+    let d = t.named(main, ObjectClass::Mutex, "d");
+    let t1 = t.spawn(main);
+    let t2 = t.spawn(main);
+    t.lock(t1, c).lock(t2, d);
+    t.request(t1, d, LockMode::Exclusive);
+    t.request(t2, c, LockMode::Exclusive);
+    let mut other = vec![analyse(t)[1].clone()];
+    interleave_detector::merge_realized(&mut other, &first);
+    assert!(
+        matches!(
+            other[0].detail,
+            Detail::Deadlock {
+                predicted: None,
+                ..
+            }
+        ),
+        "{}",
+        other[0]
+    );
+}
+
+#[test]
 fn await_holding_a_sync_lock_names_the_lock_and_both_sites() {
     let mut t = TraceBuilder::new();
     let main = t.main();

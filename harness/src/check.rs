@@ -229,6 +229,7 @@ fn replay_artifact(
         accepted: artifact.accepted.iter().cloned().collect(),
         deadline: artifact.deadline.clone(),
         keep_going: false,
+        findings_cut: false,
         jobs: 1,
         jobs_asked: true,
         memory_model: artifact.memory_model,
@@ -318,6 +319,7 @@ fn explore(
             .clone()
             .map(|(d, site)| (rt::deadline_after(0, d), site)),
         keep_going: config.keep_going,
+        findings_cut: config.findings_cut,
         jobs: config.jobs,
         jobs_asked: config.jobs_asked,
         memory_model: config.memory_model,
@@ -354,6 +356,8 @@ pub(crate) struct Plan {
     /// Explore on after a failing execution, collecting every finding (tests comparing
     /// strategies); no artifact is written.
     pub(crate) keep_going: bool,
+    /// With `keep_going`: findings still end their executions, as accepted ones do.
+    pub(crate) findings_cut: bool,
     /// How many OS threads run executions of a sampling strategy.
     pub(crate) jobs: usize,
     /// `jobs` was asked for, not the default (see `jobs::run`).

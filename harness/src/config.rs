@@ -151,6 +151,8 @@ pub struct Config {
     pub(crate) max_preemptions: Option<u32>,
     /// Explore on after failing executions (the oracle tests compare every finding).
     pub(crate) keep_going: bool,
+    /// With `keep_going`: findings still end their executions, as accepted ones do.
+    pub(crate) findings_cut: bool,
     /// How many OS threads run the executions of a random or PCT check.
     pub(crate) jobs: usize,
     /// `jobs` was asked for (`Config::jobs`, `INTERLEAVE_JOBS`), not the default: the check
@@ -191,6 +193,7 @@ impl Config {
             baseline: None,
             max_preemptions: None,
             keep_going: false,
+            findings_cut: false,
             jobs: default_jobs(),
             jobs_asked: false,
             executions_asked: false,
@@ -715,6 +718,16 @@ impl Config {
     #[cfg(test)]
     pub(crate) fn keep_going(mut self) -> Self {
         self.keep_going = true;
+        self
+    }
+
+    /// [`keep_going`](Self::keep_going), where each finding still ends its execution, as an
+    /// accepted one does (a race does not, as an accepted one does not): the oracle tests
+    /// compare what strategies reach past such cuts.
+    #[cfg(test)]
+    pub(crate) fn keep_going_past_cuts(mut self) -> Self {
+        self.keep_going = true;
+        self.findings_cut = true;
         self
     }
 

@@ -58,15 +58,28 @@ pub struct LedgerFinding {
     pub headline: String,
     /// The execution it was found in.
     pub execution: u64,
+    /// A deadlock that realized a lock-order cycle reported before it: that potential deadlock's
+    /// fingerprint. A baseline entry for the cycle accepts the deadlock, so a check that saw
+    /// only the deadlock still saw the cycle (`interleave ci` does not call the entry fixed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted: Option<String>,
 }
 
 impl LedgerFinding {
     fn new(finding: &Finding) -> Self {
+        let predicted = match &finding.detail {
+            interleave_detector::Detail::Deadlock {
+                predicted: Some(predicted),
+                ..
+            } => Some(predicted.fingerprint.clone()),
+            _ => None,
+        };
         LedgerFinding {
             fingerprint: finding.fingerprint.clone(),
             kind: finding.kind,
             headline: finding.headline.clone(),
             execution: finding.steps.execution,
+            predicted,
         }
     }
 }
@@ -184,12 +197,14 @@ impl LedgerRecord {
                 .is_some_and(|m| m.starts_with(ABORTED))
     }
 
-    /// Every fingerprint it saw: its findings and those the baseline accepted.
+    /// Every fingerprint it saw: its findings and those the baseline accepted, and the
+    /// lock-order cycles their deadlocks realized.
     pub fn fingerprints(&self) -> impl Iterator<Item = &str> {
         self.findings
             .iter()
             .chain(&self.accepted)
-            .map(|f| f.fingerprint.as_str())
+            .flat_map(|f| std::iter::once(&f.fingerprint).chain(&f.predicted))
+            .map(String::as_str)
     }
 }
 

@@ -164,6 +164,7 @@ fn record(
         kind: interleave::Kind::PotentialDeadlock,
         headline: "lock-order cycle between 2 threads".to_owned(),
         execution: 1,
+        predicted: None,
     };
     let record = LedgerRecord {
         format_version: interleave::LEDGER_FORMAT_VERSION,

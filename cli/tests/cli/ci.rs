@@ -17,6 +17,7 @@ fn finding(fingerprint: &str, kind: Kind, headline: &str) -> LedgerFinding {
         kind,
         headline: headline.to_owned(),
         execution: 3,
+        predicted: None,
     }
 }
 

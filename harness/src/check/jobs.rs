@@ -804,9 +804,14 @@ pub(super) fn observe_until_stop(
             continue;
         }
         let new = detector.take_findings();
-        let ends = new
-            .iter()
-            .any(|f| rt::ends_execution(f, !plan.keep_going, &plan.accepted));
+        let ends = new.iter().any(|f| {
+            rt::ends_execution(
+                f,
+                !plan.keep_going || plan.findings_cut,
+                !plan.findings_cut,
+                &plan.accepted,
+            )
+        });
         findings.extend(new);
         if ends {
             return Ok((findings, Some(index)));

@@ -84,7 +84,8 @@ impl Runner {
     ) -> Self {
         let mut scheduler = InterleaveScheduler::new(strategy, plan.max_steps);
         scheduler.events_cap = events_cap;
-        scheduler.keep_going = plan.keep_going;
+        scheduler.keep_going = plan.keep_going && !plan.findings_cut;
+        scheduler.races_go_on = plan.findings_cut;
         scheduler.accepted = Arc::new(plan.accepted.clone());
         scheduler.coverage = coverage;
         let scheduler = Rc::new(RefCell::new(scheduler));

@@ -108,6 +108,9 @@ pub(crate) struct Context {
     /// Whether a finding ends the execution (not when a check explores on past findings: only
     /// a stuck, panicking or step-bounded execution ends then).
     pub(crate) findings_stop: bool,
+    /// Whether a data race ends the execution when findings do (not in the oracle tests that
+    /// explore past findings that end executions: as an accepted race, see `accepted`).
+    pub(crate) races_stop: bool,
     /// The fingerprints of the findings the check's baseline accepts. An accepted data race
     /// never ends an execution: the detector reports a race once per check, so whether it
     /// ended one would depend on the executions before (and on which ran on the same thread).
@@ -323,6 +326,7 @@ impl Context {
                     path: crate::schedule::digest::PathDigest::default(),
                     steps: None,
                     findings_stop: true,
+                    races_stop: true,
                     accepted,
                     events_cap: usize::MAX,
                     events_dropped: false,
@@ -380,6 +384,7 @@ impl Context {
             path,
             steps,
             findings_stop,
+            races_stop,
             accepted: _,
             events_cap,
             events_dropped,
@@ -412,6 +417,7 @@ impl Context {
         path.restart();
         *steps = None;
         *findings_stop = true;
+        *races_stop = true;
         *events_cap = usize::MAX;
         *events_dropped = false;
         *detect = true;
@@ -479,7 +485,12 @@ impl Context {
             }
             if !self.detector.findings().is_empty() {
                 for finding in self.detector.take_findings() {
-                    if ends_execution(&finding, self.findings_stop, &self.accepted) {
+                    if ends_execution(
+                        &finding,
+                        self.findings_stop,
+                        self.races_stop,
+                        &self.accepted,
+                    ) {
                         self.stop.get_or_insert(Stop::Finding);
                     }
                     self.findings.push(finding);
@@ -590,14 +601,17 @@ impl Context {
 }
 
 /// Whether `finding` ends the execution it was made in: anything but a potential deadlock,
-/// unless findings do not stop executions (`findings_stop` off) or it is an accepted race.
+/// unless findings do not stop executions (`findings_stop` off) or it is an accepted race (or
+/// races do not stop them, `races_stop` off).
 pub(crate) fn ends_execution(
     finding: &Finding,
     findings_stop: bool,
+    races_stop: bool,
     accepted: &std::collections::BTreeSet<String>,
 ) -> bool {
-    let accepted_race = finding.kind == Kind::DataRace && accepted.contains(&finding.fingerprint);
-    finding.kind != Kind::PotentialDeadlock && findings_stop && !accepted_race
+    let race_goes_on =
+        finding.kind == Kind::DataRace && (!races_stop || accepted.contains(&finding.fingerprint));
+    finding.kind != Kind::PotentialDeadlock && findings_stop && !race_goes_on
 }
 
 /// Runs `f` on the context, if an execution runs on this OS thread (and the context is not

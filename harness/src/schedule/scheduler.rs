@@ -1,6 +1,6 @@
 //! The engine's `Scheduler`, implemented by asking a strategy and recording every decision.
 
-use interleave_detector::{EventKind, Site};
+use interleave_detector::{EventKind, Site, ThreadId};
 use shuttle_engine::runtime::task::TaskId;
 use shuttle_engine::scheduler::{Schedule as EngineSchedule, Scheduler, Task};
 
@@ -31,6 +31,8 @@ pub(crate) struct InterleaveScheduler {
     model: Option<ModelState>,
     /// Findings do not stop executions (see `Plan::keep_going`).
     pub(crate) keep_going: bool,
+    /// Races do not stop executions (see `Plan::findings_cut`).
+    pub(crate) races_go_on: bool,
     /// The fingerprints of accepted findings (an accepted race never stops an execution).
     pub(crate) accepted: std::sync::Arc<std::collections::BTreeSet<String>>,
     /// At most this many events of an execution are kept (see `Context::events_cap`).
@@ -104,6 +106,7 @@ impl InterleaveScheduler {
             coverage: Coverage::default(),
             model: None,
             keep_going: false,
+            races_go_on: false,
             accepted: std::sync::Arc::default(),
             events_cap: usize::MAX,
             detect: true,
@@ -115,12 +118,12 @@ impl InterleaveScheduler {
     /// Connects the running execution's context to this scheduler (the execution's first
     /// step): exhaustive strategies get the runtime's model of the execution.
     pub(crate) fn attach(scheduler: &std::rc::Rc<std::cell::RefCell<Self>>) {
-        let (exhaustive, everywhere, keep_going, accepted, events_cap, detect) = {
+        let (exhaustive, everywhere, (keep_going, races_go_on), accepted, events_cap, detect) = {
             let s = scheduler.borrow();
             (
                 s.strategy.exhaustive(),
                 s.strategy.fires_everywhere(),
-                s.keep_going,
+                (s.keep_going, s.races_go_on),
                 std::sync::Arc::clone(&s.accepted),
                 s.events_cap,
                 s.detect,
@@ -130,6 +133,7 @@ impl InterleaveScheduler {
             c.scheduler = Some(std::rc::Rc::clone(scheduler));
             c.fire_everywhere = everywhere;
             c.findings_stop = !keep_going;
+            c.races_stop = !races_go_on;
             c.accepted = accepted;
             c.events_cap = events_cap;
             c.detect = detect;
@@ -158,6 +162,37 @@ impl InterleaveScheduler {
         }
         if let Some(model) = &mut self.model {
             model.report_step(self.strategy.as_mut());
+            // A finding that ended the execution while threads could still run cut their
+            // futures off: the strategy must explore them elsewhere (an accepted deadlock of
+            // two threads hides no bug of a third).
+            let runnable = &mut model.runnable;
+            runnable.clear();
+            rt::with(|c| {
+                let (Some(Stop::Finding), Some(steps)) = (&c.stop, c.steps.as_deref()) else {
+                    return;
+                };
+                // Not the thread whose step ended it: in any order it ends there again, before
+                // that thread's next step (and in a stuck execution, the others all wait). Nor a
+                // thread whose announced operation cannot go on.
+                let current = c.current;
+                runnable.extend(
+                    c.threads
+                        .iter()
+                        .enumerate()
+                        .filter(|&(i, t)| {
+                            let thread = ThreadId(i as u32);
+                            thread != current
+                                && !t.blocked
+                                && !t.finished
+                                && !steps.model.disabled(thread)
+                        })
+                        .map(|(_, t)| t.task as u32),
+                );
+            });
+            if !runnable.is_empty() {
+                runnable.sort_unstable();
+                self.strategy.cut(runnable);
+            }
         }
     }
 

@@ -6,8 +6,11 @@ use std::path::Path;
 
 use interleave::{
     Baseline, BaselineEntry, CheckResult, Config, Kind, LedgerMode, LedgerRecord, Report, Rerun,
-    TargetKind,
+    Strategy, TargetKind,
 };
+
+use interleave::sync::{Arc, Mutex};
+use interleave::thread;
 
 use crate::check::ab_ba;
 use crate::child;
@@ -95,6 +98,151 @@ fn an_accepted_cycle_is_recorded_and_the_check_goes_on_to_the_deadlock_it_predic
         matches!(error, interleave::Error::Baseline { .. }),
         "{error}"
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// AB-BA that deadlocks in every execution: each thread tells the other when it holds its
+/// first lock. A third thread's store, racing with the main thread's load, makes two executions.
+fn ab_ba_every_time() {
+    use interleave::sync::atomic::{AtomicUsize, Ordering};
+    use interleave::sync::mpsc;
+    let a = Arc::new(Mutex::new(0));
+    let b = Arc::new(Mutex::new(0));
+    let flag = Arc::new(AtomicUsize::new(0));
+    let (holds_a, main_waits) = mpsc::channel();
+    let (holds_b, t1_waits) = mpsc::channel();
+    let (a1, b1) = (Arc::clone(&a), Arc::clone(&b));
+    let t1 = thread::spawn(move || {
+        let _a = a1.lock().unwrap();
+        holds_a.send(()).unwrap();
+        t1_waits.recv().unwrap();
+        let _b = b1.lock().unwrap();
+    });
+    let flag2 = Arc::clone(&flag);
+    let t2 = thread::spawn(move || flag2.store(1, Ordering::SeqCst));
+    main_waits.recv().unwrap();
+    flag.load(Ordering::SeqCst);
+    let _b = b.lock().unwrap();
+    holds_b.send(()).unwrap();
+    let _a = a.lock().unwrap();
+    drop((t1, t2));
+}
+
+#[test]
+fn an_accepted_cycle_accepts_each_deadlock_that_realizes_it_when_the_first_did_too() {
+    let dir = child::temp_dir("baseline-realized");
+    // The first execution predicts the cycle and deadlocks on it: one finding, the deadlock,
+    // carrying the cycle's fingerprint.
+    let first = exhaustive("ab_ba_every_time").explore(ab_ba_every_time);
+    assert_eq!(kinds(&first), [Kind::Deadlock]);
+    assert_eq!(first.failing_execution, Some(1));
+    let interleave_detector::Detail::Deadlock {
+        predicted: Some(predicted),
+        ..
+    } = &first.findings[0].detail
+    else {
+        panic!("{first}")
+    };
+    // The cycle accepted: every execution deadlocks on it, and each is accepted, the later ones
+    // through the first's prediction (the cycle is not reported again in them).
+    let path = dir.join("baseline.json");
+    Baseline {
+        accepted: vec![BaselineEntry {
+            check: "ab_ba_every_time".to_owned(),
+            fingerprint: predicted.fingerprint.clone(),
+            kind: Kind::PotentialDeadlock,
+            headline: "lock-order cycle between 2 threads".to_owned(),
+            reason: "known".to_owned(),
+        }],
+        ..Baseline::default()
+    }
+    .write(&path)
+    .unwrap();
+    let accepted = Config::exhaustive()
+        .name("ab_ba_every_time")
+        .artifact_dir(&dir)
+        .baseline(&path)
+        .explore(ab_ba_every_time);
+    assert!(accepted.is_clean() && accepted.complete, "{accepted}");
+    // Three executions: the first deadlocks before `t2` ran, which cuts off what `t2` would
+    // have done (so it is run earlier too); then `t2`'s store after main's load, and before it.
+    assert_eq!(accepted.executions, 3);
+    assert_eq!(
+        prints(&accepted.accepted),
+        [first.findings[0].fingerprint.as_str()]
+    );
+    // Its ledger record names the cycle too, so `interleave ci` does not call the entry fixed.
+    let records = LedgerRecord::read_dir(&dir).unwrap();
+    let [record] = &records[..] else {
+        panic!("{records:?}")
+    };
+    assert_eq!(
+        record.fingerprints().collect::<Vec<_>>(),
+        [
+            first.findings[0].fingerprint.as_str(),
+            predicted.fingerprint.as_str()
+        ]
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Main and `t1` deadlock in every execution (AB-BA with a handshake); `t2` panics if it
+/// runs before main's store, which comes before the deadlock.
+fn deadlock_and_a_third_thread() {
+    use interleave::sync::atomic::{AtomicUsize, Ordering};
+    use interleave::sync::mpsc;
+    let a = Arc::new(Mutex::new(0));
+    let b = Arc::new(Mutex::new(0));
+    let data = Arc::new(AtomicUsize::new(0));
+    let (holds_a, main_waits) = mpsc::channel();
+    let (holds_b, t1_waits) = mpsc::channel();
+    let (a1, b1) = (Arc::clone(&a), Arc::clone(&b));
+    let t1 = thread::spawn(move || {
+        let _a = a1.lock().unwrap();
+        holds_a.send(()).unwrap();
+        t1_waits.recv().unwrap();
+        let _b = b1.lock().unwrap();
+    });
+    let data2 = Arc::clone(&data);
+    let t2 = thread::spawn(move || {
+        assert_ne!(
+            data2.load(Ordering::SeqCst),
+            0,
+            "t2 ran before main's store"
+        );
+    });
+    data.store(1, Ordering::SeqCst);
+    main_waits.recv().unwrap();
+    let _b = b.lock().unwrap();
+    holds_b.send(()).unwrap();
+    let _a = a.lock().unwrap();
+    drop((t1, t2));
+}
+
+#[test]
+fn an_accepted_deadlock_hides_no_bug_of_a_thread_it_cut_off() {
+    let dir = child::temp_dir("baseline-cut");
+    let deadlock = exhaustive("cut").explore(deadlock_and_a_third_thread);
+    assert_eq!(kinds(&deadlock), [Kind::Deadlock]);
+    let path = baseline(&dir, "cut", &[&deadlock.findings[0]]);
+    // The deadlock ends each execution it happens in, before `t2` runs unless it ran earlier:
+    // what `t2` would have done next is explored by running it earlier, and the panic is
+    // found, under DPOR as under naive DFS.
+    // DPOR: the first execution deadlocks before `t2` ran; the two after it run `t2` earlier,
+    // the second of them before main's store. Naive DFS gets there after every order of the
+    // steps after the store.
+    for (strategy, first) in [(Strategy::Exhaustive, 3), (Strategy::ExhaustiveNaive, 211)] {
+        let report = exhaustive("cut")
+            .strategy(strategy)
+            .baseline(&path)
+            .explore(deadlock_and_a_third_thread);
+        assert_eq!(kinds(&report), [Kind::Panic], "{strategy:?}: {report}");
+        assert_eq!(report.failing_execution, Some(first), "{strategy:?}");
+        assert_eq!(
+            prints(&report.accepted),
+            [deadlock.findings[0].fingerprint.as_str()]
+        );
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
 

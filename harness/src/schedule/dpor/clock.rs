@@ -249,6 +249,19 @@ impl Trace {
         }
     }
 
+    /// A write of every key a step of the execution touched: the footprint of a step whose
+    /// accesses are unknown, which conflicts with every step it is not ordered after. In
+    /// key order (the history is a map: its order must not leak into exploration).
+    pub(crate) fn everything(&self) -> Footprint {
+        let mut keys: Vec<Key> = self.history.keys().copied().collect();
+        keys.sort_unstable();
+        let mut footprint = Footprint::default();
+        for key in keys {
+            footprint.write(key);
+        }
+        footprint
+    }
+
     /// Whether a step at `index` or later touched a key of `footprint`.
     pub(crate) fn touched_since(&self, footprint: &Footprint, index: usize) -> bool {
         footprint.accesses().any(|(key, _)| {

@@ -272,6 +272,21 @@ impl Strategy for DporStrategy {
         Err("internal: DPOR decides through the exhaustive model".to_owned())
     }
 
+    fn cut(&mut self, runnable: &[u32]) {
+        if self.redundant {
+            return;
+        }
+        // What each thread that could still run would have done next is unknown: taken as a
+        // step that writes everything the execution touched, its races put it before each
+        // step it is not ordered after, and the executions that follow run it there (and
+        // what it does then is explored as usual).
+        let everything = self.trace.everything();
+        for &thread in runnable {
+            let prospect = self.trace.peek(Actor::Thread(thread), &everything);
+            self.reverse_races(&prospect, &everything, false);
+        }
+    }
+
     fn decide(&mut self, node: &Node<'_>) -> Result<Actor, String> {
         if self.redundant {
             return Ok(node.actor(0));

@@ -1155,6 +1155,12 @@ struct Reached {
     findings: BTreeSet<(String, String)>,
 }
 
+thread_local! {
+    /// The comparisons of this test thread explore with findings that end their executions (as
+    /// accepted ones do), not with findings that let them run on.
+    static CUT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn explore(
     name: &str,
     program: &Program,
@@ -1167,10 +1173,14 @@ fn explore(
     if let Some(bound) = bound {
         config = config.max_preemptions(bound);
     }
+    config = if CUT.get() {
+        config.keep_going_past_cuts()
+    } else {
+        config.keep_going()
+    };
     let report = config
         .strategy(strategy)
         .executions(budget)
-        .keep_going()
         .write_artifact(false)
         .env_overrides(false)
         .watchdog(None)
@@ -1452,6 +1462,33 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs() {
         "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
     );
     assert!(compared >= 300, "{compared} compared, {skipped} skipped");
+}
+
+#[test]
+fn dpor_reaches_what_naive_dfs_reaches_when_findings_end_executions() {
+    // A finding the baseline accepts ends its execution and the check goes on: a race, a
+    // deadlock of two threads, while other threads could still run. What those would have
+    // done next is cut off, so DPOR must explore it from elsewhere (naive DFS branches at every
+    // point anyway). Programs of the default kind and with more primitives, every finding
+    // ending its execution.
+    CUT.set(true);
+    let (compared, skipped, naive, dpor) = compare(5, 120, Knobs::default());
+    println!(
+        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
+    );
+    assert!(compared >= 90, "{compared} compared, {skipped} skipped");
+    let (compared, skipped, naive, dpor) = compare(
+        6,
+        80,
+        Knobs {
+            more: Some(MORE),
+            ..Knobs::default()
+        },
+    );
+    println!(
+        "with more primitives: {compared} programs compared ({skipped} skipped): naive DFS {naive} executions, DPOR {dpor}"
+    );
+    assert!(compared >= 50, "{compared} compared, {skipped} skipped");
 }
 
 /// How often an operation of the programs that yield is a yield or a spin.
