@@ -69,6 +69,11 @@ impl Key {
     /// joins it and extends it, so two of them never commute.
     pub(crate) const SEQ_CST: Key = Key(10 << Self::TAG_SHIFT);
 
+    /// What nobody saw: the end of an execution that a finding cut short, and the next steps
+    /// of the threads that could still run then (see `DporStrategy::cut`). Only exploration
+    /// touches it.
+    pub(crate) const CUT: Key = Key(11 << Self::TAG_SHIFT);
+
     /// How many senders a channel has: each drop updates it (`Access::UPDATE`: drops commute
     /// with each other, whichever is the last and closes the channel), a receive that finds
     /// no message reads it.

@@ -35,7 +35,7 @@ mod races;
 mod tree;
 
 use super::{Actor, Node, PathSoFar, Step, Strategy};
-use crate::rt::Footprint;
+use crate::rt::{Footprint, Key};
 use clock::Trace;
 use tree::{Reduction, Tree};
 
@@ -273,14 +273,23 @@ impl Strategy for DporStrategy {
     }
 
     fn cut(&mut self, runnable: &[u32]) {
-        if self.redundant {
+        if self.redundant || self.trace.len() == 0 {
             return;
         }
-        // What each thread that could still run would have done next is unknown: taken as a
-        // step that writes everything the execution touched, its races put it before each
-        // step it is not ordered after, and the executions that follow run it there (and
-        // what it does then is explored as usual).
-        let everything = self.trace.everything();
+        // The execution ended inside its last step: nothing after it runs, whatever it
+        // touched. That step is taken as touching everything (and the cut itself), so nothing
+        // commutes past it; the steps the other threads would have taken next are unknown,
+        // each taken as touching everything too. Their races put each of those threads before
+        // every step it is not ordered after, the cutting one first, and the executions that
+        // follow run it there: what it does then is explored as usual. (Not the cutting
+        // step's own races with what it touches now: moved earlier, it cuts earlier, and what
+        // it touched is explored by its real races.)
+        let mut everything = self.trace.everything();
+        everything.write(Key::CUT);
+        self.trace.amend_last(&everything, &[]);
+        // Its node remembers the step as touching everything too: the threads' steps below do
+        // not commute with it there.
+        let _ = self.tree.done(self.trace.len() - 1, &everything);
         for &thread in runnable {
             let prospect = self.trace.peek(Actor::Thread(thread), &everything);
             self.reverse_races(&prospect, &everything, false);
