@@ -418,10 +418,11 @@ pub(crate) trait Strategy: fmt::Debug {
     /// (Exhaustive strategies) The step in progress ended.
     fn step(&mut self, _step: &Step<'_>) {}
 
-    /// (Exhaustive strategies) The execution was cut short by a finding that ended it (one
-    /// the baseline accepts, or one the check goes on past) while the threads of engine tasks
-    /// `runnable` could still run: what they would have done next is unknown.
-    fn cut(&mut self, _runnable: &[u32]) {}
+    /// (Exhaustive strategies) The execution was cut short by a finding that ended it (a panic,
+    /// one the baseline accepts) while the threads of engine tasks `runnable` could still run,
+    /// and (`clock`) a timer of another thread than the one whose step ended it could still
+    /// fire: what they would have done next is unknown.
+    fn cut(&mut self, _runnable: &[u32], _clock: bool) {}
 
     /// (Exhaustive strategies) Who takes the next step at `node`.
     ///

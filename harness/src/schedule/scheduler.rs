@@ -167,6 +167,7 @@ impl InterleaveScheduler {
             // two threads hides no bug of a third).
             let runnable = &mut model.runnable;
             runnable.clear();
+            let mut clock = false;
             rt::with(|c| {
                 let (Some(Stop::Finding), Some(steps)) = (&c.stop, c.steps.as_deref()) else {
                     return;
@@ -188,10 +189,12 @@ impl InterleaveScheduler {
                         })
                         .map(|(_, t)| t.task as u32),
                 );
+                // A timer that could still fire (early) and wake its thread.
+                clock = c.timers.iter().any(|t| t.thread != current);
             });
-            if !runnable.is_empty() {
+            if !runnable.is_empty() || clock {
                 runnable.sort_unstable();
-                self.strategy.cut(runnable);
+                self.strategy.cut(runnable, clock);
             }
         }
     }

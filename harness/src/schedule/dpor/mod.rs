@@ -272,7 +272,7 @@ impl Strategy for DporStrategy {
         Err("internal: DPOR decides through the exhaustive model".to_owned())
     }
 
-    fn cut(&mut self, runnable: &[u32]) {
+    fn cut(&mut self, runnable: &[u32], clock: bool) {
         if self.redundant || self.trace.len() == 0 {
             return;
         }
@@ -293,6 +293,9 @@ impl Strategy for DporStrategy {
         for &thread in runnable {
             let prospect = self.trace.peek(Actor::Thread(thread), &everything);
             self.reverse_races(&prospect, &everything, false);
+        }
+        if clock {
+            self.tree.add_clock_everywhere();
         }
     }
 

@@ -1522,6 +1522,57 @@ fn dpor_reaches_what_naive_dfs_reaches_when_findings_end_executions() {
 }
 
 #[test]
+fn a_timer_of_a_parked_thread_may_fire_before_a_panic_ends_the_execution() {
+    // Seed 6, program 85 of a scan with every knob and panics, shrunk: after a barrier, main
+    // parks with a timeout, then panics; `t1` takes the `RwLock` for writing and panics inside.
+    // Run first, `t1`'s panic ends the execution while main is parked: its timer, which could
+    // fire early and let main go on to its own panic, is a cut-off step of the clock.
+    compare_one(Program {
+        threads: vec![
+            vec![
+                Op::BarrierWait,
+                Op::ParkTimeout { ms: 2 },
+                Op::Assert { odd: 0 },
+            ],
+            vec![
+                Op::BarrierWait,
+                Op::Write {
+                    add: 2,
+                    body: vec![Op::Assert { odd: 0 }],
+                },
+            ],
+        ],
+        extra: Extra::None,
+        receiver: 0,
+        more: Some(More {
+            joiner: vec![0, 0],
+            parties: 2,
+        }),
+    });
+}
+
+#[test]
+fn a_timer_that_could_still_fire_when_a_panic_ends_the_execution_fires_early_somewhere_before() {
+    // Seed 37, program 52 of a scan with every knob and panics, shrunk: main parks with a
+    // timeout, then panics; `t1` spawns a thread, then panics. Run first, `t1`'s panic ends the
+    // execution while main is parked: its timer could have fired early before the panic, and
+    // main would have panicked too. The clock's race with the panic found no node where the
+    // runtime offers it to start at: it is explored wherever it was offered on the path.
+    compare_one(Program {
+        threads: vec![
+            vec![Op::ParkTimeout { ms: 1 }, Op::Assert { odd: 0 }],
+            vec![Op::Spawn { body: vec![] }, Op::Assert { odd: 0 }],
+        ],
+        extra: Extra::None,
+        receiver: 1,
+        more: Some(More {
+            joiner: vec![0, 0],
+            parties: 2,
+        }),
+    });
+}
+
+#[test]
 fn a_panic_that_ends_an_execution_leaves_a_thread_that_had_not_run_to_run_earlier() {
     // Main writes the cell; `t1` panics at once (the latest value read is 0, even); `t2`
     // writes the cell. The first execution runs main, then `t1`, whose panic ends it before

@@ -450,6 +450,18 @@ impl Tree {
         }
     }
 
+    /// An execution cut short while a timer could still fire (see `DporStrategy::cut`): what
+    /// its thread would have done once woken is unknown, so the clock is explored at every
+    /// node of the path where it is offered (a timer fires early only where the runtime looks
+    /// at its timers, so a race with the cutting step alone may find no node to start at).
+    pub(crate) fn add_clock_everywhere(&mut self) {
+        for node in 0..self.nodes.len() {
+            if self.nodes[node].clock && !self.nodes[node].asleep(Actor::Clock) {
+                self.add_allowed(node, &[Actor::Clock]);
+            }
+        }
+    }
+
     /// The first node of the block of steps that the actor at node `at` took up to `at`: the
     /// latest context switch before it.
     fn block_start(&self, at: usize) -> usize {
