@@ -22,6 +22,8 @@ pub(crate) struct InterleaveScheduler {
     /// `rt::progress`): what the step bound counts (a single thread running a long loop is not
     /// livelocked, nor are threads that keep getting somewhere).
     contested: usize,
+    /// The execution stopped at a decision, between steps (the step bound), not inside one.
+    stopped_between_steps: bool,
     /// The runtime's progress count when `contested` was last reset.
     progress: u64,
     runnable: Vec<u32>,
@@ -101,6 +103,7 @@ impl InterleaveScheduler {
             recorded: super::recorded::Recorded::default(),
             digests: Vec::new(),
             contested: 0,
+            stopped_between_steps: false,
             progress: 0,
             runnable: Vec::new(),
             coverage: Coverage::default(),
@@ -149,6 +152,7 @@ impl InterleaveScheduler {
         self.digests.clear();
         self.events_checked = (0, 0);
         self.contested = 0;
+        self.stopped_between_steps = false;
         self.progress = 0;
         self.coverage.begin_execution();
         self.model = self.strategy.exhaustive().then(ModelState::default);
@@ -168,7 +172,14 @@ impl InterleaveScheduler {
             let runnable = &mut model.runnable;
             runnable.clear();
             let mut clock = false;
+            // Not at the step bound, which stops between steps (a livelock: the threads'
+            // futures are more of the same; exploring them would run executions of the
+            // bound's length each, and DPOR does not, a limit `docs/guide.md` states).
+            let between = self.stopped_between_steps;
             rt::with(|c| {
+                if between {
+                    return;
+                }
                 let (Some(Stop::Finding), Some(steps)) = (&c.stop, c.steps.as_deref()) else {
                     return;
                 };
@@ -696,6 +707,7 @@ impl Scheduler for InterleaveScheduler {
                 c.emit(EventKind::StepLimit { max_steps }, Site::unknown());
                 c.stop = Some(Stop::Finding);
             });
+            self.stopped_between_steps = true;
             return None;
         }
         // Nothing happened since `digest` was read (the step bound returned above).

@@ -279,11 +279,12 @@ impl Strategy for DporStrategy {
         // The execution ended inside its last step: nothing after it runs, whatever it
         // touched. That step is taken as touching everything (and the cut itself), so nothing
         // commutes past it; the steps the other threads would have taken next are unknown,
-        // each taken as touching everything too. Their races put each of those threads before
-        // every step it is not ordered after, the cutting one first, and the executions that
-        // follow run it there: what it does then is explored as usual. (Not the cutting
-        // step's own races with what it touches now: moved earlier, it cuts earlier, and what
-        // it touched is explored by its real races.)
+        // each taken as touching everything too. Each of those then races with the cutting
+        // step only (the last write of every key), and the execution that follows runs that
+        // thread instead of it: its real steps are in that trace, and their races move it
+        // earlier still, as usual. (Not the cutting step's own races with what it touches
+        // now: moved earlier, it cuts earlier, and what it touched is explored by its real
+        // races.)
         let mut everything = self.trace.everything();
         everything.write(Key::CUT);
         self.trace.amend_last(&everything, &[]);

@@ -1496,8 +1496,9 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs() {
 
 #[test]
 fn dpor_reaches_what_naive_dfs_reaches_when_findings_end_executions() {
-    // A finding the baseline accepts ends its execution and the check goes on: a race, a
-    // deadlock of two threads, while other threads could still run. What those would have
+    // A finding the baseline accepts ends its execution and the check goes on (a deadlock of
+    // two threads; not a race, which never does) while other threads could still run. What
+    // those would have
     // done next is cut off, so DPOR must explore it from elsewhere (naive DFS branches at every
     // point anyway). Programs of the default kind and with more primitives, every finding
     // ending its execution.
