@@ -409,18 +409,26 @@ fn read_locks_do_not_order_readers_but_order_the_next_writer() {
     );
 }
 
-#[test]
-fn a_cycle_predicted_and_realized_is_one_finding_with_the_prediction() {
+/// The findings of two threads that each take one of two mutexes (`locks`, created after
+/// mutexes named `before`) and then request the other: the cycle, then the deadlock.
+fn ab_ba_deadlock(before: &[&str], locks: [&str; 2]) -> Vec<Finding> {
     let mut t = TraceBuilder::new();
     let main = t.main();
-    let a = t.named(main, ObjectClass::Mutex, "a");
-    let b = t.named(main, ObjectClass::Mutex, "b");
+    for name in before {
+        t.named(main, ObjectClass::Mutex, name);
+    }
+    let [a, b] = locks.map(|name| t.named(main, ObjectClass::Mutex, name));
     let t1 = t.spawn(main);
     let t2 = t.spawn(main);
     t.lock(t1, a).lock(t2, b);
     t.request(t1, b, LockMode::Exclusive);
     t.request(t2, a, LockMode::Exclusive);
-    let mut findings = analyse(t);
+    analyse(t)
+}
+
+#[test]
+fn a_cycle_predicted_and_realized_is_one_finding_with_the_prediction() {
+    let mut findings = ab_ba_deadlock(&[], ["a", "b"]);
     let potential = findings[0].fingerprint.clone();
     let deadlock = findings[1].fingerprint.clone();
     interleave_detector::merge_realized(&mut findings, &[]);
@@ -467,16 +475,7 @@ fn a_cycle_realized_again_takes_its_prediction_from_the_deadlock_it_was_folded_i
     // The cycle is reported once per check: if its first report was folded into a deadlock,
     // a later execution that deadlocks on the same locks finds the prediction there (without
     // it, a baseline accepting the cycle would accept the first deadlock and not the second).
-    let mut t = TraceBuilder::new();
-    let main = t.main();
-    let a = t.named(main, ObjectClass::Mutex, "a");
-    let b = t.named(main, ObjectClass::Mutex, "b");
-    let t1 = t.spawn(main);
-    let t2 = t.spawn(main);
-    t.lock(t1, a).lock(t2, b);
-    t.request(t1, b, LockMode::Exclusive);
-    t.request(t2, a, LockMode::Exclusive);
-    let mut first = analyse(t);
+    let mut first = ab_ba_deadlock(&[], ["a", "b"]);
     let potential = first[0].fingerprint.clone();
     let mut again = vec![first[1].clone()];
     interleave_detector::merge_realized(&mut first, &[]);
@@ -494,18 +493,7 @@ fn a_cycle_realized_again_takes_its_prediction_from_the_deadlock_it_was_folded_i
     assert_eq!(predicted.fingerprint, potential);
     // A deadlock on other locks takes nothing from it (created after two others, so that their
     // identities are not those of `a` and `b`).
-    let mut t = TraceBuilder::new();
-    let main = t.main();
-    t.named(main, ObjectClass::Mutex, "a");
-    t.named(main, ObjectClass::Mutex, "b");
-    let c = t.named(main, ObjectClass::Mutex, "c");
-    let d = t.named(main, ObjectClass::Mutex, "d");
-    let t1 = t.spawn(main);
-    let t2 = t.spawn(main);
-    t.lock(t1, c).lock(t2, d);
-    t.request(t1, d, LockMode::Exclusive);
-    t.request(t2, c, LockMode::Exclusive);
-    let mut other = vec![analyse(t)[1].clone()];
+    let mut other = vec![ab_ba_deadlock(&["a", "b"], ["c", "d"])[1].clone()];
     interleave_detector::merge_realized(&mut other, &first);
     assert!(
         matches!(

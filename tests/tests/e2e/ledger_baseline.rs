@@ -102,13 +102,17 @@ fn an_accepted_cycle_is_recorded_and_the_check_goes_on_to_the_deadlock_it_predic
 }
 
 /// AB-BA that deadlocks in every execution: each thread tells the other when it holds its
-/// first lock. A third thread's store, racing with the main thread's load, makes two executions.
-fn ab_ba_every_time() {
-    use interleave::sync::atomic::{AtomicUsize, Ordering};
+/// first lock. A third thread runs `third` on an atomic that main gives to `main_first` first
+/// (before the handshake, so before the deadlock).
+fn ab_ba_with_a_handshake(
+    third: fn(&interleave::sync::atomic::AtomicUsize),
+    main_first: fn(&interleave::sync::atomic::AtomicUsize),
+) {
+    use interleave::sync::atomic::AtomicUsize;
     use interleave::sync::mpsc;
     let a = Arc::new(Mutex::new(0));
     let b = Arc::new(Mutex::new(0));
-    let flag = Arc::new(AtomicUsize::new(0));
+    let data = Arc::new(AtomicUsize::new(0));
     let (holds_a, main_waits) = mpsc::channel();
     let (holds_b, t1_waits) = mpsc::channel();
     let (a1, b1) = (Arc::clone(&a), Arc::clone(&b));
@@ -118,14 +122,25 @@ fn ab_ba_every_time() {
         t1_waits.recv().unwrap();
         let _b = b1.lock().unwrap();
     });
-    let flag2 = Arc::clone(&flag);
-    let t2 = thread::spawn(move || flag2.store(1, Ordering::SeqCst));
+    let data2 = Arc::clone(&data);
+    let t2 = thread::spawn(move || third(&data2));
+    main_first(&data);
     main_waits.recv().unwrap();
-    flag.load(Ordering::SeqCst);
     let _b = b.lock().unwrap();
     holds_b.send(()).unwrap();
     let _a = a.lock().unwrap();
     drop((t1, t2));
+}
+
+/// The third thread's store races with main's load.
+fn ab_ba_every_time() {
+    use interleave::sync::atomic::Ordering;
+    ab_ba_with_a_handshake(
+        |data| data.store(1, Ordering::SeqCst),
+        |data| {
+            data.load(Ordering::SeqCst);
+        },
+    );
 }
 
 #[test]
@@ -186,37 +201,14 @@ fn an_accepted_cycle_accepts_each_deadlock_that_realizes_it_when_the_first_did_t
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// Main and `t1` deadlock in every execution (AB-BA with a handshake); `t2` panics if it
-/// runs before main's store, which comes before the deadlock.
+/// Main and `t1` deadlock in every execution; `t2` panics if it runs before main's store, which
+/// comes before the deadlock.
 fn deadlock_and_a_third_thread() {
-    use interleave::sync::atomic::{AtomicUsize, Ordering};
-    use interleave::sync::mpsc;
-    let a = Arc::new(Mutex::new(0));
-    let b = Arc::new(Mutex::new(0));
-    let data = Arc::new(AtomicUsize::new(0));
-    let (holds_a, main_waits) = mpsc::channel();
-    let (holds_b, t1_waits) = mpsc::channel();
-    let (a1, b1) = (Arc::clone(&a), Arc::clone(&b));
-    let t1 = thread::spawn(move || {
-        let _a = a1.lock().unwrap();
-        holds_a.send(()).unwrap();
-        t1_waits.recv().unwrap();
-        let _b = b1.lock().unwrap();
-    });
-    let data2 = Arc::clone(&data);
-    let t2 = thread::spawn(move || {
-        assert_ne!(
-            data2.load(Ordering::SeqCst),
-            0,
-            "t2 ran before main's store"
-        );
-    });
-    data.store(1, Ordering::SeqCst);
-    main_waits.recv().unwrap();
-    let _b = b.lock().unwrap();
-    holds_b.send(()).unwrap();
-    let _a = a.lock().unwrap();
-    drop((t1, t2));
+    use interleave::sync::atomic::Ordering;
+    ab_ba_with_a_handshake(
+        |data| assert_ne!(data.load(Ordering::SeqCst), 0, "t2 ran before main's store"),
+        |data| data.store(1, Ordering::SeqCst),
+    );
 }
 
 #[test]

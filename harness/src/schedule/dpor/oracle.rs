@@ -1487,11 +1487,7 @@ fn a_reversal_that_waits_after_a_yield_is_tried_at_the_latest_context_switch_in_
 
 #[test]
 fn dpor_reaches_what_naive_dfs_reaches_on_random_programs() {
-    let (compared, skipped, naive, dpor) = compare(11, 380, Knobs::default());
-    println!(
-        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
-    );
-    assert!(compared >= 300, "{compared} compared, {skipped} skipped");
+    compare_at_least(11, 380, Knobs::default(), 300);
 }
 
 #[test]
@@ -1503,23 +1499,16 @@ fn dpor_reaches_what_naive_dfs_reaches_when_findings_end_executions() {
     // point anyway). Programs of the default kind and with more primitives, every finding
     // ending its execution.
     CUT.set(true);
-    let (compared, skipped, naive, dpor) = compare(5, 120, Knobs::default());
-    println!(
-        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
-    );
-    assert!(compared >= 90, "{compared} compared, {skipped} skipped");
-    let (compared, skipped, naive, dpor) = compare(
+    compare_at_least(5, 120, Knobs::default(), 90);
+    compare_at_least(
         6,
         80,
         Knobs {
             more: Some(MORE),
             ..Knobs::default()
         },
+        50,
     );
-    println!(
-        "with more primitives: {compared} programs compared ({skipped} skipped): naive DFS {naive} executions, DPOR {dpor}"
-    );
-    assert!(compared >= 50, "{compared} compared, {skipped} skipped");
 }
 
 #[test]
@@ -1606,18 +1595,15 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_that_panic() {
     // (`ORACLE_SCAN=1..11,100,0,0,0,0,0,0.15`, then with yields and more primitives,
     // `…,0.25,0.4,0,0,0,0.15`; `ORACLE_CUT=1` for findings that end their executions) finds
     // no difference.
-    let (compared, skipped, naive, dpor) = compare(
+    compare_at_least(
         4,
         300,
         Knobs {
             panics: Some(PANICS),
             ..Knobs::default()
         },
+        250,
     );
-    println!(
-        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
-    );
-    assert!(compared >= 250, "{compared} compared, {skipped} skipped");
 }
 
 /// How often an operation of the programs that yield is a yield or a spin.
@@ -1630,18 +1616,15 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_that_yield() {
     // waits for another thread's visible step, and a step that only looked and yielded lets
     // it go on once between two changes, whatever else the threads do (locks, a condvar or a
     // channel, timers). A test of their own keeps the programs of seed 11 as they were.
-    let (compared, skipped, naive, dpor) = compare(
+    compare_at_least(
         7,
         200,
         Knobs {
             yields: Some(YIELDS),
             ..Knobs::default()
         },
+        150,
     );
-    println!(
-        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
-    );
-    assert!(compared >= 150, "{compared} compared, {skipped} skipped");
 }
 
 #[test]
@@ -1686,18 +1669,15 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_with_more_primitives()
     // and senders dropped early, a `Once` whose initialiser may take a step, park (which never
     // returns spuriously here), `park_timeout` and unpark; a third of them wait at a barrier
     // too. A test of their own keeps the programs of the other tests as they were.
-    let (compared, skipped, naive, dpor) = compare(
+    compare_at_least(
         3,
         300,
         Knobs {
             more: Some(MORE),
             ..Knobs::default()
         },
+        200,
     );
-    println!(
-        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
-    );
-    assert!(compared >= 200, "{compared} compared, {skipped} skipped");
 }
 
 /// How often an operation of a program with a bounded channel is one on it, of the programs
@@ -1705,6 +1685,19 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_programs_with_more_primitives()
 const BOUNDED: f64 = 0.4;
 const TIMED: f64 = 0.25;
 const WEAK: f64 = 0.2;
+
+/// Compares `programs` programs of `seed` generated with `knobs`, prints the totals, and
+/// asserts that at least `at_least` were compared (the others' naive trees are over the budget).
+fn compare_at_least(seed: u64, programs: usize, knobs: Knobs, at_least: usize) {
+    let (compared, skipped, naive, dpor) = compare(seed, programs, knobs);
+    println!(
+        "{compared} programs compared ({skipped} skipped: naive tree over the budget): naive DFS {naive} executions, DPOR {dpor}"
+    );
+    assert!(
+        compared >= at_least,
+        "{compared} compared, {skipped} skipped"
+    );
+}
 
 /// Compares `programs` programs of `seed` generated with `knobs`, prints the totals, and
 /// asserts them: (compared, skipped, naive DFS's executions, DPOR's).
