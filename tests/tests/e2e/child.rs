@@ -2,7 +2,8 @@
 //! process-wide) and for what a failing check prints.
 
 use std::ffi::OsStr;
-use std::path::PathBuf;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 
 /// Set in a child's environment: tests that crash or spin on purpose do so only there, never
@@ -58,12 +59,43 @@ fn run_with<V: AsRef<OsStr>>(args: &[&str], env: &[(&str, V)]) -> Child {
     }
 }
 
-/// A fresh, empty directory under the system's temporary directory.
-pub(crate) fn temp_dir(name: &str) -> PathBuf {
+/// A fresh, empty directory under the system's temporary directory, removed with what it holds
+/// when the returned guard drops (a failing test's assertion drops it too).
+pub(crate) fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("interleave-e2e-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create a temporary directory");
-    dir
+    TempDir(dir)
+}
+
+/// A directory made by [`temp_dir`]; dereferences to its path.
+#[derive(Debug)]
+pub(crate) struct TempDir(PathBuf);
+
+impl Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<OsStr> for TempDir {
+    fn as_ref(&self) -> &OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Runs the ignored tests of this binary whose names contain `filter`, one at a time in name

@@ -75,13 +75,13 @@ fn outcome(report: &Report) -> Outcome {
 }
 
 /// Runs `scenario` under `config` with 1, 2 and 3 threads; asserts they agree and returns the
-/// report of one.
+/// report of one, with the directory that holds its artifact (removed when dropped).
 fn same_with_any_jobs(
     label: &str,
     config: Config,
     scenario: impl Fn() + Clone + Send + Sync + 'static,
-) -> Report {
-    let mut first: Option<(Report, Outcome)> = None;
+) -> (Report, child::TempDir) {
+    let mut first: Option<(Report, Outcome, child::TempDir)> = None;
     for jobs in [1, 2, 3] {
         let dir = child::temp_dir(&format!("jobs-{label}-{jobs}"));
         let report = config
@@ -92,8 +92,8 @@ fn same_with_any_jobs(
             .explore(scenario.clone());
         let seen = outcome(&report);
         match &first {
-            None => first = Some((report, seen)),
-            Some((_, expected)) => {
+            None => first = Some((report, seen, dir)),
+            Some((_, expected, _)) => {
                 assert_eq!(&seen.0, &expected.0, "{label}: jobs({jobs}) vs jobs(1)");
                 assert!(
                     seen.1 == expected.1,
@@ -102,7 +102,8 @@ fn same_with_any_jobs(
             }
         }
     }
-    first.expect("three runs").0
+    let (report, _, dir) = first.expect("three runs");
+    (report, dir)
 }
 
 fn kinds(report: &Report) -> Vec<Kind> {
@@ -116,7 +117,7 @@ fn a_cycle_seen_across_executions_is_the_same_finding_in_the_same_execution_with
         ("cycle_random", Config::random(500).seed(11), 4),
         ("cycle_pct", Config::pct(500, 2).seed(11), 2),
     ] {
-        let report = same_with_any_jobs(label, config, orders_depend_on_a_race);
+        let (report, _dir) = same_with_any_jobs(label, config, orders_depend_on_a_race);
         assert_eq!(kinds(&report), [Kind::PotentialDeadlock], "{label}");
         // Its edges come from two executions: the artifact replays the earlier one too.
         assert_eq!(report.failing_execution, Some(expected), "{label}");
@@ -144,7 +145,7 @@ fn the_lowest_numbered_failing_execution_is_reported_with_any_jobs() {
         ("lost_pct", Config::pct(2_000, 3).seed(5), 21),
         ("lost_mix", Config::mix(2_000, 3).seed(5), MIX_LOST),
     ] {
-        let report = same_with_any_jobs(label, config, rare_lost_updates);
+        let (report, _dir) = same_with_any_jobs(label, config, rare_lost_updates);
         assert_eq!(kinds(&report), [Kind::Panic], "{label}");
         assert_eq!(report.failing_execution, Some(expected), "{label}");
         assert_eq!(report.executions, expected, "{label}");
@@ -158,7 +159,7 @@ fn a_clean_check_runs_its_whole_budget_with_any_jobs() {
         ("clean_pct", Config::pct(300, 3).seed(2)),
         ("clean_mix", Config::mix(300, 3).seed(2)),
     ] {
-        let report = same_with_any_jobs(label, config, consistent_order);
+        let (report, _dir) = same_with_any_jobs(label, config, consistent_order);
         assert!(report.is_clean(), "{label}: {report}");
         assert_eq!(report.executions, 300, "{label}");
         assert!(!report.complete, "{label}");
@@ -176,7 +177,7 @@ fn a_small_tree_is_complete_after_the_same_executions_with_any_jobs() {
         *m.lock().unwrap() += 1;
         t.join().unwrap();
     }
-    let report = same_with_any_jobs("tree", Config::random(1_000).seed(9), two_locks);
+    let (report, _dir) = same_with_any_jobs("tree", Config::random(1_000).seed(9), two_locks);
     assert!(report.is_clean() && report.complete, "{report}");
     // How many random executions seed 9 takes to have followed every branch of the tree.
     assert_eq!(report.executions, 114, "{report}");
@@ -214,7 +215,7 @@ fn a_long_execution_s_trace_is_rebuilt_by_replaying_it_and_is_the_same() {
     // On one thread the failing execution kept no events (too many) and its trace comes from
     // replaying its schedule; on two, the check's detector needed them all and they were kept.
     // The artifacts are byte for byte the same, and replay.
-    let report = same_with_any_jobs("long", Config::random(2).seed(1), long_then_fails);
+    let (report, _dir) = same_with_any_jobs("long", Config::random(2).seed(1), long_then_fails);
     assert_eq!(kinds(&report), [Kind::Panic]);
     let artifact = report.artifact.as_ref().expect("an artifact");
     let text = std::fs::read_to_string(artifact).unwrap();
@@ -299,7 +300,7 @@ fn findings_that_end_an_execution_end_it_at_the_same_event_with_any_jobs() {
             5,
         ),
     ] {
-        let report = same_with_any_jobs(label, config, scenario);
+        let (report, _dir) = same_with_any_jobs(label, config, scenario);
         assert_eq!(kinds(&report), [kind], "{label}");
         assert_eq!(report.failing_execution, Some(expected), "{label}");
     }
@@ -345,7 +346,7 @@ fn a_cycle_completed_after_many_clean_executions_is_found_in_the_same_execution_
         ("rare_cycle_random", Config::random(5_000).seed(1), 274),
         ("rare_cycle_pct", Config::pct(5_000, 3).seed(1), 162),
     ] {
-        let report = same_with_any_jobs(label, config, rare_inversion);
+        let (report, _dir) = same_with_any_jobs(label, config, rare_inversion);
         assert_eq!(kinds(&report), [Kind::PotentialDeadlock], "{label}");
         assert_eq!(report.failing_execution, Some(expected), "{label}");
     }
@@ -379,7 +380,7 @@ fn accepted_findings_are_the_same_and_exploration_goes_on_with_any_jobs() {
         }
         .write(&path)
         .unwrap();
-        let report = same_with_any_jobs(label, config.baseline(&path), rare_inversion);
+        let (report, _dir) = same_with_any_jobs(label, config.baseline(&path), rare_inversion);
         assert!(report.is_clean(), "{label}: {report}");
         assert_eq!(
             report.accepted[0].fingerprint,
@@ -419,7 +420,7 @@ fn an_object_made_before_the_check_is_shared_by_its_executions_so_one_thread_run
         }
         assert_eq!(*m.lock().unwrap(), 9);
     };
-    let report = same_with_any_jobs("barrier", Config::random(500).seed(3), scenario);
+    let (report, _dir) = same_with_any_jobs("barrier", Config::random(500).seed(3), scenario);
     assert!(report.is_clean(), "{report}");
     assert_eq!(report.executions, 500, "{report}");
 }
@@ -484,7 +485,8 @@ fn an_object_made_before_the_check_and_used_by_a_later_execution_runs_the_check_
         .explore(scenario.clone());
     assert!(first.is_clean(), "{first}");
     assert!(!met.load(SeqCst), "execution 1 met at the barrier");
-    let report = same_with_any_jobs("later", Config::random(500).seed(SEED_1_AVOIDS), scenario);
+    let (report, _dir) =
+        same_with_any_jobs("later", Config::random(500).seed(SEED_1_AVOIDS), scenario);
     assert!(met.load(SeqCst), "no execution met at the barrier");
     assert!(report.is_clean(), "{report}");
     assert_eq!(report.executions, 500, "{report}");
@@ -533,7 +535,7 @@ fn naive_dfs_split_among_threads_explores_the_same_tree() {
             false,
         ),
     ] {
-        let report = same_with_any_jobs(label, config, scenario);
+        let (report, _dir) = same_with_any_jobs(label, config, scenario);
         assert!(report.is_clean(), "{label}: {report}");
         assert_eq!(
             (report.executions, report.complete),
@@ -576,7 +578,7 @@ fn naive_dfs_split_among_threads_fails_in_the_same_execution() {
             67,
         ),
     ] {
-        let report = same_with_any_jobs(label, naive(), scenario);
+        let (report, _dir) = same_with_any_jobs(label, naive(), scenario);
         assert_eq!(kinds(&report), [kind], "{label}");
         assert_eq!(report.failing_execution, Some(expected), "{label}");
         let replayed = interleave::replay(report.artifact.as_ref().unwrap(), scenario).unwrap();
