@@ -404,18 +404,43 @@ pub(crate) fn run_plan(
     f: Arc<dyn Fn() + Send + Sync>,
 ) -> Result<Report, PlanError> {
     rt::install_panic_hook();
-    let (collected, complete) = match more {
+    let unrecorded = rt::unrecorded_panics();
+    let mut collected = collect(plan, strategy, more, &f)?;
+    if rt::unrecorded_panics() != unrecorded {
+        // A panic inside an execution reached no hook of interleave's (one that replaced it
+        // keeps it without calling it), here or in another check running at the time: a
+        // finding may have lost its site, and with it its fingerprint. With interleave's hook
+        // in front again, the check runs again from its first execution, once. (A replay has
+        // no second strategy to run with.)
+        if let Some(make) = more {
+            rt::put_back_panic_hook();
+            collected = collect(plan, make(), more, &f)?;
+        }
+    }
+    let (collected, complete) = collected;
+    finish(plan, collected, complete)
+}
+
+/// Runs the executions of [`run_plan`]: returns what was collected and whether no schedule is
+/// left.
+fn collect(
+    plan: &Plan,
+    strategy: Box<dyn crate::schedule::Strategy>,
+    more: Option<&jobs::MakeStrategy<'_>>,
+    f: &Arc<dyn Fn() + Send + Sync>,
+) -> Result<(Collected, bool), PlanError> {
+    Ok(match more {
         Some(make)
             if plan.jobs > 1
                 && plan.executions > 1
                 && strategy.samples()
                 && plan.numbers.is_none() =>
         {
-            match jobs::run(plan, make, &f)? {
+            match jobs::run(plan, make, f)? {
                 Some(done) => done,
                 // Its executions share an object made outside them: one thread runs them all,
                 // from the first.
-                None => run_here(plan, strategy, &f)?,
+                None => run_here(plan, strategy, f)?,
             }
         }
         // Naive DFS splits its tree among the threads.
@@ -426,15 +451,14 @@ pub(crate) fn run_plan(
                 && plan.numbers.is_none()
                 && plan.memory_model != crate::MemoryModel::Weak =>
         {
-            match dfs_jobs::run(plan, strategy, &f)? {
+            match dfs_jobs::run(plan, strategy, f)? {
                 Some(done) => done,
                 // As above: one thread explores the whole tree again.
-                None => run_here(plan, make(), &f)?,
+                None => run_here(plan, make(), f)?,
             }
         }
-        _ => run_here(plan, strategy, &f)?,
-    };
-    finish(plan, collected, complete)
+        _ => run_here(plan, strategy, f)?,
+    })
 }
 
 /// The executions, one after the other on this OS thread; the check's detector runs inside

@@ -313,7 +313,8 @@ pub(crate) fn run_thread<T>(f: impl FnOnce() -> T, keep: impl FnOnce(T)) {
             exit_current();
         }
         Err(payload) => {
-            with(|c| {
+            let recorded = with(|c| {
+                let recorded = c.last_panic.is_some();
                 let (message, site) = c
                     .last_panic
                     .take()
@@ -321,7 +322,13 @@ pub(crate) fn run_thread<T>(f: impl FnOnce() -> T, keep: impl FnOnce(T)) {
                 let backtrace = super::hook::take_backtrace();
                 c.emit(EventKind::Panic { message, backtrace }, site);
                 c.stop.get_or_insert(super::Stop::Finding);
+                recorded
             });
+            if recorded == Some(false) {
+                // No hook of interleave's saw the panic (one that replaced it keeps it without
+                // calling it): its site is lost; the check runs again.
+                super::hook::unrecorded();
+            }
             // The scheduler ends the execution at this switch.
             switch();
         }

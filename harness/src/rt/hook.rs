@@ -2,33 +2,64 @@
 //! nothing; every other panic goes to the hook that was there before.
 //!
 //! Another test may replace the process's hook at any time (`panic::set_hook` is global). Where
-//! panics happened would then be lost, and with it the sites and fingerprints of panic findings,
-//! so every check starts by making sure interleave's hook is the one installed, and wraps
-//! whatever replaced it if not. (A hook replaced *while* a check runs still loses that check's
-//! panic sites: std has no way to look at the hook without taking it out, and taking it out at
-//! every execution would open that gap for every other check running at the time.)
+//! panics happened would then be lost, and with it the sites and fingerprints of panic findings.
+//! So:
+//! - A check starts by installing interleave's hook in front of whatever is there, unless one
+//!   of interleave's hooks is still alive (installed, or kept and called by a hook that
+//!   replaced it). It never takes the hook out just to look at it: std cannot look without
+//!   taking, and taking it out at every check start would leave, for that moment, no hook of
+//!   ours for the panics of the other checks running at the time.
+//! - A panic inside an execution that no hook of ours recorded (a hook that replaced ours keeps
+//!   it without calling it) is counted (see [`unrecorded`]): a check during which that happened
+//!   puts interleave's hook back in front and runs again from its first execution, now with its
+//!   panics' sites (see `check::run_plan`).
 
 use std::io::Write as _;
 use std::panic::{self, PanicHookInfo};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, Once, PoisonError};
+use std::sync::{Arc, Mutex, Once, PoisonError};
 
 use interleave_detector::Site;
 
 type Hook = Box<dyn Fn(&PanicHookInfo<'_>) + Sync + Send + 'static>;
 
-/// The address of interleave's installed hook (0: none is installed). Compared with the hook
-/// in place, never dereferenced.
+/// The address of interleave's hook installed last (0: none, or it was dropped). Compared with
+/// the hook in place, never dereferenced.
 static OURS: AtomicUsize = AtomicUsize::new(0);
 
-/// Cleared when interleave's hook is dropped (replaced without being kept), so that another
-/// hook allocated at the same address is not mistaken for it.
+/// How many of interleave's hooks are alive: installed, or kept by a hook that replaced them.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// How many panics inside executions no hook of interleave's recorded, in this process (see
+/// [`unrecorded`]).
+static UNRECORDED: AtomicUsize = AtomicUsize::new(0);
+
+/// One caller at a time swaps the process's hook: two must not wrap each other.
+static SWAP: Mutex<()> = Mutex::new(());
+
+/// Lives as long as the hook that holds it: counted in [`LIVE`]; when dropped (replaced without
+/// being kept), clears [`OURS`] if that was this hook, so that another hook allocated at the
+/// same address is not mistaken for it.
 #[derive(Debug)]
-struct Installed;
+struct Installed {
+    /// The hook's address, once it is made.
+    address: Arc<AtomicUsize>,
+}
+
+impl Installed {
+    fn new() -> Self {
+        LIVE.fetch_add(1, Ordering::SeqCst);
+        Installed {
+            address: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+}
 
 impl Drop for Installed {
     fn drop(&mut self) {
-        OURS.store(0, Ordering::Relaxed);
+        let address = self.address.load(Ordering::SeqCst);
+        let _ = OURS.compare_exchange(address, 0, Ordering::SeqCst, Ordering::SeqCst);
+        LIVE.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -36,13 +67,11 @@ fn address(hook: &Hook) -> usize {
     std::ptr::from_ref(&**hook).cast::<()>() as usize
 }
 
-/// Makes sure interleave's panic hook is the process's. The first call also lets the engine
-/// install (and so spend) its once-per-process hook, around a placeholder, so that it is never
-/// installed later on top of ours.
+/// Makes sure a hook of interleave's sees the panics of checks. The first call also lets the
+/// engine install (and so spend) its once-per-process hook, around a placeholder, so that it
+/// is never installed later on top of ours.
 pub(crate) fn install_panic_hook() {
     static ENGINE: Once = Once::new();
-    // One caller at a time: two checks starting together must not wrap each other.
-    static SWAP: Mutex<()> = Mutex::new(());
     ENGINE.call_once(|| {
         let original = panic::take_hook();
         panic::set_hook(Box::new(|_| {}));
@@ -50,25 +79,57 @@ pub(crate) fn install_panic_hook() {
         drop(panic::take_hook());
         panic::set_hook(original);
     });
+    if LIVE.load(Ordering::SeqCst) == 0 {
+        put_in_front();
+    }
+}
+
+/// Installs interleave's hook in front of the one in place, unless that is interleave's last.
+fn put_in_front() {
     if std::thread::panicking() {
         // std refuses to touch the hook from a panicking thread (a check in a destructor).
         return;
     }
     let _swap = SWAP.lock().unwrap_or_else(PoisonError::into_inner);
     let current = panic::take_hook();
-    let ours = OURS.load(Ordering::Relaxed);
+    let ours = OURS.load(Ordering::SeqCst);
     if ours != 0 && address(&current) == ours {
         panic::set_hook(current);
         return;
     }
-    let hook = wrap(current);
-    OURS.store(address(&hook), Ordering::Relaxed);
+    let installed = Installed::new();
+    let at = Arc::clone(&installed.address);
+    let hook = wrap(current, installed);
+    at.store(address(&hook), Ordering::SeqCst);
+    OURS.store(address(&hook), Ordering::SeqCst);
     panic::set_hook(hook);
 }
 
+/// A panic inside an execution reached no hook of interleave's: its site is lost. Counted (see
+/// [`unrecorded_count`]); the check puts interleave's hook back in front before it runs again
+/// ([`put_back`]). Nothing here touches the hook: taking it out inside an execution would leave
+/// the other checks running at the time without one for a moment.
+pub(crate) fn unrecorded() {
+    UNRECORDED.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Puts interleave's hook in front of the one in place, unless it is there already: before a
+/// check runs again after [`unrecorded`] panics. (With interleave's hook in front, such a panic
+/// called no hook at all: `resume_unwind` with no panic before it. The check runs again all
+/// the same, once.)
+pub(crate) fn put_back() {
+    put_in_front();
+}
+
+/// How many panics inside executions no hook of interleave's recorded so far, in this process.
+/// A check that sees the count move while it runs may hold a finding without its site, and
+/// runs again (see `check::run_plan`).
+pub(crate) fn unrecorded_count() -> usize {
+    UNRECORDED.load(Ordering::SeqCst)
+}
+
 /// interleave's hook, in front of `previous`.
-fn wrap(previous: Hook) -> Hook {
-    let installed = Installed;
+fn wrap(previous: Hook, installed: Installed) -> Hook {
     Box::new(move |info: &PanicHookInfo<'_>| {
         let _ = &installed;
         let site = location(info);

@@ -21,7 +21,10 @@ pub(crate) use engine::{
     set_stack_size, spawn, stack_size, switch, unblock, with_stacks, yield_now, DEFAULT_STACK_SIZE,
 };
 pub(crate) use footprint::{Access, Footprint, Key};
-pub(crate) use hook::{install_panic_hook, payload_message};
+pub(crate) use hook::{
+    install_panic_hook, payload_message, put_back as put_back_panic_hook,
+    unrecorded_count as unrecorded_panics,
+};
 pub(crate) use progress::{atomic_accessed, clock_read, site_key};
 pub(crate) use steps::{
     announced_try, channel_registered, future_pending, note_read, note_write, receiver_dropped,

@@ -549,7 +549,12 @@ fn panicking_scenario() {
 }
 
 fn panic_site(config: Config) -> String {
-    let report = config.explore(panicking_scenario);
+    panic_site_of(config, panicking_scenario)
+}
+
+/// The fingerprint of the one finding of `scenario`, a panic, and its report.
+fn panic_site_of(config: Config, scenario: fn()) -> String {
+    let report = config.explore(scenario);
     assert_eq!(report.findings.len(), 1, "{report}");
     let finding = &report.findings[0];
     assert_eq!(finding.kind(), Kind::Panic);
@@ -573,6 +578,104 @@ fn child_hook_replaced() {
     std::panic::set_hook(Box::new(move |info| previous(info)));
     assert_eq!(panic_site(config().name("hooked")), before);
     println!("hook check: same findings");
+}
+
+/// A hook that replaced interleave's and keeps it without calling it, installed once per
+/// process by the first execution of [`held_by_the_first_execution`]: what a test silencing
+/// panics for a while does, here while a check runs.
+static HELD: std::sync::Mutex<Option<Hook>> = std::sync::Mutex::new(None);
+
+/// A panic hook, as `std::panic::take_hook` gives it.
+type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send>;
+
+fn held_by_the_first_execution() {
+    let mut held = HELD.lock().unwrap();
+    if held.is_none() {
+        *held = Some(std::panic::take_hook());
+        std::panic::set_hook(Box::new(|_| {}));
+    }
+    drop(held);
+    panicking_scenario();
+}
+
+#[test]
+#[ignore = "run by other tests in a child process"]
+fn child_hook_held() {
+    if !child::in_child() {
+        return;
+    }
+    let before = panic_site(config().name("hooked"));
+    // The hook is replaced during the check's first execution, and its panic reaches no hook
+    // of interleave's: the check runs again, with interleave's hook in front.
+    let during = panic_site_of(config().name("hooked"), held_by_the_first_execution);
+    assert_eq!(during, before);
+    assert!(!during.contains("<unknown>"), "{during}");
+    // The hook that held interleave's is put back, as a test that silenced panics does.
+    std::panic::set_hook(HELD.lock().unwrap().take().unwrap());
+    assert_eq!(panic_site(config().name("hooked")), before);
+    println!("hook check: same findings");
+}
+
+#[test]
+fn a_panic_hook_that_replaced_interleave_s_while_a_check_ran_does_not_change_findings() {
+    let run = child::run("limits::child_hook_held", &[] as &[(&str, &str)]);
+    assert!(run.success, "{run:?}");
+    assert!(run.stdout.contains("hook check: same findings"), "{run:?}");
+}
+
+/// The fingerprint of the panic of a one-thread scenario, after one execution.
+fn main_panic() -> String {
+    let report = Config::random(1)
+        .write_artifact(false)
+        .explore(|| panic!("boom"));
+    assert_eq!(report.findings.len(), 1, "{report}");
+    report.findings[0].fingerprint.clone()
+}
+
+/// How many panicking checks [`child_checks_starting_while_others_panic`] runs.
+const PANICKING_CHECKS: usize = 10_000;
+
+#[test]
+#[ignore = "run by other tests in a child process"]
+fn child_checks_starting_while_others_panic() {
+    if !child::in_child() {
+        return;
+    }
+    let before = main_panic();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let lost = std::thread::scope(|scope| {
+        // Checks start one after the other on another OS thread, all the time.
+        scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let report = Config::random(1).write_artifact(false).explore(|| {});
+                assert!(report.is_clean());
+            }
+        });
+        let lost = (0..PANICKING_CHECKS)
+            .filter(|_| main_panic() != before)
+            .count();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        lost
+    });
+    println!("hook check: {lost} of {PANICKING_CHECKS} panics lost their site");
+}
+
+#[test]
+fn checks_starting_never_hide_the_panics_of_checks_running_at_the_time() {
+    // Each check panics in its first execution while other checks keep starting on another OS
+    // thread: every panic keeps its site. (Before interleave stopped taking the hook out at
+    // every check start, a few of them had none.)
+    let run = child::run(
+        "limits::child_checks_starting_while_others_panic",
+        &[] as &[(&str, &str)],
+    );
+    assert!(run.success, "{run:?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "hook check: 0 of {PANICKING_CHECKS} panics lost their site"
+        )),
+        "{run:?}"
+    );
 }
 
 #[test]
