@@ -5,12 +5,15 @@
 //! | --- | --- |
 //! | `sleep`, `sleep_until`, `Sleep` (`deadline`, `is_elapsed`, `reset`) | modelled |
 //! | `timeout`, `timeout_at`, `Timeout`, `error::Elapsed` (the future is polled first) | modelled |
-//! | `interval`, `interval_at`, `Interval::{tick, period, reset, reset_immediately, reset_after, reset_at}` | modelled (`MissedTickBehavior` not supported: ticks missed come in a burst, tokio's default) |
+//! | `interval`, `interval_at`, `Interval::{tick, period, reset, reset_immediately, reset_after, reset_at}` | modelled |
+//! | `MissedTickBehavior` (`Burst`, `Delay`, `Skip`), `Interval::{missed_tick_behavior, set_missed_tick_behavior}` | modelled: a tick more than 5 ms late on the virtual clock is missed, as tokio's |
+//! | `Interval::poll_tick` | not supported |
 //! | `Instant`, `Duration` | modelled (`Instant` is virtual) |
 //! | `pause`, `advance`, `resume` | not supported: time is always paused and moves by timers |
 
 pub use interleave::future::time::{
-    interval, interval_at, sleep, sleep_until, timeout, timeout_at, Interval, Sleep, Timeout,
+    interval, interval_at, sleep, sleep_until, timeout, timeout_at, Interval, MissedTickBehavior,
+    Sleep, Timeout,
 };
 pub use interleave::time::{Duration, Instant};
 

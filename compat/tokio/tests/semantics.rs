@@ -688,6 +688,77 @@ fn sleep_and_interval_resets_agree() {
 }
 
 program! {
+    missed_ticks;
+    /// Intervals of 10 ms under each `MissedTickBehavior`, whose task sleeps 25 ms after the
+    /// first tick (two ticks missed), then one that sleeps 13 ms (3 ms late: within tokio's
+    /// 5 ms, not missed). The virtual times each tick is due and taken at.
+    pub(crate) async fn program() -> Vec<(u128, u128)> {
+        use tokio::time::{interval, sleep, Duration, Instant, MissedTickBehavior};
+        let start = Instant::now();
+        let mut seen = Vec::new();
+        for (behavior, pause) in [
+            (MissedTickBehavior::Burst, 25),
+            (MissedTickBehavior::Delay, 25),
+            (MissedTickBehavior::Skip, 25),
+            (MissedTickBehavior::Skip, 13),
+            (MissedTickBehavior::Delay, 13),
+        ] {
+            let mut ticks = interval(Duration::from_millis(10));
+            assert_eq!(ticks.missed_tick_behavior(), MissedTickBehavior::Burst);
+            ticks.set_missed_tick_behavior(behavior);
+            assert_eq!(ticks.missed_tick_behavior(), behavior);
+            ticks.tick().await;
+            sleep(Duration::from_millis(pause)).await;
+            for _ in 0..3 {
+                let due = ticks.tick().await;
+                seen.push(((due - start).as_millis(), start.elapsed().as_millis()));
+            }
+        }
+        seen
+    }
+}
+
+#[test]
+fn missed_ticks_agree() {
+    agree(missed_ticks::real::program, missed_ticks::model::program);
+}
+
+program! {
+    receive_many;
+    /// `recv_many` takes what waits, up to its limit; a limit of 0 takes nothing; once the
+    /// senders are gone and the channel is empty it gives 0; the same on an unbounded channel.
+    pub(crate) async fn program() -> (Vec<usize>, Vec<u8>) {
+        let mut counts = Vec::new();
+        let mut buffer = Vec::new();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(4);
+        for i in 0..3 {
+            tx.send(i).await.unwrap();
+        }
+        counts.push(rx.recv_many(&mut buffer, 2).await);
+        counts.push(rx.recv_many(&mut buffer, 0).await);
+        counts.push(rx.recv_many(&mut buffer, 5).await);
+        tx.send(3).await.unwrap();
+        drop(tx);
+        counts.push(rx.recv_many(&mut buffer, 5).await);
+        counts.push(rx.recv_many(&mut buffer, 5).await);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u8>();
+        for i in 4..7 {
+            tx.send(i).unwrap();
+        }
+        counts.push(rx.recv_many(&mut buffer, 2).await);
+        drop(tx);
+        counts.push(rx.recv_many(&mut buffer, 2).await);
+        counts.push(rx.recv_many(&mut buffer, 2).await);
+        (counts, buffer)
+    }
+}
+
+#[test]
+fn recv_many_agrees() {
+    agree(receive_many::real::program, receive_many::model::program);
+}
+
+program! {
     mpsc_reservations;
     /// A reservation takes capacity until its permit sends or is dropped; `reserve_many`
     /// takes several at once (never more than the capacity); an owned permit gives its sender

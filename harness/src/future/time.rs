@@ -201,7 +201,8 @@ impl<F: Future> Future for Timeout<F> {
     }
 }
 
-/// Ticks every `period`, the first tick at once (tokio's `interval`; missed ticks burst).
+/// Ticks every `period`, the first tick at once (tokio's `interval`; missed ticks burst unless
+/// [`Interval::set_missed_tick_behavior`] says otherwise).
 ///
 /// # Panics
 ///
@@ -212,6 +213,7 @@ pub fn interval(period: Duration) -> Interval {
     Interval {
         next_ns: rt::now_ns(),
         period,
+        missed: MissedTickBehavior::Burst,
         site: Site::caller(),
     }
 }
@@ -227,6 +229,7 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
     Interval {
         next_ns: start.as_nanos_since_start(),
         period,
+        missed: MissedTickBehavior::Burst,
         site: Site::caller(),
     }
 }
@@ -236,21 +239,76 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
 pub struct Interval {
     next_ns: u64,
     period: Duration,
+    missed: MissedTickBehavior,
     site: Site,
 }
+
+/// What an [`Interval`] does when a tick comes more than 5 ms late (tokio's
+/// `MissedTickBehavior`, with its tolerance; on the virtual clock a tick is late when the
+/// ticking task ran or waited past the next due time).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MissedTickBehavior {
+    /// The missed ticks come at once, then the ticks keep their schedule (the default).
+    #[default]
+    Burst,
+    /// The next tick comes one period after the late one was taken.
+    Delay,
+    /// The missed ticks are skipped: the next tick comes at the next multiple of the period
+    /// from the first.
+    Skip,
+}
+
+impl MissedTickBehavior {
+    /// When the tick after the one due at `due_ns` comes, that one taken at `now_ns`.
+    fn next_ns(self, due_ns: u64, now_ns: u64, period: Duration) -> u64 {
+        let period_ns = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX);
+        match self {
+            MissedTickBehavior::Burst => due_ns.saturating_add(period_ns),
+            MissedTickBehavior::Delay => now_ns.saturating_add(period_ns),
+            MissedTickBehavior::Skip => {
+                let offset = (now_ns - due_ns) % period_ns;
+                now_ns.saturating_add(period_ns - offset)
+            }
+        }
+    }
+}
+
+/// How late a tick may come and still be on time (tokio's 5 ms).
+const LATE_NS: u64 = 5_000_000;
 
 impl Interval {
     /// Waits for the next tick and returns when it was due.
     pub async fn tick(&mut self) -> Instant {
         let due = self.next_ns;
         Sleep::new(due, self.site.clone()).await;
-        self.next_ns = rt::deadline_after(due, self.period);
+        self.next_ns = match self.missed {
+            // The same whenever the tick is taken: the clock is not read.
+            MissedTickBehavior::Burst => rt::deadline_after(due, self.period),
+            missed => {
+                let now = rt::now_ns();
+                if now > due.saturating_add(LATE_NS) {
+                    missed.next_ns(due, now, self.period)
+                } else {
+                    rt::deadline_after(due, self.period)
+                }
+            }
+        };
         Instant::from_nanos_since_start(due)
     }
 
     /// The period.
     pub fn period(&self) -> Duration {
         self.period
+    }
+
+    /// What the interval does with missed ticks.
+    pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
+        self.missed
+    }
+
+    /// Sets what the interval does with missed ticks.
+    pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
+        self.missed = behavior;
     }
 
     /// The next tick comes one period from now.

@@ -607,3 +607,56 @@ fn tasks_on_one_worker_are_ordered_by_its_polls_and_on_two_they_race() {
     assert_eq!(two.findings[0].kind(), Kind::DataRace, "{two}");
     assert_eq!(two.executions, 1, "{two}");
 }
+
+/// A task writes a cell, sends, writes another, sends again; main takes the messages with
+/// `recv_many` (`LIMIT` at a time) until it has both, then reads both cells (`READ_EARLY`: after
+/// the first message only).
+fn handoff_through_recv_many<const LIMIT: usize, const READ_EARLY: bool>() {
+    use crate::channels_atomics_cells::Shared;
+    // Two workers: tasks on one worker never overlap, and cannot race.
+    Runtime::new(2).block_on(async {
+        let cells = Arc::new((Shared::new(0), Shared::new(0)));
+        let (tx, mut rx) = mpsc::channel::<()>(2);
+        let writer = {
+            let cells = Arc::clone(&cells);
+            future::spawn(async move {
+                cells.0.set(1);
+                tx.send(()).await.unwrap();
+                cells.1.set(2);
+                tx.send(()).await.unwrap();
+            })
+        };
+        let mut buffer = Vec::new();
+        while buffer.len() < 2 {
+            assert!(rx.recv_many(&mut buffer, LIMIT).await > 0);
+            if READ_EARLY {
+                break;
+            }
+        }
+        assert_eq!(cells.0.get(), 1);
+        let _ = cells.1.get();
+        writer.await.unwrap();
+    });
+}
+
+#[test]
+fn each_message_recv_many_takes_orders_its_send_before_what_follows() {
+    // Every schedule: both messages taken at once (the writer sent both first) or one at a
+    // time; each message's send happens before what main does after taking it.
+    for report in [
+        Config::exhaustive()
+            .write_artifact(false)
+            .explore(handoff_through_recv_many::<2, false>),
+        Config::exhaustive()
+            .write_artifact(false)
+            .explore(handoff_through_recv_many::<1, false>),
+    ] {
+        assert!(report.is_clean() && report.complete, "{report}");
+    }
+    // The twin reads the second cell after the first message only: a race with its write.
+    let report = Config::exhaustive()
+        .write_artifact(false)
+        .explore(handoff_through_recv_many::<1, true>);
+    let kinds: Vec<Kind> = report.findings.iter().map(|f| f.kind()).collect();
+    assert_eq!(kinds, [Kind::DataRace], "{report}");
+}

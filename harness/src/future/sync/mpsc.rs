@@ -911,6 +911,28 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Waits for messages, as [`Receiver::recv`], and moves up to `limit` of those waiting
+    /// into `buffer`: returns how many. `0` only when `limit` is `0` (at once, no scheduling
+    /// point) or the channel has ended, as tokio's.
+    #[track_caller]
+    pub fn recv_many<'a>(
+        &'a mut self,
+        buffer: &'a mut Vec<T>,
+        limit: usize,
+    ) -> impl Future<Output = usize> + 'a {
+        RecvMany {
+            recv: Recv {
+                chan: &self.chan,
+                site: Site::caller(),
+                object: None,
+                announced: false,
+                done: false,
+            },
+            buffer,
+            limit,
+        }
+    }
+
     /// [`Receiver::recv`] from sync code (a `spawn_blocking` closure, a thread): blocks until
     /// a message comes or the channel ends.
     ///
@@ -1042,6 +1064,22 @@ impl<T> Future for Recv<'_, T> {
     type Output = Option<T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut taken = None;
+        self.poll_take(cx, 1, |value| taken = Some(value))
+            .map(|_| taken)
+    }
+}
+
+impl<T> Recv<'_, T> {
+    /// Moves up to `limit` (at least 1) of the waiting messages into `take`, each a
+    /// `Received` of its own (the detector joins each message's clock): all in one step, with
+    /// no scheduling point between them. `Ready(0)` once the channel has ended.
+    fn poll_take(
+        &mut self,
+        cx: &mut Context<'_>,
+        limit: usize,
+        mut take: impl FnMut(T),
+    ) -> Poll<usize> {
         let object = match self.object {
             Some(object) => object,
             None => {
@@ -1051,45 +1089,88 @@ impl<T> Future for Recv<'_, T> {
                 object
             }
         };
-        let (value, waker) = {
+        let mut taken = 0;
+        loop {
             let mut state = self.chan.state();
-            match state.messages.pop_front() {
-                Some(value) => (Some(value), self.chan.wake_sender(&state)),
-                None if Chan::ended(&state) => (None, None),
-                None => {
-                    state.recv_waker = Some(cx.waker().clone());
+            let Some(value) = state.messages.pop_front() else {
+                // Nothing taken yet: a receive stops once it has taken the last message.
+                debug_assert_eq!(taken, 0);
+                if Chan::ended(&state) {
                     drop(state);
-                    // The wait is announced only now: a receive that finds a message (or the
-                    // channel closed) at its first poll did not wait for it. Polled before the
-                    // send, it would have returned `Pending` and its task gone on (to arm a
-                    // `timeout`'s timer, or poll a `select!`'s other branch), not blocked as a
-                    // thread's receive does: exhaustive exploration must be free to swap them.
-                    if !std::mem::replace(&mut self.announced, true) {
-                        rt::emit(
-                            EventKind::RecvRequest {
-                                channel: object,
-                                bounded: false,
-                            },
-                            self.site.clone(),
-                        );
-                    }
-                    crate::future::task::pending_at(&self.site);
-                    return Poll::Pending;
+                    self.done = true;
+                    rt::emit(
+                        EventKind::Received {
+                            channel: object,
+                            ok: false,
+                        },
+                        self.site.clone(),
+                    );
+                    return Poll::Ready(0);
                 }
+                state.recv_waker = Some(cx.waker().clone());
+                drop(state);
+                // The wait is announced only now: a receive that finds a message (or the
+                // channel closed) at its first poll did not wait for it. Polled before the
+                // send, it would have returned `Pending` and its task gone on (to arm a
+                // `timeout`'s timer, or poll a `select!`'s other branch), not blocked as a
+                // thread's receive does: exhaustive exploration must be free to swap them.
+                if !std::mem::replace(&mut self.announced, true) {
+                    rt::emit(
+                        EventKind::RecvRequest {
+                            channel: object,
+                            bounded: false,
+                        },
+                        self.site.clone(),
+                    );
+                }
+                crate::future::task::pending_at(&self.site);
+                return Poll::Pending;
+            };
+            taken += 1;
+            let last = taken == limit || state.messages.is_empty();
+            let waker = if last {
+                self.chan.wake_sender(&state)
+            } else {
+                None
+            };
+            drop(state);
+            self.done = true;
+            rt::emit(
+                EventKind::Received {
+                    channel: object,
+                    ok: true,
+                },
+                self.site.clone(),
+            );
+            take(value);
+            if last {
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+                return Poll::Ready(taken);
             }
-        };
-        self.done = true;
-        rt::emit(
-            EventKind::Received {
-                channel: object,
-                ok: value.is_some(),
-            },
-            self.site.clone(),
-        );
-        if let Some(waker) = waker {
-            waker.wake();
         }
-        Poll::Ready(value)
+    }
+}
+
+/// The future of `recv_many`: a [`Recv`] that takes up to `limit` messages.
+struct RecvMany<'a, T> {
+    recv: Recv<'a, T>,
+    buffer: &'a mut Vec<T>,
+    limit: usize,
+}
+
+impl<T> Future for RecvMany<'_, T> {
+    type Output = usize;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        let this = self.get_mut();
+        if this.limit == 0 {
+            return Poll::Ready(0);
+        }
+        let buffer = &mut *this.buffer;
+        this.recv
+            .poll_take(cx, this.limit, |value| buffer.push(value))
     }
 }
 
@@ -1181,6 +1262,27 @@ impl<T> UnboundedReceiver<T> {
             object: None,
             announced: false,
             done: false,
+        }
+    }
+
+    /// Waits for messages and moves up to `limit` of them into `buffer`, as
+    /// [`Receiver::recv_many`].
+    #[track_caller]
+    pub fn recv_many<'a>(
+        &'a mut self,
+        buffer: &'a mut Vec<T>,
+        limit: usize,
+    ) -> impl Future<Output = usize> + 'a {
+        RecvMany {
+            recv: Recv {
+                chan: &self.inner.chan,
+                site: Site::caller(),
+                object: None,
+                announced: false,
+                done: false,
+            },
+            buffer,
+            limit,
         }
     }
 
