@@ -759,6 +759,85 @@ fn recv_many_agrees() {
 }
 
 program! {
+    send_with_timeout;
+    /// `send_timeout` sends when there is room, gives the value back when no room comes in
+    /// time (at the timeout, on the clock) and when the receiver is gone. (Room that comes from
+    /// another task while it waits races with its timer, which interleave may fire early.)
+    pub(crate) async fn program() -> Vec<(String, u128)> {
+        use tokio::sync::mpsc::error::SendTimeoutError;
+        use tokio::time::{Duration, Instant};
+        let start = Instant::now();
+        let mut seen = Vec::new();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(1);
+        let outcome = |r: Result<(), SendTimeoutError<u8>>| match r {
+            Ok(()) => "sent".to_owned(),
+            Err(SendTimeoutError::Timeout(v)) => format!("timeout {v}"),
+            Err(SendTimeoutError::Closed(v)) => format!("closed {v}"),
+        };
+        let mut note = |what: String| seen.push((what, start.elapsed().as_millis()));
+        note(outcome(tx.send_timeout(0, Duration::from_millis(10)).await));
+        note(outcome(tx.send_timeout(1, Duration::from_millis(3)).await));
+        note(format!("{:?}", rx.recv().await));
+        note(outcome(tx.send_timeout(2, Duration::from_millis(3)).await));
+        drop(rx);
+        note(outcome(tx.send_timeout(3, Duration::from_millis(3)).await));
+        note(SendTimeoutError::Timeout(4u8).to_string());
+        note(format!("{:?}", SendTimeoutError::Closed(5u8)));
+        seen
+    }
+}
+
+program! {
+    error_texts;
+    /// How the channels' and `OnceCell`'s errors print (`{:?}` is what `unwrap` shows).
+    pub(crate) async fn program() -> Vec<String> {
+        use tokio::sync::{broadcast, mpsc, oneshot, watch, OnceCell};
+        let mut seen = Vec::new();
+        let mut both = |debug: String, display: String| seen.push(format!("{debug} / {display}"));
+        let (tx, rx) = mpsc::channel::<u8>(1);
+        tx.try_send(1).unwrap();
+        let full = tx.try_send(2).unwrap_err();
+        both(format!("{full:?}"), full.to_string());
+        drop(rx);
+        let closed = tx.try_send(3).unwrap_err();
+        both(format!("{closed:?}"), closed.to_string());
+        let sent = tx.send(4).await.unwrap_err();
+        both(format!("{sent:?}"), sent.to_string());
+        let timed = mpsc::error::SendTimeoutError::Timeout(5u8);
+        both(format!("{timed:?}"), timed.to_string());
+        let (btx, brx) = broadcast::channel::<u8>(1);
+        drop(brx);
+        let broadcast = btx.send(6).unwrap_err();
+        both(format!("{broadcast:?}"), broadcast.to_string());
+        let (wtx, wrx) = watch::channel(7u8);
+        drop(wrx);
+        let watch = wtx.send(8).unwrap_err();
+        both(format!("{watch:?}"), watch.to_string());
+        let (otx, orx) = oneshot::channel::<u8>();
+        drop(orx);
+        both(format!("{:?}", otx.send(9)), String::new());
+        let cell = OnceCell::new();
+        cell.set(10u8).unwrap();
+        let set = cell.set(11).unwrap_err();
+        both(format!("{set:?}"), set.to_string());
+        seen
+    }
+}
+
+#[test]
+fn error_texts_agree() {
+    agree(error_texts::real::program, error_texts::model::program);
+}
+
+#[test]
+fn send_timeout_agrees() {
+    agree(
+        send_with_timeout::real::program,
+        send_with_timeout::model::program,
+    );
+}
+
+program! {
     mpsc_reservations;
     /// A reservation takes capacity until its permit sends or is dropped; `reserve_many`
     /// takes several at once (never more than the capacity); an owned permit gives its sender

@@ -79,18 +79,11 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 
 /// Errors, as tokio's `broadcast::error`.
 pub mod error {
-    use std::fmt;
 
     /// `send` with no receiver: the value is given back.
-    #[derive(PartialEq, Eq, Clone, Copy, thiserror::Error)]
+    #[derive(Debug, PartialEq, Eq, Clone, Copy, thiserror::Error)]
     #[error("channel closed")]
     pub struct SendError<T>(pub T);
-
-    impl<T> fmt::Debug for SendError<T> {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("SendError(..)")
-        }
-    }
 
     /// Why `recv` gave no value.
     #[derive(Debug, PartialEq, Eq, Clone, Copy, thiserror::Error)]

@@ -406,11 +406,33 @@ pub enum TrySendError<T> {
     Closed(T),
 }
 
+/// As tokio's: the variant's name, quoted.
 impl<T> fmt::Debug for TrySendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TrySendError::Full(_) => f.write_str("Full(..)"),
-            TrySendError::Closed(_) => f.write_str("Closed(..)"),
+            TrySendError::Full(_) => fmt::Debug::fmt("Full(..)", f),
+            TrySendError::Closed(_) => fmt::Debug::fmt("Closed(..)", f),
+        }
+    }
+}
+
+/// Why `send_timeout` did not send.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendTimeoutError<T> {
+    /// No room came in time.
+    #[error("timed out waiting on send operation")]
+    Timeout(T),
+    /// The receiver is gone.
+    #[error("channel closed")]
+    Closed(T),
+}
+
+/// As tokio's: the variant's name, quoted.
+impl<T> fmt::Debug for SendTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendTimeoutError::Timeout(_) => fmt::Debug::fmt("Timeout(..)", f),
+            SendTimeoutError::Closed(_) => fmt::Debug::fmt("Closed(..)", f),
         }
     }
 }
@@ -531,6 +553,32 @@ impl<T> Sender<T> {
         SendFuture {
             room: Room::new(&self.chan, 1, Site::caller()),
             value: Some(value),
+        }
+    }
+
+    /// Waits for room at most `timeout` on the virtual clock, then sends, as tokio's: a
+    /// reservation under a [`timeout`](crate::future::time::timeout) (its timer, its wait).
+    ///
+    /// # Errors
+    ///
+    /// [`SendTimeoutError::Timeout`] if no room came in time, [`SendTimeoutError::Closed`] if
+    /// the receiver is gone; each with the value.
+    #[track_caller]
+    pub fn send_timeout(
+        &self,
+        value: T,
+        timeout: std::time::Duration,
+    ) -> impl Future<Output = Result<(), SendTimeoutError<T>>> + '_ {
+        let reserve = crate::future::time::timeout(timeout, self.reserve());
+        async move {
+            match reserve.await {
+                Ok(Ok(permit)) => {
+                    permit.send(value);
+                    Ok(())
+                }
+                Ok(Err(SendError(()))) => Err(SendTimeoutError::Closed(value)),
+                Err(_) => Err(SendTimeoutError::Timeout(value)),
+            }
         }
     }
 
@@ -1335,5 +1383,5 @@ impl<T> UnboundedReceiver<T> {
 
 /// Errors, as tokio's `mpsc::error`.
 pub mod error {
-    pub use super::{SendError, TryRecvError, TrySendError};
+    pub use super::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 }

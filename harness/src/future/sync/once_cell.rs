@@ -30,24 +30,16 @@ pub struct OnceCell<T> {
     init: Semaphore,
 }
 
-/// [`OnceCell::set`] on a cell already set (or being set): the value is given back.
-#[derive(PartialEq, Eq, thiserror::Error)]
+/// [`OnceCell::set`] on a cell already set (or being set): the value is given back. Printed as
+/// tokio's.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SetError<T> {
     /// The cell has a value.
-    #[error("the cell is already initialised")]
+    #[error("AlreadyInitializedError")]
     AlreadyInitializedError(T),
     /// Another task is initialising it.
-    #[error("the cell is being initialised")]
+    #[error("InitializingError")]
     InitializingError(T),
-}
-
-impl<T> fmt::Debug for SetError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SetError::AlreadyInitializedError(_) => f.write_str("AlreadyInitializedError(..)"),
-            SetError::InitializingError(_) => f.write_str("InitializingError(..)"),
-        }
-    }
 }
 
 impl<T: fmt::Debug> fmt::Debug for OnceCell<T> {

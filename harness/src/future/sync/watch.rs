@@ -105,9 +105,10 @@ pub struct SendError<T>(pub T);
 #[error("channel closed")]
 pub struct RecvError(());
 
+/// As tokio's: `SendError { .. }`.
 impl<T> fmt::Debug for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
+        f.debug_struct("SendError").finish_non_exhaustive()
     }
 }
 
