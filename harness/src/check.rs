@@ -406,12 +406,11 @@ pub(crate) fn run_plan(
     rt::install_panic_hook();
     let unrecorded = rt::unrecorded_panics();
     let mut collected = collect(plan, strategy, more, &f)?;
-    if rt::unrecorded_panics() != unrecorded {
-        // A panic inside an execution reached no hook of interleave's (one that replaced it
-        // keeps it without calling it), here or in another check running at the time: a
-        // finding may have lost its site, and with it its fingerprint. With interleave's hook
-        // in front again, the check runs again from its first execution, once. (A replay has
-        // no second strategy to run with.)
+    if rt::unrecorded_panics() != unrecorded && lost_a_panic_site(&collected.0) {
+        // A panic of this check reached no hook of interleave's (one that replaced it keeps it
+        // without calling it): its finding has no site, and so another fingerprint. With
+        // interleave's hook in front again, the check runs again from its first execution,
+        // once. (A replay has no second strategy to run with.)
         if let Some(make) = more {
             rt::put_back_panic_hook();
             collected = collect(plan, make(), more, &f)?;
@@ -419,6 +418,15 @@ pub(crate) fn run_plan(
     }
     let (collected, complete) = collected;
     finish(plan, collected, complete)
+}
+
+/// Whether a panic finding of `collected`, new or accepted, lost its site (see `run_plan`).
+fn lost_a_panic_site(collected: &Collected) -> bool {
+    collected
+        .findings
+        .iter()
+        .chain(&collected.accepted)
+        .any(|f| f.kind == interleave_detector::Kind::Panic && f.sites.contains(&Site::unknown()))
 }
 
 /// Runs the executions of [`run_plan`]: returns what was collected and whether no schedule is

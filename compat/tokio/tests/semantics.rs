@@ -761,7 +761,8 @@ fn recv_many_agrees() {
 program! {
     send_with_timeout;
     /// `send_timeout` sends when there is room, gives the value back when no room comes in
-    /// time (at the timeout, on the clock) and when the receiver is gone. (Room that comes from
+    /// time (the timeout counted from its first poll, on the clock) and when the receiver is
+    /// gone. (Room that comes from
     /// another task while it waits races with its timer, which interleave may fire early.)
     pub(crate) async fn program() -> Vec<(String, u128)> {
         use tokio::sync::mpsc::error::SendTimeoutError;
@@ -781,6 +782,12 @@ program! {
         note(outcome(tx.send_timeout(2, Duration::from_millis(3)).await));
         drop(rx);
         note(outcome(tx.send_timeout(3, Duration::from_millis(3)).await));
+        // The timer starts at the first poll, not where the future was made.
+        let (tx, _rx) = tokio::sync::mpsc::channel::<u8>(1);
+        tx.send(0).await.unwrap();
+        let later = tx.send_timeout(6, Duration::from_millis(10));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        note(outcome(later.await));
         note(SendTimeoutError::Timeout(4u8).to_string());
         note(format!("{:?}", SendTimeoutError::Closed(5u8)));
         seen

@@ -185,6 +185,17 @@ impl<F> fmt::Debug for Timeout<F> {
     }
 }
 
+impl<F: Future> Timeout<F> {
+    /// `future` with a deadline at `deadline_ns` on the virtual clock, its timer armed at
+    /// `site`.
+    pub(crate) fn at(future: F, deadline_ns: u64, site: Site) -> Self {
+        Timeout {
+            future: Box::pin(future),
+            sleep: Sleep::new(deadline_ns, site),
+        }
+    }
+}
+
 impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 

@@ -60,6 +60,12 @@ pub(crate) struct ThreadSlot {
     pub(crate) last_site: Option<Site>,
     /// The atomics it touched last, for the spin rule.
     pub(crate) observed: super::progress::Observed,
+    /// Set by the panic hook: the message and location of the thread's panic. Each thread's
+    /// own: a thread that switches out while unwinding (a destructor at a scheduling point) may
+    /// let another one panic before its panic is reported.
+    pub(crate) last_panic: Option<(String, Site)>,
+    /// The backtrace of that panic, when backtraces are asked for.
+    pub(crate) last_backtrace: Option<String>,
 }
 
 /// Everything the runtime knows about the running execution.
@@ -83,8 +89,6 @@ pub(crate) struct Context {
     pub(crate) events: Vec<Event>,
     pub(crate) findings: Vec<Finding>,
     pub(crate) stop: Option<Stop>,
-    /// Set by the panic hook: the message and location of a panic in the scenario.
-    pub(crate) last_panic: Option<(String, Site)>,
     /// Virtual time, in nanoseconds since the execution started.
     pub(crate) now_ns: u64,
     /// How many times the virtual clock moved (the spin rule's version of the clock).
@@ -252,6 +256,8 @@ impl ThreadSlot {
             sync_held: Vec::new(),
             last_site: None,
             observed: super::progress::Observed::default(),
+            last_panic: None,
+            last_backtrace: None,
         }
     }
 
@@ -272,6 +278,8 @@ impl ThreadSlot {
             sync_held,
             last_site,
             observed,
+            last_panic,
+            last_backtrace,
         } = self;
         *own_task = task;
         *own_name = name;
@@ -286,6 +294,8 @@ impl ThreadSlot {
         sync_held.clear();
         *last_site = None;
         *observed = super::progress::Observed::default();
+        *last_panic = None;
+        *last_backtrace = None;
     }
 }
 
@@ -315,7 +325,6 @@ impl Context {
                     events,
                     findings: Vec::new(),
                     stop: None,
-                    last_panic: None,
                     now_ns: 0,
                     clock_moves: 0,
                     timers: Vec::new(),
@@ -373,7 +382,6 @@ impl Context {
             events: own_events,
             findings,
             stop,
-            last_panic,
             now_ns,
             clock_moves,
             timers,
@@ -407,7 +415,6 @@ impl Context {
         *own_events = events;
         findings.clear();
         *stop = None;
-        *last_panic = None;
         *now_ns = 0;
         *clock_moves = 0;
         timers.clear();

@@ -314,12 +314,19 @@ pub(crate) fn run_thread<T>(f: impl FnOnce() -> T, keep: impl FnOnce(T)) {
         }
         Err(payload) => {
             let recorded = with(|c| {
-                let recorded = c.last_panic.is_some();
-                let (message, site) = c
-                    .last_panic
-                    .take()
-                    .unwrap_or_else(|| (super::payload_message(payload.as_ref()), Site::unknown()));
-                let backtrace = super::hook::take_backtrace();
+                let current = c.current;
+                let (message, site, recorded) =
+                    c.thread_mut(current).last_panic.take().map_or_else(
+                        || {
+                            (
+                                super::payload_message(payload.as_ref()),
+                                Site::unknown(),
+                                false,
+                            )
+                        },
+                        |(message, site)| (message, site, true),
+                    );
+                let backtrace = c.thread_mut(current).last_backtrace.take();
                 c.emit(EventKind::Panic { message, backtrace }, site);
                 c.stop.get_or_insert(super::Stop::Finding);
                 recorded
@@ -329,8 +336,11 @@ pub(crate) fn run_thread<T>(f: impl FnOnce() -> T, keep: impl FnOnce(T)) {
                 // calling it): its site is lost; the check runs again.
                 super::hook::unrecorded();
             }
-            // The scheduler ends the execution at this switch.
+            // The scheduler ends the execution at this switch, unless another thread has to
+            // finish unwinding a panic first (see `InterleaveScheduler::finish_unwinding`): then
+            // this thread ends, and its joiners wake.
             switch();
+            exit_current();
         }
     }
 }

@@ -10,9 +10,9 @@
 //!   taking, and taking it out at every check start would leave, for that moment, no hook of
 //!   ours for the panics of the other checks running at the time.
 //! - A panic inside an execution that no hook of ours recorded (a hook that replaced ours keeps
-//!   it without calling it) is counted (see [`unrecorded`]): a check during which that happened
-//!   puts interleave's hook back in front and runs again from its first execution, now with its
-//!   panics' sites (see `check::run_plan`).
+//!   it without calling it) is counted (see [`unrecorded`]): a check whose panic finding lost
+//!   its site that way puts interleave's hook back in front and runs again from its first
+//!   execution, once, now with its panics' sites (see `check::run_plan`).
 
 use std::io::Write as _;
 use std::panic::{self, PanicHookInfo};
@@ -106,9 +106,10 @@ fn put_in_front() {
 }
 
 /// A panic inside an execution reached no hook of interleave's: its site is lost. Counted (see
-/// [`unrecorded_count`]); the check puts interleave's hook back in front before it runs again
-/// ([`put_back`]). Nothing here touches the hook: taking it out inside an execution would leave
-/// the other checks running at the time without one for a moment.
+/// [`unrecorded_count`]); the check whose finding lost its site puts interleave's hook back in
+/// front before it runs again ([`put_back`]). Nothing here touches the hook: taking it out
+/// inside an execution would leave the other checks running at the time without one for a
+/// moment.
 pub(crate) fn unrecorded() {
     UNRECORDED.fetch_add(1, Ordering::SeqCst);
 }
@@ -122,7 +123,7 @@ pub(crate) fn put_back() {
 }
 
 /// How many panics inside executions no hook of interleave's recorded so far, in this process.
-/// A check that sees the count move while it runs may hold a finding without its site, and
+/// A check that sees the count move while it runs, and holds a panic finding without its site,
 /// runs again (see `check::run_plan`).
 pub(crate) fn unrecorded_count() -> usize {
     UNRECORDED.load(Ordering::SeqCst)
@@ -138,9 +139,13 @@ fn wrap(previous: Hook, installed: Installed) -> Hook {
             if ABORTING.contains(&message.as_str()) {
                 aborting(context, &message);
             }
-            let earlier = context.last_panic.replace((message.clone(), site.clone()));
+            let current = context.current;
+            let earlier = context
+                .thread_mut(current)
+                .last_panic
+                .replace((message.clone(), site.clone()));
             EARLIER.with(|e| *e.borrow_mut() = earlier);
-            BACKTRACE.with(|b| *b.borrow_mut() = capture_backtrace());
+            context.thread_mut(current).last_backtrace = capture_backtrace();
         });
         if recorded.is_none() && !super::in_execution() {
             previous(info);
@@ -157,8 +162,6 @@ const ABORTING: [&str; 2] = [
 ];
 
 thread_local! {
-    /// The backtrace of the last panic recorded, when backtraces are asked for.
-    static BACKTRACE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
     /// The panic recorded before the last one: the first of a double panic.
     static EARLIER: std::cell::RefCell<Option<(String, Site)>> =
         const { std::cell::RefCell::new(None) };
@@ -185,7 +188,7 @@ fn aborting(context: &super::Context, why: &str) {
         )
     };
     let first = EARLIER.with(|e| describe(e.borrow().as_ref()));
-    let then = describe(context.last_panic.as_ref());
+    let then = describe(context.thread(thread).last_panic.as_ref());
     let _ = writeln!(
         std::io::stderr(),
         "\ninterleave: thread `{name}` of check `{check}` panicked while unwinding from another \
@@ -199,11 +202,6 @@ fn aborting(context: &super::Context, why: &str) {
              {first}; then, while unwinding, {then}"
         ),
     );
-}
-
-/// The backtrace of the last panic recorded on this OS thread, if one was captured.
-pub(crate) fn take_backtrace() -> Option<String> {
-    BACKTRACE.with(|b| b.borrow_mut().take())
 }
 
 /// The panicking scenario thread's backtrace, if the process asks for backtraces

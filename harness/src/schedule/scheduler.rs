@@ -24,6 +24,12 @@ pub(crate) struct InterleaveScheduler {
     contested: usize,
     /// The execution stopped at a decision, between steps (the step bound), not inside one.
     stopped_between_steps: bool,
+    /// This OS thread was unwinding a panic when the execution began (a check in a destructor
+    /// during a panic): `std::thread::panicking()` then tells nothing about the execution.
+    panicking_at_start: bool,
+    /// Scheduling points run after the execution stopped, for a thread to finish unwinding a
+    /// panic (see `next_task`).
+    unwinding_steps: usize,
     /// The runtime's progress count when `contested` was last reset.
     progress: u64,
     runnable: Vec<u32>,
@@ -104,6 +110,8 @@ impl InterleaveScheduler {
             digests: Vec::new(),
             contested: 0,
             stopped_between_steps: false,
+            panicking_at_start: false,
+            unwinding_steps: 0,
             progress: 0,
             runnable: Vec::new(),
             coverage: Coverage::default(),
@@ -153,6 +161,8 @@ impl InterleaveScheduler {
         self.events_checked = (0, 0);
         self.contested = 0;
         self.stopped_between_steps = false;
+        self.panicking_at_start = std::thread::panicking();
+        self.unwinding_steps = 0;
         self.progress = 0;
         self.coverage.begin_execution();
         self.model = self.strategy.exhaustive().then(ModelState::default);
@@ -670,6 +680,39 @@ fn enabled_threads(model: &mut ModelState) -> bool {
     released
 }
 
+/// The most scheduling points a stopped execution runs for a thread to finish unwinding a
+/// panic (its destructors could spin).
+const UNWINDING_STEPS: usize = 100_000;
+
+impl InterleaveScheduler {
+    /// The execution has stopped. If a thread of it switched out while unwinding a panic (a
+    /// destructor at a scheduling point) and another thread's panic stopped it meanwhile, that
+    /// thread's stack is still half unwound, and std's count of panics, which every thread of
+    /// the execution shares (one OS thread runs them all), one too high: ending the execution
+    /// now would leave every later execution on this OS thread, of this check and of the next
+    /// ones, running as if it were unwinding a panic, and take other paths. So the execution
+    /// runs on, its events no longer recorded and nothing decided, until no thread unwinds: a
+    /// thread that panicked and has not finished unwinding first, else the first runnable one
+    /// (what it waits for).
+    fn finish_unwinding(&mut self, runnable: &[&Task]) -> Option<TaskId> {
+        if !std::thread::panicking()
+            || self.panicking_at_start
+            || self.unwinding_steps >= UNWINDING_STEPS
+        {
+            return None;
+        }
+        self.unwinding_steps += 1;
+        let unwinding = rt::with(|c| {
+            runnable.iter().map(|task| task.id()).find(|&task| {
+                let thread = c.task_thread.get(usize::from(task)).copied().flatten();
+                thread.is_some_and(|thread| c.thread(thread).last_panic.is_some())
+            })
+        })
+        .flatten();
+        unwinding.or_else(|| runnable.first().map(|task| task.id()))
+    }
+}
+
 impl Scheduler for InterleaveScheduler {
     fn new_execution(&mut self) -> Option<EngineSchedule> {
         // The check loop starts each execution itself; the engine's own schedule is unused.
@@ -685,7 +728,7 @@ impl Scheduler for InterleaveScheduler {
         let (stopping, progress, digest) =
             rt::with(|c| (c.stop.is_some(), c.progressed, c.path.value())).unwrap_or((true, 0, 0));
         if stopping {
-            return None;
+            return self.finish_unwinding(runnable);
         }
         if progress != self.progress {
             self.progress = progress;

@@ -660,3 +660,49 @@ fn each_message_recv_many_takes_orders_its_send_before_what_follows() {
     let kinds: Vec<Kind> = report.findings.iter().map(|f| f.kind()).collect();
     assert_eq!(kinds, [Kind::DataRace], "{report}");
 }
+
+/// Two tasks of a `JoinSet`, on two workers, panic at once: one may panic while the other
+/// unwinds through its set's guard (a send: a scheduling point).
+fn two_tasks_panic() {
+    Runtime::new(2).block_on(async {
+        let mut set = future::JoinSet::new();
+        set.spawn(async { panic!("first") });
+        set.spawn(async { panic!("second") });
+        while set.join_next().await.is_some() {}
+    });
+}
+
+#[test]
+fn a_task_that_panics_while_another_unwinds_leaves_no_panic_behind() {
+    // One OS thread runs every thread of an execution, and std counts panics per OS thread:
+    // an execution that stopped while a thread was still unwinding left the count raised, and
+    // every later execution on that OS thread (of this check, and of the checks after it) ran
+    // as if it were unwinding a panic. Each check here runs one schedule; after each, a check
+    // looks at `std::thread::panicking()` inside its execution.
+    for seed in 0..40 {
+        let report = Config::random(1)
+            .seed(seed)
+            .jobs(1)
+            .write_artifact(false)
+            .explore(two_tasks_panic);
+        assert_eq!(report.findings.len(), 1, "seed {seed}: {report}");
+        assert_eq!(
+            report.findings[0].kind,
+            Kind::Panic,
+            "seed {seed}: {report}"
+        );
+        let panicking = Arc::new(StdMutex::new(false));
+        let seen = Arc::clone(&panicking);
+        let probe = Config::random(1)
+            .jobs(1)
+            .write_artifact(false)
+            .explore(move || {
+                *seen.lock().unwrap() |= std::thread::panicking();
+            });
+        assert!(probe.is_clean(), "{probe}");
+        assert!(
+            !*panicking.lock().unwrap(),
+            "seed {seed}: a panic was left behind"
+        );
+    }
+}

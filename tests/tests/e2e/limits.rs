@@ -623,11 +623,15 @@ fn a_panic_hook_that_replaced_interleave_s_while_a_check_ran_does_not_change_fin
     assert!(run.stdout.contains("hook check: same findings"), "{run:?}");
 }
 
+/// How many executions [`main_panic`]'s scenario ran.
+static MAIN_PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// The fingerprint of the panic of a one-thread scenario, after one execution.
 fn main_panic() -> String {
-    let report = Config::random(1)
-        .write_artifact(false)
-        .explore(|| panic!("boom"));
+    let report = Config::random(1).write_artifact(false).explore(|| {
+        MAIN_PANICS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        panic!("boom")
+    });
     assert_eq!(report.findings.len(), 1, "{report}");
     report.findings[0].fingerprint.clone()
 }
@@ -657,14 +661,16 @@ fn child_checks_starting_while_others_panic() {
         done.store(true, std::sync::atomic::Ordering::Relaxed);
         lost
     });
-    println!("hook check: {lost} of {PANICKING_CHECKS} panics lost their site");
+    // A check whose panic lost its site runs again: none did.
+    let runs = MAIN_PANICS.load(std::sync::atomic::Ordering::Relaxed) - 1;
+    println!("hook check: {lost} of {PANICKING_CHECKS} panics lost their site, {runs} runs");
 }
 
 #[test]
 fn checks_starting_never_hide_the_panics_of_checks_running_at_the_time() {
     // Each check panics in its first execution while other checks keep starting on another OS
-    // thread: every panic keeps its site. (Before interleave stopped taking the hook out at
-    // every check start, a few of them had none.)
+    // thread: every panic keeps its site, and no check had to run again to get it back. (Before
+    // interleave stopped taking the hook out at every check start, a few of them had none.)
     let run = child::run(
         "limits::child_checks_starting_while_others_panic",
         &[] as &[(&str, &str)],
@@ -672,7 +678,7 @@ fn checks_starting_never_hide_the_panics_of_checks_running_at_the_time() {
     assert!(run.success, "{run:?}");
     assert!(
         run.stdout.contains(&format!(
-            "hook check: 0 of {PANICKING_CHECKS} panics lost their site"
+            "hook check: 0 of {PANICKING_CHECKS} panics lost their site, {PANICKING_CHECKS} runs"
         )),
         "{run:?}"
     );
@@ -684,4 +690,38 @@ fn a_panic_hook_replaced_by_another_test_does_not_change_findings() {
     let run = child::run("limits::child_hook_replaced", &[] as &[(&str, &str)]);
     assert!(run.success, "{run:?}");
     assert!(run.stdout.contains("hook check: same findings"), "{run:?}");
+}
+
+/// Yields when dropped: a scheduling point inside a thread's unwinding.
+struct YieldOnDrop;
+
+impl Drop for YieldOnDrop {
+    fn drop(&mut self) {
+        thread::yield_now();
+    }
+}
+
+#[test]
+fn a_panic_caught_by_another_thread_while_one_unwinds_does_not_take_its_site() {
+    // Main panics; while it unwinds, a destructor yields and `t1` (in the first execution of
+    // seed 1) runs, panics and catches its own panic. Main's finding is main's panic, where it
+    // happened: each thread's panic is recorded for that thread (it was the last one recorded,
+    // here `t1`'s).
+    let report = Config::random(20)
+        .seed(1)
+        .write_artifact(false)
+        .explore(|| {
+            let _t = thread::spawn(|| {
+                let _ = std::panic::catch_unwind(|| panic!("caught in t1"));
+            });
+            let _yields = YieldOnDrop;
+            panic!("main's panic");
+        });
+    assert_eq!(report.findings.len(), 1, "{report}");
+    let finding = &report.findings[0];
+    assert_eq!(finding.kind(), Kind::Panic);
+    assert!(
+        finding.headline.contains("main's panic") && !finding.headline.contains("t1"),
+        "{report}"
+    );
 }

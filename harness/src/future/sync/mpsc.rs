@@ -569,8 +569,16 @@ impl<T> Sender<T> {
         value: T,
         timeout: std::time::Duration,
     ) -> impl Future<Output = Result<(), SendTimeoutError<T>>> + '_ {
-        let reserve = crate::future::time::timeout(timeout, self.reserve());
+        let site = Site::caller();
+        // Built at the first poll, as tokio's `async fn`: the timer starts there.
         async move {
+            let room = Room::new(&self.chan, 1, site.clone());
+            let reserve = async move {
+                room.reserve().await?;
+                Ok(Permit { chan: &self.chan })
+            };
+            let deadline_ns = rt::deadline_after(rt::now_ns(), timeout);
+            let reserve = crate::future::time::Timeout::at(reserve, deadline_ns, site);
             match reserve.await {
                 Ok(Ok(permit)) => {
                     permit.send(value);
