@@ -1081,11 +1081,12 @@ fn compare(seed: u64, index: usize, program: &Program, totals: &mut Totals) -> R
     Ok(())
 }
 
-/// Compares `programs` programs of `seed` (with looks or without), panicking on the first
-/// difference.
-fn compare_seed(seed: u64, programs: usize, looks: bool) -> Totals {
+/// Compares `programs` programs of `seed` (with looks or without, with panics or without),
+/// panicking on the first difference.
+fn compare_seed(seed: u64, programs: usize, looks: bool, panics: bool) -> Totals {
     let mut generator = generator(seed);
     generator.looks = looks;
+    generator.panics = panics;
     let mut totals = Totals::default();
     for index in 0..programs {
         let program = generator.program();
@@ -1094,8 +1095,8 @@ fn compare_seed(seed: u64, programs: usize, looks: bool) -> Totals {
         }
     }
     println!(
-        "seed {seed}: {} programs compared ({} skipped: naive tree over {NAIVE_BUDGET}), {} hang under real tokio; naive DFS {} executions, DPOR {}",
-        totals.compared, totals.skipped, totals.hang, totals.naive, totals.dpor
+        "seed {seed}: {} programs compared ({} skipped: naive tree over {NAIVE_BUDGET}, {} with a panic), {} hang under real tokio; naive DFS {} executions, DPOR {}",
+        totals.compared, totals.skipped, totals.panicked, totals.hang, totals.naive, totals.dpor
     );
     totals
 }
@@ -1859,7 +1860,7 @@ fn scan() {
 
 #[test]
 fn dpor_reaches_what_naive_dfs_reaches_on_random_async_programs() {
-    let totals = compare_seed(3, 250, false);
+    let totals = compare_seed(3, 250, false, false);
     assert!(totals.compared >= 150, "{totals:?}");
 }
 
@@ -1868,7 +1869,7 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_async_programs_that_look() {
     // Programs that also look at the primitive's state without waiting (`Op::Look`: a
     // channel's `len`, `is_closed` and `capacity`, the permits, a watch's count of receivers):
     // each look is a read of what the steps that change it write.
-    let totals = compare_seed(1, 100, true);
+    let totals = compare_seed(1, 100, true, false);
     assert!(totals.compared >= 60, "{totals:?}");
 }
 
@@ -1877,26 +1878,8 @@ fn dpor_reaches_what_naive_dfs_reaches_on_random_async_programs_that_panic() {
     // Programs whose tasks assert on values they read (`Op::Assert`): an accepted panic ends
     // its execution while other tasks could still run, and DPOR must still reach what they
     // would have done (the cut of an execution, docs/guide.md).
-    let totals = compare_panics(3, 120);
+    let totals = compare_seed(3, 120, false, true);
     assert!(totals.compared >= 70 && totals.panicked >= 20, "{totals:?}");
-}
-
-/// [`compare_seed`] on programs generated with panics.
-fn compare_panics(seed: u64, programs: usize) -> Totals {
-    let mut generator = generator(seed);
-    generator.panics = true;
-    let mut totals = Totals::default();
-    for index in 0..programs {
-        let program = generator.program();
-        if let Err(difference) = compare(seed, index, &program, &mut totals) {
-            panic!("{difference}\n{program:#?}");
-        }
-    }
-    println!(
-        "seed {seed}, with panics: {} compared ({} with a panic), {} skipped, {} hang; naive {} executions, DPOR {}",
-        totals.compared, totals.panicked, totals.skipped, totals.hang, totals.naive, totals.dpor
-    );
-    totals
 }
 
 #[test]
@@ -1904,6 +1887,6 @@ fn compare_panics(seed: u64, programs: usize) -> Totals {
 fn dpor_reaches_what_naive_dfs_reaches_on_many_random_async_programs() {
     // Ten seeds besides the normal test's (3); `scan` finds no difference on seeds 1 to 60.
     for seed in [1, 2, 4, 5, 6, 7, 8, 9, 10, 11] {
-        compare_seed(seed, 100, false);
+        compare_seed(seed, 100, false, false);
     }
 }

@@ -84,8 +84,10 @@ pub(crate) fn install_panic_hook() {
     }
 }
 
-/// Installs interleave's hook in front of the one in place, unless that is interleave's last.
-fn put_in_front() {
+/// Installs interleave's hook in front of the one in place, unless that is interleave's last:
+/// at a check's start if none of interleave's is alive, and before a check whose panic lost its
+/// site runs again (see [`unrecorded`]).
+pub(crate) fn put_in_front() {
     if std::thread::panicking() {
         // std refuses to touch the hook from a panicking thread (a check in a destructor).
         return;
@@ -107,19 +109,11 @@ fn put_in_front() {
 
 /// A panic inside an execution reached no hook of interleave's: its site is lost. Counted (see
 /// [`unrecorded_count`]); the check whose finding lost its site puts interleave's hook back in
-/// front before it runs again ([`put_back`]). Nothing here touches the hook: taking it out
+/// front before it runs again ([`put_in_front`]). Nothing here touches the hook: taking it out
 /// inside an execution would leave the other checks running at the time without one for a
 /// moment.
 pub(crate) fn unrecorded() {
     UNRECORDED.fetch_add(1, Ordering::SeqCst);
-}
-
-/// Puts interleave's hook in front of the one in place, unless it is there already: before a
-/// check runs again after [`unrecorded`] panics. (With interleave's hook in front, such a panic
-/// called no hook at all: `resume_unwind` with no panic before it. The check runs again all
-/// the same, once.)
-pub(crate) fn put_back() {
-    put_in_front();
 }
 
 /// How many panics inside executions no hook of interleave's recorded so far, in this process.

@@ -22,7 +22,7 @@ pub(crate) use engine::{
 };
 pub(crate) use footprint::{Access, Footprint, Key};
 pub(crate) use hook::{
-    install_panic_hook, payload_message, put_back as put_back_panic_hook,
+    install_panic_hook, payload_message, put_in_front as put_back_panic_hook,
     unrecorded_count as unrecorded_panics,
 };
 pub(crate) use progress::{atomic_accessed, clock_read, site_key};

@@ -958,13 +958,7 @@ impl<T> Receiver<T> {
     /// [`Receiver::close`] closed it, and no [`Permit`] can still send into it.
     #[track_caller]
     pub fn recv(&mut self) -> impl Future<Output = Option<T>> + '_ {
-        Recv {
-            chan: &self.chan,
-            site: Site::caller(),
-            object: None,
-            announced: false,
-            done: false,
-        }
+        Recv::new(&self.chan, Site::caller())
     }
 
     /// Waits for messages, as [`Receiver::recv`], and moves up to `limit` of those waiting
@@ -977,13 +971,7 @@ impl<T> Receiver<T> {
         limit: usize,
     ) -> impl Future<Output = usize> + 'a {
         RecvMany {
-            recv: Recv {
-                chan: &self.chan,
-                site: Site::caller(),
-                object: None,
-                announced: false,
-                done: false,
-            },
+            recv: Recv::new(&self.chan, Site::caller()),
             buffer,
             limit,
         }
@@ -1114,6 +1102,19 @@ struct Recv<'a, T> {
     /// It found nothing and announced its wait (`RecvRequest`).
     announced: bool,
     done: bool,
+}
+
+impl<'a, T> Recv<'a, T> {
+    /// A receive on `chan` at `site`, not yet polled.
+    fn new(chan: &'a Chan<T>, site: Site) -> Self {
+        Recv {
+            chan,
+            site,
+            object: None,
+            announced: false,
+            done: false,
+        }
+    }
 }
 
 impl<T> Future for Recv<'_, T> {
@@ -1312,13 +1313,7 @@ impl<T> UnboundedReceiver<T> {
     /// Waits for a message; `None` once every sender is gone and the channel is empty.
     #[track_caller]
     pub fn recv(&mut self) -> impl Future<Output = Option<T>> + '_ {
-        Recv {
-            chan: &self.inner.chan,
-            site: Site::caller(),
-            object: None,
-            announced: false,
-            done: false,
-        }
+        self.inner.recv()
     }
 
     /// Waits for messages and moves up to `limit` of them into `buffer`, as
@@ -1329,17 +1324,7 @@ impl<T> UnboundedReceiver<T> {
         buffer: &'a mut Vec<T>,
         limit: usize,
     ) -> impl Future<Output = usize> + 'a {
-        RecvMany {
-            recv: Recv {
-                chan: &self.inner.chan,
-                site: Site::caller(),
-                object: None,
-                announced: false,
-                done: false,
-            },
-            buffer,
-            limit,
-        }
+        self.inner.recv_many(buffer, limit)
     }
 
     /// A message if one is there now.
