@@ -949,6 +949,82 @@ fn mpsc_reservations_queue_with_sends_first_come_first_served() {
 }
 
 program! {
+    mpsc_room_handover;
+    use std::future::{poll_fn, Future};
+    use std::pin::Pin;
+    use std::task::Poll;
+    /// Polls `future` once: "ready" or "pending".
+    async fn poll_once<F: Future + Unpin>(future: &mut F) -> &'static str {
+        if poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx).is_ready())).await {
+            "ready"
+        } else {
+            "pending"
+        }
+    }
+    /// Room a `recv` frees is handed to the waiting requests at once, first come first
+    /// served, not kept for the first one's next poll: a later waiting send goes while an
+    /// earlier one, granted, is not polled; the first waiting request takes a share of what it
+    /// asked for and holds back those behind it; a granted request dropped unpolled, or a
+    /// waiting one dropped with its share, gives the slots to the next; a close fails the
+    /// waiting requests and takes their shares back.
+    pub(crate) async fn program() -> Vec<String> {
+        let mut seen = Vec::new();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(2);
+        tx.send(1).await.unwrap();
+        tx.send(2).await.unwrap();
+        let mut first = Box::pin(tx.send(10));
+        let mut second = Box::pin(tx.send(11));
+        seen.push(format!("queued {} {}", poll_once(&mut first).await, poll_once(&mut second).await));
+        seen.push(format!("recv {:?} {:?}", rx.recv().await, rx.recv().await));
+        seen.push(format!("handed both: capacity {}", tx.capacity()));
+        // The second goes though the first, granted, is not polled.
+        seen.push(format!("second {}", poll_once(&mut second).await));
+        seen.push(format!("recv {:?}", rx.recv().await));
+        seen.push(format!("first {}", poll_once(&mut first).await));
+        drop((first, second));
+        seen.push(format!("recv {:?}, capacity {}", rx.recv().await, tx.capacity()));
+        // Full again; the first waiting request takes its share.
+        tx.send(3).await.unwrap();
+        tx.send(4).await.unwrap();
+        let mut many = Box::pin(tx.reserve_many(2));
+        let mut one = Box::pin(tx.reserve());
+        seen.push(format!("queued {} {}", poll_once(&mut many).await, poll_once(&mut one).await));
+        seen.push(format!("recv {:?}", rx.recv().await));
+        seen.push(format!("share: capacity {} one {}", tx.capacity(), poll_once(&mut one).await));
+        // Dropped with its share: the slot is the next one's.
+        drop(many);
+        seen.push(format!("one {} capacity {}", poll_once(&mut one).await, tx.capacity()));
+        drop(one);
+        // Granted, dropped unpolled: its slot goes back.
+        tx.send(7).await.unwrap();
+        let mut granted = Box::pin(tx.reserve());
+        seen.push(format!("queued {}", poll_once(&mut granted).await));
+        seen.push(format!("recv {:?}, capacity {}", rx.recv().await, tx.capacity()));
+        drop(granted);
+        seen.push(format!("dropped granted: capacity {}", tx.capacity()));
+        seen.push(format!("recv {:?}, capacity {}", rx.recv().await, tx.capacity()));
+        // A close fails the waiting requests, the first one's share back.
+        tx.send(5).await.unwrap();
+        tx.send(6).await.unwrap();
+        let mut waiting = Box::pin(tx.reserve_many(2));
+        seen.push(format!("queued {}", poll_once(&mut waiting).await));
+        seen.push(format!("recv {:?}", rx.recv().await));
+        rx.close();
+        seen.push(format!("closed: {}", waiting.as_mut().await.is_err()));
+        seen.push(format!("recv {:?} {:?}", rx.recv().await, rx.recv().await));
+        seen
+    }
+}
+
+#[test]
+fn mpsc_room_is_handed_to_waiting_requests_as_tokio_does() {
+    agree(
+        mpsc_room_handover::real::program,
+        mpsc_room_handover::model::program,
+    );
+}
+
+program! {
     owned_guards;
     /// Owned guards and permits hold as the borrowed ones do (an owned guard moves into a
     /// task); a mapped guard keeps the lock; `const_new` statics start every run unlocked,

@@ -661,6 +661,71 @@ fn each_message_recv_many_takes_orders_its_send_before_what_follows() {
     assert_eq!(kinds, [Kind::DataRace], "{report}");
 }
 
+/// A task polls its send once, tells `queued`, then waits for `go` before it polls the send
+/// again (if it did not complete at once).
+async fn send_queued_then(
+    tx: mpsc::Sender<u32>,
+    value: u32,
+    queued: oneshot::Sender<()>,
+    go: Option<oneshot::Receiver<()>>,
+) {
+    let mut send = Box::pin(tx.send(value));
+    let mut sent = false;
+    std::future::poll_fn(|cx| {
+        sent = std::future::Future::poll(send.as_mut(), cx).is_ready();
+        std::task::Poll::Ready(())
+    })
+    .await;
+    queued.send(()).unwrap();
+    if let Some(go) = go {
+        go.await.unwrap();
+    }
+    if !sent {
+        send.await.unwrap();
+    }
+}
+
+/// Two tasks queue a send each on a full channel of two slots (the first, then the second);
+/// the first then waits for main to have received the second's message before it polls its
+/// send again. Room a receive frees is handed to the queued sends at once (tokio's
+/// semaphore): the second's send goes while the first's, granted, is not polled.
+fn granted_send_left_unpolled() {
+    future::block_on(async {
+        let (tx, mut rx) = mpsc::channel::<u32>(2);
+        tx.send(0).await.unwrap();
+        tx.send(1).await.unwrap();
+        let (go_tx, go_rx) = oneshot::channel();
+        let (queued_tx, queued) = oneshot::channel();
+        let first = future::spawn(send_queued_then(tx.clone(), 10, queued_tx, Some(go_rx)));
+        queued.await.unwrap();
+        let (queued_tx, queued) = oneshot::channel();
+        let second = future::spawn(send_queued_then(tx, 11, queued_tx, None));
+        queued.await.unwrap();
+        let mut go = Some(go_tx);
+        let mut got = Vec::new();
+        while let Some(value) = rx.recv().await {
+            got.push(value);
+            if value == 11 {
+                go.take().unwrap().send(()).unwrap();
+            }
+        }
+        assert_eq!(got, [0, 1, 11, 10]);
+        first.await.unwrap();
+        second.await.unwrap();
+    });
+}
+
+#[test]
+fn a_send_granted_room_while_not_polled_lets_the_sends_behind_it_go() {
+    // Before room was handed over, this was a deadlock in every schedule: the room freed
+    // by the first receive waited for the first task's next poll, which waited for the
+    // second task's message, which waited behind the first.
+    let report = Config::exhaustive()
+        .write_artifact(false)
+        .explore(granted_send_left_unpolled);
+    assert!(report.is_clean() && report.complete, "{report}");
+}
+
 /// Two tasks of a `JoinSet`, on two workers, panic at once: one may panic while the other
 /// unwinds through its set's guard (a send: a scheduling point).
 fn two_tasks_panic() {

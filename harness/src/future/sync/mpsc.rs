@@ -1,7 +1,9 @@
 //! Async channels: tokio's `mpsc`, bounded and unbounded.
 //!
-//! A bounded channel's senders wait for room first come first served; a receive waits for a
-//! message or for every sender to go. Room can be reserved ahead of the message, as tokio's
+//! A bounded channel's senders wait for room first come first served, and room a receive
+//! frees is handed at once to the waiting requests it covers (tokio's semaphore: a granted send
+//! holds its slot until its next poll, however late); a receive waits for a message or for
+//! every sender to go. Room can be reserved ahead of the message, as tokio's
 //! `reserve` does: a [`Permit`] holds a slot (counted against the capacity as a message is)
 //! until it sends into it or is dropped. Sends and receives are the channel events of sync
 //! channels, so exhaustive exploration knows when a receive or a send must wait, and a
@@ -36,13 +38,26 @@ struct ChanState<T> {
     closed: bool,
     /// The receiver was dropped: a permit's message is dropped too.
     rx_dropped: bool,
-    /// Slots held by permits.
+    /// Slots held by permits, and those handed to waiting requests (all of a granted one's,
+    /// the first waiting one's share).
     reserved: usize,
     recv_waker: Option<Waker>,
-    /// Sends and reservations waiting for room, first come first served: ticket, slots
-    /// asked for, waker.
-    send_waiters: VecDeque<(u64, usize, Waker)>,
+    /// Sends and reservations waiting for room, first come first served.
+    send_waiters: VecDeque<SendWaiter>,
+    /// Requests handed all the slots they asked for, whose futures have not taken them yet:
+    /// ticket, slots.
+    granted: Vec<(u64, usize)>,
     next_ticket: u64,
+}
+
+/// A send or reservation waiting for room.
+struct SendWaiter {
+    ticket: u64,
+    needed: usize,
+    /// Slots already handed to it (the first waiting request takes what room there is, as
+    /// tokio's semaphore: the others wait behind it).
+    assigned: usize,
+    waker: Waker,
 }
 
 impl<T> Chan<T> {
@@ -57,6 +72,7 @@ impl<T> Chan<T> {
                 reserved: 0,
                 recv_waker: None,
                 send_waiters: VecDeque::new(),
+                granted: Vec::new(),
                 next_ticket: 0,
             }),
             bound,
@@ -174,14 +190,40 @@ impl<T> Chan<T> {
         result
     }
 
-    /// Room was made: the first waiting send or reservation may go if the room covers it.
-    fn wake_sender(&self, state: &ChanState<T>) -> Option<Waker> {
-        let free = self.free(state);
-        state
-            .send_waiters
-            .front()
-            .filter(|&&(_, needed, _)| needed <= free)
-            .map(|(_, _, waker)| waker.clone())
+    /// Room was made: hands it to the waiting requests first come first served, as tokio's
+    /// semaphore does when a slot is freed: each request it covers is granted (its future
+    /// takes the slots at its next poll, whenever that is), the first one it does not cover
+    /// takes what is left. Returns the wakers of those granted.
+    fn assign(&self, state: &mut ChanState<T>) -> Vec<Waker> {
+        let mut wakers = Vec::new();
+        loop {
+            let free = self.free(state);
+            let Some(first) = state.send_waiters.front_mut() else {
+                break;
+            };
+            let give = free.min(first.needed - first.assigned);
+            first.assigned += give;
+            state.reserved += give;
+            if first.assigned < first.needed {
+                break;
+            }
+            let waiter = state.send_waiters.pop_front().expect("a first waiter");
+            state.granted.push((waiter.ticket, waiter.needed));
+            wakers.push(waiter.waker);
+        }
+        wakers
+    }
+
+    /// `slots` reserved go back (a permit dropped unused, a waiting request cancelled): to
+    /// the waiting requests they cover, and once the channel is closed and no slot is held, a
+    /// waiting receive ends. Returns the wakers to wake.
+    fn give_back(&self, state: &mut ChanState<T>, slots: usize) -> Vec<Waker> {
+        state.reserved -= slots;
+        let mut wakers = self.assign(state);
+        if state.closed && state.reserved == 0 {
+            wakers.extend(state.recv_waker.take());
+        }
+        wakers
     }
 
     /// Takes `needed` slots now if they are free and nobody waits (`try_reserve`): `Err(true)`
@@ -218,26 +260,16 @@ impl<T> Chan<T> {
         result
     }
 
-    /// Permits dropped unused: their slots go back, to the first waiting send; once the
-    /// channel is closed and no permit is left, a waiting receive ends.
+    /// Permits dropped unused: their slots go back ([`Chan::give_back`]).
     fn release(&self, slots: usize) {
         if slots == 0 {
             return;
         }
-        let (sender, receiver) = {
-            let mut state = self.state();
-            state.reserved -= slots;
-            let receiver = if state.closed && state.reserved == 0 {
-                state.recv_waker.take()
-            } else {
-                None
-            };
-            (self.wake_sender(&state), receiver)
-        };
+        let wakers = self.give_back(&mut self.state(), slots);
         if rt::in_execution() {
             touch(self.object(&Site::unknown()));
         }
-        for waker in [sender, receiver].into_iter().flatten() {
+        for waker in wakers {
             waker.wake();
         }
     }
@@ -288,52 +320,62 @@ impl<'a, T> Room<'a, T> {
                 object
             }
         };
-        let (reserved, next) = {
-            let mut state = self.chan.state();
-            let first = match self.ticket {
-                Some(ticket) => state
-                    .send_waiters
-                    .front()
-                    .is_some_and(|&(t, _, _)| t == ticket),
-                None => state.send_waiters.is_empty(),
-            };
-            if state.closed || (first && self.chan.free(&state) >= self.needed) {
-                if let Some(ticket) = self.ticket.take() {
-                    state.send_waiters.retain(|&(t, _, _)| t != ticket);
-                }
-                let reserved = !state.closed;
-                if reserved {
+        let reserved = {
+            let mut guard = self.chan.state();
+            let state = &mut *guard;
+            match self.ticket {
+                None if state.closed => false,
+                // Room now and nobody waiting (no room is free while somebody waits: it was
+                // handed to them); asking for nothing never waits, as tokio's.
+                None if self.needed == 0
+                    || (state.send_waiters.is_empty() && self.chan.free(state) >= self.needed) =>
+                {
                     state.reserved += self.needed;
+                    true
                 }
-                // Room left: the next waiting request may go too.
-                (reserved, self.chan.wake_sender(&state))
-            } else {
-                match self.ticket {
-                    Some(ticket) => {
-                        if let Some(w) = state.send_waiters.iter_mut().find(|w| w.0 == ticket) {
-                            w.2.clone_from(cx.waker());
+                None => {
+                    let ticket = state.next_ticket;
+                    state.next_ticket += 1;
+                    state.send_waiters.push_back(SendWaiter {
+                        ticket,
+                        needed: self.needed,
+                        assigned: 0,
+                        waker: cx.waker().clone(),
+                    });
+                    self.ticket = Some(ticket);
+                    // First in line: it takes what room there is.
+                    let wakers = self.chan.assign(state);
+                    debug_assert!(wakers.is_empty(), "a request that fits does not queue");
+                    drop(guard);
+                    crate::future::task::pending_at(&self.site);
+                    return Poll::Pending;
+                }
+                Some(ticket) => {
+                    if let Some(i) = state.granted.iter().position(|&(t, _)| t == ticket) {
+                        // Handed its slots while it waited (`state.reserved` counts them).
+                        state.granted.swap_remove(i);
+                        self.ticket = None;
+                        true
+                    } else if state.closed {
+                        // The close took it out of the queue and its slots back.
+                        self.ticket = None;
+                        false
+                    } else {
+                        if let Some(waiter) =
+                            state.send_waiters.iter_mut().find(|w| w.ticket == ticket)
+                        {
+                            waiter.waker.clone_from(cx.waker());
                         }
-                    }
-                    None => {
-                        let ticket = state.next_ticket;
-                        state.next_ticket += 1;
-                        state
-                            .send_waiters
-                            .push_back((ticket, self.needed, cx.waker().clone()));
-                        self.ticket = Some(ticket);
+                        drop(guard);
+                        crate::future::task::pending_at(&self.site);
+                        return Poll::Pending;
                     }
                 }
-                drop(state);
-                crate::future::task::pending_at(&self.site);
-                return Poll::Pending;
             }
         };
         self.done = true;
         if reserved {
             touch(object);
-        }
-        if let Some(waker) = next {
-            waker.wake();
         }
         Poll::Ready(reserved)
     }
@@ -363,11 +405,20 @@ impl<T> Drop for Room<'_, T> {
         let (Some(object), Some(ticket), false) = (self.object, self.ticket, self.done) else {
             return;
         };
-        // Cancelled while waiting for room: it leaves the queue.
-        let next = {
-            let mut state = self.chan.state();
-            state.send_waiters.retain(|&(t, _, _)| t != ticket);
-            self.chan.wake_sender(&state)
+        // Cancelled while waiting for room: it leaves the queue, and the slots it was handed
+        // go back.
+        let wakers = {
+            let mut guard = self.chan.state();
+            let state = &mut *guard;
+            let slots = if let Some(i) = state.send_waiters.iter().position(|w| w.ticket == ticket)
+            {
+                state.send_waiters.remove(i).map_or(0, |w| w.assigned)
+            } else if let Some(i) = state.granted.iter().position(|&(t, _)| t == ticket) {
+                state.granted.swap_remove(i).1
+            } else {
+                0
+            };
+            self.chan.give_back(state, slots)
         };
         if rt::in_execution() {
             rt::emit(
@@ -378,7 +429,7 @@ impl<T> Drop for Room<'_, T> {
                 self.site.clone(),
             );
         }
-        if let Some(waker) = next {
+        for waker in wakers {
             waker.wake();
         }
     }
@@ -1006,12 +1057,12 @@ impl<T> Receiver<T> {
             },
             site.clone(),
         );
-        let (result, waker) = {
+        let (result, wakers) = {
             let mut state = self.chan.state();
             match state.messages.pop_front() {
-                Some(value) => (Ok(value), self.chan.wake_sender(&state)),
-                None if Chan::ended(&state) => (Err(TryRecvError::Disconnected), None),
-                None => (Err(TryRecvError::Empty), None),
+                Some(value) => (Ok(value), self.chan.assign(&mut state)),
+                None if Chan::ended(&state) => (Err(TryRecvError::Disconnected), Vec::new()),
+                None => (Err(TryRecvError::Empty), Vec::new()),
             }
         };
         rt::emit(
@@ -1021,7 +1072,7 @@ impl<T> Receiver<T> {
             },
             site,
         );
-        if let Some(waker) = waker {
+        for waker in wakers {
             waker.wake();
         }
         result
@@ -1080,7 +1131,20 @@ impl<T> Receiver<T> {
                 state.rx_dropped = true;
                 left = std::mem::take(&mut state.messages);
             }
-            state.send_waiters.iter().map(|w| w.2.clone()).collect()
+            // The waiting requests fail, and the slots handed to them go back (as tokio's
+            // semaphore's close, which empties its queue).
+            let state = &mut *state;
+            for (_, slots) in state.granted.drain(..) {
+                state.reserved -= slots;
+            }
+            state
+                .send_waiters
+                .drain(..)
+                .map(|waiter| {
+                    state.reserved -= waiter.assigned;
+                    waiter.waker
+                })
+                .collect()
         };
         drop(left);
         if rt::in_execution() {
@@ -1185,10 +1249,10 @@ impl<T> Recv<'_, T> {
             };
             taken += 1;
             let last = taken == limit || state.messages.is_empty();
-            let waker = if last {
-                self.chan.wake_sender(&state)
+            let wakers = if last {
+                self.chan.assign(&mut state)
             } else {
-                None
+                Vec::new()
             };
             drop(state);
             self.done = true;
@@ -1201,7 +1265,7 @@ impl<T> Recv<'_, T> {
             );
             take(value);
             if last {
-                if let Some(waker) = waker {
+                for waker in wakers {
                     waker.wake();
                 }
                 return Poll::Ready(taken);
