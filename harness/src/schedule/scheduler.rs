@@ -691,25 +691,29 @@ impl InterleaveScheduler {
     /// the execution shares (one OS thread runs them all), one too high: ending the execution
     /// now would leave every later execution on this OS thread, of this check and of the next
     /// ones, running as if it were unwinding a panic, and take other paths. So the execution
-    /// runs on, its events no longer recorded and nothing decided, until no thread unwinds: a
-    /// thread that panicked and has not finished unwinding first, else the first runnable one
-    /// (what it waits for).
+    /// runs on, its events no longer recorded and nothing decided, until no thread unwinds:
+    /// the runnable threads take turns, so that a thread that unwinds gets to run, and so do
+    /// the threads it waits for (a thread unwinding through a runtime's drop joins its
+    /// workers; one that panicked inside a task waits in a join the other's exit ends, and
+    /// picking it every time would spin there until the bound).
     fn finish_unwinding(&mut self, runnable: &[&Task]) -> Option<TaskId> {
         if !std::thread::panicking()
             || self.panicking_at_start
             || self.unwinding_steps >= UNWINDING_STEPS
+            || runnable.is_empty()
         {
             return None;
         }
+        let task = runnable[self.unwinding_steps % runnable.len()].id();
         self.unwinding_steps += 1;
-        let unwinding = rt::with(|c| {
-            runnable.iter().map(|task| task.id()).find(|&task| {
-                let thread = c.task_thread.get(usize::from(task)).copied().flatten();
-                thread.is_some_and(|thread| c.thread(thread).last_panic.is_some())
-            })
-        })
-        .flatten();
-        unwinding.or_else(|| runnable.first().map(|task| task.id()))
+        // The thread that runs is the current one: what it does (its exit, which ends the
+        // joins that wait for it) is its own.
+        rt::with(|c| {
+            if let Some(Some(thread)) = c.task_thread.get(usize::from(task)) {
+                c.current = *thread;
+            }
+        });
+        Some(task)
     }
 }
 

@@ -737,23 +737,41 @@ fn two_tasks_panic() {
     });
 }
 
-#[test]
-fn a_task_that_panics_while_another_unwinds_leaves_no_panic_behind() {
-    // One OS thread runs every thread of an execution, and std counts panics per OS thread:
-    // an execution that stopped while a thread was still unwinding left the count raised, and
-    // every later execution on that OS thread (of this check, and of the checks after it) ran
-    // as if it were unwinding a panic. Each check here runs one schedule; after each, a check
-    // looks at `std::thread::panicking()` inside its execution.
-    for seed in 0..40 {
+/// Main panics inside `block_on` on two workers while two tasks are in a poll: its unwinding
+/// drops the runtime, which joins the tasks' threads; one of them panics meanwhile, and its
+/// panic stops the execution with main still unwinding, joining the other.
+fn main_unwinds_while_a_task_panics() {
+    use interleave::sync::atomic::{AtomicUsize, Ordering};
+    Runtime::new(2).block_on(async {
+        let shared = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&shared);
+        let _counting = future::spawn(async move {
+            for _ in 0..3 {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let looker = Arc::clone(&shared);
+        let _panicking = future::spawn(async move {
+            looker.load(Ordering::SeqCst);
+            panic!("task");
+        });
+        shared.load(Ordering::SeqCst);
+        panic!("main");
+    });
+}
+
+/// Runs `program` once under each of `seeds` (it must find a panic), and after each, a check
+/// that looks at `std::thread::panicking()` inside its execution on the same OS thread.
+fn leaves_no_panic_behind(program: fn(), seeds: std::ops::Range<u64>) {
+    for seed in seeds {
         let report = Config::random(1)
             .seed(seed)
             .jobs(1)
             .write_artifact(false)
-            .explore(two_tasks_panic);
-        assert_eq!(report.findings.len(), 1, "seed {seed}: {report}");
+            .explore(program);
         assert_eq!(
-            report.findings[0].kind,
-            Kind::Panic,
+            report.findings.first().map(|f| f.kind),
+            Some(Kind::Panic),
             "seed {seed}: {report}"
         );
         let panicking = Arc::new(StdMutex::new(false));
@@ -770,4 +788,21 @@ fn a_task_that_panics_while_another_unwinds_leaves_no_panic_behind() {
             "seed {seed}: a panic was left behind"
         );
     }
+}
+
+#[test]
+fn a_task_that_panics_while_another_unwinds_leaves_no_panic_behind() {
+    // One OS thread runs every thread of an execution, and std counts panics per OS thread:
+    // an execution that stopped while a thread was still unwinding left the count raised, and
+    // every later execution on that OS thread (of this check, and of the checks after it) ran
+    // as if it were unwinding a panic. Each check here runs one schedule; after each, a check
+    // looks at `std::thread::panicking()` inside its execution.
+    leaves_no_panic_behind(two_tasks_panic, 0..40);
+    // The stopped execution runs on until no thread unwinds. Main, unwinding, joins a task's
+    // thread: the threads take turns (main picked every time spun in its join until the
+    // bound), and each runs as itself (the running thread was left as the one that panicked
+    // last, so the other's exit ended nobody's join). Before, the engine failed the
+    // execution ("a task was still unwinding a panic when the execution ended"), or the
+    // panic was left behind.
+    leaves_no_panic_behind(main_unwinds_while_a_task_panics, 0..40);
 }
