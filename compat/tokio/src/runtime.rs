@@ -6,7 +6,10 @@
 //! | `Builder::new_multi_thread().worker_threads(n)` | modelled: `n` workers (2 by default) |
 //! | `Runtime` (`block_on`, `spawn`, `spawn_blocking`, `handle`; dropping it cancels its tasks) | modelled |
 //! | `Handle` (`current`, `try_current`, `spawn`, `spawn_blocking`, `block_on`) | modelled |
-//! | `enable_all`, `enable_time`, `enable_io`, `start_paused`, `thread_name`, … | accepted, no effect (time is virtual; io is not modelled) |
+//! | `Runtime::{shutdown_timeout, shutdown_background}` | modelled: as dropping the runtime (its tasks are cancelled and end at their next wait) |
+//! | `enable_all`, `enable_time`, `enable_io`, `start_paused`, `thread_name`, `thread_name_fn`, `thread_stack_size`, `max_blocking_threads`, `thread_keep_alive`, `global_queue_interval`, `event_interval`, `max_io_events_per_tick` | accepted, no effect (time is virtual; io is not modelled) |
+//! | `on_thread_start`, `on_thread_stop`, `on_thread_park`, `on_thread_unpark` | accepted, never called: the model has no worker OS threads |
+//! | `Runtime::enter`, `Handle::enter`, `RuntimeFlavor`, metrics | not supported |
 //!
 //! A runtime starts only inside a check: outside one it refuses, with a message saying so.
 
@@ -91,6 +94,76 @@ impl Builder {
         self
     }
 
+    /// Accepted; no effect, as [`Builder::thread_name`].
+    pub fn thread_name_fn<F>(&mut self, _name: F) -> &mut Builder
+    where
+        F: Fn() -> String + Send + Sync + 'static,
+    {
+        self
+    }
+
+    /// Accepted; no effect (a task's stack is the check's `stack_size`).
+    pub fn thread_stack_size(&mut self, _size: usize) -> &mut Builder {
+        self
+    }
+
+    /// Accepted; never called (the model has no worker OS threads to start).
+    pub fn on_thread_start<F>(&mut self, _hook: F) -> &mut Builder
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self
+    }
+
+    /// Accepted; never called, as [`Builder::on_thread_start`].
+    pub fn on_thread_stop<F>(&mut self, _hook: F) -> &mut Builder
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self
+    }
+
+    /// Accepted; never called, as [`Builder::on_thread_start`].
+    pub fn on_thread_park<F>(&mut self, _hook: F) -> &mut Builder
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self
+    }
+
+    /// Accepted; never called, as [`Builder::on_thread_start`].
+    pub fn on_thread_unpark<F>(&mut self, _hook: F) -> &mut Builder
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self
+    }
+
+    /// Accepted; no effect (a blocking task is a thread of its own, however many there are).
+    pub fn max_blocking_threads(&mut self, _threads: usize) -> &mut Builder {
+        self
+    }
+
+    /// Accepted; no effect.
+    pub fn thread_keep_alive(&mut self, _duration: std::time::Duration) -> &mut Builder {
+        self
+    }
+
+    /// Accepted; no effect (which ready task a worker polls next is a scheduling decision).
+    pub fn global_queue_interval(&mut self, _interval: u32) -> &mut Builder {
+        self
+    }
+
+    /// Accepted; no effect, as [`Builder::global_queue_interval`].
+    pub fn event_interval(&mut self, _interval: u32) -> &mut Builder {
+        self
+    }
+
+    /// Accepted; no effect (io is not modelled).
+    pub fn max_io_events_per_tick(&mut self, _capacity: usize) -> &mut Builder {
+        self
+    }
+
     /// The runtime.
     ///
     /// # Errors
@@ -162,5 +235,17 @@ impl Runtime {
     /// A handle to this runtime.
     pub fn handle(&self) -> Handle {
         self.inner.handle()
+    }
+
+    /// Shuts the runtime down, as dropping it does: its tasks are cancelled, and the caller
+    /// waits for them to end (tokio gives up after `timeout`; a task here ends at its next
+    /// wait, whatever the virtual clock says).
+    pub fn shutdown_timeout(self, _timeout: std::time::Duration) {
+        drop(self);
+    }
+
+    /// Shuts the runtime down, as dropping it does (see [`Runtime::shutdown_timeout`]).
+    pub fn shutdown_background(self) {
+        drop(self);
     }
 }

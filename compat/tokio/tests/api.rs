@@ -224,3 +224,51 @@ fn a_select_branch_order_bug_is_found_and_replayed() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// What tokio code configures or calls around the primitives compiles and runs: the builder's
+/// tuning options (accepted, no effect), `pause` and `resume` (no effect: the clock is always
+/// virtual), the shutdowns, `Timeout`'s accessors, the `Copy` errors.
+#[test]
+fn tuning_options_and_accessors_compile_and_run() {
+    interleave::Config::random(20)
+        .write_artifact(false)
+        .check(|| {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name_fn(|| "worker".to_owned())
+                .thread_stack_size(1 << 20)
+                .on_thread_start(|| {})
+                .on_thread_stop(|| {})
+                .on_thread_park(|| {})
+                .on_thread_unpark(|| {})
+                .max_blocking_threads(4)
+                .thread_keep_alive(Duration::from_secs(1))
+                .global_queue_interval(31)
+                .event_interval(61)
+                .max_io_events_per_tick(1024)
+                .enable_all()
+                .build()
+                .unwrap();
+            let waited = runtime.block_on(async {
+                tokio::time::pause();
+                let start = Instant::now();
+                tokio::time::advance(Duration::from_secs(3)).await;
+                tokio::time::resume();
+                let (tx, rx) = oneshot::channel::<u8>();
+                let mut pending = timeout(Duration::from_secs(1), rx);
+                let _: &oneshot::Receiver<u8> = pending.get_ref();
+                tx.send(4).unwrap();
+                assert_eq!(pending.get_mut().try_recv(), Ok(4));
+                drop(pending.into_inner());
+                let error = mpsc::error::TrySendError::Full(1u8);
+                let copied = error;
+                assert_eq!(error.into_inner() + copied.into_inner(), 2);
+                start.elapsed()
+            });
+            assert_eq!(waited, Duration::from_secs(3));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            tokio::runtime::Runtime::new()
+                .unwrap()
+                .shutdown_background();
+        });
+}

@@ -1025,6 +1025,128 @@ fn mpsc_room_is_handed_to_waiting_requests_as_tokio_does() {
 }
 
 program! {
+    everyday_apis;
+    use std::future::{poll_fn, Future, IntoFuture};
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+    use std::time::Duration;
+    /// Receives through `poll_recv`, as a hand-written future does.
+    struct Next<'a>(&'a mut tokio::sync::mpsc::Receiver<u8>);
+    impl Future for Next<'_> {
+        type Output = Option<u8>;
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<u8>> {
+            self.0.poll_recv(cx)
+        }
+    }
+    /// A value that is only `IntoFuture`.
+    struct Later(u8);
+    impl IntoFuture for Later {
+        type Output = u8;
+        type IntoFuture = std::future::Ready<u8>;
+        fn into_future(self) -> Self::IntoFuture {
+            std::future::ready(self.0)
+        }
+    }
+    /// The everyday APIs beyond the primitives' core: `time::advance`, the conversions into
+    /// `io::Error`, task ids, `JoinError`'s panic accessors, the errors' `into_inner`,
+    /// `poll_recv`/`poll_recv_many`, `blocking_recv` of oneshot and `blocking_recv_many`, the
+    /// locks' `from`/`default`, `timeout` of an `IntoFuture`.
+    pub(crate) async fn program() -> Vec<String> {
+        use tokio::sync::mpsc::error::{SendError, SendTimeoutError, TrySendError};
+        let mut seen = Vec::new();
+        // advance: timers due by then fire, and their tasks run before the caller goes on.
+        let start = tokio::time::Instant::now();
+        let (fired_tx, fired) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            fired_tx.send(tokio::time::Instant::now()).unwrap();
+        });
+        tokio::task::yield_now().await;
+        tokio::time::advance(Duration::from_millis(15)).await;
+        seen.push(format!("advanced {:?}", start.elapsed()));
+        // (tokio fires the timer at the new time, the model at its deadline.)
+        let woke = fired.await.unwrap() - start;
+        seen.push(format!("fired {}", woke >= Duration::from_millis(10) && woke <= Duration::from_millis(15)));
+        // Conversions into io::Error.
+        let elapsed: std::io::Error = tokio::time::timeout(Duration::from_millis(1), std::future::pending::<()>())
+            .await
+            .unwrap_err()
+            .into();
+        seen.push(format!("elapsed {:?}", elapsed.kind()));
+        let sleeper = tokio::spawn(std::future::pending::<()>());
+        let sleeper_id = sleeper.id();
+        sleeper.abort();
+        let error = sleeper.await.unwrap_err();
+        seen.push(format!("join error id {}", error.id() == sleeper_id));
+        let error = match error.try_into_panic() {
+            Ok(_) => unreachable!("a cancelled task"),
+            Err(error) => error,
+        };
+        let io: std::io::Error = error.into();
+        seen.push(format!("join {:?} {io}", io.kind()));
+        // Task ids.
+        seen.push(format!("block_on id {:?}", tokio::task::try_id()));
+        let task = tokio::spawn(async { (tokio::task::id(), tokio::task::try_id()) });
+        let id = task.id();
+        let abort_id = task.abort_handle().id();
+        let (inside, tried) = task.await.unwrap();
+        seen.push(format!("task id {} {} {}", inside == id, tried == Some(id), abort_id == id));
+        // The errors' values.
+        seen.push(format!(
+            "into_inner {} {} {} {}",
+            TrySendError::Full(1).into_inner(),
+            TrySendError::Closed(2).into_inner(),
+            SendTimeoutError::Timeout(3).into_inner(),
+            TrySendError::from(SendError(4)).into_inner(),
+        ));
+        // poll_recv and poll_recv_many.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(4);
+        let sender = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            for i in 0..3 {
+                tx.send(i).await.unwrap();
+            }
+        });
+        seen.push(format!("poll_recv {:?}", Next(&mut rx).await));
+        sender.await.unwrap();
+        let mut buffer = Vec::new();
+        let many = poll_fn(|cx| rx.poll_recv_many(cx, &mut buffer, 5)).await;
+        seen.push(format!("poll_recv_many {many} {buffer:?} {:?}", Next(&mut rx).await));
+        let zero = poll_fn(|cx| rx.poll_recv_many(cx, &mut buffer, 0)).await;
+        seen.push(format!("limit 0: {zero}"));
+        // Blocking receives from a blocking task.
+        let (tx, rx) = tokio::sync::oneshot::channel::<u8>();
+        let (many_tx, mut many_rx) = tokio::sync::mpsc::unbounded_channel::<u8>();
+        let blocking = tokio::task::spawn_blocking(move || {
+            let one = rx.blocking_recv();
+            let mut buffer = Vec::new();
+            let n = many_rx.blocking_recv_many(&mut buffer, 10);
+            (one, n, buffer)
+        });
+        // Both messages wait before the value comes: one `blocking_recv_many` takes both.
+        many_tx.send(8).unwrap();
+        many_tx.send(9).unwrap();
+        tx.send(7).unwrap();
+        drop(many_tx);
+        seen.push(format!("blocking {:?}", blocking.await.unwrap()));
+        // Locks from values.
+        let lock: tokio::sync::RwLock<u8> = Default::default();
+        let from = tokio::sync::RwLock::from(5u8);
+        let mutex = Arc::new(tokio::sync::Mutex::from(6u8));
+        seen.push(format!("locks {} {} {}", *lock.read().await, *from.read().await, *mutex.lock().await));
+        // timeout of an IntoFuture.
+        seen.push(format!("into future {:?}", tokio::time::timeout(Duration::from_millis(1), Later(9)).await));
+        seen
+    }
+}
+
+#[test]
+fn everyday_apis_agree() {
+    agree(everyday_apis::real::program, everyday_apis::model::program);
+}
+
+program! {
     owned_guards;
     /// Owned guards and permits hold as the borrowed ones do (an owned guard moves into a
     /// task); a mapped guard keeps the lock; `const_new` statics start every run unlocked,

@@ -55,6 +55,8 @@ struct WorkerState {
 pub(crate) struct Membership {
     pub(crate) runtime: Option<Arc<RuntimeShared>>,
     pub(crate) blocking: bool,
+    /// It runs a spawned task (a worker's or a blocking one): `task::id` is its.
+    pub(crate) task: bool,
 }
 
 thread_local! {

@@ -137,6 +137,96 @@ impl JoinError {
     pub fn is_panic(&self) -> bool {
         false
     }
+
+    /// The task's panic payload, as tokio's (`std::panic::resume_unwind(e.into_panic())`).
+    ///
+    /// # Panics
+    ///
+    /// Always, as tokio's does when the task was cancelled: a task's panic is a finding that
+    /// ends the execution, so a `JoinError` never carries one.
+    #[track_caller]
+    pub fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
+        self.try_into_panic()
+            .expect("`JoinError` reason is not a panic.")
+    }
+
+    /// The task's panic payload, or the error back: always the error (see
+    /// [`JoinError::into_panic`]).
+    ///
+    /// # Errors
+    ///
+    /// Always `Err(self)`.
+    pub fn try_into_panic(self) -> Result<Box<dyn std::any::Any + Send + 'static>, JoinError> {
+        Err(self)
+    }
+
+    /// The id of the task that was cancelled.
+    pub fn id(&self) -> TaskId {
+        TaskId::of(ThreadId(self.id))
+    }
+}
+
+/// As tokio's: "task was cancelled", of kind `Other`.
+impl From<JoinError> for std::io::Error {
+    fn from(_: JoinError) -> std::io::Error {
+        std::io::Error::other("task was cancelled")
+    }
+}
+
+/// A task's id, unique among the tasks of an execution, as tokio's `task::Id` (a task's
+/// number among the execution's threads, so the same in every execution that spawns the same
+/// threads in the same order; tokio's count every task of the process).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TaskId(std::num::NonZeroU64);
+
+impl TaskId {
+    fn of(thread: ThreadId) -> TaskId {
+        TaskId(
+            std::num::NonZeroU64::new(u64::from(thread.0))
+                .expect("a task is never the execution's main thread (0)"),
+        )
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The id of the task that calls it, as tokio's `task::id`.
+///
+/// # Examples
+///
+/// ```
+/// use interleave::future;
+///
+/// interleave::check(|| {
+///     future::block_on(async {
+///         assert_eq!(future::try_task_id(), None); // `block_on`'s future is not a task
+///         let task = future::spawn(async { future::task_id() });
+///         let id = task.id();
+///         assert_eq!(task.await.unwrap(), id);
+///     });
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a task (`block_on`'s future is not one, as in tokio), as tokio's.
+#[track_caller]
+pub fn task_id() -> TaskId {
+    try_task_id().expect("Can't get a task id when not inside a task")
+}
+
+/// The id of the task that calls it, or `None` outside a task (or a check), as tokio's
+/// `task::try_id`.
+pub fn try_task_id() -> Option<TaskId> {
+    if !rt::in_execution() {
+        return None;
+    }
+    let me = rt::current_thread();
+    runtime::membership(me).task.then(|| TaskId::of(me))
 }
 
 thread_local! {
@@ -367,6 +457,7 @@ fn block_on_shared<F: Future>(
         runtime::Membership {
             runtime: Some(Arc::clone(shared)),
             blocking: false,
+            task: outer.task,
         },
     );
     let worker = shared.block_on_takes_worker();
@@ -658,6 +749,7 @@ where
             runtime::Membership {
                 runtime: Some(Arc::clone(&member)),
                 blocking: !worker,
+                task: true,
             },
         );
         let cancelled = || worker && shared.cancel.cancelled();
@@ -754,6 +846,11 @@ impl<T> JoinHandle<T> {
             cancel: Arc::clone(&self.shared.cancel),
         }
     }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        TaskId::of(self.shared.thread)
+    }
 }
 
 /// Aborts a task without owning its [`JoinHandle`]: tokio's `task::AbortHandle`.
@@ -763,6 +860,11 @@ pub struct AbortHandle {
 }
 
 impl AbortHandle {
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        TaskId::of(self.cancel.thread)
+    }
+
     /// Cancels the task, as [`JoinHandle::abort`] does.
     pub fn abort(&self) {
         rt::switch();

@@ -5,7 +5,7 @@
 //! scheduling point, as the strategy decides. A task may have any number armed at once.
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -136,6 +136,51 @@ impl Drop for Sleep {
 #[error("deadline has elapsed")]
 pub struct Elapsed(());
 
+/// As tokio's: a timeout is an I/O error of kind `TimedOut` (`timeout(..).await?` in a function
+/// returning `io::Result`).
+impl From<Elapsed> for std::io::Error {
+    fn from(_: Elapsed) -> std::io::Error {
+        std::io::ErrorKind::TimedOut.into()
+    }
+}
+
+/// tokio's `time::pause`: does nothing, the virtual clock is always paused (it moves only when
+/// timers fire, or by [`advance`]). Unlike tokio's, it does not panic when called twice or on
+/// a runtime of several workers.
+pub fn pause() {}
+
+/// tokio's `time::resume`: does nothing, the clock stays virtual.
+pub fn resume() {}
+
+/// tokio's `time::advance`: moves the virtual clock `duration` on. The caller sleeps for
+/// `duration`, so the timers due by then fire first, each at its own deadline (tokio moves the
+/// clock at once and fires them all at the new time), then yields, so that the tasks they
+/// woke run before it goes on, as tokio's.
+///
+/// # Examples
+///
+/// ```
+/// use interleave::future::{self, time};
+/// use interleave::time::{Duration, Instant};
+///
+/// interleave::check(|| {
+///     future::block_on(async {
+///         let start = Instant::now();
+///         time::advance(Duration::from_secs(30)).await;
+///         assert_eq!(start.elapsed(), Duration::from_secs(30));
+///     });
+/// });
+/// ```
+#[track_caller]
+pub fn advance(duration: Duration) -> impl Future<Output = ()> {
+    let sleep = sleep(duration);
+    let yielding = crate::future::yield_now();
+    async move {
+        sleep.await;
+        yielding.await;
+    }
+}
+
 /// Runs `future` for at most `duration`: `Err(Elapsed)` exactly at the deadline if it has not
 /// completed, and the future is dropped (tokio's `timeout`: the future is polled first, so one
 /// that completes at the deadline wins).
@@ -154,18 +199,18 @@ pub struct Elapsed(());
 /// });
 /// ```
 #[track_caller]
-pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
-        future: Box::pin(future),
+        future: Box::pin(future.into_future()),
         sleep: sleep(duration),
     }
 }
 
 /// As [`timeout`], with a deadline.
 #[track_caller]
-pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
-        future: Box::pin(future),
+        future: Box::pin(future.into_future()),
         sleep: sleep_until(deadline),
     }
 }
@@ -182,6 +227,29 @@ impl<F> fmt::Debug for Timeout<F> {
         f.debug_struct("Timeout")
             .field("sleep", &self.sleep)
             .finish_non_exhaustive()
+    }
+}
+
+impl<F> Timeout<F> {
+    /// The future it runs.
+    pub fn get_ref(&self) -> &F {
+        &self.future
+    }
+
+    /// The future it runs (which is pinned in the timeout, hence `Unpin`, unlike tokio's).
+    pub fn get_mut(&mut self) -> &mut F
+    where
+        F: Unpin,
+    {
+        &mut self.future
+    }
+
+    /// The future it ran, its deadline dropped (`Unpin`, unlike tokio's, as `get_mut`).
+    pub fn into_inner(self) -> F
+    where
+        F: Unpin,
+    {
+        *Pin::into_inner(self.future)
     }
 }
 

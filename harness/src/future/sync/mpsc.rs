@@ -436,7 +436,7 @@ impl<T> Drop for Room<'_, T> {
 }
 
 /// The receiver was gone: the value comes back.
-#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("channel closed")]
 pub struct SendError<T>(pub T);
 
@@ -447,7 +447,7 @@ impl<T> fmt::Debug for SendError<T> {
 }
 
 /// Why `try_send` did not send.
-#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TrySendError<T> {
     /// No room now.
     #[error("no available capacity")]
@@ -455,6 +455,21 @@ pub enum TrySendError<T> {
     /// The receiver is gone.
     #[error("channel closed")]
     Closed(T),
+}
+
+impl<T> TrySendError<T> {
+    /// The value that was not sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            TrySendError::Full(value) | TrySendError::Closed(value) => value,
+        }
+    }
+}
+
+impl<T> From<SendError<T>> for TrySendError<T> {
+    fn from(SendError(value): SendError<T>) -> Self {
+        TrySendError::Closed(value)
+    }
 }
 
 /// As tokio's: the variant's name, quoted.
@@ -468,7 +483,7 @@ impl<T> fmt::Debug for TrySendError<T> {
 }
 
 /// Why `send_timeout` did not send.
-#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SendTimeoutError<T> {
     /// No room came in time.
     #[error("timed out waiting on send operation")]
@@ -476,6 +491,15 @@ pub enum SendTimeoutError<T> {
     /// The receiver is gone.
     #[error("channel closed")]
     Closed(T),
+}
+
+impl<T> SendTimeoutError<T> {
+    /// The value that was not sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            SendTimeoutError::Timeout(value) | SendTimeoutError::Closed(value) => value,
+        }
+    }
 }
 
 /// As tokio's: the variant's name, quoted.
@@ -535,7 +559,7 @@ pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
         Sender {
             chan: Arc::clone(&chan),
         },
-        Receiver { chan },
+        Receiver { chan, polled: None },
     )
 }
 
@@ -548,7 +572,7 @@ pub fn unbounded_channel<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
             chan: Arc::clone(&chan),
         },
         UnboundedReceiver {
-            inner: Receiver { chan },
+            inner: Receiver { chan, polled: None },
         },
     )
 }
@@ -990,6 +1014,16 @@ impl<T> Drop for OwnedPermit<T> {
 /// The receiving half of a bounded channel.
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
+    /// A receive `poll_recv` (or `poll_recv_many`) began and found nothing: it goes on at the
+    /// next poll, and ends (with nothing) if the receiver is dropped first.
+    polled: Option<Polled>,
+}
+
+/// Where a receive stopped between two polls of `Receiver::poll_recv` ([`Recv`]'s state).
+struct Polled {
+    site: Site,
+    object: Option<ObjectId>,
+    announced: bool,
 }
 
 impl<T> fmt::Debug for Receiver<T> {
@@ -1000,6 +1034,8 @@ impl<T> fmt::Debug for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
+        // A receive left waiting by `poll_recv` ends first (as a `Recv` dropped while waiting).
+        drop(self.resume(Site::unknown()));
         self.close_inner(true);
     }
 }
@@ -1009,7 +1045,7 @@ impl<T> Receiver<T> {
     /// [`Receiver::close`] closed it, and no [`Permit`] can still send into it.
     #[track_caller]
     pub fn recv(&mut self) -> impl Future<Output = Option<T>> + '_ {
-        Recv::new(&self.chan, Site::caller())
+        self.resume(Site::caller())
     }
 
     /// Waits for messages, as [`Receiver::recv`], and moves up to `limit` of those waiting
@@ -1022,7 +1058,7 @@ impl<T> Receiver<T> {
         limit: usize,
     ) -> impl Future<Output = usize> + 'a {
         RecvMany {
-            recv: Recv::new(&self.chan, Site::caller()),
+            recv: self.resume(Site::caller()),
             buffer,
             limit,
         }
@@ -1038,6 +1074,84 @@ impl<T> Receiver<T> {
     pub fn blocking_recv(&mut self) -> Option<T> {
         let site = Site::caller();
         crate::future::task::block_on_checked(self.recv(), site, false)
+    }
+
+    /// [`Receiver::recv_many`] from sync code, as [`Receiver::blocking_recv`].
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`), as tokio's.
+    #[track_caller]
+    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(self.recv_many(buffer, limit), site, false)
+    }
+
+    /// Polls for a message, as tokio's `poll_recv` (for a hand-written `Future` or `Stream`):
+    /// `Ready(Some(message))`, `Ready(None)` once the channel has ended, or `Pending` (the
+    /// waker of `cx` is woken when a message comes). A receive that returned `Pending` goes on
+    /// at the next call: one scheduling point, one wait, whatever the number of polls.
+    #[track_caller]
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut taken = None;
+        self.poll_take(cx, 1, Site::caller(), |value| taken = Some(value))
+            .map(|_| taken)
+    }
+
+    /// Polls for messages, as tokio's `poll_recv_many`: moves up to `limit` of those waiting
+    /// into `buffer`; `Ready(0)` when `limit` is `0` or the channel has ended.
+    #[track_caller]
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        self.poll_take(cx, limit, Site::caller(), |value| buffer.push(value))
+    }
+
+    /// The receive `poll_recv` left waiting, or a new one at `site`.
+    fn resume(&mut self, site: Site) -> Recv<'_, T> {
+        match self.polled.take() {
+            Some(Polled {
+                site,
+                object,
+                announced,
+            }) => Recv {
+                chan: &self.chan,
+                site,
+                object,
+                announced,
+                done: false,
+            },
+            None => Recv::new(&self.chan, site),
+        }
+    }
+
+    fn poll_take(
+        &mut self,
+        cx: &mut Context<'_>,
+        limit: usize,
+        site: Site,
+        take: impl FnMut(T),
+    ) -> Poll<usize> {
+        let mut recv = self.resume(site);
+        let poll = recv.poll_take(cx, limit, take);
+        if poll.is_pending() {
+            // It goes on at the next poll: not a receive dropped while waiting.
+            recv.done = true;
+            let polled = Polled {
+                site: recv.site.clone(),
+                object: recv.object,
+                announced: recv.announced,
+            };
+            drop(recv);
+            self.polled = Some(polled);
+        }
+        poll
     }
 
     /// A message if one is there now.
@@ -1410,6 +1524,37 @@ impl<T> UnboundedReceiver<T> {
     pub fn blocking_recv(&mut self) -> Option<T> {
         let site = Site::caller();
         crate::future::task::block_on_checked(self.recv(), site, false)
+    }
+
+    /// [`UnboundedReceiver::recv_many`] from sync code, as [`Receiver::blocking_recv`].
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`), as tokio's.
+    #[track_caller]
+    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(self.recv_many(buffer, limit), site, false)
+    }
+
+    /// Polls for a message, as [`Receiver::poll_recv`].
+    #[track_caller]
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut taken = None;
+        self.inner
+            .poll_take(cx, 1, Site::caller(), |value| taken = Some(value))
+            .map(|_| taken)
+    }
+
+    /// Polls for messages, as [`Receiver::poll_recv_many`].
+    #[track_caller]
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        self.inner.poll_recv_many(cx, buffer, limit)
     }
 
     /// Closes the channel: sends fail from now on.

@@ -67,6 +67,13 @@ impl<T: Default> Default for Mutex<T> {
     }
 }
 
+impl<T> From<T> for Mutex<T> {
+    #[track_caller]
+    fn from(value: T) -> Self {
+        Mutex::new(value)
+    }
+}
+
 impl<T> Mutex<T> {
     /// A new unlocked mutex (created at the caller's site).
     #[track_caller]

@@ -254,6 +254,21 @@ impl<T> Receiver<T> {
         result
     }
 
+    /// Waits for the value from sync code (a `spawn_blocking` closure, a thread), as tokio's.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] if the sender was dropped without sending.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`), as tokio's.
+    #[track_caller]
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(self, site, false)
+    }
+
     /// Closes the channel: a later send fails.
     pub fn close(&mut self) {
         let signal = {

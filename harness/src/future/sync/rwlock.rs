@@ -57,6 +57,20 @@ impl<T: ?Sized> fmt::Debug for RwLock<T> {
     }
 }
 
+impl<T: Default> Default for RwLock<T> {
+    #[track_caller]
+    fn default() -> Self {
+        RwLock::new(T::default())
+    }
+}
+
+impl<T> From<T> for RwLock<T> {
+    #[track_caller]
+    fn from(value: T) -> Self {
+        RwLock::new(value)
+    }
+}
+
 impl<T> RwLock<T> {
     /// A new unlocked lock (created at the caller's site).
     #[track_caller]
