@@ -9,6 +9,7 @@
 //! | `mpsc` (bounded and unbounded; closure on the last sender's drop; `recv_many`, `send_timeout`, `poll_recv`, `poll_recv_many`, `blocking_recv_many`) | modelled; `recv_many` takes the messages waiting, up to its limit, in one step; `send_timeout` is a reservation under a `timeout`, as tokio's; a receive `poll_recv` left `Pending` goes on at the next poll |
 //! | the errors of `mpsc`, `broadcast`, `watch`, `oneshot`, `OnceCell` | as tokio's, `Debug` and `Display` included; `mpsc`'s are `Copy` and have `into_inner` |
 //! | `Mutex::from`, `RwLock::from`, `RwLock::default` | modelled |
+//! | `broadcast::Sender::{send, subscribe, receiver_count}` with no `T: Clone` bound | as tokio's |
 //! | `oneshot::Receiver::blocking_recv` | modelled |
 //! | `mpsc` reservations (`reserve`, `reserve_many`, `reserve_owned`, their `try_`s, `Permit`, `OwnedPermit`, `capacity`, `max_capacity`) | modelled: a reservation takes capacity, waits first come first served with sends, and is a send request for the detector |
 //! | `oneshot` | modelled |
@@ -16,7 +17,10 @@
 //! | `broadcast` (ring of `capacity`, `Lagged(n)`) | modelled |
 //! | `OnceCell` (`get_or_init`, `set`) | modelled; `const_new_with` not supported (see `OnceCell::const_new`) |
 //! | `Barrier` | modelled |
-//! | `RwLock`'s mapped guards, `mpsc::WeakSender` | not supported |
+//! | `mpsc::{WeakSender, WeakUnboundedSender}` (`downgrade`, `upgrade`), `strong_count`, `weak_count`, `sender_strong_count`, `sender_weak_count` | modelled: a weak sender does not keep the channel open; `upgrade` is a scheduling point that races with the last sender's drop; the weak senders' own clones and drops are not steps (their count is approximated) |
+//! | `blocking_read`, `blocking_write`, `blocking_lock_owned`, `Semaphore::{blocking_acquire, blocking_acquire_many, blocking_acquire_owned, blocking_acquire_many_owned}` | modelled (from sync code; inside a runtime they panic, as tokio's) |
+//! | `Semaphore::{forget_permits, MAX_PERMITS}`, permits' `num_permits`, `split`, `merge`, `semaphore` | modelled |
+//! | `RwLock`'s mapped guards | not supported |
 
 pub use interleave::future::sync::{
     broadcast, mpsc, oneshot, watch, AcquireError, Barrier, BarrierWaitResult, MappedMutexGuard,

@@ -11,7 +11,8 @@
 //! | `JoinError::is_panic` | approximated: always `false` (a panicking task is a finding), so `into_panic` panics and `try_into_panic` gives the error back |
 //! | `JoinError` into `io::Error` (`?` in an `io::Result` function) | as tokio's: "task was cancelled", kind `Other` |
 //! | `Id`, `id`, `try_id`, `JoinHandle::id`, `AbortHandle::id`, `JoinError::id` | modelled: a task's number among the execution's threads (the same in every execution that spawns alike); `block_on`'s future is not a task |
-//! | `block_in_place`, `LocalSet`, `Builder`, `JoinSet::try_join_next`, `join_next_with_id` | not supported |
+//! | `JoinSet::join_next_with_id` | modelled |
+//! | `block_in_place`, `LocalSet`, `Builder`, `JoinSet::{try_join_next, detach_all}` | not supported |
 
 pub use interleave::future::{
     spawn, spawn_blocking, spawn_local, task_id as id, try_task_id as try_id, yield_now,

@@ -1147,6 +1147,96 @@ fn everyday_apis_agree() {
 }
 
 program! {
+    weak_senders_and_permits;
+    use std::sync::Arc;
+    /// Sends with no `T: Clone` bound in a generic function, as tokio's sender allows.
+    fn send_any<T>(tx: &tokio::sync::broadcast::Sender<T>, value: T) -> bool {
+        tx.send(value).is_ok()
+    }
+    /// Weak senders (they do not keep a channel open; `upgrade` fails once every sender is
+    /// gone), the counts of senders; a semaphore's `forget_permits`, its permits' `split`,
+    /// `merge` and `num_permits`, `blocking_acquire`; an `RwLock`'s and `Mutex`'s blocking
+    /// forms from a blocking task; `JoinSet::join_next_with_id`; broadcast without `Clone`.
+    pub(crate) async fn program() -> Vec<String> {
+        let mut seen = Vec::new();
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(2);
+        let weak = tx.downgrade();
+        let weak2 = weak.clone();
+        seen.push(format!(
+            "counts {} {} {} {}",
+            tx.strong_count(),
+            tx.weak_count(),
+            rx.sender_strong_count(),
+            rx.sender_weak_count()
+        ));
+        let upgraded = weak.upgrade().unwrap();
+        seen.push(format!("upgraded {}", weak2.strong_count()));
+        upgraded.send(1).await.unwrap();
+        drop((tx, upgraded));
+        seen.push(format!("gone {:?} {}", weak.upgrade().is_none(), weak.strong_count()));
+        seen.push(format!("recv {:?} {:?}", rx.recv().await, rx.recv().await));
+        let (utx, mut urx) = tokio::sync::mpsc::unbounded_channel::<u8>();
+        let uweak = utx.downgrade();
+        uweak.upgrade().unwrap().send(2).unwrap();
+        drop(utx);
+        seen.push(format!("unbounded {:?} {:?} {:?}", uweak.upgrade().is_none(), urx.recv().await, urx.recv().await));
+        drop((weak, weak2, uweak));
+        // Semaphore extras.
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(5));
+        seen.push(format!("forgot {} left {}", semaphore.forget_permits(2), semaphore.available_permits()));
+        seen.push(format!("forgot {} left {}", semaphore.forget_permits(9), semaphore.available_permits()));
+        semaphore.add_permits(4);
+        let mut permit = semaphore.acquire_many(3).await.unwrap();
+        let part = permit.split(1).unwrap();
+        seen.push(format!("split {} {} {:?}", permit.num_permits(), part.num_permits(), permit.split(5).is_none()));
+        drop(part);
+        seen.push(format!("after part {}", semaphore.available_permits()));
+        let other = semaphore.try_acquire().unwrap();
+        permit.merge(other);
+        seen.push(format!("merged {} left {}", permit.num_permits(), semaphore.available_permits()));
+        drop(permit);
+        let mut owned = Arc::clone(&semaphore).acquire_many_owned(2).await.unwrap();
+        let owned_part = owned.split(1).unwrap();
+        seen.push(format!("owned {} {} {}", owned.num_permits(), owned_part.num_permits(), Arc::ptr_eq(owned.semaphore(), &semaphore)));
+        drop((owned, owned_part));
+        seen.push(format!("max {}", tokio::sync::Semaphore::MAX_PERMITS == usize::MAX >> 3));
+        // Blocking forms from a blocking task.
+        let lock = Arc::new(tokio::sync::RwLock::new(1u8));
+        let mutex = Arc::new(tokio::sync::Mutex::new(2u8));
+        let (l, m, s) = (Arc::clone(&lock), Arc::clone(&mutex), Arc::clone(&semaphore));
+        let blocking = tokio::task::spawn_blocking(move || {
+            let read = *l.blocking_read();
+            *l.blocking_write() += 10;
+            let guard = m.blocking_lock_owned();
+            // Each permit goes back at the end of its statement.
+            let mut permits = s.blocking_acquire_many(2).unwrap().num_permits();
+            permits += s.blocking_acquire().unwrap().num_permits();
+            permits += Arc::clone(&s).blocking_acquire_owned().unwrap().num_permits();
+            permits += Arc::clone(&s).blocking_acquire_many_owned(2).unwrap().num_permits();
+            (read, *guard, permits)
+        });
+        seen.push(format!("blocking {:?} {}", blocking.await.unwrap(), *lock.read().await));
+        // join_next_with_id.
+        let mut set = tokio::task::JoinSet::new();
+        let handle = set.spawn(async { 5u8 });
+        let (id, out) = set.join_next_with_id().await.unwrap().unwrap();
+        seen.push(format!("with id {} {out}", id == handle.id()));
+        // broadcast without Clone.
+        let (btx, _brx) = tokio::sync::broadcast::channel::<u8>(1);
+        seen.push(format!("broadcast {}", send_any(&btx, 3)));
+        seen
+    }
+}
+
+#[test]
+fn weak_senders_and_permits_agree() {
+    agree(
+        weak_senders_and_permits::real::program,
+        weak_senders_and_permits::model::program,
+    );
+}
+
+program! {
     owned_guards;
     /// Owned guards and permits hold as the borrowed ones do (an owned guard moves into a
     /// task); a mapped guard keeps the lock; `const_new` statics start every run unlocked,

@@ -10,7 +10,7 @@ use std::fmt;
 use std::future::Future;
 
 use super::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use super::task::{self, AbortHandle, JoinError, JoinHandle};
+use super::task::{self, AbortHandle, JoinError, JoinHandle, TaskId};
 
 /// A set of tasks on the current runtime, awaited in the order they finish. Dropping the set
 /// aborts the tasks still in it.
@@ -146,6 +146,15 @@ impl<T: 'static> JoinSet<T> {
     /// The output of the next task to end, `None` if the set is empty.
     #[track_caller]
     pub fn join_next(&mut self) -> impl Future<Output = Option<Result<T, JoinError>>> + '_ {
+        let next = self.join_next_with_id();
+        async move { Some(next.await?.map(|(_, output)| output)) }
+    }
+
+    /// As [`JoinSet::join_next`], with the id of the task that ended, as tokio's.
+    #[track_caller]
+    pub fn join_next_with_id(
+        &mut self,
+    ) -> impl Future<Output = Option<Result<(TaskId, T), JoinError>>> + '_ {
         let tasks = &mut self.tasks;
         let recv = if tasks.is_empty() {
             None
@@ -155,7 +164,8 @@ impl<T: 'static> JoinSet<T> {
         async move {
             let id = recv?.await?;
             let handle = tasks.remove(&id)?;
-            Some(handle.await)
+            let task = handle.id();
+            Some(handle.await.map(|output| (task, output)))
         }
     }
 

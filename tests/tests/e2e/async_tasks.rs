@@ -737,6 +737,47 @@ fn two_tasks_panic() {
     });
 }
 
+#[test]
+fn a_weak_sender_s_upgrade_races_with_the_last_sender_s_drop() {
+    // Two tasks on two workers: one drops the last sender, the other upgrades a weak one. An
+    // upgrade before the drop keeps the channel open (the receive gets the upgraded sender's
+    // message); after it, it fails and the receive ends. Exhaustive exploration must run both
+    // orders: the upgrade is a scheduling point that reads and, when it succeeds, changes the
+    // count of senders that the drop updates.
+    for strategy in [Strategy::ExhaustiveNaive, Strategy::Exhaustive] {
+        let outcomes = Arc::new(StdMutex::new(BTreeSet::new()));
+        let seen = Arc::clone(&outcomes);
+        let report = Config::exhaustive()
+            .strategy(strategy)
+            .write_artifact(false)
+            .explore(move || {
+                let got = Runtime::new(2).block_on(async {
+                    let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
+                    let weak = tx.downgrade();
+                    let dropper = future::spawn(async move { drop(tx) });
+                    let upgrader = future::spawn(async move {
+                        if let Some(tx) = weak.upgrade() {
+                            tx.send(1).unwrap();
+                        }
+                    });
+                    dropper.await.unwrap();
+                    upgrader.await.unwrap();
+                    rx.recv().await
+                });
+                seen.lock().unwrap().insert(got);
+            });
+        assert!(
+            report.is_clean() && report.complete,
+            "{strategy:?}: {report}"
+        );
+        assert_eq!(
+            *outcomes.lock().unwrap(),
+            BTreeSet::from([None, Some(1)]),
+            "{strategy:?}"
+        );
+    }
+}
+
 /// Main panics inside `block_on` on two workers while two tasks are in a poll: its unwinding
 /// drops the runtime, which joins the tasks' threads; one of them panics meanwhile, and its
 /// panic stops the execution with main still unwinding, joining the other.

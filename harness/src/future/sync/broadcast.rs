@@ -138,7 +138,8 @@ impl<T> fmt::Debug for Receiver<T> {
     }
 }
 
-impl<T: Clone> Sender<T> {
+/// No `T: Clone` bound, as tokio's: receiving clones, sending does not.
+impl<T> Sender<T> {
     /// Sends `value` to every receiver; returns how many there are.
     ///
     /// # Errors

@@ -34,6 +34,8 @@ struct ChanState<T> {
     registration: Registration,
     messages: VecDeque<T>,
     senders: usize,
+    /// Weak senders ([`WeakSender`], [`WeakUnboundedSender`]): they do not keep it open.
+    weak: usize,
     /// The receiver was dropped or closed.
     closed: bool,
     /// The receiver was dropped: a permit's message is dropped too.
@@ -67,6 +69,7 @@ impl<T> Chan<T> {
                 registration: Registration::default(),
                 messages: VecDeque::new(),
                 senders: 1,
+                weak: 0,
                 closed: false,
                 rx_dropped: false,
                 reserved: 0,
@@ -603,6 +606,138 @@ impl<T> Drop for Sender<T> {
     }
 }
 
+impl<T> Chan<T> {
+    /// How many senders there are (a look at their count).
+    fn strong_count(&self, site: &Site) -> usize {
+        self.look(site, [rt::Key::senders]);
+        self.state().senders
+    }
+
+    /// How many weak senders there are (a look at the senders' count; weak senders' clones and
+    /// drops are not steps of their own).
+    fn weak_count(&self, site: &Site) -> usize {
+        self.look(site, [rt::Key::senders]);
+        self.state().weak
+    }
+
+    /// A weak sender of the channel.
+    fn downgrade(self: &Arc<Self>) -> Arc<Self> {
+        self.state().weak += 1;
+        Arc::clone(self)
+    }
+
+    /// A sender again, if one is still alive (a scheduling point: it races with the drop of
+    /// the last sender, which closes the channel).
+    fn upgrade(self: &Arc<Self>, site: &Site) -> Option<Arc<Self>> {
+        let upgraded = if rt::in_execution() {
+            let object = self.object(site);
+            rt::switch();
+            let upgraded = self.try_upgrade();
+            // A sender more: the drop that would have been the last is not.
+            if upgraded {
+                rt::note_write(rt::Key::senders(object));
+            } else {
+                rt::note_read(rt::Key::senders(object));
+            }
+            upgraded
+        } else {
+            self.try_upgrade()
+        };
+        upgraded.then(|| Arc::clone(self))
+    }
+
+    fn try_upgrade(&self) -> bool {
+        let mut state = self.state();
+        let alive = state.senders > 0;
+        if alive {
+            state.senders += 1;
+        }
+        alive
+    }
+}
+
+/// A sender that does not keep the channel open, as tokio's `mpsc::WeakSender`: once every
+/// [`Sender`] is gone, the channel is closed and [`WeakSender::upgrade`] gives `None`.
+pub struct WeakSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// The weak form of an [`UnboundedSender`], as [`WeakSender`].
+pub struct WeakUnboundedSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+macro_rules! weak_sender {
+    ($weak:ident, $strong:ident, $name:literal) => {
+        impl<T> fmt::Debug for $weak<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct($name).finish_non_exhaustive()
+            }
+        }
+
+        impl<T> Clone for $weak<T> {
+            fn clone(&self) -> Self {
+                $weak {
+                    chan: self.chan.downgrade(),
+                }
+            }
+        }
+
+        impl<T> Drop for $weak<T> {
+            fn drop(&mut self) {
+                self.chan.state().weak -= 1;
+            }
+        }
+
+        impl<T> $weak<T> {
+            /// A sender again, or `None` if every sender is gone (the channel is closed). A
+            /// scheduling point: it races with the drop of the last sender.
+            #[track_caller]
+            pub fn upgrade(&self) -> Option<$strong<T>> {
+                self.chan
+                    .upgrade(&Site::caller())
+                    .map(|chan| $strong { chan })
+            }
+
+            /// How many senders there are.
+            #[track_caller]
+            pub fn strong_count(&self) -> usize {
+                self.chan.strong_count(&Site::caller())
+            }
+
+            /// How many weak senders there are.
+            #[track_caller]
+            pub fn weak_count(&self) -> usize {
+                self.chan.weak_count(&Site::caller())
+            }
+        }
+
+        impl<T> $strong<T> {
+            /// A weak sender of the same channel, which does not keep it open.
+            pub fn downgrade(&self) -> $weak<T> {
+                $weak {
+                    chan: self.chan.downgrade(),
+                }
+            }
+
+            /// How many senders there are.
+            #[track_caller]
+            pub fn strong_count(&self) -> usize {
+                self.chan.strong_count(&Site::caller())
+            }
+
+            /// How many weak senders there are.
+            #[track_caller]
+            pub fn weak_count(&self) -> usize {
+                self.chan.weak_count(&Site::caller())
+            }
+        }
+    };
+}
+
+weak_sender!(WeakSender, Sender, "WeakSender");
+weak_sender!(WeakUnboundedSender, UnboundedSender, "WeakUnboundedSender");
+
 fn drop_sender<T>(chan: &Chan<T>) {
     let (last, waker) = {
         let mut state = chan.state();
@@ -1087,6 +1222,18 @@ impl<T> Receiver<T> {
         crate::future::task::block_on_checked(self.recv_many(buffer, limit), site, false)
     }
 
+    /// How many senders there are.
+    #[track_caller]
+    pub fn sender_strong_count(&self) -> usize {
+        self.chan.strong_count(&Site::caller())
+    }
+
+    /// How many weak senders there are.
+    #[track_caller]
+    pub fn sender_weak_count(&self) -> usize {
+        self.chan.weak_count(&Site::caller())
+    }
+
     /// Polls for a message, as tokio's `poll_recv` (for a hand-written `Future` or `Stream`):
     /// `Ready(Some(message))`, `Ready(None)` once the channel has ended, or `Pending` (the
     /// waker of `cx` is woken when a message comes). A receive that returned `Pending` goes on
@@ -1535,6 +1682,18 @@ impl<T> UnboundedReceiver<T> {
     pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
         let site = Site::caller();
         crate::future::task::block_on_checked(self.recv_many(buffer, limit), site, false)
+    }
+
+    /// How many senders there are.
+    #[track_caller]
+    pub fn sender_strong_count(&self) -> usize {
+        self.inner.sender_strong_count()
+    }
+
+    /// How many weak senders there are.
+    #[track_caller]
+    pub fn sender_weak_count(&self) -> usize {
+        self.inner.sender_weak_count()
     }
 
     /// Polls for a message, as [`Receiver::poll_recv`].

@@ -176,6 +176,17 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
+    /// As [`Mutex::blocking_lock`] on a shared mutex, as tokio's `blocking_lock_owned`.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`).
+    #[track_caller]
+    pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(self.lock_owned(), site, false)
+    }
+
     /// As [`Mutex::try_lock`] on a shared mutex.
     ///
     /// # Errors

@@ -294,6 +294,14 @@ impl WaitQueue {
         }
     }
 
+    /// Removes up to `n` of the free permits for good: how many it removed.
+    pub(crate) fn forget(&self, n: usize) -> usize {
+        let mut state = self.state();
+        let forgotten = n.min(state.permits);
+        state.permits -= forgotten;
+        forgotten
+    }
+
     pub(crate) fn is_closed(&self) -> bool {
         self.state().closed
     }

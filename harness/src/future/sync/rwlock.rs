@@ -125,6 +125,29 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
+    /// Waits for shared access from sync code (a thread outside any runtime, a
+    /// `spawn_blocking` closure), as tokio's `blocking_read`.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`).
+    #[track_caller]
+    pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(self.read(), site, false)
+    }
+
+    /// Waits for exclusive access from sync code, as tokio's `blocking_write`.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`).
+    #[track_caller]
+    pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(self.write(), site, false)
+    }
+
     /// Waits for exclusive access.
     #[track_caller]
     pub fn write(&self) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {

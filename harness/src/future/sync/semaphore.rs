@@ -96,6 +96,9 @@ impl Semaphore {
         }
     }
 
+    /// The most permits a semaphore may have, as tokio's.
+    pub const MAX_PERMITS: usize = usize::MAX >> 3;
+
     /// The permits free now.
     #[track_caller]
     pub fn available_permits(&self) -> usize {
@@ -113,6 +116,16 @@ impl Semaphore {
         self.queue.release(n);
     }
 
+    /// Removes up to `n` of the permits free now (a scheduling point), as tokio's: returns how
+    /// many it removed.
+    #[track_caller]
+    pub fn forget_permits(&self, n: usize) -> usize {
+        let object = self.queue.object(&Site::caller());
+        rt::switch();
+        touch(object);
+        self.queue.forget(n)
+    }
+
     /// Closes the semaphore: waiting and later requests fail.
     #[track_caller]
     pub fn close(&self) {
@@ -127,6 +140,82 @@ impl Semaphore {
     pub fn is_closed(&self) -> bool {
         self.look(&Site::caller());
         self.queue.is_closed()
+    }
+
+    /// [`Semaphore::acquire`] from sync code (a thread outside any runtime, a
+    /// `spawn_blocking` closure), as tokio's `blocking_acquire`.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`).
+    #[track_caller]
+    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(self.acquire_many_at(1, site.clone()), site, false)
+    }
+
+    /// [`Semaphore::acquire_many`] from sync code, as [`Semaphore::blocking_acquire`].
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`).
+    #[track_caller]
+    pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(
+            self.acquire_many_at(n as usize, site.clone()),
+            site,
+            false,
+        )
+    }
+
+    /// [`Semaphore::acquire_owned`] from sync code, as [`Semaphore::blocking_acquire`].
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`).
+    #[track_caller]
+    pub fn blocking_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(
+            self.acquire_many_owned_at(1, site.clone()),
+            site,
+            false,
+        )
+    }
+
+    /// [`Semaphore::acquire_many_owned`] from sync code, as [`Semaphore::blocking_acquire`].
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed.
+    ///
+    /// # Panics
+    ///
+    /// Inside a runtime (a task, or `block_on`).
+    #[track_caller]
+    pub fn blocking_acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        let site = Site::caller();
+        crate::future::task::block_on_checked(
+            self.acquire_many_owned_at(n as usize, site.clone()),
+            site,
+            false,
+        )
     }
 
     /// Waits for a permit.
@@ -372,10 +461,47 @@ pub struct SemaphorePermit<'a> {
     holder: ThreadId,
 }
 
-impl SemaphorePermit<'_> {
+impl<'a> SemaphorePermit<'a> {
     /// Keeps the permits taken for good.
     pub fn forget(mut self) {
         self.permits = 0;
+    }
+
+    /// How many permits it holds.
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// The semaphore it holds permits of.
+    pub fn semaphore(&self) -> &'a Semaphore {
+        self.semaphore
+    }
+
+    /// Takes `other`'s permits into this one, as tokio's.
+    ///
+    /// # Panics
+    ///
+    /// If `other` holds permits of another semaphore.
+    pub fn merge(&mut self, mut other: Self) {
+        assert!(
+            std::ptr::eq(self.semaphore, other.semaphore),
+            "merging permits from different semaphore instances"
+        );
+        self.permits += std::mem::take(&mut other.permits);
+    }
+
+    /// Splits `n` of its permits off into a new permit, or `None` if it holds fewer, as
+    /// tokio's.
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        if n > self.permits {
+            return None;
+        }
+        self.permits -= n;
+        Some(SemaphorePermit {
+            semaphore: self.semaphore,
+            permits: n,
+            holder: self.holder,
+        })
     }
 }
 
@@ -399,6 +525,43 @@ impl OwnedSemaphorePermit {
     /// Keeps the permit taken for good.
     pub fn forget(mut self) {
         self.permits = 0;
+    }
+
+    /// How many permits it holds.
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// The semaphore it holds permits of.
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.semaphore
+    }
+
+    /// Takes `other`'s permits into this one, as tokio's.
+    ///
+    /// # Panics
+    ///
+    /// If `other` holds permits of another semaphore.
+    pub fn merge(&mut self, mut other: Self) {
+        assert!(
+            Arc::ptr_eq(&self.semaphore, &other.semaphore),
+            "merging permits from different semaphore instances"
+        );
+        self.permits += std::mem::take(&mut other.permits);
+    }
+
+    /// Splits `n` of its permits off into a new permit, or `None` if it holds fewer, as
+    /// tokio's.
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        if n > self.permits {
+            return None;
+        }
+        self.permits -= n;
+        Some(OwnedSemaphorePermit {
+            semaphore: Arc::clone(&self.semaphore),
+            permits: n,
+            holder: self.holder,
+        })
     }
 }
 
