@@ -1237,6 +1237,53 @@ fn weak_senders_and_permits_agree() {
 }
 
 program! {
+    semaphore_handover;
+    use std::future::{poll_fn, Future};
+    use std::pin::Pin;
+    use std::task::Poll;
+    /// Polls `future` once: "ready" or "pending".
+    async fn poll_once<F: Future + Unpin>(future: &mut F) -> &'static str {
+        if poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx).is_ready())).await {
+            "ready"
+        } else {
+            "pending"
+        }
+    }
+    /// Permits a release frees are handed to the waiting requests at once, the first in line
+    /// taking a share of what it asked for (so they are not available to others); a request
+    /// handed its permits, polled only after `close`, fails, as tokio's.
+    pub(crate) async fn program() -> Vec<String> {
+        let mut seen = Vec::new();
+        let semaphore = tokio::sync::Semaphore::new(2);
+        let mut held = semaphore.acquire_many(2).await.unwrap();
+        let mut waiting = Box::pin(semaphore.acquire_many(2));
+        seen.push(format!("queued {}", poll_once(&mut waiting).await));
+        drop(held.split(1).unwrap());
+        seen.push(format!("share: available {}", semaphore.available_permits()));
+        seen.push(format!("still {}", poll_once(&mut waiting).await));
+        drop(held);
+        seen.push(format!("granted: available {}", semaphore.available_permits()));
+        drop(waiting);
+        seen.push(format!("dropped: available {}", semaphore.available_permits()));
+        let held = semaphore.acquire_many(2).await.unwrap();
+        let mut late = Box::pin(semaphore.acquire());
+        seen.push(format!("queued {}", poll_once(&mut late).await));
+        drop(held);
+        semaphore.close();
+        seen.push(format!("closed after grant: {:?}", late.await.is_err()));
+        seen
+    }
+}
+
+#[test]
+fn semaphore_permits_are_handed_over_as_tokio_does() {
+    agree(
+        semaphore_handover::real::program,
+        semaphore_handover::model::program,
+    );
+}
+
+program! {
     owned_guards;
     /// Owned guards and permits hold as the borrowed ones do (an owned guard moves into a
     /// task); a mapped guard keeps the lock; `const_new` statics start every run unlocked,

@@ -1,7 +1,8 @@
 //! The waiter queue under `Mutex`, `RwLock` and `Semaphore`: tokio's batch semaphore. Permits
 //! go to waiters strictly first come first served: a release hands them to the longest waiting
-//! request that they cover, and a new request never overtakes a queued one (FIFO fairness, so
-//! a `Mutex` or `RwLock` writer is never starved).
+//! requests that they cover, the first one they do not cover taking a share of what it asked
+//! for (so no permit is free while a request waits), and a new request never overtakes a
+//! queued one (FIFO fairness, so a `Mutex` or `RwLock` writer is never starved).
 
 use std::collections::VecDeque;
 use std::sync::Mutex as StdMutex;
@@ -16,6 +17,8 @@ use crate::sync::Registration;
 struct Waiter {
     ticket: u64,
     needed: usize,
+    /// Permits already handed to it (the first waiting request's share).
+    assigned: usize,
     waker: Waker,
     /// The task that queued, and where.
     thread: ThreadId,
@@ -125,15 +128,22 @@ impl WaitQueue {
     ) -> Acquire {
         let mut state = self.state();
         if let Some(ticket) = ticket {
-            if let Some(owned) = state.owned.iter_mut().find(|o| o.ticket == Some(ticket)) {
+            let granted = state.owned.iter().position(|o| o.ticket == Some(ticket));
+            if state.closed {
+                // Closed before its future took what it was handed, as tokio's: the request
+                // fails, and the permits handed to it are gone with it.
+                if let Some(i) = granted {
+                    state.owned.swap_remove(i);
+                }
+                state.waiters.retain(|w| w.ticket != ticket);
+                return Acquire::Closed;
+            }
+            if let Some(i) = granted {
                 // Taken: the task holds them now, acquired here.
+                let owned = &mut state.owned[i];
                 owned.ticket = None;
                 owned.site = site.clone();
                 return Acquire::Acquired;
-            }
-            if state.closed {
-                state.waiters.retain(|w| w.ticket != ticket);
-                return Acquire::Closed;
             }
             if let Some(waiter) = state.waiters.iter_mut().find(|w| w.ticket == ticket) {
                 waiter.waker.clone_from(waker);
@@ -159,10 +169,17 @@ impl WaitQueue {
         state.waiters.push_back(Waiter {
             ticket,
             needed,
+            assigned: 0,
             waker: waker.clone(),
             thread,
             site: site.clone(),
         });
+        // First in line: it takes a share of the free permits (too few to cover it).
+        let (wakers, _) = Self::assign(&mut state);
+        debug_assert!(
+            wakers.is_empty(),
+            "a request the free permits cover does not queue"
+        );
         Acquire::Queued(ticket)
     }
 
@@ -223,19 +240,22 @@ impl WaitQueue {
         self.wake(wakers, futurelocks);
     }
 
-    /// Hands the free permits to the waiters they cover, first come first served. Returns
-    /// their wakers, and the futurelocks this makes: a task whose request was handed permits
-    /// while another request of the same task still waits behind them (that task, where the
-    /// waiting request is, where the handed one queued).
+    /// Hands the free permits to the waiters they cover, first come first served; the first
+    /// one they do not cover takes what is left, as tokio's batch semaphore does. Returns the
+    /// wakers of those covered, and the futurelocks this makes: a task whose request was
+    /// handed permits while another request of the same task still waits behind them (that
+    /// task, where the waiting request is, where the handed one queued).
     fn assign(state: &mut QueueState) -> (Vec<Waker>, Vec<(ThreadId, Site, Site)>) {
         let mut wakers = Vec::new();
         let mut futurelocks = Vec::new();
-        while let Some(front) = state.waiters.front() {
-            if front.needed > state.permits {
+        while let Some(front) = state.waiters.front_mut() {
+            let share = state.permits.min(front.needed - front.assigned);
+            front.assigned += share;
+            state.permits -= share;
+            if front.assigned < front.needed {
                 break;
             }
             let waiter = state.waiters.pop_front().expect("a front");
-            state.permits -= waiter.needed;
             if let Some(behind) = state.waiters.iter().find(|w| w.thread == waiter.thread) {
                 futurelocks.push((waiter.thread, behind.site.clone(), waiter.site.clone()));
             }
@@ -268,11 +288,15 @@ impl WaitQueue {
         }
     }
 
-    /// A queued request was dropped: it leaves the queue, and permits handed to it go back.
+    /// A queued request was dropped: it leaves the queue, and permits handed to it (all it
+    /// asked for, or its share) go back.
     pub(crate) fn cancel(&self, ticket: u64) {
         let (wakers, futurelocks) = {
             let mut state = self.state();
-            state.waiters.retain(|w| w.ticket != ticket);
+            if let Some(i) = state.waiters.iter().position(|w| w.ticket == ticket) {
+                let share = state.waiters.remove(i).map_or(0, |w| w.assigned);
+                state.permits += share;
+            }
             if let Some(i) = state.owned.iter().position(|o| o.ticket == Some(ticket)) {
                 let owned = state.owned.swap_remove(i);
                 state.permits += owned.permits;
