@@ -6,7 +6,7 @@
 //! | owned guards and permits (`lock_owned`, `read_owned`, `write_owned`, `acquire_owned`, `acquire_many_owned`, their `try_`s), `MutexGuard::map`/`try_map` | modelled: the same requests and holds as the borrowed ones |
 //! | `const_new` of `Mutex`, `RwLock`, `Semaphore`, `Notify`, `OnceCell` | modelled: the object registers at its first use in each execution and starts afresh (unlocked, its initial permits, no stored notification); a `static`'s *data* (a `Mutex`'s value, a `OnceCell`'s value once set) is not reset between executions |
 //! | `Notify` (`notify_one`'s stored permit, `notify_waiters`), `Notified::enable` | modelled; creating a `notified()` future is a scheduling point |
-//! | `mpsc` (bounded and unbounded; closure on the last sender's drop; `recv_many`, `send_timeout`, `poll_recv`, `poll_recv_many`, `blocking_recv_many`) | modelled; `recv_many` takes the messages waiting, up to its limit, in one step; `send_timeout` is a reservation under a `timeout`, as tokio's; a receive `poll_recv` left `Pending` goes on at the next poll |
+//! | `mpsc` (bounded and unbounded; closure on the last sender's drop; `recv_many`, `send_timeout`, `poll_recv`, `poll_recv_many`, `blocking_recv_many`) | modelled; `recv_many` takes the messages waiting, up to its limit, in one step; `send_timeout` is a reservation under a `timeout`, as tokio's; each `poll_recv` is a receive of its own, as a `recv()` polled once |
 //! | the errors of `mpsc`, `broadcast`, `watch`, `oneshot`, `OnceCell` | as tokio's, `Debug` and `Display` included; `mpsc`'s are `Copy` and have `into_inner` |
 //! | `Mutex::from`, `RwLock::from`, `RwLock::default` | modelled |
 //! | `broadcast::Sender::{send, subscribe, receiver_count}` with no `T: Clone` bound | as tokio's |

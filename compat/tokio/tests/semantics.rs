@@ -1012,6 +1012,28 @@ program! {
         rx.close();
         seen.push(format!("closed: {}", waiting.as_mut().await.is_err()));
         seen.push(format!("recv {:?} {:?}", rx.recv().await, rx.recv().await));
+        // A close fails a request handed room it has not taken, but a receive ends only once
+        // the request gives the room back (at its poll, or its drop).
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<u8>(1);
+        tx.send(1).await.unwrap();
+        let mut granted = Box::pin(tx.send(2));
+        seen.push(format!("queued {}", poll_once(&mut granted).await));
+        seen.push(format!("recv {:?}", rx.recv().await));
+        rx.close();
+        let mut ended = Box::pin(rx.recv());
+        seen.push(format!("closed, granted: capacity {} recv {}", tx.capacity(), poll_once(&mut ended).await));
+        drop(ended);
+        seen.push(format!("failed {}", granted.await.is_err()));
+        seen.push(format!("recv {:?} capacity {}", rx.recv().await, tx.capacity()));
+        // try_reserve_many: nothing is always there (a request waiting or not); more than the
+        // capacity is `Full` even once closed.
+        let (tx, rx) = tokio::sync::mpsc::channel::<u8>(1);
+        let _held = tx.reserve().await.unwrap();
+        let mut waiting = Box::pin(tx.reserve());
+        seen.push(format!("queued {}", poll_once(&mut waiting).await));
+        seen.push(format!("nothing {:?}", tx.try_reserve_many(0).map(|p| p.len())));
+        drop(rx);
+        seen.push(format!("too many {:?}", tx.try_reserve_many(2).err()));
         seen
     }
 }
@@ -1065,6 +1087,12 @@ program! {
         tokio::task::yield_now().await;
         tokio::time::advance(Duration::from_millis(15)).await;
         seen.push(format!("advanced {:?}", start.elapsed()));
+        // From its first poll.
+        let from = tokio::time::Instant::now();
+        let later = tokio::time::advance(Duration::from_millis(10));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        later.await;
+        seen.push(format!("advanced from its poll {:?}", from.elapsed()));
         // (tokio fires the timer at the new time, the model at its deadline.)
         let woke = fired.await.unwrap() - start;
         seen.push(format!("fired {}", woke >= Duration::from_millis(10) && woke <= Duration::from_millis(15)));
@@ -1079,6 +1107,11 @@ program! {
         sleeper.abort();
         let error = sleeper.await.unwrap_err();
         seen.push(format!("join error id {}", error.id() == sleeper_id));
+        seen.push(format!(
+            "debug {} {}",
+            format!("{error:?}") == format!("JoinError::Cancelled({sleeper_id:?})"),
+            format!("{sleeper_id:?}") == format!("Id({sleeper_id})")
+        ));
         let error = match error.try_into_panic() {
             Ok(_) => unreachable!("a cancelled task"),
             Err(error) => error,

@@ -121,10 +121,17 @@ impl<T> TaskShared<T> {
 /// Why a task did not give its output: it was cancelled (`abort`, or its runtime shut down).
 ///
 /// Unlike tokio's, never a panic: a task that panics is a finding that ends the execution.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("task {id} was cancelled")]
 pub struct JoinError {
     id: u32,
+}
+
+/// As tokio's: `JoinError::Cancelled(Id(3))`.
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JoinError::Cancelled({:?})", self.id())
+    }
 }
 
 impl JoinError {
@@ -176,8 +183,15 @@ impl From<JoinError> for std::io::Error {
 /// A task's id, unique among the tasks of an execution, as tokio's `task::Id` (a task's
 /// number among the execution's threads, so the same in every execution that spawns the same
 /// threads in the same order; tokio's count every task of the process).
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Hash, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TaskId(std::num::NonZeroU64);
+
+/// As tokio's: `Id(3)`.
+impl fmt::Debug for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Id({})", self.0)
+    }
+}
 
 impl TaskId {
     fn of(thread: ThreadId) -> TaskId {

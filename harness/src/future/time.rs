@@ -173,10 +173,11 @@ pub fn resume() {}
 /// ```
 #[track_caller]
 pub fn advance(duration: Duration) -> impl Future<Output = ()> {
-    let sleep = sleep(duration);
+    let site = Site::caller();
     let yielding = crate::future::yield_now();
+    // From its first poll, as tokio's `async fn`.
     async move {
-        sleep.await;
+        Sleep::new(rt::deadline_after(rt::now_ns(), duration), site).await;
         yielding.await;
     }
 }

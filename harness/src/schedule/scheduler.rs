@@ -30,6 +30,13 @@ pub(crate) struct InterleaveScheduler {
     /// Scheduling points run after the execution stopped, for a thread to finish unwinding a
     /// panic (see `next_task`).
     unwinding_steps: usize,
+    /// The threads a finding's stop cut off, and whether a timer could still fire, as they
+    /// were when the execution stopped (see `end_execution`): taken before the threads run on
+    /// to finish unwinding, which changes what they are blocked on, and which thread runs.
+    cut_at_stop: Option<(Vec<u32>, bool)>,
+    /// The thread that was running when the execution stopped: it is again once the others
+    /// have finished unwinding.
+    current_at_stop: Option<ThreadId>,
     /// The runtime's progress count when `contested` was last reset.
     progress: u64,
     runnable: Vec<u32>,
@@ -112,6 +119,8 @@ impl InterleaveScheduler {
             stopped_between_steps: false,
             panicking_at_start: false,
             unwinding_steps: 0,
+            cut_at_stop: None,
+            current_at_stop: None,
             progress: 0,
             runnable: Vec::new(),
             coverage: Coverage::default(),
@@ -163,6 +172,8 @@ impl InterleaveScheduler {
         self.stopped_between_steps = false;
         self.panicking_at_start = std::thread::panicking();
         self.unwinding_steps = 0;
+        self.cut_at_stop = None;
+        self.current_at_stop = None;
         self.progress = 0;
         self.coverage.begin_execution();
         self.model = self.strategy.exhaustive().then(ModelState::default);
@@ -174,50 +185,60 @@ impl InterleaveScheduler {
         if self.model.is_some() {
             self.end_step();
         }
+        let (runnable, clock) = match self.cut_at_stop.take() {
+            Some(cut) => cut,
+            None if self.model.is_some() => self.cut(),
+            None => (Vec::new(), false),
+        };
         if let Some(model) = &mut self.model {
             model.report_step(self.strategy.as_mut());
             // A finding that ended the execution while threads could still run cut their
             // futures off: the strategy must explore them elsewhere (an accepted deadlock of
-            // two threads hides no bug of a third).
-            let runnable = &mut model.runnable;
-            runnable.clear();
-            let mut clock = false;
-            // Not at the step bound, which stops between steps (a livelock: the threads'
-            // futures are more of the same; exploring them would run executions of the
-            // bound's length each, and DPOR does not, a limit `docs/guide.md` states).
-            let between = self.stopped_between_steps;
-            rt::with(|c| {
-                if between {
-                    return;
-                }
-                let (Some(Stop::Finding), Some(steps)) = (&c.stop, c.steps.as_deref()) else {
-                    return;
-                };
-                // Not the thread whose step ended it: in any order it ends there again, before
-                // that thread's next step (and in a stuck execution, the others all wait). Nor a
-                // thread whose announced operation cannot go on.
-                let current = c.current;
-                runnable.extend(
-                    c.threads
-                        .iter()
-                        .enumerate()
-                        .filter(|&(i, t)| {
-                            let thread = ThreadId(i as u32);
-                            thread != current
-                                && !t.blocked
-                                && !t.finished
-                                && !steps.model.disabled(thread)
-                        })
-                        .map(|(_, t)| t.task as u32),
-                );
-                // A timer that could still fire (early) and wake its thread.
-                clock = c.timers.iter().any(|t| t.thread != current);
-            });
+            // two threads hides no bug of a third). As they were when it stopped.
             if !runnable.is_empty() || clock {
-                runnable.sort_unstable();
-                self.strategy.cut(runnable, clock);
+                model.runnable = runnable;
+                self.strategy.cut(&model.runnable, clock);
             }
         }
+    }
+
+    /// The threads a finding's stop cuts off now (by engine task, sorted), and whether a timer
+    /// could still fire.
+    fn cut(&self) -> (Vec<u32>, bool) {
+        let mut runnable = Vec::new();
+        let mut clock = false;
+        // Not at the step bound, which stops between steps (a livelock: the threads' futures
+        // are more of the same; exploring them would run executions of the bound's length
+        // each, and DPOR does not, a limit `docs/guide.md` states).
+        if self.stopped_between_steps {
+            return (runnable, clock);
+        }
+        rt::with(|c| {
+            let (Some(Stop::Finding), Some(steps)) = (&c.stop, c.steps.as_deref()) else {
+                return;
+            };
+            // Not the thread whose step ended it: in any order it ends there again, before
+            // that thread's next step (and in a stuck execution, the others all wait). Nor a
+            // thread whose announced operation cannot go on.
+            let current = c.current;
+            runnable.extend(
+                c.threads
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, t)| {
+                        let thread = ThreadId(i as u32);
+                        thread != current
+                            && !t.blocked
+                            && !t.finished
+                            && !steps.model.disabled(thread)
+                    })
+                    .map(|(_, t)| t.task as u32),
+            );
+            // A timer that could still fire (early) and wake its thread.
+            clock = c.timers.iter().any(|t| t.thread != current);
+        });
+        runnable.sort_unstable();
+        (runnable, clock)
     }
 
     /// Before a decision: lets the strategy check the path so far, and returns its digest (to
@@ -732,7 +753,21 @@ impl Scheduler for InterleaveScheduler {
         let (stopping, progress, digest) =
             rt::with(|c| (c.stop.is_some(), c.progressed, c.path.value())).unwrap_or((true, 0, 0));
         if stopping {
-            return self.finish_unwinding(runnable);
+            if self.current_at_stop.is_none() {
+                // The first decision since it stopped: what the stop cut off is known now.
+                if self.model.is_some() {
+                    self.cut_at_stop = Some(self.cut());
+                }
+                self.current_at_stop = rt::with(|c| c.current);
+            }
+            let next = self.finish_unwinding(runnable);
+            if next.is_none() {
+                // The execution ends: the thread whose step stopped it is the current one.
+                if let Some(current) = self.current_at_stop {
+                    rt::with(|c| c.current = current);
+                }
+            }
+            return next;
         }
         if progress != self.progress {
             self.progress = progress;

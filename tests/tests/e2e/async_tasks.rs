@@ -778,6 +778,84 @@ fn a_weak_sender_s_upgrade_races_with_the_last_sender_s_drop() {
     }
 }
 
+/// What two `poll_recv`s of main see while a task on another worker sends once, with an
+/// uncontended lock between them (`with_lock`) or nothing.
+fn two_poll_recvs(with_lock: bool) -> BTreeSet<String> {
+    let outcomes = Arc::new(StdMutex::new(BTreeSet::new()));
+    let mut reached = BTreeSet::new();
+    for strategy in [Strategy::ExhaustiveNaive, Strategy::Exhaustive] {
+        outcomes.lock().unwrap().clear();
+        let seen = Arc::clone(&outcomes);
+        let report = Config::exhaustive()
+            .strategy(strategy)
+            .write_artifact(false)
+            .explore(move || {
+                let got = Runtime::new(2).block_on(async {
+                    let lock = Mutex::new(0);
+                    let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+                    let sender = future::spawn(async move { tx.send(1).unwrap() });
+                    let first =
+                        std::future::poll_fn(|cx| std::task::Poll::Ready(rx.poll_recv(cx))).await;
+                    if with_lock {
+                        *lock.lock().await += 1;
+                    }
+                    let second =
+                        std::future::poll_fn(|cx| std::task::Poll::Ready(rx.poll_recv(cx))).await;
+                    sender.await.unwrap();
+                    format!("{first:?} {second:?}")
+                });
+                seen.lock().unwrap().insert(got);
+            });
+        assert!(
+            report.is_clean() && report.complete,
+            "{strategy:?}: {report}"
+        );
+        let outcomes = outcomes.lock().unwrap().clone();
+        if strategy == Strategy::Exhaustive {
+            assert_eq!(outcomes, reached, "DPOR reaches what naive DFS reaches");
+        }
+        reached = outcomes;
+    }
+    reached
+}
+
+#[test]
+fn each_poll_recv_is_a_receive_of_its_own() {
+    // Each `poll_recv` is a scheduling point and announces its wait, as a `recv()` polled once:
+    // the send may come between the two polls, with or without a step between them. (Before,
+    // a `poll_recv` after a `Pending` one was neither: naive DFS never reached the send
+    // between them without the lock, and DPOR missed it with the lock.)
+    let all = BTreeSet::from([
+        "Pending Pending".to_owned(),
+        "Pending Ready(Some(1))".to_owned(),
+        "Ready(Some(1)) Ready(None)".to_owned(),
+    ]);
+    assert_eq!(two_poll_recvs(true), all);
+    assert_eq!(two_poll_recvs(false), all);
+}
+
+#[test]
+fn a_task_waiting_in_poll_recv_is_named_in_the_deadlock_report() {
+    // A `poll_recv` that timed out, an event on another channel, then a `poll_recv` that waits
+    // for good: the report says the task waits for a message on the channel.
+    let report = Config::random(20).write_artifact(false).explore(|| {
+        Runtime::new(1).block_on(async {
+            let (_tx, mut rx) = mpsc::unbounded_channel::<u32>();
+            let (otx, orx) = oneshot::channel::<u32>();
+            let waiter = future::spawn(async move {
+                let _ = timeout(ms(10), std::future::poll_fn(|cx| rx.poll_recv(cx))).await;
+                otx.send(1).unwrap();
+                std::future::poll_fn(|cx| rx.poll_recv(cx)).await
+            });
+            let _ = orx.await;
+            waiter.await.unwrap()
+        });
+    });
+    assert_eq!(report.findings.len(), 1, "{report}");
+    let text = report.findings[0].to_string();
+    assert!(text.contains("waits for a message on channel@"), "{text}");
+}
+
 /// Main panics inside `block_on` on two workers while two tasks are in a poll: its unwinding
 /// drops the runtime, which joins the tasks' threads; one of them panics meanwhile, and its
 /// panic stops the execution with main still unwinding, joining the other.

@@ -199,6 +199,10 @@ impl<T> Chan<T> {
     /// takes what is left. Returns the wakers of those granted.
     fn assign(&self, state: &mut ChanState<T>) -> Vec<Waker> {
         let mut wakers = Vec::new();
+        // Closed: the waiting requests fail, none is handed room.
+        if state.closed {
+            return wakers;
+        }
         loop {
             let free = self.free(state);
             let Some(first) = state.send_waiters.front_mut() else {
@@ -215,6 +219,18 @@ impl<T> Chan<T> {
             wakers.push(waiter.waker);
         }
         wakers
+    }
+
+    /// Takes request `ticket` out of the queue, or out of the granted ones: the slots handed
+    /// to it (all it asked for, or its share).
+    fn take_request(state: &mut ChanState<T>, ticket: u64) -> usize {
+        if let Some(i) = state.send_waiters.iter().position(|w| w.ticket == ticket) {
+            state.send_waiters.remove(i).map_or(0, |w| w.assigned)
+        } else if let Some(i) = state.granted.iter().position(|&(t, _)| t == ticket) {
+            state.granted.swap_remove(i).1
+        } else {
+            0
+        }
     }
 
     /// `slots` reserved go back (a permit dropped unused, a waiting request cancelled): to
@@ -235,14 +251,15 @@ impl<T> Chan<T> {
         let object = self.object(site);
         rt::switch();
         rt::emit(EventKind::SendRequest { channel: object }, site.clone());
+        // As tokio's: more than the capacity is `Full` even when closed; nothing is `Ok` even
+        // while requests wait.
         let result = {
             let mut state = self.state();
-            if state.closed {
+            if self.bound.is_some_and(|bound| needed > bound) {
+                Err(false)
+            } else if state.closed {
                 Err(true)
-            } else if self.bound.is_some_and(|bound| needed > bound)
-                || !state.send_waiters.is_empty()
-                || self.free(&state) < needed
-            {
+            } else if needed > 0 && (!state.send_waiters.is_empty() || self.free(&state) < needed) {
                 Err(false)
             } else {
                 state.reserved += needed;
@@ -323,6 +340,7 @@ impl<'a, T> Room<'a, T> {
                 object
             }
         };
+        let mut wakers = Vec::new();
         let reserved = {
             let mut guard = self.chan.state();
             let state = &mut *guard;
@@ -354,15 +372,18 @@ impl<'a, T> Room<'a, T> {
                     return Poll::Pending;
                 }
                 Some(ticket) => {
-                    if let Some(i) = state.granted.iter().position(|&(t, _)| t == ticket) {
+                    if state.closed {
+                        // It fails, handed its slots or not (as tokio's), and gives back those
+                        // handed to it: a receive waiting for them to end may end.
+                        let slots = Chan::take_request(state, ticket);
+                        self.ticket = None;
+                        wakers = self.chan.give_back(state, slots);
+                        false
+                    } else if let Some(i) = state.granted.iter().position(|&(t, _)| t == ticket) {
                         // Handed its slots while it waited (`state.reserved` counts them).
                         state.granted.swap_remove(i);
                         self.ticket = None;
                         true
-                    } else if state.closed {
-                        // The close took it out of the queue and its slots back.
-                        self.ticket = None;
-                        false
                     } else {
                         if let Some(waiter) =
                             state.send_waiters.iter_mut().find(|w| w.ticket == ticket)
@@ -379,6 +400,9 @@ impl<'a, T> Room<'a, T> {
         self.done = true;
         if reserved {
             touch(object);
+        }
+        for waker in wakers {
+            waker.wake();
         }
         Poll::Ready(reserved)
     }
@@ -413,14 +437,7 @@ impl<T> Drop for Room<'_, T> {
         let wakers = {
             let mut guard = self.chan.state();
             let state = &mut *guard;
-            let slots = if let Some(i) = state.send_waiters.iter().position(|w| w.ticket == ticket)
-            {
-                state.send_waiters.remove(i).map_or(0, |w| w.assigned)
-            } else if let Some(i) = state.granted.iter().position(|&(t, _)| t == ticket) {
-                state.granted.swap_remove(i).1
-            } else {
-                0
-            };
+            let slots = Chan::take_request(state, ticket);
             self.chan.give_back(state, slots)
         };
         if rt::in_execution() {
@@ -1149,16 +1166,15 @@ impl<T> Drop for OwnedPermit<T> {
 /// The receiving half of a bounded channel.
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
-    /// A receive `poll_recv` (or `poll_recv_many`) began and found nothing: it goes on at the
-    /// next poll, and ends (with nothing) if the receiver is dropped first.
+    /// The last `poll_recv` (or `poll_recv_many`) found nothing and announced its wait: the
+    /// wait ends (with nothing) if the receiver is dropped before another receive.
     polled: Option<Polled>,
 }
 
-/// Where a receive stopped between two polls of `Receiver::poll_recv` ([`Recv`]'s state).
+/// Where `Receiver::poll_recv` last waited.
 struct Polled {
     site: Site,
     object: Option<ObjectId>,
-    announced: bool,
 }
 
 impl<T> fmt::Debug for Receiver<T> {
@@ -1169,8 +1185,16 @@ impl<T> fmt::Debug for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        // A receive left waiting by `poll_recv` ends first (as a `Recv` dropped while waiting).
-        drop(self.resume(Site::unknown()));
+        // A wait `poll_recv` left ends first (as a `Recv` dropped while waiting).
+        if let Some(Polled { site, object }) = self.polled.take() {
+            drop(Recv {
+                chan: &self.chan,
+                site,
+                object,
+                announced: true,
+                done: false,
+            });
+        }
         self.close_inner(true);
     }
 }
@@ -1236,8 +1260,8 @@ impl<T> Receiver<T> {
 
     /// Polls for a message, as tokio's `poll_recv` (for a hand-written `Future` or `Stream`):
     /// `Ready(Some(message))`, `Ready(None)` once the channel has ended, or `Pending` (the
-    /// waker of `cx` is woken when a message comes). A receive that returned `Pending` goes on
-    /// at the next call: one scheduling point, one wait, whatever the number of polls.
+    /// waker of `cx` is woken when a message comes). Each call is a receive of its own, as a
+    /// `recv()` polled once: a scheduling point, then a wait announced if it finds nothing.
     #[track_caller]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut taken = None;
@@ -1260,22 +1284,10 @@ impl<T> Receiver<T> {
         self.poll_take(cx, limit, Site::caller(), |value| buffer.push(value))
     }
 
-    /// The receive `poll_recv` left waiting, or a new one at `site`.
+    /// A new receive at `site` (a wait `poll_recv` left is over: this one announces its own).
     fn resume(&mut self, site: Site) -> Recv<'_, T> {
-        match self.polled.take() {
-            Some(Polled {
-                site,
-                object,
-                announced,
-            }) => Recv {
-                chan: &self.chan,
-                site,
-                object,
-                announced,
-                done: false,
-            },
-            None => Recv::new(&self.chan, site),
-        }
+        self.polled = None;
+        Recv::new(&self.chan, site)
     }
 
     fn poll_take(
@@ -1288,12 +1300,12 @@ impl<T> Receiver<T> {
         let mut recv = self.resume(site);
         let poll = recv.poll_take(cx, limit, take);
         if poll.is_pending() {
-            // It goes on at the next poll: not a receive dropped while waiting.
+            // Its wait (and waker) stays until a message comes or the next receive: not a
+            // receive dropped while waiting.
             recv.done = true;
             let polled = Polled {
                 site: recv.site.clone(),
                 object: recv.object,
-                announced: recv.announced,
             };
             drop(recv);
             self.polled = Some(polled);
@@ -1392,19 +1404,13 @@ impl<T> Receiver<T> {
                 state.rx_dropped = true;
                 left = std::mem::take(&mut state.messages);
             }
-            // The waiting requests fail, and the slots handed to them go back (as tokio's
-            // semaphore's close, which empties its queue).
-            let state = &mut *state;
-            for (_, slots) in state.granted.drain(..) {
-                state.reserved -= slots;
-            }
+            // The waiting requests fail at their next poll, and give back then (or when
+            // dropped) the slots handed to them, as tokio's: until they have, a receive does
+            // not end.
             state
                 .send_waiters
-                .drain(..)
-                .map(|waiter| {
-                    state.reserved -= waiter.assigned;
-                    waiter.waker
-                })
+                .iter()
+                .map(|waiter| waiter.waker.clone())
                 .collect()
         };
         drop(left);
