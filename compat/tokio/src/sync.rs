@@ -13,7 +13,7 @@
 //! | `oneshot::Receiver::blocking_recv` | modelled |
 //! | `mpsc` reservations (`reserve`, `reserve_many`, `reserve_owned`, their `try_`s, `Permit`, `OwnedPermit`, `capacity`, `max_capacity`) | modelled: a reservation takes capacity, waits first come first served with sends, and is a send request for the detector |
 //! | `oneshot` | modelled |
-//! | `watch` (latest value, `changed`, `borrow_and_update`) | modelled |
+//! | `watch` (latest value, `changed`, `borrow_and_update`; `Sender::new`, `Sender::default`) | modelled |
 //! | `broadcast` (ring of `capacity`, `Lagged(n)`) | modelled |
 //! | `OnceCell` (`get_or_init`, `set`) | modelled; `const_new_with` not supported (see `OnceCell::const_new`) |
 //! | `Barrier` | modelled |

@@ -1168,6 +1168,18 @@ program! {
         let from = tokio::sync::RwLock::from(5u8);
         let mutex = Arc::new(tokio::sync::Mutex::from(6u8));
         seen.push(format!("locks {} {} {}", *lock.read().await, *from.read().await, *mutex.lock().await));
+        // A watch sender made alone, then subscribed to.
+        let alone = tokio::sync::watch::Sender::new(5u8);
+        let refused = alone.send(6).is_err();
+        let mut subscribed = alone.subscribe();
+        alone.send(7).unwrap();
+        let defaulted = tokio::sync::watch::Sender::<u8>::default();
+        seen.push(format!(
+            "watch alone {refused} {} {} {}",
+            alone.receiver_count(),
+            *subscribed.borrow_and_update(),
+            *defaulted.borrow()
+        ));
         // timeout of an IntoFuture.
         seen.push(format!("into future {:?}", tokio::time::timeout(Duration::from_millis(1), Later(9)).await));
         seen

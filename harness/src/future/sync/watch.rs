@@ -82,6 +82,33 @@ pub struct Sender<T> {
     shared: Arc<Shared<T>>,
 }
 
+impl<T> Sender<T> {
+    /// The sender of a new channel with no receiver yet ([`Sender::subscribe`] makes them;
+    /// until then a send fails), as tokio's `Sender::new`.
+    #[track_caller]
+    pub fn new(init: T) -> Self {
+        Sender {
+            shared: Arc::new(Shared {
+                value: StdRwLock::new(init),
+                state: std::sync::Mutex::new(State {
+                    version: 0,
+                    senders: 1,
+                    receivers: 0,
+                }),
+                notify: Notify::new(),
+            }),
+        }
+    }
+}
+
+/// A sender of a new channel of `T::default()`, as tokio's.
+impl<T: Default> Default for Sender<T> {
+    #[track_caller]
+    fn default() -> Self {
+        Sender::new(T::default())
+    }
+}
+
 /// A receiving half: the latest value, and whether it changed since this receiver marked it
 /// seen.
 pub struct Receiver<T> {
