@@ -1316,6 +1316,25 @@ program! {
         drop(held);
         semaphore.close();
         seen.push(format!("closed after grant: {:?}", late.await.is_err()));
+        // The failed request gave its permits back; a release after the close goes to the
+        // semaphore, none to a request waiting still.
+        seen.push(format!("closed: available {}", semaphore.available_permits()));
+        // Nothing is always there, even while a request waits.
+        let semaphore = tokio::sync::Semaphore::new(0);
+        let mut waiting = Box::pin(semaphore.acquire());
+        seen.push(format!("queued {}", poll_once(&mut waiting).await));
+        let nothing = semaphore.acquire_many(0).await.map(|p| p.num_permits());
+        let try_nothing = semaphore.try_acquire_many(0).map(|p| p.num_permits());
+        seen.push(format!("nothing {nothing:?} {try_nothing:?}"));
+        let mut share = Box::pin(semaphore.acquire_many(2));
+        drop(waiting);
+        seen.push(format!("queued {}", poll_once(&mut share).await));
+        semaphore.add_permits(1);
+        semaphore.close();
+        semaphore.add_permits(1);
+        seen.push(format!("closed with a share: available {}", semaphore.available_permits()));
+        seen.push(format!("failed {}", share.await.is_err()));
+        seen.push(format!("given back: available {}", semaphore.available_permits()));
         seen
     }
 }

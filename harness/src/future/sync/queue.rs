@@ -130,12 +130,17 @@ impl WaitQueue {
         if let Some(ticket) = ticket {
             let granted = state.owned.iter().position(|o| o.ticket == Some(ticket));
             if state.closed {
-                // Closed before its future took what it was handed, as tokio's: the request
-                // fails, and the permits handed to it are gone with it.
+                // Closed before its future took what it was handed: the request fails and
+                // gives back the permits handed to it (all it asked for, or its share), as
+                // tokio's does when its failed request is dropped.
                 if let Some(i) = granted {
-                    state.owned.swap_remove(i);
+                    let owned = state.owned.swap_remove(i);
+                    state.permits += owned.permits;
                 }
-                state.waiters.retain(|w| w.ticket != ticket);
+                if let Some(i) = state.waiters.iter().position(|w| w.ticket == ticket) {
+                    let share = state.waiters.remove(i).map_or(0, |w| w.assigned);
+                    state.permits += share;
+                }
                 return Acquire::Closed;
             }
             if let Some(i) = granted {
@@ -154,7 +159,9 @@ impl WaitQueue {
             return Acquire::Closed;
         }
         let thread = rt::current_thread();
-        if state.waiters.is_empty() && state.permits >= needed {
+        // Nothing is always there, as tokio's (which never looks at the queue: no permit is
+        // free while a request waits).
+        if needed == 0 || (state.waiters.is_empty() && state.permits >= needed) {
             state.permits -= needed;
             state.owned.push(Owned {
                 thread,
@@ -189,7 +196,7 @@ impl WaitQueue {
         if state.closed {
             return Err(true);
         }
-        if state.waiters.is_empty() && state.permits >= needed {
+        if needed == 0 || (state.waiters.is_empty() && state.permits >= needed) {
             state.permits -= needed;
             state.owned.push(Owned {
                 thread: rt::current_thread(),
@@ -248,6 +255,11 @@ impl WaitQueue {
     fn assign(state: &mut QueueState) -> (Vec<Waker>, Vec<(ThreadId, Site, Site)>) {
         let mut wakers = Vec::new();
         let mut futurelocks = Vec::new();
+        // Closed: the waiting requests fail, none is handed permits (tokio's close empties
+        // its queue).
+        if state.closed {
+            return (wakers, futurelocks);
+        }
         while let Some(front) = state.waiters.front_mut() {
             let share = state.permits.min(front.needed - front.assigned);
             front.assigned += share;
