@@ -87,6 +87,19 @@ async fn first_poll<F: Future, S: Sender>(request: F, queued: S) -> F::Output {
     .await
 }
 
+/// Polls `future` once: "ready" or "pending" (a request that queues at its first poll).
+async fn poll_once<F: Future + Unpin>(future: &mut F) -> &'static str {
+    let ready = std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(std::pin::Pin::new(&mut *future).poll(cx).is_ready())
+    })
+    .await;
+    if ready {
+        "ready"
+    } else {
+        "pending"
+    }
+}
+
 /// A oneshot sender of either tokio.
 trait Sender {
     fn send_unit(self);
@@ -950,17 +963,7 @@ fn mpsc_reservations_queue_with_sends_first_come_first_served() {
 
 program! {
     mpsc_room_handover;
-    use std::future::{poll_fn, Future};
-    use std::pin::Pin;
-    use std::task::Poll;
-    /// Polls `future` once: "ready" or "pending".
-    async fn poll_once<F: Future + Unpin>(future: &mut F) -> &'static str {
-        if poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx).is_ready())).await {
-            "ready"
-        } else {
-            "pending"
-        }
-    }
+    use super::super::poll_once;
     /// Room a `recv` frees is handed to the waiting requests at once, first come first
     /// served, not kept for the first one's next poll: a later waiting send goes while an
     /// earlier one, granted, is not polled; the first waiting request takes a share of what it
@@ -1283,17 +1286,7 @@ fn weak_senders_and_permits_agree() {
 
 program! {
     semaphore_handover;
-    use std::future::{poll_fn, Future};
-    use std::pin::Pin;
-    use std::task::Poll;
-    /// Polls `future` once: "ready" or "pending".
-    async fn poll_once<F: Future + Unpin>(future: &mut F) -> &'static str {
-        if poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx).is_ready())).await {
-            "ready"
-        } else {
-            "pending"
-        }
-    }
+    use super::super::poll_once;
     /// Permits a release frees are handed to the waiting requests at once, the first in line
     /// taking a share of what it asked for (so they are not available to others); a request
     /// handed its permits, polled only after `close`, fails, as tokio's.

@@ -1675,8 +1675,7 @@ impl<T> UnboundedReceiver<T> {
     /// Inside a runtime (a task, or `block_on`), as tokio's.
     #[track_caller]
     pub fn blocking_recv(&mut self) -> Option<T> {
-        let site = Site::caller();
-        crate::future::task::block_on_checked(self.recv(), site, false)
+        self.inner.blocking_recv()
     }
 
     /// [`UnboundedReceiver::recv_many`] from sync code, as [`Receiver::blocking_recv`].
@@ -1686,8 +1685,7 @@ impl<T> UnboundedReceiver<T> {
     /// Inside a runtime (a task, or `block_on`), as tokio's.
     #[track_caller]
     pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        let site = Site::caller();
-        crate::future::task::block_on_checked(self.recv_many(buffer, limit), site, false)
+        self.inner.blocking_recv_many(buffer, limit)
     }
 
     /// How many senders there are.
@@ -1705,10 +1703,7 @@ impl<T> UnboundedReceiver<T> {
     /// Polls for a message, as [`Receiver::poll_recv`].
     #[track_caller]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut taken = None;
-        self.inner
-            .poll_take(cx, 1, Site::caller(), |value| taken = Some(value))
-            .map(|_| taken)
+        self.inner.poll_recv(cx)
     }
 
     /// Polls for messages, as [`Receiver::poll_recv_many`].
