@@ -12,11 +12,12 @@
 //! | `JoinError` into `io::Error` (`?` in an `io::Result` function) | as tokio's: "task was cancelled", kind `Other` |
 //! | `Id`, `id`, `try_id`, `JoinHandle::id`, `AbortHandle::id`, `JoinError::id` | modelled: a task's number among the execution's threads (the same in every execution that spawns alike); `block_on`'s future is not a task |
 //! | `JoinSet::join_next_with_id` | modelled |
-//! | `block_in_place`, `LocalSet`, `Builder`, `JoinSet::{try_join_next, detach_all}` | not supported |
+//! | `block_in_place` | modelled: in a task of a multi-thread runtime, the task gives its worker back for the rest of that poll, so the other tasks go on while `f` blocks; elsewhere `f` just runs; on a current-thread runtime it panics, as tokio's |
+//! | `LocalSet`, `JoinSet::{try_join_next, detach_all}` | not supported |
 
 pub use interleave::future::{
-    spawn, spawn_blocking, spawn_local, task_id as id, try_task_id as try_id, yield_now,
-    AbortHandle, AccessError, JoinError, JoinHandle, JoinSet, LocalKey, TaskId as Id,
+    block_in_place, spawn, spawn_blocking, spawn_local, task_id as id, try_task_id as try_id,
+    yield_now, AbortHandle, AccessError, JoinError, JoinHandle, JoinSet, LocalKey, TaskId as Id,
     TaskLocalFuture,
 };
 

@@ -50,6 +50,16 @@ tokio::task_local! {
     static REQUEST: u32;
 }
 
+#[tokio::test(crate = "tokio", flavor = "multi_thread", worker_threads = 1)]
+async fn block_in_place_lets_the_other_tasks_use_the_worker() {
+    // The waiting task blocks inside `block_in_place`; the sending task needs the only worker.
+    let (tx, mut rx) = mpsc::channel::<u32>(1);
+    let waiting = tokio::spawn(async move { tokio::task::block_in_place(|| rx.blocking_recv()) });
+    let sending = tokio::spawn(async move { tx.send(3).await.unwrap() });
+    sending.await.unwrap();
+    assert_eq!(waiting.await.unwrap(), Some(3));
+}
+
 #[tokio::test(crate = "tokio")]
 async fn task_locals_are_per_task() {
     let a = tokio::spawn(REQUEST.scope(1, async {

@@ -57,6 +57,12 @@ pub(crate) struct Membership {
     pub(crate) blocking: bool,
     /// It runs a spawned task (a worker's or a blocking one): `task::id` is its.
     pub(crate) task: bool,
+    /// It polls on one of the runtime's workers (a worker's task, or `block_on` on a
+    /// current-thread runtime), not beside them.
+    pub(crate) on_worker: bool,
+    /// Its poll gave its worker back inside `block_in_place`: the rest of that poll runs
+    /// without one, so the poll's end gives none back.
+    pub(crate) worker_released: bool,
 }
 
 thread_local! {
@@ -94,6 +100,16 @@ pub(crate) fn set_membership(thread: ThreadId, membership: Membership) {
         }
         m.1[index] = membership;
     });
+}
+
+/// Whether the current poll of `thread` gave its worker back (`block_in_place`); clears it.
+pub(crate) fn take_worker_released(thread: ThreadId) -> bool {
+    let mut membership = membership(thread);
+    let released = std::mem::take(&mut membership.worker_released);
+    if released {
+        set_membership(thread, membership);
+    }
+    released
 }
 
 /// The runtime the current thread belongs to (a task, or a thread inside `block_on`).
@@ -156,6 +172,11 @@ impl RuntimeShared {
     /// them (a multi-thread one).
     pub(crate) fn block_on_takes_worker(&self) -> bool {
         !self.multi_thread
+    }
+
+    /// A multi-thread runtime (tokio's `new_multi_thread()`): `block_in_place` may run there.
+    pub(crate) fn is_multi_thread(&self) -> bool {
+        self.multi_thread
     }
 
     pub(crate) fn add_task(&self, task: Arc<Cancel>) {

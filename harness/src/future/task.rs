@@ -281,8 +281,10 @@ fn drive<F: Future>(
         let poll = future.as_mut().poll(&mut Context::from_waker(&task_waker));
         rt::task_polling(waker.thread, false);
         drop(task_waker);
+        // A poll that gave its worker back in `block_in_place` ended without one.
+        let holds_worker = runtime.filter(|_| !runtime::take_worker_released(waker.thread));
         if let Poll::Ready(output) = poll {
-            if let Some(runtime) = runtime {
+            if let Some(runtime) = holds_worker {
                 runtime.release_worker();
             }
             return Some(output);
@@ -293,7 +295,7 @@ fn drive<F: Future>(
         if check_holds {
             report_holds(&awaited_at, &mut reported);
         }
-        if let Some(runtime) = runtime {
+        if let Some(runtime) = holds_worker {
             runtime.release_worker();
         }
         wait_for_wake(waker, site, cancelled);
@@ -472,6 +474,8 @@ fn block_on_shared<F: Future>(
             runtime: Some(Arc::clone(shared)),
             blocking: false,
             task: outer.task,
+            on_worker: shared.block_on_takes_worker(),
+            worker_released: false,
         },
     );
     let worker = shared.block_on_takes_worker();
@@ -679,6 +683,88 @@ where
     )
 }
 
+/// Runs the blocking closure `f` on the current thread, as tokio's `task::block_in_place`:
+/// inside a task of a multi-thread runtime ([`Runtime::multi_thread`], or [`Runtime::new`]
+/// with two workers or more), the task first gives its worker back, so the runtime's other
+/// tasks go on while `f` blocks (on a sync lock, a sync channel, `blocking_recv`,
+/// [`Handle::block_on`]); the rest of that poll runs without a worker, as on tokio, where the
+/// worker moved to another OS thread. Inside a multi-thread runtime's `block_on`, a blocking
+/// task, or outside any runtime, `f` just runs (it blocks no worker).
+///
+/// # Examples
+///
+/// A task waits on a sync channel for a message that another task sends: on one worker it
+/// would hold the worker the sender needs, a deadlock; `block_in_place` gives it back.
+///
+/// ```
+/// use interleave::future::{self, Runtime};
+///
+/// interleave::check(|| {
+///     Runtime::multi_thread(1).block_on(async {
+///         let (tx, rx) = interleave::sync::mpsc::channel::<u32>();
+///         let waiting = future::spawn(async move {
+///             future::block_in_place(|| rx.recv().unwrap())
+///         });
+///         let sending = future::spawn(async move { tx.send(7).unwrap() });
+///         sending.await.unwrap();
+///         assert_eq!(waiting.await.unwrap(), 7);
+///     });
+/// });
+/// ```
+///
+/// # Panics
+///
+/// On a current-thread runtime ([`block_on`], [`Runtime::new`] with one worker), as tokio's:
+/// "can call blocking only when running on the multi-threaded runtime".
+#[track_caller]
+pub fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    if !rt::in_execution() {
+        return f();
+    }
+    let me = rt::current_thread();
+    let outer = runtime::membership(me);
+    let Some(shared) = outer.runtime.as_ref().filter(|_| !outer.blocking) else {
+        // Outside any runtime, in a blocking task, or nested: blocking is fine here.
+        return f();
+    };
+    assert!(
+        shared.is_multi_thread(),
+        "can call blocking only when running on the multi-threaded runtime (block_in_place at {}, on a current-thread runtime)",
+        Site::caller()
+    );
+    if outer.on_worker && !outer.worker_released {
+        // A worker's task in its poll: it gives the worker back for the rest of the poll.
+        shared.release_worker();
+    }
+    /// Puts the membership back when `f` returns or unwinds.
+    struct Restore(ThreadId, runtime::Membership);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            runtime::set_membership(self.0, self.1.clone());
+        }
+    }
+    let restore = Restore(
+        me,
+        runtime::Membership {
+            worker_released: outer.on_worker,
+            ..outer.clone()
+        },
+    );
+    runtime::set_membership(
+        me,
+        runtime::Membership {
+            blocking: true,
+            ..outer
+        },
+    );
+    let output = f();
+    drop(restore);
+    output
+}
+
 /// As [`spawn`], with a name that reports show for the task.
 ///
 /// # Panics
@@ -764,6 +850,8 @@ where
                 runtime: Some(Arc::clone(&member)),
                 blocking: !worker,
                 task: true,
+                on_worker: worker,
+                worker_released: false,
             },
         );
         let cancelled = || worker && shared.cancel.cancelled();

@@ -925,3 +925,110 @@ fn a_task_that_panics_while_another_unwinds_leaves_no_panic_behind() {
     // panic was left behind.
     leaves_no_panic_behind(main_unwinds_while_a_task_panics, 0..40);
 }
+
+/// On a multi-thread runtime of one worker, a task waits on a sync channel for a message a
+/// second task sends, inside `block_in_place` or not.
+fn sync_wait_in_a_task(in_place: bool) {
+    Runtime::multi_thread(1).block_on(async move {
+        let (tx, rx) = interleave::sync::mpsc::channel::<u32>();
+        let waiting = future::spawn(async move {
+            if in_place {
+                future::block_in_place(|| rx.recv().unwrap())
+            } else {
+                rx.recv().unwrap()
+            }
+        });
+        let sending = future::spawn(async move { tx.send(7).unwrap() });
+        sending.await.unwrap();
+        assert_eq!(waiting.await.unwrap(), 7);
+    });
+}
+
+#[test]
+fn block_in_place_gives_the_worker_back_to_the_other_tasks() {
+    // Without it, the waiting task holds the only worker in the schedules where it polls
+    // first, and the sender never runs: a deadlock. With it, the worker goes to the sender.
+    let blocked = Config::exhaustive()
+        .write_artifact(false)
+        .explore(|| sync_wait_in_a_task(false));
+    assert_eq!(
+        blocked.findings.first().map(|f| f.kind),
+        Some(Kind::Deadlock),
+        "{blocked}"
+    );
+    for strategy in [Strategy::ExhaustiveNaive, Strategy::Exhaustive] {
+        let report = Config::exhaustive()
+            .strategy(strategy)
+            .write_artifact(false)
+            .explore(|| sync_wait_in_a_task(true));
+        assert!(report.is_clean() && report.complete, "{report}");
+    }
+}
+
+#[test]
+fn block_in_place_may_block_on_the_runtime_and_twice_in_a_poll() {
+    // Inside `f`, `Handle::block_on` waits for a task of the same runtime (tokio allows it
+    // there); a second `block_in_place` in the same poll gives back no second worker, and the
+    // task's next poll takes one again: two workers' worth of tasks never poll at once on one.
+    clean(Config::exhaustive(), || {
+        Runtime::multi_thread(1).block_on(async {
+            let (tx, rx) = oneshot::channel::<u32>();
+            let busy = Arc::new(interleave::sync::atomic::AtomicUsize::new(0));
+            let b = Arc::clone(&busy);
+            let waiting = future::spawn(async move {
+                let handle = future::Handle::current();
+                let got = future::block_in_place(|| handle.block_on(rx)).unwrap();
+                future::block_in_place(|| ());
+                future::yield_now().await;
+                // This poll holds the only worker again: no other task polls meanwhile.
+                use interleave::sync::atomic::Ordering::SeqCst;
+                assert_eq!(b.fetch_add(1, SeqCst), 0);
+                b.load(SeqCst);
+                b.fetch_sub(1, SeqCst);
+                got
+            });
+            let other = Arc::clone(&busy);
+            let sending = future::spawn(async move {
+                tx.send(5).unwrap();
+                use interleave::sync::atomic::Ordering::SeqCst;
+                for _ in 0..2 {
+                    assert_eq!(other.fetch_add(1, SeqCst), 0);
+                    other.fetch_sub(1, SeqCst);
+                    future::yield_now().await;
+                }
+            });
+            sending.await.unwrap();
+            assert_eq!(waiting.await.unwrap(), 5);
+        });
+    });
+}
+
+#[test]
+fn block_in_place_on_a_current_thread_runtime_panics_as_tokio_s() {
+    let report = Config::random(1).write_artifact(false).explore(|| {
+        future::block_on(async {
+            future::spawn(async { future::block_in_place(|| 1) })
+                .await
+                .unwrap()
+        });
+    });
+    let finding = report.findings.first().expect("a panic");
+    assert_eq!(finding.kind, Kind::Panic, "{report}");
+    assert!(
+        finding
+            .to_string()
+            .contains("can call blocking only when running on the multi-threaded runtime"),
+        "{report}"
+    );
+    // Outside any runtime (a thread of the execution), and inside a blocking task, it just
+    // runs `f`.
+    clean(Config::random(5), || {
+        assert_eq!(future::block_in_place(|| 3), 3);
+        let got = Runtime::multi_thread(1).block_on(async {
+            future::spawn_blocking(|| future::block_in_place(|| 4))
+                .await
+                .unwrap()
+        });
+        assert_eq!(got, 4);
+    });
+}
