@@ -3,7 +3,7 @@
 //! | item | status |
 //! | --- | --- |
 //! | `spawn`, `spawn_local`, `JoinHandle` (`abort`, `abort_handle`, `is_finished`), `JoinError` | modelled (a task is a thread of the execution) |
-//! | `JoinSet` (`spawn`, `spawn_blocking`, `join_next`, `abort_all`, `shutdown`, `join_all`) | modelled |
+//! | `JoinSet` (`spawn`, `spawn_on`, `spawn_local`, `spawn_blocking`, `join_next`, `try_join_next`, `abort_all`, `detach_all`, `shutdown`, `join_all`) | modelled; `join_next` is cancel safe, as tokio's |
 //! | `AbortHandle` | modelled |
 //! | `spawn_blocking` | modelled: a thread of its own that takes no worker |
 //! | `yield_now` | modelled |
@@ -11,9 +11,9 @@
 //! | `JoinError::is_panic` | approximated: always `false` (a panicking task is a finding), so `into_panic` panics and `try_into_panic` gives the error back |
 //! | `JoinError` into `io::Error` (`?` in an `io::Result` function) | as tokio's: "task was cancelled", kind `Other` |
 //! | `Id`, `id`, `try_id`, `JoinHandle::id`, `AbortHandle::id`, `JoinError::id` | modelled: a task's number among the execution's threads (the same in every execution that spawns alike); `block_on`'s future is not a task |
-//! | `JoinSet::join_next_with_id` | modelled |
+//! | `JoinSet::{join_next_with_id, try_join_next_with_id}` | modelled |
 //! | `block_in_place` | modelled: in a task of a multi-thread runtime, the task gives its worker back for the rest of that poll, so the other tasks go on while `f` blocks; elsewhere `f` just runs; on a current-thread runtime it panics, as tokio's |
-//! | `LocalSet`, `JoinSet::{try_join_next, detach_all}` | not supported |
+//! | `LocalSet` | not supported |
 
 pub use interleave::future::{
     block_in_place, spawn, spawn_blocking, spawn_local, task_id as id, try_task_id as try_id,

@@ -1544,3 +1544,77 @@ program! {
 fn join_orders_outputs_and_try_join_short_circuits() {
     agree(join_forms::real::program, join_forms::model::program);
 }
+
+program! {
+    join_set_extras;
+    /// `JoinSet::try_join_next` (nothing before the tasks ran; then what finished, and `None`
+    /// for what has not), `try_join_next_with_id`, `detach_all` (the tasks run on),
+    /// `spawn_on`, and a `join_next` given up by a `timeout` that leaves its task in the set.
+    pub(crate) async fn program() -> Vec<String> {
+        use tokio::time::{timeout, Duration};
+        let mut seen = Vec::new();
+        let mut set = tokio::task::JoinSet::new();
+        let (tx, rx) = tokio::sync::oneshot::channel::<u8>();
+        set.spawn(async { 1u8 });
+        set.spawn(async {
+            tokio::task::yield_now().await;
+            2
+        });
+        set.spawn(async move { rx.await.unwrap() });
+        seen.push(format!("before {:?} {}", set.try_join_next().map(|r| r.unwrap()), set.len()));
+        let mut done = Vec::new();
+        while done.len() < 2 {
+            match set.try_join_next() {
+                Some(out) => done.push(out.unwrap()),
+                None => tokio::task::yield_now().await,
+            }
+        }
+        done.sort_unstable();
+        seen.push(format!("finished {done:?} left {} then {:?}", set.len(), set.try_join_next().is_none()));
+        tx.send(3).unwrap();
+        let (id, out) = loop {
+            if let Some(out) = set.try_join_next_with_id() {
+                break out.unwrap();
+            }
+            tokio::task::yield_now().await;
+        };
+        let _ = id;
+        seen.push(format!("last {out} empty {:?}", set.try_join_next().is_none()));
+        // A join_next given up by a timeout: the task stays in the set.
+        let handle = tokio::runtime::Handle::current();
+        let (go, wait) = tokio::sync::oneshot::channel::<u8>();
+        set.spawn_on(async move { wait.await.unwrap() }, &handle);
+        seen.push(format!("timed out {:?} len {}", timeout(Duration::from_millis(5), set.join_next()).await.is_err(), set.len()));
+        go.send(4).unwrap();
+        seen.push(format!("then {:?}", set.join_next().await.map(|r| r.unwrap())));
+        // Detached tasks run on.
+        let (ran, mut runs) = tokio::sync::mpsc::unbounded_channel::<u8>();
+        for i in 0..2 {
+            let ran = ran.clone();
+            set.spawn(async move {
+                tokio::task::yield_now().await;
+                ran.send(i).unwrap();
+                0u8
+            });
+        }
+        drop(ran);
+        set.detach_all();
+        seen.push(format!("detached len {} next {:?}", set.len(), set.join_next().await.is_none()));
+        drop(set);
+        let mut got = Vec::new();
+        while let Some(i) = runs.recv().await {
+            got.push(i);
+        }
+        got.sort_unstable();
+        seen.push(format!("detached ran {got:?}"));
+        seen
+    }
+}
+
+#[test]
+fn join_set_extras_agree() {
+    agree(
+        join_set_extras::real::program,
+        join_set_extras::model::program,
+    );
+}

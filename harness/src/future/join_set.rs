@@ -5,12 +5,14 @@
 //! and then joins that task. So waiting on a set is a channel wait the detector sees, and a
 //! report names the channel created where the set was.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 
+use interleave_detector::Site;
+
 use super::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use super::task::{self, AbortHandle, JoinError, JoinHandle, TaskId};
+use super::task::{self, AbortHandle, Handle, JoinError, JoinHandle, TaskId};
 
 /// A set of tasks on the current runtime, awaited in the order they finish. Dropping the set
 /// aborts the tasks still in it.
@@ -36,6 +38,9 @@ use super::task::{self, AbortHandle, JoinError, JoinHandle, TaskId};
 /// ```
 pub struct JoinSet<T> {
     tasks: BTreeMap<u64, JoinHandle<T>>,
+    /// Tasks whose end message was received, not joined yet, in the order they ended (a
+    /// `join_next` dropped while it joined one leaves it here: no task leaves the set unjoined).
+    ended: VecDeque<u64>,
     ended_tx: UnboundedSender<u64>,
     ended_rx: UnboundedReceiver<u64>,
     next_id: u64,
@@ -76,6 +81,7 @@ impl<T: 'static> JoinSet<T> {
         let (ended_tx, ended_rx) = mpsc::unbounded_channel();
         JoinSet {
             tasks: BTreeMap::new(),
+            ended: VecDeque::new(),
             ended_tx,
             ended_rx,
             next_id: 0,
@@ -105,6 +111,39 @@ impl<T: 'static> JoinSet<T> {
     {
         let (id, ended) = self.next_ended();
         let handle = task::spawn(async move {
+            let _ended = ended;
+            future.await
+        });
+        self.insert(id, handle)
+    }
+
+    /// Spawns `future` on the runtime of `handle` as a task of the set.
+    #[track_caller]
+    pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send,
+    {
+        let (id, ended) = self.next_ended();
+        let task = handle.spawn(async move {
+            let _ended = ended;
+            future.await
+        });
+        self.insert(id, task)
+    }
+
+    /// Spawns a future that is not `Send` as a task of the set ([`task::spawn_local`]).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let (id, ended) = self.next_ended();
+        let handle = task::spawn_local(async move {
             let _ended = ended;
             future.await
         });
@@ -150,23 +189,86 @@ impl<T: 'static> JoinSet<T> {
         async move { Some(next.await?.map(|(_, output)| output)) }
     }
 
-    /// As [`JoinSet::join_next`], with the id of the task that ended, as tokio's.
+    /// As [`JoinSet::join_next`], with the id of the task that ended, as tokio's. Cancel
+    /// safe, as tokio's: dropped before it returns, it leaves every task in the set.
     #[track_caller]
     pub fn join_next_with_id(
         &mut self,
     ) -> impl Future<Output = Option<Result<(TaskId, T), JoinError>>> + '_ {
-        let tasks = &mut self.tasks;
-        let recv = if tasks.is_empty() {
-            None
-        } else {
-            Some(self.ended_rx.recv())
-        };
+        let JoinSet {
+            tasks,
+            ended,
+            ended_rx,
+            ..
+        } = self;
+        // The receive is created here, so that a wait on it names the caller's `.await`.
+        let recv = (ended.is_empty() && !tasks.is_empty()).then(|| ended_rx.recv());
         async move {
-            let id = recv?.await?;
-            let handle = tasks.remove(&id)?;
+            let id = match ended.front() {
+                Some(&id) => id,
+                None => {
+                    let id = recv?.await?;
+                    ended.push_back(id);
+                    id
+                }
+            };
+            let handle = tasks
+                .get_mut(&id)
+                .expect("a task of the set says once that it ended, and stays until joined");
             let task = handle.id();
-            Some(handle.await.map(|output| (task, output)))
+            let output = Awaiting(handle).await;
+            ended.pop_front();
+            tasks.remove(&id);
+            Some(output.map(|output| (task, output)))
         }
+    }
+
+    /// The output of a task of the set that has finished, without waiting: `None` if none
+    /// has (or the set is empty). Tasks come out in the order they ended, as tokio's. Each
+    /// look at the set's channel is a scheduling point.
+    #[track_caller]
+    pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        let site = Site::caller();
+        self.try_join_next_at(site)
+            .map(|output| output.map(|(_, output)| output))
+    }
+
+    /// As [`JoinSet::try_join_next`], with the id of the task that ended.
+    #[track_caller]
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(TaskId, T), JoinError>> {
+        self.try_join_next_at(Site::caller())
+    }
+
+    #[track_caller]
+    fn try_join_next_at(&mut self, site: Site) -> Option<Result<(TaskId, T), JoinError>> {
+        if self.tasks.is_empty() {
+            return None;
+        }
+        while let Ok(id) = self.ended_rx.try_recv() {
+            self.ended.push_back(id);
+        }
+        // A task says it ended as its future ends, just before its output is stored: the
+        // first one whose output is there.
+        let (index, output) = self.ended.iter().enumerate().find_map(|(index, id)| {
+            let handle = self.tasks.get_mut(id)?;
+            let task = handle.id();
+            handle
+                .try_join(site.clone())
+                .map(|output| (index, output.map(|output| (task, output))))
+        })?;
+        let id = self.ended.remove(index).expect("found at this index");
+        self.tasks.remove(&id);
+        Some(output)
+    }
+
+    /// Removes every task from the set without aborting it: each runs on, detached (its
+    /// runtime still cancels it at shutdown), as tokio's. The set takes a new channel, so
+    /// that the detached tasks' end messages go nowhere.
+    #[track_caller]
+    pub fn detach_all(&mut self) {
+        self.tasks.clear();
+        self.ended.clear();
+        (self.ended_tx, self.ended_rx) = mpsc::unbounded_channel();
     }
 
     /// Aborts every task of the set (they stay in it until joined).
@@ -193,6 +295,27 @@ impl<T: 'static> JoinSet<T> {
             outputs.push(output.expect("a task of the JoinSet was cancelled"));
         }
         outputs
+    }
+}
+
+/// Awaits a task's handle; dropped before the task's output came, it tells the handle that
+/// nobody waits for it any more (it stays in the set).
+struct Awaiting<'a, T>(&'a mut JoinHandle<T>);
+
+impl<T> Future for Awaiting<'_, T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut *self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for Awaiting<'_, T> {
+    fn drop(&mut self) {
+        self.0.stop_awaiting();
     }
 }
 

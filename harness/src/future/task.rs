@@ -909,14 +909,42 @@ pub struct JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        // Dropped while awaited (a `select!` or `timeout` gave up on it): the task waits for
-        // the other task no more, from now on, not from its next wait.
+        self.stop_awaiting();
+    }
+}
+
+impl<T> JoinHandle<T> {
+    /// A future awaiting it was dropped (a `select!` or `timeout` gave up on it): the task
+    /// waits for the other task no more, from now on, not from its next wait.
+    pub(crate) fn stop_awaiting(&mut self) {
         if let Some(site) = self.awaited_at.take() {
             if rt::in_execution() {
                 let child = self.shared.thread;
                 rt::emit(EventKind::JoinCancel { child }, site);
             }
         }
+    }
+
+    /// The task's output if it has finished, joined in the current step at `site` (no
+    /// scheduling point of its own: the caller's step reads the task's end); `None` if not.
+    pub(crate) fn try_join(&mut self, site: Site) -> Option<Result<T, JoinError>> {
+        let child = self.shared.thread;
+        let output = {
+            let mut state = self.shared.state();
+            if state.finished {
+                state.output.take()
+            } else {
+                None
+            }
+        };
+        // The output is stored just before the task's thread exits, with no scheduling point
+        // between (see `poll`): this reads the end whether or not it found it.
+        rt::thread_finished(child);
+        let output = output?;
+        self.awaited_at = None;
+        rt::emit(EventKind::JoinRequest { child }, site.clone());
+        rt::emit(EventKind::Joined { child }, site);
+        Some(output)
     }
 }
 

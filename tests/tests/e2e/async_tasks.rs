@@ -1032,3 +1032,41 @@ fn block_in_place_on_a_current_thread_runtime_panics_as_tokio_s() {
         assert_eq!(got, 4);
     });
 }
+
+#[test]
+fn try_join_next_races_with_the_task_s_end_under_both_exhaustive_strategies() {
+    // A task on a second worker ends while `block_on`'s future looks at the set: the look
+    // finds it finished or not (then `join_next` waits for it). Exhaustive exploration runs
+    // both: the look reads the task's end. `detach_all` empties the set.
+    for strategy in [Strategy::ExhaustiveNaive, Strategy::Exhaustive] {
+        let outcomes = Arc::new(StdMutex::new(BTreeSet::new()));
+        let seen = Arc::clone(&outcomes);
+        let report = Config::exhaustive()
+            .strategy(strategy)
+            .write_artifact(false)
+            .explore(move || {
+                let got = Runtime::multi_thread(1).block_on(async {
+                    let mut set = future::JoinSet::new();
+                    set.spawn(async { 7u8 });
+                    let early = set.try_join_next().map(Result::unwrap);
+                    let late = match early {
+                        Some(_) => None,
+                        None => set.join_next().await.map(Result::unwrap),
+                    };
+                    set.spawn(async { 8u8 });
+                    set.detach_all();
+                    (early, late, set.len(), set.try_join_next().is_none())
+                });
+                seen.lock().unwrap().insert(got);
+            });
+        assert!(
+            report.is_clean() && report.complete,
+            "{strategy:?}: {report}"
+        );
+        assert_eq!(
+            *outcomes.lock().unwrap(),
+            BTreeSet::from([(None, Some(7), 0, true), (Some(7), None, 0, true)]),
+            "{strategy:?}"
+        );
+    }
+}
