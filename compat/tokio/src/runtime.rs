@@ -9,14 +9,15 @@
 //! | `Runtime::{shutdown_timeout, shutdown_background}` | modelled: as dropping the runtime (its tasks are cancelled and end at their next wait) |
 //! | `enable_all`, `enable_time`, `enable_io`, `start_paused`, `thread_name`, `thread_name_fn`, `thread_stack_size`, `max_blocking_threads`, `thread_keep_alive`, `global_queue_interval`, `event_interval`, `max_io_events_per_tick` | accepted, no effect (time is virtual; io is not modelled) |
 //! | `on_thread_start`, `on_thread_stop`, `on_thread_park`, `on_thread_unpark` | accepted, never called: the model has no worker OS threads |
-//! | `Runtime::enter`, `Handle::enter`, `RuntimeFlavor`, metrics | not supported |
+//! | `Runtime::enter`, `Handle::enter`, `EnterGuard` | modelled: while the guard lives, `spawn` and `Handle::current` on the thread use that runtime; the thread does not become part of it (it may still block, or `block_on`) |
+//! | `RuntimeFlavor`, metrics | not supported |
 //!
 //! A runtime starts only inside a check: outside one it refuses, with a message saying so.
 
 use std::future::Future;
 use std::io;
 
-pub use interleave::future::{Handle, JoinHandle, TryCurrentError};
+pub use interleave::future::{EnterGuard, Handle, JoinHandle, TryCurrentError};
 
 /// Workers of a multi-thread runtime when `worker_threads` is not given. tokio uses the
 /// number of cores; a fixed number keeps executions the same on every machine.
@@ -180,7 +181,8 @@ impl Builder {
         } else {
             interleave::future::Runtime::new(1)
         };
-        Ok(Runtime { inner })
+        let handle = inner.handle();
+        Ok(Runtime { inner, handle })
     }
 }
 
@@ -189,6 +191,8 @@ impl Builder {
 #[derive(Debug)]
 pub struct Runtime {
     inner: interleave::future::Runtime,
+    /// Lent by [`Runtime::handle`], as tokio's.
+    handle: Handle,
 }
 
 impl Runtime {
@@ -229,12 +233,18 @@ impl Runtime {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.inner.handle().spawn_blocking(f)
+        self.handle.spawn_blocking(f)
     }
 
-    /// A handle to this runtime.
-    pub fn handle(&self) -> Handle {
-        self.inner.handle()
+    /// A handle to this runtime (`clone` it to keep one), as tokio's.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Enters the runtime on the current thread until the guard is dropped: `tokio::spawn`
+    /// and `Handle::current` there use it, as tokio's.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.inner.enter()
     }
 
     /// Shuts the runtime down, as dropping it does: its tasks are cancelled, and the caller

@@ -5,9 +5,8 @@
 //! | --- | --- |
 //! | `sleep`, `sleep_until`, `Sleep` (`deadline`, `is_elapsed`, `reset`) | modelled |
 //! | `timeout`, `timeout_at` (of any `IntoFuture`), `Timeout` (`get_ref`; `get_mut`, `into_inner` of an `Unpin` future), `error::Elapsed` (the future is polled first; into `io::Error` of kind `TimedOut`) | modelled |
-//! | `interval`, `interval_at`, `Interval::{tick, period, reset, reset_immediately, reset_after, reset_at}` | modelled |
+//! | `interval`, `interval_at`, `Interval::{tick, poll_tick, period, reset, reset_immediately, reset_after, reset_at}` | modelled; `tick` is cancel safe, as tokio's (the wait for the next tick is kept in the interval) |
 //! | `MissedTickBehavior` (`Burst`, `Delay`, `Skip`), `Interval::{missed_tick_behavior, set_missed_tick_behavior}` | modelled: a tick more than 5 ms late on the virtual clock is missed, as tokio's |
-//! | `Interval::poll_tick` | not supported |
 //! | `Instant`, `Duration` | modelled (`Instant` is virtual) |
 //! | `advance` | modelled: the caller sleeps for the duration, so the timers due by then fire first, each at its own deadline (tokio's fire together at the new time), then yields |
 //! | `pause`, `resume` | accepted, no effect: time is always paused and moves by timers (no panic when already paused, or on a runtime of several workers) |

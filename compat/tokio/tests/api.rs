@@ -282,3 +282,27 @@ fn tuning_options_and_accessors_compile_and_run() {
                 .shutdown_background();
         });
 }
+
+#[test]
+fn entering_a_runtime_lets_sync_code_spawn_on_it() {
+    interleave::Config::random(20)
+        .write_artifact(false)
+        .check(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            let task = {
+                let _guard = rt.enter();
+                assert!(tokio::runtime::Handle::try_current().is_ok());
+                tokio::spawn(async { 1u8 })
+            };
+            assert!(tokio::runtime::Handle::try_current().is_err());
+            assert_eq!(rt.block_on(task).unwrap(), 1);
+            // Entered, a thread may still start the runtime's `block_on`, as tokio's.
+            let _guard = rt.handle().enter();
+            assert_eq!(
+                rt.block_on(async { tokio::spawn(async { 2u8 }).await.unwrap() }),
+                2
+            );
+        });
+}

@@ -1618,3 +1618,72 @@ fn join_set_extras_agree() {
         join_set_extras::model::program,
     );
 }
+
+program! {
+    small_apis;
+    use std::future::poll_fn;
+    use std::task::Poll;
+    /// `Interval::poll_tick` and a `tick()` given up by a `select!` (no tick lost);
+    /// `oneshot::Receiver::{is_empty, is_terminated}`; `watch::Sender::closed`;
+    /// `same_channel`; `Handle::enter` from a blocking task, then `tokio::spawn` there.
+    pub(crate) async fn program() -> Vec<String> {
+        use tokio::time::{interval, sleep, Duration, Instant};
+        let mut seen = Vec::new();
+        let start = Instant::now();
+        let mut ticks = interval(Duration::from_millis(10));
+        let first = poll_fn(|cx| ticks.poll_tick(cx)).await;
+        let pending = poll_fn(|cx| Poll::Ready(ticks.poll_tick(cx).is_pending())).await;
+        seen.push(format!("poll_tick {:?} then pending {pending}", first - start));
+        // A tick given up: the next `tick()` still comes at 10 ms.
+        tokio::select! {
+            biased;
+            _ = sleep(Duration::from_millis(3)) => seen.push("slept 3".to_owned()),
+            _ = ticks.tick() => seen.push("ticked early".to_owned()),
+        }
+        let due = ticks.tick().await;
+        seen.push(format!("tick {:?} at {:?}", due - start, Instant::now() - start));
+        // oneshot looks.
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<u8>();
+        seen.push(format!("oneshot {} {}", rx.is_empty(), rx.is_terminated()));
+        tx.send(1).unwrap();
+        seen.push(format!("sent {} {}", rx.is_empty(), rx.is_terminated()));
+        let got = (&mut rx).await;
+        seen.push(format!("got {got:?} {} {}", rx.is_empty(), rx.is_terminated()));
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<u8>();
+        drop(tx);
+        seen.push(format!("dropped {} {} {:?} {}", rx.is_empty(), rx.is_terminated(), rx.try_recv(), rx.is_terminated()));
+        // watch: closed() ends when the last receiver goes.
+        let (wtx, wrx) = tokio::sync::watch::channel(0u8);
+        let wrx2 = wrx.clone();
+        seen.push(format!("watch same {} {}", wrx.same_channel(&wrx2), wtx.same_channel(&wtx.clone())));
+        let dropper = tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            drop(wrx);
+            tokio::task::yield_now().await;
+            drop(wrx2);
+        });
+        wtx.closed().await;
+        seen.push(format!("watch closed {}", wtx.is_closed()));
+        dropper.await.unwrap();
+        // same_channel of mpsc and broadcast senders.
+        let (a, _ar) = tokio::sync::mpsc::unbounded_channel::<u8>();
+        let (b, _br) = tokio::sync::mpsc::unbounded_channel::<u8>();
+        let (c, _cr) = tokio::sync::broadcast::channel::<u8>(1);
+        seen.push(format!("same {} {} {}", a.same_channel(&a.clone()), a.same_channel(&b), c.same_channel(&c.clone())));
+        // Entering the runtime from a blocking task: spawn works there.
+        let handle = tokio::runtime::Handle::current();
+        let spawned = tokio::task::spawn_blocking(move || {
+            let _guard = handle.enter();
+            tokio::spawn(async { 9u8 })
+        })
+        .await
+        .unwrap();
+        seen.push(format!("entered {:?}", spawned.await.unwrap()));
+        seen
+    }
+}
+
+#[test]
+fn small_apis_agree() {
+    agree(small_apis::real::program, small_apis::model::program);
+}

@@ -67,7 +67,7 @@ pub mod time;
 pub use join_set::JoinSet;
 pub use task::{
     block_in_place, block_on, select_start, spawn, spawn_blocking, spawn_local, spawn_named,
-    task_id, try_task_id, yield_now, AbortHandle, Handle, JoinError, JoinHandle, Runtime, TaskId,
-    TryCurrentError, YieldNow,
+    task_id, try_task_id, yield_now, AbortHandle, EnterGuard, Handle, JoinError, JoinHandle,
+    Runtime, TaskId, TryCurrentError, YieldNow,
 };
 pub use task_local::{AccessError, LocalKey, Slots, TaskLocalFuture};

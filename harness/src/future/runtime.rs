@@ -60,6 +60,9 @@ pub(crate) struct Membership {
     /// It polls on one of the runtime's workers (a worker's task, or `block_on` on a
     /// current-thread runtime), not beside them.
     pub(crate) on_worker: bool,
+    /// The runtime it entered (`Handle::enter`): `spawn` and `Handle::current` use it, and
+    /// it is no part of it.
+    pub(crate) entered: Option<Arc<RuntimeShared>>,
     /// Its poll gave its worker back inside `block_in_place`: the rest of that poll runs
     /// without one, so the poll's end gives none back.
     pub(crate) worker_released: bool,
@@ -114,7 +117,8 @@ pub(crate) fn take_worker_released(thread: ThreadId) -> bool {
 
 /// The runtime the current thread belongs to (a task, or a thread inside `block_on`).
 pub(crate) fn current() -> Option<Arc<RuntimeShared>> {
-    membership(rt::current_thread()).runtime
+    let membership = membership(rt::current_thread());
+    membership.entered.or(membership.runtime)
 }
 
 /// What taking or giving back a worker does to exhaustive exploration's view of the runtime,

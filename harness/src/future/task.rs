@@ -445,6 +445,12 @@ impl Runtime {
         spawn_on(Arc::clone(&self.shared), future, None, Site::caller(), true)
     }
 
+    /// Enters the runtime on the current thread until the guard is dropped, as
+    /// [`Handle::enter`].
+    pub fn enter(&self) -> EnterGuard<'_> {
+        enter(&self.shared)
+    }
+
     /// A handle to this runtime.
     pub fn handle(&self) -> Handle {
         Handle {
@@ -476,6 +482,7 @@ fn block_on_shared<F: Future>(
             task: outer.task,
             on_worker: shared.block_on_takes_worker(),
             worker_released: false,
+            entered: None,
         },
     );
     let worker = shared.block_on_takes_worker();
@@ -511,7 +518,54 @@ impl fmt::Debug for Handle {
 #[error("there is no reactor running, must be called from the context of a Tokio 1.x runtime")]
 pub struct TryCurrentError(());
 
+/// The current thread has entered a runtime ([`Handle::enter`], [`Runtime::enter`]) until it is
+/// dropped: tokio's `runtime::EnterGuard`.
+#[must_use = "the runtime is entered only while the guard lives"]
+pub struct EnterGuard<'a> {
+    thread: ThreadId,
+    outer: runtime::Membership,
+    _handle: std::marker::PhantomData<&'a Handle>,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+impl Drop for EnterGuard<'_> {
+    fn drop(&mut self) {
+        if rt::in_execution() {
+            runtime::set_membership(self.thread, self.outer.clone());
+        }
+    }
+}
+
+fn enter<'a>(shared: &Arc<RuntimeShared>) -> EnterGuard<'a> {
+    let thread = rt::current_thread();
+    let outer = runtime::membership(thread);
+    runtime::set_membership(
+        thread,
+        runtime::Membership {
+            entered: Some(Arc::clone(shared)),
+            ..outer.clone()
+        },
+    );
+    EnterGuard {
+        thread,
+        outer,
+        _handle: std::marker::PhantomData,
+    }
+}
+
 impl Handle {
+    /// Enters the runtime on the current thread until the guard is dropped, as tokio's:
+    /// [`spawn`] and [`Handle::current`] there use this runtime. It does not make the thread
+    /// a part of the runtime: sync code there may still block, and [`block_on`] a runtime.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        enter(&self.shared)
+    }
+
     /// The runtime of the running task (or `block_on`).
     ///
     /// # Panics
@@ -852,6 +906,7 @@ where
                 task: true,
                 on_worker: worker,
                 worker_released: false,
+                entered: None,
             },
         );
         let cancelled = || worker && shared.cancel.cancelled();

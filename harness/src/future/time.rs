@@ -295,6 +295,7 @@ pub fn interval(period: Duration) -> Interval {
         period,
         missed: MissedTickBehavior::Burst,
         site: Site::caller(),
+        sleep: None,
     }
 }
 
@@ -311,6 +312,7 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
         period,
         missed: MissedTickBehavior::Burst,
         site: Site::caller(),
+        sleep: None,
     }
 }
 
@@ -321,6 +323,8 @@ pub struct Interval {
     period: Duration,
     missed: MissedTickBehavior,
     site: Site,
+    /// The wait for the next tick, kept across polls (and a `tick()` given up), as tokio's.
+    sleep: Option<Sleep>,
 }
 
 /// What an [`Interval`] does when a tick comes more than 5 ms late (tokio's
@@ -357,10 +361,25 @@ impl MissedTickBehavior {
 const LATE_NS: u64 = 5_000_000;
 
 impl Interval {
-    /// Waits for the next tick and returns when it was due.
+    /// Waits for the next tick and returns when it was due. Cancel safe, as tokio's: a
+    /// `tick()` given up (a `select!`'s other branch) loses no tick.
     pub async fn tick(&mut self) -> Instant {
+        std::future::poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick, as tokio's `Interval::poll_tick` (for a hand-written
+    /// `Future` or `Stream`): `Ready` with when it was due once it comes; `Pending` until
+    /// then, and `cx`'s waker is woken when it comes.
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         let due = self.next_ns;
-        Sleep::new(due, self.site.clone()).await;
+        let site = &self.site;
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Sleep::new(due, site.clone()));
+        if Pin::new(sleep).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.sleep = None;
         self.next_ns = match self.missed {
             // The same whenever the tick is taken: the clock is not read.
             MissedTickBehavior::Burst => rt::deadline_after(due, self.period),
@@ -373,7 +392,7 @@ impl Interval {
                 }
             }
         };
-        Instant::from_nanos_since_start(due)
+        Poll::Ready(Instant::from_nanos_since_start(due))
     }
 
     /// The period.
@@ -393,21 +412,25 @@ impl Interval {
 
     /// The next tick comes one period from now.
     pub fn reset(&mut self) {
+        self.sleep = None;
         self.next_ns = rt::deadline_after(rt::now_ns(), self.period);
     }
 
     /// The next tick comes now.
     pub fn reset_immediately(&mut self) {
+        self.sleep = None;
         self.next_ns = rt::now_ns();
     }
 
     /// The next tick comes `after` from now.
     pub fn reset_after(&mut self, after: Duration) {
+        self.sleep = None;
         self.next_ns = rt::deadline_after(rt::now_ns(), after);
     }
 
     /// The next tick comes at `deadline`.
     pub fn reset_at(&mut self, deadline: Instant) {
+        self.sleep = None;
         self.next_ns = deadline.as_nanos_since_start();
     }
 }

@@ -140,6 +140,11 @@ impl<T> fmt::Debug for Receiver<T> {
 
 /// No `T: Clone` bound, as tokio's: receiving clones, sending does not.
 impl<T> Sender<T> {
+    /// Whether `other` sends on the same channel.
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     /// Sends `value` to every receiver; returns how many there are.
     ///
     /// # Errors

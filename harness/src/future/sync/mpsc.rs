@@ -1632,6 +1632,11 @@ impl<T> UnboundedSender<T> {
     pub fn closed(&self) -> impl Future<Output = ()> + '_ {
         self.chan.closed(Site::caller())
     }
+
+    /// Whether `other` sends on the same channel.
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
 }
 
 /// The receiving half of an unbounded channel.

@@ -82,6 +82,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
             object: None,
             announced: false,
             done: false,
+            terminated: false,
         },
     )
 }
@@ -208,6 +209,8 @@ pub struct Receiver<T> {
     /// It found nothing and announced its wait (`RecvRequest`).
     announced: bool,
     done: bool,
+    /// It gave the value or the error (a poll, or `try_recv`): `is_terminated`.
+    terminated: bool,
 }
 
 impl<T> fmt::Debug for Receiver<T> {
@@ -244,6 +247,7 @@ impl<T> Receiver<T> {
                 None => Err(TryRecvError::Empty),
             }
         };
+        self.terminated |= !matches!(result, Err(TryRecvError::Empty));
         rt::emit(
             EventKind::Received {
                 channel,
@@ -267,6 +271,26 @@ impl<T> Receiver<T> {
     pub fn blocking_recv(self) -> Result<T, RecvError> {
         let site = Site::caller();
         crate::future::task::block_on_checked(self, site, false)
+    }
+
+    /// Whether it already gave the value or the error (polled to the end, or `try_recv`
+    /// returned the value or `Closed`): polling it again would panic in tokio.
+    pub fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+
+    /// Whether no value waits in the channel (nothing sent yet, the sender dropped, or the
+    /// value already taken). A look, as tokio's atomic read: a scheduling point that reads
+    /// the channel.
+    #[track_caller]
+    pub fn is_empty(&self) -> bool {
+        if self.terminated {
+            return true;
+        }
+        if rt::in_execution() {
+            look(&[rt::Key::object(object(&self.shared, &Site::caller()))]);
+        }
+        lock(&self.shared).value.is_none()
     }
 
     /// Closes the channel: a later send fails.
@@ -324,6 +348,7 @@ impl<T> Future for Receiver<T> {
             }
         };
         self.done = true;
+        self.terminated = true;
         rt::emit(
             EventKind::Received {
                 channel,

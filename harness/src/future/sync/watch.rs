@@ -271,6 +271,27 @@ impl<T> Sender<T> {
         self.shared.state().receivers
     }
 
+    /// Waits until every receiver is gone, as tokio's. A task waiting here shows in reports
+    /// as waiting for a notification on the channel's notify.
+    #[track_caller]
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + '_ {
+        let site = Site::caller();
+        async move {
+            loop {
+                let notified = self.shared.notify.notified_at(site.clone());
+                if self.shared.state().receivers == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        }
+    }
+
+    /// Whether `self` and `other` send on the same channel.
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     /// Whether every receiver is gone.
     #[track_caller]
     pub fn is_closed(&self) -> bool {
@@ -305,6 +326,11 @@ impl<T> Drop for Sender<T> {
 }
 
 impl<T> Receiver<T> {
+    /// Whether `self` and `other` receive from the same channel.
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     /// The current value, without marking it seen.
     #[track_caller]
     pub fn borrow(&self) -> Ref<'_, T> {
@@ -432,9 +458,17 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.shared.state().receivers -= 1;
+        let last = {
+            let mut state = self.shared.state();
+            state.receivers -= 1;
+            state.receivers == 0
+        };
         // A send after it finds no receiver: the drop and the send conflict.
         self.shared.notify.touch_state();
+        // The last one ends the senders' `closed()`.
+        if last && crate::rt::with(|c| c.stop.is_none()).unwrap_or(false) {
+            self.shared.notify.notify_waiters();
+        }
     }
 }
 
