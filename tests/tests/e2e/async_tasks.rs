@@ -925,3 +925,64 @@ fn a_task_that_panics_while_another_unwinds_leaves_no_panic_behind() {
     // panic was left behind.
     leaves_no_panic_behind(main_unwinds_while_a_task_panics, 0..40);
 }
+
+/// What `program` returns in each execution under `strategy`, every schedule explored.
+fn outcomes_under(strategy: Strategy, program: fn() -> String) -> BTreeSet<String> {
+    let outcomes = Arc::new(StdMutex::new(BTreeSet::new()));
+    let seen = Arc::clone(&outcomes);
+    let report = Config::exhaustive()
+        .strategy(strategy)
+        .write_artifact(false)
+        .explore(move || {
+            let outcome = program();
+            seen.lock().unwrap().insert(outcome);
+        });
+    assert!(
+        report.is_clean() && report.complete,
+        "{strategy:?}: {report}"
+    );
+    let outcomes = outcomes.lock().unwrap().clone();
+    outcomes
+}
+
+/// Naive DFS and DPOR both reach exactly `expected`.
+fn both_reach(program: fn() -> String, expected: &[&str]) {
+    let expected: BTreeSet<String> = expected.iter().map(|&s| s.to_owned()).collect();
+    for strategy in [Strategy::ExhaustiveNaive, Strategy::Exhaustive] {
+        assert_eq!(outcomes_under(strategy, program), expected, "{strategy:?}");
+    }
+}
+
+/// A task takes a message with `try_recv` on a channel that main sends on (a `oneshot`, or
+/// an `mpsc` one), without waiting: whether the message was there.
+fn try_recv_beside_a_send(oneshot: bool) -> String {
+    Runtime::new(2).block_on(async {
+        let saw = if oneshot {
+            let (tx, mut rx) = oneshot::channel::<u8>();
+            let receiver = future::spawn(async move { (rx.try_recv().is_ok(), rx) });
+            tx.send(1).unwrap();
+            receiver.await.unwrap().0
+        } else {
+            let (tx, mut rx) = mpsc::channel::<u8>(2);
+            let receiver = future::spawn(async move { (rx.try_recv().is_ok(), rx) });
+            tx.try_send(1).unwrap();
+            receiver.await.unwrap().0
+        };
+        format!("took {saw}")
+    })
+}
+
+#[test]
+fn a_try_recv_may_come_before_the_send_of_the_message_it_takes() {
+    // Before, the async `try_recv`s announced a receive that waits (as `recv_timeout`), so the
+    // one that took the only message sent was taken to have waited for it: DPOR never ran it
+    // before the send and saw only "took true".
+    both_reach(
+        || try_recv_beside_a_send(false),
+        &["took false", "took true"],
+    );
+    both_reach(
+        || try_recv_beside_a_send(true),
+        &["took false", "took true"],
+    );
+}

@@ -1330,6 +1330,8 @@ impl<T> Receiver<T> {
             },
             site.clone(),
         );
+        // It waits for nothing: a message it takes was not waited for.
+        rt::announced_try();
         let (result, wakers) = {
             let mut state = self.chan.state();
             match state.messages.pop_front() {
