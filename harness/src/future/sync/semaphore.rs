@@ -462,8 +462,9 @@ pub struct SemaphorePermit<'a> {
 }
 
 impl<'a> SemaphorePermit<'a> {
-    /// Keeps the permits taken for good.
+    /// Keeps its permits taken for good: nobody holds them any more.
     pub fn forget(mut self) {
+        self.semaphore.queue.forget_held(self.holder, self.permits);
         self.permits = 0;
     }
 
@@ -487,6 +488,9 @@ impl<'a> SemaphorePermit<'a> {
             std::ptr::eq(self.semaphore, other.semaphore),
             "merging permits from different semaphore instances"
         );
+        self.semaphore
+            .queue
+            .merge_held((self.holder, self.permits), (other.holder, other.permits));
         self.permits += std::mem::take(&mut other.permits);
     }
 
@@ -496,6 +500,9 @@ impl<'a> SemaphorePermit<'a> {
         if n > self.permits {
             return None;
         }
+        self.semaphore
+            .queue
+            .split_held(self.holder, self.permits, n);
         self.permits -= n;
         Some(SemaphorePermit {
             semaphore: self.semaphore,
@@ -522,8 +529,9 @@ pub struct OwnedSemaphorePermit {
 }
 
 impl OwnedSemaphorePermit {
-    /// Keeps the permit taken for good.
+    /// Keeps its permits taken for good: nobody holds them any more.
     pub fn forget(mut self) {
+        self.semaphore.queue.forget_held(self.holder, self.permits);
         self.permits = 0;
     }
 
@@ -547,6 +555,9 @@ impl OwnedSemaphorePermit {
             Arc::ptr_eq(&self.semaphore, &other.semaphore),
             "merging permits from different semaphore instances"
         );
+        self.semaphore
+            .queue
+            .merge_held((self.holder, self.permits), (other.holder, other.permits));
         self.permits += std::mem::take(&mut other.permits);
     }
 
@@ -556,6 +567,9 @@ impl OwnedSemaphorePermit {
         if n > self.permits {
             return None;
         }
+        self.semaphore
+            .queue
+            .split_held(self.holder, self.permits, n);
         self.permits -= n;
         Some(OwnedSemaphorePermit {
             semaphore: Arc::clone(&self.semaphore),
