@@ -294,6 +294,22 @@ impl WaitQueue {
         }
     }
 
+    /// What adding `permits` would leave free: the permits free now, and how many of those
+    /// added the waiting requests would not take (`Semaphore::add_permits`'s check, as tokio's).
+    pub(crate) fn free_after_adding(&self, permits: usize) -> (usize, usize) {
+        let state = self.state();
+        // Closed: no request is handed any (as `assign`).
+        let wanted = if state.closed {
+            0
+        } else {
+            state
+                .waiters
+                .iter()
+                .fold(0usize, |sum, w| sum.saturating_add(w.needed - w.assigned))
+        };
+        (state.permits, permits - permits.min(wanted))
+    }
+
     /// Gives `permits` back (or adds them), handing them to the waiters they now cover.
     pub(crate) fn release(&self, permits: usize) {
         let (wakers, futurelocks) = {
