@@ -205,6 +205,54 @@ fn semaphore_counts_permits_and_serves_the_queue_first() {
 }
 
 program! {
+    semaphore_max_permits;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    /// More than `MAX_PERMITS` permits: `new`, `const_new` and `add_permits` panic, with
+    /// tokio's messages; the permits a waiting request takes do not count.
+    pub(crate) async fn program() -> Vec<String> {
+        use tokio::sync::Semaphore;
+        let max = Semaphore::MAX_PERMITS;
+        let panics = |f: &dyn Fn()| match catch_unwind(AssertUnwindSafe(f)) {
+            Ok(()) => "no panic".to_owned(),
+            Err(payload) => payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default(),
+        };
+        let mut seen = vec![
+            panics(&|| {
+                let _ = Semaphore::new(max + 1);
+            }),
+            panics(&|| {
+                let _ = Semaphore::new(max);
+            }),
+            panics(&|| {
+                let _ = Semaphore::const_new(max + 1);
+            }),
+            panics(&|| Semaphore::new(0).add_permits(max + 1)),
+            panics(&|| Semaphore::new(max - 1).add_permits(2)),
+            panics(&|| Semaphore::new(max - 1).add_permits(1)),
+        ];
+        let semaphore = Semaphore::new(0);
+        let mut two = Box::pin(semaphore.acquire_many(2));
+        seen.push(super::super::poll_once(&mut two).await.to_owned());
+        semaphore.add_permits(max + 2);
+        seen.push(format!("left {}", semaphore.available_permits() == max));
+        two.await.unwrap().forget();
+        seen
+    }
+}
+
+#[test]
+fn semaphore_permits_stop_at_max_permits() {
+    agree(
+        semaphore_max_permits::real::program,
+        semaphore_max_permits::model::program,
+    );
+}
+
+program! {
     channel_closure;
     /// mpsc: values then `None` once every sender is gone; `try_send` on a full channel;
     /// a send after the receiver is gone gives the value back. oneshot: a dropped sender.

@@ -1070,3 +1070,203 @@ fn try_join_next_races_with_the_task_s_end_under_both_exhaustive_strategies() {
         );
     }
 }
+
+/// What `program` returns in each execution under `strategy`, every schedule explored.
+fn outcomes_under(strategy: Strategy, program: fn() -> String) -> BTreeSet<String> {
+    let outcomes = Arc::new(StdMutex::new(BTreeSet::new()));
+    let seen = Arc::clone(&outcomes);
+    let report = Config::exhaustive()
+        .strategy(strategy)
+        .write_artifact(false)
+        .explore(move || {
+            let outcome = program();
+            seen.lock().unwrap().insert(outcome);
+        });
+    assert!(
+        report.is_clean() && report.complete,
+        "{strategy:?}: {report}"
+    );
+    let outcomes = outcomes.lock().unwrap().clone();
+    outcomes
+}
+
+/// Naive DFS and DPOR both reach exactly `expected`.
+fn both_reach(program: fn() -> String, expected: &[&str]) {
+    let expected: BTreeSet<String> = expected.iter().map(|&s| s.to_owned()).collect();
+    for strategy in [Strategy::ExhaustiveNaive, Strategy::Exhaustive] {
+        assert_eq!(outcomes_under(strategy, program), expected, "{strategy:?}");
+    }
+}
+
+/// A task takes a message with `try_recv` on a channel that main sends on (a `oneshot`, or
+/// an `mpsc` one), without waiting: whether the message was there.
+fn try_recv_beside_a_send(oneshot: bool) -> String {
+    Runtime::new(2).block_on(async {
+        let saw = if oneshot {
+            let (tx, mut rx) = oneshot::channel::<u8>();
+            let receiver = future::spawn(async move { (rx.try_recv().is_ok(), rx) });
+            tx.send(1).unwrap();
+            receiver.await.unwrap().0
+        } else {
+            let (tx, mut rx) = mpsc::channel::<u8>(2);
+            let receiver = future::spawn(async move { (rx.try_recv().is_ok(), rx) });
+            tx.try_send(1).unwrap();
+            receiver.await.unwrap().0
+        };
+        format!("took {saw}")
+    })
+}
+
+#[test]
+fn a_try_recv_may_come_before_the_send_of_the_message_it_takes() {
+    // Before, the async `try_recv`s announced a receive that waits (as `recv_timeout`), so the
+    // one that took the only message sent was taken to have waited for it: DPOR never ran it
+    // before the send and saw only "took true".
+    both_reach(
+        || try_recv_beside_a_send(false),
+        &["took false", "took true"],
+    );
+    both_reach(
+        || try_recv_beside_a_send(true),
+        &["took false", "took true"],
+    );
+}
+
+/// Polls `future` once.
+async fn poll_once<F: std::future::Future + Unpin>(future: &mut F) -> std::task::Poll<F::Output> {
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(std::future::Future::poll(
+            std::pin::Pin::new(&mut *future),
+            cx,
+        ))
+    })
+    .await
+}
+
+/// A step on a channel of its own: it separates the step before it from the one after.
+fn unrelated_step() {
+    let (_tx, mut rx) = mpsc::channel::<u8>(1);
+    let _ = rx.try_recv();
+}
+
+/// A task's send queues on a full channel of two slots; main receives both messages (the
+/// room freed is handed to the send, not yet polled), closes the channel and looks with
+/// `try_recv`: the send, polled after the close, fails and gives its room back, and only
+/// then does the channel end (`Disconnected`, not `Empty`).
+fn granted_send_fails_after_close() -> String {
+    Runtime::new(2).block_on(async {
+        let (tx, mut rx) = mpsc::channel::<u8>(2);
+        tx.try_send(1).unwrap();
+        tx.try_send(3).unwrap();
+        let (queued_tx, queued) = oneshot::channel();
+        let sender = future::spawn(async move {
+            let sent = {
+                let mut send = Box::pin(tx.send(2));
+                assert!(poll_once(&mut send).await.is_pending());
+                queued_tx.send(()).unwrap();
+                send.await.is_ok()
+            };
+            // Kept until joined: its drop would be a change of its own.
+            (sent, tx)
+        });
+        queued.await.unwrap();
+        assert_eq!((rx.recv().await, rx.recv().await), (Some(1), Some(3)));
+        rx.close();
+        let after = rx.try_recv();
+        unrelated_step();
+        let (sent, _tx) = sender.await.unwrap();
+        format!("{after:?} sent {sent}")
+    })
+}
+
+#[test]
+fn a_send_that_fails_after_close_gives_its_room_back_in_an_order_dpor_explores() {
+    // The failed send's step gives back the room handed to it, which `try_recv` reads (the
+    // channel ends once no room is held). It noted no change of the channel: DPOR took it
+    // for independent of the `try_recv` and never ran it first ("Err(Disconnected)").
+    both_reach(
+        granted_send_fails_after_close,
+        &[
+            "Err(Disconnected) sent false",
+            "Err(Empty) sent false",
+            "Ok(2) sent true",
+        ],
+    );
+}
+
+/// A task's send queues on a full channel of two slots; main receives a message (the room
+/// freed is handed to the send, not yet polled) and tells the task, which drops its send:
+/// the room goes back. Main looks at the capacity meanwhile.
+fn granted_send_cancelled() -> String {
+    Runtime::new(2).block_on(async {
+        let (tx, mut rx) = mpsc::channel::<u8>(2);
+        tx.try_send(1).unwrap();
+        tx.try_send(3).unwrap();
+        let (queued_tx, queued) = oneshot::channel();
+        let (go_tx, go) = oneshot::channel::<()>();
+        let task_tx = tx.clone();
+        let sender = future::spawn(async move {
+            {
+                let mut send = Box::pin(task_tx.send(2));
+                assert!(poll_once(&mut send).await.is_pending());
+                queued_tx.send(()).unwrap();
+                go.await.unwrap();
+            }
+            task_tx
+        });
+        queued.await.unwrap();
+        assert_eq!(rx.recv().await, Some(1));
+        go_tx.send(()).unwrap();
+        let capacity = tx.capacity();
+        unrelated_step();
+        let _task_tx = sender.await.unwrap();
+        format!("capacity {capacity}")
+    })
+}
+
+#[test]
+fn a_cancelled_send_gives_its_room_back_in_an_order_dpor_explores() {
+    // The drop of the send gives back the room handed to it, which `capacity` reads; it noted
+    // no change of the channel, and DPOR never ran it before the look ("capacity 1").
+    both_reach(granted_send_cancelled, &["capacity 0", "capacity 1"]);
+}
+
+/// A task asks for two slots of a channel of two holding one message: its request queues
+/// and takes the free slot as its share. Main looks at the capacity, then sends on a second
+/// channel, which the task looks at (without waiting) before it drops its request.
+fn send_queued_with_a_share() -> String {
+    Runtime::new(2).block_on(async {
+        let (tx, _rx) = mpsc::channel::<u8>(2);
+        tx.try_send(1).unwrap();
+        let task_tx = tx.clone();
+        let (go_tx, mut go) = mpsc::channel::<u8>(1);
+        let reserver = future::spawn(async move {
+            let saw = {
+                let mut reserve = Box::pin(task_tx.reserve_many(2));
+                assert!(poll_once(&mut reserve).await.is_pending());
+                go.try_recv().is_ok()
+            };
+            (saw, task_tx, go)
+        });
+        let capacity = tx.capacity();
+        go_tx.try_send(1).unwrap();
+        let (saw, _task_tx, _go) = reserver.await.unwrap();
+        format!("capacity {capacity}, took {saw}")
+    })
+}
+
+#[test]
+fn a_send_that_queues_with_a_share_of_the_room_takes_it_in_an_order_dpor_explores() {
+    // Queuing, the request takes the free slot, which `capacity` reads. Its step noted no
+    // change of the channel, and the task never blocks on it (the drop of its request comes
+    // after main's send): DPOR never ran the request before the look ("capacity 0").
+    both_reach(
+        send_queued_with_a_share,
+        &[
+            "capacity 0, took false",
+            "capacity 0, took true",
+            "capacity 1, took false",
+            "capacity 1, took true",
+        ],
+    );
+}

@@ -187,3 +187,80 @@ fn clean_over_all_schedules(f: fn()) {
     assert!(report.is_clean(), "{report}");
     assert_eq!(report.executions, 1, "{report}");
 }
+
+/// The only finding of `report`: a deadlock of `main` waiting for a permit that no future
+/// holds (the report names no holder).
+fn deadlock_held_by_none(report: &Report) {
+    assert_eq!(report.findings.len(), 1, "{report}");
+    let finding = &report.findings[0];
+    assert_eq!(finding.kind(), Kind::Deadlock, "{report}");
+    let text = finding.to_string();
+    assert!(
+        text.contains("`main` waits for a permit of semaphore@") && !text.contains("held by"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_forgotten_permit_is_held_by_nobody() {
+    // Before, the forgotten permit stayed on the task's record: the wait was reported as a
+    // futurelock, "held by a future of `main`", which acquired it at the forgotten permit.
+    let report = Config::random(1).write_artifact(false).explore(|| {
+        future::block_on(async {
+            let semaphore = Semaphore::new(1);
+            semaphore.acquire().await.unwrap().forget();
+            let _permit = semaphore.acquire().await.unwrap();
+        });
+    });
+    deadlock_held_by_none(&report);
+    // A permit of no permits holds nothing either (before, it was a record of 0 permits).
+    let report = Config::random(1).write_artifact(false).explore(|| {
+        future::block_on(async {
+            let semaphore = Semaphore::new(0);
+            let _none = semaphore.acquire_many(0).await.unwrap();
+            let _permit = semaphore.acquire().await.unwrap();
+        });
+    });
+    deadlock_held_by_none(&report);
+}
+
+/// The task takes both permits, splits one off and gives it back, then asks for two again
+/// behind the one it still holds.
+fn split_and_wait() {
+    future::block_on(async {
+        let semaphore = Semaphore::new(2);
+        let mut permit = semaphore.acquire_many(2).await.unwrap(); // HELD (split)
+        drop(permit.split(1).unwrap());
+        let _more = semaphore.acquire_many(2).await.unwrap(); // WAITS (split)
+        drop(permit);
+    });
+}
+
+#[test]
+fn a_permit_split_in_two_still_holds_what_it_kept() {
+    // Before, giving back the split-off permit took the task's whole record (both permits):
+    // the report was a plain deadlock that named no holder.
+    let report = Config::random(1)
+        .write_artifact(false)
+        .explore(split_and_wait);
+    assert_eq!(
+        futurelock(&report),
+        (false, line_of("HELD (split)"), line_of("WAITS (split)"))
+    );
+}
+
+#[test]
+fn permits_merged_and_given_back_are_held_by_nobody() {
+    // Before, the merged permit's drop gave back both permits but took only one of the two
+    // records: the wait after it was reported as a futurelock behind the other.
+    let report = Config::random(1).write_artifact(false).explore(|| {
+        future::block_on(async {
+            let semaphore = Semaphore::new(2);
+            let mut permit = semaphore.acquire().await.unwrap();
+            permit.merge(semaphore.acquire().await.unwrap());
+            drop(permit);
+            let _permits = semaphore.acquire_many(3).await.unwrap();
+        });
+    });
+    deadlock_held_by_none(&report);
+}

@@ -364,10 +364,15 @@ impl<'a, T> Room<'a, T> {
                         waker: cx.waker().clone(),
                     });
                     self.ticket = Some(ticket);
-                    // First in line: it takes what room there is.
+                    // First in line: it takes what room there is, a change others see (a
+                    // `try_send` that fits no more, `capacity`).
+                    let share = self.chan.free(state) > 0;
                     let wakers = self.chan.assign(state);
                     debug_assert!(wakers.is_empty(), "a request that fits does not queue");
                     drop(guard);
+                    if share {
+                        touch(object);
+                    }
                     crate::future::task::pending_at(&self.site);
                     return Poll::Pending;
                 }
@@ -378,6 +383,11 @@ impl<'a, T> Room<'a, T> {
                         let slots = Chan::take_request(state, ticket);
                         self.ticket = None;
                         wakers = self.chan.give_back(state, slots);
+                        // The room given back is a change others see (a receive that ends,
+                        // `capacity`), as a permit's drop is.
+                        if slots > 0 {
+                            touch(object);
+                        }
                         false
                     } else if let Some(i) = state.granted.iter().position(|&(t, _)| t == ticket) {
                         // Handed its slots while it waited (`state.reserved` counts them).
@@ -434,13 +444,18 @@ impl<T> Drop for Room<'_, T> {
         };
         // Cancelled while waiting for room: it leaves the queue, and the slots it was handed
         // go back.
-        let wakers = {
+        let (slots, wakers) = {
             let mut guard = self.chan.state();
             let state = &mut *guard;
             let slots = Chan::take_request(state, ticket);
-            self.chan.give_back(state, slots)
+            (slots, self.chan.give_back(state, slots))
         };
         if rt::in_execution() {
+            // Room given back (or handed on) is a change others see; leaving the queue with
+            // none is not (no room is free while a request waits).
+            if slots > 0 {
+                touch(object);
+            }
             rt::emit(
                 EventKind::Sent {
                     channel: object,
@@ -1330,6 +1345,8 @@ impl<T> Receiver<T> {
             },
             site.clone(),
         );
+        // It waits for nothing: a message it takes was not waited for.
+        rt::announced_try();
         let (result, wakers) = {
             let mut state = self.chan.state();
             match state.messages.pop_front() {

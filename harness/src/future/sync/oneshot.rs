@@ -239,6 +239,8 @@ impl<T> Receiver<T> {
             },
             site.clone(),
         );
+        // It waits for nothing: a value it takes was not waited for.
+        rt::announced_try();
         let result = {
             let mut inner = lock(&self.shared);
             match inner.value.take() {

@@ -50,6 +50,30 @@ struct QueueState {
     next_ticket: u64,
 }
 
+impl QueueState {
+    /// `thread` holds `permits` more, acquired at `site` (a permit of none holds nothing).
+    fn hold(&mut self, thread: ThreadId, permits: usize, site: &Site) {
+        if permits > 0 {
+            self.owned.push(Owned {
+                thread,
+                permits,
+                site: site.clone(),
+                ticket: None,
+            });
+        }
+    }
+
+    /// The record of `holder`'s permit of `permits` permits: one of that count, else any of
+    /// its (the records of one task are told apart by their counts only).
+    fn held(&self, holder: ThreadId, permits: usize) -> Option<usize> {
+        let mine = |o: &Owned| o.ticket.is_none() && o.thread == holder;
+        self.owned
+            .iter()
+            .position(|o| mine(o) && o.permits == permits)
+            .or_else(|| self.owned.iter().position(mine))
+    }
+}
+
 /// What a poll of a request found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Acquire {
@@ -163,12 +187,7 @@ impl WaitQueue {
         // free while a request waits).
         if needed == 0 || (state.waiters.is_empty() && state.permits >= needed) {
             state.permits -= needed;
-            state.owned.push(Owned {
-                thread,
-                permits: needed,
-                site: site.clone(),
-                ticket: None,
-            });
+            state.hold(thread, needed, site);
             return Acquire::Acquired;
         }
         let ticket = state.next_ticket;
@@ -198,12 +217,7 @@ impl WaitQueue {
         }
         if needed == 0 || (state.waiters.is_empty() && state.permits >= needed) {
             state.permits -= needed;
-            state.owned.push(Owned {
-                thread: rt::current_thread(),
-                permits: needed,
-                site: site.clone(),
-                ticket: None,
-            });
+            state.hold(rt::current_thread(), needed, site);
             Ok(())
         } else {
             Err(false)
@@ -222,19 +236,78 @@ impl WaitQueue {
     /// Gives back `permits` that `holder` held (a guard or permit dropped), handing them to
     /// the waiters they now cover.
     pub(crate) fn release_held(&self, holder: ThreadId, permits: usize) {
-        {
-            let mut state = self.state();
-            let mine = |o: &Owned| o.ticket.is_none() && o.thread == holder;
-            let i = state
-                .owned
-                .iter()
-                .position(|o| mine(o) && o.permits == permits)
-                .or_else(|| state.owned.iter().position(mine));
-            if let Some(i) = i {
-                state.owned.remove(i);
-            }
-        }
+        self.forget_held(holder, permits);
         self.release(permits);
+    }
+
+    /// `holder` no longer holds its permit of `permits` permits, and nobody does: forgotten
+    /// (`SemaphorePermit::forget`), or given back ([`WaitQueue::release_held`]).
+    pub(crate) fn forget_held(&self, holder: ThreadId, permits: usize) {
+        if permits == 0 {
+            return;
+        }
+        let mut state = self.state();
+        if let Some(i) = state.held(holder, permits) {
+            state.owned.remove(i);
+        }
+    }
+
+    /// `holder`'s permit of `permits` permits had `n` of them split off into a permit of
+    /// their own, acquired where it was (`SemaphorePermit::split`).
+    pub(crate) fn split_held(&self, holder: ThreadId, permits: usize, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let mut state = self.state();
+        let Some(i) = state.held(holder, permits) else {
+            return;
+        };
+        let owned = &mut state.owned[i];
+        if n >= owned.permits {
+            // All of them: the record is the new permit's, the old one holds none.
+            return;
+        }
+        owned.permits -= n;
+        let site = owned.site.clone();
+        state.hold(holder, n, &site);
+    }
+
+    /// `from`'s permit of `from_permits` permits merged into `into`'s of `into_permits`
+    /// (`SemaphorePermit::merge`): one permit, `into`'s, of both counts.
+    pub(crate) fn merge_held(
+        &self,
+        (into, into_permits): (ThreadId, usize),
+        (from, from_permits): (ThreadId, usize),
+    ) {
+        let mut state = self.state();
+        if from_permits == 0 {
+            return;
+        }
+        let Some(j) = state.held(from, from_permits) else {
+            return;
+        };
+        let merged = state.owned.remove(j);
+        match state.held(into, into_permits).filter(|_| into_permits > 0) {
+            Some(i) => state.owned[i].permits += merged.permits,
+            // `into` held none: it holds `from`'s now, acquired where they were.
+            None => state.hold(into, merged.permits, &merged.site),
+        }
+    }
+
+    /// What adding `permits` would leave free: the permits free now, and how many of those
+    /// added the waiting requests would not take (`Semaphore::add_permits`'s check, as tokio's).
+    pub(crate) fn free_after_adding(&self, permits: usize) -> (usize, usize) {
+        let state = self.state();
+        // Closed: no request is handed any (as `assign`).
+        let wanted = if state.closed {
+            0
+        } else {
+            state
+                .waiters
+                .iter()
+                .fold(0usize, |sum, w| sum.saturating_add(w.needed - w.assigned))
+        };
+        (state.permits, permits - permits.min(wanted))
     }
 
     /// Gives `permits` back (or adds them), handing them to the waiters they now cover.

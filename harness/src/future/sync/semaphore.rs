@@ -60,12 +60,20 @@ pub enum TryAcquireError {
 
 impl Semaphore {
     /// A semaphore with `permits` permits (created at the caller's site).
+    ///
+    /// # Panics
+    ///
+    /// If `permits` is more than [`Semaphore::MAX_PERMITS`], as tokio's.
     #[track_caller]
     pub fn new(permits: usize) -> Self {
         Semaphore::with_name(permits, None, &Site::caller())
     }
 
     /// A semaphore that reports call `name`.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` is more than [`Semaphore::MAX_PERMITS`].
     #[track_caller]
     pub fn named(permits: usize, name: &str) -> Self {
         Semaphore::with_name(permits, Some(name), &Site::caller())
@@ -74,13 +82,24 @@ impl Semaphore {
     /// A semaphore with `permits` permits that registers at its first use in each execution
     /// (with that use's site): usable in a `static`, as tokio's `const_new`. Each execution
     /// starts with `permits`.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` is more than [`Semaphore::MAX_PERMITS`], as tokio's (at compile time in
+    /// a `static`).
     pub const fn const_new(permits: usize) -> Self {
+        assert!(permits <= Self::MAX_PERMITS);
         Semaphore {
             queue: WaitQueue::const_new(ObjectClass::Semaphore, permits),
         }
     }
 
     fn with_name(permits: usize, name: Option<&str>, site: &Site) -> Self {
+        assert!(
+            permits <= Self::MAX_PERMITS,
+            "a semaphore may not have more than MAX_PERMITS permits ({})",
+            Self::MAX_PERMITS
+        );
         let queue = WaitQueue::new(ObjectClass::Semaphore, permits, name);
         if rt::in_execution() {
             queue.object(site);
@@ -107,11 +126,27 @@ impl Semaphore {
     }
 
     /// Adds `n` permits (to the longest waiting requests first).
+    ///
+    /// # Panics
+    ///
+    /// As tokio's, if the permits left free would be more than [`Semaphore::MAX_PERMITS`]
+    /// (those the waiting requests take do not count); the semaphore is left as it was.
     #[track_caller]
     pub fn add_permits(&self, n: usize) {
         let object = self.queue.object(&Site::caller());
         rt::switch();
         touch(object);
+        let (before, left) = self.queue.free_after_adding(n);
+        assert!(
+            left <= Self::MAX_PERMITS,
+            "cannot add more than MAX_PERMITS permits ({})",
+            Self::MAX_PERMITS
+        );
+        assert!(
+            before + left <= Self::MAX_PERMITS,
+            "number of added permits ({left}) would overflow MAX_PERMITS ({})",
+            Self::MAX_PERMITS
+        );
         rt::emit(EventKind::AsyncRelease { object }, Site::caller());
         self.queue.release(n);
     }
@@ -462,8 +497,9 @@ pub struct SemaphorePermit<'a> {
 }
 
 impl<'a> SemaphorePermit<'a> {
-    /// Keeps the permits taken for good.
+    /// Keeps its permits taken for good: nobody holds them any more.
     pub fn forget(mut self) {
+        self.semaphore.queue.forget_held(self.holder, self.permits);
         self.permits = 0;
     }
 
@@ -487,6 +523,9 @@ impl<'a> SemaphorePermit<'a> {
             std::ptr::eq(self.semaphore, other.semaphore),
             "merging permits from different semaphore instances"
         );
+        self.semaphore
+            .queue
+            .merge_held((self.holder, self.permits), (other.holder, other.permits));
         self.permits += std::mem::take(&mut other.permits);
     }
 
@@ -496,6 +535,9 @@ impl<'a> SemaphorePermit<'a> {
         if n > self.permits {
             return None;
         }
+        self.semaphore
+            .queue
+            .split_held(self.holder, self.permits, n);
         self.permits -= n;
         Some(SemaphorePermit {
             semaphore: self.semaphore,
@@ -522,8 +564,9 @@ pub struct OwnedSemaphorePermit {
 }
 
 impl OwnedSemaphorePermit {
-    /// Keeps the permit taken for good.
+    /// Keeps its permits taken for good: nobody holds them any more.
     pub fn forget(mut self) {
+        self.semaphore.queue.forget_held(self.holder, self.permits);
         self.permits = 0;
     }
 
@@ -547,6 +590,9 @@ impl OwnedSemaphorePermit {
             Arc::ptr_eq(&self.semaphore, &other.semaphore),
             "merging permits from different semaphore instances"
         );
+        self.semaphore
+            .queue
+            .merge_held((self.holder, self.permits), (other.holder, other.permits));
         self.permits += std::mem::take(&mut other.permits);
     }
 
@@ -556,6 +602,9 @@ impl OwnedSemaphorePermit {
         if n > self.permits {
             return None;
         }
+        self.semaphore
+            .queue
+            .split_held(self.holder, self.permits, n);
         self.permits -= n;
         Some(OwnedSemaphorePermit {
             semaphore: Arc::clone(&self.semaphore),
