@@ -20,13 +20,14 @@
 //! | `mpsc::{WeakSender, WeakUnboundedSender}` (`downgrade`, `upgrade`), `strong_count`, `weak_count`, `sender_strong_count`, `sender_weak_count` | modelled: a weak sender does not keep the channel open; `upgrade` is a scheduling point that races with the last sender's drop; the weak senders' own clones and drops are not steps (their count is approximated) |
 //! | `blocking_read`, `blocking_write`, `blocking_lock_owned`, `Semaphore::{blocking_acquire, blocking_acquire_many, blocking_acquire_owned, blocking_acquire_many_owned}` | modelled (from sync code; inside a runtime they panic, as tokio's) |
 //! | `Semaphore::{forget_permits, MAX_PERMITS}`, permits' `num_permits`, `split`, `merge`, `semaphore` | modelled |
-//! | `RwLock`'s mapped guards | not supported |
+//! | `RwLockReadGuard::{map, try_map}`, `RwLockWriteGuard::{map, try_map, into_mapped}`, `RwLockMappedWriteGuard::{map, try_map}` | modelled: the same hold, until the mapped guard is dropped |
+//! | `RwLockWriteGuard::downgrade`, the owned guards' `map` | not supported |
 
 pub use interleave::future::sync::{
     broadcast, mpsc, oneshot, watch, AcquireError, Barrier, BarrierWaitResult, MappedMutexGuard,
     Mutex, MutexGuard, Notify, OnceCell, OwnedMutexGuard, OwnedRwLockReadGuard,
-    OwnedRwLockWriteGuard, OwnedSemaphorePermit, RwLock, RwLockReadGuard, RwLockWriteGuard,
-    Semaphore, SemaphorePermit, SetError, TryAcquireError, TryLockError,
+    OwnedRwLockWriteGuard, OwnedSemaphorePermit, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
+    RwLockWriteGuard, Semaphore, SemaphorePermit, SetError, TryAcquireError, TryLockError,
 };
 
 /// The `Notify` future, as tokio's `sync::futures`.

@@ -1735,3 +1735,42 @@ program! {
 fn small_apis_agree() {
     agree(small_apis::real::program, small_apis::model::program);
 }
+
+program! {
+    rwlock_mapped_guards;
+    /// `RwLock`'s mapped guards hold the lock until dropped: a mapped write guard keeps
+    /// readers out, a mapped read guard keeps writers out; `try_map` that declines gives the
+    /// guard back.
+    pub(crate) async fn program() -> Vec<String> {
+        use tokio::sync::{RwLockReadGuard, RwLockWriteGuard, RwLockMappedWriteGuard};
+        let mut seen = Vec::new();
+        let lock = tokio::sync::RwLock::new((1u8, vec![2u8, 3]));
+        let mut first = RwLockWriteGuard::map(lock.write().await, |pair| &mut pair.0);
+        *first += 10;
+        seen.push(format!("mapped write {} try_read {}", *first, lock.try_read().is_ok()));
+        drop(first);
+        let whole = RwLockWriteGuard::into_mapped(lock.write().await);
+        let mut second = RwLockMappedWriteGuard::map(whole, |pair| &mut pair.1);
+        second.push(4);
+        drop(second);
+        let read = lock.read().await;
+        let declined = RwLockReadGuard::try_map(read, |pair| pair.1.get(9));
+        let Err(read) = declined else {
+            unreachable!("get(9) of two declines")
+        };
+        let tail = RwLockReadGuard::map(read, |pair| &pair.1[1..]);
+        seen.push(format!("mapped read {:?} try_write {}", &*tail, lock.try_write().is_ok()));
+        let other = lock.try_read().map(|g| g.0);
+        drop(tail);
+        seen.push(format!("second reader {other:?} then try_write {}", lock.try_write().is_ok()));
+        seen
+    }
+}
+
+#[test]
+fn rwlock_mapped_guards_agree() {
+    agree(
+        rwlock_mapped_guards::real::program,
+        rwlock_mapped_guards::model::program,
+    );
+}

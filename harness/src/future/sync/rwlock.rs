@@ -118,7 +118,9 @@ impl<T: ?Sized> RwLock<T> {
         async move {
             let (lock, holder) = request.await;
             RwLockReadGuard {
-                rwlock: self,
+                queue: &self.queue,
+                data: self.data.get(),
+                marker: std::marker::PhantomData,
                 lock,
                 holder,
             }
@@ -171,7 +173,9 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
         let (lock, holder) = try_lock(&self.queue, 1, LockMode::Shared, &Site::caller())?;
         Ok(RwLockReadGuard {
-            rwlock: self,
+            queue: &self.queue,
+            data: self.data.get(),
+            marker: std::marker::PhantomData,
             lock,
             holder,
         })
@@ -334,11 +338,70 @@ impl<T: ?Sized> Drop for OwnedRwLockWriteGuard<T> {
     }
 }
 
-/// Shared access to an [`RwLock`]'s data.
+/// Shared access to an [`RwLock`]'s data (or a part of it: [`RwLockReadGuard::map`]).
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    rwlock: &'a RwLock<T>,
+    queue: &'a WaitQueue,
+    /// Into the lock's data, which the read permit keeps from every writer.
+    data: *const T,
     lock: ObjectId,
     holder: ThreadId,
+    marker: std::marker::PhantomData<&'a T>,
+}
+
+// SAFETY: as tokio's: a read guard is a `&T` under the lock.
+#[expect(
+    unsafe_code,
+    reason = "a read guard is a `&T` under the lock, as in tokio"
+)]
+unsafe impl<T: ?Sized + Sync> Send for RwLockReadGuard<'_, T> {}
+// SAFETY: as above.
+#[expect(
+    unsafe_code,
+    reason = "a read guard is a `&T` under the lock, as in tokio"
+)]
+unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
+
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    /// A read guard of a part of the data, as tokio's `RwLockReadGuard::map`: the read
+    /// permit stays held until the new guard is dropped.
+    pub fn map<U: ?Sized, F>(this: Self, f: F) -> RwLockReadGuard<'a, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
+        let data: *const U = f(&*this);
+        let guard = RwLockReadGuard {
+            queue: this.queue,
+            data,
+            lock: this.lock,
+            holder: this.holder,
+            marker: std::marker::PhantomData,
+        };
+        std::mem::forget(this);
+        guard
+    }
+
+    /// As [`RwLockReadGuard::map`] where `f` may decline (the guard is given back).
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returns `None`.
+    pub fn try_map<U: ?Sized, F>(this: Self, f: F) -> Result<RwLockReadGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        let Some(data) = f(&*this).map(|data| data as *const U) else {
+            return Err(this);
+        };
+        let guard = RwLockReadGuard {
+            queue: this.queue,
+            data,
+            lock: this.lock,
+            holder: this.holder,
+            marker: std::marker::PhantomData,
+        };
+        std::mem::forget(this);
+        Ok(guard)
+    }
 }
 
 /// Exclusive access to an [`RwLock`]'s data.
@@ -367,7 +430,7 @@ impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
         #[expect(unsafe_code, reason = "the guard holds a read permit")]
         // SAFETY: a read permit excludes every writer: only shared references exist.
         unsafe {
-            &*self.rwlock.data.get()
+            &*self.data
         }
     }
 }
@@ -396,12 +459,167 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        release(&self.rwlock.queue, 1, self.lock, self.holder);
+        release(self.queue, 1, self.lock, self.holder);
     }
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
         release(&self.rwlock.queue, MAX_READS, self.lock, self.holder);
+    }
+}
+
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// A write guard of a part of the data, as tokio's `RwLockWriteGuard::map`: the lock
+    /// stays held (exclusively) until the mapped guard is dropped.
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> RwLockMappedWriteGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data: *mut U = f(&mut *this);
+        let guard = RwLockMappedWriteGuard {
+            queue: &this.rwlock.queue,
+            data,
+            lock: this.lock,
+            holder: this.holder,
+            marker: std::marker::PhantomData,
+        };
+        std::mem::forget(this);
+        guard
+    }
+
+    /// As [`RwLockWriteGuard::map`] where `f` may decline (the guard is given back).
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returns `None`.
+    pub fn try_map<U: ?Sized, F>(
+        mut this: Self,
+        f: F,
+    ) -> Result<RwLockMappedWriteGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let Some(data) = f(&mut *this).map(|data| data as *mut U) else {
+            return Err(this);
+        };
+        let guard = RwLockMappedWriteGuard {
+            queue: &this.rwlock.queue,
+            data,
+            lock: this.lock,
+            holder: this.holder,
+            marker: std::marker::PhantomData,
+        };
+        std::mem::forget(this);
+        Ok(guard)
+    }
+
+    /// The whole data as a mapped write guard, as tokio's `into_mapped`.
+    pub fn into_mapped(this: Self) -> RwLockMappedWriteGuard<'a, T> {
+        RwLockWriteGuard::map(this, |data| data)
+    }
+}
+
+/// Exclusive access to a part of an [`RwLock`]'s data ([`RwLockWriteGuard::map`]); dropping
+/// it releases the lock.
+pub struct RwLockMappedWriteGuard<'a, T: ?Sized> {
+    queue: &'a WaitQueue,
+    /// Into the lock's data, which the held lock gives this guard alone.
+    data: *mut T,
+    lock: ObjectId,
+    holder: ThreadId,
+    marker: std::marker::PhantomData<&'a mut T>,
+}
+
+// SAFETY: as tokio's `RwLockMappedWriteGuard`: a `&mut T` under the held lock.
+#[expect(
+    unsafe_code,
+    reason = "a mapped guard is a `&mut T` under the lock, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send + Sync> Send for RwLockMappedWriteGuard<'_, T> {}
+// SAFETY: as above.
+#[expect(
+    unsafe_code,
+    reason = "a mapped guard is a `&mut T` under the lock, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLockMappedWriteGuard<'_, T> {}
+
+impl<T: ?Sized> fmt::Debug for RwLockMappedWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RwLockMappedWriteGuard")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
+    /// A guard of a part of this part, as [`RwLockWriteGuard::map`].
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> RwLockMappedWriteGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data: *mut U = f(&mut *this);
+        let guard = RwLockMappedWriteGuard {
+            queue: this.queue,
+            data,
+            lock: this.lock,
+            holder: this.holder,
+            marker: std::marker::PhantomData,
+        };
+        std::mem::forget(this);
+        guard
+    }
+
+    /// As [`RwLockMappedWriteGuard::map`] where `f` may decline (the guard is given back).
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returns `None`.
+    pub fn try_map<U: ?Sized, F>(
+        mut this: Self,
+        f: F,
+    ) -> Result<RwLockMappedWriteGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let Some(data) = f(&mut *this).map(|data| data as *mut U) else {
+            return Err(this);
+        };
+        let guard = RwLockMappedWriteGuard {
+            queue: this.queue,
+            data,
+            lock: this.lock,
+            holder: this.holder,
+            marker: std::marker::PhantomData,
+        };
+        std::mem::forget(this);
+        Ok(guard)
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockMappedWriteGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        #[expect(unsafe_code, reason = "the guard holds the lock")]
+        // SAFETY: `data` points into the locked data, which this guard alone reaches.
+        unsafe {
+            &*self.data
+        }
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockMappedWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        #[expect(unsafe_code, reason = "the guard holds the lock")]
+        // SAFETY: `data` points into the locked data, which this guard alone reaches.
+        unsafe {
+            &mut *self.data
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockMappedWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        release(self.queue, MAX_READS, self.lock, self.holder);
     }
 }
