@@ -6,7 +6,8 @@
 //! | `Builder::new_multi_thread().worker_threads(n)` | modelled: `n` workers (2 by default) |
 //! | `Runtime` (`block_on`, `spawn`, `spawn_blocking`, `handle`; dropping it cancels its tasks) | modelled |
 //! | `Handle` (`current`, `try_current`, `spawn`, `spawn_blocking`, `block_on`) | modelled |
-//! | `Runtime::{shutdown_timeout, shutdown_background}` | modelled: as dropping the runtime (its tasks are cancelled and end at their next wait) |
+//! | `Runtime::shutdown_timeout` | modelled: as dropping the runtime (its tasks are cancelled and end at their next wait; the caller waits for them, whatever the timeout) |
+//! | `Runtime::shutdown_background` | modelled: its tasks are cancelled, and the caller goes on at once |
 //! | `enable_all`, `enable_time`, `enable_io`, `start_paused`, `thread_name`, `thread_name_fn`, `thread_stack_size`, `max_blocking_threads`, `thread_keep_alive`, `global_queue_interval`, `event_interval`, `max_io_events_per_tick` | accepted, no effect (time is virtual; io is not modelled) |
 //! | `on_thread_start`, `on_thread_stop`, `on_thread_park`, `on_thread_unpark` | accepted, never called: the model has no worker OS threads |
 //! | `Runtime::enter`, `Handle::enter`, `EnterGuard` | modelled: while the guard lives, `spawn` and `Handle::current` on the thread use that runtime; the thread does not become part of it (it may still block, or `block_on`) |
@@ -254,8 +255,9 @@ impl Runtime {
         drop(self);
     }
 
-    /// Shuts the runtime down, as dropping it does (see [`Runtime::shutdown_timeout`]).
+    /// Shuts the runtime down without waiting, as tokio's: its tasks are cancelled (each
+    /// drops its future at its next wait) and the caller goes on at once.
     pub fn shutdown_background(self) {
-        drop(self);
+        self.inner.shutdown_background();
     }
 }

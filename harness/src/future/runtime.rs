@@ -296,6 +296,15 @@ impl RuntimeShared {
 
     /// Cancels every task not finished yet, then waits for each to drop its future and end:
     /// what dropping a tokio runtime does. `site`: where the runtime shuts down.
+    /// Cancels every task not finished yet and returns at once, as tokio's
+    /// `Runtime::shutdown_background`: each task drops its future at its next wait, on its own.
+    pub(crate) fn shut_down_background(&self) {
+        let tasks = std::mem::take(&mut self.state().tasks);
+        for task in &tasks {
+            task.cancel();
+        }
+    }
+
     pub(crate) fn shut_down(&self, site: &Site) {
         let tasks = std::mem::take(&mut self.state().tasks);
         for task in &tasks {

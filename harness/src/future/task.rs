@@ -445,6 +445,15 @@ impl Runtime {
         spawn_on(Arc::clone(&self.shared), future, None, Site::caller(), true)
     }
 
+    /// Shuts the runtime down without waiting, as tokio's `shutdown_background`: its tasks
+    /// are cancelled (each drops its future at its next wait) and the caller goes on at once,
+    /// where dropping the runtime waits for them to end.
+    pub fn shutdown_background(self) {
+        if rt::in_execution() && rt::with(|c| c.stop.is_none()).unwrap_or(false) {
+            self.shared.shut_down_background();
+        }
+    }
+
     /// Enters the runtime on the current thread until the guard is dropped, as
     /// [`Handle::enter`].
     pub fn enter(&self) -> EnterGuard<'_> {

@@ -1301,3 +1301,41 @@ fn mapped_rwlock_guards_hold_their_lock_for_the_detector() {
         "{report}"
     );
 }
+
+/// A task blocks on a sync lock that main holds while it shuts the runtime down: in the
+/// background (main goes on and lets the lock go), or by dropping it (main waits for the
+/// task, which waits for main).
+fn shut_down_holding_a_lock(background: bool) {
+    let lock = Arc::new(interleave::sync::Mutex::new(0u8));
+    let guard = lock.lock().unwrap();
+    let runtime = Runtime::multi_thread(1);
+    let l = Arc::clone(&lock);
+    let started = runtime.spawn(async move {
+        *l.lock().unwrap() += 1;
+    });
+    drop(started);
+    // The task may start polling (and wait for the lock) before the shutdown.
+    interleave::thread::yield_now();
+    if background {
+        runtime.shutdown_background();
+    } else {
+        drop(runtime);
+    }
+    drop(guard);
+}
+
+#[test]
+fn shutdown_background_does_not_wait_for_the_tasks() {
+    let report = Config::exhaustive()
+        .write_artifact(false)
+        .explore(|| shut_down_holding_a_lock(true));
+    assert!(report.is_clean() && report.complete, "{report}");
+    let waits = Config::exhaustive()
+        .write_artifact(false)
+        .explore(|| shut_down_holding_a_lock(false));
+    assert_eq!(
+        waits.findings.first().map(|f| f.kind),
+        Some(Kind::Deadlock),
+        "{waits}"
+    );
+}
