@@ -1774,3 +1774,91 @@ fn rwlock_mapped_guards_agree() {
         rwlock_mapped_guards::model::program,
     );
 }
+
+// ---- Review of 26031e0..831d7b2: reproductions ----
+
+program! {
+    review_interval_moves;
+    /// A task gives up a `tick()` (a timeout), then hands the interval to `block_on`'s
+    /// future, whose `tick()` comes at 10 ms. The virtual time of that tick.
+    pub(crate) async fn program() -> u128 {
+        use tokio::time::{interval, timeout, Duration, Instant};
+        let start = Instant::now();
+        let mut ticks = interval(Duration::from_millis(10));
+        ticks.tick().await;
+        let task = tokio::spawn(async move {
+            let _ = timeout(Duration::from_millis(1), ticks.tick()).await;
+            ticks
+        });
+        let mut ticks = task.await.unwrap();
+        ticks.tick().await;
+        start.elapsed().as_millis()
+    }
+}
+
+#[test]
+#[ignore = "review repro, unfixed: the interval's kept Sleep has its timer armed for the task that gave the tick up"]
+fn review_an_interval_whose_tick_was_given_up_ticks_in_another_task_agrees() {
+    agree(
+        review_interval_moves::real::program,
+        review_interval_moves::model::program,
+    );
+}
+
+program! {
+    review_enter_guards_out_of_order;
+    /// Two `EnterGuard`s dropped in the order they were taken (tokio panics: "`EnterGuard`
+    /// values dropped out of order"), from a blocking task. Whether that panicked.
+    pub(crate) async fn program() -> bool {
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let first = handle.enter();
+                let second = handle.enter();
+                drop(first);
+                drop(second);
+            }))
+            .is_err()
+        })
+        .await
+        .unwrap()
+    }
+}
+
+#[test]
+#[ignore = "review repro, unfixed: tokio panics when EnterGuards are dropped out of order"]
+fn review_enter_guards_dropped_out_of_order_agree() {
+    agree(
+        review_enter_guards_out_of_order::real::program,
+        review_enter_guards_out_of_order::model::program,
+    );
+}
+
+program! {
+    review_share_blocks_try_send;
+    /// A channel of 2 with one message; a reserve_many(2) polled once (it queues, taking the
+    /// free place as its share); try_send and capacity then; the request dropped; again.
+    pub(crate) async fn program() -> Vec<String> {
+        let mut seen = Vec::new();
+        let (tx, _rx) = tokio::sync::mpsc::channel::<u8>(2);
+        tx.try_send(0).unwrap();
+        let mut request = Box::pin(tx.reserve_many(2));
+        let pending = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::future::Future::poll(request.as_mut(), cx).is_pending())
+        })
+        .await;
+        seen.push(format!("pending {pending} capacity {}", tx.capacity()));
+        seen.push(format!("try_send {:?}", tx.try_send(1).is_ok()));
+        drop(request);
+        seen.push(format!("dropped capacity {} try_send {:?}", tx.capacity(), tx.try_send(2).is_ok()));
+        seen
+    }
+}
+
+#[test]
+fn review_a_queued_request_s_share_blocks_try_send_agrees() {
+    agree(
+        review_share_blocks_try_send::real::program,
+        review_share_blocks_try_send::model::program,
+    );
+}
