@@ -544,8 +544,12 @@ impl fmt::Debug for EnterGuard<'_> {
 
 impl Drop for EnterGuard<'_> {
     fn drop(&mut self) {
+        // Only the entered runtime goes back: the rest of the membership may have changed
+        // since `enter` (a `block_in_place` gave the poll's worker back).
         if rt::in_execution() {
-            runtime::set_membership(self.thread, self.outer.clone());
+            let mut membership = runtime::membership(self.thread);
+            membership.entered = self.outer.entered.clone();
+            runtime::set_membership(self.thread, membership);
         }
     }
 }

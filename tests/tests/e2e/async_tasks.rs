@@ -1355,7 +1355,6 @@ async fn one_poll_at_a_time(busy: Arc<interleave::sync::atomic::AtomicUsize>) {
 }
 
 #[test]
-#[ignore = "review repro: the EnterGuard puts back the whole membership, worker_released too"]
 fn review_enter_guard_dropped_after_block_in_place_gives_back_no_second_worker() {
     // A task enters its runtime (`Handle::enter`), calls `block_in_place`, and drops the guard
     // at the end of the poll. The guard puts back the membership it saw at `enter`, which says
