@@ -1775,10 +1775,10 @@ fn rwlock_mapped_guards_agree() {
     );
 }
 
-// ---- Review of 26031e0..831d7b2: reproductions ----
+// The new async APIs against tokio: programs that once showed a difference.
 
 program! {
-    review_interval_moves;
+    interval_moves;
     /// A task gives up a `tick()` (a timeout), then hands the interval to `block_on`'s
     /// future, whose `tick()` comes at 10 ms. The virtual time of that tick.
     pub(crate) async fn program() -> u128 {
@@ -1797,16 +1797,15 @@ program! {
 }
 
 #[test]
-#[ignore = "review repro, unfixed: the interval's kept Sleep has its timer armed for the task that gave the tick up"]
-fn review_an_interval_whose_tick_was_given_up_ticks_in_another_task_agrees() {
+fn an_interval_whose_tick_was_given_up_ticks_in_another_task_agrees() {
     agree(
-        review_interval_moves::real::program,
-        review_interval_moves::model::program,
+        interval_moves::real::program,
+        interval_moves::model::program,
     );
 }
 
 program! {
-    review_enter_guards_out_of_order;
+    enter_guards_out_of_order;
     /// Two `EnterGuard`s dropped in the order they were taken (tokio panics: "`EnterGuard`
     /// values dropped out of order"), from a blocking task. Whether that panicked.
     pub(crate) async fn program() -> bool {
@@ -1826,16 +1825,15 @@ program! {
 }
 
 #[test]
-#[ignore = "review repro, unfixed: tokio panics when EnterGuards are dropped out of order"]
-fn review_enter_guards_dropped_out_of_order_agree() {
+fn enter_guards_dropped_out_of_order_agree() {
     agree(
-        review_enter_guards_out_of_order::real::program,
-        review_enter_guards_out_of_order::model::program,
+        enter_guards_out_of_order::real::program,
+        enter_guards_out_of_order::model::program,
     );
 }
 
 program! {
-    review_share_blocks_try_send;
+    share_blocks_try_send;
     /// A channel of 2 with one message; a reserve_many(2) polled once (it queues, taking the
     /// free place as its share); try_send and capacity then; the request dropped; again.
     pub(crate) async fn program() -> Vec<String> {
@@ -1856,9 +1854,9 @@ program! {
 }
 
 #[test]
-fn review_a_queued_request_s_share_blocks_try_send_agrees() {
+fn a_queued_request_s_share_blocks_try_send_agrees() {
     agree(
-        review_share_blocks_try_send::real::program,
-        review_share_blocks_try_send::model::program,
+        share_blocks_try_send::real::program,
+        share_blocks_try_send::model::program,
     );
 }

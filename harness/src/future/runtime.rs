@@ -57,15 +57,15 @@ pub(crate) struct Membership {
     pub(crate) blocking: bool,
     /// It runs a spawned task (a worker's or a blocking one): `task::id` is its.
     pub(crate) task: bool,
-    /// It polls on one of the runtime's workers (a worker's task, or `block_on` on a
-    /// current-thread runtime), not beside them.
-    pub(crate) on_worker: bool,
+    /// It holds one of the runtime's workers now: in a poll of a worker's task (or of a
+    /// current-thread runtime's `block_on`), until `block_in_place` gives it back. Between
+    /// polls (a cancelled task's future dropped, say) it holds none.
+    pub(crate) holds_worker: bool,
     /// The runtime it entered (`Handle::enter`): `spawn` and `Handle::current` use it, and
     /// it is no part of it.
     pub(crate) entered: Option<Arc<RuntimeShared>>,
-    /// Its poll gave its worker back inside `block_in_place`: the rest of that poll runs
-    /// without one, so the poll's end gives none back.
-    pub(crate) worker_released: bool,
+    /// How many `enter` guards of the thread are alive (they must go in reverse order).
+    pub(crate) enter_depth: usize,
 }
 
 thread_local! {
@@ -105,14 +105,15 @@ pub(crate) fn set_membership(thread: ThreadId, membership: Membership) {
     });
 }
 
-/// Whether the current poll of `thread` gave its worker back (`block_in_place`); clears it.
-pub(crate) fn take_worker_released(thread: ThreadId) -> bool {
+/// Sets whether `thread` holds a worker of its runtime now (see [`Membership::holds_worker`]);
+/// returns whether it did.
+pub(crate) fn set_holds_worker(thread: ThreadId, holds: bool) -> bool {
     let mut membership = membership(thread);
-    let released = std::mem::take(&mut membership.worker_released);
-    if released {
+    let held = std::mem::replace(&mut membership.holds_worker, holds);
+    if held != holds {
         set_membership(thread, membership);
     }
-    released
+    held
 }
 
 /// The runtime the current thread belongs to (a task, or a thread inside `block_on`).

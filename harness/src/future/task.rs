@@ -273,6 +273,9 @@ fn drive<F: Future>(
         if cancelled() || runtime.is_some_and(|r| !r.acquire_worker(site, cancelled)) {
             return None;
         }
+        if runtime.is_some() {
+            runtime::set_holds_worker(waker.thread, true);
+        }
         rt::note_write(rt::Key::park(waker.thread));
         waker.woken.store(false, Ordering::SeqCst);
         let task_waker = Waker::from(Arc::clone(waker));
@@ -282,7 +285,7 @@ fn drive<F: Future>(
         rt::task_polling(waker.thread, false);
         drop(task_waker);
         // A poll that gave its worker back in `block_in_place` ended without one.
-        let holds_worker = runtime.filter(|_| !runtime::take_worker_released(waker.thread));
+        let holds_worker = runtime.filter(|_| runtime::set_holds_worker(waker.thread, false));
         if let Poll::Ready(output) = poll {
             if let Some(runtime) = holds_worker {
                 runtime.release_worker();
@@ -489,9 +492,9 @@ fn block_on_shared<F: Future>(
             runtime: Some(Arc::clone(shared)),
             blocking: false,
             task: outer.task,
-            on_worker: shared.block_on_takes_worker(),
-            worker_released: false,
+            holds_worker: false,
             entered: None,
+            enter_depth: 0,
         },
     );
     let worker = shared.block_on_takes_worker();
@@ -532,8 +535,12 @@ pub struct TryCurrentError(());
 #[must_use = "the runtime is entered only while the guard lives"]
 pub struct EnterGuard<'a> {
     thread: ThreadId,
-    outer: runtime::Membership,
-    _handle: std::marker::PhantomData<&'a Handle>,
+    /// The runtime entered before this one, put back by the drop.
+    previous: Option<Arc<RuntimeShared>>,
+    /// Its place among the thread's guards (1 for the first).
+    depth: usize,
+    /// Not `Send`, as tokio's (a guard belongs to its thread), and borrowing the handle.
+    _handle: std::marker::PhantomData<(&'a Handle, std::sync::MutexGuard<'static, ()>)>,
 }
 
 impl fmt::Debug for EnterGuard<'_> {
@@ -544,29 +551,39 @@ impl fmt::Debug for EnterGuard<'_> {
 
 impl Drop for EnterGuard<'_> {
     fn drop(&mut self) {
+        if !rt::in_execution() {
+            return;
+        }
         // Only the entered runtime goes back: the rest of the membership may have changed
         // since `enter` (a `block_in_place` gave the poll's worker back).
-        if rt::in_execution() {
-            let mut membership = runtime::membership(self.thread);
-            membership.entered = self.outer.entered.clone();
-            runtime::set_membership(self.thread, membership);
+        let mut membership = runtime::membership(self.thread);
+        if membership.enter_depth != self.depth {
+            if std::thread::panicking() {
+                return;
+            }
+            panic!(
+                "`EnterGuard` values dropped out of order. Guards returned by \
+                 `tokio::runtime::Handle::enter()` must be dropped in the reverse \
+                 order as they were acquired."
+            );
         }
+        membership.entered = self.previous.take();
+        membership.enter_depth -= 1;
+        runtime::set_membership(self.thread, membership);
     }
 }
 
 fn enter<'a>(shared: &Arc<RuntimeShared>) -> EnterGuard<'a> {
     let thread = rt::current_thread();
-    let outer = runtime::membership(thread);
-    runtime::set_membership(
-        thread,
-        runtime::Membership {
-            entered: Some(Arc::clone(shared)),
-            ..outer.clone()
-        },
-    );
+    let mut membership = runtime::membership(thread);
+    let previous = membership.entered.replace(Arc::clone(shared));
+    membership.enter_depth += 1;
+    let depth = membership.enter_depth;
+    runtime::set_membership(thread, membership);
     EnterGuard {
         thread,
-        outer,
+        previous,
+        depth,
         _handle: std::marker::PhantomData,
     }
 }
@@ -802,8 +819,9 @@ where
         "can call blocking only when running on the multi-threaded runtime (block_in_place at {}, on a current-thread runtime)",
         Site::caller()
     );
-    if outer.on_worker && !outer.worker_released {
+    if outer.holds_worker {
         // A worker's task in its poll: it gives the worker back for the rest of the poll.
+        // (Between polls, a cancelled task's future dropped, it holds none to give.)
         shared.release_worker();
     }
     /// Puts the membership back when `f` returns or unwinds.
@@ -816,7 +834,7 @@ where
     let restore = Restore(
         me,
         runtime::Membership {
-            worker_released: outer.on_worker,
+            holds_worker: false,
             ..outer.clone()
         },
     );
@@ -824,6 +842,7 @@ where
         me,
         runtime::Membership {
             blocking: true,
+            holds_worker: false,
             ..outer
         },
     );
@@ -917,9 +936,9 @@ where
                 runtime: Some(Arc::clone(&member)),
                 blocking: !worker,
                 task: true,
-                on_worker: worker,
-                worker_released: false,
+                holds_worker: false,
                 entered: None,
+                enter_depth: 0,
             },
         );
         let cancelled = || worker && shared.cancel.cancelled();

@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use interleave_detector::{ObjectId, Site};
+use interleave_detector::{ObjectId, Site, ThreadId};
 
 use crate::rt;
 use crate::time::Instant;
@@ -49,6 +49,8 @@ pub struct Sleep {
     deadline_ns: u64,
     site: Site,
     timer: Option<ObjectId>,
+    /// The thread that armed `timer`: the one its firing wakes.
+    owner: Option<ThreadId>,
     polled: bool,
 }
 
@@ -70,6 +72,7 @@ impl Sleep {
             deadline_ns,
             site,
             timer: None,
+            owner: None,
             polled: false,
         }
     }
@@ -103,8 +106,19 @@ impl Future for Sleep {
             self.polled = true;
             rt::switch();
         }
+        let me = rt::current_thread();
         match self.timer {
             Some(timer) if rt::timer_armed(timer) => {
+                if self.owner != Some(me) {
+                    // Polled by another task than the one that armed it (moved, or shared):
+                    // its firing would wake that one. The timer becomes this task's.
+                    rt::cancel_timer(timer);
+                    self.timer = rt::arm_timer_until(self.deadline_ns, &self.site);
+                    self.owner = Some(me);
+                    if self.timer.is_none() {
+                        return Poll::Ready(());
+                    }
+                }
                 super::task::pending_at(&self.site);
                 Poll::Pending
             }
@@ -116,6 +130,7 @@ impl Future for Sleep {
             None if rt::now_ns() >= self.deadline_ns => Poll::Ready(()),
             None => {
                 self.timer = rt::arm_timer_until(self.deadline_ns, &self.site);
+                self.owner = Some(me);
                 super::task::pending_at(&self.site);
                 Poll::Pending
             }

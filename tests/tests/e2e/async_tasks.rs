@@ -1340,7 +1340,8 @@ fn shutdown_background_does_not_wait_for_the_tasks() {
     );
 }
 
-// ---- Review of 26031e0..831d7b2: reproductions ----
+// The new async APIs under review: each program once found a defect, or checks a point the
+// review doubted (DPOR against naive DFS on the set of outcomes).
 
 /// Two tasks of a one-worker runtime, each in one poll: one worker never polls both at once.
 async fn one_poll_at_a_time(busy: Arc<interleave::sync::atomic::AtomicUsize>) {
@@ -1355,7 +1356,7 @@ async fn one_poll_at_a_time(busy: Arc<interleave::sync::atomic::AtomicUsize>) {
 }
 
 #[test]
-fn review_enter_guard_dropped_after_block_in_place_gives_back_no_second_worker() {
+fn enter_guard_dropped_after_block_in_place_gives_back_no_second_worker() {
     // A task enters its runtime (`Handle::enter`), calls `block_in_place`, and drops the guard
     // at the end of the poll. The guard puts back the membership it saw at `enter`, which says
     // the poll still holds its worker: the poll's end gives back a second one. The runtime of
@@ -1378,8 +1379,7 @@ fn review_enter_guard_dropped_after_block_in_place_gives_back_no_second_worker()
 }
 
 #[test]
-#[ignore = "review repro, unfixed: the interval's kept Sleep has its timer armed for the task that gave the tick up"]
-fn review_an_interval_whose_tick_was_given_up_ticks_in_another_task() {
+fn an_interval_whose_tick_was_given_up_ticks_in_another_task() {
     // A task gives up a `tick()` (a timeout): the interval keeps the wait for the tick, as
     // tokio's, with its timer armed for that task. Moved to another task (here `block_on`'s
     // future), the next `tick()` must still come at 10 ms.
@@ -1400,7 +1400,7 @@ fn review_an_interval_whose_tick_was_given_up_ticks_in_another_task() {
 }
 
 /// The outcomes of `program` under naive exhaustive search and under DPOR.
-fn review_outcomes<T: Ord + Send + std::fmt::Debug + 'static>(
+fn naive_and_dpor_outcomes<T: Ord + Send + std::fmt::Debug + 'static>(
     program: fn() -> T,
 ) -> (BTreeSet<T>, BTreeSet<T>) {
     let mut sets = Vec::new();
@@ -1425,9 +1425,9 @@ fn review_outcomes<T: Ord + Send + std::fmt::Debug + 'static>(
 }
 
 #[test]
-fn review_dpor_agrees_with_naive_search_on_the_new_looks() {
+fn dpor_agrees_with_naive_search_on_the_new_looks() {
     // watch::Sender::closed polled once, while a task drops the last receiver.
-    let (naive, dpor) = review_outcomes(|| {
+    let (naive, dpor) = naive_and_dpor_outcomes(|| {
         Runtime::multi_thread(2).block_on(async {
             let (tx, rx) = future::sync::watch::channel(0u8);
             let dropper = future::spawn(async move { drop(rx) });
@@ -1439,7 +1439,7 @@ fn review_dpor_agrees_with_naive_search_on_the_new_looks() {
     });
     assert_eq!(naive, dpor, "watch closed");
     // oneshot::Receiver::is_empty while a task sends.
-    let (naive, dpor) = review_outcomes(|| {
+    let (naive, dpor) = naive_and_dpor_outcomes(|| {
         Runtime::multi_thread(2).block_on(async {
             let (tx, rx) = oneshot::channel::<u8>();
             let sender = future::spawn(async move { tx.send(1).unwrap() });
@@ -1450,7 +1450,7 @@ fn review_dpor_agrees_with_naive_search_on_the_new_looks() {
     });
     assert_eq!(naive, dpor, "oneshot is_empty");
     // A join_next given up once polled, while the task ends; then a look at the set.
-    let (naive, dpor) = review_outcomes(|| {
+    let (naive, dpor) = naive_and_dpor_outcomes(|| {
         Runtime::multi_thread(2).block_on(async {
             let mut set = future::JoinSet::new();
             set.spawn(async { 7u8 });
@@ -1464,7 +1464,7 @@ fn review_dpor_agrees_with_naive_search_on_the_new_looks() {
     });
     assert_eq!(naive, dpor, "join_next given up");
     // block_in_place: the rest of the poll runs beside a task on the only worker.
-    let (naive, dpor) = review_outcomes(|| {
+    let (naive, dpor) = naive_and_dpor_outcomes(|| {
         Runtime::multi_thread(1).block_on(async {
             use interleave::sync::atomic::{AtomicU8, Ordering::SeqCst};
             let x = Arc::new(AtomicU8::new(0));
@@ -1496,8 +1496,7 @@ impl Drop for FlushesInPlace {
 }
 
 #[test]
-#[ignore = "review repro, unfixed: block_in_place outside a poll gives back a worker the task does not hold"]
-fn review_block_in_place_in_the_drop_of_an_aborted_task_gives_back_no_worker_it_lacks() {
+fn block_in_place_in_the_drop_of_an_aborted_task_gives_back_no_worker_it_lacks() {
     // An aborted task's future is dropped between polls, when the task holds no worker; its
     // locals' `Drop` calls `block_in_place`, which gives back a worker all the same. The
     // runtime of one worker then has two free, and two tasks poll at once.
@@ -1523,9 +1522,9 @@ fn review_block_in_place_in_the_drop_of_an_aborted_task_gives_back_no_worker_it_
 }
 
 #[test]
-fn review_dpor_agrees_with_naive_search_on_tries_beside_the_change_they_take() {
+fn dpor_agrees_with_naive_search_on_tries_beside_the_change_they_take() {
     // A task's try beside main's change that makes it succeed: both orders are possible.
-    let (naive, dpor) = review_outcomes(|| {
+    let (naive, dpor) = naive_and_dpor_outcomes(|| {
         Runtime::new(2).block_on(async {
             let (tx, rx) = future::sync::broadcast::channel::<u8>(2);
             let receiver = future::spawn(async move {
@@ -1537,7 +1536,7 @@ fn review_dpor_agrees_with_naive_search_on_tries_beside_the_change_they_take() {
         })
     });
     assert_eq!((naive.len(), &naive), (2, &dpor), "broadcast try_recv");
-    let (naive, dpor) = review_outcomes(|| {
+    let (naive, dpor) = naive_and_dpor_outcomes(|| {
         Runtime::new(2).block_on(async {
             let (tx, rx) = mpsc::unbounded_channel::<u8>();
             let receiver = future::spawn(async move {
@@ -1549,7 +1548,7 @@ fn review_dpor_agrees_with_naive_search_on_tries_beside_the_change_they_take() {
         })
     });
     assert_eq!((naive.len(), &naive), (2, &dpor), "unbounded try_recv");
-    let (naive, dpor) = review_outcomes(|| {
+    let (naive, dpor) = naive_and_dpor_outcomes(|| {
         Runtime::new(2).block_on(async {
             let (tx, mut rx) = mpsc::channel::<u8>(1);
             tx.try_send(0).unwrap();
@@ -1563,7 +1562,7 @@ fn review_dpor_agrees_with_naive_search_on_tries_beside_the_change_they_take() {
         (2, &dpor),
         "mpsc try_reserve beside a recv"
     );
-    let (naive, dpor) = review_outcomes(|| {
+    let (naive, dpor) = naive_and_dpor_outcomes(|| {
         Runtime::new(2).block_on(async {
             let sem = Arc::new(Semaphore::new(0));
             let s = Arc::clone(&sem);
@@ -1577,7 +1576,7 @@ fn review_dpor_agrees_with_naive_search_on_tries_beside_the_change_they_take() {
         (2, &dpor),
         "semaphore try_acquire beside add_permits"
     );
-    let (naive, dpor) = review_outcomes(|| {
+    let (naive, dpor) = naive_and_dpor_outcomes(|| {
         Runtime::new(2).block_on(async {
             let (tx, rx) = future::sync::watch::channel(0u8);
             let looker = future::spawn(async move { (rx.has_changed().unwrap(), rx) });
@@ -1590,7 +1589,7 @@ fn review_dpor_agrees_with_naive_search_on_tries_beside_the_change_they_take() {
         (2, &dpor),
         "watch has_changed beside a send"
     );
-    let (naive, dpor) = review_outcomes(|| {
+    let (naive, dpor) = naive_and_dpor_outcomes(|| {
         Runtime::new(2).block_on(async {
             let (tx, rx) = oneshot::channel::<u8>();
             let looker = future::spawn(async move { (rx.is_empty(), rx) });
@@ -1606,11 +1605,11 @@ fn review_dpor_agrees_with_naive_search_on_tries_beside_the_change_they_take() {
 }
 
 #[test]
-fn review_dpor_agrees_with_naive_search_on_a_request_that_takes_a_share() {
+fn dpor_agrees_with_naive_search_on_a_request_that_takes_a_share() {
     // A channel of 2 with one message: a task's reserve_many(2) polled once takes the free
     // place as its share, then is given up (the place goes back). Main's try_send beside it
     // fits before, fails between, fits after.
-    let (naive, dpor) = review_outcomes(|| {
+    let (naive, dpor) = naive_and_dpor_outcomes(|| {
         Runtime::new(2).block_on(async {
             let (tx, mut rx) = mpsc::channel::<u8>(2);
             tx.try_send(0).unwrap();
@@ -1631,7 +1630,7 @@ fn review_dpor_agrees_with_naive_search_on_a_request_that_takes_a_share() {
     eprintln!("share: naive {naive:?} dpor {dpor:?}");
     assert_eq!(naive, dpor, "reserve_many share");
     // The same with capacity() as the look.
-    let (naive, dpor) = review_outcomes(|| {
+    let (naive, dpor) = naive_and_dpor_outcomes(|| {
         Runtime::new(2).block_on(async {
             let (tx, rx) = mpsc::channel::<u8>(2);
             tx.try_send(0).unwrap();
@@ -1654,7 +1653,7 @@ fn review_dpor_agrees_with_naive_search_on_a_request_that_takes_a_share() {
 }
 
 #[test]
-fn review_block_in_place_accounting_holds_in_the_other_nestings() {
+fn block_in_place_accounting_holds_in_the_other_nestings() {
     // block_in_place in `Handle::block_on` in a blocking task, nested, and one whose closure
     // panics (caught in the task): afterwards one worker still polls one task at a time.
     clean(Config::exhaustive(), || {
@@ -1686,10 +1685,10 @@ fn review_block_in_place_accounting_holds_in_the_other_nestings() {
 }
 
 #[test]
-fn review_join_next_given_up_repeatedly_leaves_no_stale_wait() {
+fn join_next_given_up_repeatedly_leaves_no_stale_wait() {
     // join_next given up by a timeout while its task waits, again and again; then the task is
     // let go and joined; DPOR and naive search agree, with no finding.
-    let (naive, dpor) = review_outcomes(|| {
+    let (naive, dpor) = naive_and_dpor_outcomes(|| {
         Runtime::multi_thread(2).block_on(async {
             let mut set = future::JoinSet::new();
             let (go, wait) = oneshot::channel::<u8>();
