@@ -128,6 +128,9 @@ pub enum Op {
     Look {
         first: bool,
     },
+    /// `try_recv` on the mpsc channel or the oneshot (their receiver only; only in programs
+    /// generated with tries): the value, -1 once every sender is gone, -3 if empty.
+    TryRecv,
     /// The first branch if the latest value read is even.
     If {
         then: Vec<Op>,
@@ -191,6 +194,8 @@ impl Program {
                 match op {
                     Op::Load { a } => out.push(Some(*a)),
                     Op::Now => out.push(None),
+                    // Trying again with nothing changed spins, as a load does.
+                    Op::TryRecv => out.push(Some(usize::MAX)),
                     Op::Lock { body, .. }
                     | Op::Read { body }
                     | Op::Write { body, .. }
@@ -308,6 +313,9 @@ struct Generator {
     /// accepted panic ends its execution, and DPOR must still reach what the other tasks would
     /// have done.
     panics: bool,
+    /// Receivers also try without waiting (`Op::TryRecv`): what DPOR must order against the
+    /// sends, as it orders a wait.
+    tries: bool,
     extra: Extra,
     timers: bool,
     receiver: usize,
@@ -338,6 +346,11 @@ impl Generator {
     fn extra_op(&mut self, task: usize, held: &mut Held, depth: usize) -> Option<Op> {
         Some(match self.extra {
             Extra::None => return None,
+            Extra::Mpsc(_) | Extra::Oneshot
+                if task == self.receiver && self.tries && self.rng.chance(40) =>
+            {
+                Op::TryRecv
+            }
             Extra::Mpsc(_) if task == self.receiver => Op::Recv { wait: self.wait() },
             Extra::Mpsc(_) => Op::Send {
                 value: self.rng.value(0, 3),
@@ -515,6 +528,7 @@ fn generator(seed: u64) -> Generator {
         rng: Rng(seed),
         looks: false,
         panics: false,
+        tries: false,
         extra: Extra::None,
         timers: false,
         receiver: 0,
@@ -677,6 +691,36 @@ interpreter! {
                                 wait(*how, async { rx.recv().await.unwrap_or(-1) }).await
                             }
                             None => continue,
+                        };
+                        read.push(value);
+                    }
+                    Op::TryRecv => {
+                        let value = match &mut ends.rx {
+                            Some(Rx::Bounded(rx)) => match rx.try_recv() {
+                                Ok(value) => value,
+                                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => -3,
+                                Err(_) => -1,
+                            },
+                            Some(Rx::Unbounded(rx)) => match rx.try_recv() {
+                                Ok(value) => value,
+                                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => -3,
+                                Err(_) => -1,
+                            },
+                            None => match &mut ends.oneshot_rx {
+                                Some(rx) => {
+                                    let value = match rx.try_recv() {
+                                        Ok(value) => value,
+                                        Err(tokio::sync::oneshot::error::TryRecvError::Empty) => -3,
+                                        Err(_) => -1,
+                                    };
+                                    if value != -3 {
+                                        // Answered: a oneshot receiver is not used again.
+                                        ends.oneshot_rx = None;
+                                    }
+                                    value
+                                }
+                                None => continue,
+                            },
                         };
                         read.push(value);
                     }
@@ -1799,7 +1843,8 @@ fn shrink(mut program: Program, difference: String) -> (Program, String) {
 }
 
 /// Scans seeds given by `ASYNC_ORACLE_SEEDS=first..last` (`ASYNC_ORACLE_PROGRAMS` each, 100 by
-/// default; programs with looks if `ASYNC_ORACLE_LOOKS` is set), printing every difference
+/// default; programs with looks if `ASYNC_ORACLE_LOOKS` is set, with panics if
+/// `ASYNC_ORACLE_PANICS` is, with `try_recv`s if `ASYNC_ORACLE_TRIES` is), printing every difference
 /// instead of stopping at the first.
 #[test]
 #[ignore = "a scan: ASYNC_ORACLE_SEEDS=1..20 cargo test --release -p interleave-tokio --test oracle -- --ignored scan --nocapture"]
@@ -1812,12 +1857,14 @@ fn scan() {
         .unwrap_or(100);
     let looks = std::env::var_os("ASYNC_ORACLE_LOOKS").is_some();
     let panics = std::env::var_os("ASYNC_ORACLE_PANICS").is_some();
+    let tries = std::env::var_os("ASYNC_ORACLE_TRIES").is_some();
     let mut all = Totals::default();
     let mut differences = 0;
     for seed in first..last {
         let mut generator = generator(seed);
         generator.looks = looks;
         generator.panics = panics;
+        generator.tries = tries;
         let mut totals = Totals::default();
         let only: Option<usize> = std::env::var("ASYNC_ORACLE_ONLY")
             .ok()
