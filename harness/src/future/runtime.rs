@@ -91,6 +91,11 @@ pub(crate) fn membership(thread: ThreadId) -> Membership {
 
 /// Sets `thread`'s membership in the running execution.
 pub(crate) fn set_membership(thread: ThreadId, membership: Membership) {
+    update_membership(thread, |m| *m = membership);
+}
+
+/// Changes `thread`'s membership in place (no clone of it: a poll does this twice).
+fn update_membership<R>(thread: ThreadId, change: impl FnOnce(&mut Membership) -> R) -> R {
     let generation = generation();
     MEMBERSHIP.with(|m| {
         let mut m = m.borrow_mut();
@@ -101,19 +106,14 @@ pub(crate) fn set_membership(thread: ThreadId, membership: Membership) {
         if m.1.len() <= index {
             m.1.resize(index + 1, Membership::default());
         }
-        m.1[index] = membership;
-    });
+        change(&mut m.1[index])
+    })
 }
 
 /// Sets whether `thread` holds a worker of its runtime now (see [`Membership::holds_worker`]);
 /// returns whether it did.
 pub(crate) fn set_holds_worker(thread: ThreadId, holds: bool) -> bool {
-    let mut membership = membership(thread);
-    let held = std::mem::replace(&mut membership.holds_worker, holds);
-    if held != holds {
-        set_membership(thread, membership);
-    }
-    held
+    update_membership(thread, |m| std::mem::replace(&mut m.holds_worker, holds))
 }
 
 /// The runtime the current thread belongs to (a task, or a thread inside `block_on`).

@@ -744,34 +744,24 @@ fn a_weak_sender_s_upgrade_races_with_the_last_sender_s_drop() {
     // message); after it, it fails and the receive ends. Exhaustive exploration must run both
     // orders: the upgrade is a scheduling point that reads and, when it succeeds, changes the
     // count of senders that the drop updates.
-    for strategy in [Strategy::ExhaustiveNaive, Strategy::Exhaustive] {
-        let outcomes = Arc::new(StdMutex::new(BTreeSet::new()));
-        let seen = Arc::clone(&outcomes);
-        let report = Config::exhaustive()
-            .strategy(strategy)
-            .write_artifact(false)
-            .explore(move || {
-                let got = Runtime::new(2).block_on(async {
-                    let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
-                    let weak = tx.downgrade();
-                    let dropper = future::spawn(async move { drop(tx) });
-                    let upgrader = future::spawn(async move {
-                        if let Some(tx) = weak.upgrade() {
-                            tx.send(1).unwrap();
-                        }
-                    });
-                    dropper.await.unwrap();
-                    upgrader.await.unwrap();
-                    rx.recv().await
-                });
-                seen.lock().unwrap().insert(got);
+    fn program() -> Option<u8> {
+        Runtime::new(2).block_on(async {
+            let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
+            let weak = tx.downgrade();
+            let dropper = future::spawn(async move { drop(tx) });
+            let upgrader = future::spawn(async move {
+                if let Some(tx) = weak.upgrade() {
+                    tx.send(1).unwrap();
+                }
             });
-        assert!(
-            report.is_clean() && report.complete,
-            "{strategy:?}: {report}"
-        );
+            dropper.await.unwrap();
+            upgrader.await.unwrap();
+            rx.recv().await
+        })
+    }
+    for strategy in [Strategy::ExhaustiveNaive, Strategy::Exhaustive] {
         assert_eq!(
-            *outcomes.lock().unwrap(),
+            outcomes_under(strategy, program),
             BTreeSet::from([None, Some(1)]),
             "{strategy:?}"
         );
@@ -1038,33 +1028,23 @@ fn try_join_next_races_with_the_task_s_end_under_both_exhaustive_strategies() {
     // A task on a second worker ends while `block_on`'s future looks at the set: the look
     // finds it finished or not (then `join_next` waits for it). Exhaustive exploration runs
     // both: the look reads the task's end. `detach_all` empties the set.
+    fn program() -> (Option<u8>, Option<u8>, usize, bool) {
+        Runtime::multi_thread(1).block_on(async {
+            let mut set = future::JoinSet::new();
+            set.spawn(async { 7u8 });
+            let early = set.try_join_next().map(Result::unwrap);
+            let late = match early {
+                Some(_) => None,
+                None => set.join_next().await.map(Result::unwrap),
+            };
+            set.spawn(async { 8u8 });
+            set.detach_all();
+            (early, late, set.len(), set.try_join_next().is_none())
+        })
+    }
     for strategy in [Strategy::ExhaustiveNaive, Strategy::Exhaustive] {
-        let outcomes = Arc::new(StdMutex::new(BTreeSet::new()));
-        let seen = Arc::clone(&outcomes);
-        let report = Config::exhaustive()
-            .strategy(strategy)
-            .write_artifact(false)
-            .explore(move || {
-                let got = Runtime::multi_thread(1).block_on(async {
-                    let mut set = future::JoinSet::new();
-                    set.spawn(async { 7u8 });
-                    let early = set.try_join_next().map(Result::unwrap);
-                    let late = match early {
-                        Some(_) => None,
-                        None => set.join_next().await.map(Result::unwrap),
-                    };
-                    set.spawn(async { 8u8 });
-                    set.detach_all();
-                    (early, late, set.len(), set.try_join_next().is_none())
-                });
-                seen.lock().unwrap().insert(got);
-            });
-        assert!(
-            report.is_clean() && report.complete,
-            "{strategy:?}: {report}"
-        );
         assert_eq!(
-            *outcomes.lock().unwrap(),
+            outcomes_under(strategy, program),
             BTreeSet::from([(None, Some(7), 0, true), (Some(7), None, 0, true)]),
             "{strategy:?}"
         );
@@ -1072,7 +1052,10 @@ fn try_join_next_races_with_the_task_s_end_under_both_exhaustive_strategies() {
 }
 
 /// What `program` returns in each execution under `strategy`, every schedule explored.
-fn outcomes_under(strategy: Strategy, program: fn() -> String) -> BTreeSet<String> {
+fn outcomes_under<T: Ord + Send + std::fmt::Debug + 'static>(
+    strategy: Strategy,
+    program: fn() -> T,
+) -> BTreeSet<T> {
     let outcomes = Arc::new(StdMutex::new(BTreeSet::new()));
     let seen = Arc::clone(&outcomes);
     let report = Config::exhaustive()
@@ -1086,8 +1069,7 @@ fn outcomes_under(strategy: Strategy, program: fn() -> String) -> BTreeSet<Strin
         report.is_clean() && report.complete,
         "{strategy:?}: {report}"
     );
-    let outcomes = outcomes.lock().unwrap().clone();
-    outcomes
+    Arc::try_unwrap(outcomes).unwrap().into_inner().unwrap()
 }
 
 /// Naive DFS and DPOR both reach exactly `expected`.
@@ -1403,25 +1385,10 @@ fn an_interval_whose_tick_was_given_up_ticks_in_another_task() {
 fn naive_and_dpor_outcomes<T: Ord + Send + std::fmt::Debug + 'static>(
     program: fn() -> T,
 ) -> (BTreeSet<T>, BTreeSet<T>) {
-    let mut sets = Vec::new();
-    for strategy in [Strategy::ExhaustiveNaive, Strategy::Exhaustive] {
-        let outcomes = Arc::new(StdMutex::new(BTreeSet::new()));
-        let seen = Arc::clone(&outcomes);
-        let report = Config::exhaustive()
-            .strategy(strategy)
-            .write_artifact(false)
-            .explore(move || {
-                let out = program();
-                seen.lock().unwrap().insert(out);
-            });
-        assert!(
-            report.is_clean() && report.complete,
-            "{strategy:?}: {report}"
-        );
-        sets.push(Arc::try_unwrap(outcomes).unwrap().into_inner().unwrap());
-    }
-    let dpor = sets.pop().unwrap();
-    (sets.pop().unwrap(), dpor)
+    (
+        outcomes_under(Strategy::ExhaustiveNaive, program),
+        outcomes_under(Strategy::Exhaustive, program),
+    )
 }
 
 #[test]

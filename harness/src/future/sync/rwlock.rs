@@ -472,20 +472,11 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// A write guard of a part of the data, as tokio's `RwLockWriteGuard::map`: the lock
     /// stays held (exclusively) until the mapped guard is dropped.
-    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> RwLockMappedWriteGuard<'a, U>
+    pub fn map<U: ?Sized, F>(this: Self, f: F) -> RwLockMappedWriteGuard<'a, U>
     where
         F: FnOnce(&mut T) -> &mut U,
     {
-        let data: *mut U = f(&mut *this);
-        let guard = RwLockMappedWriteGuard {
-            queue: &this.rwlock.queue,
-            data,
-            lock: this.lock,
-            holder: this.holder,
-            marker: std::marker::PhantomData,
-        };
-        std::mem::forget(this);
-        guard
+        RwLockMappedWriteGuard::map(RwLockWriteGuard::into_mapped(this), f)
     }
 
     /// As [`RwLockWriteGuard::map`] where `f` may decline (the guard is given back).
@@ -516,7 +507,15 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
 
     /// The whole data as a mapped write guard, as tokio's `into_mapped`.
     pub fn into_mapped(this: Self) -> RwLockMappedWriteGuard<'a, T> {
-        RwLockWriteGuard::map(this, |data| data)
+        let guard = RwLockMappedWriteGuard {
+            queue: &this.rwlock.queue,
+            data: this.rwlock.data.get(),
+            lock: this.lock,
+            holder: this.holder,
+            marker: std::marker::PhantomData,
+        };
+        std::mem::forget(this);
+        guard
     }
 }
 
