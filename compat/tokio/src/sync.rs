@@ -21,7 +21,8 @@
 //! | `blocking_read`, `blocking_write`, `blocking_lock_owned`, `Semaphore::{blocking_acquire, blocking_acquire_many, blocking_acquire_owned, blocking_acquire_many_owned}` | modelled (from sync code; inside a runtime they panic, as tokio's) |
 //! | `Semaphore::{forget_permits, MAX_PERMITS}`, permits' `num_permits`, `split`, `merge`, `semaphore` | modelled |
 //! | `RwLockReadGuard::{map, try_map}`, `RwLockWriteGuard::{map, try_map, into_mapped}`, `RwLockMappedWriteGuard::{map, try_map}` | modelled: the same hold, until the mapped guard is dropped |
-//! | `RwLockWriteGuard::downgrade`, the owned guards' `map` | not supported |
+//! | `RwLockWriteGuard::{downgrade, downgrade_map, try_downgrade_map}`, `OwnedRwLockWriteGuard::downgrade` | modelled: atomic (no writer gets in between), the readers waiting behind it get in; for the detector the write hold ends and a read hold begins, a request that cannot wait (no lock-order edge) |
+//! | the owned guards' `map`, `OwnedRwLockWriteGuard::{downgrade_map, try_downgrade_map}` | not supported |
 
 pub use interleave::future::sync::{
     broadcast, mpsc, oneshot, watch, AcquireError, Barrier, BarrierWaitResult, MappedMutexGuard,

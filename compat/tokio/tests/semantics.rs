@@ -1775,6 +1775,70 @@ fn rwlock_mapped_guards_agree() {
     );
 }
 
+program! {
+    rwlock_downgrade;
+    /// `downgrade` is atomic: a reader queued behind the write lock gets in, a writer queued
+    /// behind it waits for the read hold's end; `try_downgrade_map` that declines keeps the
+    /// write hold; `downgrade_map` reads a part; an owned guard downgrades too.
+    pub(crate) async fn program() -> Vec<String> {
+        use std::sync::Arc;
+        use tokio::sync::RwLockWriteGuard;
+        let mut seen = Vec::new();
+        let lock = Arc::new(tokio::sync::RwLock::new((1u8, 2u8)));
+        let mut write = lock.write().await;
+        write.0 = 10;
+        let l = Arc::clone(&lock);
+        let (queued_tx, queued) = tokio::sync::oneshot::channel();
+        let reader = tokio::spawn(async move {
+            super::super::first_poll(l.read(), queued_tx).await.0
+        });
+        queued.await.unwrap();
+        let l = Arc::clone(&lock);
+        let (queued_tx, queued) = tokio::sync::oneshot::channel();
+        let writer = tokio::spawn(async move {
+            super::super::first_poll(l.write(), queued_tx).await.1 = 20;
+        });
+        queued.await.unwrap();
+        let read = write.downgrade();
+        seen.push(format!(
+            "downgraded {:?}, try_write {}, try_read {}",
+            *read,
+            lock.try_write().is_ok(),
+            lock.try_read().is_ok()
+        ));
+        seen.push(format!("reader read {}", reader.await.unwrap()));
+        seen.push(format!("writer finished {}", writer.is_finished()));
+        drop(read);
+        writer.await.unwrap();
+        let write = lock.write().await;
+        let Err(write) = RwLockWriteGuard::try_downgrade_map(write, |_| None::<&u8>) else {
+            unreachable!("the closure declines")
+        };
+        seen.push(format!("declined, try_read {}", lock.try_read().is_ok()));
+        let part = RwLockWriteGuard::downgrade_map(write, |pair| &pair.1);
+        seen.push(format!(
+            "mapped {}, try_read {:?}, try_write {}",
+            *part,
+            lock.try_read().map(|g| g.0).ok(),
+            lock.try_write().is_ok()
+        ));
+        drop(part);
+        let owned = Arc::clone(&lock).write_owned().await.downgrade();
+        seen.push(format!("owned {:?}, try_write {}", *owned, lock.try_write().is_ok()));
+        drop(owned);
+        seen.push(format!("then try_write {}", lock.try_write().is_ok()));
+        seen
+    }
+}
+
+#[test]
+fn rwlock_downgrade_agrees() {
+    agree(
+        rwlock_downgrade::real::program,
+        rwlock_downgrade::model::program,
+    );
+}
+
 // The new async APIs against tokio: programs that once showed a difference.
 
 program! {

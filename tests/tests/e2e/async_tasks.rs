@@ -1284,6 +1284,109 @@ fn mapped_rwlock_guards_hold_their_lock_for_the_detector() {
     );
 }
 
+/// Main write-locks, starts a reader and a writer (each queues behind the write lock, in
+/// either order), writes 1 and downgrades: what the read hold sees, and what the reader read.
+fn downgrade_beside_a_reader_and_a_writer() -> String {
+    Runtime::new(2).block_on(async {
+        let lock = Arc::new(RwLock::new(0u8));
+        let mut write = lock.write().await;
+        let (l1, l2) = (Arc::clone(&lock), Arc::clone(&lock));
+        let reader = future::spawn(async move { *l1.read().await });
+        let writer = future::spawn(async move { *l2.write().await += 10 });
+        *write = 1;
+        let held = *write.downgrade();
+        writer.await.unwrap();
+        let read = reader.await.unwrap();
+        format!(
+            "held {held}, reader read {read}, final {}",
+            *lock.read().await
+        )
+    })
+}
+
+#[test]
+fn a_downgrade_lets_no_writer_in_and_the_readers_behind_it_do_get_in() {
+    // The downgraded hold always sees main's 1: no writer gets in between (a release and a
+    // new read request would let the queued writer in first: "held 11"). The reader reads 1
+    // or 11 as it queued before the writer or after; under both strategies.
+    both_reach(
+        downgrade_beside_a_reader_and_a_writer,
+        &[
+            "held 1, reader read 1, final 11",
+            "held 1, reader read 11, final 11",
+        ],
+    );
+}
+
+/// Task 1 takes `a` for writing, then `b`, and turns its hold of `a` into a read hold while
+/// holding `b` (`downgrade`), or lets `a` go and asks for a read of it (`release`); task 2
+/// takes `a` for writing, then `b`.
+fn write_then_b_then_read(downgrade: bool) -> Report {
+    use interleave::future::sync::RwLockWriteGuard;
+    Config::exhaustive().write_artifact(false).explore(move || {
+        Runtime::new(2).block_on(async move {
+            let a = Arc::new(RwLock::new(0u8));
+            let b = Arc::new(Mutex::new(0u8));
+            let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));
+            let task = future::spawn(async move {
+                let _a = a2.write().await;
+                *b2.lock().await += 1;
+            });
+            let write = a.write().await;
+            let b = b.lock().await;
+            let read = if downgrade {
+                RwLockWriteGuard::downgrade(write)
+            } else {
+                drop(write);
+                a.read().await
+            };
+            drop(b);
+            drop(read);
+            task.await.unwrap();
+        });
+    })
+}
+
+#[test]
+fn a_downgrade_while_holding_another_lock_adds_no_lock_order_edge() {
+    // A downgrade cannot wait: it orders nothing after `b` (the write hold it turns into a
+    // read one came before `b`). A release and a read request while holding `b` does: b -> a
+    // (read) against task 2's a (write) -> b, a potential deadlock.
+    let downgraded = write_then_b_then_read(true);
+    assert!(downgraded.is_clean() && downgraded.complete, "{downgraded}");
+    let released = write_then_b_then_read(false);
+    assert_eq!(
+        released.findings.first().map(|f| f.kind),
+        Some(Kind::PotentialDeadlock),
+        "{released}"
+    );
+}
+
+#[test]
+fn a_lock_taken_after_a_downgrade_is_ordered_after_the_read_hold() {
+    // Task 1 downgrades its write lock of `a` and then takes `b`; task 2 takes `b`, then `a`
+    // for writing: a (read) -> b against b -> a (write).
+    use interleave::future::sync::RwLockWriteGuard;
+    let report = Config::exhaustive().write_artifact(false).explore(|| {
+        Runtime::new(2).block_on(async {
+            let a = Arc::new(RwLock::new(0u8));
+            let b = Arc::new(Mutex::new(0u8));
+            let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));
+            let task = future::spawn(async move {
+                let _b = b2.lock().await;
+                *a2.write().await += 1;
+            });
+            {
+                let read = RwLockWriteGuard::downgrade(a.write().await);
+                *b.lock().await += *read;
+            }
+            task.await.unwrap();
+        });
+    });
+    let kinds: Vec<Kind> = report.findings.iter().map(|f| f.kind).collect();
+    assert!(kinds.contains(&Kind::PotentialDeadlock), "{report}");
+}
+
 /// A task blocks on a sync lock that main holds while it shuts the runtime down: in the
 /// background (main goes on and lets the lock go), or by dropping it (main waits for the
 /// task, which waits for main).

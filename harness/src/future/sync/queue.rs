@@ -240,6 +240,26 @@ impl WaitQueue {
         self.release(permits);
     }
 
+    /// `holder`'s permit of `permits` permits keeps `kept` of them, now the current task's
+    /// (taken at `site`), and gives the rest back, handing them to the waiters they cover
+    /// (`RwLockWriteGuard::downgrade`).
+    pub(crate) fn downgrade_held(
+        &self,
+        holder: ThreadId,
+        permits: usize,
+        kept: usize,
+        site: &Site,
+    ) {
+        {
+            let mut state = self.state();
+            if let Some(i) = state.held(holder, permits) {
+                state.owned.remove(i);
+            }
+            state.hold(rt::current_thread(), kept, site);
+        }
+        self.release(permits - kept);
+    }
+
     /// `holder` no longer holds its permit of `permits` permits, and nobody does: forgotten
     /// (`SemaphorePermit::forget`), or given back ([`WaitQueue::release_held`]).
     pub(crate) fn forget_held(&self, holder: ThreadId, permits: usize) {

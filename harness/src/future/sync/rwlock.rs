@@ -6,10 +6,10 @@ use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use interleave_detector::{LockMode, ObjectClass, ObjectId, Site, ThreadId};
+use interleave_detector::{Attempt, EventKind, LockMode, ObjectClass, ObjectId, Site, ThreadId};
 
 use super::mutex::{release, try_lock, LockRequest, TryLockError};
-use super::queue::WaitQueue;
+use super::queue::{emit_as, touch, WaitQueue};
 use crate::rt;
 
 /// As many readers as tokio's `RwLock` allows at once.
@@ -326,6 +326,58 @@ impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
     }
 }
 
+impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
+    /// As [`RwLockWriteGuard::downgrade`], for a shared lock's guard.
+    #[track_caller]
+    pub fn downgrade(self) -> OwnedRwLockReadGuard<T> {
+        let site = Site::caller();
+        let holder = downgrade(&self.rwlock.queue, self.lock, self.holder, &site);
+        let lock = self.lock;
+        let this = std::mem::ManuallyDrop::new(self);
+        #[expect(
+            unsafe_code,
+            reason = "moving the Arc out of a guard that is not dropped"
+        )]
+        // SAFETY: `this` is never dropped nor used again: its `Arc` moves out once.
+        let rwlock = unsafe { std::ptr::read(&this.rwlock) };
+        OwnedRwLockReadGuard {
+            rwlock,
+            lock,
+            holder,
+        }
+    }
+}
+
+/// A write hold of `lock` by `holder` becomes a read hold of the current task (the returned
+/// holder), at `site`: the write lock's release and a read request that cannot wait and
+/// succeeds, in one step, and the permits but one given back to the waiters.
+fn downgrade(queue: &WaitQueue, lock: ObjectId, holder: ThreadId, site: &Site) -> ThreadId {
+    if !rt::in_execution() {
+        return holder;
+    }
+    rt::switch();
+    touch(lock);
+    emit_as(holder, EventKind::LockReleased { lock }, site.clone());
+    rt::emit(
+        EventKind::LockRequest {
+            lock,
+            mode: LockMode::Shared,
+            attempt: Attempt::Try,
+        },
+        site.clone(),
+    );
+    rt::emit(
+        EventKind::LockAcquired {
+            lock,
+            mode: LockMode::Shared,
+        },
+        site.clone(),
+    );
+    queue.downgrade_held(holder, MAX_READS, 1, site);
+    rt::switch();
+    rt::current_thread()
+}
+
 impl<T: ?Sized> Drop for OwnedRwLockReadGuard<T> {
     fn drop(&mut self) {
         release(&self.rwlock.queue, 1, self.lock, self.holder);
@@ -499,6 +551,69 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
             data,
             lock: this.lock,
             holder: this.holder,
+            marker: std::marker::PhantomData,
+        };
+        std::mem::forget(this);
+        Ok(guard)
+    }
+
+    /// Turns the write hold into a read hold, atomically (no writer gets in between): the
+    /// readers waiting behind it may get in, as tokio's `downgrade`. For the detector the
+    /// write hold ends and a read hold begins at the call, a request that cannot wait (it adds
+    /// no lock-order edge from the locks taken since the write lock).
+    #[track_caller]
+    pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
+        let site = Site::caller();
+        let guard = RwLockReadGuard {
+            queue: &self.rwlock.queue,
+            data: self.rwlock.data.get(),
+            lock: self.lock,
+            holder: downgrade(&self.rwlock.queue, self.lock, self.holder, &site),
+            marker: std::marker::PhantomData,
+        };
+        std::mem::forget(self);
+        guard
+    }
+
+    /// [`RwLockWriteGuard::downgrade`] to a part of the data, as tokio's `downgrade_map`.
+    #[track_caller]
+    pub fn downgrade_map<F, U: ?Sized>(this: Self, f: F) -> RwLockReadGuard<'a, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
+        let site = Site::caller();
+        let data: *const U = f(&*this);
+        let guard = RwLockReadGuard {
+            queue: &this.rwlock.queue,
+            data,
+            lock: this.lock,
+            holder: downgrade(&this.rwlock.queue, this.lock, this.holder, &site),
+            marker: std::marker::PhantomData,
+        };
+        std::mem::forget(this);
+        guard
+    }
+
+    /// As [`RwLockWriteGuard::downgrade_map`] where `f` may decline: the write guard is given
+    /// back, still writing.
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returns `None`.
+    #[track_caller]
+    pub fn try_downgrade_map<F, U: ?Sized>(this: Self, f: F) -> Result<RwLockReadGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        let site = Site::caller();
+        let Some(data) = f(&*this).map(|data| data as *const U) else {
+            return Err(this);
+        };
+        let guard = RwLockReadGuard {
+            queue: &this.rwlock.queue,
+            data,
+            lock: this.lock,
+            holder: downgrade(&this.rwlock.queue, this.lock, this.holder, &site),
             marker: std::marker::PhantomData,
         };
         std::mem::forget(this);
