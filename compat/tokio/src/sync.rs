@@ -5,7 +5,7 @@
 //! | `Mutex`, `RwLock`, `Semaphore` (FIFO hand-off, permits, `close`) | modelled |
 //! | owned guards and permits (`lock_owned`, `read_owned`, `write_owned`, `acquire_owned`, `acquire_many_owned`, their `try_`s), `MutexGuard::map`/`try_map` | modelled: the same requests and holds as the borrowed ones |
 //! | `const_new` of `Mutex`, `RwLock`, `Semaphore`, `Notify`, `OnceCell` | modelled: the object registers at its first use in each execution and starts afresh (unlocked, its initial permits, no stored notification); a `static`'s *data* (a `Mutex`'s value, a `OnceCell`'s value once set) is not reset between executions |
-//! | `Notify` (`notify_one`'s stored permit, `notify_waiters`), `Notified::enable` | modelled; creating a `notified()` future is a scheduling point |
+//! | `Notify` (`notify_one`'s stored permit, `notify_last`, `notify_waiters`, `notified_owned`), `Notified::enable`, `OwnedNotified::enable` | modelled; creating a `notified()` (or `notified_owned()`) future is a scheduling point |
 //! | `mpsc` (bounded and unbounded; closure on the last sender's drop; `recv_many`, `send_timeout`, `poll_recv`, `poll_recv_many`, `blocking_recv_many`) | modelled; `recv_many` takes the messages waiting, up to its limit, in one step; `send_timeout` is a reservation under a `timeout`, as tokio's; each `poll_recv` is a receive of its own, as a `recv()` polled once |
 //! | the errors of `mpsc`, `broadcast`, `watch`, `oneshot`, `OnceCell` | as tokio's, `Debug` and `Display` included; `mpsc`'s are `Copy` and have `into_inner` |
 //! | `Mutex::from`, `RwLock::from`, `RwLock::default` | modelled |
@@ -33,5 +33,5 @@ pub use interleave::future::sync::{
 
 /// The `Notify` future, as tokio's `sync::futures`.
 pub mod futures {
-    pub use interleave::future::sync::Notified;
+    pub use interleave::future::sync::{Notified, OwnedNotified};
 }

@@ -1839,6 +1839,53 @@ fn rwlock_downgrade_agrees() {
     );
 }
 
+program! {
+    notify_last_and_owned;
+    /// `notify_last` picks the latest queued future, `notify_one` the longest waiting; a picked
+    /// future dropped passes its notification on the way it came; an owned future moves into
+    /// a task.
+    pub(crate) async fn program() -> Vec<String> {
+        use std::sync::Arc;
+        use super::super::poll_once;
+        let mut seen = Vec::new();
+        let notify = Arc::new(tokio::sync::Notify::new());
+        let mut x = Box::pin(notify.notified());
+        let mut y = Box::pin(notify.notified());
+        let mut z = Box::pin(Arc::clone(&notify).notified_owned());
+        seen.push(format!(
+            "enabled {} {} {}",
+            x.as_mut().enable(),
+            y.as_mut().enable(),
+            z.as_mut().enable()
+        ));
+        notify.notify_last();
+        drop(z);
+        seen.push(format!("x {}, y {}", poll_once(&mut x).await, poll_once(&mut y).await));
+        notify.notify_one();
+        seen.push(format!("x {}", poll_once(&mut x).await));
+        notify.notify_last();
+        let mut w = Box::pin(notify.notified());
+        seen.push(format!("stored, w {}", poll_once(&mut w).await));
+        let owned = Arc::clone(&notify).notified_owned();
+        let task = tokio::spawn(async move {
+            owned.await;
+            "woken"
+        });
+        tokio::task::yield_now().await;
+        notify.notify_one();
+        seen.push(task.await.unwrap().to_owned());
+        seen
+    }
+}
+
+#[test]
+fn notify_last_and_notified_owned_agree() {
+    agree(
+        notify_last_and_owned::real::program,
+        notify_last_and_owned::model::program,
+    );
+}
+
 // The new async APIs against tokio: programs that once showed a difference.
 
 program! {

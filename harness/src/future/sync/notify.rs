@@ -3,8 +3,9 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
+use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::Mutex as StdMutex;
+use std::sync::{Arc, Mutex as StdMutex};
 use std::task::{Context, Poll, Waker};
 
 use interleave_detector::{EventKind, ObjectClass, ObjectId, Site};
@@ -45,8 +46,9 @@ struct NotifyState {
     /// Queued `notified()` futures, longest waiting first, with the waker of their last poll
     /// (`None`: enabled, not polled yet).
     waiters: VecDeque<(u64, Option<Waker>)>,
-    /// Queued futures that `notify_one` picked.
-    picked: Vec<u64>,
+    /// Queued futures that `notify_one` (`false`) or `notify_last` (`true`) picked: one
+    /// dropped before it completes passes the notification on the same way.
+    picked: Vec<(u64, bool)>,
     /// How many times `notify_waiters` was called.
     waiters_calls: u64,
     next_ticket: u64,
@@ -139,36 +141,38 @@ impl Notify {
     /// reads the notify's state): a `notify_waiters` just before it is missed, just after it
     /// is not, and exhaustive exploration runs both orders.
     pub(crate) fn notified_at(&self, site: Site) -> Notified<'_> {
-        let (calls, object) = if rt::in_execution() {
-            rt::switch();
-            let object = self.object(&site);
-            touch(object);
-            (self.state().waiters_calls, Some(object))
-        } else {
-            (0, None)
-        };
-        Notified {
-            notify: self,
-            site,
-            calls,
-            ticket: None,
-            object,
-            enabled: false,
-            waited: false,
-            done: false,
-        }
+        Notified(Waiting::new(self, site))
+    }
+
+    /// As [`Notify::notified`] on a shared notify, as tokio's `notified_owned`: the future
+    /// keeps the notify alive (`'static`, so it can move into a spawned task).
+    #[track_caller]
+    pub fn notified_owned(self: Arc<Self>) -> OwnedNotified {
+        OwnedNotified(Waiting::new(self, Site::caller()))
     }
 
     /// Wakes the longest waiting `notified()` future, or stores a permit if none waits.
     #[track_caller]
     pub fn notify_one(&self) {
-        let object = self.object(&Site::caller());
+        self.notify_from(false, &Site::caller());
+    }
+
+    /// As [`Notify::notify_one`], but wakes the most recently queued `notified()` future
+    /// instead of the longest waiting one, as tokio's `notify_last`.
+    #[track_caller]
+    pub fn notify_last(&self) {
+        self.notify_from(true, &Site::caller());
+    }
+
+    /// `notify_one` (from the front of the queue) or `notify_last` (from its back), at `site`.
+    fn notify_from(&self, last: bool, site: &Site) {
+        let object = self.object(site);
         rt::switch();
         touch(object);
-        rt::emit(EventKind::AsyncRelease { object }, Site::caller());
+        rt::emit(EventKind::AsyncRelease { object }, site.clone());
         let waker = {
             let mut state = self.state();
-            Self::pass_on(&mut state)
+            Self::pass_on(&mut state, last)
         };
         if let Some(waker) = waker {
             waker.wake();
@@ -209,10 +213,15 @@ impl Notify {
     }
 
     /// One notification: to the front waiter, else stored.
-    fn pass_on(state: &mut NotifyState) -> Option<Waker> {
-        match state.waiters.pop_front() {
+    fn pass_on(state: &mut NotifyState, last: bool) -> Option<Waker> {
+        let waiter = if last {
+            state.waiters.pop_back()
+        } else {
+            state.waiters.pop_front()
+        };
+        match waiter {
             Some((ticket, waker)) => {
-                state.picked.push(ticket);
+                state.picked.push((ticket, last));
                 waker
             }
             None => {
@@ -246,8 +255,15 @@ impl Notify {
 
 /// The future of [`Notify::notified`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct Notified<'a> {
-    notify: &'a Notify,
+pub struct Notified<'a>(Waiting<&'a Notify>);
+
+/// The future of [`Notify::notified_owned`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct OwnedNotified(Waiting<Arc<Notify>>);
+
+/// A wait for a notification of the notify `N` points to: both futures' state.
+struct Waiting<N: Deref<Target = Notify>> {
+    notify: N,
     site: Site,
     /// `notify_waiters` calls when it was created: a later one completes it.
     calls: u64,
@@ -263,6 +279,35 @@ pub struct Notified<'a> {
 impl fmt::Debug for Notified<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Notified").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for OwnedNotified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedNotified").finish_non_exhaustive()
+    }
+}
+
+impl OwnedNotified {
+    /// As [`Notified::enable`].
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        self.get_mut().0.enable()
+    }
+}
+
+impl Future for OwnedNotified {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.get_mut().0.poll(cx)
+    }
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.get_mut().0.poll(cx)
     }
 }
 
@@ -289,17 +334,46 @@ impl Notified<'_> {
     /// });
     /// ```
     pub fn enable(self: Pin<&mut Self>) -> bool {
-        let this = self.get_mut();
-        if this.done || this.enabled {
+        self.get_mut().0.enable()
+    }
+}
+
+impl<N: Deref<Target = Notify>> Waiting<N> {
+    /// A wait created at `site`. Creating it is a scheduling point that reads the notify (see
+    /// `Notify::notified_at`).
+    fn new(notify: N, site: Site) -> Self {
+        let (calls, object) = if rt::in_execution() {
+            rt::switch();
+            let object = notify.object(&site);
+            touch(object);
+            (notify.state().waiters_calls, Some(object))
+        } else {
+            (0, None)
+        };
+        Waiting {
+            notify,
+            site,
+            calls,
+            ticket: None,
+            object,
+            enabled: false,
+            waited: false,
+            done: false,
+        }
+    }
+
+    /// [`Notified::enable`].
+    fn enable(&mut self) -> bool {
+        if self.done || self.enabled {
             return true;
         }
         if !rt::in_execution() {
             return false;
         }
-        let object = this.object();
+        let object = self.object();
         touch(object);
-        let ready = this.take_notification(None);
-        this.enabled = ready;
+        let ready = self.take_notification(None);
+        self.enabled = ready;
         ready
     }
 
@@ -326,12 +400,12 @@ impl Notified<'_> {
             // (tokio's future is done then: dropping it hands nothing on).
             if let Some(ticket) = self.ticket {
                 state.waiters.retain(|&(t, _)| t != ticket);
-                state.picked.retain(|&t| t != ticket);
+                state.picked.retain(|&(t, _)| t != ticket);
             }
             return true;
         }
         if let Some(ticket) = self.ticket {
-            if let Some(i) = state.picked.iter().position(|&t| t == ticket) {
+            if let Some(i) = state.picked.iter().position(|&(t, _)| t == ticket) {
                 state.picked.swap_remove(i);
                 return true;
             }
@@ -353,10 +427,8 @@ impl Notified<'_> {
     }
 }
 
-impl Future for Notified<'_> {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+impl<N: Deref<Target = Notify>> Waiting<N> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let object = self.object();
         touch(object);
         let ready = self.enabled || self.take_notification(Some(cx.waker()));
@@ -376,7 +448,7 @@ impl Future for Notified<'_> {
     }
 }
 
-impl Drop for Notified<'_> {
+impl<N: Deref<Target = Notify>> Drop for Waiting<N> {
     fn drop(&mut self) {
         let (Some(ticket), Some(object), false) = (self.ticket, self.object, self.done) else {
             return;
@@ -385,10 +457,10 @@ impl Drop for Notified<'_> {
         let waker = {
             let mut state = self.notify.state();
             state.waiters.retain(|&(t, _)| t != ticket);
-            match state.picked.iter().position(|&t| t == ticket) {
+            match state.picked.iter().position(|&(t, _)| t == ticket) {
                 Some(i) => {
-                    state.picked.swap_remove(i);
-                    Notify::pass_on(&mut state)
+                    let (_, last) = state.picked.swap_remove(i);
+                    Notify::pass_on(&mut state, last)
                 }
                 None => None,
             }
