@@ -131,6 +131,28 @@ pub enum Op {
     /// `try_recv` on the mpsc channel or the oneshot (their receiver only; only in programs
     /// generated with tries): the value, -1 once every sender is gone, -3 if empty.
     TryRecv,
+    /// `try_send` of `value` plus the latest value read on the mpsc channel (a sender; only in
+    /// programs generated with tries): 1 if sent, 0 if the receiver is gone or closed, -3 if
+    /// the channel is full. An unbounded sender sends.
+    TrySend {
+        value: i64,
+    },
+    /// `close` of the mpsc channel's receiver (only in programs generated with tries): later
+    /// sends fail, what was sent is still received.
+    Close,
+    /// `try_lock` of mutex `m` (only in programs generated with tries): as `Lock` if it is
+    /// free, else reads -3 and skips `body`.
+    TryLock {
+        m: usize,
+        add: i64,
+        body: Vec<Op>,
+    },
+    /// `try_acquire_many(permits)` (only in programs generated with tries): reads 1 and runs
+    /// `body` holding them if they are free, else reads -3 and skips `body`.
+    TryAcquire {
+        permits: u32,
+        body: Vec<Op>,
+    },
     /// The first branch if the latest value read is even.
     If {
         then: Vec<Op>,
@@ -178,7 +200,9 @@ impl Program {
                 Op::Lock { body, .. }
                 | Op::Read { body }
                 | Op::Write { body, .. }
-                | Op::Acquire { body, .. } => any(body),
+                | Op::Acquire { body, .. }
+                | Op::TryLock { body, .. }
+                | Op::TryAcquire { body, .. } => any(body),
                 Op::If { then, otherwise } => any(then) || any(otherwise),
                 _ => false,
             })
@@ -195,11 +219,16 @@ impl Program {
                     Op::Load { a } => out.push(Some(*a)),
                     Op::Now => out.push(None),
                     // Trying again with nothing changed spins, as a load does.
-                    Op::TryRecv => out.push(Some(usize::MAX)),
+                    Op::TryRecv | Op::TrySend { .. } => out.push(Some(usize::MAX)),
                     Op::Lock { body, .. }
                     | Op::Read { body }
                     | Op::Write { body, .. }
                     | Op::Acquire { body, .. } => reads(body, out),
+                    // A try that fails may spin too; its body runs once.
+                    Op::TryLock { body, .. } | Op::TryAcquire { body, .. } => {
+                        out.push(Some(usize::MAX));
+                        reads(body, out);
+                    }
                     Op::If { then, otherwise } => {
                         reads(then, out);
                         reads(otherwise, out);
@@ -234,7 +263,9 @@ impl Program {
                     Op::Lock { body, .. }
                     | Op::Read { body }
                     | Op::Write { body, .. }
-                    | Op::Acquire { body, .. } => timed(body),
+                    | Op::Acquire { body, .. }
+                    | Op::TryLock { body, .. }
+                    | Op::TryAcquire { body, .. } => timed(body),
                     Op::If { then, otherwise } => timed(then) + timed(otherwise),
                     _ => 0,
                 })
@@ -263,7 +294,9 @@ impl Program {
                 Op::Lock { body, .. }
                 | Op::Read { body }
                 | Op::Write { body, .. }
-                | Op::Acquire { body, .. } => any(body),
+                | Op::Acquire { body, .. }
+                | Op::TryLock { body, .. }
+                | Op::TryAcquire { body, .. } => any(body),
                 Op::If { then, otherwise } => any(then) || any(otherwise),
                 _ => false,
             })
@@ -313,8 +346,9 @@ struct Generator {
     /// accepted panic ends its execution, and DPOR must still reach what the other tasks would
     /// have done.
     panics: bool,
-    /// Receivers also try without waiting (`Op::TryRecv`): what DPOR must order against the
-    /// sends, as it orders a wait.
+    /// Tasks also try without waiting (`Op::TryRecv`, `TrySend`, `TryLock`, `TryAcquire`), and
+    /// an mpsc receiver may close (`Op::Close`): what DPOR must order against the steps a try
+    /// fails or succeeds by, as it orders a wait.
     tries: bool,
     extra: Extra,
     timers: bool,
@@ -351,7 +385,13 @@ impl Generator {
             {
                 Op::TryRecv
             }
+            Extra::Mpsc(_) if task == self.receiver && self.tries && self.rng.chance(20) => {
+                Op::Close
+            }
             Extra::Mpsc(_) if task == self.receiver => Op::Recv { wait: self.wait() },
+            Extra::Mpsc(_) if self.tries && self.rng.chance(40) => Op::TrySend {
+                value: self.rng.value(0, 3),
+            },
             Extra::Mpsc(_) => Op::Send {
                 value: self.rng.value(0, 3),
             },
@@ -371,9 +411,16 @@ impl Generator {
             },
             Extra::Semaphore if held.permits || depth >= 2 => return None,
             Extra::Semaphore => {
+                let try_ = self.tries && self.rng.chance(40);
                 held.permits = true;
                 let body = self.body(task, held, depth);
                 held.permits = false;
+                if try_ {
+                    return Some(Op::TryAcquire {
+                        permits: self.rng.value(1, 2) as u32,
+                        body,
+                    });
+                }
                 Op::Acquire {
                     permits: self.rng.value(1, 2) as u32,
                     body,
@@ -419,9 +466,17 @@ impl Generator {
                     if held.locks.contains(&m) {
                         continue;
                     }
+                    let try_ = self.tries && self.rng.chance(30);
                     held.locks.push(m);
                     let body = self.body(task, held, depth);
                     held.locks.pop();
+                    if try_ {
+                        return Op::TryLock {
+                            m,
+                            add: self.rng.value(1, 2),
+                            body,
+                        };
+                    }
                     Op::Lock {
                         m,
                         add: self.rng.value(1, 2),
@@ -723,6 +778,41 @@ interpreter! {
                             },
                         };
                         read.push(value);
+                    }
+                    Op::TrySend { value } => {
+                        let sent = match &ends.tx {
+                            Some(Tx::Bounded(tx)) => match tx.try_send(value + latest) {
+                                Ok(()) => 1,
+                                Err(mpsc::error::TrySendError::Full(_)) => -3,
+                                Err(mpsc::error::TrySendError::Closed(_)) => 0,
+                            },
+                            Some(Tx::Unbounded(tx)) => i64::from(tx.send(value + latest).is_ok()),
+                            None => continue,
+                        };
+                        read.push(sent);
+                    }
+                    Op::Close => match &mut ends.rx {
+                        Some(Rx::Bounded(rx)) => rx.close(),
+                        Some(Rx::Unbounded(rx)) => rx.close(),
+                        None => continue,
+                    },
+                    Op::TryLock { m, add, body } => match shared.locks[*m].try_lock() {
+                        Ok(mut guard) => {
+                            read.push(*guard);
+                            *guard += add;
+                            run(body, shared, ends, read).await;
+                        }
+                        Err(_) => read.push(-3),
+                    },
+                    Op::TryAcquire { permits, body } => {
+                        match shared.semaphore.try_acquire_many(*permits) {
+                            Ok(permit) => {
+                                read.push(1);
+                                run(body, shared, ends, read).await;
+                                drop(permit);
+                            }
+                            Err(_) => read.push(-3),
+                        }
                     }
                     Op::OneshotSend { value } => {
                         if let Some(tx) = ends.oneshot_tx.take() {
@@ -1151,6 +1241,36 @@ fn compare_one(program: Program) {
         panic!("{difference}\n{program:#?}");
     }
     assert_eq!(totals.compared, 1, "the naive tree fits the budget");
+}
+
+#[test]
+fn a_timer_may_wake_a_task_before_the_runtime_s_shutdown_cancels_it() {
+    // Seed 6, program 39 of `ASYNC_ORACLE_TRIES=1 ASYNC_ORACLE_PANICS=1 ASYNC_ORACLE_SEEDS=4..31`,
+    // shrunk: main waits for a change of the watch, and panics if it reads 1; t1 sends 1,
+    // sleeps 1 ms, sends 3. Naive DFS reaches main reading 3 (t1's timer fired early before
+    // main's read). DPOR did not: main's panic shuts the runtime down, whose cancellation of
+    // t1 woke it, so t1's next look at its cancellation came after the cancel whatever the
+    // order; and the timer's firing, which wakes t1 too, touched nothing the cancel touches.
+    // A fire now writes its owner's park token, as every wake does.
+    compare_one(Program {
+        tasks: vec![
+            vec![
+                Op::WatchChanged { wait: Wait::Plain },
+                Op::Assert { value: 1 },
+            ],
+            vec![
+                Op::WatchSend { value: 1 },
+                Op::Sleep { ms: 1 },
+                Op::WatchSend { value: 2 },
+            ],
+        ],
+        workers: 1,
+        join_set: false,
+        join_wait: Wait::Plain,
+        extra: Extra::Watch,
+        receiver: 0,
+        sender: 1,
+    });
 }
 
 #[test]
@@ -1686,7 +1806,9 @@ fn smaller_ops(ops: &[Op]) -> Vec<Vec<Op>> {
             Op::Lock { body, .. }
             | Op::Read { body }
             | Op::Write { body, .. }
-            | Op::Acquire { body, .. } => vec![body.clone()],
+            | Op::Acquire { body, .. }
+            | Op::TryLock { body, .. }
+            | Op::TryAcquire { body, .. } => vec![body.clone()],
             Op::If { then, otherwise } => vec![then.clone(), otherwise.clone()],
             _ => Vec::new(),
         };
@@ -1746,6 +1868,29 @@ fn smaller_ops(ops: &[Op]) -> Vec<Vec<Op>> {
                 for smaller in smaller_ops(body) {
                     let mut v = ops.to_vec();
                     v[i] = Op::Acquire {
+                        permits: *permits,
+                        body: smaller,
+                    };
+                    out.push(v);
+                }
+                None
+            }
+            Op::TryLock { m, add, body } => {
+                for smaller in smaller_ops(body) {
+                    let mut v = ops.to_vec();
+                    v[i] = Op::TryLock {
+                        m: *m,
+                        add: *add,
+                        body: smaller,
+                    };
+                    out.push(v);
+                }
+                None
+            }
+            Op::TryAcquire { permits, body } => {
+                for smaller in smaller_ops(body) {
+                    let mut v = ops.to_vec();
+                    v[i] = Op::TryAcquire {
                         permits: *permits,
                         body: smaller,
                     };
@@ -1844,7 +1989,7 @@ fn shrink(mut program: Program, difference: String) -> (Program, String) {
 
 /// Scans seeds given by `ASYNC_ORACLE_SEEDS=first..last` (`ASYNC_ORACLE_PROGRAMS` each, 100 by
 /// default; programs with looks if `ASYNC_ORACLE_LOOKS` is set, with panics if
-/// `ASYNC_ORACLE_PANICS` is, with `try_recv`s if `ASYNC_ORACLE_TRIES` is), printing every difference
+/// `ASYNC_ORACLE_PANICS` is, with tries (`try_recv`, `try_send`, `try_lock`, `try_acquire_many`) and `close` if `ASYNC_ORACLE_TRIES` is), printing every difference
 /// instead of stopping at the first.
 #[test]
 #[ignore = "a scan: ASYNC_ORACLE_SEEDS=1..20 cargo test --release -p interleave-tokio --test oracle -- --ignored scan --nocapture"]

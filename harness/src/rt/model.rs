@@ -656,6 +656,10 @@ impl Model {
         }
         footprint.write(Key::TIMERS);
         footprint.touch(Key::timer(owner), Access::WRITE | Access::WAITED);
+        // The fire wakes its owner, as an unpark or a task's waker does (both write its park
+        // token, which a task reads between polls to see whether it was cancelled): a task
+        // woken by its timer polls again where one woken by its cancellation drops its future.
+        footprint.write(Key::park(owner));
         if let Some(state) = self.threads.get(owner.0 as usize) {
             let waits = state
                 .waits
