@@ -22,13 +22,14 @@
 //! | `Semaphore::{forget_permits, MAX_PERMITS}`, permits' `num_permits`, `split`, `merge`, `semaphore` | modelled |
 //! | `RwLockReadGuard::{map, try_map}`, `RwLockWriteGuard::{map, try_map, into_mapped}`, `RwLockMappedWriteGuard::{map, try_map}` | modelled: the same hold, until the mapped guard is dropped |
 //! | `RwLockWriteGuard::{downgrade, downgrade_map, try_downgrade_map}`, `OwnedRwLockWriteGuard::downgrade` | modelled: atomic (no writer gets in between), the readers waiting behind it get in; for the detector the write hold ends and a read hold begins, a request that cannot wait (no lock-order edge) |
-//! | the owned guards' `map`, `OwnedRwLockWriteGuard::{downgrade_map, try_downgrade_map}` | not supported |
+//! | the owned guards' `map`, `try_map` (`OwnedMappedMutexGuard`, `OwnedRwLockMappedWriteGuard`, `OwnedRwLockReadGuard<T, U>`), `OwnedRwLockWriteGuard::{into_mapped, downgrade_map, try_downgrade_map}`, `rwlock()` | modelled: the same hold, until the mapped guard is dropped |
 
 pub use interleave::future::sync::{
     broadcast, mpsc, oneshot, watch, AcquireError, Barrier, BarrierWaitResult, MappedMutexGuard,
-    Mutex, MutexGuard, Notify, OnceCell, OwnedMutexGuard, OwnedRwLockReadGuard,
-    OwnedRwLockWriteGuard, OwnedSemaphorePermit, RwLock, RwLockMappedWriteGuard, RwLockReadGuard,
-    RwLockWriteGuard, Semaphore, SemaphorePermit, SetError, TryAcquireError, TryLockError,
+    Mutex, MutexGuard, Notify, OnceCell, OwnedMappedMutexGuard, OwnedMutexGuard,
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, OwnedSemaphorePermit,
+    RwLock, RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard, Semaphore, SemaphorePermit,
+    SetError, TryAcquireError, TryLockError,
 };
 
 /// The `Notify` future, as tokio's `sync::futures`.

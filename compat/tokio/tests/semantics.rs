@@ -1886,6 +1886,68 @@ fn notify_last_and_notified_owned_agree() {
     );
 }
 
+program! {
+    owned_mapped_guards;
+    /// The owned guards' `map`: each mapped guard keeps its hold (and the lock alive) until
+    /// dropped, may move into a task, and `try_map` that declines gives the guard back.
+    pub(crate) async fn program() -> Vec<String> {
+        use std::sync::Arc;
+        use tokio::sync::{
+            Mutex, OwnedMappedMutexGuard, OwnedMutexGuard, OwnedRwLockMappedWriteGuard,
+            OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
+        };
+        let mut seen = Vec::new();
+        let mutex = Arc::new(Mutex::new((1u8, vec![2u8])));
+        let guard = Arc::clone(&mutex).lock_owned().await;
+        let Err(guard) = OwnedMutexGuard::try_map(guard, |pair| pair.1.get_mut(5)) else {
+            unreachable!("declines")
+        };
+        let mut first = OwnedMutexGuard::map(guard, |pair| &mut pair.0);
+        *first += 10;
+        let moved = tokio::spawn(async move {
+            let mut inner = OwnedMappedMutexGuard::map(first, |n| n);
+            *inner += 1;
+            *inner
+        });
+        seen.push(format!("moved {}", moved.await.unwrap()));
+        seen.push(format!("mutex {:?}", mutex.try_lock().map(|g| g.0).ok()));
+
+        let lock = Arc::new(RwLock::new((3u8, 4u8)));
+        let read = OwnedRwLockReadGuard::map(Arc::clone(&lock).read_owned().await, |p| &p.1);
+        seen.push(format!("mapped read {} try_write {}", *read, lock.try_write().is_ok()));
+        let Err(read) = OwnedRwLockReadGuard::try_map(read, |_| None::<&u8>) else {
+            unreachable!("declines")
+        };
+        drop(read);
+        let write = Arc::clone(&lock).write_owned().await;
+        let mut whole = OwnedRwLockWriteGuard::into_mapped(write);
+        whole.0 += 1;
+        let mut second = OwnedRwLockMappedWriteGuard::map(whole, |p| &mut p.1);
+        *second += 1;
+        seen.push(format!("mapped write {} try_read {}", *second, lock.try_read().is_ok()));
+        drop(second);
+        let write = Arc::clone(&lock).write_owned().await;
+        let part = OwnedRwLockWriteGuard::downgrade_map(write, |p| &p.0);
+        seen.push(format!(
+            "downgraded {} try_read {:?} try_write {}",
+            *part,
+            lock.try_read().map(|g| g.1).ok(),
+            lock.try_write().is_ok()
+        ));
+        drop(part);
+        seen.push(format!("free {}", lock.try_write().is_ok()));
+        seen
+    }
+}
+
+#[test]
+fn owned_mapped_guards_agree() {
+    agree(
+        owned_mapped_guards::real::program,
+        owned_mapped_guards::model::program,
+    );
+}
+
 // The new async APIs against tokio: programs that once showed a difference.
 
 program! {

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use interleave_detector::{Attempt, EventKind, LockMode, ObjectClass, ObjectId, Site, ThreadId};
 
-use super::queue::{emit_as, touch, Acquire, WaitQueue};
+use super::queue::{emit_as, take_arc, touch, Acquire, WaitQueue};
 use crate::rt;
 
 /// tokio's `Mutex`: `lock().await` gives a guard that may be held across `.await`s; waiters
@@ -464,6 +464,139 @@ impl<T: ?Sized> OwnedMutexGuard<T> {
     /// The mutex this guard holds.
     pub fn mutex(this: &Self) -> &Arc<Mutex<T>> {
         &this.mutex
+    }
+
+    /// A guard of a part of the data, as tokio's `OwnedMutexGuard::map`: the lock stays held
+    /// until the mapped guard is dropped.
+    pub fn map<U: ?Sized, F>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let data: *mut U = f(&mut *this);
+        let (lock, holder) = (this.lock, this.holder);
+        OwnedMappedMutexGuard {
+            mutex: take_arc(this, |g| &g.mutex),
+            data,
+            lock,
+            holder,
+        }
+    }
+
+    /// As [`OwnedMutexGuard::map`] where `f` may decline (the guard is given back).
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returns `None`.
+    pub fn try_map<U: ?Sized, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let Some(data) = f(&mut *this).map(|data| data as *mut U) else {
+            return Err(this);
+        };
+        let (lock, holder) = (this.lock, this.holder);
+        Ok(OwnedMappedMutexGuard {
+            mutex: take_arc(this, |g| &g.mutex),
+            data,
+            lock,
+            holder,
+        })
+    }
+}
+
+/// A held shared [`Mutex`] giving access to a part of its data ([`OwnedMutexGuard::map`]);
+/// dropping it releases the lock.
+pub struct OwnedMappedMutexGuard<T: ?Sized, U: ?Sized = T> {
+    mutex: Arc<Mutex<T>>,
+    /// Into the mutex's data, which the held lock gives this guard alone.
+    data: *mut U,
+    lock: ObjectId,
+    holder: ThreadId,
+}
+
+// SAFETY: as tokio's `OwnedMappedMutexGuard`: it owns the mutex and is a `&mut U` under it.
+#[expect(
+    unsafe_code,
+    reason = "a mapped guard is a `&mut U` under the lock, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send, U: ?Sized + Send> Send for OwnedMappedMutexGuard<T, U> {}
+// SAFETY: as above.
+#[expect(
+    unsafe_code,
+    reason = "a mapped guard is a `&mut U` under the lock, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedMappedMutexGuard<T, U> {}
+
+impl<T: ?Sized, U: ?Sized> OwnedMappedMutexGuard<T, U> {
+    /// A guard of a part of this part, as tokio's `OwnedMappedMutexGuard::map`.
+    pub fn map<S: ?Sized, F>(mut this: Self, f: F) -> OwnedMappedMutexGuard<T, S>
+    where
+        F: FnOnce(&mut U) -> &mut S,
+    {
+        let data: *mut S = f(&mut *this);
+        let (lock, holder) = (this.lock, this.holder);
+        OwnedMappedMutexGuard {
+            mutex: take_arc(this, |g| &g.mutex),
+            data,
+            lock,
+            holder,
+        }
+    }
+
+    /// As [`OwnedMappedMutexGuard::map`] where `f` may decline (the guard is given back).
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returns `None`.
+    pub fn try_map<S: ?Sized, F>(mut this: Self, f: F) -> Result<OwnedMappedMutexGuard<T, S>, Self>
+    where
+        F: FnOnce(&mut U) -> Option<&mut S>,
+    {
+        let Some(data) = f(&mut *this).map(|data| data as *mut S) else {
+            return Err(this);
+        };
+        let (lock, holder) = (this.lock, this.holder);
+        Ok(OwnedMappedMutexGuard {
+            mutex: take_arc(this, |g| &g.mutex),
+            data,
+            lock,
+            holder,
+        })
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> fmt::Debug for OwnedMappedMutexGuard<T, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedMappedMutexGuard")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Deref for OwnedMappedMutexGuard<T, U> {
+    type Target = U;
+
+    fn deref(&self) -> &U {
+        #[expect(unsafe_code, reason = "the guard holds the lock")]
+        // SAFETY: `data` points into the locked data, which this guard alone reaches.
+        unsafe {
+            &*self.data
+        }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> DerefMut for OwnedMappedMutexGuard<T, U> {
+    fn deref_mut(&mut self) -> &mut U {
+        #[expect(unsafe_code, reason = "the guard holds the lock")]
+        // SAFETY: `data` points into the locked data, which this guard alone reaches.
+        unsafe {
+            &mut *self.data
+        }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for OwnedMappedMutexGuard<T, U> {
+    fn drop(&mut self) {
+        release(&self.mutex.queue, 1, self.lock, self.holder);
     }
 }
 

@@ -440,6 +440,24 @@ impl WaitQueue {
     }
 }
 
+/// Moves the `Arc` that `field` picks out of `guard`, which is forgotten (its `Drop`, which
+/// would release the lock, does not run): an owned guard's lock handed on to the guard that
+/// replaces it (`map`, `downgrade`). The guard's other fields must own nothing.
+pub(crate) fn take_arc<G, A: ?Sized>(
+    guard: G,
+    field: impl FnOnce(&G) -> &std::sync::Arc<A>,
+) -> std::sync::Arc<A> {
+    let guard = std::mem::ManuallyDrop::new(guard);
+    #[expect(
+        unsafe_code,
+        reason = "moving the Arc out of a guard that is never dropped"
+    )]
+    // SAFETY: `guard` is never dropped nor used again, so the `Arc` moves out exactly once.
+    unsafe {
+        std::ptr::read(field(&guard))
+    }
+}
+
 /// Every change of an async primitive's state is a write of its object, for exhaustive
 /// exploration (no event says so when nobody waits).
 pub(crate) fn touch(object: ObjectId) {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use interleave_detector::{Attempt, EventKind, LockMode, ObjectClass, ObjectId, Site, ThreadId};
 
 use super::mutex::{release, try_lock, LockRequest, TryLockError};
-use super::queue::{emit_as, touch, WaitQueue};
+use super::queue::{emit_as, take_arc, touch, WaitQueue};
 use crate::rt;
 
 /// As many readers as tokio's `RwLock` allows at once.
@@ -210,6 +210,7 @@ impl<T: ?Sized> RwLock<T> {
         async move {
             let (lock, holder) = LockRequest::new(&self.queue, 1, LockMode::Shared, site).await;
             OwnedRwLockReadGuard {
+                data: self.data.get(),
                 rwlock: self,
                 lock,
                 holder,
@@ -241,6 +242,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
         let (lock, holder) = try_lock(&self.queue, 1, LockMode::Shared, &Site::caller())?;
         Ok(OwnedRwLockReadGuard {
+            data: self.data.get(),
             rwlock: self,
             lock,
             holder,
@@ -264,11 +266,182 @@ impl<T: ?Sized> RwLock<T> {
     }
 }
 
-/// Shared access to a shared [`RwLock`]'s data ([`RwLock::read_owned`]).
-pub struct OwnedRwLockReadGuard<T: ?Sized> {
+/// Shared access to a shared [`RwLock`]'s data ([`RwLock::read_owned`]), or to a part `U` of
+/// it ([`OwnedRwLockReadGuard::map`]).
+pub struct OwnedRwLockReadGuard<T: ?Sized, U: ?Sized = T> {
     rwlock: Arc<RwLock<T>>,
+    /// Into the lock's data, which the read permit keeps from every writer.
+    data: *const U,
     lock: ObjectId,
     holder: ThreadId,
+}
+
+// SAFETY: tokio's bounds: the guard may drop the last `Arc` (hence `T: Send`), and shares `&U`.
+#[expect(
+    unsafe_code,
+    reason = "an owned read guard is a `&U` under the lock, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Sync> Send for OwnedRwLockReadGuard<T, U> {}
+// SAFETY: as above.
+#[expect(
+    unsafe_code,
+    reason = "an owned read guard is a `&U` under the lock, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T, U> {}
+
+impl<T: ?Sized, U: ?Sized> OwnedRwLockReadGuard<T, U> {
+    /// A read guard of a part of the data, as tokio's `OwnedRwLockReadGuard::map`: the read
+    /// permit stays held until the new guard is dropped.
+    pub fn map<V: ?Sized, F>(this: Self, f: F) -> OwnedRwLockReadGuard<T, V>
+    where
+        F: FnOnce(&U) -> &V,
+    {
+        let data: *const V = f(&*this);
+        let (lock, holder) = (this.lock, this.holder);
+        OwnedRwLockReadGuard {
+            rwlock: take_arc(this, |g| &g.rwlock),
+            data,
+            lock,
+            holder,
+        }
+    }
+
+    /// As [`OwnedRwLockReadGuard::map`] where `f` may decline (the guard is given back).
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returns `None`.
+    pub fn try_map<V: ?Sized, F>(this: Self, f: F) -> Result<OwnedRwLockReadGuard<T, V>, Self>
+    where
+        F: FnOnce(&U) -> Option<&V>,
+    {
+        let Some(data) = f(&*this).map(|data| data as *const V) else {
+            return Err(this);
+        };
+        let (lock, holder) = (this.lock, this.holder);
+        Ok(OwnedRwLockReadGuard {
+            rwlock: take_arc(this, |g| &g.rwlock),
+            data,
+            lock,
+            holder,
+        })
+    }
+
+    /// The lock this guard holds.
+    pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
+        &this.rwlock
+    }
+}
+
+/// Exclusive access to a part `U` of a shared [`RwLock`]'s data
+/// ([`OwnedRwLockWriteGuard::map`]); dropping it releases the lock.
+pub struct OwnedRwLockMappedWriteGuard<T: ?Sized, U: ?Sized = T> {
+    rwlock: Arc<RwLock<T>>,
+    /// Into the lock's data, which the held lock gives this guard alone.
+    data: *mut U,
+    lock: ObjectId,
+    holder: ThreadId,
+}
+
+// SAFETY: tokio's bounds: a `&mut U` under the held lock, and the last `Arc` maybe.
+#[expect(
+    unsafe_code,
+    reason = "a mapped guard is a `&mut U` under the lock, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Send
+    for OwnedRwLockMappedWriteGuard<T, U>
+{
+}
+// SAFETY: as above.
+#[expect(
+    unsafe_code,
+    reason = "a mapped guard is a `&mut U` under the lock, as in tokio"
+)]
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync
+    for OwnedRwLockMappedWriteGuard<T, U>
+{
+}
+
+impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
+    /// A guard of a part of this part, as tokio's `OwnedRwLockMappedWriteGuard::map`.
+    pub fn map<V: ?Sized, F>(mut this: Self, f: F) -> OwnedRwLockMappedWriteGuard<T, V>
+    where
+        F: FnOnce(&mut U) -> &mut V,
+    {
+        let data: *mut V = f(&mut *this);
+        let (lock, holder) = (this.lock, this.holder);
+        OwnedRwLockMappedWriteGuard {
+            rwlock: take_arc(this, |g| &g.rwlock),
+            data,
+            lock,
+            holder,
+        }
+    }
+
+    /// As [`OwnedRwLockMappedWriteGuard::map`] where `f` may decline (the guard is given
+    /// back).
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returns `None`.
+    pub fn try_map<V: ?Sized, F>(
+        mut this: Self,
+        f: F,
+    ) -> Result<OwnedRwLockMappedWriteGuard<T, V>, Self>
+    where
+        F: FnOnce(&mut U) -> Option<&mut V>,
+    {
+        let Some(data) = f(&mut *this).map(|data| data as *mut V) else {
+            return Err(this);
+        };
+        let (lock, holder) = (this.lock, this.holder);
+        Ok(OwnedRwLockMappedWriteGuard {
+            rwlock: take_arc(this, |g| &g.rwlock),
+            data,
+            lock,
+            holder,
+        })
+    }
+
+    /// The lock this guard holds.
+    pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
+        &this.rwlock
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> fmt::Debug for OwnedRwLockMappedWriteGuard<T, U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedRwLockMappedWriteGuard")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Deref for OwnedRwLockMappedWriteGuard<T, U> {
+    type Target = U;
+
+    fn deref(&self) -> &U {
+        #[expect(unsafe_code, reason = "the guard holds every permit")]
+        // SAFETY: `data` points into the locked data, which this guard alone reaches.
+        unsafe {
+            &*self.data
+        }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> DerefMut for OwnedRwLockMappedWriteGuard<T, U> {
+    fn deref_mut(&mut self) -> &mut U {
+        #[expect(unsafe_code, reason = "the guard holds every permit")]
+        // SAFETY: `data` points into the locked data, which this guard alone reaches.
+        unsafe {
+            &mut *self.data
+        }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> Drop for OwnedRwLockMappedWriteGuard<T, U> {
+    fn drop(&mut self) {
+        release(&self.rwlock.queue, MAX_READS, self.lock, self.holder);
+    }
 }
 
 /// Exclusive access to a shared [`RwLock`]'s data ([`RwLock::write_owned`]).
@@ -278,7 +451,7 @@ pub struct OwnedRwLockWriteGuard<T: ?Sized> {
     holder: ThreadId,
 }
 
-impl<T: ?Sized> fmt::Debug for OwnedRwLockReadGuard<T> {
+impl<T: ?Sized, U: ?Sized> fmt::Debug for OwnedRwLockReadGuard<T, U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedRwLockReadGuard")
             .finish_non_exhaustive()
@@ -292,14 +465,14 @@ impl<T: ?Sized> fmt::Debug for OwnedRwLockWriteGuard<T> {
     }
 }
 
-impl<T: ?Sized> Deref for OwnedRwLockReadGuard<T> {
-    type Target = T;
+impl<T: ?Sized, U: ?Sized> Deref for OwnedRwLockReadGuard<T, U> {
+    type Target = U;
 
-    fn deref(&self) -> &T {
+    fn deref(&self) -> &U {
         #[expect(unsafe_code, reason = "the guard holds a read permit")]
         // SAFETY: a read permit excludes every writer: only shared references exist.
         unsafe {
-            &*self.rwlock.data.get()
+            &*self.data
         }
     }
 }
@@ -331,20 +504,110 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     #[track_caller]
     pub fn downgrade(self) -> OwnedRwLockReadGuard<T> {
         let site = Site::caller();
+        let data = self.rwlock.data.get().cast_const();
         let holder = downgrade(&self.rwlock.queue, self.lock, self.holder, &site);
         let lock = self.lock;
-        let this = std::mem::ManuallyDrop::new(self);
-        #[expect(
-            unsafe_code,
-            reason = "moving the Arc out of a guard that is not dropped"
-        )]
-        // SAFETY: `this` is never dropped nor used again: its `Arc` moves out once.
-        let rwlock = unsafe { std::ptr::read(&this.rwlock) };
         OwnedRwLockReadGuard {
-            rwlock,
+            rwlock: take_arc(self, |g| &g.rwlock),
+            data,
             lock,
             holder,
         }
+    }
+
+    /// As [`RwLockWriteGuard::downgrade_map`], for a shared lock's guard.
+    #[track_caller]
+    pub fn downgrade_map<U: ?Sized, F>(this: Self, f: F) -> OwnedRwLockReadGuard<T, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
+        let site = Site::caller();
+        let data: *const U = f(&*this);
+        let holder = downgrade(&this.rwlock.queue, this.lock, this.holder, &site);
+        let lock = this.lock;
+        OwnedRwLockReadGuard {
+            rwlock: take_arc(this, |g| &g.rwlock),
+            data,
+            lock,
+            holder,
+        }
+    }
+
+    /// As [`RwLockWriteGuard::try_downgrade_map`], for a shared lock's guard.
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returns `None`.
+    #[track_caller]
+    pub fn try_downgrade_map<U: ?Sized, F>(
+        this: Self,
+        f: F,
+    ) -> Result<OwnedRwLockReadGuard<T, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        let site = Site::caller();
+        let Some(data) = f(&*this).map(|data| data as *const U) else {
+            return Err(this);
+        };
+        let holder = downgrade(&this.rwlock.queue, this.lock, this.holder, &site);
+        let lock = this.lock;
+        Ok(OwnedRwLockReadGuard {
+            rwlock: take_arc(this, |g| &g.rwlock),
+            data,
+            lock,
+            holder,
+        })
+    }
+
+    /// A write guard of a part of the data, as tokio's `OwnedRwLockWriteGuard::map`: the lock
+    /// stays held (exclusively) until the mapped guard is dropped.
+    pub fn map<U: ?Sized, F>(this: Self, f: F) -> OwnedRwLockMappedWriteGuard<T, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        OwnedRwLockMappedWriteGuard::map(OwnedRwLockWriteGuard::into_mapped(this), f)
+    }
+
+    /// As [`OwnedRwLockWriteGuard::map`] where `f` may decline (the guard is given back).
+    ///
+    /// # Errors
+    ///
+    /// The original guard, if `f` returns `None`.
+    pub fn try_map<U: ?Sized, F>(
+        mut this: Self,
+        f: F,
+    ) -> Result<OwnedRwLockMappedWriteGuard<T, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let Some(data) = f(&mut *this).map(|data| data as *mut U) else {
+            return Err(this);
+        };
+        let (lock, holder) = (this.lock, this.holder);
+        Ok(OwnedRwLockMappedWriteGuard {
+            rwlock: take_arc(this, |g| &g.rwlock),
+            data,
+            lock,
+            holder,
+        })
+    }
+
+    /// The whole data as a mapped write guard, as tokio's `into_mapped`.
+    pub fn into_mapped(this: Self) -> OwnedRwLockMappedWriteGuard<T> {
+        let data = this.rwlock.data.get();
+        let (lock, holder) = (this.lock, this.holder);
+        OwnedRwLockMappedWriteGuard {
+            rwlock: take_arc(this, |g| &g.rwlock),
+            data,
+            lock,
+            holder,
+        }
+    }
+
+    /// The lock this guard holds.
+    pub fn rwlock(this: &Self) -> &Arc<RwLock<T>> {
+        &this.rwlock
     }
 }
 
@@ -378,7 +641,7 @@ fn downgrade(queue: &WaitQueue, lock: ObjectId, holder: ThreadId, site: &Site) -
     rt::current_thread()
 }
 
-impl<T: ?Sized> Drop for OwnedRwLockReadGuard<T> {
+impl<T: ?Sized, U: ?Sized> Drop for OwnedRwLockReadGuard<T, U> {
     fn drop(&mut self) {
         release(&self.rwlock.queue, 1, self.lock, self.holder);
     }
