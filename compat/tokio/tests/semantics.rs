@@ -2033,3 +2033,109 @@ fn a_queued_request_s_share_blocks_try_send_agrees() {
         share_blocks_try_send::model::program,
     );
 }
+
+// Review (674a843): notify_last's pass-on beside notify_waiters, OwnedNotified's traits.
+
+program! {
+    review_notify_pass_on_after_notify_waiters;
+    /// A future picked by `notify_last`, then `notify_waiters` (which completes the others),
+    /// then the picked one dropped: its notification goes on (to a future queued after the
+    /// `notify_waiters`, or stored).
+    pub(crate) async fn program() -> Vec<String> {
+        use std::sync::Arc;
+        use super::super::poll_once;
+        let mut seen = Vec::new();
+        let notify = Arc::new(tokio::sync::Notify::new());
+        let mut a = Box::pin(notify.notified());
+        let mut b = Box::pin(Arc::clone(&notify).notified_owned());
+        let mut c = Box::pin(notify.notified());
+        seen.push(format!("a {}", poll_once(&mut a).await));
+        seen.push(format!("b {}", b.as_mut().enable()));
+        seen.push(format!("c {}", poll_once(&mut c).await));
+        notify.notify_last();
+        notify.notify_waiters();
+        let mut d = Box::pin(notify.notified());
+        let mut e = Box::pin(notify.notified());
+        seen.push(format!("d {} e {}", d.as_mut().enable(), e.as_mut().enable()));
+        drop(c);
+        seen.push(format!("a {} b {}", poll_once(&mut a).await, poll_once(&mut b).await));
+        seen.push(format!("d {} e {}", poll_once(&mut d).await, poll_once(&mut e).await));
+        // A picked owned future dropped with nobody queued: stored.
+        let mut f = Box::pin(Arc::clone(&notify).notified_owned());
+        seen.push(format!("f {}", poll_once(&mut f).await));
+        notify.notify_last();
+        drop(f);
+        let mut g = Box::pin(notify.notified());
+        seen.push(format!("g {}", poll_once(&mut g).await));
+        // notify_one picks the oldest; dropped, it hands on to the next oldest.
+        let mut h = Box::pin(notify.notified());
+        let mut i = Box::pin(notify.notified());
+        let mut j = Box::pin(notify.notified());
+        seen.push(format!(
+            "h {} i {} j {}",
+            h.as_mut().enable(),
+            poll_once(&mut i).await,
+            j.as_mut().enable()
+        ));
+        notify.notify_one();
+        drop(h);
+        seen.push(format!("i {} j {}", poll_once(&mut i).await, poll_once(&mut j).await));
+        seen
+    }
+}
+
+#[test]
+fn review_notify_pass_on_after_notify_waiters_agrees() {
+    agree(
+        review_notify_pass_on_after_notify_waiters::real::program,
+        review_notify_pass_on_after_notify_waiters::model::program,
+    );
+}
+
+program! {
+    review_notify_picked_then_waiters_then_polled;
+    /// A future picked by `notify_one` and completed by a later `notify_waiters` too takes one
+    /// of them: polled, nothing goes on; a permit stored before a `notify_waiters` stays for
+    /// a future created after it.
+    pub(crate) async fn program() -> Vec<String> {
+        use super::super::poll_once;
+        let mut seen = Vec::new();
+        let notify = tokio::sync::Notify::new();
+        let mut a = Box::pin(notify.notified());
+        let mut b = Box::pin(notify.notified());
+        seen.push(format!("a {} b {}", poll_once(&mut a).await, poll_once(&mut b).await));
+        notify.notify_one();
+        notify.notify_waiters();
+        seen.push(format!("a {} b {}", poll_once(&mut a).await, poll_once(&mut b).await));
+        drop(a);
+        let mut c = Box::pin(notify.notified());
+        seen.push(format!("c {}", poll_once(&mut c).await));
+        drop(c);
+        notify.notify_last();
+        let mut d = Box::pin(notify.notified());
+        notify.notify_waiters();
+        let mut e = Box::pin(notify.notified());
+        seen.push(format!("d {} e {}", poll_once(&mut d).await, poll_once(&mut e).await));
+        let mut f = Box::pin(notify.notified());
+        seen.push(format!("f {}", poll_once(&mut f).await));
+        seen
+    }
+}
+
+#[test]
+fn review_notify_picked_then_waiters_then_polled_agrees() {
+    agree(
+        review_notify_picked_then_waiters_then_polled::real::program,
+        review_notify_picked_then_waiters_then_polled::model::program,
+    );
+}
+
+#[test]
+fn review_owned_notified_is_send_and_sync_as_tokio_s() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<real_tokio::sync::futures::OwnedNotified>();
+    send_sync::<interleave_tokio::sync::futures::OwnedNotified>();
+    fn send_sync_ref<'a, T: Send + Sync + 'a>() {}
+    send_sync_ref::<real_tokio::sync::futures::Notified<'static>>();
+    send_sync_ref::<interleave_tokio::sync::futures::Notified<'static>>();
+}
