@@ -569,6 +569,8 @@ impl Model {
                 ];
                 footprint.write(Key::TIMERS);
                 footprint.touch(Key::timer(t), Access::WRITE | Access::WAITED);
+                // It wakes its owner, as `fire_footprint` says the fire to come does.
+                footprint.write(Key::park(t));
                 let waits = state
                     .waits
                     .iter()

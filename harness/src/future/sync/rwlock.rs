@@ -507,12 +507,14 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
         let data = self.rwlock.data.get().cast_const();
         let holder = downgrade(&self.rwlock.queue, self.lock, self.holder, &site);
         let lock = self.lock;
-        OwnedRwLockReadGuard {
+        let guard = OwnedRwLockReadGuard {
             rwlock: take_arc(self, |g| &g.rwlock),
             data,
             lock,
             holder,
-        }
+        };
+        downgraded();
+        guard
     }
 
     /// As [`RwLockWriteGuard::downgrade_map`], for a shared lock's guard.
@@ -525,12 +527,14 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
         let data: *const U = f(&*this);
         let holder = downgrade(&this.rwlock.queue, this.lock, this.holder, &site);
         let lock = this.lock;
-        OwnedRwLockReadGuard {
+        let guard = OwnedRwLockReadGuard {
             rwlock: take_arc(this, |g| &g.rwlock),
             data,
             lock,
             holder,
-        }
+        };
+        downgraded();
+        guard
     }
 
     /// As [`RwLockWriteGuard::try_downgrade_map`], for a shared lock's guard.
@@ -552,12 +556,14 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
         };
         let holder = downgrade(&this.rwlock.queue, this.lock, this.holder, &site);
         let lock = this.lock;
-        Ok(OwnedRwLockReadGuard {
+        let guard = OwnedRwLockReadGuard {
             rwlock: take_arc(this, |g| &g.rwlock),
             data,
             lock,
             holder,
-        })
+        };
+        downgraded();
+        Ok(guard)
     }
 
     /// A write guard of a part of the data, as tokio's `OwnedRwLockWriteGuard::map`: the lock
@@ -612,13 +618,18 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
 }
 
 /// A write hold of `lock` by `holder` becomes a read hold of the current task (the returned
-/// holder), at `site`: the write lock's release and a read request that cannot wait and
-/// succeeds, in one step, and the permits but one given back to the waiters.
+/// holder), at `site`: after a scheduling point, the write lock's release and a read request
+/// that cannot wait and succeeds, in one step, and the permits but one given back to the
+/// waiters. The caller then forgets the write guard and calls [`downgraded`]: nothing between
+/// the change and the forget may unwind (the write guard's drop would give the permits back
+/// again).
 fn downgrade(queue: &WaitQueue, lock: ObjectId, holder: ThreadId, site: &Site) -> ThreadId {
     if !rt::in_execution() {
         return holder;
     }
-    rt::switch();
+    if !std::thread::panicking() {
+        rt::switch();
+    }
     touch(lock);
     emit_as(holder, EventKind::LockReleased { lock }, site.clone());
     rt::emit(
@@ -637,8 +648,15 @@ fn downgrade(queue: &WaitQueue, lock: ObjectId, holder: ThreadId, site: &Site) -
         site.clone(),
     );
     queue.downgrade_held(holder, MAX_READS, 1, site);
-    rt::switch();
     rt::current_thread()
+}
+
+/// The scheduling point after a [`downgrade`], once the write guard is forgotten (as after a
+/// release: the readers it let in may go first; none while unwinding, as a release's).
+fn downgraded() {
+    if rt::in_execution() && !std::thread::panicking() {
+        rt::switch();
+    }
 }
 
 impl<T: ?Sized, U: ?Sized> Drop for OwnedRwLockReadGuard<T, U> {
@@ -835,6 +853,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
             marker: std::marker::PhantomData,
         };
         std::mem::forget(self);
+        downgraded();
         guard
     }
 
@@ -854,6 +873,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
             marker: std::marker::PhantomData,
         };
         std::mem::forget(this);
+        downgraded();
         guard
     }
 
@@ -880,6 +900,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
             marker: std::marker::PhantomData,
         };
         std::mem::forget(this);
+        downgraded();
         Ok(guard)
     }
 
