@@ -503,18 +503,7 @@ impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
     /// As [`RwLockWriteGuard::downgrade`], for a shared lock's guard.
     #[track_caller]
     pub fn downgrade(self) -> OwnedRwLockReadGuard<T> {
-        let site = Site::caller();
-        let data = self.rwlock.data.get().cast_const();
-        let holder = downgrade(&self.rwlock.queue, self.lock, self.holder, &site);
-        let lock = self.lock;
-        let guard = OwnedRwLockReadGuard {
-            rwlock: take_arc(self, |g| &g.rwlock),
-            data,
-            lock,
-            holder,
-        };
-        downgraded();
-        guard
+        OwnedRwLockWriteGuard::downgrade_map(self, |data| data)
     }
 
     /// As [`RwLockWriteGuard::downgrade_map`], for a shared lock's guard.
@@ -844,17 +833,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// no lock-order edge from the locks taken since the write lock).
     #[track_caller]
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
-        let site = Site::caller();
-        let guard = RwLockReadGuard {
-            queue: &self.rwlock.queue,
-            data: self.rwlock.data.get(),
-            lock: self.lock,
-            holder: downgrade(&self.rwlock.queue, self.lock, self.holder, &site),
-            marker: std::marker::PhantomData,
-        };
-        std::mem::forget(self);
-        downgraded();
-        guard
+        RwLockWriteGuard::downgrade_map(self, |data| data)
     }
 
     /// [`RwLockWriteGuard::downgrade`] to a part of the data, as tokio's `downgrade_map`.
