@@ -6,18 +6,24 @@
 //!
 //! A second table: the same program's random and PCT checks on one OS thread and on two
 //! (`Config::jobs`), and the speedup; and naive DFS exploring the whole tree of 2 threads × 4
-//! lock/unlock, which it splits among the threads. The checks on one thread and on two take
-//! turns, so that the machine's speed drifting during the bench moves both alike.
+//! lock/unlock, which it splits among the threads. Each row also runs two independent
+//! checks on one OS thread at once, on two OS threads: the ceiling, what this machine's cores
+//! give two programs that share nothing, against which jobs(2)'s speedup is read. The three
+//! take turns, so that the machine's speed drifting during the bench moves each alike.
 //!
 //! A third: the peak memory (resident set) of one execution of 2 threads × 1,000,000 lock/unlock,
 //! each tool in a child process of its own (the bench binary, run again with `--peak-memory`).
 //!
 //! `cargo bench -p interleave-check --bench vs_shuttle` (set `VS_SHUTTLE_EXECUTIONS` to change the
-//! number of executions per measurement; default 20,000). With `--profile=interleave` (or
+//! number of executions per measurement, default 20,000; and `VS_SHUTTLE_ROUNDS`, the number of
+//! measurements each median is taken over, default 5: on a machine whose speed moves within
+//! seconds, many short rounds give steadier ratios than a few long ones). With `--profile=interleave` (or
 //! `=shuttle`) the bench binary only runs that many executions of the 2 threads × 0 ops
 //! program, for a profiler (`valgrind --tool=callgrind target/release/deps/vs_shuttle-…
 //! --profile=interleave`); `--profile=jobs1` and `--profile=shuttle-locks` run the 2 threads ×
-//! 10 lock/unlock program's random check (interleave on one OS thread, raw shuttle).
+//! 10 lock/unlock program's random check (interleave on one OS thread, raw shuttle);
+//! `--profile=jobs2` runs it on two OS threads, and `--profile=side-by-side` runs two
+//! independent checks of half the executions each at once, on two OS threads.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -125,65 +131,64 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
-/// CPU time per 1,000 executions of two independent checks under `config`, each of half the
-/// executions, run at once on two OS threads, `rounds` times.
-fn side_by_side_cpu(
-    rounds: usize,
-    executions: u64,
-    config: impl Fn() -> interleave::Config + Sync,
-) -> f64 {
-    let before = cpu_time();
-    for _ in 0..rounds {
-        std::thread::scope(|s| {
-            s.spawn(|| run(config().executions(executions / 2)));
-            run(config().executions(executions / 2));
-        });
-    }
-    match (before, cpu_time()) {
-        (Some(before), Some(after)) => {
-            (after - before).as_secs_f64() * 1e6 / (executions as f64 * rounds as f64)
-        }
-        _ => f64::NAN,
-    }
+/// How to run one check of the program (or two at once): returns the executions run.
+type Way<'a> = &'a (dyn Fn() -> u64 + Sync);
+
+/// The ways to compare jobs(1) and jobs(2) by: one check under `config(1)`, one under
+/// `config(2)`, and two independent checks under `config(1)` at once on two OS threads, which
+/// is what the machine's two cores give without interleave's coordination (its rate is the
+/// ceiling of jobs(2)'s).
+fn compared(
+    program: fn(),
+    config: &(dyn Fn(usize) -> interleave::Config + Sync),
+) -> [Box<dyn Fn() -> u64 + Sync + '_>; 3] {
+    [
+        Box::new(move || run_program(config(1), program)),
+        Box::new(move || run_program(config(2), program)),
+        Box::new(move || {
+            std::thread::scope(|s| {
+                let other = s.spawn(|| run_program(config(1), program));
+                run_program(config(1), program) + other.join().unwrap()
+            })
+        }),
+    ]
 }
 
-/// `rounds` checks of `program` under `one` and under `two`, taking turns (one, two, one, …, so
-/// that the machine's speed drifting during the bench moves both alike): the executions of one
-/// check, and for each configuration the median of its executions per second (wall clock) and
-/// the CPU time its rounds took per 1,000 executions (ms).
-fn rates(
-    rounds: usize,
-    program: fn(),
-    one: impl Fn() -> interleave::Config,
-    two: impl Fn() -> interleave::Config,
-) -> (u64, (f64, f64), (f64, f64)) {
-    let mut executions = 0;
-    // Per configuration: its rates, and its CPU time (`None` where it cannot be read).
-    let mut measured = [
-        (Vec::new(), Some(Duration::ZERO)),
-        (Vec::new(), Some(Duration::ZERO)),
-    ];
+/// `rounds` runs of each of `ways`, taking turns (the first, the second, …, the first again,
+/// so that the machine's speed drifting during the bench moves each alike): for each way, the
+/// median of its executions per second (wall clock) and the CPU time its rounds took per 1,000
+/// executions (ms), and the executions of the first way's run.
+fn rates(rounds: usize, ways: &[Way<'_>]) -> (u64, Vec<(f64, f64)>) {
+    let mut first = 0;
+    // Per way: its rates, its executions, and its CPU time (`None` where it cannot be read).
+    let mut measured: Vec<(Vec<f64>, u64, Option<Duration>)> = ways
+        .iter()
+        .map(|_| (Vec::new(), 0, Some(Duration::ZERO)))
+        .collect();
     for _ in 0..rounds {
-        for (config, (rates, cpu)) in [&one as &dyn Fn() -> interleave::Config, &two]
-            .into_iter()
-            .zip(&mut measured)
-        {
+        for (i, (way, (rates, total, cpu))) in ways.iter().zip(&mut measured).enumerate() {
             let cpu_before = cpu_time();
-            let elapsed = time(|| executions = run_program(config(), program));
+            let mut executions = 0;
+            let elapsed = time(|| executions = way());
             *cpu = match (*cpu, cpu_before, cpu_time()) {
                 (Some(cpu), Some(before), Some(after)) => Some(cpu + (after - before)),
                 _ => None,
             };
             rates.push(executions as f64 / elapsed.as_secs_f64());
+            *total += executions;
+            if i == 0 {
+                first = executions;
+            }
         }
     }
-    let [one, two] = measured.map(|(rates, cpu)| {
-        let cpu = cpu.map_or(f64::NAN, |cpu| {
-            cpu.as_secs_f64() * 1e6 / (executions as f64 * rounds as f64)
-        });
-        (median(rates), cpu)
-    });
-    (executions, one, two)
+    let rates = measured
+        .into_iter()
+        .map(|(rates, total, cpu)| {
+            let cpu = cpu.map_or(f64::NAN, |cpu| cpu.as_secs_f64() * 1e6 / total as f64);
+            (median(rates), cpu)
+        })
+        .collect();
+    (first, rates)
 }
 
 /// Lock/unlock operations per thread of the program naive DFS explores in full.
@@ -303,6 +308,12 @@ fn main() {
                 let n = jobs["jobs".len()..].parse().unwrap_or(1);
                 run(interleave::Config::random(executions).jobs(n));
             }
+            // Two independent `jobs1` checks at once, each of half the executions: the
+            // ceiling of `jobs2` (`--profile=side-by-side`).
+            "side-by-side" => std::thread::scope(|s| {
+                s.spawn(|| run(interleave::Config::random(executions / 2).jobs(1)));
+                run(interleave::Config::random(executions - executions / 2).jobs(1));
+            }),
             // The 10-op program under raw shuttle, the reference for `jobs1`.
             "shuttle-locks" => {
                 shuttle::check_random(shuttle_program::<LOCKS_PER_THREAD>, executions as usize)
@@ -311,7 +322,16 @@ fn main() {
         }
         return;
     }
-    let rounds = 5;
+    let rounds: usize = match std::env::var("VS_SHUTTLE_ROUNDS") {
+        Err(_) => 5,
+        Ok(text) => match text.parse() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("error: VS_SHUTTLE_ROUNDS={text:?} is not a positive number");
+                std::process::exit(2);
+            }
+        },
+    };
     println!("{executions} executions per measurement, median of {rounds}:");
     println!();
     println!("| program | raw shuttle `check_random` executions/s | interleave random, all detectors, one thread | ratio |");
@@ -381,46 +401,46 @@ fn main() {
     );
     println!();
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    println!("2 threads x {LOCKS_PER_THREAD} lock/unlock on one and on two OS threads (`Config::jobs`), {cores} cores:");
+    println!("2 threads x {LOCKS_PER_THREAD} lock/unlock on one and on two OS threads (`Config::jobs`), {cores} cores; the ceiling is two independent jobs(1) checks at once, on two OS threads:");
     println!();
-    println!("| strategy | jobs(1) executions/s | jobs(2) executions/s | speedup | CPU ms per 1,000 executions, jobs(1) / jobs(2) |");
-    println!("|---|---:|---:|---:|---:|");
+    println!("| strategy | jobs(1) executions/s | jobs(2) executions/s | speedup | ceiling: executions/s, speedup | CPU ms per 1,000 executions, jobs(1) / jobs(2) / ceiling |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let row = |name: &str, (executions, rates): (u64, Vec<(f64, f64)>)| {
+        let [(one, cpu_one), (two, cpu_two), (ceiling, cpu_ceiling)] = rates[..] else {
+            unreachable!("three ways")
+        };
+        let name = name.replace("{executions}", &executions.to_string());
+        println!(
+            "| {name} | {one:.0} | {two:.0} | {:.2}x | {ceiling:.0}, {:.2}x | {cpu_one:.0} / {cpu_two:.0} / {cpu_ceiling:.0} |",
+            two / one,
+            ceiling / one
+        );
+    };
     for (name, strategy) in [
         ("random", interleave::Strategy::Random),
         ("pct:3", interleave::Strategy::Pct { depth: 3 }),
     ] {
-        let config = |jobs| {
-            move || {
-                interleave::Config::random(executions)
-                    .strategy(strategy)
-                    .jobs(jobs)
-            }
+        let config = move |jobs| {
+            interleave::Config::random(executions)
+                .strategy(strategy)
+                .jobs(jobs)
         };
-        let program = interleave_program::<LOCKS_PER_THREAD>;
-        let (_, (one, cpu_one), (two, cpu_two)) = rates(rounds, program, config(1), config(2));
-        // The reference for the CPU column: two independent one-thread checks at once, each
-        // with half the executions (what two cores do to each other, without interleave's
-        // coordination).
-        let cpu_side_by_side = side_by_side_cpu(rounds, executions, config(1));
-        println!(
-            "| {name} | {one:.0} | {two:.0} | {:.2}x | {cpu_one:.0} / {cpu_two:.0} (two jobs(1) checks side by side: {cpu_side_by_side:.0}) |",
-            two / one
-        );
+        let ways = compared(interleave_program::<LOCKS_PER_THREAD>, &config);
+        let ways: Vec<Way<'_>> = ways.iter().map(|w| &**w as Way<'_>).collect();
+        row(name, rates(rounds, &ways));
     }
     // Naive DFS splits the tree among the threads: the whole tree of 2 threads x 4 lock/unlock.
     let dfs = |jobs| {
-        move || {
-            interleave::Config::exhaustive()
-                .strategy(interleave::Strategy::ExhaustiveNaive)
-                .executions(10_000_000)
-                .jobs(jobs)
-        }
+        interleave::Config::exhaustive()
+            .strategy(interleave::Strategy::ExhaustiveNaive)
+            .executions(10_000_000)
+            .jobs(jobs)
     };
-    let (tree, (one, cpu_one), (two, cpu_two)) =
-        rates(3, interleave_program::<DFS_LOCKS>, dfs(1), dfs(2));
-    println!(
-        "| exhaustive-naive, 2 threads x {DFS_LOCKS} lock/unlock, every one of its {tree} executions | {one:.0} | {two:.0} | {:.2}x | {cpu_one:.0} / {cpu_two:.0} |",
-        two / one
+    let ways = compared(interleave_program::<DFS_LOCKS>, &dfs);
+    let ways: Vec<Way<'_>> = ways.iter().map(|w| &**w as Way<'_>).collect();
+    row(
+        &format!("exhaustive-naive, 2 threads x {DFS_LOCKS} lock/unlock, every one of its {{executions}} executions"),
+        rates(3, &ways),
     );
     println!();
     println!("one execution of 2 threads x {LONG_LOCKS} lock/unlock, peak resident set:");
