@@ -196,6 +196,13 @@ pub struct Runtime {
     handle: Handle,
 }
 
+/// The model's runtime it wraps (what `task::LocalSet::block_on` runs on).
+impl AsRef<interleave::future::Runtime> for Runtime {
+    fn as_ref(&self) -> &interleave::future::Runtime {
+        &self.inner
+    }
+}
+
 impl Runtime {
     /// A multi-thread runtime with [`DEFAULT_WORKERS`] workers.
     ///

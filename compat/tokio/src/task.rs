@@ -13,12 +13,12 @@
 //! | `Id`, `id`, `try_id`, `JoinHandle::id`, `AbortHandle::id`, `JoinError::id` | modelled: a task's number among the execution's threads (the same in every execution that spawns alike); `block_on`'s future is not a task |
 //! | `JoinSet::{join_next_with_id, try_join_next_with_id}` | modelled |
 //! | `block_in_place` | modelled: in a task of a multi-thread runtime, the task gives its worker back for the rest of that poll, so the other tasks go on while `f` blocks; elsewhere `f` just runs; on a current-thread runtime it panics, as tokio's |
-//! | `LocalSet` | not supported |
+//! | `LocalSet` (`new`, `default`, `spawn_local`, `run_until`, `block_on`, `enter`, awaiting it; dropping it cancels its tasks), `spawn_local` inside one | modelled: its tasks run only while it is driven, one at a time, between the polls of the future it runs until (61 per tick, as tokio's) |
 
 pub use interleave::future::{
     block_in_place, spawn, spawn_blocking, spawn_local, task_id as id, try_task_id as try_id,
-    yield_now, AbortHandle, AccessError, JoinError, JoinHandle, JoinSet, LocalKey, TaskId as Id,
-    TaskLocalFuture,
+    yield_now, AbortHandle, AccessError, JoinError, JoinHandle, JoinSet, LocalEnterGuard, LocalKey,
+    LocalSet, TaskId as Id, TaskLocalFuture,
 };
 
 /// Futures of this module, as tokio's `task::futures`.

@@ -28,7 +28,7 @@ const WHY: &str = "was used outside an interleave check";
 
 #[test]
 fn async_primitives_outside_a_check_say_so_and_where() {
-    let cases: [(&str, String); 6] = [
+    let cases: [(&str, String); 7] = [
         (
             "an async lock or semaphore",
             refusal(|| async {
@@ -64,6 +64,10 @@ fn async_primitives_outside_a_check_say_so_and_where() {
         (
             "interleave::future::spawn (`tokio::spawn` through interleave-tokio)",
             refusal(|| async { drop(interleave_tokio::spawn(async {})) }),
+        ),
+        (
+            "a `LocalSet`",
+            refusal(|| async { drop(interleave_tokio::task::LocalSet::new()) }),
         ),
     ];
     for (what, message) in cases {

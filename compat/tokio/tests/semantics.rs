@@ -2139,3 +2139,111 @@ fn review_owned_notified_is_send_and_sync_as_tokio_s() {
     send_sync_ref::<real_tokio::sync::futures::Notified<'static>>();
     send_sync_ref::<interleave_tokio::sync::futures::Notified<'static>>();
 }
+
+program! {
+    local_set_order;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    /// Tasks spawned on a `LocalSet` before it runs, and from inside it, run one at a time
+    /// between the polls of the future it runs until, in the order they were queued; a task
+    /// that yields goes to the back of the queue.
+    pub(crate) async fn program() -> Vec<String> {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let local = tokio::task::LocalSet::new();
+        let l = Rc::clone(&log);
+        local.spawn_local(async move {
+            l.borrow_mut().push("a1".to_owned());
+            tokio::task::yield_now().await;
+            l.borrow_mut().push("a2".to_owned());
+        });
+        let l = Rc::clone(&log);
+        local.spawn_local(async move { l.borrow_mut().push("b".to_owned()) });
+        log.borrow_mut().push("not driven yet".to_owned());
+        tokio::task::yield_now().await;
+        let l = Rc::clone(&log);
+        local
+            .run_until(async move {
+                l.borrow_mut().push("main1".to_owned());
+                let l2 = Rc::clone(&l);
+                let c = tokio::task::spawn_local(async move {
+                    l2.borrow_mut().push("c".to_owned());
+                    7
+                });
+                let v = c.await.unwrap();
+                l.borrow_mut().push(format!("main2 {v}"));
+            })
+            .await;
+        let l = Rc::clone(&log);
+        local.spawn_local(async move { l.borrow_mut().push("d".to_owned()) });
+        local.await;
+        log.take()
+    }
+}
+
+#[test]
+fn local_set_runs_its_tasks_in_queue_order_only_while_driven() {
+    agree(
+        local_set_order::real::program,
+        local_set_order::model::program,
+    );
+}
+
+program! {
+    local_set_cancel;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    struct Dropped(Rc<RefCell<Vec<String>>>, &'static str);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.borrow_mut().push(format!("{} dropped", self.1));
+        }
+    }
+    /// Dropping a `LocalSet` drops the futures of its unfinished tasks, and their handles then
+    /// say cancelled; a task of the runtime spawned from a task of the set runs on the
+    /// runtime; a local task's timer fires on the virtual clock.
+    pub(crate) async fn program() -> Vec<String> {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let local = tokio::task::LocalSet::new();
+        let first = local.spawn_local({
+            let d = Dropped(Rc::clone(&log), "first");
+            async move {
+                let _d = d;
+            }
+        });
+        let l = Rc::clone(&log);
+        let (_keep, never) = tokio::sync::oneshot::channel::<()>();
+        let waiting = local.spawn_local(async move {
+            let _d = Dropped(Rc::clone(&l), "waiting");
+            let _ = never.await;
+        });
+        let l = Rc::clone(&log);
+        let start = tokio::time::Instant::now();
+        let out = local
+            .run_until(async move {
+                let l2 = Rc::clone(&l);
+                let sleeper = tokio::task::spawn_local(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    l2.borrow_mut().push("slept".to_owned());
+                    tokio::spawn(async { 5 }).await.unwrap()
+                });
+                let out = sleeper.await.unwrap();
+                l.borrow_mut().push(format!("main at {:?}", start.elapsed()));
+                out
+            })
+            .await;
+        log.borrow_mut().push(format!("out {out}"));
+        log.borrow_mut().push(format!("first finished {}", first.is_finished()));
+        drop(local);
+        let cancelled = waiting.await.unwrap_err().is_cancelled();
+        log.borrow_mut().push(format!("waiting cancelled {cancelled}"));
+        log.take()
+    }
+}
+
+#[test]
+fn dropping_a_local_set_cancels_its_tasks_and_timers_run_on_the_virtual_clock() {
+    agree(
+        local_set_cancel::real::program,
+        local_set_cancel::model::program,
+    );
+}

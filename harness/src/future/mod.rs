@@ -58,6 +58,7 @@
 //! and what is not modelled.
 
 mod join_set;
+mod local;
 mod runtime;
 pub mod sync;
 pub(crate) mod task;
@@ -65,6 +66,7 @@ mod task_local;
 pub mod time;
 
 pub use join_set::JoinSet;
+pub use local::{LocalEnterGuard, LocalSet, RunUntil};
 pub use task::{
     block_in_place, block_on, select_start, spawn, spawn_blocking, spawn_local, spawn_named,
     task_id, try_task_id, yield_now, AbortHandle, EnterGuard, Handle, JoinError, JoinHandle,

@@ -32,6 +32,10 @@ pub(crate) struct RuntimeShared {
     /// one of the workers (tokio: "the future … does not run as a worker"); on a current-thread
     /// runtime `block_on` drives the only worker.
     multi_thread: bool,
+    /// A `LocalSet`'s worker: its tasks queue when made runnable, and whether one has been
+    /// granted the worker is its own (`Key::park`) for exhaustive exploration, so that a task
+    /// starting or looking at its grant commutes with the others' polls.
+    local: bool,
     state: StdMutex<WorkerState>,
 }
 
@@ -66,6 +70,11 @@ pub(crate) struct Membership {
     pub(crate) entered: Option<Arc<RuntimeShared>>,
     /// How many `enter` guards of the thread are alive (they must go in reverse order).
     pub(crate) enter_depth: usize,
+    /// The `LocalSet` `spawn_local` spawns on: the set of a task of one, or the set driven
+    /// (`run_until`) or entered (`LocalSet::enter`) on this thread.
+    pub(crate) local: Option<Arc<super::local::LocalShared>>,
+    /// It is a task of a `LocalSet`: the worker it holds while it polls is the set's.
+    pub(crate) on_set: bool,
 }
 
 thread_local! {
@@ -138,33 +147,94 @@ fn note_worker(object: ObjectId, state: &WorkerState) {
     }
 }
 
+/// Registers a runtime (or a `LocalSet`'s worker) in the running execution, created at `site`.
+fn register(site: &Site, name: Option<&str>) -> ObjectId {
+    rt::with(|c| {
+        let object = c.next_object();
+        c.emit(
+            EventKind::Create {
+                object,
+                class: ObjectClass::Runtime,
+                name: name.map(str::to_owned),
+            },
+            site.clone(),
+        );
+        object
+    })
+    .expect("a runtime is created inside an execution")
+}
+
 impl RuntimeShared {
     /// A runtime with `workers` workers (`multi_thread`: `block_on` takes none of them),
     /// registered in the running execution at `site`.
     pub(crate) fn new(workers: usize, multi_thread: bool, site: &Site) -> Arc<Self> {
-        let object = rt::with(|c| {
-            let object = c.next_object();
-            c.emit(
-                EventKind::Create {
-                    object,
-                    class: ObjectClass::Runtime,
-                    name: None,
-                },
-                site.clone(),
-            );
-            object
-        })
-        .expect("a runtime is created inside an execution");
+        let object = register(site, None);
         Arc::new(RuntimeShared {
             object,
             sequential: workers == 1 && !multi_thread,
             multi_thread,
+            local: false,
             state: StdMutex::new(WorkerState {
                 workers,
                 free: workers,
                 ..WorkerState::default()
             }),
         })
+    }
+
+    /// The one worker of a `LocalSet` (see `future::local`): its tasks poll on it one at a
+    /// time, and it starts held by whoever drives the set (none is free), who lends it.
+    pub(crate) fn new_local(site: &Site) -> Arc<Self> {
+        let object = register(site, Some("LocalSet"));
+        Arc::new(RuntimeShared {
+            object,
+            sequential: true,
+            multi_thread: false,
+            local: true,
+            state: StdMutex::new(WorkerState {
+                workers: 1,
+                free: 0,
+                // The driver: with one task, a take may wait.
+                joined: 1,
+                ..WorkerState::default()
+            }),
+        })
+    }
+
+    /// Queues `thread` for a worker, unless it is queued already (or was granted one it has
+    /// not taken yet): a `LocalSet`'s task queues when it is spawned or woken, as tokio's
+    /// run queue, not when it next runs. Returns whether it was queued now.
+    pub(crate) fn enqueue(&self, thread: ThreadId) -> bool {
+        let mut state = self.state();
+        if state.waiters.iter().any(|&(t, _)| t == thread) {
+            rt::note_read(rt::Key::park(thread));
+            return false;
+        }
+        rt::note_write(rt::Key::object(self.object));
+        rt::note_write(rt::Key::park(thread));
+        state.waiters.push_back((thread, false));
+        true
+    }
+
+    /// How many threads wait for a worker and were granted none yet.
+    pub(crate) fn waiting(&self) -> usize {
+        rt::note_read(rt::Key::object(self.object));
+        self.state().waiters.iter().filter(|(_, g)| !g).count()
+    }
+
+    /// `thread` ended: it leaves the queue, and a worker it was granted and did not take goes
+    /// to the next waiting.
+    pub(crate) fn forget(&self, thread: ThreadId) {
+        rt::note_write(rt::Key::park(thread));
+        let granted = {
+            let mut state = self.state();
+            let granted = state.waiters.iter().any(|&(t, g)| t == thread && g);
+            state.waiters.retain(|&(t, _)| t != thread);
+            granted
+        };
+        if granted {
+            self.release_worker();
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, WorkerState> {
@@ -202,19 +272,43 @@ impl RuntimeShared {
     /// Takes a worker for the current thread, waiting for one (first come first served) if
     /// all are busy; returns `false` if `cancelled` says to stop waiting.
     pub(crate) fn acquire_worker(&self, site: &Site, cancelled: impl Fn() -> bool) -> bool {
+        self.acquire(site, cancelled, true)
+    }
+
+    /// As [`acquire_worker`](Self::acquire_worker), for a `LocalSet`'s task, which is queued
+    /// (or will be) by whoever made it runnable: it does not queue itself.
+    pub(crate) fn acquire_queued(&self, site: &Site, cancelled: impl Fn() -> bool) -> bool {
+        self.acquire(site, cancelled, false)
+    }
+
+    fn acquire(&self, site: &Site, cancelled: impl Fn() -> bool, push: bool) -> bool {
         let me = rt::current_thread();
         {
             let mut state = self.state();
             // Taking one of several free workers commutes with taking or giving back another:
             // in either order neither waits. Taking the last one, or waiting, does not.
-            note_worker(self.object, &state);
-            if state.free > 0 && state.waiters.is_empty() {
+            if push || state.free > 0 {
+                note_worker(self.object, &state);
+            }
+            if self.local {
+                rt::note_write(rt::Key::park(me));
+            }
+            // A free worker is not one granted to a waiter that has not taken it yet: those
+            // were not counted free.
+            if state.free > 0
+                && !state
+                    .waiters
+                    .iter()
+                    .any(|&(t, granted)| !granted || t == me)
+            {
                 state.free -= 1;
                 drop(state);
                 self.took_worker();
                 return true;
             }
-            state.waiters.push_back((me, false));
+            if push {
+                state.waiters.push_back((me, false));
+            }
         }
         rt::emit(
             EventKind::AsyncWait {
@@ -231,10 +325,19 @@ impl RuntimeShared {
                         state.waiters.remove(i);
                         Some(true)
                     }
+                    // First in line with a worker free (given back while it was queued by a
+                    // wake, not waiting yet).
+                    Some((0, false)) if state.free > 0 => {
+                        state.free -= 1;
+                        state.waiters.remove(0);
+                        Some(true)
+                    }
                     Some((i, false)) if cancelled() => {
                         state.waiters.remove(i);
                         Some(false)
                     }
+                    // Not queued yet (a `LocalSet`'s task whose yield is deferred).
+                    None if cancelled() => Some(false),
                     _ => None,
                 }
             };
@@ -282,6 +385,9 @@ impl RuntimeShared {
             match state.waiters.iter_mut().find(|(_, granted)| !granted) {
                 Some(waiter) => {
                     waiter.1 = true;
+                    if self.local {
+                        rt::note_write(rt::Key::park(waiter.0));
+                    }
                     Some(waiter.0)
                 }
                 None => {

@@ -14,6 +14,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use interleave_detector::{EventKind, Site, ThreadId};
 
+use super::local::LocalShared;
 use super::runtime::{self, RuntimeShared};
 use crate::rt;
 
@@ -23,6 +24,8 @@ pub(crate) struct TaskWaker {
     thread: ThreadId,
     generation: u64,
     woken: AtomicBool,
+    /// The `LocalSet` whose task it wakes: a wake queues the task there.
+    local: std::sync::OnceLock<Arc<LocalShared>>,
 }
 
 impl Wake for TaskWaker {
@@ -35,16 +38,63 @@ impl Wake for TaskWaker {
         match rt::with(|c| c.generation == self.generation) {
             Some(true) => {
                 rt::note_write(rt::Key::park(self.thread));
+                if let Some(set) = self.local.get().filter(|_| !yield_deferred(self.thread)) {
+                    set.queue(self.thread);
+                }
                 rt::unblock(self.thread);
             }
             // A waker of an earlier execution: nothing of it runs any more.
             Some(false) => {}
             // The context is borrowed (a waker woken by the runtime's own work): the wake is
             // deferred to the next scheduling point.
-            None if rt::in_execution() => rt::unblock(self.thread),
+            None if rt::in_execution() => {
+                if let Some(set) = self.local.get().filter(|_| !yield_deferred(self.thread)) {
+                    set.queue(self.thread);
+                }
+                rt::unblock(self.thread);
+            }
             None => {}
         }
     }
+}
+
+thread_local! {
+    /// Tasks of a `LocalSet` in a poll that awaited `yield_now`: tokio defers the wake of a
+    /// yield until its scheduler has run the tasks queued (`context::defer`), so the task is
+    /// queued on its set only once the tick that polled it ends (see `future::local`).
+    /// With the execution's generation: an execution that stopped in such a poll leaves
+    /// nothing for the next.
+    static YIELD_DEFERRED: std::cell::RefCell<Vec<(u64, ThreadId)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn current_generation() -> u64 {
+    rt::with(|c| c.generation).unwrap_or(0)
+}
+
+/// `thread`, a task of a `LocalSet`, yields in its poll (see [`YIELD_DEFERRED`]).
+fn defer_yield(thread: ThreadId) {
+    let generation = current_generation();
+    YIELD_DEFERRED.with(|d| {
+        let mut d = d.borrow_mut();
+        d.retain(|&(g, _)| g == generation);
+        d.push((generation, thread));
+    });
+}
+
+/// Whether `thread`'s wake now is a `yield_now` in a task of a `LocalSet` (see
+/// [`YIELD_DEFERRED`]).
+fn yield_deferred(thread: ThreadId) -> bool {
+    YIELD_DEFERRED.with(|d| d.borrow().iter().any(|&(_, t)| t == thread))
+}
+
+/// Takes `thread`'s deferred yield, if any.
+fn take_yield_deferred(thread: ThreadId) -> bool {
+    YIELD_DEFERRED.with(|d| {
+        let mut d = d.borrow_mut();
+        let before = d.len();
+        d.retain(|&(_, t)| t != thread);
+        d.len() != before
+    })
 }
 
 /// A task's cancellation: what its runtime keeps of it for the shutdown.
@@ -269,8 +319,26 @@ fn drive<F: Future>(
 ) -> Option<F::Output> {
     let mut future = pin!(future);
     let mut reported = Vec::new();
+    // A task of a `LocalSet` (its worker is `runtime`) is queued there by whoever makes it
+    // runnable: its spawn, its waker, the end of the tick its yield was deferred to; only a
+    // timer's fire leaves it to queue itself.
+    let local = waker.local.get();
+    let mut queue = false;
     loop {
-        if cancelled() || runtime.is_some_and(|r| !r.acquire_worker(site, cancelled)) {
+        if cancelled() {
+            return None;
+        }
+        let took = match (local, runtime) {
+            (Some(set), Some(worker)) => {
+                if std::mem::take(&mut queue) {
+                    set.queue(waker.thread);
+                }
+                worker.acquire_queued(site, cancelled)
+            }
+            (_, Some(worker)) => worker.acquire_worker(site, cancelled),
+            (_, None) => true,
+        };
+        if !took {
             return None;
         }
         if runtime.is_some() {
@@ -283,6 +351,7 @@ fn drive<F: Future>(
         rt::task_polling(waker.thread, true);
         let poll = future.as_mut().poll(&mut Context::from_waker(&task_waker));
         rt::task_polling(waker.thread, false);
+        let yielded = take_yield_deferred(waker.thread);
         drop(task_waker);
         // A poll that gave its worker back in `block_in_place` ended without one.
         let holds_worker = runtime.filter(|_| runtime::set_holds_worker(waker.thread, false));
@@ -298,10 +367,16 @@ fn drive<F: Future>(
         if check_holds {
             report_holds(&awaited_at, &mut reported);
         }
+        if yielded {
+            if let Some(set) = local {
+                set.defer(waker.thread);
+            }
+        }
         if let Some(runtime) = holds_worker {
             runtime.release_worker();
         }
-        wait_for_wake(waker, site, cancelled);
+        let by_waker = wait_for_wake(waker, site, cancelled);
+        queue = !by_waker && !yielded;
     }
 }
 
@@ -319,11 +394,13 @@ fn report_holds(awaited_at: &Site, reported: &mut Vec<interleave_detector::Objec
 
 /// Between two polls: wait until woken, a future's timer fires, or the task is cancelled. A
 /// future that left no way to wake it is a lost waker, reported at once.
-fn wait_for_wake(waker: &Arc<TaskWaker>, site: &Site, cancelled: &dyn Fn() -> bool) {
+///
+/// Returns whether its waker woke it (not a timer, a cancellation, or the execution's end).
+fn wait_for_wake(waker: &Arc<TaskWaker>, site: &Site, cancelled: &dyn Fn() -> bool) -> bool {
     if waker.woken.swap(false, Ordering::SeqCst) {
         // Woken during its own poll (`yield_now`): let the others go first.
         rt::yield_now();
-        return;
+        return true;
     }
     let me = waker.thread;
     let timers = rt::with(|c| c.timers.iter().any(|t| t.thread == me)).unwrap_or(false);
@@ -331,15 +408,17 @@ fn wait_for_wake(waker: &Arc<TaskWaker>, site: &Site, cancelled: &dyn Fn() -> bo
         rt::emit(EventKind::LostWaker, site.clone());
     }
     loop {
-        if waker.woken.swap(false, Ordering::SeqCst) || rt::take_future_timer_fired() || cancelled()
-        {
-            return;
+        if waker.woken.swap(false, Ordering::SeqCst) {
+            return true;
+        }
+        if rt::take_future_timer_fired() || cancelled() {
+            return false;
         }
         rt::with(|c| c.thread_mut(me).idle = true);
         rt::block_current(site);
         rt::with(|c| c.thread_mut(me).idle = false);
         if rt::with(|c| c.stop.is_some()).unwrap_or(true) {
-            return;
+            return false;
         }
     }
 }
@@ -349,6 +428,7 @@ fn new_waker(thread: ThreadId) -> Arc<TaskWaker> {
         thread,
         generation: rt::with(|c| c.generation).unwrap_or(0),
         woken: AtomicBool::new(false),
+        local: std::sync::OnceLock::new(),
     })
 }
 
@@ -377,6 +457,12 @@ fn new_waker(thread: ThreadId) -> Arc<TaskWaker> {
 pub struct Runtime {
     shared: Arc<RuntimeShared>,
     site: Site,
+}
+
+impl AsRef<Runtime> for Runtime {
+    fn as_ref(&self) -> &Runtime {
+        self
+    }
 }
 
 impl fmt::Debug for Runtime {
@@ -495,6 +581,8 @@ fn block_on_shared<F: Future>(
             holds_worker: false,
             entered: None,
             enter_depth: 0,
+            local: None,
+            on_set: false,
         },
     );
     let worker = shared.block_on_takes_worker();
@@ -814,6 +902,10 @@ where
         // Outside any runtime, in a blocking task, or nested: blocking is fine here.
         return f();
     };
+    if outer.on_set {
+        // A task of a `LocalSet` keeps the set's worker: the set's tasks run on one thread.
+        return f();
+    }
     assert!(
         shared.is_multi_thread(),
         "can call blocking only when running on the multi-threaded runtime (block_in_place at {}, on a current-thread runtime)",
@@ -878,7 +970,94 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    spawn_task(future, None, Site::caller())
+    let site = Site::caller();
+    if rt::in_execution() {
+        if let Some(set) = runtime::membership(rt::current_thread()).local {
+            return super::local::spawn_on(&set, future, site);
+        }
+    }
+    spawn_task(future, None, site)
+}
+
+/// Spawns `future` as a task of the `LocalSet` `set`: it polls holding the set's worker, and
+/// `ended` runs on its thread when it ends (finished or cancelled), before its output is
+/// stored.
+pub(crate) fn spawn_on_set<F>(
+    set: Arc<LocalShared>,
+    future: F,
+    site: Site,
+    ended: impl FnOnce(ThreadId) + 'static,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let cell: Slot<F::Output> = Arc::default();
+    let for_body = Arc::clone(&cell);
+    let task_site = site.clone();
+    let member = Arc::clone(&set);
+    let body = Box::new(move || {
+        let shared = for_body
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .expect("the task's state is set before it runs");
+        runtime::set_membership(
+            shared.thread,
+            runtime::Membership {
+                runtime: member.runtime(),
+                blocking: false,
+                task: true,
+                holds_worker: false,
+                entered: None,
+                enter_depth: 0,
+                local: Some(Arc::clone(&member)),
+                on_set: true,
+            },
+        );
+        let cancelled = || shared.cancel.cancelled();
+        rt::run_thread(
+            || {
+                drive(
+                    future,
+                    Some(&member.worker),
+                    &shared.waker,
+                    &task_site,
+                    &cancelled,
+                    true,
+                )
+            },
+            |output| {
+                ended(shared.thread);
+                let id = shared.thread.0;
+                shared.finish(output.ok_or(JoinError { id }));
+            },
+        );
+    });
+    let thread = rt::spawn(body, None, site, None);
+    let waker = new_waker(thread);
+    let _ = waker.local.set(Arc::clone(&set));
+    let shared = Arc::new(TaskShared {
+        thread,
+        waker,
+        cancel: Arc::new(Cancel {
+            thread,
+            cancelled: AtomicBool::new(false),
+        }),
+        state: StdMutex::new(JoinState {
+            output: None,
+            finished: false,
+            joiners: Vec::new(),
+        }),
+    });
+    *cell
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&shared));
+    set.worker.add_task(Arc::clone(&shared.cancel));
+    JoinHandle {
+        shared,
+        awaited_at: None,
+    }
 }
 
 fn current_runtime(site: &Site) -> Arc<RuntimeShared> {
@@ -939,6 +1118,8 @@ where
                 holds_worker: false,
                 entered: None,
                 enter_depth: 0,
+                local: None,
+                on_set: false,
             },
         );
         let cancelled = || worker && shared.cancel.cancelled();
@@ -1068,6 +1249,11 @@ impl<T> JoinHandle<T> {
     pub fn id(&self) -> TaskId {
         TaskId::of(self.shared.thread)
     }
+
+    /// The task's thread.
+    pub(crate) fn thread(&self) -> ThreadId {
+        self.shared.thread
+    }
 }
 
 /// Aborts a task without owning its [`JoinHandle`]: tokio's `task::AbortHandle`.
@@ -1180,6 +1366,12 @@ impl Future for YieldNow {
         }
         self.yielded = true;
         pending_at(&self.site);
+        if rt::in_execution() {
+            let me = rt::current_thread();
+            if runtime::membership(me).on_set {
+                defer_yield(me);
+            }
+        }
         cx.waker().wake_by_ref();
         Poll::Pending
     }
