@@ -11,10 +11,15 @@
 //! runtime it keeps the runtime's worker, and no other task of that runtime runs during a tick,
 //! as in tokio.
 //!
-//! A task queues when it is spawned or woken (tokio's run queue), not when it next runs; a
-//! task queued while the set is not driven wakes the driver's waker. When the set is never
-//! driven again its tasks never run, as in tokio; dropping the set cancels them (each drops
-//! its future at its wait, and the drop waits for that).
+//! A task queues when it is spawned, woken or aborted (tokio's run queue), not when it next
+//! runs: its thread stays blocked until the set lends it the worker. A task queued while the
+//! set is not driven wakes the driver's waker. A `yield_now` in a task of the set queues it
+//! when the tick ends, the last to yield first (tokio's `context::defer`), where a scheduler
+//! drives the set; on a multi-thread runtime's `block_on` thread it queues at once. An
+//! aborted task drops its future in its turn, holding the worker. When the set is never
+//! driven again its tasks never run, as in tokio; dropping the set drops their futures one at
+//! a time in spawn order (each task drops its own, after what the dropper did, and the drop
+//! waits for it).
 
 use std::fmt;
 use std::future::Future;
@@ -58,6 +63,8 @@ struct LocalState {
     live: usize,
     /// Tasks that yielded in this tick: queued when it ends.
     deferred: Vec<ThreadId>,
+    /// The set is being dropped: its tasks drop their futures at once.
+    dropping: bool,
 }
 
 impl LocalShared {
@@ -91,13 +98,32 @@ impl LocalShared {
         self.state().deferred.push(thread);
     }
 
-    /// The tick ended: the tasks that yielded in it queue; returns whether any did.
+    /// The tick ended: the tasks that yielded in it queue, the last to yield first (tokio's
+    /// `Defer::wake` pops them); returns whether any did.
     fn flush_deferred(&self) -> bool {
         let deferred = std::mem::take(&mut self.state().deferred);
-        for &thread in &deferred {
+        for &thread in deferred.iter().rev() {
             self.worker.enqueue(thread);
         }
         !deferred.is_empty()
+    }
+
+    /// The set is being dropped.
+    pub(crate) fn dropping(&self) -> bool {
+        self.state().dropping
+    }
+
+    /// Whether a `yield_now` in a task of the set is deferred to the end of the tick: tokio
+    /// defers it where a scheduler runs the driver (a task, or a current-thread runtime's
+    /// `block_on`), not on a multi-thread runtime's `block_on` thread, where it wakes at once.
+    pub(crate) fn defers_yield(&self) -> bool {
+        let driver = self.state().driving;
+        driver.is_none_or(|driver| runtime::membership(driver).holds_worker)
+    }
+
+    /// Whether `thread` is inside a poll that drives the set.
+    pub(crate) fn driven_by(&self, thread: ThreadId) -> bool {
+        self.state().driving == Some(thread)
     }
 
     /// The runtime its tasks belong to: its last driver's.
@@ -108,6 +134,10 @@ impl LocalShared {
     /// A task of the set ended (`completed`: its future returned, already counted by
     /// [`completed`](Self::completed)).
     fn ended(&self, thread: ThreadId, counted: bool) {
+        // An aborted task dropped its future holding the worker.
+        if runtime::set_holds_worker(thread, false) {
+            self.worker.release_worker();
+        }
         self.worker.forget(thread);
         let driver = {
             let mut state = self.state();
@@ -129,14 +159,17 @@ impl LocalShared {
         self.state().live -= 1;
     }
 
-    /// The current thread drives the set, in a poll with waker `waker`; returns `false` if it
-    /// already does (a nested `run_until`: only the outer one runs the tasks).
-    fn begin(&self, waker: &Waker) -> bool {
+    /// The current thread drives the set, in a poll with waker `waker`: `Some` with whether
+    /// it began now (`false`: a nested `run_until` on the same thread, which ticks too, as
+    /// tokio's); `None` if another thread drives it.
+    fn begin(&self, waker: &Waker) -> Option<bool> {
         let me = rt::current_thread();
         let runtime = runtime::current();
         let mut state = self.state();
-        if state.driving.is_some() {
-            return false;
+        match state.driving {
+            Some(driver) if driver == me => return Some(false),
+            Some(_) => return None,
+            None => {}
         }
         state.driving = Some(me);
         if !state.driver.as_ref().is_some_and(|w| w.will_wake(waker)) {
@@ -145,7 +178,7 @@ impl LocalShared {
         if runtime.is_some() {
             state.runtime = runtime;
         }
-        true
+        Some(true)
     }
 
     fn end(&self) {
@@ -164,9 +197,11 @@ impl LocalShared {
             if polls >= MAX_TASKS_PER_TICK {
                 return true;
             }
-            polls += waiting;
+            // The worker comes back after as many polls as the budget has left.
+            let batch = waiting.min(MAX_TASKS_PER_TICK - polls);
+            polls += batch;
             self.worker.release_worker();
-            self.worker.acquire_worker(site, || false);
+            self.worker.acquire_after(site, batch - 1);
         }
     }
 
@@ -295,7 +330,8 @@ impl LocalSet {
 impl Drop for LocalSet {
     fn drop(&mut self) {
         if rt::in_execution() && rt::with(|c| c.stop.is_none()).unwrap_or(false) {
-            self.shared.worker.shut_down(&self.site);
+            self.shared.state().dropping = true;
+            self.shared.worker.shut_down_in_order(&self.site);
         }
     }
 }
@@ -306,10 +342,10 @@ impl Future for LocalSet {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let shared = &self.shared;
-        if !shared.begin(cx.waker()) {
+        let Some(began) = shared.begin(cx.waker()) else {
             return Poll::Pending;
-        }
-        let _end = End(shared);
+        };
+        let _end = began.then(|| End(shared));
         let queued = shared.tick(&self.site) | shared.flush_deferred();
         if shared.live() == 0 {
             return Poll::Ready(());
@@ -349,8 +385,9 @@ impl<F: Future> Future for RunUntil<'_, F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let set = self.set;
         let shared = &set.shared;
-        let driving = shared.begin(cx.waker());
-        let _end = driving.then(|| End(shared));
+        let began = shared.begin(cx.waker());
+        let driving = began.is_some();
+        let _end = (began == Some(true)).then(|| End(shared));
         // `spawn_local` inside the future spawns on the set.
         let thread = rt::current_thread();
         let outer = runtime::membership(thread);

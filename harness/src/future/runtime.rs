@@ -272,22 +272,60 @@ impl RuntimeShared {
     /// Takes a worker for the current thread, waiting for one (first come first served) if
     /// all are busy; returns `false` if `cancelled` says to stop waiting.
     pub(crate) fn acquire_worker(&self, site: &Site, cancelled: impl Fn() -> bool) -> bool {
-        self.acquire(site, cancelled, true)
+        self.acquire(site, cancelled, Some(usize::MAX))
     }
 
     /// As [`acquire_worker`](Self::acquire_worker), for a `LocalSet`'s task, which is queued
     /// (or will be) by whoever made it runnable: it does not queue itself.
     pub(crate) fn acquire_queued(&self, site: &Site, cancelled: impl Fn() -> bool) -> bool {
-        self.acquire(site, cancelled, false)
+        self.acquire(site, cancelled, None)
     }
 
-    fn acquire(&self, site: &Site, cancelled: impl Fn() -> bool, push: bool) -> bool {
+    /// As [`acquire_worker`](Self::acquire_worker), queued behind the first `ahead` of the
+    /// threads waiting that were granted nothing yet (a `LocalSet`'s driver taking its worker
+    /// back after a tick's budget of polls).
+    pub(crate) fn acquire_after(&self, site: &Site, ahead: usize) -> bool {
+        self.acquire(site, || false, Some(ahead))
+    }
+
+    /// Gives the current thread's clock to the worker's next taker without giving a worker
+    /// (a `LocalSet` dropped: what its dropper did happens before its tasks drop their futures).
+    pub(crate) fn release_clock(&self) {
+        if self.sequential {
+            rt::emit(
+                EventKind::AsyncRelease {
+                    object: self.object,
+                },
+                Site::unknown(),
+            );
+        }
+    }
+
+    /// Takes the clock [`release_clock`](Self::release_clock) gave.
+    pub(crate) fn acquire_clock(&self) {
+        self.took_worker();
+    }
+
+    /// Cancels the tasks one at a time, in the order they were spawned, each ending (dropping
+    /// its future) before the next is cancelled: what dropping a tokio `LocalSet` does.
+    pub(crate) fn shut_down_in_order(&self, site: &Site) {
+        let tasks = std::mem::take(&mut self.state().tasks);
+        for task in &tasks {
+            self.release_clock();
+            task.cancel();
+            crate::thread::join_thread(task.thread, site);
+        }
+    }
+
+    /// `push`: where the current thread queues, behind how many of the threads waiting that
+    /// were granted nothing (`None`: it is queued already, or will be).
+    fn acquire(&self, site: &Site, cancelled: impl Fn() -> bool, push: Option<usize>) -> bool {
         let me = rt::current_thread();
         {
             let mut state = self.state();
             // Taking one of several free workers commutes with taking or giving back another:
             // in either order neither waits. Taking the last one, or waiting, does not.
-            if push || state.free > 0 {
+            if push.is_some() || state.free > 0 {
                 note_worker(self.object, &state);
             }
             if self.local {
@@ -306,8 +344,20 @@ impl RuntimeShared {
                 self.took_worker();
                 return true;
             }
-            if push {
-                state.waiters.push_back((me, false));
+            if let Some(ahead) = push {
+                // After the `ahead`-th waiter granted nothing (and any granted between).
+                let mut seen = 0;
+                let at = state
+                    .waiters
+                    .iter()
+                    .position(|&(_, granted)| {
+                        if !granted {
+                            seen += 1;
+                        }
+                        seen > ahead
+                    })
+                    .unwrap_or(state.waiters.len());
+                state.waiters.insert(at, (me, false));
             }
         }
         rt::emit(

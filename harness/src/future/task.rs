@@ -38,22 +38,29 @@ impl Wake for TaskWaker {
         match rt::with(|c| c.generation == self.generation) {
             Some(true) => {
                 rt::note_write(rt::Key::park(self.thread));
-                if let Some(set) = self.local.get().filter(|_| !yield_deferred(self.thread)) {
-                    set.queue(self.thread);
-                }
-                rt::unblock(self.thread);
+                self.wake_thread();
             }
             // A waker of an earlier execution: nothing of it runs any more.
             Some(false) => {}
             // The context is borrowed (a waker woken by the runtime's own work): the wake is
             // deferred to the next scheduling point.
-            None if rt::in_execution() => {
-                if let Some(set) = self.local.get().filter(|_| !yield_deferred(self.thread)) {
+            None if rt::in_execution() => self.wake_thread(),
+            None => {}
+        }
+    }
+}
+
+impl TaskWaker {
+    /// Makes the task's thread runnable; a task of a `LocalSet` is queued there instead (its
+    /// thread runs once the set lends it the worker), unless its wake is a deferred yield.
+    fn wake_thread(&self) {
+        match self.local.get() {
+            Some(set) => {
+                if !yield_deferred(self.thread) {
                     set.queue(self.thread);
                 }
-                rt::unblock(self.thread);
             }
-            None => {}
+            None => rt::unblock(self.thread),
         }
     }
 }
@@ -84,16 +91,18 @@ fn defer_yield(thread: ThreadId) {
 /// Whether `thread`'s wake now is a `yield_now` in a task of a `LocalSet` (see
 /// [`YIELD_DEFERRED`]).
 fn yield_deferred(thread: ThreadId) -> bool {
-    YIELD_DEFERRED.with(|d| d.borrow().iter().any(|&(_, t)| t == thread))
+    let generation = current_generation();
+    YIELD_DEFERRED.with(|d| d.borrow().contains(&(generation, thread)))
 }
 
-/// Takes `thread`'s deferred yield, if any.
+/// Takes `thread`'s deferred yield, if any (and forgets those of earlier executions).
 fn take_yield_deferred(thread: ThreadId) -> bool {
+    let generation = current_generation();
     YIELD_DEFERRED.with(|d| {
         let mut d = d.borrow_mut();
-        let before = d.len();
-        d.retain(|&(_, t)| t != thread);
-        d.len() != before
+        let found = d.contains(&(generation, thread));
+        d.retain(|&(g, t)| g == generation && t != thread);
+        found
     })
 }
 
@@ -102,6 +111,9 @@ fn take_yield_deferred(thread: ThreadId) -> bool {
 pub(crate) struct Cancel {
     pub(crate) thread: ThreadId,
     cancelled: AtomicBool,
+    /// The `LocalSet` of a task of one: an abort queues it there, to drop its future in its
+    /// turn.
+    local: std::sync::OnceLock<Arc<LocalShared>>,
 }
 
 impl Cancel {
@@ -117,7 +129,10 @@ impl Cancel {
     pub(crate) fn cancel(&self) {
         if !self.cancelled.swap(true, Ordering::SeqCst) {
             rt::note_write(rt::Key::park(self.thread));
-            rt::unblock(self.thread);
+            match self.local.get().filter(|set| !set.dropping()) {
+                Some(set) => set.queue(self.thread),
+                None => rt::unblock(self.thread),
+            }
         }
     }
 }
@@ -324,8 +339,17 @@ fn drive<F: Future>(
     // timer's fire leaves it to queue itself.
     let local = waker.local.get();
     let mut queue = false;
+    // An aborted task of a set drops its future in its turn, holding the set's worker, as
+    // tokio's; when the set is dropped, at once, after what its dropper did (the drop waits).
+    let dropped_with_set = |worker: Option<&RuntimeShared>| {
+        if let (Some(_), Some(worker)) = (local, worker) {
+            worker.acquire_clock();
+        }
+    };
     loop {
-        if cancelled() {
+        let stop = cancelled();
+        if stop && local.is_none_or(|set| set.dropping()) {
+            dropped_with_set(runtime);
             return None;
         }
         let took = match (local, runtime) {
@@ -333,16 +357,24 @@ fn drive<F: Future>(
                 if std::mem::take(&mut queue) {
                     set.queue(waker.thread);
                 }
-                worker.acquire_queued(site, cancelled)
+                // Only a cancel stops the wait, and only the set's drop cancels it at once (an
+                // abort waits for its turn).
+                worker.acquire_queued(site, || set.dropping() && cancelled())
             }
             (_, Some(worker)) => worker.acquire_worker(site, cancelled),
             (_, None) => true,
         };
         if !took {
+            dropped_with_set(runtime);
             return None;
         }
         if runtime.is_some() {
             runtime::set_holds_worker(waker.thread, true);
+        }
+        if local.is_some() && (stop || cancelled()) {
+            // Its future is dropped now, in its turn; the worker goes back after that
+            // (`LocalShared::ended`).
+            return None;
         }
         rt::note_write(rt::Key::park(waker.thread));
         waker.woken.store(false, Ordering::SeqCst);
@@ -902,10 +934,16 @@ where
         // Outside any runtime, in a blocking task, or nested: blocking is fine here.
         return f();
     };
-    if outer.on_set {
-        // A task of a `LocalSet` keeps the set's worker: the set's tasks run on one thread.
-        return f();
-    }
+    // A `LocalSet` runs on one thread, whatever the runtime: tokio's refuses there.
+    assert!(
+        !outer.on_set
+            && !outer
+                .local
+                .as_ref()
+                .is_some_and(|set| set.driven_by(me)),
+        "can call blocking only when running on the multi-threaded runtime (block_in_place at {}, inside a LocalSet)",
+        Site::caller()
+    );
     assert!(
         shared.is_multi_thread(),
         "can call blocking only when running on the multi-threaded runtime (block_in_place at {}, on a current-thread runtime)",
@@ -1037,13 +1075,16 @@ where
     let thread = rt::spawn(body, None, site, None);
     let waker = new_waker(thread);
     let _ = waker.local.set(Arc::clone(&set));
+    let cancel = Arc::new(Cancel {
+        thread,
+        cancelled: AtomicBool::new(false),
+        local: std::sync::OnceLock::new(),
+    });
+    let _ = cancel.local.set(Arc::clone(&set));
     let shared = Arc::new(TaskShared {
         thread,
         waker,
-        cancel: Arc::new(Cancel {
-            thread,
-            cancelled: AtomicBool::new(false),
-        }),
+        cancel,
         state: StdMutex::new(JoinState {
             output: None,
             finished: false,
@@ -1148,6 +1189,7 @@ where
         cancel: Arc::new(Cancel {
             thread,
             cancelled: AtomicBool::new(false),
+            local: std::sync::OnceLock::new(),
         }),
         state: StdMutex::new(JoinState {
             output: None,
@@ -1368,7 +1410,8 @@ impl Future for YieldNow {
         pending_at(&self.site);
         if rt::in_execution() {
             let me = rt::current_thread();
-            if runtime::membership(me).on_set {
+            let membership = runtime::membership(me);
+            if membership.on_set && membership.local.is_some_and(|set| set.defers_yield()) {
                 defer_yield(me);
             }
         }
