@@ -346,6 +346,7 @@ impl Future for LocalSet {
             return Poll::Pending;
         };
         let _end = began.then(|| End(shared));
+        rt::task_waits_on(shared.worker.object, false);
         let queued = shared.tick(&self.site) | shared.flush_deferred();
         if shared.live() == 0 {
             return Poll::Ready(());
@@ -353,6 +354,9 @@ impl Future for LocalSet {
         if queued {
             cx.waker().wake_by_ref();
         }
+        // A task of the set queued from now on wakes it: exhaustive exploration must not take
+        // it for a task that only waits for what its futures announced.
+        rt::task_waits_on(shared.worker.object, true);
         Poll::Pending
     }
 }
@@ -395,11 +399,19 @@ impl<F: Future> Future for RunUntil<'_, F> {
         let mut membership = outer;
         membership.local = Some(Arc::clone(shared));
         runtime::set_membership(thread, membership);
+        if driving {
+            rt::task_waits_on(shared.worker.object, false);
+        }
         if let Poll::Ready(output) = self.future.as_mut().poll(cx) {
             return Poll::Ready(output);
         }
-        if driving && shared.tick(&set.site) | shared.flush_deferred() {
-            cx.waker().wake_by_ref();
+        if driving {
+            if shared.tick(&set.site) | shared.flush_deferred() {
+                cx.waker().wake_by_ref();
+            }
+            // A task of the set queued from now on wakes the driver: exhaustive exploration
+            // must not take it for a task that only waits for what its future announced.
+            rt::task_waits_on(shared.worker.object, true);
         }
         Poll::Pending
     }

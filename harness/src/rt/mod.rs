@@ -28,7 +28,7 @@ pub(crate) use hook::{
 pub(crate) use progress::{atomic_accessed, clock_read, site_key};
 pub(crate) use steps::{
     announced_try, channel_registered, future_pending, note_read, note_write, receiver_dropped,
-    sender_dropped, task_polling, thread_finished,
+    sender_dropped, task_polling, task_waits_on, thread_finished,
 };
 pub(crate) use time::{
     arm_timer, arm_timer_until, cancel_timer, deadline_after, disarm_timer, now_ns,

@@ -181,6 +181,18 @@ impl Model {
         [pending.key(thread), pending.closed_key()]
     }
 
+    /// `thread`, a task, waits (or no longer) on `object` between polls, with no event (see
+    /// `steps::task_waits_on`).
+    pub(crate) fn wait_on(&mut self, thread: ThreadId, object: ObjectId, waiting: bool) {
+        let wait = Pending::Async { object };
+        let state = self.thread(thread);
+        if !waiting {
+            state.waits.retain(|&w| w != wait);
+        } else if !state.waits.contains(&wait) {
+            state.waits.push(wait);
+        }
+    }
+
     /// `thread`'s announced receive or send is a try (`try_recv`, `try_send`): it waits for
     /// nothing, so the model forgets it (its `Received` or `Sent` is then what one that never
     /// waited touches).

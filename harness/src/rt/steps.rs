@@ -125,6 +125,21 @@ pub(crate) fn future_pending() {
     });
 }
 
+/// The current task's future returns `Pending` and may be woken through `object` without an
+/// event saying so (`waiting`; a `LocalSet` it drives, whose tasks' wakes wake it), or no
+/// longer (`!waiting`: its next poll began): one of its waits, which is never disabled.
+pub(crate) fn task_waits_on(object: ObjectId, waiting: bool) {
+    super::with(|c| {
+        let me = c.current;
+        if let Some(steps) = c.steps.as_deref_mut() {
+            steps.model.wait_on(me, object, waiting);
+            if waiting {
+                steps.footprint.read(Key::object(object));
+            }
+        }
+    });
+}
+
 /// The receive or send the current thread just announced is a `try_recv` or `try_send`: it
 /// waits for nothing (a receive that takes the only message did not wait for its send, and
 /// may run before it, finding the channel empty; a send that took a channel's one place did
