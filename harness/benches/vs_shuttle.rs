@@ -276,6 +276,21 @@ fn peak_memory(tool: &str) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// The positive number in the environment variable `name`, or `default` if it is not set;
+/// exits with an error if it is set to anything else.
+fn positive_env(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Err(_) => default,
+        Ok(text) => match text.parse() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("error: {name}={text:?} is not a positive number");
+                std::process::exit(2);
+            }
+        },
+    }
+}
+
 fn main() {
     if let Some(tool) =
         std::env::args().find_map(|a| a.strip_prefix("--peak-memory=").map(str::to_owned))
@@ -283,16 +298,7 @@ fn main() {
         peak_memory_child(&tool);
         return;
     }
-    let executions: u64 = match std::env::var("VS_SHUTTLE_EXECUTIONS") {
-        Err(_) => 20_000,
-        Ok(text) => match text.parse() {
-            Ok(n) if n > 0 => n,
-            _ => {
-                eprintln!("error: VS_SHUTTLE_EXECUTIONS={text:?} is not a positive number");
-                std::process::exit(2);
-            }
-        },
-    };
+    let executions = positive_env("VS_SHUTTLE_EXECUTIONS", 20_000);
     // Raw shuttle seeds from the OS unless told otherwise; fix it so runs are comparable.
     std::env::set_var("SHUTTLE_RANDOM_SEED", "7");
     if let Some(tool) =
@@ -322,16 +328,7 @@ fn main() {
         }
         return;
     }
-    let rounds: usize = match std::env::var("VS_SHUTTLE_ROUNDS") {
-        Err(_) => 5,
-        Ok(text) => match text.parse() {
-            Ok(n) if n > 0 => n,
-            _ => {
-                eprintln!("error: VS_SHUTTLE_ROUNDS={text:?} is not a positive number");
-                std::process::exit(2);
-            }
-        },
-    };
+    let rounds = positive_env("VS_SHUTTLE_ROUNDS", 5) as usize;
     println!("{executions} executions per measurement, median of {rounds}:");
     println!();
     println!("| program | raw shuttle `check_random` executions/s | interleave random, all detectors, one thread | ratio |");

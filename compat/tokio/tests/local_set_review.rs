@@ -9,53 +9,15 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::sync::{Arc, Mutex as StdMutex};
 
-/// Expands `$body` (which defines `program`) under both tokios.
-macro_rules! program {
-    ($name:ident; $($body:tt)*) => {
-        mod $name {
-            pub(crate) mod real {
-                #[allow(unused_imports)]
-                use real_tokio as tokio;
-                $($body)*
-            }
-            pub(crate) mod model {
-                #[allow(unused_imports)]
-                use interleave_tokio as tokio;
-                $($body)*
-            }
-        }
-    };
-}
+#[macro_use]
+mod common;
 
-/// The program's output under real tokio: a current-thread runtime with the clock paused.
-fn real<F: Future>(program: impl FnOnce() -> F) -> F::Output {
-    real_tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap()
-        .block_on(program())
-}
+use common::{outputs, real};
 
-/// Every output the program gives under interleave over `executions` random executions
-/// (current-thread runtime).
-fn model<T, F>(executions: u64, program: fn() -> F) -> BTreeSet<T>
-where
-    T: Ord + Send + Debug + 'static,
-    F: Future<Output = T> + 'static,
-{
-    let outputs = Arc::new(StdMutex::new(BTreeSet::new()));
-    let sink = Arc::clone(&outputs);
-    interleave::Config::random(executions)
-        .seed(13)
-        // No timer fired early: tokio's paused clock fires them in deadline order.
-        .early_timers(0.0)
-        .write_artifact(false)
-        .check(move || {
-            let out = interleave::future::block_on(program());
-            sink.lock().unwrap().insert(out);
-        });
-    Arc::try_unwrap(outputs).unwrap().into_inner().unwrap()
+/// The check the model runs under: 200 random executions, no timer fired early (tokio's paused
+/// clock fires them in deadline order).
+fn config() -> interleave::Config {
+    interleave::Config::random(200).seed(13).early_timers(0.0)
 }
 
 /// Real tokio's output is the model's only one.
@@ -65,31 +27,16 @@ where
     F: Future<Output = T> + 'static,
     G: Future<Output = T>,
 {
-    let expected = real(real_program);
-    let seen = model(200, model_program);
-    assert_eq!(seen, BTreeSet::from([expected]));
+    common::agree_with(config(), real_program, model_program);
 }
 
-/// As [`agree`], for a program that builds its own runtime (a multi-thread one, say): real
-/// tokio's output is the model's only one over 200 random executions.
+/// As [`agree`], for a program that builds its own runtime (a multi-thread one, say).
 fn agree_sync<T>(real_program: fn() -> T, model_program: fn() -> T)
 where
     T: Ord + Send + Debug + 'static,
 {
     let expected = real_program();
-    let outputs = Arc::new(StdMutex::new(BTreeSet::new()));
-    let sink = Arc::clone(&outputs);
-    interleave::Config::random(200)
-        .seed(13)
-        // No timer fired early: tokio's paused clock fires them in deadline order.
-        .early_timers(0.0)
-        .write_artifact(false)
-        .check(move || {
-            let out = model_program();
-            sink.lock().unwrap().insert(out);
-        });
-    let seen = Arc::try_unwrap(outputs).unwrap().into_inner().unwrap();
-    assert_eq!(seen, BTreeSet::from([expected]));
+    assert_eq!(outputs(config(), model_program), BTreeSet::from([expected]));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,36 +10,11 @@
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::future::Future;
-use std::sync::{Arc, Mutex as StdMutex};
 
-/// Expands `$body` (which defines `async fn program() -> $out`) under both tokios.
-macro_rules! program {
-    ($name:ident; $($body:tt)*) => {
-        mod $name {
-            pub(crate) mod real {
-                #[allow(unused_imports)]
-                use real_tokio as tokio;
-                $($body)*
-            }
-            pub(crate) mod model {
-                #[allow(unused_imports)]
-                use interleave_tokio as tokio;
-                $($body)*
-            }
-        }
-    };
-}
+#[macro_use]
+mod common;
 
-/// The program's output under real tokio: a current-thread runtime with the clock paused
-/// (time auto-advances to the next timer when idle, as interleave's virtual clock does).
-fn real<F: Future>(program: impl FnOnce() -> F) -> F::Output {
-    real_tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap()
-        .block_on(program())
-}
+use common::{outputs, real};
 
 /// Every output the program gives under interleave over `executions` random executions
 /// (current-thread runtime).
@@ -48,28 +23,23 @@ where
     T: Ord + Send + Debug + 'static,
     F: Future<Output = T> + 'static,
 {
-    let outputs = Arc::new(StdMutex::new(BTreeSet::new()));
-    let sink = Arc::clone(&outputs);
-    interleave::Config::random(executions)
-        .seed(13)
-        .write_artifact(false)
-        .check(move || {
-            let out = interleave::future::block_on(program());
-            sink.lock().unwrap().insert(out);
-        });
-    Arc::try_unwrap(outputs).unwrap().into_inner().unwrap()
+    outputs(interleave::Config::random(executions).seed(13), move || {
+        interleave::future::block_on(program())
+    })
 }
 
-/// Real tokio's output is the model's only one.
+/// Real tokio's output is the model's only one (200 random executions).
 fn agree<T, F, G>(real_program: impl FnOnce() -> G, model_program: fn() -> F)
 where
     T: Ord + Send + Debug + 'static,
     F: Future<Output = T> + 'static,
     G: Future<Output = T>,
 {
-    let expected = real(real_program);
-    let seen = model(200, model_program);
-    assert_eq!(seen, BTreeSet::from([expected]));
+    common::agree_with(
+        interleave::Config::random(200).seed(13),
+        real_program,
+        model_program,
+    );
 }
 
 /// Polls `request`, telling `queued` once it has been polled (so it holds its place in a
