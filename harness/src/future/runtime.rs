@@ -98,6 +98,21 @@ pub(crate) fn membership(thread: ThreadId) -> Membership {
     })
 }
 
+/// The `LocalSet` `thread` is a task of, if any (without copying the rest of its membership:
+/// every `yield_now` asks).
+pub(crate) fn set_of_task(thread: ThreadId) -> Option<Arc<super::local::LocalShared>> {
+    let generation = generation();
+    MEMBERSHIP.with(|m| {
+        let m = m.borrow();
+        if m.0 != generation {
+            return None;
+        }
+        m.1.get(thread.0 as usize)
+            .filter(|m| m.on_set)
+            .and_then(|m| m.local.clone())
+    })
+}
+
 /// Sets `thread`'s membership in the running execution.
 pub(crate) fn set_membership(thread: ThreadId, membership: Membership) {
     update_membership(thread, |m| *m = membership);
@@ -344,7 +359,9 @@ impl RuntimeShared {
                 self.took_worker();
                 return true;
             }
-            if let Some(ahead) = push {
+            if push == Some(usize::MAX) {
+                state.waiters.push_back((me, false));
+            } else if let Some(ahead) = push {
                 // After the `ahead`-th waiter granted nothing (and any granted between).
                 let mut seen = 0;
                 let at = state

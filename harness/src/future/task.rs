@@ -383,7 +383,8 @@ fn drive<F: Future>(
         rt::task_polling(waker.thread, true);
         let poll = future.as_mut().poll(&mut Context::from_waker(&task_waker));
         rt::task_polling(waker.thread, false);
-        let yielded = take_yield_deferred(waker.thread);
+        // Only a task of a set defers its yield (see `YIELD_DEFERRED`).
+        let yielded = local.is_some() && take_yield_deferred(waker.thread);
         drop(task_waker);
         // A poll that gave its worker back in `block_in_place` ended without one.
         let holds_worker = runtime.filter(|_| runtime::set_holds_worker(waker.thread, false));
@@ -1030,75 +1031,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let cell: Slot<F::Output> = Arc::default();
-    let for_body = Arc::clone(&cell);
-    let task_site = site.clone();
-    let member = Arc::clone(&set);
-    let body = Box::new(move || {
-        let shared = for_body
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take()
-            .expect("the task's state is set before it runs");
-        runtime::set_membership(
-            shared.thread,
-            runtime::Membership {
-                runtime: member.runtime(),
-                blocking: false,
-                task: true,
-                holds_worker: false,
-                entered: None,
-                enter_depth: 0,
-                local: Some(Arc::clone(&member)),
-                on_set: true,
-            },
-        );
-        let cancelled = || shared.cancel.cancelled();
-        rt::run_thread(
-            || {
-                drive(
-                    future,
-                    Some(&member.worker),
-                    &shared.waker,
-                    &task_site,
-                    &cancelled,
-                    true,
-                )
-            },
-            |output| {
-                ended(shared.thread);
-                let id = shared.thread.0;
-                shared.finish(output.ok_or(JoinError { id }));
-            },
-        );
-    });
-    let thread = rt::spawn(body, None, site, None);
-    let waker = new_waker(thread);
-    let _ = waker.local.set(Arc::clone(&set));
-    let cancel = Arc::new(Cancel {
-        thread,
-        cancelled: AtomicBool::new(false),
-        local: std::sync::OnceLock::new(),
-    });
-    let _ = cancel.local.set(Arc::clone(&set));
-    let shared = Arc::new(TaskShared {
-        thread,
-        waker,
-        cancel,
-        state: StdMutex::new(JoinState {
-            output: None,
-            finished: false,
-            joiners: Vec::new(),
-        }),
-    });
-    *cell
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&shared));
-    set.worker.add_task(Arc::clone(&shared.cancel));
-    JoinHandle {
-        shared,
-        awaited_at: None,
-    }
+    spawn_thread(Home::Set(set), future, None, site, ended)
 }
 
 fn current_runtime(site: &Site) -> Arc<RuntimeShared> {
@@ -1140,10 +1073,47 @@ where
     if worker {
         runtime.join_workers();
     }
+    spawn_thread(
+        Home::Runtime { runtime, worker },
+        future,
+        name,
+        site,
+        |_| {},
+    )
+}
+
+/// What a task belongs to, and polls on.
+enum Home {
+    /// A runtime; `worker`: it holds one of its workers while it polls (a blocking task does
+    /// not, and is never cancelled).
+    Runtime {
+        runtime: Arc<RuntimeShared>,
+        worker: bool,
+    },
+    /// A `LocalSet`: it polls holding the set's worker, and belongs to its driver's runtime.
+    Set(Arc<LocalShared>),
+}
+
+/// Spawns the thread of a task of `home` that polls `future`; `ended` runs on it when it ends,
+/// before its output is stored.
+fn spawn_thread<F>(
+    home: Home,
+    future: F,
+    name: Option<String>,
+    site: Site,
+    ended: impl FnOnce(ThreadId) + 'static,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
     let cell: Slot<F::Output> = Arc::default();
     let for_body = Arc::clone(&cell);
-    let member = Arc::clone(&runtime);
     let task_site = site.clone();
+    let (set, runtime, worker) = match &home {
+        Home::Runtime { runtime, worker } => (None, Some(Arc::clone(runtime)), *worker),
+        Home::Set(set) => (Some(Arc::clone(set)), None, true),
+    };
     let body = Box::new(move || {
         let shared = for_body
             .lock()
@@ -1153,18 +1123,24 @@ where
         runtime::set_membership(
             shared.thread,
             runtime::Membership {
-                runtime: Some(Arc::clone(&member)),
+                runtime: match &set {
+                    Some(set) => set.runtime(),
+                    None => runtime.clone(),
+                },
                 blocking: !worker,
                 task: true,
                 holds_worker: false,
                 entered: None,
                 enter_depth: 0,
-                local: None,
-                on_set: false,
+                local: set.clone(),
+                on_set: set.is_some(),
             },
         );
         let cancelled = || worker && shared.cancel.cancelled();
-        let polls_on = worker.then_some(&*member);
+        let polls_on = match &set {
+            Some(set) => Some(&*set.worker),
+            None => runtime.as_deref().filter(|_| worker),
+        };
         rt::run_thread(
             || {
                 drive(
@@ -1177,20 +1153,29 @@ where
                 )
             },
             |output| {
+                ended(shared.thread);
                 let id = shared.thread.0;
                 shared.finish(output.ok_or(JoinError { id }));
             },
         );
     });
     let thread = rt::spawn(body, name, site, None);
-    let shared = Arc::new(TaskShared {
-        thread,
-        waker: new_waker(thread),
-        cancel: Arc::new(Cancel {
+    let (waker, cancel) = (
+        new_waker(thread),
+        Arc::new(Cancel {
             thread,
             cancelled: AtomicBool::new(false),
             local: std::sync::OnceLock::new(),
         }),
+    );
+    if let Home::Set(set) = &home {
+        let _ = waker.local.set(Arc::clone(set));
+        let _ = cancel.local.set(Arc::clone(set));
+    }
+    let shared = Arc::new(TaskShared {
+        thread,
+        waker,
+        cancel,
         state: StdMutex::new(JoinState {
             output: None,
             finished: false,
@@ -1200,8 +1185,12 @@ where
     *cell
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::clone(&shared));
-    if worker {
-        runtime.add_task(Arc::clone(&shared.cancel));
+    match &home {
+        Home::Runtime { runtime, worker } if *worker => {
+            runtime.add_task(Arc::clone(&shared.cancel));
+        }
+        Home::Runtime { .. } => {}
+        Home::Set(set) => set.worker.add_task(Arc::clone(&shared.cancel)),
     }
     JoinHandle {
         shared,
@@ -1410,8 +1399,7 @@ impl Future for YieldNow {
         pending_at(&self.site);
         if rt::in_execution() {
             let me = rt::current_thread();
-            let membership = runtime::membership(me);
-            if membership.on_set && membership.local.is_some_and(|set| set.defers_yield()) {
+            if runtime::set_of_task(me).is_some_and(|set| set.defers_yield()) {
                 defer_yield(me);
             }
         }
